@@ -1,0 +1,284 @@
+// EventActor: one Durable Object per event instance, the single writer of its lifecycle.
+// Its own SQLite holds the instance, the transition log and a schedule table; the one alarm always points at the
+// earliest pending schedule row. D1 is a projection written behind that storage and retried until it lands.
+import { DurableObject } from "cloudflare:workers";
+import { readConfig } from "../config";
+import { projectEvent, type TransitionRecord } from "../db/projection";
+import {
+  TIMER_ACTION,
+  activationRetry,
+  lifecycleTimers,
+  transition,
+  type LifecycleAction,
+  type TimerKind,
+} from "../domain/lifecycle";
+import { EventInstance, type EventState } from "../domain/model";
+import { fail, ok, type Result } from "../http/errors";
+
+export type Audit = { actor: string; reason?: string | null };
+export type OpsCommand = "pause" | "resume" | "cancel" | "end_now" | "retry_activation";
+export type EventView = { instance: EventInstance; transitions: TransitionRecord[]; revision: number };
+
+/** Schedule rows that are not lifecycle timers. `project` retries a failed D1 projection. */
+type ScheduleKind = TimerKind | "project";
+const LIFECYCLE_KINDS: readonly TimerKind[] = ["activate", "expire", "archive"];
+const CAUSES: Record<LifecycleAction, string> = {
+  activate: "start_time_reached",
+  expire: "end_time_reached",
+  archive: "grace_period_elapsed",
+  pause: "ops_pause",
+  resume: "ops_resume",
+  cancel: "ops_cancel",
+  end_now: "ops_end_now",
+  fail_activation: "activation_failed",
+  retry_activation: "ops_retry_activation",
+};
+const MAX_PROJECTION_BACKOFF_MS = 5 * 60_000;
+
+export class EventActor extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.sql.exec(`
+      CREATE TABLE IF NOT EXISTS doc (id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL, revision INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS transitions (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, from_state TEXT, to_state TEXT NOT NULL, at INTEGER NOT NULL,
+        cause TEXT NOT NULL, actor TEXT NOT NULL, reason TEXT);
+      CREATE TABLE IF NOT EXISTS schedule (kind TEXT PRIMARY KEY, due_at INTEGER NOT NULL, attempt INTEGER NOT NULL DEFAULT 0);
+      CREATE TABLE IF NOT EXISTS projection (id INTEGER PRIMARY KEY CHECK (id = 1), revision INTEGER NOT NULL,
+        last_seq INTEGER NOT NULL, failures INTEGER NOT NULL);
+    `);
+  }
+
+  // ---- RPC surface -------------------------------------------------------------------------------------------
+
+  async create(instance: EventInstance, audit: Audit): Promise<Result<EventView>> {
+    const existing = this.load();
+    if (existing) {
+      // A retried create with the same id is the same request: answer it again instead of failing.
+      return existing.instance.eventId === instance.eventId ? ok(this.view()!) : fail(409, "event_exists", "event id already in use");
+    }
+    const now = Date.now();
+    this.ctx.storage.transactionSync(() => {
+      this.save({ ...instance, state: "scheduled", updatedAt: now });
+      this.logTransition(null, "scheduled", now, "created", audit);
+      this.syncLifecycleTimers();
+    });
+    // "now" events activate in this call rather than one alarm round-trip later.
+    await this.tick(now);
+    return ok(this.view()!);
+  }
+
+  async get(): Promise<EventView | null> {
+    return this.view();
+  }
+
+  async command(cmd: OpsCommand, audit: Audit, opts: { endTime?: number } = {}): Promise<Result<EventView>> {
+    const current = this.load();
+    if (!current) return fail(404, "event_not_found", "no such event");
+    const now = Date.now();
+    const step = transition(current.instance.state, cmd);
+    if (!step.ok) return fail(409, "illegal_transition", step.message, { state: step.from });
+    if (opts.endTime !== undefined && opts.endTime <= now) {
+      return fail(422, "validation_failed", "endTime must be in the future", { fields: [{ path: "endTime", message: "must be in the future" }] });
+    }
+    const patch: Partial<EventInstance> = {};
+    if (cmd === "end_now") patch.endTime = now;
+    if (cmd === "resume" && opts.endTime !== undefined) patch.endTime = opts.endTime;
+    // A past startTime makes the activate timer due at once, which is what a retry wants.
+    if (cmd === "retry_activation") Object.assign(patch, { activationAttempts: 0, lastError: null });
+    this.ctx.storage.transactionSync(() => this.apply(current.instance, step.to, now, CAUSES[cmd], audit, patch));
+    await this.tick(now);
+    return ok(this.view()!);
+  }
+
+  override async alarm(): Promise<void> {
+    await this.tick(Date.now());
+  }
+
+  /**
+   * Runs every schedule row that is due at `now`, then re-arms the alarm. Alarms are at-least-once and may
+   * arrive late, so this is written to be re-run: a timer row only exists while its transition is still legal,
+   * and one late tick can catch up several steps (an activation found past endTime expires in the same call).
+   */
+  async tick(now: number): Promise<void> {
+    for (let guard = 0; guard < 10; guard++) {
+      const due = this.sql
+        .exec<{ kind: ScheduleKind; attempt: number }>("SELECT kind, attempt FROM schedule WHERE due_at <= ? ORDER BY due_at, kind LIMIT 1", now)
+        .toArray()[0];
+      if (!due) break;
+      if (due.kind === "project") {
+        this.sql.exec("DELETE FROM schedule WHERE kind = 'project'");
+        continue; // the projection below runs once per tick anyway
+      }
+      const current = this.load();
+      if (!current) {
+        this.sql.exec("DELETE FROM schedule");
+        break;
+      }
+      if (due.kind === "activate") this.activate(current.instance, now, due.attempt);
+      else this.runTimer(current.instance, due.kind, now);
+    }
+    await this.project(now);
+    await this.armAlarm();
+  }
+
+  // ---- lifecycle -----------------------------------------------------------------------------------------------
+
+  private activate(instance: EventInstance, now: number, previousAttempts: number) {
+    try {
+      this.prepareActivation(instance);
+    } catch (err) {
+      const attempt = previousAttempts + 1;
+      const message = err instanceof Error ? err.message : String(err);
+      console.error(JSON.stringify({ msg: "event activation failed", eventId: instance.eventId, attempt, error: message }));
+      const { activationMaxRetries, activationRetryBaseMs } = readConfig(this.env);
+      const next = activationRetry(attempt, now, activationMaxRetries, activationRetryBaseMs);
+      this.ctx.storage.transactionSync(() => {
+        if ("retryAt" in next) {
+          this.save({ ...instance, activationAttempts: attempt, lastError: message, updatedAt: now });
+          this.sql.exec("UPDATE schedule SET due_at = ?, attempt = ? WHERE kind = 'activate'", next.retryAt, attempt);
+        } else {
+          this.apply(instance, "failed_activation", now, CAUSES.fail_activation, { actor: "system", reason: message }, {
+            activationAttempts: attempt,
+            lastError: message,
+          });
+        }
+      });
+      return;
+    }
+    this.ctx.storage.transactionSync(() =>
+      this.apply(instance, "active", now, CAUSES.activate, { actor: "system" }, { activationAttempts: previousAttempts + 1, lastError: null }),
+    );
+  }
+
+  /**
+   * Everything that must hold before players may see the event. The seed's "event data corruption" case lands
+   * here: a stored instance that no longer parses is refused, retried, and finally parked as failed_activation.
+   */
+  private prepareActivation(instance: EventInstance) {
+    const parsed = EventInstance.safeParse(instance);
+    if (!parsed.success) throw new Error(`instance data is invalid: ${parsed.error.issues[0]?.message ?? "unknown"}`);
+  }
+
+  private runTimer(instance: EventInstance, kind: TimerKind, now: number) {
+    const step = transition(instance.state, TIMER_ACTION[kind]);
+    this.ctx.storage.transactionSync(() => {
+      if (step.ok) this.apply(instance, step.to, now, CAUSES[TIMER_ACTION[kind]], { actor: "system" });
+      else this.sql.exec("DELETE FROM schedule WHERE kind = ?", kind); // stale row: the state already moved on
+    });
+  }
+
+  /** The one place state changes: new document, one transition row, recomputed timers. Call inside a transaction. */
+  private apply(instance: EventInstance, to: EventState, now: number, cause: string, audit: Audit, patch: Partial<EventInstance> = {}) {
+    this.save({ ...instance, ...patch, state: to, updatedAt: now });
+    this.logTransition(instance.state, to, now, cause, audit);
+    this.syncLifecycleTimers();
+  }
+
+  private syncLifecycleTimers() {
+    const instance = this.load()!.instance;
+    const wanted = lifecycleTimers(instance);
+    for (const kind of LIFECYCLE_KINDS) {
+      const at = wanted[kind];
+      if (at === undefined) this.sql.exec("DELETE FROM schedule WHERE kind = ?", kind);
+      else
+        this.sql.exec(
+          "INSERT INTO schedule (kind, due_at, attempt) VALUES (?, ?, 0) ON CONFLICT (kind) DO UPDATE SET due_at = excluded.due_at",
+          kind,
+          at,
+        );
+    }
+  }
+
+  // ---- storage -------------------------------------------------------------------------------------------------
+
+  private load(): { instance: EventInstance; revision: number } | null {
+    const row = this.sql.exec<{ json: string; revision: number }>("SELECT json, revision FROM doc WHERE id = 1").toArray()[0];
+    return row ? { instance: JSON.parse(row.json), revision: row.revision } : null;
+  }
+
+  private save(instance: EventInstance) {
+    this.sql.exec(
+      "INSERT INTO doc (id, json, revision) VALUES (1, ?, 1) ON CONFLICT (id) DO UPDATE SET json = excluded.json, revision = doc.revision + 1",
+      JSON.stringify(instance),
+    );
+  }
+
+  private logTransition(from: EventState | null, to: EventState, at: number, cause: string, audit: Audit) {
+    this.sql.exec(
+      "INSERT INTO transitions (from_state, to_state, at, cause, actor, reason) VALUES (?, ?, ?, ?, ?, ?)",
+      from,
+      to,
+      at,
+      cause,
+      audit.actor,
+      audit.reason ?? null,
+    );
+  }
+
+  private transitions(afterSeq = 0): TransitionRecord[] {
+    return this.sql
+      .exec<Record<string, string | number | null>>(
+        "SELECT seq, from_state, to_state, at, cause, actor, reason FROM transitions WHERE seq > ? ORDER BY seq",
+        afterSeq,
+      )
+      .toArray()
+      .map((r) => ({
+        seq: r.seq as number,
+        fromState: r.from_state as string | null,
+        toState: r.to_state as string,
+        at: r.at as number,
+        cause: r.cause as string,
+        actor: r.actor as string,
+        reason: r.reason as string | null,
+      }));
+  }
+
+  private view(): EventView | null {
+    const loaded = this.load();
+    return loaded ? { instance: loaded.instance, revision: loaded.revision, transitions: this.transitions() } : null;
+  }
+
+  // ---- D1 projection ---------------------------------------------------------------------------------------------
+
+  private async project(now: number) {
+    const loaded = this.load();
+    if (!loaded) return;
+    const mark = this.sql.exec<{ revision: number; last_seq: number; failures: number }>("SELECT * FROM projection WHERE id = 1").toArray()[0] ?? {
+      revision: 0,
+      last_seq: 0,
+      failures: 0,
+    };
+    const pending = this.transitions(mark.last_seq);
+    if (mark.revision >= loaded.revision && pending.length === 0) return;
+    try {
+      await projectEvent(this.env.DB, loaded.instance, loaded.revision, pending);
+      const lastSeq = pending.length ? pending[pending.length - 1].seq : mark.last_seq;
+      this.sql.exec(
+        "INSERT OR REPLACE INTO projection (id, revision, last_seq, failures) VALUES (1, ?, ?, 0)",
+        loaded.revision,
+        lastSeq,
+      );
+    } catch (err) {
+      // The transition is already durable here; only the record is behind. Retry with backoff, never drop.
+      const failures = mark.failures + 1;
+      console.error(JSON.stringify({ msg: "D1 projection failed", eventId: loaded.instance.eventId, failures, error: String(err) }));
+      this.sql.exec("INSERT OR REPLACE INTO projection (id, revision, last_seq, failures) VALUES (1, ?, ?, ?)", mark.revision, mark.last_seq, failures);
+      const delay = Math.min(1000 * 2 ** (failures - 1), MAX_PROJECTION_BACKOFF_MS);
+      this.sql.exec("INSERT OR REPLACE INTO schedule (kind, due_at, attempt) VALUES ('project', ?, ?)", now + delay, failures);
+    }
+  }
+
+  private async armAlarm() {
+    const next = this.sql.exec<{ at: number | null }>("SELECT MIN(due_at) AS at FROM schedule").one().at;
+    const current = await this.ctx.storage.getAlarm();
+    if (next === null) {
+      if (current !== null) await this.ctx.storage.deleteAlarm();
+    } else if (current !== next) {
+      await this.ctx.storage.setAlarm(next);
+    }
+  }
+}

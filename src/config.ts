@@ -1,0 +1,27 @@
+// Tunables come from wrangler [vars] (strings). Bad values fall back to the seed's defaults rather than
+// breaking every request: a typo in wrangler.toml should not take the service down.
+export type Config = {
+  maxConcurrent: number;
+  maxConcurrentSameType: number;
+  majorGapHours: number;
+  maxWindowDays: number;
+  activationMaxRetries: number;
+  activationRetryBaseMs: number;
+};
+
+function num(value: unknown, fallback: number, min = 0): number {
+  const n = typeof value === "string" && value.trim() !== "" ? Number(value) : NaN;
+  return Number.isFinite(n) && n >= min ? n : fallback;
+}
+
+export function readConfig(env: object): Config {
+  const e = env as Record<string, unknown>;
+  return {
+    maxConcurrent: num(e.MAX_CONCURRENT_EVENTS, 4, 1),
+    maxConcurrentSameType: num(e.MAX_CONCURRENT_SAME_TYPE, 2, 1),
+    majorGapHours: num(e.MAJOR_EVENT_GAP_HOURS, 48),
+    maxWindowDays: num(e.MAX_EVENT_WINDOW_DAYS, 90, 1),
+    activationMaxRetries: num(e.ACTIVATION_MAX_RETRIES, 3),
+    activationRetryBaseMs: num(e.ACTIVATION_RETRY_BASE_MS, 1000, 1),
+  };
+}

@@ -1,0 +1,78 @@
+// Read side for event instances. EventActors are the writers; these queries only read their projection.
+import { and, asc, eq, gt, lt, lte, or, type SQL } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/d1";
+import type { EventInstance, EventState, EventTier, EventType } from "../domain/model";
+import { instances } from "./schema";
+
+export type EventFilter = {
+  state?: EventState;
+  type?: EventType;
+  tier?: EventTier;
+  /** Window intersection: events running at any instant of [from, to). */
+  from?: number;
+  to?: number;
+};
+
+export type Cursor = { startTime: number; eventId: string };
+
+export const encodeCursor = (c: Cursor) => btoa(`${c.startTime}:${c.eventId}`);
+export function decodeCursor(s: string): Cursor | null {
+  try {
+    const [t, id] = atob(s).split(":");
+    const startTime = Number(t);
+    return Number.isSafeInteger(startTime) && id ? { startTime, eventId: id } : null;
+  } catch {
+    return null;
+  }
+}
+
+function conditions(f: EventFilter): SQL[] {
+  const where: SQL[] = [];
+  if (f.state) where.push(eq(instances.state, f.state));
+  if (f.type) where.push(eq(instances.eventType, f.type));
+  if (f.tier) where.push(eq(instances.tier, f.tier));
+  if (f.from !== undefined) where.push(gt(instances.endTime, f.from));
+  if (f.to !== undefined) where.push(lt(instances.startTime, f.to));
+  return where;
+}
+
+export async function listEvents(d1: D1Database, f: EventFilter, page: { limit: number; after?: Cursor }) {
+  const where = conditions(f);
+  if (page.after) {
+    const { startTime, eventId } = page.after;
+    where.push(or(gt(instances.startTime, startTime), and(eq(instances.startTime, startTime), gt(instances.eventId, eventId)))!);
+  }
+  const rows = await drizzle(d1)
+    .select({ document: instances.document, startTime: instances.startTime, eventId: instances.eventId })
+    .from(instances)
+    .where(and(...where))
+    .orderBy(asc(instances.startTime), asc(instances.eventId))
+    .limit(page.limit + 1);
+  const more = rows.length > page.limit;
+  const pageRows = rows.slice(0, page.limit);
+  const last = pageRows[pageRows.length - 1];
+  return {
+    events: pageRows.map((r) => r.document as EventInstance),
+    nextCursor: more && last ? encodeCursor({ startTime: last.startTime, eventId: last.eventId }) : null,
+  };
+}
+
+export async function activeEvents(d1: D1Database): Promise<EventInstance[]> {
+  const rows = await drizzle(d1)
+    .select({ document: instances.document })
+    .from(instances)
+    .where(eq(instances.state, "active"))
+    .orderBy(asc(instances.endTime))
+    .limit(200);
+  return rows.map((r) => r.document as EventInstance);
+}
+
+export async function upcomingEvents(d1: D1Database, now: number, withinMs: number): Promise<EventInstance[]> {
+  const rows = await drizzle(d1)
+    .select({ document: instances.document })
+    .from(instances)
+    .where(and(eq(instances.state, "scheduled"), lte(instances.startTime, now + withinMs)))
+    .orderBy(asc(instances.startTime))
+    .limit(200);
+  return rows.map((r) => r.document as EventInstance);
+}

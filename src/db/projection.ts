@@ -1,0 +1,69 @@
+// How EventActors project their state into D1. Every write is idempotent (upsert guarded by revision,
+// insert-or-ignore keyed by transition seq), so a retried or duplicated projection is harmless.
+import { sql } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/d1";
+import type { EventInstance } from "../domain/model";
+import { eventTransitions, instances } from "./schema";
+
+export type TransitionRecord = {
+  seq: number;
+  fromState: string | null;
+  toState: string;
+  at: number;
+  cause: string;
+  actor: string;
+  reason: string | null;
+};
+
+/** D1 allows 100 bound parameters per statement; a transition row binds 8. */
+const TRANSITIONS_PER_STATEMENT = 12;
+
+export function instanceRow(instance: EventInstance, revision: number) {
+  return {
+    eventId: instance.eventId,
+    templateId: instance.templateId,
+    templateVersion: instance.templateVersion,
+    eventType: instance.type,
+    tier: instance.tier,
+    state: instance.state,
+    customName: instance.name,
+    customDescription: instance.description,
+    themeOverride: instance.theme,
+    objectives: instance.objectives,
+    milestones: instance.milestones,
+    rewardPool: instance.rewardPool,
+    startTime: instance.startTime,
+    endTime: instance.endTime,
+    minimumPlayerLevel: instance.minimumPlayerLevel,
+    participantCount: instance.participantCount,
+    completionCount: instance.completionCount,
+    leaderboardId: instance.leaderboardId,
+    eligibleClanIds: instance.eligibleClanIds,
+    document: instance,
+    revision,
+    createdAt: instance.createdAt,
+    updatedAt: instance.updatedAt,
+  };
+}
+
+export async function projectEvent(d1: D1Database, instance: EventInstance, revision: number, transitions: TransitionRecord[]) {
+  const db = drizzle(d1);
+  const row = instanceRow(instance, revision);
+  const { eventId: _id, createdAt: _c, ...changing } = row;
+  const writes = [
+    db
+      .insert(instances)
+      .values(row)
+      .onConflictDoUpdate({
+        target: instances.eventId,
+        set: changing,
+        // An older projection retried after a newer one landed must not roll the record back.
+        setWhere: sql`excluded.revision > ${instances.revision}`,
+      }),
+  ];
+  for (let i = 0; i < transitions.length; i += TRANSITIONS_PER_STATEMENT) {
+    const chunk = transitions.slice(i, i + TRANSITIONS_PER_STATEMENT).map((t) => ({ eventId: instance.eventId, ...t }));
+    writes.push(db.insert(eventTransitions).values(chunk).onConflictDoNothing() as never);
+  }
+  await db.batch(writes as [typeof writes[0], ...typeof writes]);
+}

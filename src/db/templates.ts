@@ -1,0 +1,107 @@
+// Template storage. Templates are low-traffic ops config, so they live in D1 only, with no actor in front.
+import { and, desc, eq, sql, type SQL } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/d1";
+import type { CreateTemplateBody, EventTemplate, EventTier, EventType, UpdateTemplateBody } from "../domain/model";
+import { templates } from "./schema";
+
+type Row = typeof templates.$inferSelect;
+
+function fromRow(r: Row): EventTemplate {
+  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+  return {
+    templateId: r.templateId,
+    type: r.eventType as EventType,
+    tier: r.tier as EventTier,
+    name: r.name,
+    description: r.description,
+    objectives: r.objectives as EventTemplate["objectives"],
+    milestones: r.milestones as EventTemplate["milestones"],
+    progressionMechanics: r.progressionMechanics ?? undefined,
+    theme: r.themeConfig as Record<string, unknown>,
+    layout: r.uiLayoutConfig as Record<string, unknown>,
+    requiresLeaderboard: r.requiresLeaderboard,
+    requiresClan: r.requiresClan,
+    minimumPlayerLevel: r.minimumPlayerLevel,
+    averageEngagementScore: r.averageEngagementScore,
+    version: r.version,
+    usageCount: r.usageCount,
+    lastUsed: iso(r.lastUsed),
+    createdAt: iso(r.createdAt)!,
+    updatedAt: iso(r.updatedAt)!,
+  };
+}
+
+function columns(body: UpdateTemplateBody) {
+  return {
+    eventType: body.type,
+    tier: body.tier,
+    name: body.name,
+    description: body.description,
+    objectives: body.objectives,
+    milestones: body.milestones,
+    progressionMechanics: body.progressionMechanics ?? null,
+    themeConfig: body.theme,
+    uiLayoutConfig: body.layout,
+    requiresLeaderboard: body.requiresLeaderboard,
+    requiresClan: body.requiresClan,
+    minimumPlayerLevel: body.minimumPlayerLevel,
+    averageEngagementScore: body.averageEngagementScore,
+  };
+}
+
+/** Returns null when the id is taken: INSERT OR IGNORE keeps the check and the write one atomic statement. */
+export async function insertTemplate(d1: D1Database, body: CreateTemplateBody, now: number): Promise<EventTemplate | null> {
+  const db = drizzle(d1);
+  const rows = await db
+    .insert(templates)
+    .values({ templateId: body.templateId, ...columns(body), version: 1, usageCount: 0, createdAt: now, updatedAt: now })
+    .onConflictDoNothing()
+    .returning();
+  return rows[0] ? fromRow(rows[0]) : null;
+}
+
+export async function updateTemplate(d1: D1Database, templateId: string, body: UpdateTemplateBody, now: number): Promise<EventTemplate | null> {
+  const db = drizzle(d1);
+  const rows = await db
+    .update(templates)
+    .set({ ...columns(body), version: sql`${templates.version} + 1`, updatedAt: now })
+    .where(eq(templates.templateId, templateId))
+    .returning();
+  return rows[0] ? fromRow(rows[0]) : null;
+}
+
+export async function getTemplate(d1: D1Database, templateId: string): Promise<EventTemplate | null> {
+  const rows = await drizzle(d1).select().from(templates).where(eq(templates.templateId, templateId)).limit(1);
+  return rows[0] ? fromRow(rows[0]) : null;
+}
+
+export async function listTemplates(
+  d1: D1Database,
+  f: { type?: EventType; tier?: EventTier; sort?: "usage" | "engagement"; limit: number; offset: number },
+): Promise<EventTemplate[]> {
+  const where: SQL[] = [];
+  if (f.type) where.push(eq(templates.eventType, f.type));
+  if (f.tier) where.push(eq(templates.tier, f.tier));
+  const order =
+    f.sort === "usage"
+      ? [desc(templates.usageCount), desc(templates.averageEngagementScore)]
+      : f.sort === "engagement"
+        ? [sql`${templates.averageEngagementScore} IS NULL`, desc(templates.averageEngagementScore), desc(templates.usageCount)]
+        : [templates.templateId];
+  const rows = await drizzle(d1)
+    .select()
+    .from(templates)
+    .where(where.length ? and(...where) : undefined)
+    .orderBy(...order, templates.templateId)
+    .limit(f.limit)
+    .offset(f.offset);
+  return rows.map(fromRow);
+}
+
+/** The seed's "update template usage stats" step of CreateFromTemplate. */
+export async function recordTemplateUse(d1: D1Database, templateId: string, now: number) {
+  await drizzle(d1)
+    .update(templates)
+    .set({ usageCount: sql`${templates.usageCount} + 1`, lastUsed: now })
+    .where(eq(templates.templateId, templateId));
+}

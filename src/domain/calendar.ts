@@ -1,0 +1,147 @@
+// The seed's GenerateCalendar / FilterEvents: a per-day view for the ops dashboard and an iCalendar feed
+// so the schedule can be subscribed to from any calendar app.
+import type { EventState } from "./model";
+import { countsTowardConcurrency, overlaps, type ScheduleWindow } from "./scheduling";
+
+export type CalendarEntry = ScheduleWindow & { state: EventState };
+export type CalendarDay = { date: string; eventIds: string[]; eventCount: number; peakConcurrency: number };
+
+const DAY_MS = 86_400_000;
+
+/** States in which an event no longer occupies (or never took) a slot, matching what the scheduler counts. */
+const NON_COUNTING_STATES: ReadonlySet<EventState> = new Set<EventState>(["cancelled", "expired", "archived", "failed_activation"]);
+
+function countsForPeak(entry: CalendarEntry): boolean {
+  return countsTowardConcurrency(entry.tier) && !NON_COUNTING_STATES.has(entry.state);
+}
+
+/** One item per UTC day touching [from, to); days are clipped to the range so the edges report only what is asked. */
+export function calendarDays(entries: CalendarEntry[], from: number, to: number): CalendarDay[] {
+  const days: CalendarDay[] = [];
+  if (!(to > from)) return days;
+  const ordered = [...entries].sort((a, b) => a.start - b.start || compareStrings(a.eventId, b.eventId));
+  for (let dayStart = floorToUtcDay(from); dayStart < to; dayStart += DAY_MS) {
+    const span = { start: Math.max(dayStart, from), end: Math.min(dayStart + DAY_MS, to) };
+    const onDay = ordered.filter((e) => overlaps(e, span));
+    days.push({
+      date: new Date(dayStart).toISOString().slice(0, 10),
+      eventIds: onDay.map((e) => e.eventId),
+      eventCount: onDay.length,
+      peakConcurrency: peakConcurrency(onDay.filter(countsForPeak), span),
+    });
+  }
+  return days;
+}
+
+function floorToUtcDay(ms: number): number {
+  return Math.floor(ms / DAY_MS) * DAY_MS;
+}
+
+/**
+ * Maximum number running at one instant. Ends sort before starts at the same instant because windows are
+ * half-open: a hand-over at midnight is one event at a time, not two.
+ */
+function peakConcurrency(entries: CalendarEntry[], span: { start: number; end: number }): number {
+  const edges: Array<[time: number, delta: number]> = [];
+  for (const e of entries) {
+    edges.push([Math.max(e.start, span.start), 1], [Math.min(e.end, span.end), -1]);
+  }
+  edges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let running = 0;
+  let peak = 0;
+  for (const [, delta] of edges) {
+    running += delta;
+    peak = Math.max(peak, running);
+  }
+  return peak;
+}
+
+// ---- iCalendar (RFC 5545) ----
+
+const CRLF = "\r\n";
+const MAX_LINE_OCTETS = 75;
+
+const STATUS: Partial<Record<EventState, string>> = { cancelled: "CANCELLED", failed_activation: "TENTATIVE" };
+
+export function renderIcs(entries: CalendarEntry[], opts: { now: number; calendarName: string; domain: string }): string {
+  const lines = [
+    "BEGIN:VCALENDAR",
+    "VERSION:2.0",
+    `PRODID:-//${escapeText(opts.domain)}//Live Events//EN`,
+    "CALSCALE:GREGORIAN",
+    "METHOD:PUBLISH",
+    `X-WR-CALNAME:${escapeText(opts.calendarName)}`,
+    ...entries.flatMap((e) => veventLines(e, opts)),
+    "END:VCALENDAR",
+  ];
+  return lines.map((l) => foldLine(l) + CRLF).join("");
+}
+
+function veventLines(e: CalendarEntry, opts: { now: number; domain: string }): string[] {
+  return [
+    "BEGIN:VEVENT",
+    `UID:${escapeText(`${e.eventId}@${opts.domain}`)}`,
+    `DTSTAMP:${icsUtc(opts.now)}`,
+    `DTSTART:${icsUtc(e.start)}`,
+    `DTEND:${icsUtc(e.end)}`,
+    `SUMMARY:${escapeText(e.name ?? e.eventId)}`,
+    `DESCRIPTION:${escapeText(`Type: ${e.type}\nTier: ${e.tier}\nState: ${e.state}`)}`,
+    // CATEGORIES is a list: the comma separates values, so each value is escaped on its own.
+    `CATEGORIES:${[e.type, e.tier].map(escapeText).join(",")}`,
+    `STATUS:${STATUS[e.state] ?? "CONFIRMED"}`,
+    "END:VEVENT",
+  ];
+}
+
+/** 20261201T000000Z. iCalendar DATE-TIME has whole seconds, so sub-second precision is dropped. */
+function icsUtc(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 19).replace(/[-:]/g, "") + "Z";
+}
+
+/**
+ * TEXT value escaping (RFC 5545 §3.3.11). Control characters other than tab are not allowed in TEXT at all,
+ * so they are dropped rather than letting one stray byte make the whole feed unparseable.
+ */
+export function escapeText(value: string): string {
+  return value
+    .replace(/\\/g, "\\\\")
+    .replace(/;/g, "\\;")
+    .replace(/,/g, "\\,")
+    .replace(/\r\n|\r|\n/g, "\\n")
+    .replace(/[\u0000-\u0008\u000A-\u001F\u007F]/g, "");
+}
+
+/**
+ * Folds to at most 75 octets per physical line (§3.1). Counting is by UTF-8 octets but splitting is by code
+ * point, so a multibyte character (or surrogate pair) is never cut in half.
+ */
+export function foldLine(line: string): string {
+  const out: string[] = [];
+  let current = "";
+  let octets = 0;
+  for (const char of line) {
+    const size = utf8Length(char);
+    if (octets + size > MAX_LINE_OCTETS) {
+      out.push(current);
+      // The leading space of a continuation line counts toward its 75 octets.
+      current = " ";
+      octets = 1;
+    }
+    current += char;
+    octets += size;
+  }
+  out.push(current);
+  return out.join(CRLF);
+}
+
+function utf8Length(char: string): number {
+  const cp = char.codePointAt(0) ?? 0;
+  if (cp < 0x80) return 1;
+  if (cp < 0x800) return 2;
+  if (cp < 0x10000) return 3;
+  return 4;
+}
+
+function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

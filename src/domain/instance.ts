@@ -1,0 +1,144 @@
+// The seed's CreateFromTemplate: copy the template's mechanics, apply the ops' customisation, set the timing.
+import { countdown } from "./lifecycle";
+import { mechanicsIssues, type CreateEventBody, type EventInstance, type EventTemplate, type Milestone, type RewardData } from "./model";
+
+export type InstanceProblem = { path: (string | number)[]; message: string };
+
+/** Parses an instant from the API. `"now"` means the request's own clock, so it is never "in the past". */
+export function resolveInstant(value: string, now: number): number {
+  return value === "now" ? now : Date.parse(value);
+}
+
+export function windowProblems(
+  startTime: number,
+  endTime: number,
+  now: number,
+  opts: { startIsNow: boolean; maxWindowDays: number },
+): InstanceProblem[] {
+  const problems: InstanceProblem[] = [];
+  // A little slack so a client that sends "now + 1 s" over a slow link is not refused.
+  if (!opts.startIsNow && startTime < now - 5_000) problems.push({ path: ["startTime"], message: "must not be in the past (use \"now\" to start at once)" });
+  if (endTime <= startTime) problems.push({ path: ["endTime"], message: "must be after startTime" });
+  else if (endTime - startTime > opts.maxWindowDays * 86_400_000) {
+    problems.push({ path: ["endTime"], message: `must be at most ${opts.maxWindowDays} days after startTime` });
+  }
+  return problems;
+}
+
+/** Applies the per-milestone reward pool over the milestones; the pool may only name milestones that exist. */
+function applyRewardPool(milestones: Milestone[], pool: CreateEventBody["rewardPool"]): { milestones: Milestone[]; problems: InstanceProblem[] } {
+  const problems: InstanceProblem[] = [];
+  const byIndex = new Map<number, RewardData[]>();
+  pool?.forEach((entry, i) => {
+    if (!milestones.some((m) => m.index === entry.milestoneIndex)) {
+      problems.push({ path: ["rewardPool", i, "milestoneIndex"], message: `names milestone ${entry.milestoneIndex}, which does not exist` });
+    } else if (byIndex.has(entry.milestoneIndex)) {
+      problems.push({ path: ["rewardPool", i, "milestoneIndex"], message: `names milestone ${entry.milestoneIndex} twice` });
+    }
+    byIndex.set(entry.milestoneIndex, entry.rewards);
+  });
+  return { milestones: milestones.map((m) => (byIndex.has(m.index) ? { ...m, rewards: byIndex.get(m.index)! } : m)), problems };
+}
+
+export function instanceFromTemplate(
+  template: EventTemplate,
+  body: CreateEventBody,
+  ids: { eventId: string; now: number },
+  opts: { maxWindowDays: number },
+): { ok: true; instance: EventInstance } | { ok: false; problems: InstanceProblem[] } {
+  const { now, eventId } = ids;
+  const startTime = resolveInstant(body.startTime, now);
+  const endTime = resolveInstant(body.endTime, now);
+  const problems = windowProblems(startTime, endTime, now, { startIsNow: body.startTime === "now", maxWindowDays: opts.maxWindowDays });
+
+  const objectives = structuredClone(body.objectives ?? template.objectives);
+  const pooled = applyRewardPool(structuredClone(body.milestones ?? template.milestones), body.rewardPool);
+  problems.push(...pooled.problems);
+  // Overrides are checked one by one by the schema; the combination with the template's half is checked here.
+  for (const p of mechanicsIssues(objectives, pooled.milestones)) problems.push(p);
+  if (template.requiresClan && (body.eligibleClanIds?.length ?? 0) === 0) {
+    problems.push({ path: ["eligibleClanIds"], message: "must list at least one clan: the template requires a clan" });
+  }
+  if (problems.length > 0) return { ok: false, problems };
+
+  return {
+    ok: true,
+    instance: {
+      eventId,
+      templateId: template.templateId,
+      templateVersion: template.version,
+      type: template.type,
+      tier: body.tier ?? template.tier,
+      state: "scheduled",
+      name: body.name ?? template.name,
+      description: body.description ?? template.description,
+      theme: { ...template.theme, ...(body.theme ?? {}) },
+      layout: structuredClone(template.layout),
+      objectives,
+      milestones: pooled.milestones,
+      rewardPool: pooled.milestones.flatMap((m) => m.rewards),
+      startTime,
+      endTime,
+      scheduledEndTime: endTime,
+      requiresLeaderboard: template.requiresLeaderboard,
+      requiresClan: template.requiresClan,
+      minimumPlayerLevel: template.minimumPlayerLevel,
+      leaderboardId: body.leaderboardId ?? (template.requiresLeaderboard ? `lb_${eventId}` : null),
+      eligibleClanIds: body.eligibleClanIds ?? [],
+      participantCount: 0,
+      completionCount: 0,
+      activationAttempts: 0,
+      lastError: null,
+      createdAt: now,
+      updatedAt: now,
+    },
+  };
+}
+
+/** The API view of an instance: ISO times and server-computed countdowns. */
+export function renderInstance(instance: EventInstance, now: number) {
+  const iso = (ms: number) => new Date(ms).toISOString();
+  return {
+    ...instance,
+    startTime: iso(instance.startTime),
+    endTime: iso(instance.endTime),
+    scheduledEndTime: iso(instance.scheduledEndTime),
+    durationSeconds: Math.round((instance.endTime - instance.startTime) / 1000),
+    createdAt: iso(instance.createdAt),
+    updatedAt: iso(instance.updatedAt),
+    ...countdown(instance, now),
+  };
+}
+
+/** Is this player allowed in? The seed's IsPlayerEligible, from the token's level and clan. */
+export function isEligible(instance: EventInstance, player: { level: number; clan: string | null }): boolean {
+  if (player.level < instance.minimumPlayerLevel) return false;
+  if (instance.requiresClan) return player.clan !== null && instance.eligibleClanIds.includes(player.clan);
+  return true;
+}
+
+/** What a game client may see: no ops bookkeeping (activation attempts, errors, revision). */
+export function publicView(instance: EventInstance, now: number, player: { level: number; clan: string | null }) {
+  const r = renderInstance(instance, now);
+  return {
+    eventId: r.eventId,
+    type: r.type,
+    tier: r.tier,
+    state: r.state,
+    name: r.name,
+    description: r.description,
+    theme: r.theme,
+    layout: r.layout,
+    objectives: r.objectives.map(({ maxPerUpdate: _u, maxPerMinute: _m, ...o }) => o),
+    milestones: r.milestones,
+    startTime: r.startTime,
+    endTime: r.endTime,
+    durationSeconds: r.durationSeconds,
+    timeUntilStart: r.timeUntilStart,
+    timeRemaining: r.timeRemaining,
+    minimumPlayerLevel: r.minimumPlayerLevel,
+    leaderboardId: r.leaderboardId,
+    participantCount: r.participantCount,
+    eligible: isEligible(instance, player),
+  };
+}

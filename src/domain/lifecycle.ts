@@ -1,0 +1,99 @@
+// The seed's event state machine, plus the two states production needs around it:
+// `failed_activation` (activation kept throwing; ops retry or cancel) and `end-now` (ops stop an event early).
+import type { EventInstance, EventState } from "./model";
+
+export const GRACE_PERIOD_MS = 24 * 60 * 60 * 1000;
+
+export type LifecycleAction =
+  | "activate"
+  | "pause"
+  | "resume"
+  | "cancel"
+  | "end_now"
+  | "expire"
+  | "archive"
+  | "fail_activation"
+  | "retry_activation";
+
+const RULES: Record<LifecycleAction, { from: readonly EventState[]; to: EventState }> = {
+  activate: { from: ["scheduled"], to: "active" },
+  pause: { from: ["active"], to: "paused" },
+  resume: { from: ["paused"], to: "active" },
+  cancel: { from: ["scheduled", "failed_activation"], to: "cancelled" },
+  end_now: { from: ["active", "paused"], to: "expired" },
+  // A paused event still ends at its endTime: otherwise a forgotten pause would keep it open forever.
+  expire: { from: ["active", "paused"], to: "expired" },
+  archive: { from: ["expired"], to: "archived" },
+  fail_activation: { from: ["scheduled"], to: "failed_activation" },
+  retry_activation: { from: ["failed_activation"], to: "scheduled" },
+};
+
+export const TERMINAL_STATES: readonly EventState[] = ["archived", "cancelled"];
+
+export type TransitionResult =
+  | { ok: true; from: EventState; to: EventState }
+  | { ok: false; from: EventState; message: string };
+
+export function transition(state: EventState, action: LifecycleAction): TransitionResult {
+  const rule = RULES[action];
+  if (!rule.from.includes(state)) {
+    return { ok: false, from: state, message: `cannot ${action.replace("_", " ")} an event that is ${state}` };
+  }
+  return { ok: true, from: state, to: rule.to };
+}
+
+/** Which actions are legal from a state: shown to ops next to a 409 so they know what they can do instead. */
+export function allowedActions(state: EventState): LifecycleAction[] {
+  return (Object.keys(RULES) as LifecycleAction[]).filter((a) => RULES[a].from.includes(state));
+}
+
+export type TimerKind = "activate" | "expire" | "archive";
+
+/**
+ * The lifecycle timers an instance needs in its current state. The actor keeps exactly these in its schedule
+ * table, so after any transition the pending lifecycle timers are recomputed, never patched.
+ */
+export function lifecycleTimers(instance: Pick<EventInstance, "state" | "startTime" | "endTime">): Partial<Record<TimerKind, number>> {
+  switch (instance.state) {
+    case "scheduled":
+      return { activate: instance.startTime };
+    case "active":
+    case "paused":
+      return { expire: instance.endTime };
+    case "expired":
+      return { archive: instance.endTime + GRACE_PERIOD_MS };
+    default:
+      return {};
+  }
+}
+
+/** Maps a due timer to the action it performs. */
+export const TIMER_ACTION: Record<TimerKind, LifecycleAction> = {
+  activate: "activate",
+  expire: "expire",
+  archive: "archive",
+};
+
+/**
+ * After attempt `attempt` (1-based) of an activation failed: when to try again, or give up.
+ * The first attempt plus `maxRetries` retries, backing off base, 2·base, 4·base…
+ */
+export function activationRetry(
+  attempt: number,
+  now: number,
+  maxRetries: number,
+  baseMs: number,
+): { retryAt: number } | { giveUp: true } {
+  if (attempt > maxRetries) return { giveUp: true };
+  return { retryAt: now + baseMs * 2 ** (attempt - 1) };
+}
+
+/** Server-computed countdowns in whole seconds, so clients with skewed clocks agree. */
+export function countdown(instance: Pick<EventInstance, "state" | "startTime" | "endTime">, now: number) {
+  const secs = (ms: number) => Math.max(0, Math.ceil(ms / 1000));
+  const live = instance.state === "active" || instance.state === "paused";
+  return {
+    timeUntilStart: instance.state === "scheduled" ? secs(instance.startTime - now) : 0,
+    timeRemaining: instance.state === "scheduled" || live ? secs(instance.endTime - now) : 0,
+  };
+}

@@ -1,0 +1,185 @@
+// The seed's data model (Event Template, Event Instance, Objective, Milestone, Reward Data) as zod schemas.
+// These schemas are the single source of truth: request validation, stored shapes and TS types all come from here.
+import { z } from "zod";
+
+export const EVENT_TYPES = ["seasonal", "competitive", "cooperative", "crossover", "gacha"] as const;
+export const EVENT_TIERS = ["major", "standard", "mini", "daily"] as const;
+export const OBJECTIVE_TYPES = ["collect", "complete", "defeat", "reach", "participate"] as const;
+export const REWARD_TYPES = ["currency", "item", "character", "cosmetic", "booster"] as const;
+export const RARITIES = ["common", "uncommon", "rare", "epic", "legendary"] as const;
+
+export const EventType = z.enum(EVENT_TYPES);
+export const EventTier = z.enum(EVENT_TIERS);
+export type EventType = z.infer<typeof EventType>;
+export type EventTier = z.infer<typeof EventTier>;
+
+const slug = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,49}$/, "must be a slug: 1-50 of a-z, 0-9, '-' or '_', starting with a letter or digit");
+const text = (max: number) => z.string().trim().min(1).max(max);
+/** Free-form JSON config (theme, layout). Bounded so one template cannot bloat every instance row. */
+const freeJson = z
+  .record(z.string(), z.unknown())
+  .refine((v) => JSON.stringify(v).length <= 16_384, "must serialise to at most 16 KB of JSON");
+const positiveFinite = z.number().finite().positive();
+
+export const RewardData = z.strictObject({
+  rewardId: slug,
+  type: z.enum(REWARD_TYPES),
+  itemId: text(100),
+  quantity: z.number().int().min(1).max(1_000_000_000),
+  rarity: z.enum(RARITIES).default("common"),
+  isExclusive: z.boolean().default(false),
+});
+export type RewardData = z.infer<typeof RewardData>;
+
+export const Objective = z.strictObject({
+  objectiveId: slug,
+  description: text(500),
+  type: z.enum(OBJECTIVE_TYPES),
+  targetValue: positiveFinite,
+  trackingKey: text(100),
+  isOptional: z.boolean().default(false),
+  maxPerUpdate: positiveFinite.optional(),
+  maxPerMinute: positiveFinite.optional(),
+});
+export type Objective = z.infer<typeof Objective>;
+
+export const Milestone = z.strictObject({
+  index: z.number().int().min(0),
+  progressThreshold: z.number().gt(0).lte(1),
+  rewards: z.array(RewardData).max(50).default([]),
+  unlockMessage: z.string().max(500).default(""),
+  celebrationAnimation: z.string().max(100).optional(),
+});
+export type Milestone = z.infer<typeof Milestone>;
+
+type Issue = { path: (string | number)[]; message: string };
+
+/** Cross-field rules the seed implies: unique ids, milestone indexes 0..n-1, thresholds strictly ascending. */
+export function mechanicsIssues(objectives: Objective[] | undefined, milestones: Milestone[] | undefined): Issue[] {
+  const issues: Issue[] = [];
+  const seen = new Set<string>();
+  objectives?.forEach((o, i) => {
+    if (seen.has(o.objectiveId)) issues.push({ path: ["objectives", i, "objectiveId"], message: `duplicates "${o.objectiveId}"` });
+    seen.add(o.objectiveId);
+  });
+  if (objectives && objectives.length > 0 && objectives.every((o) => o.isOptional)) {
+    issues.push({ path: ["objectives"], message: "must contain at least one required (non-optional) objective" });
+  }
+  milestones?.forEach((m, i) => {
+    if (m.index !== i) issues.push({ path: ["milestones", i, "index"], message: `must be ${i} (milestones are listed in index order)` });
+    if (i > 0 && m.progressThreshold <= milestones[i - 1].progressThreshold) {
+      issues.push({ path: ["milestones", i, "progressThreshold"], message: `must be greater than milestones[${i - 1}]` });
+    }
+  });
+  return issues;
+}
+
+const templateFields = {
+  type: EventType,
+  tier: EventTier,
+  name: text(200),
+  description: z.string().max(5000).default(""),
+  objectives: z.array(Objective).min(1).max(50),
+  milestones: z.array(Milestone).min(1).max(50),
+  progressionMechanics: z.string().max(50).optional(),
+  theme: freeJson.default({}),
+  layout: freeJson.default({}),
+  requiresLeaderboard: z.boolean().default(false),
+  requiresClan: z.boolean().default(false),
+  minimumPlayerLevel: z.number().int().min(1).max(100_000).default(1),
+  averageEngagementScore: z.number().min(0).max(999.99).nullable().default(null),
+};
+
+const withMechanicsRules = <T extends { objectives?: Objective[]; milestones?: Milestone[] }>(v: T, ctx: z.RefinementCtx) => {
+  for (const issue of mechanicsIssues(v.objectives, v.milestones)) ctx.addIssue({ code: "custom", ...issue });
+};
+
+export const CreateTemplateBody = z.strictObject({ templateId: slug, ...templateFields }).superRefine(withMechanicsRules);
+export const UpdateTemplateBody = z.strictObject(templateFields).superRefine(withMechanicsRules);
+export type CreateTemplateBody = z.infer<typeof CreateTemplateBody>;
+export type UpdateTemplateBody = z.infer<typeof UpdateTemplateBody>;
+
+export type EventTemplate = CreateTemplateBody & {
+  version: number;
+  usageCount: number;
+  lastUsed: string | null;
+  createdAt: string;
+  updatedAt: string;
+};
+
+/** ISO 8601 with an explicit offset, or the literal "now" (start at once). */
+export const Instant = z.union([z.literal("now"), z.iso.datetime({ offset: true })]);
+
+export const RewardPoolEntry = z.strictObject({
+  milestoneIndex: z.number().int().min(0),
+  rewards: z.array(RewardData).max(50),
+});
+
+export const CreateEventBody = z
+  .strictObject({
+    templateId: slug,
+    startTime: Instant,
+    endTime: z.iso.datetime({ offset: true }),
+    /** Runs the template at another tier, e.g. a standard template promoted to a major event. */
+    tier: EventTier.optional(),
+    name: text(200).optional(),
+    description: z.string().max(5000).optional(),
+    theme: freeJson.optional(),
+    objectives: z.array(Objective).min(1).max(50).optional(),
+    milestones: z.array(Milestone).min(1).max(50).optional(),
+    rewardPool: z.array(RewardPoolEntry).max(50).optional(),
+    eligibleClanIds: z.array(text(64)).max(1000).optional(),
+    leaderboardId: text(64).optional(),
+    force: z.boolean().optional(),
+    reason: text(500).optional(),
+  })
+  .superRefine(withMechanicsRules)
+  .superRefine((v, ctx) => {
+    if (v.force && !v.reason) ctx.addIssue({ code: "custom", path: ["reason"], message: "is required when force is true" });
+  });
+export type CreateEventBody = z.infer<typeof CreateEventBody>;
+
+export const EVENT_STATES = ["scheduled", "active", "paused", "expired", "archived", "cancelled", "failed_activation"] as const;
+export const EventState = z.enum(EVENT_STATES);
+export type EventState = z.infer<typeof EventState>;
+
+/** The instance as the EventActor stores it. Times are epoch milliseconds; the API renders ISO strings. */
+export const EventInstance = z.object({
+  eventId: z.string(),
+  templateId: slug,
+  templateVersion: z.number().int().min(1),
+  type: EventType,
+  tier: EventTier,
+  state: EventState,
+  name: z.string(),
+  description: z.string(),
+  theme: z.record(z.string(), z.unknown()),
+  layout: z.record(z.string(), z.unknown()),
+  objectives: z.array(Objective).min(1),
+  milestones: z.array(Milestone).min(1),
+  rewardPool: z.array(RewardData),
+  startTime: z.number().int(),
+  endTime: z.number().int(),
+  /** The end the event was scheduled with, kept when end-now or a resume moves endTime. */
+  scheduledEndTime: z.number().int(),
+  requiresLeaderboard: z.boolean(),
+  requiresClan: z.boolean(),
+  minimumPlayerLevel: z.number().int(),
+  leaderboardId: z.string().nullable(),
+  eligibleClanIds: z.array(z.string()),
+  participantCount: z.number().int(),
+  completionCount: z.number().int(),
+  activationAttempts: z.number().int(),
+  lastError: z.string().nullable(),
+  createdAt: z.number().int(),
+  updatedAt: z.number().int(),
+});
+export type EventInstance = z.infer<typeof EventInstance>;
+
+export const ReasonBody = z.strictObject({ reason: text(500).optional() });
+export const ResumeBody = z.strictObject({
+  reason: text(500).optional(),
+  endTime: z.iso.datetime({ offset: true }).optional(),
+});

@@ -1,0 +1,30 @@
+// Request parsing that never lets bad input reach an actor: malformed JSON is 400, schema failures 422 with paths.
+import type { Context } from "hono";
+import type { z } from "zod";
+import { ApiError, validationError, zodProblems } from "./errors";
+
+const MAX_BODY_BYTES = 256 * 1024;
+
+export async function jsonBody<S extends z.ZodType>(c: Context, schema: S, opts: { optional?: boolean } = {}): Promise<z.infer<S>> {
+  const raw = await c.req.text();
+  if (raw.length > MAX_BODY_BYTES) throw new ApiError(413, "payload_too_large", `request body must be at most ${MAX_BODY_BYTES} bytes`);
+  let value: unknown = {};
+  if (raw.trim() !== "") {
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      throw new ApiError(400, "invalid_json", "request body is not valid JSON");
+    }
+  } else if (!opts.optional) {
+    throw new ApiError(400, "invalid_json", "request body is required");
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw validationError(zodProblems(parsed.error));
+  return parsed.data;
+}
+
+export function query<S extends z.ZodType>(c: Context, schema: S): z.infer<S> {
+  const parsed = schema.safeParse(c.req.query());
+  if (!parsed.success) throw validationError(zodProblems(parsed.error), 400);
+  return parsed.data;
+}

@@ -1,0 +1,32 @@
+// Worker entry: HTTP routing. All state lives in the Durable Objects exported below and in D1.
+import { Hono } from "hono";
+import { requireAdmin, requirePlayer, type AppEnv } from "./http/auth";
+import { ApiError } from "./http/errors";
+import { adminEventRoutes } from "./routes/admin-events";
+import { eventRoutes } from "./routes/events";
+import { templateRoutes } from "./routes/templates";
+
+export { EventActor } from "./actors/event-actor";
+export { CalendarActor } from "./actors/calendar-actor";
+
+const app = new Hono<AppEnv>();
+
+app.get("/health", (c) => c.json({ ok: true }));
+
+app.use("/v1/admin/*", requireAdmin);
+app.route("/v1/admin/templates", templateRoutes);
+app.route("/v1/admin/events", adminEventRoutes);
+
+app.use("/v1/*", async (c, next) => (c.req.path.startsWith("/v1/admin/") ? next() : requirePlayer(c, next)));
+app.route("/v1/events", eventRoutes);
+
+app.notFound((c) => c.json(new ApiError(404, "not_found", `no route for ${c.req.method} ${c.req.path}`).toJSON(), 404));
+
+app.onError((err, c) => {
+  if (err instanceof ApiError) return c.json(err.toJSON(), err.status);
+  // Anything else is our bug: log it whole, tell the caller only that it happened.
+  console.error(JSON.stringify({ msg: "unhandled error", path: c.req.path, error: String(err), stack: (err as Error)?.stack }));
+  return c.json(new ApiError(500, "internal_error", "internal error").toJSON(), 500);
+});
+
+export default app;

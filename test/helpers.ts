@@ -1,0 +1,72 @@
+// Shared test plumbing: real HTTP requests into the Worker under test, real tokens, real fixtures.
+import { env } from "cloudflare:test";
+import { exports } from "cloudflare:workers";
+import { sign } from "hono/jwt";
+
+export const ADMIN = "test-admin-token";
+
+export async function playerToken(sub: string, claims: Record<string, unknown> = {}, secret = env.PLAYER_TOKEN_SECRET) {
+  return sign({ sub, exp: Math.floor(Date.now() / 1000) + 3600, ...claims }, secret, "HS256");
+}
+
+type Init = { body?: unknown; raw?: string; token?: string | null; headers?: Record<string, string> };
+
+export async function call(method: string, path: string, init: Init = {}) {
+  const headers: Record<string, string> = { ...(init.headers ?? {}) };
+  const token = init.token === undefined ? ADMIN : init.token;
+  if (token) headers.Authorization = `Bearer ${token}`;
+  let body: string | undefined = init.raw;
+  if (init.body !== undefined) {
+    body = JSON.stringify(init.body);
+    headers["Content-Type"] = "application/json";
+  }
+  const res = await exports.default.fetch(new Request(`http://live-events.test${path}`, { method, headers, body }));
+  const text = await res.text();
+  let json: any = null;
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch {
+    json = text;
+  }
+  return { status: res.status, json, headers: res.headers };
+}
+
+let counter = 0;
+export const uniqueSlug = (prefix = "tpl") => `${prefix}-${Date.now().toString(36)}-${(counter++).toString(36)}`;
+
+export function templateBody(overrides: Record<string, unknown> = {}) {
+  return {
+    templateId: uniqueSlug(),
+    type: "seasonal",
+    tier: "standard",
+    name: "Winter Festival",
+    description: "Collect snowflakes",
+    objectives: [
+      { objectiveId: "snowflakes", description: "Collect snowflakes", type: "collect", targetValue: 100, trackingKey: "item.snowflake" },
+      { objectiveId: "bosses", description: "Defeat frost bosses", type: "defeat", targetValue: 5, trackingKey: "boss.frost", maxPerUpdate: 1 },
+    ],
+    milestones: [
+      { index: 0, progressThreshold: 0.25, rewards: [{ rewardId: "coins-1", type: "currency", itemId: "coins", quantity: 100 }], unlockMessage: "A start!" },
+      { index: 1, progressThreshold: 0.5, rewards: [{ rewardId: "hat", type: "cosmetic", itemId: "hat.winter", quantity: 1, rarity: "rare" }] },
+      { index: 2, progressThreshold: 1, rewards: [{ rewardId: "skin", type: "character", itemId: "skin.yeti", quantity: 1, rarity: "legendary", isExclusive: true }] },
+    ],
+    theme: { color: "#88ccff" },
+    ...overrides,
+  };
+}
+
+export async function createTemplate(overrides: Record<string, unknown> = {}) {
+  const res = await call("POST", "/v1/admin/templates", { body: templateBody(overrides) });
+  if (res.status !== 201) throw new Error(`template create failed: ${res.status} ${JSON.stringify(res.json)}`);
+  return res.json;
+}
+
+export const inMs = (ms: number) => new Date(Date.now() + ms).toISOString();
+export const HOUR = 3_600_000;
+export const DAY = 24 * HOUR;
+
+export async function createEvent(templateId: string, body: Record<string, unknown> = {}) {
+  const res = await call("POST", "/v1/admin/events", { body: { templateId, startTime: inMs(HOUR), endTime: inMs(2 * HOUR), ...body } });
+  if (res.status !== 201) throw new Error(`event create failed: ${res.status} ${JSON.stringify(res.json)}`);
+  return res.json;
+}
