@@ -262,6 +262,7 @@ export class EventActor extends DurableObject<Env> {
         loaded.revision,
         lastSeq,
       );
+      this.sql.exec("DELETE FROM schedule WHERE kind = 'project'");
     } catch (err) {
       // The transition is already durable here; only the record is behind. Retry with backoff, never drop.
       const failures = mark.failures + 1;

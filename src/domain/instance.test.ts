@@ -1,0 +1,75 @@
+import { describe, expect, it } from "vitest";
+import { instanceFromTemplate, isEligible, windowProblems } from "./instance";
+import { CreateEventBody, CreateTemplateBody, type EventTemplate } from "./model";
+
+const NOW = Date.parse("2026-12-01T00:00:00Z");
+const template: EventTemplate = {
+  ...CreateTemplateBody.parse({
+    templateId: "winter",
+    type: "seasonal",
+    tier: "major",
+    name: "Winter",
+    objectives: [{ objectiveId: "a", description: "A", type: "collect", targetValue: 10, trackingKey: "k" }],
+    milestones: [
+      { index: 0, progressThreshold: 0.5, rewards: [{ rewardId: "r0", type: "currency", itemId: "coins", quantity: 5 }] },
+      { index: 1, progressThreshold: 1 },
+    ],
+    theme: { color: "blue", font: "serif" },
+  }),
+  version: 3,
+  usageCount: 0,
+  lastUsed: null,
+  createdAt: "",
+  updatedAt: "",
+};
+const body = (o: Record<string, unknown> = {}) =>
+  CreateEventBody.parse({ templateId: "winter", startTime: "2026-12-02T00:00:00Z", endTime: "2026-12-03T00:00:00Z", ...o });
+
+describe("instanceFromTemplate", () => {
+  it("copies mechanics, applies overrides and keeps the template version", () => {
+    const r = instanceFromTemplate(template, body({ name: "Winter 2026", theme: { color: "white" } }), { eventId: "evt_1", now: NOW }, { maxWindowDays: 90 });
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.instance).toMatchObject({
+      eventId: "evt_1",
+      templateVersion: 3,
+      name: "Winter 2026",
+      theme: { color: "white", font: "serif" },
+      state: "scheduled",
+      startTime: Date.parse("2026-12-02T00:00:00Z"),
+    });
+    expect(r.instance.rewardPool).toEqual([expect.objectContaining({ rewardId: "r0" })]);
+  });
+
+  it("replaces a milestone's rewards from the reward pool and refuses pool entries for missing milestones", () => {
+    const pool = [{ milestoneIndex: 1, rewards: [{ rewardId: "x", type: "item", itemId: "sword", quantity: 1 }] }];
+    const r = instanceFromTemplate(template, body({ rewardPool: pool }), { eventId: "evt_1", now: NOW }, { maxWindowDays: 90 });
+    expect(r.ok && r.instance.milestones[1].rewards.map((x) => x.rewardId)).toEqual(["x"]);
+    const bad = instanceFromTemplate(template, body({ rewardPool: [{ milestoneIndex: 7, rewards: [] }] }), { eventId: "e", now: NOW }, { maxWindowDays: 90 });
+    expect(bad).toEqual({ ok: false, problems: [{ path: ["rewardPool", 0, "milestoneIndex"], message: expect.stringContaining("milestone 7") }] });
+  });
+
+  it("'now' starts at the request's clock", () => {
+    const r = instanceFromTemplate(template, body({ startTime: "now" }), { eventId: "e", now: NOW }, { maxWindowDays: 90 });
+    expect(r.ok && r.instance.startTime).toBe(NOW);
+  });
+});
+
+describe("windowProblems", () => {
+  it("refuses past starts, inverted windows and over-long windows", () => {
+    expect(windowProblems(NOW - 60_000, NOW + 1, NOW, { startIsNow: false, maxWindowDays: 90 })[0].path).toEqual(["startTime"]);
+    expect(windowProblems(NOW + 10, NOW + 10, NOW, { startIsNow: false, maxWindowDays: 90 })[0].message).toBe("must be after startTime");
+    expect(windowProblems(NOW, NOW + 91 * 86_400_000, NOW, { startIsNow: true, maxWindowDays: 90 })[0].message).toContain("90 days");
+    expect(windowProblems(NOW, NOW + 90 * 86_400_000, NOW, { startIsNow: true, maxWindowDays: 90 })).toEqual([]);
+  });
+});
+
+describe("isEligible", () => {
+  const inst = { minimumPlayerLevel: 5, requiresClan: true, eligibleClanIds: ["red"] } as never;
+  it("checks level and clan", () => {
+    expect(isEligible(inst, { level: 5, clan: "red" })).toBe(true);
+    expect(isEligible(inst, { level: 4, clan: "red" })).toBe(false);
+    expect(isEligible(inst, { level: 9, clan: "blue" })).toBe(false);
+    expect(isEligible(inst, { level: 9, clan: null })).toBe(false);
+  });
+});
