@@ -10,6 +10,7 @@ export default defineConfig({
           TEST_MIGRATIONS: await readD1Migrations("./migrations"),
           ADMIN_TOKEN: "test-admin-token",
           PLAYER_TOKEN_SECRET: "test-player-secret",
+          CALENDAR_FEED_TOKEN: "test-calendar-feed-token",
         },
       },
     })),

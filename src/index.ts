@@ -3,7 +3,9 @@ import { Hono } from "hono";
 import { requireAdmin, requirePlayer, type AppEnv } from "./http/auth";
 import { ApiError } from "./http/errors";
 import { adminEventRoutes } from "./routes/admin-events";
+import { playerCalendarRoutes } from "./routes/calendar";
 import { eventRoutes } from "./routes/events";
+import { scheduleRoutes } from "./routes/schedule";
 import { templateRoutes } from "./routes/templates";
 
 export { EventActor } from "./actors/event-actor";
@@ -16,9 +18,11 @@ app.get("/health", (c) => c.json({ ok: true }));
 app.use("/v1/admin/*", requireAdmin);
 app.route("/v1/admin/templates", templateRoutes);
 app.route("/v1/admin/events", adminEventRoutes);
+app.route("/v1/admin", scheduleRoutes);
 
 app.use("/v1/*", async (c, next) => (c.req.path.startsWith("/v1/admin/") ? next() : requirePlayer(c, next)));
 app.route("/v1/events", eventRoutes);
+app.route("/v1/calendar", playerCalendarRoutes);
 
 app.notFound((c) => c.json(new ApiError(404, "not_found", `no route for ${c.req.method} ${c.req.path}`).toJSON(), 404));
 

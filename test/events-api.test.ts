@@ -56,7 +56,7 @@ describe("create event", () => {
       templateId: t.templateId,
       templateVersion: 1,
       type: "seasonal",
-      tier: "standard",
+      tier: "mini",
       state: "scheduled",
       name: "Winter Festival",
       description: "Collect snowflakes",
@@ -125,7 +125,7 @@ describe("create event", () => {
 
     // The template itself is untouched by the overrides.
     const tpl = await call("GET", `/v1/admin/templates/${t.templateId}`);
-    expect(tpl.json).toMatchObject({ name: "Winter Festival", tier: "standard", theme: { color: "#88ccff", banner: "snow.png" }, version: 1, usageCount: 1 });
+    expect(tpl.json).toMatchObject({ name: "Winter Festival", tier: "mini", theme: { color: "#88ccff", banner: "snow.png" }, version: 1, usageCount: 1 });
   });
 
   it("milestones can be overridden and an explicit leaderboardId is kept", async () => {

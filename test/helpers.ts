@@ -38,7 +38,9 @@ export function templateBody(overrides: Record<string, unknown> = {}) {
   return {
     templateId: uniqueSlug(),
     type: "seasonal",
-    tier: "standard",
+    // Mini events are exempt from the scheduling rules, so tests that are not about them never collide in the
+    // one shared calendar. Scheduler tests choose their tiers and windows explicitly.
+    tier: "mini",
     name: "Winter Festival",
     description: "Collect snowflakes",
     objectives: [

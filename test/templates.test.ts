@@ -36,7 +36,7 @@ describe("create and read", () => {
     expect(t).toMatchObject({
       templateId: body.templateId,
       type: "seasonal",
-      tier: "standard",
+      tier: "mini",
       name: "Winter Festival",
       description: "Collect snowflakes",
       version: 1,
@@ -116,7 +116,7 @@ describe("update", () => {
     const again = await call("PUT", `/v1/admin/templates/${t.templateId}`, { body: updateBody({ name: "III" }) });
     expect(again.json.version).toBe(3);
     const got = await call("GET", `/v1/admin/templates/${t.templateId}`);
-    expect(got.json).toMatchObject({ version: 3, name: "III", tier: "standard" });
+    expect(got.json).toMatchObject({ version: 3, name: "III", tier: "mini" });
   });
 
   it("PUT of an unknown id is 404 and creates nothing", async () => {

@@ -13,14 +13,28 @@ import {
   type TimerKind,
 } from "../domain/lifecycle";
 import { EventInstance, type EventState } from "../domain/model";
-import { fail, ok, type Result } from "../http/errors";
+import { fail, formatPath, ok, type Result } from "../http/errors";
+import { rescheduleProblems, type InstanceProblem, type WindowChange } from "../domain/instance";
+import type { CalendarWindowSync } from "./calendar-actor";
+import { calendarActor } from "./stubs";
 
-export type Audit = { actor: string; reason?: string | null };
+const invalid = (problems: InstanceProblem[]) => {
+  const fields = problems.map((p) => ({ path: formatPath(p.path), message: p.message }));
+  return fail(422, "validation_failed", fields.map((f) => `${f.path} ${f.message}`).join("; "), { fields });
+};
+
+/** The calendar's copy of this event: just what the scheduling rules look at. */
+export function calendarWindow(i: EventInstance, revision: number): CalendarWindowSync {
+  return { eventId: i.eventId, name: i.name, type: i.type, tier: i.tier, start: i.startTime, end: i.endTime, state: i.state, revision };
+}
+
+export type Audit = { actor: string; reason?: string | null; details?: Record<string, unknown> | null };
 export type OpsCommand = "pause" | "resume" | "cancel" | "end_now" | "retry_activation";
 export type EventView = { instance: EventInstance; transitions: TransitionRecord[]; revision: number };
 
-/** Schedule rows that are not lifecycle timers. `project` retries a failed D1 projection. */
-type ScheduleKind = TimerKind | "project";
+/** Schedule rows that are not lifecycle timers retry a sink (D1 projection, calendar window) that failed. */
+type SinkName = "project" | "calendar";
+type ScheduleKind = TimerKind | SinkName;
 const LIFECYCLE_KINDS: readonly TimerKind[] = ["activate", "expire", "archive"];
 const CAUSES: Record<LifecycleAction, string> = {
   activate: "start_time_reached",
@@ -33,7 +47,7 @@ const CAUSES: Record<LifecycleAction, string> = {
   fail_activation: "activation_failed",
   retry_activation: "ops_retry_activation",
 };
-const MAX_PROJECTION_BACKOFF_MS = 5 * 60_000;
+const MAX_SINK_BACKOFF_MS = 5 * 60_000;
 
 export class EventActor extends DurableObject<Env> {
   private readonly sql: SqlStorage;
@@ -45,10 +59,10 @@ export class EventActor extends DurableObject<Env> {
       CREATE TABLE IF NOT EXISTS doc (id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL, revision INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS transitions (
         seq INTEGER PRIMARY KEY AUTOINCREMENT, from_state TEXT, to_state TEXT NOT NULL, at INTEGER NOT NULL,
-        cause TEXT NOT NULL, actor TEXT NOT NULL, reason TEXT);
+        cause TEXT NOT NULL, actor TEXT NOT NULL, reason TEXT, details TEXT);
       CREATE TABLE IF NOT EXISTS schedule (kind TEXT PRIMARY KEY, due_at INTEGER NOT NULL, attempt INTEGER NOT NULL DEFAULT 0);
-      CREATE TABLE IF NOT EXISTS projection (id INTEGER PRIMARY KEY CHECK (id = 1), revision INTEGER NOT NULL,
-        last_seq INTEGER NOT NULL, failures INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS sinks (name TEXT PRIMARY KEY, revision INTEGER NOT NULL, last_seq INTEGER NOT NULL,
+        failures INTEGER NOT NULL);
     `);
   }
 
@@ -75,14 +89,15 @@ export class EventActor extends DurableObject<Env> {
     return this.view();
   }
 
-  async command(cmd: OpsCommand, audit: Audit, opts: { endTime?: number } = {}): Promise<Result<EventView>> {
+  async command(cmd: OpsCommand, audit: Audit, opts: { endTime?: number; maxWindowDays?: number } = {}): Promise<Result<EventView>> {
     const current = this.load();
     if (!current) return fail(404, "event_not_found", "no such event");
     const now = Date.now();
     const step = transition(current.instance.state, cmd);
     if (!step.ok) return fail(409, "illegal_transition", step.message, { state: step.from });
-    if (opts.endTime !== undefined && opts.endTime <= now) {
-      return fail(422, "validation_failed", "endTime must be in the future", { fields: [{ path: "endTime", message: "must be in the future" }] });
+    if (opts.endTime !== undefined) {
+      const problems = rescheduleProblems(current.instance, { endTime: opts.endTime }, now, opts.maxWindowDays ?? readConfig(this.env).maxWindowDays);
+      if (problems.length) return invalid(problems);
     }
     const patch: Partial<EventInstance> = {};
     if (cmd === "end_now") patch.endTime = now;
@@ -92,6 +107,27 @@ export class EventActor extends DurableObject<Env> {
     this.ctx.storage.transactionSync(() => this.apply(current.instance, step.to, now, CAUSES[cmd], audit, patch));
     await this.tick(now);
     return ok(this.view()!);
+  }
+
+  /** Moves the window without changing state; audited like a transition (from = to). */
+  async reschedule(change: WindowChange, audit: Audit, maxWindowDays: number): Promise<Result<EventView>> {
+    const current = this.load();
+    if (!current) return fail(404, "event_not_found", "no such event");
+    const now = Date.now();
+    const { state } = current.instance;
+    const problems = rescheduleProblems(current.instance, change, now, maxWindowDays);
+    if (problems.length) return problems[0].path.length === 0 ? fail(409, "illegal_transition", problems[0].message, { state }) : invalid(problems);
+    const patch: Partial<EventInstance> = { ...change };
+    if (change.endTime !== undefined && state === "scheduled") patch.scheduledEndTime = change.endTime;
+    this.ctx.storage.transactionSync(() => this.apply(current.instance, state, now, "ops_reschedule", audit, patch));
+    await this.tick(now);
+    return ok(this.view()!);
+  }
+
+  /** The cheap read behind the countdown route: no transition log, no mechanics. */
+  async timing(): Promise<Pick<EventInstance, "eventId" | "state" | "startTime" | "endTime"> | null> {
+    const i = this.load()?.instance;
+    return i ? { eventId: i.eventId, state: i.state, startTime: i.startTime, endTime: i.endTime } : null;
   }
 
   override async alarm(): Promise<void> {
@@ -109,9 +145,9 @@ export class EventActor extends DurableObject<Env> {
         .exec<{ kind: ScheduleKind; attempt: number }>("SELECT kind, attempt FROM schedule WHERE due_at <= ? ORDER BY due_at, kind LIMIT 1", now)
         .toArray()[0];
       if (!due) break;
-      if (due.kind === "project") {
-        this.sql.exec("DELETE FROM schedule WHERE kind = 'project'");
-        continue; // the projection below runs once per tick anyway
+      if (due.kind === "project" || due.kind === "calendar") {
+        this.sql.exec("DELETE FROM schedule WHERE kind = ?", due.kind);
+        continue; // the sinks below run once per tick anyway
       }
       const current = this.load();
       if (!current) {
@@ -121,7 +157,7 @@ export class EventActor extends DurableObject<Env> {
       if (due.kind === "activate") this.activate(current.instance, now, due.attempt);
       else this.runTimer(current.instance, due.kind, now);
     }
-    await this.project(now);
+    await this.flushSinks(now);
     await this.armAlarm();
   }
 
@@ -209,20 +245,21 @@ export class EventActor extends DurableObject<Env> {
 
   private logTransition(from: EventState | null, to: EventState, at: number, cause: string, audit: Audit) {
     this.sql.exec(
-      "INSERT INTO transitions (from_state, to_state, at, cause, actor, reason) VALUES (?, ?, ?, ?, ?, ?)",
+      "INSERT INTO transitions (from_state, to_state, at, cause, actor, reason, details) VALUES (?, ?, ?, ?, ?, ?, ?)",
       from,
       to,
       at,
       cause,
       audit.actor,
       audit.reason ?? null,
+      audit.details ? JSON.stringify(audit.details) : null,
     );
   }
 
   private transitions(afterSeq = 0): TransitionRecord[] {
     return this.sql
       .exec<Record<string, string | number | null>>(
-        "SELECT seq, from_state, to_state, at, cause, actor, reason FROM transitions WHERE seq > ? ORDER BY seq",
+        "SELECT seq, from_state, to_state, at, cause, actor, reason, details FROM transitions WHERE seq > ? ORDER BY seq",
         afterSeq,
       )
       .toArray()
@@ -234,6 +271,7 @@ export class EventActor extends DurableObject<Env> {
         cause: r.cause as string,
         actor: r.actor as string,
         reason: r.reason as string | null,
+        details: r.details === null ? null : JSON.parse(r.details as string),
       }));
   }
 
@@ -242,34 +280,44 @@ export class EventActor extends DurableObject<Env> {
     return loaded ? { instance: loaded.instance, revision: loaded.revision, transitions: this.transitions() } : null;
   }
 
-  // ---- D1 projection ---------------------------------------------------------------------------------------------
+  // ---- sinks: D1 projection and the calendar's copy of our window ------------------------------------------------
 
-  private async project(now: number) {
+  /**
+   * Pushes the current revision to each sink that is behind. Both sinks are idempotent (revision-guarded), so
+   * a retry after a half-failed flush is harmless. A sink that fails keeps its mark and gets a backoff timer;
+   * the state change itself is already durable in this object, so nothing is lost, only delayed.
+   */
+  private async flushSinks(now: number) {
     const loaded = this.load();
     if (!loaded) return;
-    const mark = this.sql.exec<{ revision: number; last_seq: number; failures: number }>("SELECT * FROM projection WHERE id = 1").toArray()[0] ?? {
+    await this.flush("project", loaded.revision, now, async (lastSeq) => {
+      const pending = this.transitions(lastSeq);
+      await projectEvent(this.env.DB, loaded.instance, loaded.revision, pending);
+      return pending.length ? pending[pending.length - 1].seq : lastSeq;
+    });
+    await this.flush("calendar", loaded.revision, now, async (lastSeq) => {
+      await calendarActor(this.env).syncWindow(calendarWindow(loaded.instance, loaded.revision));
+      return lastSeq;
+    });
+  }
+
+  private async flush(name: SinkName, revision: number, now: number, push: (lastSeq: number) => Promise<number>) {
+    const mark = this.sql.exec<{ revision: number; last_seq: number; failures: number }>("SELECT * FROM sinks WHERE name = ?", name).toArray()[0] ?? {
       revision: 0,
       last_seq: 0,
       failures: 0,
     };
-    const pending = this.transitions(mark.last_seq);
-    if (mark.revision >= loaded.revision && pending.length === 0) return;
+    if (mark.revision >= revision) return;
     try {
-      await projectEvent(this.env.DB, loaded.instance, loaded.revision, pending);
-      const lastSeq = pending.length ? pending[pending.length - 1].seq : mark.last_seq;
-      this.sql.exec(
-        "INSERT OR REPLACE INTO projection (id, revision, last_seq, failures) VALUES (1, ?, ?, 0)",
-        loaded.revision,
-        lastSeq,
-      );
-      this.sql.exec("DELETE FROM schedule WHERE kind = 'project'");
+      const lastSeq = await push(mark.last_seq);
+      this.sql.exec("INSERT OR REPLACE INTO sinks (name, revision, last_seq, failures) VALUES (?, ?, ?, 0)", name, revision, lastSeq);
+      this.sql.exec("DELETE FROM schedule WHERE kind = ?", name);
     } catch (err) {
-      // The transition is already durable here; only the record is behind. Retry with backoff, never drop.
       const failures = mark.failures + 1;
-      console.error(JSON.stringify({ msg: "D1 projection failed", eventId: loaded.instance.eventId, failures, error: String(err) }));
-      this.sql.exec("INSERT OR REPLACE INTO projection (id, revision, last_seq, failures) VALUES (1, ?, ?, ?)", mark.revision, mark.last_seq, failures);
-      const delay = Math.min(1000 * 2 ** (failures - 1), MAX_PROJECTION_BACKOFF_MS);
-      this.sql.exec("INSERT OR REPLACE INTO schedule (kind, due_at, attempt) VALUES ('project', ?, ?)", now + delay, failures);
+      console.error(JSON.stringify({ msg: `${name} sink failed`, eventId: this.load()?.instance.eventId, failures, error: String(err) }));
+      this.sql.exec("INSERT OR REPLACE INTO sinks (name, revision, last_seq, failures) VALUES (?, ?, ?, ?)", name, mark.revision, mark.last_seq, failures);
+      const delay = Math.min(1000 * 2 ** (failures - 1), MAX_SINK_BACKOFF_MS);
+      this.sql.exec("INSERT OR REPLACE INTO schedule (kind, due_at, attempt) VALUES (?, ?, ?)", name, now + delay, failures);
     }
   }
 

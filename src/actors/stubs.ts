@@ -1,4 +1,5 @@
 // How the Worker addresses its Durable Objects. Names are stable ids, so any Worker anywhere reaches the same object.
+import type { CalendarActor } from "./calendar-actor";
 import type { EventActor } from "./event-actor";
 
 /**
@@ -6,8 +7,18 @@ import type { EventActor } from "./event-actor";
  * is structured-cloneable, so the stub is typed by the class's own method signatures instead.
  */
 type Api<T, K extends keyof T> = Pick<T, K>;
-export type EventActorApi = Api<EventActor, "create" | "get" | "command" | "tick">;
+export type EventActorApi = Api<EventActor, "create" | "get" | "command" | "tick" | "reschedule" | "timing">;
 
 export function eventActor(env: Env, eventId: string): EventActorApi {
   return env.EVENT_ACTOR.get(env.EVENT_ACTOR.idFromName(eventId)) as unknown as EventActorApi;
+}
+
+export type CalendarActorApi = Api<
+  CalendarActor,
+  "settings" | "updateSettings" | "check" | "createEvent" | "reschedule" | "resume" | "syncWindow" | "windows"
+>;
+
+/** Scheduling decisions are low-traffic and must be serialized, so there is exactly one calendar. */
+export function calendarActor(env: Env): CalendarActorApi {
+  return env.CALENDAR_ACTOR.get(env.CALENDAR_ACTOR.idFromName("global")) as unknown as CalendarActorApi;
 }

@@ -1,5 +1,6 @@
 // Read side for event instances. EventActors are the writers; these queries only read their projection.
-import { and, asc, eq, gt, lt, lte, or, type SQL } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, lt, lte, or, type SQL } from "drizzle-orm";
+import { SCHEDULE_COUNTING_STATES } from "../domain/scheduling";
 import { drizzle } from "drizzle-orm/d1";
 import type { EventInstance, EventState, EventTier, EventType } from "../domain/model";
 import { instances } from "./schema";
@@ -75,4 +76,34 @@ export async function upcomingEvents(d1: D1Database, now: number, withinMs: numb
     .orderBy(asc(instances.startTime))
     .limit(200);
   return rows.map((r) => r.document as EventInstance);
+}
+
+/** Windows the calendar must know about when it rebuilds: every event that still counts against the rules. */
+export async function countingWindows(d1: D1Database) {
+  const rows = await drizzle(d1)
+    .select({
+      eventId: instances.eventId,
+      name: instances.customName,
+      type: instances.eventType,
+      tier: instances.tier,
+      start: instances.startTime,
+      end: instances.endTime,
+      state: instances.state,
+      revision: instances.revision,
+    })
+    .from(instances)
+    .where(inArray(instances.state, [...SCHEDULE_COUNTING_STATES]));
+  return rows.map((r) => ({ ...r, type: r.type as EventType, tier: r.tier as EventTier, state: r.state as EventState }));
+}
+
+/** Walks every page of a filter, up to `max` events: for calendar views, which need the whole range at once. */
+export async function listAllEvents(d1: D1Database, f: EventFilter, max = 2000): Promise<EventInstance[]> {
+  const out: EventInstance[] = [];
+  let after: Cursor | undefined;
+  do {
+    const page = await listEvents(d1, f, { limit: 200, after });
+    out.push(...page.events);
+    after = page.nextCursor ? (decodeCursor(page.nextCursor) ?? undefined) : undefined;
+  } while (after && out.length < max);
+  return out.slice(0, max);
 }

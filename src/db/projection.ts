@@ -13,10 +13,11 @@ export type TransitionRecord = {
   cause: string;
   actor: string;
   reason: string | null;
+  details: Record<string, unknown> | null;
 };
 
-/** D1 allows 100 bound parameters per statement; a transition row binds 8. */
-const TRANSITIONS_PER_STATEMENT = 12;
+/** D1 allows 100 bound parameters per statement; a transition row binds 9. */
+const TRANSITIONS_PER_STATEMENT = 11;
 
 export function instanceRow(instance: EventInstance, revision: number) {
   return {

@@ -75,6 +75,8 @@ export const eventTransitions = sqliteTable(
     cause: text("cause").notNull(),
     actor: text("actor").notNull(),
     reason: text("reason"),
+    /** Structured audit data, e.g. which scheduling rules a forced create overrode. */
+    details: text("details", { mode: "json" }),
   },
   (t) => [primaryKey({ columns: [t.eventId, t.seq] }), index("idx_transitions_at").on(t.at)],
 );

@@ -142,3 +142,27 @@ export function publicView(instance: EventInstance, now: number, player: { level
     eligible: isEligible(instance, player),
   };
 }
+
+export type WindowChange = { startTime?: number; endTime?: number };
+
+/**
+ * What a reschedule may change, by state: a scheduled event may move both ends; a running (active or paused)
+ * event may only move its end, since its start has already happened for players.
+ */
+export function rescheduleProblems(
+  instance: Pick<EventInstance, "state" | "startTime" | "endTime">,
+  change: WindowChange,
+  now: number,
+  maxWindowDays: number,
+): InstanceProblem[] {
+  const running = instance.state === "active" || instance.state === "paused";
+  if (instance.state !== "scheduled" && !running) return [{ path: [], message: `cannot reschedule an event that is ${instance.state}` }];
+  if (running && change.startTime !== undefined && change.startTime !== instance.startTime) {
+    return [{ path: ["startTime"], message: `cannot move the start of an event that is ${instance.state}; only endTime may change` }];
+  }
+  const start = change.startTime ?? instance.startTime;
+  const end = change.endTime ?? instance.endTime;
+  const problems = windowProblems(start, end, now, { startIsNow: change.startTime === undefined, maxWindowDays });
+  if (end <= now) problems.push({ path: ["endTime"], message: "must be in the future" });
+  return problems;
+}

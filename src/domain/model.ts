@@ -109,6 +109,11 @@ export type EventTemplate = CreateTemplateBody & {
   updatedAt: string;
 };
 
+/** An override of the scheduling rules is an audited decision: who (X-Operator) and why (reason). */
+const requireReasonWhenForced = (v: { force?: boolean; reason?: string }, ctx: z.RefinementCtx) => {
+  if (v.force && !v.reason) ctx.addIssue({ code: "custom", path: ["reason"], message: "is required when force is true" });
+};
+
 /** ISO 8601 with an explicit offset, or the literal "now" (start at once). */
 export const Instant = z.union([z.literal("now"), z.iso.datetime({ offset: true })]);
 
@@ -136,9 +141,7 @@ export const CreateEventBody = z
     reason: text(500).optional(),
   })
   .superRefine(withMechanicsRules)
-  .superRefine((v, ctx) => {
-    if (v.force && !v.reason) ctx.addIssue({ code: "custom", path: ["reason"], message: "is required when force is true" });
-  });
+  .superRefine(requireReasonWhenForced);
 export type CreateEventBody = z.infer<typeof CreateEventBody>;
 
 export const EVENT_STATES = ["scheduled", "active", "paused", "expired", "archived", "cancelled", "failed_activation"] as const;
@@ -179,7 +182,30 @@ export const EventInstance = z.object({
 export type EventInstance = z.infer<typeof EventInstance>;
 
 export const ReasonBody = z.strictObject({ reason: text(500).optional() });
-export const ResumeBody = z.strictObject({
-  reason: text(500).optional(),
-  endTime: z.iso.datetime({ offset: true }).optional(),
-});
+export const ResumeBody = z
+  .strictObject({
+    reason: text(500).optional(),
+    endTime: z.iso.datetime({ offset: true }).optional(),
+    force: z.boolean().optional(),
+  })
+  .superRefine(requireReasonWhenForced);
+export const RescheduleBody = z
+  .strictObject({
+    startTime: z.iso.datetime({ offset: true }).optional(),
+    endTime: z.iso.datetime({ offset: true }).optional(),
+    force: z.boolean().optional(),
+    reason: text(500).optional(),
+  })
+  .superRefine(requireReasonWhenForced)
+  .superRefine((v, ctx) => {
+    if (!v.startTime && !v.endTime) ctx.addIssue({ code: "custom", path: [], message: "give startTime, endTime or both" });
+  });
+
+export const SettingsBody = z
+  .strictObject({
+    maxConcurrent: z.number().int().min(1).max(1000).optional(),
+    maxConcurrentSameType: z.number().int().min(1).max(1000).optional(),
+    majorGapHours: z.number().min(0).max(24 * 365).optional(),
+    maxWindowDays: z.number().int().min(1).max(3650).optional(),
+  })
+  .refine((v) => Object.keys(v).length > 0, "give at least one setting");

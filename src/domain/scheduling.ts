@@ -1,6 +1,6 @@
 // The seed's Event Scheduler: concurrency caps and the gap between major events.
 // Conflicts are returned as data (never thrown) so the API can show ops every reason at once and let them force it.
-import type { EventTier, EventType } from "./model";
+import type { EventState, EventTier, EventType } from "./model";
 
 export type ScheduleWindow = { eventId: string; name?: string; type: EventType; tier: EventTier; start: number; end: number };
 export type ScheduleLimits = { maxConcurrent: number; maxConcurrentSameType: number; majorGapMs: number };
@@ -199,3 +199,9 @@ function formatDuration(ms: number): string {
 function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
+
+/**
+ * The states whose windows count against the rules. The seed counts scheduled, active and paused events;
+ * failed_activation counts too, because ops may retry it and it must still fit when they do.
+ */
+export const SCHEDULE_COUNTING_STATES: readonly EventState[] = ["scheduled", "active", "paused", "failed_activation"];

@@ -24,8 +24,9 @@ export async function verifyPlayerToken(token: string, secret: string): Promise<
     // hono checks exp only when present; ours is mandatory so a leaked token cannot live forever.
     if (typeof claims.exp !== "number") return null;
     if (typeof claims.sub !== "string" || claims.sub.length === 0 || claims.sub.length > 64) return null;
-    const level = claims.lvl === undefined ? 1 : Number(claims.lvl);
-    if (!Number.isInteger(level) || level < 0) return null;
+    // A malformed level must not quietly become 0 or 1 and pass eligibility checks it should not.
+    const level = claims.lvl === undefined ? 1 : claims.lvl;
+    if (typeof level !== "number" || !Number.isInteger(level) || level < 0) return null;
     const clan = typeof claims.clan === "string" && claims.clan.length > 0 ? claims.clan : null;
     return { playerId: claims.sub, level, clan };
   } catch {
@@ -35,6 +36,14 @@ export async function verifyPlayerToken(token: string, secret: string): Promise<
 
 export const requireAdmin: MiddlewareHandler<AppEnv> = async (c, next) => {
   const token = bearer(c.req.header("Authorization"));
+  // Calendar apps cannot send headers. A separate read-only secret in the URL lets them subscribe to the ICS feed
+  // without putting the admin token into anyone's calendar settings.
+  const feedToken = c.req.query("token");
+  if (!token && feedToken && c.env.CALENDAR_FEED_TOKEN && c.req.method === "GET" && c.req.path === "/v1/admin/calendar") {
+    if (!(await sameSecret(feedToken, c.env.CALENDAR_FEED_TOKEN))) throw new ApiError(401, "unauthorized", "invalid calendar feed token");
+    c.set("operator", "calendar-feed");
+    return next();
+  }
   if (!token) throw new ApiError(401, "unauthorized", "missing bearer token");
   if (!c.env.ADMIN_TOKEN || !(await sameSecret(token, c.env.ADMIN_TOKEN))) {
     const player = c.env.PLAYER_TOKEN_SECRET ? await verifyPlayerToken(token, c.env.PLAYER_TOKEN_SECRET) : null;

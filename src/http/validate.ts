@@ -6,8 +6,9 @@ import { ApiError, validationError, zodProblems } from "./errors";
 const MAX_BODY_BYTES = 256 * 1024;
 
 export async function jsonBody<S extends z.ZodType>(c: Context, schema: S, opts: { optional?: boolean } = {}): Promise<z.infer<S>> {
-  const raw = await c.req.text();
-  if (raw.length > MAX_BODY_BYTES) throw new ApiError(413, "payload_too_large", `request body must be at most ${MAX_BODY_BYTES} bytes`);
+  const bytes = await c.req.arrayBuffer();
+  if (bytes.byteLength > MAX_BODY_BYTES) throw new ApiError(413, "payload_too_large", `request body must be at most ${MAX_BODY_BYTES} bytes`);
+  const raw = new TextDecoder().decode(bytes);
   let value: unknown = {};
   if (raw.trim() !== "") {
     try {

@@ -1,19 +1,16 @@
 // Ops: create events from templates, inspect them, and drive the manual transitions.
 import { Hono, type Context } from "hono";
 import { z } from "zod";
-import { eventActor } from "../actors/stubs";
+import { calendarActor, eventActor } from "../actors/stubs";
 import type { OpsCommand } from "../actors/event-actor";
-import { readConfig } from "../config";
 import { decodeCursor, listEvents } from "../db/instances";
 import { getTemplate, recordTemplateUse } from "../db/templates";
 import { instanceFromTemplate, renderInstance } from "../domain/instance";
-import { CreateEventBody, EventState, EventTier, EventType, ReasonBody, ResumeBody } from "../domain/model";
+import { CreateEventBody, EventState, EventTier, EventType, ReasonBody, RescheduleBody, ResumeBody } from "../domain/model";
 import type { AppEnv } from "../http/auth";
 import { ApiError, formatPath, unwrap, validationError } from "../http/errors";
+import { eventIdParam, newEventId } from "../http/ids";
 import { jsonBody, query } from "../http/validate";
-
-export const EVENT_ID = /^evt_[a-z0-9]{8,40}$/;
-export const newEventId = () => `evt_${crypto.randomUUID().replaceAll("-", "").slice(0, 24)}`;
 
 const ListQuery = z.strictObject({
   state: EventState.optional(),
@@ -25,12 +22,6 @@ const ListQuery = z.strictObject({
   cursor: z.string().max(200).optional(),
 });
 
-export function eventIdParam(c: Context<AppEnv>): string {
-  const id = (c.req.param as (k: string) => string | undefined)("eventId") ?? "";
-  if (!EVENT_ID.test(id)) throw new ApiError(404, "event_not_found", `no event with id "${id.slice(0, 64)}"`);
-  return id;
-}
-
 const render = (view: { instance: Parameters<typeof renderInstance>[0]; transitions: unknown[] }) => ({
   ...renderInstance(view.instance, Date.now()),
   transitions: view.transitions.map((t) => ({ ...(t as object), at: new Date((t as { at: number }).at).toISOString() })),
@@ -38,33 +29,43 @@ const render = (view: { instance: Parameters<typeof renderInstance>[0]; transiti
 
 async function runCommand(c: Context<AppEnv>, cmd: OpsCommand) {
   const eventId = eventIdParam(c);
-  // Only resume may move endTime; the other commands take just a reason, and an unknown field is refused.
-  const body: { reason?: string; endTime?: string } = await jsonBody(c, cmd === "resume" ? ResumeBody : ReasonBody, { optional: true });
-  const endTime = body.endTime ? Date.parse(body.endTime) : undefined;
-  const result = await eventActor(c.env, eventId).command(cmd, { actor: c.var.operator, reason: body.reason ?? null }, { endTime });
+  const audit = { actor: c.var.operator, reason: null as string | null };
+  if (cmd === "resume") {
+    // Resuming may move endTime, which is a schedule change: it goes through the calendar like any other.
+    const body = await jsonBody(c, ResumeBody, { optional: true });
+    const endTime = body.endTime ? Date.parse(body.endTime) : undefined;
+    const result = await calendarActor(c.env).resume(eventId, endTime, { ...audit, reason: body.reason ?? null }, body);
+    return c.json(render(unwrap(result)));
+  }
+  const body = await jsonBody(c, ReasonBody, { optional: true });
+  // Pause, cancel and end-now only ever shrink or release a window; the event object tells the calendar after.
+  const result = await eventActor(c.env, eventId).command(cmd, { ...audit, reason: body.reason ?? null });
   return c.json(render(unwrap(result)));
+}
+
+/** Template lookup + CreateFromTemplate, shared by the real create and its dry run so both judge the same input. */
+export async function buildInstance(c: Context<AppEnv>, body: CreateEventBody) {
+  const template = await getTemplate(c.env.DB, body.templateId);
+  if (!template) throw validationError([{ path: "templateId", message: `names template "${body.templateId}", which does not exist` }]);
+  const settings = await calendarActor(c.env).settings();
+  const built = instanceFromTemplate(template, body, { eventId: newEventId(), now: Date.now() }, settings);
+  if (!built.ok) throw validationError(built.problems.map((p) => ({ path: formatPath(p.path), message: p.message })));
+  return built.instance;
 }
 
 export const adminEventRoutes = new Hono<AppEnv>()
   .post("/", async (c) => {
     const body = await jsonBody(c, CreateEventBody);
-    const template = await getTemplate(c.env.DB, body.templateId);
-    if (!template) {
-      throw validationError([{ path: "templateId", message: `names template "${body.templateId}", which does not exist` }]);
-    }
-    const now = Date.now();
-    const built = instanceFromTemplate(template, body, { eventId: newEventId(), now }, readConfig(c.env));
-    if (!built.ok) throw validationError(built.problems.map((p) => ({ path: formatPath(p.path), message: p.message })));
-    const result = await eventActor(c.env, built.instance.eventId).create(built.instance, {
-      actor: c.var.operator,
-      reason: body.reason ?? null,
-    });
+    const instance = await buildInstance(c, body);
+    // The scheduling rules are asked here, inside the calendar, which also creates the event object.
+    const result = await calendarActor(c.env).createEvent(instance, { actor: c.var.operator, reason: body.reason ?? null }, body);
     const view = unwrap(result);
-    await recordTemplateUse(c.env.DB, template.templateId, now);
+    await recordTemplateUse(c.env.DB, instance.templateId, instance.createdAt);
     return c.json(render(view), 201);
   })
   .get("/", async (c) => {
     const q = query(c, ListQuery);
+    if (q.from && q.to && Date.parse(q.from) >= Date.parse(q.to)) throw validationError([{ path: "to", message: "must be after from" }], 400);
     const after = q.cursor ? decodeCursor(q.cursor) : undefined;
     if (after === null) throw validationError([{ path: "cursor", message: "is not a cursor this API returned" }], 400);
     const page = await listEvents(
@@ -80,6 +81,16 @@ export const adminEventRoutes = new Hono<AppEnv>()
     const view = await eventActor(c.env, eventId).get();
     if (!view) throw new ApiError(404, "event_not_found", `no event with id "${eventId}"`);
     return c.json(render(view));
+  })
+  .patch("/:eventId", async (c) => {
+    const eventId = eventIdParam(c);
+    const body = await jsonBody(c, RescheduleBody);
+    const change = {
+      startTime: body.startTime ? Date.parse(body.startTime) : undefined,
+      endTime: body.endTime ? Date.parse(body.endTime) : undefined,
+    };
+    const result = await calendarActor(c.env).reschedule(eventId, change, { actor: c.var.operator, reason: body.reason ?? null }, body);
+    return c.json(render(unwrap(result)));
   })
   .post("/:eventId/pause", (c) => runCommand(c, "pause"))
   .post("/:eventId/resume", (c) => runCommand(c, "resume"))

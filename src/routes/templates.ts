@@ -26,8 +26,10 @@ export const templateRoutes = new Hono<AppEnv>()
   })
   .get("/", async (c) => {
     const q = query(c, ListQuery);
-    const items = await listTemplates(c.env.DB, q);
-    return c.json({ templates: items, nextOffset: items.length === q.limit ? q.offset + q.limit : null });
+    // Ask for one extra row so a full last page does not promise a next one.
+    const rows = await listTemplates(c.env.DB, { ...q, limit: q.limit + 1 });
+    const more = rows.length > q.limit;
+    return c.json({ templates: rows.slice(0, q.limit), nextOffset: more ? q.offset + q.limit : null });
   })
   .get("/:templateId", async (c) => {
     const id = c.req.param("templateId");

@@ -1,0 +1,1 @@
+ALTER TABLE `event_transitions` ADD `details` text;

@@ -1,0 +1,18 @@
+// Players: the public calendar of upcoming and running events.
+import { Hono } from "hono";
+import { z } from "zod";
+import { listAllEvents } from "../db/instances";
+import { publicView } from "../domain/instance";
+import type { AppEnv } from "../http/auth";
+import { query } from "../http/validate";
+import { RangeQuery, resolveRange } from "./schedule";
+
+const VISIBLE = new Set(["scheduled", "active", "paused"]);
+
+export const playerCalendarRoutes = new Hono<AppEnv>().get("/", async (c) => {
+  const q = query(c, z.strictObject(RangeQuery));
+  const now = Date.now();
+  const { from, to } = resolveRange(q, now);
+  const events = (await listAllEvents(c.env.DB, { from, to }, 500)).filter((e) => VISIBLE.has(e.state));
+  return c.json({ from: new Date(from).toISOString(), to: new Date(to).toISOString(), events: events.map((e) => publicView(e, now, c.var.player)) });
+});

@@ -1,0 +1,93 @@
+// Ops: the scheduler's surface. Dry-run validation, run-time rule settings and the calendar (JSON or iCalendar).
+import { Hono } from "hono";
+import { z } from "zod";
+import { calendarActor } from "../actors/stubs";
+import { listAllEvents } from "../db/instances";
+import { calendarDays, renderIcs, type CalendarEntry } from "../domain/calendar";
+import { CreateEventBody, EventState, EventTier, EventType, SettingsBody, type EventInstance } from "../domain/model";
+import type { AppEnv } from "../http/auth";
+import { validationError } from "../http/errors";
+import { jsonBody, query } from "../http/validate";
+import { buildInstance } from "./admin-events";
+
+const DAY = 86_400_000;
+const MAX_RANGE_DAYS = 366;
+
+export const RangeQuery = {
+  from: z.iso.datetime({ offset: true }).optional(),
+  to: z.iso.datetime({ offset: true }).optional(),
+};
+
+/** [from, to) from the query; defaults to the next 30 days from the start of today (UTC). */
+export function resolveRange(q: { from?: string; to?: string }, now: number) {
+  const from = q.from ? Date.parse(q.from) : Math.floor(now / DAY) * DAY;
+  const to = q.to ? Date.parse(q.to) : from + 30 * DAY;
+  if (to <= from) throw validationError([{ path: "to", message: "must be after from" }], 400);
+  if (to - from > MAX_RANGE_DAYS * DAY) throw validationError([{ path: "to", message: `must be at most ${MAX_RANGE_DAYS} days after from` }], 400);
+  return { from, to };
+}
+
+const entryOf = (e: EventInstance): CalendarEntry => ({
+  eventId: e.eventId,
+  name: e.name,
+  type: e.type,
+  tier: e.tier,
+  start: e.startTime,
+  end: e.endTime,
+  state: e.state,
+});
+
+const CalendarQuery = z.strictObject({
+  ...RangeQuery,
+  type: EventType.optional(),
+  tier: EventTier.optional(),
+  state: EventState.optional(),
+  format: z.enum(["json", "ics"]).optional(),
+  token: z.string().optional(),
+});
+
+export const scheduleRoutes = new Hono<AppEnv>()
+  .post("/schedule/validate", async (c) => {
+    const body = await jsonBody(c, CreateEventBody);
+    const instance = await buildInstance(c, body);
+    const conflicts = await calendarActor(c.env).check({
+      eventId: instance.eventId,
+      name: instance.name,
+      type: instance.type,
+      tier: instance.tier,
+      start: instance.startTime,
+      end: instance.endTime,
+    });
+    return c.json({ ok: conflicts.length === 0, conflicts });
+  })
+  .get("/settings", async (c) => c.json(await calendarActor(c.env).settings()))
+  .put("/settings", async (c) => {
+    const patch = await jsonBody(c, SettingsBody);
+    return c.json(await calendarActor(c.env).updateSettings(patch, c.var.operator));
+  })
+  .get("/calendar", async (c) => {
+    const q = query(c, CalendarQuery);
+    const now = Date.now();
+    const { from, to } = resolveRange(q, now);
+    const events = (await listAllEvents(c.env.DB, { from, to, type: q.type, tier: q.tier, state: q.state })).map(entryOf);
+    const wantsIcs = q.format === "ics" || (q.format === undefined && (c.req.header("Accept") ?? "").includes("text/calendar"));
+    if (wantsIcs) {
+      const body = renderIcs(events, { now, calendarName: "Live events", domain: new URL(c.req.url).hostname });
+      return c.body(body, 200, { "Content-Type": "text/calendar; charset=utf-8", "Content-Disposition": 'inline; filename="live-events.ics"' });
+    }
+    const byId = new Map(events.map((e) => [e.eventId, e]));
+    const iso = (ms: number) => new Date(ms).toISOString();
+    return c.json({
+      from: iso(from),
+      to: iso(to),
+      days: calendarDays(events, from, to).map((d) => ({
+        date: d.date,
+        concurrency: d.peakConcurrency,
+        eventCount: d.eventCount,
+        events: d.eventIds.map((id) => {
+          const e = byId.get(id)!;
+          return { eventId: e.eventId, name: e.name, type: e.type, tier: e.tier, state: e.state, startTime: iso(e.start), endTime: iso(e.end) };
+        }),
+      })),
+    });
+  });
