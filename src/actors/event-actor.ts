@@ -117,7 +117,9 @@ export class EventActor extends DurableObject<Env> {
     const { state } = current.instance;
     const problems = rescheduleProblems(current.instance, change, now, maxWindowDays);
     if (problems.length) return problems[0].path.length === 0 ? fail(409, "illegal_transition", problems[0].message, { state }) : invalid(problems);
-    const patch: Partial<EventInstance> = { ...change };
+    const patch: Partial<EventInstance> = {};
+    if (change.startTime !== undefined) patch.startTime = change.startTime;
+    if (change.endTime !== undefined) patch.endTime = change.endTime;
     if (change.endTime !== undefined && state === "scheduled") patch.scheduledEndTime = change.endTime;
     this.ctx.storage.transactionSync(() => this.apply(current.instance, state, now, "ops_reschedule", audit, patch));
     await this.tick(now);

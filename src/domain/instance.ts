@@ -2,6 +2,9 @@
 import { countdown } from "./lifecycle";
 import { mechanicsIssues, type CreateEventBody, type EventInstance, type EventTemplate, type Milestone, type RewardData } from "./model";
 
+/** How far ahead an event may be scheduled. */
+export const MAX_LEAD_DAYS = 3650;
+
 export type InstanceProblem = { path: (string | number)[]; message: string };
 
 /** Parses an instant from the API. `"now"` means the request's own clock, so it is never "in the past". */
@@ -16,6 +19,11 @@ export function windowProblems(
   opts: { startIsNow: boolean; maxWindowDays: number },
 ): InstanceProblem[] {
   const problems: InstanceProblem[] = [];
+  if (!Number.isFinite(startTime)) problems.push({ path: ["startTime"], message: "is not a valid date-time" });
+  if (!Number.isFinite(endTime)) problems.push({ path: ["endTime"], message: "is not a valid date-time" });
+  if (problems.length) return problems;
+  // Far-future typos (year 20260) would otherwise sit in the calendar forever; alarms cannot reach them anyway.
+  if (startTime > now + MAX_LEAD_DAYS * 86_400_000) problems.push({ path: ["startTime"], message: `must be within ${MAX_LEAD_DAYS} days from now` });
   // A little slack so a client that sends "now + 1 s" over a slow link is not refused.
   if (!opts.startIsNow && startTime < now - 5_000) problems.push({ path: ["startTime"], message: "must not be in the past (use \"now\" to start at once)" });
   if (endTime <= startTime) problems.push({ path: ["endTime"], message: "must be after startTime" });

@@ -111,7 +111,8 @@ export type EventTemplate = CreateTemplateBody & {
 
 /** An override of the scheduling rules is an audited decision: who (X-Operator) and why (reason). */
 const requireReasonWhenForced = (v: { force?: boolean; reason?: string }, ctx: z.RefinementCtx) => {
-  if (v.force && !v.reason) ctx.addIssue({ code: "custom", path: ["reason"], message: "is required when force is true" });
+  // 400, not 422: the request is not a valid override at all, whatever the schedule looks like.
+  if (v.force && !v.reason) ctx.addIssue({ code: "custom", path: ["reason"], message: "is required when force is true", params: { status: 400 } });
 };
 
 /** ISO 8601 with an explicit offset, or the literal "now" (start at once). */

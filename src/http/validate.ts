@@ -20,7 +20,10 @@ export async function jsonBody<S extends z.ZodType>(c: Context, schema: S, opts:
     throw new ApiError(400, "invalid_json", "request body is required");
   }
   const parsed = schema.safeParse(value);
-  if (!parsed.success) throw validationError(zodProblems(parsed.error));
+  if (!parsed.success) {
+    const badRequest = parsed.error.issues.some((i) => i.code === "custom" && (i.params as { status?: number } | undefined)?.status === 400);
+    throw validationError(zodProblems(parsed.error), badRequest ? 400 : 422);
+  }
   return parsed.data;
 }
 
