@@ -10,7 +10,8 @@ const iso = (ms: number) => new Date(ms).toISOString();
 let slot = 0;
 /** A private stretch of calendar: 30 days wide, years away, different for every call in this file. */
 const privateBase = () => Date.now() + (800 + 30 * slot++) * DAY;
-const calendarStub = () => env.CALENDAR_ACTOR.get(env.CALENDAR_ACTOR.idFromName("global"));
+const calendarStub = () => env.CALENDAR_ACTOR.get(env.CALENDAR_ACTOR.idFromName("global")) as unknown as DurableObjectStub;
+const calendarWindows = (): Promise<any[]> => runInDurableObject(calendarStub(), (o: any) => o.windows());
 
 async function templates() {
   const types = ["seasonal", "competitive", "cooperative", "crossover", "gacha"] as const;
@@ -47,7 +48,7 @@ describe("concurrency rules under racing creates", () => {
     // The winners never break the per-type rule either, and the losers left no trace.
     const winnerTypes = won.map((r) => r.json.type);
     for (const type of new Set(winnerTypes)) expect(winnerTypes.filter((x) => x === type).length).toBeLessThanOrEqual(2);
-    const windows = (await runInDurableObject(calendarStub(), (o: any) => o.windows())) as { start: number }[];
+    const windows = await calendarWindows();
     expect(windows.filter((w) => w.start === base)).toHaveLength(4);
   });
 
@@ -148,7 +149,7 @@ describe("override, dry run and bad input", () => {
     expect(real.status).toBe(409);
     expect(dry.json.conflicts).toEqual(real.json.error.details.conflicts);
     expect((await env.DB.prepare("SELECT COUNT(*) AS n FROM instances").first<{ n: number }>())!.n).toBeGreaterThanOrEqual(before);
-    const windows = (await runInDurableObject(calendarStub(), (o: any) => o.windows())) as { start: number }[];
+    const windows = await calendarWindows();
     expect(windows.filter((w) => w.start === base)).toHaveLength(2);
     // Invalid input is refused by the dry run exactly as by the create.
     const bad = { ...ok, endTime: iso(base - HOUR) };
@@ -172,7 +173,7 @@ describe("override, dry run and bad input", () => {
       expect(res.status, JSON.stringify(res.json)).toBe(status);
       expect(res.json.error.message).toContain(message);
     }
-    const windows = (await runInDurableObject(calendarStub(), (o: any) => o.windows())) as { start: number }[];
+    const windows = await calendarWindows();
     expect(windows.filter((w) => w.start >= base - DAY && w.start <= base + DAY)).toEqual([]);
     const tpl = await call("GET", `/v1/admin/templates/${t.gacha}`);
     expect(tpl.json.usageCount).toBe(0);
@@ -195,7 +196,7 @@ describe("rescheduling and releases keep the calendar in step with the events", 
     expect(moved.status).toBe(200);
     expect(moved.json).toMatchObject({ startTime: iso(base + DAY), endTime: iso(base + 4 * DAY) });
     expect(moved.json.transitions.at(-1)).toMatchObject({ cause: "ops_reschedule", fromState: "scheduled", toState: "scheduled" });
-    const w = ((await runInDurableObject(calendarStub(), (o: any) => o.windows())) as any[]).find((x) => x.eventId === c.eventId);
+    const w = (await calendarWindows()).find((x) => x.eventId === c.eventId);
     expect([w.start, w.end]).toEqual([base + DAY, base + 4 * DAY]);
 
     expect((await call("PATCH", `/v1/admin/events/${c.eventId}`, { body: {} })).status).toBe(422);
@@ -224,7 +225,7 @@ describe("rescheduling and releases keep the calendar in step with the events", 
     const body = { templateId: t.gacha, startTime: iso(base), endTime: iso(base + DAY) };
     expect((await create(body)).status).toBe(409);
     await call("POST", `/v1/admin/events/${a.eventId}/cancel`, { body: { reason: "moved to next month" } });
-    const w = ((await runInDurableObject(calendarStub(), (o: any) => o.windows())) as any[]).find((x) => x.eventId === a.eventId);
+    const w = (await calendarWindows()).find((x) => x.eventId === a.eventId);
     expect(w.state).toBe("cancelled");
     expect((await create(body)).status).toBe(201);
   });
