@@ -12,7 +12,7 @@ let slot = 0;
 const privateBase = () => Date.now() + (800 + 30 * slot++) * DAY;
 // Typed loosely: the calendar's RPC types are deep enough to exhaust tsc's instantiation limit here.
 const calendarStub = (): any => env.CALENDAR_ACTOR.get(env.CALENDAR_ACTOR.idFromName("global"));
-const inCalendar = runInDurableObject as (stub: unknown, fn: (o: any, state: DurableObjectState) => unknown) => Promise<any>;
+const inCalendar = runInDurableObject as unknown as (stub: unknown, fn: (o: any, state: DurableObjectState) => unknown) => Promise<any>;
 const calendarWindows = (): Promise<any[]> => inCalendar(calendarStub(), (o) => o.windows());
 
 async function templates() {
