@@ -1,0 +1,255 @@
+// The seed's Progression System: applies a player's progress updates to their state, exactly once per client seq,
+// with anti-cheat limits, and derives completion and milestone unlocks. This is the hot path (every progress
+// request of every shard), so it works in one pass over the batch and allocates only what the new state needs.
+import type { Milestone, Objective } from "./model";
+
+export type ProgressState = {
+  objectives: Record<string, number>;
+  /** Ascending, unique; never shrinks, so a later change to thresholds cannot take a reward back. */
+  unlockedMilestones: number[];
+  /** High-water mark of applied client seqs: the exactly-once guarantee under client retries. */
+  lastSeq: number;
+  /** Accepted deltas of the last 60 s, only for objectives with a maxPerMinute. */
+  recent: Record<string, Array<[number, number]>>;
+  joinedAt: number;
+  lastUpdated: number;
+};
+export type Mechanics = { objectives: Objective[]; milestones: Milestone[] };
+export type ProgressUpdate = { objectiveId: string; amount: number; seq: number };
+export type Rejection = { seq: number; objectiveId: string; amount: number; reason: string };
+export type ApplyResult =
+  | {
+      ok: true;
+      state: ProgressState;
+      applied: number[];
+      duplicates: number[];
+      newMilestones: number[];
+      deltas: Record<string, number>;
+    }
+  | { ok: false; code: "implausible_progress" | "unknown_objective"; rejections: Rejection[] };
+export type ProgressSnapshot = {
+  objectives: Record<string, { currentValue: number; targetValue: number; isCompleted: boolean }>;
+  completion: number;
+  unlockedMilestones: number[];
+  lastUpdated: string;
+  lastSeq: number;
+};
+
+/** No single legitimate update is this large; anything above is a client bug or a forged request. */
+export const MAX_AMOUNT = 1e9;
+/** The seed counts a player as having completed the event at 75% of its objectives. */
+export const COMPLETION_THRESHOLD = 0.75;
+
+const WINDOW_MS = 60_000;
+// Averages of fractions carry float noise (e.g. 0.1 + 0.2); a threshold missed by less than this counts as met.
+const EPS = 1e-9;
+
+// Mechanics are fixed per event and reused by the shard for every request, so index them once per array.
+const indexCache = new WeakMap<Objective[], Map<string, Objective>>();
+function objectiveIndex(objectives: Objective[]): Map<string, Objective> {
+  let index = indexCache.get(objectives);
+  if (!index) {
+    index = new Map(objectives.map((o) => [o.objectiveId, o]));
+    indexCache.set(objectives, index);
+  }
+  return index;
+}
+
+// Slugs like "constructor" are valid objective ids; a plain lookup would find Object.prototype members.
+function valueOf(values: Record<string, number>, id: string): number {
+  return Object.hasOwn(values, id) ? values[id] : 0;
+}
+
+function exceeds(value: number, limit: number): boolean {
+  return value - limit > EPS * Math.max(1, limit);
+}
+
+function windowSum(entries: Array<[number, number]> | undefined, cutoff: number): number {
+  let sum = 0;
+  if (entries) for (const [at, delta] of entries) if (at > cutoff) sum += delta;
+  return sum;
+}
+
+export function newProgress(now: number): ProgressState {
+  return { objectives: {}, unlockedMilestones: [], lastSeq: 0, recent: {}, joinedAt: now, lastUpdated: now };
+}
+
+/**
+ * Applies `updates` in order, all or nothing. Never mutates `state`; on `ok: false` the caller keeps it.
+ * Plausibility is judged as if the rejected updates were absent, so the rejections list exactly what to drop.
+ */
+export function applyUpdates(state: ProgressState, updates: ProgressUpdate[], mechanics: Mechanics, now: number): ApplyResult {
+  const index = objectiveIndex(mechanics.objectives);
+  const cutoff = now - WINDOW_MS;
+  const applied: number[] = [];
+  const duplicates: number[] = [];
+  const rejections: Rejection[] = [];
+  let unknown = false;
+  let highWater = state.lastSeq;
+  // Only objectives this batch touches: working value, summed delta, and (if rate-limited) usage of the window.
+  const values = new Map<string, number>();
+  const deltas = new Map<string, number>();
+  const windowUsed = new Map<string, number>();
+
+  for (const u of updates) {
+    const { seq, objectiveId: id, amount } = u;
+    const reject = (reason: string) => rejections.push({ seq, objectiveId: id, amount, reason });
+    // Checked before the duplicate test: a seq of 0, -1 or NaN must not be silently swallowed as a replay.
+    if (!Number.isSafeInteger(seq) || seq <= 0) {
+      if (!index.has(id)) unknown = true;
+      reject(`seq must be a positive safe integer, got ${String(seq)}`);
+      continue;
+    }
+    if (seq <= highWater) {
+      duplicates.push(seq);
+      continue;
+    }
+    highWater = seq;
+    const objective = index.get(id);
+    if (!objective) {
+      unknown = true;
+      reject(`unknown objective ${String(id)}`);
+      continue;
+    }
+    if (typeof amount !== "number" || !Number.isFinite(amount)) {
+      reject(`amount must be a finite number, got ${typeof amount === "string" ? JSON.stringify(amount) : String(amount)}`);
+      continue;
+    }
+    if (amount <= 0) {
+      reject(`amount must be greater than 0, got ${amount}`);
+      continue;
+    }
+    if (amount > MAX_AMOUNT) {
+      reject(`amount ${amount} exceeds the maximum of ${MAX_AMOUNT}`);
+      continue;
+    }
+
+    const current = values.get(id) ?? valueOf(state.objectives, id);
+    const reach = objective.type === "reach";
+    // A reach update reports a level, not a gain: only the increase it causes is progress (and is rate-limited).
+    const delta = reach ? Math.max(0, amount - current) : amount;
+    if (objective.maxPerUpdate !== undefined && exceeds(delta, objective.maxPerUpdate)) {
+      reject(`${reach ? "increase" : "amount"} ${delta} exceeds maxPerUpdate ${objective.maxPerUpdate} for ${id}`);
+      continue;
+    }
+    if (objective.maxPerMinute !== undefined && delta > 0) {
+      const used = (windowUsed.get(id) ?? windowSum(Object.hasOwn(state.recent, id) ? state.recent[id] : undefined, cutoff)) + delta;
+      if (exceeds(used, objective.maxPerMinute)) {
+        reject(`would make ${used} in the last minute for ${id}; maxPerMinute is ${objective.maxPerMinute}`);
+        continue;
+      }
+      windowUsed.set(id, used);
+    }
+    values.set(id, current + delta);
+    deltas.set(id, (deltas.get(id) ?? 0) + delta);
+    applied.push(seq);
+  }
+
+  if (rejections.length > 0) {
+    // An unknown objective means the client runs against other mechanics: that, not cheating, is the story to tell.
+    return { ok: false, code: unknown ? "unknown_objective" : "implausible_progress", rejections };
+  }
+  if (applied.length === 0) {
+    return { ok: true, state, applied, duplicates, newMilestones: [], deltas: {} };
+  }
+
+  const objectives = { ...state.objectives };
+  for (const [id, v] of values) objectives[id] = v;
+  const reached = milestonesReached(completion(objectives, mechanics), mechanics);
+  const newMilestones = reached.filter((i) => !state.unlockedMilestones.includes(i));
+  const unlockedMilestones =
+    newMilestones.length === 0 ? state.unlockedMilestones : [...state.unlockedMilestones, ...newMilestones].sort((a, b) => a - b);
+
+  const deltaRecord: Record<string, number> = {};
+  for (const [id, d] of deltas) deltaRecord[id] = d;
+
+  return {
+    ok: true,
+    state: {
+      objectives,
+      unlockedMilestones,
+      lastSeq: highWater,
+      recent: nextRecent(state.recent, deltas, index, cutoff, now),
+      joinedAt: state.joinedAt,
+      lastUpdated: now,
+    },
+    applied,
+    duplicates,
+    newMilestones,
+    deltas: deltaRecord,
+  };
+}
+
+// Arrays and tuples of the old state are shared when unchanged and replaced (never mutated) when not.
+function nextRecent(
+  prev: ProgressState["recent"],
+  deltas: Map<string, number>,
+  index: Map<string, Objective>,
+  cutoff: number,
+  now: number,
+): ProgressState["recent"] {
+  const out: ProgressState["recent"] = {};
+  for (const id of Object.keys(prev)) {
+    const entries = prev[id];
+    const kept = entries.some(([at]) => at <= cutoff) ? entries.filter(([at]) => at > cutoff) : entries;
+    if (kept.length > 0) out[id] = kept;
+  }
+  for (const [id, delta] of deltas) {
+    if (delta <= 0 || index.get(id)?.maxPerMinute === undefined) continue;
+    const entries = Object.hasOwn(out, id) ? out[id] : [];
+    const last = entries[entries.length - 1];
+    // One entry per call (and per instant) bounds the state by request rate, not by batch size.
+    out[id] =
+      last && last[0] === now ? [...entries.slice(0, -1), [now, last[1] + delta]] : [...entries, [now, delta]];
+  }
+  return out;
+}
+
+/** Share of the required objectives done, each capped at 1 so overshooting one cannot stand in for another. */
+export function completion(objectives: Record<string, number>, mechanics: Mechanics): number {
+  let sum = 0;
+  let required = 0;
+  for (const o of mechanics.objectives) {
+    if (o.isOptional) continue;
+    required++;
+    sum += Math.min(valueOf(objectives, o.objectiveId) / o.targetValue, 1);
+  }
+  if (required === 0) return 0;
+  const c = sum / required;
+  return c >= 1 - EPS ? 1 : Math.max(0, c);
+}
+
+/** Indexes of every milestone whose threshold `completion` meets (not only new ones), ascending. */
+export function milestonesReached(completion: number, mechanics: Mechanics): number[] {
+  const reached: number[] = [];
+  for (const m of mechanics.milestones) if (completion >= m.progressThreshold - EPS) reached.push(m.index);
+  return reached.sort((a, b) => a - b);
+}
+
+export function snapshot(state: ProgressState, mechanics: Mechanics): ProgressSnapshot {
+  const objectives: ProgressSnapshot["objectives"] = {};
+  for (const o of mechanics.objectives) {
+    const currentValue = valueOf(state.objectives, o.objectiveId);
+    objectives[o.objectiveId] = { currentValue, targetValue: o.targetValue, isCompleted: currentValue >= o.targetValue };
+  }
+  return {
+    objectives,
+    completion: completion(state.objectives, mechanics),
+    unlockedMilestones: state.unlockedMilestones.slice(),
+    lastUpdated: new Date(state.lastUpdated).toISOString(),
+    lastSeq: state.lastSeq,
+  };
+}
+
+/** Distribution of completions over [0, 1]; 1 falls in the last bucket, out-of-range values are clamped, NaN skipped. */
+export function histogram(values: number[], buckets = 10): Array<{ from: number; to: number; count: number }> {
+  if (!Number.isSafeInteger(buckets) || buckets < 1) throw new RangeError(`buckets must be a positive integer, got ${buckets}`);
+  const counts = new Array<number>(buckets).fill(0);
+  for (const v of values) {
+    if (Number.isNaN(v)) continue;
+    const clamped = Math.min(1, Math.max(0, v));
+    counts[Math.min(buckets - 1, Math.floor(clamped * buckets))]++;
+  }
+  // i / buckets rather than a running sum of 1 / buckets, so edges are the exact decimals (0.3, not 0.30000000000000004).
+  return counts.map((count, i) => ({ from: i / buckets, to: (i + 1) / buckets, count }));
+}
