@@ -5,22 +5,27 @@ import { ApiError } from "./http/errors";
 import { adminEventRoutes } from "./routes/admin-events";
 import { playerCalendarRoutes } from "./routes/calendar";
 import { eventRoutes } from "./routes/events";
+import { adminProgressRoutes, benchRoutes, progressRoutes } from "./routes/progress";
 import { scheduleRoutes } from "./routes/schedule";
 import { templateRoutes } from "./routes/templates";
 
 export { EventActor } from "./actors/event-actor";
 export { CalendarActor } from "./actors/calendar-actor";
+export { ProgressShardActor } from "./actors/progress-shard-actor";
 
 const app = new Hono<AppEnv>();
 
 app.get("/health", (c) => c.json({ ok: true }));
+app.route("/v1/_bench", benchRoutes);
 
 app.use("/v1/admin/*", requireAdmin);
 app.route("/v1/admin/templates", templateRoutes);
 app.route("/v1/admin/events", adminEventRoutes);
 app.route("/v1/admin", scheduleRoutes);
+app.route("/v1/admin/events", adminProgressRoutes);
 
-app.use("/v1/*", async (c, next) => (c.req.path.startsWith("/v1/admin/") ? next() : requirePlayer(c, next)));
+app.use("/v1/*", async (c, next) => (c.req.path.startsWith("/v1/admin/") || c.req.path.startsWith("/v1/_bench/") ? next() : requirePlayer(c, next)));
+app.route("/v1/events", progressRoutes);
 app.route("/v1/events", eventRoutes);
 app.route("/v1/calendar", playerCalendarRoutes);
 

@@ -16,7 +16,24 @@ import { EventInstance, type EventState } from "../domain/model";
 import { fail, formatPath, ok, type Result } from "../http/errors";
 import { rescheduleProblems, type InstanceProblem, type WindowChange } from "../domain/instance";
 import type { CalendarWindowSync } from "./calendar-actor";
-import { calendarActor } from "./stubs";
+import { calendarActor, progressShard } from "./stubs";
+import type { EventInfo } from "../domain/progress";
+
+export function eventInfo(i: EventInstance, revision: number): EventInfo {
+  return {
+    eventId: i.eventId,
+    state: i.state,
+    startTime: i.startTime,
+    endTime: i.endTime,
+    objectives: i.objectives,
+    milestones: i.milestones,
+    minimumPlayerLevel: i.minimumPlayerLevel,
+    requiresClan: i.requiresClan,
+    eligibleClanIds: i.eligibleClanIds,
+    shardCount: i.shardCount,
+    revision,
+  };
+}
 
 const invalid = (problems: InstanceProblem[]) => {
   const fields = problems.map((p) => ({ path: formatPath(p.path), message: p.message }));
@@ -33,7 +50,7 @@ export type OpsCommand = "pause" | "resume" | "cancel" | "end_now" | "retry_acti
 export type EventView = { instance: EventInstance; transitions: TransitionRecord[]; revision: number };
 
 /** Schedule rows that are not lifecycle timers retry a sink (D1 projection, calendar window) that failed. */
-type SinkName = "project" | "calendar";
+type SinkName = "project" | "calendar" | "shards";
 type ScheduleKind = TimerKind | SinkName;
 const LIFECYCLE_KINDS: readonly TimerKind[] = ["activate", "expire", "archive"];
 const CAUSES: Record<LifecycleAction, string> = {
@@ -61,6 +78,7 @@ export class EventActor extends DurableObject<Env> {
         seq INTEGER PRIMARY KEY AUTOINCREMENT, from_state TEXT, to_state TEXT NOT NULL, at INTEGER NOT NULL,
         cause TEXT NOT NULL, actor TEXT NOT NULL, reason TEXT, details TEXT);
       CREATE TABLE IF NOT EXISTS schedule (kind TEXT PRIMARY KEY, due_at INTEGER NOT NULL, attempt INTEGER NOT NULL DEFAULT 0);
+      CREATE TABLE IF NOT EXISTS shards (shard_no INTEGER PRIMARY KEY);
       CREATE TABLE IF NOT EXISTS sinks (name TEXT PRIMARY KEY, revision INTEGER NOT NULL, last_seq INTEGER NOT NULL,
         failures INTEGER NOT NULL);
     `);
@@ -126,10 +144,21 @@ export class EventActor extends DurableObject<Env> {
     return ok(this.view()!);
   }
 
-  /** The cheap read behind the countdown route: no transition log, no mechanics. */
-  async timing(): Promise<Pick<EventInstance, "eventId" | "state" | "startTime" | "endTime"> | null> {
+  /** The cheap read behind the countdown route and shard routing: no transition log, no mechanics. */
+  async timing(): Promise<Pick<EventInstance, "eventId" | "state" | "startTime" | "endTime" | "shardCount"> | null> {
     const i = this.load()?.instance;
-    return i ? { eventId: i.eventId, state: i.state, startTime: i.startTime, endTime: i.endTime } : null;
+    return i ? { eventId: i.eventId, state: i.state, startTime: i.startTime, endTime: i.endTime, shardCount: i.shardCount } : null;
+  }
+
+  /**
+   * A progress shard introduces itself on first use and gets the event's current info. From then on it is pushed
+   * every change (the "shards" sink), so only shards that players actually reached are ever woken.
+   */
+  async attachShard(shardNo: number): Promise<EventInfo | null> {
+    const loaded = this.load();
+    if (!loaded || !Number.isInteger(shardNo) || shardNo < 0 || shardNo >= loaded.instance.shardCount) return null;
+    this.sql.exec("INSERT OR IGNORE INTO shards (shard_no) VALUES (?)", shardNo);
+    return eventInfo(loaded.instance, loaded.revision);
   }
 
   override async alarm(): Promise<void> {
@@ -147,7 +176,7 @@ export class EventActor extends DurableObject<Env> {
         .exec<{ kind: ScheduleKind; attempt: number }>("SELECT kind, attempt FROM schedule WHERE due_at <= ? ORDER BY due_at, kind LIMIT 1", now)
         .toArray()[0];
       if (!due) break;
-      if (due.kind === "project" || due.kind === "calendar") {
+      if (due.kind === "project" || due.kind === "calendar" || due.kind === "shards") {
         this.sql.exec("DELETE FROM schedule WHERE kind = ?", due.kind);
         continue; // the sinks below run once per tick anyway
       }
@@ -296,6 +325,15 @@ export class EventActor extends DurableObject<Env> {
       const pending = this.transitions(lastSeq);
       await projectEvent(this.env.DB, loaded.instance, loaded.revision, pending);
       return pending.length ? pending[pending.length - 1].seq : lastSeq;
+    });
+    await this.flush("shards", loaded.revision, now, async (lastSeq) => {
+      const info = eventInfo(loaded.instance, loaded.revision);
+      const shards = this.sql.exec<{ shard_no: number }>("SELECT shard_no FROM shards").toArray();
+      const results = await Promise.allSettled(shards.map((s) => progressShard(this.env, info.eventId, s.shard_no).syncEvent(info)));
+      const failed = results.find((r) => r.status === "rejected");
+      // Every push is revision-guarded, so retrying all of them after one failure is harmless.
+      if (failed) throw (failed as PromiseRejectedResult).reason;
+      return lastSeq;
     });
     await this.flush("calendar", loaded.revision, now, async (lastSeq) => {
       await calendarActor(this.env).syncWindow(calendarWindow(loaded.instance, loaded.revision));

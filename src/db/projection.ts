@@ -50,7 +50,8 @@ export function instanceRow(instance: EventInstance, revision: number) {
 export async function projectEvent(d1: D1Database, instance: EventInstance, revision: number, transitions: TransitionRecord[]) {
   const db = drizzle(d1);
   const row = instanceRow(instance, revision);
-  const { eventId: _id, createdAt: _c, ...changing } = row;
+  // Participation counts are written by the progress shards' drains; the event object must not overwrite them.
+  const { eventId: _id, createdAt: _c, participantCount: _p, completionCount: _cc, ...changing } = row;
   const writes = [
     db
       .insert(instances)

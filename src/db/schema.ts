@@ -1,6 +1,6 @@
 // D1 is the queryable record. Durable Objects own the truth and project into these tables;
 // templates are plain config and live only here. Times are epoch milliseconds.
-import { index, integer, primaryKey, real, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 export const templates = sqliteTable(
   "templates",
@@ -13,6 +13,8 @@ export const templates = sqliteTable(
     objectives: text("objectives", { mode: "json" }).notNull(),
     milestones: text("milestones", { mode: "json" }).notNull(),
     progressionMechanics: text("progression_mechanics"),
+    shardCount: integer("shard_count"),
+    expectedParticipants: integer("expected_participants"),
     themeConfig: text("theme_config", { mode: "json" }).notNull(),
     uiLayoutConfig: text("ui_layout_config", { mode: "json" }).notNull(),
     requiresLeaderboard: integer("requires_leaderboard", { mode: "boolean" }).notNull().default(false),
@@ -88,3 +90,41 @@ export const settings = sqliteTable("settings", {
   updatedBy: text("updated_by").notNull(),
 });
 
+
+/** The seed's player_progress, written behind the progress shards (idempotent, revision-guarded upserts). */
+export const playerProgress = sqliteTable(
+  "player_progress",
+  {
+    progressId: text("progress_id").primaryKey(),
+    playerId: text("player_id").notNull(),
+    eventId: text("event_id").notNull(),
+    objectives: text("objectives", { mode: "json" }).notNull(),
+    unlockedMilestones: text("unlocked_milestones", { mode: "json" }).notNull(),
+    completion: real("completion").notNull(),
+    lastSeq: integer("last_seq").notNull(),
+    revision: integer("revision").notNull(),
+    isSynced: integer("is_synced", { mode: "boolean" }).notNull().default(true),
+    lastUpdated: integer("last_updated").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("uq_player_progress").on(t.playerId, t.eventId),
+    index("idx_event_progress").on(t.eventId, t.lastUpdated),
+    index("idx_event_completion").on(t.eventId, t.completion),
+  ],
+);
+
+/** Every progress update refused at ingest, for the statistical anti-cheat analysis to come. */
+export const progressFlags = sqliteTable(
+  "progress_flags",
+  {
+    flagId: text("flag_id").primaryKey(),
+    playerId: text("player_id").notNull(),
+    eventId: text("event_id").notNull(),
+    objectiveId: text("objective_id").notNull(),
+    amount: text("amount").notNull(),
+    reason: text("reason").notNull(),
+    at: integer("at").notNull(),
+  },
+  (t) => [index("idx_flags_event").on(t.eventId, t.at), index("idx_flags_player").on(t.playerId, t.at)],
+);

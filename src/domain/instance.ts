@@ -1,5 +1,6 @@
 // The seed's CreateFromTemplate: copy the template's mechanics, apply the ops' customisation, set the timing.
 import { countdown } from "./lifecycle";
+import { DEFAULT_EXPECTED_PARTICIPANTS, shardCountFor } from "./sharding";
 import { mechanicsIssues, type CreateEventBody, type EventInstance, type EventTemplate, type Milestone, type RewardData } from "./model";
 
 /** How far ahead an event may be scheduled. */
@@ -96,6 +97,11 @@ export function instanceFromTemplate(
       participantCount: 0,
       completionCount: 0,
       activationAttempts: 0,
+      shardCount:
+        body.shardCount ??
+        (body.expectedParticipants ? shardCountFor(body.expectedParticipants) : undefined) ??
+        template.shardCount ??
+        shardCountFor(template.expectedParticipants ?? DEFAULT_EXPECTED_PARTICIPANTS),
       lastError: null,
       createdAt: now,
       updatedAt: now,
@@ -119,10 +125,22 @@ export function renderInstance(instance: EventInstance, now: number) {
 }
 
 /** Is this player allowed in? The seed's IsPlayerEligible, from the token's level and clan. */
-export function isEligible(instance: EventInstance, player: { level: number; clan: string | null }): boolean {
-  if (player.level < instance.minimumPlayerLevel) return false;
-  if (instance.requiresClan) return player.clan !== null && instance.eligibleClanIds.includes(player.clan);
-  return true;
+export function isEligible(
+  instance: Pick<EventInstance, "minimumPlayerLevel" | "requiresClan" | "eligibleClanIds">,
+  player: { level: number; clan: string | null },
+): boolean {
+  return ineligibility(instance, player) === null;
+}
+
+/** Why a player may not take part, in words a player-support agent can repeat; null when they may. */
+export function ineligibility(
+  instance: Pick<EventInstance, "minimumPlayerLevel" | "requiresClan" | "eligibleClanIds">,
+  player: { level: number; clan: string | null },
+): string | null {
+  if (player.level < instance.minimumPlayerLevel) return `requires player level ${instance.minimumPlayerLevel} (yours is ${player.level})`;
+  if (instance.requiresClan && player.clan === null) return "requires membership of a clan";
+  if (instance.requiresClan && !instance.eligibleClanIds.includes(player.clan!)) return "is not open to your clan";
+  return null;
 }
 
 /** What a game client may see: no ops bookkeeping (activation attempts, errors, revision). */

@@ -90,6 +90,9 @@ const templateFields = {
   requiresClan: z.boolean().default(false),
   minimumPlayerLevel: z.number().int().min(1).max(100_000).default(1),
   averageEngagementScore: z.number().min(0).max(999.99).nullable().default(null),
+  /** Progress shards for events from this template; omit to derive it from expectedParticipants. */
+  shardCount: z.number().int().min(1).max(256).optional(),
+  expectedParticipants: z.number().int().min(1).max(100_000_000).optional(),
 };
 
 const withMechanicsRules = <T extends { objectives?: Objective[]; milestones?: Milestone[] }>(v: T, ctx: z.RefinementCtx) => {
@@ -138,6 +141,8 @@ export const CreateEventBody = z
     rewardPool: z.array(RewardPoolEntry).max(50).optional(),
     eligibleClanIds: z.array(text(64)).max(1000).optional(),
     leaderboardId: text(64).optional(),
+    shardCount: z.number().int().min(1).max(256).optional(),
+    expectedParticipants: z.number().int().min(1).max(100_000_000).optional(),
     force: z.boolean().optional(),
     reason: text(500).optional(),
   })
@@ -176,6 +181,8 @@ export const EventInstance = z.object({
   participantCount: z.number().int(),
   completionCount: z.number().int(),
   activationAttempts: z.number().int(),
+  /** Fixed at creation: a player's shard is hash(playerId) mod shardCount, so it can never change. */
+  shardCount: z.number().int().min(1).max(256),
   lastError: z.string().nullable(),
   createdAt: z.number().int(),
   updatedAt: z.number().int(),

@@ -133,7 +133,8 @@ export function applyUpdates(state: ProgressState, updates: ProgressUpdate[], me
       continue;
     }
     if (objective.maxPerMinute !== undefined && delta > 0) {
-      const used = (windowUsed.get(id) ?? windowSum(Object.hasOwn(state.recent, id) ? state.recent[id] : undefined, cutoff)) + delta;
+      const earlier = windowUsed.get(id) ?? windowSum(Object.hasOwn(state.recent, id) ? state.recent[id] : undefined, cutoff);
+      const used = earlier + delta;
       if (exceeds(used, objective.maxPerMinute)) {
         reject(`would make ${used} in the last minute for ${id}; maxPerMinute is ${objective.maxPerMinute}`);
         continue;
@@ -252,4 +253,27 @@ export function histogram(values: number[], buckets = 10): Array<{ from: number;
   }
   // i / buckets rather than a running sum of 1 / buckets, so edges are the exact decimals (0.3, not 0.30000000000000004).
   return counts.map((count, i) => ({ from: i / buckets, to: (i + 1) / buckets, count }));
+}
+
+/** What a progress shard needs to know about its event; pushed by the EventActor on every change. */
+export type EventInfo = Mechanics & {
+  eventId: string;
+  state: string;
+  startTime: number;
+  endTime: number;
+  minimumPlayerLevel: number;
+  requiresClan: boolean;
+  eligibleClanIds: string[];
+  shardCount: number;
+  revision: number;
+};
+
+/**
+ * Progress is accepted only while the event is active *and* inside its window: a shard that missed the expiry
+ * message must still refuse progress after endTime, so the clock is checked as well as the state.
+ */
+export function progressGate(info: Pick<EventInfo, "state" | "startTime" | "endTime">, now: number): { open: true } | { open: false; state: string } {
+  if (info.state === "active" && now >= info.endTime) return { open: false, state: "expired" };
+  if (info.state !== "active") return { open: false, state: info.state };
+  return { open: true };
 }

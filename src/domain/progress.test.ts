@@ -1,0 +1,470 @@
+import { describe, expect, it } from "vitest";
+import type { Milestone, Objective } from "./model";
+import {
+  COMPLETION_THRESHOLD,
+  MAX_AMOUNT,
+  applyUpdates,
+  completion,
+  histogram,
+  milestonesReached,
+  newProgress,
+  snapshot,
+  type ApplyResult,
+  type Mechanics,
+  type ProgressState,
+  type ProgressUpdate,
+} from "./progress";
+
+const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
+
+function obj(objectiveId: string, type: Objective["type"], targetValue: number, extra: Partial<Objective> = {}): Objective {
+  return { objectiveId, description: objectiveId, type, targetValue, trackingKey: objectiveId, isOptional: false, ...extra };
+}
+function ms(...thresholds: number[]): Milestone[] {
+  return thresholds.map((progressThreshold, index) => ({ index, progressThreshold, rewards: [], unlockMessage: "" }));
+}
+
+// Four required objectives (each worth 25% of completion) and one optional.
+const MECH: Mechanics = {
+  objectives: [
+    obj("snowflakes", "collect", 100, { maxPerUpdate: 50, maxPerMinute: 100 }),
+    obj("quests", "complete", 10),
+    obj("bosses", "defeat", 4),
+    obj("level", "reach", 20, { maxPerUpdate: 5 }),
+    obj("bonus", "participate", 3, { isOptional: true }),
+  ],
+  milestones: ms(0.25, 0.5, 0.75, 1),
+};
+
+let seqCounter = 0;
+const u = (objectiveId: string, amount: number, seq = ++seqCounter): ProgressUpdate => ({ objectiveId, amount, seq });
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === "object" && !Object.isFrozen(o)) {
+    Object.freeze(o);
+    for (const v of Object.values(o)) deepFreeze(v);
+  }
+  return o;
+}
+
+type Ok = Extract<ApplyResult, { ok: true }>;
+type Fail = Extract<ApplyResult, { ok: false }>;
+function ok(r: ApplyResult): Ok {
+  if (!r.ok) throw new Error(`expected ok, got ${r.code}: ${JSON.stringify(r.rejections)}`);
+  return r;
+}
+function fail(r: ApplyResult): Fail {
+  if (r.ok) throw new Error(`expected failure, got ok: ${JSON.stringify(r.state)}`);
+  return r;
+}
+function apply(state: ProgressState, updates: ProgressUpdate[], now = T0, mechanics = MECH): Ok {
+  return ok(applyUpdates(deepFreeze(state), updates, mechanics, now));
+}
+
+describe("newProgress", () => {
+  it("starts empty at the given time", () => {
+    expect(newProgress(T0)).toEqual({ objectives: {}, unlockedMilestones: [], lastSeq: 0, recent: {}, joinedAt: T0, lastUpdated: T0 });
+  });
+});
+
+describe("applyUpdates: exactly once", () => {
+  it("replaying the same batch yields only duplicates and leaves values unchanged", () => {
+    const batch = [u("quests", 2, 1), u("bosses", 1, 2), u("snowflakes", 10, 3)];
+    const first = apply(newProgress(T0), batch, T0 + 1000);
+    expect(first.applied).toEqual([1, 2, 3]);
+    expect(first.duplicates).toEqual([]);
+    expect(first.state.objectives).toEqual({ quests: 2, bosses: 1, snowflakes: 10 });
+    expect(first.state.lastSeq).toBe(3);
+    expect(first.state.lastUpdated).toBe(T0 + 1000);
+
+    const second = apply(first.state, batch, T0 + 5000);
+    expect(second.applied).toEqual([]);
+    expect(second.duplicates).toEqual([1, 2, 3]);
+    expect(second.deltas).toEqual({});
+    expect(second.newMilestones).toEqual([]);
+    expect(second.state).toBe(first.state);
+    expect(second.state.lastUpdated).toBe(T0 + 1000);
+  });
+
+  it("treats a repeated seq within one batch as a duplicate", () => {
+    const r = apply(newProgress(T0), [u("quests", 1, 5), u("quests", 1, 5), u("quests", 1, 6)]);
+    expect(r.applied).toEqual([5, 6]);
+    expect(r.duplicates).toEqual([5]);
+    expect(r.state.objectives.quests).toBe(2);
+    expect(r.deltas).toEqual({ quests: 2 });
+    expect(r.state.lastSeq).toBe(6);
+  });
+
+  it("treats an out-of-order lower seq as a duplicate, in the same batch or a later one", () => {
+    const r = apply(newProgress(T0), [u("quests", 1, 10), u("quests", 4, 7), u("quests", 1, 11)]);
+    expect(r.applied).toEqual([10, 11]);
+    expect(r.duplicates).toEqual([7]);
+    expect(r.state.objectives.quests).toBe(2);
+
+    const later = apply(r.state, [u("quests", 3, 9), u("quests", 3, 11), u("quests", 3, 12)], T0 + 1);
+    expect(later.duplicates).toEqual([9, 11]);
+    expect(later.applied).toEqual([12]);
+    expect(later.state.objectives.quests).toBe(5);
+    expect(later.state.lastSeq).toBe(12);
+  });
+
+  it("does not check duplicates for plausibility", () => {
+    const first = apply(newProgress(T0), [u("quests", 1, 3)]);
+    const r = apply(first.state, [u("quests", NaN, 2), u("nope", -1, 3), u("snowflakes", 1e12, 1)]);
+    expect(r.duplicates).toEqual([2, 3, 1]);
+    expect(r.state).toBe(first.state);
+  });
+
+  it("accepts an empty batch without changing anything", () => {
+    const s = newProgress(T0);
+    const r = apply(s, [], T0 + 99);
+    expect(r.state).toBe(s);
+    expect(r).toMatchObject({ applied: [], duplicates: [], newMilestones: [], deltas: {} });
+  });
+
+  it.each([0, -1, 1.5, NaN, Number.MAX_SAFE_INTEGER + 1])("rejects seq %s rather than swallowing it as a duplicate", (seq) => {
+    const r = fail(applyUpdates(newProgress(T0), [{ objectiveId: "quests", amount: 1, seq }], MECH, T0));
+    expect(r.code).toBe("implausible_progress");
+    expect(r.rejections).toHaveLength(1);
+    expect(r.rejections[0].reason).toMatch(/seq must be a positive safe integer/);
+  });
+
+  it("rejects a non-numeric seq", () => {
+    const r = fail(applyUpdates(newProgress(T0), [{ objectiveId: "quests", amount: 1, seq: "3" as any }], MECH, T0));
+    expect(r.rejections[0].reason).toMatch(/seq/);
+  });
+});
+
+describe("applyUpdates: accumulate vs reach", () => {
+  it("accumulating types add up, past the target", () => {
+    const r = apply(newProgress(T0), [u("quests", 7), u("quests", 6), u("bosses", 1), u("bonus", 2), u("bonus", 2)]);
+    expect(r.state.objectives).toEqual({ quests: 13, bosses: 1, bonus: 4 });
+    expect(r.deltas).toEqual({ quests: 13, bosses: 1, bonus: 4 });
+  });
+
+  it("reach keeps the maximum; a lower value is a no-op with delta 0 but still consumes its seq", () => {
+    const a = apply(newProgress(T0), [u("level", 3, 1), u("level", 5, 2)]);
+    expect(a.state.objectives.level).toBe(5);
+    expect(a.deltas).toEqual({ level: 5 });
+
+    const b = apply(a.state, [u("level", 2, 3)], T0 + 1);
+    expect(b.applied).toEqual([3]);
+    expect(b.deltas).toEqual({ level: 0 });
+    expect(b.state.objectives.level).toBe(5);
+    expect(b.state.lastSeq).toBe(3);
+    expect(b.state.lastUpdated).toBe(T0 + 1);
+
+    const c = apply(b.state, [u("level", 9, 4), u("level", 7, 5), u("level", 10, 6)], T0 + 2);
+    expect(c.state.objectives.level).toBe(10);
+    expect(c.deltas).toEqual({ level: 5 });
+  });
+
+  it("does not mistake prototype members for stored values", () => {
+    const mech: Mechanics = { objectives: [obj("constructor", "collect", 10, { maxPerMinute: 50 }), obj("tostring", "reach", 5)], milestones: ms(1) };
+    const r = apply(newProgress(T0), [u("constructor", 4), u("constructor", 1)], T0, mech);
+    expect(r.state.objectives).toEqual({ constructor: 5 });
+    expect(r.deltas).toEqual({ constructor: 5 });
+    expect(r.state.recent).toEqual({ constructor: [[T0, 5]] });
+    expect(completion(r.state.objectives, mech)).toBe(0.25);
+    expect(completion({}, mech)).toBe(0);
+    expect(snapshot(newProgress(T0), mech).objectives["constructor"].currentValue).toBe(0);
+  });
+});
+
+describe("completion", () => {
+  it("averages required objectives, capping each at 1 and ignoring optional ones", () => {
+    expect(completion({}, MECH)).toBe(0);
+    expect(completion({ quests: 10 }, MECH)).toBe(0.25);
+    expect(completion({ quests: 1000 }, MECH)).toBe(0.25);
+    expect(completion({ quests: 5, bosses: 2 }, MECH)).toBe(0.25);
+    expect(completion({ bonus: 3 }, MECH)).toBe(0);
+    expect(completion({ snowflakes: 100, quests: 10, bosses: 4, level: 20, bonus: 0 }, MECH)).toBe(1);
+    expect(completion({ snowflakes: 500, quests: 99, bosses: 40, level: 200 }, MECH)).toBe(1);
+  });
+
+  it("is exactly 1 when every required objective is complete, despite float noise", () => {
+    const three: Mechanics = { objectives: [obj("a", "collect", 3), obj("b", "collect", 7), obj("c", "collect", 0.1)], milestones: ms(1) };
+    expect(completion({ a: 3, b: 7, c: 0.30000000000000004 }, three)).toBe(1);
+    expect(completion({ a: 3, b: 7, c: 0.1 + 0.2 }, three)).toBe(1);
+    // 0.7 - 0.4 is 0.29999999999999993: a float-noise shortfall, not a real one.
+    const tenths: Mechanics = { objectives: [obj("a", "collect", 1), obj("c", "collect", 0.3)], milestones: ms(1) };
+    expect(completion({ a: 1, c: 0.7 - 0.4 }, tenths)).toBe(1);
+    expect(completion({ a: 1, c: 0.2999 }, tenths)).toBeLessThan(1);
+  });
+
+  it("is 0 with no required objectives", () => {
+    expect(completion({ x: 5 }, { objectives: [obj("x", "collect", 1, { isOptional: true })], milestones: ms(1) })).toBe(0);
+    expect(completion({}, { objectives: [], milestones: [] })).toBe(0);
+  });
+
+  it("stays in [0, 1]", () => {
+    for (const v of [0, 0.5, 1, 7, 1e9]) {
+      const c = completion({ snowflakes: v, quests: v, bosses: v, level: v }, MECH);
+      expect(c).toBeGreaterThanOrEqual(0);
+      expect(c).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it("exports the seed's completed threshold", () => {
+    expect(COMPLETION_THRESHOLD).toBe(0.75);
+  });
+});
+
+describe("milestones", () => {
+  it("milestonesReached unlocks at the exact threshold, not just below", () => {
+    expect(milestonesReached(0.25, MECH)).toEqual([0]);
+    expect(milestonesReached(0.2499, MECH)).toEqual([]);
+    expect(milestonesReached(0.25 - 1e-12, MECH)).toEqual([0]);
+    expect(milestonesReached(0.75, MECH)).toEqual([0, 1, 2]);
+    expect(milestonesReached(0.7499, MECH)).toEqual([0, 1]);
+    expect(milestonesReached(1, MECH)).toEqual([0, 1, 2, 3]);
+    expect(milestonesReached(0, MECH)).toEqual([]);
+  });
+
+  it("a threshold of 1/3 is reached by one of three objectives despite float noise", () => {
+    const mech: Mechanics = { objectives: [obj("a", "collect", 1), obj("b", "collect", 1), obj("c", "collect", 1)], milestones: ms(1 / 3, 2 / 3, 1) };
+    const r = apply(newProgress(T0), [u("a", 1)], T0, mech);
+    expect(r.newMilestones).toEqual([0]);
+    const r2 = apply(r.state, [u("b", 1), u("c", 1)], T0, mech);
+    expect(r2.newMilestones).toEqual([1, 2]);
+    expect(completion(r2.state.objectives, mech)).toBe(1);
+  });
+
+  it("unlocks at completion == threshold through applyUpdates, and not just below", () => {
+    const below = apply(newProgress(T0), [u("quests", 9.999)]);
+    expect(below.newMilestones).toEqual([]);
+    expect(below.state.unlockedMilestones).toEqual([]);
+    const exact = apply(below.state, [u("quests", 0.001)]);
+    expect(exact.newMilestones).toEqual([0]);
+    expect(exact.state.unlockedMilestones).toEqual([0]);
+  });
+
+  it("reports only newly unlocked milestones and unlocks several in one call", () => {
+    const a = apply(newProgress(T0), [u("quests", 10)]);
+    expect(a.newMilestones).toEqual([0]);
+    const b = apply(a.state, [u("bosses", 4), u("level", 5), u("level", 10)]);
+    expect(b.state.objectives.level).toBe(10);
+    expect(b.newMilestones).toEqual([1]);
+    const c = apply(b.state, [u("level", 15), u("level", 20), u("snowflakes", 50), u("snowflakes", 50)]);
+    expect(c.newMilestones).toEqual([2, 3]);
+    expect(c.state.unlockedMilestones).toEqual([0, 1, 2, 3]);
+    const d = apply(c.state, [u("quests", 1)]);
+    expect(d.newMilestones).toEqual([]);
+    expect(d.state.unlockedMilestones).toEqual([0, 1, 2, 3]);
+  });
+
+  it("never re-locks, even if the mechanics later demand more", () => {
+    const a = apply(newProgress(T0), [u("quests", 10), u("bosses", 4)]);
+    expect(a.state.unlockedMilestones).toEqual([0, 1]);
+    const harder: Mechanics = { ...MECH, objectives: MECH.objectives.map((o) => ({ ...o, targetValue: o.targetValue * 100 })) };
+    const b = apply(a.state, [u("quests", 1)], T0, harder);
+    expect(completion(b.state.objectives, harder)).toBeLessThan(0.25);
+    expect(b.state.unlockedMilestones).toEqual([0, 1]);
+    expect(b.newMilestones).toEqual([]);
+  });
+
+  it("keeps unlockedMilestones sorted and unique when a gap fills in", () => {
+    const s: ProgressState = { ...newProgress(T0), unlockedMilestones: [0, 2] };
+    const r = apply(s, [u("quests", 10), u("bosses", 4)]);
+    expect(r.newMilestones).toEqual([1]);
+    expect(r.state.unlockedMilestones).toEqual([0, 1, 2]);
+  });
+
+  it("optional objectives do not move completion or unlock milestones", () => {
+    const r = apply(newProgress(T0), [u("bonus", 3), u("bonus", 100)]);
+    expect(r.state.objectives.bonus).toBe(103);
+    expect(r.newMilestones).toEqual([]);
+    expect(completion(r.state.objectives, MECH)).toBe(0);
+  });
+
+  it("overshooting one objective cannot stand in for another", () => {
+    const r = apply(newProgress(T0), [u("quests", 1000), u("bosses", 1000)]);
+    expect(completion(r.state.objectives, MECH)).toBe(0.5);
+    expect(r.state.unlockedMilestones).toEqual([0, 1]);
+  });
+});
+
+describe("applyUpdates: rejections", () => {
+  const cases: Array<[string, unknown, RegExp]> = [
+    ["NaN", NaN, /finite number/],
+    ["Infinity", Infinity, /finite number/],
+    ["-Infinity", -Infinity, /finite number/],
+    ["negative", -5, /greater than 0/],
+    ["zero", 0, /greater than 0/],
+    ["above MAX_AMOUNT", MAX_AMOUNT + 1, /exceeds the maximum of 1000000000/],
+    ["a string", "5", /finite number, got "5"/],
+    ["null", null, /finite number/],
+    ["undefined", undefined, /finite number/],
+  ];
+  it.each(cases)("rejects amount %s as implausible", (_, amount, reason) => {
+    const r = fail(applyUpdates(newProgress(T0), [{ objectiveId: "quests", amount: amount as any, seq: 1 }], MECH, T0));
+    expect(r.code).toBe("implausible_progress");
+    expect(r.rejections).toEqual([{ seq: 1, objectiveId: "quests", amount, reason: expect.stringMatching(reason) }]);
+  });
+
+  it("accepts exactly MAX_AMOUNT", () => {
+    const r = apply(newProgress(T0), [u("quests", MAX_AMOUNT)]);
+    expect(r.state.objectives.quests).toBe(1e9);
+    expect(MAX_AMOUNT).toBe(1e9);
+  });
+
+  it("rejects an unknown objective", () => {
+    const r = fail(applyUpdates(newProgress(T0), [u("quests", 1, 1), u("nope", 1, 2)], MECH, T0));
+    expect(r.code).toBe("unknown_objective");
+    expect(r.rejections).toEqual([{ seq: 2, objectiveId: "nope", amount: 1, reason: "unknown objective nope" }]);
+  });
+
+  it("reports unknown_objective over implausible_progress, listing both", () => {
+    const r = fail(applyUpdates(newProgress(T0), [u("quests", -1, 1), u("nope", 1, 2), u("quests", 1, 3)], MECH, T0));
+    expect(r.code).toBe("unknown_objective");
+    expect(r.rejections.map((x) => x.seq)).toEqual([1, 2]);
+  });
+
+  it("maxPerUpdate bounds a single accumulating update", () => {
+    expect(apply(newProgress(T0), [u("snowflakes", 50)]).state.objectives.snowflakes).toBe(50);
+    const r = fail(applyUpdates(newProgress(T0), [u("snowflakes", 51, 1)], MECH, T0));
+    expect(r.code).toBe("implausible_progress");
+    expect(r.rejections[0].reason).toBe("amount 51 exceeds maxPerUpdate 50 for snowflakes");
+  });
+
+  it("maxPerUpdate bounds the increase a reach update causes, not its value", () => {
+    const a = apply(newProgress(T0), [u("level", 5, 1), u("level", 10, 2), u("level", 15, 3)]);
+    expect(a.state.objectives.level).toBe(15);
+    // 14 is far above maxPerUpdate 5 but lowers nothing: delta 0, accepted.
+    const b = apply(a.state, [u("level", 14, 4), u("level", 20, 5)]);
+    expect(b.state.objectives.level).toBe(20);
+    const r = fail(applyUpdates(a.state, [u("level", 21, 4)], MECH, T0));
+    expect(r.rejections[0].reason).toBe("increase 6 exceeds maxPerUpdate 5 for level");
+    expect(fail(applyUpdates(newProgress(T0), [u("level", 6, 1)], MECH, T0)).rejections[0].reason).toMatch(/maxPerUpdate 5/);
+  });
+
+  it("maxPerMinute counts earlier updates of the same batch", () => {
+    const r = fail(applyUpdates(newProgress(T0), [u("snowflakes", 40, 1), u("snowflakes", 40, 2), u("snowflakes", 30, 3)], MECH, T0));
+    expect(r.code).toBe("implausible_progress");
+    expect(r.rejections).toEqual([
+      { seq: 3, objectiveId: "snowflakes", amount: 30, reason: "would make 110 in the last minute for snowflakes; maxPerMinute is 100" },
+    ]);
+    const exact = apply(newProgress(T0), [u("snowflakes", 40), u("snowflakes", 40), u("snowflakes", 20)]);
+    expect(exact.state.objectives.snowflakes).toBe(100);
+  });
+
+  it("maxPerMinute counts earlier calls within 60 s, and allows again once they age out", () => {
+    const a = apply(newProgress(T0), [u("snowflakes", 50), u("snowflakes", 20)], T0);
+    expect(a.state.recent).toEqual({ snowflakes: [[T0, 70]] });
+    const b = apply(a.state, [u("snowflakes", 30)], T0 + 30_000);
+    expect(b.state.recent.snowflakes).toEqual([[T0, 70], [T0 + 30_000, 30]]);
+
+    const tooSoon = fail(applyUpdates(b.state, [u("snowflakes", 30, 100)], MECH, T0 + 59_999));
+    expect(tooSoon.rejections[0].reason).toBe("would make 130 in the last minute for snowflakes; maxPerMinute is 100");
+
+    // At T0 + 60 s the first call is a full minute old: only the 30 remains in the window.
+    const later = apply(b.state, [u("snowflakes", 50), u("snowflakes", 20)], T0 + 60_000);
+    expect(later.state.objectives.snowflakes).toBe(170);
+    expect(later.state.recent.snowflakes).toEqual([[T0 + 30_000, 30], [T0 + 60_000, 70]]);
+
+    const muchLater = apply(later.state, [u("quests", 1)], T0 + 200_000);
+    expect(muchLater.state.recent).toEqual({});
+  });
+
+  it("only records objectives that have a maxPerMinute, and not reach no-ops", () => {
+    const r = apply(newProgress(T0), [u("quests", 3), u("level", 2), u("bonus", 1), u("snowflakes", 5)]);
+    expect(Object.keys(r.state.recent)).toEqual(["snowflakes"]);
+    const mech: Mechanics = { objectives: [obj("lvl", "reach", 50, { maxPerMinute: 10 })], milestones: ms(1) };
+    const a = apply(newProgress(T0), [u("lvl", 8)], T0, mech);
+    const b = apply(a.state, [u("lvl", 3)], T0 + 1, mech);
+    expect(b.state.recent).toEqual({ lvl: [[T0, 8]] });
+    const c = fail(applyUpdates(b.state, [u("lvl", 11, 999)], mech, T0 + 2));
+    expect(c.rejections[0].reason).toBe("would make 11 in the last minute for lvl; maxPerMinute is 10");
+  });
+
+  it("judges later updates as if the rejected ones were dropped", () => {
+    const r = fail(applyUpdates(newProgress(T0), [u("snowflakes", 60, 1), u("snowflakes", 50, 2), u("snowflakes", 50, 3)], MECH, T0));
+    expect(r.rejections.map((x) => [x.seq, x.reason])).toEqual([[1, "amount 60 exceeds maxPerUpdate 50 for snowflakes"]]);
+  });
+
+  it("is atomic: one bad update in a batch of 20 applies nothing and every rejection is listed", () => {
+    const state = deepFreeze(apply(newProgress(T0), [u("quests", 1, 1)]).state);
+    const before = JSON.stringify(state);
+    const batch: ProgressUpdate[] = Array.from({ length: 20 }, (_, i) => ({ objectiveId: "quests", amount: 1, seq: 10 + i }));
+    batch[7] = { objectiveId: "bosses", amount: -3, seq: 17 };
+    batch[13] = { objectiveId: "snowflakes", amount: 80, seq: 23 };
+    const r = fail(applyUpdates(state, batch, MECH, T0 + 5));
+    expect(r.code).toBe("implausible_progress");
+    expect(r.rejections.map((x) => x.seq)).toEqual([17, 23]);
+    expect(r.rejections[1].reason).toMatch(/maxPerUpdate 50/);
+    expect(JSON.stringify(state)).toBe(before);
+    // The caller keeps the old state: the same batch minus the bad ones now applies in full.
+    const good = apply(state, batch.filter((_, i) => i !== 7 && i !== 13), T0 + 6);
+    expect(good.state.objectives.quests).toBe(19);
+    expect(good.applied).toHaveLength(18);
+  });
+});
+
+describe("applyUpdates: purity", () => {
+  it("never mutates a deep-frozen input state and shares nothing mutable it changed", () => {
+    const s0 = apply(newProgress(T0), [u("snowflakes", 50), u("quests", 10), u("level", 5)], T0).state;
+    deepFreeze(s0);
+    const snap = structuredClone(s0);
+    const r = ok(applyUpdates(s0, [u("snowflakes", 40), u("quests", 2), u("level", 9), u("bosses", 4)], MECH, T0));
+    expect(s0).toEqual(snap);
+    expect(r.state).not.toBe(s0);
+    expect(r.state.objectives).toEqual({ snowflakes: 90, quests: 12, level: 9, bosses: 4 });
+    expect(r.state.recent).toEqual({ snowflakes: [[T0, 90]] });
+    expect(r.state.lastSeq).toBeGreaterThan(s0.lastSeq);
+    expect(r.state.joinedAt).toBe(T0);
+  });
+
+  it("returns the deltas the shard needs for event totals", () => {
+    const s0 = apply(newProgress(T0), [u("level", 4)]).state;
+    const r = apply(s0, [u("level", 3), u("level", 7), u("quests", 2), u("quests", 1)], T0 + 1);
+    expect(r.deltas).toEqual({ level: 3, quests: 3 });
+  });
+});
+
+describe("snapshot", () => {
+  it("renders every objective with its target, completion flags and an ISO timestamp", () => {
+    const s = apply(newProgress(T0), [u("quests", 12), u("bosses", 3), u("bonus", 3)], T0 + 1500).state;
+    const snap = snapshot(s, MECH);
+    expect(snap).toEqual({
+      objectives: {
+        snowflakes: { currentValue: 0, targetValue: 100, isCompleted: false },
+        quests: { currentValue: 12, targetValue: 10, isCompleted: true },
+        bosses: { currentValue: 3, targetValue: 4, isCompleted: false },
+        level: { currentValue: 0, targetValue: 20, isCompleted: false },
+        bonus: { currentValue: 3, targetValue: 3, isCompleted: true },
+      },
+      completion: 0.25 + 0.75 / 4,
+      unlockedMilestones: [0],
+      lastUpdated: "2026-01-01T12:00:01.500Z",
+      lastSeq: s.lastSeq,
+    });
+    expect(snap.unlockedMilestones).not.toBe(s.unlockedMilestones);
+  });
+});
+
+describe("histogram", () => {
+  it("uses 10 buckets over [0, 1] by default, with 0 in the first and 1 in the last", () => {
+    const h = histogram([0, 0, 0.05, 0.1, 0.3, 0.55, 0.99, 1, 1, 1]);
+    expect(h).toHaveLength(10);
+    expect(h[0]).toEqual({ from: 0, to: 0.1, count: 3 });
+    expect(h[1]).toEqual({ from: 0.1, to: 0.2, count: 1 });
+    expect(h[3]).toEqual({ from: 0.3, to: 0.4, count: 1 });
+    expect(h[5].count).toBe(1);
+    expect(h[9]).toEqual({ from: 0.9, to: 1, count: 4 });
+    expect(h.reduce((n, b) => n + b.count, 0)).toBe(10);
+  });
+
+  it("supports other bucket counts and clamps out-of-range values", () => {
+    expect(histogram([0, 0.5, 1, -1, 2, NaN], 2)).toEqual([
+      { from: 0, to: 0.5, count: 2 },
+      { from: 0.5, to: 1, count: 3 },
+    ]);
+    expect(histogram([0.3, 1], 1)).toEqual([{ from: 0, to: 1, count: 2 }]);
+    expect(histogram([], 4).map((b) => b.count)).toEqual([0, 0, 0, 0]);
+  });
+
+  it("rejects a non-positive or fractional bucket count", () => {
+    expect(() => histogram([0.5], 0)).toThrow(RangeError);
+    expect(() => histogram([0.5], 2.5)).toThrow(RangeError);
+  });
+});
