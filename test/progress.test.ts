@@ -1,0 +1,243 @@
+// Progression through the real Worker, EventActor and ProgressShardActors, with D1 checked after the outbox drains.
+import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { afterEach, describe, expect, it } from "vitest";
+import { shardName, shardOf } from "../src/domain/sharding";
+import { HOUR, call, createEvent, createTemplate, inMs, playerToken } from "./helpers";
+
+const OBJECTIVES = [
+  { objectiveId: "gems", description: "Collect gems", type: "collect", targetValue: 100, trackingKey: "gem", maxPerUpdate: 50, maxPerMinute: 200 },
+  { objectiveId: "rank", description: "Reach rank", type: "reach", targetValue: 10, trackingKey: "rank" },
+  { objectiveId: "bonus", description: "Optional", type: "participate", targetValue: 5, trackingKey: "bonus", isOptional: true },
+];
+const MILESTONES = [
+  { index: 0, progressThreshold: 0.25, rewards: [{ rewardId: "r0", type: "currency", itemId: "coins", quantity: 10 }] },
+  { index: 1, progressThreshold: 0.5 },
+  { index: 2, progressThreshold: 1 },
+];
+
+const shardStub = (eventId: string, n: number) => env.PROGRESS_SHARD.get(env.PROGRESS_SHARD.idFromName(shardName(eventId, n)));
+const eventStub = (eventId: string) => env.EVENT_ACTOR.get(env.EVENT_ACTOR.idFromName(eventId));
+const touched: { eventId: string; shards: number }[] = [];
+afterEach(async () => {
+  for (const t of touched.splice(0)) {
+    await runInDurableObject(eventStub(t.eventId), (_o, s) => s.storage.deleteAlarm());
+    for (let n = 0; n < t.shards; n++) await runInDurableObject(shardStub(t.eventId, n), (_o, s) => s.storage.deleteAlarm());
+  }
+});
+
+async function liveEvent(extra: Record<string, unknown> = {}, templateExtra: Record<string, unknown> = {}) {
+  const t = await createTemplate({ objectives: OBJECTIVES, milestones: MILESTONES, ...templateExtra });
+  const e = await createEvent(t.templateId, { startTime: "now", endTime: inMs(2 * HOUR), ...extra });
+  touched.push({ eventId: e.eventId, shards: e.shardCount });
+  return e;
+}
+const post = async (eventId: string, token: string, updates: unknown[]) => call("POST", `/v1/events/${eventId}/progress`, { token, body: { updates } });
+/** Runs every shard's drain alarm now, as the platform would within a second. */
+async function drain(eventId: string, shards: number) {
+  for (let n = 0; n < shards; n++) await runDurableObjectAlarm(shardStub(eventId, n));
+}
+
+describe("ingest", () => {
+  it("is exactly-once under replayed seq, and reach keeps the maximum", async () => {
+    const e = await liveEvent();
+    const token = await playerToken("replayer");
+    const batch = [
+      { objectiveId: "gems", amount: 10, seq: 1 },
+      { objectiveId: "rank", amount: 4, seq: 2 },
+      { objectiveId: "gems", amount: 5, seq: 3 },
+    ];
+    const first = await post(e.eventId, token, batch);
+    expect(first.status).toBe(200);
+    expect(first.json).toMatchObject({ applied: [1, 2, 3], duplicates: [], objectives: { gems: { currentValue: 15 }, rank: { currentValue: 4 } } });
+    const replay = await post(e.eventId, token, batch);
+    expect(replay.json).toMatchObject({ applied: [], duplicates: [1, 2, 3], objectives: { gems: { currentValue: 15 } } });
+    const mixed = await post(e.eventId, token, [{ objectiveId: "gems", amount: 5, seq: 3 }, { objectiveId: "rank", amount: 2, seq: 4 }]);
+    expect(mixed.json).toMatchObject({ applied: [4], duplicates: [3], objectives: { gems: { currentValue: 15 }, rank: { currentValue: 4 } } });
+    // Concurrent retries of one request apply once.
+    const retries = await Promise.all(Array.from({ length: 10 }, () => post(e.eventId, token, [{ objectiveId: "gems", amount: 1, seq: 5 }])));
+    expect(retries.every((r) => r.status === 200)).toBe(true);
+    expect(retries.filter((r) => r.json.applied.length === 1)).toHaveLength(1);
+    const got = await call("GET", `/v1/events/${e.eventId}/progress`, { token });
+    expect(got.json.objectives.gems).toEqual({ currentValue: 16, targetValue: 100, isCompleted: false });
+  });
+
+  it("unlocks milestones exactly at their thresholds and never re-locks them", async () => {
+    const e = await liveEvent();
+    const token = await playerToken("climber");
+    // completion = mean(min(gems/100,1), min(rank/10,1)); 'bonus' is optional and does not count.
+    let r = await post(e.eventId, token, [{ objectiveId: "gems", amount: 49, seq: 1 }, { objectiveId: "bonus", amount: 5, seq: 2 }]);
+    expect(r.json).toMatchObject({ completion: 0.245, unlockedMilestones: [], newMilestones: [] });
+    r = await post(e.eventId, token, [{ objectiveId: "gems", amount: 1, seq: 3 }]);
+    expect(r.json.completion).toBe(0.25);
+    expect(r.json.newMilestones).toEqual([expect.objectContaining({ index: 0, rewards: [expect.objectContaining({ rewardId: "r0" })] })]);
+    r = await post(e.eventId, token, [{ objectiveId: "gems", amount: 50, seq: 4 }, { objectiveId: "rank", amount: 10, seq: 5 }]);
+    expect(r.json).toMatchObject({ completion: 1, unlockedMilestones: [0, 1, 2] });
+    expect(r.json.newMilestones.map((m: { index: number }) => m.index)).toEqual([1, 2]);
+    r = await post(e.eventId, token, [{ objectiveId: "rank", amount: 3, seq: 6 }]);
+    expect(r.json).toMatchObject({ unlockedMilestones: [0, 1, 2], newMilestones: [], objectives: { rank: { currentValue: 10, isCompleted: true } } });
+  });
+
+  it("refuses implausible progress, changes nothing, and records every rejection in D1", async () => {
+    const e = await liveEvent();
+    const token = await playerToken("cheater");
+    await post(e.eventId, token, [{ objectiveId: "gems", amount: 10, seq: 1 }]);
+    const cases: [unknown[], string][] = [
+      [[{ objectiveId: "gems", amount: 51, seq: 2 }], "maxPerUpdate"],
+      [[{ objectiveId: "gems", amount: -5, seq: 2 }], "implausible_progress"],
+      [[{ objectiveId: "gems", amount: "lots", seq: 2 }], "implausible_progress"],
+      [[{ objectiveId: "gems", amount: 1e12, seq: 2 }], "implausible_progress"],
+      [[{ objectiveId: "gems", amount: 0, seq: 2 }], "implausible_progress"],
+      // 10 already this minute + 4 × 50 = 210 > maxPerMinute 200.
+      [[{ objectiveId: "gems", amount: 50, seq: 2 }, { objectiveId: "gems", amount: 50, seq: 3 }, { objectiveId: "gems", amount: 50, seq: 4 }, { objectiveId: "gems", amount: 50, seq: 5 }], "maxPerMinute"],
+    ];
+    for (const [updates, expected] of cases) {
+      const r = await post(e.eventId, token, updates);
+      expect(r.status, JSON.stringify(r.json)).toBe(422);
+      expect(r.json.error.code).toBe("implausible_progress");
+      expect(JSON.stringify(r.json.error.details.rejections)).toContain(expected === "implausible_progress" ? "" : expected);
+    }
+    const unknown = await post(e.eventId, token, [{ objectiveId: "nope", amount: 1, seq: 2 }]);
+    expect(unknown.json.error.code).toBe("unknown_objective");
+    const after = await call("GET", `/v1/events/${e.eventId}/progress`, { token });
+    expect(after.json).toMatchObject({ objectives: { gems: { currentValue: 10 } }, lastSeq: 1 });
+    // Schema-level garbage is 422 validation_failed and never reaches the shard.
+    expect((await post(e.eventId, token, [{ objectiveId: "gems", seq: 2 }])).json.error.code).toBe("validation_failed");
+    expect((await post(e.eventId, token, Array.from({ length: 101 }, (_, i) => ({ objectiveId: "gems", amount: 1, seq: i + 2 })))).status).toBe(422);
+    expect((await call("POST", `/v1/events/${e.eventId}/progress`, { token, raw: "{bad" })).status).toBe(400);
+
+    await drain(e.eventId, e.shardCount);
+    const flags = await env.DB.prepare("SELECT objective_id, amount, reason FROM progress_flags WHERE event_id = ? AND player_id = 'cheater'").bind(e.eventId).all();
+    expect(flags.results.length).toBeGreaterThanOrEqual(7);
+    expect(flags.results.map((f: any) => f.amount)).toEqual(expect.arrayContaining(["51", "-5", "lots", "1000000000000", "0"]));
+    expect(flags.results.some((f: any) => f.objective_id === "nope")).toBe(true);
+  });
+});
+
+describe("event state gates ingest", () => {
+  it("refuses progress while scheduled, paused, expired or cancelled, with the state", async () => {
+    const t = await createTemplate({ objectives: OBJECTIVES, milestones: MILESTONES });
+    const token = await playerToken("gated");
+    const scheduled = await createEvent(t.templateId, { startTime: inMs(HOUR), endTime: inMs(2 * HOUR) });
+    touched.push({ eventId: scheduled.eventId, shards: scheduled.shardCount });
+    let r = await post(scheduled.eventId, token, [{ objectiveId: "gems", amount: 1, seq: 1 }]);
+    expect(r.status).toBe(409);
+    expect(r.json.error).toMatchObject({ code: "event_not_active", details: { state: "scheduled" } });
+    expect((await call("POST", `/v1/events/${scheduled.eventId}/join`, { token })).status).toBe(409);
+
+    const e = await liveEvent();
+    expect((await post(e.eventId, token, [{ objectiveId: "gems", amount: 1, seq: 1 }])).status).toBe(200);
+    await call("POST", `/v1/admin/events/${e.eventId}/pause`);
+    r = await post(e.eventId, token, [{ objectiveId: "gems", amount: 1, seq: 2 }]);
+    expect(r.json.error).toMatchObject({ code: "event_not_active", details: { state: "paused" } });
+    await call("POST", `/v1/admin/events/${e.eventId}/resume`);
+    expect((await post(e.eventId, token, [{ objectiveId: "gems", amount: 1, seq: 2 }])).status).toBe(200);
+    await call("POST", `/v1/admin/events/${e.eventId}/end-now`);
+    r = await post(e.eventId, token, [{ objectiveId: "gems", amount: 1, seq: 3 }]);
+    expect(r.json.error).toMatchObject({ code: "event_not_active", details: { state: "expired" } });
+    expect((await call("GET", `/v1/events/${e.eventId}/progress`, { token })).json.objectives.gems.currentValue).toBe(2);
+  });
+
+  it("a shard that never heard of the expiry still refuses progress after endTime", async () => {
+    const e = await liveEvent({ endTime: inMs(1200) });
+    const token = await playerToken("late");
+    expect((await post(e.eventId, token, [{ objectiveId: "gems", amount: 1, seq: 1 }])).status).toBe(200);
+    // Lose the expiry: the event object's alarm never fires, so no shard is ever told.
+    await runInDurableObject(eventStub(e.eventId), (_o, s) => s.storage.deleteAlarm());
+    await new Promise((res) => setTimeout(res, Math.max(0, Date.parse(e.endTime) - Date.now()) + 50));
+    // No alarm has run: the event object still says active, and so does the shard's copy.
+    expect((await call("GET", `/v1/admin/events/${e.eventId}`)).json.state).toBe("active");
+    const r = await post(e.eventId, token, [{ objectiveId: "gems", amount: 1, seq: 2 }]);
+    expect(r.status).toBe(409);
+    expect(r.json.error.details.state).toBe("expired");
+  });
+});
+
+describe("participation", () => {
+  it("join checks level and clan, is harmless twice, and counts unique players", async () => {
+    const e = await liveEvent({ eligibleClanIds: ["wolves"] }, { requiresClan: true, minimumPlayerLevel: 5 });
+    const low = await call("POST", `/v1/events/${e.eventId}/join`, { token: await playerToken("low", { lvl: 4, clan: "wolves" }) });
+    expect(low.status).toBe(403);
+    expect(low.json.error.message).toContain("level 5");
+    const outsider = await call("POST", `/v1/events/${e.eventId}/join`, { token: await playerToken("out", { lvl: 9, clan: "bears" }) });
+    expect(outsider.json.error.code).toBe("not_eligible");
+    const clanless = await post(e.eventId, await playerToken("solo", { lvl: 9 }), [{ objectiveId: "gems", amount: 1, seq: 1 }]);
+    expect(clanless.status).toBe(403);
+
+    const token = await playerToken("member", { lvl: 9, clan: "wolves" });
+    const first = await call("POST", `/v1/events/${e.eventId}/join`, { token });
+    expect(first.status).toBe(201);
+    expect(first.json).toMatchObject({ completion: 0, unlockedMilestones: [] });
+    expect((await call("POST", `/v1/events/${e.eventId}/join`, { token })).status).toBe(200);
+    // Posting without an explicit join joins implicitly.
+    await post(e.eventId, await playerToken("member2", { lvl: 9, clan: "wolves" }), [
+      { objectiveId: "gems", amount: 50, seq: 1 },
+      { objectiveId: "gems", amount: 50, seq: 2 },
+      { objectiveId: "rank", amount: 10, seq: 3 },
+    ]);
+
+    const summary = await call("GET", `/v1/admin/events/${e.eventId}/progress/summary`);
+    expect(summary.json, JSON.stringify(summary.json)).toMatchObject({ participantCount: 2, completionCount: 1 });
+    expect(summary.json.completionHistogram.at(-1).count).toBe(1);
+    expect(summary.json.completionHistogram[0].count).toBe(1);
+    await drain(e.eventId, e.shardCount);
+    const row = await env.DB.prepare("SELECT participant_count, completion_count FROM instances WHERE event_id = ?").bind(e.eventId).first();
+    expect(row).toEqual({ participant_count: 2, completion_count: 1 });
+
+    const admin = await call("GET", `/v1/admin/events/${e.eventId}/players/member2/progress`);
+    expect(admin.json).toMatchObject({ playerId: "member2", completion: 1 });
+    expect((await call("GET", `/v1/admin/events/${e.eventId}/players/nobody/progress`)).json.error.code).toBe("not_joined");
+  });
+});
+
+describe("write-behind to D1", () => {
+  it("100 concurrent players across several shards: D1 totals equal what was acknowledged", async () => {
+    const e = await liveEvent({ shardCount: 4 });
+    expect(e.shardCount).toBe(4);
+    const players = Array.from({ length: 100 }, (_, i) => `p${i}`);
+    expect(new Set(players.map((p) => shardOf(p, 4))).size).toBe(4);
+    let acked = 0;
+    await Promise.all(
+      players.map(async (p, i) => {
+        const token = await playerToken(p);
+        for (let round = 0; round < 3; round++) {
+          const updates = Array.from({ length: 5 }, (_, k) => ({ objectiveId: "gems", amount: ((i + k + round) % 7) + 1, seq: round * 5 + k + 1 }));
+          const r = await post(e.eventId, token, updates);
+          expect(r.status).toBe(200);
+          for (const u of updates) if (r.json.applied.includes(u.seq)) acked += u.amount;
+        }
+      }),
+    );
+    const before = await call("GET", `/v1/admin/events/${e.eventId}/progress/summary`);
+    expect(before.json.ingest.outboxPending).toBe(100);
+    await drain(e.eventId, 4);
+    const summary = await call("GET", `/v1/admin/events/${e.eventId}/progress/summary`);
+    expect(summary.json.ingest).toMatchObject({ outboxPending: 0, updatesApplied: 1500 });
+    // One upsert and one count refresh per shard drain: far below one statement per update.
+    expect(summary.json.ingest.d1Statements).toBeLessThanOrEqual(8);
+    const totals = await call("GET", `/v1/admin/events/${e.eventId}/progress/totals`);
+    expect(totals.json).toEqual({ eventId: e.eventId, players: 100, totals: { gems: acked } });
+  });
+
+  it("a D1 failure during a drain loses nothing: the outbox stays and the retry lands it", async () => {
+    const e = await liveEvent({ shardCount: 1 });
+    const name = `fail_progress_${e.eventId}`;
+    await env.DB.exec(`CREATE TRIGGER ${name} BEFORE INSERT ON player_progress WHEN NEW.event_id = '${e.eventId}' BEGIN SELECT RAISE(ABORT, 'injected outage'); END;`);
+    for (const p of ["a", "b", "c"]) await post(e.eventId, await playerToken(p), [{ objectiveId: "gems", amount: 7, seq: 1 }]);
+    await drain(e.eventId, 1);
+    let summary = (await call("GET", `/v1/admin/events/${e.eventId}/progress/summary`)).json;
+    expect(summary.ingest.outboxPending).toBe(3);
+    expect((await call("GET", `/v1/admin/events/${e.eventId}/progress/totals`)).json.players).toBe(0);
+    // The failed drain booked its own retry.
+    expect(await runInDurableObject(shardStub(e.eventId, 0), (_o, s) => s.storage.getAlarm())).not.toBeNull();
+    // More progress arrives while D1 is down.
+    await post(e.eventId, await playerToken("a"), [{ objectiveId: "gems", amount: 3, seq: 2 }]);
+    await env.DB.exec(`DROP TRIGGER ${name}`);
+    await drain(e.eventId, 1);
+    summary = (await call("GET", `/v1/admin/events/${e.eventId}/progress/summary`)).json;
+    expect(summary.ingest.outboxPending).toBe(0);
+    expect((await call("GET", `/v1/admin/events/${e.eventId}/progress/totals`)).json).toMatchObject({ players: 3, totals: { gems: 24 } });
+    const row = await env.DB.prepare("SELECT last_seq, objectives FROM player_progress WHERE event_id = ? AND player_id = 'a'").bind(e.eventId).first<any>();
+    expect(row.last_seq).toBe(2);
+    expect(JSON.parse(row.objectives)).toEqual({ gems: 10 });
+  });
+});
