@@ -241,3 +241,15 @@ describe("write-behind to D1", () => {
     expect(JSON.parse(row.objectives)).toEqual({ gems: 10 });
   });
 });
+
+describe("participation counts on the event", () => {
+  it("show up on the admin and public event views once the shards have drained", async () => {
+    const e = await liveEvent({ shardCount: 2 });
+    for (const p of ["x1", "x2", "x3"]) await call("POST", `/v1/events/${e.eventId}/join`, { token: await playerToken(p) });
+    await drain(e.eventId, 2);
+    expect((await call("GET", `/v1/admin/events/${e.eventId}`)).json).toMatchObject({ participantCount: 3, completionCount: 0 });
+    expect((await call("GET", `/v1/events/${e.eventId}`, { token: await playerToken("x1") })).json.participantCount).toBe(3);
+    const listed = await call("GET", `/v1/events/active`, { token: await playerToken("x1") });
+    expect(listed.json.events.find((x: { eventId: string }) => x.eventId === e.eventId).participantCount).toBe(3);
+  });
+});

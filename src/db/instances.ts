@@ -27,6 +27,24 @@ export function decodeCursor(s: string): Cursor | null {
   }
 }
 
+/** The document plus the counts the progress shards keep current in their own columns. */
+const docColumns = { document: instances.document, participantCount: instances.participantCount, completionCount: instances.completionCount };
+const withCounts = (r: { document: unknown; participantCount: number; completionCount: number }): EventInstance => ({
+  ...(r.document as EventInstance),
+  participantCount: r.participantCount,
+  completionCount: r.completionCount,
+});
+
+/** Participation as D1 last heard it from the shards' drains (at most about a second behind). */
+export async function participation(d1: D1Database, eventId: string) {
+  const rows = await drizzle(d1)
+    .select({ participantCount: instances.participantCount, completionCount: instances.completionCount })
+    .from(instances)
+    .where(eq(instances.eventId, eventId))
+    .limit(1);
+  return rows[0] ?? { participantCount: 0, completionCount: 0 };
+}
+
 function conditions(f: EventFilter): SQL[] {
   const where: SQL[] = [];
   if (f.state) where.push(eq(instances.state, f.state));
@@ -44,7 +62,7 @@ export async function listEvents(d1: D1Database, f: EventFilter, page: { limit: 
     where.push(or(gt(instances.startTime, startTime), and(eq(instances.startTime, startTime), gt(instances.eventId, eventId)))!);
   }
   const rows = await drizzle(d1)
-    .select({ document: instances.document, startTime: instances.startTime, eventId: instances.eventId })
+    .select({ ...docColumns, startTime: instances.startTime, eventId: instances.eventId })
     .from(instances)
     .where(and(...where))
     .orderBy(asc(instances.startTime), asc(instances.eventId))
@@ -53,29 +71,29 @@ export async function listEvents(d1: D1Database, f: EventFilter, page: { limit: 
   const pageRows = rows.slice(0, page.limit);
   const last = pageRows[pageRows.length - 1];
   return {
-    events: pageRows.map((r) => r.document as EventInstance),
+    events: pageRows.map((r) => withCounts(r)),
     nextCursor: more && last ? encodeCursor({ startTime: last.startTime, eventId: last.eventId }) : null,
   };
 }
 
 export async function activeEvents(d1: D1Database): Promise<EventInstance[]> {
   const rows = await drizzle(d1)
-    .select({ document: instances.document })
+    .select(docColumns)
     .from(instances)
     .where(eq(instances.state, "active"))
     .orderBy(asc(instances.endTime))
     .limit(200);
-  return rows.map((r) => r.document as EventInstance);
+  return rows.map((r) => withCounts(r));
 }
 
 export async function upcomingEvents(d1: D1Database, now: number, withinMs: number): Promise<EventInstance[]> {
   const rows = await drizzle(d1)
-    .select({ document: instances.document })
+    .select(docColumns)
     .from(instances)
     .where(and(eq(instances.state, "scheduled"), lte(instances.startTime, now + withinMs)))
     .orderBy(asc(instances.startTime))
     .limit(200);
-  return rows.map((r) => r.document as EventInstance);
+  return rows.map((r) => withCounts(r));
 }
 
 /** Windows the calendar must know about when it rebuilds: every event that still counts against the rules. */

@@ -3,7 +3,7 @@ import { Hono, type Context } from "hono";
 import { z } from "zod";
 import { calendarActor, eventActor } from "../actors/stubs";
 import type { OpsCommand } from "../actors/event-actor";
-import { decodeCursor, listEvents } from "../db/instances";
+import { decodeCursor, listEvents, participation } from "../db/instances";
 import { getTemplate, recordTemplateUse } from "../db/templates";
 import { instanceFromTemplate, renderInstance } from "../domain/instance";
 import { CreateEventBody, EventState, EventTier, EventType, ReasonBody, RescheduleBody, ResumeBody } from "../domain/model";
@@ -80,7 +80,8 @@ export const adminEventRoutes = new Hono<AppEnv>()
     const eventId = eventIdParam(c);
     const view = await eventActor(c.env, eventId).get();
     if (!view) throw new ApiError(404, "event_not_found", `no event with id "${eventId}"`);
-    return c.json(render(view));
+    const counts = await participation(c.env.DB, eventId);
+    return c.json(render({ ...view, instance: { ...view.instance, ...counts } }));
   })
   .patch("/:eventId", async (c) => {
     const eventId = eventIdParam(c);

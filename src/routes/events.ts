@@ -2,7 +2,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { eventActor } from "../actors/stubs";
-import { activeEvents, upcomingEvents } from "../db/instances";
+import { activeEvents, participation, upcomingEvents } from "../db/instances";
 import { publicView } from "../domain/instance";
 import { countdown } from "../domain/lifecycle";
 import type { AppEnv } from "../http/auth";
@@ -47,5 +47,6 @@ export const eventRoutes = new Hono<AppEnv>()
     // the moment it happens rather than after the projection lands.
     const view = await eventActor(c.env, eventId).get();
     if (!view || HIDDEN_STATES.has(view.instance.state)) throw new ApiError(404, "event_not_found", `no event with id "${eventId}"`);
-    return c.json(publicView(view.instance, Date.now(), c.var.player));
+    const counts = await participation(c.env.DB, eventId);
+    return c.json(publicView({ ...view.instance, ...counts }, Date.now(), c.var.player));
   });
