@@ -11,6 +11,8 @@ export default defineConfig({
           ADMIN_TOKEN: "test-admin-token",
           PLAYER_TOKEN_SECRET: "test-player-secret",
           CALENDAR_FEED_TOKEN: "test-calendar-feed-token",
+          REWARD_SIGNING_SECRET: "test-reward-secret",
+          INVENTORY_WEBHOOK_SECRET: "test-webhook-secret",
         },
       },
     })),

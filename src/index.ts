@@ -6,12 +6,16 @@ import { adminEventRoutes } from "./routes/admin-events";
 import { playerCalendarRoutes } from "./routes/calendar";
 import { eventRoutes } from "./routes/events";
 import { adminProgressRoutes, benchRoutes, progressRoutes } from "./routes/progress";
+import { inboxRoutes, inventoryRoutes, rewardRoutes } from "./routes/rewards";
+import { consumeInventoryRetries } from "./queues/inventory";
+import type { Grant } from "./actors/inventory-actor";
 import { scheduleRoutes } from "./routes/schedule";
 import { templateRoutes } from "./routes/templates";
 
 export { EventActor } from "./actors/event-actor";
 export { CalendarActor } from "./actors/calendar-actor";
 export { ProgressShardActor } from "./actors/progress-shard-actor";
+export { PlayerInventoryActor } from "./actors/inventory-actor";
 
 const app = new Hono<AppEnv>();
 
@@ -26,6 +30,9 @@ app.route("/v1/admin/events", adminProgressRoutes);
 
 app.use("/v1/*", async (c, next) => (c.req.path.startsWith("/v1/admin/") || c.req.path.startsWith("/v1/_bench/") ? next() : requirePlayer(c, next)));
 app.route("/v1/events", progressRoutes);
+app.route("/v1/events", rewardRoutes);
+app.route("/v1/inbox", inboxRoutes);
+app.route("/v1/inventory", inventoryRoutes);
 app.route("/v1/events", eventRoutes);
 app.route("/v1/calendar", playerCalendarRoutes);
 
@@ -38,4 +45,7 @@ app.onError((err, c) => {
   return c.json(new ApiError(500, "internal_error", "internal error").toJSON(), 500);
 });
 
-export default app;
+export default {
+  fetch: app.fetch,
+  queue: (batch: MessageBatch, env: Env) => consumeInventoryRetries(batch as MessageBatch<{ grant: Grant }>, env),
+} satisfies ExportedHandler<Env>;

@@ -67,8 +67,8 @@ describe("alarm-driven lifecycle", () => {
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect((await stateOf(e.eventId)).state).toBe("expired");
     expect(await d1State(e.eventId)).toBe("expired");
-    // The archive timer is armed for endTime + 24 h.
-    expect(await runInDurableObject(stub, (_o, s) => s.storage.getAlarm())).toBe(Date.parse(e.endTime) + GRACE_PERIOD_MS);
+    // Next: the auto-claim warning at endTime + 23 h, then the archive (with auto-claim) at endTime + 24 h.
+    expect(await runInDurableObject(stub, (_o, s) => s.storage.getAlarm())).toBe(Date.parse(e.endTime) + GRACE_PERIOD_MS - HOUR);
   });
 
   it("an early or repeated alarm never double-transitions", async () => {
@@ -125,7 +125,10 @@ describe("ops transitions", () => {
     expect(Date.parse(ended.json.endTime)).toBeGreaterThanOrEqual(before - 1000);
     expect(Date.parse(ended.json.endTime)).toBeLessThanOrEqual(Date.now());
     const rows = await scheduleRows(e.eventId);
-    expect(rows).toEqual([{ kind: "archive", due_at: Date.parse(ended.json.endTime) + GRACE_PERIOD_MS, attempt: 0 }]);
+    expect(rows).toEqual([
+      { kind: "auto_claim_warning", due_at: Date.parse(ended.json.endTime) + GRACE_PERIOD_MS - HOUR, attempt: 0 },
+      { kind: "archive", due_at: Date.parse(ended.json.endTime) + GRACE_PERIOD_MS, attempt: 0 },
+    ]);
   });
 
   it("cancel removes every pending timer; a cancelled event never activates", async () => {

@@ -16,7 +16,7 @@ import { EventInstance, type EventState } from "../domain/model";
 import { fail, formatPath, ok, type Result } from "../http/errors";
 import { rescheduleProblems, type InstanceProblem, type WindowChange } from "../domain/instance";
 import type { CalendarWindowSync } from "./calendar-actor";
-import { calendarActor, progressShard } from "./stubs";
+import { calendarActor, progressShard, type ProgressShardApi } from "./stubs";
 import type { EventInfo } from "../domain/progress";
 
 export function eventInfo(i: EventInstance, revision: number): EventInfo {
@@ -52,7 +52,7 @@ export type EventView = { instance: EventInstance; transitions: TransitionRecord
 /** Schedule rows that are not lifecycle timers retry a sink (D1 projection, calendar window) that failed. */
 type SinkName = "project" | "calendar" | "shards";
 type ScheduleKind = TimerKind | SinkName;
-const LIFECYCLE_KINDS: readonly TimerKind[] = ["activate", "expire", "archive"];
+const LIFECYCLE_KINDS: readonly TimerKind[] = ["activate", "expire", "archive", "auto_claim_warning"];
 const CAUSES: Record<LifecycleAction, string> = {
   activate: "start_time_reached",
   expire: "end_time_reached",
@@ -186,7 +186,11 @@ export class EventActor extends DurableObject<Env> {
         break;
       }
       if (due.kind === "activate") this.activate(current.instance, now, due.attempt);
-      else this.runTimer(current.instance, due.kind, now);
+      else if (due.kind === "auto_claim_warning") await this.acrossShards(due.kind, due.attempt, now, (s, at) => s.autoClaimWarnings(at));
+      else if (due.kind === "archive") {
+        // The grace period is over: every earned, unclaimed reward is claimed before the event may be archived.
+        if (await this.acrossShards(due.kind, due.attempt, now, (s, at) => s.autoClaim(at))) this.runTimer(current.instance, "archive", now);
+      } else this.runTimer(current.instance, due.kind, now);
     }
     await this.flushSinks(now);
     await this.armAlarm();
@@ -230,7 +234,25 @@ export class EventActor extends DurableObject<Env> {
     if (!parsed.success) throw new Error(`instance data is invalid: ${parsed.error.issues[0]?.message ?? "unknown"}`);
   }
 
-  private runTimer(instance: EventInstance, kind: TimerKind, now: number) {
+  /**
+   * Runs one step on every attached shard. On success the warning row is done (archive then transitions); on
+   * failure the row is pushed back with backoff and the whole step reruns, which each shard makes idempotent.
+   */
+  private async acrossShards(kind: TimerKind, attempt: number, now: number, step: (shard: ProgressShardApi, at: { eventId: string; shardNo: number }) => Promise<unknown>) {
+    const eventId = this.load()!.instance.eventId;
+    const shards = this.sql.exec<{ shard_no: number }>("SELECT shard_no FROM shards").toArray();
+    const results = await Promise.allSettled(shards.map((s) => step(progressShard(this.env, eventId, s.shard_no), { eventId, shardNo: s.shard_no })));
+    const failed = results.find((r) => r.status === "rejected") as PromiseRejectedResult | undefined;
+    if (failed) {
+      console.error(JSON.stringify({ msg: `${kind} failed on a shard`, eventId, attempt: attempt + 1, error: String(failed.reason) }));
+      this.sql.exec("UPDATE schedule SET due_at = ?, attempt = ? WHERE kind = ?", now + Math.min(1000 * 2 ** attempt, MAX_SINK_BACKOFF_MS), attempt + 1, kind);
+      return false;
+    }
+    if (kind === "auto_claim_warning") this.sql.exec("DELETE FROM schedule WHERE kind = ?", kind);
+    return true;
+  }
+
+  private runTimer(instance: EventInstance, kind: Exclude<TimerKind, "auto_claim_warning">, now: number) {
     const step = transition(instance.state, TIMER_ACTION[kind]);
     this.ctx.storage.transactionSync(() => {
       if (step.ok) this.apply(instance, step.to, now, CAUSES[TIMER_ACTION[kind]], { actor: "system" });

@@ -3,6 +3,8 @@
 // until the write is durable). D1 is written behind it: an outbox of dirty players, drained by the alarm.
 import { DurableObject } from "cloudflare:workers";
 import { writeProgressBatch, type FlagRow, type ProgressRow } from "../db/progress";
+import { claimStatements, notificationStatements } from "../db/rewards";
+import { ShardRewards } from "./shard-rewards";
 import { ineligibility } from "../domain/instance";
 import {
   COMPLETION_THRESHOLD,
@@ -40,6 +42,7 @@ export class ProgressShardActor extends DurableObject<Env> {
   private outboxSize = -1;
   private lastRefresh = 0;
   private counters = { updatesApplied: 0, requests: 0 };
+  private readonly rewards: ShardRewards;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -52,6 +55,7 @@ export class ProgressShardActor extends DurableObject<Env> {
       CREATE TABLE IF NOT EXISTS flags (flag_id TEXT PRIMARY KEY, row TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS stats (k TEXT PRIMARY KEY, v INTEGER NOT NULL);
     `);
+    this.rewards = new ShardRewards(this.sql, ctx.storage, env);
     void ctx.blockConcurrencyWhile(async () => {
       this.alarmAt = await ctx.storage.getAlarm();
     });
@@ -101,6 +105,40 @@ export class ProgressShardActor extends DurableObject<Env> {
     const cached = this.player(playerId);
     if (!cached) return fail(404, "not_joined", "this player has not joined the event");
     return ok({ playerId, ...snapshot(cached.state, info) });
+  }
+
+  // ---- reward RPCs -----------------------------------------------------------------------------------------------
+
+  async rewardStates(at: ShardAddress, playerId: string) {
+    const info = await this.event(at);
+    if (!info) return fail(404, "event_not_found", `no event with id "${at.eventId}"`);
+    return ok({ milestones: this.rewards.list(info, playerId, this.player(playerId)?.state ?? null) });
+  }
+
+  async claim(at: ShardAddress, playerId: string, index: number, key: string) {
+    const info = await this.event(at);
+    if (!info) return fail(404, "event_not_found", `no event with id "${at.eventId}"`);
+    const result = await this.rewards.claim(info, playerId, this.player(playerId)?.state ?? null, index, key, Date.now());
+    if (result.ok && !result.value.replayed) this.armDrain(Date.now());
+    return result;
+  }
+
+  /** Called by the event object when the grace period ends; safe to call any number of times. */
+  async autoClaim(at: ShardAddress) {
+    const info = await this.event(at);
+    if (!info) return { claimed: 0, undelivered: 0 };
+    const result = await this.rewards.autoClaim(info, this.allPlayers(), Date.now());
+    this.armDrain(Date.now());
+    return result;
+  }
+
+  /** Due "your rewards will be auto-claimed" notifications, written straight into D1's notification_queue. */
+  async autoClaimWarnings(at: ShardAddress): Promise<number> {
+    const info = await this.event(at);
+    if (!info) return 0;
+    const rows = this.rewards.warnings(info, this.allPlayers(), Date.now());
+    if (rows.length) await this.env.DB.batch(notificationStatements(this.env.DB, rows));
+    return rows.length;
   }
 
   // ---- ops / event RPCs ------------------------------------------------------------------------------------------
@@ -164,6 +202,12 @@ export class ProgressShardActor extends DurableObject<Env> {
       }
     }
     return info;
+  }
+
+  private *allPlayers(): Generator<[string, ProgressState]> {
+    for (const r of this.sql.exec<{ player_id: string; state: string }>("SELECT player_id, state FROM players")) {
+      yield [r.player_id, JSON.parse(r.state)];
+    }
   }
 
   private loadInfo(): EventInfo | null {
@@ -248,7 +292,9 @@ export class ProgressShardActor extends DurableObject<Env> {
       )
       .toArray();
     const flags = this.sql.exec<{ flag_id: string; row: string }>("SELECT flag_id, row FROM flags LIMIT ?", DRAIN_MAX_ROWS).toArray();
-    if (!rows.length && !flags.length) return this.persistCounters(0, false);
+    await this.rewards.deliverPending(200);
+    const claims = this.rewards.unprojected();
+    if (!rows.length && !flags.length && !claims.ids.length) return this.persistCounters(0, false);
 
     const progressRows: ProgressRow[] = rows.map((r) => {
       const state = JSON.parse(r.state) as ProgressState;
@@ -264,8 +310,16 @@ export class ProgressShardActor extends DurableObject<Env> {
       };
     });
     try {
-      const statements = await writeProgressBatch(this.env.DB, eventId, progressRows, flags.map((f) => JSON.parse(f.row)), COMPLETION_THRESHOLD);
+      const statements = await writeProgressBatch(
+        this.env.DB,
+        eventId,
+        progressRows,
+        flags.map((f) => JSON.parse(f.row)),
+        COMPLETION_THRESHOLD,
+        claimStatements(this.env.DB, claims.rows),
+      );
       this.ctx.storage.transactionSync(() => {
+        this.rewards.markProjected(claims.ids);
         // A player updated while the batch was in flight keeps a newer revision, so stays in the outbox.
         for (const r of rows) this.sql.exec("DELETE FROM outbox WHERE player_id = ? AND revision <= ?", r.player_id, r.revision);
         for (const f of flags) this.sql.exec("DELETE FROM flags WHERE flag_id = ?", f.flag_id);
@@ -281,7 +335,7 @@ export class ProgressShardActor extends DurableObject<Env> {
       return;
     }
     this.outboxSize = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM outbox").one().n;
-    const more = this.outboxSize + this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM flags").one().n;
+    const more = this.outboxSize + this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM flags").one().n + this.rewards.pendingCount();
     if (more > 0) this.armDrain(now);
   }
 

@@ -2,6 +2,7 @@
 import type { CalendarActor } from "./calendar-actor";
 import type { EventActor } from "./event-actor";
 import type { ProgressShardActor } from "./progress-shard-actor";
+import type { PlayerInventoryActor } from "./inventory-actor";
 import { shardName } from "../domain/sharding";
 
 /**
@@ -25,8 +26,15 @@ export function calendarActor(env: Env): CalendarActorApi {
   return env.CALENDAR_ACTOR.get(env.CALENDAR_ACTOR.idFromName("global")) as unknown as CalendarActorApi;
 }
 
-export type ProgressShardApi = Api<ProgressShardActor, "join" | "progress" | "getProgress" | "summary" | "syncEvent" | "echo">;
+export type ProgressShardApi = Api<ProgressShardActor, "join" | "progress" | "getProgress" | "summary" | "syncEvent" | "echo" | "rewardStates" | "claim" | "autoClaim" | "autoClaimWarnings">;
 
 export function progressShard(env: Env, eventId: string, shardNo: number): ProgressShardApi {
   return env.PROGRESS_SHARD.get(env.PROGRESS_SHARD.idFromName(shardName(eventId, shardNo))) as unknown as ProgressShardApi;
+}
+
+export type InventoryApi = Api<PlayerInventoryActor, "deliver" | "retryDelivery" | "inbox" | "claimInbox" | "inventory">;
+
+/** One inventory object per player: deliveries, the built-in ledger and the overflow inbox are serialized per player. */
+export function inventoryActor(env: Env, playerId: string): InventoryApi {
+  return env.PLAYER_INVENTORY.get(env.PLAYER_INVENTORY.idFromName(playerId)) as unknown as InventoryApi;
 }

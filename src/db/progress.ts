@@ -49,8 +49,9 @@ export async function writeProgressBatch(
   rows: ProgressRow[],
   flags: FlagRow[],
   completionThreshold: number,
+  extra: D1PreparedStatement[] = [],
 ): Promise<number> {
-  const statements: D1PreparedStatement[] = [];
+  const statements: D1PreparedStatement[] = [...extra];
   for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
     statements.push(d1.prepare(UPSERT_PROGRESS).bind(eventId, JSON.stringify(rows.slice(i, i + ROWS_PER_STATEMENT))));
   }

@@ -128,3 +128,73 @@ export const progressFlags = sqliteTable(
   },
   (t) => [index("idx_flags_event").on(t.eventId, t.at), index("idx_flags_player").on(t.playerId, t.at)],
 );
+
+/** The seed's rewards_claimed: one row per (player, event, milestone), ever. */
+export const rewardsClaimed = sqliteTable(
+  "rewards_claimed",
+  {
+    claimId: text("claim_id").primaryKey(),
+    playerId: text("player_id").notNull(),
+    eventId: text("event_id").notNull(),
+    milestoneIndex: integer("milestone_index").notNull(),
+    rewards: text("rewards", { mode: "json" }).notNull(),
+    source: text("source").notNull(),
+    signature: text("signature").notNull(),
+    claimedAt: integer("claimed_at").notNull(),
+  },
+  (t) => [uniqueIndex("uq_rewards_claimed").on(t.playerId, t.eventId, t.milestoneIndex), index("idx_player_claims").on(t.playerId, t.eventId)],
+);
+
+/** Audit trail: one row per reward grant that reached a player's inventory (claim, auto-claim or inbox claim). */
+export const rewardLedger = sqliteTable(
+  "reward_ledger",
+  {
+    ledgerId: text("ledger_id").primaryKey(),
+    playerId: text("player_id").notNull(),
+    eventId: text("event_id").notNull(),
+    milestoneIndex: integer("milestone_index").notNull(),
+    source: text("source").notNull(),
+    receiptId: text("receipt_id").notNull(),
+    rewards: text("rewards", { mode: "json" }).notNull(),
+    deliveredVia: text("delivered_via").notNull(),
+    at: integer("at").notNull(),
+  },
+  (t) => [index("idx_ledger_player").on(t.playerId, t.at), index("idx_ledger_event").on(t.eventId)],
+);
+
+/** The overflow inbox (30-day expiry). Expired items stay for audit. */
+export const inboxItems = sqliteTable(
+  "inbox_items",
+  {
+    itemId: text("item_id").primaryKey(),
+    playerId: text("player_id").notNull(),
+    eventId: text("event_id").notNull(),
+    milestoneIndex: integer("milestone_index").notNull(),
+    receiptId: text("receipt_id").notNull(),
+    rewards: text("rewards", { mode: "json" }).notNull(),
+    source: text("source").notNull(),
+    reason: text("reason").notNull(),
+    status: text("status").notNull(),
+    arrivedAt: integer("arrived_at").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+    claimedAt: integer("claimed_at"),
+  },
+  (t) => [index("idx_inbox_player").on(t.playerId, t.status)],
+);
+
+/** The seed's notification_queue: notifications that are due, for the notification service to deliver. */
+export const notificationQueue = sqliteTable(
+  "notification_queue",
+  {
+    notificationId: text("notification_id").primaryKey(),
+    eventId: text("event_id").notNull(),
+    notificationType: text("notification_type").notNull(),
+    targetPlayerId: text("target_player_id"),
+    scheduledTime: integer("scheduled_time").notNull(),
+    sentAt: integer("sent_at"),
+    status: text("status").notNull().default("pending"),
+    payload: text("payload", { mode: "json" }),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("idx_notifications_due").on(t.status, t.scheduledTime), index("idx_notifications_event").on(t.eventId, t.notificationType)],
+);

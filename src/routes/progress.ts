@@ -40,7 +40,7 @@ async function shardCountOf(env: Env, eventId: string): Promise<number> {
   return timing.shardCount;
 }
 
-async function shardFor(c: Context<AppEnv>, eventId: string, playerId: string) {
+export async function shardFor(c: Context<AppEnv>, eventId: string, playerId: string) {
   const shardNo = shardOf(playerId, await shardCountOf(c.env, eventId));
   return { shard: progressShard(c.env, eventId, shardNo), at: { eventId, shardNo } };
 }

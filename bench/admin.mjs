@@ -1,0 +1,87 @@
+// The ops side of a bench phase, through the real admin API (Bearer ADMIN_TOKEN): set up a template and a running
+// event, then read back what the shards and D1 hold. Shared so later phases (WebSockets) set events up the same way.
+
+export class ApiFailure extends Error {
+  constructor(method, path, status, body) {
+    super(`${method} ${path} → ${status}: ${body.slice(0, 1500)}`);
+    Object.assign(this, { method, path, status, body });
+  }
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+export function adminApi(baseUrl, adminToken) {
+  const call = async (method, path, body, ok = [200, 201]) => {
+    const res = await fetch(baseUrl + path, {
+      method,
+      headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json", "x-operator": "bench" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(30_000),
+    });
+    const text = await res.text();
+    if (!ok.includes(res.status)) throw new ApiFailure(method, path, res.status, text);
+    return JSON.parse(text);
+  };
+
+  /**
+   * A mini-tier template (exempt from the concurrency rules, so an earlier run's events cannot refuse it) whose
+   * objectives have targets no bench can reach and no per-update or per-minute caps: nothing but the code under
+   * test decides what is applied.
+   */
+  const createTemplate = (templateId) =>
+    call("POST", "/v1/admin/templates", {
+      templateId,
+      type: "gacha",
+      tier: "mini",
+      name: "Bench progress",
+      description: "Created by npm run bench.",
+      objectives: [
+        { objectiveId: "gems", description: "Collect gems", type: "collect", targetValue: 1e9, trackingKey: "bench.gems" },
+        { objectiveId: "score", description: "Reach a score", type: "reach", targetValue: 1e9, trackingKey: "bench.score" },
+      ],
+      milestones: [
+        { index: 0, progressThreshold: 0.25, rewards: [{ rewardId: "coins", type: "currency", itemId: "coins", quantity: 100 }] },
+        { index: 1, progressThreshold: 1, rewards: [{ rewardId: "badge", type: "cosmetic", itemId: "cosmetic.bench", quantity: 1 }] },
+      ],
+    });
+
+  /** An event starting now for two hours, then waits until it is active (activation runs on the event's alarm). */
+  const createActiveEvent = async ({ templateId, shardCount, expectedParticipants }) => {
+    const event = await call("POST", "/v1/admin/events", {
+      templateId,
+      startTime: "now",
+      endTime: new Date(Date.now() + 2 * 3600_000).toISOString(),
+      shardCount,
+      expectedParticipants,
+    });
+    let state = event.state;
+    for (let i = 0; state !== "active" && i < 100; i++) {
+      await sleep(100);
+      state = (await call("GET", `/v1/admin/events/${event.eventId}`)).state;
+    }
+    if (state !== "active") throw new Error(`event ${event.eventId} is still ${state} 10 s after a start of "now"`);
+    return { ...event, state };
+  };
+
+  const summary = (eventId) => call("GET", `/v1/admin/events/${eventId}/progress/summary`);
+  const totals = (eventId) => call("GET", `/v1/admin/events/${eventId}/progress/totals`);
+
+  /** Polls the shards until their outboxes are empty, i.e. D1 has everything they acknowledged. */
+  const waitDrained = async (eventId, timeoutMs, log) => {
+    const started = Date.now();
+    let s = await summary(eventId);
+    let lastLog = 0;
+    while (s.ingest.outboxPending !== 0) {
+      if (Date.now() - started > timeoutMs) return { drained: false, waitedSec: (Date.now() - started) / 1000, summary: s };
+      if (Date.now() - lastLog > 5000) {
+        log(`waiting for the outbox to drain: ${s.ingest.outboxPending} players pending`);
+        lastLog = Date.now();
+      }
+      await sleep(250);
+      s = await summary(eventId);
+    }
+    return { drained: true, waitedSec: (Date.now() - started) / 1000, summary: s };
+  };
+
+  return { call, createTemplate, createActiveEvent, summary, totals, waitDrained };
+}

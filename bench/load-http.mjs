@@ -1,0 +1,215 @@
+// The HTTP load generator. It runs as its own process (spawned by run.mjs) so that its CPU time, GC pauses and
+// sockets are separate from the orchestrator; it prints progress on stderr and exactly one JSON result on stdout.
+// Config arrives in the BENCH_LOAD_CONFIG environment variable (it holds the player-token secret, which must not
+// show up in `ps`). Every loop is bounded by a request count and by a deadline, and a watchdog ends the process.
+import { performance } from "node:perf_hooks";
+import { mintPlayerToken } from "./jwt.mjs";
+import { countInto, summarize } from "./stats.mjs";
+
+const cfg = JSON.parse(process.env.BENCH_LOAD_CONFIG ?? "{}");
+const log = (msg) => process.stderr.write(`  [load:${cfg.scenario}] ${msg}\n`);
+setTimeout(() => {
+  log("watchdog: the load did not finish in time, giving up");
+  process.exit(3);
+}, (cfg.seconds + (cfg.warmupSeconds ?? 0) + 60) * 1000).unref();
+
+/**
+ * Keep-alive client with at most `connections` sockets. undici's Agent (what Node's fetch is built on, minus the
+ * WHATWG Request/Response objects) keeps the client's own cost per request low, which matters on a 2-core box where
+ * the load shares CPUs with workerd. Falls back to global fetch if undici cannot be imported.
+ */
+async function makeClient(origin, connections) {
+  try {
+    const { Agent } = await import("undici");
+    const agent = new Agent({ connections, pipelining: 1, keepAliveTimeout: 60_000, headersTimeout: 15_000, bodyTimeout: 15_000 });
+    return {
+      kind: "undici.Agent",
+      async send(method, path, headers, body) {
+        const res = await agent.request({ origin, method, path, headers, body });
+        return { status: res.statusCode, text: await res.body.text() };
+      },
+      close: () => agent.close(),
+    };
+  } catch {
+    return {
+      kind: "fetch",
+      async send(method, path, headers, body) {
+        const res = await fetch(origin + path, { method, headers, body, signal: AbortSignal.timeout(15_000) });
+        return { status: res.status, text: await res.text() };
+      },
+      close: async () => {},
+    };
+  }
+}
+
+/** Times every HTTP request of the measured window; failures are counted by status, or by error code if none. */
+function recorder(client) {
+  const rec = { requests: 0, latencies: [], errors: {}, measuring: true };
+  rec.send = async (method, path, headers, body) => {
+    const t0 = performance.now();
+    let res;
+    try {
+      res = await client.send(method, path, headers, body);
+    } catch (err) {
+      res = { status: 0, error: err.code ?? err.name ?? "error" };
+    }
+    if (rec.measuring) {
+      rec.requests++;
+      rec.latencies.push(performance.now() - t0);
+      if (res.status !== 200) countInto(rec.errors, res.status ? String(res.status) : res.error);
+    }
+    return res;
+  };
+  return rec;
+}
+
+/** `concurrency` loops, each calling op(loopIndex) until the deadline or the shared request budget runs out. */
+async function pool(concurrency, seconds, maxOps, op, progress) {
+  const start = performance.now();
+  const end = start + seconds * 1000;
+  let issued = 0;
+  const ticker = setInterval(() => progress((performance.now() - start) / 1000), 5000);
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, w) => {
+      while (performance.now() < end && issued < maxOps) {
+        issued++;
+        await op(w);
+      }
+    }),
+  );
+  clearInterval(ticker);
+  return (performance.now() - start) / 1000;
+}
+
+// ---- scenarios ------------------------------------------------------------------------------------------------
+
+async function echo(client) {
+  const rec = recorder(client);
+  let n = 0;
+  let mismatches = 0;
+  const op = async () => {
+    const i = n++;
+    const res = await rec.send("GET", `/v1/_bench/echo?n=${i}`);
+    if (res.status === 200 && JSON.parse(res.text).n !== i) mismatches++;
+  };
+  // A short unmeasured warm-up: the first calls create the echo objects and open the sockets.
+  rec.measuring = false;
+  await pool(cfg.concurrency, cfg.warmupSeconds ?? 0, cfg.maxRequests, op, () => {});
+  rec.measuring = true;
+  const elapsed = await pool(cfg.concurrency, cfg.seconds, cfg.maxRequests, op, (t) => log(`${t.toFixed(0)} s: ${rec.requests} requests`));
+  return { elapsedSec: elapsed, requests: rec.requests, requestsPerSec: rec.requests / elapsed, latencyMs: summarize(rec.latencies), errors: rec.errors, mismatches };
+}
+
+async function progress(client) {
+  const rec = recorder(client);
+  const path = `/v1/events/${cfg.eventId}/progress`;
+  const players = Array.from({ length: cfg.players }, (_, i) => {
+    const id = `bench-p${String(i).padStart(5, "0")}`;
+    const token = mintPlayerToken(cfg.playerSecret, id, 3600);
+    return { id, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, seq: 0, sent: 0, maxAcked: 0, gems: 0, score: 0 };
+  });
+  // Each loop owns the players i ≡ w (mod concurrency) and serves them in turn, so a player never has two requests
+  // in flight: seqs reach the server in order, as from one real client, and a high-water mark is a fair test.
+  const owned = Array.from({ length: cfg.concurrency }, (_, w) => players.filter((_, i) => i % cfg.concurrency === w));
+  const turn = new Array(cfg.concurrency).fill(0);
+  const c = { updatesSent: 0, updatesApplied: 0, reapplied: 0, unexpectedDuplicates: 0, resends: 0, resendsAllDuplicate: 0, resendsWrong: 0, retries: 0, refused: 0, unresolvedUpdates: 0, badBodies: 0 };
+
+  const makeUpdates = (p) => {
+    const size = p.sent++ % 2 === 0 ? 1 : cfg.batchSize; // strictly alternating: exactly half single, half batches
+    return Array.from({ length: size }, () =>
+      Math.random() < cfg.scoreRate
+        ? { objectiveId: "score", amount: 1 + Math.floor(Math.random() * 1_000_000), seq: ++p.seq }
+        : { objectiveId: "gems", amount: 1 + Math.floor(Math.random() * 10), seq: ++p.seq },
+    );
+  };
+  const parse = (res) => {
+    try {
+      return JSON.parse(res.text);
+    } catch {
+      c.badBodies++;
+      return null;
+    }
+  };
+
+  /** Counts what the server acknowledged. A seq acked twice is the server applying it twice: counted, not summed. */
+  const account = (p, updates, body) => {
+    const first = updates[0].seq;
+    for (const seq of body.applied ?? []) {
+      const u = updates[seq - first];
+      if (!u || u.seq !== seq || seq <= p.maxAcked) {
+        c.reapplied++;
+        continue;
+      }
+      p.maxAcked = seq;
+      c.updatesApplied++;
+      if (u.objectiveId === "gems") p.gems += u.amount;
+      else p.score = Math.max(p.score, u.amount);
+    }
+  };
+
+  const op = async (w) => {
+    const p = owned[w][turn[w]++ % owned[w].length];
+    const updates = makeUpdates(p);
+    const payload = JSON.stringify({ updates });
+    c.updatesSent += updates.length;
+    // A 5xx or a dropped connection leaves the outcome unknown, so the request is retried with the same seqs (what
+    // a correct client does); 4xx means nothing was applied, so the updates are dropped and counted as refused.
+    let res;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      if (attempt) c.retries++;
+      res = await rec.send("POST", path, p.headers, payload);
+      if (res.status === 200 || (res.status >= 400 && res.status < 500)) break;
+    }
+    if (res.status !== 200) {
+      if (res.status >= 400 && res.status < 500) c.refused += updates.length;
+      else c.unresolvedUpdates += updates.length;
+      return;
+    }
+    const body = parse(res);
+    if (!body) return;
+    if ((body.duplicates ?? []).length) c.unexpectedDuplicates += body.duplicates.length;
+    account(p, updates, body);
+    // The deliberate exact resend: every seq must come back under `duplicates`, none under `applied`.
+    if (Math.random() < cfg.resendRate) {
+      c.resends++;
+      const again = await rec.send("POST", path, p.headers, payload);
+      const b = again.status === 200 ? parse(again) : null;
+      if (!b) return;
+      if ((b.applied ?? []).length === 0 && (b.duplicates ?? []).length === updates.length) c.resendsAllDuplicate++;
+      else c.resendsWrong++;
+      account(p, updates, b);
+    }
+  };
+
+  const elapsed = await pool(cfg.concurrency, cfg.seconds, cfg.maxRequests, op, (t) =>
+    log(`${t.toFixed(0)} s: ${rec.requests} requests, ${c.updatesApplied} updates acked`),
+  );
+  const acked = players.filter((p) => p.maxAcked > 0);
+  return {
+    elapsedSec: elapsed,
+    requests: rec.requests,
+    requestsPerSec: rec.requests / elapsed,
+    updatesPerSec: c.updatesApplied / elapsed,
+    latencyMs: summarize(rec.latencies),
+    errors: rec.errors,
+    ...c,
+    players: players.length,
+    playersAcked: acked.length,
+    ackedGems: acked.reduce((s, p) => s + p.gems, 0),
+    ackedScore: acked.reduce((s, p) => s + p.score, 0),
+  };
+}
+
+// ---- main -----------------------------------------------------------------------------------------------------
+
+const scenarios = { echo, progress };
+if (!scenarios[cfg.scenario]) {
+  log(`unknown scenario ${JSON.stringify(cfg.scenario)}`);
+  process.exit(2);
+}
+const client = await makeClient(cfg.baseUrl, cfg.concurrency);
+log(`${cfg.concurrency} concurrent requests over keep-alive (${client.kind}) for ${cfg.seconds} s`);
+const result = await scenarios[cfg.scenario](client);
+await client.close();
+process.stdout.write(`${JSON.stringify({ scenario: cfg.scenario, client: client.kind, concurrency: cfg.concurrency, ...result })}\n`);
+process.exit(0);

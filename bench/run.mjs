@@ -1,0 +1,131 @@
+// `npm run bench`: starts the real Worker under wrangler dev, runs each phase's load from a separate process,
+// prints one table and writes bench/results/latest.json. Exits 0 whenever the bench ran, targets met or not (the
+// table says which); non-zero only if the bench itself could not run.
+//
+// Phases are modules in bench/phases/ with { name, title, run(ctx) → { metrics, rows, targets } }; a later one
+// (e.g. 10,000 WebSockets) is a new module plus an entry in PHASES. Tuning for quick local tries (defaults are the
+// contract's numbers): BENCH_PHASES=echo,progress BENCH_ECHO_SECONDS BENCH_PROGRESS_SECONDS BENCH_PLAYERS
+// BENCH_CONCURRENCY BENCH_KEEP_TMP=1 (keeps the temp dir with wrangler.log and the local state).
+import { randomBytes } from "node:crypto";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import os from "node:os";
+import { fileURLToPath } from "node:url";
+import { killLoads } from "./load-runner.mjs";
+import echo from "./phases/echo.mjs";
+import progress from "./phases/progress.mjs";
+import { startServer } from "./server.mjs";
+import { formatTable } from "./stats.mjs";
+
+const PHASES = [echo, progress];
+const root = fileURLToPath(new URL("..", import.meta.url));
+const resultsDir = fileURLToPath(new URL("./results/", import.meta.url));
+const num = (name, fallback) => (process.env[name] ? Number(process.env[name]) : fallback);
+const config = {
+  concurrency: num("BENCH_CONCURRENCY", 50),
+  echoSeconds: num("BENCH_ECHO_SECONDS", 15),
+  progressSeconds: num("BENCH_PROGRESS_SECONDS", 20),
+  players: num("BENCH_PLAYERS", 400),
+  shardCount: 8,
+  drainTimeoutSec: 60,
+};
+const selected = (process.env.BENCH_PHASES ?? PHASES.map((p) => p.name).join(",")).split(",").map((s) => s.trim());
+
+const t0 = Date.now();
+const log = (msg) => console.log(`[bench ${((Date.now() - t0) / 1000).toFixed(1).padStart(5)} s] ${msg}`);
+
+let server = null;
+let stopping = false;
+async function shutdown(code) {
+  if (stopping) return;
+  stopping = true;
+  killLoads();
+  if (server) await server.stop();
+  process.exit(code);
+}
+for (const sig of ["SIGINT", "SIGTERM"]) {
+  process.on(sig, () => {
+    log(`${sig}: stopping wrangler and the load…`);
+    void shutdown(130);
+  });
+}
+
+async function wranglerVersion() {
+  const pkg = await readFile(new URL("../node_modules/wrangler/package.json", import.meta.url), "utf8").catch(() => null);
+  return pkg ? JSON.parse(pkg).version : "unknown";
+}
+
+async function main() {
+  const unknown = selected.filter((n) => !PHASES.some((p) => p.name === n));
+  if (unknown.length) throw new Error(`unknown phase(s) ${unknown.join(", ")}; known: ${PHASES.map((p) => p.name).join(", ")}`);
+  // Fresh throwaway secrets each run: the bench never needs, or leaks, the developer's .dev.vars.
+  const adminToken = randomBytes(24).toString("hex");
+  const playerSecret = randomBytes(32).toString("hex");
+  server = await startServer({
+    root,
+    vars: { ENABLE_BENCH_ROUTES: "true" },
+    secrets: { ADMIN_TOKEN: adminToken, PLAYER_TOKEN_SECRET: playerSecret },
+    log,
+  });
+
+  const ctx = { baseUrl: server.baseUrl, adminToken, playerSecret, config, log, results: {} };
+  for (const phase of PHASES.filter((p) => selected.includes(p.name))) {
+    ctx.results[phase.name] = { title: phase.title, ...(await phase.run(ctx)) };
+    if (!server.isAlive()) throw new Error(`wrangler dev died during phase ${phase.name}:\n${await server.logTail()}`);
+  }
+
+  // The Worker's own console.error lines (drain failures, unhandled errors) are part of the verdict too.
+  const workerLog = await server.logTail(200_000);
+  const workerErrorLines = workerLog.split("\n").filter((l) => /ERROR|✘/.test(l));
+  const machine = {
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? "unknown",
+    totalMemGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+    node: process.version,
+    wrangler: await wranglerVersion(),
+  };
+  await server.stop();
+  server = null;
+
+  const rows = [];
+  const targets = [];
+  for (const r of Object.values(ctx.results)) {
+    rows.push(r.title, ...r.rows);
+    targets.push(...r.targets);
+  }
+  rows.push("Worker log", ["Worker error lines logged", String(workerErrorLines.length), "", ""]);
+  const table = formatTable(["metric", "value", "target", "status"], rows);
+  const metTargets = targets.filter((t) => t.met).length;
+
+  console.log("");
+  console.log(`live-events bench, ${new Date().toISOString()}: ${machine.cpus} CPUs (${machine.cpuModel}), node ${machine.node}, wrangler ${machine.wrangler}`);
+  console.log(`${config.concurrency} in flight; echo ${config.echoSeconds} s; progress ${config.players} players × ${config.progressSeconds} s on ${config.shardCount} shards`);
+  console.log("");
+  console.log(table);
+  console.log("");
+  console.log(`targets met: ${metTargets}/${targets.length}${targets.length - metTargets ? ` (missed: ${targets.filter((t) => !t.met).map((t) => t.name).join("; ")})` : ""}`);
+  if (workerErrorLines.length) console.log(`first Worker error lines:\n${workerErrorLines.slice(0, 5).join("\n")}`);
+
+  const json = {
+    timestamp: new Date().toISOString(),
+    durationSec: (Date.now() - t0) / 1000,
+    machine,
+    config,
+    phases: Object.fromEntries(Object.entries(ctx.results).map(([name, r]) => [name, r.metrics])),
+    targets,
+    workerErrorLines: workerErrorLines.slice(0, 50),
+    table,
+  };
+  await mkdir(resultsDir, { recursive: true });
+  await writeFile(new URL("./results/latest.json", import.meta.url), `${JSON.stringify(json, null, 2)}\n`);
+  log(`wrote bench/results/latest.json; total ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+}
+
+try {
+  await main();
+  await shutdown(0);
+} catch (err) {
+  console.error(`\nbench failed: ${err.stack ?? err}`);
+  if (server) console.error(`\nwrangler log tail:\n${await server.logTail(3000)}`);
+  await shutdown(1);
+}
