@@ -54,12 +54,30 @@ async function wranglerVersion() {
   return pkg ? JSON.parse(pkg).version : "unknown";
 }
 
+/**
+ * Share of CPU time idle over `ms`, sampled before the Worker starts. The Worker, the load and the orchestrator all
+ * share this machine's cores, so anything else busy (a test run, a build) skews every figure; the report says so.
+ */
+async function idleShare(ms = 1000) {
+  const snap = () =>
+    os.cpus().reduce(
+      (acc, { times: t }) => ({ idle: acc.idle + t.idle, total: acc.total + t.user + t.nice + t.sys + t.idle + t.irq }),
+      { idle: 0, total: 0 },
+    );
+  const a = snap();
+  await new Promise((r) => setTimeout(r, ms));
+  const b = snap();
+  return (b.idle - a.idle) / Math.max(1, b.total - a.total);
+}
+
 async function main() {
   const unknown = selected.filter((n) => !PHASES.some((p) => p.name === n));
   if (unknown.length) throw new Error(`unknown phase(s) ${unknown.join(", ")}; known: ${PHASES.map((p) => p.name).join(", ")}`);
   // Fresh throwaway secrets each run: the bench never needs, or leaks, the developer's .dev.vars.
   const adminToken = randomBytes(24).toString("hex");
   const playerSecret = randomBytes(32).toString("hex");
+  const idleBefore = await idleShare();
+  log(`CPU idle before start: ${(idleBefore * 100).toFixed(0)}% (load average ${os.loadavg()[0].toFixed(2)})`);
   server = await startServer({
     root,
     vars: { ENABLE_BENCH_ROUTES: "true" },
@@ -83,6 +101,8 @@ async function main() {
     platform: `${os.platform()} ${os.release()} ${os.arch()}`,
     node: process.version,
     wrangler: await wranglerVersion(),
+    idleBeforeStart: Math.round(idleBefore * 1000) / 1000,
+    loadAverageAtEnd: os.loadavg().map((v) => Math.round(v * 100) / 100),
   };
   await server.stop();
   server = null;
@@ -100,6 +120,9 @@ async function main() {
   console.log("");
   console.log(`live-events bench, ${new Date().toISOString()}: ${machine.cpus} CPUs (${machine.cpuModel}), node ${machine.node}, wrangler ${machine.wrangler}`);
   console.log(`${config.concurrency} in flight; echo ${config.echoSeconds} s; progress ${config.players} players × ${config.progressSeconds} s on ${config.shardCount} shards`);
+  if (idleBefore < 0.8) {
+    console.log(`WARNING: the CPUs were only ${(idleBefore * 100).toFixed(0)}% idle before the bench started: something else is running, figures are skewed`);
+  }
   console.log("");
   console.log(table);
   console.log("");

@@ -6,12 +6,12 @@ import { createWriteStream } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { delimiter, join } from "node:path";
 
 /** Runs a wrangler subcommand to completion; its output is only shown if it fails (it is noisy otherwise). */
 function wrangler(args, { cwd, env }) {
   return new Promise((resolve, reject) => {
-    // By name: under `npm run`, PATH starts with node_modules/.bin, which holds wrangler and Node 24.
+    // By name, resolved through PATH (see startServer), as npm scripts do.
     const child = spawn("wrangler", args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     child.stdout.on("data", (d) => (out += d));
@@ -46,7 +46,10 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 export async function startServer({ root, vars, secrets, preferredPort = 8799, log }) {
   const dir = await mkdtemp(join(tmpdir(), "live-events-bench-"));
   const persist = join(dir, "state");
-  const env = { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" };
+  // npm run already puts node_modules/.bin (wrangler, Node 24) first on PATH; doing it again here keeps a direct
+  // `node bench/run.mjs` working too. CI=true stops `d1 migrations apply` from prompting.
+  const PATH = [join(root, "node_modules", ".bin"), process.env.PATH].join(delimiter);
+  const env = { ...process.env, PATH, CI: "true", WRANGLER_SEND_METRICS: "false" };
   let child = null;
   let exited = null;
 

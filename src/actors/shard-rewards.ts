@@ -162,8 +162,8 @@ export class ShardRewards {
   // ---- internals -------------------------------------------------------------------------------------------------
 
   private perMinute(): number {
-    const n = Number((this.env as unknown as Record<string, string>).CLAIM_RATE_LIMIT_PER_MINUTE ?? "20");
-    return Number.isFinite(n) && n > 0 ? n : 20;
+    const n = Number((this.env as unknown as Record<string, string>).CLAIM_RATE_LIMIT_PER_MINUTE ?? "60");
+    return Number.isFinite(n) && n > 0 ? n : 60;
   }
 
   private async sign(fields: Omit<ClaimReceipt, "signature" | "claimId">): Promise<ClaimReceipt> {

@@ -1,0 +1,57 @@
+// Shared set-up for the reward suites: a live event, players with known progress, and ways to move its clock.
+import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { shardName, shardOf } from "../src/domain/sharding";
+import { HOUR, call, createEvent, createTemplate, inMs, playerToken } from "./helpers";
+
+export const REWARD_MILESTONES = [
+  { index: 0, progressThreshold: 0.5, rewards: [{ rewardId: "coins", type: "currency", itemId: "coins", quantity: 100 }] },
+  {
+    index: 1,
+    progressThreshold: 1,
+    rewards: [
+      { rewardId: "hat", type: "cosmetic", itemId: "hat.gold", quantity: 1, rarity: "epic" },
+      { rewardId: "gems", type: "currency", itemId: "gems", quantity: 25 },
+    ],
+  },
+];
+
+export async function rewardEvent(extra: Record<string, unknown> = {}) {
+  const t = await createTemplate({
+    objectives: [{ objectiveId: "pts", description: "Points", type: "collect", targetValue: 10, trackingKey: "pts" }],
+    milestones: REWARD_MILESTONES,
+  });
+  return createEvent(t.templateId, { startTime: "now", endTime: inMs(2 * HOUR), shardCount: 2, ...extra });
+}
+
+/** Gives a player `points` of 10: 5 unlocks milestone 0, 10 unlocks both. */
+export async function earn(eventId: string, playerId: string, points: number) {
+  const token = await playerToken(playerId);
+  const r = await call("POST", `/v1/events/${eventId}/progress`, { token, body: { updates: [{ objectiveId: "pts", amount: points, seq: 1 }] } });
+  if (r.status !== 200) throw new Error(`progress failed: ${JSON.stringify(r.json)}`);
+  return token;
+}
+
+export const claim = (eventId: string, token: string, index: number, key: string | null) =>
+  call("POST", `/v1/events/${eventId}/milestones/${index}/claim`, { token, headers: key ? { "Idempotency-Key": key } : {} });
+
+export const eventStub = (eventId: string) => env.EVENT_ACTOR.get(env.EVENT_ACTOR.idFromName(eventId));
+export const shardStubFor = (eventId: string, playerId: string, shardCount: number) =>
+  env.PROGRESS_SHARD.get(env.PROGRESS_SHARD.idFromName(shardName(eventId, shardOf(playerId, shardCount))));
+export const tickEvent = (eventId: string, at: number) => runInDurableObject(eventStub(eventId), (o: any) => o.tick(at));
+
+/** Drains every shard's outbox and every listed player's inventory flush into D1. */
+export async function settle(eventId: string, shardCount: number) {
+  for (let n = 0; n < shardCount; n++) await runDurableObjectAlarm(env.PROGRESS_SHARD.get(env.PROGRESS_SHARD.idFromName(shardName(eventId, n))));
+}
+
+export async function clearAlarms(eventId: string, shardCount: number) {
+  await runInDurableObject(eventStub(eventId), (_o, s) => s.storage.deleteAlarm());
+  for (let n = 0; n < shardCount; n++) {
+    await runInDurableObject(env.PROGRESS_SHARD.get(env.PROGRESS_SHARD.idFromName(shardName(eventId, n))), (_o, s) => s.storage.deleteAlarm());
+  }
+}
+
+export const ledgerRows = async (eventId: string) =>
+  (await env.DB.prepare("SELECT player_id, milestone_index, source, receipt_id, rewards, delivered_via FROM reward_ledger WHERE event_id = ? ORDER BY player_id, milestone_index").bind(eventId).all<any>()).results;
+export const claimRows = async (eventId: string) =>
+  (await env.DB.prepare("SELECT player_id, milestone_index, source, claim_id FROM rewards_claimed WHERE event_id = ? ORDER BY player_id, milestone_index").bind(eventId).all<any>()).results;
