@@ -1,11 +1,11 @@
 // Rewards with the built-in inventory ledger (capacity 5 slots in this suite): claims, receipts, the grace window,
 // auto-claim, the overflow inbox and the audit ledger, all through the real objects and D1.
-import { env, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import { GRACE_PERIOD_MS } from "../src/domain/lifecycle";
 import { verifyReceipt } from "../src/lib/receipts";
 import { HOUR, call, playerToken } from "./helpers";
-import { claim, claimRows, clearAlarms, earn, ledgerRows, rewardEvent, settle, shardStubFor, tickEvent } from "./rewards-helpers";
+import { claim, claimRows, clearAlarms, earn, ledgerRows, rewardEvent, runInDurableObject, settle, shardStubFor, tickEvent } from "./rewards-helpers";
 
 const events: { eventId: string; shardCount: number }[] = [];
 afterEach(async () => {
