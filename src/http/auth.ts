@@ -1,6 +1,6 @@
 // Two kinds of caller. Ops hold ADMIN_TOKEN. Players hold an HS256 JWT minted by the game's own auth server.
 import type { MiddlewareHandler } from "hono";
-import { verify } from "hono/jwt";
+import { verifyHs256 } from "../lib/jwt";
 import { ApiError } from "./errors";
 
 export type Player = { playerId: string; level: number; clan: string | null };
@@ -20,9 +20,9 @@ async function sameSecret(a: string, b: string): Promise<boolean> {
 
 export async function verifyPlayerToken(token: string, secret: string): Promise<Player | null> {
   try {
-    const claims = await verify(token, secret, "HS256");
-    // hono checks exp only when present; ours is mandatory so a leaked token cannot live forever.
-    if (typeof claims.exp !== "number") return null;
+    // exp is mandatory, so a leaked token cannot live forever.
+    const claims = await verifyHs256(token, secret, Math.floor(Date.now() / 1000));
+    if (!claims) return null;
     if (typeof claims.sub !== "string" || claims.sub.length === 0 || claims.sub.length > 64) return null;
     // A malformed level must not quietly become 0 or 1 and pass eligibility checks it should not.
     const level = claims.lvl === undefined ? 1 : claims.lvl;
