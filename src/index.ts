@@ -8,6 +8,7 @@ import { eventRoutes } from "./routes/events";
 import { adminProgressRoutes, benchRoutes, progressRoutes } from "./routes/progress";
 import { inboxRoutes, inventoryRoutes, rewardRoutes } from "./routes/rewards";
 import { consumeInventoryRetries } from "./queues/inventory";
+import { consumeDeadPush, consumePush, type PushMessage } from "./queues/push";
 import type { Grant } from "./actors/inventory-actor";
 import { scheduleRoutes } from "./routes/schedule";
 import { templateRoutes } from "./routes/templates";
@@ -47,5 +48,9 @@ app.onError((err, c) => {
 
 export default {
   fetch: app.fetch,
-  queue: (batch: MessageBatch, env: Env) => consumeInventoryRetries(batch as MessageBatch<{ grant: Grant }>, env),
+  queue: (batch: MessageBatch, env: Env) => {
+    if (batch.queue === "push-notifications") return consumePush(batch as MessageBatch<PushMessage>, env);
+    if (batch.queue === "push-notifications-dlq") return consumeDeadPush(batch as MessageBatch<PushMessage>, env);
+    return consumeInventoryRetries(batch as MessageBatch<{ grant: Grant }>, env);
+  },
 } satisfies ExportedHandler<Env>;

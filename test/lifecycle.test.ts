@@ -126,7 +126,7 @@ describe("ops transitions", () => {
     expect(Date.parse(ended.json.endTime)).toBeLessThanOrEqual(Date.now());
     const rows = await scheduleRows(e.eventId);
     expect(rows).toEqual([
-      { kind: "auto_claim_warning", due_at: Date.parse(ended.json.endTime) + GRACE_PERIOD_MS - HOUR, attempt: 0 },
+      { kind: "notify:auto_claim_warning", due_at: Date.parse(ended.json.endTime) + GRACE_PERIOD_MS - HOUR, attempt: 0 },
       { kind: "archive", due_at: Date.parse(ended.json.endTime) + GRACE_PERIOD_MS, attempt: 0 },
     ]);
   });

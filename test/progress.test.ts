@@ -212,8 +212,8 @@ describe("write-behind to D1", () => {
     await drain(e.eventId, 4);
     const summary = await call("GET", `/v1/admin/events/${e.eventId}/progress/summary`);
     expect(summary.json.ingest).toMatchObject({ outboxPending: 0, updatesApplied: 1500 });
-    // One upsert and one count refresh per shard drain: far below one statement per update.
-    expect(summary.json.ingest.d1Statements).toBeLessThanOrEqual(8);
+    // Per shard drain: one upsert, one count refresh, one batch of milestone feed rows. 1,500 updates took ≤ 12.
+    expect(summary.json.ingest.d1Statements).toBeLessThanOrEqual(12);
     const totals = await call("GET", `/v1/admin/events/${e.eventId}/progress/totals`);
     expect(totals.json).toEqual({ eventId: e.eventId, players: 100, totals: { gems: acked } });
   });

@@ -129,8 +129,9 @@ describe("auto-claim at endTime + 24 h", () => {
     const archiveAt = Date.parse(ended.endTime) + GRACE_PERIOD_MS;
 
     await tickEvent(e.eventId, archiveAt - HOUR); // the warning, one hour before
-    const warnings = await env.DB.prepare("SELECT target_player_id, status FROM notification_queue WHERE event_id = ? AND notification_type = 'auto_claim_warning' ORDER BY target_player_id").bind(e.eventId).all();
+    const warnings = await env.DB.prepare("SELECT target_player_id, status FROM notification_queue WHERE event_id = ? AND notification_type = 'auto_claim_warning' ORDER BY target_player_id NULLS FIRST").bind(e.eventId).all();
     expect(warnings.results).toEqual([
+      { target_player_id: null, status: "pending" }, // the event-level row: the push fan-out marks it sent
       { target_player_id: "ac-1", status: "pending" },
       { target_player_id: "ac-2", status: "pending" },
       { target_player_id: "ac-3", status: "pending" },

@@ -17,6 +17,8 @@ import { fail, formatPath, ok, type Result } from "../http/errors";
 import { rescheduleProblems, type InstanceProblem, type WindowChange } from "../domain/instance";
 import type { CalendarWindowSync } from "./calendar-actor";
 import { calendarActor, progressShard, type ProgressShardApi } from "./stubs";
+import { EventNotifications, NOTIFY_PREFIX, type FiredType } from "./event-notifications";
+import { notificationPlanStatements } from "../db/rewards";
 import type { EventInfo } from "../domain/progress";
 
 export function eventInfo(i: EventInstance, revision: number): EventInfo {
@@ -49,10 +51,14 @@ export type Audit = { actor: string; reason?: string | null; details?: Record<st
 export type OpsCommand = "pause" | "resume" | "cancel" | "end_now" | "retry_activation";
 export type EventView = { instance: EventInstance; transitions: TransitionRecord[]; revision: number };
 
-/** Schedule rows that are not lifecycle timers retry a sink (D1 projection, calendar window) that failed. */
+/**
+ * Besides lifecycle timers, schedule rows retry a sink (D1 projection, calendar window, shard push) that failed,
+ * and carry the notification timetable ("notify:<type>").
+ */
 type SinkName = "project" | "calendar" | "shards";
-type ScheduleKind = TimerKind | SinkName;
-const LIFECYCLE_KINDS: readonly TimerKind[] = ["activate", "expire", "archive", "auto_claim_warning"];
+type ScheduleKind = TimerKind | SinkName | `${typeof NOTIFY_PREFIX}${FiredType}`;
+const SINKS: readonly string[] = ["project", "calendar", "shards"];
+const LIFECYCLE_KINDS: readonly TimerKind[] = ["activate", "expire", "archive"];
 const CAUSES: Record<LifecycleAction, string> = {
   activate: "start_time_reached",
   expire: "end_time_reached",
@@ -68,6 +74,7 @@ const MAX_SINK_BACKOFF_MS = 5 * 60_000;
 
 export class EventActor extends DurableObject<Env> {
   private readonly sql: SqlStorage;
+  private readonly notes: EventNotifications;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -82,6 +89,7 @@ export class EventActor extends DurableObject<Env> {
       CREATE TABLE IF NOT EXISTS sinks (name TEXT PRIMARY KEY, revision INTEGER NOT NULL, last_seq INTEGER NOT NULL,
         failures INTEGER NOT NULL);
     `);
+    this.notes = new EventNotifications(this.sql, env);
   }
 
   // ---- RPC surface -------------------------------------------------------------------------------------------
@@ -97,6 +105,7 @@ export class EventActor extends DurableObject<Env> {
       this.save({ ...instance, state: "scheduled", updatedAt: now });
       this.logTransition(null, "scheduled", now, "created", audit);
       this.syncLifecycleTimers();
+      this.notes.sync(this.load()!.instance, now);
     });
     // "now" events activate in this call rather than one alarm round-trip later.
     await this.tick(now);
@@ -176,7 +185,7 @@ export class EventActor extends DurableObject<Env> {
         .exec<{ kind: ScheduleKind; attempt: number }>("SELECT kind, attempt FROM schedule WHERE due_at <= ? ORDER BY due_at, kind LIMIT 1", now)
         .toArray()[0];
       if (!due) break;
-      if (due.kind === "project" || due.kind === "calendar" || due.kind === "shards") {
+      if (SINKS.includes(due.kind)) {
         this.sql.exec("DELETE FROM schedule WHERE kind = ?", due.kind);
         continue; // the sinks below run once per tick anyway
       }
@@ -186,11 +195,11 @@ export class EventActor extends DurableObject<Env> {
         break;
       }
       if (due.kind === "activate") this.activate(current.instance, now, due.attempt);
-      else if (due.kind === "auto_claim_warning") await this.acrossShards(due.kind, due.attempt, now, (s, at) => s.autoClaimWarnings(at));
+      else if (due.kind.startsWith(NOTIFY_PREFIX)) await this.notify(due.kind, due.attempt, current.instance, now);
       else if (due.kind === "archive") {
         // The grace period is over: every earned, unclaimed reward is claimed before the event may be archived.
         if (await this.acrossShards(due.kind, due.attempt, now, (s, at) => s.autoClaim(at))) this.runTimer(current.instance, "archive", now);
-      } else this.runTimer(current.instance, due.kind, now);
+      } else this.runTimer(current.instance, due.kind as TimerKind, now);
     }
     await this.flushSinks(now);
     await this.armAlarm();
@@ -235,24 +244,36 @@ export class EventActor extends DurableObject<Env> {
   }
 
   /**
-   * Runs one step on every attached shard. On success the warning row is done (archive then transitions); on
-   * failure the row is pushed back with backoff and the whole step reruns, which each shard makes idempotent.
+   * Runs one step on every attached shard. On failure the row is pushed back with backoff and the whole step reruns
+   * later, which each shard makes idempotent.
    */
-  private async acrossShards(kind: TimerKind, attempt: number, now: number, step: (shard: ProgressShardApi, at: { eventId: string; shardNo: number }) => Promise<unknown>) {
+  private async acrossShards(kind: ScheduleKind, attempt: number, now: number, step: (shard: ProgressShardApi, at: { eventId: string; shardNo: number }) => Promise<unknown>) {
     const eventId = this.load()!.instance.eventId;
-    const shards = this.sql.exec<{ shard_no: number }>("SELECT shard_no FROM shards").toArray();
-    const results = await Promise.allSettled(shards.map((s) => step(progressShard(this.env, eventId, s.shard_no), { eventId, shardNo: s.shard_no })));
+    const results = await Promise.allSettled(this.shardNos().map((n) => step(progressShard(this.env, eventId, n), { eventId, shardNo: n })));
     const failed = results.find((r) => r.status === "rejected") as PromiseRejectedResult | undefined;
-    if (failed) {
-      console.error(JSON.stringify({ msg: `${kind} failed on a shard`, eventId, attempt: attempt + 1, error: String(failed.reason) }));
-      this.sql.exec("UPDATE schedule SET due_at = ?, attempt = ? WHERE kind = ?", now + Math.min(1000 * 2 ** attempt, MAX_SINK_BACKOFF_MS), attempt + 1, kind);
-      return false;
-    }
-    if (kind === "auto_claim_warning") this.sql.exec("DELETE FROM schedule WHERE kind = ?", kind);
-    return true;
+    if (failed) this.retryLater(kind, attempt, now, failed.reason);
+    return !failed;
   }
 
-  private runTimer(instance: EventInstance, kind: Exclude<TimerKind, "auto_claim_warning">, now: number) {
+  private async notify(kind: ScheduleKind, attempt: number, instance: EventInstance, now: number) {
+    try {
+      await this.notes.fire(kind.slice(NOTIFY_PREFIX.length) as FiredType, instance, this.shardNos(), now);
+      this.sql.exec("DELETE FROM schedule WHERE kind = ?", kind);
+    } catch (err) {
+      this.retryLater(kind, attempt, now, err);
+    }
+  }
+
+  private retryLater(kind: ScheduleKind, attempt: number, now: number, err: unknown) {
+    console.error(JSON.stringify({ msg: `${kind} failed`, eventId: this.load()?.instance.eventId, attempt: attempt + 1, error: String(err) }));
+    this.sql.exec("UPDATE schedule SET due_at = ?, attempt = ? WHERE kind = ?", now + Math.min(1000 * 2 ** attempt, MAX_SINK_BACKOFF_MS), attempt + 1, kind);
+  }
+
+  private shardNos(): number[] {
+    return this.sql.exec<{ shard_no: number }>("SELECT shard_no FROM shards").toArray().map((r) => r.shard_no);
+  }
+
+  private runTimer(instance: EventInstance, kind: TimerKind, now: number) {
     const step = transition(instance.state, TIMER_ACTION[kind]);
     this.ctx.storage.transactionSync(() => {
       if (step.ok) this.apply(instance, step.to, now, CAUSES[TIMER_ACTION[kind]], { actor: "system" });
@@ -265,6 +286,7 @@ export class EventActor extends DurableObject<Env> {
     this.save({ ...instance, ...patch, state: to, updatedAt: now });
     this.logTransition(instance.state, to, now, cause, audit);
     this.syncLifecycleTimers();
+    this.notes.sync(this.load()!.instance, now);
   }
 
   private syncLifecycleTimers() {
@@ -345,13 +367,12 @@ export class EventActor extends DurableObject<Env> {
     if (!loaded) return;
     await this.flush("project", loaded.revision, now, async (lastSeq) => {
       const pending = this.transitions(lastSeq);
-      await projectEvent(this.env.DB, loaded.instance, loaded.revision, pending);
+      await projectEvent(this.env.DB, loaded.instance, loaded.revision, pending, notificationPlanStatements(this.env.DB, this.notes.planRows(loaded.instance, now)));
       return pending.length ? pending[pending.length - 1].seq : lastSeq;
     });
     await this.flush("shards", loaded.revision, now, async (lastSeq) => {
       const info = eventInfo(loaded.instance, loaded.revision);
-      const shards = this.sql.exec<{ shard_no: number }>("SELECT shard_no FROM shards").toArray();
-      const results = await Promise.allSettled(shards.map((s) => progressShard(this.env, info.eventId, s.shard_no).syncEvent(info)));
+      const results = await Promise.allSettled(this.shardNos().map((n) => progressShard(this.env, info.eventId, n).syncEvent(info)));
       const failed = results.find((r) => r.status === "rejected");
       // Every push is revision-guarded, so retrying all of them after one failure is harmless.
       if (failed) throw (failed as PromiseRejectedResult).reason;

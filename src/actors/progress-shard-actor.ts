@@ -5,6 +5,9 @@ import { DurableObject } from "cloudflare:workers";
 import { writeProgressBatch, type FlagRow, type ProgressRow } from "../db/progress";
 import { claimStatements, notificationStatements } from "../db/rewards";
 import { ShardRewards } from "./shard-rewards";
+import { ShardLive, playerTag } from "./shard-live";
+import { notificationId, notificationText, stateChange } from "../domain/notifications";
+import type { ServerFrame } from "../domain/live";
 import { ineligibility } from "../domain/instance";
 import {
   COMPLETION_THRESHOLD,
@@ -43,6 +46,7 @@ export class ProgressShardActor extends DurableObject<Env> {
   private lastRefresh = 0;
   private counters = { updatesApplied: 0, requests: 0 };
   private readonly rewards: ShardRewards;
+  private readonly live: ShardLive;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -54,8 +58,10 @@ export class ProgressShardActor extends DurableObject<Env> {
       CREATE TABLE IF NOT EXISTS outbox (player_id TEXT PRIMARY KEY, revision INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS flags (flag_id TEXT PRIMARY KEY, row TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS stats (k TEXT PRIMARY KEY, v INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS notes (notification_id TEXT PRIMARY KEY, row TEXT NOT NULL);
     `);
     this.rewards = new ShardRewards(this.sql, ctx.storage, env);
+    this.live = new ShardLive(ctx, env);
     void ctx.blockConcurrencyWhile(async () => {
       this.alarmAt = await ctx.storage.getAlarm();
     });
@@ -91,6 +97,7 @@ export class ProgressShardActor extends DurableObject<Env> {
       this.store(player.playerId, { ...cached, state: result.state, revision: cached.revision + 1, completion: completion(result.state.objectives, info) });
       this.counters.updatesApplied += result.applied.length;
     }
+    if (result.newMilestones.length) this.announceMilestones(info, player.playerId, result.newMilestones, now);
     return ok({
       ...snapshot(result.state, info),
       newMilestones: result.newMilestones.map((i) => info.milestones[i]),
@@ -105,6 +112,51 @@ export class ProgressShardActor extends DurableObject<Env> {
     const cached = this.player(playerId);
     if (!cached) return fail(404, "not_joined", "this player has not joined the event");
     return ok({ playerId, ...snapshot(cached.state, info) });
+  }
+
+  // ---- live channel ----------------------------------------------------------------------------------------------
+
+  /** The Worker forwards a socket upgrade here after checking the token; the player comes in a header it set. */
+  override async fetch(request: Request): Promise<Response> {
+    const player = JSON.parse(request.headers.get("X-Live-Player") ?? "null") as Player | null;
+    const at = JSON.parse(request.headers.get("X-Live-Address") ?? "null") as ShardAddress | null;
+    if (!player || !at || request.headers.get("Upgrade")?.toLowerCase() !== "websocket") return new Response("expected a websocket upgrade", { status: 426 });
+    const info = await this.event(at);
+    if (!info || info.state === "cancelled" || info.state === "archived") return Response.json({ error: { code: "event_not_found", message: "no such event" } }, { status: 404 });
+    const why = ineligibility(info, player);
+    if (why) return Response.json({ error: { code: "not_eligible", message: `this event ${why}` } }, { status: 403 });
+    return this.live.accept(player, at, this.stateFrame(info, "snapshot"), request.headers.get("X-Live-Protocol"));
+  }
+
+  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    await this.live.onMessage(ws, message, (at, player, updates) => this.progress(at, player, updates) as never);
+  }
+
+  override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    // Complete the closing handshake; 1005/1006 are reserved and may not be sent back.
+    if (code !== 1005 && code !== 1006) ws.close(code, reason);
+  }
+
+  /** A notification for every connected player of this shard (the event object calls each attached shard). */
+  async broadcast(at: ShardAddress, frame: ServerFrame): Promise<number> {
+    await this.event(at);
+    return this.live.broadcast(frame);
+  }
+
+  /** A notification for the players here who still have unclaimed rewards: due rows in D1, and live frames. */
+  async notifyUnclaimed(at: ShardAddress, type: "expiration_warning" | "auto_claim_warning", eventName: string): Promise<string[]> {
+    const info = await this.event(at);
+    if (!info) return [];
+    const now = Date.now();
+    const rows = this.rewards.unclaimedNotifications(info, this.allPlayers(), type, notificationText(type, eventName), now);
+    if (rows.length) await this.env.DB.batch(notificationStatements(this.env.DB, rows));
+    for (const r of rows) {
+      this.live.broadcast(
+        { type: "notification", notificationId: r.notificationId, notificationType: type, eventId: info.eventId, ...notificationText(type, eventName), display: "popup", at: new Date(now).toISOString() },
+        playerTag(r.playerId!),
+      );
+    }
+    return rows.map((r) => r.playerId!);
   }
 
   // ---- reward RPCs -----------------------------------------------------------------------------------------------
@@ -132,15 +184,6 @@ export class ProgressShardActor extends DurableObject<Env> {
     return result;
   }
 
-  /** Due "your rewards will be auto-claimed" notifications, written straight into D1's notification_queue. */
-  async autoClaimWarnings(at: ShardAddress): Promise<number> {
-    const info = await this.event(at);
-    if (!info) return 0;
-    const rows = this.rewards.warnings(info, this.allPlayers(), Date.now());
-    if (rows.length) await this.env.DB.batch(notificationStatements(this.env.DB, rows));
-    return rows.length;
-  }
-
   // ---- ops / event RPCs ------------------------------------------------------------------------------------------
 
   async summary(at: ShardAddress) {
@@ -165,6 +208,7 @@ export class ProgressShardActor extends DurableObject<Env> {
     const held = this.info ?? this.loadInfo();
     if (held && held.revision >= info.revision) return;
     this.saveInfo(info);
+    if (held && held.state !== info.state) this.live.broadcast(this.stateFrame(info, stateChange(held.state, info.state)));
   }
 
   /** The bench's baseline: a bare Worker → Durable Object RPC round trip that does no work. */
@@ -202,6 +246,25 @@ export class ProgressShardActor extends DurableObject<Env> {
       }
     }
     return info;
+  }
+
+  private stateFrame(info: EventInfo, change: string): ServerFrame {
+    const iso = (ms: number) => new Date(ms).toISOString();
+    return { type: "event_state", eventId: info.eventId, state: info.state, change: change as never, startTime: iso(info.startTime), endTime: iso(info.endTime), at: iso(Date.now()) };
+  }
+
+  /** Live frames to every socket of the player, and a feed row each (written with the next drain). */
+  private announceMilestones(info: EventInfo, playerId: string, indexes: number[], now: number) {
+    for (const index of indexes) {
+      const milestone = info.milestones[index];
+      this.live.broadcast({ type: "milestone", eventId: info.eventId, milestone: milestone as unknown as Record<string, unknown> }, playerTag(playerId));
+      const text = notificationText("milestone", info.eventId, { milestoneIndex: index, unlockMessage: milestone.unlockMessage });
+      this.sql.exec(
+        "INSERT OR IGNORE INTO notes (notification_id, row) VALUES (?, ?)",
+        notificationId(info.eventId, "milestone", playerId, index),
+        JSON.stringify({ notificationId: notificationId(info.eventId, "milestone", playerId, index), eventId: info.eventId, type: "milestone", playerId, scheduledTime: now, payload: JSON.stringify({ ...text, display: "popup", milestoneIndex: index }), createdAt: now }),
+      );
+    }
   }
 
   private *allPlayers(): Generator<[string, ProgressState]> {
@@ -294,7 +357,8 @@ export class ProgressShardActor extends DurableObject<Env> {
     const flags = this.sql.exec<{ flag_id: string; row: string }>("SELECT flag_id, row FROM flags LIMIT ?", DRAIN_MAX_ROWS).toArray();
     await this.rewards.deliverPending(200);
     const claims = this.rewards.unprojected();
-    if (!rows.length && !flags.length && !claims.ids.length) return this.persistCounters(0, false);
+    const notes = this.sql.exec<{ notification_id: string; row: string }>("SELECT notification_id, row FROM notes LIMIT ?", DRAIN_MAX_ROWS).toArray();
+    if (!rows.length && !flags.length && !claims.ids.length && !notes.length) return this.persistCounters(0, false);
 
     const progressRows: ProgressRow[] = rows.map((r) => {
       const state = JSON.parse(r.state) as ProgressState;
@@ -316,10 +380,11 @@ export class ProgressShardActor extends DurableObject<Env> {
         progressRows,
         flags.map((f) => JSON.parse(f.row)),
         COMPLETION_THRESHOLD,
-        claimStatements(this.env.DB, claims.rows),
+        [...claimStatements(this.env.DB, claims.rows), ...notificationStatements(this.env.DB, notes.map((n) => JSON.parse(n.row)))],
       );
       this.ctx.storage.transactionSync(() => {
         this.rewards.markProjected(claims.ids);
+        for (const n of notes) this.sql.exec("DELETE FROM notes WHERE notification_id = ?", n.notification_id);
         // A player updated while the batch was in flight keeps a newer revision, so stays in the outbox.
         for (const r of rows) this.sql.exec("DELETE FROM outbox WHERE player_id = ? AND revision <= ?", r.player_id, r.revision);
         for (const f of flags) this.sql.exec("DELETE FROM flags WHERE flag_id = ?", f.flag_id);
@@ -335,7 +400,10 @@ export class ProgressShardActor extends DurableObject<Env> {
       return;
     }
     this.outboxSize = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM outbox").one().n;
-    const more = this.outboxSize + this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM flags").one().n + this.rewards.pendingCount();
+    const more =
+      this.outboxSize +
+      this.sql.exec<{ n: number }>("SELECT (SELECT COUNT(*) FROM flags) + (SELECT COUNT(*) FROM notes) AS n").one().n +
+      this.rewards.pendingCount();
     if (more > 0) this.armDrain(now);
   }
 

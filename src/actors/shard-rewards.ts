@@ -3,8 +3,8 @@
 // reaches the player's inventory (or inbox). A player can never get a milestone twice, nor lose one they earned.
 import type { ClaimRow, NotificationRow } from "../db/rewards";
 import type { EventInfo, ProgressState } from "../domain/progress";
+import { notificationId } from "../domain/notifications";
 import {
-  AUTO_CLAIM_WARNING_BEFORE_MS,
   claimWindow,
   milestoneStates,
   rateLimit,
@@ -111,20 +111,26 @@ export class ShardRewards {
     return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM claims WHERE delivery IS NULL").one().n;
   }
 
-  /** The notification hand-off: one due "rewards will be auto-claimed" row per player who still has some. */
-  warnings(info: EventInfo, players: Iterable<[string, ProgressState]>, now: number): NotificationRow[] {
+  /** Per-player notification rows for everyone here who still has unclaimed, unlocked milestones. */
+  unclaimedNotifications(
+    info: EventInfo,
+    players: Iterable<[string, ProgressState]>,
+    type: "expiration_warning" | "auto_claim_warning",
+    text: { title: string; body: string },
+    now: number,
+  ): NotificationRow[] {
     const rows: NotificationRow[] = [];
     for (const [playerId, state] of players) {
       const have = this.claimsOf(playerId);
       const unclaimed = state.unlockedMilestones.filter((i) => !have.has(i));
       if (!unclaimed.length) continue;
       rows.push({
-        notificationId: `${info.eventId}:auto_claim_warning:${playerId}`,
+        notificationId: notificationId(info.eventId, type, playerId),
         eventId: info.eventId,
-        type: "auto_claim_warning",
+        type,
         playerId,
-        scheduledTime: info.endTime + GRACE_PERIOD_MS - AUTO_CLAIM_WARNING_BEFORE_MS,
-        payload: JSON.stringify({ unclaimedMilestones: unclaimed, autoClaimAt: new Date(info.endTime + GRACE_PERIOD_MS).toISOString() }),
+        scheduledTime: now,
+        payload: JSON.stringify({ ...text, display: "popup", unclaimedMilestones: unclaimed, autoClaimAt: new Date(info.endTime + GRACE_PERIOD_MS).toISOString() }),
         createdAt: now,
       });
     }

@@ -26,7 +26,9 @@ export function calendarActor(env: Env): CalendarActorApi {
   return env.CALENDAR_ACTOR.get(env.CALENDAR_ACTOR.idFromName("global")) as unknown as CalendarActorApi;
 }
 
-export type ProgressShardApi = Api<ProgressShardActor, "join" | "progress" | "getProgress" | "summary" | "syncEvent" | "echo" | "rewardStates" | "claim" | "autoClaim" | "autoClaimWarnings">;
+export type ProgressShardApi = Api<ProgressShardActor, "join" | "progress" | "getProgress" | "summary" | "syncEvent" | "echo" | "rewardStates" | "claim" | "autoClaim" | "broadcast" | "notifyUnclaimed"> & {
+  fetch(request: Request): Promise<Response>;
+};
 
 export function progressShard(env: Env, eventId: string, shardNo: number): ProgressShardApi {
   return env.PROGRESS_SHARD.get(env.PROGRESS_SHARD.idFromName(shardName(eventId, shardNo))) as unknown as ProgressShardApi;

@@ -47,7 +47,7 @@ export function instanceRow(instance: EventInstance, revision: number) {
   };
 }
 
-export async function projectEvent(d1: D1Database, instance: EventInstance, revision: number, transitions: TransitionRecord[]) {
+export async function projectEvent(d1: D1Database, instance: EventInstance, revision: number, transitions: TransitionRecord[], extra: D1PreparedStatement[] = []) {
   const db = drizzle(d1);
   const row = instanceRow(instance, revision);
   // Participation counts are written by the progress shards' drains; the event object must not overwrite them.
@@ -68,4 +68,7 @@ export async function projectEvent(d1: D1Database, instance: EventInstance, revi
     writes.push(db.insert(eventTransitions).values(chunk).onConflictDoNothing() as never);
   }
   await db.batch(writes as [typeof writes[0], ...typeof writes]);
+  // Raw statements (e.g. the notification plan) go in a second batch; both are idempotent, so a failure between
+  // them is repaired by the retry of the whole projection.
+  if (extra.length) await d1.batch(extra);
 }

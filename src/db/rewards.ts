@@ -55,11 +55,29 @@ export const inboxStatements = (d1: D1Database, rows: InboxRow[]) =>
     rows,
   );
 
-/** The hand-off to the notification service: a due row per player, deduplicated by a deterministic id. */
+/**
+ * A notification that fired: one row, id fixed by type (and player). It fills in a planned row of the schedule
+ * (payload still NULL) and otherwise leaves an existing row alone, so a re-fired alarm changes nothing.
+ */
 export const notificationStatements = (d1: D1Database, rows: NotificationRow[]) =>
   chunked(
     d1,
-    `INSERT OR IGNORE INTO notification_queue (notification_id, event_id, notification_type, target_player_id, scheduled_time, status, payload, created_at)
-     SELECT ${["notificationId", "eventId", "type", "playerId", "scheduledTime"].map(f).join(", ")}, 'pending', ${f("payload")}, ${f("createdAt")} FROM json_each(?1) AS j`,
+    `INSERT INTO notification_queue (notification_id, event_id, notification_type, target_player_id, scheduled_time, status, payload, created_at)
+     SELECT ${["notificationId", "eventId", "type", "playerId", "scheduledTime"].map(f).join(", ")}, 'pending', ${f("payload")}, ${f("createdAt")}
+     FROM json_each(?1) AS j WHERE true
+     ON CONFLICT (notification_id) DO UPDATE SET payload = excluded.payload, scheduled_time = excluded.scheduled_time, status = 'pending'
+     WHERE notification_queue.payload IS NULL`,
+    rows,
+  );
+
+/** The schedule as the record shows it: planned rows pending at their time, dropped ones cancelled; fired rows untouched. */
+export const notificationPlanStatements = (d1: D1Database, rows: (NotificationRow & { status: string })[]) =>
+  chunked(
+    d1,
+    `INSERT INTO notification_queue (notification_id, event_id, notification_type, target_player_id, scheduled_time, status, payload, created_at)
+     SELECT ${["notificationId", "eventId", "type"].map(f).join(", ")}, NULL, ${f("scheduledTime")}, ${f("status")}, NULL, ${f("createdAt")}
+     FROM json_each(?1) AS j WHERE true
+     ON CONFLICT (notification_id) DO UPDATE SET scheduled_time = excluded.scheduled_time, status = excluded.status
+     WHERE notification_queue.payload IS NULL`,
     rows,
   );

@@ -195,6 +195,20 @@ export const notificationQueue = sqliteTable(
     status: text("status").notNull().default("pending"),
     payload: text("payload", { mode: "json" }),
     createdAt: integer("created_at").notNull(),
+    /** Push attempts that failed: the analytics count of delivery failures. */
+    pushFailures: integer("push_failures").notNull().default(0),
   },
   (t) => [index("idx_notifications_due").on(t.status, t.scheduledTime), index("idx_notifications_event").on(t.eventId, t.notificationType)],
+);
+
+/** The seed's RecordNotificationShown / RecordNotificationClicked, per player. */
+export const notificationInteractions = sqliteTable(
+  "notification_interactions",
+  {
+    notificationId: text("notification_id").notNull(),
+    playerId: text("player_id").notNull(),
+    shownAt: integer("shown_at"),
+    clickedAt: integer("clicked_at"),
+  },
+  (t) => [primaryKey({ columns: [t.notificationId, t.playerId] }), index("idx_interactions_player").on(t.playerId)],
 );

@@ -47,7 +47,7 @@ describe("lifecycleTimers", () => {
     expect(lifecycleTimers({ ...w, state: "scheduled" })).toEqual({ activate: 1_000 });
     expect(lifecycleTimers({ ...w, state: "active" })).toEqual({ expire: 5_000 });
     expect(lifecycleTimers({ ...w, state: "paused" })).toEqual({ expire: 5_000 });
-    expect(lifecycleTimers({ ...w, state: "expired" })).toEqual({ auto_claim_warning: 5_000 + GRACE_PERIOD_MS - 3_600_000, archive: 5_000 + GRACE_PERIOD_MS });
+    expect(lifecycleTimers({ ...w, state: "expired" })).toEqual({ archive: 5_000 + GRACE_PERIOD_MS });
     for (const s of ["archived", "cancelled", "failed_activation"] as const) expect(lifecycleTimers({ ...w, state: s })).toEqual({});
   });
 });

@@ -47,7 +47,7 @@ export function allowedActions(state: EventState): LifecycleAction[] {
   return (Object.keys(RULES) as LifecycleAction[]).filter((a) => RULES[a].from.includes(state));
 }
 
-export type TimerKind = "activate" | "expire" | "archive" | "auto_claim_warning";
+export type TimerKind = "activate" | "expire" | "archive";
 /** The rewards issue's warning: one hour before the auto-claim at endTime + 24 h. */
 export const AUTO_CLAIM_WARNING_AT_MS = GRACE_PERIOD_MS - 60 * 60 * 1000;
 
@@ -63,14 +63,14 @@ export function lifecycleTimers(instance: Pick<EventInstance, "state" | "startTi
     case "paused":
       return { expire: instance.endTime };
     case "expired":
-      return { auto_claim_warning: instance.endTime + AUTO_CLAIM_WARNING_AT_MS, archive: instance.endTime + GRACE_PERIOD_MS };
+      return { archive: instance.endTime + GRACE_PERIOD_MS };
     default:
       return {};
   }
 }
 
-/** Maps a due timer to the transition it performs; the warning performs none. */
-export const TIMER_ACTION: Record<Exclude<TimerKind, "auto_claim_warning">, LifecycleAction> = {
+/** Maps a due timer to the transition it performs. */
+export const TIMER_ACTION: Record<TimerKind, LifecycleAction> = {
   activate: "activate",
   expire: "expire",
   archive: "archive",

@@ -1,0 +1,68 @@
+// Consumer of `push-notifications`: delivers push work to a provider-neutral PUSH_WEBHOOK_URL (FCM/APNs adapters sit
+// behind it), HMAC-signed, with "<notificationId>:<batch>" as the idempotency key. The seed's rules: a failed push is
+// retried once after 1 h, then goes to the dead-letter queue; the in-game feed always has the notification anyway.
+import { hmacHex } from "../lib/hmac";
+
+export type PushMessage = {
+  notificationId: string;
+  eventId: string;
+  type: string;
+  title: string;
+  body: string;
+  audience: "all" | "players";
+  playerIds?: string[];
+  batch: number;
+};
+
+export const PUSH_RETRY_DELAY_SECONDS = 3600;
+
+const setStatus = (d1: D1Database, id: string, status: "sent" | "failed", at: number) =>
+  d1.prepare("UPDATE notification_queue SET status = ?, sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END WHERE notification_id = ?").bind(status, status, at, id).run();
+
+async function post(env: Env, url: string, m: PushMessage): Promise<boolean> {
+  const body = JSON.stringify(m);
+  const timestamp = String(Math.floor(Date.now() / 1000));
+  const secret = (env as unknown as Record<string, string | undefined>).PUSH_WEBHOOK_SECRET ?? env.REWARD_SIGNING_SECRET;
+  try {
+    const res = await fetch(url, {
+      method: "POST",
+      headers: {
+        "Content-Type": "application/json",
+        "Idempotency-Key": `${m.notificationId}:${m.batch}`,
+        "X-Live-Events-Timestamp": timestamp,
+        "X-Live-Events-Signature": await hmacHex(secret, `${timestamp}.${body}`),
+      },
+      body,
+      signal: AbortSignal.timeout(10_000),
+    });
+    await res.body?.cancel();
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+export async function consumePush(batch: MessageBatch<PushMessage>, env: Env): Promise<void> {
+  const url = ((env as unknown as Record<string, string | undefined>).PUSH_WEBHOOK_URL ?? "").trim();
+  for (const message of batch.messages) {
+    const m = message.body;
+    // No push provider configured: the in-game feed is the channel, and it already has the row.
+    if (!url || (await post(env, url, m))) {
+      await setStatus(env.DB, m.notificationId, "sent", Date.now());
+      message.ack();
+      continue;
+    }
+    await env.DB.prepare("UPDATE notification_queue SET push_failures = push_failures + 1 WHERE notification_id = ?").bind(m.notificationId).run();
+    if (message.attempts <= 1) message.retry({ delaySeconds: PUSH_RETRY_DELAY_SECONDS });
+    else message.retry(); // past max_retries (1): the platform moves it to push-notifications-dlq
+  }
+}
+
+/** The dead-letter queue's consumer: the push never arrived. Mark it so ops and analytics see it; the feed keeps it. */
+export async function consumeDeadPush(batch: MessageBatch<PushMessage>, env: Env): Promise<void> {
+  for (const message of batch.messages) {
+    await setStatus(env.DB, message.body.notificationId, "failed", Date.now());
+    console.error(JSON.stringify({ msg: "push dead-lettered", notificationId: message.body.notificationId, batch: message.body.batch }));
+    message.ack();
+  }
+}
