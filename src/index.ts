@@ -7,6 +7,8 @@ import { playerCalendarRoutes } from "./routes/calendar";
 import { eventRoutes } from "./routes/events";
 import { adminProgressRoutes, benchRoutes, progressRoutes } from "./routes/progress";
 import { inboxRoutes, inventoryRoutes, rewardRoutes } from "./routes/rewards";
+import { liveRoutes } from "./routes/live";
+import { notificationRoutes } from "./routes/notifications";
 import { consumeInventoryRetries } from "./queues/inventory";
 import { consumeDeadPush, consumePush, type PushMessage } from "./queues/push";
 import type { Grant } from "./actors/inventory-actor";
@@ -29,11 +31,14 @@ app.route("/v1/admin/events", adminEventRoutes);
 app.route("/v1/admin", scheduleRoutes);
 app.route("/v1/admin/events", adminProgressRoutes);
 
+// Sockets carry their token in Sec-WebSocket-Protocol or ?token= and are checked by the live route itself.
+app.route("/v1/events", liveRoutes);
 app.use("/v1/*", async (c, next) => (c.req.path.startsWith("/v1/admin/") || c.req.path.startsWith("/v1/_bench/") ? next() : requirePlayer(c, next)));
 app.route("/v1/events", progressRoutes);
 app.route("/v1/events", rewardRoutes);
 app.route("/v1/inbox", inboxRoutes);
 app.route("/v1/inventory", inventoryRoutes);
+app.route("/v1/notifications", notificationRoutes);
 app.route("/v1/events", eventRoutes);
 app.route("/v1/calendar", playerCalendarRoutes);
 

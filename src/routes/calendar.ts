@@ -3,6 +3,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { listAllEvents } from "../db/instances";
 import { publicView } from "../domain/instance";
+import { PREVIEW_LEAD_MS, notificationText } from "../domain/notifications";
 import type { AppEnv } from "../http/auth";
 import { query } from "../http/validate";
 import { RangeQuery, resolveRange } from "./schedule";
@@ -14,5 +15,12 @@ export const playerCalendarRoutes = new Hono<AppEnv>().get("/", async (c) => {
   const now = Date.now();
   const { from, to } = resolveRange(q, now);
   const events = (await listAllEvents(c.env.DB, { from, to }, 500)).filter((e) => VISIBLE.has(e.state));
-  return c.json({ from: new Date(from).toISOString(), to: new Date(to).toISOString(), events: events.map((e) => publicView(e, now, c.var.player)) });
+  // The preview notification doubles as a banner on the calendar for events starting within 24 h.
+  const banner = (e: (typeof events)[number]) =>
+    e.state === "scheduled" && e.startTime - now <= PREVIEW_LEAD_MS ? notificationText("preview", e.name) : null;
+  return c.json({
+    from: new Date(from).toISOString(),
+    to: new Date(to).toISOString(),
+    events: events.map((e) => ({ ...publicView(e, now, c.var.player), banner: banner(e) })),
+  });
 });
