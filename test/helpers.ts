@@ -1,5 +1,5 @@
 // Shared test plumbing: real HTTP requests into the Worker under test, real tokens, real fixtures.
-import { env } from "cloudflare:test";
+import { env, runInDurableObject as runIn } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { sign } from "hono/jwt";
 
@@ -72,3 +72,6 @@ export async function createEvent(templateId: string, body: Record<string, unkno
   if (res.status !== 201) throw new Error(`event create failed: ${res.status} ${JSON.stringify(res.json)}`);
   return res.json;
 }
+
+// Loosely typed on purpose: the actors' RPC types are deep enough to exhaust tsc's instantiation limit.
+export const runInDurableObject = runIn as unknown as (stub: unknown, fn: (o: any, state: DurableObjectState) => unknown) => Promise<any>;

@@ -1,9 +1,10 @@
 // The live channel through the real Worker and a hibernating ProgressShardActor.
-import { env, evictDurableObject, runInDurableObject } from "cloudflare:test";
+import { env, evictDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import { shardName, shardOf } from "../src/domain/sharding";
 import { HOUR, call, createEvent, createTemplate, inMs, playerToken } from "./helpers";
 import { connect, type Client } from "./live-helpers";
+import { runInDurableObject } from "./helpers";
 
 const MILESTONES = [
   { index: 0, progressThreshold: 0.5, rewards: [{ rewardId: "c", type: "currency", itemId: "coins", quantity: 5 }], unlockMessage: "Halfway!" },

@@ -1,10 +1,10 @@
 // Shared set-up for the reward suites: a live event, players with known progress, and ways to move its clock.
-import { env, runDurableObjectAlarm, runInDurableObject as runIn } from "cloudflare:test";
+import { env, runDurableObjectAlarm } from "cloudflare:test";
 import { shardName, shardOf } from "../src/domain/sharding";
 import { HOUR, call, createEvent, createTemplate, inMs, playerToken } from "./helpers";
 
-// Loosely typed on purpose: the actors' RPC types are deep enough to exhaust tsc's instantiation limit.
-export const runInDurableObject = runIn as unknown as (stub: unknown, fn: (o: any, state: DurableObjectState) => unknown) => Promise<any>;
+import { runInDurableObject } from "./helpers";
+export { runInDurableObject };
 
 export const REWARD_MILESTONES = [
   { index: 0, progressThreshold: 0.5, rewards: [{ rewardId: "coins", type: "currency", itemId: "coins", quantity: 100 }] },
