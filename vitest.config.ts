@@ -9,8 +9,9 @@ const secrets = {
   CALENDAR_FEED_TOKEN: "test-calendar-feed-token",
   REWARD_SIGNING_SECRET: "test-reward-secret",
   INVENTORY_WEBHOOK_SECRET: "test-webhook-secret",
+  PUSH_WEBHOOK_SECRET: "test-webhook-secret",
 };
-const WEBHOOK_TESTS = "test/rewards-webhook.test.ts";
+const WEBHOOK_TESTS = ["test/rewards-webhook.test.ts", "test/push-webhook.test.ts"];
 
 // Two projects, because the inventory hand-off mode is deployment configuration: the main suite runs with the
 // built-in ledger (and a small capacity, so "inventory full" is reachable), the webhook suite against a real HTTP
@@ -25,16 +26,22 @@ export default defineConfig({
             miniflare: { bindings: { ...secrets, INVENTORY_CAPACITY_SLOTS: "5" } },
           }),
         ],
-        test: { name: "workers", setupFiles: ["./test/setup.ts"], include: ["src/**/*.test.ts", "test/**/*.test.ts"], exclude: [WEBHOOK_TESTS] },
+        test: { name: "workers", setupFiles: ["./test/setup.ts"], include: ["src/**/*.test.ts", "test/**/*.test.ts"], exclude: WEBHOOK_TESTS },
       },
       {
         plugins: [
           cloudflareTest(({ inject }) => ({
             wrangler: { configPath: "./wrangler.toml" },
-            miniflare: { bindings: { ...secrets, INVENTORY_WEBHOOK_URL: `http://127.0.0.1:${inject<number>("webhookPort")}/inventory` } },
+            miniflare: {
+              bindings: {
+                ...secrets,
+                INVENTORY_WEBHOOK_URL: `http://127.0.0.1:${inject<number>("webhookPort")}/inventory`,
+                PUSH_WEBHOOK_URL: `http://127.0.0.1:${inject<number>("webhookPort")}/push`,
+              },
+            },
           })),
         ],
-        test: { name: "webhook", globalSetup: ["./test/webhook-server.ts"], setupFiles: ["./test/setup.ts"], include: [WEBHOOK_TESTS] },
+        test: { name: "webhook", globalSetup: ["./test/webhook-server.ts"], setupFiles: ["./test/setup.ts"], include: WEBHOOK_TESTS },
       },
     ],
   },

@@ -2,6 +2,7 @@
 // Its answer depends on the player id, so one server can play every case:
 //   full-*  → 507 (inventory full)     down-*  → 503 always
 //   flaky-* → 503 the first time a key is seen, 200 after      anything else → 200
+// and, on /push, a push provider: 503 when the title contains "FAILPUSH", else 200.
 // Every request is checked against the HMAC signature and logged; GET /__received returns the log.
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { createServer } from "node:http";
@@ -29,11 +30,12 @@ export default async function setup(project: TestProject) {
       const player = String(parsed.playerId ?? "");
       let status = 200;
       if (!verified) status = 401;
+      else if (req.url === "/push") status = String(parsed.title ?? "").includes("FAILPUSH") ? 503 : 200;
       else if (player.startsWith("full-")) status = 507;
       else if (player.startsWith("down-")) status = 503;
       else if (player.startsWith("flaky-") && !seen.has(key)) status = 503;
       seen.add(key);
-      received.push({ key, player, verified, status, source: parsed.source, rewards: parsed.rewards });
+      received.push({ path: req.url, key, player, verified, status, source: parsed.source, rewards: parsed.rewards, audience: parsed.audience, playerIds: parsed.playerIds });
       res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify({ ok: status === 200 }));
     });
   });
