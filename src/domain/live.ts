@@ -1,22 +1,11 @@
 // The live channel's protocol: JSON frames, validated in both directions with these schemas.
 import { z } from "zod";
+import { ProgressUpdates } from "./model";
 
 export const LIVE_PROTOCOL = "live-events.v1";
 /** Sent verbatim, this is answered by the runtime itself (auto-response), so pings never wake a hibernating shard. */
 export const PING_FRAME = '{"type":"ping"}';
 export const PONG_FRAME = '{"type":"pong"}';
-
-export const ProgressUpdates = z
-  .array(
-    z.strictObject({
-      objectiveId: z.string().min(1).max(64),
-      // Loose on purpose, as on the HTTP route: a bad amount is a plausibility rejection recorded for anti-cheat.
-      amount: z.unknown().refine((v) => v !== undefined, "is required"),
-      seq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
-    }),
-  )
-  .min(1)
-  .max(100);
 
 const FrameId = z.union([z.string().max(64), z.number().int()]).optional();
 

@@ -217,3 +217,18 @@ export const SettingsBody = z
     maxWindowDays: z.number().int().min(1).max(3650).optional(),
   })
   .refine((v) => Object.keys(v).length > 0, "give at least one setting");
+
+/** A progress report, over HTTP or the socket: 1–100 updates, each with the client's per-player seq. */
+export const ProgressUpdates = z
+  .array(
+    z.strictObject({
+      objectiveId: z.string().min(1).max(64),
+      // Deliberately loose: a bad amount (string, negative, huge) is a plausibility rejection that the shard records in
+      // progress_flags for anti-cheat analysis, not a mere schema error.
+      amount: z.unknown().refine((v) => v !== undefined, "is required"),
+      seq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+    }),
+  )
+  .min(1)
+  .max(100);
+

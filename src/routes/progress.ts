@@ -3,6 +3,7 @@ import { Hono, type Context } from "hono";
 import { z } from "zod";
 import { eventActor, progressShard } from "../actors/stubs";
 import { progressTotals } from "../db/progress";
+import { ProgressUpdates } from "../domain/model";
 import { histogram } from "../domain/progress";
 import { shardOf } from "../domain/sharding";
 import type { AppEnv } from "../http/auth";
@@ -10,20 +11,7 @@ import { ApiError, unwrap } from "../http/errors";
 import { eventIdParam } from "../http/ids";
 import { jsonBody } from "../http/validate";
 
-const ProgressBody = z.strictObject({
-  updates: z
-    .array(
-      z.strictObject({
-        objectiveId: z.string().min(1).max(64),
-        // Deliberately loose: a bad amount (string, negative, huge) is a plausibility rejection that the shard
-        // records in progress_flags for anti-cheat analysis, not a mere schema error.
-        amount: z.unknown().refine((v) => v !== undefined, "is required"),
-        seq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
-      }),
-    )
-    .min(1)
-    .max(100),
-});
+const ProgressBody = z.strictObject({ updates: ProgressUpdates });
 
 /**
  * shardCount never changes after an event is created, so each isolate remembers it and the hot path skips the
