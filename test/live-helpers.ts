@@ -31,8 +31,12 @@ export async function connect(eventId: string, token: string, via: "protocol" | 
         ws.addEventListener("message", check);
       }),
   };
-  ws.addEventListener("message", (e) => client.frames.push(JSON.parse(e.data as string)));
-  ws.addEventListener("close", (e) => (client.closed = { code: e.code, reason: e.reason }));
+  ws.addEventListener("message", (e) => {
+    client.frames.push(JSON.parse(e.data as string));
+  });
+  ws.addEventListener("close", (e) => {
+    client.closed = { code: e.code, reason: e.reason };
+  });
   ws.accept();
   return { res, client };
 }
