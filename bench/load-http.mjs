@@ -105,15 +105,29 @@ async function progress(client) {
   const path = `/v1/events/${cfg.eventId}/progress`;
   const players = Array.from({ length: cfg.players }, (_, i) => {
     const id = `bench-p${String(i).padStart(5, "0")}`;
-    const token = mintPlayerToken(cfg.playerSecret, id, 3600);
+    const headers = { authorization: `Bearer ${mintPlayerToken(cfg.playerSecret, id, 3600)}`, "content-type": "application/json" };
     // sent starts at i so half the players open with a batch: short runs are not skewed towards single updates.
-    return { id, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, seq: 0, sent: i, maxAcked: 0, gems: 0, score: 0 };
+    return { id, headers, seq: 0, sent: i, maxAcked: 0, gems: 0, score: 0 };
   });
   // Each loop owns the players i ≡ w (mod concurrency) and serves them in turn, so a player never has two requests
   // in flight: seqs reach the server in order, as from one real client, and a high-water mark is a fair test.
   const owned = Array.from({ length: cfg.concurrency }, (_, w) => players.filter((_, i) => i % cfg.concurrency === w));
   const turn = new Array(cfg.concurrency).fill(0);
-  const c = { updatesSent: 0, updatesApplied: 0, reapplied: 0, unexpectedDuplicates: 0, resends: 0, resendsAllDuplicate: 0, resendsWrong: 0, retries: 0, refused: 0, unresolvedUpdates: 0, badBodies: 0 };
+  const c = {
+    updatesSent: 0,
+    updatesApplied: 0,
+    ackedOnRetry: 0,
+    reapplied: 0,
+    unexpectedDuplicates: 0,
+    resends: 0,
+    resendsAllDuplicate: 0,
+    resendsWrong: 0,
+    resendsFailed: 0,
+    retries: 0,
+    refused: 0,
+    unresolvedUpdates: 0,
+    badBodies: 0,
+  };
 
   const makeUpdates = (p) => {
     const size = p.sent++ % 2 === 0 ? 1 : cfg.batchSize; // alternating per player: half single, half batches
@@ -132,20 +146,30 @@ async function progress(client) {
     }
   };
 
-  /** Counts what the server acknowledged. A seq acked twice is the server applying it twice: counted, not summed. */
-  const account = (p, updates, body) => {
-    const first = updates[0].seq;
-    for (const seq of body.applied ?? []) {
-      const u = updates[seq - first];
-      if (!u || u.seq !== seq || seq <= p.maxAcked) {
-        c.reapplied++;
+  /**
+   * Counts what the server acknowledged: seqs under `applied`, and, on a retry after an unknown outcome (5xx, lost
+   * connection), seqs under `duplicates` too: the server says an earlier attempt applied them, which a correct
+   * client takes as its ack. Each seq is counted once; a seq under `applied` a second time is the server applying
+   * it twice, counted as `reapplied` and not summed, so the D1 audit shows it as duplicated.
+   */
+  const account = (p, updates, body, afterUnknownOutcome) => {
+    const applied = new Set(body.applied ?? []);
+    const already = new Set(afterUnknownOutcome ? (body.duplicates ?? []) : []);
+    for (const u of updates) {
+      const isApplied = applied.delete(u.seq);
+      if (!isApplied && !already.has(u.seq)) continue;
+      if (u.seq <= p.maxAcked) {
+        if (isApplied) c.reapplied++;
         continue;
       }
-      p.maxAcked = seq;
+      if (!isApplied) c.ackedOnRetry++;
+      p.maxAcked = u.seq;
       c.updatesApplied++;
       if (u.objectiveId === "gems") p.gems += u.amount;
       else p.score = Math.max(p.score, u.amount);
     }
+    c.reapplied += applied.size; // seqs this request never carried
+    if (!afterUnknownOutcome) c.unexpectedDuplicates += (body.duplicates ?? []).length;
   };
 
   const op = async (w) => {
@@ -156,7 +180,8 @@ async function progress(client) {
     // A 5xx or a dropped connection leaves the outcome unknown, so the request is retried with the same seqs (what
     // a correct client does); 4xx means nothing was applied, so the updates are dropped and counted as refused.
     let res;
-    for (let attempt = 0; attempt < 3; attempt++) {
+    let attempt = 0;
+    for (; attempt < 3; attempt++) {
       if (attempt) c.retries++;
       res = await rec.send("POST", path, p.headers, payload);
       if (res.status === 200 || (res.status >= 400 && res.status < 500)) break;
@@ -168,17 +193,20 @@ async function progress(client) {
     }
     const body = parse(res);
     if (!body) return;
-    if ((body.duplicates ?? []).length) c.unexpectedDuplicates += body.duplicates.length;
-    account(p, updates, body);
+    account(p, updates, body, attempt > 0);
     // The deliberate exact resend: every seq must come back under `duplicates`, none under `applied`.
     if (Math.random() < cfg.resendRate) {
       c.resends++;
       const again = await rec.send("POST", path, p.headers, payload);
       const b = again.status === 200 ? parse(again) : null;
-      if (!b) return;
+      if (!b) {
+        c.resendsFailed++;
+        return;
+      }
       if ((b.applied ?? []).length === 0 && (b.duplicates ?? []).length === updates.length) c.resendsAllDuplicate++;
       else c.resendsWrong++;
-      account(p, updates, b);
+      // Duplicates are the expected answer here, not an anomaly; anything under applied is a reapplication.
+      account(p, updates, { applied: b.applied }, false);
     }
   };
 

@@ -10,6 +10,7 @@ import { randomBytes } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
+import { startCpuWatch } from "./cpu.mjs";
 import { killLoads } from "./load-runner.mjs";
 import echo from "./phases/echo.mjs";
 import progress from "./phases/progress.mjs";
@@ -87,7 +88,13 @@ async function main() {
 
   const ctx = { baseUrl: server.baseUrl, adminToken, playerSecret, config, log, results: {} };
   for (const phase of PHASES.filter((p) => selected.includes(p.name))) {
-    ctx.results[phase.name] = { title: phase.title, ...(await phase.run(ctx)) };
+    const cpuWatch = startCpuWatch();
+    const result = await phase.run(ctx);
+    const cpu = cpuWatch();
+    const pct = (x) => `${Math.round(x * 100)}%`;
+    if (cpu) result.rows.push(["CPU: bench / other processes / idle", `${pct(cpu.ours)} / ${pct(cpu.foreign)} / ${pct(cpu.idle)}`, "", ""]);
+    if (cpu?.foreign > 0.1) log(`WARNING: other processes took ${pct(cpu.foreign)} of the CPUs during phase ${phase.name}; its figures are skewed`);
+    ctx.results[phase.name] = { title: phase.title, ...result, metrics: { ...result.metrics, cpu } };
     if (!server.isAlive()) throw new Error(`wrangler dev died during phase ${phase.name}:\n${await server.logTail()}`);
   }
 
@@ -120,6 +127,10 @@ async function main() {
   console.log("");
   console.log(`live-events bench, ${new Date().toISOString()}: ${machine.cpus} CPUs (${machine.cpuModel}), node ${machine.node}, wrangler ${machine.wrangler}`);
   console.log(`${config.concurrency} in flight; echo ${config.echoSeconds} s; progress ${config.players} players × ${config.progressSeconds} s on ${config.shardCount} shards`);
+  const contended = Object.entries(ctx.results).filter(([, r]) => r.metrics.cpu?.foreign > 0.1);
+  if (contended.length) {
+    console.log(`WARNING: other processes used > 10% of the CPUs during ${contended.map(([n]) => n).join(", ")}: figures are skewed; rerun on an idle machine`);
+  }
   if (idleBefore < 0.8) {
     console.log(`WARNING: the CPUs were only ${(idleBefore * 100).toFixed(0)}% idle before the bench started: something else is running, figures are skewed`);
   }
@@ -136,6 +147,8 @@ async function main() {
     config,
     phases: Object.fromEntries(Object.entries(ctx.results).map(([name, r]) => [name, r.metrics])),
     targets,
+    // Phases during which other processes took > 10% of the CPUs: their figures (and ratios built on them) are skewed.
+    contendedPhases: contended.map(([n]) => n),
     workerErrorLines: workerErrorLines.slice(0, 50),
     table,
   };
@@ -148,7 +161,10 @@ try {
   await main();
   await shutdown(0);
 } catch (err) {
-  console.error(`\nbench failed: ${err.stack ?? err}`);
-  if (server) console.error(`\nwrangler log tail:\n${await server.logTail(3000)}`);
-  await shutdown(1);
+  // After SIGINT the killed load rejects too; that is the interruption, not a second failure worth printing.
+  if (!stopping) {
+    console.error(`\nbench failed: ${err.stack ?? err}`);
+    if (server) console.error(`\nwrangler log tail:\n${await server.logTail(3000)}`);
+    await shutdown(1);
+  }
 }

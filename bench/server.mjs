@@ -1,6 +1,6 @@
 // Starts and stops the Worker under test. It is the bundle `wrangler deploy` would ship: built once with
-// `wrangler deploy --dry-run`, then served by `wrangler dev --no-bundle`. Serving a frozen bundle also means edits
-// others make to src/ during a run cannot trigger a live reload in the middle of a measurement.
+// `wrangler deploy --dry-run`, then served by `wrangler dev --no-bundle`. Serving a frozen bundle and config also
+// means edits others make to src/ or wrangler.toml during a run cannot reload the Worker mid-measurement.
 import { spawn } from "node:child_process";
 import { createWriteStream } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -38,6 +38,22 @@ function freePort(preferred) {
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Bundles src/ as `wrangler deploy` would and keeps a copy of the wrangler.toml it was built with, so the Worker
+ * served matches one consistent (bundle, config) pair even while others edit the project. If the config changed
+ * during the build, the pair may not match: build again.
+ */
+async function buildSnapshot(root, dir, env, log) {
+  const config = join(root, "wrangler.toml");
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    const before = await readFile(config, "utf8");
+    await wrangler(["deploy", "--dry-run", "--outdir", join(dir, "bundle")], { cwd: root, env });
+    if ((await readFile(config, "utf8")) === before) return writeFile(join(dir, "wrangler.toml"), before);
+    log("wrangler.toml changed during the build; building again…");
+  }
+  throw new Error("wrangler.toml kept changing during the build");
+}
 
 /**
  * Builds, migrates a fresh local D1 and serves the Worker. Returns { baseUrl, stop(), logTail() }.
@@ -82,7 +98,7 @@ export async function startServer({ root, vars, secrets, preferredPort = 8799, l
 
   try {
     log("building the deploy bundle (wrangler deploy --dry-run)…");
-    await wrangler(["deploy", "--dry-run", "--outdir", join(dir, "bundle")], { cwd: root, env });
+    await buildSnapshot(root, dir, env, log);
     log("applying D1 migrations to a fresh local database…");
     await wrangler(["d1", "migrations", "apply", "DB", "--local", "--persist-to", persist], { cwd: root, env });
 
@@ -93,9 +109,11 @@ export async function startServer({ root, vars, secrets, preferredPort = 8799, l
       "dev",
       join(dir, "bundle", "index.js"),
       "--no-bundle",
-      // An explicit config: with a script argument wrangler would otherwise look for one next to the script.
+      // The config snapshot taken with the bundle (explicit: with a script argument wrangler would otherwise look
+      // next to the script). wrangler dev reloads the Worker when its config file changes, resetting every Durable
+      // Object mid-run; nobody edits the copy. Its relative paths (main, migrations_dir) are not used by dev here.
       "--config",
-      join(root, "wrangler.toml"),
+      join(dir, "wrangler.toml"),
       "--ip",
       "127.0.0.1",
       "--port",
@@ -113,7 +131,7 @@ export async function startServer({ root, vars, secrets, preferredPort = 8799, l
     log(`starting wrangler dev on 127.0.0.1:${port}…`);
     const logPath = join(dir, "wrangler.log");
     const logStream = createWriteStream(logPath);
-    child = spawn("wrangler", args, { cwd: root, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    child = spawn("wrangler", args, { cwd: dir, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
     child.stdout.pipe(logStream);
     child.stderr.pipe(logStream);
     child.on("exit", (code, signal) => (exited = { code, signal }));
