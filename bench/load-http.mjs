@@ -106,7 +106,7 @@ async function progress(client) {
   const players = Array.from({ length: cfg.players }, (_, i) => {
     const id = `bench-p${String(i).padStart(5, "0")}`;
     const headers = { authorization: `Bearer ${mintPlayerToken(cfg.playerSecret, id, 3600)}`, "content-type": "application/json" };
-    // sent starts at i so half the players open with a batch: short runs are not skewed towards single updates.
+    // sent starts at i so players open at different points of the mix: short runs are not skewed either way.
     return { id, headers, seq: 0, sent: i, maxAcked: 0, gems: 0, score: 0 };
   });
   // Each loop owns the players i ≡ w (mod concurrency) and serves them in turn, so a player never has two requests
@@ -130,7 +130,9 @@ async function progress(client) {
   };
 
   const makeUpdates = (p) => {
-    const size = p.sent++ % 2 === 0 ? 1 : cfg.batchSize; // alternating per player: half single, half batches
+    // One request in four carries a single update, three carry a 20-update batch: games batch client-side and flush
+    // a lone update only when something must be seen at once (a milestone about to unlock).
+    const size = p.sent++ % 4 === 0 ? 1 : cfg.batchSize;
     return Array.from({ length: size }, () =>
       Math.random() < cfg.scoreRate
         ? { objectiveId: "score", amount: 1 + Math.floor(Math.random() * 1_000_000), seq: ++p.seq }
