@@ -15,37 +15,18 @@ import {
 import { EventInstance, type EventState } from "../domain/model";
 import { fail, formatPath, ok, type Result } from "../http/errors";
 import { rescheduleProblems, type InstanceProblem, type WindowChange } from "../domain/instance";
-import type { CalendarWindowSync } from "./calendar-actor";
 import { calendarActor, progressShard, type ProgressShardApi } from "./stubs";
 import { EventNotifications, NOTIFY_PREFIX, type FiredType } from "./event-notifications";
 import { notificationPlanStatements } from "../db/rewards";
 import type { EventInfo } from "../domain/progress";
+import { MAX_SINK_BACKOFF_MS, SINK_NAMES, calendarWindow, eventInfo, flushSink, type SinkName } from "./event-sinks";
 
-export function eventInfo(i: EventInstance, revision: number): EventInfo {
-  return {
-    eventId: i.eventId,
-    state: i.state,
-    startTime: i.startTime,
-    endTime: i.endTime,
-    objectives: i.objectives,
-    milestones: i.milestones,
-    minimumPlayerLevel: i.minimumPlayerLevel,
-    requiresClan: i.requiresClan,
-    eligibleClanIds: i.eligibleClanIds,
-    shardCount: i.shardCount,
-    revision,
-  };
-}
 
 const invalid = (problems: InstanceProblem[]) => {
   const fields = problems.map((p) => ({ path: formatPath(p.path), message: p.message }));
   return fail(422, "validation_failed", fields.map((f) => `${f.path} ${f.message}`).join("; "), { fields });
 };
 
-/** The calendar's copy of this event: just what the scheduling rules look at. */
-export function calendarWindow(i: EventInstance, revision: number): CalendarWindowSync {
-  return { eventId: i.eventId, name: i.name, type: i.type, tier: i.tier, start: i.startTime, end: i.endTime, state: i.state, revision };
-}
 
 export type Audit = { actor: string; reason?: string | null; details?: Record<string, unknown> | null };
 export type OpsCommand = "pause" | "resume" | "cancel" | "end_now" | "retry_activation";
@@ -55,9 +36,8 @@ export type EventView = { instance: EventInstance; transitions: TransitionRecord
  * Besides lifecycle timers, schedule rows retry a sink (D1 projection, calendar window, shard push) that failed,
  * and carry the notification timetable ("notify:<type>").
  */
-type SinkName = "project" | "calendar" | "shards";
 type ScheduleKind = TimerKind | SinkName | `${typeof NOTIFY_PREFIX}${FiredType}`;
-const SINKS: readonly string[] = ["project", "calendar", "shards"];
+const SINKS: readonly string[] = SINK_NAMES;
 const LIFECYCLE_KINDS: readonly TimerKind[] = ["activate", "expire", "archive"];
 const CAUSES: Record<LifecycleAction, string> = {
   activate: "start_time_reached",
@@ -70,7 +50,6 @@ const CAUSES: Record<LifecycleAction, string> = {
   fail_activation: "activation_failed",
   retry_activation: "ops_retry_activation",
 };
-const MAX_SINK_BACKOFF_MS = 5 * 60_000;
 
 export class EventActor extends DurableObject<Env> {
   private readonly sql: SqlStorage;
@@ -365,12 +344,12 @@ export class EventActor extends DurableObject<Env> {
   private async flushSinks(now: number) {
     const loaded = this.load();
     if (!loaded) return;
-    await this.flush("project", loaded.revision, now, async (lastSeq) => {
+    await flushSink(this.sql, "project", loaded.revision, now, async (lastSeq) => {
       const pending = this.transitions(lastSeq);
       await projectEvent(this.env.DB, loaded.instance, loaded.revision, pending, notificationPlanStatements(this.env.DB, this.notes.planRows(loaded.instance, now)));
       return pending.length ? pending[pending.length - 1].seq : lastSeq;
     });
-    await this.flush("shards", loaded.revision, now, async (lastSeq) => {
+    await flushSink(this.sql, "shards", loaded.revision, now, async (lastSeq) => {
       const info = eventInfo(loaded.instance, loaded.revision);
       const results = await Promise.allSettled(this.shardNos().map((n) => progressShard(this.env, info.eventId, n).syncEvent(info)));
       const failed = results.find((r) => r.status === "rejected");
@@ -378,30 +357,10 @@ export class EventActor extends DurableObject<Env> {
       if (failed) throw (failed as PromiseRejectedResult).reason;
       return lastSeq;
     });
-    await this.flush("calendar", loaded.revision, now, async (lastSeq) => {
+    await flushSink(this.sql, "calendar", loaded.revision, now, async (lastSeq) => {
       await calendarActor(this.env).syncWindow(calendarWindow(loaded.instance, loaded.revision));
       return lastSeq;
     });
-  }
-
-  private async flush(name: SinkName, revision: number, now: number, push: (lastSeq: number) => Promise<number>) {
-    const mark = this.sql.exec<{ revision: number; last_seq: number; failures: number }>("SELECT * FROM sinks WHERE name = ?", name).toArray()[0] ?? {
-      revision: 0,
-      last_seq: 0,
-      failures: 0,
-    };
-    if (mark.revision >= revision) return;
-    try {
-      const lastSeq = await push(mark.last_seq);
-      this.sql.exec("INSERT OR REPLACE INTO sinks (name, revision, last_seq, failures) VALUES (?, ?, ?, 0)", name, revision, lastSeq);
-      this.sql.exec("DELETE FROM schedule WHERE kind = ?", name);
-    } catch (err) {
-      const failures = mark.failures + 1;
-      console.error(JSON.stringify({ msg: `${name} sink failed`, eventId: this.load()?.instance.eventId, failures, error: String(err) }));
-      this.sql.exec("INSERT OR REPLACE INTO sinks (name, revision, last_seq, failures) VALUES (?, ?, ?, ?)", name, mark.revision, mark.last_seq, failures);
-      const delay = Math.min(1000 * 2 ** (failures - 1), MAX_SINK_BACKOFF_MS);
-      this.sql.exec("INSERT OR REPLACE INTO schedule (kind, due_at, attempt) VALUES (?, ?, ?)", name, now + delay, failures);
-    }
   }
 
   private async armAlarm() {

@@ -3,9 +3,9 @@
 // until the write is durable). D1 is written behind it: players whose revision is ahead of what D1 has (the outbox)
 // are drained by the alarm.
 import { DurableObject } from "cloudflare:workers";
-import { writeProgressBatch, type FlagRow, type ProgressRow } from "../db/progress";
-import { claimStatements, notificationStatements } from "../db/rewards";
+import { notificationStatements } from "../db/rewards";
 import { ShardRewards } from "./shard-rewards";
+import { ShardOutbox } from "./shard-outbox";
 import { ShardLive, playerTag } from "./shard-live";
 import { notificationId, notificationText, stateChange } from "../domain/notifications";
 import type { ServerFrame } from "../domain/live";
@@ -32,7 +32,6 @@ type Cached = { state: ProgressState; revision: number; createdAt: number; compl
 /** Drain at most about once a second, or at once when this many players are waiting. */
 const DRAIN_INTERVAL_MS = 1000;
 const DRAIN_NOW_AT = 500;
-const DRAIN_MAX_ROWS = 2000;
 const MAX_DRAIN_BACKOFF_MS = 60_000;
 /** A shard that believes its event is still scheduled past startTime asks the event object again, this often. */
 const REFRESH_EVERY_MS = 2000;
@@ -46,8 +45,9 @@ export class ProgressShardActor extends DurableObject<Env> {
   /** Players changed since the last drain, in memory only: it decides how soon to drain, not what to drain. */
   private readonly dirty = new Set<string>();
   private lastRefresh = 0;
-  private counters = { updatesApplied: 0, requests: 0 };
+  private drainFailures = 0;
   private readonly rewards: ShardRewards;
+  private readonly outbox: ShardOutbox;
   private readonly live: ShardLive;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -57,9 +57,6 @@ export class ProgressShardActor extends DurableObject<Env> {
       CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS players (player_id TEXT PRIMARY KEY, state TEXT NOT NULL, completion REAL NOT NULL,
         revision INTEGER NOT NULL, created_at INTEGER NOT NULL, synced_revision INTEGER NOT NULL DEFAULT 0);
-      CREATE TABLE IF NOT EXISTS flags (flag_id TEXT PRIMARY KEY, row TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS stats (k TEXT PRIMARY KEY, v INTEGER NOT NULL);
-      CREATE TABLE IF NOT EXISTS notes (notification_id TEXT PRIMARY KEY, row TEXT NOT NULL);
     `);
     // The outbox is the set of players whose revision is ahead of D1's: a partial index keeps finding them cheap,
     // and an accepted update costs one row write instead of two.
@@ -67,6 +64,7 @@ export class ProgressShardActor extends DurableObject<Env> {
     if (!columns.includes("synced_revision")) this.sql.exec("ALTER TABLE players ADD COLUMN synced_revision INTEGER NOT NULL DEFAULT 0");
     this.sql.exec("CREATE INDEX IF NOT EXISTS idx_players_unsynced ON players (player_id) WHERE revision > synced_revision");
     this.rewards = new ShardRewards(this.sql, ctx.storage, env);
+    this.outbox = new ShardOutbox(this.sql, ctx.storage, env, this.rewards);
     this.live = new ShardLive(ctx, env);
     void ctx.blockConcurrencyWhile(async () => {
       this.alarmAt = await ctx.storage.getAlarm();
@@ -91,18 +89,18 @@ export class ProgressShardActor extends DurableObject<Env> {
     if (!info) return fail(404, "event_not_found", `no event with id "${at.eventId}"`);
     const refused = this.refusal(info, player, now);
     if (refused) return refused;
-    this.counters.requests++;
     // Posting without joining joins, once the player is known to be eligible.
     const cached = this.player(player.playerId) ?? this.admit(player.playerId, now);
     const result = applyUpdates(cached.state, updates, info, now);
     if (!result.ok) {
-      this.recordFlags(player.playerId, result.rejections, now);
+      this.outbox.flag(player.playerId, result.rejections, now);
+      this.armDrain(now);
       return fail(422, result.code, `${result.rejections.length} update(s) refused; nothing was applied`, { rejections: result.rejections });
     }
     if (result.applied.length) {
       this.store(player.playerId, { ...cached, state: result.state, revision: cached.revision + 1, completion: completion(result.state.objectives, info) });
-      this.counters.updatesApplied += result.applied.length;
     }
+    this.outbox.countRequest(result.applied.length);
     if (result.newMilestones.length) this.announceMilestones(info, player.playerId, result.newMilestones, now);
     return ok({
       ...snapshot(result.state, info),
@@ -200,12 +198,9 @@ export class ProgressShardActor extends DurableObject<Env> {
       participants: rows.length,
       completions: rows.filter((r) => r.completion >= COMPLETION_THRESHOLD - 1e-9).length,
       completionValues: histogram(rows.map((r) => r.completion)),
-      outboxPending: this.unsynced(),
-      flagsPending: this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM flags").one().n,
-      updatesApplied: this.stat("updatesApplied") + this.counters.updatesApplied,
-      requests: this.stat("requests") + this.counters.requests,
-      d1Statements: this.stat("d1Statements"),
-      drains: this.stat("drains"),
+      outboxPending: this.outbox.unsyncedPlayers(),
+      flagsPending: this.outbox.pending().flags,
+      ...this.outbox.stats(),
     };
   }
 
@@ -264,12 +259,16 @@ export class ProgressShardActor extends DurableObject<Env> {
     for (const index of indexes) {
       const milestone = info.milestones[index];
       this.live.broadcast({ type: "milestone", eventId: info.eventId, milestone: milestone as unknown as Record<string, unknown> }, playerTag(playerId));
-      const text = notificationText("milestone", info.eventId, { milestoneIndex: index, unlockMessage: milestone.unlockMessage });
-      this.sql.exec(
-        "INSERT OR IGNORE INTO notes (notification_id, row) VALUES (?, ?)",
-        notificationId(info.eventId, "milestone", playerId, index),
-        JSON.stringify({ notificationId: notificationId(info.eventId, "milestone", playerId, index), eventId: info.eventId, type: "milestone", playerId, scheduledTime: now, payload: JSON.stringify({ ...text, display: "popup", milestoneIndex: index }), createdAt: now }),
-      );
+      const text = notificationText("milestone", info.name ?? info.eventId, { milestoneIndex: index, unlockMessage: milestone.unlockMessage });
+      this.outbox.note({
+        notificationId: notificationId(info.eventId, "milestone", playerId, index),
+        eventId: info.eventId,
+        type: "milestone",
+        playerId,
+        scheduledTime: now,
+        payload: JSON.stringify({ ...text, display: "popup", milestoneIndex: index }),
+        createdAt: now,
+      });
     }
   }
 
@@ -327,25 +326,6 @@ export class ProgressShardActor extends DurableObject<Env> {
     this.armDrain(Date.now());
   }
 
-  private unsynced(): number {
-    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM players WHERE revision > synced_revision").one().n;
-  }
-
-  private recordFlags(playerId: string, rejections: { seq: number; objectiveId: string; amount: unknown; reason: string }[], now: number) {
-    for (const r of rejections) {
-      const row: Omit<FlagRow, "playerId"> & { playerId: string } = {
-        flagId: crypto.randomUUID(),
-        playerId,
-        objectiveId: String(r.objectiveId).slice(0, 64),
-        amount: String(r.amount).slice(0, 64),
-        reason: r.reason,
-        at: now,
-      };
-      this.sql.exec("INSERT INTO flags (flag_id, row) VALUES (?, ?)", row.flagId, JSON.stringify(row));
-    }
-    this.armDrain(now);
-  }
-
   private armDrain(now: number) {
     const due = this.dirty.size >= DRAIN_NOW_AT ? now : now + DRAIN_INTERVAL_MS;
     if (this.alarmAt === null || due < this.alarmAt) {
@@ -358,75 +338,16 @@ export class ProgressShardActor extends DurableObject<Env> {
     const address = this.sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = 'address'").toArray()[0];
     if (!address) return;
     const { eventId } = JSON.parse(address.v) as ShardAddress;
-    const rows = this.sql
-      .exec<{ player_id: string; state: string; completion: number; revision: number; created_at: number }>(
-        "SELECT player_id, state, completion, revision, created_at FROM players WHERE revision > synced_revision LIMIT ?",
-        DRAIN_MAX_ROWS,
-      )
-      .toArray();
-    const flags = this.sql.exec<{ flag_id: string; row: string }>("SELECT flag_id, row FROM flags LIMIT ?", DRAIN_MAX_ROWS).toArray();
-    await this.rewards.deliverPending(200);
-    const claims = this.rewards.unprojected();
-    const notes = this.sql.exec<{ notification_id: string; row: string }>("SELECT notification_id, row FROM notes LIMIT ?", DRAIN_MAX_ROWS).toArray();
-    if (!rows.length && !flags.length && !claims.ids.length && !notes.length) return this.persistCounters(0, false);
-
-    const progressRows: ProgressRow[] = rows.map((r) => {
-      const state = JSON.parse(r.state) as ProgressState;
-      return {
-        playerId: r.player_id,
-        objectives: JSON.stringify(state.objectives),
-        unlockedMilestones: JSON.stringify(state.unlockedMilestones),
-        completion: r.completion,
-        lastSeq: state.lastSeq,
-        revision: r.revision,
-        lastUpdated: state.lastUpdated,
-        createdAt: r.created_at,
-      };
-    });
-    try {
-      const statements = await writeProgressBatch(
-        this.env.DB,
-        eventId,
-        progressRows,
-        flags.map((f) => JSON.parse(f.row)),
-        COMPLETION_THRESHOLD,
-        [...claimStatements(this.env.DB, claims.rows), ...notificationStatements(this.env.DB, notes.map((n) => JSON.parse(n.row)))],
-      );
-      this.ctx.storage.transactionSync(() => {
-        this.rewards.markProjected(claims.ids);
-        for (const n of notes) this.sql.exec("DELETE FROM notes WHERE notification_id = ?", n.notification_id);
-        // A player updated while the batch was in flight has a newer revision than the one written, so stays unsynced.
-        for (const r of rows) this.sql.exec("UPDATE players SET synced_revision = ? WHERE player_id = ? AND synced_revision < ?", r.revision, r.player_id, r.revision);
-        for (const f of flags) this.sql.exec("DELETE FROM flags WHERE flag_id = ?", f.flag_id);
-        this.sql.exec("DELETE FROM meta WHERE k = 'drainFailures'");
-      });
-      this.persistCounters(statements, true);
-    } catch (err) {
-      const failures = Number(this.sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = 'drainFailures'").toArray()[0]?.v ?? 0) + 1;
-      this.sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES ('drainFailures', ?)", String(failures));
-      console.error(JSON.stringify({ msg: "progress drain failed", eventId, failures, error: String(err) }));
-      this.alarmAt = now + Math.min(DRAIN_INTERVAL_MS * 2 ** (failures - 1), MAX_DRAIN_BACKOFF_MS);
+    if (!(await this.outbox.drain(eventId))) {
+      // Nothing was marked written, so nothing is lost: try again later, backing off while D1 is unwell.
+      this.drainFailures++;
+      this.alarmAt = now + Math.min(DRAIN_INTERVAL_MS * 2 ** (this.drainFailures - 1), MAX_DRAIN_BACKOFF_MS);
       await this.ctx.storage.setAlarm(this.alarmAt);
       return;
     }
+    this.drainFailures = 0;
     this.dirty.clear();
-    const more =
-      this.unsynced() +
-      this.sql.exec<{ n: number }>("SELECT (SELECT COUNT(*) FROM flags) + (SELECT COUNT(*) FROM notes) AS n").one().n +
-      this.rewards.pendingCount();
-    if (more > 0) this.armDrain(now);
-  }
-
-  private stat(k: string): number {
-    return this.sql.exec<{ v: number }>("SELECT v FROM stats WHERE k = ?", k).toArray()[0]?.v ?? 0;
-  }
-
-  private persistCounters(d1Statements: number, drained: boolean) {
-    const add = (k: string, n: number) => n && this.sql.exec("INSERT INTO stats (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = v + excluded.v", k, n);
-    add("updatesApplied", this.counters.updatesApplied);
-    add("requests", this.counters.requests);
-    add("d1Statements", d1Statements);
-    add("drains", drained ? 1 : 0);
-    this.counters = { updatesApplied: 0, requests: 0 };
+    const p = this.outbox.pending();
+    if (p.players + p.flags + p.other > 0) this.armDrain(now);
   }
 }

@@ -258,6 +258,7 @@ export function histogram(values: number[], buckets = 10): Array<{ from: number;
 /** What a progress shard needs to know about its event; pushed by the EventActor on every change. */
 export type EventInfo = Mechanics & {
   eventId: string;
+  name: string;
   state: string;
   startTime: number;
   endTime: number;
