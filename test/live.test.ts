@@ -1,5 +1,5 @@
 // The live channel through the real Worker and a hibernating ProgressShardActor.
-import { env, evictDurableObject } from "cloudflare:test";
+import { env, evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import { shardName, shardOf } from "../src/domain/sharding";
 import { HOUR, call, createEvent, createTemplate, inMs, playerToken } from "./helpers";
@@ -112,6 +112,18 @@ describe("state frames", () => {
     for (const s of socks) await s.next((f) => f.change === "resumed");
     await call("POST", `/v1/admin/events/${e.eventId}/end-now`);
     for (const s of socks) expect(await s.next((f) => f.change === "expired")).toMatchObject({ state: "expired" });
+  });
+
+  it("in real time, a socket hears 'activated' even when the start notification reaches its shard first", async () => {
+    const t = await createTemplate({ objectives: [{ objectiveId: "pts", description: "P", type: "collect", targetValue: 10, trackingKey: "pts" }], milestones: MILESTONES });
+    const e = await createEvent(t.templateId, { startTime: inMs(2500), endTime: inMs(HOUR), shardCount: 1 });
+    events.push(e.eventId);
+    const { client } = await open(e.eventId, "on-time");
+    await client.next((f) => f.change === "snapshot");
+    await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(e.startTime) - Date.now()) + 50));
+    await runDurableObjectAlarm(env.EVENT_ACTOR.get(env.EVENT_ACTOR.idFromName(e.eventId))); // in case it has not fired yet
+    expect(await client.next((f) => f.change === "activated")).toMatchObject({ state: "active" });
+    expect(await client.next((f) => f.notificationType === "start")).toBeTruthy();
   });
 
   it("a shard evicted from memory (sockets hibernated) still knows its sockets and their players", async () => {

@@ -209,7 +209,6 @@ export class ProgressShardActor extends DurableObject<Env> {
     const held = this.info ?? this.loadInfo();
     if (held && held.revision >= info.revision) return;
     this.saveInfo(info);
-    if (held && held.state !== info.state) this.live.broadcast(this.stateFrame(info, stateChange(held.state, info.state)));
   }
 
   /** The bench's baseline: a bare Worker → Durable Object RPC round trip that does no work. */
@@ -284,9 +283,15 @@ export class ProgressShardActor extends DurableObject<Env> {
     return this.info;
   }
 
+  /**
+   * Adopts a newer copy of the event, however it arrived (pushed by the event object, or fetched because this shard
+   * suspected it was stale), and tells every socket when the state moved: both paths must announce it.
+   */
   private saveInfo(info: EventInfo) {
+    const held = this.info;
     this.sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES ('event', ?)", JSON.stringify(info));
     this.info = info;
+    if (held && held.state !== info.state) this.live.broadcast(this.stateFrame(info, stateChange(held.state, info.state)));
   }
 
   private player(playerId: string): Cached | null {
