@@ -51,9 +51,10 @@ export class CalendarActor extends DurableObject<Env> {
 
   /** Ops change the rules at run time; D1 keeps a copy so a wiped calendar comes back with the same rules. */
   async updateSettings(patch: Partial<ScheduleSettings>, actor: string): Promise<ScheduleSettings> {
+    // Decide and keep the new rules before awaiting D1, so two racing updates cannot lose one another's change.
     const next = { ...(await this.settings()), ...patch };
-    await writeSettings(this.env.DB, next, actor, Date.now());
     this.sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES ('settings', ?)", JSON.stringify(next));
+    await writeSettings(this.env.DB, next, actor, Date.now());
     return next;
   }
 
@@ -73,10 +74,16 @@ export class CalendarActor extends DurableObject<Env> {
     if (conflicts.length && !override.force) return conflictFailure(conflicts);
     this.upsert({ ...candidate, state: "scheduled", revision: 0 });
 
-    const result = await eventActor(this.env, instance.eventId).create(instance, withOverride(audit, override, conflicts));
-    // A create that did not happen must not keep holding its slot.
-    if (!result.ok) this.sql.exec("DELETE FROM windows WHERE event_id = ? AND revision = 0", instance.eventId);
-    return result;
+    // A create that did not happen, refused or thrown, must not keep holding its slot.
+    const release = () => this.sql.exec("DELETE FROM windows WHERE event_id = ? AND revision = 0", instance.eventId);
+    try {
+      const result = await eventActor(this.env, instance.eventId).create(instance, withOverride(audit, override, conflicts));
+      if (!result.ok) release();
+      return result;
+    } catch (err) {
+      release();
+      throw err;
+    }
   }
 
   async reschedule(eventId: string, change: WindowChange, audit: Audit, override: Override): Promise<Result<EventView>> {
@@ -119,12 +126,19 @@ export class CalendarActor extends DurableObject<Env> {
     if (conflicts.length && !override.force) return conflictFailure(conflicts);
     // Hold the new window while the event object applies it, so a racing request already sees it.
     this.upsert({ ...candidate, revision: before.revision }, true);
-    const result = await run(settings, withOverride(audit, override, conflicts));
-    if (!result.ok) {
+    // Undo only our own tentative write: if the event object synced meanwhile, or another change replaced it, keep that.
+    const restore = () => {
       const now = this.rows().find((w) => w.eventId === eventId);
-      if (now && now.revision === before.revision) this.upsert(before, true);
+      if (now && now.revision === before.revision && now.start === candidate.start && now.end === candidate.end) this.upsert(before, true);
+    };
+    try {
+      const result = await run(settings, withOverride(audit, override, conflicts));
+      if (!result.ok) restore();
+      return result;
+    } catch (err) {
+      restore();
+      throw err;
     }
-    return result;
   }
 
   private conflictsFor(candidate: ScheduleWindow, s: ScheduleSettings): ScheduleConflict[] {

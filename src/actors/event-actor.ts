@@ -54,6 +54,7 @@ const CAUSES: Record<LifecycleAction, string> = {
 export class EventActor extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private readonly notes: EventNotifications;
+  private ticking: Promise<void> = Promise.resolve();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -159,6 +160,14 @@ export class EventActor extends DurableObject<Env> {
    * and one late tick can catch up several steps (an activation found past endTime expires in the same call).
    */
   async tick(now: number): Promise<void> {
+    // One tick at a time: a command arriving while a tick awaits a shard or D1 must not run the same due rows again
+    // (a notification would fire twice) or race the sinks' marks.
+    const run = this.ticking.then(() => this.tickOnce(now));
+    this.ticking = run.catch(() => undefined);
+    return run;
+  }
+
+  private async tickOnce(now: number): Promise<void> {
     for (let guard = 0; guard < 10; guard++) {
       const due = this.sql
         .exec<{ kind: ScheduleKind; attempt: number }>("SELECT kind, attempt FROM schedule WHERE due_at <= ? ORDER BY due_at, kind LIMIT 1", now)

@@ -77,7 +77,7 @@ export class EventNotifications {
   }
 
   /** Event-level rows for the D1 record: pending ones with their time; unfired types no longer planned, cancelled. */
-  planRows(instance: EventInstance, now: number): (NotificationRow & { status: string })[] {
+  planRows(instance: EventInstance, now: number): (Omit<NotificationRow, "status"> & { status: string })[] {
     const fired = this.fired();
     const planned = new Map(this.sql.exec<{ kind: string; due_at: number }>("SELECT kind, due_at FROM schedule WHERE kind LIKE 'notify:%'").toArray().map((r) => [r.kind.slice(NOTIFY_PREFIX.length), r.due_at]));
     return ([...TIMED, "start"] as FiredType[])

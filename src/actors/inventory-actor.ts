@@ -26,6 +26,11 @@ export const retryDelaySeconds = (attempt: number) => Math.min(30 * 2 ** Math.ma
 
 export class PlayerInventoryActor extends DurableObject<Env> {
   private readonly sql: SqlStorage;
+  /**
+   * Deliveries and inbox claims awaiting the webhook, by key. A second call for the same grant (the shard's drain
+   * retrying a claim whose first hand-off is still in flight) joins the first instead of POSTing again.
+   */
+  private readonly inFlight = new Map<string, Promise<unknown>>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -49,6 +54,18 @@ export class PlayerInventoryActor extends DurableObject<Env> {
 
   /** First delivery of a grant, from a claim or an auto-claim. */
   async deliver(grant: Grant): Promise<DeliveryOutcome> {
+    return this.once(`grant:${grant.claimId}`, () => this.deliverOnce(grant));
+  }
+
+  private async once<T>(key: string, run: () => Promise<T>): Promise<T> {
+    const running = this.inFlight.get(key);
+    if (running) return running as Promise<T>;
+    const p = run().finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, p);
+    return p;
+  }
+
+  private async deliverOnce(grant: Grant): Promise<DeliveryOutcome> {
     const done = this.outcomeOf(grant.claimId);
     if (done) return done;
     if (!this.webhookUrl) {
@@ -59,8 +76,9 @@ export class PlayerInventoryActor extends DurableObject<Env> {
     }
     const answer = await this.postWebhook(grant, grant.source);
     if (answer === "retry") {
-      this.setOutcome(grant.claimId, { outcome: "retrying", via: "webhook" });
+      // Queue first: if the send fails the caller retries deliver(), which must then find no "retrying" mark.
       await this.env.INVENTORY_QUEUE.send({ grant }, { delaySeconds: retryDelaySeconds(1) });
+      this.setOutcome(grant.claimId, { outcome: "retrying", via: "webhook" });
       return { outcome: "retrying", via: "webhook" };
     }
     const out = answer === "delivered" ? this.recordDelivered(grant, grant.source, "webhook", `grant:${grant.claimId}`) : this.toInbox(grant, "inventory_full");
@@ -70,6 +88,10 @@ export class PlayerInventoryActor extends DurableObject<Env> {
 
   /** A queued retry of a webhook delivery. On the last attempt a grant that still cannot go out goes to the inbox. */
   async retryDelivery(grant: Grant, finalAttempt: boolean): Promise<DeliveryOutcome> {
+    return this.once(`grant:${grant.claimId}`, () => this.retryOnce(grant, finalAttempt));
+  }
+
+  private async retryOnce(grant: Grant, finalAttempt: boolean): Promise<DeliveryOutcome> {
     const done = this.outcomeOf(grant.claimId);
     if (done && done.outcome !== "retrying") return done;
     const answer = this.webhookUrl ? await this.postWebhook(grant, grant.source) : "retry";
@@ -89,6 +111,14 @@ export class PlayerInventoryActor extends DurableObject<Env> {
   }
 
   async claimInbox(itemId: string, key: string, now: number): Promise<Result<unknown>> {
+    // One claim of an item at a time; a racing one then sees the outcome (replay for its key, or already claimed).
+    for (let running = this.inFlight.get(`inbox:${itemId}`); running; running = this.inFlight.get(`inbox:${itemId}`)) {
+      await running.catch(() => undefined);
+    }
+    return this.once(`inbox:${itemId}`, () => this.claimInboxOnce(itemId, key, now));
+  }
+
+  private async claimInboxOnce(itemId: string, key: string, now: number): Promise<Result<unknown>> {
     const replay = this.sql.exec<{ response: string }>("SELECT response FROM idem WHERE key = ?", key).toArray()[0];
     if (replay) return JSON.parse(replay.response);
     const row = this.inboxRows().find((r) => r.itemId === itemId);
@@ -123,6 +153,9 @@ export class PlayerInventoryActor extends DurableObject<Env> {
    * frees those slots: that is how a game server "empties" the built-in inventory.
    */
   async inventory(since: number, limit: number) {
+    // A cursor past the newest entry would acknowledge entries that do not exist yet and switch capacity off.
+    const newest = this.sql.exec<{ n: number | null }>("SELECT MAX(seq) AS n FROM ledger").one().n ?? 0;
+    since = Math.min(since, newest);
     if (since > this.ackCursor()) this.sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES ('ack', ?)", String(since));
     const rows = this.sql
       .exec<{ seq: number; row: string }>("SELECT seq, row FROM ledger WHERE seq > ? ORDER BY seq LIMIT ?", since, limit + 1)

@@ -241,7 +241,8 @@ export class ProgressShardActor extends DurableObject<Env> {
       const fetched = await eventActor(this.env, at.eventId).attachShard(at.shardNo);
       if (fetched) {
         this.sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES ('address', ?)", JSON.stringify(at));
-        if (!info || fetched.revision > info.revision) this.saveInfo(fetched);
+        // Compare with what is held now, not before the await: a push may have landed meanwhile.
+        if (!this.info || fetched.revision > this.info.revision) this.saveInfo(fetched);
         info = this.info;
       }
     }
@@ -267,6 +268,7 @@ export class ProgressShardActor extends DurableObject<Env> {
         scheduledTime: now,
         payload: JSON.stringify({ ...text, display: "popup", milestoneIndex: index }),
         createdAt: now,
+        status: "sent", // delivered live and in the feed; milestones have no push leg
       });
     }
   }

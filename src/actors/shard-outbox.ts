@@ -4,7 +4,7 @@
 // insert-or-ignore).
 import { writeProgressBatch, type FlagRow, type ProgressRow } from "../db/progress";
 import { claimStatements, notificationStatements, type NotificationRow } from "../db/rewards";
-import { COMPLETION_THRESHOLD, type ProgressState } from "../domain/progress";
+import { COMPLETION_THRESHOLD, describeValue, type ProgressState } from "../domain/progress";
 import type { ShardRewards } from "./shard-rewards";
 
 const DRAIN_MAX_ROWS = 2000;
@@ -36,8 +36,8 @@ export class ShardOutbox {
       const row: FlagRow = {
         flagId: crypto.randomUUID(),
         playerId,
-        objectiveId: String(r.objectiveId).slice(0, 64),
-        amount: String(r.amount).slice(0, 64),
+        objectiveId: describeValue(r.objectiveId).replace(/^"|"$/g, ""),
+        amount: typeof r.amount === "string" ? r.amount.slice(0, 64) : describeValue(r.amount),
         reason: r.reason,
         at: now,
       };

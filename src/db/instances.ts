@@ -7,6 +7,7 @@ import { instances } from "./schema";
 
 export type EventFilter = {
   state?: EventState;
+  states?: readonly EventState[];
   type?: EventType;
   tier?: EventTier;
   /** Window intersection: events running at any instant of [from, to). */
@@ -48,6 +49,7 @@ export async function participation(d1: D1Database, eventId: string) {
 function conditions(f: EventFilter): SQL[] {
   const where: SQL[] = [];
   if (f.state) where.push(eq(instances.state, f.state));
+  if (f.states) where.push(inArray(instances.state, [...f.states]));
   if (f.type) where.push(eq(instances.eventType, f.type));
   if (f.tier) where.push(eq(instances.tier, f.tier));
   if (f.from !== undefined) where.push(gt(instances.endTime, f.from));

@@ -25,7 +25,17 @@ export type InboxRow = {
   expiresAt: number;
   claimedAt: number | null;
 };
-export type NotificationRow = { notificationId: string; eventId: string; type: string; playerId: string | null; scheduledTime: number; payload: string; createdAt: number };
+export type NotificationRow = {
+  notificationId: string;
+  eventId: string;
+  type: string;
+  playerId: string | null;
+  scheduledTime: number;
+  payload: string;
+  createdAt: number;
+  /** Defaults to pending (awaiting push); rows with no push leg are written as sent. */
+  status?: "pending" | "sent";
+};
 
 const f = (name: string) => `j.value ->> '$.${name}'`;
 
@@ -63,15 +73,15 @@ export const notificationStatements = (d1: D1Database, rows: NotificationRow[]) 
   chunked(
     d1,
     `INSERT INTO notification_queue (notification_id, event_id, notification_type, target_player_id, scheduled_time, status, payload, created_at)
-     SELECT ${["notificationId", "eventId", "type", "playerId", "scheduledTime"].map(f).join(", ")}, 'pending', ${f("payload")}, ${f("createdAt")}
+     SELECT ${["notificationId", "eventId", "type", "playerId", "scheduledTime"].map(f).join(", ")}, COALESCE(${f("status")}, 'pending'), ${f("payload")}, ${f("createdAt")}
      FROM json_each(?1) AS j WHERE true
-     ON CONFLICT (notification_id) DO UPDATE SET payload = excluded.payload, scheduled_time = excluded.scheduled_time, status = 'pending'
+     ON CONFLICT (notification_id) DO UPDATE SET payload = excluded.payload, scheduled_time = excluded.scheduled_time, status = excluded.status
      WHERE notification_queue.payload IS NULL`,
     rows,
   );
 
 /** The schedule as the record shows it: planned rows pending at their time, dropped ones cancelled; fired rows untouched. */
-export const notificationPlanStatements = (d1: D1Database, rows: (NotificationRow & { status: string })[]) =>
+export const notificationPlanStatements = (d1: D1Database, rows: (Omit<NotificationRow, "status"> & { status: string })[]) =>
   chunked(
     d1,
     `INSERT INTO notification_queue (notification_id, event_id, notification_type, target_player_id, scheduled_time, status, payload, created_at)

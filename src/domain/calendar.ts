@@ -1,18 +1,16 @@
 // The seed's GenerateCalendar / FilterEvents: a per-day view for the ops dashboard and an iCalendar feed
 // so the schedule can be subscribed to from any calendar app.
 import type { EventState } from "./model";
-import { countsTowardConcurrency, overlaps, type ScheduleWindow } from "./scheduling";
+import { SCHEDULE_COUNTING_STATES, countsTowardConcurrency, overlaps, type ScheduleWindow } from "./scheduling";
 
 export type CalendarEntry = ScheduleWindow & { state: EventState };
 export type CalendarDay = { date: string; eventIds: string[]; eventCount: number; peakConcurrency: number };
 
 const DAY_MS = 86_400_000;
 
-/** States in which an event no longer occupies (or never took) a slot, matching what the scheduler counts. */
-const NON_COUNTING_STATES: ReadonlySet<EventState> = new Set<EventState>(["cancelled", "expired", "archived", "failed_activation"]);
-
+/** The calendar's peak counts exactly what the scheduler counts, so ops never see room the rules would refuse. */
 function countsForPeak(entry: CalendarEntry): boolean {
-  return countsTowardConcurrency(entry.tier) && !NON_COUNTING_STATES.has(entry.state);
+  return countsTowardConcurrency(entry.tier) && SCHEDULE_COUNTING_STATES.includes(entry.state);
 }
 
 /** One item per UTC day touching [from, to); days are clipped to the range so the edges report only what is asked. */

@@ -37,6 +37,20 @@ export type ProgressSnapshot = {
 
 /** No single legitimate update is this large; anything above is a client bug or a forged request. */
 export const MAX_AMOUNT = 1e9;
+
+/**
+ * A client-sent value as text, for messages and the anti-cheat record. Never throws: `amount` is whatever JSON the
+ * client sent, and String() on an object such as {"toString":1} would.
+ */
+export function describeValue(v: unknown): string {
+  if (typeof v === "string") return JSON.stringify(v).slice(0, 64);
+  if (typeof v === "number" || typeof v === "boolean" || v === null || v === undefined) return String(v);
+  try {
+    return (JSON.stringify(v) ?? typeof v).slice(0, 64);
+  } catch {
+    return typeof v;
+  }
+}
 /** The seed counts a player as having completed the event at 75% of its objectives. */
 export const COMPLETION_THRESHOLD = 0.75;
 
@@ -97,7 +111,7 @@ export function applyUpdates(state: ProgressState, updates: ProgressUpdate[], me
     // Checked before the duplicate test: a seq of 0, -1 or NaN must not be silently swallowed as a replay.
     if (!Number.isSafeInteger(seq) || seq <= 0) {
       if (!index.has(id)) unknown = true;
-      reject(`seq must be a positive safe integer, got ${String(seq)}`);
+      reject(`seq must be a positive safe integer, got ${describeValue(seq)}`);
       continue;
     }
     if (seq <= highWater) {
@@ -108,11 +122,11 @@ export function applyUpdates(state: ProgressState, updates: ProgressUpdate[], me
     const objective = index.get(id);
     if (!objective) {
       unknown = true;
-      reject(`unknown objective ${String(id)}`);
+      reject(`unknown objective ${typeof id === "string" ? id.slice(0, 64) : describeValue(id)}`);
       continue;
     }
     if (typeof amount !== "number" || !Number.isFinite(amount)) {
-      reject(`amount must be a finite number, got ${typeof amount === "string" ? JSON.stringify(amount) : String(amount)}`);
+      reject(`amount must be a finite number, got ${describeValue(amount)}`);
       continue;
     }
     if (amount <= 0) {

@@ -16,8 +16,15 @@ export type PushMessage = {
 
 export const PUSH_RETRY_DELAY_SECONDS = 3600;
 
-const setStatus = (d1: D1Database, id: string, status: "sent" | "failed", at: number) =>
-  d1.prepare("UPDATE notification_queue SET status = ?, sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END WHERE notification_id = ?").bind(status, status, at, id).run();
+/** Marks the event-level row and, for a batch of players, each of their rows. */
+const setStatus = (d1: D1Database, m: PushMessage, status: "sent" | "failed", at: number) =>
+  d1
+    .prepare(
+      `UPDATE notification_queue SET status = ?1, sent_at = CASE WHEN ?1 = 'sent' THEN ?2 ELSE sent_at END
+       WHERE notification_id = ?3 OR notification_id IN (SELECT ?3 || ':' || value FROM json_each(?4))`,
+    )
+    .bind(status, at, m.notificationId, JSON.stringify(m.playerIds ?? []))
+    .run();
 
 async function post(env: Env, url: string, m: PushMessage): Promise<boolean> {
   const body = JSON.stringify(m);
@@ -48,7 +55,7 @@ export async function consumePush(batch: MessageBatch<PushMessage>, env: Env): P
     const m = message.body;
     // No push provider configured: the in-game feed is the channel, and it already has the row.
     if (!url || (await post(env, url, m))) {
-      await setStatus(env.DB, m.notificationId, "sent", Date.now());
+      await setStatus(env.DB, m, "sent", Date.now());
       message.ack();
       continue;
     }
@@ -61,7 +68,7 @@ export async function consumePush(batch: MessageBatch<PushMessage>, env: Env): P
 /** The dead-letter queue's consumer: the push never arrived. Mark it so ops and analytics see it; the feed keeps it. */
 export async function consumeDeadPush(batch: MessageBatch<PushMessage>, env: Env): Promise<void> {
   for (const message of batch.messages) {
-    await setStatus(env.DB, message.body.notificationId, "failed", Date.now());
+    await setStatus(env.DB, message.body, "failed", Date.now());
     console.error(JSON.stringify({ msg: "push dead-lettered", notificationId: message.body.notificationId, batch: message.body.batch }));
     message.ack();
   }

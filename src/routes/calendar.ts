@@ -8,13 +8,13 @@ import type { AppEnv } from "../http/auth";
 import { query } from "../http/validate";
 import { RangeQuery, resolveRange } from "./schedule";
 
-const VISIBLE = new Set(["scheduled", "active", "paused"]);
+const VISIBLE = ["scheduled", "active", "paused"] as const;
 
 export const playerCalendarRoutes = new Hono<AppEnv>().get("/", async (c) => {
   const q = query(c, z.strictObject(RangeQuery));
   const now = Date.now();
   const { from, to } = resolveRange(q, now);
-  const events = (await listAllEvents(c.env.DB, { from, to }, 500)).filter((e) => VISIBLE.has(e.state));
+  const events = await listAllEvents(c.env.DB, { from, to, states: VISIBLE });
   // The preview notification doubles as a banner on the calendar for events starting within 24 h.
   const banner = (e: (typeof events)[number]) =>
     e.state === "scheduled" && e.startTime - now <= PREVIEW_LEAD_MS ? notificationText("preview", e.name) : null;
