@@ -2,22 +2,26 @@
 // prints one table and writes bench/results/latest.json. Exits 0 whenever the bench ran, targets met or not (the
 // table says which); non-zero only if the bench itself could not run.
 //
-// Phases are modules in bench/phases/ with { name, title, run(ctx) → { metrics, rows, targets } }; a later one
-// (e.g. 10,000 WebSockets) is a new module plus an entry in PHASES. Tuning for quick local tries (defaults are the
-// contract's numbers): BENCH_PHASES=echo,progress BENCH_ECHO_SECONDS BENCH_PROGRESS_SECONDS BENCH_PLAYERS
-// BENCH_CONCURRENCY BENCH_KEEP_TMP=1 (keeps the temp dir with wrangler.log and the local state).
+// Phases are modules in bench/phases/ with { name, title, run(ctx) → { metrics, rows, targets } }; a new one is a
+// module plus an entry in PHASES. Tuning for quick local tries (defaults are the contract's numbers):
+// BENCH_PHASES=echo,progress,sockets BENCH_ECHO_SECONDS BENCH_PROGRESS_SECONDS BENCH_PLAYERS BENCH_CONCURRENCY
+// BENCH_SOCKETS (phase C's socket count) BENCH_SOCKET_SECONDS BENCH_WS_PROXY=1 (phase C's sockets through wrangler's dev proxy
+// instead of straight to the Worker's workerd; see phases/sockets.mjs)
+// BENCH_KEEP_TMP=1 (keeps the temp dir with wrangler.log and the local state).
 import { randomBytes } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startCpuWatch } from "./cpu.mjs";
 import { killLoads } from "./load-runner.mjs";
 import echo from "./phases/echo.mjs";
 import progress from "./phases/progress.mjs";
+import sockets from "./phases/sockets.mjs";
 import { startServer } from "./server.mjs";
 import { formatTable } from "./stats.mjs";
 
-const PHASES = [echo, progress];
+const PHASES = [echo, progress, sockets];
 const root = fileURLToPath(new URL("..", import.meta.url));
 const resultsDir = fileURLToPath(new URL("./results/", import.meta.url));
 const num = (name, fallback) => (process.env[name] ? Number(process.env[name]) : fallback);
@@ -28,6 +32,11 @@ const config = {
   players: num("BENCH_PLAYERS", 400),
   shardCount: 8,
   drainTimeoutSec: 60,
+  sockets: num("BENCH_SOCKETS", 10_000),
+  socketShards: 16,
+  socketConnectConcurrency: 200,
+  socketProgressSeconds: num("BENCH_SOCKET_SECONDS", 15),
+  socketsDirect: process.env.BENCH_WS_PROXY !== "1",
 };
 const selected = (process.env.BENCH_PHASES ?? PHASES.map((p) => p.name).join(",")).split(",").map((s) => s.trim());
 
@@ -86,7 +95,7 @@ async function main() {
     log,
   });
 
-  const ctx = { baseUrl: server.baseUrl, adminToken, playerSecret, config, log, results: {} };
+  const ctx = { baseUrl: server.baseUrl, port: server.port, serverPid: server.pid, serverLogPath: join(server.dir, "wrangler.log"), adminToken, playerSecret, config, log, results: {} };
   for (const phase of PHASES.filter((p) => selected.includes(p.name))) {
     const cpuWatch = startCpuWatch();
     const result = await phase.run(ctx);
@@ -99,8 +108,15 @@ async function main() {
   }
 
   // The Worker's own console.error lines (drain failures, unhandled errors) are part of the verdict too.
-  const workerLog = await server.logTail(200_000);
+  // The whole log: 10,000 sockets can leave thousands of lines, and a tail would undercount them.
+  const workerLog = await server.logTail(Infinity);
   const workerErrorLines = workerLog.split("\n").filter((l) => /ERROR|✘/.test(l));
+  const distinctErrors = {};
+  for (const l of workerErrorLines) {
+    // eslint-disable-next-line no-control-regex
+    const key = l.replace(/\x1b\[[0-9;]*m/g, "").trim().slice(0, 160);
+    distinctErrors[key] = (distinctErrors[key] ?? 0) + 1;
+  }
   const machine = {
     cpus: os.cpus().length,
     cpuModel: os.cpus()[0]?.model ?? "unknown",
@@ -127,6 +143,7 @@ async function main() {
   console.log("");
   console.log(`live-events bench, ${new Date().toISOString()}: ${machine.cpus} CPUs (${machine.cpuModel}), node ${machine.node}, wrangler ${machine.wrangler}`);
   console.log(`${config.concurrency} in flight; echo ${config.echoSeconds} s; progress ${config.players} players × ${config.progressSeconds} s on ${config.shardCount} shards`);
+  if (ctx.results.sockets) console.log(`sockets: ${config.sockets} WebSockets on ${config.socketShards} shards, ${config.socketConnectConcurrency} connects at a time, progress ${config.socketProgressSeconds} s; via ${ctx.results.sockets.metrics.via}`);
   const contended = Object.entries(ctx.results).filter(([, r]) => r.metrics.cpu?.foreign > 0.1);
   if (contended.length) {
     console.log(`WARNING: other processes used > 10% of the CPUs during ${contended.map(([n]) => n).join(", ")}: figures are skewed; rerun on an idle machine`);
@@ -138,7 +155,10 @@ async function main() {
   console.log(table);
   console.log("");
   console.log(`targets met: ${metTargets}/${targets.length}${targets.length - metTargets ? ` (missed: ${targets.filter((t) => !t.met).map((t) => t.name).join("; ")})` : ""}`);
-  if (workerErrorLines.length) console.log(`first Worker error lines:\n${workerErrorLines.slice(0, 5).join("\n")}`);
+  if (workerErrorLines.length) {
+    const top = Object.entries(distinctErrors).sort((a, b) => b[1] - a[1]).slice(0, 5);
+    console.log(`Worker error lines by message (${Object.keys(distinctErrors).length} distinct):\n${top.map(([m, k]) => `  ${k}× ${m}`).join("\n")}`);
+  }
 
   const json = {
     timestamp: new Date().toISOString(),
@@ -150,6 +170,7 @@ async function main() {
     // Phases during which other processes took > 10% of the CPUs: their figures (and ratios built on them) are skewed.
     contendedPhases: contended.map(([n]) => n),
     workerErrorLines: workerErrorLines.slice(0, 50),
+    workerErrorsByMessage: distinctErrors,
     table,
   };
   await mkdir(resultsDir, { recursive: true });

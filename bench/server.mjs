@@ -56,7 +56,8 @@ async function buildSnapshot(root, dir, env, log) {
 }
 
 /**
- * Builds, migrates a fresh local D1 and serves the Worker. Returns { baseUrl, stop(), logTail() }.
+ * Builds, migrates a fresh local D1 and serves the Worker. Returns { baseUrl, pid, stop(), logTail() }; pid leads
+ * the process group of wrangler and its workerd children (the server side's memory is sampled from it).
  * `secrets` go through a temp env file (mode 0600) rather than the command line, where `ps` would show them.
  */
 export async function startServer({ root, vars, secrets, preferredPort = 8799, log }) {
@@ -131,7 +132,15 @@ export async function startServer({ root, vars, secrets, preferredPort = 8799, l
     log(`starting wrangler dev on 127.0.0.1:${port}…`);
     const logPath = join(dir, "wrangler.log");
     const logStream = createWriteStream(logPath);
-    child = spawn("wrangler", args, { cwd: dir, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    // Through bash, which raises the open-files soft limit to the hard one and then execs wrangler in its place (same
+    // pid, still the group leader): every WebSocket costs workerd descriptors, and a soft limit of 1,024 would cap
+    // phase C at a few hundred sockets. Where soft = hard already, this changes nothing.
+    child = spawn("bash", ["-c", 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$0" "$@"', "wrangler", ...args], {
+      cwd: dir,
+      env,
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     child.stdout.pipe(logStream);
     child.stderr.pipe(logStream);
     child.on("exit", (code, signal) => (exited = { code, signal }));
@@ -151,7 +160,7 @@ export async function startServer({ root, vars, secrets, preferredPort = 8799, l
       await sleep(250);
     }
     log(`Worker ready in ${((Date.now() - started) / 1000).toFixed(1)} s at ${baseUrl}`);
-    return { baseUrl, port, dir, stop, logTail, isAlive: () => exited === null };
+    return { baseUrl, port, dir, pid: child.pid, stop, logTail, isAlive: () => exited === null };
   } catch (err) {
     await stop();
     throw err;
