@@ -7,6 +7,7 @@ import { projectEvent, type TransitionRecord } from "../db/projection";
 import {
   TIMER_ACTION,
   activationRetry,
+  allowedActions,
   lifecycleTimers,
   transition,
   type LifecycleAction,
@@ -101,7 +102,7 @@ export class EventActor extends DurableObject<Env> {
     if (!current) return fail(404, "event_not_found", "no such event");
     const now = Date.now();
     const step = transition(current.instance.state, cmd);
-    if (!step.ok) return fail(409, "illegal_transition", step.message, { state: step.from });
+    if (!step.ok) return fail(409, "illegal_transition", step.message, { state: step.from, allowed: allowedActions(step.from) });
     if (opts.endTime !== undefined) {
       const problems = rescheduleProblems(current.instance, { endTime: opts.endTime }, now, opts.maxWindowDays ?? readConfig(this.env).maxWindowDays);
       if (problems.length) return invalid(problems);

@@ -28,8 +28,6 @@ const RULES: Record<LifecycleAction, { from: readonly EventState[]; to: EventSta
   retry_activation: { from: ["failed_activation"], to: "scheduled" },
 };
 
-export const TERMINAL_STATES: readonly EventState[] = ["archived", "cancelled"];
-
 export type TransitionResult =
   | { ok: true; from: EventState; to: EventState }
   | { ok: false; from: EventState; message: string };

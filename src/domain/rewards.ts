@@ -4,7 +4,6 @@ import { GRACE_PERIOD_MS } from "./lifecycle";
 import type { Milestone, RewardData } from "./model";
 
 export const INBOX_TTL_MS = 30 * 24 * 60 * 60 * 1000;
-export const AUTO_CLAIM_WARNING_BEFORE_MS = 60 * 60 * 1000;
 
 export type ClaimSource = "claim" | "auto_claim" | "inbox_claim";
 

@@ -1,5 +1,4 @@
 // One error shape for every failure: { error: { code, message, details? } }.
-import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { z } from "zod";
 
@@ -56,10 +55,6 @@ export function zodProblems(error: z.ZodError): FieldProblem[] {
 export function validationError(problems: FieldProblem[], status: 400 | 422 = 422): ApiError {
   const summary = problems.map((p) => (p.path ? `${p.path} ${p.message}` : p.message)).join("; ");
   return new ApiError(status, "validation_failed", summary || "invalid request", { fields: problems });
-}
-
-export function errorResponse(c: Context, err: ApiError) {
-  return c.json(err.toJSON(), err.status);
 }
 
 /**
