@@ -7,7 +7,7 @@ import { inboxStatements, ledgerStatements, type InboxRow, type LedgerRow } from
 import { INBOX_TTL_MS, slotsFor, type ClaimReceipt, type ClaimSource } from "../domain/rewards";
 import type { RewardData } from "../domain/model";
 import { fail, ok, type Result } from "../http/errors";
-import { hmacHex } from "../lib/hmac";
+import { postSigned } from "../lib/webhook";
 
 export type Grant = {
   claimId: string;
@@ -271,29 +271,12 @@ export class PlayerInventoryActor extends DurableObject<Env> {
 
   /** POSTs one grant to the game's inventory, HMAC-signed, with the claim id as the idempotency key. */
   private async postWebhook(grant: Omit<Grant, "source" | "receipt"> & { receipt: ClaimReceipt | null }, source: ClaimSource): Promise<WebhookAnswer> {
-    const body = JSON.stringify({ ...grant, source });
     const secret = (this.env as unknown as Record<string, string | undefined>).INVENTORY_WEBHOOK_SECRET ?? this.env.REWARD_SIGNING_SECRET;
-    const timestamp = String(Math.floor(Date.now() / 1000));
-    try {
-      const res = await fetch(this.webhookUrl!, {
-        method: "POST",
-        headers: {
-          "Content-Type": "application/json",
-          "Idempotency-Key": source === "inbox_claim" ? `inbox:${grant.claimId}` : grant.claimId,
-          "X-Live-Events-Timestamp": timestamp,
-          "X-Live-Events-Signature": await hmacHex(secret, `${timestamp}.${body}`),
-        },
-        body,
-        signal: AbortSignal.timeout(10_000),
-      });
-      await res.body?.cancel();
-      if (res.ok) return "delivered";
-      if (res.status === 409 || res.status === 507) return "full";
-      return "retry";
-    } catch (err) {
-      console.error(JSON.stringify({ msg: "inventory webhook unreachable", claimId: grant.claimId, error: String(err) }));
-      return "retry";
-    }
+    const key = source === "inbox_claim" ? `inbox:${grant.claimId}` : grant.claimId;
+    const status = await postSigned(this.webhookUrl!, { ...grant, source }, secret, key);
+    if (status !== null && status >= 200 && status < 300) return "delivered";
+    if (status === 409 || status === 507) return "full";
+    return "retry";
   }
 
   /** Writes unprojected ledger and inbox rows to D1; on failure the alarm tries again, nothing is dropped. */

@@ -1,7 +1,7 @@
 // Consumer of `push-notifications`: delivers push work to a provider-neutral PUSH_WEBHOOK_URL (FCM/APNs adapters sit
 // behind it), HMAC-signed, with "<notificationId>:<batch>" as the idempotency key. The seed's rules: a failed push is
 // retried once after 1 h, then goes to the dead-letter queue; the in-game feed always has the notification anyway.
-import { hmacHex } from "../lib/hmac";
+import { postSigned } from "../lib/webhook";
 
 export type PushMessage = {
   notificationId: string;
@@ -27,26 +27,9 @@ const setStatus = (d1: D1Database, m: PushMessage, status: "sent" | "failed", at
     .run();
 
 async function post(env: Env, url: string, m: PushMessage): Promise<boolean> {
-  const body = JSON.stringify(m);
-  const timestamp = String(Math.floor(Date.now() / 1000));
   const secret = (env as unknown as Record<string, string | undefined>).PUSH_WEBHOOK_SECRET ?? env.REWARD_SIGNING_SECRET;
-  try {
-    const res = await fetch(url, {
-      method: "POST",
-      headers: {
-        "Content-Type": "application/json",
-        "Idempotency-Key": `${m.notificationId}:${m.batch}`,
-        "X-Live-Events-Timestamp": timestamp,
-        "X-Live-Events-Signature": await hmacHex(secret, `${timestamp}.${body}`),
-      },
-      body,
-      signal: AbortSignal.timeout(10_000),
-    });
-    await res.body?.cancel();
-    return res.ok;
-  } catch {
-    return false;
-  }
+  const status = await postSigned(url, m, secret, `${m.notificationId}:${m.batch}`);
+  return status !== null && status >= 200 && status < 300;
 }
 
 export async function consumePush(batch: MessageBatch<PushMessage>, env: Env): Promise<void> {
