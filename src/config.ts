@@ -7,6 +7,10 @@ export type Config = {
   maxWindowDays: number;
   activationMaxRetries: number;
   activationRetryBaseMs: number;
+  inventoryCapacitySlots: number;
+  claimRateLimitPerMinute: number;
+  socketMessagesPerSecond: number;
+  notificationPopupsPerDay: number;
 };
 
 function num(value: unknown, fallback: number, min = 0): number {
@@ -23,5 +27,9 @@ export function readConfig(env: object): Config {
     maxWindowDays: num(e.MAX_EVENT_WINDOW_DAYS, 90, 1),
     activationMaxRetries: num(e.ACTIVATION_MAX_RETRIES, 3),
     activationRetryBaseMs: num(e.ACTIVATION_RETRY_BASE_MS, 1000, 1),
+    inventoryCapacitySlots: num(e.INVENTORY_CAPACITY_SLOTS, 500),
+    claimRateLimitPerMinute: num(e.CLAIM_RATE_LIMIT_PER_MINUTE, 60, 1),
+    socketMessagesPerSecond: num(e.SOCKET_MESSAGES_PER_SECOND, 20, 1),
+    notificationPopupsPerDay: num(e.NOTIFICATION_POPUPS_PER_DAY, 3),
   };
 }

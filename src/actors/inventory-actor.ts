@@ -8,6 +8,7 @@ import { INBOX_TTL_MS, slotsFor, type ClaimReceipt, type ClaimSource } from "../
 import type { RewardData } from "../domain/model";
 import { fail, ok, type Result } from "../http/errors";
 import { postSigned } from "../lib/webhook";
+import { readConfig } from "../config";
 
 export type Grant = {
   claimId: string;
@@ -69,7 +70,7 @@ export class PlayerInventoryActor extends DurableObject<Env> {
     const done = this.outcomeOf(grant.claimId);
     if (done) return done;
     if (!this.webhookUrl) {
-      const fits = this.slotsUsed() + slotsFor(grant.rewards) <= this.capacity();
+      const fits = this.slotsUsed() + slotsFor(grant.rewards) <= readConfig(this.env).inventoryCapacitySlots;
       const out = fits ? this.recordDelivered(grant, grant.source, "ledger", `grant:${grant.claimId}`) : this.toInbox(grant, "inventory_full");
       await this.flush();
       return out;
@@ -129,7 +130,7 @@ export class PlayerInventoryActor extends DurableObject<Env> {
     const grant = { claimId: row.receiptId, playerId: row.playerId, eventId: row.eventId, milestoneIndex: row.milestoneIndex, rewards: JSON.parse(row.rewards) };
     let answer: WebhookAnswer;
     if (this.webhookUrl) answer = await this.postWebhook({ ...grant, receipt: null }, "inbox_claim");
-    else answer = this.slotsUsed() + slotsFor(grant.rewards) <= this.capacity() ? "delivered" : "full";
+    else answer = this.slotsUsed() + slotsFor(grant.rewards) <= readConfig(this.env).inventoryCapacitySlots ? "delivered" : "full";
     // Transient refusals are not remembered under the key: the same key may be retried once the inventory has room.
     if (answer === "full") return fail(409, "inventory_full", "the inventory is full; the reward stays in the inbox");
     if (answer === "retry") return fail(503, "inventory_unavailable", "the inventory service did not answer; the reward stays in the inbox");
@@ -166,7 +167,7 @@ export class PlayerInventoryActor extends DurableObject<Env> {
       nextCursor: page.length ? page[page.length - 1].cursor : since,
       hasMore: rows.length > limit,
       slotsUsed: this.slotsUsed(),
-      capacity: this.capacity(),
+      capacity: readConfig(this.env).inventoryCapacitySlots,
     };
   }
 
@@ -175,11 +176,6 @@ export class PlayerInventoryActor extends DurableObject<Env> {
   }
 
   // ---- internals -------------------------------------------------------------------------------------------------
-
-  private capacity(): number {
-    const n = Number((this.env as unknown as Record<string, string>).INVENTORY_CAPACITY_SLOTS ?? "500");
-    return Number.isFinite(n) && n >= 0 ? n : 500;
-  }
 
   private ackCursor(): number {
     return Number(this.sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = 'ack'").toArray()[0]?.v ?? 0);

@@ -4,6 +4,7 @@
 import { LIVE_PROTOCOL, PING_FRAME, PONG_FRAME, ClientFrame, encodeFrame, socketBudget, type ServerFrame } from "../domain/live";
 import type { Player } from "../http/auth";
 import { zodProblems } from "../http/errors";
+import { readConfig } from "../config";
 import type { ShardAddress } from "./progress-shard-actor";
 
 export type SocketAttachment = Player & ShardAddress & { connectedAt: number; window: { start: number; count: number } };
@@ -35,10 +36,10 @@ export class ShardLive {
   async onMessage(ws: WebSocket, message: string | ArrayBuffer, handleProgress: ProgressHandler): Promise<void> {
     const a = ws.deserializeAttachment() as SocketAttachment | null;
     if (!a) return ws.close(1011, "lost session");
-    const budget = socketBudget(a.window, Date.now(), this.perSecond());
+    const budget = socketBudget(a.window, Date.now(), readConfig(this.env).socketMessagesPerSecond);
     ws.serializeAttachment({ ...a, window: budget.window });
     if (budget.verdict === "close") return ws.close(CLOSE_ABUSE, "message rate limit exceeded");
-    if (budget.verdict === "throttle") return this.send(ws, { type: "error", code: "rate_limited", message: `at most ${this.perSecond()} messages per second` });
+    if (budget.verdict === "throttle") return this.send(ws, { type: "error", code: "rate_limited", message: `at most ${readConfig(this.env).socketMessagesPerSecond} messages per second` });
 
     if (typeof message !== "string") return this.send(ws, { type: "error", code: "invalid_frame", message: "frames must be JSON text" });
     let raw: unknown;
@@ -88,10 +89,6 @@ export class ShardLive {
     }
   }
 
-  private perSecond(): number {
-    const n = Number((this.env as unknown as Record<string, string>).SOCKET_MESSAGES_PER_SECOND ?? "20");
-    return Number.isFinite(n) && n > 0 ? n : 20;
-  }
 }
 
 /** Picks the player token out of `Sec-WebSocket-Protocol` (browsers cannot set headers) or `?token=`. */

@@ -15,6 +15,7 @@ import {
 import { GRACE_PERIOD_MS } from "../domain/lifecycle";
 import { fail, ok, type Result } from "../http/errors";
 import { hmacHex } from "../lib/hmac";
+import { readConfig } from "../config";
 import type { DeliveryOutcome, Grant } from "./inventory-actor";
 import { inventoryActor } from "./stubs";
 
@@ -54,7 +55,7 @@ export class ShardRewards {
     if (replay) return replay.index === index ? ok({ ...replay.record, replayed: true }) : fail(422, "idempotency_key_reused", `this Idempotency-Key was already used for milestone ${replay.index}`);
     const window = claimWindow(info, now);
     if (!window.open) return fail(window.status, window.status === 410 ? "claim_window_closed" : "event_not_active", window.reason, { state: info.state });
-    const limited = rateLimit(this.rate.get(playerId) ?? [], now, this.perMinute());
+    const limited = rateLimit(this.rate.get(playerId) ?? [], now, readConfig(this.env).claimRateLimitPerMinute);
     this.rate.set(playerId, limited.hits);
     if (!limited.allowed) return fail(429, "rate_limited", "too many claims; slow down", { retryAfter: limited.retryAfter });
     const milestone = info.milestones.find((m) => m.index === index);
@@ -166,11 +167,6 @@ export class ShardRewards {
   }
 
   // ---- internals -------------------------------------------------------------------------------------------------
-
-  private perMinute(): number {
-    const n = Number((this.env as unknown as Record<string, string>).CLAIM_RATE_LIMIT_PER_MINUTE ?? "60");
-    return Number.isFinite(n) && n > 0 ? n : 60;
-  }
 
   private async sign(fields: Omit<ClaimReceipt, "signature" | "claimId">): Promise<ClaimReceipt> {
     const unsigned = { claimId: `clm_${crypto.randomUUID().replaceAll("-", "").slice(0, 24)}`, ...fields };

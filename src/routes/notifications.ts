@@ -1,6 +1,7 @@
 // Players' in-game notification feed: unseen first, popups capped per day (fatigue), paginated.
 import { Hono } from "hono";
 import { z } from "zod";
+import { readConfig } from "../config";
 import { feedRows, recordInteraction } from "../db/notifications";
 import { assignDisplay, feedOrder, type NotificationType } from "../domain/notifications";
 import type { AppEnv } from "../http/auth";
@@ -11,11 +12,6 @@ const FeedQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.coerce.number().int().min(0).max(500).default(0),
 });
-
-function popupsPerDay(env: Env): number {
-  const n = Number((env as unknown as Record<string, string>).NOTIFICATION_POPUPS_PER_DAY ?? "3");
-  return Number.isFinite(n) && n >= 0 ? n : 3;
-}
 
 async function interaction(c: import("hono").Context<AppEnv>, what: "shown" | "clicked") {
   const id = c.req.param("notificationId")?.slice(0, 200) ?? "";
@@ -30,7 +26,7 @@ export const notificationRoutes = new Hono<AppEnv>()
     const { limit, cursor } = query(c, FeedQuery);
     const rows = await feedRows(c.env.DB, c.var.player.playerId, Date.now());
     const items = rows.map((r) => ({ notificationId: r.notification_id, type: r.notification_type as NotificationType, at: r.scheduled_time, row: r }));
-    const display = assignDisplay(items, popupsPerDay(c.env));
+    const display = assignDisplay(items, readConfig(c.env).notificationPopupsPerDay);
     const ordered = feedOrder(items.map((i) => ({ ...i, seen: i.row.shown_at !== null, display: display.get(i.notificationId)! })));
     const page = ordered.slice(cursor, cursor + limit).map((i) => {
       const payload = JSON.parse(i.row.payload) as Record<string, unknown>;
