@@ -7,7 +7,7 @@ import { countingWindows } from "../db/instances";
 import { readSettings, writeSettings } from "../db/settings";
 import type { WindowChange } from "../domain/instance";
 import type { EventInstance, EventState } from "../domain/model";
-import { SCHEDULE_COUNTING_STATES, detectConflicts, type ScheduleConflict, type ScheduleWindow } from "../domain/scheduling";
+import { SCHEDULE_COUNTING_STATES, detectConflicts, windowOf, type ScheduleConflict, type ScheduleWindow } from "../domain/scheduling";
 import { fail, type Result } from "../http/errors";
 import type { Audit, EventView } from "./event-actor";
 import { eventActor } from "./stubs";
@@ -205,10 +205,6 @@ export class CalendarActor extends DurableObject<Env> {
       this.loaded = true;
     });
   }
-}
-
-function windowOf(i: EventInstance): ScheduleWindow {
-  return { eventId: i.eventId, name: i.name, type: i.type, tier: i.tier, start: i.startTime, end: i.endTime };
 }
 
 /** A forced decision is written into the audit log with who forced it, why, and which rules it overrode. */

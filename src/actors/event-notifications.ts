@@ -13,6 +13,7 @@ import {
   type TimedNotification,
 } from "../domain/notifications";
 import type { PushMessage } from "../queues/push";
+import { stateFrame } from "../domain/live";
 import { progressShard } from "./stubs";
 
 const TIMED: readonly TimedNotification[] = ["preview", "urgency", "expiration_warning", "auto_claim_warning"];
@@ -60,8 +61,7 @@ export class EventNotifications {
       const frame = { type: "notification" as const, notificationId: id, notificationType: type, eventId, ...text, display: DISPLAY_OF[type], at: new Date(now).toISOString() };
       await Promise.all(shardNos.map((n) => progressShard(this.env, eventId, n).broadcast(at(n), frame)));
       if (type === "urgency") {
-        const iso = (ms: number) => new Date(ms).toISOString();
-        const ending = { type: "event_state" as const, eventId, state: instance.state, change: "ending_soon" as const, startTime: iso(instance.startTime), endTime: iso(instance.endTime), at: iso(now) };
+        const ending = stateFrame(instance, "ending_soon", now);
         await Promise.all(shardNos.map((n) => progressShard(this.env, eventId, n).broadcast(at(n), ending)));
       }
       targets = "all";

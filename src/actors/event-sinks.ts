@@ -4,6 +4,7 @@
 // because every sink is revision-guarded.
 import type { EventInstance } from "../domain/model";
 import type { EventInfo } from "../domain/progress";
+import { windowOf } from "../domain/scheduling";
 import type { CalendarWindowSync } from "./calendar-actor";
 
 export const SINK_NAMES = ["project", "calendar", "shards"] as const;
@@ -29,7 +30,7 @@ export function eventInfo(i: EventInstance, revision: number): EventInfo {
 
 /** The calendar's copy of this event: just what the scheduling rules look at. */
 export function calendarWindow(i: EventInstance, revision: number): CalendarWindowSync {
-  return { eventId: i.eventId, name: i.name, type: i.type, tier: i.tier, start: i.startTime, end: i.endTime, state: i.state, revision };
+  return { ...windowOf(i), state: i.state, revision };
 }
 
 /** Pushes `revision` to one sink if it is behind; `push` returns the last transition seq the sink now has. */

@@ -8,7 +8,7 @@ import { ShardRewards } from "./shard-rewards";
 import { ShardOutbox } from "./shard-outbox";
 import { ShardLive, playerTag } from "./shard-live";
 import { notificationId, notificationText, stateChange } from "../domain/notifications";
-import type { ServerFrame } from "../domain/live";
+import { stateFrame, type ServerFrame, type StateChange } from "../domain/live";
 import { ineligibility } from "../domain/instance";
 import {
   COMPLETION_THRESHOLD,
@@ -129,7 +129,7 @@ export class ProgressShardActor extends DurableObject<Env> {
     if (!info || info.state === "cancelled" || info.state === "archived") return Response.json({ error: { code: "event_not_found", message: "no such event" } }, { status: 404 });
     const why = ineligibility(info, player);
     if (why) return Response.json({ error: { code: "not_eligible", message: `this event ${why}` } }, { status: 403 });
-    return this.live.accept(player, at, this.stateFrame(info, "snapshot"), request.headers.get("X-Live-Protocol"));
+    return this.live.accept(player, at, stateFrame(info, "snapshot", Date.now()), request.headers.get("X-Live-Protocol"));
   }
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
@@ -249,11 +249,6 @@ export class ProgressShardActor extends DurableObject<Env> {
     return info;
   }
 
-  private stateFrame(info: EventInfo, change: string): ServerFrame {
-    const iso = (ms: number) => new Date(ms).toISOString();
-    return { type: "event_state", eventId: info.eventId, state: info.state, change: change as never, startTime: iso(info.startTime), endTime: iso(info.endTime), at: iso(Date.now()) };
-  }
-
   /** Live frames to every socket of the player, and a feed row each (written with the next drain). */
   private announceMilestones(info: EventInfo, playerId: string, indexes: number[], now: number) {
     for (const index of indexes) {
@@ -293,7 +288,7 @@ export class ProgressShardActor extends DurableObject<Env> {
     const held = this.info;
     this.sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES ('event', ?)", JSON.stringify(info));
     this.info = info;
-    if (held && held.state !== info.state) this.live.broadcast(this.stateFrame(info, stateChange(held.state, info.state)));
+    if (held && held.state !== info.state) this.live.broadcast(stateFrame(info, stateChange(held.state, info.state) as StateChange, Date.now()));
   }
 
   private player(playerId: string): Cached | null {

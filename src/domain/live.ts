@@ -57,3 +57,11 @@ export function socketBudget(
   const w = now - window.start >= 1000 ? { start: now, count: 1 } : { start: window.start, count: window.count + 1 };
   return { window: w, verdict: w.count > perSecond * 5 ? "close" : w.count > perSecond ? "throttle" : "ok" };
 }
+
+export type StateChange = Extract<ServerFrame, { type: "event_state" }>["change"];
+
+/** The frame every socket of an event gets when its state moves (or, as "snapshot", when it connects). */
+export function stateFrame(e: { eventId: string; state: string; startTime: number; endTime: number }, change: StateChange, now: number): ServerFrame {
+  const iso = (ms: number) => new Date(ms).toISOString();
+  return { type: "event_state", eventId: e.eventId, state: e.state, change, startTime: iso(e.startTime), endTime: iso(e.endTime), at: iso(now) };
+}

@@ -1,6 +1,6 @@
 // The seed's Event Scheduler: concurrency caps and the gap between major events.
 // Conflicts are returned as data (never thrown) so the API can show ops every reason at once and let them force it.
-import type { EventState, EventTier, EventType } from "./model";
+import type { EventInstance, EventState, EventTier, EventType } from "./model";
 
 export type ScheduleWindow = { eventId: string; name?: string; type: EventType; tier: EventTier; start: number; end: number };
 export type ScheduleLimits = { maxConcurrent: number; maxConcurrentSameType: number; majorGapMs: number };
@@ -205,3 +205,8 @@ function compareStrings(a: string, b: string): number {
  * failed_activation counts too, because ops may retry it and it must still fit when they do.
  */
 export const SCHEDULE_COUNTING_STATES: readonly EventState[] = ["scheduled", "active", "paused", "failed_activation"];
+
+/** An instance as the scheduling rules see it. */
+export function windowOf(i: Pick<EventInstance, "eventId" | "name" | "type" | "tier" | "startTime" | "endTime">): ScheduleWindow {
+  return { eventId: i.eventId, name: i.name, type: i.type, tier: i.tier, start: i.startTime, end: i.endTime };
+}

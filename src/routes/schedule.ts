@@ -4,6 +4,7 @@ import { z } from "zod";
 import { calendarActor } from "../actors/stubs";
 import { listAllEvents } from "../db/instances";
 import { calendarDays, renderIcs, type CalendarEntry } from "../domain/calendar";
+import { windowOf } from "../domain/scheduling";
 import { CreateEventBody, EventState, EventTier, EventType, SettingsBody, type EventInstance } from "../domain/model";
 import type { AppEnv } from "../http/auth";
 import { validationError } from "../http/errors";
@@ -27,15 +28,7 @@ export function resolveRange(q: { from?: string; to?: string }, now: number) {
   return { from, to };
 }
 
-const entryOf = (e: EventInstance): CalendarEntry => ({
-  eventId: e.eventId,
-  name: e.name,
-  type: e.type,
-  tier: e.tier,
-  start: e.startTime,
-  end: e.endTime,
-  state: e.state,
-});
+const entryOf = (e: EventInstance): CalendarEntry => ({ ...windowOf(e), state: e.state });
 
 const CalendarQuery = z.strictObject({
   ...RangeQuery,
@@ -50,14 +43,7 @@ export const scheduleRoutes = new Hono<AppEnv>()
   .post("/schedule/validate", async (c) => {
     const body = await jsonBody(c, CreateEventBody);
     const instance = await buildInstance(c, body);
-    const conflicts = await calendarActor(c.env).check({
-      eventId: instance.eventId,
-      name: instance.name,
-      type: instance.type,
-      tier: instance.tier,
-      start: instance.startTime,
-      end: instance.endTime,
-    });
+    const conflicts = await calendarActor(c.env).check(windowOf(instance));
     return c.json({ ok: conflicts.length === 0, conflicts });
   })
   .get("/settings", async (c) => c.json(await calendarActor(c.env).settings()))
