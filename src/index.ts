@@ -11,14 +11,14 @@ import { liveRoutes } from "./routes/live";
 import { notificationRoutes } from "./routes/notifications";
 import { consumeInventoryRetries } from "./queues/inventory";
 import { consumeDeadPush, consumePush, type PushMessage } from "./queues/push";
-import type { Grant } from "./actors/inventory-actor";
+import type { Grant } from "./actors/contracts";
 import { scheduleRoutes } from "./routes/schedule";
 import { templateRoutes } from "./routes/templates";
 
-export { EventActor } from "./actors/event-actor";
-export { CalendarActor } from "./actors/calendar-actor";
-export { ProgressShardActor } from "./actors/progress-shard-actor";
-export { PlayerInventoryActor } from "./actors/inventory-actor";
+export { EventActor } from "./actors/event/event-actor";
+export { SchedulerActor } from "./actors/scheduler/scheduler-actor";
+export { ProgressShardActor } from "./actors/shard/progress-shard-actor";
+export { PlayerInventoryActor } from "./actors/inventory/inventory-actor";
 
 const app = new Hono<AppEnv>();
 

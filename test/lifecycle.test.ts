@@ -2,7 +2,7 @@
 // tick(now) where a test needs to stand at a future instant without sleeping until it.
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
-import type { EventActor } from "../src/actors/event-actor";
+import type { EventActor } from "../src/actors/event/event-actor";
 import { GRACE_PERIOD_MS } from "../src/domain/lifecycle";
 import { HOUR, call, createEvent, createTemplate, inMs } from "./helpers";
 

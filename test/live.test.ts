@@ -130,7 +130,7 @@ describe("state frames", () => {
     const e = await live({ shardCount: 1 });
     const { client } = await open(e.eventId, "sleeper");
     await client.next((f) => f.type === "event_state");
-    const shard = env.PROGRESS_SHARD.get(env.PROGRESS_SHARD.idFromName(shardName(e.eventId, 0)));
+    const shard = env.PROGRESS_SHARD_ACTOR.get(env.PROGRESS_SHARD_ACTOR.idFromName(shardName(e.eventId, 0)));
     await evictDurableObject(shard);
     await call("POST", `/v1/admin/events/${e.eventId}/pause`);
     expect(await client.next((f) => f.change === "paused")).toBeTruthy();

@@ -15,7 +15,7 @@ const MILESTONES = [
   { index: 2, progressThreshold: 1 },
 ];
 
-const shardStub = (eventId: string, n: number) => env.PROGRESS_SHARD.get(env.PROGRESS_SHARD.idFromName(shardName(eventId, n)));
+const shardStub = (eventId: string, n: number) => env.PROGRESS_SHARD_ACTOR.get(env.PROGRESS_SHARD_ACTOR.idFromName(shardName(eventId, n)));
 const eventStub = (eventId: string) => env.EVENT_ACTOR.get(env.EVENT_ACTOR.idFromName(eventId));
 const touched: { eventId: string; shards: number }[] = [];
 afterEach(async () => {

@@ -39,18 +39,18 @@ export const claim = (eventId: string, token: string, index: number, key: string
 
 export const eventStub = (eventId: string) => env.EVENT_ACTOR.get(env.EVENT_ACTOR.idFromName(eventId));
 export const shardStubFor = (eventId: string, playerId: string, shardCount: number) =>
-  env.PROGRESS_SHARD.get(env.PROGRESS_SHARD.idFromName(shardName(eventId, shardOf(playerId, shardCount))));
+  env.PROGRESS_SHARD_ACTOR.get(env.PROGRESS_SHARD_ACTOR.idFromName(shardName(eventId, shardOf(playerId, shardCount))));
 export const tickEvent = (eventId: string, at: number) => runInDurableObject(eventStub(eventId), (o: any) => o.tick(at));
 
 /** Drains every shard's outbox and every listed player's inventory flush into D1. */
 export async function settle(eventId: string, shardCount: number) {
-  for (let n = 0; n < shardCount; n++) await runDurableObjectAlarm(env.PROGRESS_SHARD.get(env.PROGRESS_SHARD.idFromName(shardName(eventId, n))));
+  for (let n = 0; n < shardCount; n++) await runDurableObjectAlarm(env.PROGRESS_SHARD_ACTOR.get(env.PROGRESS_SHARD_ACTOR.idFromName(shardName(eventId, n))));
 }
 
 export async function clearAlarms(eventId: string, shardCount: number) {
   await runInDurableObject(eventStub(eventId), (_o, s) => s.storage.deleteAlarm());
   for (let n = 0; n < shardCount; n++) {
-    await runInDurableObject(env.PROGRESS_SHARD.get(env.PROGRESS_SHARD.idFromName(shardName(eventId, n))), (_o, s) => s.storage.deleteAlarm());
+    await runInDurableObject(env.PROGRESS_SHARD_ACTOR.get(env.PROGRESS_SHARD_ACTOR.idFromName(shardName(eventId, n))), (_o, s) => s.storage.deleteAlarm());
   }
 }
 

@@ -140,7 +140,7 @@ describe("auto-claim at endTime + 24 h", () => {
     await tickEvent(e.eventId, archiveAt);
     await tickEvent(e.eventId, archiveAt);
     // A second, independent auto-claim run (as a duplicate alarm on a shard would do) grants nothing more.
-    for (const p of players) await runInDurableObject(shardStubFor(e.eventId, p, e.shardCount), (o: any) => o.autoClaim({ eventId: e.eventId, shardNo: 0 }).catch(() => null));
+    for (const p of players) await runInDurableObject(shardStubFor(e.eventId, p, e.shardCount), (o: any) => o.autoClaim().catch(() => null));
     expect((await call("GET", `/v1/admin/events/${e.eventId}`)).json.state).toBe("archived");
     await settle(e.eventId, e.shardCount);
 
@@ -208,7 +208,7 @@ describe("inventory ledger and overflow inbox", () => {
     for (const [ev, i] of [[other.eventId, 0], [other.eventId, 1], [e.eventId, 0], [e.eventId, 1]] as const) await claim(ev, token, i, `${ev}-${i}`);
     const items = (await call("GET", "/v1/inbox", { token })).json.items;
     expect(items).toHaveLength(1);
-    const inv = env.PLAYER_INVENTORY.get(env.PLAYER_INVENTORY.idFromName("late-claimer"));
+    const inv = env.PLAYER_INVENTORY_ACTOR.get(env.PLAYER_INVENTORY_ACTOR.idFromName("late-claimer"));
     await runInDurableObject(inv, (_o, s) => {
       s.storage.sql.exec("UPDATE inbox SET row = json_set(row, '$.expiresAt', ?)", Date.now() - 1);
     });

@@ -11,7 +11,7 @@ let slot = 0;
 /** A private stretch of calendar: 30 days wide, years away, different for every call in this file. */
 const privateBase = () => Date.now() + (800 + 30 * slot++) * DAY;
 // Typed loosely: the calendar's RPC types are deep enough to exhaust tsc's instantiation limit here.
-const calendarStub = (): any => env.CALENDAR_ACTOR.get(env.CALENDAR_ACTOR.idFromName("global"));
+const calendarStub = (): any => env.SCHEDULER_ACTOR.get(env.SCHEDULER_ACTOR.idFromName("global"));
 const inCalendar = runInDurableObject as unknown as (stub: unknown, fn: (o: any, state: DurableObjectState) => unknown) => Promise<any>;
 const calendarWindows = (): Promise<any[]> => inCalendar(calendarStub(), (o) => o.windows());
 

@@ -1,4 +1,9 @@
-// The in-game feed: what a player sees on next login, whether or not a push ever reached them.
+// notification_queue and notification_interactions: the only module that writes them. Rows come from the event
+// objects (fired and planned notifications), the progress shards (milestones, per-player warnings) and the push
+// consumer (delivery status); the feed reads them back for the player.
+import type { NotificationRow, PlannedNotificationRow } from "../domain/notifications";
+import { chunked, field as f } from "./json-batch";
+
 const FEED_WINDOW_MS = 30 * 24 * 60 * 60 * 1000;
 const BROADCAST = "('preview', 'start', 'urgency')";
 
@@ -50,3 +55,43 @@ export async function recordInteraction(d1: D1Database, playerId: string, notifi
     .run();
   return true;
 }
+
+/**
+ * A notification that fired: one row, id fixed by type (and player). It fills in a planned row of the schedule
+ * (payload still NULL) and otherwise leaves an existing row alone, so a re-fired alarm changes nothing.
+ */
+export const notificationStatements = (d1: D1Database, rows: NotificationRow[]) =>
+  chunked(
+    d1,
+    `INSERT INTO notification_queue (notification_id, event_id, notification_type, target_player_id, scheduled_time, status, payload, created_at)
+     SELECT ${["notificationId", "eventId", "type", "playerId", "scheduledTime"].map(f).join(", ")}, COALESCE(${f("status")}, 'pending'), ${f("payload")}, ${f("createdAt")}
+     FROM json_each(?1) AS j WHERE true
+     ON CONFLICT (notification_id) DO UPDATE SET payload = excluded.payload, scheduled_time = excluded.scheduled_time, status = excluded.status
+     WHERE notification_queue.payload IS NULL`,
+    rows,
+  );
+
+/** The schedule as the record shows it: planned rows pending at their time, dropped ones cancelled; fired rows untouched. */
+export const notificationPlanStatements = (d1: D1Database, rows: PlannedNotificationRow[]) =>
+  chunked(
+    d1,
+    `INSERT INTO notification_queue (notification_id, event_id, notification_type, target_player_id, scheduled_time, status, payload, created_at)
+     SELECT ${["notificationId", "eventId", "type"].map(f).join(", ")}, NULL, ${f("scheduledTime")}, ${f("status")}, NULL, ${f("createdAt")}
+     FROM json_each(?1) AS j WHERE true
+     ON CONFLICT (notification_id) DO UPDATE SET scheduled_time = excluded.scheduled_time, status = excluded.status
+     WHERE notification_queue.payload IS NULL`,
+    rows,
+  );
+
+/** Push delivery status of a fired notification: the event-level row and, for a batch of players, each of their rows. */
+export const setPushStatus = (d1: D1Database, notificationId: string, playerIds: string[], status: "sent" | "failed", at: number) =>
+  d1
+    .prepare(
+      `UPDATE notification_queue SET status = ?1, sent_at = CASE WHEN ?1 = 'sent' THEN ?2 ELSE sent_at END
+       WHERE notification_id = ?3 OR notification_id IN (SELECT ?3 || ':' || value FROM json_each(?4))`,
+    )
+    .bind(status, at, notificationId, JSON.stringify(playerIds))
+    .run();
+
+export const countPushFailure = (d1: D1Database, notificationId: string) =>
+  d1.prepare("UPDATE notification_queue SET push_failures = push_failures + 1 WHERE notification_id = ?").bind(notificationId).run();

@@ -3,18 +3,9 @@
 import { sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import type { EventInstance } from "../domain/model";
+import type { TransitionRecord } from "../domain/lifecycle";
 import { eventTransitions, instances } from "./schema";
 
-export type TransitionRecord = {
-  seq: number;
-  fromState: string | null;
-  toState: string;
-  at: number;
-  cause: string;
-  actor: string;
-  reason: string | null;
-  details: Record<string, unknown> | null;
-};
 
 /** D1 allows 100 bound parameters per statement; a transition row binds 9. */
 const TRANSITIONS_PER_STATEMENT = 11;

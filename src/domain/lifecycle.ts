@@ -28,6 +28,18 @@ const RULES: Record<LifecycleAction, { from: readonly EventState[]; to: EventSta
   retry_activation: { from: ["failed_activation"], to: "scheduled" },
 };
 
+/** One row of an event's transition log: the audit trail ops read and D1 keeps. */
+export type TransitionRecord = {
+  seq: number;
+  fromState: string | null;
+  toState: string;
+  at: number;
+  cause: string;
+  actor: string;
+  reason: string | null;
+  details: Record<string, unknown> | null;
+};
+
 export type TransitionResult =
   | { ok: true; from: EventState; to: EventState }
   | { ok: false; from: EventState; message: string };

@@ -11,6 +11,8 @@ export const RARITIES = ["common", "uncommon", "rare", "epic", "legendary"] as c
 export const EventType = z.enum(EVENT_TYPES);
 export const EventTier = z.enum(EVENT_TIERS);
 export type EventType = z.infer<typeof EventType>;
+/** A verified caller from the game: who, at what level, in which clan (from their token). */
+export type Player = { playerId: string; level: number; clan: string | null };
 export type EventTier = z.infer<typeof EventTier>;
 
 const slug = z

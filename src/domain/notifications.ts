@@ -1,7 +1,9 @@
 // The seed's Notification Service: which notifications an event sends, when, and how a player sees them.
 // Pure: the EventActor owns the schedule table and the delivery; this module only says what should be pending.
 import { AUTO_CLAIM_WARNING_AT_MS, GRACE_PERIOD_MS } from "./lifecycle";
+import type { ServerFrame } from "./live";
 import type { EventState } from "./model";
+import { DAY_MS, HOUR_MS, compareStrings as cmp, iso } from "./time";
 
 export const NOTIFICATION_TYPES = ["preview", "start", "milestone", "urgency", "expiration_warning", "auto_claim_warning"] as const;
 export type NotificationType = (typeof NOTIFICATION_TYPES)[number];
@@ -9,8 +11,21 @@ export type NotificationType = (typeof NOTIFICATION_TYPES)[number];
 export type TimedNotification = "preview" | "urgency" | "expiration_warning" | "auto_claim_warning";
 export type Display = "popup" | "banner" | "feed";
 
-const HOUR_MS = 60 * 60 * 1000;
-const DAY_MS = 24 * HOUR_MS;
+/** A notification as the record keeps it (D1 notification_queue); built here, written by db/notifications. */
+export type NotificationRow = {
+  notificationId: string;
+  eventId: string;
+  type: NotificationType;
+  playerId: string | null;
+  scheduledTime: number;
+  payload: string;
+  createdAt: number;
+  /** Defaults to pending (awaiting push); rows with no push leg are written as sent. */
+  status?: "pending" | "sent";
+};
+/** A planned, not yet fired, event-level notification: pending at its time, or cancelled. */
+export type PlannedNotificationRow = Omit<NotificationRow, "status"> & { status: "pending" | "cancelled" };
+
 export const PREVIEW_LEAD_MS = 24 * HOUR_MS;
 export const URGENCY_LEAD_MS = 2 * HOUR_MS;
 export const EXPIRATION_WARNING_LEAD_MS = 1 * HOUR_MS;
@@ -134,9 +149,6 @@ export function notificationId(eventId: string, type: NotificationType, playerId
   return playerId === undefined ? `${eventId}:${type}` : `${eventId}:${type}:${playerId}`;
 }
 
-// Code-unit comparison, not localeCompare: ids must order the same on every runtime and locale.
-const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-
 /** Who a notification goes to: everyone (a topic push, the feed of every player) or a list of players. */
 export const BROADCAST_TYPES: readonly NotificationType[] = ["preview", "start", "urgency"];
 
@@ -162,4 +174,94 @@ export function notificationText(type: NotificationType, eventName: string, data
 export function stateChange(from: string | null, to: string): string {
   if (to === "active") return from === "paused" ? "resumed" : "activated";
   return to;
+}
+
+// ---- one notification, as a record row and as a live frame -----------------------------------------------------------
+
+/** Everything about one notification that its D1 row and its live frame are both built from. */
+export type Notice = {
+  notificationId: string;
+  type: NotificationType;
+  eventId: string;
+  /** null for an event-wide notification. */
+  playerId: string | null;
+  title: string;
+  body: string;
+  /** Extra payload fields the feed and the game may use (milestone index, unclaimed milestones…). */
+  data?: Record<string, unknown>;
+};
+
+/** An event-wide notification that fired, to everyone or to a list of players (counted in the payload). */
+export function eventNotice(type: NotificationType, event: { eventId: string; name: string }, targets: readonly string[] | "all"): Notice {
+  return {
+    notificationId: notificationId(event.eventId, type),
+    type,
+    eventId: event.eventId,
+    playerId: null,
+    ...notificationText(type, event.name),
+    data: targets === "all" ? { audience: "all" } : { audience: "players", targets: targets.length },
+  };
+}
+
+/** A player's milestone unlock: delivered live and in the feed. */
+export function milestoneNotice(event: { eventId: string; name: string }, playerId: string, milestone: { index: number; unlockMessage?: string }): Notice {
+  return {
+    notificationId: notificationId(event.eventId, "milestone", playerId, milestone.index),
+    type: "milestone",
+    eventId: event.eventId,
+    playerId,
+    ...notificationText("milestone", event.name, { milestoneIndex: milestone.index, unlockMessage: milestone.unlockMessage }),
+    data: { milestoneIndex: milestone.index },
+  };
+}
+
+/** A warning to one player who still has unclaimed rewards. */
+export function unclaimedNotice(
+  type: "expiration_warning" | "auto_claim_warning",
+  event: { eventId: string; name: string; endTime: number },
+  playerId: string,
+  unclaimed: number[],
+): Notice {
+  return {
+    notificationId: notificationId(event.eventId, type, playerId),
+    type,
+    eventId: event.eventId,
+    playerId,
+    ...notificationText(type, event.name),
+    data: { unclaimedMilestones: unclaimed, autoClaimAt: iso(event.endTime + GRACE_PERIOD_MS) },
+  };
+}
+
+/** The record's row. `status` is left to the table's default (pending: awaiting push) unless the notice has no push leg. */
+export function notificationRow(n: Notice, now: number, status?: "sent"): NotificationRow {
+  return {
+    notificationId: n.notificationId,
+    eventId: n.eventId,
+    type: n.type,
+    playerId: n.playerId,
+    scheduledTime: now,
+    payload: JSON.stringify({ title: n.title, body: n.body, display: DISPLAY_OF[n.type], ...n.data }),
+    createdAt: now,
+    ...(status ? { status } : {}),
+  };
+}
+
+export function notificationFrame(n: Notice, now: number): ServerFrame {
+  return { type: "notification", notificationId: n.notificationId, notificationType: n.type, eventId: n.eventId, title: n.title, body: n.body, display: DISPLAY_OF[n.type], at: iso(now) };
+}
+
+/** The event-level rows of notifications not yet fired: pending at their planned time, or cancelled if no longer planned. */
+export function plannedRows(eventId: string, types: readonly NotificationType[], planned: ReadonlyMap<NotificationType, number>, fired: ReadonlySet<NotificationType>, now: number): PlannedNotificationRow[] {
+  return types
+    .filter((t) => !fired.has(t))
+    .map((t) => ({
+      notificationId: notificationId(eventId, t),
+      eventId,
+      type: t,
+      playerId: null,
+      scheduledTime: planned.get(t) ?? now,
+      payload: "",
+      createdAt: now,
+      status: planned.has(t) ? "pending" : "cancelled",
+    }));
 }

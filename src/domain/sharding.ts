@@ -30,3 +30,10 @@ export function shardCountFor(expectedParticipants: number): number {
 }
 
 export const shardName = (eventId: string, shardNo: number) => `${eventId}:${shardNo}`;
+
+/** The inverse of shardName: a shard object learns its event and number from its own name. */
+export function parseShardName(name: string): { eventId: string; shardNo: number } | null {
+  const cut = name.lastIndexOf(":");
+  const shardNo = Number(name.slice(cut + 1));
+  return cut > 0 && Number.isInteger(shardNo) && shardNo >= 0 ? { eventId: name.slice(0, cut), shardNo } : null;
+}

@@ -2,8 +2,10 @@
 import type { MiddlewareHandler } from "hono";
 import { verifyHs256 } from "../lib/jwt";
 import { ApiError } from "./errors";
+import type { Player } from "../domain/model";
 
-export type Player = { playerId: string; level: number; clan: string | null };
+export type { Player };
+
 export type AppEnv = { Bindings: Env; Variables: { player: Player; operator: string } };
 
 function bearer(header: string | undefined): string | null {

@@ -1,7 +1,8 @@
 // Request parsing that never lets bad input reach an actor: malformed JSON is 400, schema failures 422 with paths.
 import type { Context } from "hono";
 import type { z } from "zod";
-import { ApiError, validationError, zodProblems } from "./errors";
+import { ApiError, validationError } from "./errors";
+import { zodProblems } from "../lib/validation";
 
 const MAX_BODY_BYTES = 256 * 1024;
 

@@ -1,14 +1,15 @@
 // Ops: create events from templates, inspect them, and drive the manual transitions.
 import { Hono, type Context } from "hono";
 import { z } from "zod";
-import { calendarActor, eventActor } from "../actors/stubs";
-import type { OpsCommand } from "../actors/event-actor";
+import { eventActor, schedulerActor } from "../actors/stubs";
+import type { OpsCommand } from "../actors/contracts";
 import { decodeCursor, listEvents, participation } from "../db/instances";
 import { getTemplate, recordTemplateUse } from "../db/templates";
 import { instanceFromTemplate, renderInstance } from "../domain/instance";
 import { CreateEventBody, EventState, EventTier, EventType, ReasonBody, RescheduleBody, ResumeBody } from "../domain/model";
 import type { AppEnv } from "../http/auth";
-import { ApiError, formatPath, unwrap, validationError } from "../http/errors";
+import { ApiError, unwrap, validationError } from "../http/errors";
+import { formatPath } from "../lib/result";
 import { eventIdParam, newEventId } from "../http/ids";
 import { jsonBody, query } from "../http/validate";
 
@@ -34,7 +35,7 @@ async function runCommand(c: Context<AppEnv>, cmd: OpsCommand) {
     // Resuming may move endTime, which is a schedule change: it goes through the calendar like any other.
     const body = await jsonBody(c, ResumeBody, { optional: true });
     const endTime = body.endTime ? Date.parse(body.endTime) : undefined;
-    const result = await calendarActor(c.env).resume(eventId, endTime, { ...audit, reason: body.reason ?? null }, body);
+    const result = await schedulerActor(c.env).resume(eventId, endTime, { ...audit, reason: body.reason ?? null }, body);
     return c.json(render(unwrap(result)));
   }
   const body = await jsonBody(c, ReasonBody, { optional: true });
@@ -47,7 +48,7 @@ async function runCommand(c: Context<AppEnv>, cmd: OpsCommand) {
 export async function buildInstance(c: Context<AppEnv>, body: CreateEventBody) {
   const template = await getTemplate(c.env.DB, body.templateId);
   if (!template) throw validationError([{ path: "templateId", message: `names template "${body.templateId}", which does not exist` }]);
-  const settings = await calendarActor(c.env).settings();
+  const settings = await schedulerActor(c.env).settings();
   const built = instanceFromTemplate(template, body, { eventId: newEventId(), now: Date.now() }, settings);
   if (!built.ok) throw validationError(built.problems.map((p) => ({ path: formatPath(p.path), message: p.message })));
   return built.instance;
@@ -58,7 +59,7 @@ export const adminEventRoutes = new Hono<AppEnv>()
     const body = await jsonBody(c, CreateEventBody);
     const instance = await buildInstance(c, body);
     // The scheduling rules are asked here, inside the calendar, which also creates the event object.
-    const result = await calendarActor(c.env).createEvent(instance, { actor: c.var.operator, reason: body.reason ?? null }, body);
+    const result = await schedulerActor(c.env).createEvent(instance, { actor: c.var.operator, reason: body.reason ?? null }, body);
     const view = unwrap(result);
     await recordTemplateUse(c.env.DB, instance.templateId, instance.createdAt);
     return c.json(render(view), 201);
@@ -90,7 +91,7 @@ export const adminEventRoutes = new Hono<AppEnv>()
       startTime: body.startTime ? Date.parse(body.startTime) : undefined,
       endTime: body.endTime ? Date.parse(body.endTime) : undefined,
     };
-    const result = await calendarActor(c.env).reschedule(eventId, change, { actor: c.var.operator, reason: body.reason ?? null }, body);
+    const result = await schedulerActor(c.env).reschedule(eventId, change, { actor: c.var.operator, reason: body.reason ?? null }, body);
     return c.json(render(unwrap(result)));
   })
   .post("/:eventId/pause", (c) => runCommand(c, "pause"))

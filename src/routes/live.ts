@@ -2,7 +2,7 @@
 // since browsers cannot set headers on a socket) and forwards the upgrade to the player's shard, which accepts it
 // with the Hibernation API. Hono's upgradeWebSocket would accept() here in the Worker and never hibernate.
 import { Hono } from "hono";
-import { socketCredentials } from "../actors/shard-live";
+import { socketCredentials } from "../actors/shard/live";
 import { verifyPlayerToken, type AppEnv } from "../http/auth";
 import { ApiError } from "../http/errors";
 import { eventIdParam } from "../http/ids";
@@ -14,10 +14,9 @@ export const liveRoutes = new Hono<AppEnv>().get("/:eventId/live", async (c) => 
   const { token, protocol } = socketCredentials(c.req.raw);
   const player = token ? await verifyPlayerToken(token, c.env.PLAYER_TOKEN_SECRET) : null;
   if (!player) throw new ApiError(401, "unauthorized", "missing, invalid or expired player token (send it in Sec-WebSocket-Protocol or ?token=)");
-  const { shard, at } = await shardFor(c, eventId, player.playerId);
+  const shard = await shardFor(c, eventId, player.playerId);
   const headers = new Headers(c.req.raw.headers);
   headers.set("X-Live-Player", JSON.stringify(player));
-  headers.set("X-Live-Address", JSON.stringify(at));
   if (protocol) headers.set("X-Live-Protocol", protocol);
   else headers.delete("X-Live-Protocol");
   return shard.fetch(new Request(c.req.url, { headers }));

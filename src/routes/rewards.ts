@@ -1,7 +1,7 @@
 // Players' rewards: milestone claims with signed receipts, the overflow inbox and the built-in inventory ledger.
 import { Hono, type Context } from "hono";
 import { z } from "zod";
-import { inventoryActor } from "../actors/stubs";
+import { playerInventoryActor } from "../actors/stubs";
 import type { AppEnv } from "../http/auth";
 import { ApiError, unwrap } from "../http/errors";
 import { eventIdParam } from "../http/ids";
@@ -24,15 +24,15 @@ function milestoneIndex(c: Context<AppEnv>): number {
 export const rewardRoutes = new Hono<AppEnv>()
   .get("/:eventId/rewards", async (c) => {
     const eventId = eventIdParam(c);
-    const { shard, at } = await shardFor(c, eventId, c.var.player.playerId);
-    return c.json(unwrap(await shard.rewardStates(at, c.var.player.playerId)));
+    const shard = await shardFor(c, eventId, c.var.player.playerId);
+    return c.json(unwrap(await shard.rewardStates(c.var.player.playerId)));
   })
   .post("/:eventId/milestones/:index/claim", async (c) => {
     const eventId = eventIdParam(c);
     const index = milestoneIndex(c);
     const key = idempotencyKey(c);
-    const { shard, at } = await shardFor(c, eventId, c.var.player.playerId);
-    const result = await shard.claim(at, c.var.player.playerId, index, key);
+    const shard = await shardFor(c, eventId, c.var.player.playerId);
+    const result = await shard.claim(c.var.player.playerId, index, key);
     if (!result.ok && result.code === "rate_limited") c.header("Retry-After", String((result.details as { retryAfter: number }).retryAfter));
     const claim = unwrap(result);
     return c.json({ receipt: claim.receipt, delivery: claim.delivery, replayed: claim.replayed }, claim.replayed ? 200 : 201);
@@ -44,14 +44,14 @@ const InventoryQuery = z.strictObject({
 });
 
 export const inboxRoutes = new Hono<AppEnv>()
-  .get("/", async (c) => c.json({ items: await inventoryActor(c.env, c.var.player.playerId).inbox(Date.now()) }))
+  .get("/", async (c) => c.json({ items: await playerInventoryActor(c.env, c.var.player.playerId).inbox(Date.now()) }))
   .post("/:itemId/claim", async (c) => {
     const key = idempotencyKey(c);
     const itemId = c.req.param("itemId").slice(0, 100);
-    return c.json(unwrap(await inventoryActor(c.env, c.var.player.playerId).claimInbox(itemId, key, Date.now())));
+    return c.json(unwrap(await playerInventoryActor(c.env, c.var.player.playerId).claimInbox(itemId, key, Date.now())));
   });
 
 export const inventoryRoutes = new Hono<AppEnv>().get("/", async (c) => {
   const q = query(c, InventoryQuery);
-  return c.json(await inventoryActor(c.env, c.var.player.playerId).inventory(q.since, q.limit));
+  return c.json(await playerInventoryActor(c.env, c.var.player.playerId).inventory(q.since, q.limit));
 });

@@ -1,7 +1,7 @@
 // Ops: the scheduler's surface. Dry-run validation, run-time rule settings and the calendar (JSON or iCalendar).
 import { Hono } from "hono";
 import { z } from "zod";
-import { calendarActor } from "../actors/stubs";
+import { schedulerActor } from "../actors/stubs";
 import { listAllEvents } from "../db/instances";
 import { calendarDays, renderIcs, type CalendarEntry } from "../domain/calendar";
 import { windowOf } from "../domain/scheduling";
@@ -43,13 +43,13 @@ export const scheduleRoutes = new Hono<AppEnv>()
   .post("/schedule/validate", async (c) => {
     const body = await jsonBody(c, CreateEventBody);
     const instance = await buildInstance(c, body);
-    const conflicts = await calendarActor(c.env).check(windowOf(instance));
+    const conflicts = await schedulerActor(c.env).check(windowOf(instance));
     return c.json({ ok: conflicts.length === 0, conflicts });
   })
-  .get("/settings", async (c) => c.json(await calendarActor(c.env).settings()))
+  .get("/settings", async (c) => c.json(await schedulerActor(c.env).settings()))
   .put("/settings", async (c) => {
     const patch = await jsonBody(c, SettingsBody);
-    return c.json(await calendarActor(c.env).updateSettings(patch, c.var.operator));
+    return c.json(await schedulerActor(c.env).updateSettings(patch, c.var.operator));
   })
   .get("/calendar", async (c) => {
     const q = query(c, CalendarQuery);

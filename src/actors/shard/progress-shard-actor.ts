@@ -3,13 +3,13 @@
 // until the write is durable). D1 is written behind it: players whose revision is ahead of what D1 has (the outbox)
 // are drained by the alarm.
 import { DurableObject } from "cloudflare:workers";
-import { notificationStatements } from "../db/rewards";
-import { ShardRewards } from "./shard-rewards";
-import { ShardOutbox } from "./shard-outbox";
-import { ShardLive, playerTag } from "./shard-live";
-import { notificationId, notificationText, stateChange } from "../domain/notifications";
-import { stateFrame, type ServerFrame, type StateChange } from "../domain/live";
-import { ineligibility } from "../domain/instance";
+import { notificationStatements } from "../../db/notifications";
+import { ShardRewards } from "./rewards";
+import { ShardOutbox } from "./outbox";
+import { ShardLive, playerTag } from "./live";
+import { notificationId, notificationText, stateChange } from "../../domain/notifications";
+import { stateFrame, type ServerFrame, type StateChange } from "../../domain/live";
+import { ineligibility } from "../../domain/instance";
 import {
   COMPLETION_THRESHOLD,
   applyUpdates,
@@ -21,12 +21,13 @@ import {
   type EventInfo,
   type ProgressState,
   type ProgressUpdate,
-} from "../domain/progress";
-import type { Player } from "../http/auth";
-import { fail, ok, type Result } from "../http/errors";
-import { eventActor } from "./stubs";
+} from "../../domain/progress";
+import type { Player } from "../../domain/model";
+import { fail, ok, type Result } from "../../lib/result";
+import { eventActor } from "../stubs";
+import type { ProgressShardActorRpc } from "../contracts";
+import { parseShardName } from "../../domain/sharding";
 
-export type ShardAddress = { eventId: string; shardNo: number };
 type Cached = { state: ProgressState; revision: number; createdAt: number; completion: number };
 
 /** Drain at most about once a second, or at once when this many players are waiting. */
@@ -36,7 +37,7 @@ const MAX_DRAIN_BACKOFF_MS = 60_000;
 /** A shard that believes its event is still scheduled past startTime asks the event object again, this often. */
 const REFRESH_EVERY_MS = 2000;
 
-export class ProgressShardActor extends DurableObject<Env> {
+export class ProgressShardActor extends DurableObject<Env> implements ProgressShardActorRpc {
   private readonly sql: SqlStorage;
   private info: EventInfo | null = null;
   private readonly players = new Map<string, Cached>();
@@ -49,10 +50,15 @@ export class ProgressShardActor extends DurableObject<Env> {
   private readonly rewards: ShardRewards;
   private readonly outbox: ShardOutbox;
   private readonly live: ShardLive;
+  /** Which event and shard this is: from the object's own name, `${eventId}:${shardNo}`. */
+  private readonly address: { eventId: string; shardNo: number };
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
+    const address = parseShardName(ctx.id.name ?? "");
+    if (!address) throw new Error(`a progress shard must be addressed by its name, got "${ctx.id.name}"`);
+    this.address = address;
     this.sql.exec(`
       CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS players (player_id TEXT PRIMARY KEY, state TEXT NOT NULL, completion REAL NOT NULL,
@@ -73,9 +79,9 @@ export class ProgressShardActor extends DurableObject<Env> {
 
   // ---- player RPCs -----------------------------------------------------------------------------------------------
 
-  async join(at: ShardAddress, player: Player): Promise<Result<{ progress: ReturnType<typeof snapshot>; joined: boolean }>> {
-    const info = await this.event(at);
-    if (!info) return fail(404, "event_not_found", `no event with id "${at.eventId}"`);
+  async join(player: Player): Promise<Result<{ progress: ReturnType<typeof snapshot>; joined: boolean }>> {
+    const info = await this.event();
+    if (!info) return fail(404, "event_not_found", `no event with id "${this.address.eventId}"`);
     const refused = this.refusal(info, player, Date.now());
     if (refused) return refused;
     const existing = this.player(player.playerId);
@@ -83,10 +89,10 @@ export class ProgressShardActor extends DurableObject<Env> {
     return ok({ progress: snapshot(cached.state, info), joined: !existing });
   }
 
-  async progress(at: ShardAddress, player: Player, updates: ProgressUpdate[]) {
+  async progress(player: Player, updates: ProgressUpdate[]) {
     const now = Date.now();
-    const info = await this.event(at);
-    if (!info) return fail(404, "event_not_found", `no event with id "${at.eventId}"`);
+    const info = await this.event();
+    if (!info) return fail(404, "event_not_found", `no event with id "${this.address.eventId}"`);
     const refused = this.refusal(info, player, now);
     if (refused) return refused;
     // Posting without joining joins, once the player is known to be eligible.
@@ -110,9 +116,9 @@ export class ProgressShardActor extends DurableObject<Env> {
     });
   }
 
-  async getProgress(at: ShardAddress, playerId: string) {
-    const info = await this.event(at);
-    if (!info) return fail(404, "event_not_found", `no event with id "${at.eventId}"`);
+  async getProgress(playerId: string) {
+    const info = await this.event();
+    if (!info) return fail(404, "event_not_found", `no event with id "${this.address.eventId}"`);
     const cached = this.player(playerId);
     if (!cached) return fail(404, "not_joined", "this player has not joined the event");
     return ok({ playerId, ...snapshot(cached.state, info) });
@@ -123,17 +129,16 @@ export class ProgressShardActor extends DurableObject<Env> {
   /** The Worker forwards a socket upgrade here after checking the token; the player comes in a header it set. */
   override async fetch(request: Request): Promise<Response> {
     const player = JSON.parse(request.headers.get("X-Live-Player") ?? "null") as Player | null;
-    const at = JSON.parse(request.headers.get("X-Live-Address") ?? "null") as ShardAddress | null;
-    if (!player || !at || request.headers.get("Upgrade")?.toLowerCase() !== "websocket") return new Response("expected a websocket upgrade", { status: 426 });
-    const info = await this.event(at);
+    if (!player || request.headers.get("Upgrade")?.toLowerCase() !== "websocket") return new Response("expected a websocket upgrade", { status: 426 });
+    const info = await this.event();
     if (!info || info.state === "cancelled" || info.state === "archived") return Response.json({ error: { code: "event_not_found", message: "no such event" } }, { status: 404 });
     const why = ineligibility(info, player);
     if (why) return Response.json({ error: { code: "not_eligible", message: `this event ${why}` } }, { status: 403 });
-    return this.live.accept(player, at, stateFrame(info, "snapshot", Date.now()), request.headers.get("X-Live-Protocol"));
+    return this.live.accept(player, stateFrame(info, "snapshot", Date.now()), request.headers.get("X-Live-Protocol"));
   }
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
-    await this.live.onMessage(ws, message, (at, player, updates) => this.progress(at, player, updates) as never);
+    await this.live.onMessage(ws, message, (player, updates) => this.progress(player, updates) as never);
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
@@ -142,14 +147,14 @@ export class ProgressShardActor extends DurableObject<Env> {
   }
 
   /** A notification for every connected player of this shard (the event object calls each attached shard). */
-  async broadcast(at: ShardAddress, frame: ServerFrame): Promise<number> {
-    await this.event(at);
+  async broadcast(frame: ServerFrame): Promise<number> {
+    await this.event();
     return this.live.broadcast(frame);
   }
 
   /** A notification for the players here who still have unclaimed rewards: due rows in D1, and live frames. */
-  async notifyUnclaimed(at: ShardAddress, type: "expiration_warning" | "auto_claim_warning", eventName: string): Promise<string[]> {
-    const info = await this.event(at);
+  async notifyUnclaimed(type: "expiration_warning" | "auto_claim_warning", eventName: string): Promise<string[]> {
+    const info = await this.event();
     if (!info) return [];
     const now = Date.now();
     const rows = this.rewards.unclaimedNotifications(info, this.allPlayers(), type, notificationText(type, eventName), now);
@@ -165,23 +170,23 @@ export class ProgressShardActor extends DurableObject<Env> {
 
   // ---- reward RPCs -----------------------------------------------------------------------------------------------
 
-  async rewardStates(at: ShardAddress, playerId: string) {
-    const info = await this.event(at);
-    if (!info) return fail(404, "event_not_found", `no event with id "${at.eventId}"`);
+  async rewardStates(playerId: string) {
+    const info = await this.event();
+    if (!info) return fail(404, "event_not_found", `no event with id "${this.address.eventId}"`);
     return ok({ milestones: this.rewards.list(info, playerId, this.player(playerId)?.state ?? null) });
   }
 
-  async claim(at: ShardAddress, playerId: string, index: number, key: string) {
-    const info = await this.event(at);
-    if (!info) return fail(404, "event_not_found", `no event with id "${at.eventId}"`);
+  async claim(playerId: string, index: number, key: string) {
+    const info = await this.event();
+    if (!info) return fail(404, "event_not_found", `no event with id "${this.address.eventId}"`);
     const result = await this.rewards.claim(info, playerId, this.player(playerId)?.state ?? null, index, key, Date.now());
     if (result.ok && !result.value.replayed) this.armDrain(Date.now());
     return result;
   }
 
   /** Called by the event object when the grace period ends; safe to call any number of times. */
-  async autoClaim(at: ShardAddress) {
-    const info = await this.event(at);
+  async autoClaim() {
+    const info = await this.event();
     if (!info) return { claimed: 0, undelivered: 0 };
     const result = await this.rewards.autoClaim(info, this.allPlayers(), Date.now());
     this.armDrain(Date.now());
@@ -190,11 +195,11 @@ export class ProgressShardActor extends DurableObject<Env> {
 
   // ---- ops / event RPCs ------------------------------------------------------------------------------------------
 
-  async summary(at: ShardAddress) {
-    await this.event(at);
+  async summary() {
+    await this.event();
     const rows = this.sql.exec<{ completion: number }>("SELECT completion FROM players").toArray();
     return {
-      shardNo: at.shardNo,
+      shardNo: this.address.shardNo,
       participants: rows.length,
       completions: rows.filter((r) => r.completion >= COMPLETION_THRESHOLD - 1e-9).length,
       completionValues: histogram(rows.map((r) => r.completion)),
@@ -232,7 +237,8 @@ export class ProgressShardActor extends DurableObject<Env> {
   }
 
   /** Event info: memory, then storage, then the event object itself (which registers this shard for pushes). */
-  private async event(at: ShardAddress): Promise<EventInfo | null> {
+  private async event(): Promise<EventInfo | null> {
+    const at = this.address;
     let info = this.info ?? this.loadInfo();
     const now = Date.now();
     const suspicious = info && info.state === "scheduled" && now >= info.startTime && now - this.lastRefresh > REFRESH_EVERY_MS;
@@ -240,7 +246,6 @@ export class ProgressShardActor extends DurableObject<Env> {
       this.lastRefresh = now;
       const fetched = await eventActor(this.env, at.eventId).attachShard(at.shardNo);
       if (fetched) {
-        this.sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES ('address', ?)", JSON.stringify(at));
         // Compare with what is held now, not before the await: a push may have landed meanwhile.
         if (!this.info || fetched.revision > this.info.revision) this.saveInfo(fetched);
         info = this.info;
@@ -337,10 +342,9 @@ export class ProgressShardActor extends DurableObject<Env> {
   }
 
   private async drain(now: number) {
-    const address = this.sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = 'address'").toArray()[0];
-    if (!address) return;
-    const { eventId } = JSON.parse(address.v) as ShardAddress;
-    if (!(await this.outbox.drain(eventId))) {
+    // A shard that never learned of its event has nothing to write.
+    if (!(this.info ?? this.loadInfo())) return;
+    if (!(await this.outbox.drain(this.address.eventId))) {
       // Nothing was marked written, so nothing is lost: try again later, backing off while D1 is unwell.
       this.drainFailures++;
       this.alarmAt = now + Math.min(DRAIN_INTERVAL_MS * 2 ** (this.drainFailures - 1), MAX_DRAIN_BACKOFF_MS);

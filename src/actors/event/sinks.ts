@@ -2,10 +2,10 @@
 // shards and the calendar's copy of its window. Each sink remembers the last revision it took; one that fails keeps
 // its mark and gets a backoff row in the schedule table, so nothing is lost, only delayed, and a retry is harmless
 // because every sink is revision-guarded.
-import type { EventInstance } from "../domain/model";
-import type { EventInfo } from "../domain/progress";
-import { windowOf } from "../domain/scheduling";
-import type { CalendarWindowSync } from "./calendar-actor";
+import type { EventInstance } from "../../domain/model";
+import type { EventInfo } from "../../domain/progress";
+import { windowOf } from "../../domain/scheduling";
+import type { SchedulerWindow } from "../contracts";
 
 export const SINK_NAMES = ["project", "calendar", "shards"] as const;
 export type SinkName = (typeof SINK_NAMES)[number];
@@ -29,7 +29,7 @@ export function eventInfo(i: EventInstance, revision: number): EventInfo {
 }
 
 /** The calendar's copy of this event: just what the scheduling rules look at. */
-export function calendarWindow(i: EventInstance, revision: number): CalendarWindowSync {
+export function calendarWindow(i: EventInstance, revision: number): SchedulerWindow {
   return { ...windowOf(i), state: i.state, revision };
 }
 

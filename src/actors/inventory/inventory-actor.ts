@@ -3,29 +3,22 @@
 // a built-in ledger that game servers pull. Whatever cannot be delivered lands in the player's overflow inbox.
 // Every grant is keyed by its claim id, so a retried or duplicated delivery never grants twice.
 import { DurableObject } from "cloudflare:workers";
-import { inboxStatements, ledgerStatements, type InboxRow, type LedgerRow } from "../db/rewards";
-import { INBOX_TTL_MS, slotsFor, type ClaimReceipt, type ClaimSource } from "../domain/rewards";
-import type { RewardData } from "../domain/model";
-import { fail, ok, type Result } from "../http/errors";
-import { postSigned } from "../lib/webhook";
-import { readConfig } from "../config";
+import { inboxStatements, ledgerStatements, type InboxRow, type LedgerRow } from "../../db/rewards";
+import { INBOX_TTL_MS, slotsFor, type ClaimReceipt, type ClaimSource } from "../../domain/rewards";
+import type { RewardData } from "../../domain/model";
+import { fail, ok, type Result } from "../../lib/result";
+import { postSigned } from "../../lib/webhook";
+import { readConfig } from "../../config";
 
-export type Grant = {
-  claimId: string;
-  playerId: string;
-  eventId: string;
-  milestoneIndex: number;
-  rewards: RewardData[];
-  source: Exclude<ClaimSource, "inbox_claim">;
-  receipt: ClaimReceipt;
-};
-export type DeliveryOutcome = { outcome: "delivered" | "inbox" | "retrying"; via: "ledger" | "webhook"; itemId?: string };
+import type { DeliveryOutcome, Grant, InboxItemView, PlayerInventoryActorRpc } from "../contracts";
+
+type ClaimedInboxItem = { item: InboxItemView; delivered: boolean };
 type WebhookAnswer = "delivered" | "full" | "retry";
 
 export const MAX_DELIVERY_ATTEMPTS = 5;
 export const retryDelaySeconds = (attempt: number) => Math.min(30 * 2 ** Math.max(0, attempt - 1), 3600);
 
-export class PlayerInventoryActor extends DurableObject<Env> {
+export class PlayerInventoryActor extends DurableObject<Env> implements PlayerInventoryActorRpc {
   private readonly sql: SqlStorage;
   /**
    * Deliveries and inbox claims awaiting the webhook, by key. A second call for the same grant (the shard's drain
@@ -111,7 +104,7 @@ export class PlayerInventoryActor extends DurableObject<Env> {
     return this.inboxRows().map((r) => this.present(r, now));
   }
 
-  async claimInbox(itemId: string, key: string, now: number): Promise<Result<unknown>> {
+  async claimInbox(itemId: string, key: string, now: number): Promise<Result<ClaimedInboxItem>> {
     // One claim of an item at a time; a racing one then sees the outcome (replay for its key, or already claimed).
     for (let running = this.inFlight.get(`inbox:${itemId}`); running; running = this.inFlight.get(`inbox:${itemId}`)) {
       await running.catch(() => undefined);
@@ -119,7 +112,7 @@ export class PlayerInventoryActor extends DurableObject<Env> {
     return this.once(`inbox:${itemId}`, () => this.claimInboxOnce(itemId, key, now));
   }
 
-  private async claimInboxOnce(itemId: string, key: string, now: number): Promise<Result<unknown>> {
+  private async claimInboxOnce(itemId: string, key: string, now: number): Promise<Result<ClaimedInboxItem>> {
     const replay = this.sql.exec<{ response: string }>("SELECT response FROM idem WHERE key = ?", key).toArray()[0];
     if (replay) return JSON.parse(replay.response);
     const row = this.inboxRows().find((r) => r.itemId === itemId);
@@ -136,7 +129,7 @@ export class PlayerInventoryActor extends DurableObject<Env> {
     if (answer === "retry") return fail(503, "inventory_unavailable", "the inventory service did not answer; the reward stays in the inbox");
 
     const claimed: InboxRow = { ...row, status: "claimed", claimedAt: now };
-    let result!: Result<unknown>;
+    let result!: Result<ClaimedInboxItem>;
     this.ctx.storage.transactionSync(() => {
       this.sql.exec("UPDATE inbox SET row = ?, projected = 0 WHERE item_id = ?", JSON.stringify(claimed), itemId);
       this.appendLedger({ ...grant, source: "inbox_claim" }, this.webhookUrl ? "webhook" : "ledger", `inbox:${itemId}`, now);

@@ -1,14 +1,13 @@
 // The live half of a progress shard: its players' WebSockets, accepted with the Hibernation API so an idle shard
 // costs nothing. Everything a socket needs after a wake-up lives in its tags and its serialized attachment, so a
 // shard that was evicted still knows every socket and whose it is (cloudflare/workers-chat-demo does the same).
-import { LIVE_PROTOCOL, PING_FRAME, PONG_FRAME, ClientFrame, encodeFrame, socketBudget, type ServerFrame } from "../domain/live";
-import type { Player } from "../http/auth";
-import { zodProblems } from "../http/errors";
-import { readConfig } from "../config";
-import type { ShardAddress } from "./progress-shard-actor";
+import { LIVE_PROTOCOL, PING_FRAME, PONG_FRAME, ClientFrame, encodeFrame, socketBudget, type ServerFrame } from "../../domain/live";
+import type { Player } from "../../domain/model";
+import { zodProblems } from "../../lib/validation";
+import { readConfig } from "../../config";
 
-export type SocketAttachment = Player & ShardAddress & { connectedAt: number; window: { start: number; count: number } };
-type ProgressHandler = (at: ShardAddress, player: Player, updates: never) => Promise<{ ok: true; value: Record<string, unknown> } | { ok: false; code: string; message: string; details?: unknown }>;
+export type SocketAttachment = Player & { connectedAt: number; window: { start: number; count: number } };
+type ProgressHandler = (player: Player, updates: never) => Promise<{ ok: true; value: Record<string, unknown> } | { ok: false; code: string; message: string; details?: unknown }>;
 
 export const playerTag = (playerId: string) => `p:${playerId}`;
 /** Close codes: 1008 policy violation (abuse), 1011 server error. */
@@ -23,11 +22,11 @@ export class ShardLive {
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING_FRAME, PONG_FRAME));
   }
 
-  accept(player: Player, at: ShardAddress, hello: ServerFrame, protocol: string | null): Response {
+  accept(player: Player, hello: ServerFrame, protocol: string | null): Response {
     const pair = new WebSocketPair();
     const [client, server] = Object.values(pair);
     this.ctx.acceptWebSocket(server, [playerTag(player.playerId)]);
-    const attachment: SocketAttachment = { ...player, ...at, connectedAt: Date.now(), window: { start: 0, count: 0 } };
+    const attachment: SocketAttachment = { ...player, connectedAt: Date.now(), window: { start: 0, count: 0 } };
     server.serializeAttachment(attachment);
     server.send(encodeFrame(hello));
     return new Response(null, { status: 101, webSocket: client, headers: protocol ? { "Sec-WebSocket-Protocol": protocol } : {} });
@@ -57,7 +56,7 @@ export class ShardLive {
     }
     const frame = parsed.data;
     if (frame.type === "ping") return this.send(ws, { type: "pong", id: frame.id });
-    const result = await handleProgress({ eventId: a.eventId, shardNo: a.shardNo }, a, frame.updates as never);
+    const result = await handleProgress({ playerId: a.playerId, level: a.level, clan: a.clan }, frame.updates as never);
     if (result.ok) this.send(ws, { type: "ack", id: frame.id, progress: result.value });
     else this.send(ws, { type: "error", id: frame.id, code: result.code, message: result.message, details: result.details });
   }

@@ -1,8 +1,9 @@
 // The notification schedule of one event, kept by its EventActor next to the lifecycle timers (the seed's
 // ScheduleNotification / CancelScheduledNotifications). Timed notifications are rows "notify:<type>" in the actor's
 // schedule table, recomputed from the pure timetable after every change; each type fires exactly once.
-import { notificationStatements, type NotificationRow } from "../db/rewards";
-import type { EventInstance } from "../domain/model";
+import { notificationStatements } from "../../db/notifications";
+import type { NotificationRow, PlannedNotificationRow } from "../../domain/notifications";
+import type { EventInstance } from "../../domain/model";
 import {
   BROADCAST_TYPES,
   DISPLAY_OF,
@@ -11,10 +12,10 @@ import {
   notificationTimetable,
   type NotificationType,
   type TimedNotification,
-} from "../domain/notifications";
-import type { PushMessage } from "../queues/push";
-import { stateFrame } from "../domain/live";
-import { progressShard } from "./stubs";
+} from "../../domain/notifications";
+import type { PushMessage } from "../../queues/push";
+import { stateFrame } from "../../domain/live";
+import { progressShardActor } from "../stubs";
 
 const TIMED: readonly TimedNotification[] = ["preview", "urgency", "expiration_warning", "auto_claim_warning"];
 export const NOTIFY_PREFIX = "notify:";
@@ -55,19 +56,18 @@ export class EventNotifications {
     const eventId = instance.eventId;
     const id = notificationId(eventId, type);
     const text = notificationText(type, instance.name);
-    const at = (shardNo: number) => ({ eventId, shardNo });
     let targets: string[] | "all";
     if (BROADCAST_TYPES.includes(type as NotificationType)) {
       const frame = { type: "notification" as const, notificationId: id, notificationType: type, eventId, ...text, display: DISPLAY_OF[type], at: new Date(now).toISOString() };
-      await Promise.all(shardNos.map((n) => progressShard(this.env, eventId, n).broadcast(at(n), frame)));
+      await Promise.all(shardNos.map((n) => progressShardActor(this.env, eventId, n).broadcast(frame)));
       if (type === "urgency") {
         const ending = stateFrame(instance, "ending_soon", now);
-        await Promise.all(shardNos.map((n) => progressShard(this.env, eventId, n).broadcast(at(n), ending)));
+        await Promise.all(shardNos.map((n) => progressShardActor(this.env, eventId, n).broadcast(ending)));
       }
       targets = "all";
     } else {
       const lists = await Promise.all(
-        shardNos.map((n) => progressShard(this.env, eventId, n).notifyUnclaimed(at(n), type as "expiration_warning" | "auto_claim_warning", instance.name)),
+        shardNos.map((n) => progressShardActor(this.env, eventId, n).notifyUnclaimed(type as "expiration_warning" | "auto_claim_warning", instance.name)),
       );
       targets = lists.flat();
     }
@@ -77,7 +77,7 @@ export class EventNotifications {
   }
 
   /** Event-level rows for the D1 record: pending ones with their time; unfired types no longer planned, cancelled. */
-  planRows(instance: EventInstance, now: number): (Omit<NotificationRow, "status"> & { status: string })[] {
+  planRows(instance: EventInstance, now: number): PlannedNotificationRow[] {
     const fired = this.fired();
     const planned = new Map(this.sql.exec<{ kind: string; due_at: number }>("SELECT kind, due_at FROM schedule WHERE kind LIKE 'notify:%'").toArray().map((r) => [r.kind.slice(NOTIFY_PREFIX.length), r.due_at]));
     return ([...TIMED, "start"] as FiredType[])
@@ -90,7 +90,7 @@ export class EventNotifications {
         scheduledTime: planned.get(t) ?? now,
         payload: "",
         createdAt: now,
-        status: planned.has(t) ? "pending" : "cancelled",
+        status: planned.has(t) ? ("pending" as const) : ("cancelled" as const),
       }));
   }
 

@@ -2,10 +2,12 @@
 // rows, claims) and the ingest counters. A drain writes all of it as one D1 batch and only then marks it written, so
 // a failed drain leaves everything in place for the retry, and a retried one is harmless (revision-guarded upserts,
 // insert-or-ignore).
-import { writeProgressBatch, type FlagRow, type ProgressRow } from "../db/progress";
-import { claimStatements, notificationStatements, type NotificationRow } from "../db/rewards";
-import { COMPLETION_THRESHOLD, describeValue, type ProgressState } from "../domain/progress";
-import type { ShardRewards } from "./shard-rewards";
+import { writeProgressBatch, type FlagRow, type ProgressRow } from "../../db/progress";
+import { claimStatements } from "../../db/rewards";
+import { notificationStatements } from "../../db/notifications";
+import type { NotificationRow } from "../../domain/notifications";
+import { COMPLETION_THRESHOLD, describeValue, type ProgressState } from "../../domain/progress";
+import type { ShardRewards } from "./rewards";
 
 const DRAIN_MAX_ROWS = 2000;
 type PlayerRow = { player_id: string; state: string; completion: number; revision: number; created_at: number };

@@ -1,20 +1,17 @@
-// CalendarActor: the one object every schedule-changing operation passes through (create, reschedule, resume).
+// SchedulerActor (the seed's Event Scheduler): the one object every schedule-changing operation passes through (create, reschedule, resume).
 // It holds the authoritative set of windows and decides synchronously: the conflict check and the reservation
 // happen with no await between them, so two ops racing each other are decided one after the other.
 import { DurableObject } from "cloudflare:workers";
-import { readConfig } from "../config";
-import { countingWindows } from "../db/instances";
-import { readSettings, writeSettings } from "../db/settings";
-import type { WindowChange } from "../domain/instance";
-import type { EventInstance, EventState } from "../domain/model";
-import { SCHEDULE_COUNTING_STATES, detectConflicts, windowOf, type ScheduleConflict, type ScheduleWindow } from "../domain/scheduling";
-import { fail, type Result } from "../http/errors";
-import type { Audit, EventView } from "./event-actor";
-import { eventActor } from "./stubs";
+import { readConfig } from "../../config";
+import { countingWindows } from "../../db/instances";
+import { readSettings, writeSettings } from "../../db/settings";
+import type { WindowChange } from "../../domain/instance";
+import type { EventInstance, EventState } from "../../domain/model";
+import { SCHEDULE_COUNTING_STATES, detectConflicts, windowOf, type ScheduleConflict, type ScheduleWindow } from "../../domain/scheduling";
+import { fail, type Result } from "../../lib/result";
+import type { Audit, EventView, Override, ScheduleSettings, SchedulerActorRpc, SchedulerWindow } from "../contracts";
+import { eventActor } from "../stubs";
 
-export type CalendarWindowSync = ScheduleWindow & { state: EventState; revision: number };
-export type ScheduleSettings = { maxConcurrent: number; maxConcurrentSameType: number; majorGapHours: number; maxWindowDays: number };
-export type Override = { force?: boolean; reason?: string | null };
 
 const HOUR = 3_600_000;
 
@@ -25,7 +22,7 @@ export function conflictFailure(conflicts: ScheduleConflict[]) {
   });
 }
 
-export class CalendarActor extends DurableObject<Env> {
+export class SchedulerActor extends DurableObject<Env> implements SchedulerActorRpc {
   private readonly sql: SqlStorage;
   private loaded = false;
 
@@ -99,12 +96,12 @@ export class CalendarActor extends DurableObject<Env> {
   }
 
   /** Called by EventActors after every change of theirs; the revision guard drops late, out-of-order copies. */
-  async syncWindow(w: CalendarWindowSync): Promise<void> {
+  async syncWindow(w: SchedulerWindow): Promise<void> {
     await this.ensureLoaded();
     this.upsert(w);
   }
 
-  async windows(): Promise<CalendarWindowSync[]> {
+  async windows(): Promise<SchedulerWindow[]> {
     await this.ensureLoaded();
     return this.rows();
   }
@@ -150,7 +147,7 @@ export class CalendarActor extends DurableObject<Env> {
     });
   }
 
-  private rows(): CalendarWindowSync[] {
+  private rows(): SchedulerWindow[] {
     return this.sql
       .exec<Record<string, string | number>>("SELECT * FROM windows ORDER BY start_time, event_id")
       .toArray()
@@ -166,7 +163,7 @@ export class CalendarActor extends DurableObject<Env> {
       }));
   }
 
-  private upsert(w: CalendarWindowSync, force = false) {
+  private upsert(w: SchedulerWindow, force = false) {
     this.sql.exec(
       `INSERT INTO windows (event_id, name, type, tier, start_time, end_time, state, revision) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (event_id) DO UPDATE SET name = excluded.name, type = excluded.type, tier = excluded.tier,

@@ -1,9 +1,10 @@
 // The reward half of a progress shard. Claims are decided where the authoritative progress lives, serialized
 // per shard, and recorded before any reward leaves: a claim row is the grant, and its delivery is retried until it
 // reaches the player's inventory (or inbox). A player can never get a milestone twice, nor lose one they earned.
-import type { ClaimRow, NotificationRow } from "../db/rewards";
-import type { EventInfo, ProgressState } from "../domain/progress";
-import { notificationId } from "../domain/notifications";
+import type { ClaimRow } from "../../db/rewards";
+import type { NotificationRow } from "../../domain/notifications";
+import type { EventInfo, ProgressState } from "../../domain/progress";
+import { notificationId } from "../../domain/notifications";
 import {
   claimWindow,
   milestoneStates,
@@ -11,13 +12,13 @@ import {
   receiptPayload,
   type ClaimReceipt,
   type ClaimSource,
-} from "../domain/rewards";
-import { GRACE_PERIOD_MS } from "../domain/lifecycle";
-import { fail, ok, type Result } from "../http/errors";
-import { hmacHex } from "../lib/hmac";
-import { readConfig } from "../config";
-import type { DeliveryOutcome, Grant } from "./inventory-actor";
-import { inventoryActor } from "./stubs";
+} from "../../domain/rewards";
+import { GRACE_PERIOD_MS } from "../../domain/lifecycle";
+import { fail, ok, type Result } from "../../lib/result";
+import { hmacHex } from "../../lib/hmac";
+import { readConfig } from "../../config";
+import type { DeliveryOutcome, Grant } from "../contracts";
+import { playerInventoryActor } from "../stubs";
 
 type ClaimRecord = { receipt: ClaimReceipt; source: ClaimSource; delivery: DeliveryOutcome | null };
 const DELIVERY_CONCURRENCY = 8;
@@ -208,7 +209,7 @@ export class ShardRewards {
     const r = record.receipt;
     const grant: Grant = { claimId: r.claimId, playerId, eventId: r.eventId, milestoneIndex: index, rewards: r.rewards, source: record.source === "auto_claim" ? "auto_claim" : "claim", receipt: r };
     try {
-      const outcome = await inventoryActor(this.env, playerId).deliver(grant);
+      const outcome = await playerInventoryActor(this.env, playerId).deliver(grant);
       this.sql.exec("UPDATE claims SET delivery = ? WHERE claim_id = ?", JSON.stringify(outcome), r.claimId);
       return outcome;
     } catch (err) {

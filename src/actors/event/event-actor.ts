@@ -2,8 +2,8 @@
 // Its own SQLite holds the instance, the transition log and a schedule table; the one alarm always points at the
 // earliest pending schedule row. D1 is a projection written behind that storage and retried until it lands.
 import { DurableObject } from "cloudflare:workers";
-import { readConfig } from "../config";
-import { projectEvent, type TransitionRecord } from "../db/projection";
+import { readConfig } from "../../config";
+import { projectEvent } from "../../db/projection";
 import {
   TIMER_ACTION,
   activationRetry,
@@ -12,26 +12,21 @@ import {
   transition,
   type LifecycleAction,
   type TimerKind,
-} from "../domain/lifecycle";
-import { EventInstance, type EventState } from "../domain/model";
-import { fail, formatPath, ok, type Result } from "../http/errors";
-import { rescheduleProblems, type InstanceProblem, type WindowChange } from "../domain/instance";
-import { calendarActor, progressShard, type ProgressShardApi } from "./stubs";
-import { EventNotifications, NOTIFY_PREFIX, type FiredType } from "./event-notifications";
-import { notificationPlanStatements } from "../db/rewards";
-import type { EventInfo } from "../domain/progress";
-import { MAX_SINK_BACKOFF_MS, SINK_NAMES, calendarWindow, eventInfo, flushSink, type SinkName } from "./event-sinks";
+  type TransitionRecord,
+} from "../../domain/lifecycle";
+import { EventInstance, type EventState } from "../../domain/model";
+import { fail, invalid, ok, type Result } from "../../lib/result";
+import { rescheduleProblems, type InstanceProblem, type WindowChange } from "../../domain/instance";
+import { schedulerActor, progressShardActor } from "../stubs";
+import type { Audit, EventActorRpc, EventView, OpsCommand, ProgressShardActorRpc } from "../contracts";
+import { EventNotifications, NOTIFY_PREFIX, type FiredType } from "./notifications";
+import { notificationPlanStatements } from "../../db/notifications";
+import type { EventInfo } from "../../domain/progress";
+import { MAX_SINK_BACKOFF_MS, SINK_NAMES, calendarWindow, eventInfo, flushSink, type SinkName } from "./sinks";
 
 
-const invalid = (problems: InstanceProblem[]) => {
-  const fields = problems.map((p) => ({ path: formatPath(p.path), message: p.message }));
-  return fail(422, "validation_failed", fields.map((f) => `${f.path} ${f.message}`).join("; "), { fields });
-};
 
 
-export type Audit = { actor: string; reason?: string | null; details?: Record<string, unknown> | null };
-export type OpsCommand = "pause" | "resume" | "cancel" | "end_now" | "retry_activation";
-export type EventView = { instance: EventInstance; transitions: TransitionRecord[]; revision: number };
 
 /**
  * Besides lifecycle timers, schedule rows retry a sink (D1 projection, calendar window, shard push) that failed,
@@ -52,7 +47,7 @@ const CAUSES: Record<LifecycleAction, string> = {
   retry_activation: "ops_retry_activation",
 };
 
-export class EventActor extends DurableObject<Env> {
+export class EventActor extends DurableObject<Env> implements EventActorRpc {
   private readonly sql: SqlStorage;
   private readonly notes: EventNotifications;
   private ticking: Promise<void> = Promise.resolve();
@@ -187,7 +182,7 @@ export class EventActor extends DurableObject<Env> {
       else if (due.kind.startsWith(NOTIFY_PREFIX)) await this.notify(due.kind, due.attempt, current.instance, now);
       else if (due.kind === "archive") {
         // The grace period is over: every earned, unclaimed reward is claimed before the event may be archived.
-        if (await this.acrossShards(due.kind, due.attempt, now, (s, at) => s.autoClaim(at))) this.runTimer(current.instance, "archive", now);
+        if (await this.acrossShards(due.kind, due.attempt, now, (s) => s.autoClaim())) this.runTimer(current.instance, "archive", now);
       } else this.runTimer(current.instance, due.kind as TimerKind, now);
     }
     await this.flushSinks(now);
@@ -236,9 +231,9 @@ export class EventActor extends DurableObject<Env> {
    * Runs one step on every attached shard. On failure the row is pushed back with backoff and the whole step reruns
    * later, which each shard makes idempotent.
    */
-  private async acrossShards(kind: ScheduleKind, attempt: number, now: number, step: (shard: ProgressShardApi, at: { eventId: string; shardNo: number }) => Promise<unknown>) {
+  private async acrossShards(kind: ScheduleKind, attempt: number, now: number, step: (shard: ProgressShardActorRpc) => Promise<unknown>) {
     const eventId = this.load()!.instance.eventId;
-    const results = await Promise.allSettled(this.shardNos().map((n) => step(progressShard(this.env, eventId, n), { eventId, shardNo: n })));
+    const results = await Promise.allSettled(this.shardNos().map((n) => step(progressShardActor(this.env, eventId, n))));
     const failed = results.find((r) => r.status === "rejected") as PromiseRejectedResult | undefined;
     if (failed) this.retryLater(kind, attempt, now, failed.reason);
     return !failed;
@@ -361,14 +356,14 @@ export class EventActor extends DurableObject<Env> {
     });
     await flushSink(this.sql, "shards", loaded.revision, now, async (lastSeq) => {
       const info = eventInfo(loaded.instance, loaded.revision);
-      const results = await Promise.allSettled(this.shardNos().map((n) => progressShard(this.env, info.eventId, n).syncEvent(info)));
+      const results = await Promise.allSettled(this.shardNos().map((n) => progressShardActor(this.env, info.eventId, n).syncEvent(info)));
       const failed = results.find((r) => r.status === "rejected");
       // Every push is revision-guarded, so retrying all of them after one failure is harmless.
       if (failed) throw (failed as PromiseRejectedResult).reason;
       return lastSeq;
     });
     await flushSink(this.sql, "calendar", loaded.revision, now, async (lastSeq) => {
-      await calendarActor(this.env).syncWindow(calendarWindow(loaded.instance, loaded.revision));
+      await schedulerActor(this.env).syncWindow(calendarWindow(loaded.instance, loaded.revision));
       return lastSeq;
     });
   }

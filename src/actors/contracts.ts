@@ -1,0 +1,137 @@
+// What the actors say to each other and what the Worker says to them: every cross-actor type and one RPC interface
+// per Durable Object class. Classes `implements` their interface and stubs are typed by it, so no actor imports
+// another actor's class (no import cycles) and the Worker sees exactly the surface it may call.
+import type { Result } from "../lib/result";
+import type { EventInstance, EventState, Player, RewardData } from "../domain/model";
+import type { WindowChange } from "../domain/instance";
+import type { ServerFrame } from "../domain/live";
+import type { TransitionRecord } from "../domain/lifecycle";
+import type { EventInfo, ProgressSnapshot, ProgressUpdate } from "../domain/progress";
+import type { ClaimReceipt, ClaimSource, MilestoneRewardState } from "../domain/rewards";
+import type { ScheduleConflict, ScheduleWindow } from "../domain/scheduling";
+
+// ---- EventActor: one per event, the single writer of its lifecycle -------------------------------------------------
+
+/** Who did it and why: every transition row carries one. */
+export type Audit = { actor: string; reason?: string | null; details?: Record<string, unknown> | null };
+/** The operator actions, as the lifecycle names them (routes spell end_now as end-now). */
+export type OpsCommand = "pause" | "resume" | "cancel" | "end_now" | "retry_activation";
+export type EventView = { instance: EventInstance; transitions: TransitionRecord[]; revision: number };
+export type EventTiming = Pick<EventInstance, "eventId" | "state" | "startTime" | "endTime" | "shardCount">;
+
+export interface EventActorRpc {
+  create(instance: EventInstance, audit: Audit): Promise<Result<EventView>>;
+  get(): Promise<EventView | null>;
+  command(cmd: OpsCommand, audit: Audit, opts?: { endTime?: number; maxWindowDays?: number }): Promise<Result<EventView>>;
+  reschedule(change: WindowChange, audit: Audit, maxWindowDays: number): Promise<Result<EventView>>;
+  /** The cheap read behind countdowns and shard routing. */
+  timing(): Promise<EventTiming | null>;
+  /** A progress shard introduces itself on first use and gets the event's current info. */
+  attachShard(shardNo: number): Promise<EventInfo | null>;
+  /** Runs what is due at `now` (the alarm's work); tests call it with future instants. */
+  tick(now: number): Promise<void>;
+}
+
+// ---- SchedulerActor: the one object every schedule-changing operation passes through -------------------------------
+
+/** The scheduler's copy of an event: just what the scheduling rules look at. */
+export type SchedulerWindow = ScheduleWindow & { state: EventState; revision: number };
+export type ScheduleSettings = { maxConcurrent: number; maxConcurrentSameType: number; majorGapHours: number; maxWindowDays: number };
+/** An ops override of the scheduling rules; `reason` is required with `force` (checked by the route's schema). */
+export type Override = { force?: boolean; reason?: string | null };
+
+export interface SchedulerActorRpc {
+  settings(): Promise<ScheduleSettings>;
+  updateSettings(patch: Partial<ScheduleSettings>, actor: string): Promise<ScheduleSettings>;
+  /** The dry run: exactly the check a create makes, and nothing written. */
+  check(candidate: ScheduleWindow): Promise<ScheduleConflict[]>;
+  createEvent(instance: EventInstance, audit: Audit, override: Override): Promise<Result<EventView>>;
+  reschedule(eventId: string, change: WindowChange, audit: Audit, override: Override): Promise<Result<EventView>>;
+  resume(eventId: string, endTime: number | undefined, audit: Audit, override: Override): Promise<Result<EventView>>;
+  /** Called by EventActors after every change of theirs; late, out-of-order copies are dropped by revision. */
+  syncWindow(w: SchedulerWindow): Promise<void>;
+  windows(): Promise<SchedulerWindow[]>;
+}
+
+// ---- ProgressShardActor: one per (event, shard), the single writer of its players' progress -----------------------
+
+export type ProgressAck = ProgressSnapshot & { newMilestones: unknown[]; applied: number[]; duplicates: number[] };
+export type MilestoneRewardView = { index: number; progressThreshold: number; state: MilestoneRewardState; rewards: RewardData[]; receipt: ClaimReceipt | null };
+export type ClaimOutcome = { receipt: ClaimReceipt; source: ClaimSource; delivery: DeliveryOutcome | null; replayed: boolean };
+export type UnclaimedWarning = "expiration_warning" | "auto_claim_warning";
+export type ShardSummary = {
+  shardNo: number;
+  participants: number;
+  completions: number;
+  completionValues: Array<{ from: number; to: number; count: number }>;
+  outboxPending: number;
+  flagsPending: number;
+  updatesApplied: number;
+  requests: number;
+  d1Statements: number;
+  drains: number;
+};
+
+export interface ProgressShardActorRpc {
+  join(player: Player): Promise<Result<{ progress: ProgressSnapshot; joined: boolean }>>;
+  progress(player: Player, updates: ProgressUpdate[]): Promise<Result<ProgressAck>>;
+  getProgress(playerId: string): Promise<Result<ProgressSnapshot & { playerId: string }>>;
+  rewardStates(playerId: string): Promise<Result<{ milestones: MilestoneRewardView[] }>>;
+  claim(playerId: string, index: number, key: string): Promise<Result<ClaimOutcome>>;
+  /** At the end of the grace period; safe to call any number of times. */
+  autoClaim(): Promise<{ claimed: number; undelivered: number }>;
+  /** A frame for every connected socket of this shard. */
+  broadcast(frame: ServerFrame): Promise<number>;
+  /** A warning to the players here who still have unclaimed rewards; returns who got it. */
+  notifyUnclaimed(type: UnclaimedWarning, eventName: string): Promise<string[]>;
+  summary(): Promise<ShardSummary>;
+  /** The event object pushes every change; a copy older than the one held is ignored. */
+  syncEvent(info: EventInfo): Promise<void>;
+  /** The bench's baseline: a bare round trip that does no work. */
+  echo(value: number): Promise<number>;
+  /** WebSocket upgrades, forwarded by the Worker with the verified player in X-Live-Player. */
+  fetch(request: Request): Promise<Response>;
+}
+
+// ---- PlayerInventoryActor: one per player, the seed's IInventoryIntegration ---------------------------------------
+
+export type Grant = {
+  claimId: string;
+  playerId: string;
+  eventId: string;
+  milestoneIndex: number;
+  rewards: RewardData[];
+  source: Exclude<ClaimSource, "inbox_claim">;
+  receipt: ClaimReceipt;
+};
+export type DeliveryOutcome = { outcome: "delivered" | "inbox" | "retrying"; via: "ledger" | "webhook"; itemId?: string };
+export type InboxItemView = {
+  itemId: string;
+  eventId: string;
+  milestoneIndex: number;
+  receiptId: string;
+  source: string;
+  reason: string;
+  status: string;
+  rewards: RewardData[];
+  arrivedAt: string;
+  expiresAt: string;
+  claimedAt: string | null;
+};
+export type InventoryPage = {
+  entries: Array<Record<string, unknown> & { cursor: number }>;
+  nextCursor: number;
+  hasMore: boolean;
+  slotsUsed: number;
+  capacity: number;
+};
+
+export interface PlayerInventoryActorRpc {
+  /** First delivery of a grant, from a claim or an auto-claim. Keyed by claim id: a repeat grants nothing twice. */
+  deliver(grant: Grant): Promise<DeliveryOutcome>;
+  /** A queued retry of a webhook delivery; the final attempt sends the reward to the inbox instead. */
+  retryDelivery(grant: Grant, finalAttempt: boolean): Promise<DeliveryOutcome>;
+  inbox(now: number): Promise<InboxItemView[]>;
+  claimInbox(itemId: string, key: string, now: number): Promise<Result<{ item: InboxItemView; delivered: boolean }>>;
+  inventory(since: number, limit: number): Promise<InventoryPage>;
+}

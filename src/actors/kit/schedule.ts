@@ -1,0 +1,138 @@
+// One schedule table behind the object's single alarm (the idea of cloudflare/agents' schedule table, small).
+// A row is (kind, key) → due_at, attempt. The alarm always points at the earliest row; a tick runs the due rows one
+// at a time. A row whose handler throws is retried with the domain's backoff, and its attempt count is stored, so a
+// restart or eviction does not forget how long it has been failing. Alarms are at-least-once and may come late, so
+// handlers are written to be re-run.
+import { backoff, type BackoffPolicy } from "../../domain/backoff";
+
+export const SCHEDULE_TABLE = `CREATE TABLE IF NOT EXISTS schedule (kind TEXT NOT NULL, key TEXT NOT NULL DEFAULT '',
+  due_at INTEGER NOT NULL, attempt INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (kind, key))`;
+
+export type ScheduleRow<K extends string = string> = { kind: K; key: string; dueAt: number; attempt: number };
+type Raw = { kind: string; key: string; due_at: number; attempt: number };
+const row = <K extends string>(r: Raw): ScheduleRow<K> => ({ kind: r.kind as K, key: r.key, dueAt: r.due_at, attempt: r.attempt });
+
+/** A tick runs at most this many rows; the rest are due at once and re-arm the alarm immediately. */
+const ROWS_PER_TICK = 25;
+
+export class Schedule<K extends string> {
+  private readonly sql: SqlStorage;
+  /** Mirror of the stored alarm so hot paths need not ask storage; undefined until known. */
+  private armedAt: number | null | undefined;
+  private running: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly ctx: DurableObjectState,
+    /** Backoff per kind for rows whose handler threw. */
+    private readonly policy: (kind: K) => BackoffPolicy,
+    /** Names the object in failure logs. */
+    private readonly label: () => string = () => ctx.id.name ?? ctx.id.toString(),
+  ) {
+    this.sql = ctx.storage.sql;
+    void ctx.blockConcurrencyWhile(async () => {
+      this.armedAt = await ctx.storage.getAlarm();
+    });
+  }
+
+  get(kind: K, key = ""): ScheduleRow<K> | null {
+    const r = this.sql.exec<Raw>("SELECT kind, key, due_at, attempt FROM schedule WHERE kind = ? AND key = ?", kind, key).toArray()[0];
+    return r ? row<K>(r) : null;
+  }
+
+  list(kind?: K): ScheduleRow<K>[] {
+    const rows = kind === undefined ? this.sql.exec<Raw>("SELECT * FROM schedule ORDER BY due_at, kind, key") : this.sql.exec<Raw>("SELECT * FROM schedule WHERE kind = ? ORDER BY due_at, key", kind);
+    return rows.toArray().map((r) => row<K>(r));
+  }
+
+  /** Books or moves a row. A moved row keeps its attempt count unless one is given. Call `arm()` after. */
+  set(kind: K, dueAt: number, key = "", attempt?: number): void {
+    this.sql.exec(
+      `INSERT INTO schedule (kind, key, due_at, attempt) VALUES (?, ?, ?, ?)
+       ON CONFLICT (kind, key) DO UPDATE SET due_at = excluded.due_at, attempt = COALESCE(?, schedule.attempt)`,
+      kind,
+      key,
+      dueAt,
+      attempt ?? 0,
+      attempt ?? null,
+    );
+  }
+
+  /**
+   * Books a row unless one is already due no later, or is backing off after a failure (pulling it earlier would
+   * defeat the backoff). Arms the alarm without awaiting. The cheap call for hot paths: one read, and a write only
+   * when something changes.
+   */
+  ensure(kind: K, dueAt: number, key = ""): void {
+    const held = this.get(kind, key);
+    if (held && (held.attempt > 0 || held.dueAt <= dueAt)) return;
+    this.set(kind, dueAt, key);
+    if (this.armedAt === undefined || this.armedAt === null || dueAt < this.armedAt) {
+      this.armedAt = dueAt;
+      void this.ctx.storage.setAlarm(dueAt);
+    }
+  }
+
+  cancel(kind: K, key?: string): void {
+    if (key === undefined) this.sql.exec("DELETE FROM schedule WHERE kind = ?", kind);
+    else this.sql.exec("DELETE FROM schedule WHERE kind = ? AND key = ?", kind, key);
+  }
+
+  clear(): void {
+    this.sql.exec("DELETE FROM schedule");
+  }
+
+  /** Records a failure of (kind, key): one more attempt, due after the backoff for that many. Creates the row if needed. */
+  failed(kind: K, key: string, now: number, err: unknown): ScheduleRow<K> {
+    const attempt = (this.get(kind, key)?.attempt ?? 0) + 1;
+    const dueAt = now + backoff(attempt, this.policy(kind));
+    this.set(kind, dueAt, key, attempt);
+    console.error(JSON.stringify({ msg: `${kind}${key ? `:${key}` : ""} failed`, object: this.label(), attempt, retryAt: new Date(dueAt).toISOString(), error: String(err) }));
+    return { kind, key, dueAt, attempt };
+  }
+
+  /**
+   * Runs the due rows one at a time, then `after` (write-behind that runs on every tick), then re-arms the alarm.
+   * Ticks never overlap: a command arriving while one awaits must not run the same rows again. A handler that
+   * returns normally has its row deleted, unless it moved the row itself (e.g. to retry later on its own terms);
+   * one that throws is retried with backoff.
+   */
+  tick(now: number, run: (row: ScheduleRow<K>) => Promise<void> | void, after?: () => Promise<void>): Promise<void> {
+    const next = this.running.then(() => this.tickOnce(now, run, after));
+    this.running = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Points the alarm at the earliest row, or clears it. */
+  async arm(): Promise<void> {
+    const next = this.sql.exec<{ at: number | null }>("SELECT MIN(due_at) AS at FROM schedule").one().at;
+    const current = await this.ctx.storage.getAlarm();
+    if (next === null) {
+      if (current !== null) await this.ctx.storage.deleteAlarm();
+    } else if (current !== next) {
+      await this.ctx.storage.setAlarm(next);
+    }
+    this.armedAt = next;
+  }
+
+  private async tickOnce(now: number, run: (row: ScheduleRow<K>) => Promise<void> | void, after?: () => Promise<void>) {
+    // The alarm that brought us here is gone; until arm() runs, hot paths must not trust the mirror.
+    this.armedAt = undefined;
+    for (let n = 0; n < ROWS_PER_TICK; n++) {
+      const raw = this.sql.exec<Raw>("SELECT kind, key, due_at, attempt FROM schedule WHERE due_at <= ? ORDER BY due_at, kind, key LIMIT 1", now).toArray()[0];
+      if (!raw) break;
+      const due = row<K>(raw);
+      try {
+        await run(due);
+        const still = this.get(due.kind, due.key);
+        if (still && still.dueAt === due.dueAt && still.attempt === due.attempt) this.cancel(due.kind, due.key);
+      } catch (err) {
+        this.failed(due.kind, due.key, now, err);
+      }
+    }
+    try {
+      if (after) await after();
+    } finally {
+      await this.arm();
+    }
+  }
+}
