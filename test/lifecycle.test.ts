@@ -14,7 +14,7 @@ const d1Transitions = async (eventId: string) =>
 const d1State = async (eventId: string) =>
   (await env.DB.prepare("SELECT state FROM instances WHERE event_id = ?").bind(eventId).first<{ state: string }>())?.state;
 const scheduleRows = (eventId: string) =>
-  runInDurableObject(stubOf(eventId), (_o, state) => state.storage.sql.exec("SELECT kind, due_at, attempt FROM schedule ORDER BY due_at").toArray());
+  runInDurableObject(stubOf(eventId), (_o, state) => state.storage.sql.exec("SELECT CASE key WHEN '' THEN kind ELSE kind || ':' || key END AS kind, due_at, attempt FROM schedule ORDER BY due_at").toArray());
 
 // Alarms survive between tests; leave no armed alarm behind for the next test to trip over.
 const touched: string[] = [];
@@ -209,15 +209,15 @@ describe("D1 projection", () => {
     expect(e.state).toBe("active"); // the actor answered from its own storage
     expect(await d1State(e.eventId)).toBeUndefined();
     const rows = await scheduleRows(e.eventId);
-    expect(rows.find((r) => r.kind === "project")).toMatchObject({ attempt: 1 });
+    expect(rows.find((r) => r.kind === "sink:project")).toMatchObject({ attempt: 1 });
 
     await tick(e.eventId, Date.now() + 1500); // still failing: backoff doubles
-    expect((await scheduleRows(e.eventId)).find((r) => r.kind === "project")).toMatchObject({ attempt: 2 });
+    expect((await scheduleRows(e.eventId)).find((r) => r.kind === "sink:project")).toMatchObject({ attempt: 2 });
 
     await env.DB.exec(`DROP TRIGGER fail_${marker.replaceAll("-", "_")}`);
     await tick(e.eventId, Date.now() + 5000);
     expect(await d1State(e.eventId)).toBe("active");
     expect((await d1Transitions(e.eventId)).map((r) => r.to_state)).toEqual(["scheduled", "active"]);
-    expect((await scheduleRows(e.eventId)).find((r) => r.kind === "project")).toBeUndefined();
+    expect((await scheduleRows(e.eventId)).find((r) => r.kind === "sink:project")).toBeUndefined();
   });
 });

@@ -10,7 +10,7 @@ import { claim, earn, settle } from "./rewards-helpers";
 const stub = (id: string) => env.EVENT_ACTOR.get(env.EVENT_ACTOR.idFromName(id));
 const tick = (id: string, at: number) => runInDurableObject(stub(id), (o) => o.tick(at));
 const notifyRows = async (id: string) =>
-  (await runInDurableObject(stub(id), (_o, s) => s.storage.sql.exec("SELECT kind, due_at FROM schedule WHERE kind LIKE 'notify:%' ORDER BY kind").toArray())) as {
+  (await runInDurableObject(stub(id), (_o, s) => s.storage.sql.exec("SELECT 'notify:' || key AS kind, due_at FROM schedule WHERE kind = 'notify' ORDER BY key").toArray())) as {
     kind: string;
     due_at: number;
   }[];

@@ -5,7 +5,7 @@ import type { Result } from "../lib/result";
 import type { EventInstance, EventState, Player, RewardData } from "../domain/model";
 import type { WindowChange } from "../domain/instance";
 import type { ServerFrame } from "../domain/live";
-import type { TransitionRecord } from "../domain/lifecycle";
+import type { OperatorAction, TransitionRecord } from "../domain/lifecycle";
 import type { EventInfo, ProgressSnapshot, ProgressUpdate } from "../domain/progress";
 import type { ClaimReceipt, ClaimSource, MilestoneRewardState } from "../domain/rewards";
 import type { ScheduleConflict, ScheduleWindow } from "../domain/scheduling";
@@ -15,7 +15,7 @@ import type { ScheduleConflict, ScheduleWindow } from "../domain/scheduling";
 /** Who did it and why: every transition row carries one. */
 export type Audit = { actor: string; reason?: string | null; details?: Record<string, unknown> | null };
 /** The operator actions, as the lifecycle names them (routes spell end_now as end-now). */
-export type OpsCommand = "pause" | "resume" | "cancel" | "end_now" | "retry_activation";
+export type OpsCommand = OperatorAction;
 export type EventView = { instance: EventInstance; transitions: TransitionRecord[]; revision: number };
 export type EventTiming = Pick<EventInstance, "eventId" | "state" | "startTime" | "endTime" | "shardCount">;
 

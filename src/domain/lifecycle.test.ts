@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { GRACE_PERIOD_MS, activationRetry, allowedActions, countdown, lifecycleTimers, transition, type LifecycleAction } from "./lifecycle";
+import { GRACE_PERIOD_MS, allowedActions, countdown, lifecycleTimers, transition, type LifecycleAction } from "./lifecycle";
 import { EVENT_STATES, type EventState } from "./model";
 
 // The complete legal table. Every (state, action) pair not listed here must be refused.
@@ -49,15 +49,6 @@ describe("lifecycleTimers", () => {
     expect(lifecycleTimers({ ...w, state: "paused" })).toEqual({ expire: 5_000 });
     expect(lifecycleTimers({ ...w, state: "expired" })).toEqual({ archive: 5_000 + GRACE_PERIOD_MS });
     for (const s of ["archived", "cancelled", "failed_activation"] as const) expect(lifecycleTimers({ ...w, state: s })).toEqual({});
-  });
-});
-
-describe("activationRetry", () => {
-  it("backs off exponentially for 3 retries, then gives up", () => {
-    expect(activationRetry(1, 0, 3, 1000)).toEqual({ retryAt: 1000 });
-    expect(activationRetry(2, 0, 3, 1000)).toEqual({ retryAt: 2000 });
-    expect(activationRetry(3, 0, 3, 1000)).toEqual({ retryAt: 4000 });
-    expect(activationRetry(4, 0, 3, 1000)).toEqual({ giveUp: true });
   });
 });
 

@@ -1,8 +1,9 @@
 // The seed's event state machine, plus the two states production needs around it:
 // `failed_activation` (activation kept throwing; ops retry or cancel) and `end-now` (ops stop an event early).
 import type { EventInstance, EventState } from "./model";
+import { DAY_MS, HOUR_MS } from "./time";
 
-export const GRACE_PERIOD_MS = 24 * 60 * 60 * 1000;
+export const GRACE_PERIOD_MS = DAY_MS;
 
 export type LifecycleAction =
   | "activate"
@@ -40,6 +41,22 @@ export type TransitionRecord = {
   details: Record<string, unknown> | null;
 };
 
+/** The actions ops may take (routes spell end_now as end-now); the rest are the system's own. */
+export type OperatorAction = Extract<LifecycleAction, "pause" | "resume" | "cancel" | "end_now" | "retry_activation">;
+
+/** Why a transition happened, as the transition log records it. */
+export const CAUSES: Record<LifecycleAction, string> = {
+  activate: "start_time_reached",
+  expire: "end_time_reached",
+  archive: "grace_period_elapsed",
+  pause: "ops_pause",
+  resume: "ops_resume",
+  cancel: "ops_cancel",
+  end_now: "ops_end_now",
+  fail_activation: "activation_failed",
+  retry_activation: "ops_retry_activation",
+};
+
 export type TransitionResult =
   | { ok: true; from: EventState; to: EventState }
   | { ok: false; from: EventState; message: string };
@@ -57,9 +74,10 @@ export function allowedActions(state: EventState): LifecycleAction[] {
   return (Object.keys(RULES) as LifecycleAction[]).filter((a) => RULES[a].from.includes(state));
 }
 
-export type TimerKind = "activate" | "expire" | "archive";
+/** Lifecycle steps the clock performs; each is also the action it takes. */
+export type TimerKind = Extract<LifecycleAction, "activate" | "expire" | "archive">;
 /** The rewards issue's warning: one hour before the auto-claim at endTime + 24 h. */
-export const AUTO_CLAIM_WARNING_AT_MS = GRACE_PERIOD_MS - 60 * 60 * 1000;
+export const AUTO_CLAIM_WARNING_AT_MS = GRACE_PERIOD_MS - HOUR_MS;
 
 /**
  * The lifecycle timers an instance needs in its current state. The actor keeps exactly these in its schedule
@@ -77,27 +95,6 @@ export function lifecycleTimers(instance: Pick<EventInstance, "state" | "startTi
     default:
       return {};
   }
-}
-
-/** Maps a due timer to the transition it performs. */
-export const TIMER_ACTION: Record<TimerKind, LifecycleAction> = {
-  activate: "activate",
-  expire: "expire",
-  archive: "archive",
-};
-
-/**
- * After attempt `attempt` (1-based) of an activation failed: when to try again, or give up.
- * The first attempt plus `maxRetries` retries, backing off base, 2·base, 4·base…
- */
-export function activationRetry(
-  attempt: number,
-  now: number,
-  maxRetries: number,
-  baseMs: number,
-): { retryAt: number } | { giveUp: true } {
-  if (attempt > maxRetries) return { giveUp: true };
-  return { retryAt: now + baseMs * 2 ** (attempt - 1) };
 }
 
 /** Server-computed countdowns in whole seconds, so clients with skewed clocks agree. */

@@ -1,35 +1,46 @@
 // The notification schedule of one event, kept by its EventActor next to the lifecycle timers (the seed's
-// ScheduleNotification / CancelScheduledNotifications). Timed notifications are rows "notify:<type>" in the actor's
-// schedule table, recomputed from the pure timetable after every change; each type fires exactly once.
+// ScheduleNotification / CancelScheduledNotifications). Timed notifications are ("notify", type) rows in the actor's
+// schedule, recomputed from the pure timetable after every change; each type fires exactly once. Rows and frames are
+// built by the domain's notice builders; this class only delivers them.
 import { notificationStatements } from "../../db/notifications";
-import type { NotificationRow, PlannedNotificationRow } from "../../domain/notifications";
+import { stateFrame } from "../../domain/live";
 import type { EventInstance } from "../../domain/model";
 import {
   BROADCAST_TYPES,
-  DISPLAY_OF,
-  notificationId,
-  notificationText,
+  eventNotice,
+  notificationFrame,
+  notificationRow,
   notificationTimetable,
+  plannedRows,
+  type Notice,
   type NotificationType,
+  type PlannedNotificationRow,
   type TimedNotification,
 } from "../../domain/notifications";
 import type { PushMessage } from "../../queues/push";
-import { stateFrame } from "../../domain/live";
+import type { UnclaimedWarning } from "../contracts";
 import { progressShardActor } from "../stubs";
 
-const TIMED: readonly TimedNotification[] = ["preview", "urgency", "expiration_warning", "auto_claim_warning"];
-export const NOTIFY_PREFIX = "notify:";
 export type FiredType = TimedNotification | "start";
+const FIRED_TYPES: readonly FiredType[] = ["preview", "urgency", "expiration_warning", "auto_claim_warning", "start"];
 /** A push message names at most this many players: far under the 128 KB message limit. */
 const PLAYERS_PER_PUSH = 100;
+/** Queues take at most 100 messages per sendBatch. */
+const MESSAGES_PER_SEND = 100;
+
+/** The part of the actor's Schedule the timetable lives in: ("notify", type) rows. */
+type NotifySchedule = {
+  set(kind: "notify", dueAt: number, key: string): void;
+  cancel(kind: "notify", key?: string): void;
+  list(kind: "notify"): { key: string; dueAt: number }[];
+};
 
 export class EventNotifications {
   constructor(
     private readonly sql: SqlStorage,
+    private readonly schedule: NotifySchedule,
     private readonly env: Env,
-  ) {
-    sql.exec("CREATE TABLE IF NOT EXISTS notified (type TEXT PRIMARY KEY, fired_at INTEGER NOT NULL)");
-  }
+  ) {}
 
   fired(): Set<FiredType> {
     return new Set(this.sql.exec<{ type: FiredType }>("SELECT type FROM notified").toArray().map((r) => r.type));
@@ -41,73 +52,45 @@ export class EventNotifications {
     const plan: Partial<Record<FiredType, number>> = notificationTimetable(instance, fired as Set<TimedNotification>, now);
     // "start" is not timed: it is due the moment the event is active, once.
     if (instance.state === "active" && !fired.has("start")) plan.start = now;
-    for (const type of [...TIMED, "start"] as FiredType[]) {
+    for (const type of FIRED_TYPES) {
       const at = plan[type];
-      if (at === undefined) this.sql.exec("DELETE FROM schedule WHERE kind = ?", NOTIFY_PREFIX + type);
-      else this.sql.exec("INSERT INTO schedule (kind, due_at) VALUES (?, ?) ON CONFLICT (kind) DO UPDATE SET due_at = excluded.due_at", NOTIFY_PREFIX + type, at);
+      if (at === undefined) this.schedule.cancel("notify", type);
+      else this.schedule.set("notify", at, type);
     }
   }
 
   /**
    * Sends one notification: live frames through the shards, rows in D1, push work on the queue. Any failure throws
-   * and the actor retries the whole step; every part is idempotent (fixed ids, INSERT OR IGNORE, push idempotency keys).
+   * and the schedule retries the whole step; every part is idempotent (fixed ids, INSERT OR IGNORE, push idempotency keys).
    */
   async fire(type: FiredType, instance: EventInstance, shardNos: number[], now: number): Promise<void> {
-    const eventId = instance.eventId;
-    const id = notificationId(eventId, type);
-    const text = notificationText(type, instance.name);
-    let targets: string[] | "all";
+    const shards = shardNos.map((n) => progressShardActor(this.env, instance.eventId, n));
+    let targets: string[] | "all" = "all";
     if (BROADCAST_TYPES.includes(type as NotificationType)) {
-      const frame = { type: "notification" as const, notificationId: id, notificationType: type, eventId, ...text, display: DISPLAY_OF[type], at: new Date(now).toISOString() };
-      await Promise.all(shardNos.map((n) => progressShardActor(this.env, eventId, n).broadcast(frame)));
+      const frame = notificationFrame(eventNotice(type, instance, "all"), now);
+      await Promise.all(shards.map((s) => s.broadcast(frame)));
       if (type === "urgency") {
         const ending = stateFrame(instance, "ending_soon", now);
-        await Promise.all(shardNos.map((n) => progressShardActor(this.env, eventId, n).broadcast(ending)));
+        await Promise.all(shards.map((s) => s.broadcast(ending)));
       }
-      targets = "all";
     } else {
-      const lists = await Promise.all(
-        shardNos.map((n) => progressShardActor(this.env, eventId, n).notifyUnclaimed(type as "expiration_warning" | "auto_claim_warning", instance.name)),
-      );
+      const lists = await Promise.all(shards.map((s) => s.notifyUnclaimed(type as UnclaimedWarning, instance.name)));
       targets = lists.flat();
     }
-    await this.env.DB.batch(notificationStatements(this.env.DB, [this.eventRow(type, instance, now, text, targets)]));
-    await this.enqueuePush(id, eventId, type, text, targets);
+    const notice = eventNotice(type, instance, targets);
+    await this.env.DB.batch(notificationStatements(this.env.DB, [notificationRow(notice, now)]));
+    await this.enqueuePush(notice, targets);
     this.sql.exec("INSERT OR IGNORE INTO notified (type, fired_at) VALUES (?, ?)", type, now);
   }
 
   /** Event-level rows for the D1 record: pending ones with their time; unfired types no longer planned, cancelled. */
   planRows(instance: EventInstance, now: number): PlannedNotificationRow[] {
-    const fired = this.fired();
-    const planned = new Map(this.sql.exec<{ kind: string; due_at: number }>("SELECT kind, due_at FROM schedule WHERE kind LIKE 'notify:%'").toArray().map((r) => [r.kind.slice(NOTIFY_PREFIX.length), r.due_at]));
-    return ([...TIMED, "start"] as FiredType[])
-      .filter((t) => !fired.has(t))
-      .map((t) => ({
-        notificationId: notificationId(instance.eventId, t),
-        eventId: instance.eventId,
-        type: t,
-        playerId: null,
-        scheduledTime: planned.get(t) ?? now,
-        payload: "",
-        createdAt: now,
-        status: planned.has(t) ? ("pending" as const) : ("cancelled" as const),
-      }));
+    const planned = new Map(this.schedule.list("notify").map((r) => [r.key as NotificationType, r.dueAt]));
+    return plannedRows(instance.eventId, FIRED_TYPES, planned, this.fired(), now);
   }
 
-  private eventRow(type: FiredType, instance: EventInstance, now: number, text: { title: string; body: string }, targets: string[] | "all"): NotificationRow {
-    return {
-      notificationId: notificationId(instance.eventId, type),
-      eventId: instance.eventId,
-      type,
-      playerId: null,
-      scheduledTime: now,
-      payload: JSON.stringify({ ...text, display: DISPLAY_OF[type], audience: targets === "all" ? "all" : "players", targets: targets === "all" ? undefined : targets.length }),
-      createdAt: now,
-    };
-  }
-
-  private async enqueuePush(notificationId: string, eventId: string, type: FiredType, text: { title: string; body: string }, targets: string[] | "all") {
-    const base = { notificationId, eventId, type, ...text };
+  private async enqueuePush(n: Notice, targets: string[] | "all") {
+    const base = { notificationId: n.notificationId, eventId: n.eventId, type: n.type, title: n.title, body: n.body };
     const messages: PushMessage[] =
       targets === "all"
         ? [{ ...base, audience: "all", batch: 0 }]
@@ -117,7 +100,8 @@ export class EventNotifications {
             playerIds: targets.slice(i * PLAYERS_PER_PUSH, (i + 1) * PLAYERS_PER_PUSH),
             batch: i,
           }));
-    // sendBatch takes at most 100 messages per call.
-    for (let i = 0; i < messages.length; i += 100) await this.env.PUSH_QUEUE.sendBatch(messages.slice(i, i + 100).map((body) => ({ body })));
+    for (let i = 0; i < messages.length; i += MESSAGES_PER_SEND) {
+      await this.env.PUSH_QUEUE.sendBatch(messages.slice(i, i + MESSAGES_PER_SEND).map((body) => ({ body })));
+    }
   }
 }

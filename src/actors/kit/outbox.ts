@@ -3,7 +3,6 @@
 // turns everything pending into D1 statements, sends them as one batch, and only then marks exactly what was sent
 // as written: a failed batch leaves everything for the retry, and a row changed while the batch was in flight
 // stays pending (its revision moved on). D1 writes are idempotent upserts, so a repeated batch is harmless.
-import type { Schedule } from "./schedule";
 
 export const OUTBOX_TABLE = `CREATE TABLE IF NOT EXISTS outbox (topic TEXT NOT NULL, id TEXT NOT NULL, row TEXT NOT NULL,
   revision INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (topic, id))`;
@@ -86,14 +85,25 @@ export class Outbox {
  */
 export const SINKS_TABLE = "CREATE TABLE IF NOT EXISTS sinks (name TEXT PRIMARY KEY, revision INTEGER NOT NULL, last_seq INTEGER NOT NULL)";
 
-export class Sinks<K extends string> {
+/** The part of an object's Schedule that sinks use: their retry rows ("sink", name). */
+export type SinkSchedule = {
+  get(kind: "sink", key: string): { dueAt: number } | null;
+  cancel(kind: "sink", key: string): void;
+  failed(kind: "sink", key: string, now: number, err: unknown): unknown;
+};
+
+export class Sinks {
   private readonly sql: SqlStorage;
 
   constructor(
     storage: DurableObjectStorage,
-    private readonly schedule: Schedule<K | "sink">,
+    private readonly schedule: SinkSchedule,
   ) {
     this.sql = storage.sql;
+  }
+
+  private mark(name: string): { revision: number; last_seq: number } {
+    return this.sql.exec<{ revision: number; last_seq: number }>("SELECT revision, last_seq FROM sinks WHERE name = ?", name).toArray()[0] ?? { revision: 0, last_seq: 0 };
   }
 
   /**
@@ -101,7 +111,7 @@ export class Sinks<K extends string> {
    * has and returns the one it has now. `force` ignores the backoff (the retry row itself is running).
    */
   async flush(name: string, revision: number, now: number, push: (lastSeq: number) => Promise<number>, force = false): Promise<void> {
-    const mark = this.sql.exec<{ revision: number; last_seq: number }>("SELECT revision, last_seq FROM sinks WHERE name = ?", name).toArray()[0] ?? { revision: 0, last_seq: 0 };
+    const mark = this.mark(name);
     if (mark.revision >= revision) return;
     const retry = this.schedule.get("sink", name);
     if (retry && retry.dueAt > now && !force) return;

@@ -9,11 +9,17 @@ import type { WindowChange } from "../../domain/instance";
 import type { EventInstance, EventState } from "../../domain/model";
 import { SCHEDULE_COUNTING_STATES, detectConflicts, windowOf, type ScheduleConflict, type ScheduleWindow } from "../../domain/scheduling";
 import { fail, type Result } from "../../lib/result";
+import { HOUR_MS } from "../../domain/time";
+import { migrate, type MigrationStep } from "../kit/migrate";
 import type { Audit, EventView, Override, ScheduleSettings, SchedulerActorRpc, SchedulerWindow } from "../contracts";
 import { eventActor } from "../stubs";
 
 
-const HOUR = 3_600_000;
+const SCHEMA: readonly MigrationStep[] = [
+  `CREATE TABLE IF NOT EXISTS windows (event_id TEXT PRIMARY KEY, name TEXT, type TEXT NOT NULL, tier TEXT NOT NULL,
+     start_time INTEGER NOT NULL, end_time INTEGER NOT NULL, state TEXT NOT NULL, revision INTEGER NOT NULL);
+   CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);`,
+];
 
 export function conflictFailure(conflicts: ScheduleConflict[]) {
   const head = conflicts.length === 1 ? "This schedule breaks a scheduling rule" : `This schedule breaks ${conflicts.length} scheduling rules`;
@@ -28,12 +34,8 @@ export class SchedulerActor extends DurableObject<Env> implements SchedulerActor
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    migrate(ctx.storage, SCHEMA);
     this.sql = ctx.storage.sql;
-    this.sql.exec(`
-      CREATE TABLE IF NOT EXISTS windows (event_id TEXT PRIMARY KEY, name TEXT, type TEXT NOT NULL, tier TEXT NOT NULL,
-        start_time INTEGER NOT NULL, end_time INTEGER NOT NULL, state TEXT NOT NULL, revision INTEGER NOT NULL);
-      CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
-    `);
   }
 
   // ---- settings --------------------------------------------------------------------------------------------------
@@ -75,7 +77,8 @@ export class SchedulerActor extends DurableObject<Env> implements SchedulerActor
     const release = () => this.sql.exec("DELETE FROM windows WHERE event_id = ? AND revision = 0", instance.eventId);
     try {
       const result = await eventActor(this.env, instance.eventId).create(instance, withOverride(audit, override, conflicts));
-      if (!result.ok) release();
+      if (result.ok) this.record(result.value);
+      else release();
       return result;
     } catch (err) {
       release();
@@ -117,7 +120,11 @@ export class SchedulerActor extends DurableObject<Env> implements SchedulerActor
   ): Promise<Result<EventView>> {
     const settings = await this.settings();
     const before = this.rows().find((w) => w.eventId === eventId);
-    if (!before || (change.startTime === undefined && change.endTime === undefined)) return run(settings, audit);
+    if (!before || (change.startTime === undefined && change.endTime === undefined)) {
+      const result = await run(settings, audit);
+      if (result.ok) this.record(result.value);
+      return result;
+    }
     const candidate = { ...before, start: change.startTime ?? before.start, end: change.endTime ?? before.end };
     const conflicts = this.conflictsFor(candidate, settings);
     if (conflicts.length && !override.force) return conflictFailure(conflicts);
@@ -130,7 +137,8 @@ export class SchedulerActor extends DurableObject<Env> implements SchedulerActor
     };
     try {
       const result = await run(settings, withOverride(audit, override, conflicts));
-      if (!result.ok) restore();
+      if (result.ok) this.record(result.value);
+      else restore();
       return result;
     } catch (err) {
       restore();
@@ -138,12 +146,20 @@ export class SchedulerActor extends DurableObject<Env> implements SchedulerActor
     }
   }
 
+  /**
+   * The event object answers a change we asked for with its new state and revision; we take our copy from that
+   * answer rather than have it call us back from inside our own call. It confirms later through its sink.
+   */
+  private record(view: EventView) {
+    this.upsert({ ...windowOf(view.instance), state: view.instance.state, revision: view.revision });
+  }
+
   private conflictsFor(candidate: ScheduleWindow, s: ScheduleSettings): ScheduleConflict[] {
     const counting = this.rows().filter((w) => SCHEDULE_COUNTING_STATES.includes(w.state));
     return detectConflicts(candidate, counting, {
       maxConcurrent: s.maxConcurrent,
       maxConcurrentSameType: s.maxConcurrentSameType,
-      majorGapMs: s.majorGapHours * HOUR,
+      majorGapMs: s.majorGapHours * HOUR_MS,
     });
   }
 
