@@ -11,11 +11,20 @@ export type Config = {
   claimRateLimitPerMinute: number;
   socketMessagesPerSecond: number;
   notificationPopupsPerDay: number;
+  /** The game's inventory endpoint; null hands rewards to the built-in ledger instead. */
+  inventoryWebhookUrl: string | null;
+  /** Signs inventory webhook deliveries; without its own secret, the receipt-signing one. */
+  inventoryWebhookSecret: string;
 };
 
 function num(value: unknown, fallback: number, min = 0): number {
   const n = typeof value === "string" && value.trim() !== "" ? Number(value) : NaN;
   return Number.isFinite(n) && n >= min ? n : fallback;
+}
+
+/** A set, non-blank string setting, trimmed; null otherwise. */
+function text(value: unknown): string | null {
+  return typeof value === "string" && value.trim() !== "" ? value.trim() : null;
 }
 
 export function readConfig(env: object): Config {
@@ -31,5 +40,7 @@ export function readConfig(env: object): Config {
     claimRateLimitPerMinute: num(e.CLAIM_RATE_LIMIT_PER_MINUTE, 60, 1),
     socketMessagesPerSecond: num(e.SOCKET_MESSAGES_PER_SECOND, 20, 1),
     notificationPopupsPerDay: num(e.NOTIFICATION_POPUPS_PER_DAY, 3),
+    inventoryWebhookUrl: text(e.INVENTORY_WEBHOOK_URL),
+    inventoryWebhookSecret: (e.INVENTORY_WEBHOOK_SECRET as string | undefined) ?? String(e.REWARD_SIGNING_SECRET ?? ""),
   };
 }

@@ -4,7 +4,7 @@
 // after the last attempt.
 import { createExecutionContext, createMessageBatch, env, getQueueResult } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
-import { MAX_DELIVERY_ATTEMPTS, retryDelaySeconds } from "../src/actors/inventory/inventory-actor";
+import { MAX_DELIVERY_ATTEMPTS, retryDelaySeconds } from "../src/domain/delivery";
 import worker from "../src/index";
 import { call } from "./helpers";
 import { claim, clearAlarms, earn, ledgerRows, rewardEvent, settle } from "./rewards-helpers";
