@@ -1,6 +1,6 @@
 // The EventActor's own SQLite, as ordered migration steps (see kit/migrate.ts). Never edit a shipped step.
 import type { MigrationStep } from "../kit/migrate";
-import { SCHEDULE_TABLE } from "../kit/schedule";
+import { LEGACY_SCHEDULE_TABLE, adoptLegacySchedule } from "../kit/schedule";
 import { SINKS_TABLE } from "../kit/outbox";
 
 export const EVENT_ACTOR_SCHEMA: readonly MigrationStep[] = [
@@ -9,22 +9,19 @@ export const EVENT_ACTOR_SCHEMA: readonly MigrationStep[] = [
    CREATE TABLE IF NOT EXISTS transitions (
      seq INTEGER PRIMARY KEY AUTOINCREMENT, from_state TEXT, to_state TEXT NOT NULL, at INTEGER NOT NULL,
      cause TEXT NOT NULL, actor TEXT NOT NULL, reason TEXT, details TEXT);
-   CREATE TABLE IF NOT EXISTS schedule (kind TEXT PRIMARY KEY, due_at INTEGER NOT NULL, attempt INTEGER NOT NULL DEFAULT 0);
+   ${LEGACY_SCHEDULE_TABLE};
    CREATE TABLE IF NOT EXISTS shards (shard_no INTEGER PRIMARY KEY);
    CREATE TABLE IF NOT EXISTS sinks (name TEXT PRIMARY KEY, revision INTEGER NOT NULL, last_seq INTEGER NOT NULL, failures INTEGER NOT NULL);
    CREATE TABLE IF NOT EXISTS notified (type TEXT PRIMARY KEY, fired_at INTEGER NOT NULL);`,
   // 2: the kit's (kind, key) schedule. "notify:<type>" rows become ("notify", type); sink retries become
   // ("sink", name) and keep their attempt count, which replaces sinks.failures; the "calendar" sink is now "scheduler".
   (sql) => {
-    sql.exec("ALTER TABLE schedule RENAME TO schedule_v1");
-    sql.exec(SCHEDULE_TABLE);
-    sql.exec(`INSERT INTO schedule (kind, key, due_at, attempt)
-      SELECT CASE WHEN kind LIKE 'notify:%' THEN 'notify' WHEN kind IN ('project', 'shards', 'calendar') THEN 'sink' ELSE kind END,
-             CASE WHEN kind LIKE 'notify:%' THEN substr(kind, 8) WHEN kind = 'calendar' THEN 'scheduler'
-                  WHEN kind IN ('project', 'shards') THEN kind ELSE '' END,
-             due_at, attempt
-      FROM schedule_v1`);
-    sql.exec("DROP TABLE schedule_v1");
+    adoptLegacySchedule(sql, (kind) => {
+      if (kind.startsWith("notify:")) return { kind: "notify", key: kind.slice("notify:".length) };
+      if (kind === "calendar") return { kind: "sink", key: "scheduler" };
+      if (kind === "project" || kind === "shards") return { kind: "sink", key: kind };
+      return { kind, key: "" };
+    });
     sql.exec("ALTER TABLE sinks RENAME TO sinks_v1");
     sql.exec(SINKS_TABLE);
     sql.exec("INSERT INTO sinks (name, revision, last_seq) SELECT CASE name WHEN 'calendar' THEN 'scheduler' ELSE name END, revision, last_seq FROM sinks_v1");

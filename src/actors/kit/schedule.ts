@@ -8,6 +8,23 @@ import { backoff, type BackoffPolicy } from "../../domain/backoff";
 export const SCHEDULE_TABLE = `CREATE TABLE IF NOT EXISTS schedule (kind TEXT NOT NULL, key TEXT NOT NULL DEFAULT '',
   due_at INTEGER NOT NULL, attempt INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (kind, key))`;
 
+/** The table as objects created it before the kit existed; step 1 of their schema, so old storage is adopted. */
+export const LEGACY_SCHEDULE_TABLE = "CREATE TABLE IF NOT EXISTS schedule (kind TEXT PRIMARY KEY, due_at INTEGER NOT NULL, attempt INTEGER NOT NULL DEFAULT 0)";
+
+/**
+ * A migration step for objects whose storage predates the kit: their one-column `schedule (kind PRIMARY KEY, due_at,
+ * attempt)` becomes the kit's table, each old kind mapped to (kind, key). Pending rows keep their time and attempts.
+ */
+export function adoptLegacySchedule(sql: SqlStorage, map: (oldKind: string) => { kind: string; key: string }): void {
+  const old = sql.exec<{ kind: string; due_at: number; attempt: number }>("SELECT kind, due_at, attempt FROM schedule").toArray();
+  sql.exec("DROP TABLE schedule");
+  sql.exec(SCHEDULE_TABLE);
+  for (const r of old) {
+    const { kind, key } = map(r.kind);
+    sql.exec("INSERT OR REPLACE INTO schedule (kind, key, due_at, attempt) VALUES (?, ?, ?, ?)", kind, key, r.due_at, r.attempt);
+  }
+}
+
 export type ScheduleRow<K extends string = string> = { kind: K; key: string; dueAt: number; attempt: number };
 type Raw = { kind: string; key: string; due_at: number; attempt: number };
 const row = <K extends string>(r: Raw): ScheduleRow<K> => ({ kind: r.kind as K, key: r.key, dueAt: r.due_at, attempt: r.attempt });
