@@ -11,11 +11,17 @@ export type Config = {
   claimRateLimitPerMinute: number;
   socketMessagesPerSecond: number;
   notificationPopupsPerDay: number;
+  /** Queue names as the platform reports them in batch.queue; they must match the [[queues.*]] sections. */
+  queues: { inventoryDeliveries: string; push: string; pushDeadLetter: string };
 };
 
 function num(value: unknown, fallback: number, min = 0): number {
   const n = typeof value === "string" && value.trim() !== "" ? Number(value) : NaN;
   return Number.isFinite(n) && n >= min ? n : fallback;
+}
+
+function text(value: unknown, fallback: string): string {
+  return typeof value === "string" && value.trim() !== "" ? value.trim() : fallback;
 }
 
 export function readConfig(env: object): Config {
@@ -31,5 +37,10 @@ export function readConfig(env: object): Config {
     claimRateLimitPerMinute: num(e.CLAIM_RATE_LIMIT_PER_MINUTE, 60, 1),
     socketMessagesPerSecond: num(e.SOCKET_MESSAGES_PER_SECOND, 20, 1),
     notificationPopupsPerDay: num(e.NOTIFICATION_POPUPS_PER_DAY, 3),
+    queues: {
+      inventoryDeliveries: text(e.QUEUE_INVENTORY_DELIVERIES, "inventory-deliveries"),
+      push: text(e.QUEUE_PUSH, "push-notifications"),
+      pushDeadLetter: text(e.QUEUE_PUSH_DLQ, "push-notifications-dlq"),
+    },
   };
 }

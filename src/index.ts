@@ -1,5 +1,6 @@
 // Worker entry: HTTP routing. All state lives in the Durable Objects exported below and in D1.
 import { Hono } from "hono";
+import { readConfig } from "./config";
 import { requireAdmin, requirePlayer, type AppEnv } from "./http/auth";
 import { ApiError } from "./http/errors";
 import { adminEventRoutes } from "./routes/admin-events";
@@ -51,11 +52,16 @@ app.onError((err, c) => {
   return c.json(new ApiError(500, "internal_error", "internal error").toJSON(), 500);
 });
 
-export default {
-  fetch: app.fetch,
-  queue: (batch: MessageBatch, env: Env) => {
-    if (batch.queue === "push-notifications") return consumePush(batch as MessageBatch<PushMessage>, env);
-    if (batch.queue === "push-notifications-dlq") return consumeDeadPush(batch as MessageBatch<PushMessage>, env);
-    return consumeInventoryRetries(batch as MessageBatch<{ grant: Grant }>, env);
-  },
-} satisfies ExportedHandler<Env>;
+/** Each queue's consumer, by the name readConfig gives it; the names themselves live in wrangler.toml. */
+async function queue(batch: MessageBatch, env: Env): Promise<void> {
+  const names = readConfig(env).queues;
+  if (batch.queue === names.inventoryDeliveries) return consumeInventoryRetries(batch as MessageBatch<{ grant: Grant }>, env);
+  if (batch.queue === names.push) return consumePush(batch as MessageBatch<PushMessage>, env);
+  if (batch.queue === names.pushDeadLetter) return consumeDeadPush(batch as MessageBatch<PushMessage>, env);
+  // A queue wired to this Worker that the config does not name (a renamed queue, a [vars] typo): guessing a
+  // consumer could mark rows wrongly, acking would lose the messages. Retrying keeps them until the config is fixed.
+  console.error(JSON.stringify({ msg: "batch from an unknown queue, retrying", queue: batch.queue, messages: batch.messages.length, known: names }));
+  batch.retryAll();
+}
+
+export default { fetch: app.fetch, queue } satisfies ExportedHandler<Env>;
