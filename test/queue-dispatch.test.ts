@@ -15,7 +15,7 @@ const push = { notificationId: "evt_nosuchevent0:start", eventId: "evt_nosucheve
 describe("queue dispatch", () => {
   it("routes by the configured names, so renaming a queue is a [vars] change", async () => {
     // No PUSH_WEBHOOK_URL in this project: the push consumer marks the row sent and acks.
-    const result = await run("renamed-push", { ...env, QUEUE_PUSH: "renamed-push" } as Env, push);
+    const result = await run("renamed-push", { ...env, QUEUE_PUSH: "renamed-push" } as unknown as Env, push);
     expect(result.explicitAcks).toHaveLength(1);
     expect(result.retryBatch.retry).toBe(false);
   });
