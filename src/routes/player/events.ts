@@ -1,19 +1,34 @@
-// Players: discover events and read one with server-computed countdowns.
-import { Hono } from "hono";
+// Players: discover events, read one with server-computed countdowns, join, report and read progress, claim
+// milestone rewards. Progress is the hot path: token check, zod, one RPC to the player's shard.
+// Order matters in one place: /active and /upcoming are declared before /:eventId, which would otherwise take them.
+import { Hono, type Context } from "hono";
 import { z } from "zod";
-import { eventActor } from "../actors/stubs";
-import { activeEvents, participation, upcomingEvents } from "../db/instances";
-import { publicView } from "../domain/instance";
-import { countdown } from "../domain/lifecycle";
-import type { AppEnv } from "../http/auth";
-import { ApiError } from "../http/errors";
-import { query } from "../http/validate";
-import { eventIdParam } from "../http/ids";
+import { eventActor } from "../../actors/stubs";
+import { activeEvents, participation, upcomingEvents } from "../../db/instances";
+import { publicView } from "../../domain/instance";
+import { countdown } from "../../domain/lifecycle";
+import { ProgressUpdates } from "../../domain/model";
+import { HOUR_MS, iso } from "../../domain/time";
+import type { AppEnv } from "../../http/auth";
+import { ApiError, unwrap } from "../../http/errors";
+import { eventIdParam } from "../../http/ids";
+import { shardFor } from "../../http/shards";
+import { idempotencyKey, jsonBody, query } from "../../http/validate";
 
 const UpcomingQuery = z.strictObject({ withinHours: z.coerce.number().min(0).max(24 * 90).default(48) });
+const ProgressBody = z.strictObject({ updates: ProgressUpdates });
 const HIDDEN_STATES = new Set(["cancelled", "failed_activation"]);
 
-export const eventRoutes = new Hono<AppEnv>()
+function milestoneIndex(c: Context<AppEnv>): number {
+  const raw = c.req.param("index") ?? "";
+  if (!/^\d{1,3}$/.test(raw)) throw new ApiError(404, "milestone_not_found", `no milestone "${raw.slice(0, 20)}"`);
+  return Number(raw);
+}
+
+/** The calling player's shard for the event in the path. */
+const playerShard = (c: Context<AppEnv>, eventId: string) => shardFor(c.env, eventId, c.var.player.playerId);
+
+export const playerEventRoutes = new Hono<AppEnv>()
   .get("/active", async (c) => {
     const now = Date.now();
     const events = await activeEvents(c.env.DB);
@@ -22,7 +37,7 @@ export const eventRoutes = new Hono<AppEnv>()
   .get("/upcoming", async (c) => {
     const { withinHours } = query(c, UpcomingQuery);
     const now = Date.now();
-    const events = await upcomingEvents(c.env.DB, now, withinHours * 3_600_000);
+    const events = await upcomingEvents(c.env.DB, now, withinHours * HOUR_MS);
     return c.json({ events: events.map((e) => publicView(e, now, c.var.player)) });
   })
   .get("/:eventId/countdown", async (c) => {
@@ -35,9 +50,9 @@ export const eventRoutes = new Hono<AppEnv>()
     return c.json({
       eventId,
       state: timing.state,
-      startTime: new Date(timing.startTime).toISOString(),
-      endTime: new Date(timing.endTime).toISOString(),
-      serverTime: new Date(now).toISOString(),
+      startTime: iso(timing.startTime),
+      endTime: iso(timing.endTime),
+      serverTime: iso(now),
       ...countdown(timing, now),
     });
   })
@@ -49,4 +64,33 @@ export const eventRoutes = new Hono<AppEnv>()
     if (!view || HIDDEN_STATES.has(view.instance.state)) throw new ApiError(404, "event_not_found", `no event with id "${eventId}"`);
     const counts = await participation(c.env.DB, eventId);
     return c.json(publicView({ ...view.instance, ...counts }, Date.now(), c.var.player));
+  })
+  .post("/:eventId/join", async (c) => {
+    const shard = await playerShard(c, eventIdParam(c));
+    const result = unwrap(await shard.join(c.var.player));
+    return c.json(result.progress, result.joined ? 201 : 200);
+  })
+  .post("/:eventId/progress", async (c) => {
+    const eventId = eventIdParam(c);
+    const body = await jsonBody(c, ProgressBody);
+    const shard = await playerShard(c, eventId);
+    return c.json(unwrap(await shard.progress(c.var.player, body.updates as never)));
+  })
+  .get("/:eventId/progress", async (c) => {
+    const shard = await playerShard(c, eventIdParam(c));
+    return c.json(unwrap(await shard.getProgress(c.var.player.playerId)));
+  })
+  .get("/:eventId/rewards", async (c) => {
+    const shard = await playerShard(c, eventIdParam(c));
+    return c.json(unwrap(await shard.rewardStates(c.var.player.playerId)));
+  })
+  .post("/:eventId/milestones/:index/claim", async (c) => {
+    const eventId = eventIdParam(c);
+    const index = milestoneIndex(c);
+    const key = idempotencyKey(c);
+    const shard = await playerShard(c, eventId);
+    const result = await shard.claim(c.var.player.playerId, index, key);
+    if (!result.ok && result.code === "rate_limited") c.header("Retry-After", String((result.details as { retryAfter: number }).retryAfter));
+    const claim = unwrap(result);
+    return c.json({ receipt: claim.receipt, delivery: claim.delivery, replayed: claim.replayed }, claim.replayed ? 200 : 201);
   });
