@@ -2,6 +2,7 @@
 // behind it), HMAC-signed, with "<notificationId>:<batch>" as the idempotency key. The seed's rules: a failed push is
 // retried once after 1 h, then goes to the dead-letter queue; the in-game feed always has the notification anyway.
 import { countPushFailure, setPushStatus } from "../db/notifications";
+import { HOUR_MS, SECOND_MS } from "../domain/time";
 import { postSigned } from "../lib/webhook";
 
 export type PushMessage = {
@@ -15,7 +16,7 @@ export type PushMessage = {
   batch: number;
 };
 
-export const PUSH_RETRY_DELAY_SECONDS = 3600;
+export const PUSH_RETRY_DELAY_SECONDS = HOUR_MS / SECOND_MS;
 
 /** Marks the event-level row and, for a batch of players, each of their rows. */
 const setStatus = (d1: D1Database, m: PushMessage, status: "sent" | "failed", at: number) =>
