@@ -15,6 +15,8 @@ export type Config = {
   inventoryWebhookUrl: string | null;
   /** Signs inventory webhook deliveries; without its own secret, the receipt-signing one. */
   inventoryWebhookSecret: string;
+  /** Queue names as the platform reports them in batch.queue; they must match the [[queues.*]] sections. */
+  queues: { inventoryDeliveries: string; push: string; pushDeadLetter: string };
 };
 
 function num(value: unknown, fallback: number, min = 0): number {
@@ -22,9 +24,9 @@ function num(value: unknown, fallback: number, min = 0): number {
   return Number.isFinite(n) && n >= min ? n : fallback;
 }
 
-/** A set, non-blank string setting, trimmed; null otherwise. */
-function text(value: unknown): string | null {
-  return typeof value === "string" && value.trim() !== "" ? value.trim() : null;
+/** A set, non-blank string setting, trimmed; the fallback otherwise. */
+function text<F extends string | null>(value: unknown, fallback: F): string | F {
+  return typeof value === "string" && value.trim() !== "" ? value.trim() : fallback;
 }
 
 export function readConfig(env: object): Config {
@@ -40,7 +42,12 @@ export function readConfig(env: object): Config {
     claimRateLimitPerMinute: num(e.CLAIM_RATE_LIMIT_PER_MINUTE, 60, 1),
     socketMessagesPerSecond: num(e.SOCKET_MESSAGES_PER_SECOND, 20, 1),
     notificationPopupsPerDay: num(e.NOTIFICATION_POPUPS_PER_DAY, 3),
-    inventoryWebhookUrl: text(e.INVENTORY_WEBHOOK_URL),
+    inventoryWebhookUrl: text(e.INVENTORY_WEBHOOK_URL, null),
     inventoryWebhookSecret: (e.INVENTORY_WEBHOOK_SECRET as string | undefined) ?? String(e.REWARD_SIGNING_SECRET ?? ""),
+    queues: {
+      inventoryDeliveries: text(e.QUEUE_INVENTORY_DELIVERIES, "inventory-deliveries"),
+      push: text(e.QUEUE_PUSH, "push-notifications"),
+      pushDeadLetter: text(e.QUEUE_PUSH_DLQ, "push-notifications-dlq"),
+    },
   };
 }

@@ -1,48 +1,36 @@
-// Worker entry: HTTP routing. All state lives in the Durable Objects exported below and in D1.
+// Worker entry: HTTP routing and the queue dispatcher. All state lives in the Durable Objects exported below and in D1.
 import { Hono } from "hono";
-import { requireAdmin, requirePlayer, type AppEnv } from "./http/auth";
-import { ApiError } from "./http/errors";
-import { adminEventRoutes } from "./routes/admin-events";
-import { playerCalendarRoutes } from "./routes/calendar";
-import { eventRoutes } from "./routes/events";
-import { adminProgressRoutes, benchRoutes, progressRoutes } from "./routes/progress";
-import { inboxRoutes, inventoryRoutes, rewardRoutes } from "./routes/rewards";
-import { liveRoutes } from "./routes/live";
-import { notificationRoutes } from "./routes/notifications";
+import { readConfig } from "./config";
+import type { AppEnv } from "./http/auth";
+import { ApiError, noRoute } from "./http/errors";
+import { adminApp } from "./routes/admin";
+import { benchRoutes } from "./routes/bench";
+import { liveSocket } from "./routes/live";
+import { playerApp } from "./routes/player";
 import { consumeInventoryRetries } from "./queues/inventory";
 import { consumeDeadPush, consumePush, type PushMessage } from "./queues/push";
 import type { Grant } from "./actors/contracts";
-import { scheduleRoutes } from "./routes/schedule";
-import { templateRoutes } from "./routes/templates";
 
 export { EventActor } from "./actors/event/event-actor";
 export { SchedulerActor } from "./actors/scheduler/scheduler-actor";
 export { ProgressShardActor } from "./actors/shard/progress-shard-actor";
 export { PlayerInventoryActor } from "./actors/inventory/inventory-actor";
 
-const app = new Hono<AppEnv>();
+// Two apps, each behind its own guard and mounted once: ops at /v1/admin, players at /v1. The player guard covers
+// all of /v1/*, and Hono runs matching handlers in registration order (a handler that answers ends the chain), so
+// everything that authenticates otherwise is registered before the player app and answers its paths in full:
+// - the live socket, which checks the token it carries in Sec-WebSocket-Protocol or ?token= itself (browsers
+//   cannot set headers on a socket);
+// - the bench echo, which needs no caller and is off unless ENABLE_BENCH_ROUTES=true;
+// - the admin app, which ends in its own 404.
+const app = new Hono<AppEnv>()
+  .get("/health", (c) => c.json({ ok: true }))
+  .get("/v1/events/:eventId/live", liveSocket)
+  .route("/v1/_bench", benchRoutes)
+  .route("/v1/admin", adminApp)
+  .route("/v1", playerApp);
 
-app.get("/health", (c) => c.json({ ok: true }));
-app.route("/v1/_bench", benchRoutes);
-
-app.use("/v1/admin/*", requireAdmin);
-app.route("/v1/admin/templates", templateRoutes);
-app.route("/v1/admin/events", adminEventRoutes);
-app.route("/v1/admin", scheduleRoutes);
-app.route("/v1/admin/events", adminProgressRoutes);
-
-// Sockets carry their token in Sec-WebSocket-Protocol or ?token= and are checked by the live route itself.
-app.route("/v1/events", liveRoutes);
-app.use("/v1/*", async (c, next) => (c.req.path.startsWith("/v1/admin/") || c.req.path.startsWith("/v1/_bench/") ? next() : requirePlayer(c, next)));
-app.route("/v1/events", progressRoutes);
-app.route("/v1/events", rewardRoutes);
-app.route("/v1/inbox", inboxRoutes);
-app.route("/v1/inventory", inventoryRoutes);
-app.route("/v1/notifications", notificationRoutes);
-app.route("/v1/events", eventRoutes);
-app.route("/v1/calendar", playerCalendarRoutes);
-
-app.notFound((c) => c.json(new ApiError(404, "not_found", `no route for ${c.req.method} ${c.req.path}`).toJSON(), 404));
+app.notFound((c) => c.json(noRoute(c).toJSON(), 404));
 
 app.onError((err, c) => {
   if (err instanceof ApiError) return c.json(err.toJSON(), err.status);
@@ -51,11 +39,16 @@ app.onError((err, c) => {
   return c.json(new ApiError(500, "internal_error", "internal error").toJSON(), 500);
 });
 
-export default {
-  fetch: app.fetch,
-  queue: (batch: MessageBatch, env: Env) => {
-    if (batch.queue === "push-notifications") return consumePush(batch as MessageBatch<PushMessage>, env);
-    if (batch.queue === "push-notifications-dlq") return consumeDeadPush(batch as MessageBatch<PushMessage>, env);
-    return consumeInventoryRetries(batch as MessageBatch<{ grant: Grant }>, env);
-  },
-} satisfies ExportedHandler<Env>;
+/** Each queue's consumer, by the name readConfig gives it; the names themselves live in wrangler.toml. */
+async function queue(batch: MessageBatch, env: Env): Promise<void> {
+  const names = readConfig(env).queues;
+  if (batch.queue === names.inventoryDeliveries) return consumeInventoryRetries(batch as MessageBatch<{ grant: Grant }>, env);
+  if (batch.queue === names.push) return consumePush(batch as MessageBatch<PushMessage>, env);
+  if (batch.queue === names.pushDeadLetter) return consumeDeadPush(batch as MessageBatch<PushMessage>, env);
+  // A queue wired to this Worker that the config does not name (a renamed queue, a [vars] typo): guessing a
+  // consumer could mark rows wrongly, acking would lose the messages. Retrying keeps them until the config is fixed.
+  console.error(JSON.stringify({ msg: "batch from an unknown queue, retrying", queue: batch.queue, messages: batch.messages.length, known: names }));
+  batch.retryAll();
+}
+
+export default { fetch: app.fetch, queue } satisfies ExportedHandler<Env>;

@@ -2,9 +2,10 @@
 // objects (fired and planned notifications), the progress shards (milestones, per-player warnings) and the push
 // consumer (delivery status); the feed reads them back for the player.
 import type { NotificationRow, PlannedNotificationRow } from "../domain/notifications";
+import { DAY_MS } from "../domain/time";
 import { chunked, field as f } from "./json-batch";
 
-const FEED_WINDOW_MS = 30 * 24 * 60 * 60 * 1000;
+const FEED_WINDOW_MS = 30 * DAY_MS;
 const BROADCAST = "('preview', 'start', 'urgency')";
 
 export type FeedRow = {

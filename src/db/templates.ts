@@ -2,12 +2,12 @@
 import { and, desc, eq, sql, type SQL } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import type { CreateTemplateBody, EventTemplate, EventTier, EventType, UpdateTemplateBody } from "../domain/model";
+import { iso } from "../domain/time";
 import { templates } from "./schema";
 
 type Row = typeof templates.$inferSelect;
 
 function fromRow(r: Row): EventTemplate {
-  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
   return {
     templateId: r.templateId,
     type: r.eventType as EventType,
@@ -27,9 +27,9 @@ function fromRow(r: Row): EventTemplate {
     averageEngagementScore: r.averageEngagementScore,
     version: r.version,
     usageCount: r.usageCount,
-    lastUsed: iso(r.lastUsed),
-    createdAt: iso(r.createdAt)!,
-    updatedAt: iso(r.updatedAt)!,
+    lastUsed: r.lastUsed === null ? null : iso(r.lastUsed),
+    createdAt: iso(r.createdAt),
+    updatedAt: iso(r.updatedAt),
   };
 }
 

@@ -1,9 +1,8 @@
 import { describe, it, expect } from "vitest";
 import ICAL from "ical.js";
-import { calendarDays, renderIcs, escapeText, foldLine, type CalendarEntry } from "./calendar";
+import { MAX_RANGE_DAYS, calendarDays, renderIcs, escapeText, foldLine, resolveRange, type CalendarEntry } from "./calendar";
+import { DAY_MS as D, HOUR_MS as H } from "./time";
 
-const H = 3_600_000;
-const D = 24 * H;
 const T0 = Date.UTC(2026, 11, 1); // 2026-12-01 00:00 UTC
 const at = (hours: number) => T0 + hours * H;
 
@@ -193,5 +192,40 @@ describe("renderIcs", () => {
     const cal = new ICAL.Component(ICAL.parse(empty));
     expect(cal.getAllSubcomponents("vevent")).toHaveLength(0);
     expect(cal.getFirstPropertyValue("x-wr-calname")).toBe("Empty");
+  });
+});
+
+describe("resolveRange", () => {
+  const isoAt = (ms: number) => new Date(ms).toISOString();
+
+  it("defaults to 30 days from the start of today (UTC)", () => {
+    expect(resolveRange({}, at(13) + 1234)).toEqual({ ok: true, from: T0, to: T0 + 30 * D });
+  });
+
+  it("takes from and to as given, and a missing end as 30 days after the given start", () => {
+    expect(resolveRange({ from: isoAt(at(5)), to: isoAt(at(7)) }, 0)).toEqual({ ok: true, from: at(5), to: at(7) });
+    expect(resolveRange({ from: isoAt(at(5)) }, 0)).toEqual({ ok: true, from: at(5), to: at(5) + 30 * D });
+  });
+
+  it("refuses an empty or inverted range with a problem on `to`", () => {
+    for (const to of [at(5), at(4)]) {
+      expect(resolveRange({ from: isoAt(at(5)), to: isoAt(to) }, 0)).toEqual({ ok: false, problems: [{ path: ["to"], message: "must be after from" }] });
+    }
+  });
+
+  it("allows exactly the maximum span and refuses 1 ms more", () => {
+    expect(resolveRange({ from: isoAt(T0), to: isoAt(T0 + MAX_RANGE_DAYS * D) }, 0).ok).toBe(true);
+    const tooLong = resolveRange({ from: isoAt(T0), to: isoAt(T0 + MAX_RANGE_DAYS * D + 1) }, 0);
+    expect(tooLong).toEqual({ ok: false, problems: [{ path: ["to"], message: `must be at most ${MAX_RANGE_DAYS} days after from` }] });
+  });
+
+  it("names an unreadable instant instead of returning NaN", () => {
+    expect(resolveRange({ from: "not a date" }, T0)).toEqual({
+      ok: false,
+      problems: [
+        { path: ["from"], message: "is not a valid date-time" },
+        { path: ["to"], message: "is not a valid date-time" },
+      ],
+    });
   });
 });

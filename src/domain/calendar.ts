@@ -2,11 +2,34 @@
 // so the schedule can be subscribed to from any calendar app.
 import type { EventState } from "./model";
 import { SCHEDULE_COUNTING_STATES, countsTowardConcurrency, overlaps, type ScheduleWindow } from "./scheduling";
+import { DAY_MS, compareStrings, iso } from "./time";
 
 export type CalendarEntry = ScheduleWindow & { state: EventState };
 export type CalendarDay = { date: string; eventIds: string[]; eventCount: number; peakConcurrency: number };
 
-const DAY_MS = 86_400_000;
+/** A calendar view may span at most this many days, so one request cannot walk the whole table. */
+export const MAX_RANGE_DAYS = 366;
+export const DEFAULT_RANGE_DAYS = 30;
+
+export type RangeProblem = { path: (string | number)[]; message: string };
+
+/**
+ * [from, to) of a calendar view from its query; defaults to the next 30 days from the start of today (UTC).
+ * Problems come back as data; the route decides they are a 400.
+ */
+export function resolveRange(
+  q: { from?: string; to?: string },
+  now: number,
+): { ok: true; from: number; to: number } | { ok: false; problems: RangeProblem[] } {
+  const from = q.from ? Date.parse(q.from) : floorToUtcDay(now);
+  const to = q.to ? Date.parse(q.to) : from + DEFAULT_RANGE_DAYS * DAY_MS;
+  const problems: RangeProblem[] = [];
+  if (!Number.isFinite(from)) problems.push({ path: ["from"], message: "is not a valid date-time" });
+  if (!Number.isFinite(to)) problems.push({ path: ["to"], message: "is not a valid date-time" });
+  else if (to <= from) problems.push({ path: ["to"], message: "must be after from" });
+  else if (to - from > MAX_RANGE_DAYS * DAY_MS) problems.push({ path: ["to"], message: `must be at most ${MAX_RANGE_DAYS} days after from` });
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, from, to };
+}
 
 /** The calendar's peak counts exactly what the scheduler counts, so ops never see room the rules would refuse. */
 function countsForPeak(entry: CalendarEntry): boolean {
@@ -22,7 +45,7 @@ export function calendarDays(entries: CalendarEntry[], from: number, to: number)
     const span = { start: Math.max(dayStart, from), end: Math.min(dayStart + DAY_MS, to) };
     const onDay = ordered.filter((e) => overlaps(e, span));
     days.push({
-      date: new Date(dayStart).toISOString().slice(0, 10),
+      date: iso(dayStart).slice(0, 10),
       eventIds: onDay.map((e) => e.eventId),
       eventCount: onDay.length,
       peakConcurrency: peakConcurrency(onDay.filter(countsForPeak), span),
@@ -93,7 +116,7 @@ function veventLines(e: CalendarEntry, opts: { now: number; domain: string }): s
 
 /** 20261201T000000Z. iCalendar DATE-TIME has whole seconds, so sub-second precision is dropped. */
 function icsUtc(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 19).replace(/[-:]/g, "") + "Z";
+  return iso(ms).slice(0, 19).replace(/[-:]/g, "") + "Z";
 }
 
 /**
@@ -138,8 +161,4 @@ function utf8Length(char: string): number {
   if (cp < 0x800) return 2;
   if (cp < 0x10000) return 3;
   return 4;
-}
-
-function compareStrings(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

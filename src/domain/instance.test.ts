@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { instanceFromTemplate, isEligible, windowProblems } from "./instance";
 import { CreateEventBody, CreateTemplateBody, type EventTemplate } from "./model";
+import { DAY_MS, MINUTE_MS } from "./time";
 
 const NOW = Date.parse("2026-12-01T00:00:00Z");
 const template: EventTemplate = {
@@ -57,10 +58,10 @@ describe("instanceFromTemplate", () => {
 
 describe("windowProblems", () => {
   it("refuses past starts, inverted windows and over-long windows", () => {
-    expect(windowProblems(NOW - 60_000, NOW + 1, NOW, { startIsNow: false, maxWindowDays: 90 })[0].path).toEqual(["startTime"]);
+    expect(windowProblems(NOW - MINUTE_MS, NOW + 1, NOW, { startIsNow: false, maxWindowDays: 90 })[0].path).toEqual(["startTime"]);
     expect(windowProblems(NOW + 10, NOW + 10, NOW, { startIsNow: false, maxWindowDays: 90 })[0].message).toBe("must be after startTime");
-    expect(windowProblems(NOW, NOW + 91 * 86_400_000, NOW, { startIsNow: true, maxWindowDays: 90 })[0].message).toContain("90 days");
-    expect(windowProblems(NOW, NOW + 90 * 86_400_000, NOW, { startIsNow: true, maxWindowDays: 90 })).toEqual([]);
+    expect(windowProblems(NOW, NOW + 91 * DAY_MS, NOW, { startIsNow: true, maxWindowDays: 90 })[0].message).toContain("90 days");
+    expect(windowProblems(NOW, NOW + 90 * DAY_MS, NOW, { startIsNow: true, maxWindowDays: 90 })).toEqual([]);
   });
 });
 

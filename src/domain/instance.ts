@@ -1,6 +1,7 @@
 // The seed's CreateFromTemplate: copy the template's mechanics, apply the ops' customisation, set the timing.
 import { countdown } from "./lifecycle";
 import { DEFAULT_EXPECTED_PARTICIPANTS, shardCountFor } from "./sharding";
+import { DAY_MS, SECOND_MS, iso } from "./time";
 import { mechanicsIssues, type CreateEventBody, type EventInstance, type EventTemplate, type Milestone, type RewardData } from "./model";
 
 /** How far ahead an event may be scheduled. */
@@ -24,11 +25,11 @@ export function windowProblems(
   if (!Number.isFinite(endTime)) problems.push({ path: ["endTime"], message: "is not a valid date-time" });
   if (problems.length) return problems;
   // Far-future typos (year 20260) would otherwise sit in the calendar forever; alarms cannot reach them anyway.
-  if (startTime > now + MAX_LEAD_DAYS * 86_400_000) problems.push({ path: ["startTime"], message: `must be within ${MAX_LEAD_DAYS} days from now` });
+  if (startTime > now + MAX_LEAD_DAYS * DAY_MS) problems.push({ path: ["startTime"], message: `must be within ${MAX_LEAD_DAYS} days from now` });
   // A little slack so a client that sends "now + 1 s" over a slow link is not refused.
-  if (!opts.startIsNow && startTime < now - 5_000) problems.push({ path: ["startTime"], message: "must not be in the past (use \"now\" to start at once)" });
+  if (!opts.startIsNow && startTime < now - 5 * SECOND_MS) problems.push({ path: ["startTime"], message: "must not be in the past (use \"now\" to start at once)" });
   if (endTime <= startTime) problems.push({ path: ["endTime"], message: "must be after startTime" });
-  else if (endTime - startTime > opts.maxWindowDays * 86_400_000) {
+  else if (endTime - startTime > opts.maxWindowDays * DAY_MS) {
     problems.push({ path: ["endTime"], message: `must be at most ${opts.maxWindowDays} days after startTime` });
   }
   return problems;
@@ -111,13 +112,12 @@ export function instanceFromTemplate(
 
 /** The API view of an instance: ISO times and server-computed countdowns. */
 export function renderInstance(instance: EventInstance, now: number) {
-  const iso = (ms: number) => new Date(ms).toISOString();
   return {
     ...instance,
     startTime: iso(instance.startTime),
     endTime: iso(instance.endTime),
     scheduledEndTime: iso(instance.scheduledEndTime),
-    durationSeconds: Math.round((instance.endTime - instance.startTime) / 1000),
+    durationSeconds: Math.round((instance.endTime - instance.startTime) / SECOND_MS),
     createdAt: iso(instance.createdAt),
     updatedAt: iso(instance.updatedAt),
     ...countdown(instance, now),

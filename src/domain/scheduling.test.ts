@@ -1,7 +1,15 @@
 import { describe, it, expect } from "vitest";
-import { DEFAULT_LIMITS, detectConflicts, overlaps, countsTowardConcurrency, type ScheduleWindow } from "./scheduling";
+import { readConfig } from "../config";
+import { detectConflicts, overlaps, countsTowardConcurrency, type ScheduleLimits, type ScheduleWindow } from "./scheduling";
+import { HOUR_MS as H } from "./time";
 
-const H = 3_600_000;
+// The rules as deployed without any [vars]: the config's own defaults, in the scheduler's units.
+const defaults = readConfig({});
+const DEFAULT_LIMITS: ScheduleLimits = {
+  maxConcurrent: defaults.maxConcurrent,
+  maxConcurrentSameType: defaults.maxConcurrentSameType,
+  majorGapMs: defaults.majorGapHours * H,
+};
 const T0 = Date.UTC(2026, 11, 1); // 2026-12-01 00:00 UTC
 const at = (hours: number) => T0 + hours * H;
 
@@ -34,7 +42,7 @@ describe("overlaps", () => {
   });
 });
 
-describe("DEFAULT_LIMITS", () => {
+describe("default limits", () => {
   it("matches the seed: 4 concurrent, 2 per type, 48 h between majors", () => {
     expect(DEFAULT_LIMITS).toEqual({ maxConcurrent: 4, maxConcurrentSameType: 2, majorGapMs: 48 * H });
   });

@@ -1,17 +1,10 @@
 // The seed's Event Scheduler: concurrency caps and the gap between major events.
 // Conflicts are returned as data (never thrown) so the API can show ops every reason at once and let them force it.
 import type { EventInstance, EventState, EventTier, EventType } from "./model";
+import { HOUR_MS, MINUTE_MS, SECOND_MS, compareStrings, iso } from "./time";
 
 export type ScheduleWindow = { eventId: string; name?: string; type: EventType; tier: EventTier; start: number; end: number };
 export type ScheduleLimits = { maxConcurrent: number; maxConcurrentSameType: number; majorGapMs: number };
-
-const HOUR_MS = 3_600_000;
-
-export const DEFAULT_LIMITS: ScheduleLimits = Object.freeze({
-  maxConcurrent: 4,
-  maxConcurrentSameType: 2,
-  majorGapMs: 48 * HOUR_MS,
-});
 
 export type ConflictRule = "max_concurrent" | "max_concurrent_same_type" | "major_gap";
 export type ScheduleConflict = {
@@ -173,10 +166,6 @@ function ordinal(n: number): string {
   return `${n}${suffix}`;
 }
 
-function iso(ms: number): string {
-  return new Date(ms).toISOString();
-}
-
 /** "2026-12-01 00:00 UTC"; seconds only appear when they are not zero, so ordinary schedules read cleanly. */
 function formatUtc(ms: number): string {
   const s = iso(ms);
@@ -187,17 +176,13 @@ function formatUtc(ms: number): string {
 /** "30 h", "47 h 59 min", "47 h 59 min 59.999 s": exact, because a refusal at 47 h 59 min 59.999 s must not read "48 h". */
 function formatDuration(ms: number): string {
   const hours = Math.floor(ms / HOUR_MS);
-  const minutes = Math.floor((ms % HOUR_MS) / 60_000);
-  const restMs = ms % 60_000;
+  const minutes = Math.floor((ms % HOUR_MS) / MINUTE_MS);
+  const restMs = ms % MINUTE_MS;
   const parts: string[] = [];
   if (hours > 0) parts.push(`${hours} h`);
   if (minutes > 0) parts.push(`${minutes} min`);
-  if (restMs > 0) parts.push(`${Number((restMs / 1000).toFixed(3))} s`);
+  if (restMs > 0) parts.push(`${Number((restMs / SECOND_MS).toFixed(3))} s`);
   return parts.length > 0 ? parts.join(" ") : "0 h";
-}
-
-function compareStrings(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /**

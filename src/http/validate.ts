@@ -1,6 +1,6 @@
 // Request parsing that never lets bad input reach an actor: malformed JSON is 400, schema failures 422 with paths.
 import type { Context } from "hono";
-import type { z } from "zod";
+import { z } from "zod";
 import { ApiError, validationError } from "./errors";
 import { zodProblems } from "../lib/validation";
 
@@ -33,3 +33,17 @@ export function query<S extends z.ZodType>(c: Context, schema: S): z.infer<S> {
   if (!parsed.success) throw validationError(zodProblems(parsed.error), 400);
   return parsed.data;
 }
+
+/** Claims are retried by clients; the key makes a retry return the first answer instead of claiming twice. */
+export function idempotencyKey(c: Context): string {
+  const key = c.req.header("Idempotency-Key")?.trim();
+  if (!key) throw new ApiError(400, "idempotency_key_required", "send an Idempotency-Key header (any unique string per claim attempt)");
+  if (key.length > 200) throw new ApiError(400, "invalid_idempotency_key", "Idempotency-Key must be at most 200 characters");
+  return key;
+}
+
+/** ?from=&to= of the calendar views (admin and player); domain/calendar resolveRange defaults and bounds them. */
+export const RangeQuery = {
+  from: z.iso.datetime({ offset: true }).optional(),
+  to: z.iso.datetime({ offset: true }).optional(),
+};

@@ -1,6 +1,8 @@
 // Consumer of `push-notifications`: delivers push work to a provider-neutral PUSH_WEBHOOK_URL (FCM/APNs adapters sit
 // behind it), HMAC-signed, with "<notificationId>:<batch>" as the idempotency key. The seed's rules: a failed push is
 // retried once after 1 h, then goes to the dead-letter queue; the in-game feed always has the notification anyway.
+import { countPushFailure, setPushStatus } from "../db/notifications";
+import { HOUR_MS, SECOND_MS } from "../domain/time";
 import { postSigned } from "../lib/webhook";
 
 export type PushMessage = {
@@ -14,17 +16,11 @@ export type PushMessage = {
   batch: number;
 };
 
-export const PUSH_RETRY_DELAY_SECONDS = 3600;
+export const PUSH_RETRY_DELAY_SECONDS = HOUR_MS / SECOND_MS;
 
 /** Marks the event-level row and, for a batch of players, each of their rows. */
 const setStatus = (d1: D1Database, m: PushMessage, status: "sent" | "failed", at: number) =>
-  d1
-    .prepare(
-      `UPDATE notification_queue SET status = ?1, sent_at = CASE WHEN ?1 = 'sent' THEN ?2 ELSE sent_at END
-       WHERE notification_id = ?3 OR notification_id IN (SELECT ?3 || ':' || value FROM json_each(?4))`,
-    )
-    .bind(status, at, m.notificationId, JSON.stringify(m.playerIds ?? []))
-    .run();
+  setPushStatus(d1, m.notificationId, m.playerIds ?? [], status, at);
 
 async function post(env: Env, url: string, m: PushMessage): Promise<boolean> {
   const secret = (env as unknown as Record<string, string | undefined>).PUSH_WEBHOOK_SECRET ?? env.REWARD_SIGNING_SECRET;
@@ -42,7 +38,7 @@ export async function consumePush(batch: MessageBatch<PushMessage>, env: Env): P
       message.ack();
       continue;
     }
-    await env.DB.prepare("UPDATE notification_queue SET push_failures = push_failures + 1 WHERE notification_id = ?").bind(m.notificationId).run();
+    await countPushFailure(env.DB, m.notificationId);
     if (message.attempts <= 1) message.retry({ delaySeconds: PUSH_RETRY_DELAY_SECONDS });
     else message.retry(); // past max_retries (1): the platform moves it to push-notifications-dlq
   }

@@ -1,11 +1,11 @@
 // Ops: the template library (the seed's Template Reuse System, step 1).
 import { Hono } from "hono";
 import { z } from "zod";
-import { getTemplate, insertTemplate, listTemplates, updateTemplate } from "../db/templates";
-import { CreateTemplateBody, EventTier, EventType, UpdateTemplateBody } from "../domain/model";
-import type { AppEnv } from "../http/auth";
-import { ApiError } from "../http/errors";
-import { jsonBody, query } from "../http/validate";
+import { getTemplate, insertTemplate, listTemplates, updateTemplate } from "../../db/templates";
+import { CreateTemplateBody, EventTier, EventType, UpdateTemplateBody } from "../../domain/model";
+import type { AppEnv } from "../../http/auth";
+import { ApiError } from "../../http/errors";
+import { jsonBody, query } from "../../http/validate";
 
 const ListQuery = z.strictObject({
   type: EventType.optional(),

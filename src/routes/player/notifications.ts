@@ -1,19 +1,20 @@
 // Players' in-game notification feed: unseen first, popups capped per day (fatigue), paginated.
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
 import { z } from "zod";
-import { readConfig } from "../config";
-import { feedRows, recordInteraction } from "../db/notifications";
-import { assignDisplay, feedOrder, type NotificationType } from "../domain/notifications";
-import type { AppEnv } from "../http/auth";
-import { ApiError } from "../http/errors";
-import { query } from "../http/validate";
+import { readConfig } from "../../config";
+import { feedRows, recordInteraction } from "../../db/notifications";
+import { assignDisplay, feedOrder, type NotificationType } from "../../domain/notifications";
+import { iso } from "../../domain/time";
+import type { AppEnv } from "../../http/auth";
+import { ApiError } from "../../http/errors";
+import { query } from "../../http/validate";
 
 const FeedQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.coerce.number().int().min(0).max(500).default(0),
 });
 
-async function interaction(c: import("hono").Context<AppEnv>, what: "shown" | "clicked") {
+async function interaction(c: Context<AppEnv>, what: "shown" | "clicked") {
   const id = c.req.param("notificationId")?.slice(0, 200) ?? "";
   if (!(await recordInteraction(c.env.DB, c.var.player.playerId, id, what, Date.now()))) {
     throw new ApiError(404, "notification_not_found", "no such notification for this player");
@@ -37,7 +38,7 @@ export const notificationRoutes = new Hono<AppEnv>()
         title: payload.title,
         body: payload.body,
         display: i.display,
-        at: new Date(i.at).toISOString(),
+        at: iso(i.at),
         seen: i.seen,
         clicked: i.row.clicked_at !== null,
       };

@@ -1,17 +1,21 @@
-// Ops: create events from templates, inspect them, and drive the manual transitions.
+// Ops: create events from templates, inspect them, drive the manual transitions, and read progress per event.
 import { Hono, type Context } from "hono";
 import { z } from "zod";
-import { eventActor, schedulerActor } from "../actors/stubs";
-import type { OpsCommand } from "../actors/contracts";
-import { decodeCursor, listEvents, participation } from "../db/instances";
-import { getTemplate, recordTemplateUse } from "../db/templates";
-import { instanceFromTemplate, renderInstance } from "../domain/instance";
-import { CreateEventBody, EventState, EventTier, EventType, ReasonBody, RescheduleBody, ResumeBody } from "../domain/model";
-import type { AppEnv } from "../http/auth";
-import { ApiError, unwrap, validationError } from "../http/errors";
-import { formatPath } from "../lib/result";
-import { eventIdParam, newEventId } from "../http/ids";
-import { jsonBody, query } from "../http/validate";
+import { eventActor, progressShardActor, schedulerActor } from "../../actors/stubs";
+import type { OpsCommand } from "../../actors/contracts";
+import { decodeCursor, listEvents, participation } from "../../db/instances";
+import { progressTotals } from "../../db/progress";
+import { recordTemplateUse } from "../../db/templates";
+import { renderInstance } from "../../domain/instance";
+import { CreateEventBody, EventState, EventTier, EventType, ReasonBody, RescheduleBody, ResumeBody } from "../../domain/model";
+import { histogram } from "../../domain/progress";
+import { iso } from "../../domain/time";
+import type { AppEnv } from "../../http/auth";
+import { ApiError, unwrap, validationError } from "../../http/errors";
+import { eventIdParam } from "../../http/ids";
+import { buildInstance } from "../../http/instances";
+import { shardCountOf, shardFor } from "../../http/shards";
+import { jsonBody, query } from "../../http/validate";
 
 const ListQuery = z.strictObject({
   state: EventState.optional(),
@@ -25,7 +29,7 @@ const ListQuery = z.strictObject({
 
 const render = (view: { instance: Parameters<typeof renderInstance>[0]; transitions: unknown[] }) => ({
   ...renderInstance(view.instance, Date.now()),
-  transitions: view.transitions.map((t) => ({ ...(t as object), at: new Date((t as { at: number }).at).toISOString() })),
+  transitions: view.transitions.map((t) => ({ ...(t as object), at: iso((t as { at: number }).at) })),
 });
 
 async function runCommand(c: Context<AppEnv>, cmd: OpsCommand) {
@@ -42,16 +46,6 @@ async function runCommand(c: Context<AppEnv>, cmd: OpsCommand) {
   // Pause, cancel and end-now only ever shrink or release a window; the event object tells the calendar after.
   const result = await eventActor(c.env, eventId).command(cmd, { ...audit, reason: body.reason ?? null });
   return c.json(render(unwrap(result)));
-}
-
-/** Template lookup + CreateFromTemplate, shared by the real create and its dry run so both judge the same input. */
-export async function buildInstance(c: Context<AppEnv>, body: CreateEventBody) {
-  const template = await getTemplate(c.env.DB, body.templateId);
-  if (!template) throw validationError([{ path: "templateId", message: `names template "${body.templateId}", which does not exist` }]);
-  const settings = await schedulerActor(c.env).settings();
-  const built = instanceFromTemplate(template, body, { eventId: newEventId(), now: Date.now() }, settings);
-  if (!built.ok) throw validationError(built.problems.map((p) => ({ path: formatPath(p.path), message: p.message })));
-  return built.instance;
 }
 
 export const adminEventRoutes = new Hono<AppEnv>()
@@ -98,5 +92,38 @@ export const adminEventRoutes = new Hono<AppEnv>()
   .post("/:eventId/resume", (c) => runCommand(c, "resume"))
   .post("/:eventId/cancel", (c) => runCommand(c, "cancel"))
   .post("/:eventId/end-now", (c) => runCommand(c, "end_now"))
-  .post("/:eventId/retry-activation", (c) => runCommand(c, "retry_activation"));
-
+  .post("/:eventId/retry-activation", (c) => runCommand(c, "retry_activation"))
+  // Progress, as ops see it: one player's record, the shards' live summary, and D1's totals.
+  .get("/:eventId/players/:playerId/progress", async (c) => {
+    const eventId = eventIdParam(c);
+    const playerId = c.req.param("playerId").slice(0, 64);
+    const shard = await shardFor(c.env, eventId, playerId);
+    return c.json(unwrap(await shard.getProgress(playerId)));
+  })
+  .get("/:eventId/progress/summary", async (c) => {
+    const eventId = eventIdParam(c);
+    const count = await shardCountOf(c.env, eventId);
+    // The shards are the authority and answer in parallel; D1 may lag them by up to a drain.
+    const shards = await Promise.all(Array.from({ length: count }, (_, n) => progressShardActor(c.env, eventId, n).summary()));
+    const sum = (k: "participants" | "completions" | "outboxPending" | "flagsPending" | "updatesApplied" | "d1Statements" | "requests") =>
+      shards.reduce((acc, s) => acc + s[k], 0);
+    const buckets = histogram([], 10).map((b, i) => ({ ...b, count: shards.reduce((acc, s) => acc + s.completionValues[i].count, 0) }));
+    return c.json({
+      eventId,
+      shardCount: count,
+      participantCount: sum("participants"),
+      completionCount: sum("completions"),
+      completionHistogram: buckets,
+      ingest: {
+        requests: sum("requests"),
+        updatesApplied: sum("updatesApplied"),
+        d1Statements: sum("d1Statements"),
+        outboxPending: sum("outboxPending"),
+        flagsPending: sum("flagsPending"),
+      },
+    });
+  })
+  .get("/:eventId/progress/totals", async (c) => {
+    const eventId = eventIdParam(c);
+    return c.json({ eventId, ...(await progressTotals(c.env.DB, eventId)) });
+  });

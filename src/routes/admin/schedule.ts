@@ -1,32 +1,16 @@
 // Ops: the scheduler's surface. Dry-run validation, run-time rule settings and the calendar (JSON or iCalendar).
 import { Hono } from "hono";
 import { z } from "zod";
-import { schedulerActor } from "../actors/stubs";
-import { listAllEvents } from "../db/instances";
-import { calendarDays, renderIcs, type CalendarEntry } from "../domain/calendar";
-import { windowOf } from "../domain/scheduling";
-import { CreateEventBody, EventState, EventTier, EventType, SettingsBody, type EventInstance } from "../domain/model";
-import type { AppEnv } from "../http/auth";
-import { validationError } from "../http/errors";
-import { jsonBody, query } from "../http/validate";
-import { buildInstance } from "./admin-events";
-
-const DAY = 86_400_000;
-const MAX_RANGE_DAYS = 366;
-
-export const RangeQuery = {
-  from: z.iso.datetime({ offset: true }).optional(),
-  to: z.iso.datetime({ offset: true }).optional(),
-};
-
-/** [from, to) from the query; defaults to the next 30 days from the start of today (UTC). */
-export function resolveRange(q: { from?: string; to?: string }, now: number) {
-  const from = q.from ? Date.parse(q.from) : Math.floor(now / DAY) * DAY;
-  const to = q.to ? Date.parse(q.to) : from + 30 * DAY;
-  if (to <= from) throw validationError([{ path: "to", message: "must be after from" }], 400);
-  if (to - from > MAX_RANGE_DAYS * DAY) throw validationError([{ path: "to", message: `must be at most ${MAX_RANGE_DAYS} days after from` }], 400);
-  return { from, to };
-}
+import { schedulerActor } from "../../actors/stubs";
+import { listAllEvents } from "../../db/instances";
+import { calendarDays, renderIcs, resolveRange, type CalendarEntry } from "../../domain/calendar";
+import { windowOf } from "../../domain/scheduling";
+import { CreateEventBody, EventState, EventTier, EventType, SettingsBody, type EventInstance } from "../../domain/model";
+import { iso } from "../../domain/time";
+import type { AppEnv } from "../../http/auth";
+import { problemsError } from "../../http/errors";
+import { buildInstance } from "../../http/instances";
+import { RangeQuery, jsonBody, query } from "../../http/validate";
 
 const entryOf = (e: EventInstance): CalendarEntry => ({ ...windowOf(e), state: e.state });
 
@@ -54,7 +38,9 @@ export const scheduleRoutes = new Hono<AppEnv>()
   .get("/calendar", async (c) => {
     const q = query(c, CalendarQuery);
     const now = Date.now();
-    const { from, to } = resolveRange(q, now);
+    const range = resolveRange(q, now);
+    if (!range.ok) throw problemsError(range.problems, 400);
+    const { from, to } = range;
     const events = (await listAllEvents(c.env.DB, { from, to, type: q.type, tier: q.tier, state: q.state })).map(entryOf);
     const wantsIcs = q.format === "ics" || (q.format === undefined && (c.req.header("Accept") ?? "").includes("text/calendar"));
     if (wantsIcs) {
@@ -62,7 +48,6 @@ export const scheduleRoutes = new Hono<AppEnv>()
       return c.body(body, 200, { "Content-Type": "text/calendar; charset=utf-8", "Content-Disposition": 'inline; filename="live-events.ics"' });
     }
     const byId = new Map(events.map((e) => [e.eventId, e]));
-    const iso = (ms: number) => new Date(ms).toISOString();
     return c.json({
       from: iso(from),
       to: iso(to),
