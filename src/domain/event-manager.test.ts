@@ -2,30 +2,11 @@ import { describe, expect, it } from "vitest";
 import { backoff } from "./backoff";
 import { activationProblem, decideActivation, decideCommand, decideReschedule, decideTimer } from "./event-manager";
 import { instanceFromTemplate } from "./instance";
-import { CreateEventBody, CreateTemplateBody, type EventInstance, type EventState } from "./model";
+import { NOW, body, template } from "./instance.fixtures";
+import type { EventInstance, EventState } from "./model";
 import { DAY_MS, HOUR_MS } from "./time";
 
-const NOW = Date.parse("2026-12-01T00:00:00Z");
-const built = instanceFromTemplate(
-  {
-    ...CreateTemplateBody.parse({
-      templateId: "winter",
-      type: "seasonal",
-      tier: "standard",
-      name: "Winter",
-      objectives: [{ objectiveId: "a", description: "A", type: "collect", targetValue: 10, trackingKey: "k" }],
-      milestones: [{ index: 0, progressThreshold: 1 }],
-    }),
-    version: 1,
-    usageCount: 0,
-    lastUsed: null,
-    createdAt: "",
-    updatedAt: "",
-  },
-  CreateEventBody.parse({ templateId: "winter", startTime: "2026-12-02T00:00:00Z", endTime: "2026-12-03T00:00:00Z" }),
-  { eventId: "evt_decisions1", now: NOW },
-  { maxWindowDays: 90 },
-);
+const built = instanceFromTemplate(template, body(), { eventId: "evt_decisions1", now: NOW }, { maxWindowDays: 90 });
 if (!built.ok) throw new Error("fixture");
 const event = (state: EventState, patch: Partial<EventInstance> = {}): EventInstance => ({ ...built.instance, state, ...patch });
 const start = built.instance.startTime;

@@ -74,16 +74,10 @@ export class SchedulerActor extends DurableObject<Env> implements SchedulerActor
     this.upsert({ ...candidate, state: "scheduled", revision: 0 });
 
     // A create that did not happen, refused or thrown, must not keep holding its slot.
-    const release = () => this.sql.exec("DELETE FROM windows WHERE event_id = ? AND revision = 0", instance.eventId);
-    try {
-      const result = await eventActor(this.env, instance.eventId).create(instance, withOverride(audit, override, conflicts));
-      if (result.ok) this.record(result.value);
-      else release();
-      return result;
-    } catch (err) {
-      release();
-      throw err;
-    }
+    return this.held(
+      () => eventActor(this.env, instance.eventId).create(instance, withOverride(audit, override, conflicts)),
+      () => this.sql.exec("DELETE FROM windows WHERE event_id = ? AND revision = 0", instance.eventId),
+    );
   }
 
   async reschedule(eventId: string, change: WindowChange, audit: Audit, override: Override): Promise<Result<EventView>> {
@@ -120,11 +114,7 @@ export class SchedulerActor extends DurableObject<Env> implements SchedulerActor
   ): Promise<Result<EventView>> {
     const settings = await this.settings();
     const before = this.rows().find((w) => w.eventId === eventId);
-    if (!before || (change.startTime === undefined && change.endTime === undefined)) {
-      const result = await run(settings, audit);
-      if (result.ok) this.record(result.value);
-      return result;
-    }
+    if (!before || (change.startTime === undefined && change.endTime === undefined)) return this.held(() => run(settings, audit), () => undefined);
     const candidate = { ...before, start: change.startTime ?? before.start, end: change.endTime ?? before.end };
     const conflicts = this.conflictsFor(candidate, settings);
     if (conflicts.length && !override.force) return conflictFailure(conflicts);
@@ -135,15 +125,24 @@ export class SchedulerActor extends DurableObject<Env> implements SchedulerActor
       const now = this.rows().find((w) => w.eventId === eventId);
       if (now && now.revision === before.revision && now.start === candidate.start && now.end === candidate.end) this.upsert(before, true);
     };
+    return this.held(() => run(settings, withOverride(audit, override, conflicts)), restore);
+  }
+
+  /**
+   * Runs the event object's half of a change we are holding a window for: on success our copy is taken from its
+   * answer; on a refusal or a throw, `undo` gives back what we held.
+   */
+  private async held(run: () => Promise<Result<EventView>>, undo: () => void): Promise<Result<EventView>> {
+    let result: Result<EventView>;
     try {
-      const result = await run(settings, withOverride(audit, override, conflicts));
-      if (result.ok) this.record(result.value);
-      else restore();
-      return result;
+      result = await run();
     } catch (err) {
-      restore();
+      undo();
       throw err;
     }
+    if (result.ok) this.record(result.value);
+    else undo();
+    return result;
   }
 
   /**
