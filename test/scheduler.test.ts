@@ -88,6 +88,47 @@ describe("concurrency rules under racing creates", () => {
   });
 });
 
+describe("the gap between majors counts majors that already ran", () => {
+  const tickEvent = (eventId: string, at: number) => inCalendar(env.EVENT_ACTOR.get(env.EVENT_ACTOR.idFromName(eventId)), (o) => o.tick(at));
+  const validate = async (body: Record<string, unknown>) => (await call("POST", "/v1/admin/schedule/validate", { body })).json;
+
+  it("an expired major keeps its place: the dry run and the create both refuse a major 12 s after its end", async () => {
+    const t = await templates();
+    const base = privateBase();
+    const first = (await create({ templateId: t.seasonal, tier: "major", name: "Ran Already", startTime: iso(base), endTime: iso(base + HOUR) })).json;
+    await tickEvent(first.eventId, base);
+    await tickEvent(first.eventId, base + HOUR);
+    expect((await calendarWindows()).find((w) => w.eventId === first.eventId).state).toBe("expired");
+    const body = { templateId: t.competitive, tier: "major", startTime: iso(base + HOUR + 12_000), endTime: iso(base + 2 * HOUR) };
+    const dry = await validate(body);
+    expect(dry.conflicts).toEqual([expect.objectContaining({ rule: "major_gap", conflictingEventIds: [first.eventId] })]);
+    const refused = await create(body);
+    expect(refused.status).toBe(409);
+    expect(refused.json.error.details.conflicts).toEqual(dry.conflicts);
+    // It still counts after the scheduler's storage is lost and rebuilt from D1.
+    const stub = calendarStub();
+    await inCalendar(stub, (_o, state) => state.storage.deleteAll());
+    await evictDurableObject(stub);
+    expect((await validate(body)).conflicts).toEqual(dry.conflicts);
+  });
+
+  it("a major ended early counts from its actual end; a cancelled one does not count at all", async () => {
+    const t = await templates();
+    const ended = (await create({ templateId: t.gacha, tier: "major", name: "Stopped Early", startTime: "now", endTime: iso(Date.now() + 10 * DAY) })).json;
+    expect(ended.state).toBe("active");
+    const stopped = (await call("POST", `/v1/admin/events/${ended.eventId}/end-now`, { body: { reason: "exploit" } })).json;
+    const actualEnd = Date.parse(stopped.endTime);
+    const soon = { templateId: t.crossover, tier: "major", startTime: iso(actualEnd + 12_000), endTime: iso(actualEnd + DAY) };
+    const conflicts = (await validate(soon)).conflicts;
+    expect(conflicts).toEqual([expect.objectContaining({ rule: "major_gap", conflictingEventIds: [ended.eventId], window: { from: iso(actualEnd), to: iso(actualEnd + 12_000) } })]);
+
+    const base = privateBase();
+    const cancelled = (await create({ templateId: t.seasonal, tier: "major", startTime: iso(base), endTime: iso(base + HOUR) })).json;
+    await call("POST", `/v1/admin/events/${cancelled.eventId}/cancel`, { body: { reason: "never mind" } });
+    expect((await create({ templateId: t.competitive, tier: "major", startTime: iso(base + HOUR + 12_000), endTime: iso(base + 2 * HOUR) })).status).toBe(201);
+  });
+});
+
 describe("run-time settings", () => {
   it("a rule changed through the admin API applies to the next decision and survives a calendar rebuild", async () => {
     const t = await templates();

@@ -1,6 +1,6 @@
 // Read side for event instances. EventActors are the writers; these queries only read their projection.
 import { and, asc, eq, gt, inArray, lt, lte, or, type SQL } from "drizzle-orm";
-import { SCHEDULE_COUNTING_STATES } from "../domain/scheduling";
+import { MAJOR_GAP_ENDED_STATES, SCHEDULE_COUNTING_STATES } from "../domain/scheduling";
 import { drizzle } from "drizzle-orm/d1";
 import type { EventInstance, EventState, EventTier, EventType } from "../domain/model";
 import { instances } from "./schema";
@@ -99,7 +99,8 @@ export async function upcomingEvents(d1: D1Database, now: number, withinMs: numb
 }
 
 /** Windows the calendar must know about when it rebuilds: every event that still counts against the rules. */
-export async function countingWindows(d1: D1Database) {
+/** What the scheduler rebuilds from: windows that count now, and majors that already ran (the 48 h gap counts them). */
+export async function schedulingWindows(d1: D1Database) {
   const rows = await drizzle(d1)
     .select({
       eventId: instances.eventId,
@@ -112,7 +113,7 @@ export async function countingWindows(d1: D1Database) {
       revision: instances.revision,
     })
     .from(instances)
-    .where(inArray(instances.state, [...SCHEDULE_COUNTING_STATES]));
+    .where(or(inArray(instances.state, [...SCHEDULE_COUNTING_STATES]), and(eq(instances.tier, "major"), inArray(instances.state, [...MAJOR_GAP_ENDED_STATES]))));
   return rows.map((r) => ({ ...r, type: r.type as EventType, tier: r.tier as EventTier, state: r.state as EventState }));
 }
 

@@ -271,6 +271,27 @@ describe("major_gap", () => {
   });
 });
 
+describe("which stored windows count", () => {
+  const major = (id: string, start: number, end: number, state: ScheduleWindow["state"]): ScheduleWindow => ({ eventId: id, type: "seasonal", tier: "major", start: at(start), end: at(end), state });
+  const candidate: ScheduleWindow = { eventId: "next", type: "competitive", tier: "major", start: at(10), end: at(20) };
+
+  it("the major gap counts majors that already ran, from their actual end, but never a cancelled one", () => {
+    for (const state of ["expired", "archived"] as const) {
+      expect(detectConflicts(candidate, [major("ran", 0, 9, state)], DEFAULT_LIMITS).map((c) => [c.rule, c.conflictingEventIds])).toEqual([["major_gap", ["ran"]]]);
+    }
+    expect(detectConflicts(candidate, [major("dropped", 0, 9, "cancelled")], DEFAULT_LIMITS)).toEqual([]);
+  });
+
+  it("concurrency counts only windows that can still run", () => {
+    const standard = (id: string, state: ScheduleWindow["state"]): ScheduleWindow => ({ eventId: id, type: "gacha", tier: "standard", start: at(0), end: at(30), state });
+    const limits = { ...DEFAULT_LIMITS, maxConcurrent: 1, majorGapMs: 0 };
+    for (const state of ["expired", "archived", "cancelled"] as const) expect(detectConflicts(candidate, [standard("x", state)], limits)).toEqual([]);
+    for (const state of ["scheduled", "active", "paused", "failed_activation", undefined] as const) {
+      expect(rules(detectConflicts(candidate, [standard("x", state)], limits))).toEqual(["max_concurrent"]);
+    }
+  });
+});
+
 describe("degenerate input", () => {
   it("returns no conflicts for an empty or inverted candidate window", () => {
     const existing = distinctTypes(5, at(0), at(24));

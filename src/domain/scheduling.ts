@@ -3,7 +3,8 @@
 import type { EventInstance, EventState, EventTier, EventType } from "./model";
 import { HOUR_MS, MINUTE_MS, SECOND_MS, compareStrings, iso } from "./time";
 
-export type ScheduleWindow = { eventId: string; name?: string; type: EventType; tier: EventTier; start: number; end: number };
+/** `state` says which rules a stored window counts for; a candidate (or a window without one) counts for all. */
+export type ScheduleWindow = { eventId: string; name?: string; type: EventType; tier: EventTier; start: number; end: number; state?: EventState };
 export type ScheduleLimits = { maxConcurrent: number; maxConcurrentSameType: number; majorGapMs: number };
 
 export type ConflictRule = "max_concurrent" | "max_concurrent_same_type" | "major_gap";
@@ -37,11 +38,12 @@ export function detectConflicts(candidate: ScheduleWindow, existing: ScheduleWin
   if (!(candidate.end > candidate.start)) return [];
   // The candidate's own stored window is what a reschedule replaces, so it must not compete with itself.
   const others = existing.filter((e) => e.eventId !== candidate.eventId);
+  const running = others.filter(countsNow);
   const labels = new Map(others.map((e) => [e.eventId, e.name ?? e.eventId]));
   const conflicts: ScheduleConflict[] = [];
 
   if (countsTowardConcurrency(candidate.tier)) {
-    const counted = others.filter((e) => countsTowardConcurrency(e.tier));
+    const counted = running.filter((e) => countsTowardConcurrency(e.tier));
     const all = concurrencyConflict(candidate, counted, limits.maxConcurrent, labels, null);
     if (all) conflicts.push(all);
     const sameType = counted.filter((e) => e.type === candidate.type);
@@ -49,7 +51,7 @@ export function detectConflicts(candidate: ScheduleWindow, existing: ScheduleWin
     if (typed) conflicts.push(typed);
   }
 
-  if (candidate.tier === "major") conflicts.push(...majorGapConflicts(candidate, others, limits.majorGapMs));
+  if (candidate.tier === "major") conflicts.push(...majorGapConflicts(candidate, others.filter(countsForMajorGap), limits.majorGapMs));
   return conflicts;
 }
 
@@ -190,6 +192,15 @@ function formatDuration(ms: number): string {
  * failed_activation counts too, because ops may retry it and it must still fit when they do.
  */
 export const SCHEDULE_COUNTING_STATES: readonly EventState[] = ["scheduled", "active", "paused", "failed_activation"];
+
+const countsNow = (w: ScheduleWindow) => w.state === undefined || SCHEDULE_COUNTING_STATES.includes(w.state);
+
+/**
+ * The gap is between major events, so a major that has already run keeps its place: an expired or archived one counts
+ * with its actual end (end-now moved endTime to the moment it stopped). A cancelled one never ran and does not.
+ */
+export const MAJOR_GAP_ENDED_STATES: readonly EventState[] = ["expired", "archived"];
+const countsForMajorGap = (w: ScheduleWindow) => countsNow(w) || (w.state !== undefined && MAJOR_GAP_ENDED_STATES.includes(w.state));
 
 /** An instance as the scheduling rules see it. */
 export function windowOf(i: Pick<EventInstance, "eventId" | "name" | "type" | "tier" | "startTime" | "endTime">): ScheduleWindow {

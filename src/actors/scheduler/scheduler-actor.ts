@@ -3,11 +3,11 @@
 // happen with no await between them, so two ops racing each other are decided one after the other.
 import { DurableObject } from "cloudflare:workers";
 import { readConfig } from "../../config";
-import { countingWindows } from "../../db/instances";
+import { schedulingWindows } from "../../db/instances";
 import { readSettings, writeSettings } from "../../db/settings";
 import type { WindowChange } from "../../domain/instance";
 import type { EventInstance, EventState } from "../../domain/model";
-import { SCHEDULE_COUNTING_STATES, detectConflicts, windowOf, type ScheduleConflict, type ScheduleWindow } from "../../domain/scheduling";
+import { detectConflicts, windowOf, type ScheduleConflict, type ScheduleWindow } from "../../domain/scheduling";
 import { fail, type Result } from "../../lib/result";
 import { HOUR_MS } from "../../domain/time";
 import { migrate, type MigrationStep } from "../kit/migrate";
@@ -154,8 +154,8 @@ export class SchedulerActor extends DurableObject<Env> implements SchedulerActor
   }
 
   private conflictsFor(candidate: ScheduleWindow, s: ScheduleSettings): ScheduleConflict[] {
-    const counting = this.rows().filter((w) => SCHEDULE_COUNTING_STATES.includes(w.state));
-    return detectConflicts(candidate, counting, {
+    // Every stored window goes in: the rules themselves say which states count for which rule.
+    return detectConflicts(candidate, this.rows(), {
       maxConcurrent: s.maxConcurrent,
       maxConcurrentSameType: s.maxConcurrentSameType,
       majorGapMs: s.majorGapHours * HOUR_MS,
@@ -206,7 +206,7 @@ export class SchedulerActor extends DurableObject<Env> implements SchedulerActor
     await this.ctx.blockConcurrencyWhile(async () => {
       if (this.loaded) return;
       if (!this.sql.exec("SELECT 1 FROM meta WHERE k = 'initialized'").toArray().length) {
-        const [windows, settings] = await Promise.all([countingWindows(this.env.DB), readSettings(this.env.DB)]);
+        const [windows, settings] = await Promise.all([schedulingWindows(this.env.DB), readSettings(this.env.DB)]);
         this.ctx.storage.transactionSync(() => {
           for (const w of windows) this.upsert(w);
           if (settings) this.sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES ('settings', ?)", JSON.stringify(settings));
