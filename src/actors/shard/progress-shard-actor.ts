@@ -15,7 +15,7 @@ import { milestoneNotice, notificationFrame, notificationRow, stateChange } from
 import { stateFrame, type ServerFrame, type StateChange } from "../../domain/live";
 import { ineligibility } from "../../domain/instance";
 import { COMPLETION_THRESHOLD, applyUpdates, histogram, progressGate, snapshot, type EventInfo, type ProgressUpdate } from "../../domain/progress";
-import { SECOND_MS } from "../../domain/time";
+import { MINUTE_MS, SECOND_MS } from "../../domain/time";
 import type { Player } from "../../domain/model";
 import { fail, ok, type Result } from "../../lib/result";
 import { eventActor } from "../stubs";
@@ -26,7 +26,7 @@ import { parseShardName } from "../../domain/sharding";
 const DRAIN_INTERVAL_MS = SECOND_MS;
 const DRAIN_NOW_AT = 500;
 /** A failed drain is retried after 1 s, 2 s, 4 s… up to a minute while D1 is unwell. */
-const DRAIN_BACKOFF = { baseMs: SECOND_MS, maxMs: 60 * SECOND_MS };
+const DRAIN_BACKOFF = { baseMs: SECOND_MS, maxMs: MINUTE_MS };
 /** A shard that believes its event is still scheduled past startTime asks the event object again, this often. */
 const REFRESH_EVERY_MS = 2 * SECOND_MS;
 
@@ -69,7 +69,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
 
   async join(player: Player) {
     const now = Date.now();
-    const info = this.current(now) ?? (await this.event(now));
+    const info = await this.event(now);
     if (!info) return notFound(this.address.eventId);
     const refused = this.refusal(info, player, now);
     if (refused) return refused;
@@ -272,7 +272,10 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     this.drainDue = due;
   }
 
-  /** One drain; throws if D1 refused the batch, so the schedule keeps the row and backs off. */
+  /**
+   * One drain. If D1 refuses the batch this throws: nothing was marked written, so nothing is lost, and the schedule
+   * keeps the row and backs off while D1 is unwell.
+   */
   private async drain() {
     // A shard that never learned of its event has nothing to write.
     if (!this.info) return;
