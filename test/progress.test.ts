@@ -1,8 +1,9 @@
 // Progression through the real Worker, EventActor and ProgressShardActors, with D1 checked after the outbox drains.
-import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env, evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import { shardName, shardOf } from "../src/domain/sharding";
 import { HOUR, call, createEvent, createTemplate, inMs, playerToken } from "./helpers";
+import { drainShard } from "./rewards-helpers";
 
 const OBJECTIVES = [
   { objectiveId: "gems", description: "Collect gems", type: "collect", targetValue: 100, trackingKey: "gem", maxPerUpdate: 50, maxPerMinute: 200 },
@@ -34,7 +35,7 @@ async function liveEvent(extra: Record<string, unknown> = {}, templateExtra: Rec
 const post = async (eventId: string, token: string, updates: unknown[]) => call("POST", `/v1/events/${eventId}/progress`, { token, body: { updates } });
 /** Runs every shard's drain alarm now, as the platform would within a second. */
 async function drain(eventId: string, shards: number) {
-  for (let n = 0; n < shards; n++) await runDurableObjectAlarm(shardStub(eventId, n));
+  for (let n = 0; n < shards; n++) await drainShard(shardStub(eventId, n));
 }
 
 describe("ingest", () => {
@@ -250,5 +251,59 @@ describe("participation counts on the event", () => {
     expect((await call("GET", `/v1/events/${e.eventId}`, { token: await playerToken("x1") })).json.participantCount).toBe(3);
     const listed = await call("GET", `/v1/events/active`, { token: await playerToken("x1") });
     expect(listed.json.events.find((x: { eventId: string }) => x.eventId === e.eventId).participantCount).toBe(3);
+  });
+});
+
+describe("storage made before versioned schemas", () => {
+  it("is adopted, and what the old drain still owed D1 (players, flags, feed rows, claims) lands", async () => {
+    const e = await liveEvent({ shardCount: 1 });
+    const token = await playerToken("old-a");
+    await post(e.eventId, token, [{ objectiveId: "gems", amount: 1, seq: 1 }]);
+    const stub = shardStub(e.eventId, 0);
+    const claimId = `clm_legacy_${e.eventId.slice(-8)}`;
+    // Replace the shard's storage with what the old code left behind: its tables, made on the fly by its constructors
+    // (players before synced_revision existed), rows it had not drained yet, and the alarm it had set for them.
+    await runInDurableObject(stub, async (_o, s) => {
+      const sql = s.storage.sql;
+      const info = sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = 'event'").one().v;
+      const tables = sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'").toArray();
+      for (const t of tables) sql.exec(`DROP TABLE ${t.name}`);
+      sql.exec(`
+        CREATE TABLE meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
+        CREATE TABLE players (player_id TEXT PRIMARY KEY, state TEXT NOT NULL, completion REAL NOT NULL, revision INTEGER NOT NULL, created_at INTEGER NOT NULL);
+        CREATE TABLE flags (flag_id TEXT PRIMARY KEY, row TEXT NOT NULL);
+        CREATE TABLE notes (notification_id TEXT PRIMARY KEY, row TEXT NOT NULL);
+        CREATE TABLE stats (k TEXT PRIMARY KEY, v INTEGER NOT NULL);
+        CREATE TABLE claims (player_id TEXT NOT NULL, milestone_index INTEGER NOT NULL, claim_id TEXT NOT NULL UNIQUE, receipt TEXT NOT NULL,
+          source TEXT NOT NULL, delivery TEXT, projected INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (player_id, milestone_index));
+        CREATE TABLE claim_keys (player_id TEXT NOT NULL, key TEXT NOT NULL, milestone_index INTEGER NOT NULL, PRIMARY KEY (player_id, key));
+      `);
+      const now = Date.now();
+      sql.exec("INSERT INTO meta (k, v) VALUES ('event', ?)", info);
+      const state = { objectives: { gems: 30, rank: 2 }, unlockedMilestones: [0], lastSeq: 7, recent: { gems: [[now, 30]] }, joinedAt: now - 5000, lastUpdated: now };
+      sql.exec("INSERT INTO players VALUES ('old-a', ?, 0.25, 4, ?)", JSON.stringify(state), now - 5000);
+      const flag = { flagId: `flag-${e.eventId}`, playerId: "old-a", objectiveId: "gems", amount: "99", reason: "legacy", at: now };
+      sql.exec("INSERT INTO flags VALUES (?, ?)", flag.flagId, JSON.stringify(flag));
+      const note = { notificationId: `${e.eventId}:milestone:0:old-a`, eventId: e.eventId, type: "milestone", playerId: "old-a", scheduledTime: now, payload: "{}", createdAt: now, status: "sent" };
+      sql.exec("INSERT INTO notes VALUES (?, ?)", note.notificationId, JSON.stringify(note));
+      const receipt = { claimId, playerId: "old-a", eventId: e.eventId, milestoneIndex: 0, rewards: MILESTONES[0].rewards, claimedAt: new Date(now).toISOString(), signature: "00" };
+      sql.exec("INSERT INTO claims VALUES ('old-a', 0, ?, ?, 'claim', ?, 0)", claimId, JSON.stringify(receipt), JSON.stringify({ outcome: "delivered", via: "ledger" }));
+      await s.storage.setAlarm(now + 60_000);
+    });
+    await evictDurableObject(stub);
+
+    // The next call builds the object on that storage, which migrates it.
+    const summary = (await call("GET", `/v1/admin/events/${e.eventId}/progress/summary`)).json;
+    expect(summary).toMatchObject({ participantCount: 1, ingest: { outboxPending: 1, flagsPending: 1 } });
+    expect((await call("GET", `/v1/events/${e.eventId}/progress`, { token })).json).toMatchObject({ objectives: { gems: { currentValue: 30 }, rank: { currentValue: 2 } }, lastSeq: 7, unlockedMilestones: [0] });
+    expect((await post(e.eventId, token, [{ objectiveId: "gems", amount: 5, seq: 8 }])).json).toMatchObject({ applied: [8], objectives: { gems: { currentValue: 35 } } });
+    await drain(e.eventId, 1);
+
+    expect((await call("GET", `/v1/admin/events/${e.eventId}/progress/totals`)).json).toMatchObject({ players: 1, totals: { gems: 35, rank: 2 } });
+    expect(await env.DB.prepare("SELECT reason FROM progress_flags WHERE flag_id = ?").bind(`flag-${e.eventId}`).first()).toEqual({ reason: "legacy" });
+    expect(await env.DB.prepare("SELECT status FROM notification_queue WHERE notification_id = ?").bind(`${e.eventId}:milestone:0:old-a`).first()).toEqual({ status: "sent" });
+    expect(await env.DB.prepare("SELECT player_id, source FROM rewards_claimed WHERE claim_id = ?").bind(claimId).first()).toEqual({ player_id: "old-a", source: "claim" });
+    expect((await call("GET", `/v1/events/${e.eventId}/rewards`, { token })).json.milestones.map((m: { state: string }) => m.state)).toEqual(["claimed", "locked", "locked"]);
+    expect((await call("GET", `/v1/admin/events/${e.eventId}/progress/summary`)).json.ingest).toMatchObject({ outboxPending: 0, flagsPending: 0 });
   });
 });

@@ -42,9 +42,20 @@ export const shardStubFor = (eventId: string, playerId: string, shardCount: numb
   env.PROGRESS_SHARD_ACTOR.get(env.PROGRESS_SHARD_ACTOR.idFromName(shardName(eventId, shardOf(playerId, shardCount))));
 export const tickEvent = (eventId: string, at: number) => runInDurableObject(eventStub(eventId), (o: any) => o.tick(at));
 
+/**
+ * Runs a shard's drain now, as its alarm would within a second: the booked drain row is made due, then the alarm
+ * runs (runDurableObjectAlarm fires it early, and the schedule only runs rows that are due).
+ */
+export async function drainShard(stub: DurableObjectStub) {
+  await runInDurableObject(stub, (_o, s) => {
+    s.storage.sql.exec("UPDATE schedule SET due_at = ? WHERE kind = 'drain'", Date.now());
+  });
+  await runDurableObjectAlarm(stub);
+}
+
 /** Drains every shard's outbox and every listed player's inventory flush into D1. */
 export async function settle(eventId: string, shardCount: number) {
-  for (let n = 0; n < shardCount; n++) await runDurableObjectAlarm(env.PROGRESS_SHARD_ACTOR.get(env.PROGRESS_SHARD_ACTOR.idFromName(shardName(eventId, n))));
+  for (let n = 0; n < shardCount; n++) await drainShard(env.PROGRESS_SHARD_ACTOR.get(env.PROGRESS_SHARD_ACTOR.idFromName(shardName(eventId, n))));
 }
 
 export async function clearAlarms(eventId: string, shardCount: number) {

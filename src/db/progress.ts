@@ -1,6 +1,7 @@
-// The progress shards' write-behind into D1. Each drain is one D1 batch (one transaction): rows travel as a single
-// JSON parameter expanded with json_each, so a statement stays far under D1's 100-bound-parameter limit however
-// many players it carries, and D1 sees a handful of statements per drain instead of one per update.
+// player_progress and progress_flags, written behind the progress shards. A shard's drain puts these statements in
+// its one D1 batch (one transaction): rows travel as a single JSON parameter expanded with json_each, so a statement
+// stays far under D1's 100-bound-parameter limit however many players it carries, and D1 sees a handful of
+// statements per drain instead of one per update.
 
 export type ProgressRow = {
   playerId: string;
@@ -35,32 +36,16 @@ const INSERT_FLAGS = `
          j.value ->> '$.reason', j.value ->> '$.at'
   FROM json_each(?2) AS j`;
 
-/** Counts come from the record itself, so shards never have to agree with each other on a total. */
-const REFRESH_COUNTS = `
-  UPDATE instances SET
-    participant_count = (SELECT COUNT(*) FROM player_progress WHERE event_id = ?1),
-    completion_count = (SELECT COUNT(*) FROM player_progress WHERE event_id = ?1 AND completion >= ?2)
-  WHERE event_id = ?1`;
+/** Revision-guarded upserts of players' progress: a retried or reordered drain never rolls a record back. */
+export const progressStatements = (d1: D1Database, eventId: string, rows: ProgressRow[]) => perEvent(d1, UPSERT_PROGRESS, eventId, rows);
 
-/** Writes one drain; returns the number of D1 statements it took. Throws (and writes nothing) if D1 fails. */
-export async function writeProgressBatch(
-  d1: D1Database,
-  eventId: string,
-  rows: ProgressRow[],
-  flags: FlagRow[],
-  completionThreshold: number,
-  extra: D1PreparedStatement[] = [],
-): Promise<number> {
-  const statements: D1PreparedStatement[] = [...extra];
-  for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
-    statements.push(d1.prepare(UPSERT_PROGRESS).bind(eventId, JSON.stringify(rows.slice(i, i + ROWS_PER_STATEMENT))));
-  }
-  for (let i = 0; i < flags.length; i += ROWS_PER_STATEMENT) {
-    statements.push(d1.prepare(INSERT_FLAGS).bind(eventId, JSON.stringify(flags.slice(i, i + ROWS_PER_STATEMENT))));
-  }
-  if (rows.length) statements.push(d1.prepare(REFRESH_COUNTS).bind(eventId, completionThreshold));
-  if (statements.length) await d1.batch(statements);
-  return statements.length;
+/** Refused updates, for anti-cheat analysis; keyed by flag id, so a retried drain inserts nothing twice. */
+export const flagStatements = (d1: D1Database, eventId: string, flags: FlagRow[]) => perEvent(d1, INSERT_FLAGS, eventId, flags);
+
+function perEvent(d1: D1Database, sql: string, eventId: string, rows: unknown[]): D1PreparedStatement[] {
+  const statements: D1PreparedStatement[] = [];
+  for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) statements.push(d1.prepare(sql).bind(eventId, JSON.stringify(rows.slice(i, i + ROWS_PER_STATEMENT))));
+  return statements;
 }
 
 /** Per-objective sums over every player of an event, as D1 holds them: the number to check ingest against. */

@@ -63,3 +63,18 @@ export async function projectEvent(d1: D1Database, instance: EventInstance, revi
   // them is repaired by the retry of the whole projection.
   if (extra.length) await d1.batch(extra);
 }
+
+/**
+ * The participation counts on an event's record, refreshed by the progress shards' drains (in the same batch as the
+ * progress rows they count). Counts come from the record itself, so shards never have to agree with each other on a
+ * total; projectEvent never writes these two columns.
+ */
+export const participationCountsStatement = (d1: D1Database, eventId: string, completionThreshold: number) =>
+  d1
+    .prepare(
+      `UPDATE instances SET
+         participant_count = (SELECT COUNT(*) FROM player_progress WHERE event_id = ?1),
+         completion_count = (SELECT COUNT(*) FROM player_progress WHERE event_id = ?1 AND completion >= ?2)
+       WHERE event_id = ?1`,
+    )
+    .bind(eventId, completionThreshold);

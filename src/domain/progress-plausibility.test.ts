@@ -132,11 +132,5 @@ describe("applyUpdates: purity", () => {
     expect(r.state.lastSeq).toBeGreaterThan(s0.lastSeq);
     expect(r.state.joinedAt).toBe(T0);
   });
-
-  it("returns the deltas the shard needs for event totals", () => {
-    const s0 = apply(newProgress(T0), [u("level", 4)]).state;
-    const r = apply(s0, [u("level", 3), u("level", 7), u("quests", 2), u("quests", 1)], T0 + 1);
-    expect(r.deltas).toEqual({ level: 3, quests: 3 });
-  });
 });
 

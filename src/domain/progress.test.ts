@@ -21,7 +21,6 @@ describe("applyUpdates: exactly once", () => {
     const second = apply(first.state, batch, T0 + 5000);
     expect(second.applied).toEqual([]);
     expect(second.duplicates).toEqual([1, 2, 3]);
-    expect(second.deltas).toEqual({});
     expect(second.newMilestones).toEqual([]);
     expect(second.state).toBe(first.state);
     expect(second.state.lastUpdated).toBe(T0 + 1000);
@@ -32,7 +31,6 @@ describe("applyUpdates: exactly once", () => {
     expect(r.applied).toEqual([5, 6]);
     expect(r.duplicates).toEqual([5]);
     expect(r.state.objectives.quests).toBe(2);
-    expect(r.deltas).toEqual({ quests: 2 });
     expect(r.state.lastSeq).toBe(6);
   });
 
@@ -60,7 +58,7 @@ describe("applyUpdates: exactly once", () => {
     const s = newProgress(T0);
     const r = apply(s, [], T0 + 99);
     expect(r.state).toBe(s);
-    expect(r).toMatchObject({ applied: [], duplicates: [], newMilestones: [], deltas: {} });
+    expect(r).toMatchObject({ applied: [], duplicates: [], newMilestones: [] });
   });
 
   it.each([0, -1, 1.5, NaN, Number.MAX_SAFE_INTEGER + 1])("rejects seq %s rather than swallowing it as a duplicate", (seq) => {
@@ -80,31 +78,26 @@ describe("applyUpdates: accumulate vs reach", () => {
   it("accumulating types add up, past the target", () => {
     const r = apply(newProgress(T0), [u("quests", 7), u("quests", 6), u("bosses", 1), u("bonus", 2), u("bonus", 2)]);
     expect(r.state.objectives).toEqual({ quests: 13, bosses: 1, bonus: 4 });
-    expect(r.deltas).toEqual({ quests: 13, bosses: 1, bonus: 4 });
   });
 
   it("reach keeps the maximum; a lower value is a no-op with delta 0 but still consumes its seq", () => {
     const a = apply(newProgress(T0), [u("level", 3, 1), u("level", 5, 2)]);
     expect(a.state.objectives.level).toBe(5);
-    expect(a.deltas).toEqual({ level: 5 });
 
     const b = apply(a.state, [u("level", 2, 3)], T0 + 1);
     expect(b.applied).toEqual([3]);
-    expect(b.deltas).toEqual({ level: 0 });
     expect(b.state.objectives.level).toBe(5);
     expect(b.state.lastSeq).toBe(3);
     expect(b.state.lastUpdated).toBe(T0 + 1);
 
     const c = apply(b.state, [u("level", 9, 4), u("level", 7, 5), u("level", 10, 6)], T0 + 2);
     expect(c.state.objectives.level).toBe(10);
-    expect(c.deltas).toEqual({ level: 5 });
   });
 
   it("does not mistake prototype members for stored values", () => {
     const mech: Mechanics = { objectives: [obj("constructor", "collect", 10, { maxPerMinute: 50 }), obj("tostring", "reach", 5)], milestones: ms(1) };
     const r = apply(newProgress(T0), [u("constructor", 4), u("constructor", 1)], T0, mech);
     expect(r.state.objectives).toEqual({ constructor: 5 });
-    expect(r.deltas).toEqual({ constructor: 5 });
     expect(r.state.recent).toEqual({ constructor: [[T0, 5]] });
     expect(completion(r.state.objectives, mech)).toBe(0.25);
     expect(completion({}, mech)).toBe(0);
@@ -225,6 +218,28 @@ describe("milestones", () => {
   });
 });
 
+describe("applyUpdates: completion and the rate window", () => {
+  it("returns the completion of the state it returns, applied or not", () => {
+    const r = apply(newProgress(T0), [u("quests", 10), u("bosses", 2)]);
+    expect(r.completion).toBe(0.375);
+    expect(r.completion).toBe(completion(r.state.objectives, MECH));
+    const replay = apply(r.state, [u("quests", 10, 1)]);
+    expect(replay.applied).toEqual([]);
+    expect(replay.completion).toBe(0.375);
+  });
+
+  it("hands back the same rate window when nothing in it changed, so the shard need not write it", () => {
+    const a = apply(newProgress(T0), [u("snowflakes", 10, 1)], T0);
+    expect(a.state.recent).toEqual({ snowflakes: [[T0, 10]] });
+    const b = apply(a.state, [u("quests", 1, 2)], T0 + 1000);
+    expect(b.state.recent).toBe(a.state.recent);
+    const c = apply(b.state, [u("quests", 1, 3)], T0 + 61_000);
+    expect(c.state.recent).toEqual({});
+    const d = apply(c.state, [u("snowflakes", 5, 4)], T0 + 62_000);
+    expect(d.state.recent).toEqual({ snowflakes: [[T0 + 62_000, 5]] });
+  });
+});
+
 describe("snapshot", () => {
   it("renders every objective with its target, completion flags and an ISO timestamp", () => {
     const s = apply(newProgress(T0), [u("quests", 12), u("bosses", 3), u("bonus", 3)], T0 + 1500).state;
@@ -243,6 +258,12 @@ describe("snapshot", () => {
       lastSeq: s.lastSeq,
     });
     expect(snap.unlockedMilestones).not.toBe(s.unlockedMilestones);
+  });
+
+  it("uses a completion it is given instead of computing it again", () => {
+    const s = apply(newProgress(T0), [u("quests", 10)]).state;
+    expect(snapshot(s, MECH).completion).toBe(0.25);
+    expect(snapshot(s, MECH, 0.25)).toEqual(snapshot(s, MECH));
   });
 });
 

@@ -2,6 +2,7 @@
 // with anti-cheat limits, and derives completion and milestone unlocks. This is the hot path (every progress
 // request of every shard), so it works in one pass over the batch and allocates only what the new state needs.
 import type { Milestone, Objective } from "./model";
+import { MINUTE_MS } from "./time";
 
 export type ProgressState = {
   objectives: Record<string, number>;
@@ -24,7 +25,8 @@ export type ApplyResult =
       applied: number[];
       duplicates: number[];
       newMilestones: number[];
-      deltas: Record<string, number>;
+      /** Completion of the returned state: computed once here, so the caller never recomputes it. */
+      completion: number;
     }
   | { ok: false; code: "implausible_progress" | "unknown_objective"; rejections: Rejection[] };
 export type ProgressSnapshot = {
@@ -54,7 +56,7 @@ export function describeValue(v: unknown): string {
 /** The seed counts a player as having completed the event at 75% of its objectives. */
 export const COMPLETION_THRESHOLD = 0.75;
 
-const WINDOW_MS = 60_000;
+const WINDOW_MS = MINUTE_MS;
 // Averages of fractions carry float noise (e.g. 0.1 + 0.2); a threshold missed by less than this counts as met.
 const EPS = 1e-9;
 
@@ -100,10 +102,10 @@ export function applyUpdates(state: ProgressState, updates: ProgressUpdate[], me
   const rejections: Rejection[] = [];
   let unknown = false;
   let highWater = state.lastSeq;
-  // Only objectives this batch touches: working value, summed delta, and (if rate-limited) usage of the window.
+  // Only objectives this batch touches: working value and, if rate-limited, usage of the window and the gain to record.
   const values = new Map<string, number>();
-  const deltas = new Map<string, number>();
   const windowUsed = new Map<string, number>();
+  const gained = new Map<string, number>();
 
   for (const u of updates) {
     const { seq, objectiveId: id, amount } = u;
@@ -154,9 +156,9 @@ export function applyUpdates(state: ProgressState, updates: ProgressUpdate[], me
         continue;
       }
       windowUsed.set(id, used);
+      gained.set(id, (gained.get(id) ?? 0) + delta);
     }
     values.set(id, current + delta);
-    deltas.set(id, (deltas.get(id) ?? 0) + delta);
     applied.push(seq);
   }
 
@@ -165,18 +167,16 @@ export function applyUpdates(state: ProgressState, updates: ProgressUpdate[], me
     return { ok: false, code: unknown ? "unknown_objective" : "implausible_progress", rejections };
   }
   if (applied.length === 0) {
-    return { ok: true, state, applied, duplicates, newMilestones: [], deltas: {} };
+    return { ok: true, state, applied, duplicates, newMilestones: [], completion: completion(state.objectives, mechanics) };
   }
 
   const objectives = { ...state.objectives };
   for (const [id, v] of values) objectives[id] = v;
-  const reached = milestonesReached(completion(objectives, mechanics), mechanics);
+  const done = completion(objectives, mechanics);
+  const reached = milestonesReached(done, mechanics);
   const newMilestones = reached.filter((i) => !state.unlockedMilestones.includes(i));
   const unlockedMilestones =
     newMilestones.length === 0 ? state.unlockedMilestones : [...state.unlockedMilestones, ...newMilestones].sort((a, b) => a - b);
-
-  const deltaRecord: Record<string, number> = {};
-  for (const [id, d] of deltas) deltaRecord[id] = d;
 
   return {
     ok: true,
@@ -184,33 +184,30 @@ export function applyUpdates(state: ProgressState, updates: ProgressUpdate[], me
       objectives,
       unlockedMilestones,
       lastSeq: highWater,
-      recent: nextRecent(state.recent, deltas, index, cutoff, now),
+      recent: nextRecent(state.recent, gained, cutoff, now),
       joinedAt: state.joinedAt,
       lastUpdated: now,
     },
     applied,
     duplicates,
     newMilestones,
-    deltas: deltaRecord,
+    completion: done,
   };
 }
 
-// Arrays and tuples of the old state are shared when unchanged and replaced (never mutated) when not.
-function nextRecent(
-  prev: ProgressState["recent"],
-  deltas: Map<string, number>,
-  index: Map<string, Objective>,
-  cutoff: number,
-  now: number,
-): ProgressState["recent"] {
+// Arrays and tuples of the old state are shared when unchanged and replaced (never mutated) when not. When nothing
+// expired and nothing rate-limited was gained, the old record itself is returned, so the shard can skip writing it.
+function nextRecent(prev: ProgressState["recent"], gained: Map<string, number>, cutoff: number, now: number): ProgressState["recent"] {
+  const ids = Object.keys(prev);
+  const expired = ids.some((id) => prev[id].some(([at]) => at <= cutoff));
+  if (!expired && gained.size === 0) return prev;
   const out: ProgressState["recent"] = {};
-  for (const id of Object.keys(prev)) {
+  for (const id of ids) {
     const entries = prev[id];
     const kept = entries.some(([at]) => at <= cutoff) ? entries.filter(([at]) => at > cutoff) : entries;
     if (kept.length > 0) out[id] = kept;
   }
-  for (const [id, delta] of deltas) {
-    if (delta <= 0 || index.get(id)?.maxPerMinute === undefined) continue;
+  for (const [id, delta] of gained) {
     const entries = Object.hasOwn(out, id) ? out[id] : [];
     const last = entries[entries.length - 1];
     // One entry per call (and per instant) bounds the state by request rate, not by batch size.
@@ -241,7 +238,8 @@ export function milestonesReached(completion: number, mechanics: Mechanics): num
   return reached.sort((a, b) => a - b);
 }
 
-export function snapshot(state: ProgressState, mechanics: Mechanics): ProgressSnapshot {
+/** The API's view of a player's progress. Pass `done` when it is already known (applyUpdates returns it). */
+export function snapshot(state: ProgressState, mechanics: Mechanics, done = completion(state.objectives, mechanics)): ProgressSnapshot {
   const objectives: ProgressSnapshot["objectives"] = {};
   for (const o of mechanics.objectives) {
     const currentValue = valueOf(state.objectives, o.objectiveId);
@@ -249,7 +247,7 @@ export function snapshot(state: ProgressState, mechanics: Mechanics): ProgressSn
   }
   return {
     objectives,
-    completion: completion(state.objectives, mechanics),
+    completion: done,
     unlockedMilestones: state.unlockedMilestones.slice(),
     lastUpdated: new Date(state.lastUpdated).toISOString(),
     lastSeq: state.lastSeq,

@@ -1,9 +1,10 @@
 // The seed's Reward Distribution rules: when a milestone may be claimed, what a receipt says, how long an
 // overflow inbox item lives, and how fast one player may claim.
 import { GRACE_PERIOD_MS } from "./lifecycle";
+import { DAY_MS, MINUTE_MS, SECOND_MS } from "./time";
 import type { Milestone, RewardData } from "./model";
 
-export const INBOX_TTL_MS = 30 * 24 * 60 * 60 * 1000;
+export const INBOX_TTL_MS = 30 * DAY_MS;
 
 export type ClaimSource = "claim" | "auto_claim" | "inbox_claim";
 
@@ -67,7 +68,70 @@ export const slotsFor = (rewards: RewardData[]) => rewards.length;
  * claim is a rare, deliberate act; this only has to stop a script hammering the endpoint.
  */
 export function rateLimit(hits: number[], now: number, perMinute: number): { allowed: boolean; retryAfter: number; hits: number[] } {
-  const recent = hits.filter((t) => t > now - 60_000);
-  if (recent.length >= perMinute) return { allowed: false, retryAfter: Math.max(1, Math.ceil((recent[0] + 60_000 - now) / 1000)), hits: recent };
+  const recent = hits.filter((t) => t > now - MINUTE_MS);
+  if (recent.length >= perMinute) return { allowed: false, retryAfter: Math.max(1, Math.ceil((recent[0] + MINUTE_MS - now) / SECOND_MS)), hits: recent };
   return { allowed: true, retryAfter: 0, hits: [...recent, now] };
+}
+
+/** A claim refused, with the API's status and code. */
+export type ClaimRefusal = { verdict: "refuse"; status: 404 | 409 | 410 | 422 | 429; code: string; message: string; details?: Record<string, unknown> };
+/**
+ * What to do with a claim: refuse it, answer with the claim this Idempotency-Key already made, or grant the milestone.
+ * `hits` is the limiter's new state whenever this decision counted the request against the player's rate.
+ */
+export type ClaimDecision<C> = (ClaimRefusal | { verdict: "replay"; claim: C } | { verdict: "grant"; milestone: Milestone }) & { hits?: number[] };
+
+export type ClaimInput<C> = {
+  info: { state: string; endTime: number; milestones: Milestone[] };
+  /** The player's unlocked milestones from the shard's own progress record, never from the client; null if not joined. */
+  unlocked: readonly number[] | null;
+  /** The player's claims, by milestone index. */
+  claims: ReadonlyMap<number, C>;
+  /** The milestone this Idempotency-Key was already used for, and the claim it made. */
+  keyUsed: { index: number; claim: C } | null;
+  /** The limiter's recent hits and limit; null when this request was already counted (the decision after signing). */
+  rate: { hits: number[]; perMinute: number } | null;
+  index: number;
+  now: number;
+};
+
+/**
+ * The one claim decision. The shard makes it before signing and again, synchronously, after signing and before
+ * writing: signing awaits, so a racing claim may have landed meanwhile, and the second decision is what makes racing
+ * claims safe. Given the same event, progress and clock, only `claims` and `keyUsed` can change its answer.
+ */
+export function decideClaim<C extends { receipt: unknown }>(input: ClaimInput<C>): ClaimDecision<C> {
+  const { info, index, now } = input;
+  const refuse = (status: ClaimRefusal["status"], code: string, message: string, details?: Record<string, unknown>): ClaimRefusal => ({
+    verdict: "refuse",
+    status,
+    code,
+    message,
+    ...(details ? { details } : {}),
+  });
+  if (input.keyUsed) {
+    return input.keyUsed.index === index
+      ? { verdict: "replay", claim: input.keyUsed.claim }
+      : refuse(422, "idempotency_key_reused", `this Idempotency-Key was already used for milestone ${input.keyUsed.index}`);
+  }
+  const window = claimWindow(info, now);
+  if (!window.open) return refuse(window.status, window.status === 410 ? "claim_window_closed" : "event_not_active", window.reason, { state: info.state });
+  let hits: number[] | undefined;
+  if (input.rate) {
+    const limited = rateLimit(input.rate.hits, now, input.rate.perMinute);
+    hits = limited.hits;
+    if (!limited.allowed) return { ...refuse(429, "rate_limited", "too many claims; slow down", { retryAfter: limited.retryAfter }), hits };
+  }
+  const counted = <D extends ClaimDecision<C>>(d: D): D => (hits ? { ...d, hits } : d);
+  const milestone = info.milestones.find((m) => m.index === index);
+  if (!milestone) return counted(refuse(404, "milestone_not_found", `this event has no milestone ${index}`));
+  const existing = input.claims.get(index);
+  if (existing) return counted(refuse(409, "already_claimed", "this milestone was already claimed", { receipt: existing.receipt }));
+  if (!input.unlocked?.includes(index)) return counted(refuse(409, "milestone_locked", `milestone ${index} is not unlocked yet`));
+  return counted({ verdict: "grant", milestone });
+}
+
+/** A player's unlocked milestones not yet claimed (by hand or automatically), ascending as unlocked. */
+export function unclaimed(unlocked: readonly number[], claims: { has(index: number): boolean }): number[] {
+  return unlocked.filter((i) => !claims.has(i));
 }

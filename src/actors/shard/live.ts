@@ -76,10 +76,6 @@ export class ShardLive {
     return sent;
   }
 
-  sockets(): number {
-    return this.ctx.getWebSockets().length;
-  }
-
   private send(ws: WebSocket, frame: ServerFrame) {
     try {
       ws.send(encodeFrame(frame));

@@ -2,26 +2,33 @@
 // per shard, and recorded before any reward leaves: a claim row is the grant, and its delivery is retried until it
 // reaches the player's inventory (or inbox). A player can never get a milestone twice, nor lose one they earned.
 import type { ClaimRow } from "../../db/rewards";
-import type { NotificationRow } from "../../domain/notifications";
-import type { EventInfo, ProgressState } from "../../domain/progress";
-import { notificationId } from "../../domain/notifications";
-import {
-  claimWindow,
-  milestoneStates,
-  rateLimit,
-  receiptPayload,
-  type ClaimReceipt,
-  type ClaimSource,
-} from "../../domain/rewards";
-import { GRACE_PERIOD_MS } from "../../domain/lifecycle";
+import type { EventInfo } from "../../domain/progress";
+import { notificationRow, unclaimedNotice, type NotificationRow } from "../../domain/notifications";
+import { decideClaim, milestoneStates, receiptPayload, unclaimed, type ClaimDecision, type ClaimReceipt, type ClaimSource } from "../../domain/rewards";
+import { iso } from "../../domain/time";
 import { fail, ok, type Result } from "../../lib/result";
 import { hmacHex } from "../../lib/hmac";
 import { readConfig } from "../../config";
-import type { DeliveryOutcome, Grant } from "../contracts";
+import type { ClaimOutcome, DeliveryOutcome, Grant, UnclaimedWarning } from "../contracts";
 import { playerInventoryActor } from "../stubs";
+import type { ShardOutbox } from "./outbox";
 
 type ClaimRecord = { receipt: ClaimReceipt; source: ClaimSource; delivery: DeliveryOutcome | null };
 const DELIVERY_CONCURRENCY = 8;
+
+/** A claim as rewards_claimed keeps it. */
+export function claimRow(receipt: ClaimReceipt, source: ClaimSource): ClaimRow {
+  return {
+    claimId: receipt.claimId,
+    playerId: receipt.playerId,
+    eventId: receipt.eventId,
+    milestoneIndex: receipt.milestoneIndex,
+    rewards: JSON.stringify(receipt.rewards),
+    source,
+    signature: receipt.signature,
+    claimedAt: Date.parse(receipt.claimedAt),
+  };
+}
 
 export class ShardRewards {
   private readonly rate = new Map<string, number[]>();
@@ -30,48 +37,24 @@ export class ShardRewards {
     private readonly sql: SqlStorage,
     private readonly storage: DurableObjectStorage,
     private readonly env: Env,
-  ) {
-    sql.exec(`
-      CREATE TABLE IF NOT EXISTS claims (player_id TEXT NOT NULL, milestone_index INTEGER NOT NULL, claim_id TEXT NOT NULL UNIQUE,
-        receipt TEXT NOT NULL, source TEXT NOT NULL, delivery TEXT, projected INTEGER NOT NULL DEFAULT 0,
-        PRIMARY KEY (player_id, milestone_index));
-      CREATE TABLE IF NOT EXISTS claim_keys (player_id TEXT NOT NULL, key TEXT NOT NULL, milestone_index INTEGER NOT NULL,
-        PRIMARY KEY (player_id, key));
-    `);
+    private readonly outbox: ShardOutbox,
+  ) {}
+
+  list(info: EventInfo, playerId: string, unlocked: readonly number[] | null) {
+    return milestoneStates(info.milestones, unlocked ?? [], this.claimsOf(playerId));
   }
 
-  list(info: EventInfo, playerId: string, state: ProgressState | null) {
-    return milestoneStates(info.milestones, state?.unlockedMilestones ?? [], this.claimsOf(playerId));
-  }
+  async claim(info: EventInfo, playerId: string, unlocked: readonly number[] | null, index: number, key: string, now: number): Promise<Result<ClaimOutcome>> {
+    const decide = (rate: { hits: number[]; perMinute: number } | null) =>
+      decideClaim({ info, unlocked, claims: this.claimsOf(playerId), keyUsed: this.byKey(playerId, key), rate, index, now });
+    const first = decide({ hits: this.rate.get(playerId) ?? [], perMinute: readConfig(this.env).claimRateLimitPerMinute });
+    if (first.hits) this.rate.set(playerId, first.hits);
+    if (first.verdict !== "grant") return answer(first);
 
-  async claim(
-    info: EventInfo,
-    playerId: string,
-    state: ProgressState | null,
-    index: number,
-    key: string,
-    now: number,
-  ): Promise<Result<ClaimRecord & { replayed: boolean }>> {
-    const replay = this.byKey(playerId, key);
-    if (replay) return replay.index === index ? ok({ ...replay.record, replayed: true }) : fail(422, "idempotency_key_reused", `this Idempotency-Key was already used for milestone ${replay.index}`);
-    const window = claimWindow(info, now);
-    if (!window.open) return fail(window.status, window.status === 410 ? "claim_window_closed" : "event_not_active", window.reason, { state: info.state });
-    const limited = rateLimit(this.rate.get(playerId) ?? [], now, readConfig(this.env).claimRateLimitPerMinute);
-    this.rate.set(playerId, limited.hits);
-    if (!limited.allowed) return fail(429, "rate_limited", "too many claims; slow down", { retryAfter: limited.retryAfter });
-    const milestone = info.milestones.find((m) => m.index === index);
-    if (!milestone) return fail(404, "milestone_not_found", `this event has no milestone ${index}`);
-    const existing = this.claimsOf(playerId).get(index);
-    if (existing) return fail(409, "already_claimed", "this milestone was already claimed", { receipt: existing.receipt });
-    // Eligibility comes from this shard's own progress record, never from anything the client sent.
-    if (!state?.unlockedMilestones.includes(index)) return fail(409, "milestone_locked", `milestone ${index} is not unlocked yet`);
-
-    const receipt = await this.sign({ playerId, eventId: info.eventId, milestoneIndex: index, rewards: milestone.rewards, claimedAt: new Date(now).toISOString() });
+    const receipt = await this.sign({ playerId, eventId: info.eventId, milestoneIndex: index, rewards: first.milestone.rewards, claimedAt: iso(now) });
     // Signing awaited, so a racing claim may have landed meanwhile: decide again, synchronously, before writing.
-    const raced = this.byKey(playerId, key);
-    if (raced) return raced.index === index ? ok({ ...raced.record, replayed: true }) : fail(422, "idempotency_key_reused", "this Idempotency-Key was already used");
-    const won = this.claimsOf(playerId).get(index);
-    if (won) return fail(409, "already_claimed", "this milestone was already claimed", { receipt: won.receipt });
+    const second = decide(null);
+    if (second.verdict !== "grant") return answer(second);
     this.storage.transactionSync(() => {
       this.insertClaim(playerId, index, receipt, "claim");
       this.sql.exec("INSERT INTO claim_keys (player_id, key, milestone_index) VALUES (?, ?, ?)", playerId, key, index);
@@ -84,15 +67,13 @@ export class ShardRewards {
    * Claims every earned, unclaimed milestone of every player in this shard, as the seed's auto-claim asks. Each
    * claim row is keyed by (player, milestone), so running this twice grants nothing twice.
    */
-  async autoClaim(info: EventInfo, players: Iterable<[string, ProgressState]>, now: number): Promise<{ claimed: number; undelivered: number }> {
+  async autoClaim(info: EventInfo, players: Iterable<[string, number[]]>, now: number): Promise<{ claimed: number; undelivered: number }> {
     let claimed = 0;
-    for (const [playerId, state] of players) {
-      const have = this.claimsOf(playerId);
-      for (const index of state.unlockedMilestones) {
-        if (have.has(index)) continue;
+    for (const [playerId, unlocked] of players) {
+      for (const index of unclaimed(unlocked, this.claimsOf(playerId))) {
         const milestone = info.milestones.find((m) => m.index === index);
         if (!milestone) continue;
-        const receipt = await this.sign({ playerId, eventId: info.eventId, milestoneIndex: index, rewards: milestone.rewards, claimedAt: new Date(now).toISOString() });
+        const receipt = await this.sign({ playerId, eventId: info.eventId, milestoneIndex: index, rewards: milestone.rewards, claimedAt: iso(now) });
         if (this.claimsOf(playerId).has(index)) continue;
         this.insertClaim(playerId, index, receipt, "auto_claim");
         claimed++;
@@ -102,7 +83,7 @@ export class ShardRewards {
     return { claimed, undelivered };
   }
 
-  /** Hands undelivered grants to the players' inventories; what fails stays pending for the next alarm. */
+  /** Hands undelivered grants to the players' inventories; what fails stays pending for the next drain. */
   async deliverPending(limit: number): Promise<number> {
     const pending = this.sql
       .exec<{ player_id: string; milestone_index: number }>("SELECT player_id, milestone_index FROM claims WHERE delivery IS NULL LIMIT ?", limit)
@@ -110,61 +91,23 @@ export class ShardRewards {
     for (let i = 0; i < pending.length; i += DELIVERY_CONCURRENCY) {
       await Promise.all(pending.slice(i, i + DELIVERY_CONCURRENCY).map((p) => this.deliver(p.player_id, p.milestone_index)));
     }
+    return this.undelivered();
+  }
+
+  undelivered(): number {
     return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM claims WHERE delivery IS NULL").one().n;
   }
 
-  /** Per-player notification rows for everyone here who still has unclaimed, unlocked milestones. */
-  unclaimedNotifications(
-    info: EventInfo,
-    players: Iterable<[string, ProgressState]>,
-    type: "expiration_warning" | "auto_claim_warning",
-    text: { title: string; body: string },
-    now: number,
-  ): NotificationRow[] {
-    const rows: NotificationRow[] = [];
-    for (const [playerId, state] of players) {
-      const have = this.claimsOf(playerId);
-      const unclaimed = state.unlockedMilestones.filter((i) => !have.has(i));
-      if (!unclaimed.length) continue;
-      rows.push({
-        notificationId: notificationId(info.eventId, type, playerId),
-        eventId: info.eventId,
-        type,
-        playerId,
-        scheduledTime: now,
-        payload: JSON.stringify({ ...text, display: "popup", unclaimedMilestones: unclaimed, autoClaimAt: new Date(info.endTime + GRACE_PERIOD_MS).toISOString() }),
-        createdAt: now,
-      });
+  /** The warning for everyone here who still has unclaimed, unlocked milestones: its notice and record row each. */
+  unclaimedNotices(info: EventInfo, players: Iterable<[string, number[]]>, type: UnclaimedWarning, eventName: string, now: number) {
+    const out: { notice: ReturnType<typeof unclaimedNotice>; row: NotificationRow }[] = [];
+    for (const [playerId, unlocked] of players) {
+      const left = unclaimed(unlocked, this.claimsOf(playerId));
+      if (!left.length) continue;
+      const notice = unclaimedNotice(type, { eventId: info.eventId, name: eventName, endTime: info.endTime }, playerId, left);
+      out.push({ notice, row: notificationRow(notice, now) });
     }
-    return rows;
-  }
-
-  unprojected(): { rows: ClaimRow[]; ids: string[] } {
-    const raw = this.sql.exec<{ claim_id: string; receipt: string; source: string }>("SELECT claim_id, receipt, source FROM claims WHERE projected = 0 LIMIT 2000").toArray();
-    return {
-      ids: raw.map((r) => r.claim_id),
-      rows: raw.map((r) => {
-        const receipt = JSON.parse(r.receipt) as ClaimReceipt;
-        return {
-          claimId: receipt.claimId,
-          playerId: receipt.playerId,
-          eventId: receipt.eventId,
-          milestoneIndex: receipt.milestoneIndex,
-          rewards: JSON.stringify(receipt.rewards),
-          source: r.source,
-          signature: receipt.signature,
-          claimedAt: Date.parse(receipt.claimedAt),
-        };
-      }),
-    };
-  }
-
-  markProjected(ids: string[]) {
-    for (const id of ids) this.sql.exec("UPDATE claims SET projected = 1 WHERE claim_id = ?", id);
-  }
-
-  pendingCount(): number {
-    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM claims WHERE projected = 0 OR delivery IS NULL").one().n;
+    return out;
   }
 
   // ---- internals -------------------------------------------------------------------------------------------------
@@ -174,6 +117,7 @@ export class ShardRewards {
     return { ...unsigned, signature: await hmacHex(this.env.REWARD_SIGNING_SECRET, receiptPayload(unsigned)) };
   }
 
+  /** The grant and its row for D1, in one write: the outbox projects it with the next drain. */
   private insertClaim(playerId: string, index: number, receipt: ClaimReceipt, source: ClaimSource) {
     this.sql.exec(
       "INSERT INTO claims (player_id, milestone_index, claim_id, receipt, source) VALUES (?, ?, ?, ?, ?)",
@@ -183,6 +127,7 @@ export class ShardRewards {
       JSON.stringify(receipt),
       source,
     );
+    this.outbox.claim(claimRow(receipt, source));
   }
 
   private claimsOf(playerId: string): Map<number, ClaimRecord> {
@@ -195,11 +140,11 @@ export class ShardRewards {
     return new Map(rows.map((r) => [r.milestone_index, { receipt: JSON.parse(r.receipt), source: r.source, delivery: r.delivery ? JSON.parse(r.delivery) : null }]));
   }
 
-  private byKey(playerId: string, key: string): { index: number; record: ClaimRecord } | null {
+  private byKey(playerId: string, key: string): { index: number; claim: ClaimRecord } | null {
     const row = this.sql.exec<{ milestone_index: number }>("SELECT milestone_index FROM claim_keys WHERE player_id = ? AND key = ?", playerId, key).toArray()[0];
     if (!row) return null;
-    const record = this.claimsOf(playerId).get(row.milestone_index);
-    return record ? { index: row.milestone_index, record } : null;
+    const claim = this.claimsOf(playerId).get(row.milestone_index);
+    return claim ? { index: row.milestone_index, claim } : null;
   }
 
   private async deliver(playerId: string, index: number): Promise<DeliveryOutcome | null> {
@@ -213,9 +158,14 @@ export class ShardRewards {
       this.sql.exec("UPDATE claims SET delivery = ? WHERE claim_id = ?", JSON.stringify(outcome), r.claimId);
       return outcome;
     } catch (err) {
-      // The grant is already recorded; the shard's alarm hands it over again later.
+      // The grant is already recorded; the shard's next drain hands it over again later.
       console.error(JSON.stringify({ msg: "reward hand-off failed", claimId: r.claimId, error: String(err) }));
       return null;
     }
   }
+}
+
+/** A decision that is not a grant, as the RPC's answer. */
+function answer(d: Exclude<ClaimDecision<ClaimRecord>, { verdict: "grant" }>): Result<ClaimOutcome> {
+  return d.verdict === "replay" ? ok({ ...d.claim, replayed: true }) : fail(d.status, d.code, d.message, d.details);
 }

@@ -1,0 +1,61 @@
+// A progress shard's own SQLite, every table of it, as ordered migrate steps (src/actors/kit/migrate.ts). Steps are
+// never edited once shipped: a change is a new step at the end.
+import { hasColumn, type MigrationStep } from "../kit/migrate";
+import { OUTBOX_TABLE } from "../kit/outbox";
+import { SCHEDULE_TABLE } from "../kit/schedule";
+import type { ClaimReceipt, ClaimSource } from "../../domain/rewards";
+import { claimRow } from "./rewards";
+
+export const SHARD_SCHEMA: readonly MigrationStep[] = [
+  // 1. Adopts storage made before versioning: the tables the actor, its outbox and its rewards created on the fly.
+  (sql) => {
+    sql.exec(`
+      CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS players (player_id TEXT PRIMARY KEY, state TEXT NOT NULL, completion REAL NOT NULL,
+        revision INTEGER NOT NULL, created_at INTEGER NOT NULL, synced_revision INTEGER NOT NULL DEFAULT 0);
+      CREATE TABLE IF NOT EXISTS flags (flag_id TEXT PRIMARY KEY, row TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS notes (notification_id TEXT PRIMARY KEY, row TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS stats (k TEXT PRIMARY KEY, v INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS claims (player_id TEXT NOT NULL, milestone_index INTEGER NOT NULL, claim_id TEXT NOT NULL UNIQUE,
+        receipt TEXT NOT NULL, source TEXT NOT NULL, delivery TEXT, projected INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (player_id, milestone_index));
+      CREATE TABLE IF NOT EXISTS claim_keys (player_id TEXT NOT NULL, key TEXT NOT NULL, milestone_index INTEGER NOT NULL,
+        PRIMARY KEY (player_id, key));
+    `);
+    if (!hasColumn(sql, "players", "synced_revision")) sql.exec("ALTER TABLE players ADD COLUMN synced_revision INTEGER NOT NULL DEFAULT 0");
+    // The players whose revision is ahead of D1's are what the drain owes: a partial index keeps finding them cheap,
+    // and an accepted update costs one row write instead of two.
+    sql.exec("CREATE INDEX IF NOT EXISTS idx_players_unsynced ON players (player_id) WHERE revision > synced_revision");
+  },
+
+  // 2. The kit's schedule and outbox. What the old drain still owed D1 (flags, milestone feed rows, unprojected
+  // claims) moves into the outbox; a drain is booked for it, and the alarm the old code set for it will run it.
+  (sql) => {
+    sql.exec(SCHEDULE_TABLE);
+    sql.exec(OUTBOX_TABLE);
+    sql.exec("INSERT OR IGNORE INTO outbox (topic, id, row) SELECT 'flag', flag_id, row FROM flags");
+    sql.exec("INSERT OR IGNORE INTO outbox (topic, id, row) SELECT 'note', notification_id, row FROM notes");
+    const claims = sql.exec<{ receipt: string; source: ClaimSource }>("SELECT receipt, source FROM claims WHERE projected = 0").toArray();
+    for (const c of claims) {
+      const row = claimRow(JSON.parse(c.receipt) as ClaimReceipt, c.source);
+      sql.exec("INSERT OR IGNORE INTO outbox (topic, id, row) VALUES ('claim', ?, ?)", row.claimId, JSON.stringify(row));
+    }
+    sql.exec("DROP TABLE flags; DROP TABLE notes; ALTER TABLE claims DROP COLUMN projected");
+    const owed = sql.exec<{ n: number }>("SELECT (SELECT COUNT(*) FROM outbox) + (SELECT COUNT(*) FROM players WHERE revision > synced_revision) AS n").one().n;
+    if (owed > 0) sql.exec("INSERT OR IGNORE INTO schedule (kind, key, due_at, attempt) VALUES ('drain', '', 0, 0)");
+  },
+
+  // 3. A player's state in columns instead of one JSON blob: an accepted update rewrites only what it changed (the
+  // rate window and the unlocked milestones rarely change), and the drain hands the objectives to D1 as stored.
+  `CREATE TABLE players_v3 (player_id TEXT PRIMARY KEY, objectives TEXT NOT NULL, unlocked_milestones TEXT NOT NULL,
+     last_seq INTEGER NOT NULL, recent TEXT NOT NULL, joined_at INTEGER NOT NULL, last_updated INTEGER NOT NULL,
+     completion REAL NOT NULL, revision INTEGER NOT NULL, created_at INTEGER NOT NULL, synced_revision INTEGER NOT NULL DEFAULT 0);
+   INSERT INTO players_v3
+     SELECT player_id, json_extract(state, '$.objectives'), json_extract(state, '$.unlockedMilestones'), json_extract(state, '$.lastSeq'),
+            COALESCE(json_extract(state, '$.recent'), '{}'), json_extract(state, '$.joinedAt'), json_extract(state, '$.lastUpdated'),
+            completion, revision, created_at, synced_revision
+     FROM players;
+   DROP TABLE players;
+   ALTER TABLE players_v3 RENAME TO players;
+   CREATE INDEX idx_players_unsynced ON players (player_id) WHERE revision > synced_revision;`,
+];
