@@ -25,6 +25,11 @@ export function adoptLegacySchedule(sql: SqlStorage, map: (oldKind: string) => {
   }
 }
 
+/** For a migration step, which runs before the object's Schedule exists: books a row (if none is there yet). */
+export function bookInMigration(sql: SqlStorage, kind: string, dueAt: number, key = ""): void {
+  sql.exec("INSERT OR IGNORE INTO schedule (kind, key, due_at, attempt) VALUES (?, ?, ?, 0)", kind, key, dueAt);
+}
+
 export type ScheduleRow<K extends string = string> = { kind: K; key: string; dueAt: number; attempt: number };
 type Raw = { kind: string; key: string; due_at: number; attempt: number };
 const row = <K extends string>(r: Raw): ScheduleRow<K> => ({ kind: r.kind as K, key: r.key, dueAt: r.due_at, attempt: r.attempt });

@@ -2,7 +2,7 @@
 // never edited once shipped: a change is a new step at the end.
 import { hasColumn, type MigrationStep } from "../kit/migrate";
 import { OUTBOX_TABLE } from "../kit/outbox";
-import { SCHEDULE_TABLE } from "../kit/schedule";
+import { SCHEDULE_TABLE, bookInMigration } from "../kit/schedule";
 import type { ClaimReceipt, ClaimSource } from "../../domain/rewards";
 import { claimRow } from "./rewards";
 
@@ -42,7 +42,7 @@ export const SHARD_SCHEMA: readonly MigrationStep[] = [
     }
     sql.exec("DROP TABLE flags; DROP TABLE notes; ALTER TABLE claims DROP COLUMN projected");
     const owed = sql.exec<{ n: number }>("SELECT (SELECT COUNT(*) FROM outbox) + (SELECT COUNT(*) FROM players WHERE revision > synced_revision) AS n").one().n;
-    if (owed > 0) sql.exec("INSERT OR IGNORE INTO schedule (kind, key, due_at, attempt) VALUES ('drain', '', 0, 0)");
+    if (owed > 0) bookInMigration(sql, "drain", 0);
   },
 
   // 3. A player's state in columns instead of one JSON blob: an accepted update rewrites only what it changed (the
