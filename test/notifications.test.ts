@@ -113,6 +113,57 @@ describe("firing", () => {
   });
 });
 
+describe("when the window moves, or is shorter than a notification's lead", () => {
+  it("an event extended after its ending-soon fired gets a new one at the new end − 2 h, under its own id", async () => {
+    const e = await event({ startTime: "now", endTime: inMs(3 * HOUR) });
+    const end = Date.parse(e.endTime);
+    await tick(e.eventId, end - 2 * HOUR);
+    expect((await notifyRows(e.eventId)).map((r) => r.kind)).not.toContain("notify:urgency");
+    const newEnd = end + DAY;
+    await call("PATCH", `/v1/admin/events/${e.eventId}`, { body: { endTime: new Date(newEnd).toISOString() } });
+    expect((await notifyRows(e.eventId)).find((r) => r.kind === "notify:urgency")).toEqual({ kind: "notify:urgency", due_at: newEnd - 2 * HOUR });
+    await tick(e.eventId, newEnd - 2 * HOUR);
+    await tick(e.eventId, newEnd - 2 * HOUR + 5); // a repeated alarm sends nothing more
+    const urgency = (await d1Rows(e.eventId)).filter((r) => r.notification_type === "urgency");
+    expect(urgency.map((r) => [r.notification_id, r.fired])).toEqual([
+      [`${e.eventId}:urgency`, 1],
+      [`${e.eventId}:urgency#2`, 1],
+    ]);
+    // A smaller extension keeps the message already sent: nobody hears "ends soon" twice for about the same end.
+    await call("PATCH", `/v1/admin/events/${e.eventId}`, { body: { endTime: new Date(newEnd + HOUR).toISOString() } });
+    expect((await notifyRows(e.eventId)).map((r) => r.kind)).not.toContain("notify:urgency");
+  });
+
+  it("an event postponed after its preview fired gets a new preview at the new start − 24 h", async () => {
+    const start = Date.now() + 2 * DAY;
+    const e = await event({ startTime: new Date(start).toISOString(), endTime: new Date(start + DAY).toISOString() });
+    await tick(e.eventId, Date.parse(e.startTime) - DAY);
+    const later = Date.parse(e.startTime) + 3 * DAY;
+    await call("PATCH", `/v1/admin/events/${e.eventId}`, { body: { startTime: new Date(later).toISOString(), endTime: new Date(later + DAY).toISOString() } });
+    expect(await notifyRows(e.eventId)).toEqual([{ kind: "notify:preview", due_at: later - DAY }]);
+    expect((await d1Rows(e.eventId)).find((r) => r.notification_id === `${e.eventId}:preview#2`)).toMatchObject({ status: "pending", fired: 0 });
+  });
+
+  it("a 20-minute event warns a player with unclaimed rewards at its midpoint, saying how long is left", async () => {
+    const e = await event({ startTime: "now", endTime: inMs(20 * 60_000) });
+    const start = Date.parse(e.startTime);
+    const end = Date.parse(e.endTime);
+    expect((await notifyRows(e.eventId)).find((r) => r.kind === "notify:expiration_warning")!.due_at).toBe(end - (end - start) / 2);
+    await earn(e.eventId, "short-holder", 2);
+    await tick(e.eventId, end - (end - start) / 2);
+    const rows = (await d1Rows(e.eventId)).filter((r) => r.notification_type === "expiration_warning");
+    expect(rows.map((r) => r.target_player_id)).toEqual([null, "short-holder"]);
+    const payload = await env.DB.prepare("SELECT payload FROM notification_queue WHERE notification_id = ?").bind(`${e.eventId}:expiration_warning:short-holder`).first<{ payload: string }>();
+    expect(JSON.parse(payload!.payload).title).toBe("Frost Fest ends in 10 minutes");
+  });
+
+  it("a warning with nobody to warn ends as skipped instead of waiting for a push that never comes", async () => {
+    const e = await event({ startTime: "now", endTime: inMs(3 * HOUR) });
+    await tick(e.eventId, Date.parse(e.endTime) - HOUR);
+    expect((await d1Rows(e.eventId)).find((r) => r.notification_id === `${e.eventId}:expiration_warning`)).toMatchObject({ status: "skipped", fired: 1 });
+  });
+});
+
 describe("the in-game feed", () => {
   it("shows fired broadcasts and the player's milestones, unseen first, popups capped per day; records shown and clicked", async () => {
     const e = await event({ startTime: "now", endTime: inMs(3 * HOUR) });

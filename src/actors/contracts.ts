@@ -59,6 +59,7 @@ export type ProgressAck = ProgressSnapshot & { newMilestones: unknown[]; applied
 export type MilestoneRewardView = { index: number; progressThreshold: number; state: MilestoneRewardState; rewards: RewardData[]; receipt: ClaimReceipt | null };
 export type ClaimOutcome = { receipt: ClaimReceipt; source: ClaimSource; delivery: DeliveryOutcome | null; replayed: boolean };
 export type UnclaimedWarning = "expiration_warning" | "auto_claim_warning";
+export type UnclaimedNotice = { eventName: string; round: number; leftMs?: number };
 export type ShardSummary = {
   shardNo: number;
   participants: number;
@@ -82,8 +83,11 @@ export interface ProgressShardActorRpc {
   autoClaim(): Promise<{ claimed: number; undelivered: number }>;
   /** A frame for every connected socket of this shard. */
   broadcast(frame: ServerFrame): Promise<number>;
-  /** A warning to the players here who still have unclaimed rewards; returns who got it. */
-  notifyUnclaimed(type: UnclaimedWarning, eventName: string): Promise<string[]>;
+  /**
+   * A warning to the players here who still have unclaimed rewards; returns who got it. `round` and `leftMs` come
+   * from the event object, so every shard builds the same ids and words (domain/notifications.unclaimedNotice).
+   */
+  notifyUnclaimed(type: UnclaimedWarning, notice: UnclaimedNotice): Promise<string[]>;
   summary(): Promise<ShardSummary>;
   /** The event object pushes every change; a copy older than the one held is ignored. */
   syncEvent(info: EventInfo): Promise<void>;

@@ -72,13 +72,18 @@ export const notificationStatements = (d1: D1Database, rows: NotificationRow[]) 
     rows,
   );
 
-/** The schedule as the record shows it: planned rows pending at their time, dropped ones cancelled; fired rows untouched. */
+/**
+ * The schedule as the record shows it: planned rows pending at their time, dropped ones cancelled; fired rows
+ * untouched. A dropped re-arm (round > 0) is only cancelled if it had been written as planned.
+ */
 export const notificationPlanStatements = (d1: D1Database, rows: PlannedNotificationRow[]) =>
   chunked(
     d1,
     `INSERT INTO notification_queue (notification_id, event_id, notification_type, target_player_id, scheduled_time, status, payload, created_at)
      SELECT ${["notificationId", "eventId", "type"].map(f).join(", ")}, NULL, ${f("scheduledTime")}, ${f("status")}, NULL, ${f("createdAt")}
-     FROM json_each(?1) AS j WHERE true
+     FROM json_each(?1) AS j
+     WHERE ${f("status")} = 'pending' OR ${f("round")} = 0
+        OR EXISTS (SELECT 1 FROM notification_queue q WHERE q.notification_id = ${f("notificationId")})
      ON CONFLICT (notification_id) DO UPDATE SET scheduled_time = excluded.scheduled_time, status = excluded.status
      WHERE notification_queue.payload IS NULL`,
     rows,

@@ -7,8 +7,13 @@ import {
   assignDisplay,
   feedOrder,
   notificationId,
+  notificationText,
   notificationTimetable,
+  anchorOf,
+  expirationWarningAt,
+  rearmed,
   type Display,
+  type FiredType,
   type NotificationType,
   type TimedNotification,
 } from "./notifications";
@@ -17,7 +22,9 @@ const H = 60 * 60 * 1000;
 const MIN = 60 * 1000;
 const START = Date.UTC(2025, 5, 10, 12, 0, 0); // 2025-06-10T12:00Z
 const END = START + 7 * 24 * H;
-const none = new Set<TimedNotification>();
+const none = new Map<FiredType, number>();
+/** Types that fired for the window as it is (their anchor: the start for a preview, the end for the others). */
+const firedFor = (types: TimedNotification[], e = ev("active")) => new Map<FiredType, number>(types.map((t) => [t, anchorOf(t, e)]));
 const ev = (state: EventState, startTime = START, endTime = END) => ({ state, startTime, endTime });
 
 describe("notificationTimetable: a normal event", () => {
@@ -26,7 +33,7 @@ describe("notificationTimetable: a normal event", () => {
   });
 
   it("active: urgency at end − 2 h and expiration warning at end − 1 h, no preview", () => {
-    expect(notificationTimetable(ev("active"), new Set(["preview"]), START)).toEqual({
+    expect(notificationTimetable(ev("active"), firedFor(["preview"]), START)).toEqual({
       urgency: END - 2 * H,
       expiration_warning: END - 1 * H,
     });
@@ -35,7 +42,7 @@ describe("notificationTimetable: a normal event", () => {
   });
 
   it("expired: the auto-claim warning at end + 23 h", () => {
-    const fired = new Set<TimedNotification>(["preview", "urgency", "expiration_warning"]);
+    const fired = firedFor(["preview", "urgency", "expiration_warning"]);
     expect(notificationTimetable(ev("expired"), fired, END)).toEqual({ auto_claim_warning: END + 23 * H });
   });
 
@@ -73,16 +80,61 @@ describe("notificationTimetable: preview", () => {
   });
 });
 
-describe("notificationTimetable: fired types never re-appear", () => {
-  it("in any state", () => {
-    const all = new Set<TimedNotification>(["preview", "urgency", "expiration_warning", "auto_claim_warning"]);
+describe("notificationTimetable: a fired type comes back only when its window moved past it", () => {
+  it("not for the window it fired for, in any state", () => {
+    const all = firedFor(["preview", "urgency", "expiration_warning", "auto_claim_warning"]);
     expect(notificationTimetable(ev("scheduled"), all, START - 2 * 24 * H)).toEqual({});
     expect(notificationTimetable(ev("active"), all, START)).toEqual({});
     expect(notificationTimetable(ev("expired"), all, END)).toEqual({});
   });
 
   it("only the fired type is dropped", () => {
-    expect(notificationTimetable(ev("active"), new Set(["urgency"]), END - 90 * MIN)).toEqual({ expiration_warning: END - H });
+    expect(notificationTimetable(ev("active"), firedFor(["urgency"]), END - 90 * MIN)).toEqual({ expiration_warning: END - H });
+  });
+
+  it("an event extended after its ending-soon gets a new one at the new end − 2 h", () => {
+    const fired = firedFor(["urgency"]);
+    const newEnd = END + 3 * H;
+    expect(notificationTimetable(ev("active", START, newEnd), fired, END - 90 * MIN)).toMatchObject({ urgency: newEnd - 2 * H });
+    // Extended by less than the lead, the first "ends soon" is still about right: no second one.
+    expect(notificationTimetable(ev("active", START, END + H), fired, END - 90 * MIN)).not.toHaveProperty("urgency");
+  });
+
+  it("an event postponed after its preview gets a new preview at the new start − 24 h", () => {
+    const fired = firedFor(["preview"], ev("scheduled"));
+    const later = START + 3 * 24 * H;
+    expect(notificationTimetable(ev("scheduled", later, later + 7 * 24 * H), fired, START - 12 * H)).toEqual({ preview: later - 24 * H });
+    expect(notificationTimetable(ev("scheduled", START + 2 * H, END), fired, START - 12 * H)).toEqual({});
+  });
+
+  it("rearmed: exactly when the new time reaches the old anchor", () => {
+    expect(rearmed(undefined, 5)).toBe(true);
+    expect(rearmed(10, 9)).toBe(false);
+    expect(rearmed(10, 10)).toBe(true);
+  });
+});
+
+describe("notificationTimetable: events shorter than the lead", () => {
+  it("a 20-minute event warns holders of unclaimed rewards at its midpoint, not at its start", () => {
+    const end = START + 20 * MIN;
+    expect(notificationTimetable(ev("active", START, end), none, START)).toEqual({ expiration_warning: end - 10 * MIN });
+    expect(expirationWarningAt({ startTime: START, endTime: START + 3 * H })).toBe(START + 2 * H);
+  });
+});
+
+describe("notificationText: the real time left", () => {
+  it("says how long is left when it is not the usual lead", () => {
+    expect(notificationText("expiration_warning", "Sprint", { leftMs: 5 * MIN }).title).toBe("Sprint ends in 5 minutes");
+    expect(notificationText("expiration_warning", "Sprint", { leftMs: H }).title).toBe("Sprint ends in 1 hour");
+    expect(notificationText("urgency", "Sprint", { leftMs: 2 * H }).body).toBe("Only 2 hours left.");
+    expect(notificationText("preview", "Sprint", { leftMs: 2 * H }).body).toBe("Get ready: the event opens in 2 hours.");
+    expect(notificationText("preview", "Sprint", { leftMs: 24 * H }).title).toBe("Sprint starts tomorrow");
+  });
+
+  it("ids of a re-armed round differ from the first, per event and per player", () => {
+    expect(notificationId("e", "urgency", undefined, undefined, 1)).toBe("e:urgency#2");
+    expect(notificationId("e", "expiration_warning", "p", undefined, 1)).toBe("e:expiration_warning#2:p");
+    expect(notificationId("e", "expiration_warning", "p")).toBe("e:expiration_warning:p");
   });
 });
 
@@ -119,9 +171,9 @@ describe("notificationTimetable: pause and resume", () => {
     expect(notificationTimetable(ev("active"), none, now + 1)).not.toHaveProperty("urgency");
   });
 
-  it("short event (90 min): no urgency, expiration warning at end − 1 h", () => {
+  it("short event (90 min): no urgency, expiration warning at its midpoint (never earlier), 45 min before the end", () => {
     const end = START + 90 * MIN;
-    expect(notificationTimetable(ev("active", START, end), none, START)).toEqual({ expiration_warning: end - H });
+    expect(notificationTimetable(ev("active", START, end), none, START)).toEqual({ expiration_warning: end - 45 * MIN });
   });
 });
 

@@ -3,12 +3,14 @@
 import { AUTO_CLAIM_WARNING_AT_MS, GRACE_PERIOD_MS } from "./lifecycle";
 import type { ServerFrame } from "./live";
 import type { EventState } from "./model";
-import { DAY_MS, HOUR_MS, compareStrings as cmp, iso } from "./time";
+import { DAY_MS, HOUR_MS, MINUTE_MS, compareStrings as cmp, iso } from "./time";
 
 export const NOTIFICATION_TYPES = ["preview", "start", "milestone", "urgency", "expiration_warning", "auto_claim_warning"] as const;
 export type NotificationType = (typeof NOTIFICATION_TYPES)[number];
 /** The types driven by the clock. "start" and "milestone" are fired by activation and progress, never by a timer. */
 export type TimedNotification = "preview" | "urgency" | "expiration_warning" | "auto_claim_warning";
+/** What an event object fires itself (milestones are the shards'). */
+export type FiredType = TimedNotification | "start";
 export type Display = "popup" | "banner" | "feed";
 
 /** A notification as the record keeps it (D1 notification_queue); built here, written by db/notifications. */
@@ -20,11 +22,14 @@ export type NotificationRow = {
   scheduledTime: number;
   payload: string;
   createdAt: number;
-  /** Defaults to pending (awaiting push); rows with no push leg are written as sent. */
-  status?: "pending" | "sent";
+  /** Defaults to pending (awaiting push); rows with no push leg are written as sent, and one with nobody to tell as skipped. */
+  status?: "pending" | "sent" | "skipped";
 };
-/** A planned, not yet fired, event-level notification: pending at its time, or cancelled. */
-export type PlannedNotificationRow = Omit<NotificationRow, "status"> & { status: "pending" | "cancelled" };
+/**
+ * A planned, not yet fired, event-level notification: pending at its time, or cancelled. `round` > 0 is a re-arm for a
+ * moved window: cancelling one that was never planned must not create a row for it.
+ */
+export type PlannedNotificationRow = Omit<NotificationRow, "status"> & { status: "pending" | "cancelled"; round: number };
 
 export const PREVIEW_LEAD_MS = 24 * HOUR_MS;
 export const URGENCY_LEAD_MS = 2 * HOUR_MS;
@@ -50,12 +55,12 @@ export const DISPLAY_RANK: Record<Display, number> = { popup: 3, banner: 2, feed
  */
 export function notificationTimetable(
   e: { state: EventState; startTime: number; endTime: number },
-  fired: ReadonlySet<TimedNotification>,
+  fired: ReadonlyMap<FiredType, number>,
   now: number,
 ): Partial<Record<TimedNotification, number>> {
   const out: Partial<Record<TimedNotification, number>> = {};
   const put = (type: TimedNotification, at: number) => {
-    if (!fired.has(type)) out[type] = at;
+    if (rearmed(fired.get(type), at)) out[type] = at;
   };
 
   switch (e.state) {
@@ -71,7 +76,7 @@ export function notificationTimetable(
       const urgencyAt = e.endTime - URGENCY_LEAD_MS;
       if (urgencyAt >= now) put("urgency", urgencyAt);
       // The expiration warning guards unclaimed rewards, which stay claimable until the end, so it is sent late.
-      if (now < e.endTime) put("expiration_warning", Math.max(e.endTime - EXPIRATION_WARNING_LEAD_MS, now));
+      if (now < e.endTime) put("expiration_warning", Math.max(expirationWarningAt(e), now));
       break;
     }
     case "expired": {
@@ -85,6 +90,31 @@ export function notificationTimetable(
       break;
   }
   return out;
+}
+
+/**
+ * When a window moves after a notification fired, is it sent again? Each firing is recorded with its anchor (the
+ * instant it spoke about: the start for a preview, the end for the others). It is sent again only if its new time
+ * falls after that old anchor: the old message ("starts tomorrow", "ends in 2 hours") has then been false for its
+ * whole lead, so players need a new one. A smaller move keeps the first message, so nobody hears the same thing twice
+ * about the same window.
+ */
+export function rearmed(firedAnchor: number | undefined, plannedAt: number): boolean {
+  return firedAnchor === undefined || plannedAt >= firedAnchor;
+}
+
+/** The instant a notification speaks about: the start, the end, or (for the auto-claim warning) the auto-claim. */
+export function anchorOf(type: FiredType, e: { startTime: number; endTime: number }): number {
+  if (type === "preview" || type === "start") return e.startTime;
+  return type === "auto_claim_warning" ? e.endTime + GRACE_PERIOD_MS : e.endTime;
+}
+
+/**
+ * One hour before the end, but never before the event's midpoint: a 20-minute event warns 10 minutes before it ends
+ * rather than at its very start, when nobody has anything to claim yet.
+ */
+export function expirationWarningAt(e: { startTime: number; endTime: number }): number {
+  return e.endTime - Math.min(EXPIRATION_WARNING_LEAD_MS, Math.max(0, e.endTime - e.startTime) / 2);
 }
 
 /** The UTC calendar day of an instant, as a day number: fatigue limits reset at 00:00 UTC for everybody. */
@@ -138,7 +168,7 @@ export function feedOrder<T extends { notificationId: string; at: number; seen: 
  * Deterministic ids so a re-fired alarm writes the same row (INSERT OR IGNORE): `${eventId}:${type}` for broadcasts,
  * `${eventId}:${type}:${playerId}` for per-player, and for milestones `${eventId}:milestone:${index}:${playerId}`.
  */
-export function notificationId(eventId: string, type: NotificationType, playerId?: string, milestoneIndex?: number): string {
+export function notificationId(eventId: string, type: NotificationType, playerId?: string, milestoneIndex?: number, round = 0): string {
   if (type === "milestone") {
     // Without both parts two different unlocks would share an id and the second would be silently ignored.
     if (playerId === undefined || milestoneIndex === undefined) {
@@ -146,28 +176,45 @@ export function notificationId(eventId: string, type: NotificationType, playerId
     }
     return `${eventId}:milestone:${milestoneIndex}:${playerId}`;
   }
-  return playerId === undefined ? `${eventId}:${type}` : `${eventId}:${type}:${playerId}`;
+  // A notification sent again for a moved window (round 1, 2…) gets its own id, so the record, the feed and the push
+  // provider's idempotency see a new notification; "#" keeps it apart from the per-player form.
+  const base = round > 0 ? `${eventId}:${type}#${round + 1}` : `${eventId}:${type}`;
+  return playerId === undefined ? base : `${base}:${playerId}`;
 }
 
 /** Who a notification goes to: everyone (a topic push, the feed of every player) or a list of players. */
 export const BROADCAST_TYPES: readonly NotificationType[] = ["preview", "start", "urgency"];
 
 /** The words players see. Games localise from `type` and `data`; these are the defaults. */
-export function notificationText(type: NotificationType, eventName: string, data: { milestoneIndex?: number; unlockMessage?: string } = {}) {
+export function notificationText(type: NotificationType, eventName: string, data: { milestoneIndex?: number; unlockMessage?: string; leftMs?: number } = {}) {
+  // Sent late or for a short event, the lead is not the usual one: say how long it really is.
+  const left = (usual: number) => spell(data.leftMs ?? usual);
   switch (type) {
     case "preview":
-      return { title: `${eventName} starts tomorrow`, body: "Get ready: the event opens in 24 hours." };
+      return data.leftMs === undefined || data.leftMs >= PREVIEW_LEAD_MS - HOUR_MS
+        ? { title: `${eventName} starts tomorrow`, body: "Get ready: the event opens in 24 hours." }
+        : { title: `${eventName} starts soon`, body: `Get ready: the event opens in ${left(PREVIEW_LEAD_MS)}.` };
     case "start":
       return { title: `${eventName} has started`, body: "Jump in and start collecting rewards." };
     case "milestone":
       return { title: "Milestone reached!", body: data.unlockMessage || `You unlocked milestone ${(data.milestoneIndex ?? 0) + 1} of ${eventName}.` };
     case "urgency":
-      return { title: `${eventName} ends soon`, body: "Only 2 hours left." };
+      return { title: `${eventName} ends soon`, body: `Only ${left(URGENCY_LEAD_MS)} left.` };
     case "expiration_warning":
-      return { title: `${eventName} ends in 1 hour`, body: "You have unclaimed rewards: claim them before the event ends." };
+      return { title: `${eventName} ends in ${left(EXPIRATION_WARNING_LEAD_MS)}`, body: "You have unclaimed rewards: claim them before the event ends." };
     case "auto_claim_warning":
       return { title: "Your rewards will be auto-claimed", body: `Unclaimed rewards from ${eventName} will be sent to you automatically in 1 hour.` };
   }
+}
+
+/** "2 hours", "1 hour", "15 minutes", "1 minute": rounded to the nearest, never "0 minutes". */
+function spell(ms: number): string {
+  if (ms >= HOUR_MS - MINUTE_MS / 2) {
+    const h = Math.round(ms / HOUR_MS);
+    return `${h} hour${h === 1 ? "" : "s"}`;
+  }
+  const m = Math.max(1, Math.round(ms / MINUTE_MS));
+  return `${m} minute${m === 1 ? "" : "s"}`;
 }
 
 /** An event-state frame's `change`, from the transition that caused it. */
@@ -192,13 +239,18 @@ export type Notice = {
 };
 
 /** An event-wide notification that fired, to everyone or to a list of players (counted in the payload). */
-export function eventNotice(type: NotificationType, event: { eventId: string; name: string }, targets: readonly string[] | "all"): Notice {
+export function eventNotice(
+  type: NotificationType,
+  event: { eventId: string; name: string },
+  targets: readonly string[] | "all",
+  opts: { round?: number; leftMs?: number } = {},
+): Notice {
   return {
-    notificationId: notificationId(event.eventId, type),
+    notificationId: notificationId(event.eventId, type, undefined, undefined, opts.round),
     type,
     eventId: event.eventId,
     playerId: null,
-    ...notificationText(type, event.name),
+    ...notificationText(type, event.name, { leftMs: opts.leftMs }),
     data: targets === "all" ? { audience: "all" } : { audience: "players", targets: targets.length },
   };
 }
@@ -221,19 +273,20 @@ export function unclaimedNotice(
   event: { eventId: string; name: string; endTime: number },
   playerId: string,
   unclaimed: number[],
+  opts: { round?: number; leftMs?: number } = {},
 ): Notice {
   return {
-    notificationId: notificationId(event.eventId, type, playerId),
+    notificationId: notificationId(event.eventId, type, playerId, undefined, opts.round),
     type,
     eventId: event.eventId,
     playerId,
-    ...notificationText(type, event.name),
+    ...notificationText(type, event.name, { leftMs: opts.leftMs }),
     data: { unclaimedMilestones: unclaimed, autoClaimAt: iso(event.endTime + GRACE_PERIOD_MS) },
   };
 }
 
 /** The record's row. `status` is left to the table's default (pending: awaiting push) unless the notice has no push leg. */
-export function notificationRow(n: Notice, now: number, status?: "sent"): NotificationRow {
+export function notificationRow(n: Notice, now: number, status?: "sent" | "skipped"): NotificationRow {
   return {
     notificationId: n.notificationId,
     eventId: n.eventId,
@@ -251,11 +304,18 @@ export function notificationFrame(n: Notice, now: number): ServerFrame {
 }
 
 /** The event-level rows of notifications not yet fired: pending at their planned time, or cancelled if no longer planned. */
-export function plannedRows(eventId: string, types: readonly NotificationType[], planned: ReadonlyMap<NotificationType, number>, fired: ReadonlySet<NotificationType>, now: number): PlannedNotificationRow[] {
-  return types
-    .filter((t) => !fired.has(t))
-    .map((t) => ({
-      notificationId: notificationId(eventId, t),
+export function plannedRows(
+  eventId: string,
+  types: readonly FiredType[],
+  planned: ReadonlyMap<FiredType, number>,
+  fired: ReadonlyMap<FiredType, { round: number }>,
+  now: number,
+): PlannedNotificationRow[] {
+  return types.map((t) => {
+    // The row a firing would write next: round 0 for a type never sent, then one round per window it was re-armed for.
+    const round = (fired.get(t)?.round ?? -1) + 1;
+    return {
+      notificationId: notificationId(eventId, t, undefined, undefined, round),
       eventId,
       type: t,
       playerId: null,
@@ -263,5 +323,7 @@ export function plannedRows(eventId: string, types: readonly NotificationType[],
       payload: "",
       createdAt: now,
       status: planned.has(t) ? "pending" : "cancelled",
-    }));
+      round,
+    };
+  });
 }

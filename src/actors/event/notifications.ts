@@ -7,21 +7,23 @@ import { stateFrame } from "../../domain/live";
 import type { EventInstance } from "../../domain/model";
 import {
   BROADCAST_TYPES,
+  anchorOf,
   eventNotice,
   notificationFrame,
   notificationRow,
   notificationTimetable,
   plannedRows,
   type Notice,
+  type FiredType,
   type NotificationType,
   type PlannedNotificationRow,
-  type TimedNotification,
 } from "../../domain/notifications";
 import type { PushMessage } from "../../queues/push";
 import type { UnclaimedWarning } from "../contracts";
+
+export type { FiredType };
 import { progressShardActor } from "../stubs";
 
-export type FiredType = TimedNotification | "start";
 const FIRED_TYPES: readonly FiredType[] = ["preview", "urgency", "expiration_warning", "auto_claim_warning", "start"];
 /** A push message names at most this many players: far under the 128 KB message limit. */
 const PLAYERS_PER_PUSH = 100;
@@ -42,14 +44,16 @@ export class EventNotifications {
     private readonly env: Env,
   ) {}
 
-  fired(): Set<FiredType> {
-    return new Set(this.sql.exec<{ type: FiredType }>("SELECT type FROM notified").toArray().map((r) => r.type));
+  /** The latest firing of each type: its round and the anchor (start or end) it spoke about. */
+  fired(): Map<FiredType, { round: number; anchor: number }> {
+    const rows = this.sql.exec<{ type: FiredType; round: number; anchor: number }>("SELECT type, round, anchor FROM notified ORDER BY round").toArray();
+    return new Map(rows.map((r) => [r.type, { round: r.round, anchor: r.anchor }]));
   }
 
   /** Replaces the pending notify rows with the timetable for the instance as it is now. Call inside a transaction. */
   sync(instance: EventInstance, now: number) {
     const fired = this.fired();
-    const plan: Partial<Record<FiredType, number>> = notificationTimetable(instance, fired as Set<TimedNotification>, now);
+    const plan: Partial<Record<FiredType, number>> = notificationTimetable(instance, new Map([...fired].map(([t, f]) => [t, f.anchor])), now);
     // "start" is not timed: it is due the moment the event is active, once.
     if (instance.state === "active" && !fired.has("start")) plan.start = now;
     for (const type of FIRED_TYPES) {
@@ -61,31 +65,37 @@ export class EventNotifications {
 
   /**
    * Sends one notification: live frames through the shards, rows in D1, push work on the queue. Any failure throws
-   * and the schedule retries the whole step; every part is idempotent (fixed ids, INSERT OR IGNORE, push idempotency keys).
+   * and the schedule retries the whole step; every part is idempotent (ids fixed by type and round, INSERT OR IGNORE,
+   * push idempotency keys), and the round only advances once everything went out.
    */
   async fire(type: FiredType, instance: EventInstance, shardNos: number[], now: number): Promise<void> {
     const shards = shardNos.map((n) => progressShardActor(this.env, instance.eventId, n));
+    const anchor = anchorOf(type, instance);
+    const round = (this.fired().get(type)?.round ?? -1) + 1;
+    const opts = { round, leftMs: anchor - now };
     let targets: string[] | "all" = "all";
-    if (BROADCAST_TYPES.includes(type as NotificationType)) {
-      const frame = notificationFrame(eventNotice(type, instance, "all"), now);
+    if (BROADCAST_TYPES.includes(type)) {
+      const frame = notificationFrame(eventNotice(type, instance, "all", opts), now);
       await Promise.all(shards.map((s) => s.broadcast(frame)));
       if (type === "urgency") {
         const ending = stateFrame(instance, "ending_soon", now);
         await Promise.all(shards.map((s) => s.broadcast(ending)));
       }
     } else {
-      const lists = await Promise.all(shards.map((s) => s.notifyUnclaimed(type as UnclaimedWarning, instance.name)));
+      const lists = await Promise.all(shards.map((s) => s.notifyUnclaimed(type as UnclaimedWarning, { eventName: instance.name, ...opts })));
       targets = lists.flat();
     }
-    const notice = eventNotice(type, instance, targets);
-    await this.env.DB.batch(notificationStatements(this.env.DB, [notificationRow(notice, now)]));
-    await this.enqueuePush(notice, targets);
-    this.sql.exec("INSERT OR IGNORE INTO notified (type, fired_at) VALUES (?, ?)", type, now);
+    const notice = eventNotice(type, instance, targets, opts);
+    // A warning with nobody to warn is over the moment it fires: it must not sit pending for a push that never comes.
+    const nobody = targets !== "all" && targets.length === 0;
+    await this.env.DB.batch(notificationStatements(this.env.DB, [notificationRow(notice, now, nobody ? "skipped" : undefined)]));
+    if (!nobody) await this.enqueuePush(notice, targets);
+    this.sql.exec("INSERT OR IGNORE INTO notified (type, round, anchor, fired_at) VALUES (?, ?, ?, ?)", type, round, anchor, now);
   }
 
   /** Event-level rows for the D1 record: pending ones with their time; unfired types no longer planned, cancelled. */
   planRows(instance: EventInstance, now: number): PlannedNotificationRow[] {
-    const planned = new Map(this.schedule.list("notify").map((r) => [r.key as NotificationType, r.dueAt]));
+    const planned = new Map(this.schedule.list("notify").map((r) => [r.key as FiredType, r.dueAt]));
     return plannedRows(instance.eventId, FIRED_TYPES, planned, this.fired(), now);
   }
 

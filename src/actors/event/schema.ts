@@ -27,4 +27,20 @@ export const EVENT_ACTOR_SCHEMA: readonly MigrationStep[] = [
     sql.exec("INSERT INTO sinks (name, revision, last_seq) SELECT CASE name WHEN 'calendar' THEN 'scheduler' ELSE name END, revision, last_seq FROM sinks_v1");
     sql.exec("DROP TABLE sinks_v1");
   },
+  // 3: a notification may fire again when its window moves (domain/notifications.ts, rearmed): each firing is a
+  // round with the anchor it spoke about. Firings from before re-arming existed are round 0, anchored to the window
+  // as it is now, so they are not sent again for it.
+  (sql) => {
+    const doc = sql.exec<{ json: string }>("SELECT json FROM doc WHERE id = 1").toArray()[0];
+    const e = doc ? (JSON.parse(doc.json) as { startTime: number; endTime: number }) : null;
+    sql.exec("ALTER TABLE notified RENAME TO notified_v1");
+    sql.exec(`CREATE TABLE notified (type TEXT NOT NULL, round INTEGER NOT NULL, anchor INTEGER NOT NULL, fired_at INTEGER NOT NULL,
+      PRIMARY KEY (type, round))`);
+    for (const r of sql.exec<{ type: string; fired_at: number }>("SELECT type, fired_at FROM notified_v1").toArray()) {
+      // The instant each type speaks about (frozen here: a later change to the domain must not alter this step).
+      const anchor = !e ? r.fired_at : r.type === "preview" || r.type === "start" ? e.startTime : r.type === "auto_claim_warning" ? e.endTime + 86_400_000 : e.endTime;
+      sql.exec("INSERT INTO notified (type, round, anchor, fired_at) VALUES (?, 0, ?, ?)", r.type, anchor, r.fired_at);
+    }
+    sql.exec("DROP TABLE notified_v1");
+  },
 ];

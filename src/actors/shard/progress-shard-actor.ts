@@ -19,7 +19,7 @@ import { MINUTE_MS, SECOND_MS } from "../../domain/time";
 import type { Player } from "../../domain/model";
 import { fail, ok, type Result } from "../../lib/result";
 import { eventActor } from "../stubs";
-import type { ProgressAck, ProgressShardActorRpc, UnclaimedWarning } from "../contracts";
+import type { ProgressAck, ProgressShardActorRpc, UnclaimedNotice, UnclaimedWarning } from "../contracts";
 import { parseShardName } from "../../domain/sharding";
 
 /** Drain at most about once a second, or at once when this many players are waiting. */
@@ -143,11 +143,11 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
   }
 
   /** A notification for the players here who still have unclaimed rewards: due rows in D1, and live frames. */
-  async notifyUnclaimed(type: UnclaimedWarning, eventName: string): Promise<string[]> {
+  async notifyUnclaimed(type: UnclaimedWarning, opts: UnclaimedNotice): Promise<string[]> {
     const now = Date.now();
     const info = await this.event(now);
     if (!info) return [];
-    const notices = this.rewards.unclaimedNotices(info, this.players.unlocked(), type, eventName, now);
+    const notices = this.rewards.unclaimedNotices(info, this.players.unlocked(), type, opts, now);
     if (notices.length) await this.env.DB.batch(notificationStatements(this.env.DB, notices.map((n) => n.row)));
     for (const { notice } of notices) this.live.broadcast(notificationFrame(notice, now), playerTag(notice.playerId!));
     return notices.map((n) => n.notice.playerId!);

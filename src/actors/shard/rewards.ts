@@ -9,7 +9,7 @@ import { iso } from "../../domain/time";
 import { fail, ok, type Result } from "../../lib/result";
 import { hmacHex } from "../../lib/hmac";
 import { readConfig } from "../../config";
-import type { ClaimOutcome, DeliveryOutcome, Grant, UnclaimedWarning } from "../contracts";
+import type { ClaimOutcome, DeliveryOutcome, Grant, UnclaimedNotice, UnclaimedWarning } from "../contracts";
 import { playerInventoryActor } from "../stubs";
 import type { ShardOutbox } from "./outbox";
 
@@ -99,12 +99,12 @@ export class ShardRewards {
   }
 
   /** The warning for everyone here who still has unclaimed, unlocked milestones: its notice and record row each. */
-  unclaimedNotices(info: EventInfo, players: Iterable<[string, number[]]>, type: UnclaimedWarning, eventName: string, now: number) {
+  unclaimedNotices(info: EventInfo, players: Iterable<[string, number[]]>, type: UnclaimedWarning, opts: UnclaimedNotice, now: number) {
     const out: { notice: ReturnType<typeof unclaimedNotice>; row: NotificationRow }[] = [];
     for (const [playerId, unlocked] of players) {
       const left = unclaimed(unlocked, this.claimsOf(playerId));
       if (!left.length) continue;
-      const notice = unclaimedNotice(type, { eventId: info.eventId, name: eventName, endTime: info.endTime }, playerId, left);
+      const notice = unclaimedNotice(type, { eventId: info.eventId, name: opts.eventName, endTime: info.endTime }, playerId, left, opts);
       out.push({ notice, row: notificationRow(notice, now) });
     }
     return out;
