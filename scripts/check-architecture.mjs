@@ -50,6 +50,17 @@ for (const [file, imports] of graph) {
       if (target && !under(target, "domain") && !under(target, "lib")) problems.push(`${rel(file)} imports ${rel(target)}: the domain depends only on itself and src/lib`);
     }
     if (under(file, "actors") && target && (under(target, "http") || under(target, "routes"))) problems.push(`${rel(file)} imports ${rel(target)}: actors never import the HTTP layer`);
+    // A room (src/actors/<room>/) builds on the kit, the contracts and stubs, its own files, and the pure layers.
+    const room = rel(file).match(/^src\/actors\/([^/]+)\//)?.[1];
+    if (room && target) {
+      const t = rel(target);
+      const allowed =
+        room === "kit"
+          ? under(target, "domain") || under(target, "actors/kit")
+          : under(target, `actors/${room}`) || under(target, "actors/kit") || /^src\/actors\/(contracts|stubs)\.ts$/.test(t) ||
+            under(target, "domain") || under(target, "db") || under(target, "lib") || t === "src/config.ts";
+      if (!allowed) problems.push(`${rel(file)} imports ${t}: a room builds only on the kit, the contracts, its own files, domain, db, lib and config`);
+    }
     // A sub-app's index.ts composes its route modules; route modules themselves never import one another.
     if (under(file, "routes") && target && under(target, "routes") && !file.endsWith("index.ts") && !target.endsWith("index.ts"))
       problems.push(`${rel(file)} imports ${rel(target)}: routes do not import each other`);

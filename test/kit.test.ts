@@ -1,7 +1,7 @@
 // The actor kit through the real runtime: versioned schema adoption of pre-kit storage, the schedule table behind
 // the single alarm (backoff persisted, hot-path booking that respects it), and the outbox's revision guard, against
 // a real object's SQLite and the real D1.
-import { env } from "cloudflare:test";
+import { env, evictDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { EVENT_ACTOR_SCHEMA } from "../src/actors/event/schema";
 import { INVENTORY_SCHEMA } from "../src/actors/inventory/schema";
@@ -126,6 +126,22 @@ describe("Schedule", () => {
       ["later", 60_000, 0],
     ]);
     expect(out.alarm).toBe(6000);
+  });
+
+  it("a woken object whose rows have no alarm behind them rings at the earliest row", async () => {
+    const stub = scratch("heal");
+    await runInDurableObject(stub, async (_o, s: DurableObjectState) => {
+      const schedule = new Schedule<string>(s, policy);
+      schedule.set("orphan", T + 700);
+      await s.storage.deleteAlarm(); // as after a migration that booked rows, or an alarm the runtime gave up on
+    });
+    await evictDurableObject(stub);
+    const alarm = await runInDurableObject(stub, async (_o, s: DurableObjectState) => {
+      const at = await s.storage.getAlarm();
+      await s.storage.deleteAlarm();
+      return at;
+    });
+    expect(alarm! - T).toBe(700);
   });
 
   it("keeps a row its handler moved, and never pulls a backing-off row earlier from the hot path", async () => {

@@ -148,9 +148,9 @@ describe("when the window moves, or is shorter than a notification's lead", () =
     const e = await event({ startTime: "now", endTime: inMs(20 * 60_000) });
     const start = Date.parse(e.startTime);
     const end = Date.parse(e.endTime);
-    expect((await notifyRows(e.eventId)).find((r) => r.kind === "notify:expiration_warning")!.due_at).toBe(end - (end - start) / 2);
+    expect((await notifyRows(e.eventId)).find((r) => r.kind === "notify:expiration_warning")!.due_at).toBe(end - Math.floor((end - start) / 2));
     await earn(e.eventId, "short-holder", 2);
-    await tick(e.eventId, end - (end - start) / 2);
+    await tick(e.eventId, end - Math.floor((end - start) / 2));
     const rows = (await d1Rows(e.eventId)).filter((r) => r.notification_type === "expiration_warning");
     expect(rows.map((r) => r.target_player_id)).toEqual([null, "short-holder"]);
     const payload = await env.DB.prepare("SELECT payload FROM notification_queue WHERE notification_id = ?").bind(`${e.eventId}:expiration_warning:short-holder`).first<{ payload: string }>();

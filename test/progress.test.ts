@@ -261,6 +261,7 @@ describe("storage made before versioned schemas", () => {
     await post(e.eventId, token, [{ objectiveId: "gems", amount: 1, seq: 1 }]);
     const stub = shardStub(e.eventId, 0);
     const claimId = `clm_legacy_${e.eventId.slice(-8)}`;
+    const claimedAt = "2026-11-28T12:00:00.123Z";
     // Replace the shard's storage with what the old code left behind: its tables, made on the fly by its constructors
     // (players before synced_revision existed), rows it had not drained yet, and the alarm it had set for them.
     await runInDurableObject(stub, async (_o, s) => {
@@ -286,7 +287,7 @@ describe("storage made before versioned schemas", () => {
       sql.exec("INSERT INTO flags VALUES (?, ?)", flag.flagId, JSON.stringify(flag));
       const note = { notificationId: `${e.eventId}:milestone:0:old-a`, eventId: e.eventId, type: "milestone", playerId: "old-a", scheduledTime: now, payload: "{}", createdAt: now, status: "sent" };
       sql.exec("INSERT INTO notes VALUES (?, ?)", note.notificationId, JSON.stringify(note));
-      const receipt = { claimId, playerId: "old-a", eventId: e.eventId, milestoneIndex: 0, rewards: MILESTONES[0].rewards, claimedAt: new Date(now).toISOString(), signature: "00" };
+      const receipt = { claimId, playerId: "old-a", eventId: e.eventId, milestoneIndex: 0, rewards: MILESTONES[0].rewards, claimedAt, signature: "00" };
       sql.exec("INSERT INTO claims VALUES ('old-a', 0, ?, ?, 'claim', ?, 0)", claimId, JSON.stringify(receipt), JSON.stringify({ outcome: "delivered", via: "ledger" }));
       await s.storage.setAlarm(now + 60_000);
     });
@@ -302,7 +303,14 @@ describe("storage made before versioned schemas", () => {
     expect((await call("GET", `/v1/admin/events/${e.eventId}/progress/totals`)).json).toMatchObject({ players: 1, totals: { gems: 35, rank: 2 } });
     expect(await env.DB.prepare("SELECT reason FROM progress_flags WHERE flag_id = ?").bind(`flag-${e.eventId}`).first()).toEqual({ reason: "legacy" });
     expect(await env.DB.prepare("SELECT status FROM notification_queue WHERE notification_id = ?").bind(`${e.eventId}:milestone:0:old-a`).first()).toEqual({ status: "sent" });
-    expect(await env.DB.prepare("SELECT player_id, source FROM rewards_claimed WHERE claim_id = ?").bind(claimId).first()).toEqual({ player_id: "old-a", source: "claim" });
+    expect(await env.DB.prepare("SELECT player_id, milestone_index, rewards, source, signature, claimed_at FROM rewards_claimed WHERE claim_id = ?").bind(claimId).first()).toEqual({
+      player_id: "old-a",
+      milestone_index: 0,
+      rewards: JSON.stringify(MILESTONES[0].rewards),
+      source: "claim",
+      signature: "00",
+      claimed_at: Date.parse(claimedAt),
+    });
     expect((await call("GET", `/v1/events/${e.eventId}/rewards`, { token })).json.milestones.map((m: { state: string }) => m.state)).toEqual(["claimed", "locked", "locked"]);
     expect((await call("GET", `/v1/admin/events/${e.eventId}/progress/summary`)).json.ingest).toMatchObject({ outboxPending: 0, flagsPending: 0 });
   });

@@ -139,3 +139,17 @@ export interface PlayerInventoryActorRpc {
   claimInbox(itemId: string, key: string, now: number): Promise<Result<{ item: InboxItemView; delivered: boolean }>>;
   inventory(since: number, limit: number): Promise<InventoryPage>;
 }
+
+// ---- Queues ----------------------------------------------------------------------------------------------------
+
+/** Push work an EventActor puts on the push queue: one broadcast (a topic push) or a batch of at most 100 players. */
+export type PushMessage = {
+  notificationId: string;
+  eventId: string;
+  type: string;
+  title: string;
+  body: string;
+  audience: "all" | "players";
+  playerIds?: string[];
+  batch: number;
+};

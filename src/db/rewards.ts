@@ -1,5 +1,6 @@
 // rewards_claimed, reward_ledger and inbox_items. Every write is insert-or-ignore or a status upsert keyed by a
-// stable id, so the objects that own these rows can retry a failed flush as often as they need to.
+// stable id, so the objects that own these rows can retry a failed flush as often as they need to; a claimed inbox
+// item never goes back to pending, however late an older copy lands.
 import { chunked, field as f } from "./json-batch";
 
 export type ClaimRow = { claimId: string; playerId: string; eventId: string; milestoneIndex: number; rewards: string; source: string; signature: string; claimedAt: number };
@@ -41,6 +42,7 @@ export const inboxStatements = (d1: D1Database, rows: InboxRow[]) =>
     `INSERT INTO inbox_items (item_id, player_id, event_id, milestone_index, receipt_id, rewards, source, reason, status, arrived_at, expires_at, claimed_at)
      SELECT ${["itemId", "playerId", "eventId", "milestoneIndex", "receiptId", "rewards", "source", "reason", "status", "arrivedAt", "expiresAt", "claimedAt"].map(f).join(", ")}
      FROM json_each(?1) AS j WHERE true
-     ON CONFLICT (item_id) DO UPDATE SET status = excluded.status, claimed_at = excluded.claimed_at`,
+     ON CONFLICT (item_id) DO UPDATE SET status = excluded.status, claimed_at = excluded.claimed_at
+     WHERE inbox_items.status != 'claimed'`,
     rows,
   );

@@ -7,6 +7,9 @@ import {
   assignDisplay,
   feedOrder,
   notificationId,
+  alreadySent,
+  eventNotificationPlan,
+  firedStatus,
   notificationText,
   notificationTimetable,
   anchorOf,
@@ -19,6 +22,7 @@ import {
 } from "./notifications";
 
 const H = 60 * 60 * 1000;
+const DAY_MS = 24 * H;
 const MIN = 60 * 1000;
 const START = Date.UTC(2025, 5, 10, 12, 0, 0); // 2025-06-10T12:00Z
 const END = START + 7 * 24 * H;
@@ -111,6 +115,25 @@ describe("notificationTimetable: a fired type comes back only when its window mo
     expect(rearmed(undefined, 5)).toBe(true);
     expect(rearmed(10, 9)).toBe(false);
     expect(rearmed(10, 10)).toBe(true);
+  });
+});
+
+describe("eventNotificationPlan, alreadySent and firedStatus", () => {
+  it("plans start the moment the event is active, once", () => {
+    expect(eventNotificationPlan(ev("active"), none, START)).toMatchObject({ start: START });
+    expect(eventNotificationPlan(ev("active"), new Map([["start", START]]), START)).not.toHaveProperty("start");
+  });
+
+  it("a row that outlived a firing for the same window is not sent again; one for a moved window is", () => {
+    expect(alreadySent("urgency", END, ev("active"))).toBe(true);
+    expect(alreadySent("urgency", END, ev("active", START, END + DAY_MS))).toBe(false);
+    expect(alreadySent("urgency", undefined, ev("active"))).toBe(false);
+  });
+
+  it("a targeted warning with nobody to warn is skipped; broadcasts and real lists wait for their push", () => {
+    expect(firedStatus([])).toBe("skipped");
+    expect(firedStatus(["p"])).toBeUndefined();
+    expect(firedStatus("all")).toBeUndefined();
   });
 });
 

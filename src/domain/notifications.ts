@@ -103,6 +103,33 @@ export function rearmed(firedAnchor: number | undefined, plannedAt: number): boo
   return firedAnchor === undefined || plannedAt >= firedAnchor;
 }
 
+/**
+ * Everything an event object should have pending: the timed notifications, plus "start", which is not timed: it is
+ * due the moment the event is active, once.
+ */
+export function eventNotificationPlan(
+  e: { state: EventState; startTime: number; endTime: number },
+  fired: ReadonlyMap<FiredType, number>,
+  now: number,
+): Partial<Record<FiredType, number>> {
+  const plan: Partial<Record<FiredType, number>> = notificationTimetable(e, fired, now);
+  if (e.state === "active" && !fired.has("start")) plan.start = now;
+  return plan;
+}
+
+/**
+ * A due row for a type that already went out for the window as it is now (the row outlived a firing that a change
+ * raced with): sending it again would tell players the same thing twice.
+ */
+export function alreadySent(type: FiredType, firedAnchor: number | undefined, e: { startTime: number; endTime: number }): boolean {
+  return firedAnchor !== undefined && firedAnchor === anchorOf(type, e);
+}
+
+/** A targeted warning that found nobody to warn is over the moment it fires: no push will ever mark it sent. */
+export function firedStatus(targets: readonly string[] | "all"): "skipped" | undefined {
+  return targets !== "all" && targets.length === 0 ? "skipped" : undefined;
+}
+
 /** The instant a notification speaks about: the start, the end, or (for the auto-claim warning) the auto-claim. */
 export function anchorOf(type: FiredType, e: { startTime: number; endTime: number }): number {
   if (type === "preview" || type === "start") return e.startTime;
@@ -114,7 +141,8 @@ export function anchorOf(type: FiredType, e: { startTime: number; endTime: numbe
  * rather than at its very start, when nobody has anything to claim yet.
  */
 export function expirationWarningAt(e: { startTime: number; endTime: number }): number {
-  return e.endTime - Math.min(EXPIRATION_WARNING_LEAD_MS, Math.max(0, e.endTime - e.startTime) / 2);
+  // Whole milliseconds: the schedule and the alarm keep integers.
+  return e.endTime - Math.floor(Math.min(EXPIRATION_WARNING_LEAD_MS, Math.max(0, e.endTime - e.startTime) / 2));
 }
 
 /** The UTC calendar day of an instant, as a day number: fatigue limits reset at 00:00 UTC for everybody. */

@@ -4,17 +4,10 @@
 import { countPushFailure, setPushStatus } from "../db/notifications";
 import { HOUR_MS, SECOND_MS } from "../domain/time";
 import { postSigned } from "../lib/webhook";
+import type { PushMessage } from "../actors/contracts";
 
-export type PushMessage = {
-  notificationId: string;
-  eventId: string;
-  type: string;
-  title: string;
-  body: string;
-  audience: "all" | "players";
-  playerIds?: string[];
-  batch: number;
-};
+export type { PushMessage };
+
 
 export const PUSH_RETRY_DELAY_SECONDS = HOUR_MS / SECOND_MS;
 

@@ -142,8 +142,11 @@ export class EventActor extends DurableObject<Env> implements EventActorRpc {
         // The grace period is over: every earned, unclaimed reward is claimed before the event may be archived.
         await this.acrossShards((s) => s.autoClaim());
         return this.runTimer(instance, "archive", now);
-      case "notify":
-        return this.notifications.fire(row.key as FiredType, instance, this.shardNos(), now);
+      case "notify": {
+        const firing = await this.notifications.fire(row.key as FiredType, instance, this.shardNos(), now);
+        if (firing) this.ctx.storage.transactionSync(() => this.notifications.recordFiring(firing, this.load()!.instance));
+        return;
+      }
       case "sink":
         return this.flushSink(row.key as SinkName, now, true);
     }

@@ -7,21 +7,23 @@ import { stateFrame } from "../../domain/live";
 import type { EventInstance } from "../../domain/model";
 import {
   BROADCAST_TYPES,
+  alreadySent,
   anchorOf,
   eventNotice,
+  eventNotificationPlan,
+  firedStatus,
   notificationFrame,
   notificationRow,
-  notificationTimetable,
   plannedRows,
   type Notice,
   type FiredType,
   type NotificationType,
   type PlannedNotificationRow,
 } from "../../domain/notifications";
-import type { PushMessage } from "../../queues/push";
-import type { UnclaimedWarning } from "../contracts";
+import type { PushMessage, UnclaimedWarning } from "../contracts";
 
 export type { FiredType };
+type Firing = { type: FiredType; round: number; anchor: number; at: number };
 import { progressShardActor } from "../stubs";
 
 const FIRED_TYPES: readonly FiredType[] = ["preview", "urgency", "expiration_warning", "auto_claim_warning", "start"];
@@ -50,12 +52,13 @@ export class EventNotifications {
     return new Map(rows.map((r) => [r.type, { round: r.round, anchor: r.anchor }]));
   }
 
-  /** Replaces the pending notify rows with the timetable for the instance as it is now. Call inside a transaction. */
+  private firedAnchors(): Map<FiredType, number> {
+    return new Map([...this.fired()].map(([t, f]) => [t, f.anchor]));
+  }
+
+  /** Replaces the pending notify rows with the plan for the instance as it is now. Call inside a transaction. */
   sync(instance: EventInstance, now: number) {
-    const fired = this.fired();
-    const plan: Partial<Record<FiredType, number>> = notificationTimetable(instance, new Map([...fired].map(([t, f]) => [t, f.anchor])), now);
-    // "start" is not timed: it is due the moment the event is active, once.
-    if (instance.state === "active" && !fired.has("start")) plan.start = now;
+    const plan = eventNotificationPlan(instance, this.firedAnchors(), now);
     for (const type of FIRED_TYPES) {
       const at = plan[type];
       if (at === undefined) this.schedule.cancel("notify", type);
@@ -66,12 +69,14 @@ export class EventNotifications {
   /**
    * Sends one notification: live frames through the shards, rows in D1, push work on the queue. Any failure throws
    * and the schedule retries the whole step; every part is idempotent (ids fixed by type and round, INSERT OR IGNORE,
-   * push idempotency keys), and the round only advances once everything went out.
+   * push idempotency keys). Returns the firing for the caller to record, or null if it had already gone out.
    */
-  async fire(type: FiredType, instance: EventInstance, shardNos: number[], now: number): Promise<void> {
+  async fire(type: FiredType, instance: EventInstance, shardNos: number[], now: number): Promise<Firing | null> {
+    const latest = this.fired().get(type);
+    if (alreadySent(type, latest?.anchor, instance)) return null;
     const shards = shardNos.map((n) => progressShardActor(this.env, instance.eventId, n));
     const anchor = anchorOf(type, instance);
-    const round = (this.fired().get(type)?.round ?? -1) + 1;
+    const round = (latest?.round ?? -1) + 1;
     const opts = { round, leftMs: anchor - now };
     let targets: string[] | "all" = "all";
     if (BROADCAST_TYPES.includes(type)) {
@@ -86,11 +91,19 @@ export class EventNotifications {
       targets = lists.flat();
     }
     const notice = eventNotice(type, instance, targets, opts);
-    // A warning with nobody to warn is over the moment it fires: it must not sit pending for a push that never comes.
-    const nobody = targets !== "all" && targets.length === 0;
-    await this.env.DB.batch(notificationStatements(this.env.DB, [notificationRow(notice, now, nobody ? "skipped" : undefined)]));
-    if (!nobody) await this.enqueuePush(notice, targets);
-    this.sql.exec("INSERT OR IGNORE INTO notified (type, round, anchor, fired_at) VALUES (?, ?, ?, ?)", type, round, anchor, now);
+    const status = firedStatus(targets);
+    await this.env.DB.batch(notificationStatements(this.env.DB, [notificationRow(notice, now, status)]));
+    if (status !== "skipped") await this.enqueuePush(notice, targets);
+    return { type, round, anchor, at: now };
+  }
+
+  /**
+   * Records a firing and re-plans from the instance as it is now, in one transaction: a change that landed while the
+   * firing was in flight planned without knowing of it, and must not leave a second copy booked.
+   */
+  recordFiring(f: Firing, instance: EventInstance) {
+    this.sql.exec("INSERT OR IGNORE INTO notified (type, round, anchor, fired_at) VALUES (?, ?, ?, ?)", f.type, f.round, f.anchor, f.at);
+    this.sync(instance, f.at);
   }
 
   /** Event-level rows for the D1 record: pending ones with their time; unfired types no longer planned, cancelled. */

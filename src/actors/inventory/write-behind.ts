@@ -59,7 +59,11 @@ export class InventoryWriteBehind {
     if (held && held.attempt > 0 && held.dueAt > now) return;
     try {
       await this.drain();
-      if (this.outbox.count() === 0) this.schedule.cancel("flush");
+      if (this.outbox.count() === 0) {
+        // The safety net is not needed: drop its row and its alarm, or every delivery would cost an empty wake-up.
+        this.schedule.cancel("flush");
+        await this.schedule.arm();
+      }
     } catch (err) {
       this.schedule.failed("flush", "", Date.now(), err);
       await this.schedule.arm();

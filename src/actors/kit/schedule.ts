@@ -34,6 +34,9 @@ export type ScheduleRow<K extends string = string> = { kind: K; key: string; due
 type Raw = { kind: string; key: string; due_at: number; attempt: number };
 const row = <K extends string>(r: Raw): ScheduleRow<K> => ({ kind: r.kind as K, key: r.key, dueAt: r.due_at, attempt: r.attempt });
 
+/** The runtime refuses alarm times <= 0; any past instant means "as soon as possible", so ring those at 1. */
+const alarmTime = (at: number) => Math.max(at, 1);
+
 /** A tick runs at most this many rows; the rest are due at once and re-arm the alarm immediately. */
 const ROWS_PER_TICK = 25;
 
@@ -41,6 +44,12 @@ export class Schedule<K extends string> {
   private readonly sql: SqlStorage;
   /** Mirror of the stored alarm so hot paths need not ask storage; undefined until known. */
   private armedAt: number | null | undefined;
+  /**
+   * What ensure() knows is booked, so a hot path that asks on every request reads storage only when something may
+   * have changed. Every other write of a row updates or forgets its entry; a tick forgets them all. (Callers must not
+   * ensure() inside a transaction that may roll back, or the memo would remember a row that was never written.)
+   */
+  private readonly booked = new Map<string, { dueAt: number; backingOff: boolean }>();
   private running: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -53,6 +62,13 @@ export class Schedule<K extends string> {
     this.sql = ctx.storage.sql;
     void ctx.blockConcurrencyWhile(async () => {
       this.armedAt = await ctx.storage.getAlarm();
+      // Rows with no alarm behind them (storage adopted by a migration, or an alarm the runtime gave up retrying)
+      // would otherwise wait for a hot path that may never come: ring at the earliest.
+      const earliest = this.sql.exec<{ at: number | null }>("SELECT MIN(due_at) AS at FROM schedule").one().at;
+      if (earliest !== null && (this.armedAt === null || this.armedAt > earliest)) {
+        await ctx.storage.setAlarm(alarmTime(earliest));
+        this.armedAt = earliest;
+      }
     });
   }
 
@@ -68,6 +84,7 @@ export class Schedule<K extends string> {
 
   /** Books or moves a row. A moved row keeps its attempt count unless one is given. Call `arm()` after. */
   set(kind: K, dueAt: number, key = "", attempt?: number): void {
+    this.booked.delete(`${kind}\u0000${key}`);
     this.sql.exec(
       `INSERT INTO schedule (kind, key, due_at, attempt) VALUES (?, ?, ?, ?)
        ON CONFLICT (kind, key) DO UPDATE SET due_at = excluded.due_at, attempt = COALESCE(?, schedule.attempt)`,
@@ -85,21 +102,38 @@ export class Schedule<K extends string> {
    * when something changes.
    */
   ensure(kind: K, dueAt: number, key = ""): void {
-    const held = this.get(kind, key);
-    if (held && (held.attempt > 0 || held.dueAt <= dueAt)) return;
+    const id = `${kind}\u0000${key}`;
+    let held = this.booked.get(id);
+    if (!held) {
+      const row = this.get(kind, key);
+      held = row ? { dueAt: row.dueAt, backingOff: row.attempt > 0 } : undefined;
+    }
+    if (held && (held.backingOff || held.dueAt <= dueAt)) {
+      this.booked.set(id, held);
+      this.armNoLaterThan(held.dueAt);
+      return;
+    }
     this.set(kind, dueAt, key);
+    this.booked.set(id, { dueAt, backingOff: false });
+    this.armNoLaterThan(dueAt);
+  }
+
+  /** Moves the alarm earlier if it would ring after `dueAt` (or is not set), without awaiting. */
+  private armNoLaterThan(dueAt: number) {
     if (this.armedAt === undefined || this.armedAt === null || dueAt < this.armedAt) {
       this.armedAt = dueAt;
-      void this.ctx.storage.setAlarm(dueAt);
+      void this.ctx.storage.setAlarm(alarmTime(dueAt));
     }
   }
 
   cancel(kind: K, key?: string): void {
+    for (const id of this.booked.keys()) if (id.startsWith(`${kind}\u0000`) && (key === undefined || id === `${kind}\u0000${key}`)) this.booked.delete(id);
     if (key === undefined) this.sql.exec("DELETE FROM schedule WHERE kind = ?", kind);
     else this.sql.exec("DELETE FROM schedule WHERE kind = ? AND key = ?", kind, key);
   }
 
   clear(): void {
+    this.booked.clear();
     this.sql.exec("DELETE FROM schedule");
   }
 
@@ -131,14 +165,16 @@ export class Schedule<K extends string> {
     if (next === null) {
       if (current !== null) await this.ctx.storage.deleteAlarm();
     } else if (current !== next) {
-      await this.ctx.storage.setAlarm(next);
+      await this.ctx.storage.setAlarm(alarmTime(next));
     }
     this.armedAt = next;
   }
 
   private async tickOnce(now: number, run: (row: ScheduleRow<K>) => Promise<void> | void, after?: () => Promise<void>) {
-    // The alarm that brought us here is gone; until arm() runs, hot paths must not trust the mirror.
+    // The alarm that brought us here is gone, and rows are about to run and go: until arm() runs, hot paths must not
+    // trust either mirror.
     this.armedAt = undefined;
+    this.booked.clear();
     for (let n = 0; n < ROWS_PER_TICK; n++) {
       const raw = this.sql.exec<Raw>("SELECT kind, key, due_at, attempt FROM schedule WHERE due_at <= ? ORDER BY due_at, kind, key LIMIT 1", now).toArray()[0];
       if (!raw) break;

@@ -19,6 +19,9 @@ const SCHEMA: readonly MigrationStep[] = [
   `CREATE TABLE IF NOT EXISTS windows (event_id TEXT PRIMARY KEY, name TEXT, type TEXT NOT NULL, tier TEXT NOT NULL,
      start_time INTEGER NOT NULL, end_time INTEGER NOT NULL, state TEXT NOT NULL, revision INTEGER NOT NULL);
    CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);`,
+  // 2: majors that already ran now count for the gap rule, and a scheduler rebuilt from D1 by older code never loaded
+  // them: rebuild once more (revision-guarded, so nothing newer is overwritten).
+  "DELETE FROM meta WHERE k = 'initialized'",
 ];
 
 export function conflictFailure(conflicts: ScheduleConflict[]) {
@@ -75,6 +78,7 @@ export class SchedulerActor extends DurableObject<Env> implements SchedulerActor
 
     // A create that did not happen, refused or thrown, must not keep holding its slot.
     return this.held(
+      instance.eventId,
       () => eventActor(this.env, instance.eventId).create(instance, withOverride(audit, override, conflicts)),
       () => this.sql.exec("DELETE FROM windows WHERE event_id = ? AND revision = 0", instance.eventId),
     );
@@ -114,7 +118,7 @@ export class SchedulerActor extends DurableObject<Env> implements SchedulerActor
   ): Promise<Result<EventView>> {
     const settings = await this.settings();
     const before = this.rows().find((w) => w.eventId === eventId);
-    if (!before || (change.startTime === undefined && change.endTime === undefined)) return this.held(() => run(settings, audit), () => undefined);
+    if (!before || (change.startTime === undefined && change.endTime === undefined)) return this.held(eventId, () => run(settings, audit), () => undefined);
     const candidate = { ...before, start: change.startTime ?? before.start, end: change.endTime ?? before.end };
     const conflicts = this.conflictsFor(candidate, settings);
     if (conflicts.length && !override.force) return conflictFailure(conflicts);
@@ -125,19 +129,23 @@ export class SchedulerActor extends DurableObject<Env> implements SchedulerActor
       const now = this.rows().find((w) => w.eventId === eventId);
       if (now && now.revision === before.revision && now.start === candidate.start && now.end === candidate.end) this.upsert(before, true);
     };
-    return this.held(() => run(settings, withOverride(audit, override, conflicts)), restore);
+    return this.held(eventId, () => run(settings, withOverride(audit, override, conflicts)), restore);
   }
 
   /**
    * Runs the event object's half of a change we are holding a window for: on success our copy is taken from its
    * answer; on a refusal or a throw, `undo` gives back what we held.
    */
-  private async held(run: () => Promise<Result<EventView>>, undo: () => void): Promise<Result<EventView>> {
+  private async held(eventId: string, run: () => Promise<Result<EventView>>, undo: () => void): Promise<Result<EventView>> {
     let result: Result<EventView>;
     try {
       result = await run();
     } catch (err) {
-      undo();
+      // The call failed, but the event object may have applied it before the answer was lost: ask it, and keep
+      // whatever it really holds; undo only when it holds nothing (or cannot say).
+      const view = await eventActor(this.env, eventId).get().catch(() => null);
+      if (view) this.record(view);
+      else undo();
       throw err;
     }
     if (result.ok) this.record(result.value);

@@ -36,12 +36,6 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
   private info: EventInfo | null;
   private lastRefresh = 0;
   private readonly schedule: Schedule<"drain">;
-  /**
-   * When the drain this instance booked is due, if it booked one since the last tick. ensure() reads the schedule
-   * table, and on the hot path that read measured a third of the cost of the durable write itself, so the hot path
-   * asks it only when no drain is known to be booked or one should come sooner. Every tick forgets it (rebook).
-   */
-  private drainDue: number | null = null;
   private readonly players: ShardPlayers;
   private readonly outbox: ShardOutbox;
   private readonly rewards: ShardRewards;
@@ -52,10 +46,8 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    const address = parseShardName(ctx.id.name ?? "");
-    if (!address) throw new Error(`a progress shard must be addressed by its name, got "${ctx.id.name}"`);
-    this.address = address;
     migrate(ctx.storage, SHARD_SCHEMA);
+    this.address = this.ownAddress(ctx.id.name);
     this.schedule = new Schedule<"drain">(ctx, () => DRAIN_BACKOFF);
     this.players = new ShardPlayers(this.sql);
     this.outbox = new ShardOutbox(this.sql, ctx.storage, this.players);
@@ -63,6 +55,21 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     this.live = new ShardLive(ctx, env);
     const held = this.sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = 'event'").toArray()[0];
     this.info = held ? JSON.parse(held.v) : null;
+  }
+
+  /**
+   * `${eventId}:${shardNo}` from the object's name, kept in storage too: an alarm set before names reached objects
+   * (or re-set from such an alarm) wakes it without one, and it must still know whose players it holds.
+   */
+  private ownAddress(name: string | undefined): { eventId: string; shardNo: number } {
+    const named = parseShardName(name ?? "");
+    const stored = this.sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = 'address'").toArray()[0];
+    if (named && !stored) this.sql.exec("INSERT INTO meta (k, v) VALUES ('address', ?)", JSON.stringify(named));
+    const address = named ?? (stored ? (JSON.parse(stored.v) as { eventId: string; shardNo: number }) : null);
+    if (address) return address;
+    // Never addressed by name and nothing stored: nothing was ever written here, so there is nothing to serve.
+    console.error(JSON.stringify({ msg: "progress shard woken without a name", id: this.ctx.id.toString() }));
+    return { eventId: "", shardNo: -1 };
   }
 
   // ---- player RPCs -----------------------------------------------------------------------------------------------
@@ -265,11 +272,9 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     return record;
   }
 
+  /** On the hot path: ensure() answers from memory while a drain is known to be booked (a storage read per update measured a third of the write's cost). */
   private ensureDrain(now: number) {
-    const due = this.players.dirty.size >= DRAIN_NOW_AT ? now : now + DRAIN_INTERVAL_MS;
-    if (this.drainDue !== null && this.drainDue <= due) return;
-    this.schedule.ensure("drain", due);
-    this.drainDue = due;
+    this.schedule.ensure("drain", this.players.dirty.size >= DRAIN_NOW_AT ? now : now + DRAIN_INTERVAL_MS);
   }
 
   /**
@@ -286,8 +291,6 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
 
   /** After every tick: if anything is still owed (more than one drain's worth, or written meanwhile), drain again. */
   private async rebook() {
-    // The tick may have deleted the row this instance booked: ask the schedule itself from here on.
-    this.drainDue = null;
     if (this.info && this.outbox.owed() + this.rewards.undelivered() > 0) this.ensureDrain(Date.now());
   }
 }

@@ -75,7 +75,7 @@ export class ShardRewards {
         if (!milestone) continue;
         const receipt = await this.sign({ playerId, eventId: info.eventId, milestoneIndex: index, rewards: milestone.rewards, claimedAt: iso(now) });
         if (this.claimsOf(playerId).has(index)) continue;
-        this.insertClaim(playerId, index, receipt, "auto_claim");
+        this.storage.transactionSync(() => this.insertClaim(playerId, index, receipt, "auto_claim"));
         claimed++;
       }
     }

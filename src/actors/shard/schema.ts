@@ -3,8 +3,6 @@
 import { hasColumn, type MigrationStep } from "../kit/migrate";
 import { OUTBOX_TABLE } from "../kit/outbox";
 import { SCHEDULE_TABLE, bookInMigration } from "../kit/schedule";
-import type { ClaimReceipt, ClaimSource } from "../../domain/rewards";
-import { claimRow } from "./rewards";
 
 export const SHARD_SCHEMA: readonly MigrationStep[] = [
   // 1. Adopts storage made before versioning: the tables the actor, its outbox and its rewards created on the fly.
@@ -35,11 +33,13 @@ export const SHARD_SCHEMA: readonly MigrationStep[] = [
     sql.exec(OUTBOX_TABLE);
     sql.exec("INSERT OR IGNORE INTO outbox (topic, id, row) SELECT 'flag', flag_id, row FROM flags");
     sql.exec("INSERT OR IGNORE INTO outbox (topic, id, row) SELECT 'note', notification_id, row FROM notes");
-    const claims = sql.exec<{ receipt: string; source: ClaimSource }>("SELECT receipt, source FROM claims WHERE projected = 0").toArray();
-    for (const c of claims) {
-      const row = claimRow(JSON.parse(c.receipt) as ClaimReceipt, c.source);
-      sql.exec("INSERT OR IGNORE INTO outbox (topic, id, row) VALUES ('claim', ?, ?)", row.claimId, JSON.stringify(row));
-    }
+    // The rewards_claimed row as the old drain wrote it, spelled out here so a later change elsewhere cannot alter this step.
+    sql.exec(`INSERT OR IGNORE INTO outbox (topic, id, row)
+      SELECT 'claim', receipt ->> '$.claimId', json_object(
+        'claimId', receipt ->> '$.claimId', 'playerId', receipt ->> '$.playerId', 'eventId', receipt ->> '$.eventId',
+        'milestoneIndex', receipt ->> '$.milestoneIndex', 'rewards', receipt -> '$.rewards', 'source', source,
+        'signature', receipt ->> '$.signature', 'claimedAt', CAST(ROUND(unixepoch(receipt ->> '$.claimedAt', 'subsec') * 1000) AS INTEGER))
+      FROM claims WHERE projected = 0`);
     sql.exec("DROP TABLE flags; DROP TABLE notes; ALTER TABLE claims DROP COLUMN projected");
     const owed = sql.exec<{ n: number }>("SELECT (SELECT COUNT(*) FROM outbox) + (SELECT COUNT(*) FROM players WHERE revision > synced_revision) AS n").one().n;
     if (owed > 0) bookInMigration(sql, "drain", 0);
