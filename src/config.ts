@@ -15,9 +15,17 @@ export type Config = {
   inventoryWebhookUrl: string | null;
   /** Signs inventory webhook deliveries; without its own secret, the receipt-signing one. */
   inventoryWebhookSecret: string;
+  /**
+   * Names this deployment in the iCalendar feed (UID `<eventId>@<domain>`, PRODID). Fixed by config rather than taken
+   * from the request, so one event keeps one UID whichever hostname the feed is fetched through.
+   */
+  calendarDomain: string;
   /** Queue names as the platform reports them in batch.queue; they must match the [[queues.*]] sections. */
   queues: { inventoryDeliveries: string; push: string; pushDeadLetter: string };
 };
+
+/** `.invalid` is reserved (RFC 2606): it can never collide with a real domain's UIDs. Set your own in production. */
+export const DEFAULT_CALENDAR_DOMAIN = "live-events.invalid";
 
 function num(value: unknown, fallback: number, min = 0): number {
   const n = typeof value === "string" && value.trim() !== "" ? Number(value) : NaN;
@@ -43,6 +51,7 @@ export function readConfig(env: object): Config {
     socketMessagesPerSecond: num(e.SOCKET_MESSAGES_PER_SECOND, 20, 1),
     notificationPopupsPerDay: num(e.NOTIFICATION_POPUPS_PER_DAY, 3),
     inventoryWebhookUrl: text(e.INVENTORY_WEBHOOK_URL, null),
+    calendarDomain: text(e.CALENDAR_DOMAIN, DEFAULT_CALENDAR_DOMAIN),
     inventoryWebhookSecret: (e.INVENTORY_WEBHOOK_SECRET as string | undefined) ?? String(e.REWARD_SIGNING_SECRET ?? ""),
     queues: {
       inventoryDeliveries: text(e.QUEUE_INVENTORY_DELIVERIES, "inventory-deliveries"),

@@ -122,8 +122,22 @@ export type InboxItemView = {
   expiresAt: string;
   claimedAt: string | null;
 };
+/** One built-in ledger entry as game servers pull it; `cursor` is what `since` takes. */
+export type InventoryEntry = {
+  cursor: number;
+  ledgerId: string;
+  playerId: string;
+  eventId: string;
+  milestoneIndex: number;
+  source: string;
+  receiptId: string;
+  rewards: RewardData[];
+  deliveredVia: string;
+  /** When it reached the inventory, ISO 8601. */
+  at: string;
+};
 export type InventoryPage = {
-  entries: Array<Record<string, unknown> & { cursor: number }>;
+  entries: InventoryEntry[];
   nextCursor: number;
   hasMore: boolean;
   slotsUsed: number;

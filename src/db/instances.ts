@@ -128,3 +128,27 @@ export async function listAllEvents(d1: D1Database, f: EventFilter, max = 2000):
   } while (after && out.length < max);
   return out.slice(0, max);
 }
+
+/**
+ * The calendar's view of every event in a filter, up to `max`: just the window, the state, and the revision and
+ * update time the iCalendar feed stamps each event with. Columns only, so no document is read or parsed.
+ */
+export async function calendarEntries(d1: D1Database, f: EventFilter, max = 2000) {
+  const rows = await drizzle(d1)
+    .select({
+      eventId: instances.eventId,
+      name: instances.customName,
+      type: instances.eventType,
+      tier: instances.tier,
+      start: instances.startTime,
+      end: instances.endTime,
+      state: instances.state,
+      revision: instances.revision,
+      updatedAt: instances.updatedAt,
+    })
+    .from(instances)
+    .where(and(...conditions(f)))
+    .orderBy(asc(instances.startTime), asc(instances.eventId))
+    .limit(max);
+  return rows.map((r) => ({ ...r, type: r.type as EventType, tier: r.tier as EventTier, state: r.state as EventState }));
+}

@@ -18,16 +18,23 @@ export type FeedRow = {
   clicked_at: number | null;
 };
 
-/** The player's own notifications plus every broadcast that has fired, newest 500 of the last 30 days. */
+const FEED_COLUMNS = `SELECT q.notification_id, q.event_id, q.notification_type, q.scheduled_time, q.payload, i.shown_at, i.clicked_at
+  FROM notification_queue q
+  LEFT JOIN notification_interactions i ON i.notification_id = q.notification_id AND i.player_id = ?1
+  WHERE q.payload IS NOT NULL AND q.status != 'cancelled' AND q.scheduled_time > ?2 AND q.scheduled_time <= ?3`;
+
+/**
+ * The player's own notifications plus every broadcast that has fired, newest 500 of the last 30 days.
+ * Two arms rather than one OR: each walks idx_notifications_player newest first (the player's rows, then target
+ * NULL), and SQLite merges the two ordered streams, so D1 reads only rows in the window and sorts nothing.
+ */
 export async function feedRows(d1: D1Database, playerId: string, now: number): Promise<FeedRow[]> {
   const { results } = await d1
     .prepare(
-      `SELECT q.notification_id, q.event_id, q.notification_type, q.scheduled_time, q.payload, i.shown_at, i.clicked_at
-       FROM notification_queue q
-       LEFT JOIN notification_interactions i ON i.notification_id = q.notification_id AND i.player_id = ?1
-       WHERE q.payload IS NOT NULL AND q.status != 'cancelled' AND q.scheduled_time > ?2 AND q.scheduled_time <= ?3
-         AND (q.target_player_id = ?1 OR (q.target_player_id IS NULL AND q.notification_type IN ${BROADCAST}))
-       ORDER BY q.scheduled_time DESC LIMIT 500`,
+      `${FEED_COLUMNS} AND q.target_player_id = ?1
+       UNION ALL
+       ${FEED_COLUMNS} AND q.target_player_id IS NULL AND q.notification_type IN ${BROADCAST}
+       ORDER BY scheduled_time DESC LIMIT 500`,
     )
     .bind(playerId, now - FEED_WINDOW_MS, now)
     .all<FeedRow>();

@@ -198,7 +198,12 @@ export const notificationQueue = sqliteTable(
     /** Push attempts that failed: the analytics count of delivery failures. */
     pushFailures: integer("push_failures").notNull().default(0),
   },
-  (t) => [index("idx_notifications_due").on(t.status, t.scheduledTime), index("idx_notifications_event").on(t.eventId, t.notificationType)],
+  (t) => [
+    index("idx_notifications_due").on(t.status, t.scheduledTime),
+    index("idx_notifications_event").on(t.eventId, t.notificationType),
+    // The player's feed: their own rows and the broadcasts (target NULL), each walked newest first within the window.
+    index("idx_notifications_player").on(t.targetPlayerId, t.scheduledTime),
+  ],
 );
 
 /** The seed's RecordNotificationShown / RecordNotificationClicked, per player. */

@@ -1,6 +1,6 @@
 import { describe, it, expect } from "vitest";
 import ICAL from "ical.js";
-import { MAX_RANGE_DAYS, calendarDays, renderIcs, escapeText, foldLine, resolveRange, type CalendarEntry } from "./calendar";
+import { MAX_RANGE_DAYS, calendarDays, renderIcs, escapeText, foldLine, resolveRange, type CalendarEntry, type IcsEntry } from "./calendar";
 import { DAY_MS as D, HOUR_MS as H } from "./time";
 
 const T0 = Date.UTC(2026, 11, 1); // 2026-12-01 00:00 UTC
@@ -121,15 +121,16 @@ describe("escapeText and foldLine", () => {
 });
 
 describe("renderIcs", () => {
-  const now = Date.UTC(2026, 10, 20, 9, 30, 15);
+  const updated = Date.UTC(2026, 10, 20, 9, 30, 15);
   const nastyName = "Winter Fest; Part 2, \"Frost\"\nNew line \\ backslash";
   const longName = "Праздник зимы — 冬祭り 🎄 ".repeat(8).trim();
-  const entries: CalendarEntry[] = [
-    entry({ eventId: "ev-1", name: nastyName, type: "seasonal", tier: "major", state: "active", start: at(0), end: at(72) }),
-    entry({ eventId: "ev-2", name: longName, type: "gacha", tier: "mini", state: "cancelled", start: at(24), end: at(30) }),
-    entry({ eventId: "ev-3", type: "competitive", tier: "daily", state: "failed_activation", start: at(48), end: at(49) }),
+  const ics$ = (e: CalendarEntry, revision = 1, updatedAt = updated): IcsEntry => ({ ...e, revision, updatedAt });
+  const entries: IcsEntry[] = [
+    ics$(entry({ eventId: "ev-1", name: nastyName, type: "seasonal", tier: "major", state: "active", start: at(0), end: at(72) }), 4),
+    ics$(entry({ eventId: "ev-2", name: longName, type: "gacha", tier: "mini", state: "cancelled", start: at(24), end: at(30) }), 2, updated + 1500),
+    ics$(entry({ eventId: "ev-3", type: "competitive", tier: "daily", state: "failed_activation", start: at(48), end: at(49) })),
   ];
-  const ics = renderIcs(entries, { now, calendarName: "Live Events, prod; EU", domain: "events.example.com" });
+  const ics = renderIcs(entries, { calendarName: "Live Events, prod; EU", domain: "events.example.com" });
 
   const parse = () => {
     const cal = new ICAL.Component(ICAL.parse(ics));
@@ -171,13 +172,16 @@ describe("renderIcs", () => {
     }
   });
 
-  it("writes DTSTAMP from opts.now, and DTSTART/DTEND in UTC basic format", () => {
-    expect(ics).toContain("\r\nDTSTAMP:20261120T093015Z\r\n");
+  it("stamps each event with its own last change, so an unchanged feed renders the same every time", () => {
+    expect(ics).toContain("\r\nDTSTAMP:20261120T093015Z\r\nLAST-MODIFIED:20261120T093015Z\r\nSEQUENCE:3\r\n");
     expect(ics).toContain("\r\nDTSTART:20261201T000000Z\r\n");
     expect(ics).toContain("\r\nDTEND:20261204T000000Z\r\n");
     const { vevents } = parse();
-    const stamp = vevents[0].getFirstPropertyValue("dtstamp") as InstanceType<typeof ICAL.Time>;
-    expect(stamp.toJSDate().getTime()).toBe(now);
+    const time = (v: (typeof vevents)[number], p: string) => (v.getFirstPropertyValue(p) as InstanceType<typeof ICAL.Time>).toJSDate().getTime();
+    expect(vevents.map((v) => time(v, "dtstamp"))).toEqual([updated, updated + 1000, updated]);
+    expect(vevents.map((v) => time(v, "last-modified"))).toEqual([updated, updated + 1000, updated]);
+    expect(vevents.map((v) => v.getFirstPropertyValue("sequence"))).toEqual([3, 1, 0]);
+    expect(renderIcs(entries, { calendarName: "Live Events, prod; EU", domain: "events.example.com" })).toBe(ics);
   });
 
   it("describes type, tier and state, and lists type and tier as categories", () => {
@@ -188,7 +192,7 @@ describe("renderIcs", () => {
   });
 
   it("renders an empty but valid calendar when there are no events", () => {
-    const empty = renderIcs([], { now, calendarName: "Empty", domain: "x.test" });
+    const empty = renderIcs([], { calendarName: "Empty", domain: "x.test" });
     const cal = new ICAL.Component(ICAL.parse(empty));
     expect(cal.getAllSubcomponents("vevent")).toHaveLength(0);
     expect(cal.getFirstPropertyValue("x-wr-calname")).toBe("Empty");

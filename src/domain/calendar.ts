@@ -84,7 +84,17 @@ const MAX_LINE_OCTETS = 75;
 
 const STATUS: Partial<Record<EventState, string>> = { cancelled: "CANCELLED", failed_activation: "TENTATIVE" };
 
-export function renderIcs(entries: CalendarEntry[], opts: { now: number; calendarName: string; domain: string }): string {
+/**
+ * An event as the feed shows it. `revision` and `updatedAt` are the event's own (the record keeps both), so two
+ * fetches of an unchanged event render byte for byte the same, and a changed one says it changed.
+ */
+export type IcsEntry = CalendarEntry & { revision: number; updatedAt: number };
+
+/**
+ * `domain` names the deployment, not the request: UIDs must not change with the hostname a feed was fetched
+ * through, or a calendar subscribed via two hostnames shows every event twice.
+ */
+export function renderIcs(entries: IcsEntry[], opts: { calendarName: string; domain: string }): string {
   const lines = [
     "BEGIN:VCALENDAR",
     "VERSION:2.0",
@@ -98,11 +108,16 @@ export function renderIcs(entries: CalendarEntry[], opts: { now: number; calenda
   return lines.map((l) => foldLine(l) + CRLF).join("");
 }
 
-function veventLines(e: CalendarEntry, opts: { now: number; domain: string }): string[] {
+function veventLines(e: IcsEntry, opts: { domain: string }): string[] {
   return [
     "BEGIN:VEVENT",
     `UID:${escapeText(`${e.eventId}@${opts.domain}`)}`,
-    `DTSTAMP:${icsUtc(opts.now)}`,
+    // DTSTAMP is when this version of the event was made, not when the feed was fetched: a fetch-time stamp makes
+    // every poll look like an update to clients that compare it.
+    `DTSTAMP:${icsUtc(e.updatedAt)}`,
+    `LAST-MODIFIED:${icsUtc(e.updatedAt)}`,
+    // Revisions start at 1 and grow with every change of the event (a reschedule among them); SEQUENCE starts at 0.
+    `SEQUENCE:${Math.max(0, e.revision - 1)}`,
     `DTSTART:${icsUtc(e.start)}`,
     `DTEND:${icsUtc(e.end)}`,
     `SUMMARY:${escapeText(e.name ?? e.eventId)}`,

@@ -42,6 +42,13 @@ describe("decideCommand", () => {
       code: "illegal_transition",
       details: { state: "cancelled", allowed: [] },
     });
+    // Only operator actions, as the routes name them: never the clock's own steps (expire, activate, …).
+    expect(decideCommand(event("paused"), "pause", NOW, { maxWindowDays: 90 })).toMatchObject({
+      details: { state: "paused", allowed: ["resume", "end-now", "reschedule"] },
+    });
+    expect(decideCommand(event("scheduled"), "end_now", NOW, { maxWindowDays: 90 })).toMatchObject({
+      details: { state: "scheduled", allowed: ["cancel", "reschedule"] },
+    });
   });
 });
 
@@ -54,7 +61,12 @@ describe("decideReschedule", () => {
   });
 
   it("is a 409 for a state that cannot move, and a 422 naming the field for a bad window", () => {
-    expect(decideReschedule(event("expired"), { endTime: end + HOUR_MS }, NOW, 90)).toMatchObject({ ok: false, status: 409, code: "illegal_transition" });
+    expect(decideReschedule(event("expired"), { endTime: end + HOUR_MS }, NOW, 90)).toMatchObject({
+      ok: false,
+      status: 409,
+      code: "illegal_transition",
+      details: { state: "expired", allowed: [] },
+    });
     expect(decideReschedule(event("active"), { startTime: start + HOUR_MS }, start + 1, 90)).toMatchObject({
       ok: false,
       status: 422,

@@ -3,7 +3,7 @@
 // the transition log records — or the refusal ops see. The EventActor only loads, persists and emits.
 import { fail, invalid, ok, type Result } from "../lib/result";
 import { rescheduleProblems, type WindowChange } from "./instance";
-import { CAUSES, allowedActions, transition, type OperatorAction, type TimerKind } from "./lifecycle";
+import { CAUSES, operatorActions, transition, type OperatorAction, type TimerKind } from "./lifecycle";
 import { EventInstance, type EventState } from "./model";
 
 export type Decision = { to: EventState; cause: string; patch: Partial<EventInstance> };
@@ -11,7 +11,7 @@ export type Decision = { to: EventState; cause: string; patch: Partial<EventInst
 /** An ops command. `endTime` comes with a resume that also moves the end. */
 export function decideCommand(instance: EventInstance, cmd: OperatorAction, now: number, opts: { endTime?: number; maxWindowDays: number }): Result<Decision> {
   const step = transition(instance.state, cmd);
-  if (!step.ok) return fail(409, "illegal_transition", step.message, { state: step.from, allowed: allowedActions(step.from) });
+  if (!step.ok) return fail(409, "illegal_transition", step.message, { state: step.from, allowed: operatorActions(step.from) });
   if (opts.endTime !== undefined) {
     const problems = rescheduleProblems(instance, { endTime: opts.endTime }, now, opts.maxWindowDays);
     if (problems.length) return invalid(problems);
@@ -28,7 +28,11 @@ export function decideCommand(instance: EventInstance, cmd: OperatorAction, now:
 export function decideReschedule(instance: EventInstance, change: WindowChange, now: number, maxWindowDays: number): Result<Decision> {
   const problems = rescheduleProblems(instance, change, now, maxWindowDays);
   // A problem with no field is about the state itself (e.g. an expired event): that is a 409, not a bad field.
-  if (problems.length) return problems[0].path.length === 0 ? fail(409, "illegal_transition", problems[0].message, { state: instance.state }) : invalid(problems);
+  if (problems.length) {
+    return problems[0].path.length === 0
+      ? fail(409, "illegal_transition", problems[0].message, { state: instance.state, allowed: operatorActions(instance.state) })
+      : invalid(problems);
+  }
   const patch: Partial<EventInstance> = {};
   if (change.startTime !== undefined) patch.startTime = change.startTime;
   if (change.endTime !== undefined) patch.endTime = change.endTime;

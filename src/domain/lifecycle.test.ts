@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { GRACE_PERIOD_MS, allowedActions, countdown, lifecycleTimers, transition, type LifecycleAction } from "./lifecycle";
+import { rescheduleProblems } from "./instance";
+import { GRACE_PERIOD_MS, allowedActions, countdown, lifecycleTimers, operatorActions, transition, type LifecycleAction } from "./lifecycle";
 import { EVENT_STATES, type EventState } from "./model";
 
 // The complete legal table. Every (state, action) pair not listed here must be refused.
@@ -38,6 +39,23 @@ describe("transition", () => {
     expect(allowedActions("archived")).toEqual([]);
     expect(allowedActions("cancelled")).toEqual([]);
     expect(allowedActions("paused").sort()).toEqual(["end_now", "expire", "resume"]);
+  });
+});
+
+describe("operatorActions", () => {
+  it("lists only what ops may do, spelled as the routes spell it", () => {
+    expect(operatorActions("scheduled")).toEqual(["cancel", "reschedule"]);
+    expect(operatorActions("active")).toEqual(["pause", "end-now", "reschedule"]);
+    expect(operatorActions("paused")).toEqual(["resume", "end-now", "reschedule"]);
+    expect(operatorActions("failed_activation")).toEqual(["cancel", "retry-activation"]);
+    for (const state of ["expired", "archived", "cancelled"] as const) expect(operatorActions(state)).toEqual([]);
+  });
+
+  it("offers reschedule exactly where a reschedule is not refused for the state itself", () => {
+    for (const state of EVENT_STATES) {
+      const refusedForState = rescheduleProblems({ state, startTime: 10_000, endTime: 20_000 }, { endTime: 30_000 }, 0, 90).some((p) => p.path.length === 0);
+      expect(operatorActions(state).includes("reschedule"), state).toBe(!refusedForState);
+    }
   });
 });
 

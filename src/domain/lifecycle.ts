@@ -74,6 +74,29 @@ export function allowedActions(state: EventState): LifecycleAction[] {
   return (Object.keys(RULES) as LifecycleAction[]).filter((a) => RULES[a].from.includes(state));
 }
 
+/** What ops can do to an event, as the admin routes name it: the operator commands plus reschedule (PATCH). */
+export type OperatorRouteAction = "pause" | "resume" | "cancel" | "end-now" | "retry-activation" | "reschedule";
+
+const ROUTE_NAMES: Record<OperatorAction, OperatorRouteAction> = {
+  pause: "pause",
+  resume: "resume",
+  cancel: "cancel",
+  end_now: "end-now",
+  retry_activation: "retry-activation",
+};
+
+/** A window may move while the event has not ended: both ends while scheduled, the end while it runs. */
+export const RESCHEDULABLE_STATES: readonly EventState[] = ["scheduled", "active", "paused"];
+
+/**
+ * What ops may do from a state, spelled as the routes spell it: shown next to a 409 so ops know what to do instead.
+ * The clock's own steps (activate, expire, archive, fail_activation) are not theirs to take, so they are not listed.
+ */
+export function operatorActions(state: EventState): OperatorRouteAction[] {
+  const commands = (Object.keys(ROUTE_NAMES) as OperatorAction[]).filter((a) => RULES[a].from.includes(state)).map((a) => ROUTE_NAMES[a]);
+  return RESCHEDULABLE_STATES.includes(state) ? [...commands, "reschedule"] : commands;
+}
+
 /** Lifecycle steps the clock performs; each is also the action it takes. */
 export type TimerKind = Extract<LifecycleAction, "activate" | "expire" | "archive">;
 /** The rewards issue's warning: one hour before the auto-claim at endTime + 24 h. */

@@ -102,7 +102,8 @@ const withMechanicsRules = <T extends { objectives?: Objective[]; milestones?: M
 };
 
 export const CreateTemplateBody = z.strictObject({ templateId: slug, ...templateFields }).superRefine(withMechanicsRules);
-export const UpdateTemplateBody = z.strictObject(templateFields).superRefine(withMechanicsRules);
+/** A template may be saved back as read: the id may come along, and the route refuses one that is not the path's. */
+export const UpdateTemplateBody = z.strictObject({ templateId: slug.optional(), ...templateFields }).superRefine(withMechanicsRules);
 export type CreateTemplateBody = z.infer<typeof CreateTemplateBody>;
 export type UpdateTemplateBody = z.infer<typeof UpdateTemplateBody>;
 

@@ -36,14 +36,18 @@ export async function verifyPlayerToken(token: string, secret: string): Promise<
   }
 }
 
+/** The operator name of a request let in by the calendar feed token; the calendar route serves such a request as a feed. */
+export const CALENDAR_FEED_OPERATOR = "calendar-feed";
+
 export const requireAdmin: MiddlewareHandler<AppEnv> = async (c, next) => {
   const token = bearer(c.req.header("Authorization"));
   // Calendar apps cannot send headers. A separate read-only secret in the URL lets them subscribe to the ICS feed
-  // without putting the admin token into anyone's calendar settings.
+  // without putting the admin token into anyone's calendar settings. Some apps probe the URL with HEAD first.
   const feedToken = c.req.query("token");
-  if (!token && feedToken && c.env.CALENDAR_FEED_TOKEN && c.req.method === "GET" && c.req.path === "/v1/admin/calendar") {
+  const read = c.req.method === "GET" || c.req.method === "HEAD";
+  if (!token && feedToken && c.env.CALENDAR_FEED_TOKEN && read && c.req.path === "/v1/admin/calendar") {
     if (!(await sameSecret(feedToken, c.env.CALENDAR_FEED_TOKEN))) throw new ApiError(401, "unauthorized", "invalid calendar feed token");
-    c.set("operator", "calendar-feed");
+    c.set("operator", CALENDAR_FEED_OPERATOR);
     return next();
   }
   if (!token) throw new ApiError(401, "unauthorized", "missing bearer token");

@@ -178,7 +178,8 @@ export class PlayerInventoryActor extends DurableObject<Env> implements PlayerIn
       .toArray();
     const page = rows.slice(0, limit).map((r) => {
       const entry = JSON.parse(r.row) as LedgerRow;
-      return { cursor: r.seq, ...entry, rewards: JSON.parse(entry.rewards) };
+      // The ledger keeps epoch ms; the API speaks ISO 8601 like everywhere else. The cursor stays a number.
+      return { cursor: r.seq, ...entry, rewards: JSON.parse(entry.rewards), at: iso(entry.at) };
     });
     return {
       entries: page,

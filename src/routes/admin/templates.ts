@@ -4,7 +4,7 @@ import { z } from "zod";
 import { getTemplate, insertTemplate, listTemplates, updateTemplate } from "../../db/templates";
 import { CreateTemplateBody, EventTier, EventType, UpdateTemplateBody } from "../../domain/model";
 import type { AppEnv } from "../../http/auth";
-import { ApiError } from "../../http/errors";
+import { ApiError, validationError } from "../../http/errors";
 import { jsonBody, query } from "../../http/validate";
 
 const ListQuery = z.strictObject({
@@ -40,6 +40,9 @@ export const templateRoutes = new Hono<AppEnv>()
   .put("/:templateId", async (c) => {
     const id = c.req.param("templateId");
     const body = await jsonBody(c, UpdateTemplateBody);
+    if (body.templateId !== undefined && body.templateId !== id) {
+      throw validationError([{ path: "templateId", message: `must be "${id}" (the template in the path) or left out: a template's id cannot change` }]);
+    }
     const updated = await updateTemplate(c.env.DB, id, body, Date.now());
     if (!updated) throw notFound(id);
     return c.json(updated);

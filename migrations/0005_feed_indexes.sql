@@ -1,0 +1,1 @@
+CREATE INDEX `idx_notifications_player` ON `notification_queue` (`target_player_id`,`scheduled_time`);

@@ -1,0 +1,134 @@
+// D1 bills rows read, so every per-player query must find its rows by index. The real query texts are captured by
+// running the src/db functions against the migrated test D1 (a wrapper only records what they prepare and bind),
+// then each is run again under EXPLAIN QUERY PLAN on the same database.
+import { env } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { countPushFailure, feedRows, notificationStatements, recordInteraction, setPushStatus } from "../src/db/notifications";
+import { progressTotals, writeProgressBatch } from "../src/db/progress";
+import { claimStatements, inboxStatements, ledgerStatements } from "../src/db/rewards";
+import { DAY } from "./helpers";
+
+type Captured = { sql: string; args: unknown[] };
+
+/** The real D1 with every prepared statement's text and bindings noted; execution is the real database's. */
+function recording(d1: D1Database) {
+  const captured: Captured[] = [];
+  const real = new WeakMap<object, D1PreparedStatement>();
+  const wrap = (stmt: D1PreparedStatement, entry: Captured): D1PreparedStatement => {
+    const proxy = new Proxy(stmt, {
+      get(target, prop) {
+        if (prop === "bind") return (...args: unknown[]) => wrap(target.bind(...args), Object.assign(entry, { args }));
+        const value = Reflect.get(target, prop);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    real.set(proxy, stmt);
+    return proxy;
+  };
+  const db = new Proxy(d1, {
+    get(target, prop) {
+      if (prop === "prepare")
+        return (sql: string) => {
+          const entry = { sql, args: [] };
+          captured.push(entry);
+          return wrap(target.prepare(sql), entry);
+        };
+      if (prop === "batch") return (stmts: D1PreparedStatement[]) => target.batch(stmts.map((s) => real.get(s) ?? s));
+      const value = Reflect.get(target, prop);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  return { db, captured };
+}
+
+const plan = async (q: Captured) =>
+  (await env.DB.prepare(`EXPLAIN QUERY PLAN ${q.sql}`).bind(...q.args).all<{ detail: string }>()).results.map((r) => r.detail);
+
+/** A full pass over a table: any SCAN but of a JSON parameter being unpacked (json_each) or a constant row. */
+const fullScans = (lines: string[]) => lines.filter((l) => /^SCAN /.test(l) && !/VIRTUAL TABLE|CONSTANT ROW/.test(l));
+
+const NOW = Date.now();
+const PLAYER = "plan-player";
+
+/** Fired notifications of every kind the feed must tell apart. */
+async function seedNotifications(eventId: string) {
+  const row = (n: number, type: string, playerId: string | null, scheduledTime: number) => ({
+    notificationId: `${eventId}:${n}`,
+    eventId,
+    type: type as never,
+    playerId,
+    scheduledTime,
+    payload: JSON.stringify({ title: `t${n}`, body: "b" }),
+    createdAt: scheduledTime,
+  });
+  const rows = [
+    row(1, "start", null, NOW - 1000),
+    row(2, "milestone", PLAYER, NOW - 2000),
+    row(3, "milestone", "someone-else", NOW - 3000),
+    row(4, "ending", null, NOW - 4000), // a broadcast type the feed does not show
+    row(5, "preview", null, NOW - 40 * DAY), // outside the 30-day window
+    row(6, "urgency", null, NOW + 1000), // not fired yet
+    row(7, "expiration_warning", PLAYER, NOW - 5000),
+    row(8, "preview", null, NOW - 6000),
+  ];
+  await env.DB.batch(notificationStatements(env.DB, rows));
+  await env.DB.prepare("UPDATE notification_queue SET status = 'cancelled' WHERE notification_id = ?").bind(`${eventId}:8`).run();
+}
+
+describe("per-player queries use indexes", () => {
+  it("the feed reads by idx_notifications_player in both arms and sorts nothing", async () => {
+    const { db, captured } = recording(env.DB);
+    await feedRows(db, PLAYER, NOW);
+    const lines = await plan(captured[0]);
+    expect(fullScans(lines)).toEqual([]);
+    expect(lines).not.toContain("USE TEMP B-TREE FOR ORDER BY");
+    expect(lines.filter((l) => l.includes("USING INDEX idx_notifications_player"))).toHaveLength(2);
+  });
+
+  it("the feed returns what the single-OR query returned", async () => {
+    const eventId = `evt_plan_${NOW.toString(36)}`;
+    await seedNotifications(eventId);
+    await recordInteraction(env.DB, PLAYER, `${eventId}:1`, "clicked", NOW);
+    const before = await env.DB.prepare(
+      `SELECT q.notification_id, q.event_id, q.notification_type, q.scheduled_time, q.payload, i.shown_at, i.clicked_at
+       FROM notification_queue q
+       LEFT JOIN notification_interactions i ON i.notification_id = q.notification_id AND i.player_id = ?1
+       WHERE q.payload IS NOT NULL AND q.status != 'cancelled' AND q.scheduled_time > ?2 AND q.scheduled_time <= ?3
+         AND (q.target_player_id = ?1 OR (q.target_player_id IS NULL AND q.notification_type IN ('preview', 'start', 'urgency')))
+       ORDER BY q.scheduled_time DESC LIMIT 500`,
+    )
+      .bind(PLAYER, NOW - 30 * DAY, NOW)
+      .all();
+    const after = await feedRows(env.DB, PLAYER, NOW);
+    expect(after).toEqual(before.results);
+    const mine = after.filter((r) => r.event_id === eventId);
+    expect(mine.map((r) => r.notification_id)).toEqual([1, 2, 7].map((n) => `${eventId}:${n}`));
+    expect(mine[0]).toMatchObject({ shown_at: NOW, clicked_at: NOW });
+  });
+
+  it("every other query a player's actions run finds its rows by index", async () => {
+    const eventId = `evt_plan2_${NOW.toString(36)}`;
+    await seedNotifications(eventId);
+    const { db, captured } = recording(env.DB);
+    await recordInteraction(db, PLAYER, `${eventId}:2`, "shown", NOW);
+    await setPushStatus(db, `${eventId}:1`, [PLAYER], "sent", NOW);
+    await countPushFailure(db, `${eventId}:1`);
+    const progress = { playerId: PLAYER, objectives: '{"pts":1}', unlockedMilestones: "[]", completion: 0.1, lastSeq: 1, revision: 1, lastUpdated: NOW, createdAt: NOW };
+    const flag = { flagId: `${eventId}:f`, playerId: PLAYER, objectiveId: "pts", amount: "-1", reason: "negative", at: NOW };
+    const grant = { playerId: PLAYER, eventId, milestoneIndex: 0, rewards: "[]", source: "claim" };
+    const extra = [
+      ...claimStatements(db, [{ ...grant, claimId: `${eventId}:c`, signature: "s", claimedAt: NOW }]),
+      ...ledgerStatements(db, [{ ...grant, ledgerId: `${eventId}:l`, receiptId: "r", deliveredVia: "ledger", at: NOW }]),
+      ...inboxStatements(db, [{ ...grant, itemId: `${eventId}:i`, receiptId: "r", reason: "inventory_full", status: "pending", arrivedAt: NOW, expiresAt: NOW + DAY, claimedAt: null }]),
+    ];
+    await writeProgressBatch(db, eventId, [progress], [flag], 1, extra);
+    await progressTotals(db, eventId);
+
+    expect(captured.length).toBeGreaterThanOrEqual(11);
+    for (const q of captured) {
+      const lines = await plan(q);
+      expect(fullScans(lines), q.sql).toEqual([]);
+      expect(lines, q.sql).not.toContain("USE TEMP B-TREE FOR ORDER BY");
+    }
+  });
+});
