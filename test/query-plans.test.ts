@@ -4,7 +4,8 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { countPushFailure, feedRows, notificationStatements, recordInteraction, setPushStatus } from "../src/db/notifications";
-import { progressTotals, writeProgressBatch } from "../src/db/progress";
+import { flagStatements, progressStatements, progressTotals } from "../src/db/progress";
+import { participationCountsStatement } from "../src/db/projection";
 import { claimStatements, inboxStatements, ledgerStatements } from "../src/db/rewards";
 import { DAY } from "./helpers";
 
@@ -121,7 +122,8 @@ describe("per-player queries use indexes", () => {
       ...ledgerStatements(db, [{ ...grant, ledgerId: `${eventId}:l`, receiptId: "r", deliveredVia: "ledger", at: NOW }]),
       ...inboxStatements(db, [{ ...grant, itemId: `${eventId}:i`, receiptId: "r", reason: "inventory_full", status: "pending", arrivedAt: NOW, expiresAt: NOW + DAY, claimedAt: null }]),
     ];
-    await writeProgressBatch(db, eventId, [progress], [flag], 1, extra);
+    // One drain, as the shard sends it: players, flags, the participation counts and the reward rows in one batch.
+    await db.batch([...progressStatements(db, eventId, [progress]), ...flagStatements(db, eventId, [flag]), participationCountsStatement(db, eventId, 1), ...extra]);
     await progressTotals(db, eventId);
 
     expect(captured.length).toBeGreaterThanOrEqual(11);
