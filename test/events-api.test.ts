@@ -267,6 +267,19 @@ describe("create event", () => {
   });
 });
 
+describe("a start a few seconds in the past", () => {
+  it("up to 5 s is taken as now and starts at once; beyond that is refused, saying by how much", async () => {
+    const t = await createTemplate();
+    const slightly = await call("POST", "/v1/admin/events", { body: { templateId: t.templateId, startTime: inMs(-4000), endTime: inMs(HOUR) } });
+    expect(slightly.status).toBe(201);
+    expect(slightly.json.state).toBe("active");
+    const late = await call("POST", "/v1/admin/events", { body: { templateId: t.templateId, startTime: inMs(-6000), endTime: inMs(HOUR) } });
+    expect(late.status).toBe(422);
+    expect(late.json.error.details.fields).toEqual([{ path: "startTime", message: expect.stringContaining("more than 5 s ago") }]);
+    await call("POST", `/v1/admin/events/${slightly.json.eventId}/end-now`);
+  });
+});
+
 describe("admin queries", () => {
   it("cursor pagination returns every event once, in start order", async () => {
     const t = await createTemplate({ type: "competitive" });

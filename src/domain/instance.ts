@@ -4,6 +4,12 @@ import { DEFAULT_EXPECTED_PARTICIPANTS, shardCountFor } from "./sharding";
 import { DAY_MS, SECOND_MS, iso } from "./time";
 import { mechanicsIssues, type CreateEventBody, type EventInstance, type EventTemplate, type Milestone, type RewardData } from "./model";
 
+/**
+ * A start this little in the past is taken as "now" (the event activates at once): a tool that computes "now + 1 s"
+ * and sends it over a slow link, or from a clock a little behind, should not be refused. Documented in the README.
+ */
+export const START_TIME_SLACK_MS = 5 * SECOND_MS;
+
 /** How far ahead an event may be scheduled. */
 export const MAX_LEAD_DAYS = 3650;
 
@@ -26,8 +32,9 @@ export function windowProblems(
   if (problems.length) return problems;
   // Far-future typos (year 20260) would otherwise sit in the calendar forever; alarms cannot reach them anyway.
   if (startTime > now + MAX_LEAD_DAYS * DAY_MS) problems.push({ path: ["startTime"], message: `must be within ${MAX_LEAD_DAYS} days from now` });
-  // A little slack so a client that sends "now + 1 s" over a slow link is not refused.
-  if (!opts.startIsNow && startTime < now - 5 * SECOND_MS) problems.push({ path: ["startTime"], message: "must not be in the past (use \"now\" to start at once)" });
+  if (!opts.startIsNow && startTime < now - START_TIME_SLACK_MS) {
+    problems.push({ path: ["startTime"], message: `must not be in the past (more than ${START_TIME_SLACK_MS / SECOND_MS} s ago; use "now" to start at once)` });
+  }
   if (endTime <= startTime) problems.push({ path: ["endTime"], message: "must be after startTime" });
   else if (endTime - startTime > opts.maxWindowDays * DAY_MS) {
     problems.push({ path: ["endTime"], message: `must be at most ${opts.maxWindowDays} days after startTime` });
