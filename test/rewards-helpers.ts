@@ -1,5 +1,6 @@
 // Shared set-up for the reward suites: a live event, players with known progress, and ways to move its clock.
 import { env, runDurableObjectAlarm } from "cloudflare:test";
+import { receiptPayload, type ClaimReceipt } from "../src/domain/rewards";
 import { shardName, shardOf } from "../src/domain/sharding";
 import { HOUR, call, createEvent, createTemplate, inMs, playerToken } from "./helpers";
 
@@ -69,3 +70,15 @@ export const ledgerRows = async (eventId: string) =>
   (await env.DB.prepare("SELECT player_id, milestone_index, source, receipt_id, rewards, delivered_via FROM reward_ledger WHERE event_id = ? ORDER BY player_id, milestone_index").bind(eventId).all<any>()).results;
 export const claimRows = async (eventId: string) =>
   (await env.DB.prepare("SELECT player_id, milestone_index, source, claim_id FROM rewards_claimed WHERE event_id = ? ORDER BY player_id, milestone_index").bind(eventId).all<any>()).results;
+
+/**
+ * What a game server does with a receipt: rebuild the signed bytes (canonical JSON of the receipt's fields) and check
+ * the HMAC with the shared secret, in constant time (WebCrypto's verify).
+ */
+export async function verifyReceipt(receipt: ClaimReceipt, secret: string): Promise<boolean> {
+  if (!receipt || typeof receipt.signature !== "string" || !/^[0-9a-f]{64}$/.test(receipt.signature)) return false;
+  const enc = new TextEncoder();
+  const key = await crypto.subtle.importKey("raw", enc.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["verify"]);
+  const signature = new Uint8Array(receipt.signature.match(/../g)!.map((h) => parseInt(h, 16)));
+  return crypto.subtle.verify("HMAC", key, signature, enc.encode(receiptPayload(receipt)));
+}

@@ -3,9 +3,8 @@
 import { env } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import { GRACE_PERIOD_MS } from "../src/domain/lifecycle";
-import { verifyReceipt } from "../src/lib/receipts";
 import { HOUR, call, playerToken } from "./helpers";
-import { claim, claimRows, clearAlarms, earn, ledgerRows, rewardEvent, runInDurableObject, settle, shardStubFor, tickEvent } from "./rewards-helpers";
+import { claim, claimRows, clearAlarms, earn, ledgerRows, rewardEvent, runInDurableObject, settle, shardStubFor, tickEvent, verifyReceipt } from "./rewards-helpers";
 
 const events: { eventId: string; shardCount: number }[] = [];
 afterEach(async () => {

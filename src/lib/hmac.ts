@@ -20,10 +20,3 @@ export async function hmacHex(secret: string, payload: string): Promise<string> 
 export async function verifyHmacBytes(secret: string, payload: string, signature: Uint8Array): Promise<boolean> {
   return crypto.subtle.verify("HMAC", await key(secret), signature, enc.encode(payload));
 }
-
-/** Constant-time check (WebCrypto's verify), so a forger learns nothing from timing. */
-export async function verifyHmacHex(secret: string, payload: string, signatureHex: string): Promise<boolean> {
-  if (!/^[0-9a-f]{64}$/.test(signatureHex)) return false;
-  const bytes = new Uint8Array(signatureHex.match(/../g)!.map((h) => parseInt(h, 16)));
-  return crypto.subtle.verify("HMAC", await key(secret), bytes, enc.encode(payload));
-}

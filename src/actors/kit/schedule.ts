@@ -4,6 +4,7 @@
 // restart or eviction does not forget how long it has been failing. Alarms are at-least-once and may come late, so
 // handlers are written to be re-run.
 import { backoff, type BackoffPolicy } from "../../domain/backoff";
+import { iso } from "../../domain/time";
 
 export const SCHEDULE_TABLE = `CREATE TABLE IF NOT EXISTS schedule (kind TEXT NOT NULL, key TEXT NOT NULL DEFAULT '',
   due_at INTEGER NOT NULL, attempt INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (kind, key))`;
@@ -142,7 +143,7 @@ export class Schedule<K extends string> {
     const attempt = (this.get(kind, key)?.attempt ?? 0) + 1;
     const dueAt = now + backoff(attempt, this.policy(kind));
     this.set(kind, dueAt, key, attempt);
-    console.error(JSON.stringify({ msg: `${kind}${key ? `:${key}` : ""} failed`, object: this.label(), attempt, retryAt: new Date(dueAt).toISOString(), error: String(err) }));
+    console.error(JSON.stringify({ msg: `${kind}${key ? `:${key}` : ""} failed`, object: this.label(), attempt, retryAt: iso(dueAt), error: String(err) }));
     return { kind, key, dueAt, attempt };
   }
 
