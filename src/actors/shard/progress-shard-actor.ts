@@ -14,7 +14,7 @@ import { ShardLive, playerTag } from "./live";
 import { milestoneNotice, notificationFrame, notificationRow, stateChange } from "../../domain/notifications";
 import { stateFrame, type ServerFrame, type StateChange } from "../../domain/live";
 import { ineligibility } from "../../domain/instance";
-import { COMPLETION_THRESHOLD, applyUpdates, histogram, progressGate, snapshot, type EventInfo, type ProgressUpdate } from "../../domain/progress";
+import { COMPLETION_THRESHOLD, applyUpdates, flagCounts, histogram, progressGate, snapshot, type EventInfo, type ProgressUpdate } from "../../domain/progress";
 import { MINUTE_MS, SECOND_MS } from "../../domain/time";
 import type { Player } from "../../domain/model";
 import { fail, ok, type Result } from "../../lib/result";
@@ -89,7 +89,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     const record = this.players.get(player.playerId) ?? this.admit(player.playerId, now);
     const result = applyUpdates(record.state, updates, info, now);
     if (!result.ok) {
-      this.outbox.flag(player.playerId, result.rejections, now);
+      this.outbox.flag(player.playerId, flagCounts(result.rejections, info), now);
       this.ensureDrain(now);
       return fail(422, result.code, `${result.rejections.length} update(s) refused; nothing was applied`, { rejections: result.rejections });
     }
