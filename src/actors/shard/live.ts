@@ -1,28 +1,38 @@
 // The live half of a progress shard: its players' WebSockets, accepted with the Hibernation API so an idle shard
 // costs nothing. Everything a socket needs after a wake-up lives in its tags and its serialized attachment, so a
 // shard that was evicted still knows every socket and whose it is (cloudflare/workers-chat-demo does the same).
-import { LIVE_PROTOCOL, PING_FRAME, PONG_FRAME, ClientFrame, encodeFrame, socketBudget, type ServerFrame } from "../../domain/live";
+import { CLOSE, LIVE_PROTOCOL, PING_FRAME, PONG_FRAME, ClientFrame, encodeFrame, socketBudget, type ServerFrame } from "../../domain/live";
+import { socketsToSupersede, textExceeds } from "../../domain/limits";
 import type { Player } from "../../domain/model";
 import { zodProblems } from "../../lib/validation";
-import { readConfig } from "../../config";
+import { readConfig, type Config } from "../../config";
 
 export type SocketAttachment = Player & { connectedAt: number; window: { start: number; count: number } };
 type ProgressHandler = (player: Player, updates: never) => Promise<{ ok: true; value: Record<string, unknown> } | { ok: false; code: string; message: string; details?: unknown }>;
 
 export const playerTag = (playerId: string) => `p:${playerId}`;
-/** Close codes: 1008 policy violation (abuse), 1011 server error. */
-const CLOSE_ABUSE = 1008;
 
 export class ShardLive {
+  private readonly config: Config;
+
   constructor(
     private readonly ctx: DurableObjectState,
-    private readonly env: Env,
+    env: Env,
   ) {
     // Answered by the runtime without waking the object: keep-alive pings are free.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING_FRAME, PONG_FRAME));
+    this.config = readConfig(env);
   }
 
+  /** Accepts a player's socket; past the per-player cap their oldest socket is closed first. */
   accept(player: Player, hello: ServerFrame, protocol: string | null): Response {
+    const open = this.ctx
+      .getWebSockets(playerTag(player.playerId))
+      .filter((ws) => ws.readyState === WebSocket.OPEN)
+      .map((ws) => ({ ws, connectedAt: (ws.deserializeAttachment() as SocketAttachment | null)?.connectedAt ?? 0 }));
+    for (const old of socketsToSupersede(open, this.config.maxSocketsPerPlayer)) {
+      closeQuietly(old.ws, CLOSE.superseded, `more than ${this.config.maxSocketsPerPlayer} sockets for this player; this one was the oldest`);
+    }
     const pair = new WebSocketPair();
     const [client, server] = Object.values(pair);
     this.ctx.acceptWebSocket(server, [playerTag(player.playerId)]);
@@ -35,11 +45,16 @@ export class ShardLive {
   async onMessage(ws: WebSocket, message: string | ArrayBuffer, handleProgress: ProgressHandler): Promise<void> {
     const a = ws.deserializeAttachment() as SocketAttachment | null;
     if (!a) return ws.close(1011, "lost session");
-    const budget = socketBudget(a.window, Date.now(), readConfig(this.env).socketMessagesPerSecond);
+    const perSecond = this.config.socketMessagesPerSecond;
+    const budget = socketBudget(a.window, Date.now(), perSecond);
     ws.serializeAttachment({ ...a, window: budget.window });
-    if (budget.verdict === "close") return ws.close(CLOSE_ABUSE, "message rate limit exceeded");
-    if (budget.verdict === "throttle") return this.send(ws, { type: "error", code: "rate_limited", message: `at most ${readConfig(this.env).socketMessagesPerSecond} messages per second` });
+    if (budget.verdict === "close") return ws.close(CLOSE.abuse, "message rate limit exceeded");
+    if (budget.verdict === "throttle") return this.send(ws, { type: "error", code: "rate_limited", message: `at most ${perSecond} messages per second` });
 
+    const maxBytes = this.config.progressMaxBytes;
+    if (typeof message === "string" ? textExceeds(message, maxBytes) : message.byteLength > maxBytes) {
+      return this.send(ws, { type: "error", code: "frame_too_large", message: `frames must be at most ${maxBytes} bytes`, details: { maxBytes } });
+    }
     if (typeof message !== "string") return this.send(ws, { type: "error", code: "invalid_frame", message: "frames must be JSON text" });
     let raw: unknown;
     try {
@@ -84,6 +99,15 @@ export class ShardLive {
     }
   }
 
+}
+
+/** Closing a socket that is already closing throws; either way it ends, which is all the caller wants. */
+function closeQuietly(ws: WebSocket, code: number, reason: string) {
+  try {
+    ws.close(code, reason);
+  } catch {
+    // already closing or closed
+  }
 }
 
 /** Picks the player token out of `Sec-WebSocket-Protocol` (browsers cannot set headers) or `?token=`. */

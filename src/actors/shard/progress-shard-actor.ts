@@ -13,6 +13,8 @@ import { ShardOutbox } from "./outbox";
 import { ShardLive, playerTag } from "./live";
 import { milestoneNotice, notificationFrame, notificationRow, stateChange } from "../../domain/notifications";
 import { stateFrame, type ServerFrame, type StateChange } from "../../domain/live";
+import { isRested, progressPolicy, retryAfterSeconds, spendProgress, type ProgressBudget, type ProgressPolicy } from "../../domain/limits";
+import { readConfig } from "../../config";
 import { ineligibility } from "../../domain/instance";
 import { COMPLETION_THRESHOLD, applyUpdates, flagCounts, histogram, progressGate, snapshot, type EventInfo, type ProgressUpdate } from "../../domain/progress";
 import { MINUTE_MS, SECOND_MS } from "../../domain/time";
@@ -29,6 +31,8 @@ const DRAIN_NOW_AT = 500;
 const DRAIN_BACKOFF = { baseMs: SECOND_MS, maxMs: MINUTE_MS };
 /** A shard that believes its event is still scheduled past startTime asks the event object again, this often. */
 const REFRESH_EVERY_MS = 2 * SECOND_MS;
+/** Past this many players' budgets in memory, the ones that have refilled (and so say nothing) are dropped. */
+const BUDGETS_KEPT = 10_000;
 
 export class ProgressShardActor extends DurableObject<Env> implements ProgressShardActorRpc {
   private readonly sql: SqlStorage;
@@ -46,6 +50,12 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
   private readonly outbox: ShardOutbox;
   private readonly rewards: ShardRewards;
   private readonly live: ShardLive;
+  /**
+   * Each player's progress budget, HTTP and sockets together. In memory: the hot path writes nothing for it, and an
+   * object is only evicted after it has been idle, when every budget has refilled anyway.
+   */
+  private readonly budgets = new Map<string, ProgressBudget>();
+  private readonly policy: ProgressPolicy;
   /** Which event and shard this is: from the object's own name, `${eventId}:${shardNo}`. */
   private readonly address: { eventId: string; shardNo: number };
 
@@ -61,6 +71,8 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     this.outbox = new ShardOutbox(this.sql, ctx.storage, this.players);
     this.rewards = new ShardRewards(this.sql, ctx.storage, env, this.outbox);
     this.live = new ShardLive(ctx, env);
+    const config = readConfig(env);
+    this.policy = progressPolicy(config.playerProgressRequestsPerSecond, config.playerProgressUpdatesPerSecond);
     const held = this.sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = 'event'").toArray()[0];
     this.info = held ? JSON.parse(held.v) : null;
   }
@@ -81,6 +93,9 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
   /** The hot path: a memory read of the event, one decision, at most one row write, and the ack built once. */
   async progress(player: Player, updates: ProgressUpdate[]): Promise<Result<ProgressAck>> {
     const now = Date.now();
+    // First, before any read: what a flooding player sends past their budget costs the shard a memory lookup.
+    const limited = this.spend(player.playerId, updates.length, now);
+    if (limited) return limited;
     const info = this.current(now) ?? (await this.event(now));
     if (!info) return notFound(this.address.eventId);
     const refused = this.refusal(info, player, now);
@@ -246,6 +261,20 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     this.sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES ('event', ?)", JSON.stringify(info));
     this.info = info;
     if (held && held.state !== info.state) this.live.broadcast(stateFrame(info, stateChange(held.state, info.state) as StateChange, Date.now()));
+  }
+
+  /** Charges a progress request to the player's budget; the 429 to answer if it is spent. */
+  private spend(playerId: string, updates: number, now: number) {
+    const spent = spendProgress(this.budgets.get(playerId), updates, this.policy, now);
+    if (this.budgets.size >= BUDGETS_KEPT && !this.budgets.has(playerId)) {
+      for (const [id, b] of this.budgets) if (isRested(b, this.policy, now)) this.budgets.delete(id);
+    }
+    this.budgets.set(playerId, spent.budget);
+    if (spent.ok) return null;
+    const { requests, updates: perUpdate } = this.policy;
+    return fail(429, "rate_limited", `at most ${requests.perSecond} progress requests and ${perUpdate.perSecond} updates per second per player`, {
+      retryAfter: retryAfterSeconds(spent.retryAfterMs),
+    });
   }
 
   /** Live frames to every socket of the player, and a feed row each (written with the next drain). */
