@@ -10,9 +10,9 @@ import { SHARD_SCHEMA } from "./schema";
 import { ShardPlayers, type PlayerRecord } from "./players";
 import { ShardRewards } from "./rewards";
 import { ShardOutbox } from "./outbox";
-import { ShardLive, playerTag } from "./live";
+import { ShardLive } from "./live";
 import { milestoneNotice, notificationFrame, notificationRow, stateChange } from "../../domain/notifications";
-import { stateFrame, type ServerFrame, type StateChange } from "../../domain/live";
+import { CLOSE, isFinalState, stateFrame, type ServerFrame, type StateChange } from "../../domain/live";
 import { isRested, progressPolicy, retryAfterSeconds, spendProgress, type ProgressBudget, type ProgressPolicy } from "../../domain/limits";
 import { readConfig } from "../../config";
 import { ineligibility } from "../../domain/instance";
@@ -39,7 +39,8 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
   /** The event as this shard last heard of it: loaded once, then kept current by pushes (and, if suspect, by asking). */
   private info: EventInfo | null;
   private lastRefresh = 0;
-  private readonly schedule: Schedule<"drain">;
+  /** "drain": write-behind to D1; "sockets": close the sockets whose token expired (due at the earliest exp). */
+  private readonly schedule: Schedule<"drain" | "sockets">;
   /**
    * When the drain this instance booked is due, if it booked one since the last tick. ensure() reads the schedule
    * table, and on the hot path that read measured a third of the cost of the durable write itself, so the hot path
@@ -66,11 +67,11 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     if (!address) throw new Error(`a progress shard must be addressed by its name, got "${ctx.id.name}"`);
     this.address = address;
     migrate(ctx.storage, SHARD_SCHEMA);
-    this.schedule = new Schedule<"drain">(ctx, () => DRAIN_BACKOFF);
+    this.schedule = new Schedule<"drain" | "sockets">(ctx, () => DRAIN_BACKOFF);
     this.players = new ShardPlayers(this.sql);
     this.outbox = new ShardOutbox(this.sql, ctx.storage, this.players);
     this.rewards = new ShardRewards(this.sql, ctx.storage, env, this.outbox);
-    this.live = new ShardLive(ctx, env);
+    this.live = new ShardLive(ctx, env, this.sql);
     const config = readConfig(env);
     this.policy = progressPolicy(config.playerProgressRequestsPerSecond, config.playerProgressUpdatesPerSecond);
     const held = this.sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = 'event'").toArray()[0];
@@ -131,15 +132,24 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
 
   // ---- live channel ----------------------------------------------------------------------------------------------
 
-  /** The Worker forwards a socket upgrade here after checking the token; the player comes in a header it set. */
+  /**
+   * The Worker forwards a socket upgrade here after checking the token; the player, the token's expiry and the resume
+   * cursor come in headers it set.
+   */
   override async fetch(request: Request): Promise<Response> {
     const player = JSON.parse(request.headers.get("X-Live-Player") ?? "null") as Player | null;
     if (!player || request.headers.get("Upgrade")?.toLowerCase() !== "websocket") return new Response("expected a websocket upgrade", { status: 426 });
-    const info = await this.event(Date.now());
+    const now = Date.now();
+    const info = await this.event(now);
     if (!info || info.state === "cancelled" || info.state === "archived") return Response.json({ error: { code: "event_not_found", message: "no such event" } }, { status: 404 });
     const why = ineligibility(info, player);
     if (why) return Response.json({ error: { code: "not_eligible", message: `this event ${why}` } }, { status: 403 });
-    return this.live.accept(player, stateFrame(info, "snapshot", Date.now()), request.headers.get("X-Live-Protocol"));
+    const expiresAt = headerNumber(request, "X-Live-Expires");
+    const record = this.players.get(player.playerId);
+    const snap = { ...stateFrame(info, "snapshot", now), progress: record ? (snapshot(record.state, info) as unknown as Record<string, unknown>) : null } as ServerFrame;
+    const response = this.live.accept(player, { snapshot: snap, since: headerNumber(request, "X-Live-Since"), expiresAt, protocol: request.headers.get("X-Live-Protocol") });
+    if (expiresAt !== null) this.schedule.ensure("sockets", expiresAt);
+    return response;
   }
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
@@ -147,8 +157,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
-    // Complete the closing handshake; 1005/1006 are reserved and may not be sent back.
-    if (code !== 1005 && code !== 1006) ws.close(code, reason);
+    this.live.onClose(ws, code, reason);
   }
 
   /** A notification for every connected player of this shard (the event object calls each attached shard). */
@@ -164,7 +173,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     if (!info) return [];
     const notices = this.rewards.unclaimedNotices(info, this.players.unlocked(), type, opts, now);
     if (notices.length) await this.env.DB.batch(notificationStatements(this.env.DB, notices.map((n) => n.row)));
-    for (const { notice } of notices) this.live.broadcast(notificationFrame(notice, now), playerTag(notice.playerId!));
+    for (const { notice } of notices) this.live.broadcast(notificationFrame(notice, now), notice.playerId!);
     return notices.map((n) => n.notice.playerId!);
   }
 
@@ -221,7 +230,8 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
   }
 
   override async alarm(): Promise<void> {
-    await this.schedule.tick(Date.now(), () => this.drain(), () => this.rebook());
+    const now = Date.now();
+    await this.schedule.tick(now, (row) => (row.kind === "sockets" ? this.closeExpiredSockets(now) : this.drain()), () => this.rebook());
   }
 
   // ---- internals -------------------------------------------------------------------------------------------------
@@ -260,7 +270,12 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     const held = this.info;
     this.sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES ('event', ?)", JSON.stringify(info));
     this.info = info;
-    if (held && held.state !== info.state) this.live.broadcast(stateFrame(info, stateChange(held.state, info.state) as StateChange, Date.now()));
+    if (held && held.state !== info.state) {
+      this.live.broadcast(stateFrame(info, stateChange(held.state, info.state) as StateChange, Date.now()));
+      // Expired events keep their sockets (claims and the unclaimed-reward warnings go on for the grace period);
+      // after archive or cancel nothing more will come, so they are closed, with a code that says not to reconnect.
+      if (isFinalState(info.state)) this.live.closeAll(CLOSE.eventClosed, `the event is ${info.state}`);
+    }
   }
 
   /** Charges a progress request to the player's budget; the 429 to answer if it is spent. */
@@ -277,11 +292,17 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     });
   }
 
+  /** The "sockets" row: closes those whose token expired, and books the row again for the next expiry. */
+  private closeExpiredSockets(now: number) {
+    const next = this.live.closeExpired(now);
+    if (next !== null) this.schedule.set("sockets", next);
+  }
+
   /** Live frames to every socket of the player, and a feed row each (written with the next drain). */
   private announceMilestones(info: EventInfo, playerId: string, indexes: number[], now: number) {
     for (const index of indexes) {
       const milestone = info.milestones[index];
-      this.live.broadcast({ type: "milestone", eventId: info.eventId, milestone: milestone as unknown as Record<string, unknown> }, playerTag(playerId));
+      this.live.broadcast({ type: "milestone", eventId: info.eventId, milestone: milestone as unknown as Record<string, unknown> }, playerId);
       const notice = milestoneNotice({ eventId: info.eventId, name: info.name ?? info.eventId }, playerId, { index, unlockMessage: milestone.unlockMessage });
       // Delivered live and in the feed; milestones have no push leg.
       this.outbox.note(notificationRow(notice, now, "sent"));
@@ -322,3 +343,10 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
 }
 
 const notFound = (eventId: string) => fail(404, "event_not_found", `no event with id "${eventId}"`);
+
+/** A non-negative integer header the Worker set, or null. */
+function headerNumber(request: Request, name: string): number | null {
+  const raw = request.headers.get(name);
+  const n = raw === null ? NaN : Number(raw);
+  return Number.isSafeInteger(n) && n >= 0 ? n : null;
+}

@@ -79,4 +79,7 @@ export const SHARD_SCHEMA: readonly MigrationStep[] = [
     }
     sql.exec("DELETE FROM outbox WHERE topic = 'flag'");
   },
+
+  // 5. The live channel's replay log: the frames a reconnecting socket may have missed, by seq (bounded by the shard).
+  "CREATE TABLE live_log (seq INTEGER PRIMARY KEY, player_id TEXT, frame TEXT NOT NULL)",
 ];
