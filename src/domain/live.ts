@@ -55,8 +55,6 @@ export const ServerFrame = z.discriminatedUnion("type", [
   z.object({ type: z.literal("pong"), id: FrameId }),
 ]);
 export type ServerFrame = z.infer<typeof ServerFrame>;
-/** The frames a shard logs and replays; everything else answers one socket's own frame. */
-export type LoggedFrame = Extract<ServerFrame, { type: "event_state" | "milestone" | "notification" }>;
 
 /** Codes a shard closes a socket with (besides echoing the client's own close). */
 export const CLOSE = {

@@ -1,7 +1,7 @@
 // The seed's data model (Event Template, Event Instance, Objective, Milestone, Reward Data) as zod schemas.
 // These schemas are the single source of truth: request validation, stored shapes and TS types all come from here.
 import { z } from "zod";
-import { nestedDeeperThan } from "./limits";
+import { MAX_UPDATES_PER_REQUEST, nestedDeeperThan } from "./limits";
 
 export const EVENT_TYPES = ["seasonal", "competitive", "cooperative", "crossover", "gacha"] as const;
 export const EVENT_TIERS = ["major", "standard", "mini", "daily"] as const;
@@ -241,5 +241,5 @@ export const ProgressUpdates = z
     }),
   )
   .min(1)
-  .max(100);
+  .max(MAX_UPDATES_PER_REQUEST);
 
