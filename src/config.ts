@@ -10,6 +10,15 @@ export type Config = {
   inventoryCapacitySlots: number;
   claimRateLimitPerMinute: number;
   socketMessagesPerSecond: number;
+  /** Open sockets one player may hold on one event; a new one past this closes their oldest. */
+  maxSocketsPerPlayer: number;
+  /** One player's progress budget on one event, HTTP and sockets together: requests, and the updates they carry. */
+  playerProgressRequestsPerSecond: number;
+  playerProgressUpdatesPerSecond: number;
+  /** Largest progress request body, and largest socket frame, in bytes. */
+  progressMaxBytes: number;
+  /** Frames each progress shard keeps for sockets that reconnect with ?since=. */
+  liveReplayFrames: number;
   notificationPopupsPerDay: number;
   /** The game's inventory endpoint; null hands rewards to the built-in ledger instead. */
   inventoryWebhookUrl: string | null;
@@ -49,6 +58,12 @@ export function readConfig(env: object): Config {
     inventoryCapacitySlots: num(e.INVENTORY_CAPACITY_SLOTS, 500),
     claimRateLimitPerMinute: num(e.CLAIM_RATE_LIMIT_PER_MINUTE, 60, 1),
     socketMessagesPerSecond: num(e.SOCKET_MESSAGES_PER_SECOND, 20, 1),
+    maxSocketsPerPlayer: Math.floor(num(e.MAX_SOCKETS_PER_PLAYER, 3, 1)),
+    playerProgressRequestsPerSecond: num(e.PLAYER_PROGRESS_REQUESTS_PER_SECOND, 10, 0.1),
+    playerProgressUpdatesPerSecond: num(e.PLAYER_PROGRESS_UPDATES_PER_SECOND, 200, 1),
+    // At least 1 KB: below that a valid single-update request could not get through.
+    progressMaxBytes: Math.floor(num(e.PROGRESS_MAX_BYTES, 64 * 1024, 1024)),
+    liveReplayFrames: Math.floor(num(e.LIVE_REPLAY_FRAMES, 1000, 1)),
     notificationPopupsPerDay: num(e.NOTIFICATION_POPUPS_PER_DAY, 3),
     inventoryWebhookUrl: text(e.INVENTORY_WEBHOOK_URL, null),
     calendarDomain: text(e.CALENDAR_DOMAIN, DEFAULT_CALENDAR_DOMAIN),

@@ -3,6 +3,7 @@ import { Hono } from "hono";
 import { readConfig } from "./config";
 import type { AppEnv } from "./http/auth";
 import { ApiError, noRoute } from "./http/errors";
+import { ClientDisconnected } from "./http/validate";
 import { adminApp } from "./routes/admin";
 import { benchRoutes } from "./routes/bench";
 import { liveSocket } from "./routes/live";
@@ -34,6 +35,12 @@ app.notFound((c) => c.json(noRoute(c).toJSON(), 404));
 
 app.onError((err, c) => {
   if (err instanceof ApiError) return c.json(err.toJSON(), err.status);
+  // The client went away mid-body: nobody is there to read the answer, and nothing of ours failed, so no stack and
+  // no error-level line (those mean a bug here), just a note of it.
+  if (err instanceof ClientDisconnected) {
+    console.log(JSON.stringify({ msg: "client disconnected mid-request", path: c.req.path, error: String(err.cause) }));
+    return c.json(new ApiError(400, "client_disconnected", "the request body ended before it was complete").toJSON(), 400);
+  }
   // Anything else is our bug: log it whole, tell the caller only that it happened.
   console.error(JSON.stringify({ msg: "unhandled error", path: c.req.path, error: String(err), stack: (err as Error)?.stack }));
   return c.json(new ApiError(500, "internal_error", "internal error").toJSON(), 500);

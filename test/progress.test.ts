@@ -107,10 +107,21 @@ describe("ingest", () => {
     expect((await call("POST", `/v1/events/${e.eventId}/progress`, { token, raw: "{bad" })).status).toBe(400);
 
     await drain(e.eventId, e.shardCount);
-    const flags = await env.DB.prepare("SELECT objective_id, amount, reason FROM progress_flags WHERE event_id = ? AND player_id = 'cheater'").bind(e.eventId).all();
-    expect(flags.results.length).toBeGreaterThanOrEqual(7);
-    expect(flags.results.map((f: any) => f.amount)).toEqual(expect.arrayContaining(["51", "-5", "lots", "1000000000000", "0"]));
-    expect(flags.results.some((f: any) => f.objective_id === "nope")).toBe(true);
+    // Counted per objective and reason (issue 10, item 9), each with its latest amount and reason text as the sample.
+    const flags = await env.DB.prepare(
+      "SELECT objective_id, reason, count, sample_amount, sample_detail FROM progress_flags WHERE event_id = ? AND player_id = 'cheater' ORDER BY objective_id, reason",
+    )
+      .bind(e.eventId)
+      .all();
+    expect(flags.results.map((f: any) => [f.objective_id, f.reason, f.count, f.sample_amount])).toEqual([
+      ["*", "unknown_objective", 1, "1"],
+      ["gems", "max_per_minute", 1, "50"],
+      ["gems", "max_per_update", 1, "51"],
+      ["gems", "not_a_number", 1, "lots"],
+      ["gems", "not_positive", 2, "0"],
+      ["gems", "too_large", 1, "1000000000000"],
+    ]);
+    expect((flags.results[0] as any).sample_detail).toContain("nope");
   });
 });
 
@@ -301,7 +312,8 @@ describe("storage made before versioned schemas", () => {
     await drain(e.eventId, 1);
 
     expect((await call("GET", `/v1/admin/events/${e.eventId}/progress/totals`)).json).toMatchObject({ players: 1, totals: { gems: 35, rank: 2 } });
-    expect(await env.DB.prepare("SELECT reason FROM progress_flags WHERE flag_id = ?").bind(`flag-${e.eventId}`).first()).toEqual({ reason: "legacy" });
+    // The flag the old code had queued is counted like any other now (issue 10, item 9).
+    expect(await env.DB.prepare("SELECT reason, count, sample_amount FROM progress_flags WHERE event_id = ? AND player_id = 'old-a'").bind(e.eventId).first()).toEqual({ reason: "legacy", count: 1, sample_amount: "99" });
     expect(await env.DB.prepare("SELECT status FROM notification_queue WHERE notification_id = ?").bind(`${e.eventId}:milestone:0:old-a`).first()).toEqual({ status: "sent" });
     expect(await env.DB.prepare("SELECT player_id, milestone_index, rewards, source, signature, claimed_at FROM rewards_claimed WHERE claim_id = ?").bind(claimId).first()).toEqual({
       player_id: "old-a",

@@ -115,7 +115,7 @@ describe("per-player queries use indexes", () => {
     await setPushStatus(db, `${eventId}:1`, [PLAYER], "sent", NOW);
     await countPushFailure(db, `${eventId}:1`);
     const progress = { playerId: PLAYER, objectives: '{"pts":1}', unlockedMilestones: "[]", completion: 0.1, lastSeq: 1, revision: 1, lastUpdated: NOW, createdAt: NOW };
-    const flag = { flagId: `${eventId}:f`, playerId: PLAYER, objectiveId: "pts", amount: "-1", reason: "negative", at: NOW };
+    const flag = { playerId: PLAYER, objectiveId: "pts", reason: "negative", count: 1, firstSeen: NOW, lastSeen: NOW, sampleAmount: "-1", sampleDetail: "amount must be greater than 0" };
     const grant = { playerId: PLAYER, eventId, milestoneIndex: 0, rewards: "[]", source: "claim" };
     const extra = [
       ...claimStatements(db, [{ ...grant, claimId: `${eventId}:c`, signature: "s", claimedAt: NOW }]),

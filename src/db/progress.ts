@@ -13,7 +13,18 @@ export type ProgressRow = {
   lastUpdated: number;
   createdAt: number;
 };
-export type FlagRow = { flagId: string; playerId: string; objectiveId: string; amount: string; reason: string; at: number };
+/** A shard's running count for one (player, objective, reason): absolute, so writing it twice adds nothing twice. */
+export type FlagRow = {
+  playerId: string;
+  objectiveId: string;
+  reason: string;
+  /** Everything this shard has counted for the key, ever. */
+  count: number;
+  firstSeen: number;
+  lastSeen: number;
+  sampleAmount: string;
+  sampleDetail: string;
+};
 
 /** Keeps each JSON parameter well under D1's per-value size limit. */
 const ROWS_PER_STATEMENT = 250;
@@ -30,17 +41,27 @@ const UPSERT_PROGRESS = `
     last_seq = excluded.last_seq, revision = excluded.revision, last_updated = excluded.last_updated
   WHERE excluded.revision > player_progress.revision`;
 
-const INSERT_FLAGS = `
-  INSERT OR IGNORE INTO progress_flags (flag_id, player_id, event_id, objective_id, amount, reason, at)
-  SELECT j.value ->> '$.flagId', j.value ->> '$.playerId', ?1, j.value ->> '$.objectiveId', j.value ->> '$.amount',
-         j.value ->> '$.reason', j.value ->> '$.at'
-  FROM json_each(?2) AS j`;
+// count moves by how far the shard's total moved since D1 last saw it, so rows aggregated by migration 0006 keep their
+// part, and a drain that is retried after it landed (its reply lost) finds the same total and changes nothing.
+const UPSERT_FLAGS = `
+  INSERT INTO progress_flags (event_id, player_id, objective_id, reason, count, shard_total, first_seen, last_seen, sample_amount, sample_detail)
+  SELECT ?1, j.value ->> '$.playerId', j.value ->> '$.objectiveId', j.value ->> '$.reason', j.value ->> '$.count', j.value ->> '$.count',
+         j.value ->> '$.firstSeen', j.value ->> '$.lastSeen', j.value ->> '$.sampleAmount', j.value ->> '$.sampleDetail'
+  FROM json_each(?2) AS j WHERE true
+  ON CONFLICT (event_id, player_id, objective_id, reason) DO UPDATE SET
+    count = progress_flags.count + excluded.shard_total - progress_flags.shard_total,
+    shard_total = excluded.shard_total,
+    first_seen = MIN(progress_flags.first_seen, excluded.first_seen),
+    last_seen = MAX(progress_flags.last_seen, excluded.last_seen),
+    sample_amount = CASE WHEN excluded.last_seen >= progress_flags.last_seen THEN excluded.sample_amount ELSE progress_flags.sample_amount END,
+    sample_detail = CASE WHEN excluded.last_seen >= progress_flags.last_seen THEN excluded.sample_detail ELSE progress_flags.sample_detail END
+  WHERE excluded.shard_total > progress_flags.shard_total`;
 
 /** Revision-guarded upserts of players' progress: a retried or reordered drain never rolls a record back. */
 export const progressStatements = (d1: D1Database, eventId: string, rows: ProgressRow[]) => perEvent(d1, UPSERT_PROGRESS, eventId, rows);
 
-/** Refused updates, for anti-cheat analysis; keyed by flag id, so a retried drain inserts nothing twice. */
-export const flagStatements = (d1: D1Database, eventId: string, flags: FlagRow[]) => perEvent(d1, INSERT_FLAGS, eventId, flags);
+/** Refused updates, for anti-cheat analysis: counts per (player, objective, reason); a retried drain adds nothing twice. */
+export const flagStatements = (d1: D1Database, eventId: string, flags: FlagRow[]) => perEvent(d1, UPSERT_FLAGS, eventId, flags);
 
 function perEvent(d1: D1Database, sql: string, eventId: string, rows: unknown[]): D1PreparedStatement[] {
   const statements: D1PreparedStatement[] = [];

@@ -114,19 +114,32 @@ export const playerProgress = sqliteTable(
   ],
 );
 
-/** Every progress update refused at ingest, for the statistical anti-cheat analysis to come. */
+/**
+ * Progress updates refused at ingest, for anti-cheat analysis: one row per player, event, objective and reason (a
+ * code such as max_per_update), counted. Ids the event does not have are counted under objective "*" (clients choose
+ * them freely). `shard_total` is the owning shard's own running total as last written: it makes a retried drain add
+ * nothing twice, while `count` also holds what migration 0006 aggregated from the one-row-per-refusal table before it.
+ */
 export const progressFlags = sqliteTable(
   "progress_flags",
   {
-    flagId: text("flag_id").primaryKey(),
-    playerId: text("player_id").notNull(),
     eventId: text("event_id").notNull(),
+    playerId: text("player_id").notNull(),
     objectiveId: text("objective_id").notNull(),
-    amount: text("amount").notNull(),
     reason: text("reason").notNull(),
-    at: integer("at").notNull(),
+    count: integer("count").notNull(),
+    shardTotal: integer("shard_total").notNull().default(0),
+    firstSeen: integer("first_seen").notNull(),
+    lastSeen: integer("last_seen").notNull(),
+    /** The most recent refused amount, as text, and the reason in words (which names an unknown objective's id). */
+    sampleAmount: text("sample_amount").notNull(),
+    sampleDetail: text("sample_detail").notNull(),
   },
-  (t) => [index("idx_flags_event").on(t.eventId, t.at), index("idx_flags_player").on(t.playerId, t.at)],
+  (t) => [
+    primaryKey({ columns: [t.eventId, t.playerId, t.objectiveId, t.reason] }),
+    index("idx_flags_event").on(t.eventId, t.lastSeen),
+    index("idx_flags_player").on(t.playerId, t.lastSeen),
+  ],
 );
 
 /** The seed's rewards_claimed: one row per (player, event, milestone), ever. */

@@ -1,4 +1,5 @@
-// The live channel's protocol: JSON frames, validated in both directions with these schemas.
+// The live channel's protocol: JSON frames, validated in both directions with these schemas. The README's "Live
+// channel" section documents every frame, field, error code and close code below; keep the two in step.
 import { z } from "zod";
 import { ProgressUpdates } from "./model";
 
@@ -8,6 +9,11 @@ export const PING_FRAME = '{"type":"ping"}';
 export const PONG_FRAME = '{"type":"pong"}';
 
 const FrameId = z.union([z.string().max(64), z.number().int()]).optional();
+/**
+ * Position in the shard's replay log. Every frame the shard may replay (event_state, milestone, notification) carries
+ * the seq it was logged under; a snapshot carries the latest one, the cursor to reconnect from with `?since=`.
+ */
+const Seq = z.number().int().min(0);
 
 export const ClientFrame = z.discriminatedUnion("type", [
   z.strictObject({ type: z.literal("progress"), id: FrameId, updates: ProgressUpdates }),
@@ -16,17 +22,21 @@ export const ClientFrame = z.discriminatedUnion("type", [
 export type ClientFrame = z.infer<typeof ClientFrame>;
 
 const Json = z.record(z.string(), z.unknown());
+export const STATE_CHANGES = ["snapshot", "activated", "paused", "resumed", "ending_soon", "expired", "cancelled", "archived", "scheduled", "failed_activation"] as const;
 export const ServerFrame = z.discriminatedUnion("type", [
   z.object({
     type: z.literal("event_state"),
     eventId: z.string(),
     state: z.string(),
-    change: z.enum(["snapshot", "activated", "paused", "resumed", "ending_soon", "expired", "cancelled", "archived", "scheduled", "failed_activation"]),
+    change: z.enum(STATE_CHANGES),
     startTime: z.string(),
     endTime: z.string(),
     at: z.string(),
+    seq: Seq.optional(),
+    /** On a snapshot only: the player's progress as GET /progress returns it, or null if they have not joined. */
+    progress: Json.nullable().optional(),
   }),
-  z.object({ type: z.literal("milestone"), eventId: z.string(), milestone: Json }),
+  z.object({ type: z.literal("milestone"), eventId: z.string(), milestone: Json, seq: Seq.optional() }),
   z.object({
     type: z.literal("notification"),
     notificationId: z.string(),
@@ -36,12 +46,32 @@ export const ServerFrame = z.discriminatedUnion("type", [
     body: z.string(),
     display: z.enum(["popup", "banner", "feed"]),
     at: z.string(),
+    seq: Seq.optional(),
   }),
+  /** Sent before the snapshot when `?since=` cannot be replayed in full: refetch over HTTP what the frames carried. */
+  z.object({ type: z.literal("refetch"), since: Seq, reason: z.enum(["too_old", "too_many", "unknown_cursor"]) }),
   z.object({ type: z.literal("ack"), id: FrameId, progress: Json }),
   z.object({ type: z.literal("error"), id: FrameId, code: z.string(), message: z.string(), details: z.unknown().optional() }),
   z.object({ type: z.literal("pong"), id: FrameId }),
 ]);
 export type ServerFrame = z.infer<typeof ServerFrame>;
+
+/** Codes a shard closes a socket with (besides echoing the client's own close). */
+export const CLOSE = {
+  /** The client closed without a code (1005, which may not be sent back); the shard answers with a normal close. */
+  normal: 1000,
+  /** The socket sent more than five times its per-second frame budget in one second. */
+  abuse: 1008,
+  /** The token's `exp` passed: reconnect with a fresh token (and `?since=`, to miss nothing). */
+  tokenExpired: 4401,
+  /** The player opened more sockets than allowed on this event; the oldest is closed. */
+  superseded: 4409,
+  /** The event was archived or cancelled: nothing more will come; do not reconnect. */
+  eventClosed: 4410,
+} as const;
+
+/** Error codes of `error` frames the channel itself sends; a progress frame's refusal carries the HTTP route's codes. */
+export const FRAME_ERRORS = ["rate_limited", "frame_too_large", "invalid_json", "invalid_frame"] as const;
 
 /** Serialises a frame after checking it against the protocol, so a server bug shows up here, not in every client. */
 export function encodeFrame(frame: ServerFrame): string {
@@ -64,4 +94,27 @@ export type StateChange = Extract<ServerFrame, { type: "event_state" }>["change"
 export function stateFrame(e: { eventId: string; state: string; startTime: number; endTime: number }, change: StateChange, now: number): ServerFrame {
   const iso = (ms: number) => new Date(ms).toISOString();
   return { type: "event_state", eventId: e.eventId, state: e.state, change, startTime: iso(e.startTime), endTime: iso(e.endTime), at: iso(now) };
+}
+
+/** States after which an event sends nothing more: its sockets are closed with CLOSE.eventClosed. */
+export const isFinalState = (state: string) => state === "archived" || state === "cancelled";
+
+/** At most this many frames are replayed to one reconnecting socket; past that it is told to refetch instead. */
+export const MAX_REPLAY_FRAMES = 200;
+
+/** What the shard's log holds: its oldest and latest seq (0 and 0 when nothing was ever logged). */
+export type LogExtent = { oldest: number; latest: number };
+export type ReplayPlan = { kind: "none" } | { kind: "replay" } | { kind: "refetch"; reason: "too_old" | "unknown_cursor" };
+
+/**
+ * What a socket reconnecting with `?since=<seq>` gets before its snapshot: nothing (no cursor, or nothing missed), the
+ * frames it missed, or "refetch" when some of them are gone from the log (or the cursor is not one this shard gave
+ * out). The caller still refetches if the replay would exceed MAX_REPLAY_FRAMES ("too_many").
+ */
+export function replayPlan(since: number | null, log: LogExtent): ReplayPlan {
+  if (since === null || since === log.latest) return { kind: "none" };
+  if (since > log.latest) return { kind: "refetch", reason: "unknown_cursor" };
+  // Frames (since, oldest) were trimmed away: a partial replay would look complete, so none at all.
+  if (since < log.oldest - 1) return { kind: "refetch", reason: "too_old" };
+  return { kind: "replay" };
 }

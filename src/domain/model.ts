@@ -1,6 +1,7 @@
 // The seed's data model (Event Template, Event Instance, Objective, Milestone, Reward Data) as zod schemas.
 // These schemas are the single source of truth: request validation, stored shapes and TS types all come from here.
 import { z } from "zod";
+import { MAX_UPDATES_PER_REQUEST, nestedDeeperThan } from "./limits";
 
 export const EVENT_TYPES = ["seasonal", "competitive", "cooperative", "crossover", "gacha"] as const;
 export const EVENT_TIERS = ["major", "standard", "mini", "daily"] as const;
@@ -221,17 +222,25 @@ export const SettingsBody = z
   })
   .refine((v) => Object.keys(v).length > 0, "give at least one setting");
 
+/** How deep a nonsensical `amount` may nest and still be recorded as a plausibility flag rather than refused. */
+export const MAX_AMOUNT_DEPTH = 4;
+
 /** A progress report, over HTTP or the socket: 1–100 updates, each with the client's per-player seq. */
 export const ProgressUpdates = z
   .array(
     z.strictObject({
       objectiveId: z.string().min(1).max(64),
       // Deliberately loose: a bad amount (string, negative, huge) is a plausibility rejection that the shard records in
-      // progress_flags for anti-cheat analysis, not a mere schema error.
-      amount: z.unknown().refine((v) => v !== undefined, "is required"),
+      // progress_flags for anti-cheat analysis, not a mere schema error. Only its nesting is bounded here, at the edge:
+      // a value thousands of levels deep overflows the stack of whatever walks it next (RPC serialisation, the error
+      // frame's JSON), and no client sends one by mistake.
+      amount: z
+        .unknown()
+        .refine((v) => v !== undefined, "is required")
+        .refine((v) => !nestedDeeperThan(v, MAX_AMOUNT_DEPTH), `must not nest deeper than ${MAX_AMOUNT_DEPTH} levels`),
       seq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
     }),
   )
   .min(1)
-  .max(100);
+  .max(MAX_UPDATES_PER_REQUEST);
 

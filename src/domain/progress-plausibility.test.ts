@@ -4,21 +4,21 @@ import { MAX_AMOUNT, applyUpdates, newProgress, type Mechanics, type ProgressUpd
 import { MECH, T0, apply, deepFreeze, fail, ms, obj, ok, u } from "./progress.fixtures";
 
 describe("applyUpdates: rejections", () => {
-  const cases: Array<[string, unknown, RegExp]> = [
-    ["NaN", NaN, /finite number/],
-    ["Infinity", Infinity, /finite number/],
-    ["-Infinity", -Infinity, /finite number/],
-    ["negative", -5, /greater than 0/],
-    ["zero", 0, /greater than 0/],
-    ["above MAX_AMOUNT", MAX_AMOUNT + 1, /exceeds the maximum of 1000000000/],
-    ["a string", "5", /finite number, got "5"/],
-    ["null", null, /finite number/],
-    ["undefined", undefined, /finite number/],
+  const cases: Array<[string, unknown, RegExp, string]> = [
+    ["NaN", NaN, /finite number/, "not_a_number"],
+    ["Infinity", Infinity, /finite number/, "not_a_number"],
+    ["-Infinity", -Infinity, /finite number/, "not_a_number"],
+    ["negative", -5, /greater than 0/, "not_positive"],
+    ["zero", 0, /greater than 0/, "not_positive"],
+    ["above MAX_AMOUNT", MAX_AMOUNT + 1, /exceeds the maximum of 1000000000/, "too_large"],
+    ["a string", "5", /finite number, got "5"/, "not_a_number"],
+    ["null", null, /finite number/, "not_a_number"],
+    ["undefined", undefined, /finite number/, "not_a_number"],
   ];
-  it.each(cases)("rejects amount %s as implausible", (_, amount, reason) => {
+  it.each(cases)("rejects amount %s as implausible", (_, amount, reason, code) => {
     const r = fail(applyUpdates(newProgress(T0), [{ objectiveId: "quests", amount: amount as any, seq: 1 }], MECH, T0));
     expect(r.code).toBe("implausible_progress");
-    expect(r.rejections).toEqual([{ seq: 1, objectiveId: "quests", amount, reason: expect.stringMatching(reason) }]);
+    expect(r.rejections).toEqual([{ seq: 1, objectiveId: "quests", amount, code, reason: expect.stringMatching(reason) }]);
   });
 
   it("accepts exactly MAX_AMOUNT", () => {
@@ -30,7 +30,7 @@ describe("applyUpdates: rejections", () => {
   it("rejects an unknown objective", () => {
     const r = fail(applyUpdates(newProgress(T0), [u("quests", 1, 1), u("nope", 1, 2)], MECH, T0));
     expect(r.code).toBe("unknown_objective");
-    expect(r.rejections).toEqual([{ seq: 2, objectiveId: "nope", amount: 1, reason: "unknown objective nope" }]);
+    expect(r.rejections).toEqual([{ seq: 2, objectiveId: "nope", amount: 1, code: "unknown_objective", reason: "unknown objective nope" }]);
   });
 
   it("reports unknown_objective over implausible_progress, listing both", () => {
@@ -61,7 +61,7 @@ describe("applyUpdates: rejections", () => {
     const r = fail(applyUpdates(newProgress(T0), [u("snowflakes", 40, 1), u("snowflakes", 40, 2), u("snowflakes", 30, 3)], MECH, T0));
     expect(r.code).toBe("implausible_progress");
     expect(r.rejections).toEqual([
-      { seq: 3, objectiveId: "snowflakes", amount: 30, reason: "would make 110 in the last minute for snowflakes; maxPerMinute is 100" },
+      { seq: 3, objectiveId: "snowflakes", amount: 30, code: "max_per_minute", reason: "would make 110 in the last minute for snowflakes; maxPerMinute is 100" },
     ]);
     const exact = apply(newProgress(T0), [u("snowflakes", 40), u("snowflakes", 40), u("snowflakes", 20)]);
     expect(exact.state.objectives.snowflakes).toBe(100);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { COMPLETION_THRESHOLD, MAX_AMOUNT, applyUpdates, completion, histogram, milestonesReached, newProgress, snapshot, type Mechanics, type ProgressState } from "./progress";
+import { COMPLETION_THRESHOLD, MAX_AMOUNT, UNKNOWN_OBJECTIVE, applyUpdates, completion, flagCounts, histogram, legacyReasonCode, milestonesReached, newProgress, snapshot, type Mechanics, type ProgressState } from "./progress";
 import { MECH, T0, apply, deepFreeze, fail, ms, obj, ok, u } from "./progress.fixtures";
 
 describe("newProgress", () => {
@@ -291,5 +291,46 @@ describe("histogram", () => {
   it("rejects a non-positive or fractional bucket count", () => {
     expect(() => histogram([0.5], 0)).toThrow(RangeError);
     expect(() => histogram([0.5], 2.5)).toThrow(RangeError);
+  });
+});
+
+describe("flagCounts", () => {
+  const mechanics = { objectives: [{ objectiveId: "gems", description: "G", type: "collect" as const, targetValue: 10, trackingKey: "g", isOptional: false }] };
+  it("counts one request's rejections per (objective, reason), the last of each as the sample, unknown ids under *", () => {
+    const counts = flagCounts(
+      [
+        { seq: 1, objectiveId: "gems", amount: 51, code: "max_per_update", reason: "amount 51 exceeds maxPerUpdate 50 for gems" },
+        { seq: 2, objectiveId: "gems", amount: 60, code: "max_per_update", reason: "amount 60 exceeds maxPerUpdate 50 for gems" },
+        { seq: 3, objectiveId: "nope", amount: 1, code: "unknown_objective", reason: "unknown objective nope" },
+        { seq: 4, objectiveId: "zap", amount: 1, code: "unknown_objective", reason: "unknown objective zap" },
+        { seq: 5, objectiveId: "gems", amount: "lots" as never, code: "not_a_number", reason: 'amount must be a finite number, got "lots"' },
+      ],
+      mechanics,
+    );
+    expect(counts).toEqual([
+      { objectiveId: "gems", reason: "max_per_update", count: 2, sampleAmount: "60", sampleDetail: "amount 60 exceeds maxPerUpdate 50 for gems" },
+      { objectiveId: UNKNOWN_OBJECTIVE, reason: "unknown_objective", count: 2, sampleAmount: "1", sampleDetail: "unknown objective zap" },
+      { objectiveId: "gems", reason: "not_a_number", count: 1, sampleAmount: "lots", sampleDetail: 'amount must be a finite number, got "lots"' },
+    ]);
+  });
+
+  it("every rejection applyUpdates makes carries one of the codes", () => {
+    const r = applyUpdates(newProgress(0), [{ objectiveId: "gems", amount: -1, seq: 1 }, { objectiveId: "x", amount: 1, seq: 2 }, { objectiveId: "gems", amount: 1, seq: 0 }], mechanics as never, 0);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.rejections.map((x) => x.code)).toEqual(["not_positive", "unknown_objective", "invalid_seq"]);
+  });
+});
+
+describe("legacyReasonCode", () => {
+  it("maps the free-text reasons older code stored to today's codes, and keeps anything else", () => {
+    expect(legacyReasonCode("seq must be a positive safe integer, got 0")).toBe("invalid_seq");
+    expect(legacyReasonCode("unknown objective nope")).toBe("unknown_objective");
+    expect(legacyReasonCode('amount must be a finite number, got "lots"')).toBe("not_a_number");
+    expect(legacyReasonCode("amount must be greater than 0, got -5")).toBe("not_positive");
+    expect(legacyReasonCode("amount 1000000000000 exceeds the maximum of 1000000000")).toBe("too_large");
+    expect(legacyReasonCode("amount 51 exceeds maxPerUpdate 50 for gems")).toBe("max_per_update");
+    expect(legacyReasonCode("increase 7 exceeds maxPerUpdate 5 for rank")).toBe("max_per_update");
+    expect(legacyReasonCode("would make 210 in the last minute for gems; maxPerMinute is 200")).toBe("max_per_minute");
+    expect(legacyReasonCode("legacy")).toBe("legacy");
   });
 });

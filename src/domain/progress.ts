@@ -17,7 +17,10 @@ export type ProgressState = {
 };
 export type Mechanics = { objectives: Objective[]; milestones: Milestone[] };
 export type ProgressUpdate = { objectiveId: string; amount: number; seq: number };
-export type Rejection = { seq: number; objectiveId: string; amount: number; reason: string };
+/** Why an update was refused, as a fixed vocabulary: what anti-cheat flags are counted by (the reason's text varies). */
+export const REJECTION_CODES = ["invalid_seq", "unknown_objective", "not_a_number", "not_positive", "too_large", "max_per_update", "max_per_minute"] as const;
+export type RejectionCode = (typeof REJECTION_CODES)[number];
+export type Rejection = { seq: number; objectiveId: string; amount: number; code: RejectionCode; reason: string };
 export type ApplyResult =
   | {
       ok: true;
@@ -53,6 +56,46 @@ export function describeValue(v: unknown): string {
     return typeof v;
   }
 }
+/**
+ * Flags for objective ids the event does not have are counted under this one id. The client picks those ids freely,
+ * so a row per id would let one player write anti-cheat rows without bound; the latest id is kept in the sample.
+ */
+export const UNKNOWN_OBJECTIVE = "*";
+
+/** Anti-cheat counts from one refused request: one per (objective, reason), its sample the last rejection of that kind. */
+export type FlagCount = { objectiveId: string; reason: RejectionCode; count: number; sampleAmount: string; sampleDetail: string };
+
+export function flagCounts(rejections: Rejection[], mechanics: Pick<Mechanics, "objectives">): FlagCount[] {
+  const index = objectiveIndex(mechanics.objectives);
+  const counts = new Map<string, FlagCount>();
+  for (const r of rejections) {
+    const objectiveId = typeof r.objectiveId === "string" && index.has(r.objectiveId) ? r.objectiveId : UNKNOWN_OBJECTIVE;
+    const key = `${objectiveId}\n${r.code}`;
+    const sampleAmount = typeof r.amount === "string" ? (r.amount as string).slice(0, 64) : describeValue(r.amount);
+    const sampleDetail = r.reason.slice(0, 200);
+    const held = counts.get(key);
+    if (held) counts.set(key, { ...held, count: held.count + 1, sampleAmount, sampleDetail });
+    else counts.set(key, { objectiveId, reason: r.code, count: 1, sampleAmount, sampleDetail });
+  }
+  return [...counts.values()];
+}
+
+/**
+ * The code for a reason recorded before reasons had codes (free text such as "amount 51 exceeds maxPerUpdate 50 for
+ * gems"), for storage written by older code; text that matches none is kept as it is. D1 migration 0006 maps the same
+ * phrases in SQL.
+ */
+export function legacyReasonCode(reason: string): string {
+  if (reason.startsWith("seq must be")) return "invalid_seq";
+  if (reason.startsWith("unknown objective")) return "unknown_objective";
+  if (reason.startsWith("amount must be a finite number")) return "not_a_number";
+  if (reason.startsWith("amount must be greater than 0")) return "not_positive";
+  if (/^amount .* exceeds the maximum of /.test(reason)) return "too_large";
+  if (/ exceeds maxPerUpdate /.test(reason)) return "max_per_update";
+  if (/^would make .* in the last minute /.test(reason)) return "max_per_minute";
+  return reason;
+}
+
 /** The seed counts a player as having completed the event at 75% of its objectives. */
 export const COMPLETION_THRESHOLD = 0.75;
 
@@ -109,11 +152,11 @@ export function applyUpdates(state: ProgressState, updates: ProgressUpdate[], me
 
   for (const u of updates) {
     const { seq, objectiveId: id, amount } = u;
-    const reject = (reason: string) => rejections.push({ seq, objectiveId: id, amount, reason });
+    const reject = (code: RejectionCode, reason: string) => rejections.push({ seq, objectiveId: id, amount, code, reason });
     // Checked before the duplicate test: a seq of 0, -1 or NaN must not be silently swallowed as a replay.
     if (!Number.isSafeInteger(seq) || seq <= 0) {
       if (!index.has(id)) unknown = true;
-      reject(`seq must be a positive safe integer, got ${describeValue(seq)}`);
+      reject("invalid_seq", `seq must be a positive safe integer, got ${describeValue(seq)}`);
       continue;
     }
     if (seq <= highWater) {
@@ -124,19 +167,19 @@ export function applyUpdates(state: ProgressState, updates: ProgressUpdate[], me
     const objective = index.get(id);
     if (!objective) {
       unknown = true;
-      reject(`unknown objective ${typeof id === "string" ? id.slice(0, 64) : describeValue(id)}`);
+      reject("unknown_objective", `unknown objective ${typeof id === "string" ? id.slice(0, 64) : describeValue(id)}`);
       continue;
     }
     if (typeof amount !== "number" || !Number.isFinite(amount)) {
-      reject(`amount must be a finite number, got ${describeValue(amount)}`);
+      reject("not_a_number", `amount must be a finite number, got ${describeValue(amount)}`);
       continue;
     }
     if (amount <= 0) {
-      reject(`amount must be greater than 0, got ${amount}`);
+      reject("not_positive", `amount must be greater than 0, got ${amount}`);
       continue;
     }
     if (amount > MAX_AMOUNT) {
-      reject(`amount ${amount} exceeds the maximum of ${MAX_AMOUNT}`);
+      reject("too_large", `amount ${amount} exceeds the maximum of ${MAX_AMOUNT}`);
       continue;
     }
 
@@ -145,14 +188,14 @@ export function applyUpdates(state: ProgressState, updates: ProgressUpdate[], me
     // A reach update reports a level, not a gain: only the increase it causes is progress (and is rate-limited).
     const delta = reach ? Math.max(0, amount - current) : amount;
     if (objective.maxPerUpdate !== undefined && exceeds(delta, objective.maxPerUpdate)) {
-      reject(`${reach ? "increase" : "amount"} ${delta} exceeds maxPerUpdate ${objective.maxPerUpdate} for ${id}`);
+      reject("max_per_update", `${reach ? "increase" : "amount"} ${delta} exceeds maxPerUpdate ${objective.maxPerUpdate} for ${id}`);
       continue;
     }
     if (objective.maxPerMinute !== undefined && delta > 0) {
       const earlier = windowUsed.get(id) ?? windowSum(Object.hasOwn(state.recent, id) ? state.recent[id] : undefined, cutoff);
       const used = earlier + delta;
       if (exceeds(used, objective.maxPerMinute)) {
-        reject(`would make ${used} in the last minute for ${id}; maxPerMinute is ${objective.maxPerMinute}`);
+        reject("max_per_minute", `would make ${used} in the last minute for ${id}; maxPerMinute is ${objective.maxPerMinute}`);
         continue;
       }
       windowUsed.set(id, used);

@@ -1,15 +1,18 @@
 // The write-behind half of a progress shard: what it owes D1 and the ingest counters. Players ahead of D1 stay in
-// the players table (ShardPlayers is their source); anti-cheat flags, milestone feed rows and claims are topics of
-// the kit's outbox, each written by its table's db/ module. A drain writes all of it as one D1 batch and only then
-// marks it written, so a failed drain leaves everything in place for the retry, and a retried one is harmless
-// (revision-guarded upserts, insert-or-ignore).
+// the players table (ShardPlayers is their source), and so do anti-cheat flags, as running counts per (player,
+// objective, reason) in flag_counts; milestone feed rows and claims are topics of the kit's outbox, each written by
+// its table's db/ module. A drain writes all of it as one D1 batch and only then marks it written, so a failed drain
+// leaves everything in place for the retry, and a retried one is harmless (revision- and count-guarded upserts,
+// insert-or-ignore).
 import { flagStatements, type FlagRow } from "../../db/progress";
 import { claimStatements, type ClaimRow } from "../../db/rewards";
 import { notificationStatements } from "../../db/notifications";
 import type { NotificationRow } from "../../domain/notifications";
-import { describeValue } from "../../domain/progress";
-import { Outbox } from "../kit/outbox";
+import type { FlagCount } from "../../domain/progress";
+import { Outbox, type OutboxSource } from "../kit/outbox";
 import type { ShardPlayers } from "./players";
+
+type FlagCountRow = { player_id: string; objective_id: string; reason: string; count: number; first_seen: number; last_seen: number; sample_amount: string; sample_detail: string };
 
 export class ShardOutbox {
   private counters = { updatesApplied: 0, requests: 0 };
@@ -28,18 +31,9 @@ export class ShardOutbox {
     this.counters.updatesApplied += updatesApplied;
   }
 
-  flag(playerId: string, rejections: { objectiveId: string; amount: unknown; reason: string }[], now: number) {
-    for (const r of rejections) {
-      const row: FlagRow = {
-        flagId: crypto.randomUUID(),
-        playerId,
-        objectiveId: describeValue(r.objectiveId).replace(/^"|"$/g, ""),
-        amount: typeof r.amount === "string" ? r.amount.slice(0, 64) : describeValue(r.amount),
-        reason: r.reason,
-        at: now,
-      };
-      this.outbox.add("flag", row.flagId, row);
-    }
+  /** One refused request's flags, added to the player's counts: a write per (objective, reason), never a row per update. */
+  flag(playerId: string, counts: FlagCount[], now: number) {
+    for (const c of counts) addFlag(this.sql, playerId, c.objectiveId, c.reason, c.count, now, c.sampleAmount, c.sampleDetail);
   }
 
   /** A feed row; its id is fixed by what it announces, so announcing twice queues it once. */
@@ -52,13 +46,14 @@ export class ShardOutbox {
     this.outbox.add("claim", row.claimId, row);
   }
 
+  /** Flag counts D1 is behind on. */
   flagsPending(): number {
-    return this.outbox.count("flag");
+    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM flag_counts WHERE count > synced_count").one().n;
   }
 
-  /** Rows owed to D1: players ahead of it and every queued topic. */
+  /** Rows owed to D1: players and flag counts ahead of it, and every queued topic. */
   owed(): number {
-    return this.players.unsyncedCount() + this.outbox.count();
+    return this.players.unsyncedCount() + this.flagsPending() + this.outbox.count();
   }
 
   stats() {
@@ -75,11 +70,51 @@ export class ShardOutbox {
   async flush(d1: D1Database, eventId: string): Promise<void> {
     const { statements } = await this.outbox.flush(d1, [
       this.players.source(eventId),
-      this.outbox.source<FlagRow>("flag", (db, rows) => flagStatements(db, eventId, rows)),
+      this.flagSource(eventId),
       this.outbox.source<ClaimRow>("claim", claimStatements),
       this.outbox.source<NotificationRow>("note", notificationStatements),
     ]);
     this.persist(statements);
+  }
+
+  /** Flag counts ahead of D1, written as absolute totals; one that grew while the batch was in flight stays pending. */
+  private flagSource(eventId: string): OutboxSource {
+    return (d1, limit) => {
+      const rows = this.sql
+        .exec<FlagCountRow>(
+          "SELECT player_id, objective_id, reason, count, first_seen, last_seen, sample_amount, sample_detail FROM flag_counts WHERE count > synced_count LIMIT ?",
+          limit,
+        )
+        .toArray();
+      const flags = rows.map(
+        (r): FlagRow => ({
+          playerId: r.player_id,
+          objectiveId: r.objective_id,
+          reason: r.reason,
+          count: r.count,
+          firstSeen: r.first_seen,
+          lastSeen: r.last_seen,
+          sampleAmount: r.sample_amount,
+          sampleDetail: r.sample_detail,
+        }),
+      );
+      return {
+        count: rows.length,
+        statements: rows.length ? flagStatements(d1, eventId, flags) : [],
+        markWritten: () => {
+          for (const r of rows) {
+            this.sql.exec(
+              "UPDATE flag_counts SET synced_count = ? WHERE player_id = ? AND objective_id = ? AND reason = ? AND synced_count < ?",
+              r.count,
+              r.player_id,
+              r.objective_id,
+              r.reason,
+              r.count,
+            );
+          }
+        },
+      };
+    };
   }
 
   /** Counters live in memory between drains (the hot path writes nothing extra) and are saved with each drain. */
@@ -91,4 +126,23 @@ export class ShardOutbox {
     add("drains", d1Statements > 0 ? 1 : 0);
     this.counters = { updatesApplied: 0, requests: 0 };
   }
+}
+
+/** Adds `n` refusals of one kind to a player's count; the latest becomes the sample. Also used by the schema's step 4. */
+export function addFlag(sql: SqlStorage, playerId: string, objectiveId: string, reason: string, n: number, at: number, sampleAmount: string, sampleDetail: string) {
+  sql.exec(
+    `INSERT INTO flag_counts (player_id, objective_id, reason, count, first_seen, last_seen, sample_amount, sample_detail)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (player_id, objective_id, reason) DO UPDATE SET count = count + excluded.count,
+       first_seen = MIN(first_seen, excluded.first_seen), last_seen = MAX(last_seen, excluded.last_seen),
+       sample_amount = excluded.sample_amount, sample_detail = excluded.sample_detail`,
+    playerId,
+    objectiveId,
+    reason,
+    n,
+    at,
+    at,
+    sampleAmount,
+    sampleDetail,
+  );
 }

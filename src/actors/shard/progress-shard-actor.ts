@@ -10,11 +10,13 @@ import { SHARD_SCHEMA } from "./schema";
 import { ShardPlayers, type PlayerRecord } from "./players";
 import { ShardRewards } from "./rewards";
 import { ShardOutbox } from "./outbox";
-import { ShardLive, playerTag } from "./live";
+import { ShardLive } from "./live";
 import { milestoneNotice, notificationFrame, notificationRow, stateChange } from "../../domain/notifications";
-import { stateFrame, type ServerFrame, type StateChange } from "../../domain/live";
+import { CLOSE, isFinalState, stateFrame, type ServerFrame, type StateChange } from "../../domain/live";
+import { isRested, progressPolicy, retryAfterSeconds, spendProgress, type ProgressBudget, type ProgressPolicy } from "../../domain/limits";
+import { readConfig } from "../../config";
 import { ineligibility } from "../../domain/instance";
-import { COMPLETION_THRESHOLD, applyUpdates, histogram, progressGate, snapshot, type EventInfo, type ProgressUpdate } from "../../domain/progress";
+import { COMPLETION_THRESHOLD, applyUpdates, flagCounts, histogram, progressGate, snapshot, type EventInfo, type ProgressUpdate } from "../../domain/progress";
 import { MINUTE_MS, SECOND_MS } from "../../domain/time";
 import type { Player } from "../../domain/model";
 import { fail, ok, type Result } from "../../lib/result";
@@ -29,17 +31,26 @@ const DRAIN_NOW_AT = 500;
 const DRAIN_BACKOFF = { baseMs: SECOND_MS, maxMs: MINUTE_MS };
 /** A shard that believes its event is still scheduled past startTime asks the event object again, this often. */
 const REFRESH_EVERY_MS = 2 * SECOND_MS;
+/** Past this many players' budgets in memory, the ones that have refilled (and so say nothing) are dropped. */
+const BUDGETS_KEPT = 10_000;
 
 export class ProgressShardActor extends DurableObject<Env> implements ProgressShardActorRpc {
   private readonly sql: SqlStorage;
   /** The event as this shard last heard of it: loaded once, then kept current by pushes (and, if suspect, by asking). */
   private info: EventInfo | null;
   private lastRefresh = 0;
-  private readonly schedule: Schedule<"drain">;
+  /** "drain": write-behind to D1; "sockets": close the sockets whose token expired (due at the earliest exp). */
+  private readonly schedule: Schedule<"drain" | "sockets">;
   private readonly players: ShardPlayers;
   private readonly outbox: ShardOutbox;
   private readonly rewards: ShardRewards;
   private readonly live: ShardLive;
+  /**
+   * Each player's progress budget, HTTP and sockets together. In memory: the hot path writes nothing for it, and an
+   * object is only evicted after it has been idle, when every budget has refilled anyway.
+   */
+  private readonly budgets = new Map<string, ProgressBudget>();
+  private readonly policy: ProgressPolicy;
   /** Which event and shard this is: from the object's own name, `${eventId}:${shardNo}`. */
   private readonly address: { eventId: string; shardNo: number };
 
@@ -48,11 +59,13 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     this.sql = ctx.storage.sql;
     migrate(ctx.storage, SHARD_SCHEMA);
     this.address = this.ownAddress(ctx.id.name);
-    this.schedule = new Schedule<"drain">(ctx, () => DRAIN_BACKOFF);
+    this.schedule = new Schedule<"drain" | "sockets">(ctx, () => DRAIN_BACKOFF);
     this.players = new ShardPlayers(this.sql);
     this.outbox = new ShardOutbox(this.sql, ctx.storage, this.players);
     this.rewards = new ShardRewards(this.sql, ctx.storage, env, this.outbox);
-    this.live = new ShardLive(ctx, env);
+    this.live = new ShardLive(ctx, env, this.sql);
+    const config = readConfig(env);
+    this.policy = progressPolicy(config.playerProgressRequestsPerSecond, config.playerProgressUpdatesPerSecond);
     const held = this.sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = 'event'").toArray()[0];
     this.info = held ? JSON.parse(held.v) : null;
   }
@@ -88,6 +101,9 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
   /** The hot path: a memory read of the event, one decision, at most one row write, and the ack built once. */
   async progress(player: Player, updates: ProgressUpdate[]): Promise<Result<ProgressAck>> {
     const now = Date.now();
+    // First, before any read: what a flooding player sends past their budget costs the shard a memory lookup.
+    const limited = this.spend(player.playerId, updates.length, now);
+    if (limited) return limited;
     const info = this.current(now) ?? (await this.event(now));
     if (!info) return notFound(this.address.eventId);
     const refused = this.refusal(info, player, now);
@@ -96,7 +112,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     const record = this.players.get(player.playerId) ?? this.admit(player.playerId, now);
     const result = applyUpdates(record.state, updates, info, now);
     if (!result.ok) {
-      this.outbox.flag(player.playerId, result.rejections, now);
+      this.outbox.flag(player.playerId, flagCounts(result.rejections, info), now);
       this.ensureDrain(now);
       return fail(422, result.code, `${result.rejections.length} update(s) refused; nothing was applied`, { rejections: result.rejections });
     }
@@ -123,15 +139,24 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
 
   // ---- live channel ----------------------------------------------------------------------------------------------
 
-  /** The Worker forwards a socket upgrade here after checking the token; the player comes in a header it set. */
+  /**
+   * The Worker forwards a socket upgrade here after checking the token; the player, the token's expiry and the resume
+   * cursor come in headers it set.
+   */
   override async fetch(request: Request): Promise<Response> {
     const player = JSON.parse(request.headers.get("X-Live-Player") ?? "null") as Player | null;
     if (!player || request.headers.get("Upgrade")?.toLowerCase() !== "websocket") return new Response("expected a websocket upgrade", { status: 426 });
-    const info = await this.event(Date.now());
+    const now = Date.now();
+    const info = await this.event(now);
     if (!info || info.state === "cancelled" || info.state === "archived") return Response.json({ error: { code: "event_not_found", message: "no such event" } }, { status: 404 });
     const why = ineligibility(info, player);
     if (why) return Response.json({ error: { code: "not_eligible", message: `this event ${why}` } }, { status: 403 });
-    return this.live.accept(player, stateFrame(info, "snapshot", Date.now()), request.headers.get("X-Live-Protocol"));
+    const expiresAt = headerNumber(request, "X-Live-Expires");
+    const record = this.players.get(player.playerId);
+    const snap = { ...stateFrame(info, "snapshot", now), progress: record ? (snapshot(record.state, info) as unknown as Record<string, unknown>) : null } as ServerFrame;
+    const response = this.live.accept(player, { snapshot: snap, since: headerNumber(request, "X-Live-Since"), expiresAt, protocol: request.headers.get("X-Live-Protocol") });
+    if (expiresAt !== null) this.schedule.ensure("sockets", expiresAt);
+    return response;
   }
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
@@ -139,8 +164,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
-    // Complete the closing handshake; 1005/1006 are reserved and may not be sent back.
-    if (code !== 1005 && code !== 1006) ws.close(code, reason);
+    this.live.onClose(ws, code, reason);
   }
 
   /** A notification for every connected player of this shard (the event object calls each attached shard). */
@@ -156,7 +180,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     if (!info) return [];
     const notices = this.rewards.unclaimedNotices(info, this.players.unlocked(), type, opts, now);
     if (notices.length) await this.env.DB.batch(notificationStatements(this.env.DB, notices.map((n) => n.row)));
-    for (const { notice } of notices) this.live.broadcast(notificationFrame(notice, now), playerTag(notice.playerId!));
+    for (const { notice } of notices) this.live.broadcast(notificationFrame(notice, now), notice.playerId!);
     return notices.map((n) => n.notice.playerId!);
   }
 
@@ -213,7 +237,8 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
   }
 
   override async alarm(): Promise<void> {
-    await this.schedule.tick(Date.now(), () => this.drain(), () => this.rebook());
+    const now = Date.now();
+    await this.schedule.tick(now, (row) => (row.kind === "sockets" ? this.closeExpiredSockets(now) : this.drain()), () => this.rebook());
   }
 
   // ---- internals -------------------------------------------------------------------------------------------------
@@ -252,14 +277,39 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     const held = this.info;
     this.sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES ('event', ?)", JSON.stringify(info));
     this.info = info;
-    if (held && held.state !== info.state) this.live.broadcast(stateFrame(info, stateChange(held.state, info.state) as StateChange, Date.now()));
+    if (held && held.state !== info.state) {
+      this.live.broadcast(stateFrame(info, stateChange(held.state, info.state) as StateChange, Date.now()));
+      // Expired events keep their sockets (claims and the unclaimed-reward warnings go on for the grace period);
+      // after archive or cancel nothing more will come, so they are closed, with a code that says not to reconnect.
+      if (isFinalState(info.state)) this.live.closeAll(CLOSE.eventClosed, `the event is ${info.state}`);
+    }
+  }
+
+  /** Charges a progress request to the player's budget; the 429 to answer if it is spent. */
+  private spend(playerId: string, updates: number, now: number) {
+    const spent = spendProgress(this.budgets.get(playerId), updates, this.policy, now);
+    if (this.budgets.size >= BUDGETS_KEPT && !this.budgets.has(playerId)) {
+      for (const [id, b] of this.budgets) if (isRested(b, this.policy, now)) this.budgets.delete(id);
+    }
+    this.budgets.set(playerId, spent.budget);
+    if (spent.ok) return null;
+    const { requests, updates: perUpdate } = this.policy;
+    return fail(429, "rate_limited", `at most ${requests.perSecond} progress requests and ${perUpdate.perSecond} updates per second per player`, {
+      retryAfter: retryAfterSeconds(spent.retryAfterMs),
+    });
+  }
+
+  /** The "sockets" row: closes those whose token expired, and books the row again for the next expiry. */
+  private closeExpiredSockets(now: number) {
+    const next = this.live.closeExpired(now);
+    if (next !== null) this.schedule.set("sockets", next);
   }
 
   /** Live frames to every socket of the player, and a feed row each (written with the next drain). */
   private announceMilestones(info: EventInfo, playerId: string, indexes: number[], now: number) {
     for (const index of indexes) {
       const milestone = info.milestones[index];
-      this.live.broadcast({ type: "milestone", eventId: info.eventId, milestone: milestone as unknown as Record<string, unknown> }, playerTag(playerId));
+      this.live.broadcast({ type: "milestone", eventId: info.eventId, milestone: milestone as unknown as Record<string, unknown> }, playerId);
       const notice = milestoneNotice({ eventId: info.eventId, name: info.name ?? info.eventId }, playerId, { index, unlockMessage: milestone.unlockMessage });
       // Delivered live and in the feed; milestones have no push leg.
       this.outbox.note(notificationRow(notice, now, "sent"));
@@ -296,3 +346,10 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
 }
 
 const notFound = (eventId: string) => fail(404, "event_not_found", `no event with id "${eventId}"`);
+
+/** A non-negative integer header the Worker set, or null. */
+function headerNumber(request: Request, name: string): number | null {
+  const raw = request.headers.get(name);
+  const n = raw === null ? NaN : Number(raw);
+  return Number.isSafeInteger(n) && n >= 0 ? n : null;
+}

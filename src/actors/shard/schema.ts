@@ -3,6 +3,8 @@
 import { hasColumn, type MigrationStep } from "../kit/migrate";
 import { OUTBOX_TABLE } from "../kit/outbox";
 import { SCHEDULE_TABLE, bookInMigration } from "../kit/schedule";
+import { UNKNOWN_OBJECTIVE, legacyReasonCode } from "../../domain/progress";
+import { addFlag } from "./outbox";
 
 export const SHARD_SCHEMA: readonly MigrationStep[] = [
   // 1. Adopts storage made before versioning: the tables the actor, its outbox and its rewards created on the fly.
@@ -58,4 +60,26 @@ export const SHARD_SCHEMA: readonly MigrationStep[] = [
    DROP TABLE players;
    ALTER TABLE players_v3 RENAME TO players;
    CREATE INDEX idx_players_unsynced ON players (player_id) WHERE revision > synced_revision;`,
+
+  // 4. Anti-cheat flags as running counts per (player, objective, reason) instead of an outbox row per refusal, which
+  // let one player queue D1 rows without bound. The counts are absolute (what D1 has seen is synced_count), like the
+  // players' revisions. Rows the old code queued and had not drained yet become counts here.
+  (sql) => {
+    sql.exec(`CREATE TABLE flag_counts (player_id TEXT NOT NULL, objective_id TEXT NOT NULL, reason TEXT NOT NULL,
+      count INTEGER NOT NULL, synced_count INTEGER NOT NULL DEFAULT 0, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,
+      sample_amount TEXT NOT NULL, sample_detail TEXT NOT NULL, PRIMARY KEY (player_id, objective_id, reason));
+      CREATE INDEX idx_flag_counts_unsynced ON flag_counts (player_id) WHERE count > synced_count;`);
+    type Old = { playerId: string; objectiveId: string; amount: string; reason: string; at: number };
+    const queued = sql.exec<{ row: string }>("SELECT row FROM outbox WHERE topic = 'flag' ORDER BY rowid").toArray();
+    for (const { row } of queued) {
+      const f = JSON.parse(row) as Old;
+      const code = legacyReasonCode(f.reason);
+      const objective = code === "unknown_objective" ? UNKNOWN_OBJECTIVE : f.objectiveId;
+      addFlag(sql, f.playerId, objective, code, 1, f.at, f.amount, f.reason);
+    }
+    sql.exec("DELETE FROM outbox WHERE topic = 'flag'");
+  },
+
+  // 5. The live channel's replay log: the frames a reconnecting socket may have missed, by seq (bounded by the shard).
+  "CREATE TABLE live_log (seq INTEGER PRIMARY KEY, player_id TEXT, frame TEXT NOT NULL)",
 ];

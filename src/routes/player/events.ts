@@ -4,6 +4,7 @@
 import { Hono, type Context } from "hono";
 import { z } from "zod";
 import { eventActor } from "../../actors/stubs";
+import { readConfig } from "../../config";
 import { activeEvents, participation, upcomingEvents } from "../../db/instances";
 import { publicView } from "../../domain/instance";
 import { countdown } from "../../domain/lifecycle";
@@ -23,6 +24,11 @@ function milestoneIndex(c: Context<AppEnv>): number {
   const raw = c.req.param("index") ?? "";
   if (!/^\d{1,3}$/.test(raw)) throw new ApiError(404, "milestone_not_found", `no milestone "${raw.slice(0, 20)}"`);
   return Number(raw);
+}
+
+/** A 429 from a shard says how long to wait in its details; HTTP clients read it from Retry-After. */
+function retryAfter(c: Context<AppEnv>, result: { ok: boolean; code?: string; details?: unknown }) {
+  if (!result.ok && result.code === "rate_limited") c.header("Retry-After", String((result.details as { retryAfter: number }).retryAfter));
 }
 
 /** The calling player's shard for the event in the path. */
@@ -72,9 +78,11 @@ export const playerEventRoutes = new Hono<AppEnv>()
   })
   .post("/:eventId/progress", async (c) => {
     const eventId = eventIdParam(c);
-    const body = await jsonBody(c, ProgressBody);
+    const body = await jsonBody(c, ProgressBody, { maxBytes: readConfig(c.env).progressMaxBytes });
     const shard = await playerShard(c, eventId);
-    return c.json(unwrap(await shard.progress(c.var.player, body.updates as never)));
+    const result = await shard.progress(c.var.player, body.updates as never);
+    retryAfter(c, result);
+    return c.json(unwrap(result));
   })
   .get("/:eventId/progress", async (c) => {
     const shard = await playerShard(c, eventIdParam(c));
@@ -90,7 +98,7 @@ export const playerEventRoutes = new Hono<AppEnv>()
     const key = idempotencyKey(c);
     const shard = await playerShard(c, eventId);
     const result = await shard.claim(c.var.player.playerId, index, key);
-    if (!result.ok && result.code === "rate_limited") c.header("Retry-After", String((result.details as { retryAfter: number }).retryAfter));
+    retryAfter(c, result);
     const claim = unwrap(result);
     return c.json({ receipt: claim.receipt, delivery: claim.delivery, replayed: claim.replayed }, claim.replayed ? 200 : 201);
   });
