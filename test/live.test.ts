@@ -114,6 +114,17 @@ describe("state frames", () => {
     for (const s of socks) expect(await s.next((f) => f.change === "expired")).toMatchObject({ state: "expired" });
   });
 
+  it("a running event whose end moves tells its sockets, with the new times, so countdowns stay true", async () => {
+    const t = await createTemplate({ objectives: [{ objectiveId: "pts", description: "P", type: "collect", targetValue: 10, trackingKey: "pts" }], milestones: MILESTONES });
+    const e = await createEvent(t.templateId, { startTime: "now", endTime: inMs(2 * HOUR), shardCount: 1 });
+    events.push(e.eventId);
+    const sock = (await open(e.eventId, "countdown-watcher")).client;
+    await sock.next((f) => f.type === "event_state" && f.change === "snapshot");
+    const newEnd = new Date(Date.parse(e.endTime) + 3 * HOUR).toISOString();
+    expect((await call("PATCH", `/v1/admin/events/${e.eventId}`, { body: { endTime: newEnd } })).status).toBe(200);
+    expect(await sock.next((f) => f.type === "event_state" && f.change === "rescheduled")).toMatchObject({ state: "active", startTime: e.startTime, endTime: newEnd });
+  });
+
   it("in real time, a socket hears 'activated' even when the start notification reaches its shard first", async () => {
     const t = await createTemplate({ objectives: [{ objectiveId: "pts", description: "P", type: "collect", targetValue: 10, trackingKey: "pts" }], milestones: MILESTONES });
     const e = await createEvent(t.templateId, { startTime: inMs(2500), endTime: inMs(HOUR), shardCount: 1 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ServerFrame, encodeFrame, isFinalState, replayPlan } from "./live";
+import { ServerFrame, encodeFrame, eventChange, isFinalState, replayPlan } from "./live";
 
 describe("replayPlan", () => {
   const log = { oldest: 41, latest: 100 };
@@ -29,5 +29,17 @@ describe("frames", () => {
   });
   it("archived and cancelled are final; expired is not (claims go on)", () => {
     expect(["archived", "cancelled", "expired", "active"].map(isFinalState)).toEqual([true, true, false, false]);
+  });
+});
+
+describe("eventChange", () => {
+  const e = (state: string, startTime = 1000, endTime = 5000) => ({ state, startTime, endTime });
+  it("names the transition, or 'rescheduled' when only the window moved, or nothing", () => {
+    expect(eventChange(e("paused"), e("active"))).toBe("resumed");
+    expect(eventChange(e("scheduled"), e("active"))).toBe("activated");
+    expect(eventChange(e("active"), e("expired", 1000, 3000))).toBe("expired");
+    expect(eventChange(e("active"), e("active", 1000, 9000))).toBe("rescheduled");
+    expect(eventChange(e("active"), e("active"))).toBeNull();
+    expect(eventChange(null, e("active"))).toBeNull();
   });
 });

@@ -22,7 +22,7 @@ export const ClientFrame = z.discriminatedUnion("type", [
 export type ClientFrame = z.infer<typeof ClientFrame>;
 
 const Json = z.record(z.string(), z.unknown());
-export const STATE_CHANGES = ["snapshot", "activated", "paused", "resumed", "ending_soon", "expired", "cancelled", "archived", "scheduled", "failed_activation"] as const;
+export const STATE_CHANGES = ["snapshot", "activated", "paused", "resumed", "ending_soon", "rescheduled", "expired", "cancelled", "archived", "scheduled", "failed_activation"] as const;
 export const ServerFrame = z.discriminatedUnion("type", [
   z.object({
     type: z.literal("event_state"),
@@ -89,6 +89,22 @@ export function socketBudget(
 }
 
 export type StateChange = Extract<ServerFrame, { type: "event_state" }>["change"];
+
+/**
+ * What a socket is told when its shard's copy of the event changes: the transition, or "rescheduled" when only the
+ * window moved (an extended or shortened end, so countdowns stay true), or nothing.
+ */
+export function eventChange(
+  before: { state: string; startTime: number; endTime: number } | null,
+  after: { state: string; startTime: number; endTime: number },
+): StateChange | null {
+  if (!before) return null;
+  if (before.state !== after.state) {
+    if (after.state === "active") return before.state === "paused" ? "resumed" : "activated";
+    return (STATE_CHANGES as readonly string[]).includes(after.state) ? (after.state as StateChange) : null;
+  }
+  return before.startTime !== after.startTime || before.endTime !== after.endTime ? "rescheduled" : null;
+}
 
 /** The frame every socket of an event gets when its state moves (or, as "snapshot", when it connects). */
 export function stateFrame(e: { eventId: string; state: string; startTime: number; endTime: number }, change: StateChange, now: number): ServerFrame {

@@ -245,12 +245,6 @@ function spell(ms: number): string {
   return `${m} minute${m === 1 ? "" : "s"}`;
 }
 
-/** An event-state frame's `change`, from the transition that caused it. */
-export function stateChange(from: string | null, to: string): string {
-  if (to === "active") return from === "paused" ? "resumed" : "activated";
-  return to;
-}
-
 // ---- one notification, as a record row and as a live frame -----------------------------------------------------------
 
 /** Everything about one notification that its D1 row and its live frame are both built from. */

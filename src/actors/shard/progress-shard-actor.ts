@@ -11,8 +11,8 @@ import { ShardPlayers, type PlayerRecord } from "./players";
 import { ShardRewards } from "./rewards";
 import { ShardOutbox } from "./outbox";
 import { ShardLive } from "./live";
-import { milestoneNotice, notificationFrame, notificationRow, stateChange } from "../../domain/notifications";
-import { CLOSE, isFinalState, stateFrame, type ServerFrame, type StateChange } from "../../domain/live";
+import { milestoneNotice, notificationFrame, notificationRow } from "../../domain/notifications";
+import { CLOSE, eventChange, isFinalState, stateFrame, type ServerFrame } from "../../domain/live";
 import { isRested, progressPolicy, retryAfterSeconds, spendProgress, type ProgressBudget, type ProgressPolicy } from "../../domain/limits";
 import { readConfig } from "../../config";
 import { ineligibility } from "../../domain/instance";
@@ -277,8 +277,9 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     const held = this.info;
     this.sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES ('event', ?)", JSON.stringify(info));
     this.info = info;
+    const change = eventChange(held, info);
+    if (change) this.live.broadcast(stateFrame(info, change, Date.now()));
     if (held && held.state !== info.state) {
-      this.live.broadcast(stateFrame(info, stateChange(held.state, info.state) as StateChange, Date.now()));
       // Expired events keep their sockets (claims and the unclaimed-reward warnings go on for the grace period);
       // after archive or cancel nothing more will come, so they are closed, with a code that says not to reconnect.
       if (isFinalState(info.state)) this.live.closeAll(CLOSE.eventClosed, `the event is ${info.state}`);
