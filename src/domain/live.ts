@@ -2,6 +2,7 @@
 // channel" section documents every frame, field, error code and close code below; keep the two in step.
 import { z } from "zod";
 import { ProgressUpdates } from "./model";
+import { iso } from "./time";
 
 export const LIVE_PROTOCOL = "live-events.v1";
 /** Sent verbatim, this is answered by the runtime itself (auto-response), so pings never wake a hibernating shard. */
@@ -108,7 +109,6 @@ export function eventChange(
 
 /** The frame every socket of an event gets when its state moves (or, as "snapshot", when it connects). */
 export function stateFrame(e: { eventId: string; state: string; startTime: number; endTime: number }, change: StateChange, now: number): ServerFrame {
-  const iso = (ms: number) => new Date(ms).toISOString();
   return { type: "event_state", eventId: e.eventId, state: e.state, change, startTime: iso(e.startTime), endTime: iso(e.endTime), at: iso(now) };
 }
 

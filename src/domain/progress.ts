@@ -2,7 +2,7 @@
 // with anti-cheat limits, and derives completion and milestone unlocks. This is the hot path (every progress
 // request of every shard), so it works in one pass over the batch and allocates only what the new state needs.
 import type { Milestone, Objective } from "./model";
-import { MINUTE_MS } from "./time";
+import { MINUTE_MS, iso } from "./time";
 
 export type ProgressState = {
   objectives: Record<string, number>;
@@ -292,7 +292,7 @@ export function snapshot(state: ProgressState, mechanics: Mechanics, done = comp
     objectives,
     completion: done,
     unlockedMilestones: state.unlockedMilestones.slice(),
-    lastUpdated: new Date(state.lastUpdated).toISOString(),
+    lastUpdated: iso(state.lastUpdated),
     lastSeq: state.lastSeq,
   };
 }
