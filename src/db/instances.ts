@@ -98,23 +98,26 @@ export async function upcomingEvents(d1: D1Database, now: number, withinMs: numb
   return rows.map((r) => withCounts(r));
 }
 
-/** Windows the calendar must know about when it rebuilds: every event that still counts against the rules. */
+/** An event as the scheduling rules and the calendar see it: its window, state and revision, from columns only. */
+const windowColumns = {
+  eventId: instances.eventId,
+  name: instances.customName,
+  type: instances.eventType,
+  tier: instances.tier,
+  start: instances.startTime,
+  end: instances.endTime,
+  state: instances.state,
+  revision: instances.revision,
+};
+const asWindow = <R extends { type: string; tier: string; state: string }>(r: R) => ({ ...r, type: r.type as EventType, tier: r.tier as EventTier, state: r.state as EventState });
+
 /** What the scheduler rebuilds from: windows that count now, and majors that already ran (the 48 h gap counts them). */
 export async function schedulingWindows(d1: D1Database) {
   const rows = await drizzle(d1)
-    .select({
-      eventId: instances.eventId,
-      name: instances.customName,
-      type: instances.eventType,
-      tier: instances.tier,
-      start: instances.startTime,
-      end: instances.endTime,
-      state: instances.state,
-      revision: instances.revision,
-    })
+    .select(windowColumns)
     .from(instances)
     .where(or(inArray(instances.state, [...SCHEDULE_COUNTING_STATES]), and(eq(instances.tier, "major"), inArray(instances.state, [...MAJOR_GAP_ENDED_STATES]))));
-  return rows.map((r) => ({ ...r, type: r.type as EventType, tier: r.tier as EventTier, state: r.state as EventState }));
+  return rows.map(asWindow);
 }
 
 /** Walks every page of a filter, up to `max` events: for calendar views, which need the whole range at once. */
@@ -135,20 +138,10 @@ export async function listAllEvents(d1: D1Database, f: EventFilter, max = 2000):
  */
 export async function calendarEntries(d1: D1Database, f: EventFilter, max = 2000) {
   const rows = await drizzle(d1)
-    .select({
-      eventId: instances.eventId,
-      name: instances.customName,
-      type: instances.eventType,
-      tier: instances.tier,
-      start: instances.startTime,
-      end: instances.endTime,
-      state: instances.state,
-      revision: instances.revision,
-      updatedAt: instances.updatedAt,
-    })
+    .select({ ...windowColumns, updatedAt: instances.updatedAt })
     .from(instances)
     .where(and(...conditions(f)))
     .orderBy(asc(instances.startTime), asc(instances.eventId))
     .limit(max);
-  return rows.map((r) => ({ ...r, type: r.type as EventType, tier: r.tier as EventTier, state: r.state as EventState }));
+  return rows.map(asWindow);
 }
