@@ -126,6 +126,7 @@ async function progress(client) {
     retries: 0,
     refused: 0,
     unresolvedUpdates: 0,
+    unresolvedGems: 0,
     badBodies: 0,
   };
 
@@ -190,7 +191,12 @@ async function progress(client) {
     }
     if (res.status !== 200) {
       if (res.status >= 400 && res.status < 500) c.refused += updates.length;
-      else c.unresolvedUpdates += updates.length;
+      else {
+        // Outcome unknown: the server may have applied them. The audit allows for them (acked ≤ D1 ≤ acked + these).
+        c.unresolvedUpdates += updates.length;
+        for (const u of updates) if (u.objectiveId === "gems") c.unresolvedGems += u.amount;
+        p.unresolved = true;
+      }
       return;
     }
     const body = parse(res);
@@ -226,6 +232,8 @@ async function progress(client) {
     ...c,
     players: players.length,
     playersAcked: acked.length,
+    // Players none of whose updates was acknowledged, but some of whose requests had an unknown outcome.
+    playersOnlyUnresolved: players.filter((p) => p.maxAcked === 0 && p.unresolved).length,
     ackedGems: acked.reduce((s, p) => s + p.gems, 0),
     ackedScore: acked.reduce((s, p) => s + p.score, 0),
   };
