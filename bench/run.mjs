@@ -6,7 +6,7 @@
 // module plus an entry in PHASES. Tuning for quick local tries (defaults are the contract's numbers):
 // BENCH_PHASES=echo,progress,sockets BENCH_ECHO_SECONDS BENCH_PROGRESS_SECONDS BENCH_PLAYERS BENCH_CONCURRENCY
 // BENCH_SOCKETS (phase C's socket count) BENCH_SOCKET_SECONDS BENCH_WS_PROXY=1 (phase C's sockets through wrangler's dev proxy
-// instead of straight to the Worker's workerd; see phases/sockets.mjs)
+// instead of straight to the Worker's workerd; see phases/sockets.mjs) BENCH_MIXED_SECONDS BENCH_MIXED_PLAYERS (phase D)
 // BENCH_KEEP_TMP=1 (keeps the temp dir with wrangler.log and the local state).
 import { randomBytes } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
@@ -17,12 +17,13 @@ import { describeError } from "./admin.mjs";
 import { startCpuWatch } from "./cpu.mjs";
 import { killLoads } from "./load-runner.mjs";
 import echo from "./phases/echo.mjs";
+import mixed from "./phases/mixed.mjs";
 import progress from "./phases/progress.mjs";
 import sockets from "./phases/sockets.mjs";
 import { startServer } from "./server.mjs";
 import { formatTable } from "./stats.mjs";
 
-const PHASES = [echo, progress, sockets];
+const PHASES = [echo, progress, sockets, mixed];
 const root = fileURLToPath(new URL("..", import.meta.url));
 const resultsDir = fileURLToPath(new URL("./results/", import.meta.url));
 const num = (name, fallback) => (process.env[name] ? Number(process.env[name]) : fallback);
@@ -38,6 +39,12 @@ const config = {
   socketConnectConcurrency: 200,
   socketProgressSeconds: num("BENCH_SOCKET_SECONDS", 15),
   socketsDirect: process.env.BENCH_WS_PROXY !== "1",
+  mixedSeconds: num("BENCH_MIXED_SECONDS", 20),
+  mixedPlayers: num("BENCH_MIXED_PLAYERS", 400),
+  mixedChurnPlayers: 6,
+  mixedCommanded: 10,
+  mixedTimed: 4,
+  mixedBurstAtSec: 5,
 };
 const selected = (process.env.BENCH_PHASES ?? PHASES.map((p) => p.name).join(",")).split(",").map((s) => s.trim());
 
@@ -187,6 +194,7 @@ async function main() {
   console.log("");
   console.log(`live-events bench, ${new Date().toISOString()}: ${machine.cpus} CPUs (${machine.cpuModel}), node ${machine.node}, wrangler ${machine.wrangler}`);
   console.log(`${config.concurrency} in flight; echo ${config.echoSeconds} s; progress ${config.players} players × ${config.progressSeconds} s on ${config.shardCount} shards`);
+  if (ctx.results.mixed) console.log(`mixed: ${config.mixedPlayers} players on 5 events × ${config.mixedSeconds} s; ${config.mixedCommanded} events paused/resumed/ended ${config.mixedBurstAtSec} s in, ${config.mixedTimed} starting and ending on their own`);
   if (ctx.results.sockets?.metrics.via) console.log(`sockets: ${config.sockets} WebSockets on ${config.socketShards} shards, ${config.socketConnectConcurrency} connects at a time, progress ${config.socketProgressSeconds} s; via ${ctx.results.sockets.metrics.via}`);
   const contended = Object.entries(ctx.results).filter(([, r]) => r.metrics.cpu?.foreign > 0.1);
   if (contended.length) {
