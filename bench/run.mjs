@@ -194,8 +194,8 @@ async function main() {
   console.log("");
   console.log(`live-events bench, ${new Date().toISOString()}: ${machine.cpus} CPUs (${machine.cpuModel}), node ${machine.node}, wrangler ${machine.wrangler}`);
   console.log(`${config.concurrency} in flight; echo ${config.echoSeconds} s; progress ${config.players} players × ${config.progressSeconds} s on ${config.shardCount} shards`);
-  if (ctx.results.mixed) console.log(`mixed: ${config.mixedPlayers} players on 5 events × ${config.mixedSeconds} s; ${config.mixedCommanded} events paused/resumed/ended ${config.mixedBurstAtSec} s in, ${config.mixedTimed} starting and ending on their own`);
   if (ctx.results.sockets?.metrics.via) console.log(`sockets: ${config.sockets} WebSockets on ${config.socketShards} shards, ${config.socketConnectConcurrency} connects at a time, progress ${config.socketProgressSeconds} s; via ${ctx.results.sockets.metrics.via}`);
+  if (ctx.results.mixed) console.log(`mixed: ${config.mixedPlayers} players on 5 events × ${config.mixedSeconds} s; ${config.mixedCommanded} events paused/resumed/ended ${config.mixedBurstAtSec} s in, ${config.mixedTimed} starting and ending on their own`);
   const contended = Object.entries(ctx.results).filter(([, r]) => r.metrics.cpu?.foreign > 0.1);
   if (contended.length) {
     console.log(`WARNING: other processes used > 10% of the CPUs during ${contended.map(([n]) => n).join(", ")}: figures are skewed; rerun on an idle machine`);

@@ -131,7 +131,7 @@ export function report(s) {
       ["workerd open fds peak / limit", fdRow || "n/a", "", ""],
       [
         "workerd fds per socket; socket cap",
-        `${Object.entries(capacity.perProcess).map(([l, x]) => `${l.replace("workerd ", "")} ${fmtNum(x.fdsPerSocket, 2)}`).join(", ") || "n/a"}; ${capped ? fmtInt(capacity.maxSockets) : "none"}`,
+        `${Object.entries(capacity.perProcess).map(([l, x]) => `${l.replace("workerd ", "")} ${fmtNum(x.fdsPerSocket || 0, 2)}`).join(", ") || "n/a"}; ${capped ? fmtInt(capacity.maxSockets) : "none"}`,
         "",
         "",
       ],
