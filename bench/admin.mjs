@@ -10,13 +10,30 @@ export class ApiFailure extends Error {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-export function adminApi(baseUrl, adminToken) {
-  const call = async (method, path, body, ok = [200, 201]) => {
+/** One line on why a call failed: the API's status and error code, or the client-side failure (TimeoutError, …). */
+export function describeError(err) {
+  if (err instanceof ApiFailure) {
+    let what = "";
+    try {
+      const e = JSON.parse(err.body).error ?? {};
+      what = [e.code, e.message].filter(Boolean).join(": ");
+    } catch {
+      what = err.body;
+    }
+    return `${err.method} ${err.path} → ${err.status}${what ? ` ${what.slice(0, 200)}` : ""}`;
+  }
+  const cause = err?.cause?.code ?? err?.cause?.message;
+  return `${err?.name ?? "Error"}: ${String(err?.message ?? err).split("\n")[0].slice(0, 300)}${cause ? ` (${cause})` : ""}`;
+}
+
+/** `isAlive` (optional) tells whether the server process still runs: the waits below give up at once if it does not. */
+export function adminApi(baseUrl, adminToken, isAlive = () => true) {
+  const call = async (method, path, body, ok = [200, 201], timeoutMs = 30_000) => {
     const res = await fetch(baseUrl + path, {
       method,
       headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json", "x-operator": "bench" },
       body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(30_000),
+      signal: AbortSignal.timeout(timeoutMs),
     });
     const text = await res.text();
     if (!ok.includes(res.status)) throw new ApiFailure(method, path, res.status, text);
@@ -63,25 +80,52 @@ export function adminApi(baseUrl, adminToken) {
     return { ...event, state };
   };
 
-  const summary = (eventId) => call("GET", `/v1/admin/events/${eventId}/progress/summary`);
-  const totals = (eventId) => call("GET", `/v1/admin/events/${eventId}/progress/totals`);
+  const summary = (eventId, timeoutMs) => call("GET", `/v1/admin/events/${eventId}/progress/summary`, undefined, [200], timeoutMs);
+  const totals = (eventId, timeoutMs) => call("GET", `/v1/admin/events/${eventId}/progress/totals`, undefined, [200], timeoutMs);
 
-  /** Polls the shards until their outboxes are empty, i.e. D1 has everything they acknowledged. */
+  /**
+   * Polls the shards until their outboxes are empty, i.e. D1 has everything they acknowledged. A busy server (a
+   * backlog of socket frames, a box short of CPU) may time a poll out or fail it: that is retried until the deadline,
+   * never thrown. Resolves { drained, waitedSec, summary (the last answer, or null), error (the last failure, if the
+   * last poll failed) }.
+   */
   const waitDrained = async (eventId, timeoutMs, log) => {
     const started = Date.now();
-    let s = await summary(eventId);
-    let lastLog = 0;
-    while (s.ingest.outboxPending !== 0) {
-      if (Date.now() - started > timeoutMs) return { drained: false, waitedSec: (Date.now() - started) / 1000, summary: s };
+    const left = () => timeoutMs - (Date.now() - started);
+    let s = null;
+    let error = null;
+    let lastLog = Date.now();
+    for (;;) {
+      try {
+        s = await summary(eventId, Math.max(1000, Math.min(30_000, left())));
+        error = null;
+        if (s.ingest.outboxPending === 0) return { drained: true, waitedSec: (Date.now() - started) / 1000, summary: s, error };
+      } catch (err) {
+        error = describeError(err);
+      }
+      if (!isAlive()) error = "the server is not running";
+      if (left() <= 0 || !isAlive()) return { drained: false, waitedSec: (Date.now() - started) / 1000, summary: s, error };
       if (Date.now() - lastLog > 5000) {
-        log(`waiting for the outbox to drain: ${s.ingest.outboxPending} players pending`);
+        log(error ? `the shards' summary failed (${error}); retrying` : `waiting for the outbox to drain: ${s.ingest.outboxPending} players pending`);
         lastLog = Date.now();
       }
       await sleep(250);
-      s = await summary(eventId);
     }
-    return { drained: true, waitedSec: (Date.now() - started) / 1000, summary: s };
   };
 
-  return { call, createTemplate, createActiveEvent, summary, totals, waitDrained };
+  /** D1's totals, retried like the summary for up to `timeoutMs`; resolves { totals } or { error }. */
+  const tryTotals = async (eventId, timeoutMs = 30_000) => {
+    const started = Date.now();
+    for (;;) {
+      try {
+        return { totals: await totals(eventId, Math.max(1000, Math.min(30_000, timeoutMs - (Date.now() - started)))) };
+      } catch (err) {
+        if (!isAlive()) return { error: "the server is not running" };
+        if (Date.now() - started >= timeoutMs) return { error: describeError(err) };
+        await sleep(500);
+      }
+    }
+  };
+
+  return { call, createTemplate, createActiveEvent, summary, totals, waitDrained, tryTotals };
 }

@@ -3,8 +3,9 @@
 // Config arrives in the BENCH_LOAD_CONFIG environment variable (it holds the player-token secret, which must not
 // show up in `ps`). Every loop is bounded by a request count and by a deadline, and a watchdog ends the process.
 import { performance } from "node:perf_hooks";
+import { makeClient, recorder } from "./http-client.mjs";
 import { mintPlayerToken } from "./jwt.mjs";
-import { countInto, summarize } from "./stats.mjs";
+import { summarize } from "./stats.mjs";
 
 const cfg = JSON.parse(process.env.BENCH_LOAD_CONFIG ?? "{}");
 const log = (msg) => process.stderr.write(`  [load:${cfg.scenario}] ${msg}\n`);
@@ -12,56 +13,6 @@ setTimeout(() => {
   log("watchdog: the load did not finish in time, giving up");
   process.exit(3);
 }, (cfg.seconds + (cfg.warmupSeconds ?? 0) + 60) * 1000).unref();
-
-/**
- * Keep-alive client with at most `connections` sockets. undici's Agent (what Node's fetch is built on, minus the
- * WHATWG Request/Response objects) keeps the client's own cost per request low, which matters on a 2-core box where
- * the load shares CPUs with workerd. Falls back to global fetch if undici cannot be imported.
- */
-async function makeClient(origin, connections) {
-  try {
-    const { Agent } = await import("undici");
-    const agent = new Agent({ connections, pipelining: 1, keepAliveTimeout: 60_000, headersTimeout: 15_000, bodyTimeout: 15_000 });
-    return {
-      kind: "undici.Agent",
-      async send(method, path, headers, body) {
-        const res = await agent.request({ origin, method, path, headers, body });
-        return { status: res.statusCode, text: await res.body.text() };
-      },
-      close: () => agent.close(),
-    };
-  } catch {
-    return {
-      kind: "fetch",
-      async send(method, path, headers, body) {
-        const res = await fetch(origin + path, { method, headers, body, signal: AbortSignal.timeout(15_000) });
-        return { status: res.status, text: await res.text() };
-      },
-      close: async () => {},
-    };
-  }
-}
-
-/** Times every HTTP request of the measured window; failures are counted by status, or by error code if none. */
-function recorder(client) {
-  const rec = { requests: 0, latencies: [], errors: {}, measuring: true };
-  rec.send = async (method, path, headers, body) => {
-    const t0 = performance.now();
-    let res;
-    try {
-      res = await client.send(method, path, headers, body);
-    } catch (err) {
-      res = { status: 0, error: err.code ?? err.name ?? "error" };
-    }
-    if (rec.measuring) {
-      rec.requests++;
-      rec.latencies.push(performance.now() - t0);
-      if (res.status !== 200) countInto(rec.errors, res.status ? String(res.status) : res.error);
-    }
-    return res;
-  };
-  return rec;
-}
 
 /** `concurrency` loops, each calling op(loopIndex) until the deadline or the shared request budget runs out. */
 async function pool(concurrency, seconds, maxOps, op, progress) {
@@ -126,6 +77,7 @@ async function progress(client) {
     retries: 0,
     refused: 0,
     unresolvedUpdates: 0,
+    unresolvedGems: 0,
     badBodies: 0,
   };
 
@@ -190,7 +142,12 @@ async function progress(client) {
     }
     if (res.status !== 200) {
       if (res.status >= 400 && res.status < 500) c.refused += updates.length;
-      else c.unresolvedUpdates += updates.length;
+      else {
+        // Outcome unknown: the server may have applied them. The audit allows for them (acked ≤ D1 ≤ acked + these).
+        c.unresolvedUpdates += updates.length;
+        for (const u of updates) if (u.objectiveId === "gems") c.unresolvedGems += u.amount;
+        p.unresolved = true;
+      }
       return;
     }
     const body = parse(res);
@@ -226,6 +183,8 @@ async function progress(client) {
     ...c,
     players: players.length,
     playersAcked: acked.length,
+    // Players none of whose updates was acknowledged, but some of whose requests had an unknown outcome.
+    playersOnlyUnresolved: players.filter((p) => p.maxAcked === 0 && p.unresolved).length,
     ackedGems: acked.reduce((s, p) => s + p.gems, 0),
     ackedScore: acked.reduce((s, p) => s + p.score, 0),
   };

@@ -6,22 +6,24 @@
 // module plus an entry in PHASES. Tuning for quick local tries (defaults are the contract's numbers):
 // BENCH_PHASES=echo,progress,sockets BENCH_ECHO_SECONDS BENCH_PROGRESS_SECONDS BENCH_PLAYERS BENCH_CONCURRENCY
 // BENCH_SOCKETS (phase C's socket count) BENCH_SOCKET_SECONDS BENCH_WS_PROXY=1 (phase C's sockets through wrangler's dev proxy
-// instead of straight to the Worker's workerd; see phases/sockets.mjs)
+// instead of straight to the Worker's workerd; see phases/sockets.mjs) BENCH_MIXED_SECONDS BENCH_MIXED_PLAYERS (phase D)
 // BENCH_KEEP_TMP=1 (keeps the temp dir with wrangler.log and the local state).
 import { randomBytes } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { describeError } from "./admin.mjs";
 import { startCpuWatch } from "./cpu.mjs";
 import { killLoads } from "./load-runner.mjs";
 import echo from "./phases/echo.mjs";
+import mixed from "./phases/mixed.mjs";
 import progress from "./phases/progress.mjs";
 import sockets from "./phases/sockets.mjs";
 import { startServer } from "./server.mjs";
 import { formatTable } from "./stats.mjs";
 
-const PHASES = [echo, progress, sockets];
+const PHASES = [echo, progress, sockets, mixed];
 const root = fileURLToPath(new URL("..", import.meta.url));
 const resultsDir = fileURLToPath(new URL("./results/", import.meta.url));
 const num = (name, fallback) => (process.env[name] ? Number(process.env[name]) : fallback);
@@ -37,6 +39,12 @@ const config = {
   socketConnectConcurrency: 200,
   socketProgressSeconds: num("BENCH_SOCKET_SECONDS", 15),
   socketsDirect: process.env.BENCH_WS_PROXY !== "1",
+  mixedSeconds: num("BENCH_MIXED_SECONDS", 20),
+  mixedPlayers: num("BENCH_MIXED_PLAYERS", 400),
+  mixedChurnPlayers: 6,
+  mixedCommanded: 10,
+  mixedTimed: 4,
+  mixedBurstAtSec: 5,
 };
 const selected = (process.env.BENCH_PHASES ?? PHASES.map((p) => p.name).join(",")).split(",").map((s) => s.trim());
 
@@ -45,6 +53,8 @@ const log = (msg) => console.log(`[bench ${((Date.now() - t0) / 1000).toFixed(1)
 
 let server = null;
 let stopping = false;
+/** The phases' results so far, for the record written if the bench itself fails. */
+const partial = {};
 async function shutdown(code) {
   if (stopping) return;
   stopping = true;
@@ -80,6 +90,26 @@ async function idleShare(ms = 1000) {
   return (b.idle - a.idle) / Math.max(1, b.total - a.total);
 }
 
+/** A phase that threw: what it had measured, where and why it stopped; a missed target says it did not complete. */
+function stoppedEarly(phase, measured, err) {
+  const { step, rows = [], ...metrics } = measured;
+  const reason = describeError(err);
+  return {
+    metrics: { ...metrics, stopped: { step, reason, stack: String(err?.stack ?? "").split("\n").slice(0, 8).join("\n") } },
+    rows: [...rows, ["phase stopped early", `during ${step}: ${reason}`, "completes", "MISSED"]],
+    targets: [{ name: `phase ${phase.name} completes`, value: `during ${step}: ${reason}`, goal: "completes", met: false }],
+  };
+}
+
+function notRun(phase, why) {
+  return {
+    title: phase.title,
+    metrics: { notRun: why },
+    rows: [["not run", why, "", ""]],
+    targets: [{ name: `phase ${phase.name} completes`, value: `not run: ${why}`, goal: "completes", met: false }],
+  };
+}
+
 async function main() {
   const unknown = selected.filter((n) => !PHASES.some((p) => p.name === n));
   if (unknown.length) throw new Error(`unknown phase(s) ${unknown.join(", ")}; known: ${PHASES.map((p) => p.name).join(", ")}`);
@@ -95,16 +125,37 @@ async function main() {
     log,
   });
 
-  const ctx = { baseUrl: server.baseUrl, port: server.port, serverPid: server.pid, serverLogPath: join(server.dir, "wrangler.log"), adminToken, playerSecret, config, log, results: {} };
+  const ctx = { baseUrl: server.baseUrl, port: server.port, serverPid: server.pid, serverLogPath: join(server.dir, "wrangler.log"), adminToken, playerSecret, config, log, results: partial, serverAlive: () => server?.isAlive() ?? false };
+  let serverDied = null;
   for (const phase of PHASES.filter((p) => selected.includes(p.name))) {
+    if (serverDied) {
+      ctx.results[phase.name] = notRun(phase, serverDied);
+      continue;
+    }
     const cpuWatch = startCpuWatch();
-    const result = await phase.run(ctx);
+    // What the phase has measured so far and which step it is on: if it throws, that is what gets reported.
+    ctx.measured = { step: "setup" };
+    let result;
+    try {
+      result = await phase.run(ctx);
+    } catch (err) {
+      if (stopping) throw err;
+      log(`phase ${phase.name} stopped during ${ctx.measured.step}: ${describeError(err)}`);
+      killLoads(); // a load process of the stopped phase may still be waiting for its next step
+      result = stoppedEarly(phase, ctx.measured, err);
+    }
     const cpu = cpuWatch();
     const pct = (x) => `${Math.round(x * 100)}%`;
     if (cpu) result.rows.push(["CPU: bench / other processes / idle", `${pct(cpu.ours)} / ${pct(cpu.foreign)} / ${pct(cpu.idle)}`, "", ""]);
     if (cpu?.foreign > 0.1) log(`WARNING: other processes took ${pct(cpu.foreign)} of the CPUs during phase ${phase.name}; its figures are skewed`);
+    if (!server.isAlive()) {
+      serverDied = `wrangler dev exited during phase ${phase.name}`;
+      log(`${serverDied}; the remaining phases are not run`);
+      result.rows.push(["server", serverDied, "stays up", "MISSED"]);
+      result.targets.push({ name: `server stays up (${phase.name})`, value: serverDied, goal: "stays up", met: false });
+      result.metrics = { ...result.metrics, serverDied, serverLogTail: await server.logTail(4000) };
+    }
     ctx.results[phase.name] = { title: phase.title, ...result, metrics: { ...result.metrics, cpu } };
-    if (!server.isAlive()) throw new Error(`wrangler dev died during phase ${phase.name}:\n${await server.logTail()}`);
   }
 
   // The Worker's own console.error lines (drain failures, unhandled errors) are part of the verdict too.
@@ -143,7 +194,8 @@ async function main() {
   console.log("");
   console.log(`live-events bench, ${new Date().toISOString()}: ${machine.cpus} CPUs (${machine.cpuModel}), node ${machine.node}, wrangler ${machine.wrangler}`);
   console.log(`${config.concurrency} in flight; echo ${config.echoSeconds} s; progress ${config.players} players × ${config.progressSeconds} s on ${config.shardCount} shards`);
-  if (ctx.results.sockets) console.log(`sockets: ${config.sockets} WebSockets on ${config.socketShards} shards, ${config.socketConnectConcurrency} connects at a time, progress ${config.socketProgressSeconds} s; via ${ctx.results.sockets.metrics.via}`);
+  if (ctx.results.sockets?.metrics.via) console.log(`sockets: ${config.sockets} WebSockets on ${config.socketShards} shards, ${config.socketConnectConcurrency} connects at a time, progress ${config.socketProgressSeconds} s; via ${ctx.results.sockets.metrics.via}`);
+  if (ctx.results.mixed) console.log(`mixed: ${config.mixedPlayers} players on 5 events × ${config.mixedSeconds} s; ${config.mixedCommanded} events paused/resumed/ended ${config.mixedBurstAtSec} s in, ${config.mixedTimed} starting and ending on their own`);
   const contended = Object.entries(ctx.results).filter(([, r]) => r.metrics.cpu?.foreign > 0.1);
   if (contended.length) {
     console.log(`WARNING: other processes used > 10% of the CPUs during ${contended.map(([n]) => n).join(", ")}: figures are skewed; rerun on an idle machine`);
@@ -185,7 +237,13 @@ try {
   // After SIGINT the killed load rejects too; that is the interruption, not a second failure worth printing.
   if (!stopping) {
     console.error(`\nbench failed: ${err.stack ?? err}`);
-    if (server) console.error(`\nwrangler log tail:\n${await server.logTail(3000)}`);
+    const logTail = server ? await server.logTail(3000) : "";
+    if (server) console.error(`\nwrangler log tail:\n${logTail}`);
+    // Still a record of the run: why it could not go on, and whatever the phases had measured.
+    const json = { timestamp: new Date().toISOString(), durationSec: (Date.now() - t0) / 1000, failed: describeError(err), stack: String(err?.stack ?? ""), config, phases: partial, wranglerLogTail: logTail };
+    await mkdir(resultsDir, { recursive: true }).catch(() => {});
+    await writeFile(new URL("./results/latest.json", import.meta.url), `${JSON.stringify(json, null, 2)}\n`).catch(() => {});
+    console.error("wrote bench/results/latest.json (the failure and what was measured before it)");
     await shutdown(1);
   }
 }

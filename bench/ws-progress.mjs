@@ -7,10 +7,10 @@ import { performance } from "node:perf_hooks";
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Returns { stats, onAck, onRefused, onSocketLost, progressWindow }. Works on the players of ws-sockets.mjs: their
+ * Returns { stats, onAck, onRefused, onSocketLost, dropInFlight, progressWindow }. Works on the players of ws-sockets.mjs: their
  * `ws`, `seq`, `inFlight` (frame id → { sentAt, updates, gems }) and `ackedGems`.
  */
-export function createProgressDriver({ cfg, log }) {
+export function createProgressDriver({ cfg, log, abortedPromise, isAborted }) {
   const stats = {
     framesSent: 0,
     framesAcked: 0,
@@ -22,6 +22,7 @@ export function createProgressDriver({ cfg, log }) {
     skippedBackpressure: 0,
     sendErrors: 0,
     unresolvedFrames: 0,
+    unresolvedUpdates: 0,
     unresolvedGems: 0,
     ackLatencies: [],
     framesAckedInWindow: 0, // acks received before the window closed: the throughput figures
@@ -72,7 +73,11 @@ export function createProgressDriver({ cfg, log }) {
 
   /** Reports the frames still in flight on `p` as unresolved and forgets them. */
   function dropInFlight(p) {
-    for (const f of p.inFlight.values()) stats.unresolvedGems += f.gems;
+    if (p.inFlight.size) p.unresolved = true;
+    for (const f of p.inFlight.values()) {
+      stats.unresolvedGems += f.gems;
+      stats.unresolvedUpdates += f.updates.length;
+    }
     stats.unresolvedFrames += p.inFlight.size;
     pending -= p.inFlight.size;
     p.inFlight.clear();
@@ -135,26 +140,49 @@ export function createProgressDriver({ cfg, log }) {
       () => log(`${((performance.now() - windowStart) / 1000).toFixed(0)} s: ${stats.framesSent} frames sent, ${stats.framesAcked} acked, ${pending} in flight`),
       5000,
     );
-    await sleep(cfg.progressSeconds * 1000);
+    await Promise.race([sleep(cfg.progressSeconds * 1000), abortedPromise]);
     for (const t of timers) clearTimeout(t);
     clearInterval(ticker);
     const sentInWindow = stats.framesSent;
     const ackedInWindow = stats.framesAckedInWindow;
-    // Wait for the acks still owed: their outcome decides the audit.
+    // Wait for the acks still owed: their outcome decides the audit. A saturated server answers a backlog of
+    // thousands of frames only at its own pace, so the wait goes on while acks keep coming (up to ackGraceSec) and
+    // gives up once none came for ackIdleSec: from then on it would only be waiting on frames it may never answer.
     const graceStart = performance.now();
-    if (pending > 0) {
-      log(`window over; waiting ≤ ${cfg.ackGraceSec} s for ${pending} outstanding acks…`);
-      await new Promise((resolve) => {
-        settledWaiter = resolve;
-        setTimeout(resolve, cfg.ackGraceSec * 1000);
+    const pendingAtEnd = pending;
+    let ackWaitEndedBy = pending ? null : "nothing outstanding";
+    if (pending > 0 && !isAborted()) {
+      log(`window over; waiting for ${pending} outstanding acks while they keep coming (≤ ${cfg.ackGraceSec} s, ≤ ${cfg.ackIdleSec} s without one)…`);
+      ackWaitEndedBy = await new Promise((resolve) => {
+        let lastAcked = stats.framesAcked;
+        let lastAckAt = performance.now();
+        const poll = setInterval(() => {
+          const now = performance.now();
+          if (stats.framesAcked !== lastAcked) {
+            lastAcked = stats.framesAcked;
+            lastAckAt = now;
+          }
+          if (now - graceStart > cfg.ackGraceSec * 1000) finish(`the ${cfg.ackGraceSec} s limit`);
+          else if (now - lastAckAt > cfg.ackIdleSec * 1000) finish(`${cfg.ackIdleSec} s without an ack`);
+        }, 250);
+        const progressLog = setInterval(() => log(`${pending} acks still outstanding…`), 5000);
+        const finish = (why) => {
+          clearInterval(poll);
+          clearInterval(progressLog);
+          settledWaiter = null;
+          resolve(why);
+        };
+        settledWaiter = () => finish("every ack arrived");
+        void abortedPromise.then(() => finish("the phase was stopped"));
       });
-      settledWaiter = null;
+      log(`ack wait over after ${((performance.now() - graceStart) / 1000).toFixed(1)} s (${ackWaitEndedBy}); ${pending} still outstanding`);
     }
     const ackTailSec = (performance.now() - graceStart) / 1000;
+    const unansweredAtEnd = pending;
     // What is still unanswered has an unknown outcome (it may yet be applied): reported, never counted as acked.
     for (const p of players) dropInFlight(p);
-    return { windowSec: cfg.progressSeconds, sentInWindow, ackedInWindow, ackTailSec, sockets: active.length };
+    return { windowSec: cfg.progressSeconds, sentInWindow, ackedInWindow, ackTailSec, pendingAtEnd, unansweredAtEnd, ackWaitEndedBy, sockets: active.length };
   }
 
-  return { stats, onAck, onRefused, onSocketLost, progressWindow };
+  return { stats, onAck, onRefused, onSocketLost, dropInFlight, progressWindow };
 }

@@ -79,9 +79,9 @@ function probeHandshake(url, p) {
  * Makes the `cfg.sockets` players (tokens minted up front) and returns their sockets' steps and tallies:
  * { url, players, open, connectAll, awaitActivation, closeAll, failures, failureSamples, serverCloses, frameErrors,
  * badFrames, framesByType }. `tell` / `nextMessage` are the IPC channel to the orchestrator; `progress` is the
- * driver from ws-progress.mjs.
+ * driver from ws-progress.mjs. Once `isAborted()`, no new connection is attempted and the waits end early.
  */
-export function createSockets({ cfg, log, tell, nextMessage, progress }) {
+export function createSockets({ cfg, log, tell, nextMessage, progress, abortedPromise, isAborted }) {
   const url = `${cfg.wsOrigin}/v1/events/${cfg.eventId}/live`;
   const failures = {}; // connection attempts that never delivered a snapshot, by reason
   const serverCloses = {}; // sockets closed while we still wanted them (by close code)
@@ -212,27 +212,34 @@ export function createSockets({ cfg, log, tell, nextMessage, progress }) {
     const stage = (upTo) =>
       Promise.all(
         Array.from({ length: cfg.connectConcurrency }, async () => {
-          while (next < upTo && performance.now() < deadline) {
+          while (next < upTo && performance.now() < deadline && !isAborted()) {
             const p = players[next++];
             if (await connect(p)) ok++;
           }
         }),
       );
-    for (const [i, upTo] of cfg.calibrateAt.entries()) {
-      await stage(Math.min(upTo, players.length));
-      // Let the stragglers' descriptors settle before the orchestrator counts them.
+    let cap;
+    let why;
+    try {
+      for (const [i, upTo] of cfg.calibrateAt.entries()) {
+        await stage(Math.min(upTo, players.length));
+        // Let the stragglers' descriptors settle before the orchestrator counts them.
+        const pauseStart = performance.now();
+        tell({ type: "calibrate", step: i, connected: ok, attempted: next });
+        await nextMessage("calibrated", 30_000);
+        paused += performance.now() - pauseStart;
+      }
       const pauseStart = performance.now();
-      tell({ type: "calibrate", step: i, connected: ok, attempted: next });
-      await nextMessage("calibrated", 30_000);
+      let maxSockets;
+      ({ maxSockets, why } = await nextMessage("cap", 30_000));
       paused += performance.now() - pauseStart;
+      cap = Math.min(players.length, Math.max(next, maxSockets));
+      if (cap < players.length) log(`the orchestrator capped the sockets at ${cap}: ${why}`);
+      await stage(cap);
+      if (isAborted()) throw new Error("aborted during the connection ramp");
+    } finally {
+      clearInterval(ticker);
     }
-    const pauseStart = performance.now();
-    const { maxSockets, why } = await nextMessage("cap", 30_000);
-    paused += performance.now() - pauseStart;
-    const cap = Math.min(players.length, Math.max(next, maxSockets));
-    if (cap < players.length) log(`the orchestrator capped the sockets at ${cap}: ${why}`);
-    await stage(cap);
-    clearInterval(ticker);
     const elapsed = (performance.now() - started - paused) / 1000;
     const overCap = players.length - cap;
     if (overCap) failures.not_attempted_server_fd_limit = overCap;
@@ -273,6 +280,7 @@ export function createSockets({ cfg, log, tell, nextMessage, progress }) {
           resolve();
         };
         const hardStop = setTimeout(finish, cfg.activationTimeoutSec * 1000);
+        void abortedPromise.then(finish);
         const poll = setInterval(() => {
           if (startNoticeAllAt !== null && performance.now() - startNoticeAllAt > cfg.activatedGraceSec * 1000) {
             gaveUpAfterStartNotice = true;

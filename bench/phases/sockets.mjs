@@ -2,18 +2,19 @@
 // every simulated player opens one socket and waits for its snapshot; the start is then moved to now + 1 s, and the
 // event object's alarm activates the event: every socket must get its event_state "activated" frame, timed from the
 // event's own "active" transition record. Then the sockets send progress frames for 15 s; only seqs under `applied`
-// in `ack` frames are counted, and after the shards' outboxes drain D1's gem total must equal that sum exactly.
+// in `ack` frames are counted, and after the shards' outboxes drain D1's gem total must hold every acked update and
+// nothing beyond those whose ack never came (../audit.mjs).
 // The sockets live in a separate load process (load-ws.mjs); this module drives the steps, samples the server
-// processes' memory, and audits.
-import { adminApi } from "../admin.mjs";
+// processes' memory, and audits; sockets-report.mjs turns what it gathered into the table. A step that fails (the
+// server runs out of descriptors, a call times out on a saturated box) stops the steps, not the phase: the load
+// process is told to close its sockets and report, and the table shows what was measured and why it stopped.
+import { adminApi, describeError } from "../admin.mjs";
 import { startLoad } from "../load-runner.mjs";
 import { fdInfo, groupProcesses, startServerMemWatch } from "../procmem.mjs";
-import { fmtCounts, fmtInt, fmtNum, summarize } from "../stats.mjs";
+import { fmtCounts, fmtInt, fmtNum } from "../stats.mjs";
+import { report } from "./sockets-report.mjs";
 
-const target = (name, value, goal, met) => ({ name, value, goal, met });
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const mib = (bytes) => (bytes ? `${fmtInt(bytes / 2 ** 20)} MiB` : "n/a");
-const ms3 = (s) => (s && s.count ? `${fmtNum(s.p50, 0)} / ${fmtNum(s.p99, 0)} / ${fmtNum(s.max, 0)}` : "n/a");
 
 /**
  * Where the sockets connect. By default straight to the Worker's own workerd listener (found among that process's
@@ -112,7 +113,7 @@ export default {
   async run(ctx) {
     const { config } = ctx;
     const n = config.sockets;
-    const api = adminApi(ctx.baseUrl, ctx.adminToken);
+    const api = adminApi(ctx.baseUrl, ctx.adminToken, ctx.serverAlive);
     ctx.log(`Phase C: creating a scheduled event with ${config.socketShards} shards for ${fmtInt(n)} sockets…`);
     await api.call("POST", "/v1/admin/templates", {
       templateId: "bench-sockets",
@@ -134,13 +135,15 @@ export default {
     if (event.state !== "scheduled") throw new Error(`the new event is ${event.state}, expected scheduled`);
     if (event.shardCount !== config.socketShards) throw new Error(`asked for ${config.socketShards} shards, the event has ${event.shardCount}`);
     const eventId = event.eventId;
+    ctx.measured.eventId = eventId;
+    ctx.measured.step = "finding the Worker's own port";
 
     const target0 = await wsOrigin(ctx, config.socketsDirect);
     ctx.log(`event ${eventId} scheduled; ${fmtInt(n)} sockets via ${target0.via}, ${config.socketConnectConcurrency} attempts at a time…`);
     const memWatch = startServerMemWatch(ctx.serverPid, ctx.port, 500);
     memWatch.mark("before");
-    const errorsAt = { before: await logErrorLines(ctx) };
-    const fdBefore = workerdFds(ctx);
+    /** Everything the steps gather; sockets-report.mjs makes the table from it, whatever is missing. */
+    const s = { n, eventId, shardCount: event.shardCount, via: target0.via, errorsAt: { before: await logErrorLines(ctx) }, fdBefore: workerdFds(ctx), stopped: null };
 
     const load = startLoad("./load-ws.mjs", {
       wsOrigin: target0.origin,
@@ -159,14 +162,11 @@ export default {
       updatesPerFrame: [1, 5],
       maxInFlightPerSocket: 2,
       activatedGraceSec: 15,
-      ackGraceSec: 30,
+      ackGraceSec: 120,
+      ackIdleSec: 15,
       closeTimeoutSec: 15,
     });
-    let result;
-    let serverMem;
-    let T0;
-    let patchSentAt;
-    let capacity;
+    let step = "connection ramp (calibration)";
     try {
       const points = [];
       for (let i = 0; i < 2; i++) {
@@ -175,172 +175,75 @@ export default {
         points.push({ connected: calib.connected, fds: workerdFds(ctx) });
         load.send({ type: "calibrated" });
       }
-      capacity = socketCapacity(points[0], points[1]);
-      load.send({ type: "cap", maxSockets: capacity.maxSockets, why: capacity.why });
-      if (capacity.maxSockets < n) ctx.log(`capping at ${fmtInt(capacity.maxSockets)} sockets: ${capacity.why}`);
+      s.capacity = socketCapacity(points[0], points[1]);
+      load.send({ type: "cap", maxSockets: s.capacity.maxSockets, why: s.capacity.why });
+      if (s.capacity.maxSockets < n) ctx.log(`capping at ${fmtInt(s.capacity.maxSockets)} sockets: ${s.capacity.why}`);
+      step = "connection ramp";
       const connected = await load.next("connected", 150_000);
       memWatch.mark("connected");
-      errorsAt.connected = await logErrorLines(ctx);
+      s.errorsAt.connected = await logErrorLines(ctx);
       ctx.log(`${fmtInt(connected.connected)}/${fmtInt(n)} sockets open with their snapshot in ${connected.elapsedSec.toFixed(1)} s; failures: ${fmtCounts(connected.failures)}`);
 
       // The start transition: the event object's alarm activates the event about a second later.
-      patchSentAt = Date.now();
-      const patched = await api.call("PATCH", `/v1/admin/events/${eventId}`, { startTime: new Date(patchSentAt + 1000).toISOString(), reason: "bench: start now" });
-      load.send({ type: "patched", at: patchSentAt });
+      step = "the start transition (PATCH startTime)";
+      s.patchSentAt = Date.now();
+      const patched = await api.call("PATCH", `/v1/admin/events/${eventId}`, { startTime: new Date(s.patchSentAt + 1000).toISOString(), reason: "bench: start now" });
+      load.send({ type: "patched", at: s.patchSentAt });
       ctx.log(`start moved to ${patched.startTime}; waiting for the "activated" fan-out (≤ 60 s)…`);
+      step = "the activation fan-out";
       const activated = await load.next("activated", 120_000);
       ctx.log(`"activated" reached ${fmtInt(activated.received)} sockets; ${fmtInt(activated.missing)} open sockets missed it`);
-      errorsAt.activated = await logErrorLines(ctx);
+      s.errorsAt.activated = await logErrorLines(ctx);
       ctx.log(`sockets sending progress for ${config.socketProgressSeconds} s…`);
-
-      // T0: when the event really became active, from its own transition record.
-      for (let i = 0; i < 100 && T0 === undefined; i++) {
-        const view = await api.call("GET", `/v1/admin/events/${eventId}`);
-        const t = view.transitions.find((x) => x.toState === "active");
-        if (t) T0 = Date.parse(t.at);
-        else await sleep(200);
-      }
-      if (T0 === undefined) throw new Error(`event ${eventId} never recorded an "active" transition`);
-      result = await load.result;
-    } finally {
-      serverMem = memWatch();
+      step = "progress";
+      s.T0 = await activeSince(api, eventId).catch((err) => {
+        s.T0Error = describeError(err);
+        return undefined;
+      });
+    } catch (err) {
+      s.stopped = { step, reason: describeError(err) };
+      ctx.log(`phase C stopped during ${step}: ${s.stopped.reason}; telling the load to close its sockets and report…`);
+      s.fdsAtStop = workerdFds(ctx);
+      load.send({ type: "abort", reason: `${step}: ${s.stopped.reason}` });
     }
-    errorsAt.loadDone = await logErrorLines(ctx);
-    const p = result.progress;
-    ctx.log(
-      `Phase C load done: ${fmtNum(p.messagesPerSec)} frames/s acked, ${fmtNum(p.updatesPerSec)} updates/s, ack p50/p99 ` +
-        `${fmtNum(p.ackLatencyMs.p50, 0)}/${fmtNum(p.ackLatencyMs.p99, 0)} ms; errors: ${fmtCounts(p.errorFrames)}; server closes: ${fmtCounts(result.serverCloses)}`,
-    );
-
-    ctx.log("waiting for the shards' outboxes to drain into D1 (≤ 60 s)…");
-    const drain = await api.waitDrained(eventId, config.drainTimeoutSec * 1000, ctx.log);
-    ctx.log(drain.drained ? `drained in ${drain.waitedSec.toFixed(1)} s` : `NOT drained after ${drain.waitedSec.toFixed(0)} s`);
-    const totals = await api.totals(eventId);
-    errorsAt.drained = await logErrorLines(ctx);
-    const ingest = drain.summary.ingest;
-    const d1Gems = totals.totals.gems ?? 0;
-
-    const fanout = summarize(result.activation.receiptTimes.map((t) => t - T0));
-    const noticeFanout = summarize(result.activation.startNoticeReceiptTimes.map((t) => t - T0));
-    const a = result.activation;
-    const c = result.connect;
-    const audit = {
-      drained: drain.drained,
-      drainWaitSec: drain.waitedSec,
-      outboxPending: ingest.outboxPending,
-      d1Gems,
-      ackedGems: p.ackedGems,
-      unresolvedGems: p.unresolvedGems,
-      lostUpdates: Math.max(0, p.ackedGems - d1Gems),
-      duplicatedUpdates: Math.max(0, d1Gems - p.ackedGems),
-      d1Players: totals.players,
-      ackedPlayers: p.playersAcked,
-      shardUpdatesApplied: ingest.updatesApplied,
-      shardRequests: ingest.requests,
-    };
-    const serverClosed = Object.values(result.serverCloses).reduce((s, k) => s + k, 0);
-
-    const targets = [
-      target("sockets connected", c.connected, `= ${fmtInt(n)}`, c.connected === n),
-      target("sockets missing the activated frame", a.missing, "= 0", a.missing === 0 && a.received === c.connected && c.connected > 0),
-      target("socket lost updates", audit.lostUpdates, "= 0", drain.drained && audit.lostUpdates === 0),
-      target("socket duplicated updates", audit.duplicatedUpdates, "= 0", audit.duplicatedUpdates === 0),
-      target("sockets closed by the server", serverClosed, "= 0", serverClosed === 0),
-    ];
-    const status = (t) => (t.met ? "met" : "MISSED");
-    const check = (ok) => (ok ? "ok" : "MISMATCH");
-    const workerd = serverMem?.byLabel ?? {};
-    const fdRow = Object.entries(workerd)
-      .filter(([label]) => label.startsWith("workerd"))
-      .map(([label, e]) => `${label.replace("workerd ", "")} ${fmtInt(e.maxOpenFds)}/${fmtInt(e.fdLimit)}`)
-      .join(", ");
-    const perProc = Object.entries(workerd)
-      .map(([label, e]) => `${label} ${mib(e.peak)}`)
-      .join(", ");
-    const anomalies = {
-      refused_frames: p.refusedFrames,
-      unexpected_duplicates: p.unexpectedDuplicates,
-      reapplied_seqs: p.reapplied,
-      send_errors: p.sendErrors,
-      unresolved_frames: p.unresolvedFrames,
-      skipped_sends_2_in_flight: p.skippedBackpressure,
-      unparseable_frames: result.badFrames.unparseable,
-      unexpected_frames: result.badFrames.unexpectedType,
-    };
-
-    return {
-      metrics: {
-        eventId,
-        shardCount: event.shardCount,
-        via: target0.via,
-        T0: new Date(T0).toISOString(),
-        patchSentAt: new Date(patchSentAt).toISOString(),
-        activationDelayMs: T0 - patchSentAt,
-        fanoutMs: fanout,
-        startNoticeFanoutMs: noticeFanout,
-        load: { ...result, activation: { ...a, receiptTimes: undefined, startNoticeReceiptTimes: undefined } },
-        audit,
-        serverMemory: serverMem,
-        serverFdsBefore: fdBefore,
-        serverSocketCapacity: capacity,
-        workerErrorLinesAt: errorsAt,
-      },
-      rows: [
-        ["sockets connected / failed", `${fmtInt(c.connected)} / ${fmtInt(n - c.connected)}`, `${fmtInt(n)} / 0`, status(targets[0])],
-        ["connect failures (by reason)", fmtCounts(c.failures), "", ""],
-        ["connect ramp (all sockets, s) / rate", `${fmtNum(c.elapsedSec, 1)} s / ${fmtInt(c.perSec)} per s`, "", ""],
-        ["connect → snapshot p50/p99/max (ms)", ms3(c.snapshotMs), "", ""],
-        ["activated fan-out p50/p99/max (ms after T0)", ms3(fanout), "", ""],
-        ["activated frames received / missing", `${fmtInt(a.received)} / ${fmtInt(a.missing)}`, "missing = 0", status(targets[1])],
-        ["start moved → active (T0) (ms)", fmtInt(T0 - patchSentAt), "≈ 1,000", ""],
-        [
-          '"start" notification fan-out p50/p99/max (ms) / got it',
-          `${ms3(noticeFanout)} / ${fmtInt(a.startNoticeReceived)}`,
-          "",
-          "",
-        ],
-        ["socket progress frames/s (acked)", fmtNum(p.messagesPerSec), "", ""],
-        ["socket progress updates/s (acked)", fmtNum(p.updatesPerSec), "", ""],
-        ["socket ack latency p50/p99/max (ms)", ms3(p.ackLatencyMs), "", ""],
-        ["socket error frames (by code)", fmtCounts(p.errorFrames), "", ""],
-        ["sockets closed by the server (by code)", serverClosed ? fmtCounts(result.serverCloses) : "none", "none", status(targets[4])],
-        ["lost updates (acked gems − D1)", fmtInt(audit.lostUpdates), targets[2].goal, status(targets[2])],
-        ["duplicated updates (D1 − acked gems)", fmtInt(audit.duplicatedUpdates), targets[3].goal, status(targets[3])],
-        ["peak memory: load process (RSS / maxRSS)", `${mib(result.memory.peakRssBytes)} / ${mib(result.memory.maxRssBytes)}`, "", ""],
-        ["peak memory: server (workerd Σ / + wrangler)", `${mib(serverMem?.workerdPeak)} / ${mib(serverMem?.treePeak)}`, "", ""],
-        ["server workerd Σ RSS: before / all connected", `${mib(serverMem?.marks.before)} / ${mib(serverMem?.marks.connected)}`, "", ""],
-        "  socket detail",
-        ["sockets via", target0.via, "", ""],
-        ["server peak RSS by process", perProc || "n/a", "", ""],
-        ["workerd open fds peak / limit", fdRow || "n/a", "", ""],
-        [
-          "workerd fds per socket; socket cap",
-          `${Object.entries(capacity.perProcess).map(([l, e]) => `${l.replace("workerd ", "")} ${fmtNum(e.fdsPerSocket, 2)}`).join(", ")}; ${capacity.maxSockets < n ? fmtInt(capacity.maxSockets) : "none"}`,
-          "",
-          "",
-        ],
-        ...(capacity.maxSockets < n ? [["why the sockets were capped", capacity.why, "", ""]] : []),
-        ["frames sent / acked; updates acked", `${fmtInt(p.framesSent)} / ${fmtInt(p.framesAcked)}; ${fmtInt(p.updatesApplied)}`, "", ""],
-        ["other client-side anomalies", fmtCounts(anomalies), "", ""],
-        ["frames received (by type)", fmtCounts(result.framesByType), "", ""],
-        [
-          "Worker log error lines: connect / activation / progress+close / drain",
-          [
-            errorsAt.connected - errorsAt.before,
-            errorsAt.activated - errorsAt.connected,
-            errorsAt.loadDone - errorsAt.activated,
-            errorsAt.drained - errorsAt.loadDone,
-          ].map(fmtInt).join(" / "),
-          "",
-          "",
-        ],
-        ["gems: acked / D1", `${fmtInt(p.ackedGems)} / ${fmtInt(d1Gems)}`, "equal", check(p.ackedGems === d1Gems)],
-        ["players: acked / D1", `${fmtInt(p.playersAcked)} / ${fmtInt(totals.players)}`, "equal", check(p.playersAcked === totals.players)],
-        ["updates: acked / shard counters", `${fmtInt(p.updatesApplied)} / ${fmtInt(ingest.updatesApplied)}`, "equal", check(p.updatesApplied === ingest.updatesApplied)],
-        ["sockets closed cleanly at the end", `${fmtInt(result.close.closedCleanly)} / ${fmtInt(result.close.requested)} (${fmtCounts(result.close.codes)})`, "all", check(result.close.closedCleanly === result.close.requested)],
-        ["outbox drained", drain.drained ? `yes, ${drain.waitedSec.toFixed(1)} s` : `no (${ingest.outboxPending} pending)`, "", ""],
-      ],
-      targets,
-    };
+    try {
+      // Without a stop, the load's own deadlines bound this; after one, it only has to close its sockets.
+      s.result = await (s.stopped ? Promise.race([load.result, sleep(90_000).then(() => Promise.reject(new Error("no result 90 s after the stop")))]) : load.result);
+      if (s.result.stopped && !s.stopped) s.stopped = { step: s.result.stopped.step, reason: s.result.stopped.reason };
+    } catch (err) {
+      s.loadError = describeError(err);
+      s.stopped ??= { step, reason: `the load process failed: ${s.loadError}` };
+    } finally {
+      s.serverMem = memWatch();
+    }
+    s.errorsAt.loadDone = await logErrorLines(ctx);
+    const p = s.result?.progress;
+    if (p?.ran) {
+      ctx.log(
+        `Phase C load done: ${fmtNum(p.messagesPerSec)} frames/s acked, ${fmtNum(p.updatesPerSec)} updates/s, ack p50/p99 ` +
+          `${fmtNum(p.ackLatencyMs.p50, 0)}/${fmtNum(p.ackLatencyMs.p99, 0)} ms; errors: ${fmtCounts(p.errorFrames)}; server closes: ${fmtCounts(s.result.serverCloses)}`,
+      );
+    }
+    if (p?.framesSent) {
+      ctx.log(`waiting for the shards' outboxes to drain into D1 (≤ ${config.drainTimeoutSec} s)…`);
+      s.drain = await api.waitDrained(eventId, config.drainTimeoutSec * 1000, ctx.log);
+      ctx.log(s.drain.drained ? `drained in ${s.drain.waitedSec.toFixed(1)} s` : `NOT drained after ${s.drain.waitedSec.toFixed(0)} s${s.drain.error ? ` (${s.drain.error})` : ""}`);
+      const t = await api.tryTotals(eventId);
+      s.totals = t.totals ?? null;
+      s.totalsError = t.error ?? null;
+      s.errorsAt.drained = await logErrorLines(ctx);
+    }
+    return report(s);
   },
 };
+
+/** When the event really became active (T0), from its own transition record. */
+async function activeSince(api, eventId) {
+  for (let i = 0; i < 100; i++) {
+    const view = await api.call("GET", `/v1/admin/events/${eventId}`);
+    const t = view.transitions.find((x) => x.toState === "active");
+    if (t) return Date.parse(t.at);
+    await sleep(200);
+  }
+  throw new Error(`event ${eventId} never recorded an "active" transition`);
+}
