@@ -4,7 +4,6 @@ import { hasColumn, type MigrationStep } from "../kit/migrate";
 import { OUTBOX_TABLE } from "../kit/outbox";
 import { SCHEDULE_TABLE, bookInMigration } from "../kit/schedule";
 import { UNKNOWN_OBJECTIVE, legacyReasonCode } from "../../domain/progress";
-import { addFlag } from "./outbox";
 
 export const SHARD_SCHEMA: readonly MigrationStep[] = [
   // 1. Adopts storage made before versioning: the tables the actor, its outbox and its rewards created on the fly.
@@ -75,7 +74,21 @@ export const SHARD_SCHEMA: readonly MigrationStep[] = [
       const f = JSON.parse(row) as Old;
       const code = legacyReasonCode(f.reason);
       const objective = code === "unknown_objective" ? UNKNOWN_OBJECTIVE : f.objectiveId;
-      addFlag(sql, f.playerId, objective, code, 1, f.at, f.amount, f.reason);
+      // Spelled out rather than calling the outbox's addFlag, so a later change there cannot alter this step.
+      sql.exec(
+        `INSERT INTO flag_counts (player_id, objective_id, reason, count, first_seen, last_seen, sample_amount, sample_detail)
+         VALUES (?, ?, ?, 1, ?, ?, ?, ?)
+         ON CONFLICT (player_id, objective_id, reason) DO UPDATE SET count = count + 1,
+           first_seen = MIN(first_seen, excluded.first_seen), last_seen = MAX(last_seen, excluded.last_seen),
+           sample_amount = excluded.sample_amount, sample_detail = excluded.sample_detail`,
+        f.playerId,
+        objective,
+        code,
+        f.at,
+        f.at,
+        f.amount,
+        f.reason,
+      );
     }
     sql.exec("DELETE FROM outbox WHERE topic = 'flag'");
   },
