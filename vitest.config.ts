@@ -1,5 +1,6 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { INVENTORY_SECRET_NEW, INVENTORY_SECRET_OLD, PUSH_SECRET } from "./test/webhook-secrets";
 
 const migrations = await readD1Migrations("./migrations");
 const secrets = {
@@ -8,8 +9,9 @@ const secrets = {
   PLAYER_TOKEN_SECRET: "test-player-secret",
   CALENDAR_FEED_TOKEN: "test-calendar-feed-token",
   REWARD_SIGNING_SECRET: "test-reward-secret",
-  INVENTORY_WEBHOOK_SECRET: "test-webhook-secret",
-  PUSH_WEBHOOK_SECRET: "test-webhook-secret",
+  // Newest first, as during a rotation: every delivery carries a signature for each.
+  INVENTORY_WEBHOOK_SECRET: `${INVENTORY_SECRET_NEW} ${INVENTORY_SECRET_OLD}`,
+  PUSH_WEBHOOK_SECRET: PUSH_SECRET,
 };
 const WEBHOOK_TESTS = ["test/rewards-webhook.test.ts", "test/push-webhook.test.ts"];
 
