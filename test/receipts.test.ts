@@ -105,7 +105,7 @@ describe("receipts issued before the JWS form (HMAC)", () => {
     const fields = { claimId: "clm_legacy000000000000000001", playerId: "old-receipt", eventId: e.eventId, milestoneIndex: 0, rewards: REWARD_MILESTONES[0].rewards, claimedAt };
     // Signed as the old code did: hex HMAC-SHA256 of the canonical JSON, with REWARD_SIGNING_SECRET.
     const key = await crypto.subtle.importKey("raw", new TextEncoder().encode("test-reward-secret"), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-    const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(receiptPayload(fields))));
+    const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(receiptPayload(fields as Parameters<typeof receiptPayload>[0]))));
     const old = { ...fields, signature: [...mac].map((b) => b.toString(16).padStart(2, "0")).join("") };
     await runInDurableObject(shardStubFor(e.eventId, "old-receipt", e.shardCount), (_o, s) => {
       s.storage.sql.exec("INSERT INTO claims (player_id, milestone_index, claim_id, receipt, source, delivery) VALUES (?, 0, ?, ?, 'claim', ?)", "old-receipt", old.claimId, JSON.stringify(old), JSON.stringify({ outcome: "delivered", via: "ledger" }));
