@@ -1,5 +1,6 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { INVENTORY_SECRET_NEW, INVENTORY_SECRET_OLD, PUSH_SECRET } from "./test/webhook-secrets.ts";
 
 const migrations = await readD1Migrations("./migrations");
 const secrets = {
@@ -8,8 +9,14 @@ const secrets = {
   PLAYER_TOKEN_SECRET: "test-player-secret",
   CALENDAR_FEED_TOKEN: "test-calendar-feed-token",
   REWARD_SIGNING_SECRET: "test-reward-secret",
-  INVENTORY_WEBHOOK_SECRET: "test-webhook-secret",
-  PUSH_WEBHOOK_SECRET: "test-webhook-secret",
+  // Test-only keys, as during a rotation: the Ed25519 key signs, the older P-256 one is still published.
+  RECEIPT_SIGNING_KEY: JSON.stringify([
+    { crv: "Ed25519", d: "aS9bgCSQMUmHUuIv93NTnSIzWbda134zzrvI_YN6gfs", x: "Qu44KLFqU_QtURneIfjyUO2Oh_IRfXtp419cAvbNePg", kty: "OKP", kid: "test-receipts-1", alg: "EdDSA", use: "sig" },
+    { kty: "EC", crv: "P-256", x: "Wz0ozsfa6CnGtF195BRisJpo4snW8ZTMJsiFlySTZMM", y: "uwJenWIsiG1ut1kjf-e75YKDkT_cFlXWM_b2qMmYfr0", d: "qYqijauIopK2HzXaV47x1WcVJaf_eIctlJbC-_IwVy8", kid: "test-receipts-0", alg: "ES256", use: "sig" },
+  ]),
+  // Newest first, as during a rotation: every delivery carries a signature for each.
+  INVENTORY_WEBHOOK_SECRET: `${INVENTORY_SECRET_NEW} ${INVENTORY_SECRET_OLD}`,
+  PUSH_WEBHOOK_SECRET: PUSH_SECRET,
 };
 const WEBHOOK_TESTS = ["test/rewards-webhook.test.ts", "test/push-webhook.test.ts"];
 

@@ -8,7 +8,7 @@
 // parent matters because `npm start` is npm → `sh -c` → node: npm forwards a SIGTERM to the shell only, the shell
 // dies without passing it on, and this process is left orphaned (its parent becomes pid 1 or a subreaper).
 import { spawn } from "node:child_process";
-import { copyFileSync, existsSync, readFileSync, readdirSync } from "node:fs";
+import { appendFileSync, copyFileSync, existsSync, readFileSync, readdirSync } from "node:fs";
 import { constants } from "node:os";
 import { seedDemoTemplates } from "./seed.mjs";
 
@@ -162,6 +162,16 @@ setInterval(() => {
 if (!existsSync(".dev.vars")) {
   copyFileSync(".dev.vars.example", ".dev.vars");
   console.log("created .dev.vars from .dev.vars.example");
+} else {
+  // A .dev.vars made before a secret was added (RECEIPT_SIGNING_KEY, say): take the example's dev value for each name
+  // it lacks, so an existing checkout keeps starting. Values already there are never touched.
+  const names = (text) => new Set([...text.matchAll(/^([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]));
+  const have = names(readFileSync(".dev.vars", "utf8"));
+  const missing = readFileSync(".dev.vars.example", "utf8").split("\n").filter((l) => /^[A-Z][A-Z0-9_]*=/.test(l) && !have.has(l.split("=")[0]));
+  if (missing.length) {
+    appendFileSync(".dev.vars", `\n# Added by npm start from .dev.vars.example (dev-only values):\n${missing.join("\n")}\n`);
+    console.log(`added to .dev.vars from .dev.vars.example: ${missing.map((l) => l.split("=")[0]).join(", ")}`);
+  }
 }
 
 const persist = persistTo ? ["--persist-to", persistTo] : [];

@@ -8,6 +8,7 @@ import { adminApp } from "./routes/admin";
 import { benchRoutes } from "./routes/bench";
 import { liveSocket } from "./routes/live";
 import { playerApp } from "./routes/player";
+import { wellKnownApp } from "./routes/well-known";
 import { consumeInventoryRetries } from "./queues/inventory";
 import { consumeDeadPush, consumePush, type PushMessage } from "./queues/push";
 import type { Grant } from "./actors/contracts";
@@ -26,6 +27,7 @@ export { PlayerInventoryActor } from "./actors/inventory/inventory-actor";
 // - the admin app, which ends in its own 404.
 const app = new Hono<AppEnv>()
   .get("/health", (c) => c.json({ ok: true }))
+  .route("/.well-known", wellKnownApp)
   .get("/v1/events/:eventId/live", liveSocket)
   .route("/v1/_bench", benchRoutes)
   .route("/v1/admin", adminApp)

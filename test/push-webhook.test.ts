@@ -3,10 +3,14 @@
 import { createExecutionContext, createMessageBatch, env, getQueueResult } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { PUSH_RETRY_DELAY_SECONDS, type PushMessage } from "../src/queues/push";
+import { parseWebhookSecrets, postSigned, signedHeaders } from "../src/lib/webhook";
+import { LEGACY_SECRET, PUSH_SECRET } from "./webhook-secrets";
 import worker from "../src/index";
 import { HOUR, call, createEvent, createTemplate, inMs, playerToken, runInDurableObject } from "./helpers";
 
-const received = async () => (await (await fetch(`${env.PUSH_WEBHOOK_URL.replace("/push", "")}/__received`)).json()) as any[];
+const server = (path: string) => `${env.PUSH_WEBHOOK_URL.replace("/push", "")}${path}`;
+const received = async () => (await (await fetch(server("/__received"))).json()) as any[];
+const failures = async () => (await (await fetch(server("/__failures"))).json()) as any[];
 async function run(queue: string, body: PushMessage, attempts: number) {
   const batch = createMessageBatch(queue, [{ id: `m${attempts}-${Math.random()}`, timestamp: new Date(), attempts, body }]);
   await worker.queue(batch as never, env);
@@ -47,5 +51,29 @@ describe("push delivery", () => {
     const feed = await call("GET", "/v1/notifications?limit=100", { token: await playerToken("anyone") });
     expect(feed.json.notifications.map((n: any) => n.notificationId)).toContain(id);
     expect(e.eventId).toBeTruthy();
+  });
+});
+
+describe("webhook signatures (Standard Webhooks)", () => {
+  it("the receiver refuses a delivery whose body was altered after signing, so its checks are real", async () => {
+    const original = JSON.stringify({ title: "real" });
+    // Sign one body, send another: what a tampering proxy would do.
+    const headers = await signedHeaders(parseWebhookSecrets(PUSH_SECRET), "tampered-1", original);
+    const res = await fetch(env.PUSH_WEBHOOK_URL, { method: "POST", headers, body: JSON.stringify({ title: "forged" }) });
+    expect(res.status).toBe(401);
+    expect((await failures()).find((f) => f.key === "tampered-1")?.problems).toEqual(["push secret: No matching signature found"]);
+  });
+
+  it("a secret in the old raw form still signs per the spec (format raw) and keeps the deprecated X-Live-Events headers", async () => {
+    const url = env.PUSH_WEBHOOK_URL.replace("/push", "/legacy");
+    expect(await postSigned(url, { hello: "wörld" }, LEGACY_SECRET, "legacy-1")).toBe(200);
+    expect((await received()).find((r) => r.key === "legacy-1")).toMatchObject({ verified: true, signatures: 1, legacyHeaders: true });
+  });
+
+  it("every push delivery verified with the standardwebhooks verifier; the only failure is the deliberate forgery", async () => {
+    const push = (await received()).filter((r) => r.path === "/push" && !String(r.key).startsWith("tampered-"));
+    expect(push.length).toBeGreaterThan(0);
+    expect(push.every((r) => r.verified && r.signatures === 1 && !r.legacyHeaders)).toBe(true);
+    expect((await failures()).filter((f) => !String(f.key).startsWith("tampered-"))).toEqual([]);
   });
 });

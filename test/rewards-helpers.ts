@@ -1,5 +1,6 @@
 // Shared set-up for the reward suites: a live event, players with known progress, and ways to move its clock.
 import { env, runDurableObjectAlarm } from "cloudflare:test";
+import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from "jose";
 import { receiptPayload, type ClaimReceipt } from "../src/domain/rewards";
 import { shardName, shardOf } from "../src/domain/sharding";
 import { HOUR, call, createEvent, createTemplate, inMs, playerToken } from "./helpers";
@@ -72,8 +73,8 @@ export const claimRows = async (eventId: string) =>
   (await env.DB.prepare("SELECT player_id, milestone_index, source, claim_id FROM rewards_claimed WHERE event_id = ? ORDER BY player_id, milestone_index").bind(eventId).all<any>()).results;
 
 /**
- * What a game server does with a receipt: rebuild the signed bytes (canonical JSON of the receipt's fields) and check
- * the HMAC with the shared secret, in constant time (WebCrypto's verify).
+ * What a game server did with a receipt issued before the JWS form: rebuild the signed bytes (canonical JSON of the
+ * receipt's fields) and check the HMAC with the shared secret, in constant time (WebCrypto's verify).
  */
 export async function verifyReceipt(receipt: ClaimReceipt, secret: string): Promise<boolean> {
   if (!receipt || typeof receipt.signature !== "string" || !/^[0-9a-f]{64}$/.test(receipt.signature)) return false;
@@ -81,4 +82,21 @@ export async function verifyReceipt(receipt: ClaimReceipt, secret: string): Prom
   const key = await crypto.subtle.importKey("raw", enc.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["verify"]);
   const signature = new Uint8Array(receipt.signature.match(/../g)!.map((h) => parseInt(h, 16)));
   return crypto.subtle.verify("HMAC", key, signature, enc.encode(receiptPayload(receipt)));
+}
+
+/**
+ * What a game server does with a receipt now: verify its JWS with the keys published at /.well-known/jwks.json, and
+ * trust the fields the JWS states (here: check that the ones shown beside it say the same).
+ */
+export async function verifyReceiptJws(receipt: ClaimReceipt): Promise<boolean> {
+  if (typeof receipt?.jws !== "string") return false;
+  const keys = (await call("GET", "/.well-known/jwks.json", { token: null })).json as JSONWebKeySet;
+  try {
+    const { payload } = await jwtVerify(receipt.jws, createLocalJWKSet(keys), { algorithms: ["EdDSA", "ES256"] });
+    const { claimId, playerId, eventId, milestoneIndex, rewards, claimedAt } = receipt;
+    return JSON.stringify({ claimId, playerId, eventId, milestoneIndex, rewards, claimedAt }) ===
+      JSON.stringify({ claimId: payload.claimId, playerId: payload.playerId, eventId: payload.eventId, milestoneIndex: payload.milestoneIndex, rewards: payload.rewards, claimedAt: payload.claimedAt });
+  } catch {
+    return false;
+  }
 }

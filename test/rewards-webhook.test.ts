@@ -1,5 +1,6 @@
 // Rewards with INVENTORY_WEBHOOK_URL pointing at a real HTTP server on 127.0.0.1 (test/webhook-server.ts).
-// Deliveries are signed, carry the claim id as the idempotency key; full goes to the inbox; down is retried
+// Deliveries are signed per Standard Webhooks (the receiver checks each with the `standardwebhooks` package, under the
+// new and the old secret of a rotation), carry the claim id as webhook-id and idempotency key; full goes to the inbox; down is retried
 // through the inventory-deliveries queue (driven here with the vitest integration's queue helpers) and inboxed
 // after the last attempt.
 import { createExecutionContext, createMessageBatch, env, getQueueResult } from "cloudflare:test";
@@ -9,7 +10,8 @@ import worker from "../src/index";
 import { call } from "./helpers";
 import { claim, clearAlarms, earn, ledgerRows, rewardEvent, settle } from "./rewards-helpers";
 
-const received = async () => (await (await fetch(`${env.INVENTORY_WEBHOOK_URL.replace("/inventory", "")}/__received`)).json()) as any[];
+const server = (path: string) => `${env.INVENTORY_WEBHOOK_URL.replace("/inventory", "")}${path}`;
+const received = async () => (await (await fetch(server("/__received"))).json()) as any[];
 const events: { eventId: string; shardCount: number }[] = [];
 afterEach(async () => {
   for (const e of events.splice(0)) await clearAlarms(e.eventId, e.shardCount);
@@ -35,7 +37,8 @@ describe("inventory webhook", () => {
     expect(r.status).toBe(201);
     expect(r.json.delivery).toEqual({ outcome: "delivered", via: "webhook" });
     const hit = (await received()).find((x) => x.key === r.json.receipt.claimId);
-    expect(hit).toMatchObject({ player: "ok-player", verified: true, status: 200, source: "claim" });
+    // Two signatures (new and old secret), each verified by its own standardwebhooks receiver; no legacy headers.
+    expect(hit).toMatchObject({ player: "ok-player", verified: true, status: 200, source: "claim", signatures: 2, legacyHeaders: false });
     await settle(e.eventId, e.shardCount);
     expect(await ledgerRows(e.eventId)).toEqual([expect.objectContaining({ player_id: "ok-player", delivered_via: "webhook", source: "claim" })]);
   });
@@ -88,7 +91,19 @@ describe("inventory webhook", () => {
     const result = await runQueue(grant, 1);
     expect(result.explicitAcks).toHaveLength(1);
     expect(await runQueue(grant, 2)).toMatchObject({ explicitAcks: [expect.any(String)] });
+    // The retry is the same message (same webhook-id) with a fresh timestamp, so a 5-minute tolerance holds.
+    const attempts = (await received()).filter((x) => x.key === grant.claimId);
+    expect(attempts.map((x) => [x.status, x.verified])).toEqual([[503, true], [200, true]]);
+    expect(attempts[1].timestamp).toBeGreaterThanOrEqual(attempts[0].timestamp);
     expect(await ledgerRows(e.eventId)).toEqual([expect.objectContaining({ player_id: "flaky-player", delivered_via: "webhook" })]);
     expect((await call("GET", "/v1/inbox", { token })).json.items).toEqual([]);
+  });
+
+  it("every delivery so far verified with the standardwebhooks verifier, under both secrets", async () => {
+    const inventory = (await received()).filter((x) => x.path === "/inventory");
+    expect(inventory.length).toBeGreaterThan(0);
+    expect(inventory.every((x) => x.verified && x.signatures === 2)).toBe(true);
+    const failures = (await (await fetch(server("/__failures"))).json()) as any[];
+    expect(failures.filter((f) => f.path === "/inventory")).toEqual([]);
   });
 });

@@ -4,7 +4,7 @@ import { env } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import { GRACE_PERIOD_MS } from "../src/domain/lifecycle";
 import { HOUR, call, playerToken } from "./helpers";
-import { claim, claimRows, clearAlarms, earn, ledgerRows, rewardEvent, runInDurableObject, settle, shardStubFor, tickEvent, verifyReceipt } from "./rewards-helpers";
+import { claim, claimRows, clearAlarms, earn, ledgerRows, rewardEvent, runInDurableObject, settle, shardStubFor, tickEvent, verifyReceiptJws } from "./rewards-helpers";
 
 const events: { eventId: string; shardCount: number }[] = [];
 afterEach(async () => {
@@ -26,7 +26,7 @@ describe("claims", () => {
     expect(new Set(results.map((r) => r.json.receipt.claimId)).size).toBe(1);
     const receipt = results[0].json.receipt;
     expect(receipt).toMatchObject({ playerId: "same-key", eventId: e.eventId, milestoneIndex: 1, rewards: [expect.objectContaining({ itemId: "hat.gold" }), expect.objectContaining({ itemId: "gems" })] });
-    expect(await verifyReceipt(receipt, "test-reward-secret")).toBe(true);
+    expect(await verifyReceiptJws(receipt)).toBe(true);
     await settle(e.eventId, e.shardCount);
     expect(await claimRows(e.eventId)).toEqual([{ player_id: "same-key", milestone_index: 1, source: "claim", claim_id: receipt.claimId }]);
     expect(await ledgerRows(e.eventId)).toEqual([expect.objectContaining({ player_id: "same-key", source: "claim", receipt_id: receipt.claimId, delivered_via: "ledger" })]);
@@ -79,11 +79,12 @@ describe("claims", () => {
     const e = await live();
     const token = await earn(e.eventId, "forger", 5);
     const { receipt } = (await claim(e.eventId, token, 0, "f")).json;
-    expect(await verifyReceipt(receipt, "test-reward-secret")).toBe(true);
-    expect(await verifyReceipt({ ...receipt, rewards: [{ ...receipt.rewards[0], quantity: 100000 }] }, "test-reward-secret")).toBe(false);
-    expect(await verifyReceipt({ ...receipt, playerId: "someone-else" }, "test-reward-secret")).toBe(false);
-    expect(await verifyReceipt({ ...receipt, signature: "0".repeat(64) }, "test-reward-secret")).toBe(false);
-    expect(await verifyReceipt(receipt, "another-secret")).toBe(false);
+    expect(await verifyReceiptJws(receipt)).toBe(true);
+    expect(await verifyReceiptJws({ ...receipt, rewards: [{ ...receipt.rewards[0], quantity: 100000 }] })).toBe(false);
+    expect(await verifyReceiptJws({ ...receipt, playerId: "someone-else" })).toBe(false);
+    expect(await verifyReceiptJws({ ...receipt, jws: receipt.jws.replace(/\.[^.]+$/, `.${"A".repeat(86)}`) })).toBe(false);
+    // An HMAC signature is no proof any more: knowing the old secret forges nothing.
+    expect(await verifyReceiptJws({ ...receipt, jws: undefined, signature: "0".repeat(64) })).toBe(false);
   });
 });
 

@@ -40,11 +40,26 @@ export type ReceiptFields = {
   rewards: RewardData[];
   claimedAt: string;
 };
-export type ClaimReceipt = ReceiptFields & { signature: string };
+/**
+ * A receipt: its fields in the clear, and the proof. Receipts issued now carry `jws`, a compact JWS over
+ * receiptClaims() signed with the deployment's asymmetric key (src/lib/receipts.ts). Receipts issued before carry
+ * `signature`, a hex HMAC-SHA256 of receiptPayload() with REWARD_SIGNING_SECRET; they are kept as issued, so both
+ * forms stay verifiable.
+ */
+export type ClaimReceipt = ReceiptFields & { jws?: string; signature?: string };
 
 /**
- * The bytes a receipt signature covers: JSON with object keys sorted at every depth and no whitespace. Any
- * language can rebuild it, and no field can be reordered or added without breaking the signature.
+ * The JWS payload of a receipt: the receipt's own fields, plus the registered claims a stock JWT library knows
+ * (`jti` the claim id, `sub` the player, `iat` the claim time in seconds). No `exp`: a receipt does not expire.
+ */
+export function receiptClaims(r: ReceiptFields): Record<string, unknown> {
+  const { claimId, playerId, eventId, milestoneIndex, rewards, claimedAt } = r;
+  return { jti: claimId, sub: playerId, iat: Math.floor(Date.parse(claimedAt) / 1000), claimId, playerId, eventId, milestoneIndex, rewards, claimedAt };
+}
+
+/**
+ * The bytes a legacy (HMAC) receipt signature covers: JSON with object keys sorted at every depth and no whitespace.
+ * Kept so receipts issued before the JWS form stay verifiable.
  */
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;

@@ -1,6 +1,7 @@
 // Consumer of `push-notifications`: delivers push work to a provider-neutral PUSH_WEBHOOK_URL (FCM/APNs adapters sit
-// behind it), HMAC-signed, with "<notificationId>:<batch>" as the idempotency key. The seed's rules: a failed push is
-// retried once after 1 h, then goes to the dead-letter queue; the in-game feed always has the notification anyway.
+// behind it), signed per Standard Webhooks (src/lib/webhook.ts), with "<notificationId>:<batch>" as the webhook-id.
+// The seed's rules: a failed push is retried once after 1 h, then goes to the dead-letter queue; the in-game feed
+// always has the notification anyway.
 import { countPushFailure, setPushStatus } from "../db/notifications";
 import { HOUR_MS, SECOND_MS } from "../domain/time";
 import { postSigned } from "../lib/webhook";

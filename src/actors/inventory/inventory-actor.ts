@@ -291,7 +291,7 @@ export class PlayerInventoryActor extends DurableObject<Env> implements PlayerIn
     };
   }
 
-  /** POSTs one grant to the game's inventory, HMAC-signed, with the claim id as the idempotency key. */
+  /** POSTs one grant to the game's inventory, signed per Standard Webhooks, with the claim id as webhook-id. */
   private async postWebhook(grant: HandOffGrant, source: ClaimSource): Promise<HandOff> {
     const key = source === "inbox_claim" ? `inbox:${grant.claimId}` : grant.claimId;
     return webhookAnswer(await postSigned(this.webhookUrl!, { ...grant, source }, this.config.inventoryWebhookSecret, key));

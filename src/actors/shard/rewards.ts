@@ -4,10 +4,10 @@
 import type { ClaimRow } from "../../db/rewards";
 import type { EventInfo } from "../../domain/progress";
 import { notificationRow, unclaimedNotice, type NotificationRow } from "../../domain/notifications";
-import { decideClaim, milestoneStates, receiptPayload, unclaimed, type ClaimDecision, type ClaimReceipt, type ClaimSource } from "../../domain/rewards";
+import { decideClaim, milestoneStates, receiptClaims, unclaimed, type ClaimDecision, type ClaimReceipt, type ClaimSource, type ReceiptFields } from "../../domain/rewards";
 import { iso } from "../../domain/time";
 import { fail, ok, type Result } from "../../lib/result";
-import { hmacHex } from "../../lib/hmac";
+import { signReceipt } from "../../lib/receipts";
 import { readConfig } from "../../config";
 import type { ClaimOutcome, DeliveryOutcome, Grant, UnclaimedNotice, UnclaimedWarning } from "../contracts";
 import { playerInventoryActor } from "../stubs";
@@ -25,7 +25,8 @@ export function claimRow(receipt: ClaimReceipt, source: ClaimSource): ClaimRow {
     milestoneIndex: receipt.milestoneIndex,
     rewards: JSON.stringify(receipt.rewards),
     source,
-    signature: receipt.signature,
+    // The column holds the receipt's proof: the JWS for receipts issued now, the hex HMAC for older ones.
+    signature: receipt.jws ?? receipt.signature ?? "",
     claimedAt: Date.parse(receipt.claimedAt),
   };
 }
@@ -112,9 +113,9 @@ export class ShardRewards {
 
   // ---- internals -------------------------------------------------------------------------------------------------
 
-  private async sign(fields: Omit<ClaimReceipt, "signature" | "claimId">): Promise<ClaimReceipt> {
+  private async sign(fields: Omit<ReceiptFields, "claimId">): Promise<ClaimReceipt> {
     const unsigned = { claimId: `clm_${crypto.randomUUID().replaceAll("-", "").slice(0, 24)}`, ...fields };
-    return { ...unsigned, signature: await hmacHex(this.env.REWARD_SIGNING_SECRET, receiptPayload(unsigned)) };
+    return { ...unsigned, jws: await signReceipt(this.env.RECEIPT_SIGNING_KEY, receiptClaims(unsigned)) };
   }
 
   /** The grant and its row for D1, in one write: the outbox projects it with the next drain. */
