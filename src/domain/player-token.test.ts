@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_LEEWAY_SECONDS, keySource, leeway, list, parseHsKeys, playerFromClaims, settingsFrom, usableUntilMs } from "./player-token";
+import { DEFAULT_LEEWAY_SECONDS, jwksCooldown, keySource, leeway, list, parseHsKeys, playerFromClaims, settingsFrom, usableUntilMs } from "./player-token";
 
 describe("PLAYER_JWT_HS256_KEYS", () => {
   it("reads JSON and kid:secret lists", () => {
@@ -28,6 +28,12 @@ describe("settings", () => {
     expect(leeway("99999")).toBe(300);
   });
 
+  it("the JWKS cooldown defaults to 30 s and is never below 1 s", () => {
+    expect(jwksCooldown(undefined)).toBe(30);
+    expect(jwksCooldown("0")).toBe(1);
+    expect(jwksCooldown("5")).toBe(5);
+  });
+
   it("issuer and audience are comma lists, off when unset", () => {
     expect(list("a, b,,c")).toEqual(["a", "b", "c"]);
     expect(list("")).toBeNull();
@@ -50,7 +56,7 @@ describe("key source by header", () => {
   });
 
   it("RS256 and ES256 go to the JWKS only; none and other algs go nowhere", () => {
-    expect(keySource({ alg: "RS256", kid: "k1" }, s)).toEqual({ kind: "jwks", url: "https://idp/jwks", alg: "RS256" });
+    expect(keySource({ alg: "RS256", kid: "k1" }, s)).toEqual({ kind: "jwks", url: "https://idp/jwks", cooldownSeconds: 30, alg: "RS256" });
     expect(keySource({ alg: "ES256" }, s)).toMatchObject({ kind: "jwks", alg: "ES256" });
     expect(keySource({ alg: "none" }, s)).toBeNull();
     expect(keySource({ alg: "HS512" }, s)).toBeNull();

@@ -13,11 +13,14 @@ export type PlayerTokenSettings = {
   issuer: string[] | null;
   audience: string[] | null;
   leewaySeconds: number;
+  /** At most one JWKS refetch per this many seconds, however many unknown `kid`s arrive. */
+  jwksCooldownSeconds: number;
 };
 
 /** The asymmetric algorithms a JWKS may serve. HS256 only ever uses the configured secrets (no alg confusion). */
 export const JWKS_ALGORITHMS = ["RS256", "ES256"] as const;
 export const DEFAULT_LEEWAY_SECONDS = 30;
+export const DEFAULT_JWKS_COOLDOWN_SECONDS = 30;
 /** A leeway this large would make `exp` meaningless; a typo must not do that. */
 const MAX_LEEWAY_SECONDS = 300;
 
@@ -64,12 +67,16 @@ export function list(raw: unknown): string[] | null {
   return items.length ? items : null;
 }
 
-export function leeway(raw: unknown): number {
+/** Whole seconds from a setting, within [min, max]; the fallback when unset or not a number. */
+function seconds(raw: unknown, fallback: number, min: number, max: number): number {
   const text = setting(raw);
-  if (text === null) return DEFAULT_LEEWAY_SECONDS;
-  const n = Number(text);
-  return Number.isFinite(n) && n >= 0 ? Math.min(Math.floor(n), MAX_LEEWAY_SECONDS) : DEFAULT_LEEWAY_SECONDS;
+  const n = text === null ? NaN : Number(text);
+  return Number.isFinite(n) && n >= 0 ? Math.min(Math.max(Math.floor(n), min), max) : fallback;
 }
+
+export const leeway = (raw: unknown) => seconds(raw, DEFAULT_LEEWAY_SECONDS, 0, MAX_LEEWAY_SECONDS);
+/** At least 1 s: without a cooldown every forged `kid` would be a request to the identity provider. */
+export const jwksCooldown = (raw: unknown) => seconds(raw, DEFAULT_JWKS_COOLDOWN_SECONDS, 1, 3600);
 
 export function settingsFrom(env: Record<string, unknown>): { settings: PlayerTokenSettings; problem: string | null } {
   const hs = parseHsKeys(env.PLAYER_JWT_HS256_KEYS);
@@ -84,12 +91,13 @@ export function settingsFrom(env: Record<string, unknown>): { settings: PlayerTo
       issuer: list(env.PLAYER_JWT_ISSUER),
       audience: list(env.PLAYER_JWT_AUDIENCE),
       leewaySeconds: leeway(env.PLAYER_JWT_LEEWAY_SECONDS),
+      jwksCooldownSeconds: jwksCooldown(env.PLAYER_JWKS_COOLDOWN_SECONDS),
     },
     problem: hs.problem ?? badUrl,
   };
 }
 
-export type KeySource = { kind: "secret"; secret: string } | { kind: "jwks"; url: string; alg: (typeof JWKS_ALGORITHMS)[number] };
+export type KeySource = { kind: "secret"; secret: string } | { kind: "jwks"; url: string; cooldownSeconds: number; alg: (typeof JWKS_ALGORITHMS)[number] };
 
 /**
  * The one key source a token's header may use, or null. The header's `alg` picks the family and nothing else does:
@@ -103,7 +111,7 @@ export function keySource(header: { alg?: unknown; kid?: unknown }, s: PlayerTok
     return secret ? { kind: "secret", secret } : null;
   }
   const alg = JWKS_ALGORITHMS.find((a) => a === header.alg);
-  return alg && s.jwksUrl ? { kind: "jwks", url: s.jwksUrl, alg } : null;
+  return alg && s.jwksUrl ? { kind: "jwks", url: s.jwksUrl, cooldownSeconds: s.jwksCooldownSeconds, alg } : null;
 }
 
 /** The player a verified token names, or null: `sub` 1–64 chars, `lvl` a whole number ≥ 0 (1 if absent), `clan` optional. */

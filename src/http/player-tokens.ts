@@ -14,12 +14,14 @@ const MAX_REMEMBERED = 20_000;
 
 /**
  * One remote key set per URL per isolate. jose caches the keys (10 min), refetches on a `kid` it does not know, and
- * refetches at most once per 30 s however many unknown kids arrive, so forged headers cannot hammer the JWKS host.
+ * refetches at most once per cooldown (PLAYER_JWKS_COOLDOWN_SECONDS, 30 s) however many unknown kids arrive, so
+ * forged headers cannot hammer the JWKS host.
  */
 const keySets = new Map<string, JWTVerifyGetKey>();
-const jwks = (url: string) => {
-  let set = keySets.get(url);
-  if (!set) keySets.set(url, (set = createRemoteJWKSet(new URL(url), { cooldownDuration: 30_000, cacheMaxAge: 600_000, timeoutDuration: 5_000 })));
+const jwks = (url: string, cooldownSeconds: number) => {
+  const id = `${cooldownSeconds} ${url}`;
+  let set = keySets.get(id);
+  if (!set) keySets.set(id, (set = createRemoteJWKSet(new URL(url), { cooldownDuration: cooldownSeconds * 1000, cacheMaxAge: 600_000, timeoutDuration: 5_000 })));
   return set;
 };
 
@@ -30,7 +32,7 @@ let settingsMemo: { fingerprint: string; settings: PlayerTokenSettings | null } 
 function settingsOf(env: Env): { fingerprint: string; settings: PlayerTokenSettings | null } {
   const e = env as unknown as Record<string, unknown>;
   const fingerprint = JSON.stringify(
-    ["PLAYER_TOKEN_SECRET", "PLAYER_JWT_HS256_KEYS", "PLAYER_JWKS_URL", "PLAYER_JWT_ISSUER", "PLAYER_JWT_AUDIENCE", "PLAYER_JWT_LEEWAY_SECONDS"].map((k) => e[k] ?? null),
+    ["PLAYER_TOKEN_SECRET", "PLAYER_JWT_HS256_KEYS", "PLAYER_JWKS_URL", "PLAYER_JWT_ISSUER", "PLAYER_JWT_AUDIENCE", "PLAYER_JWT_LEEWAY_SECONDS", "PLAYER_JWKS_COOLDOWN_SECONDS"].map((k) => e[k] ?? null),
   );
   if (settingsMemo?.fingerprint === fingerprint) return settingsMemo;
   const { settings, problem } = settingsFrom(e);
@@ -66,7 +68,7 @@ export async function verifyPlayer(token: string, env: Env, now = Date.now()): P
       requiredClaims: ["exp"],
     };
     const { payload } =
-      source.kind === "secret" ? await jwtVerify(token, encoder.encode(source.secret), options) : await jwtVerify(token, jwks(source.url), options);
+      source.kind === "secret" ? await jwtVerify(token, encoder.encode(source.secret), options) : await jwtVerify(token, jwks(source.url, source.cooldownSeconds), options);
     const player = playerFromClaims(payload);
     if (!player || typeof payload.exp !== "number") return null;
     const result = { player, usableUntil: usableUntilMs(payload.exp, settings.leewaySeconds) };
