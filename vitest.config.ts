@@ -19,10 +19,12 @@ const secrets = {
   PUSH_WEBHOOK_SECRET: PUSH_SECRET,
 };
 const WEBHOOK_TESTS = ["test/rewards-webhook.test.ts", "test/push-webhook.test.ts"];
+const JWT_TESTS = ["test/player-jwt.test.ts"];
 
-// Two projects, because the inventory hand-off mode is deployment configuration: the main suite runs with the
-// built-in ledger (and a small capacity, so "inventory full" is reachable), the webhook suite against a real HTTP
-// server that test/webhook-server.ts starts on 127.0.0.1.
+// Three projects, because these are deployment configuration: the main suite runs with the built-in ledger (and a
+// small capacity, so "inventory full" is reachable) and plain HS256 player tokens; the webhook suite against a real
+// HTTP server that test/webhook-server.ts starts on 127.0.0.1; the player-JWT suite with issuer, audience, kid-keyed
+// HS256 keys and a JWKS served by test/jwks-server.ts (a Firebase-style setup).
 export default defineConfig({
   test: {
     projects: [
@@ -33,7 +35,7 @@ export default defineConfig({
             miniflare: { bindings: { ...secrets, INVENTORY_CAPACITY_SLOTS: "5" } },
           }),
         ],
-        test: { name: "workers", setupFiles: ["./test/setup.ts"], include: ["src/**/*.test.ts", "test/**/*.test.ts"], exclude: WEBHOOK_TESTS },
+        test: { name: "workers", setupFiles: ["./test/setup.ts"], include: ["src/**/*.test.ts", "test/**/*.test.ts"], exclude: [...WEBHOOK_TESTS, ...JWT_TESTS] },
       },
       {
         plugins: [
@@ -49,6 +51,25 @@ export default defineConfig({
           })),
         ],
         test: { name: "webhook", globalSetup: ["./test/webhook-server.ts"], setupFiles: ["./test/setup.ts"], include: WEBHOOK_TESTS },
+      },
+      {
+        plugins: [
+          cloudflareTest(({ inject }) => ({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              bindings: {
+                ...secrets,
+                PLAYER_JWKS_URL: `http://127.0.0.1:${inject<number>("idpPort")}/jwks.json`,
+                PLAYER_JWT_ISSUER: "https://securetoken.google.com/demo-game",
+                PLAYER_JWT_AUDIENCE: "demo-game",
+                PLAYER_JWT_HS256_KEYS: JSON.stringify({ "2025-a": "hs-key-a", "2025-b": "hs-key-b" }),
+                // Short, so the suite can watch a rotated-in key get picked up; production keeps the 30 s default.
+                PLAYER_JWKS_COOLDOWN_SECONDS: "1",
+              },
+            },
+          })),
+        ],
+        test: { name: "jwt", globalSetup: ["./test/jwks-server.ts"], setupFiles: ["./test/setup.ts"], include: JWT_TESTS },
       },
     ],
   },

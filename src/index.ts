@@ -9,6 +9,7 @@ import { benchRoutes } from "./routes/bench";
 import { liveSocket } from "./routes/live";
 import { playerApp } from "./routes/player";
 import { wellKnownApp } from "./routes/well-known";
+import { serverApp } from "./routes/server";
 import { consumeInventoryRetries } from "./queues/inventory";
 import { consumeDeadPush, consumePush, type PushMessage } from "./queues/push";
 import type { Grant } from "./actors/contracts";
@@ -24,13 +25,14 @@ export { PlayerInventoryActor } from "./actors/inventory/inventory-actor";
 // - the live socket, which checks the token it carries in Sec-WebSocket-Protocol or ?token= itself (browsers
 //   cannot set headers on a socket);
 // - the bench echo, which needs no caller and is off unless ENABLE_BENCH_ROUTES=true;
-// - the admin app, which ends in its own 404.
+// - the admin app and the game servers' app, each ending in its own 404.
 const app = new Hono<AppEnv>()
   .get("/health", (c) => c.json({ ok: true }))
   .route("/.well-known", wellKnownApp)
   .get("/v1/events/:eventId/live", liveSocket)
   .route("/v1/_bench", benchRoutes)
   .route("/v1/admin", adminApp)
+  .route("/v1/server", serverApp)
   .route("/v1", playerApp);
 
 app.notFound((c) => c.json(noRoute(c).toJSON(), 404));

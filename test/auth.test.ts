@@ -1,8 +1,9 @@
 // Authentication and authorisation through the real Worker: admin bearer token, player JWTs, the audit actor.
+// Operator keys and roles: test/operator-keys.test.ts. Player JWT settings (kid, JWKS, iss/aud, leeway): test/player-jwt.test.ts.
 import { env } from "cloudflare:test";
 import { sign } from "hono/jwt";
 import { describe, expect, it } from "vitest";
-import { ADMIN, call, createEvent, createTemplate, playerToken } from "./helpers";
+import { ADMIN, apiKey, call, createEvent, createTemplate, playerToken } from "./helpers";
 
 const nowSec = () => Math.floor(Date.now() / 1000);
 
@@ -112,29 +113,34 @@ describe("player tokens", () => {
 });
 
 describe("audit actor", () => {
-  it("X-Operator is recorded as ops:<name> in the transition log", async () => {
+  it("is the authenticated operator key, whatever X-Operator says", async () => {
     const t = await createTemplate();
+    const alice = await apiKey({ name: "alice", role: "operator" });
     const res = await call("POST", "/v1/admin/events", {
-      headers: { "X-Operator": "alice" },
+      token: alice.key,
+      headers: { "X-Operator": "mallory" },
       body: { templateId: t.templateId, startTime: new Date(Date.now() + 3_600_000).toISOString(), endTime: new Date(Date.now() + 7_200_000).toISOString() },
     });
     expect(res.status).toBe(201);
     const got = await call("GET", `/v1/admin/events/${res.json.eventId}`);
     expect(got.status).toBe(200);
-    expect(got.json.transitions[0].actor).toBe("ops:alice");
+    expect(got.json.transitions[0].actor).toBe(alice.actor);
+    expect(alice.actor).toMatch(/^key:[a-z0-9]{16}:alice$/);
     expect(got.json.transitions[0].toState).toBe("scheduled");
   });
 
-  it("without X-Operator the actor is plain ops, and commands record their operator too", async () => {
+  it("the bootstrap ADMIN_TOKEN acts as `bootstrap`, and commands record their operator too", async () => {
     const t = await createTemplate();
     const e = await createEvent(t.templateId);
+    const bob = await apiKey({ name: "bob", role: "operator" });
     const cancelled = await call("POST", `/v1/admin/events/${e.eventId}/cancel`, {
-      headers: { "X-Operator": "  bob  " },
+      token: bob.key,
+      headers: { "X-Operator": "  someone-else  " },
       body: { reason: "typo in name" },
     });
     expect(cancelled.status).toBe(200);
     const got = await call("GET", `/v1/admin/events/${e.eventId}`);
-    expect(got.json.transitions.map((t: any) => t.actor)).toEqual(["ops", "ops:bob"]);
+    expect(got.json.transitions.map((t: any) => t.actor)).toEqual(["bootstrap", bob.actor]);
     expect(got.json.transitions[1]).toMatchObject({ fromState: "scheduled", toState: "cancelled", reason: "typo in name" });
   });
 });

@@ -1,7 +1,7 @@
 // The event API through the real Worker: create-from-template validation, ops queries, the public player views and
 // the manual ops transitions. (Alarm-driven lifecycle is covered elsewhere.)
 import { describe, expect, it } from "vitest";
-import { DAY, HOUR, call, createEvent, createTemplate, inMs, playerToken } from "./helpers";
+import { DAY, HOUR, apiKey, call, createEvent, createTemplate, inMs, playerToken } from "./helpers";
 
 const EVT = /^evt_[0-9a-f]{24}$/;
 const MIN = 60_000;
@@ -80,7 +80,7 @@ describe("create event", () => {
     expect(e.timeUntilStart).toBeGreaterThan(3590);
     expect(e.timeUntilStart).toBeLessThanOrEqual(3600);
     expect(e.transitions).toHaveLength(1);
-    expect(e.transitions[0]).toMatchObject({ fromState: null, toState: "scheduled", cause: "created", actor: "ops" });
+    expect(e.transitions[0]).toMatchObject({ fromState: null, toState: "scheduled", cause: "created", actor: "bootstrap" });
 
     const got = await call("GET", `/v1/admin/events/${e.eventId}`);
     expect(got.status).toBe(200);
@@ -149,7 +149,7 @@ describe("create event", () => {
     expect(res.json.timeRemaining).toBeGreaterThan(25 * 60);
     expect(res.json.activationAttempts).toBe(1);
     expect(res.json.transitions.map((x: any) => [x.fromState, x.toState, x.actor])).toEqual([
-      [null, "scheduled", "ops"],
+      [null, "scheduled", "bootstrap"],
       ["scheduled", "active", "system"],
     ]);
   });
@@ -479,12 +479,12 @@ describe("ops transitions over HTTP", () => {
     const t = await createTemplate();
     const e = await createEvent(t.templateId, { startTime: "now", endTime: inMs(HOUR) });
     expect(e.state).toBe("active");
-    const ops = { "X-Operator": "carol" };
+    const carol = await apiKey({ name: "carol", role: "operator" });
 
-    const paused = await call("POST", `/v1/admin/events/${e.eventId}/pause`, { body: { reason: "exploit found" }, headers: ops });
+    const paused = await call("POST", `/v1/admin/events/${e.eventId}/pause`, { body: { reason: "exploit found" }, token: carol.key });
     expect(paused.status).toBe(200);
     expect(paused.json.state).toBe("paused");
-    expect(paused.json.transitions.at(-1)).toMatchObject({ fromState: "active", toState: "paused", cause: "ops_pause", actor: "ops:carol", reason: "exploit found" });
+    expect(paused.json.transitions.at(-1)).toMatchObject({ fromState: "active", toState: "paused", cause: "ops_pause", actor: carol.actor, reason: "exploit found" });
 
     const again = await call("POST", `/v1/admin/events/${e.eventId}/pause`);
     expect(again.status).toBe(409);

@@ -31,6 +31,14 @@ export async function call(method: string, path: string, init: Init = {}) {
   return { status: res.status, json, headers: res.headers };
 }
 
+/** A new API key made by the bootstrap admin: an operator key with a role, or a server key with scopes. */
+export async function apiKey(spec: { name: string; role: "viewer" | "operator" | "admin" } | { name: string; scopes: string[] }) {
+  const body = "role" in spec ? { kind: "operator", ...spec } : { kind: "server", ...spec };
+  const res = await call("POST", "/v1/admin/keys", { body });
+  if (res.status !== 201) throw new Error(`key create failed: ${res.status} ${JSON.stringify(res.json)}`);
+  return { key: res.json.key as string, keyId: res.json.keyId as string, actor: `key:${res.json.keyId}:${spec.name}` };
+}
+
 let counter = 0;
 export const uniqueSlug = (prefix = "tpl") => `${prefix}-${Date.now().toString(36)}-${(counter++).toString(36)}`;
 

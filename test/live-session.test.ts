@@ -37,9 +37,11 @@ const shard = (eventId: string) => env.PROGRESS_SHARD_ACTOR.get(env.PROGRESS_SHA
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("a socket ends with its token", () => {
-  it("is closed with 4401 at the token's exp, and a frame sent after exp is not acknowledged", async () => {
+  it("is closed with 4401 when the token stops being accepted (exp + leeway), and a frame sent after is not acknowledged", async () => {
     const e = await live();
-    const exp = Math.floor(Date.now() / 1000) + 2;
+    // The default 30 s clock leeway keeps a token good until exp + 30 s: this one has 2 s of that left.
+    const LEEWAY = 30;
+    const exp = Math.floor(Date.now() / 1000) + 2 - LEEWAY;
     const token = await playerToken("short-lived", { exp });
     const ws = await open(e.eventId, token);
     await snapshotOf(ws);
@@ -48,7 +50,7 @@ describe("a socket ends with its token", () => {
     // An idle socket of the same player, closed by the shard's schedule rather than by a frame.
     const idle = await open(e.eventId, token);
     await snapshotOf(idle);
-    await sleep(exp * 1000 - Date.now() + 50);
+    await sleep((exp + LEEWAY) * 1000 - Date.now() + 50);
     try {
       ws.send({ type: "progress", id: "after", updates: [{ objectiveId: "pts", amount: 1, seq: 2 }] });
     } catch {
@@ -58,7 +60,7 @@ describe("a socket ends with its token", () => {
     expect(ws.frames.some((f) => f.id === "after" && f.type === "ack")).toBe(false);
     await runDurableObjectAlarm(shard(e.eventId)); // in case the sweep has not fired yet
     expect(await idle.closeEvent()).toMatchObject({ code: 4401 });
-    // Over HTTP the same token is refused, and nothing sent after exp was applied.
+    // Over HTTP the same token is refused, and nothing sent after it expired was applied.
     expect((await call("GET", `/v1/events/${e.eventId}/progress`, { token })).status).toBe(401);
     const stored = await call("GET", `/v1/admin/events/${e.eventId}/players/short-lived/progress`);
     expect(stored.json).toMatchObject({ lastSeq: 1, objectives: { pts: { currentValue: 1 } } });

@@ -3,7 +3,7 @@
 import { env } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import { GRACE_PERIOD_MS } from "../src/domain/lifecycle";
-import { HOUR, call, playerToken } from "./helpers";
+import { HOUR, apiKey, call, playerToken } from "./helpers";
 import { claim, claimRows, clearAlarms, earn, ledgerRows, rewardEvent, runInDurableObject, settle, shardStubFor, tickEvent, verifyReceiptJws } from "./rewards-helpers";
 
 const events: { eventId: string; shardCount: number }[] = [];
@@ -181,7 +181,11 @@ describe("inventory ledger and overflow inbox", () => {
     const pulled = await call("GET", "/v1/inventory?since=0", { token });
     expect(pulled.json).toMatchObject({ slotsUsed: 4, capacity: 5 });
     expect(pulled.json.entries).toHaveLength(3);
-    await call("GET", `/v1/inventory?since=${pulled.json.nextCursor}`, { token }); // the game took them
+    // Paging with since never frees a slot: only a game server's acknowledgement does.
+    expect((await call("GET", `/v1/inventory?since=${pulled.json.nextCursor}`, { token })).json).toMatchObject({ slotsUsed: 4, acknowledged: 0 });
+    const server = await apiKey({ name: "game-server", scopes: ["inventory:ack"] });
+    const acked = await call("POST", "/v1/server/players/hoarder/inventory/ack", { token: server.key, body: { upTo: pulled.json.nextCursor } });
+    expect(acked.json).toEqual({ acknowledged: pulled.json.nextCursor, slotsUsed: 0, capacity: 5 }); // the game took them
     const claimed = await call("POST", `/v1/inbox/${itemId}/claim`, { token, headers: { "Idempotency-Key": "i2" } });
     expect(claimed.status).toBe(200);
     expect(claimed.json.item.status).toBe("claimed");

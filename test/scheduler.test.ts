@@ -4,7 +4,7 @@
 import { env, evictDurableObject, runInDurableObject } from "cloudflare:test";
 import ICAL from "ical.js";
 import { describe, expect, it } from "vitest";
-import { DAY, HOUR, call, createTemplate, playerToken } from "./helpers";
+import { DAY, HOUR, apiKey, call, createTemplate, playerToken } from "./helpers";
 
 const iso = (ms: number) => new Date(ms).toISOString();
 let slot = 0;
@@ -21,7 +21,7 @@ async function templates() {
   for (const type of types) out[type] = (await createTemplate({ type, tier: "standard" })).templateId;
   return out;
 }
-const create = (body: Record<string, unknown>, headers: Record<string, string> = {}) => call("POST", "/v1/admin/events", { body, headers });
+const create = (body: Record<string, unknown>, token?: string) => call("POST", "/v1/admin/events", { body, token });
 
 describe("concurrency rules under racing creates", () => {
   it("20 concurrent creates where only 4 fit: exactly 4 succeed, the rest get 409 with conflicts", async () => {
@@ -165,15 +165,16 @@ describe("override, dry run and bad input", () => {
     expect(noReason.status).toBe(400);
     expect(noReason.json.error.message).toContain("reason is required when force is true");
 
-    const forced = await create({ ...body, force: true, reason: "holiday crossover agreed with marketing" }, { "X-Operator": "dana" });
+    const dana = await apiKey({ name: "dana", role: "operator" });
+    const forced = await create({ ...body, force: true, reason: "holiday crossover agreed with marketing" }, dana.key);
     expect(forced.status).toBe(201);
     expect(forced.json.transitions[0]).toMatchObject({
-      actor: "ops:dana",
+      actor: dana.actor,
       reason: "holiday crossover agreed with marketing",
       details: { forced: true, overriddenRules: ["max_concurrent_same_type"] },
     });
     const row = await env.DB.prepare("SELECT actor, reason, details FROM event_transitions WHERE event_id = ?").bind(forced.json.eventId).first<any>();
-    expect(row.actor).toBe("ops:dana");
+    expect(row.actor).toBe(dana.actor);
     expect(JSON.parse(row.details).overriddenRules).toEqual(["max_concurrent_same_type"]);
   });
 

@@ -140,9 +140,12 @@ export type InventoryPage = {
   entries: InventoryEntry[];
   nextCursor: number;
   hasMore: boolean;
+  /** Every entry up to this cursor was acknowledged by a game server and no longer takes a slot. */
+  acknowledged: number;
   slotsUsed: number;
   capacity: number;
 };
+export type InventoryAck = { acknowledged: number; slotsUsed: number; capacity: number };
 
 export interface PlayerInventoryActorRpc {
   /** First delivery of a grant, from a claim or an auto-claim. Keyed by claim id: a repeat grants nothing twice. */
@@ -151,7 +154,10 @@ export interface PlayerInventoryActorRpc {
   retryDelivery(grant: Grant, finalAttempt: boolean): Promise<DeliveryOutcome>;
   inbox(now: number): Promise<InboxItemView[]>;
   claimInbox(itemId: string, key: string, now: number): Promise<Result<{ item: InboxItemView; delivered: boolean }>>;
+  /** A page of the built-in ledger; read only. */
   inventory(since: number, limit: number): Promise<InventoryPage>;
+  /** A game server took the entries up to `upTo`; frees their slots. */
+  acknowledge(upTo: number): Promise<InventoryAck>;
 }
 
 // ---- Queues ----------------------------------------------------------------------------------------------------

@@ -230,3 +230,42 @@ export const notificationInteractions = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.notificationId, t.playerId] }), index("idx_interactions_player").on(t.playerId)],
 );
+
+/**
+ * API keys for ops (kind operator, with a role) and game servers (kind server, with scopes). Only the SHA-256 of a
+ * key is kept: the key is shown once at creation, and a copy of this table grants nothing.
+ */
+export const apiKeys = sqliteTable(
+  "api_keys",
+  {
+    keyId: text("key_id").primaryKey(),
+    kind: text("kind").notNull(),
+    name: text("name").notNull(),
+    role: text("role"),
+    scopes: text("scopes", { mode: "json" }).notNull(),
+    keyHash: text("key_hash").notNull(),
+    createdAt: integer("created_at").notNull(),
+    createdBy: text("created_by").notNull(),
+    revokedAt: integer("revoked_at"),
+    revokedBy: text("revoked_by"),
+  },
+  (t) => [index("idx_api_keys_created").on(t.createdAt)],
+);
+
+/**
+ * Idempotency-Key of admin creates, per operator key: the first request's body hash and, once it finished, its
+ * answer. A row without a status is a request still running. Kept 24 h.
+ */
+export const idempotencyKeys = sqliteTable(
+  "idempotency_keys",
+  {
+    scope: text("scope").notNull(),
+    key: text("key").notNull(),
+    route: text("route").notNull(),
+    bodyHash: text("body_hash").notNull(),
+    status: integer("status"),
+    response: text("response"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.scope, t.key] }), index("idx_idempotency_created").on(t.createdAt)],
+);

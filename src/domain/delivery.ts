@@ -79,9 +79,9 @@ export function inboxHandOffRefusal(answer: HandOff): Refusal | null {
 // ---- the built-in ledger ------------------------------------------------------------------------------------------
 
 /**
- * A game server's read of the ledger from `since`: reading with since = N acknowledges every entry up to N as
- * taken into the game, which frees their slots. A cursor past the newest entry is clamped to it, or it would
- * acknowledge entries that do not exist yet and switch capacity off. Acknowledgement never moves back.
+ * A game server's acknowledgement up to cursor `since`: every entry up to it was taken into the game, which frees
+ * their slots. A cursor past the newest entry is clamped to it, or it would acknowledge entries that do not exist yet
+ * and switch capacity off. Acknowledgement never moves back.
  */
 export function acknowledge(since: number, newest: number, acked: number): { since: number; acked: number } {
   const clamped = Math.min(since, newest);

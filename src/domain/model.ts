@@ -116,7 +116,7 @@ export type EventTemplate = CreateTemplateBody & {
   updatedAt: string;
 };
 
-/** An override of the scheduling rules is an audited decision: who (X-Operator) and why (reason). */
+/** An override of the scheduling rules is an audited decision: who (the authenticated operator) and why (reason). */
 const requireReasonWhenForced = (v: { force?: boolean; reason?: string }, ctx: z.RefinementCtx) => {
   // 400, not 422: the request is not a valid override at all, whatever the schedule looks like.
   if (v.force && !v.reason) ctx.addIssue({ code: "custom", path: ["reason"], message: "is required when force is true", params: { status: 400 } });

@@ -1,72 +1,100 @@
-// Two kinds of caller. Ops hold ADMIN_TOKEN. Players hold an HS256 JWT minted by the game's own auth server.
-import type { MiddlewareHandler } from "hono";
-import { verifyHs256 } from "../lib/jwt";
-import { ApiError } from "./errors";
+// Three kinds of caller, one guard each. Ops hold an operator API key with a role (or the bootstrap ADMIN_TOKEN);
+// game servers hold a server key with scopes; players hold a JWT from the game's own auth (src/http/player-tokens.ts).
+// Who may call what is decided by the policy tables in src/domain/access.ts, applied here and nowhere else.
+import type { Context, MiddlewareHandler } from "hono";
+import { BOOTSTRAP_ACTOR, below, keyActor, parseKey, requiredRole, requiredScope, roleAtLeast, type Role } from "../domain/access";
 import type { Player } from "../domain/model";
+import { ApiError } from "./errors";
+import { sameSecret, verifyKey, type KeyHolder } from "./operators";
+import { verifyPlayer } from "./player-tokens";
 
 export type { Player };
 
-export type AppEnv = { Bindings: Env; Variables: { player: Player; operator: string } };
+export type AppEnv = {
+  Bindings: Env;
+  Variables: {
+    player: Player;
+    /** The audit log's actor: `bootstrap`, `key:<keyId>:<name>`, or the calendar feed. */
+    operator: string;
+    role: Role;
+    /** Whose Idempotency-Keys these are: one operator key's never collide with another's. */
+    idempotencyScope: string;
+    server: KeyHolder;
+  };
+};
 
 function bearer(header: string | undefined): string | null {
   const m = header?.match(/^Bearer\s+(\S+)$/i);
   return m ? m[1] : null;
 }
 
-/** Constant-time comparison, so the admin token cannot be guessed byte by byte from response timing. */
-async function sameSecret(a: string, b: string): Promise<boolean> {
-  const enc = new TextEncoder();
-  const [da, db] = await Promise.all([crypto.subtle.digest("SHA-256", enc.encode(a)), crypto.subtle.digest("SHA-256", enc.encode(b))]);
-  return crypto.subtle.timingSafeEqual(da, db);
-}
-
-export async function verifyPlayerToken(token: string, secret: string): Promise<Player | null> {
-  try {
-    // exp is mandatory, so a leaked token cannot live forever.
-    const claims = await verifyHs256(token, secret, Math.floor(Date.now() / 1000));
-    if (!claims) return null;
-    if (typeof claims.sub !== "string" || claims.sub.length === 0 || claims.sub.length > 64) return null;
-    // A malformed level must not quietly become 0 or 1 and pass eligibility checks it should not.
-    const level = claims.lvl === undefined ? 1 : claims.lvl;
-    if (typeof level !== "number" || !Number.isInteger(level) || level < 0) return null;
-    const clan = typeof claims.clan === "string" && claims.clan.length > 0 ? claims.clan : null;
-    return { playerId: claims.sub, level, clan };
-  } catch {
-    return null;
-  }
+/** The player a token proves, or null. Kept for callers that only need the player (the socket route uses verifyPlayer). */
+export async function verifyPlayerToken(token: string, env: Env): Promise<Player | null> {
+  return (await verifyPlayer(token, env))?.player ?? null;
 }
 
 /** The operator name of a request let in by the calendar feed token; the calendar route serves such a request as a feed. */
 export const CALENDAR_FEED_OPERATOR = "calendar-feed";
 
-export const requireAdmin: MiddlewareHandler<AppEnv> = async (c, next) => {
+/** Who is calling an admin route, and with which role; refuses with 401 (not a credential) or 403 (not an ops one). */
+async function identifyOperator(c: Context<AppEnv>): Promise<{ actor: string; role: Role; scope: string }> {
   const token = bearer(c.req.header("Authorization"));
   // Calendar apps cannot send headers. A separate read-only secret in the URL lets them subscribe to the ICS feed
-  // without putting the admin token into anyone's calendar settings. Some apps probe the URL with HEAD first.
+  // without putting an ops key into anyone's calendar settings. Some apps probe the URL with HEAD first.
   const feedToken = c.req.query("token");
   const read = c.req.method === "GET" || c.req.method === "HEAD";
   if (!token && feedToken && c.env.CALENDAR_FEED_TOKEN && read && c.req.path === "/v1/admin/calendar") {
     if (!(await sameSecret(feedToken, c.env.CALENDAR_FEED_TOKEN))) throw new ApiError(401, "unauthorized", "invalid calendar feed token");
-    c.set("operator", CALENDAR_FEED_OPERATOR);
-    return next();
+    return { actor: CALENDAR_FEED_OPERATOR, role: "viewer", scope: CALENDAR_FEED_OPERATOR };
   }
   if (!token) throw new ApiError(401, "unauthorized", "missing bearer token");
-  if (!c.env.ADMIN_TOKEN || !(await sameSecret(token, c.env.ADMIN_TOKEN))) {
-    const player = c.env.PLAYER_TOKEN_SECRET ? await verifyPlayerToken(token, c.env.PLAYER_TOKEN_SECRET) : null;
-    if (player) throw new ApiError(403, "forbidden", "player tokens cannot call admin routes");
-    throw new ApiError(401, "unauthorized", "invalid admin token");
+  if (c.env.ADMIN_TOKEN && (await sameSecret(token, c.env.ADMIN_TOKEN))) return { actor: BOOTSTRAP_ACTOR, role: "admin", scope: BOOTSTRAP_ACTOR };
+  if (parseKey(token)) {
+    const key = await verifyKey(c.env, token);
+    if (!key) throw new ApiError(401, "unauthorized", "unknown or revoked API key");
+    if (key.kind !== "operator" || !key.role) throw new ApiError(403, "forbidden", "server keys cannot call admin routes");
+    return { actor: keyActor(key.keyId, key.name), role: key.role, scope: `key:${key.keyId}` };
   }
-  // One shared admin token cannot tell ops apart; X-Operator names who acted in the audit log.
-  const operator = c.req.header("X-Operator")?.trim().slice(0, 100);
-  c.set("operator", operator ? `ops:${operator}` : "ops");
+  if (await verifyPlayer(token, c.env)) throw new ApiError(403, "forbidden", "player tokens cannot call admin routes");
+  throw new ApiError(401, "unauthorized", "invalid admin credential");
+}
+
+/**
+ * The admin app's guard: authenticates, then applies ADMIN_POLICY (403 `forbidden` naming the role needed). The
+ * audit actor is the authenticated operator, never a header.
+ */
+export const requireAdmin: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const who = await identifyOperator(c);
+  const need = requiredRole(c.req.method, below("/v1/admin", c.req.path));
+  if (!roleAtLeast(who.role, need)) throw new ApiError(403, "forbidden", `this needs the ${need} role; this caller has ${who.role}`, { required: need, role: who.role });
+  c.set("operator", who.actor);
+  c.set("role", who.role);
+  c.set("idempotencyScope", who.scope);
+  await next();
+};
+
+/** The server app's guard: a live server key holding the scope SERVER_POLICY names for the route. */
+export const requireServer: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const token = bearer(c.req.header("Authorization"));
+  if (!token) throw new ApiError(401, "unauthorized", "missing bearer token");
+  const key = parseKey(token) ? await verifyKey(c.env, token) : null;
+  if (!key) {
+    if (parseKey(token)) throw new ApiError(401, "unauthorized", "unknown or revoked API key");
+    throw new ApiError(401, "unauthorized", "server routes take a server key (lek_srv_…)");
+  }
+  if (key.kind !== "server") throw new ApiError(403, "forbidden", "only server keys can call server routes");
+  const need = requiredScope(c.req.method, below("/v1/server", c.req.path));
+  if (need && !key.scopes.includes(need)) throw new ApiError(403, "forbidden", `this needs the ${need} scope`, { required: need, scopes: key.scopes });
+  c.set("server", key);
+  c.set("operator", keyActor(key.keyId, key.name));
   await next();
 };
 
 export const requirePlayer: MiddlewareHandler<AppEnv> = async (c, next) => {
   const token = bearer(c.req.header("Authorization"));
   if (!token) throw new ApiError(401, "unauthorized", "missing bearer token");
-  const player = await verifyPlayerToken(token, c.env.PLAYER_TOKEN_SECRET);
-  if (!player) throw new ApiError(401, "unauthorized", "invalid or expired player token");
-  c.set("player", player);
+  const verified = await verifyPlayer(token, c.env);
+  if (!verified) throw new ApiError(401, "unauthorized", "invalid or expired player token");
+  c.set("player", verified.player);
   await next();
 };

@@ -4,12 +4,12 @@
 import type { Handler } from "hono";
 import { z } from "zod";
 import { socketCredentials } from "../actors/shard/live";
-import { verifyPlayerToken, type AppEnv } from "../http/auth";
+import type { AppEnv } from "../http/auth";
 import { ApiError } from "../http/errors";
 import { eventIdParam } from "../http/ids";
 import { shardFor } from "../http/shards";
 import { query } from "../http/validate";
-import { verifyHs256 } from "../lib/jwt";
+import { verifyPlayer } from "../http/player-tokens";
 
 /** `since`: the last `seq` the client saw, to replay what it missed. `token` is read by socketCredentials. */
 const LiveQuery = z.object({ since: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(), token: z.string().optional() });
@@ -18,17 +18,15 @@ export const liveSocket: Handler<AppEnv> = async (c) => {
   const eventId = eventIdParam(c);
   if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") throw new ApiError(426, "upgrade_required", "this route speaks WebSocket only");
   const { token, protocol } = socketCredentials(c.req.raw);
-  const player = token ? await verifyPlayerToken(token, c.env.PLAYER_TOKEN_SECRET) : null;
-  if (!player) throw new ApiError(401, "unauthorized", "missing, invalid or expired player token (send it in Sec-WebSocket-Protocol or ?token=)");
+  const verified = token ? await verifyPlayer(token, c.env) : null;
+  if (!verified) throw new ApiError(401, "unauthorized", "missing, invalid or expired player token (send it in Sec-WebSocket-Protocol or ?token=)");
   const { since } = query(c, LiveQuery);
-  // The shard closes the socket when the token expires. Verified just above, so these are the cached claims (gone only
-  // if it expired in between).
-  const claims = await verifyHs256(token!, c.env.PLAYER_TOKEN_SECRET, Math.floor(Date.now() / 1000));
-  if (!claims) throw new ApiError(401, "unauthorized", "expired player token");
+  const { player } = verified;
   const shard = await shardFor(c.env, eventId, player.playerId);
   const headers = new Headers(c.req.raw.headers);
   headers.set("X-Live-Player", JSON.stringify(player));
-  headers.set("X-Live-Expires", String((claims.exp as number) * 1000));
+  // The shard closes the socket when the token stops being accepted: exp plus the configured leeway.
+  headers.set("X-Live-Expires", String(verified.usableUntil));
   if (since !== undefined) headers.set("X-Live-Since", String(since));
   else headers.delete("X-Live-Since");
   if (protocol) headers.set("X-Live-Protocol", protocol);

@@ -28,7 +28,7 @@ import { fail, ok, type Result } from "../../lib/result";
 import { postSigned } from "../../lib/webhook";
 import { migrate } from "../kit/migrate";
 import { Schedule } from "../kit/schedule";
-import type { DeliveryOutcome, Grant, InboxItemView, InventoryPage, PlayerInventoryActorRpc } from "../contracts";
+import type { DeliveryOutcome, Grant, InboxItemView, InventoryAck, InventoryPage, PlayerInventoryActorRpc } from "../contracts";
 import { INVENTORY_SCHEMA } from "./schema";
 import { FLUSH_RETRY, InventoryWriteBehind, type InventoryScheduleKind } from "./write-behind";
 
@@ -165,16 +165,12 @@ export class PlayerInventoryActor extends DurableObject<Env> implements PlayerIn
   // ---- built-in ledger -------------------------------------------------------------------------------------------
 
   /**
-   * Entries after `since`. Reading with `since = N` acknowledges everything up to N as taken into the game, which
-   * frees those slots: that is how a game server "empties" the built-in inventory.
+   * Entries after `since`, read only: paging through the ledger never frees a slot. Freeing is the game server's
+   * explicit acknowledgement (acknowledge below), so a player reading their own ledger cannot empty it.
    */
   async inventory(since: number, limit: number): Promise<InventoryPage> {
-    const newest = this.sql.exec<{ n: number | null }>("SELECT MAX(seq) AS n FROM ledger").one().n ?? 0;
-    const acked = this.ackCursor();
-    const read = acknowledge(since, newest, acked);
-    if (read.acked !== acked) this.sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES ('ack', ?)", String(read.acked));
     const rows = this.sql
-      .exec<{ seq: number; row: string }>("SELECT seq, row FROM ledger WHERE seq > ? ORDER BY seq LIMIT ?", read.since, limit + 1)
+      .exec<{ seq: number; row: string }>("SELECT seq, row FROM ledger WHERE seq > ? ORDER BY seq LIMIT ?", since, limit + 1)
       .toArray();
     const page = rows.slice(0, limit).map((r) => {
       const entry = JSON.parse(r.row) as LedgerRow;
@@ -183,11 +179,21 @@ export class PlayerInventoryActor extends DurableObject<Env> implements PlayerIn
     });
     return {
       entries: page,
-      nextCursor: page.length ? page[page.length - 1].cursor : read.since,
+      nextCursor: page.length ? page[page.length - 1].cursor : since,
       hasMore: rows.length > limit,
+      acknowledged: this.ackCursor(),
       slotsUsed: this.slotsUsed(),
       capacity: this.config.inventoryCapacitySlots,
     };
+  }
+
+  /** A game server took every entry up to `upTo` into the game: their slots are freed. Never moves back. */
+  async acknowledge(upTo: number): Promise<InventoryAck> {
+    const newest = this.sql.exec<{ n: number | null }>("SELECT MAX(seq) AS n FROM ledger").one().n ?? 0;
+    const acked = this.ackCursor();
+    const read = acknowledge(upTo, newest, acked);
+    if (read.acked !== acked) this.sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES ('ack', ?)", String(read.acked));
+    return { acknowledged: read.acked, slotsUsed: this.slotsUsed(), capacity: this.config.inventoryCapacitySlots };
   }
 
   /** The alarm runs the schedule; its one kind of row is the D1 flush retry. */

@@ -1,14 +1,18 @@
-// The ops API, mounted once at /v1/admin behind requireAdmin (the admin token, or the read-only calendar feed token
-// for GET /v1/admin/calendar only).
+// The ops API, mounted once at /v1/admin behind requireAdmin (an operator key whose role the policy table in
+// src/domain/access.ts allows, the bootstrap ADMIN_TOKEN, or the read-only calendar feed token for GET /calendar).
 import { Hono } from "hono";
 import { requireAdmin, type AppEnv } from "../../http/auth";
 import { noRoute } from "../../http/errors";
+import { idempotentCreate } from "../../http/idempotency";
 import { adminEventRoutes } from "./events";
+import { keyRoutes } from "./keys";
 import { scheduleRoutes } from "./schedule";
 import { templateRoutes } from "./templates";
 
 export const adminApp = new Hono<AppEnv>()
   .use(requireAdmin)
+  .on("POST", ["/events", "/templates"], idempotentCreate)
+  .route("/keys", keyRoutes)
   .route("/templates", templateRoutes)
   .route("/events", adminEventRoutes)
   // /schedule/validate, /settings, /calendar

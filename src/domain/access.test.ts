@@ -1,0 +1,83 @@
+import { describe, expect, it } from "vitest";
+import { ADMIN_POLICY, below, formatKey, fresh, keyLabel, parseKey, requiredRole, requiredScope, roleAtLeast } from "./access";
+
+describe("roles", () => {
+  it("are ordered viewer < operator < admin", () => {
+    expect(roleAtLeast("admin", "operator")).toBe(true);
+    expect(roleAtLeast("operator", "operator")).toBe(true);
+    expect(roleAtLeast("operator", "admin")).toBe(false);
+    expect(roleAtLeast("viewer", "operator")).toBe(false);
+  });
+});
+
+describe("the admin policy table", () => {
+  it.each([
+    ["GET", "/events", "viewer"],
+    ["HEAD", "/calendar", "viewer"],
+    ["GET", "/templates/winter", "viewer"],
+    ["GET", "/events/evt_abc12345/progress/summary", "viewer"],
+    ["POST", "/events", "operator"],
+    ["PATCH", "/events/evt_abc12345", "operator"],
+    ["POST", "/events/evt_abc12345/pause", "operator"],
+    ["POST", "/events/evt_abc12345/resume", "operator"],
+    ["POST", "/events/evt_abc12345/cancel", "operator"],
+    ["POST", "/events/evt_abc12345/end-now", "operator"],
+    ["POST", "/events/evt_abc12345/retry-activation", "operator"],
+    ["POST", "/schedule/validate", "operator"],
+    ["POST", "/templates", "admin"],
+    ["PUT", "/templates/winter", "admin"],
+    ["PUT", "/settings", "admin"],
+    ["GET", "/keys", "admin"],
+    ["POST", "/keys", "admin"],
+    ["DELETE", "/keys/abc", "admin"],
+  ] as const)("%s %s needs %s", (method, path, role) => {
+    expect(requiredRole(method, path)).toBe(role);
+  });
+
+  it("closes anything it does not list to all but admins", () => {
+    expect(requiredRole("POST", "/something-new")).toBe("admin");
+    expect(requiredRole("DELETE", "/events/evt_abc12345")).toBe("admin");
+    expect(requiredRole("POST", "/events/evt_abc12345/explode")).toBe("admin");
+    expect(ADMIN_POLICY.at(-1)?.need).toBe("admin");
+  });
+
+  it("matches paths below the mount point", () => {
+    expect(below("/v1/admin", "/v1/admin/events/x")).toBe("/events/x");
+    expect(below("/v1/admin", "/v1/admin")).toBe("/");
+  });
+});
+
+describe("the server policy table", () => {
+  it("names one scope per route and none for paths it does not know", () => {
+    expect(requiredScope("GET", "/players/p1/inventory")).toBe("inventory:read");
+    expect(requiredScope("POST", "/players/p1/inventory/ack")).toBe("inventory:ack");
+    expect(requiredScope("POST", "/events/evt_abc12345/players/p1/progress")).toBe("progress:write");
+    expect(requiredScope("POST", "/players/p1/inventory")).toBeNull();
+    expect(requiredScope("GET", "/nope")).toBeNull();
+  });
+});
+
+describe("key format", () => {
+  const secret = "A".repeat(42) + "_";
+  it("round-trips kind and id, and labels a key without its secret", () => {
+    const key = formatKey("server", "abcdefgh12345678", secret);
+    expect(key).toBe(`lek_srv_abcdefgh12345678_${secret}`);
+    expect(parseKey(key)).toEqual({ kind: "server", keyId: "abcdefgh12345678" });
+    expect(parseKey(formatKey("operator", "abcdefgh12345678", secret))).toEqual({ kind: "operator", keyId: "abcdefgh12345678" });
+    expect(keyLabel("operator", "abcdefgh12345678")).toBe("lek_op_abcdefgh12345678");
+  });
+
+  it("refuses anything else", () => {
+    for (const bad of ["", "lek_op_short_x", `lek_xx_abcdefgh12345678_${secret}`, `lek_op_ABCDEFGH12345678_${secret}`, `lek_op_abcdefgh12345678_${secret}x`, "eyJ.a.b"]) {
+      expect(parseKey(bad)).toBeNull();
+    }
+  });
+});
+
+describe("cached keys", () => {
+  it("are fresh until their time and not a millisecond after", () => {
+    expect(fresh({ value: 1, until: 1000 }, 999)).toBe(true);
+    expect(fresh({ value: 1, until: 1000 }, 1000)).toBe(false);
+    expect(fresh(undefined, 0)).toBe(false);
+  });
+});

@@ -1,0 +1,91 @@
+// Who may do what with an API key: operator roles and the admin policy table, server-key scopes and the server
+// policy table, and the key format. Pure decisions; src/http/operators.ts looks keys up and applies them.
+
+export const ROLES = ["viewer", "operator", "admin"] as const;
+export type Role = (typeof ROLES)[number];
+
+/** What a server-to-server key may be granted. analytics:write is defined ahead of the routes that will need it. */
+export const SCOPES = ["inventory:read", "inventory:ack", "progress:write", "analytics:write"] as const;
+export type Scope = (typeof SCOPES)[number];
+
+export type KeyKind = "operator" | "server";
+
+export const roleAtLeast = (have: Role, need: Role) => ROLES.indexOf(have) >= ROLES.indexOf(need);
+
+type Rule<T> = { methods: readonly string[] | "*"; path: RegExp; need: T };
+
+const READ = ["GET", "HEAD"] as const;
+const EVENT = "/events/[^/]+";
+
+/**
+ * The minimum role per admin route, matched against the path below /v1/admin; the first matching rule decides.
+ * Keys are the most sensitive thing here (a key can mint keys), so even listing them needs an admin. Reads are a
+ * viewer's. Anything not listed needs an admin: a new write route is closed until someone places it here.
+ */
+export const ADMIN_POLICY: readonly Rule<Role>[] = [
+  { methods: "*", path: /^\/keys(\/.*)?$/, need: "admin" },
+  { methods: READ, path: /.*/, need: "viewer" },
+  // Scheduling: create, reschedule, the manual transitions, and the dry run that answers "would this fit?".
+  { methods: ["POST"], path: /^\/events\/?$/, need: "operator" },
+  { methods: ["PATCH"], path: new RegExp(`^${EVENT}$`), need: "operator" },
+  { methods: ["POST"], path: new RegExp(`^${EVENT}/(pause|resume|cancel|end-now|retry-activation)$`), need: "operator" },
+  { methods: ["POST"], path: /^\/schedule\/validate$/, need: "operator" },
+  // Templates and run-time settings fall to the default below: an admin's.
+  { methods: "*", path: /.*/, need: "admin" },
+];
+
+/** The scope each server route needs, matched against the path below /v1/server; unlisted routes need none (404). */
+export const SERVER_POLICY: readonly Rule<Scope>[] = [
+  { methods: READ, path: /^\/players\/[^/]+\/inventory$/, need: "inventory:read" },
+  { methods: ["POST"], path: /^\/players\/[^/]+\/inventory\/ack$/, need: "inventory:ack" },
+  { methods: ["POST"], path: new RegExp(`^${EVENT}/players/[^/]+/progress$`), need: "progress:write" },
+];
+
+function match<T>(rules: readonly Rule<T>[], method: string, path: string): T | null {
+  const m = method.toUpperCase();
+  for (const r of rules) if ((r.methods === "*" || r.methods.includes(m)) && r.path.test(path)) return r.need;
+  return null;
+}
+
+export const requiredRole = (method: string, path: string): Role => match(ADMIN_POLICY, method, path) ?? "admin";
+export const requiredScope = (method: string, path: string): Scope | null => match(SERVER_POLICY, method, path);
+
+/** The path below a mount point ("/v1/admin/events/x" under "/v1/admin" → "/events/x"); "/" for the mount itself. */
+export function below(mount: string, path: string): string {
+  if (!path.startsWith(mount)) return path;
+  const rest = path.slice(mount.length);
+  return rest === "" ? "/" : rest;
+}
+
+// ---- the key format ---------------------------------------------------------------------------------------------
+// `lek_op_<id>_<secret>` / `lek_srv_<id>_<secret>`: the prefix makes a leaked key recognisable to secret scanners and
+// to a human, the id finds its row without a scan (and is what listings show), the secret is 32 random bytes.
+
+const PREFIX: Record<KeyKind, string> = { operator: "lek_op_", server: "lek_srv_" };
+const KEY = /^lek_(op|srv)_([a-z0-9]{16})_([A-Za-z0-9_-]{43})$/;
+
+export const KEY_ID = /^[a-z0-9]{16}$/;
+
+export function formatKey(kind: KeyKind, keyId: string, secret: string): string {
+  return `${PREFIX[kind]}${keyId}_${secret}`;
+}
+
+/** The listing label of a key: everything but the secret. */
+export const keyLabel = (kind: KeyKind, keyId: string) => `${PREFIX[kind]}${keyId}`;
+
+export function parseKey(token: string): { kind: KeyKind; keyId: string } | null {
+  const m = KEY.exec(token);
+  return m ? { kind: m[1] === "op" ? "operator" : "server", keyId: m[2] } : null;
+}
+
+/** The audit log's name for a key holder: stable (the id) and readable (the name). */
+export const keyActor = (keyId: string, name: string) => `key:${keyId}:${name}`;
+
+/** The operator the ADMIN_TOKEN secret stands for: the bootstrap admin that creates the first real keys. */
+export const BOOTSTRAP_ACTOR = "bootstrap";
+
+/** How long a verified key is trusted without asking D1 again; a revocation takes effect elsewhere within this. */
+export const KEY_CACHE_MS = 30_000;
+
+export type CachedKey<T> = { value: T; until: number };
+export const fresh = <T>(entry: CachedKey<T> | undefined, now: number): entry is CachedKey<T> => !!entry && entry.until > now;

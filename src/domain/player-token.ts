@@ -1,0 +1,128 @@
+// Player-token rules that do not depend on the crypto: the settings as read from the environment, which key source a
+// token's header selects, the claims a verified token must carry, and how long a verified token may be remembered.
+// src/http/player-tokens.ts does the signature checks with jose.
+import type { Player } from "./model";
+
+export type PlayerTokenSettings = {
+  /** The HS256 key for tokens without a `kid` (PLAYER_TOKEN_SECRET); null when not set. */
+  defaultSecret: string | null;
+  /** HS256 keys by `kid`, several active at once so a rotation needs no downtime. */
+  hsKeys: ReadonlyMap<string, string>;
+  /** RS256/ES256 keys come from here, fetched and cached. */
+  jwksUrl: string | null;
+  issuer: string[] | null;
+  audience: string[] | null;
+  leewaySeconds: number;
+  /** At most one JWKS refetch per this many seconds, however many unknown `kid`s arrive. */
+  jwksCooldownSeconds: number;
+};
+
+/** The asymmetric algorithms a JWKS may serve. HS256 only ever uses the configured secrets (no alg confusion). */
+export const JWKS_ALGORITHMS = ["RS256", "ES256"] as const;
+export const DEFAULT_LEEWAY_SECONDS = 30;
+export const DEFAULT_JWKS_COOLDOWN_SECONDS = 30;
+/** A leeway this large would make `exp` meaningless; a typo must not do that. */
+const MAX_LEEWAY_SECONDS = 300;
+
+/** A set, non-blank string setting, trimmed; null otherwise. */
+const setting = (v: unknown): string | null => (typeof v === "string" && v.trim() !== "" ? v.trim() : null);
+
+/**
+ * PLAYER_JWT_HS256_KEYS as JSON (`{"2025-01":"secret",…}`) or as `kid:secret,kid:secret`. Problems are reported,
+ * not thrown: the caller decides whether a broken setting means "refuse every token" (it does, see settingsFrom).
+ */
+export function parseHsKeys(raw: unknown): { keys: Map<string, string>; problem: string | null } {
+  const keys = new Map<string, string>();
+  const text = setting(raw);
+  if (text === null) return { keys, problem: null };
+  if (text.startsWith("{")) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      return { keys, problem: "PLAYER_JWT_HS256_KEYS is not valid JSON" };
+    }
+    if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) return { keys, problem: "PLAYER_JWT_HS256_KEYS must be a JSON object of kid → secret" };
+    for (const [kid, secret] of Object.entries(parsed)) {
+      if (typeof secret !== "string" || secret === "" || kid === "") return { keys: new Map(), problem: `PLAYER_JWT_HS256_KEYS: kid "${kid}" needs a non-empty string secret` };
+      keys.set(kid, secret);
+    }
+    return { keys, problem: null };
+  }
+  for (const part of text.split(",")) {
+    const at = part.indexOf(":");
+    const kid = part.slice(0, at).trim();
+    const secret = part.slice(at + 1).trim();
+    if (at <= 0 || kid === "" || secret === "") return { keys: new Map(), problem: `PLAYER_JWT_HS256_KEYS: "${part.trim().slice(0, 20)}…" is not kid:secret` };
+    keys.set(kid, secret);
+  }
+  return { keys, problem: null };
+}
+
+/** A comma-separated list setting; null when unset (the check is then off). */
+export function list(raw: unknown): string[] | null {
+  const text = setting(raw);
+  if (text === null) return null;
+  const items = text.split(",").map((s) => s.trim()).filter(Boolean);
+  return items.length ? items : null;
+}
+
+/** Whole seconds from a setting, within [min, max]; the fallback when unset or not a number. */
+function seconds(raw: unknown, fallback: number, min: number, max: number): number {
+  const text = setting(raw);
+  const n = text === null ? NaN : Number(text);
+  return Number.isFinite(n) && n >= 0 ? Math.min(Math.max(Math.floor(n), min), max) : fallback;
+}
+
+export const leeway = (raw: unknown) => seconds(raw, DEFAULT_LEEWAY_SECONDS, 0, MAX_LEEWAY_SECONDS);
+/** At least 1 s: without a cooldown every forged `kid` would be a request to the identity provider. */
+export const jwksCooldown = (raw: unknown) => seconds(raw, DEFAULT_JWKS_COOLDOWN_SECONDS, 1, 3600);
+
+export function settingsFrom(env: Record<string, unknown>): { settings: PlayerTokenSettings; problem: string | null } {
+  const hs = parseHsKeys(env.PLAYER_JWT_HS256_KEYS);
+  const url = setting(env.PLAYER_JWKS_URL);
+  const badUrl = url !== null && !/^https?:\/\//.test(url) ? "PLAYER_JWKS_URL must be an http(s) URL" : null;
+  return {
+    settings: {
+      // Not trimmed: a secret is used byte for byte, as the token minter uses it.
+      defaultSecret: setting(env.PLAYER_TOKEN_SECRET) === null ? null : (env.PLAYER_TOKEN_SECRET as string),
+      hsKeys: hs.keys,
+      jwksUrl: badUrl ? null : url,
+      issuer: list(env.PLAYER_JWT_ISSUER),
+      audience: list(env.PLAYER_JWT_AUDIENCE),
+      leewaySeconds: leeway(env.PLAYER_JWT_LEEWAY_SECONDS),
+      jwksCooldownSeconds: jwksCooldown(env.PLAYER_JWKS_COOLDOWN_SECONDS),
+    },
+    problem: hs.problem ?? badUrl,
+  };
+}
+
+export type KeySource = { kind: "secret"; secret: string } | { kind: "jwks"; url: string; cooldownSeconds: number; alg: (typeof JWKS_ALGORITHMS)[number] };
+
+/**
+ * The one key source a token's header may use, or null. The header's `alg` picks the family and nothing else does:
+ * an HS256 token is checked only against the configured secrets (a JWKS public key is never an HMAC secret), an
+ * RS256/ES256 token only against the JWKS, and `none` or anything else against nothing.
+ */
+export function keySource(header: { alg?: unknown; kid?: unknown }, s: PlayerTokenSettings): KeySource | null {
+  const kid = typeof header.kid === "string" ? header.kid : undefined;
+  if (header.alg === "HS256") {
+    const secret = kid === undefined ? s.defaultSecret : s.hsKeys.get(kid);
+    return secret ? { kind: "secret", secret } : null;
+  }
+  const alg = JWKS_ALGORITHMS.find((a) => a === header.alg);
+  return alg && s.jwksUrl ? { kind: "jwks", url: s.jwksUrl, cooldownSeconds: s.jwksCooldownSeconds, alg } : null;
+}
+
+/** The player a verified token names, or null: `sub` 1–64 chars, `lvl` a whole number ≥ 0 (1 if absent), `clan` optional. */
+export function playerFromClaims(claims: Record<string, unknown>): Player | null {
+  if (typeof claims.sub !== "string" || claims.sub.length === 0 || claims.sub.length > 64) return null;
+  // A malformed level must not quietly become 0 or 1 and pass eligibility checks it should not.
+  const level = claims.lvl === undefined ? 1 : claims.lvl;
+  if (typeof level !== "number" || !Number.isInteger(level) || level < 0) return null;
+  const clan = typeof claims.clan === "string" && claims.clan.length > 0 ? claims.clan : null;
+  return { playerId: claims.sub, level, clan };
+}
+
+/** A verified token is good until `exp` plus the leeway the first check allowed it, and no longer, cached or not. */
+export const usableUntilMs = (exp: number, leewaySeconds: number) => (exp + leewaySeconds) * 1000;
