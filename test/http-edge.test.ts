@@ -141,6 +141,11 @@ describe("conditional GETs", () => {
       const again = await call("GET", path, { token: tok, headers: { "If-None-Match": first.headers.get("ETag")! } });
       expect(again.status, path).toBe(304);
     }
+    // A browser game revalidating cross-origin must be allowed to read the 304 too.
+    const first = await call("GET", `/v1/events/${e.eventId}`, { token, headers: { Origin: GAME } });
+    const again = await call("GET", `/v1/events/${e.eventId}`, { token, headers: { Origin: GAME, "If-None-Match": first.headers.get("ETag")! } });
+    expect(again.status).toBe(304);
+    expect(again.headers.get("Access-Control-Allow-Origin")).toBe(GAME);
   });
 
   it("the calendar, JSON and ICS, answers 304 until an event in its range changes", async () => {
