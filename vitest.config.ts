@@ -32,7 +32,8 @@ export default defineConfig({
         plugins: [
           cloudflareTest({
             wrangler: { configPath: "./wrangler.toml" },
-            miniflare: { bindings: { ...secrets, INVENTORY_CAPACITY_SLOTS: "5" } },
+            // Two allowed origins for test/http-edge.test.ts; requests without an Origin header see no difference.
+            miniflare: { bindings: { ...secrets, INVENTORY_CAPACITY_SLOTS: "5", CORS_ORIGINS: "https://game.example, https://beta.game.example" } },
           }),
         ],
         test: { name: "workers", setupFiles: ["./test/setup.ts"], include: ["src/**/*.test.ts", "test/**/*.test.ts"], exclude: [...WEBHOOK_TESTS, ...JWT_TESTS] },

@@ -1,5 +1,6 @@
 // `npm start`: everything a fresh clone needs to serve on 127.0.0.1:8787.
-// 1. .dev.vars from the committed example, 2. local D1 migrated, 3. wrangler dev, 4. demo templates seeded.
+// 1. .dev.vars from the committed example, 2. local D1 migrated, 3. wrangler dev (CORS open to any origin), 4. demo
+// templates seeded.
 // Arguments go on to `wrangler dev`; `--port`, `--ip` and `--persist-to` are read here too, so the health check and
 // the seeding reach the server that was asked for, and the migrations land in the database it serves.
 //
@@ -183,7 +184,10 @@ if (migrated.code !== 0) {
   process.exit(migrated.code || 1);
 }
 
-const devArgs = ["dev", ...(option("ip") ? [] : ["--ip", ip]), ...(option("port") ? [] : ["--port", port]), ...args];
+// Locally any origin may call the player API, so a browser game served from its own dev server works at once. Production
+// allows none until CORS_ORIGINS is set; a `--var CORS_ORIGINS:…` given here wins.
+const corsArgs = args.some((a) => a.startsWith("CORS_ORIGINS:")) ? [] : ["--var", "CORS_ORIGINS:*"];
+const devArgs = ["dev", ...(option("ip") ? [] : ["--ip", ip]), ...(option("port") ? [] : ["--port", port]), ...corsArgs, ...args];
 const served = wrangler(devArgs);
 void served.then(({ code, signal }) => {
   if (stopping) return; // stop() exits once everything is gone

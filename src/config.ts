@@ -29,12 +29,24 @@ export type Config = {
    * from the request, so one event keeps one UID whichever hostname the feed is fetched through.
    */
   calendarDomain: string;
+  /**
+   * Browser origins allowed to call the player API (and read /openapi.json) cross-origin, exact (`https://game.example`)
+   * or `*`. Empty: no CORS headers at all, so browsers on other origins are refused.
+   */
+  corsOrigins: string[];
+  /** The same for /v1/admin (an ops console served elsewhere); empty unless set. */
+  adminCorsOrigins: string[];
   /** Queue names as the platform reports them in batch.queue; they must match the [[queues.*]] sections. */
   queues: { inventoryDeliveries: string; push: string; pushDeadLetter: string };
 };
 
 /** `.invalid` is reserved (RFC 2606): it can never collide with a real domain's UIDs. Set your own in production. */
 export const DEFAULT_CALENDAR_DOMAIN = "live-events.invalid";
+
+/** A comma-separated list setting, trimmed, blanks dropped. */
+function list(value: unknown): string[] {
+  return typeof value === "string" ? value.split(",").map((v) => v.trim()).filter((v) => v !== "") : [];
+}
 
 function num(value: unknown, fallback: number, min = 0): number {
   const n = typeof value === "string" && value.trim() !== "" ? Number(value) : NaN;
@@ -68,6 +80,8 @@ export function readConfig(env: object): Config {
     inventoryWebhookUrl: text(e.INVENTORY_WEBHOOK_URL, null),
     calendarDomain: text(e.CALENDAR_DOMAIN, DEFAULT_CALENDAR_DOMAIN),
     inventoryWebhookSecret: (e.INVENTORY_WEBHOOK_SECRET as string | undefined) ?? String(e.REWARD_SIGNING_SECRET ?? ""),
+    corsOrigins: list(e.CORS_ORIGINS),
+    adminCorsOrigins: list(e.ADMIN_CORS_ORIGINS),
     queues: {
       inventoryDeliveries: text(e.QUEUE_INVENTORY_DELIVERIES, "inventory-deliveries"),
       push: text(e.QUEUE_PUSH, "push-notifications"),

@@ -33,7 +33,7 @@ export const RewardData = z.strictObject({
   quantity: z.number().int().min(1).max(1_000_000_000),
   rarity: z.enum(RARITIES).default("common"),
   isExclusive: z.boolean().default(false),
-});
+}).meta({ id: "RewardData" });
 export type RewardData = z.infer<typeof RewardData>;
 
 export const Objective = z.strictObject({
@@ -45,7 +45,7 @@ export const Objective = z.strictObject({
   isOptional: z.boolean().default(false),
   maxPerUpdate: positiveFinite.optional(),
   maxPerMinute: positiveFinite.optional(),
-});
+}).meta({ id: "Objective" });
 export type Objective = z.infer<typeof Objective>;
 
 export const Milestone = z.strictObject({
@@ -54,7 +54,7 @@ export const Milestone = z.strictObject({
   rewards: z.array(RewardData).max(50).default([]),
   unlockMessage: z.string().max(500).default(""),
   celebrationAnimation: z.string().max(100).optional(),
-});
+}).meta({ id: "Milestone" });
 export type Milestone = z.infer<typeof Milestone>;
 
 type Issue = { path: (string | number)[]; message: string };
@@ -79,7 +79,7 @@ export function mechanicsIssues(objectives: Objective[] | undefined, milestones:
   return issues;
 }
 
-const templateFields = {
+export const templateFields = {
   type: EventType,
   tier: EventTier,
   name: text(200),
@@ -102,9 +102,12 @@ const withMechanicsRules = <T extends { objectives?: Objective[]; milestones?: M
   for (const issue of mechanicsIssues(v.objectives, v.milestones)) ctx.addIssue({ code: "custom", ...issue });
 };
 
-export const CreateTemplateBody = z.strictObject({ templateId: slug, ...templateFields }).superRefine(withMechanicsRules);
+export const CreateTemplateBody = z.strictObject({ templateId: slug, ...templateFields }).superRefine(withMechanicsRules).meta({ id: "CreateTemplateBody" });
 /** A template may be saved back as read: the id may come along, and the route refuses one that is not the path's. */
-export const UpdateTemplateBody = z.strictObject({ templateId: slug.optional(), ...templateFields }).superRefine(withMechanicsRules);
+export const UpdateTemplateBody = z
+  .strictObject({ templateId: slug.optional(), ...templateFields })
+  .superRefine(withMechanicsRules)
+  .meta({ id: "UpdateTemplateBody" });
 export type CreateTemplateBody = z.infer<typeof CreateTemplateBody>;
 export type UpdateTemplateBody = z.infer<typeof UpdateTemplateBody>;
 
@@ -151,7 +154,8 @@ export const CreateEventBody = z
     reason: text(500).optional(),
   })
   .superRefine(withMechanicsRules)
-  .superRefine(requireReasonWhenForced);
+  .superRefine(requireReasonWhenForced)
+  .meta({ id: "CreateEventBody" });
 export type CreateEventBody = z.infer<typeof CreateEventBody>;
 
 export const EVENT_STATES = ["scheduled", "active", "paused", "expired", "archived", "cancelled", "failed_activation"] as const;
@@ -193,14 +197,15 @@ export const EventInstance = z.object({
 });
 export type EventInstance = z.infer<typeof EventInstance>;
 
-export const ReasonBody = z.strictObject({ reason: text(500).optional() });
+export const ReasonBody = z.strictObject({ reason: text(500).optional() }).meta({ id: "ReasonBody" });
 export const ResumeBody = z
   .strictObject({
     reason: text(500).optional(),
     endTime: z.iso.datetime({ offset: true }).optional(),
     force: z.boolean().optional(),
   })
-  .superRefine(requireReasonWhenForced);
+  .superRefine(requireReasonWhenForced)
+  .meta({ id: "ResumeBody" });
 export const RescheduleBody = z
   .strictObject({
     startTime: z.iso.datetime({ offset: true }).optional(),
@@ -211,7 +216,8 @@ export const RescheduleBody = z
   .superRefine(requireReasonWhenForced)
   .superRefine((v, ctx) => {
     if (!v.startTime && !v.endTime) ctx.addIssue({ code: "custom", path: [], message: "give startTime, endTime or both" });
-  });
+  })
+  .meta({ id: "RescheduleBody" });
 
 export const SettingsBody = z
   .strictObject({
@@ -220,7 +226,8 @@ export const SettingsBody = z
     majorGapHours: z.number().min(0).max(24 * 365).optional(),
     maxWindowDays: z.number().int().min(1).max(3650).optional(),
   })
-  .refine((v) => Object.keys(v).length > 0, "give at least one setting");
+  .refine((v) => Object.keys(v).length > 0, "give at least one setting")
+  .meta({ id: "SettingsBody" });
 
 /** How deep a nonsensical `amount` may nest and still be recorded as a plausibility flag rather than refused. */
 export const MAX_AMOUNT_DEPTH = 4;
@@ -242,5 +249,6 @@ export const ProgressUpdates = z
     }),
   )
   .min(1)
-  .max(MAX_UPDATES_PER_REQUEST);
+  .max(MAX_UPDATES_PER_REQUEST)
+  .meta({ id: "ProgressUpdates" });
 

@@ -1,5 +1,3 @@
-// STUB in helper B's branch: a copy of helper A's work-in-progress src/http/openapi.ts (A owns this file; A's version
-// replaces it at merge). Only openApiApp, jsonRequest, errors, json and OPERATOR are used by B's route modules.
 // Routes are declared with @hono/zod-openapi's createRoute so one zod schema both validates a request and describes it
 // in GET /openapi.json. Every route module builds its app with openApiApp(), which keeps the error shape and messages
 // the API has always had: request bodies are read here (size-limited before buffering, then parsed and checked), and

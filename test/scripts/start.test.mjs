@@ -130,6 +130,13 @@ describe("npm start", { skip: !linux && "reads process groups from /proc" }, () 
     const run = await launch();
     await run.serving();
     assert.ok(await healthy(run.port), "GET /health answers while serving");
+    // npm start lets a browser game on any origin call the player API: its preflight is answered, not refused.
+    const preflight = await fetch(`http://127.0.0.1:${run.port}/v1/events/active`, {
+      method: "OPTIONS",
+      headers: { Origin: "http://localhost:5173", "Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "authorization" },
+    });
+    assert.equal(preflight.status, 204);
+    assert.equal(preflight.headers.get("access-control-allow-origin"), "*");
     const before = await terminateAndExpectNothingLeft(run);
     assert.ok(before.some((m) => m.cmd.includes("workerd")), `workerd was running before: ${before.map((m) => m.cmd).join("; ")}`);
     assert.equal(await healthy(run.port), false, "nothing answers on the port afterwards");

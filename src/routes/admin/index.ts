@@ -1,16 +1,17 @@
 // The ops API, mounted once at /v1/admin behind requireAdmin (an operator key whose role the policy table in
 // src/domain/access.ts allows, the bootstrap ADMIN_TOKEN, or the read-only calendar feed token for GET /calendar).
-import { Hono } from "hono";
 import { requireAdmin, type AppEnv } from "../../http/auth";
 import { noRoute } from "../../http/errors";
 import { idempotentCreate } from "../../http/idempotency";
+import { openApiApp } from "../../http/openapi";
 import { adminEventRoutes } from "./events";
 import { keyRoutes } from "./keys";
 import { scheduleRoutes } from "./schedule";
 import { templateRoutes } from "./templates";
 
-export const adminApp = new Hono<AppEnv>()
-  .use(requireAdmin)
+export const adminApp = openApiApp<AppEnv>();
+adminApp.use(requireAdmin);
+adminApp
   .on("POST", ["/events", "/templates"], idempotentCreate)
   .route("/keys", keyRoutes)
   .route("/templates", templateRoutes)

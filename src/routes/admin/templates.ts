@@ -1,11 +1,13 @@
 // Ops: the template library (the seed's Template Reuse System, step 1).
-import { Hono } from "hono";
+import { createRoute } from "@hono/zod-openapi";
 import { z } from "zod";
 import { getTemplate, insertTemplate, listTemplates, updateTemplate } from "../../db/templates";
 import { CreateTemplateBody, EventTier, EventType, UpdateTemplateBody } from "../../domain/model";
+import { Template, TemplatePage } from "../../domain/views";
 import type { AppEnv } from "../../http/auth";
+import { revalidate } from "../../http/cache";
 import { ApiError, validationError } from "../../http/errors";
-import { jsonBody, query } from "../../http/validate";
+import { OPERATOR, errors, json, jsonRequest, openApiApp } from "../../http/openapi";
 
 const ListQuery = z.strictObject({
   type: EventType.optional(),
@@ -14,36 +16,80 @@ const ListQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(200).default(50),
   offset: z.coerce.number().int().min(0).max(100_000).default(0),
 });
+const TemplateIdParam = z.object({ templateId: z.string().meta({ example: "winter-festival" }) });
 
 const notFound = (id: string) => new ApiError(404, "template_not_found", `no template with id "${id}"`);
+const ops = { tags: ["Templates"], security: OPERATOR };
 
-export const templateRoutes = new Hono<AppEnv>()
-  .post("/", async (c) => {
-    const body = await jsonBody(c, CreateTemplateBody);
-    const created = await insertTemplate(c.env.DB, body, Date.now());
-    if (!created) throw new ApiError(409, "template_exists", `template "${body.templateId}" already exists; use PUT to update it`);
-    return c.json(created, 201);
-  })
-  .get("/", async (c) => {
-    const q = query(c, ListQuery);
-    // Ask for one extra row so a full last page does not promise a next one.
-    const rows = await listTemplates(c.env.DB, { ...q, limit: q.limit + 1 });
-    const more = rows.length > q.limit;
-    return c.json({ templates: rows.slice(0, q.limit), nextOffset: more ? q.offset + q.limit : null });
-  })
-  .get("/:templateId", async (c) => {
-    const id = c.req.param("templateId");
-    const template = await getTemplate(c.env.DB, id);
-    if (!template) throw notFound(id);
-    return c.json(template);
-  })
-  .put("/:templateId", async (c) => {
-    const id = c.req.param("templateId");
-    const body = await jsonBody(c, UpdateTemplateBody);
-    if (body.templateId !== undefined && body.templateId !== id) {
-      throw validationError([{ path: "templateId", message: `must be "${id}" (the template in the path) or left out: a template's id cannot change` }]);
-    }
-    const updated = await updateTemplate(c.env.DB, id, body, Date.now());
-    if (!updated) throw notFound(id);
-    return c.json(updated);
-  });
+export const templateRoutes = openApiApp<AppEnv>()
+  .openapi(
+    createRoute({
+      ...ops,
+      method: "post",
+      path: "/",
+      summary: "Create a template",
+      request: { body: jsonRequest(CreateTemplateBody) },
+      responses: { 201: json(Template, "The template, version 1"), ...errors(400, 401, 403, 409, 413, 422) },
+    }),
+    async (c) => {
+      const body = c.req.valid("json");
+      const created = await insertTemplate(c.env.DB, body, Date.now());
+      if (!created) throw new ApiError(409, "template_exists", `template "${body.templateId}" already exists; use PUT to update it`);
+      return c.json(created, 201);
+    },
+  )
+  .openapi(
+    createRoute({
+      ...ops,
+      method: "get",
+      path: "/",
+      summary: "List templates",
+      middleware: [revalidate],
+      request: { query: ListQuery },
+      responses: { 200: json(TemplatePage, "One page of templates"), 304: { description: "Not modified (If-None-Match)" }, ...errors(400, 401, 403) },
+    }),
+    async (c) => {
+      const q = c.req.valid("query");
+      // Ask for one extra row so a full last page does not promise a next one.
+      const rows = await listTemplates(c.env.DB, { ...q, limit: q.limit + 1 });
+      const more = rows.length > q.limit;
+      return c.json({ templates: rows.slice(0, q.limit), nextOffset: more ? q.offset + q.limit : null }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      ...ops,
+      method: "get",
+      path: "/{templateId}",
+      summary: "Read a template",
+      middleware: [revalidate],
+      request: { params: TemplateIdParam },
+      responses: { 200: json(Template, "The template"), 304: { description: "Not modified (If-None-Match)" }, ...errors(401, 403, 404) },
+    }),
+    async (c) => {
+      const id = c.req.valid("param").templateId;
+      const template = await getTemplate(c.env.DB, id);
+      if (!template) throw notFound(id);
+      return c.json(template, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      ...ops,
+      method: "put",
+      path: "/{templateId}",
+      summary: "Update a template (a new version)",
+      request: { params: TemplateIdParam, body: jsonRequest(UpdateTemplateBody) },
+      responses: { 200: json(Template, "The template, version + 1"), ...errors(400, 401, 403, 404, 413, 422) },
+    }),
+    async (c) => {
+      const id = c.req.valid("param").templateId;
+      const body = c.req.valid("json");
+      if (body.templateId !== undefined && body.templateId !== id) {
+        throw validationError([{ path: "templateId", message: `must be "${id}" (the template in the path) or left out: a template's id cannot change` }]);
+      }
+      const updated = await updateTemplate(c.env.DB, id, body, Date.now());
+      if (!updated) throw notFound(id);
+      return c.json(updated, 200);
+    },
+  );

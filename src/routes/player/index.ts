@@ -1,15 +1,16 @@
 // The game client's API, mounted once at /v1 behind requirePlayer (an HS256 player JWT in Authorization).
 // Its guard covers all of /v1/*, so the routes that authenticate otherwise (the admin app, the live socket, the
 // bench echo) are registered before it in src/index.ts and answer their paths in full.
-import { Hono } from "hono";
 import { requirePlayer, type AppEnv } from "../../http/auth";
+import { openApiApp } from "../../http/openapi";
 import { playerCalendarRoutes } from "./calendar";
 import { playerEventRoutes } from "./events";
 import { inboxRoutes, inventoryRoutes } from "./inventory";
 import { notificationRoutes } from "./notifications";
 
-export const playerApp = new Hono<AppEnv>()
-  .use(requirePlayer)
+export const playerApp = openApiApp<AppEnv>();
+playerApp.use(requirePlayer);
+playerApp
   .route("/events", playerEventRoutes)
   .route("/inbox", inboxRoutes)
   .route("/inventory", inventoryRoutes)

@@ -1,0 +1,243 @@
+// What the HTTP API answers, as zod schemas: the response side of model.ts. GET /openapi.json is generated from these,
+// and test/openapi.test.ts checks real answers against them, so a handler that changes its output without its schema
+// fails there. Times are ISO 8601 strings; durations and countdowns whole seconds.
+import { z } from "zod";
+import { EventInstance, EventTier, EventType, Milestone, Objective, RewardData, templateFields } from "./model";
+
+const Iso = z.iso.datetime({ offset: true });
+const Json = z.record(z.string(), z.unknown());
+const Count = z.number().int().min(0);
+
+export const Health = z.object({ ok: z.literal(true) }).meta({ id: "Health" });
+
+// ---- templates ---------------------------------------------------------------------------------------------------
+
+export const Template = z
+  .object({
+    templateId: z.string(),
+    ...templateFields,
+    version: z.number().int().min(1),
+    usageCount: Count,
+    lastUsed: Iso.nullable(),
+    createdAt: Iso,
+    updatedAt: Iso,
+  })
+  .meta({ id: "Template" });
+export const TemplatePage = z.object({ templates: z.array(Template), nextOffset: z.number().int().nullable() }).meta({ id: "TemplatePage" });
+
+// ---- events, as ops see them ---------------------------------------------------------------------------------------
+
+const countdownFields = {
+  durationSeconds: Count,
+  timeUntilStart: Count.meta({ description: "Seconds until the start (0 unless scheduled)." }),
+  timeRemaining: Count.meta({ description: "Seconds until the end (0 once it ended)." }),
+};
+
+export const EventSummary = EventInstance.extend({
+  startTime: Iso,
+  endTime: Iso,
+  scheduledEndTime: Iso,
+  createdAt: Iso,
+  updatedAt: Iso,
+  ...countdownFields,
+}).meta({ id: "EventSummary" });
+
+export const Transition = z
+  .object({
+    seq: z.number().int(),
+    fromState: z.string().nullable(),
+    toState: z.string(),
+    at: Iso,
+    cause: z.string(),
+    actor: z.string(),
+    reason: z.string().nullable(),
+    details: Json.nullable(),
+  })
+  .meta({ id: "Transition" });
+
+export const EventDetail = EventSummary.extend({ transitions: z.array(Transition) }).meta({ id: "EventDetail" });
+export const EventPage = z.object({ events: z.array(EventSummary), nextCursor: z.string().nullable() }).meta({ id: "EventPage" });
+
+export const ScheduleConflict = z
+  .object({
+    rule: z.enum(["max_concurrent", "max_concurrent_same_type", "major_gap"]),
+    limit: z.number(),
+    conflictingEventIds: z.array(z.string()),
+    window: z.object({ from: Iso, to: Iso }),
+    message: z.string(),
+  })
+  .meta({ id: "ScheduleConflict" });
+export const ScheduleCheck = z.object({ ok: z.boolean(), conflicts: z.array(ScheduleConflict) }).meta({ id: "ScheduleCheck" });
+
+export const ScheduleSettings = z
+  .object({ maxConcurrent: z.number(), maxConcurrentSameType: z.number(), majorGapHours: z.number(), maxWindowDays: z.number() })
+  .meta({ id: "ScheduleSettings" });
+
+export const OpsCalendar = z
+  .object({
+    from: Iso,
+    to: Iso,
+    days: z.array(
+      z.object({
+        date: z.string().meta({ description: "YYYY-MM-DD (UTC)" }),
+        concurrency: Count.meta({ description: "Most events running at once that day." }),
+        eventCount: Count,
+        events: z.array(z.object({ eventId: z.string(), name: z.string(), type: EventType, tier: EventTier, state: z.string(), startTime: Iso, endTime: Iso })),
+      }),
+    ),
+  })
+  .meta({ id: "OpsCalendar" });
+
+// ---- progress --------------------------------------------------------------------------------------------------------
+
+export const ProgressSnapshot = z
+  .object({
+    objectives: z.record(z.string(), z.object({ currentValue: z.number(), targetValue: z.number(), isCompleted: z.boolean() })),
+    completion: z.number().min(0).max(1),
+    unlockedMilestones: z.array(z.number().int()),
+    lastUpdated: z.string(),
+    lastSeq: z.number().int(),
+  })
+  .meta({ id: "ProgressSnapshot" });
+export const PlayerProgress = ProgressSnapshot.extend({ playerId: z.string() }).meta({ id: "PlayerProgress" });
+export const ProgressAck = ProgressSnapshot.extend({
+  newMilestones: z.array(z.unknown()),
+  applied: z.array(z.number().int()).meta({ description: "The seqs applied by this request." }),
+  duplicates: z.array(z.number().int()).meta({ description: "The seqs already applied before (ignored)." }),
+}).meta({ id: "ProgressAck" });
+
+const Bucket = z.object({ from: z.number(), to: z.number(), count: Count });
+export const ProgressSummary = z
+  .object({
+    eventId: z.string(),
+    shardCount: z.number().int(),
+    participantCount: Count,
+    completionCount: Count,
+    completionHistogram: z.array(Bucket),
+    ingest: z.object({ requests: Count, updatesApplied: Count, d1Statements: Count, outboxPending: Count, flagsPending: Count }),
+  })
+  .meta({ id: "ProgressSummary" });
+export const ProgressTotals = z.object({ eventId: z.string(), players: Count, totals: z.record(z.string(), z.number()) }).meta({ id: "ProgressTotals" });
+
+// ---- events, as players see them -----------------------------------------------------------------------------------
+
+export const PublicEvent = z
+  .object({
+    eventId: z.string(),
+    type: EventType,
+    tier: EventTier,
+    state: z.string(),
+    name: z.string(),
+    description: z.string(),
+    theme: Json,
+    layout: Json,
+    objectives: z.array(Objective.omit({ maxPerUpdate: true, maxPerMinute: true })),
+    milestones: z.array(Milestone),
+    startTime: Iso,
+    endTime: Iso,
+    ...countdownFields,
+    minimumPlayerLevel: z.number().int(),
+    leaderboardId: z.string().nullable(),
+    participantCount: Count,
+    eligible: z.boolean().meta({ description: "Whether the calling player may join (level, clan)." }),
+  })
+  .meta({ id: "PublicEvent" });
+export const PublicEventList = z.object({ events: z.array(PublicEvent) }).meta({ id: "PublicEventList" });
+export const PlayerCalendar = z
+  .object({ from: Iso, to: Iso, events: z.array(PublicEvent.extend({ banner: z.string().nullable() })) })
+  .meta({ id: "PlayerCalendar" });
+export const Countdown = z
+  .object({ eventId: z.string(), state: z.string(), startTime: Iso, endTime: Iso, serverTime: Iso, timeUntilStart: Count, timeRemaining: Count })
+  .meta({ id: "Countdown" });
+
+// ---- rewards -----------------------------------------------------------------------------------------------------
+
+/** A signed claim receipt; the game server verifies it before granting anything. */
+export const Receipt = z
+  .looseObject({ claimId: z.string(), playerId: z.string(), eventId: z.string(), milestoneIndex: z.number().int(), rewards: z.array(RewardData), claimedAt: Iso })
+  .meta({ id: "Receipt" });
+export const Delivery = z
+  .object({ outcome: z.enum(["delivered", "inbox", "retrying"]), via: z.enum(["ledger", "webhook"]), itemId: z.string().optional() })
+  .meta({ id: "Delivery" });
+export const MilestoneRewards = z
+  .object({
+    milestones: z.array(
+      z.object({
+        index: z.number().int(),
+        progressThreshold: z.number(),
+        state: z.enum(["locked", "claimable", "claimed", "auto_claimed"]),
+        rewards: z.array(RewardData),
+        receipt: Receipt.nullable(),
+      }),
+    ),
+  })
+  .meta({ id: "MilestoneRewards" });
+export const ClaimResult = z
+  .object({ receipt: Receipt, delivery: Delivery.nullable(), replayed: z.boolean().meta({ description: "True when this Idempotency-Key was seen before." }) })
+  .meta({ id: "ClaimResult" });
+
+export const InboxItem = z
+  .object({
+    itemId: z.string(),
+    eventId: z.string(),
+    milestoneIndex: z.number().int(),
+    receiptId: z.string(),
+    source: z.string(),
+    reason: z.string(),
+    status: z.string(),
+    rewards: z.array(RewardData),
+    arrivedAt: Iso,
+    expiresAt: Iso,
+    claimedAt: Iso.nullable(),
+  })
+  .meta({ id: "InboxItem" });
+export const Inbox = z.object({ items: z.array(InboxItem) }).meta({ id: "Inbox" });
+export const InboxClaim = z.object({ item: InboxItem, delivered: z.boolean() }).meta({ id: "InboxClaim" });
+
+export const InventoryPage = z
+  .object({
+    entries: z.array(
+      z.object({
+        cursor: z.number().int().meta({ description: "Pass as ?since= to read on from here." }),
+        ledgerId: z.string(),
+        playerId: z.string(),
+        eventId: z.string(),
+        milestoneIndex: z.number().int(),
+        source: z.string(),
+        receiptId: z.string(),
+        rewards: z.array(RewardData),
+        deliveredVia: z.string(),
+        at: Iso,
+      }),
+    ),
+    nextCursor: z.number().int(),
+    hasMore: z.boolean(),
+    slotsUsed: Count,
+    capacity: Count,
+  })
+  .meta({ id: "InventoryPage" });
+
+// ---- notifications ---------------------------------------------------------------------------------------------------
+
+export const NotificationFeed = z
+  .object({
+    notifications: z.array(
+      z.object({
+        notificationId: z.string(),
+        type: z.string(),
+        eventId: z.string(),
+        title: z.string(),
+        body: z.string(),
+        display: z.enum(["popup", "banner", "feed"]),
+        at: Iso,
+        seen: z.boolean(),
+        clicked: z.boolean(),
+      }),
+    ),
+    unseen: Count,
+    nextCursor: z.number().int().nullable(),
+  })
+  .meta({ id: "NotificationFeed" });
+export const NotificationInteraction = z
+  .object({ notificationId: z.string(), shown: z.literal(true).optional(), clicked: z.literal(true).optional() })
+  .meta({ id: "NotificationInteraction" });
