@@ -33,6 +33,8 @@ try {
   const res = await fetch(`${server.baseUrl}/openapi.json`);
   if (!res.ok) throw new Error(`GET /openapi.json answered ${res.status}`);
   const doc = await res.json();
+  // The server answers with its own origin; the committed copy must not depend on which port it ran on.
+  delete doc.servers;
   writeFileSync(join(root, "client", "openapi.json"), `${JSON.stringify(doc, null, 2)}\n`);
   log(`client/openapi.json: ${Object.keys(doc.paths ?? {}).length} paths`);
 } finally {

@@ -8,7 +8,7 @@ import * as views from "../src/domain/views";
 import { ADMIN, HOUR, call, createEvent, createTemplate, inMs, playerToken } from "./helpers";
 import { claim, clearAlarms, earn, rewardEvent } from "./rewards-helpers";
 
-type Operation = { summary?: string; security?: Record<string, string[]>[]; parameters?: { name: string; in: string }[]; responses: Record<string, any> };
+type Operation = { summary?: string; operationId?: string; security?: Record<string, string[]>[]; parameters?: { name: string; in: string }[]; responses: Record<string, any> };
 type Doc = {
   openapi: string;
   info: { title: string; version: string };
@@ -56,17 +56,22 @@ describe("GET /openapi.json", () => {
   });
 
   it("gives every operation a summary, a success answer, path parameters and known security schemes", () => {
+    const seenIds = new Set<string>();
     for (const [path, item] of Object.entries(doc.paths)) {
       const inPath = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]);
       for (const [method, op] of Object.entries(item)) {
         const where = `${method.toUpperCase()} ${path}`;
         expect(op.summary, where).toBeTruthy();
+        // Generated clients name their methods after it: every operation has one, and no two share one.
+        expect(op.operationId, `${where} has no operationId (src/http/operation-ids.ts)`).toMatch(/^[a-z][A-Za-z]+$/);
+        expect(seenIds.has(op.operationId), `${where}: operationId ${op.operationId} is used twice`).toBe(false);
+        seenIds.add(op.operationId);
         expect(Object.keys(op.responses).some((s) => /^(2\d\d|101)$/.test(s)), `${where} has no success response`).toBe(true);
         const declared = (op.parameters ?? []).filter((p) => p.in === "path").map((p) => p.name);
         expect(declared.sort(), where).toEqual([...inPath].sort());
         for (const requirement of op.security ?? []) for (const name of Object.keys(requirement)) expect(doc.components.securitySchemes, where).toHaveProperty(name);
-        // Only /health and the bench echo are open to anyone.
-        if (!["/health", "/v1/_bench/echo"].includes(path)) expect(op.security?.length, `${where} names no security`).toBeGreaterThan(0);
+        // Only /health, the bench echo and the receipt keys are open to anyone.
+        if (!["/health", "/v1/_bench/echo", "/.well-known/jwks.json"].includes(path)) expect(op.security?.length, `${where} names no security`).toBeGreaterThan(0);
       }
     }
   });

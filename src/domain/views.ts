@@ -154,7 +154,16 @@ export const Countdown = z
 
 /** A signed claim receipt; the game server verifies it before granting anything. */
 export const Receipt = z
-  .looseObject({ claimId: z.string(), playerId: z.string(), eventId: z.string(), milestoneIndex: z.number().int(), rewards: z.array(RewardData), claimedAt: Iso })
+  .object({
+    claimId: z.string(),
+    playerId: z.string(),
+    eventId: z.string(),
+    milestoneIndex: z.number().int(),
+    rewards: z.array(RewardData),
+    claimedAt: Iso,
+    jws: z.string().optional().meta({ description: "Compact JWS (EdDSA) over these fields; verify with the keys at /.well-known/jwks.json. On every receipt issued since JWS receipts began." }),
+    signature: z.string().optional().meta({ description: "Legacy HMAC signature, only on receipts issued before JWS receipts (see README, Receipts)." }),
+  })
   .meta({ id: "Receipt" });
 export const Delivery = z
   .object({ outcome: z.enum(["delivered", "inbox", "retrying"]), via: z.enum(["ledger", "webhook"]), itemId: z.string().optional() })
@@ -212,10 +221,12 @@ export const InventoryPage = z
     ),
     nextCursor: z.number().int(),
     hasMore: z.boolean(),
+    acknowledged: z.number().int().meta({ description: "Entries up to this cursor were acknowledged by a game server and take no slot." }),
     slotsUsed: Count,
     capacity: Count,
   })
   .meta({ id: "InventoryPage" });
+export const InventoryAck = z.object({ acknowledged: z.number().int(), slotsUsed: Count, capacity: Count }).meta({ id: "InventoryAck" });
 
 // ---- notifications ---------------------------------------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ import { z } from "zod";
 import { playerInventoryActor } from "../../actors/stubs";
 import { readConfig } from "../../config";
 import { ProgressUpdates } from "../../domain/model";
+import { InventoryAck, InventoryPage, ProgressAck } from "../../domain/views";
 import type { AppEnv } from "../../http/auth";
 import { unwrap } from "../../http/errors";
 import { eventIdParam } from "../../http/ids";
@@ -20,32 +21,7 @@ const InventoryQuery = z.strictObject({
   since: z.coerce.number().int().min(0).default(0).meta({ description: "Entries after this cursor (the nextCursor of the previous page)." }),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
-const Reward = z.object({ rewardId: z.string(), type: z.string(), itemId: z.string(), quantity: z.number() }).loose();
-export const InventoryPage = z
-  .object({
-    entries: z.array(
-      z.object({
-        cursor: z.number().int(),
-        ledgerId: z.string(),
-        playerId: z.string(),
-        eventId: z.string(),
-        milestoneIndex: z.number().int(),
-        source: z.string(),
-        receiptId: z.string(),
-        rewards: z.array(Reward),
-        deliveredVia: z.string(),
-        at: z.string().meta({ description: "When it reached the inventory, ISO 8601." }),
-      }),
-    ),
-    nextCursor: z.number().int(),
-    hasMore: z.boolean(),
-    acknowledged: z.number().int().meta({ description: "Entries up to this cursor were acknowledged and take no slot." }),
-    slotsUsed: z.number().int(),
-    capacity: z.number().int(),
-  })
-  .meta({ id: "InventoryPage" });
 const AckBody = z.strictObject({ upTo: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).meta({ description: "The last cursor taken into the game." }) });
-const InventoryAck = z.object({ acknowledged: z.number().int(), slotsUsed: z.number().int(), capacity: z.number().int() }).meta({ id: "InventoryAck" });
 
 /**
  * The player's own progress body, plus what the server knows about the player that a token would otherwise carry:
@@ -56,7 +32,6 @@ const ServerProgressBody = z.strictObject({
   level: z.number().int().min(0).optional().meta({ description: "The player's level (default 1), for events with a minimum level." }),
   clan: z.string().min(1).max(64).nullable().optional().meta({ description: "The player's clan, for clan-only events." }),
 });
-const ProgressAck = z.record(z.string(), z.unknown()).meta({ description: "The same acknowledgement the player's own progress route answers." });
 
 export const serverPlayerRoutes = openApiApp<AppEnv>()
   .openapi(
@@ -114,6 +89,6 @@ export const serverPlayerRoutes = openApiApp<AppEnv>()
       const shard = await shardFor(c.env, eventId, playerId);
       const result = await shard.progress({ playerId, level: body.level ?? 1, clan: body.clan ?? null }, body.updates as never);
       if (!result.ok && result.code === "rate_limited") c.header("Retry-After", String((result.details as { retryAfter: number }).retryAfter));
-      return c.json(unwrap(result) as unknown as Record<string, unknown>, 200);
+      return c.json(unwrap(result), 200);
     },
   );
