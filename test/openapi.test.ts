@@ -64,8 +64,8 @@ describe("GET /openapi.json", () => {
         expect(op.summary, where).toBeTruthy();
         // Generated clients name their methods after it: every operation has one, and no two share one.
         expect(op.operationId, `${where} has no operationId (src/http/operation-ids.ts)`).toMatch(/^[a-z][A-Za-z]+$/);
-        expect(seenIds.has(op.operationId), `${where}: operationId ${op.operationId} is used twice`).toBe(false);
-        seenIds.add(op.operationId);
+        expect(seenIds.has(String(op.operationId)), `${where}: operationId ${op.operationId} is used twice`).toBe(false);
+        seenIds.add(String(op.operationId));
         expect(Object.keys(op.responses).some((s) => /^(2\d\d|101)$/.test(s)), `${where} has no success response`).toBe(true);
         const declared = (op.parameters ?? []).filter((p) => p.in === "path").map((p) => p.name);
         expect(declared.sort(), where).toEqual([...inPath].sort());
