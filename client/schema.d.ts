@@ -715,11 +715,12 @@ export interface components {
             type: "ping";
             id?: string | number;
         };
-        ProgressUpdates: {
+        ProgressUpdates: components["schemas"]["ProgressUpdate"][];
+        ProgressUpdate: {
             objectiveId: string;
             amount: unknown;
             seq: number;
-        }[];
+        };
         LiveServerFrame: {
             /** @enum {string} */
             type: "event_state";
@@ -1139,17 +1140,18 @@ export interface components {
         };
         PlayerProgress: {
             objectives: {
-                [key: string]: {
-                    currentValue: number;
-                    targetValue: number;
-                    isCompleted: boolean;
-                };
+                [key: string]: components["schemas"]["ObjectiveProgress"];
             };
             completion: number;
             unlockedMilestones: number[];
             lastUpdated: string;
             lastSeq: number;
             playerId: string;
+        };
+        ObjectiveProgress: {
+            currentValue: number;
+            targetValue: number;
+            isCompleted: boolean;
         };
         ProgressSummary: {
             eventId: string;
@@ -1269,11 +1271,7 @@ export interface components {
         };
         ProgressAck: {
             objectives: {
-                [key: string]: {
-                    currentValue: number;
-                    targetValue: number;
-                    isCompleted: boolean;
-                };
+                [key: string]: components["schemas"]["ObjectiveProgress"];
             };
             completion: number;
             unlockedMilestones: number[];
@@ -1343,11 +1341,7 @@ export interface components {
         };
         ProgressSnapshot: {
             objectives: {
-                [key: string]: {
-                    currentValue: number;
-                    targetValue: number;
-                    isCompleted: boolean;
-                };
+                [key: string]: components["schemas"]["ObjectiveProgress"];
             };
             completion: number;
             unlockedMilestones: number[];

@@ -246,7 +246,7 @@ export const ProgressUpdates = z
         .refine((v) => v !== undefined, "is required")
         .refine((v) => !nestedDeeperThan(v, MAX_AMOUNT_DEPTH), `must not nest deeper than ${MAX_AMOUNT_DEPTH} levels`),
       seq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
-    }),
+    }).meta({ id: "ProgressUpdate" }),
   )
   .min(1)
   .max(MAX_UPDATES_PER_REQUEST)

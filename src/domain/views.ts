@@ -90,9 +90,10 @@ export const OpsCalendar = z
 
 // ---- progress --------------------------------------------------------------------------------------------------------
 
+export const ObjectiveProgress = z.object({ currentValue: z.number(), targetValue: z.number(), isCompleted: z.boolean() }).meta({ id: "ObjectiveProgress" });
 export const ProgressSnapshot = z
   .object({
-    objectives: z.record(z.string(), z.object({ currentValue: z.number(), targetValue: z.number(), isCompleted: z.boolean() })),
+    objectives: z.record(z.string(), ObjectiveProgress),
     completion: z.number().min(0).max(1),
     unlockedMilestones: z.array(z.number().int()),
     lastUpdated: z.string(),

@@ -4,24 +4,15 @@
 // JSON bodies, Authorization and Idempotency-Key all need one). A page on an origin the Worker does not list is
 // refused by the browser. Needs Debian's chromium (apt-get install -y chromium), driven by playwright-core.
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { createServer } from "node:http";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
-import { SignJWT } from "jose";
 import { chromium } from "playwright-core";
-import { startServer } from "../../bench/server.mjs";
+import { liveEvent, playerToken, root, startWorker } from "./worker.mjs";
 
-const root = fileURLToPath(new URL("../..", import.meta.url));
 const CHROMIUM = "/usr/bin/chromium";
-const secrets = Object.fromEntries(
-  readFileSync(join(root, ".dev.vars.example"), "utf8")
-    .split("\n")
-    .filter((l) => /^[A-Z0-9_]+=/.test(l))
-    .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1).replace(/^'(.*)'$/, "$1")]),
-);
 
 /** A static site: the page and the bundled client. Returns its origin. */
 async function site(clientJs) {
@@ -34,7 +25,6 @@ async function site(clientJs) {
 }
 
 let game, stranger, worker, browser, eventId;
-const logs = [];
 
 before(async () => {
   assert.ok(existsSync(CHROMIUM), "Chromium is missing: apt-get install -y chromium");
@@ -42,24 +32,8 @@ before(async () => {
   const clientJs = bundle.outputFiles[0].text;
   game = await site(clientJs);
   stranger = await site(clientJs);
-  worker = await startServer({ root, vars: { CORS_ORIGINS: game.origin }, secrets, preferredPort: 8796, log: (m) => logs.push(m) });
-  const admin = (path, body) =>
-    fetch(`${worker.baseUrl}${path}`, { method: "POST", headers: { Authorization: `Bearer ${secrets.ADMIN_TOKEN}`, "Content-Type": "application/json" }, body: JSON.stringify(body) }).then(async (r) => {
-      if (!r.ok) throw new Error(`${path}: ${r.status} ${await r.text()}`);
-      return r.json();
-    });
-  const templateId = `browser-${Date.now().toString(36)}`;
-  await admin("/v1/admin/templates", {
-    templateId,
-    type: "seasonal",
-    tier: "mini",
-    name: "Browser Cup",
-    description: "Points from a browser",
-    objectives: [{ objectiveId: "pts", description: "Points", type: "collect", targetValue: 10, trackingKey: "pts" }],
-    milestones: [{ index: 0, progressThreshold: 0.5, rewards: [{ rewardId: "coins", type: "currency", itemId: "coins", quantity: 100 }] }],
-  });
-  const event = await admin("/v1/admin/events", { templateId, startTime: "now", endTime: new Date(Date.now() + 3_600_000).toISOString() });
-  eventId = event.eventId;
+  worker = await startWorker({ vars: { CORS_ORIGINS: game.origin }, preferredPort: 8796 });
+  eventId = await liveEvent(worker.baseUrl);
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
 });
 
@@ -69,14 +43,6 @@ after(async () => {
   await game?.close();
   await stranger?.close();
 });
-
-const playerToken = (sub) =>
-  new SignJWT({ lvl: 5 })
-    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
-    .setSubject(sub)
-    .setIssuedAt()
-    .setExpirationTime("1h")
-    .sign(new TextEncoder().encode(secrets.PLAYER_TOKEN_SECRET));
 
 describe("a browser game on another origin", () => {
   test("joins, reports progress, claims and hears the live channel through the typed client", async () => {
