@@ -160,7 +160,22 @@ describe("npm run deploy", () => {
   });
 });
 
+/** The setting names in one [vars]-like section of wrangler.toml (environments do not inherit [vars]). */
+function varNames(toml, header) {
+  const at = toml.indexOf(`\n${header}\n`);
+  assert.ok(at >= 0, `wrangler.toml has no ${header}`);
+  const body = toml.slice(at + header.length + 2).split(/\n\[/)[0];
+  return [...body.matchAll(/^([A-Z0-9_]+)\s*=/gm)].map((m) => m[1]).sort();
+}
+
 describe("the staging environment", () => {
+  test("has every setting the default environment has (a new [vars] entry must be added to both)", () => {
+    const toml = readFileSync(join(root, "wrangler.toml"), "utf8");
+    const names = varNames(toml, "[vars]");
+    assert.ok(names.length > 20, `read only ${names.length} settings from [vars]`);
+    assert.deepEqual(varNames(toml, "[env.staging.vars]"), names);
+  });
+
   test("bundles: npm run build -- --env staging (wrangler deploy --dry-run)", { timeout: 180_000 }, () => {
     const r = spawnSync("npm", ["run", "build", "--", "--env", "staging"], { cwd: root, encoding: "utf8", env: { ...process.env, PATH, WRANGLER_SEND_METRICS: "false" } });
     const output = `${r.stdout}${r.stderr}`;
