@@ -1,5 +1,6 @@
 // Shared set-up for the reward suites: a live event, players with known progress, and ways to move its clock.
 import { env, runDurableObjectAlarm } from "cloudflare:test";
+import { afterEach } from "vitest";
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from "jose";
 import { receiptPayload, type ClaimReceipt } from "../src/domain/rewards";
 import { shardName, shardOf } from "../src/domain/sharding";
@@ -26,6 +27,23 @@ export async function rewardEvent(extra: Record<string, unknown> = {}) {
     milestones: REWARD_MILESTONES,
   });
   return createEvent(t.templateId, { startTime: "now", endTime: inMs(2 * HOUR), shardCount: 2, ...extra });
+}
+
+/**
+ * A suite's maker of reward events: each one's alarms are cleared after every test, since the runtime does not reset
+ * alarms between tests. Call it once at the top of a test file.
+ */
+export function liveRewardEvents() {
+  const events: { eventId: string; shardCount: number }[] = [];
+  afterEach(async () => {
+    for (const e of events.splice(0)) await clearAlarms(e.eventId, e.shardCount);
+  });
+  const track = (e: { eventId: string; shardCount: number }) => {
+    events.push(e);
+    return e;
+  };
+  /** `live(extra)` makes one; `live.track(e)` adds an event made otherwise. */
+  return Object.assign(async (extra: Record<string, unknown> = {}) => track(await rewardEvent(extra)), { track });
 }
 
 /** Gives a player `points` of 10: 5 unlocks milestone 0, 10 unlocks both. */

@@ -1,20 +1,12 @@
 // Rewards with the built-in inventory ledger (capacity 5 slots in this suite): claims, receipts, the grace window,
 // auto-claim, the overflow inbox and the audit ledger, all through the real objects and D1.
 import { env } from "cloudflare:test";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { GRACE_PERIOD_MS } from "../src/domain/lifecycle";
 import { HOUR, apiKey, call, playerToken } from "./helpers";
-import { claim, claimRows, clearAlarms, earn, ledgerRows, rewardEvent, runInDurableObject, settle, shardStubFor, tickEvent, verifyReceiptJws } from "./rewards-helpers";
+import { claim, claimRows, earn, ledgerRows, runInDurableObject, settle, shardStubFor, tickEvent, verifyReceiptJws, liveRewardEvents } from "./rewards-helpers";
 
-const events: { eventId: string; shardCount: number }[] = [];
-afterEach(async () => {
-  for (const e of events.splice(0)) await clearAlarms(e.eventId, e.shardCount);
-});
-async function live(extra: Record<string, unknown> = {}) {
-  const e = await rewardEvent(extra);
-  events.push(e);
-  return e;
-}
+const live = liveRewardEvents();
 
 describe("claims", () => {
   it("50 concurrent claims with the same key: one grant, one receipt, replayed to all", async () => {

@@ -1,19 +1,11 @@
 // Game servers with server keys through the real Worker: scopes, the inventory ledger read and acknowledgement,
 // server-reported progress on the player's own shard; and Idempotency-Key on admin creates.
 import { env } from "cloudflare:test";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { HOUR, apiKey, call, createEvent, createTemplate, inMs, playerToken, templateBody } from "./helpers";
-import { claim, clearAlarms, earn, rewardEvent } from "./rewards-helpers";
+import { claim, earn, liveRewardEvents } from "./rewards-helpers";
 
-const events: { eventId: string; shardCount: number }[] = [];
-afterEach(async () => {
-  for (const e of events.splice(0)) await clearAlarms(e.eventId, e.shardCount);
-});
-async function live(extra: Record<string, unknown> = {}) {
-  const e = await rewardEvent(extra);
-  events.push(e);
-  return e;
-}
+const live = liveRewardEvents();
 
 describe("server keys", () => {
   it("each route needs its scope: 403 naming it otherwise, and unknown server paths are 404", async () => {
@@ -112,7 +104,7 @@ describe("server keys", () => {
       minimumPlayerLevel: 10,
     });
     const e = await createEvent(t.templateId, { startTime: "now", endTime: inMs(2 * HOUR) });
-    events.push(e);
+    live.track(e);
     const gs = await apiKey({ name: "lvl-server", scopes: ["progress:write"] });
     const path = `/v1/server/events/${e.eventId}/players/srv-lvl/progress`;
     const low = await call("POST", path, { token: gs.key, body: { updates: [{ objectiveId: "pts", amount: 1, seq: 1 }] } });

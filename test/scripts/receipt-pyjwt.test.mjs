@@ -5,11 +5,11 @@
 import assert from "node:assert/strict";
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { after, test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { freePort } from "./ports.mjs";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const PYTHON = "/usr/bin/python3"; // Debian's, where apt puts python3-jwt (a pyenv or venv python would not see it)
@@ -27,16 +27,6 @@ else:
     print(json.dumps({"valid": True, "kid": key.key_id, "claims": claims}, ensure_ascii=False))
 `;
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 let server = null;
 const state = mkdtempSync(join(tmpdir(), "live-events-pyjwt-test-"));
