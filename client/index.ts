@@ -22,6 +22,14 @@ export class LiveEventsError extends Error {
   }
 }
 
+/** Retry-After in seconds: the server sends seconds, a proxy may send an HTTP date. */
+function retryAfterSeconds(value: string | null): number | undefined {
+  if (value === null) return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value);
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - Date.now()) / 1000));
+}
+
 export type ClientOptions = {
   baseUrl: string;
   /** The bearer credential: a player JWT, an operator key or a server key; a function is asked before every request. */
@@ -64,7 +72,7 @@ export function createLiveEventsClient(options: ClientOptions): LiveEventsClient
       body.error?.code ?? `http_${response.status}`,
       body.error?.message ?? response.statusText,
       body.error?.details,
-      retry === null ? undefined : Number(retry),
+      retryAfterSeconds(retry),
     );
   }
   return Object.assign(api, {

@@ -58,6 +58,14 @@ export class LiveFrameError extends Error {
 /** Codes after which reconnecting cannot help: the event is over, or another session of this player took the slot. */
 const FINAL_CLOSES = new Set<number>([CLOSE.eventClosed, CLOSE.superseded, CLOSE.abuse]);
 
+/** The socket URL under the API's base URL (its path prefix kept, as openapi-fetch keeps it for HTTP), resuming after `since`. */
+export function liveUrl(baseUrl: string, eventId: string, since: number | null): string {
+  const url = new URL(baseUrl.replace(/^http/, "ws"));
+  url.pathname = `${url.pathname.replace(/\/+$/, "")}/v1/events/${encodeURIComponent(eventId)}/live`;
+  if (since !== null) url.searchParams.set("since", String(since));
+  return url.toString();
+}
+
 export function reconnectDelay(failures: number, policy: { baseMs: number; maxMs: number }, random = Math.random): number {
   const n = Math.max(1, failures);
   const capped = Math.min(policy.baseMs * 2 ** (n - 1), policy.maxMs);
@@ -66,6 +74,7 @@ export function reconnectDelay(failures: number, policy: { baseMs: number; maxMs
 
 export class LiveChannel {
   private socket: SocketLike | null = null;
+  private opening = false;
   private lastSeq: number | null = null;
   private failures = 0;
   private stopped = false;
@@ -88,8 +97,10 @@ export class LiveChannel {
     return this.socket !== null && this.socket.readyState === 1;
   }
 
+  /** Opens the channel; a second call while it is open, opening or waiting to reconnect does nothing. */
   async connect(): Promise<void> {
     this.stopped = false;
+    if (this.socket || this.opening || this.timer) return;
     await this.open();
   }
 
@@ -109,23 +120,27 @@ export class LiveChannel {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    this.socket?.close(CLOSE.normal, "client closed");
+    const socket = this.socket;
     this.socket = null;
+    socket?.close(CLOSE.normal, "client closed");
+    // The socket's own close event is ignored from here on (it is no longer this.socket), so settle what waits now.
+    this.failPending(new LiveFrameError("closed", "the live channel was closed before the server answered"));
   }
 
   private async open(): Promise<void> {
-    const token = await this.opts.token();
-    const url = new URL(`/v1/events/${encodeURIComponent(this.opts.eventId)}/live`, this.opts.baseUrl.replace(/^http/, "ws"));
-    if (this.lastSeq !== null) url.searchParams.set("since", String(this.lastSeq));
-    const protocols = [LIVE_PROTOCOL, token];
-    const open = this.opts.openSocket ?? ((u: string, p: string[]) => new WebSocket(u, p) as unknown as SocketLike);
+    this.opening = true;
     let socket: SocketLike;
     try {
-      socket = await open(url.toString(), protocols);
+      // A token service that is briefly down is a failed attempt like any other: retried with backoff, never fatal.
+      const token = await this.opts.token();
+      const open = this.opts.openSocket ?? ((u: string, p: string[]) => new WebSocket(u, p) as unknown as SocketLike);
+      socket = await open(liveUrl(this.opts.baseUrl, this.opts.eventId, this.lastSeq), [LIVE_PROTOCOL, token]);
     } catch (err) {
-      this.scheduleReconnect(1006, String(err));
+      this.opening = false;
+      if (!this.stopped) this.scheduleReconnect(1006, String(err));
       return;
     }
+    this.opening = false;
     if (this.stopped) return socket.close(CLOSE.normal, "client closed");
     this.socket = socket;
     const since = this.lastSeq;
@@ -178,7 +193,7 @@ export class LiveChannel {
     const delayMs = code === CLOSE.tokenExpired ? 0 : reconnectDelay(this.failures, this.opts.backoff);
     const willReconnect = !final && !exhausted;
     this.opts.onClose?.({ code, reason, willReconnect, delayMs: willReconnect ? delayMs : 0 });
-    if (!willReconnect) return;
+    if (!willReconnect || this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = null;
       if (!this.stopped) void this.open();

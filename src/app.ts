@@ -58,7 +58,8 @@ app.get("/openapi.json", (c) =>
     ),
   ),
 );
-app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "Live events API" }));
+// Pinned: the page runs on this API's origin, so what it loads must not change under us with jsDelivr's "latest".
+app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "Live events API", cdn: "https://cdn.jsdelivr.net/npm/@scalar/api-reference@1.76.0" }));
 
 app.notFound((c) => c.json(noRoute(c).toJSON(), 404));
 

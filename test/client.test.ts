@@ -5,7 +5,7 @@
 import { env } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { CLOSE, LIVE_PROTOCOL, LiveEventsError, createLiveEventsClient, newIdempotencyKey, reconnectDelay, type ServerFrame, type SocketLike } from "../client";
+import { CLOSE, LIVE_PROTOCOL, LiveEventsError, createLiveEventsClient, liveUrl, newIdempotencyKey, reconnectDelay, type ServerFrame, type SocketLike } from "../client";
 import { CLOSE as SERVER_CLOSE, LIVE_PROTOCOL as SERVER_PROTOCOL } from "../src/domain/live";
 import { ADMIN, HOUR, inMs, playerToken, templateBody } from "./helpers";
 import { REWARD_MILESTONES } from "./rewards-helpers";
@@ -126,6 +126,45 @@ describe("typed client's live channel", () => {
     channel.close();
     await until(() => !channel.connected);
     expect(sockets.opened).toHaveLength(2);
+  });
+
+  it("connects once however often connect() is called, settles a waiting progress() on close(), and survives a token service outage", async () => {
+    const eventId = await liveRewardEvent();
+    let tokenServiceDown = false;
+    const token = async () => {
+      if (tokenServiceDown) {
+        tokenServiceDown = false;
+        throw new Error("token service down");
+      }
+      return playerToken("client-guard");
+    };
+    const game = createLiveEventsClient({ baseUrl: BASE, token, fetch: viaWorker });
+    await game.ok(game.POST("/v1/events/{eventId}/join", { params: { path: { eventId } } }));
+    const sockets = socketOpener();
+    const opens: unknown[] = [];
+    const closes: { code: number; willReconnect: boolean }[] = [];
+    const channel = game.live(eventId, { openSocket: sockets.open, backoff: { baseMs: 10, maxMs: 50 }, onOpen: (o) => opens.push(o), onClose: (c) => closes.push(c) });
+    await Promise.all([channel.connect(), channel.connect()]);
+    await channel.connect();
+    await until(() => opens.length === 1);
+    expect(sockets.opened).toHaveLength(1);
+
+    // Dropped; the reconnect's token() throws; the channel backs off and tries again instead of dying.
+    tokenServiceDown = true;
+    sockets.opened[0].close(1011, "network drop");
+    await until(() => opens.length === 2);
+    expect(closes.map((c) => c.code)).toEqual([1011, 1006]);
+    expect(closes.every((c) => c.willReconnect)).toBe(true);
+    expect(sockets.opened).toHaveLength(2);
+
+    const waiting = channel.progress([{ objectiveId: "pts", amount: 1, seq: 1 }]);
+    channel.close();
+    await expect(waiting).rejects.toMatchObject({ code: "closed" });
+  });
+
+  it("keeps the base URL's path prefix for the socket, as for HTTP", () => {
+    expect(liveUrl("https://games.example.com/api/", "evt_1", null)).toBe("wss://games.example.com/api/v1/events/evt_1/live");
+    expect(liveUrl("http://127.0.0.1:8787", "evt_1", 42)).toBe("ws://127.0.0.1:8787/v1/events/evt_1/live?since=42");
   });
 
   it("refuses to send while disconnected, and does not reconnect after the event closed the socket", async () => {

@@ -9,9 +9,10 @@ import { readConfig } from "../config";
 const isUpgrade = (req: { header(name: string): string | undefined }) => req.header("Upgrade")?.toLowerCase() === "websocket";
 
 const CORS_OPTIONS = {
-  allowMethods: ["GET", "HEAD", "POST", "PUT", "PATCH"],
+  // DELETE: an ops console revokes keys (DELETE /v1/admin/keys/{keyId}).
+  allowMethods: ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
   allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key", "If-None-Match"],
-  exposeHeaders: ["ETag", "Retry-After"],
+  exposeHeaders: ["ETag", "Retry-After", "Idempotent-Replayed"],
   maxAge: 600,
 };
 /** One cors() per list of origins; a deployment has at most two (player and admin). */
@@ -28,7 +29,12 @@ export const corsForConfig: MiddlewareHandler<{ Bindings: Env }> = async (c, nex
   const admin = c.req.path === "/v1/admin" || c.req.path.startsWith("/v1/admin/");
   const allowed = admin ? config.adminCorsOrigins : config.corsOrigins;
   const any = allowed.includes("*");
-  if (!any && !allowed.includes(origin)) return next();
+  if (!any && !allowed.includes(origin)) {
+    // The answer depends on Origin whenever the list is not "*": a shared cache must not hand this CORS-less copy to
+    // an allowed origin (or the reverse).
+    if (allowed.length > 0) c.header("Vary", "Origin", { append: true });
+    return next();
+  }
   const key = any ? "*" : allowed.join(",");
   let handler = corsByOrigins.get(key);
   if (!handler) {

@@ -59,10 +59,17 @@ export async function signedHeaders(secrets: WebhookSecret[], id: string, body: 
 /** The response status, or null when the endpoint could not be reached (network error, 10 s timeout). */
 export async function postSigned(url: string, payload: unknown, secrets: string, idempotencyKey: string): Promise<number | null> {
   const body = JSON.stringify(payload);
+  const keys = parseWebhookSecrets(secrets);
+  if (keys.length === 0) {
+    // An unsigned delivery is one the receiver cannot trust (or, worse, one it accepts anyway): hold it as if the
+    // endpoint were down, so it is retried, and later inboxed or dead-lettered, until a secret is configured.
+    console.error(JSON.stringify({ msg: "webhook not sent: no usable signing secret is configured", url, idempotencyKey }));
+    return null;
+  }
   try {
     const res = await fetch(url, {
       method: "POST",
-      headers: await signedHeaders(parseWebhookSecrets(secrets), idempotencyKey, body),
+      headers: await signedHeaders(keys, idempotencyKey, body),
       body,
       signal: AbortSignal.timeout(10_000),
     });

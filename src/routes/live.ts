@@ -25,7 +25,7 @@ const route = createRoute({
   path: "/{eventId}/live",
   summary: "The live channel (WebSocket)",
   description:
-    `Upgrade with \`Sec-WebSocket-Protocol: ${LIVE_PROTOCOL}, bearer.<jwt>\` (or \`?token=<jwt>\`). Frames are JSON: the client sends ` +
+    `Upgrade with \`Sec-WebSocket-Protocol: ${LIVE_PROTOCOL}, <jwt>\` (the player JWT itself as the second protocol; or \`?token=<jwt>\`). Frames are JSON: the client sends ` +
     "`LiveClientFrame`s and receives `LiveServerFrame`s (see components). The README's Live channel section lists every frame, error and close code.",
   request: { params: z.object({ eventId: EventIdParam }), query: LiveQuery },
   responses: { 101: { description: "Switching Protocols: the socket is open and its first frame is an event_state snapshot" }, ...errors(400, 401, 404, 426) },
