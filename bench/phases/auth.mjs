@@ -5,6 +5,7 @@
 // operator API key (hashed in D1, cached 30 s per isolate) and with the bootstrap ADMIN_TOKEN. Every figure is read
 // as a ratio against a baseline from the same run: the echo phase's req/s if it ran, else a short echo run of its own.
 import { adminApi } from "../admin.mjs";
+import { startCpuWatch } from "../cpu.mjs";
 import { startJwksServer } from "../jwks-server.mjs";
 import { BENCH_AUDIENCE, BENCH_ISSUER } from "../jwt.mjs";
 import { runLoad } from "../load-runner.mjs";
@@ -79,6 +80,9 @@ export default {
       m.step = mode;
       ctx.log(`Phase auth: ${label} for ${config.authSeconds} s…`);
       const before = jwks.fetches();
+      // Per mode, because the modes are compared with each other: a mode run while something else took the CPUs
+      // looks slower than it is, and its row says so.
+      const cpuWatch = startCpuWatch();
       const load = await runLoad("./load-auth.mjs", {
         mode,
         baseUrl: ctx.baseUrl,
@@ -92,7 +96,7 @@ export default {
         apiKey: key.key,
         keys: jwks.keys,
       });
-      m.scenarios[mode] = { ...load, jwksFetches: jwks.fetches() - before, ratioToBaseline: ratio(load, baseline) };
+      m.scenarios[mode] = { ...load, jwksFetches: jwks.fetches() - before, ratioToBaseline: ratio(load, baseline), cpu: cpuWatch() };
       // If a later mode stops the phase, the table still shows the ones measured (run.mjs reports measured.rows).
       m.rows = [...m.rows, modeRow(m.scenarios[mode], label)];
       ctx.log(
@@ -109,7 +113,13 @@ export default {
 const baselineRow = (b) => [`baseline (${b.source}): req/s; p50/p99 ms`, `${fmtNum(b.requestsPerSec)}; ${fmtNum(b.latencyMs.p50)} / ${fmtNum(b.latencyMs.p99)}`, "", ""];
 
 function modeRow(l, label) {
-  const note = [l.ranOutOfTokens ? "tokens ran out" : "", l.distinctTokens > 1 ? `${fmtInt(l.requests)} distinct tokens` : ""].filter(Boolean).join("; ");
+  const note = [
+    l.ranOutOfTokens ? "tokens ran out" : "",
+    l.distinctTokens > 1 ? `${fmtInt(l.requests)} distinct tokens` : "",
+    l.cpu ? `other processes ${Math.round(l.cpu.foreign * 100)}% of CPUs${l.cpu.foreign > 0.1 ? " (SKEWED)" : ""}` : "",
+  ]
+    .filter(Boolean)
+    .join("; ");
   return [`${label}: req/s (× baseline); p50/p99 ms`, `${fmtNum(l.requestsPerSec)} (${fmtNum(l.ratioToBaseline, 2)}); ${fmtNum(l.latencyMs.p50)} / ${fmtNum(l.latencyMs.p99)}${note ? `; ${note}` : ""}`, "", ""];
 }
 
