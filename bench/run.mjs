@@ -3,10 +3,12 @@
 // table says which); non-zero only if the bench itself could not run.
 //
 // Phases are modules in bench/phases/ with { name, title, run(ctx) → { metrics, rows, targets } }; a new one is a
-// module plus an entry in PHASES. Tuning for quick local tries (defaults are the contract's numbers):
+// module plus an entry in PHASES. A phase that needs something running before the Worker starts (the auth phase's
+// JWKS host) adds beforeServer() → { vars (for the Worker), stop(), … }, found by run() as ctx.prepared[name]. Tuning for quick local tries (defaults are the contract's numbers):
 // BENCH_PHASES=echo,progress,sockets BENCH_ECHO_SECONDS BENCH_PROGRESS_SECONDS BENCH_PLAYERS BENCH_CONCURRENCY
 // BENCH_SOCKETS (phase C's socket count) BENCH_SOCKET_SECONDS BENCH_WS_PROXY=1 (phase C's sockets through wrangler's dev proxy
 // instead of straight to the Worker's workerd; see phases/sockets.mjs) BENCH_MIXED_SECONDS BENCH_MIXED_PLAYERS (phase D)
+// BENCH_AUTH_SECONDS (per credential mode) BENCH_AUTH_BASELINE_SECONDS (its own echo when phase A is not run)
 // BENCH_KEEP_TMP=1 (keeps the temp dir with wrangler.log and the local state).
 import { randomBytes } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
@@ -14,6 +16,7 @@ import os from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describeError } from "./admin.mjs";
+import auth from "./phases/auth.mjs";
 import { startCpuWatch } from "./cpu.mjs";
 import { killLoads } from "./load-runner.mjs";
 import echo from "./phases/echo.mjs";
@@ -23,7 +26,8 @@ import sockets from "./phases/sockets.mjs";
 import { startServer } from "./server.mjs";
 import { formatTable } from "./stats.mjs";
 
-const PHASES = [echo, progress, sockets, mixed];
+// auth right after echo: its figures are ratios to the echo's, best measured while the server is in the same state.
+const PHASES = [echo, auth, progress, sockets, mixed];
 const root = fileURLToPath(new URL("..", import.meta.url));
 const resultsDir = fileURLToPath(new URL("./results/", import.meta.url));
 const num = (name, fallback) => (process.env[name] ? Number(process.env[name]) : fallback);
@@ -45,6 +49,8 @@ const config = {
   mixedCommanded: 10,
   mixedTimed: 4,
   mixedBurstAtSec: 5,
+  authSeconds: num("BENCH_AUTH_SECONDS", 8),
+  authBaselineSeconds: num("BENCH_AUTH_BASELINE_SECONDS", 5),
 };
 const selected = (process.env.BENCH_PHASES ?? PHASES.map((p) => p.name).join(",")).split(",").map((s) => s.trim());
 
@@ -52,6 +58,8 @@ const t0 = Date.now();
 const log = (msg) => console.log(`[bench ${((Date.now() - t0) / 1000).toFixed(1).padStart(5)} s] ${msg}`);
 
 let server = null;
+/** What phases started before the Worker (beforeServer), by phase name; stopped on the way out. */
+const prepared = {};
 let stopping = false;
 /** The phases' results so far, for the record written if the bench itself fails. */
 const partial = {};
@@ -60,6 +68,7 @@ async function shutdown(code) {
   stopping = true;
   killLoads();
   if (server) await server.stop();
+  for (const p of Object.values(prepared)) await p.stop?.().catch(() => {});
   process.exit(code);
 }
 for (const sig of ["SIGINT", "SIGTERM"]) {
@@ -118,18 +127,28 @@ async function main() {
   const playerSecret = randomBytes(32).toString("hex");
   const idleBefore = await idleShare();
   log(`CPU idle before start: ${(idleBefore * 100).toFixed(0)}% (load average ${os.loadavg()[0].toFixed(2)})`);
+  // A phase whose beforeServer fails is reported as not run; the others go ahead.
+  const vars = { ENABLE_BENCH_ROUTES: "true" };
+  for (const phase of PHASES.filter((p) => p.beforeServer && selected.includes(p.name))) {
+    try {
+      prepared[phase.name] = await phase.beforeServer({ config, log });
+      Object.assign(vars, prepared[phase.name].vars);
+    } catch (err) {
+      prepared[phase.name] = { error: `before the Worker started: ${describeError(err)}` };
+    }
+  }
   server = await startServer({
     root,
-    vars: { ENABLE_BENCH_ROUTES: "true" },
+    vars,
     secrets: { ADMIN_TOKEN: adminToken, PLAYER_TOKEN_SECRET: playerSecret },
     log,
   });
 
-  const ctx = { baseUrl: server.baseUrl, port: server.port, serverPid: server.pid, serverLogPath: join(server.dir, "wrangler.log"), adminToken, playerSecret, config, log, results: partial, serverAlive: () => server?.isAlive() ?? false };
+  const ctx = { baseUrl: server.baseUrl, port: server.port, serverPid: server.pid, serverLogPath: join(server.dir, "wrangler.log"), adminToken, playerSecret, config, log, results: partial, prepared, serverAlive: () => server?.isAlive() ?? false };
   let serverDied = null;
   for (const phase of PHASES.filter((p) => selected.includes(p.name))) {
-    if (serverDied) {
-      ctx.results[phase.name] = notRun(phase, serverDied);
+    if (serverDied || prepared[phase.name]?.error) {
+      ctx.results[phase.name] = notRun(phase, serverDied ?? prepared[phase.name].error);
       continue;
     }
     const cpuWatch = startCpuWatch();
