@@ -20,7 +20,7 @@ describe("CORS", () => {
     expect(res.status).toBe(204);
     expect(res.headers.get("Access-Control-Allow-Origin")).toBe(GAME);
     expect(list(res.headers.get("Access-Control-Allow-Headers"))).toEqual(expect.arrayContaining(["authorization", "content-type", "idempotency-key"]));
-    expect(list(res.headers.get("Access-Control-Allow-Methods"))).toEqual(expect.arrayContaining(["get", "post", "put", "patch"]));
+    expect(list(res.headers.get("Access-Control-Allow-Methods"))).toEqual(expect.arrayContaining(["get", "post", "put", "patch", "delete"]));
     expect(list(res.headers.get("Vary"))).toContain("origin");
     expect(res.headers.get("Access-Control-Max-Age")).toBe("600");
     // The other configured origin too, echoed as itself.
@@ -31,6 +31,8 @@ describe("CORS", () => {
     const res = await preflight("/v1/events/active", "https://evil.example");
     expect(res.status).toBe(401);
     expect([...res.headers.keys()].filter((k) => k.startsWith("access-control-"))).toEqual([]);
+    // Still marked as depending on Origin, so no shared cache hands this CORS-less answer to an allowed origin.
+    expect(list(res.headers.get("Vary"))).toContain("origin");
   });
 
   it("admin routes get no CORS without ADMIN_CORS_ORIGINS, even from an origin allowed on player routes", async () => {
@@ -44,7 +46,7 @@ describe("CORS", () => {
     const ok = await call("GET", "/v1/calendar", { token, headers: { Origin: GAME } });
     expect(ok.status).toBe(200);
     expect(ok.headers.get("Access-Control-Allow-Origin")).toBe(GAME);
-    expect(list(ok.headers.get("Access-Control-Expose-Headers"))).toEqual(expect.arrayContaining(["etag", "retry-after"]));
+    expect(list(ok.headers.get("Access-Control-Expose-Headers"))).toEqual(expect.arrayContaining(["etag", "retry-after", "idempotent-replayed"]));
     // A browser can only read an error it is allowed to see.
     const denied = await call("GET", "/v1/calendar", { token: "not-a-jwt", headers: { Origin: GAME } });
     expect(denied.status).toBe(401);

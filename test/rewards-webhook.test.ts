@@ -7,6 +7,7 @@ import { createExecutionContext, createMessageBatch, env, getQueueResult } from 
 import { afterEach, describe, expect, it } from "vitest";
 import { MAX_DELIVERY_ATTEMPTS, retryDelaySeconds } from "../src/domain/delivery";
 import worker from "../src/index";
+import { postSigned } from "../src/lib/webhook";
 import { call } from "./helpers";
 import { claim, clearAlarms, earn, ledgerRows, rewardEvent, settle } from "./rewards-helpers";
 
@@ -30,6 +31,18 @@ async function runQueue(grant: unknown, attempts: number) {
 }
 
 describe("inventory webhook", () => {
+  it("is never sent unsigned: with no usable secret a delivery is held as if the endpoint were down", async () => {
+    const held = `unsigned-${crypto.randomUUID()}`;
+    expect(await postSigned(env.INVENTORY_WEBHOOK_URL, { probe: held }, "", held)).toBeNull();
+    expect(await postSigned(env.INVENTORY_WEBHOOK_URL, { probe: held }, "whsec_***not-base64***", held)).toBeNull();
+    // The same call with the configured secret does arrive, so the receiver's log is where a delivery would show.
+    const sent = `signed-${crypto.randomUUID()}`;
+    expect(await postSigned(env.INVENTORY_WEBHOOK_URL, { probe: sent }, env.INVENTORY_WEBHOOK_SECRET, sent)).toBe(200);
+    const log = JSON.stringify(await received());
+    expect(log).toContain(sent);
+    expect(log).not.toContain(held);
+  });
+
   it("delivers a signed grant with the claim id as idempotency key; 2xx means delivered", async () => {
     const e = await live();
     const token = await earn(e.eventId, "ok-player", 10);
