@@ -50,7 +50,7 @@ export interface paths {
         };
         /**
          * The live channel (WebSocket)
-         * @description Upgrade with `Sec-WebSocket-Protocol: live-events.v1, bearer.<jwt>` (or `?token=<jwt>`). Frames are JSON: the client sends `LiveClientFrame`s and receives `LiveServerFrame`s (see components). The README's Live channel section lists every frame, error and close code.
+         * @description Upgrade with `Sec-WebSocket-Protocol: live-events.v1, <jwt>` (the player JWT itself as the second protocol; or `?token=<jwt>`). Frames are JSON: the client sends `LiveClientFrame`s and receives `LiveServerFrame`s (see components). The README's Live channel section lists every frame, error and close code.
          */
         get: operations["openLiveChannel"];
         put?: never;
