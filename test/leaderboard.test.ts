@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { call, createTemplate, playerToken } from "./helpers";
 import { clearAlarms } from "./rewards-helpers";
-import { arenaEvent, coins, inBoard, me, post, top, until } from "./leaderboard-helpers";
+import { arenaEvent, coins, me, post, top, until } from "./leaderboard-helpers";
 
 const made: { eventId: string; shardCount: number }[] = [];
 afterEach(async () => {
@@ -84,5 +84,22 @@ describe("ranking", () => {
     await until(() => me(set.eventId, "s1"), (r) => r.json.score === 9);
     await post(set.eventId, "s1", "wins", 2);
     await until(() => me(set.eventId, "s1"), (r) => r.json.score === 2);
+  });
+});
+
+describe("demo", () => {
+  it("arena-clash ranks players by their best arena.rating from the moment its event starts", async () => {
+    const { default: demo } = await import("../seed/demo-templates.json");
+    const arena = (demo as any[]).find((t) => t.templateId === "arena-clash");
+    const t = await createTemplate({ ...arena, templateId: `arena-clash-${Date.now().toString(36)}` });
+    expect(t.leaderboard).toMatchObject({ operator: "best", cohortSize: 50, matching: "tier" });
+    const ev = await call("POST", "/v1/admin/events", { body: { templateId: t.templateId, startTime: "now", endTime: new Date(Date.now() + 3_600_000).toISOString(), shardCount: 2 } });
+    made.push({ eventId: ev.json.eventId, shardCount: 2 });
+    await post(ev.json.eventId, "demo-1", "rating", 1650, { lvl: 20 });
+    await post(ev.json.eventId, "demo-2", "rating", 1720, { lvl: 20 });
+    await post(ev.json.eventId, "demo-1", "rating", 1500, { lvl: 20 });
+    const board = await until(() => top(ev.json.eventId, "demo-1"), (r) => r.json.total === 2);
+    expect(board.value.json.cohortId).toBe("bronze-0");
+    expect(board.value.json.entries.map((r: any) => [r.playerId, r.score])).toEqual([["demo-2", 1720], ["demo-1", 1650]]);
   });
 });
