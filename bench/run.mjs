@@ -17,13 +17,14 @@ import { describeError } from "./admin.mjs";
 import { startCpuWatch } from "./cpu.mjs";
 import { killLoads } from "./load-runner.mjs";
 import echo from "./phases/echo.mjs";
+import leaderboard from "./phases/leaderboard.mjs";
 import mixed from "./phases/mixed.mjs";
 import progress from "./phases/progress.mjs";
 import sockets from "./phases/sockets.mjs";
 import { startServer } from "./server.mjs";
 import { formatTable } from "./stats.mjs";
 
-const PHASES = [echo, progress, sockets, mixed];
+const PHASES = [echo, progress, sockets, mixed, leaderboard];
 const root = fileURLToPath(new URL("..", import.meta.url));
 const resultsDir = fileURLToPath(new URL("./results/", import.meta.url));
 const num = (name, fallback) => (process.env[name] ? Number(process.env[name]) : fallback);

@@ -78,6 +78,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/_bench/leaderboard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Bench: load n synthetic entries into one board object, or time reads inside it (404 unless ENABLE_BENCH_ROUTES=true) */
+        get: operations["benchLeaderboard"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/keys": {
         parameters: {
             query?: never;
@@ -955,6 +972,9 @@ export interface components {
         };
         BenchEcho: {
             n: number;
+        };
+        BenchBoard: {
+            [key: string]: number | boolean;
         };
         CreatedApiKey: {
             keyId: string;
@@ -1892,6 +1912,48 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["BenchEcho"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    benchLeaderboard: {
+        parameters: {
+            query: {
+                op: "load" | "probe";
+                n?: number;
+                batches?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Load or probe figures */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BenchBoard"];
+                };
+            };
+            /** @description Malformed request: invalid JSON, a missing body or bad query/path values (code says which) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description No such resource */

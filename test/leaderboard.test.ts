@@ -103,3 +103,16 @@ describe("demo", () => {
     expect(board.value.json.entries.map((r: any) => [r.playerId, r.score])).toEqual([["demo-2", 1720], ["demo-1", 1650]]);
   });
 });
+
+describe("bench hooks", () => {
+  it("loads synthetic entries into one board's memory and times reads there; the route is off unless enabled", async () => {
+    const { inBoard } = await import("./leaderboard-helpers");
+    const load = await inBoard("evt_benchboardtest", "bench", (o) => o.benchLoad(50_000));
+    expect(load.entries).toBe(50_000);
+    const probe = await inBoard("evt_benchboardtest", "bench", (o) => o.benchProbe(4));
+    expect(probe).toMatchObject({ entries: 50_000, exact: true });
+    expect(probe.depth).toBeLessThan(50);
+    const off = await call("GET", "/v1/_bench/leaderboard?op=probe", { token: null });
+    expect(off.status).toBe(404);
+  });
+});

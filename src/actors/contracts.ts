@@ -219,4 +219,19 @@ export interface LeaderboardActorRpc {
   me(playerId: string, around: number): Promise<BoardMe>;
   act(playerId: string, action: EntryAction, audit: Audit): Promise<Result<{ playerId: string; action: EntryAction }>>;
   finalize(info: BoardInfo | null, actor: string): Promise<FinalSummary | null>;
+  /** Bench only (GET /v1/_bench/leaderboard): n synthetic entries into this object's memory, then timed reads. */
+  benchLoad(n: number): Promise<{ entries: number; loadMs: number }>;
+  benchProbe(batches: number): Promise<BenchProbe>;
 }
+export type BenchProbe = {
+  entries: number;
+  depth: number;
+  exact: boolean;
+  topP50: number;
+  topP99: number;
+  aroundP50: number;
+  aroundP99: number;
+  updateP50: number;
+  updateP99: number;
+  batch: number;
+};
