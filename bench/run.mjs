@@ -20,6 +20,7 @@ import auth from "./phases/auth.mjs";
 import { startCpuWatch } from "./cpu.mjs";
 import { killLoads } from "./load-runner.mjs";
 import echo from "./phases/echo.mjs";
+import leaderboard from "./phases/leaderboard.mjs";
 import mixed from "./phases/mixed.mjs";
 import progress from "./phases/progress.mjs";
 import sockets from "./phases/sockets.mjs";
@@ -27,7 +28,7 @@ import { startServer } from "./server.mjs";
 import { formatTable } from "./stats.mjs";
 
 // auth right after echo: its figures are ratios to the echo's, best measured while the server is in the same state.
-const PHASES = [echo, auth, progress, sockets, mixed];
+const PHASES = [echo, auth, progress, sockets, mixed, leaderboard];
 const root = fileURLToPath(new URL("..", import.meta.url));
 const resultsDir = fileURLToPath(new URL("./results/", import.meta.url));
 const num = (name, fallback) => (process.env[name] ? Number(process.env[name]) : fallback);

@@ -78,6 +78,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/_bench/leaderboard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Bench: load n synthetic entries into one board object, or time reads inside it (404 unless ENABLE_BENCH_ROUTES=true) */
+        get: operations["benchLeaderboard"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/keys": {
         parameters: {
             query?: never;
@@ -324,6 +341,91 @@ export interface paths {
         put?: never;
         /** Retry an activation that failed */
         post: operations["retryActivation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/events/{eventId}/leaderboard/cohorts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The event's cohorts and how many players each holds */
+        get: operations["listLeaderboardCohorts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/events/{eventId}/leaderboard/standings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Live standings of one cohort (or the global board) */
+        get: operations["getLeaderboardStandings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/events/{eventId}/leaderboard/final": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Final standings as projected to D1 (leaderboard_standings) */
+        get: operations["getFinalStandings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/events/{eventId}/leaderboard/entries/{playerId}/{action}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Remove or ban a player's entry, or clear a flagged player (releasing a held rank reward) */
+        post: operations["actOnLeaderboardEntry"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/events/{eventId}/leaderboard/finalize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Finalize every board of the event now (idempotent: a final board stays as it was) */
+        post: operations["finalizeLeaderboard"];
         delete?: never;
         options?: never;
         head?: never;
@@ -582,6 +684,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/events/{eventId}/leaderboard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The top of the caller's board (their cohort, or the global board) */
+        get: operations["getLeaderboard"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/events/{eventId}/leaderboard/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's rank, score and percentile, with N neighbours each side */
+        get: operations["getMyRank"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/inbox": {
         parameters: {
             query?: never;
@@ -763,6 +899,28 @@ export interface components {
             reason: "too_old" | "too_many" | "unknown_cursor";
         } | {
             /** @enum {string} */
+            type: "rank";
+            eventId: string;
+            cohortId: string;
+            rank: number;
+            score: number;
+            total: number;
+            at: string;
+        } | {
+            /** @enum {string} */
+            type: "leaderboard_top";
+            eventId: string;
+            cohortId: string;
+            total: number;
+            entries: {
+                rank: number;
+                playerId: string;
+                score: number;
+                reachedAt: string;
+            }[];
+            at: string;
+        } | {
+            /** @enum {string} */
             type: "ack";
             id?: string | number;
             progress: {
@@ -814,6 +972,9 @@ export interface components {
         };
         BenchEcho: {
             n: number;
+        };
+        BenchBoard: {
+            [key: string]: number | boolean;
         };
         CreatedApiKey: {
             keyId: string;
@@ -875,6 +1036,7 @@ export interface components {
             };
             /** @default false */
             requiresLeaderboard: boolean;
+            leaderboard?: components["schemas"]["BoardDefinition"];
             /** @default false */
             requiresClan: boolean;
             /** @default 1 */
@@ -927,6 +1089,58 @@ export interface components {
             /** @default false */
             isExclusive: boolean;
         };
+        BoardDefinition: {
+            /** @default main */
+            boardKey: string;
+            source: components["schemas"]["ScoreSource"];
+            /**
+             * @default incr
+             * @enum {string}
+             */
+            operator: "incr" | "best" | "set";
+            /**
+             * @default desc
+             * @enum {string}
+             */
+            sortOrder: "desc" | "asc";
+            /** @default 0 */
+            cohortSize: number;
+            /**
+             * @default join_order
+             * @enum {string}
+             */
+            matching: "join_order" | "level_band" | "tier";
+            /** @default 10 */
+            levelBandWidth: number;
+            /** @default [] */
+            rewardTiers: components["schemas"]["RankRewardTier"][];
+            tiers?: components["schemas"]["TierRules"];
+        };
+        ScoreSource: {
+            /** @enum {string} */
+            kind: "trackingKey";
+            trackingKey: string;
+        } | {
+            /** @enum {string} */
+            kind: "completion";
+        } | {
+            /** @enum {string} */
+            kind: "objective";
+            objectiveId: string;
+        };
+        RankRewardTier: {
+            fromRank?: number;
+            toRank?: number;
+            topPercent?: number;
+            rewards: components["schemas"]["RewardData"][];
+        };
+        TierRules: {
+            names: string[];
+            /** @default 20 */
+            promoteTopPercent: number;
+            /** @default 20 */
+            demoteBottomPercent: number;
+        };
         CreateTemplateBody: {
             templateId: string;
             /** @enum {string} */
@@ -949,6 +1163,7 @@ export interface components {
             };
             /** @default false */
             requiresLeaderboard: boolean;
+            leaderboard?: components["schemas"]["BoardDefinition"];
             /** @default false */
             requiresClan: boolean;
             /** @default 1 */
@@ -984,6 +1199,7 @@ export interface components {
             };
             /** @default false */
             requiresLeaderboard: boolean;
+            leaderboard?: components["schemas"]["BoardDefinition"];
             /** @default false */
             requiresClan: boolean;
             /** @default 1 */
@@ -1024,6 +1240,7 @@ export interface components {
             requiresClan: boolean;
             minimumPlayerLevel: number;
             leaderboardId: string | null;
+            leaderboard?: components["schemas"]["BoardDefinition"] & (Record<string, never> | null);
             eligibleClanIds: string[];
             participantCount: number;
             completionCount: number;
@@ -1074,10 +1291,28 @@ export interface components {
             }[];
             eligibleClanIds?: string[];
             leaderboardId?: string;
+            leaderboard?: components["schemas"]["BoardOverride"];
             shardCount?: number;
             expectedParticipants?: number;
             force?: boolean;
             reason?: string;
+        };
+        BoardOverride: {
+            /** @default main */
+            boardKey: string;
+            source?: components["schemas"]["ScoreSource"];
+            /** @enum {string} */
+            operator?: "incr" | "best" | "set";
+            /** @enum {string} */
+            sortOrder?: "desc" | "asc";
+            /** @default 0 */
+            cohortSize: number;
+            /** @enum {string} */
+            matching?: "join_order" | "level_band" | "tier";
+            /** @default 10 */
+            levelBandWidth: number;
+            rewardTiers?: components["schemas"]["RankRewardTier"][];
+            tiers?: components["schemas"]["TierRules"];
         };
         EventPage: {
             events: components["schemas"]["EventSummary"][];
@@ -1114,6 +1349,7 @@ export interface components {
             requiresClan: boolean;
             minimumPlayerLevel: number;
             leaderboardId: string | null;
+            leaderboard?: components["schemas"]["BoardDefinition"] & (Record<string, never> | null);
             eligibleClanIds: string[];
             participantCount: number;
             completionCount: number;
@@ -1186,6 +1422,60 @@ export interface components {
             /** Format: date-time */
             endTime?: string;
             force?: boolean;
+        };
+        CohortList: {
+            cohorts: {
+                cohortId: string;
+                members: number;
+            }[];
+        };
+        BoardPage: {
+            /** @description The board shown: the caller's cohort, `global`, or null before the caller is placed in one */
+            cohortId: string | null;
+            total: number;
+            finalized: boolean;
+            entries: components["schemas"]["BoardRow"][];
+            nextCursor: string | null;
+        };
+        BoardRow: {
+            rank: number;
+            playerId: string;
+            score: number;
+            reachedAt: string;
+        };
+        FinalStandings: {
+            standings: {
+                playerId: string;
+                cohortId: string;
+                rank: number;
+                score: number;
+                reachedAt: string;
+                rewardTier: number;
+                held: boolean;
+                digest: string;
+                finalizedAt: string;
+            }[];
+            nextOffset: number | null;
+        };
+        EntryActionResult: {
+            playerId: string;
+            /** @enum {string} */
+            action: "remove" | "ban" | "clear_flag";
+            cohortId: string;
+        };
+        RequiredReason: {
+            reason: string;
+        };
+        Finalization: {
+            boards: components["schemas"]["FinalSummary"][];
+        };
+        FinalSummary: {
+            cohortId: string;
+            entries: number;
+            digest: string;
+            finalizedAt: string;
+            rewarded: number;
+            held: number;
         };
         ScheduleCheck: {
             ok: boolean;
@@ -1387,6 +1677,16 @@ export interface components {
             via: "ledger" | "webhook";
             itemId?: string;
         } | null;
+        BoardMe: {
+            cohortId: string | null;
+            total: number;
+            finalized: boolean;
+            rank: number | null;
+            score: number | null;
+            /** @description How high the rank sits: 1 means the top 1 % of the board, 100 the last place */
+            percentile: number | null;
+            neighbours: components["schemas"]["BoardRow"][];
+        };
         Inbox: {
             items: components["schemas"]["InboxItem"][];
         };
@@ -1612,6 +1912,48 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["BenchEcho"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    benchLeaderboard: {
+        parameters: {
+            query: {
+                op: "load" | "probe";
+                n?: number;
+                batches?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Load or probe figures */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BenchBoard"];
+                };
+            };
+            /** @description Malformed request: invalid JSON, a missing body or bad query/path values (code says which) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description No such resource */
@@ -2977,6 +3319,338 @@ export interface operations {
             };
         };
     };
+    listLeaderboardCohorts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An event id (evt_ + 8–40 of a-z0-9). */
+                eventId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Cohorts */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CohortList"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Credentials valid but not allowed here */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getLeaderboardStandings: {
+        parameters: {
+            query?: {
+                /** @description A cohort id from /leaderboard/cohorts; omit for a global board */
+                cohort?: string;
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description An event id (evt_ + 8–40 of a-z0-9). */
+                eventId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the board */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BoardPage"];
+                };
+            };
+            /** @description Malformed request: invalid JSON, a missing body or bad query/path values (code says which) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Credentials valid but not allowed here */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getFinalStandings: {
+        parameters: {
+            query?: {
+                cohort?: string;
+                limit?: number;
+                offset?: number | null;
+            };
+            header?: never;
+            path: {
+                /** @description An event id (evt_ + 8–40 of a-z0-9). */
+                eventId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Final standings by cohort and rank */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FinalStandings"];
+                };
+            };
+            /** @description Malformed request: invalid JSON, a missing body or bad query/path values (code says which) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Credentials valid but not allowed here */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    actOnLeaderboardEntry: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An event id (evt_ + 8–40 of a-z0-9). */
+                eventId: string;
+                playerId: string;
+                action: "remove" | "ban" | "clear-flag";
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RequiredReason"];
+            };
+        };
+        responses: {
+            /** @description Done, and recorded in the board's audit log */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EntryActionResult"];
+                };
+            };
+            /** @description Malformed request: invalid JSON, a missing body or bad query/path values (code says which) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Credentials valid but not allowed here */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body larger than the route allows */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    finalizeLeaderboard: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An event id (evt_ + 8–40 of a-z0-9). */
+                eventId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RequiredReason"];
+            };
+        };
+        responses: {
+            /** @description Each cohort's final summary */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Finalization"];
+                };
+            };
+            /** @description Malformed request: invalid JSON, a missing body or bad query/path values (code says which) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Credentials valid but not allowed here */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body larger than the route allows */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     validateSchedule: {
         parameters: {
             query?: never;
@@ -3966,6 +4640,112 @@ export interface operations {
             };
             /** @description Rate limited; wait Retry-After seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getLeaderboard: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description nextCursor of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description An event id (evt_ + 8–40 of a-z0-9). */
+                eventId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the board, best first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BoardPage"];
+                };
+            };
+            /** @description Malformed request: invalid JSON, a missing body or bad query/path values (code says which) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getMyRank: {
+        parameters: {
+            query?: {
+                around?: number | null;
+            };
+            header?: never;
+            path: {
+                /** @description An event id (evt_ + 8–40 of a-z0-9). */
+                eventId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller's place (rank null: not on the board yet) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BoardMe"];
+                };
+            };
+            /** @description Malformed request: invalid JSON, a missing body or bad query/path values (code says which) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

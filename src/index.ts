@@ -9,6 +9,7 @@ export { EventActor } from "./actors/event/event-actor";
 export { SchedulerActor } from "./actors/scheduler/scheduler-actor";
 export { ProgressShardActor } from "./actors/shard/progress-shard-actor";
 export { PlayerInventoryActor } from "./actors/inventory/inventory-actor";
+export { LeaderboardActor } from "./actors/leaderboard/leaderboard-actor";
 
 /** Each queue's consumer, by the name readConfig gives it; the names themselves live in wrangler.toml. */
 async function queue(batch: MessageBatch, env: Env): Promise<void> {

@@ -70,8 +70,8 @@ describe("GET /openapi.json", () => {
         const declared = (op.parameters ?? []).filter((p) => p.in === "path").map((p) => p.name);
         expect(declared.sort(), where).toEqual([...inPath].sort());
         for (const requirement of op.security ?? []) for (const name of Object.keys(requirement)) expect(doc.components.securitySchemes, where).toHaveProperty(name);
-        // Only /health, the bench echo and the receipt keys are open to anyone.
-        if (!["/health", "/v1/_bench/echo", "/.well-known/jwks.json"].includes(path)) expect(op.security?.length, `${where} names no security`).toBeGreaterThan(0);
+        // Only /health, the bench routes (off unless ENABLE_BENCH_ROUTES=true) and the receipt keys are open to anyone.
+        if (!["/health", "/v1/_bench/echo", "/v1/_bench/leaderboard", "/.well-known/jwks.json"].includes(path)) expect(op.security?.length, `${where} names no security`).toBeGreaterThan(0);
       }
     }
   });

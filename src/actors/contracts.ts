@@ -2,7 +2,7 @@
 // per Durable Object class. Classes `implements` their interface and stubs are typed by it, so no actor imports
 // another actor's class (no import cycles) and the Worker sees exactly the surface it may call.
 import type { Result } from "../lib/result";
-import type { EventInstance, EventState, Player, RewardData } from "../domain/model";
+import type { BoardDefinition, EventInstance, EventState, Player, RewardData } from "../domain/model";
 import type { WindowChange } from "../domain/instance";
 import type { ServerFrame } from "../domain/live";
 import type { OperatorAction, TransitionRecord } from "../domain/lifecycle";
@@ -93,6 +93,10 @@ export interface ProgressShardActorRpc {
   syncEvent(info: EventInfo): Promise<void>;
   /** The bench's baseline: a bare round trip that does no work. */
   echo(value: number): Promise<number>;
+  /** A board's frame (leaderboard_top) for the sockets here of players in that cohort. */
+  boardFrame(cohortId: string, frame: ServerFrame): Promise<number>;
+  /** Rank rewards of players here after their board finalized; repeats and releases of held ones are harmless. */
+  grantRankRewards(awards: RankAward[]): Promise<number>;
   /** WebSocket upgrades, forwarded by the Worker with the verified player in X-Live-Player. */
   fetch(request: Request): Promise<Response>;
 }
@@ -171,5 +175,63 @@ export type PushMessage = {
   body: string;
   audience: "all" | "players";
   playerIds?: string[];
+  batch: number;
+};
+
+// ---- LeaderboardActor: one per (event, cohort), plus the event's cohort directory ----------------------------------
+
+/** What a board needs to know of its event; carried by the shards' copy of the event and by every push. */
+export type BoardInfo = { eventId: string; templateId: string; endTime: number; definition: BoardDefinition };
+/** One shard's aggregated score changes since its last push, numbered per (shard, cohort): a retry reuses the seq. */
+export type ScorePush = {
+  source: string;
+  seq: number;
+  info: BoardInfo;
+  entries: Array<{ playerId: string; value: number | null; at: number; flagged: boolean }>;
+};
+export type RankChange = { playerId: string; rank: number; score: number; total: number };
+export type BoardRow = { rank: number; playerId: string; score: number; reachedAt: string };
+export type BoardPage = { cohortId: string; total: number; finalized: boolean; entries: BoardRow[]; nextCursor: string | null };
+export type BoardMe = {
+  cohortId: string;
+  total: number;
+  finalized: boolean;
+  rank: number | null;
+  score: number | null;
+  percentile: number | null;
+  neighbours: BoardRow[];
+};
+export type FinalSummary = { cohortId: string; entries: number; digest: string; finalizedAt: string; rewarded: number; held: number };
+export type RankAward = { playerId: string; cohortId: string; rank: number; rewardTier: number; rewards: RewardData[]; held: boolean };
+export type CohortView = { cohortId: string; members: number };
+export type EntryAction = "remove" | "ban" | "clear_flag";
+
+export interface LeaderboardActorRpc {
+  /** Directory: the player's cohort, decided once (domain/leaderboard assignCohort) and stable for the event. */
+  locate(info: BoardInfo, player: { playerId: string; level: number }): Promise<string>;
+  cohortOf(playerId: string): Promise<string | null>;
+  cohorts(): Promise<CohortView[]>;
+  /** Directory: finalizes every cohort board; safe to call again (each board finalizes once). */
+  finalizeAll(info: BoardInfo | null, actor: string): Promise<FinalSummary[]>;
+  /** Board: one shard's batch; a seq at or below the last seen from that source is acknowledged and ignored. */
+  push(batch: ScorePush): Promise<{ applied: boolean; frozen: boolean; ranks: RankChange[] }>;
+  top(limit: number, cursor: string | null): Promise<Result<BoardPage>>;
+  me(playerId: string, around: number): Promise<BoardMe>;
+  act(playerId: string, action: EntryAction, audit: Audit): Promise<Result<{ playerId: string; action: EntryAction }>>;
+  finalize(info: BoardInfo | null, actor: string): Promise<FinalSummary | null>;
+  /** Bench only (GET /v1/_bench/leaderboard): n synthetic entries into this object's memory, then timed reads. */
+  benchLoad(n: number): Promise<{ entries: number; loadMs: number }>;
+  benchProbe(batches: number): Promise<BenchProbe>;
+}
+export type BenchProbe = {
+  entries: number;
+  depth: number;
+  exact: boolean;
+  topP50: number;
+  topP99: number;
+  aroundP50: number;
+  aroundP99: number;
+  updateP50: number;
+  updateP99: number;
   batch: number;
 };

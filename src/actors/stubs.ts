@@ -1,7 +1,8 @@
 // How the Worker and the actors address each other. Names are stable ids, so any Worker anywhere reaches the same
 // object, and each object knows its own name (ctx.id.name) instead of being told it in every call.
 import { shardName } from "../domain/sharding";
-import type { EventActorRpc, PlayerInventoryActorRpc, ProgressShardActorRpc, SchedulerActorRpc } from "./contracts";
+import { DIRECTORY, boardName } from "../domain/leaderboard";
+import type { EventActorRpc, LeaderboardActorRpc, PlayerInventoryActorRpc, ProgressShardActorRpc, SchedulerActorRpc } from "./contracts";
 
 // workers-types maps free-form JSON in RPC signatures (theme, details) to `never`; everything we send is
 // structured-cloneable, so stubs are typed by the contracts instead.
@@ -18,3 +19,8 @@ export const progressShardActor = (env: Env, eventId: string, shardNo: number) =
 
 /** One inventory object per player: deliveries, the built-in ledger and the overflow inbox are serialized per player. */
 export const playerInventoryActor = (env: Env, playerId: string) => typed<PlayerInventoryActorRpc>(env.PLAYER_INVENTORY_ACTOR as unknown as Namespace, playerId);
+
+/** One board per (event, cohort); the event's directory (which player is in which cohort) is one more of the class. */
+export const leaderboardActor = (env: Env, eventId: string, cohortId: string) =>
+  typed<LeaderboardActorRpc>(env.LEADERBOARD_ACTOR as unknown as Namespace, boardName(eventId, cohortId));
+export const boardDirectory = (env: Env, eventId: string) => leaderboardActor(env, eventId, DIRECTORY);

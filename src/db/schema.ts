@@ -18,6 +18,8 @@ export const templates = sqliteTable(
     themeConfig: text("theme_config", { mode: "json" }).notNull(),
     uiLayoutConfig: text("ui_layout_config", { mode: "json" }).notNull(),
     requiresLeaderboard: integer("requires_leaderboard", { mode: "boolean" }).notNull().default(false),
+    /** The board definition (domain/leaderboard BoardDefinition) events from this template rank players by; null: none. */
+    leaderboard: text("leaderboard", { mode: "json" }),
     requiresClan: integer("requires_clan", { mode: "boolean" }).notNull().default(false),
     minimumPlayerLevel: integer("minimum_player_level").notNull().default(1),
     version: integer("version").notNull().default(1),
@@ -268,4 +270,38 @@ export const idempotencyKeys = sqliteTable(
     createdAt: integer("created_at").notNull(),
   },
   (t) => [primaryKey({ columns: [t.scope, t.key] }), index("idx_idempotency_created").on(t.createdAt)],
+);
+
+/** Final standings of every finalized board, one row per (event, player), projected by the board's object. */
+export const leaderboardStandings = sqliteTable(
+  "leaderboard_standings",
+  {
+    eventId: text("event_id").notNull(),
+    playerId: text("player_id").notNull(),
+    cohortId: text("cohort_id").notNull(),
+    rank: integer("rank").notNull(),
+    score: real("score").notNull(),
+    reachedAt: integer("reached_at").notNull(),
+    /** Index into the board's rewardTiers, or -1 for no rank reward. */
+    rewardTier: integer("reward_tier").notNull(),
+    held: integer("held", { mode: "boolean" }).notNull().default(false),
+    /** SHA-256 (hex) of the cohort's standings as finalized (domain/leaderboard standingsDigestInput). */
+    digest: text("digest").notNull(),
+    finalizedAt: integer("finalized_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.eventId, t.playerId] }), index("idx_standings_cohort").on(t.eventId, t.cohortId, t.rank)],
+);
+
+/** Each player's tier in a series (template + board key), moved by their final rank in each run. */
+export const leaderboardTiers = sqliteTable(
+  "leaderboard_tiers",
+  {
+    seriesKey: text("series_key").notNull(),
+    playerId: text("player_id").notNull(),
+    tier: text("tier").notNull(),
+    /** The event whose final rank set it: a repeated projection of the same run changes nothing. */
+    eventId: text("event_id").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.seriesKey, t.playerId] })],
 );

@@ -22,6 +22,7 @@ function fromRow(r: Row): EventTemplate {
     theme: r.themeConfig as Record<string, unknown>,
     layout: r.uiLayoutConfig as Record<string, unknown>,
     requiresLeaderboard: r.requiresLeaderboard,
+    leaderboard: (r.leaderboard as EventTemplate["leaderboard"]) ?? undefined,
     requiresClan: r.requiresClan,
     minimumPlayerLevel: r.minimumPlayerLevel,
     averageEngagementScore: r.averageEngagementScore,
@@ -46,7 +47,9 @@ function columns(body: UpdateTemplateBody) {
     expectedParticipants: body.expectedParticipants ?? null,
     themeConfig: body.theme,
     uiLayoutConfig: body.layout,
-    requiresLeaderboard: body.requiresLeaderboard,
+    // A board implies the flag the seed's model has for it.
+    requiresLeaderboard: body.requiresLeaderboard || body.leaderboard !== undefined,
+    leaderboard: body.leaderboard ?? null,
     requiresClan: body.requiresClan,
     minimumPlayerLevel: body.minimumPlayerLevel,
     averageEngagementScore: body.averageEngagementScore,

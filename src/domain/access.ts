@@ -30,6 +30,8 @@ export const ADMIN_POLICY: readonly Rule<Role>[] = [
   { methods: ["PATCH"], path: new RegExp(`^${EVENT}$`), need: "operator" },
   { methods: ["POST"], path: new RegExp(`^${EVENT}/(pause|resume|cancel|end-now|retry-activation)$`), need: "operator" },
   { methods: ["POST"], path: /^\/schedule\/validate$/, need: "operator" },
+  // Leaderboards: removing, banning or clearing an entry, and force-finalizing (each with a reason, audited).
+  { methods: ["POST"], path: new RegExp(`^${EVENT}/leaderboard/(finalize|entries/[^/]+/(remove|ban|clear-flag))$`), need: "operator" },
   // Templates and run-time settings fall to the default below: an admin's.
   { methods: "*", path: /.*/, need: "admin" },
 ];

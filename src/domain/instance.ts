@@ -2,7 +2,8 @@
 import { countdown } from "./lifecycle";
 import { DEFAULT_EXPECTED_PARTICIPANTS, shardCountFor } from "./sharding";
 import { DAY_MS, SECOND_MS, iso } from "./time";
-import { mechanicsIssues, type CreateEventBody, type EventInstance, type EventTemplate, type Milestone, type RewardData } from "./model";
+import { resolveBoard } from "./leaderboard";
+import { boardIssues, mechanicsIssues, type CreateEventBody, type EventInstance, type EventTemplate, type Milestone, type RewardData } from "./model";
 
 /**
  * A start this little in the past is taken as "now" (the event activates at once): a tool that computes "now + 1 s"
@@ -73,6 +74,9 @@ export function instanceFromTemplate(
   problems.push(...pooled.problems);
   // Overrides are checked one by one by the schema; the combination with the template's half is checked here.
   for (const p of mechanicsIssues(objectives, pooled.milestones)) problems.push(p);
+  const leaderboard = resolveBoard(template.leaderboard, body.leaderboard);
+  if (body.leaderboard && !leaderboard) problems.push({ path: ["leaderboard", "source"], message: "is required: the template has no board to override" });
+  if (leaderboard) problems.push(...boardIssues(leaderboard, objectives));
   if (template.requiresClan && (body.eligibleClanIds?.length ?? 0) === 0) {
     problems.push({ path: ["eligibleClanIds"], message: "must list at least one clan: the template requires a clan" });
   }
@@ -97,10 +101,11 @@ export function instanceFromTemplate(
       startTime,
       endTime,
       scheduledEndTime: endTime,
-      requiresLeaderboard: template.requiresLeaderboard,
+      requiresLeaderboard: template.requiresLeaderboard || leaderboard !== null,
+      leaderboard,
       requiresClan: template.requiresClan,
       minimumPlayerLevel: template.minimumPlayerLevel,
-      leaderboardId: body.leaderboardId ?? (template.requiresLeaderboard ? `lb_${eventId}` : null),
+      leaderboardId: body.leaderboardId ?? (template.requiresLeaderboard || leaderboard ? `lb_${eventId}` : null),
       eligibleClanIds: body.eligibleClanIds ?? [],
       participantCount: 0,
       completionCount: 0,

@@ -51,6 +51,17 @@ export const ServerFrame = z.discriminatedUnion("type", [
   }),
   /** Sent before the snapshot when `?since=` cannot be replayed in full: refetch over HTTP what the frames carried. */
   z.object({ type: z.literal("refetch"), since: Seq, reason: z.enum(["too_old", "too_many", "unknown_cursor"]) }),
+  /** The player's place on their board, when it changes (at most one a second per player). */
+  z.object({ type: z.literal("rank"), eventId: z.string(), cohortId: z.string(), rank: z.number().int().min(1), score: z.number(), total: z.number().int(), at: z.string() }),
+  /** The top 10 of the player's board, when it changes (at most one a second per board). */
+  z.object({
+    type: z.literal("leaderboard_top"),
+    eventId: z.string(),
+    cohortId: z.string(),
+    total: z.number().int(),
+    entries: z.array(z.object({ rank: z.number().int(), playerId: z.string(), score: z.number(), reachedAt: z.string() })),
+    at: z.string(),
+  }),
   z.object({ type: z.literal("ack"), id: FrameId, progress: Json }),
   z.object({ type: z.literal("error"), id: FrameId, code: z.string(), message: z.string(), details: z.unknown().optional() }),
   z.object({ type: z.literal("pong"), id: FrameId }),

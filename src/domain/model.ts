@@ -59,6 +59,120 @@ export type Milestone = z.infer<typeof Milestone>;
 
 type Issue = { path: (string | number)[]; message: string };
 
+// ---- leaderboards (domain/leaderboard.ts holds the rules that use these) ------------------------------------------
+
+export const SCORE_OPERATORS = ["incr", "best", "set"] as const;
+export const COHORT_MATCHING = ["join_order", "level_band", "tier"] as const;
+export type ScoreOperator = (typeof SCORE_OPERATORS)[number];
+
+
+export const ScoreSource = z
+  .discriminatedUnion("kind", [
+    /** The amounts reported for every objective with this tracking key. */
+    z.strictObject({ kind: z.literal("trackingKey"), trackingKey: z.string().trim().min(1).max(100) }),
+    /** The player's completion of the event, 0…1. */
+    z.strictObject({ kind: z.literal("completion") }),
+    /** The amounts reported for one objective. */
+    z.strictObject({ kind: z.literal("objective"), objectiveId: slug }),
+  ])
+  .meta({ id: "ScoreSource" });
+export type ScoreSource = z.infer<typeof ScoreSource>;
+
+export const RankRewardTier = z
+  .strictObject({
+    /** A rank range, inclusive (1 and 1 is the winner alone)… */
+    fromRank: z.number().int().min(1).optional(),
+    toRank: z.number().int().min(1).optional(),
+    /** …or the top share of the board, in percent (10 = the top 10 %, at least one player). */
+    topPercent: z.number().gt(0).max(100).optional(),
+    rewards: z.array(RewardData).min(1).max(50),
+  })
+  .meta({ id: "RankRewardTier" });
+export type RankRewardTier = z.infer<typeof RankRewardTier>;
+
+export const TierRules = z
+  .strictObject({
+    /** Lowest first, e.g. ["bronze", "silver", "gold"]; a player new to the series starts in the first. */
+    names: z.array(slug).min(2).max(10),
+    promoteTopPercent: z.number().min(0).max(100).default(20),
+    demoteBottomPercent: z.number().min(0).max(100).default(20),
+  })
+  .meta({ id: "TierRules" });
+export type TierRules = z.infer<typeof TierRules>;
+
+const boardFields = {
+  /** Names the series: events from the same template and board key share tiers. */
+  boardKey: slug.default("main"),
+  source: ScoreSource,
+  operator: z.enum(SCORE_OPERATORS).default("incr"),
+  sortOrder: z.enum(["desc", "asc"]).default("desc"),
+  /** 0: one global board; N: cohorts of at most N players. */
+  cohortSize: z.number().int().min(0).max(1_000_000).default(0),
+  matching: z.enum(COHORT_MATCHING).default("join_order"),
+  /** For level_band matching: levels 1–10 share a band with 10, and so on. */
+  levelBandWidth: z.number().int().min(1).max(100_000).default(10),
+  rewardTiers: z.array(RankRewardTier).max(50).default([]),
+  tiers: TierRules.optional(),
+};
+
+export const BoardDefinition = z.strictObject(boardFields).meta({ id: "BoardDefinition" });
+export type BoardDefinition = z.infer<typeof BoardDefinition>;
+/** An event's override: any field of the template's board, replacing it (rewardTiers and tiers as a whole). */
+export const BoardOverride = z
+  .strictObject({
+    boardKey: boardFields.boardKey.optional(),
+    source: ScoreSource.optional(),
+    operator: z.enum(SCORE_OPERATORS).optional(),
+    sortOrder: z.enum(["desc", "asc"]).optional(),
+    cohortSize: boardFields.cohortSize.optional(),
+    matching: z.enum(COHORT_MATCHING).optional(),
+    levelBandWidth: boardFields.levelBandWidth.optional(),
+    rewardTiers: z.array(RankRewardTier).max(50).optional(),
+    tiers: TierRules.optional(),
+  })
+  .meta({ id: "BoardOverride" });
+export type BoardOverride = z.infer<typeof BoardOverride>;
+
+
+/** Cross-field rules, with the objectives the board reads from; paths start at `at` (e.g. ["leaderboard"]). */
+export function boardIssues(def: BoardDefinition, objectives: Objective[], at: (string | number)[] = ["leaderboard"]): Issue[] {
+  const issues: Issue[] = [];
+  const src = def.source;
+  if (src.kind === "trackingKey" && !objectives.some((o) => o.trackingKey === src.trackingKey)) {
+    issues.push({ path: [...at, "source", "trackingKey"], message: `no objective tracks "${src.trackingKey}"` });
+  }
+  if (src.kind === "objective" && !objectives.some((o) => o.objectiveId === src.objectiveId)) {
+    issues.push({ path: [...at, "source", "objectiveId"], message: `names objective "${src.objectiveId}", which does not exist` });
+  }
+  if (src.kind === "completion" && def.operator === "incr") {
+    issues.push({ path: [...at, "operator"], message: "must be best or set when the source is completion (a share cannot be added up)" });
+  }
+  if (def.matching === "tier" && !def.tiers) issues.push({ path: [...at, "tiers"], message: "is required when matching is tier" });
+  if (def.matching !== "join_order" && def.cohortSize === 0) {
+    issues.push({ path: [...at, "cohortSize"], message: `must be at least 1 when matching is ${def.matching} (0 is one global board)` });
+  }
+  if (def.tiers && new Set(def.tiers.names).size !== def.tiers.names.length) issues.push({ path: [...at, "tiers", "names"], message: "must not repeat a name" });
+  const ranges: Array<[number, number, number]> = [];
+  def.rewardTiers.forEach((t, i) => {
+    const p = [...at, "rewardTiers", i];
+    const byRank = t.fromRank !== undefined || t.toRank !== undefined;
+    if (byRank && t.topPercent !== undefined) issues.push({ path: [...p, "topPercent"], message: "give either fromRank/toRank or topPercent, not both" });
+    else if (!byRank && t.topPercent === undefined) issues.push({ path: p, message: "give fromRank and toRank, or topPercent" });
+    else if (byRank) {
+      if (t.fromRank === undefined) issues.push({ path: [...p, "fromRank"], message: "is required with toRank" });
+      else if (t.toRank === undefined) issues.push({ path: [...p, "toRank"], message: "is required with fromRank" });
+      else if (t.toRank < t.fromRank) issues.push({ path: [...p, "toRank"], message: `must be at least fromRank (${t.fromRank})` });
+      else {
+        const clash = ranges.find(([from, to]) => t.fromRank! <= to && from <= t.toRank!);
+        if (clash) issues.push({ path: [...p, "fromRank"], message: `overlaps rewardTiers[${clash[2]}] (ranks ${clash[0]}–${clash[1]})` });
+        ranges.push([t.fromRank, t.toRank, i]);
+      }
+    }
+  });
+  return issues;
+}
+
+
 /** Cross-field rules the seed implies: unique ids, milestone indexes 0..n-1, thresholds strictly ascending. */
 export function mechanicsIssues(objectives: Objective[] | undefined, milestones: Milestone[] | undefined): Issue[] {
   const issues: Issue[] = [];
@@ -90,6 +204,8 @@ export const templateFields = {
   theme: freeJson.default({}),
   layout: freeJson.default({}),
   requiresLeaderboard: z.boolean().default(false),
+  /** Ranks the players of events made from this template (README "Leaderboards"); an event may override fields. */
+  leaderboard: BoardDefinition.optional(),
   requiresClan: z.boolean().default(false),
   minimumPlayerLevel: z.number().int().min(1).max(100_000).default(1),
   averageEngagementScore: z.number().min(0).max(999.99).nullable().default(null),
@@ -98,8 +214,11 @@ export const templateFields = {
   expectedParticipants: z.number().int().min(1).max(100_000_000).optional(),
 };
 
-const withMechanicsRules = <T extends { objectives?: Objective[]; milestones?: Milestone[] }>(v: T, ctx: z.RefinementCtx) => {
+const withMechanicsRules = <T extends { objectives?: Objective[]; milestones?: Milestone[]; leaderboard?: unknown }>(v: T, ctx: z.RefinementCtx) => {
   for (const issue of mechanicsIssues(v.objectives, v.milestones)) ctx.addIssue({ code: "custom", ...issue });
+  // A template's board is checked against its own objectives; an event's override against the merged result later.
+  const board = BoardDefinition.safeParse(v.leaderboard);
+  if (board.success && v.objectives) for (const issue of boardIssues(board.data, v.objectives)) ctx.addIssue({ code: "custom", ...issue });
 };
 
 export const CreateTemplateBody = z.strictObject({ templateId: slug, ...templateFields }).superRefine(withMechanicsRules).meta({ id: "CreateTemplateBody" });
@@ -148,6 +267,8 @@ export const CreateEventBody = z
     rewardPool: z.array(RewardPoolEntry).max(50).optional(),
     eligibleClanIds: z.array(text(64)).max(1000).optional(),
     leaderboardId: text(64).optional(),
+    /** Overrides fields of the template's board (or defines one for this event alone). */
+    leaderboard: BoardOverride.optional(),
     shardCount: z.number().int().min(1).max(256).optional(),
     expectedParticipants: z.number().int().min(1).max(100_000_000).optional(),
     force: z.boolean().optional(),
@@ -185,6 +306,8 @@ export const EventInstance = z.object({
   requiresClan: z.boolean(),
   minimumPlayerLevel: z.number().int(),
   leaderboardId: z.string().nullable(),
+  /** The board players are ranked on; absent on events created before boards existed, and on events without one. */
+  leaderboard: BoardDefinition.nullable().optional(),
   eligibleClanIds: z.array(z.string()),
   participantCount: z.number().int(),
   completionCount: z.number().int(),

@@ -253,3 +253,41 @@ export const NotificationFeed = z
 export const NotificationInteraction = z
   .object({ notificationId: z.string(), shown: z.literal(true).optional(), clicked: z.literal(true).optional() })
   .meta({ id: "NotificationInteraction" });
+
+// ---- leaderboards ------------------------------------------------------------------------------------------------
+
+export const BoardRow = z.object({ rank: z.number().int(), playerId: z.string(), score: z.number(), reachedAt: z.string() }).meta({ id: "BoardRow" });
+export const BoardPage = z
+  .object({
+    cohortId: z.string().nullable().meta({ description: "The board shown: the caller's cohort, `global`, or null before the caller is placed in one" }),
+    total: Count,
+    finalized: z.boolean(),
+    entries: z.array(BoardRow),
+    nextCursor: z.string().nullable(),
+  })
+  .meta({ id: "BoardPage" });
+export const BoardMe = z
+  .object({
+    cohortId: z.string().nullable(),
+    total: Count,
+    finalized: z.boolean(),
+    rank: z.number().int().nullable(),
+    score: z.number().nullable(),
+    percentile: z.number().nullable().meta({ description: "How high the rank sits: 1 means the top 1 % of the board, 100 the last place" }),
+    neighbours: z.array(BoardRow),
+  })
+  .meta({ id: "BoardMe" });
+export const CohortList = z.object({ cohorts: z.array(z.object({ cohortId: z.string(), members: Count })) }).meta({ id: "CohortList" });
+export const FinalSummary = z
+  .object({ cohortId: z.string(), entries: Count, digest: z.string(), finalizedAt: z.string(), rewarded: Count, held: Count })
+  .meta({ id: "FinalSummary" });
+export const Finalization = z.object({ boards: z.array(FinalSummary) }).meta({ id: "Finalization" });
+export const FinalStandings = z
+  .object({
+    standings: z.array(
+      z.object({ playerId: z.string(), cohortId: z.string(), rank: z.number().int(), score: z.number(), reachedAt: z.string(), rewardTier: z.number().int(), held: z.boolean(), digest: z.string(), finalizedAt: z.string() }),
+    ),
+    nextOffset: z.number().int().nullable(),
+  })
+  .meta({ id: "FinalStandings" });
+export const EntryActionResult = z.object({ playerId: z.string(), action: z.enum(["remove", "ban", "clear_flag"]), cohortId: z.string() }).meta({ id: "EntryActionResult" });

@@ -19,16 +19,21 @@ import type { Audit, EventActorRpc, EventTiming, EventView, OpsCommand, Progress
 import { migrate } from "../kit/migrate";
 import { Sinks } from "../kit/outbox";
 import { Schedule, type ScheduleRow } from "../kit/schedule";
-import { progressShardActor, schedulerActor } from "../stubs";
+import { boardDirectory, progressShardActor, schedulerActor } from "../stubs";
 import { EVENT_ACTOR_SCHEMA } from "./schema";
 import { EventNotifications, type FiredType } from "./notifications";
 import { eventInfo, schedulerWindow, type SinkName } from "./sinks";
 
-/** Schedule rows: lifecycle timers, the notification timetable ("notify", type) and sink retries ("sink", name). */
-type Kind = TimerKind | "notify" | "sink";
+/**
+ * Schedule rows: lifecycle timers, the notification timetable ("notify", type), sink retries ("sink", name) and the
+ * leaderboard's finalization, booked when the event expires (by its timer or by end-now) and retried until done.
+ */
+type Kind = TimerKind | "notify" | "sink" | "finalize";
 const LIFECYCLE_KINDS: readonly TimerKind[] = ["activate", "expire", "archive"];
 /** Notifications, auto-claims and sinks retry quickly at first, then every few minutes while something is down. */
 const RETRY: BackoffPolicy = { baseMs: SECOND_MS, maxMs: 5 * MINUTE_MS };
+/** Boards are finalized this long after expiry, so the shards' last score pushes (every ≤ 250 ms) land first. */
+const FINALIZE_AFTER_MS = 2 * SECOND_MS;
 
 export class EventActor extends DurableObject<Env> implements EventActorRpc {
   private readonly sql: SqlStorage;
@@ -149,6 +154,12 @@ export class EventActor extends DurableObject<Env> implements EventActorRpc {
       }
       case "sink":
         return this.flushSink(row.key as SinkName, now, true);
+      case "finalize": {
+        // Every board finalizes once, so a repeated alarm (or a retry after a failure) changes nothing.
+        const board = eventInfo(instance, current.revision).board;
+        if (board) await boardDirectory(this.env, instance.eventId).finalizeAll(board, "system");
+        return;
+      }
     }
   }
 
@@ -197,6 +208,7 @@ export class EventActor extends DurableObject<Env> implements EventActorRpc {
       else this.schedule.set(kind, at);
     }
     this.notifications.sync(after, now);
+    if (after.leaderboard && after.state === "expired" && before?.state !== "expired") this.schedule.set("finalize", now + FINALIZE_AFTER_MS);
   }
 
   private load(): { instance: EventInstance; revision: number } | null {

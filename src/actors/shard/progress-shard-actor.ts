@@ -11,6 +11,7 @@ import { ShardPlayers, type PlayerRecord } from "./players";
 import { ShardRewards } from "./rewards";
 import { ShardOutbox } from "./outbox";
 import { ShardLive } from "./live";
+import { BOARD_PUSH_MS, ShardBoard } from "./board";
 import { milestoneNotice, notificationFrame, notificationRow } from "../../domain/notifications";
 import { CLOSE, eventChange, isFinalState, stateFrame, type ServerFrame } from "../../domain/live";
 import { isRested, progressPolicy, retryAfterSeconds, spendProgress, type ProgressBudget, type ProgressPolicy } from "../../domain/limits";
@@ -21,7 +22,7 @@ import { MINUTE_MS, SECOND_MS } from "../../domain/time";
 import type { Player } from "../../domain/model";
 import { fail, ok, type Result } from "../../lib/result";
 import { eventActor } from "../stubs";
-import type { ProgressAck, ProgressShardActorRpc, UnclaimedNotice, UnclaimedWarning } from "../contracts";
+import type { ProgressAck, ProgressShardActorRpc, RankAward, UnclaimedNotice, UnclaimedWarning } from "../contracts";
 import { parseShardName } from "../../domain/sharding";
 
 /** Drain at most about once a second, or at once when this many players are waiting. */
@@ -39,12 +40,13 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
   /** The event as this shard last heard of it: loaded once, then kept current by pushes (and, if suspect, by asking). */
   private info: EventInfo | null;
   private lastRefresh = 0;
-  /** "drain": write-behind to D1; "sockets": close the sockets whose token expired (due at the earliest exp). */
-  private readonly schedule: Schedule<"drain" | "sockets">;
+  /** "drain": write-behind to D1; "sockets": close the sockets whose token expired; "board": score pushes (≤ 250 ms). */
+  private readonly schedule: Schedule<"drain" | "sockets" | "board">;
   private readonly players: ShardPlayers;
   private readonly outbox: ShardOutbox;
   private readonly rewards: ShardRewards;
   private readonly live: ShardLive;
+  private readonly board: ShardBoard;
   /**
    * Each player's progress budget, HTTP and sockets together. In memory: the hot path writes nothing for it, and an
    * object is only evicted after it has been idle, when every budget has refilled anyway.
@@ -59,11 +61,12 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     this.sql = ctx.storage.sql;
     migrate(ctx.storage, SHARD_SCHEMA);
     this.address = this.ownAddress(ctx.id.name);
-    this.schedule = new Schedule<"drain" | "sockets">(ctx, () => DRAIN_BACKOFF);
+    this.schedule = new Schedule<"drain" | "sockets" | "board">(ctx, () => DRAIN_BACKOFF);
     this.players = new ShardPlayers(this.sql);
     this.outbox = new ShardOutbox(this.sql, ctx.storage, this.players);
     this.rewards = new ShardRewards(this.sql, ctx.storage, env, this.outbox);
     this.live = new ShardLive(ctx, env, this.sql);
+    this.board = new ShardBoard(this.sql, ctx.storage, env, `${this.address.eventId}:${this.address.shardNo}`, this.live);
     const config = readConfig(env);
     this.policy = progressPolicy(config.playerProgressRequestsPerSecond, config.playerProgressUpdatesPerSecond);
     const held = this.sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = 'event'").toArray()[0];
@@ -108,16 +111,22 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     if (!info) return notFound(this.address.eventId);
     const refused = this.refusal(info, player, now);
     if (refused) return refused;
+    // The board's cohort is decided before anything is applied: the first time it costs an await, which must not
+    // fall between reading the player's record and writing it.
+    if (info.board && !this.board.known(player.playerId)) await this.board.locate(info.board, player);
     // Posting without joining joins, once the player is known to be eligible.
     const record = this.players.get(player.playerId) ?? this.admit(player.playerId, now);
     const result = applyUpdates(record.state, updates, info, now);
     if (!result.ok) {
       this.outbox.flag(player.playerId, flagCounts(result.rejections, info), now);
+      if (this.board.flag(info, player.playerId, now)) this.schedule.ensure("board", now + BOARD_PUSH_MS);
       this.ensureDrain(now);
       return fail(422, result.code, `${result.rejections.length} update(s) refused; nothing was applied`, { rejections: result.rejections });
     }
     if (result.applied.length) {
+      const before = record.state;
       this.players.update(player.playerId, record, result.state, result.completion);
+      if (this.board.record(info, player.playerId, updates, result.applied, before, result.state, result.completion, now)) this.schedule.ensure("board", now + BOARD_PUSH_MS);
       this.ensureDrain(now);
     }
     this.outbox.countRequest(result.applied.length);
@@ -189,13 +198,15 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
   async rewardStates(playerId: string) {
     const info = await this.event(Date.now());
     if (!info) return notFound(this.address.eventId);
-    return ok({ milestones: this.rewards.list(info, playerId, this.players.get(playerId)?.state.unlockedMilestones ?? null) });
+    const own = this.board.withRankReward(info, playerId, this.players.get(playerId)?.state.unlockedMilestones ?? null);
+    return ok({ milestones: this.rewards.list(own.info, playerId, own.unlocked) });
   }
 
   async claim(playerId: string, index: number, key: string) {
     const info = await this.event(Date.now());
     if (!info) return notFound(this.address.eventId);
-    const result = await this.rewards.claim(info, playerId, this.players.get(playerId)?.state.unlockedMilestones ?? null, index, key, Date.now());
+    const own = this.board.withRankReward(info, playerId, this.players.get(playerId)?.state.unlockedMilestones ?? null);
+    const result = await this.rewards.claim(own.info, playerId, own.unlocked, index, key, Date.now());
     if (result.ok && !result.value.replayed) this.ensureDrain(Date.now());
     return result;
   }
@@ -205,6 +216,13 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     const info = await this.event(Date.now());
     if (!info) return { claimed: 0, undelivered: 0 };
     const result = await this.rewards.autoClaim(info, this.players.unlocked(), Date.now());
+    // Rank rewards differ per player, so each rewarded player's own view of the event is claimed for them.
+    for (const playerId of this.board.rewarded()) {
+      const own = this.board.withRankReward(info, playerId, this.players.get(playerId)?.state.unlockedMilestones ?? null);
+      const more = await this.rewards.autoClaim(own.info, [[playerId, own.unlocked ?? []]], Date.now());
+      result.claimed += more.claimed;
+      result.undelivered = more.undelivered;
+    }
     this.ensureDrain(Date.now());
     return result;
   }
@@ -231,6 +249,14 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     this.saveInfo(info);
   }
 
+  async boardFrame(cohortId: string, frame: ServerFrame): Promise<number> {
+    return cohortId === "global" ? this.live.broadcast(frame) : this.board.frame(cohortId, frame);
+  }
+
+  async grantRankRewards(awards: RankAward[]): Promise<number> {
+    return this.board.grant(awards);
+  }
+
   /** The bench's baseline: a bare Worker → Durable Object RPC round trip that does no work. */
   async echo(value: number): Promise<number> {
     return value;
@@ -238,7 +264,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
 
   override async alarm(): Promise<void> {
     const now = Date.now();
-    await this.schedule.tick(now, (row) => (row.kind === "sockets" ? this.closeExpiredSockets(now) : this.drain()), () => this.rebook());
+    await this.schedule.tick(now, (row) => (row.kind === "sockets" ? this.closeExpiredSockets(now) : row.kind === "board" ? this.pushBoard(now) : this.drain()), () => this.rebook());
   }
 
   // ---- internals -------------------------------------------------------------------------------------------------
@@ -343,6 +369,14 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
   /** After every tick: if anything is still owed (more than one drain's worth, or written meanwhile), drain again. */
   private async rebook() {
     if (this.info && this.outbox.owed() + this.rewards.undelivered() > 0) this.ensureDrain(Date.now());
+    if (this.info && this.board.owed() > 0) this.schedule.ensure("board", Date.now() + BOARD_PUSH_MS);
+  }
+
+  /** Score changes to the boards; rank frames held back by the one-a-second limit go out when due. */
+  private async pushBoard(now: number) {
+    if (!this.info) return;
+    const next = await this.board.push(this.info, now);
+    if (next !== null) this.schedule.ensure("board", next);
   }
 }
 

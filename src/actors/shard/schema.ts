@@ -95,4 +95,14 @@ export const SHARD_SCHEMA: readonly MigrationStep[] = [
 
   // 5. The live channel's replay log: the frames a reconnecting socket may have missed, by seq (bounded by the shard).
   "CREATE TABLE live_log (seq INTEGER PRIMARY KEY, player_id TEXT, frame TEXT NOT NULL)",
+
+  // 6. Leaderboards: each player's cohort (decided by the event's directory), score changes waiting to be pushed
+  // (aggregated per player), the batch in flight per cohort with its seq (a retry re-sends it unchanged), and rank
+  // rewards handed back by a finalized board.
+  `CREATE TABLE board_players (player_id TEXT PRIMARY KEY, cohort_id TEXT NOT NULL);
+   CREATE INDEX idx_board_players_cohort ON board_players (cohort_id);
+   CREATE TABLE board_pending (player_id TEXT PRIMARY KEY, cohort_id TEXT NOT NULL, value REAL, at INTEGER NOT NULL, flagged INTEGER NOT NULL);
+   CREATE TABLE board_inflight (cohort_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, batch TEXT NOT NULL);
+   CREATE TABLE board_seq (cohort_id TEXT PRIMARY KEY, seq INTEGER NOT NULL);
+   CREATE TABLE rank_rewards (player_id TEXT PRIMARY KEY, cohort_id TEXT NOT NULL, rank INTEGER NOT NULL, reward_tier INTEGER NOT NULL, rewards TEXT NOT NULL);`,
 ];

@@ -6,6 +6,7 @@ import { idempotentCreate } from "../../http/idempotency";
 import { openApiApp } from "../../http/openapi";
 import { adminEventRoutes } from "./events";
 import { keyRoutes } from "./keys";
+import { adminLeaderboardRoutes } from "./leaderboards";
 import { scheduleRoutes } from "./schedule";
 import { templateRoutes } from "./templates";
 
@@ -16,6 +17,7 @@ adminApp
   .route("/keys", keyRoutes)
   .route("/templates", templateRoutes)
   .route("/events", adminEventRoutes)
+  .route("/events", adminLeaderboardRoutes)
   // /schedule/validate, /settings, /calendar
   .route("/", scheduleRoutes)
   // Every path under /v1/admin is answered here, its 404 included, so none falls through to the player guard.

@@ -5,6 +5,7 @@ import { requirePlayer, type AppEnv } from "../../http/auth";
 import { openApiApp } from "../../http/openapi";
 import { playerCalendarRoutes } from "./calendar";
 import { playerEventRoutes } from "./events";
+import { playerLeaderboardRoutes } from "./leaderboard";
 import { inboxRoutes, inventoryRoutes } from "./inventory";
 import { notificationRoutes } from "./notifications";
 
@@ -12,6 +13,7 @@ export const playerApp = openApiApp<AppEnv>();
 playerApp.use(requirePlayer);
 playerApp
   .route("/events", playerEventRoutes)
+  .route("/events", playerLeaderboardRoutes)
   .route("/inbox", inboxRoutes)
   .route("/inventory", inventoryRoutes)
   .route("/notifications", notificationRoutes)

@@ -1,0 +1,25 @@
+// A leaderboard object's own SQLite, as ordered migrate steps (src/actors/kit/migrate.ts). The same class serves a
+// cohort's board and the event's cohort directory; each uses its own tables. Never edit a shipped step.
+import type { MigrationStep } from "../kit/migrate";
+import { OUTBOX_TABLE } from "../kit/outbox";
+import { SCHEDULE_TABLE } from "../kit/schedule";
+
+export const LEADERBOARD_SCHEMA: readonly MigrationStep[] = [
+  `CREATE TABLE meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
+   ${SCHEDULE_TABLE};
+   ${OUTBOX_TABLE};
+   -- the board: one row per ranked player; status 'banned' rows stay to refuse later pushes
+   CREATE TABLE entries (player_id TEXT PRIMARY KEY, score REAL NOT NULL, reached_at INTEGER NOT NULL, source TEXT NOT NULL,
+     status TEXT NOT NULL DEFAULT 'active');
+   CREATE INDEX idx_entries_order ON entries (score DESC, reached_at, player_id) WHERE status = 'active';
+   -- exactly once: the last seq applied from each shard
+   CREATE TABLE sources (source TEXT PRIMARY KEY, seq INTEGER NOT NULL);
+   CREATE TABLE flagged (player_id TEXT PRIMARY KEY, at INTEGER NOT NULL, cleared_at INTEGER, cleared_by TEXT);
+   CREATE TABLE audit (seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
+     player_id TEXT, reason TEXT);
+   CREATE TABLE standings (rank INTEGER PRIMARY KEY, player_id TEXT NOT NULL UNIQUE, score REAL NOT NULL, reached_at INTEGER NOT NULL,
+     reward_tier INTEGER NOT NULL, held INTEGER NOT NULL, source TEXT NOT NULL, granted INTEGER NOT NULL DEFAULT 0);
+   -- the directory: each player's cohort, and each matching group's open cohort
+   CREATE TABLE assignments (player_id TEXT PRIMARY KEY, cohort_id TEXT NOT NULL);
+   CREATE TABLE cohort_fill (grp TEXT PRIMARY KEY, cohort INTEGER NOT NULL, members INTEGER NOT NULL);`,
+];

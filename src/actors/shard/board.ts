@@ -1,0 +1,191 @@
+// The leaderboard half of a progress shard. An accepted update that touches the board's source is folded into the
+// player's pending row (aggregated by the board's operator, so a burst of updates is one entry); every ≤ 250 ms the
+// "board" schedule row turns each cohort's pending rows into one numbered batch and pushes it to that cohort's board.
+// The batch is stored before it is sent and re-sent with the same seq until the board acknowledges it, so a retried
+// push never counts twice. The board answers with the new ranks, which go out as `rank` frames (one a second per
+// player at most); after finalization the board hands rank rewards back here, where the ordinary claim path pays them.
+import { aggregate, submission, type Applied } from "../../domain/leaderboard";
+import type { Milestone, Player } from "../../domain/model";
+import type { EventInfo, ProgressState, ProgressUpdate } from "../../domain/progress";
+import { SECOND_MS, iso } from "../../domain/time";
+import type { ServerFrame } from "../../domain/live";
+import type { BoardInfo, RankAward, RankChange, ScorePush } from "../contracts";
+import { boardDirectory, leaderboardActor } from "../stubs";
+import type { ShardLive } from "./live";
+
+/** Rank rewards are claimed as this milestone index through the ordinary claim route (milestones are 0…49). */
+export const RANK_REWARD_INDEX = 999;
+export const BOARD_PUSH_MS = 250;
+const RANK_FRAME_EVERY_MS = SECOND_MS;
+
+type Pending = { player_id: string; cohort_id: string; value: number | null; at: number; flagged: number };
+
+export class ShardBoard {
+  private readonly cohorts = new Map<string, string>();
+  private readonly lastFrame = new Map<string, number>();
+  private readonly deferred = new Map<string, ServerFrame>();
+
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly storage: DurableObjectStorage,
+    private readonly env: Env,
+    private readonly source: string,
+    private readonly live: ShardLive,
+  ) {}
+
+  known(playerId: string): string | null {
+    const hit = this.cohorts.get(playerId);
+    if (hit) return hit;
+    const row = this.sql.exec<{ cohort_id: string }>("SELECT cohort_id FROM board_players WHERE player_id = ?", playerId).toArray()[0];
+    if (row) this.cohorts.set(playerId, row.cohort_id);
+    return row?.cohort_id ?? null;
+  }
+
+  /** The player's cohort: held here once the event's directory has decided it (one RPC per player per event). */
+  async locate(board: BoardInfo, player: Player): Promise<string> {
+    const held = this.known(player.playerId);
+    if (held) return held;
+    const cohortId = await boardDirectory(this.env, board.eventId).locate(board, { playerId: player.playerId, level: player.level });
+    this.sql.exec("INSERT OR IGNORE INTO board_players (player_id, cohort_id) VALUES (?, ?)", player.playerId, cohortId);
+    this.cohorts.set(player.playerId, cohortId);
+    return cohortId;
+  }
+
+  /** Folds one accepted request into the player's pending entry; true if there is something to push. */
+  record(info: EventInfo, playerId: string, updates: ProgressUpdate[], appliedSeqs: number[], before: ProgressState, after: ProgressState, completion: number, now: number): boolean {
+    const board = info.board;
+    const cohortId = this.known(playerId);
+    if (!board || !cohortId) return false;
+    const seqs = new Set(appliedSeqs);
+    const applied: Applied[] = updates.filter((u) => seqs.has(u.seq)).map((u) => ({ objectiveId: u.objectiveId, amount: u.amount }));
+    const value = submission(board.definition, info.objectives, applied, before.objectives, after.objectives, completion);
+    if (value === null) return false;
+    const held = this.sql.exec<{ value: number | null }>("SELECT value FROM board_pending WHERE player_id = ?", playerId).toArray()[0];
+    const next = aggregate(held?.value ?? null, value, board.definition);
+    this.sql.exec(
+      `INSERT INTO board_pending (player_id, cohort_id, value, at, flagged) VALUES (?, ?, ?, ?, 0)
+       ON CONFLICT (player_id) DO UPDATE SET value = excluded.value, at = excluded.at`,
+      playerId,
+      cohortId,
+      next,
+      now,
+    );
+    return true;
+  }
+
+  /** A refused request's player is flagged on their board (rank rewards are held until ops clear them). */
+  flag(info: EventInfo, playerId: string, now: number): boolean {
+    const cohortId = info.board ? this.known(playerId) : null;
+    if (!cohortId) return false;
+    this.sql.exec(
+      `INSERT INTO board_pending (player_id, cohort_id, value, at, flagged) VALUES (?, ?, NULL, ?, 1)
+       ON CONFLICT (player_id) DO UPDATE SET flagged = 1`,
+      playerId,
+      cohortId,
+      now,
+    );
+    return true;
+  }
+
+  owed(): number {
+    return this.sql.exec<{ n: number }>("SELECT (SELECT COUNT(*) FROM board_pending) + (SELECT COUNT(*) FROM board_inflight) AS n").one().n + this.deferred.size;
+  }
+
+  /**
+   * One push per cohort with something owed: the stored in-flight batch if an earlier push failed (same seq), else
+   * a new batch of the pending rows. Throws if a board is unreachable; what it owed stays in flight for the retry.
+   * Returns when deferred rank frames are next due (null: none).
+   */
+  async push(info: EventInfo, now: number): Promise<number | null> {
+    const board = info.board;
+    if (board) {
+      const cohorts = this.sql.exec<{ cohort_id: string }>("SELECT DISTINCT cohort_id FROM board_pending UNION SELECT cohort_id FROM board_inflight").toArray();
+      const results = await Promise.allSettled(cohorts.map(({ cohort_id }) => this.pushCohort(board, cohort_id, now)));
+      const failed = results.find((r) => r.status === "rejected") as PromiseRejectedResult | undefined;
+      if (failed) throw failed.reason;
+    }
+    return this.flushDeferred(Date.now());
+  }
+
+  /** A board's frame for the sockets here whose players are in that cohort. */
+  frame(cohortId: string, frame: ServerFrame): number {
+    let sent = 0;
+    for (const { player_id } of this.sql.exec<{ player_id: string }>("SELECT player_id FROM board_players WHERE cohort_id = ?", cohortId).toArray()) {
+      sent += this.live.broadcast(frame, player_id);
+    }
+    return sent;
+  }
+
+  grant(awards: RankAward[]): number {
+    let n = 0;
+    this.storage.transactionSync(() => {
+      for (const a of awards) {
+        n += this.sql.exec(
+          "INSERT OR IGNORE INTO rank_rewards (player_id, cohort_id, rank, reward_tier, rewards) VALUES (?, ?, ?, ?, ?)",
+          a.playerId,
+          a.cohortId,
+          a.rank,
+          a.rewardTier,
+          JSON.stringify(a.rewards),
+        ).rowsWritten;
+      }
+    });
+    return n;
+  }
+
+  /** The event as one player's claim sees it: their rank reward, if any, as milestone RANK_REWARD_INDEX, unlocked. */
+  withRankReward(info: EventInfo, playerId: string, unlocked: readonly number[] | null): { info: EventInfo; unlocked: number[] | null } {
+    const r = this.sql.exec<{ rank: number; rewards: string }>("SELECT rank, rewards FROM rank_rewards WHERE player_id = ?", playerId).toArray()[0];
+    if (!r) return { info, unlocked: unlocked ? [...unlocked] : null };
+    const milestone: Milestone = { index: RANK_REWARD_INDEX, progressThreshold: 1, rewards: JSON.parse(r.rewards), unlockMessage: `Final rank ${r.rank}` };
+    return { info: { ...info, milestones: [...info.milestones, milestone] }, unlocked: [...(unlocked ?? []), RANK_REWARD_INDEX] };
+  }
+
+  rewarded(): string[] {
+    return this.sql.exec<{ player_id: string }>("SELECT player_id FROM rank_rewards").toArray().map((r) => r.player_id);
+  }
+
+  // ---- internals -------------------------------------------------------------------------------------------------
+
+  private async pushCohort(board: BoardInfo, cohortId: string, now: number) {
+    let stored = this.sql.exec<{ batch: string }>("SELECT batch FROM board_inflight WHERE cohort_id = ?", cohortId).toArray()[0];
+    if (!stored) {
+      this.storage.transactionSync(() => {
+        const rows = this.sql.exec<Pending>("SELECT player_id, cohort_id, value, at, flagged FROM board_pending WHERE cohort_id = ?", cohortId).toArray();
+        const seq = (this.sql.exec<{ seq: number }>("SELECT seq FROM board_seq WHERE cohort_id = ?", cohortId).toArray()[0]?.seq ?? 0) + 1;
+        const batch: ScorePush = { source: this.source, seq, info: board, entries: rows.map((r) => ({ playerId: r.player_id, value: r.value, at: r.at, flagged: r.flagged === 1 })) };
+        this.sql.exec("INSERT INTO board_seq (cohort_id, seq) VALUES (?, ?) ON CONFLICT (cohort_id) DO UPDATE SET seq = excluded.seq", cohortId, seq);
+        this.sql.exec("INSERT INTO board_inflight (cohort_id, seq, batch) VALUES (?, ?, ?)", cohortId, seq, JSON.stringify(batch));
+        this.sql.exec("DELETE FROM board_pending WHERE cohort_id = ?", cohortId);
+      });
+      stored = this.sql.exec<{ batch: string }>("SELECT batch FROM board_inflight WHERE cohort_id = ?", cohortId).toArray()[0];
+    }
+    const batch = JSON.parse(stored.batch) as ScorePush;
+    const answer = await leaderboardActor(this.env, board.eventId, cohortId).push(batch);
+    this.sql.exec("DELETE FROM board_inflight WHERE cohort_id = ? AND seq = ?", cohortId, batch.seq);
+    for (const r of answer.ranks) this.rankFrame(board.eventId, cohortId, r, now);
+  }
+
+  private rankFrame(eventId: string, cohortId: string, r: RankChange, now: number) {
+    const frame: ServerFrame = { type: "rank", eventId, cohortId, rank: r.rank, score: r.score, total: r.total, at: iso(now) };
+    const last = this.lastFrame.get(r.playerId) ?? 0;
+    if (now - last >= RANK_FRAME_EVERY_MS) {
+      this.lastFrame.set(r.playerId, now);
+      this.deferred.delete(r.playerId);
+      this.live.broadcast(frame, r.playerId);
+    } else this.deferred.set(r.playerId, frame);
+  }
+
+  private flushDeferred(now: number): number | null {
+    let next: number | null = null;
+    for (const [playerId, frame] of this.deferred) {
+      const due = (this.lastFrame.get(playerId) ?? 0) + RANK_FRAME_EVERY_MS;
+      if (due <= now) {
+        this.lastFrame.set(playerId, now);
+        this.deferred.delete(playerId);
+        this.live.broadcast(frame, playerId);
+      } else next = next === null ? due : Math.min(next, due);
+    }
+    return next;
+  }
+}
