@@ -35,9 +35,11 @@ function settingsOf(env: Env): { fingerprint: string; settings: PlayerTokenSetti
     ["PLAYER_TOKEN_SECRET", "PLAYER_JWT_HS256_KEYS", "PLAYER_JWKS_URL", "PLAYER_JWT_ISSUER", "PLAYER_JWT_AUDIENCE", "PLAYER_JWT_LEEWAY_SECONDS", "PLAYER_JWKS_COOLDOWN_SECONDS"].map((k) => e[k] ?? null),
   );
   if (settingsMemo?.fingerprint === fingerprint) return settingsMemo;
-  const { settings, problem } = settingsFrom(e);
+  const { settings, problem, jwksRefused } = settingsFrom(e);
   // A broken key list must not silently fall back to fewer keys: refuse everything and say why in the log.
   if (problem) console.error(JSON.stringify({ msg: "player token settings are invalid; refusing every player token", problem }));
+  // Once per isolate and configuration, like the line above: the operator must learn why every JWKS token gets 401.
+  else if (jwksRefused) console.error(JSON.stringify({ msg: "refusing every RS256/ES256 player token", problem: jwksRefused }));
   return (settingsMemo = { fingerprint, settings: problem ? null : settings });
 }
 
