@@ -181,3 +181,20 @@ describe("a JWKS needs an audience and an issuer to check", () => {
     await expectAccepted(await mint());
   });
 });
+
+describe("tokens without a kid", () => {
+  // After the "JWKS cache" test above, which rotates rsa-2 in: two RSA keys are published, as during any rotation.
+  it("verify against whichever published key of their type signed them", async () => {
+    await fetch(`${IDP}/__rotate`, { method: "POST" });
+    await new Promise((r) => setTimeout(r, 1_100)); // the suite's cooldown is 1 s
+    await expectAccepted(await mint({ kid: "rsa-2" })); // the isolate's key set now holds rsa-1 and rsa-2
+    await expectAccepted(await mint({ kid: null, key: "rsa-1", claims: { sub: "no-kid-1" } }));
+    await expectAccepted(await mint({ lib: "pyjwt", kid: null, key: "rsa-2", claims: { sub: "no-kid-2" } }));
+    await expectAccepted(await mint({ alg: "ES256", kid: null, key: "ec-1", claims: { sub: "no-kid-ec" } }));
+    // Trying every key is no way around the other checks: a wrong audience, or a signature none of them made.
+    await expectRefused(await mint({ kid: null, key: "rsa-2", claims: { aud: "other-game" } }));
+    const [head, , sig] = (await mint({ kid: null, key: "rsa-1" })).split(".");
+    const forged = btoa(JSON.stringify({ iss: ISS, aud: AUD, sub: "someone-else", exp: nowSec() + 3600 })).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
+    await expectRefused(`${head}.${forged}.${sig}`);
+  });
+});

@@ -2,7 +2,7 @@
 // HS256 with one key per `kid` (and PLAYER_TOKEN_SECRET for tokens without one), and/or RS256/ES256 from a JWKS URL;
 // `iss`/`aud` when configured; `exp` required; a clock leeway both ways. A verified token is remembered per isolate
 // until exp + leeway, so a client polling or streaming progress does not pay for a signature check every request.
-import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, type JWTVerifyGetKey } from "jose";
+import { createRemoteJWKSet, decodeProtectedHeader, errors, jwtVerify, type JWTVerifyGetKey, type JWTVerifyOptions, type JWTVerifyResult } from "jose";
 import { keySource, playerFromClaims, settingsFrom, usableUntilMs, type PlayerTokenSettings } from "../domain/player-token";
 import type { Player } from "../domain/model";
 
@@ -24,6 +24,28 @@ const jwks = (url: string, cooldownSeconds: number) => {
   if (!set) keySets.set(id, (set = createRemoteJWKSet(new URL(url), { cooldownDuration: cooldownSeconds * 1000, cacheMaxAge: 600_000, timeoutDuration: 5_000 })));
   return set;
 };
+
+/**
+ * A token from the JWKS. Without a `kid` (several providers omit it) and with more than one key of the token's type
+ * published, as during every provider's key rotation, jose cannot pick a key and throws JWKSMultipleMatchingKeys; that
+ * error iterates the candidates, and the token is good if one of them verifies it.
+ */
+async function verifyFromJwks(token: string, keys: JWTVerifyGetKey, options: JWTVerifyOptions): Promise<JWTVerifyResult> {
+  try {
+    return await jwtVerify(token, keys, options);
+  } catch (err) {
+    if (!(err instanceof errors.JWKSMultipleMatchingKeys)) throw err;
+    for await (const key of err) {
+      try {
+        return await jwtVerify(token, key, options);
+      } catch (inner) {
+        // Only "not this key" moves on; a claim failure (exp, aud, …) is the same with every key.
+        if (!(inner instanceof errors.JWSSignatureVerificationFailed)) throw inner;
+      }
+    }
+    throw new errors.JWSSignatureVerificationFailed();
+  }
+}
 
 const encoder = new TextEncoder();
 let settingsMemo: { fingerprint: string; settings: PlayerTokenSettings | null } | null = null;
@@ -60,7 +82,7 @@ export async function verifyPlayer(token: string, env: Env, now = Date.now()): P
   const source = keySource(header, settings);
   if (!source) return null;
   try {
-    const options = {
+    const options: JWTVerifyOptions = {
       algorithms: [source.kind === "secret" ? "HS256" : source.alg],
       issuer: settings.issuer ?? undefined,
       audience: settings.audience ?? undefined,
@@ -70,7 +92,7 @@ export async function verifyPlayer(token: string, env: Env, now = Date.now()): P
       requiredClaims: ["exp"],
     };
     const { payload } =
-      source.kind === "secret" ? await jwtVerify(token, encoder.encode(source.secret), options) : await jwtVerify(token, jwks(source.url, source.cooldownSeconds), options);
+      source.kind === "secret" ? await jwtVerify(token, encoder.encode(source.secret), options) : await verifyFromJwks(token, jwks(source.url, source.cooldownSeconds), options);
     const player = playerFromClaims(payload);
     if (!player || typeof payload.exp !== "number") return null;
     const result = { player, usableUntil: usableUntilMs(payload.exp, settings.leewaySeconds) };
