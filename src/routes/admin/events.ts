@@ -86,7 +86,11 @@ const app = openApiApp<AppEnv>()
       // The scheduling rules are asked here, inside the calendar, which also creates the event object.
       const result = await schedulerActor(c.env).createEvent(instance, { actor: c.var.operator, reason: body.reason ?? null }, body);
       const view = unwrap(result);
-      await recordTemplateUse(c.env.DB, instance.templateId, instance.createdAt);
+      // Best effort: the event exists now, and a failed usage counter must not turn its creation into an error a
+      // client would retry (making a second event). The counter only orders the template list.
+      await recordTemplateUse(c.env.DB, instance.templateId, instance.createdAt).catch((err) =>
+        console.error(JSON.stringify({ msg: "template usage not recorded", templateId: instance.templateId, eventId: instance.eventId, error: String(err) })),
+      );
       return c.json(render(view), 201);
     },
   )
