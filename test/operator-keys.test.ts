@@ -52,6 +52,37 @@ describe("roles", () => {
     expectForbidden(await call("POST", "/v1/admin/keys", { token: key, body: { kind: "operator", name: "me2", role: "admin" } }), "admin");
   });
 
+  it("an operator schedules a template as it is; content overrides and force in the body need an admin", async () => {
+    const t = await createTemplate();
+    const op = await apiKey({ name: "olga", role: "operator" });
+    const admin = await apiKey({ name: "adam", role: "admin" });
+    const plain = eventBody(t.templateId);
+    expect((await call("POST", "/v1/admin/events", { token: op.key, body: { ...plain, reason: "weekend" } })).status).toBe(201);
+    const richer = { ...plain, rewardPool: [{ milestoneIndex: 0, rewards: [{ rewardId: "gems", type: "currency", itemId: "gems", quantity: 100000 }] }] };
+    for (const [path, body, fields] of [
+      ["/v1/admin/events", richer, ["rewardPool"]],
+      ["/v1/admin/events", { ...plain, force: true, reason: "skip the rules" }, ["force"]],
+      ["/v1/admin/events", { ...plain, tier: "mini", milestones: templateBody().milestones }, ["tier", "milestones"]],
+      ["/v1/admin/schedule/validate", richer, ["rewardPool"]],
+      ["/v1/admin/schedule/validate", { ...plain, force: true, reason: "skip the rules" }, ["force"]],
+    ] as const) {
+      const res = await call("POST", path, { token: op.key, body });
+      expect(res.status, `${path} ${JSON.stringify(fields)}`).toBe(403);
+      expect(res.json.error).toMatchObject({ code: "forbidden", details: { required: "admin", role: "operator", fields } });
+    }
+    // Nothing was created by the refusals: only the plain event exists.
+    const count = async () => (await env.DB.prepare("SELECT COUNT(*) AS n FROM instances WHERE template_id = ?").bind(t.templateId).first<{ n: number }>())!.n;
+    expect(await count()).toBe(1);
+    const byAdmin = await call("POST", "/v1/admin/events", { token: admin.key, body: richer });
+    expect(byAdmin.status).toBe(201);
+    expect(byAdmin.json.rewardPool).toEqual(expect.arrayContaining([expect.objectContaining({ rewardId: "gems", quantity: 100000 })]));
+    expect(await count()).toBe(2);
+    // Rescheduling with force is the same bypass.
+    const moved = await call("PATCH", `/v1/admin/events/${byAdmin.json.eventId}`, { token: op.key, body: { endTime: inMs(5 * HOUR), force: true, reason: "r" } });
+    expect(moved.status).toBe(403);
+    expect(moved.json.error.details.fields).toEqual(["force"]);
+  });
+
   it("an admin key manages templates, settings and keys, and is recorded as itself", async () => {
     const admin = await apiKey({ name: "ada", role: "admin" });
     const created = await call("POST", "/v1/admin/templates", { token: admin.key, body: templateBody() });

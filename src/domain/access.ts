@@ -50,6 +50,20 @@ function match<T>(rules: readonly Rule<T>[], method: string, path: string): T | 
 export const requiredRole = (method: string, path: string): Role => match(ADMIN_POLICY, method, path) ?? "admin";
 export const requiredScope = (method: string, path: string): Scope | null => match(SERVER_POLICY, method, path);
 
+/**
+ * What an operator may put in an event body (create, its dry run, reschedule, resume): which template, when, and why.
+ * Anything else rewrites what an admin approved in the template (content, rewards, eligibility, tier, capacity), and
+ * `force: true` sets aside the scheduling rules an admin set: both are an admin's job. A field added to a body later is
+ * an admin's until it is listed here.
+ */
+const OPERATOR_EVENT_FIELDS: ReadonlySet<string> = new Set(["templateId", "startTime", "endTime", "reason"]);
+
+/** The role an event body needs on top of its route's, and the fields that make it so. */
+export function eventBodyNeeds(body: Record<string, unknown>): { need: Role; fields: string[] } {
+  const fields = Object.keys(body).filter((k) => body[k] !== undefined && !OPERATOR_EVENT_FIELDS.has(k) && !(k === "force" && body[k] === false));
+  return { need: fields.length ? "admin" : "operator", fields };
+}
+
 /** The path below a mount point ("/v1/admin/events/x" under "/v1/admin" → "/events/x"); "/" for the mount itself. */
 export function below(mount: string, path: string): string {
   if (!path.startsWith(mount)) return path;

@@ -2,7 +2,7 @@
 // game servers hold a server key with scopes; players hold a JWT from the game's own auth (src/http/player-tokens.ts).
 // Who may call what is decided by the policy tables in src/domain/access.ts, applied here and nowhere else.
 import type { Context, MiddlewareHandler } from "hono";
-import { BOOTSTRAP_ACTOR, below, keyActor, parseKey, requiredRole, requiredScope, roleAtLeast, type Role } from "../domain/access";
+import { BOOTSTRAP_ACTOR, below, eventBodyNeeds, keyActor, parseKey, requiredRole, requiredScope, roleAtLeast, type Role } from "../domain/access";
 import type { Player } from "../domain/model";
 import { ApiError } from "./errors";
 import { sameSecret, verifyKey, type KeyHolder } from "./operators";
@@ -72,6 +72,16 @@ export const requireAdmin: MiddlewareHandler<AppEnv> = async (c, next) => {
   c.set("idempotencyScope", who.scope);
   await next();
 };
+
+/**
+ * The part of the admin policy that depends on the body: an operator may schedule an event, but content overrides and
+ * `force` need an admin (eventBodyNeeds). 403 `forbidden` naming the role and the fields.
+ */
+export function requireEventBodyRole(c: Context<AppEnv>, body: Record<string, unknown>) {
+  const { need, fields } = eventBodyNeeds(body);
+  if (roleAtLeast(c.var.role, need)) return;
+  throw new ApiError(403, "forbidden", `${fields.join(", ")} in this request need the ${need} role; this caller has ${c.var.role}`, { required: need, role: c.var.role, fields });
+}
 
 /** The server app's guard: a live server key holding the scope SERVER_POLICY names for the route. */
 export const requireServer: MiddlewareHandler<AppEnv> = async (c, next) => {
