@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ADMIN_POLICY, below, eventBodyNeeds, formatKey, fresh, keyLabel, parseKey, requiredRole, requiredScope, roleAtLeast } from "./access";
+import { ADMIN_POLICY, below, eventBodyNeeds, formatKey, fresh, keyLabel, parseKey, requiredRole, requiredScope, roleAtLeast, serverAccess } from "./access";
 
 describe("roles", () => {
   it("are ordered viewer < operator < admin", () => {
@@ -54,6 +54,15 @@ describe("the server policy table", () => {
     expect(requiredScope("POST", "/events/evt_abc12345/players/p1/progress")).toBe("progress:write");
     expect(requiredScope("POST", "/players/p1/inventory")).toBeNull();
     expect(requiredScope("GET", "/nope")).toBeNull();
+  });
+
+  it("denies by default: a route the table does not list is closed to every key, whatever its scopes", () => {
+    const all = ["inventory:read", "inventory:ack", "progress:write", "analytics:write"];
+    expect(serverAccess("GET", "/players/p1/inventory", ["inventory:read"])).toEqual({ allow: true, need: "inventory:read" });
+    expect(serverAccess("POST", "/players/p1/inventory/ack", ["inventory:read"])).toEqual({ allow: false, need: "inventory:ack" });
+    expect(serverAccess("POST", "/players/p1/inventory", all)).toEqual({ allow: false, need: null });
+    expect(serverAccess("GET", "/analytics/anything", all)).toEqual({ allow: false, need: null });
+    expect(serverAccess("DELETE", "/players/p1/inventory", all)).toEqual({ allow: false, need: null });
   });
 });
 

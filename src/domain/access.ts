@@ -34,7 +34,10 @@ export const ADMIN_POLICY: readonly Rule<Role>[] = [
   { methods: "*", path: /.*/, need: "admin" },
 ];
 
-/** The scope each server route needs, matched against the path below /v1/server; unlisted routes need none (404). */
+/**
+ * The scope each server route needs, matched against the path below /v1/server. A route not listed here is closed to
+ * every server key (serverAccess), so a new server route stays unreachable until someone places it here.
+ */
 export const SERVER_POLICY: readonly Rule<Scope>[] = [
   { methods: READ, path: /^\/players\/[^/]+\/inventory$/, need: "inventory:read" },
   { methods: ["POST"], path: /^\/players\/[^/]+\/inventory\/ack$/, need: "inventory:ack" },
@@ -49,6 +52,16 @@ function match<T>(rules: readonly Rule<T>[], method: string, path: string): T | 
 
 export const requiredRole = (method: string, path: string): Role => match(ADMIN_POLICY, method, path) ?? "admin";
 export const requiredScope = (method: string, path: string): Scope | null => match(SERVER_POLICY, method, path);
+
+/**
+ * May a server key holding `scopes` call this route? Default deny: a path SERVER_POLICY does not list is "unlisted"
+ * (answered as a 404, the same as a path no route has, so a key cannot probe which unlisted routes exist).
+ */
+export function serverAccess(method: string, path: string, scopes: readonly string[]): { allow: true; need: Scope } | { allow: false; need: Scope | null } {
+  const need = requiredScope(method, path);
+  if (need === null) return { allow: false, need: null };
+  return scopes.includes(need) ? { allow: true, need } : { allow: false, need };
+}
 
 /**
  * What an operator may put in an event body (create, its dry run, reschedule, resume): which template, when, and why.

@@ -2,9 +2,9 @@
 // game servers hold a server key with scopes; players hold a JWT from the game's own auth (src/http/player-tokens.ts).
 // Who may call what is decided by the policy tables in src/domain/access.ts, applied here and nowhere else.
 import type { Context, MiddlewareHandler } from "hono";
-import { BOOTSTRAP_ACTOR, below, eventBodyNeeds, keyActor, parseKey, requiredRole, requiredScope, roleAtLeast, type Role } from "../domain/access";
+import { BOOTSTRAP_ACTOR, below, eventBodyNeeds, keyActor, parseKey, requiredRole, roleAtLeast, serverAccess, type Role } from "../domain/access";
 import type { Player } from "../domain/model";
-import { ApiError } from "./errors";
+import { ApiError, noRoute } from "./errors";
 import { sameSecret, verifyKey, type KeyHolder } from "./operators";
 import { verifyPlayer } from "./player-tokens";
 
@@ -93,8 +93,9 @@ export const requireServer: MiddlewareHandler<AppEnv> = async (c, next) => {
     throw new ApiError(401, "unauthorized", "server routes take a server key (lek_srv_…)");
   }
   if (key.kind !== "server") throw new ApiError(403, "forbidden", "only server keys can call server routes");
-  const need = requiredScope(c.req.method, below("/v1/server", c.req.path));
-  if (need && !key.scopes.includes(need)) throw new ApiError(403, "forbidden", `this needs the ${need} scope`, { required: need, scopes: key.scopes });
+  const access = serverAccess(c.req.method, below("/v1/server", c.req.path), key.scopes);
+  if (!access.allow && access.need === null) throw noRoute(c);
+  if (!access.allow) throw new ApiError(403, "forbidden", `this needs the ${access.need} scope`, { required: access.need, scopes: key.scopes });
   c.set("server", key);
   c.set("operator", keyActor(key.keyId, key.name));
   await next();
