@@ -5,7 +5,8 @@
 //   2. the queues the config names (`wrangler queues info`, else `queues create`; info answers for one name exactly,
 //      where the list is a paginated table);
 //   3. the secrets, named by .dev.vars.example so the list never drifts: each from the environment, else left alone
-//      if the Worker has it already, else asked for (hidden input). RECEIPT_SIGNING_KEY, if missing, is generated.
+//      if the Worker has it already, else asked for (hidden input). RECEIPT_SIGNING_KEY is generated only when wrangler
+//      says the Worker does not exist yet; if `secret list` fails any other way, the script stops and puts nothing.
 //      Secrets marked (optional) there may stay unset. All go in one `wrangler secret bulk`, on stdin (never argv);
 //   4. the remote D1 migrations (`wrangler d1 migrations apply DB --remote`).
 // --dry-run still runs the read-only lookups (they need a login) and prints every command that would change something
@@ -242,11 +243,26 @@ for (const name of queueNames) {
 const specs = secretSpecs();
 console.log(`\n3. Secrets: ${specs.map((s) => s.name).join(", ")}`);
 const listed = await lookup(["secret", "list", "--format", "json", ...envArgs, ...configArgs]);
-let existing = new Set();
-try {
-  existing = new Set(JSON.parse(listed.stdout.slice(listed.stdout.indexOf("["))).map((s) => s.name));
-} catch {
+// What wrangler prints when the Worker itself is missing (API codes 10007 / 10090), in wrangler 4's words and in 3's.
+// Only then is "no secrets yet" known; any other failure (a lapsed login, the network) says nothing about them.
+const NO_WORKER = /Worker "[^"]*"(?: \(env: [^)]*\))? not found|This Worker does not exist on your account|\[code: 100(?:07|90)\]/;
+let existing;
+let workerAbsent = false;
+if (listed.code === 0) {
+  try {
+    existing = new Set(JSON.parse(listed.stdout.slice(listed.stdout.indexOf("["))).map((s) => s.name));
+  } catch {
+    fail(`\`wrangler secret list\` printed something that is not a JSON list, so it is unknown which secrets are set; nothing was put:\n${listed.text.trim()}`);
+  }
+} else if (NO_WORKER.test(listed.text)) {
   // No Worker yet (its first deploy comes after this), so no secrets either: `secret bulk` creates it.
+  existing = new Set();
+  workerAbsent = true;
+  console.log("  no Worker yet: every secret is new");
+} else {
+  fail(
+    `\`wrangler secret list\` failed, so it is unknown which secrets are set; stopping rather than overwrite one (a new RECEIPT_SIGNING_KEY would orphan every receipt already issued). Nothing was put:\n${listed.text.trim()}`,
+  );
 }
 const toPut = {};
 const missing = [];
@@ -256,7 +272,9 @@ for (const { name, optional } of specs) {
     toPut[name] = fromEnv;
     console.log(`  ${name}: from the environment`);
   } else if (existing.has(name)) console.log(`  ${name}: already set`);
-  else if (name === "RECEIPT_SIGNING_KEY") {
+  // Generated only for a Worker that does not exist yet: for an existing one, a receipt key it lacks is a mystery
+  // worth a human's look (a key set outside this script under another name?), not something to paper over.
+  else if (name === "RECEIPT_SIGNING_KEY" && workerAbsent) {
     toPut[name] = freshReceiptKey();
     console.log(`  ${name}: generated a fresh Ed25519 key (kid ${JSON.parse(toPut[name]).kid})`);
   } else if (process.stdin.isTTY && !opts.dryRun) {
@@ -266,7 +284,8 @@ for (const { name, optional } of specs) {
   } else if (!optional) missing.push(name);
   else console.log(`  ${name}: optional, left unset`);
 }
-if (missing.length && !opts.dryRun) fail(`no value for ${missing.join(", ")}: set ${missing.length > 1 ? "them" : "it"} in the environment or run this in a terminal`);
+const receiptHint = missing.includes("RECEIPT_SIGNING_KEY") ? " (`npm run keys:receipt` prints a new RECEIPT_SIGNING_KEY)" : "";
+if (missing.length && !opts.dryRun) fail(`no value for ${missing.join(", ")}: set ${missing.length > 1 ? "them" : "it"} in the environment or run this in a terminal${receiptHint}`);
 if (missing.length) console.log(`  [dry-run] would ask for: ${missing.join(", ")}`);
 if (Object.keys(toPut).length) await change(["secret", "bulk", ...envArgs, ...configArgs], { input: JSON.stringify(toPut), what: "putting the secrets" });
 

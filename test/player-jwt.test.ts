@@ -1,8 +1,9 @@
 // Player JWTs as a studio's identity provider issues them, through the real Worker. This project is configured like a
 // Firebase project (issuer https://securetoken.google.com/demo-game, audience demo-game, RS256/ES256 keys from a JWKS
 // URL) plus two kid-keyed HS256 keys; test/jwks-server.ts serves the JWKS and mints tokens with jose (Node) and PyJWT.
-import { env } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import { describe, expect, it, vi } from "vitest";
+import worker from "../src/index";
 import { HOUR, call, createEvent, createTemplate, inMs } from "./helpers";
 import { connect } from "./live-helpers";
 
@@ -142,5 +143,58 @@ describe("JWKS cache", () => {
     // Known keys keep verifying from the cache.
     await expectAccepted(await mint({ lib: "pyjwt", kid: "rsa-1" }));
     expect(await fetches()).toBeLessThanOrEqual(before + 2);
+  });
+});
+
+describe("a JWKS needs an audience and an issuer to check", () => {
+  /** The same Worker and bindings with some settings removed: a deployment that forgot them. */
+  async function readWithout(token: string, unset: string[]) {
+    const e = { ...env } as Record<string, unknown>;
+    for (const k of unset) delete e[k];
+    const ctx = createExecutionContext();
+    const res = await worker.fetch(new Request("http://live-events.test/v1/events/active", { headers: { Authorization: `Bearer ${token}` } }), e as unknown as Env, ctx);
+    await waitOnExecutionContext(ctx);
+    return { status: res.status, json: (await res.json()) as { error?: { code: string } } };
+  }
+
+  it("refuses a validly signed RS256 token when PLAYER_JWT_AUDIENCE or PLAYER_JWT_ISSUER is unset, and says so in the log", async () => {
+    const errors = vi.spyOn(console, "error");
+    try {
+      for (const unset of [["PLAYER_JWT_AUDIENCE", "PLAYER_JWT_ISSUER"], ["PLAYER_JWT_AUDIENCE"], ["PLAYER_JWT_ISSUER"]]) {
+        // Firebase signs every project's tokens with the same keys: this one is for someone else's project, wherever
+        // the setting that would tell it apart is missing (and passes the check that is still configured).
+        const aud = unset.includes("PLAYER_JWT_AUDIENCE") ? "attacker-project" : AUD;
+        const iss = unset.includes("PLAYER_JWT_ISSUER") ? "https://securetoken.google.com/attacker-project" : ISS;
+        const res = await readWithout(await mint({ claims: { aud, iss, sub: "victim-uid" } }), unset);
+        expect(res.status, unset.join()).toBe(401);
+        expect(res.json.error?.code).toBe("unauthorized");
+        expect(errors.mock.calls.flat().join("\n")).toContain(`${unset.join(" and ")} ${unset.length > 1 ? "are" : "is"} not`);
+      }
+      // Even our own project's token: the check cannot tell it from a foreign one without the settings.
+      expect((await readWithout(await mint({ alg: "ES256", kid: "ec-1" }), ["PLAYER_JWT_AUDIENCE"])).status).toBe(401);
+    } finally {
+      errors.mockRestore();
+    }
+    // HS256 tokens are this deployment's own secrets and keep working.
+    expect((await readWithout(await mint({ alg: "HS256", kid: "2025-a", key: "hs-key-a", claims: { aud: undefined, iss: undefined } }), ["PLAYER_JWT_AUDIENCE", "PLAYER_JWT_ISSUER"])).status).toBe(200);
+    // And with both configured, the same Worker accepts its own tokens again.
+    await expectAccepted(await mint());
+  });
+});
+
+describe("tokens without a kid", () => {
+  // After the "JWKS cache" test above, which rotates rsa-2 in: two RSA keys are published, as during any rotation.
+  it("verify against whichever published key of their type signed them", async () => {
+    await fetch(`${IDP}/__rotate`, { method: "POST" });
+    await new Promise((r) => setTimeout(r, 1_100)); // the suite's cooldown is 1 s
+    await expectAccepted(await mint({ kid: "rsa-2" })); // the isolate's key set now holds rsa-1 and rsa-2
+    await expectAccepted(await mint({ kid: null, key: "rsa-1", claims: { sub: "no-kid-1" } }));
+    await expectAccepted(await mint({ lib: "pyjwt", kid: null, key: "rsa-2", claims: { sub: "no-kid-2" } }));
+    await expectAccepted(await mint({ alg: "ES256", kid: null, key: "ec-1", claims: { sub: "no-kid-ec" } }));
+    // Trying every key is no way around the other checks: a wrong audience, or a signature none of them made.
+    await expectRefused(await mint({ kid: null, key: "rsa-2", claims: { aud: "other-game" } }));
+    const [head, , sig] = (await mint({ kid: null, key: "rsa-1" })).split(".");
+    const forged = btoa(JSON.stringify({ iss: ISS, aud: AUD, sub: "someone-else", exp: nowSec() + 3600 })).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
+    await expectRefused(`${head}.${forged}.${sig}`);
   });
 });

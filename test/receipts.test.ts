@@ -1,6 +1,7 @@
 // Claim receipts as compact JWS (EdDSA) with the public keys at /.well-known/jwks.json: verified here with `jose`
 // exactly as a game server would (keys fetched from the endpoint, nothing shared), and outside the runtime with
 // PyJWT (test/scripts/receipt-pyjwt.test.mjs). Receipts issued before, in the HMAC form, stay as issued and verifiable.
+import { env } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import { SignJWT, createLocalJWKSet, decodeProtectedHeader, generateKeyPair, jwtVerify, type JSONWebKeySet } from "jose";
 import { call, createEvent, createTemplate, HOUR, inMs } from "./helpers";
@@ -52,9 +53,13 @@ describe("claim receipts (JWS)", () => {
     expect(r.status).toBe(201);
     const { receipt } = r.json;
     expect(receipt.signature).toBeUndefined();
-    expect(decodeProtectedHeader(receipt.jws)).toEqual({ alg: "EdDSA", kid: "test-receipts-1", typ: "JWT" });
+    expect(decodeProtectedHeader(receipt.jws)).toEqual({ alg: "EdDSA", kid: "test-receipts-1", typ: "receipt+jwt" });
     const { payload } = await verifyJws(receipt.jws);
+    // A verifier may insist on both: this deployment (CALENDAR_DOMAIN) issued it, and it is a receipt.
+    await jwtVerify(receipt.jws, createLocalJWKSet((await jwks()).set), { issuer: env.CALENDAR_DOMAIN, typ: "receipt+jwt" });
+    await expect(jwtVerify(receipt.jws, createLocalJWKSet((await jwks()).set), { issuer: "other.example" })).rejects.toThrow(/iss/);
     expect(payload).toEqual({
+      iss: env.CALENDAR_DOMAIN,
       jti: receipt.claimId,
       sub: "jws-player",
       iat: Math.floor(Date.parse(receipt.claimedAt) / 1000),

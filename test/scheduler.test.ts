@@ -165,7 +165,12 @@ describe("override, dry run and bad input", () => {
     expect(noReason.status).toBe(400);
     expect(noReason.json.error.message).toContain("reason is required when force is true");
 
-    const dana = await apiKey({ name: "dana", role: "operator" });
+    // Setting the rules aside is an admin's call (they set them); an operator's force is 403.
+    const otto = await apiKey({ name: "otto-forcer", role: "operator" });
+    const notAllowed = await create({ ...body, force: true, reason: "holiday crossover agreed with marketing" }, otto.key);
+    expect(notAllowed.status).toBe(403);
+    expect(notAllowed.json.error.details).toMatchObject({ required: "admin", fields: ["force"] });
+    const dana = await apiKey({ name: "dana", role: "admin" });
     const forced = await create({ ...body, force: true, reason: "holiday crossover agreed with marketing" }, dana.key);
     expect(forced.status).toBe(201);
     expect(forced.json.transitions[0]).toMatchObject({

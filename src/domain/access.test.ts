@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ADMIN_POLICY, below, formatKey, fresh, keyLabel, parseKey, requiredRole, requiredScope, roleAtLeast } from "./access";
+import { ADMIN_POLICY, below, eventBodyNeeds, formatKey, fresh, keyLabel, parseKey, requiredRole, requiredScope, roleAtLeast, serverAccess } from "./access";
 
 describe("roles", () => {
   it("are ordered viewer < operator < admin", () => {
@@ -55,6 +55,15 @@ describe("the server policy table", () => {
     expect(requiredScope("POST", "/players/p1/inventory")).toBeNull();
     expect(requiredScope("GET", "/nope")).toBeNull();
   });
+
+  it("denies by default: a route the table does not list is closed to every key, whatever its scopes", () => {
+    const all = ["inventory:read", "inventory:ack", "progress:write", "analytics:write"];
+    expect(serverAccess("GET", "/players/p1/inventory", ["inventory:read"])).toEqual({ allow: true, need: "inventory:read" });
+    expect(serverAccess("POST", "/players/p1/inventory/ack", ["inventory:read"])).toEqual({ allow: false, need: "inventory:ack" });
+    expect(serverAccess("POST", "/players/p1/inventory", all)).toEqual({ allow: false, need: null });
+    expect(serverAccess("GET", "/analytics/anything", all)).toEqual({ allow: false, need: null });
+    expect(serverAccess("DELETE", "/players/p1/inventory", all)).toEqual({ allow: false, need: null });
+  });
 });
 
 describe("key format", () => {
@@ -79,5 +88,29 @@ describe("cached keys", () => {
     expect(fresh({ value: 1, until: 1000 }, 999)).toBe(true);
     expect(fresh({ value: 1, until: 1000 }, 1000)).toBe(false);
     expect(fresh(undefined, 0)).toBe(false);
+  });
+});
+
+describe("event bodies: what an operator may set", () => {
+  const when = { templateId: "winter", startTime: "2030-01-01T00:00:00Z", endTime: "2030-01-02T00:00:00Z" };
+
+  it("which template, when and why is an operator's", () => {
+    expect(eventBodyNeeds(when)).toEqual({ need: "operator", fields: [] });
+    expect(eventBodyNeeds({ ...when, reason: "weekend", force: false })).toEqual({ need: "operator", fields: [] });
+    expect(eventBodyNeeds({ endTime: when.endTime })).toEqual({ need: "operator", fields: [] }); // a reschedule
+    expect(eventBodyNeeds({ ...when, name: undefined })).toEqual({ need: "operator", fields: [] });
+  });
+
+  it("content overrides and force are an admin's, each named", () => {
+    expect(eventBodyNeeds({ ...when, rewardPool: [] })).toEqual({ need: "admin", fields: ["rewardPool"] });
+    expect(eventBodyNeeds({ ...when, force: true, reason: "agreed" })).toEqual({ need: "admin", fields: ["force"] });
+    expect(eventBodyNeeds({ ...when, objectives: [], milestones: [], tier: "mini", eligibleClanIds: [] }).fields).toEqual(["objectives", "milestones", "tier", "eligibleClanIds"]);
+    for (const field of ["name", "description", "theme", "leaderboardId", "shardCount", "expectedParticipants"]) {
+      expect(eventBodyNeeds({ ...when, [field]: 1 })).toEqual({ need: "admin", fields: [field] });
+    }
+  });
+
+  it("a field nobody listed is an admin's", () => {
+    expect(eventBodyNeeds({ ...when, somethingNew: true }).need).toBe("admin");
   });
 });

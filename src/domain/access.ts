@@ -36,7 +36,10 @@ export const ADMIN_POLICY: readonly Rule<Role>[] = [
   { methods: "*", path: /.*/, need: "admin" },
 ];
 
-/** The scope each server route needs, matched against the path below /v1/server; unlisted routes need none (404). */
+/**
+ * The scope each server route needs, matched against the path below /v1/server. A route not listed here is closed to
+ * every server key (serverAccess), so a new server route stays unreachable until someone places it here.
+ */
 export const SERVER_POLICY: readonly Rule<Scope>[] = [
   { methods: READ, path: /^\/players\/[^/]+\/inventory$/, need: "inventory:read" },
   { methods: ["POST"], path: /^\/players\/[^/]+\/inventory\/ack$/, need: "inventory:ack" },
@@ -51,6 +54,30 @@ function match<T>(rules: readonly Rule<T>[], method: string, path: string): T | 
 
 export const requiredRole = (method: string, path: string): Role => match(ADMIN_POLICY, method, path) ?? "admin";
 export const requiredScope = (method: string, path: string): Scope | null => match(SERVER_POLICY, method, path);
+
+/**
+ * May a server key holding `scopes` call this route? Default deny: a path SERVER_POLICY does not list is "unlisted"
+ * (answered as a 404, the same as a path no route has, so a key cannot probe which unlisted routes exist).
+ */
+export function serverAccess(method: string, path: string, scopes: readonly string[]): { allow: true; need: Scope } | { allow: false; need: Scope | null } {
+  const need = requiredScope(method, path);
+  if (need === null) return { allow: false, need: null };
+  return scopes.includes(need) ? { allow: true, need } : { allow: false, need };
+}
+
+/**
+ * What an operator may put in an event body (create, its dry run, reschedule, resume): which template, when, and why.
+ * Anything else rewrites what an admin approved in the template (content, rewards, eligibility, tier, capacity), and
+ * `force: true` sets aside the scheduling rules an admin set: both are an admin's job. A field added to a body later is
+ * an admin's until it is listed here.
+ */
+const OPERATOR_EVENT_FIELDS: ReadonlySet<string> = new Set(["templateId", "startTime", "endTime", "reason"]);
+
+/** The role an event body needs on top of its route's, and the fields that make it so. */
+export function eventBodyNeeds(body: Record<string, unknown>): { need: Role; fields: string[] } {
+  const fields = Object.keys(body).filter((k) => body[k] !== undefined && !OPERATOR_EVENT_FIELDS.has(k) && !(k === "force" && body[k] === false));
+  return { need: fields.length ? "admin" : "operator", fields };
+}
 
 /** The path below a mount point ("/v1/admin/events/x" under "/v1/admin" → "/events/x"); "/" for the mount itself. */
 export function below(mount: string, path: string): string {

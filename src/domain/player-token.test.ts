@@ -18,6 +18,8 @@ describe("PLAYER_JWT_HS256_KEYS", () => {
   });
 });
 
+const idp = { PLAYER_JWT_ISSUER: "https://idp", PLAYER_JWT_AUDIENCE: "game" };
+
 describe("settings", () => {
   it("leeway defaults to 30 s, is bounded, and ignores junk", () => {
     expect(leeway(undefined)).toBe(DEFAULT_LEEWAY_SECONDS);
@@ -42,12 +44,29 @@ describe("settings", () => {
 
   it("a JWKS URL must be http(s)", () => {
     expect(settingsFrom({ PLAYER_JWKS_URL: "ftp://x" }).problem).toMatch(/PLAYER_JWKS_URL/);
-    expect(settingsFrom({ PLAYER_JWKS_URL: "https://x/jwks.json" }).settings.jwksUrl).toBe("https://x/jwks.json");
+    expect(settingsFrom({ PLAYER_JWKS_URL: "https://x/jwks.json", ...idp }).settings.jwksUrl).toBe("https://x/jwks.json");
+  });
+
+  it("a JWKS is used only with both an audience and an issuer to check (a provider's JWKS may serve every tenant)", () => {
+    const none = settingsFrom({ PLAYER_JWKS_URL: "https://x/jwks.json", PLAYER_TOKEN_SECRET: "s" });
+    expect(none.settings.jwksUrl).toBeNull();
+    expect(none.problem).toBeNull(); // HS256 tokens keep working
+    expect(none.jwksRefused).toMatch(/PLAYER_JWT_AUDIENCE and PLAYER_JWT_ISSUER are not/);
+    expect(keySource({ alg: "RS256", kid: "k" }, none.settings)).toBeNull();
+    expect(keySource({ alg: "HS256" }, none.settings)).toEqual({ kind: "secret", secret: "s" });
+    const noAud = settingsFrom({ PLAYER_JWKS_URL: "https://x/jwks.json", PLAYER_JWT_ISSUER: "https://idp" });
+    expect(noAud.jwksRefused).toMatch(/but PLAYER_JWT_AUDIENCE is not/);
+    expect(noAud.settings.jwksUrl).toBeNull();
+    const noIss = settingsFrom({ PLAYER_JWKS_URL: "https://x/jwks.json", PLAYER_JWT_AUDIENCE: "game" });
+    expect(noIss.jwksRefused).toMatch(/but PLAYER_JWT_ISSUER is not/);
+    expect(settingsFrom({ PLAYER_JWKS_URL: "https://x/jwks.json", ...idp }).jwksRefused).toBeNull();
+    // Without a JWKS, iss/aud stay optional: the HS256 secrets are this deployment's own.
+    expect(settingsFrom({ PLAYER_TOKEN_SECRET: "s" }).jwksRefused).toBeNull();
   });
 });
 
 describe("key source by header", () => {
-  const s = settingsFrom({ PLAYER_TOKEN_SECRET: "dflt", PLAYER_JWT_HS256_KEYS: "k1:one", PLAYER_JWKS_URL: "https://idp/jwks" }).settings;
+  const s = settingsFrom({ PLAYER_TOKEN_SECRET: "dflt", PLAYER_JWT_HS256_KEYS: "k1:one", PLAYER_JWKS_URL: "https://idp/jwks", ...idp }).settings;
 
   it("HS256 uses the kid's secret, or the default secret without a kid", () => {
     expect(keySource({ alg: "HS256", kid: "k1" }, s)).toEqual({ kind: "secret", secret: "one" });

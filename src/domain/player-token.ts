@@ -78,22 +78,44 @@ export const leeway = (raw: unknown) => seconds(raw, DEFAULT_LEEWAY_SECONDS, 0, 
 /** At least 1 s: without a cooldown every forged `kid` would be a request to the identity provider. */
 export const jwksCooldown = (raw: unknown) => seconds(raw, DEFAULT_JWKS_COOLDOWN_SECONDS, 1, 3600);
 
-export function settingsFrom(env: Record<string, unknown>): { settings: PlayerTokenSettings; problem: string | null } {
+/**
+ * Why a configured JWKS may not be used, or null. A provider's JWKS is often shared by all its tenants (Firebase's
+ * securetoken keys sign the ID tokens of every Firebase project), so a valid signature proves only "some project of
+ * that provider issued this": without an audience and an issuer to check, anyone with their own free project could
+ * mint a token naming any player. Both are required, as every mainstream provider sets both claims.
+ */
+export function jwksRefusal(url: string | null, issuer: string[] | null, audience: string[] | null): string | null {
+  if (url === null) return null;
+  const missing = [audience ? null : "PLAYER_JWT_AUDIENCE", issuer ? null : "PLAYER_JWT_ISSUER"].filter((m) => m !== null);
+  return missing.length
+    ? `PLAYER_JWKS_URL is set but ${missing.join(" and ")} ${missing.length > 1 ? "are" : "is"} not: a JWKS may be shared by every tenant of the provider, so RS256/ES256 tokens are refused until both are set`
+    : null;
+}
+
+/**
+ * `problem`: the settings are broken and every token is refused. `jwksRefused`: only the JWKS is off (HS256 tokens
+ * still work), with the reason to log.
+ */
+export function settingsFrom(env: Record<string, unknown>): { settings: PlayerTokenSettings; problem: string | null; jwksRefused: string | null } {
   const hs = parseHsKeys(env.PLAYER_JWT_HS256_KEYS);
   const url = setting(env.PLAYER_JWKS_URL);
   const badUrl = url !== null && !/^https?:\/\//.test(url) ? "PLAYER_JWKS_URL must be an http(s) URL" : null;
+  const issuer = list(env.PLAYER_JWT_ISSUER);
+  const audience = list(env.PLAYER_JWT_AUDIENCE);
+  const jwksRefused = badUrl ? null : jwksRefusal(url, issuer, audience);
   return {
     settings: {
       // Not trimmed: a secret is used byte for byte, as the token minter uses it.
       defaultSecret: setting(env.PLAYER_TOKEN_SECRET) === null ? null : (env.PLAYER_TOKEN_SECRET as string),
       hsKeys: hs.keys,
-      jwksUrl: badUrl ? null : url,
-      issuer: list(env.PLAYER_JWT_ISSUER),
-      audience: list(env.PLAYER_JWT_AUDIENCE),
+      jwksUrl: badUrl || jwksRefused ? null : url,
+      issuer,
+      audience,
       leewaySeconds: leeway(env.PLAYER_JWT_LEEWAY_SECONDS),
       jwksCooldownSeconds: jwksCooldown(env.PLAYER_JWKS_COOLDOWN_SECONDS),
     },
     problem: hs.problem ?? badUrl,
+    jwksRefused,
   };
 }
 

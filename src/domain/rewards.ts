@@ -50,11 +50,13 @@ export type ClaimReceipt = ReceiptFields & { jws?: string; signature?: string };
 
 /**
  * The JWS payload of a receipt: the receipt's own fields, plus the registered claims a stock JWT library knows
- * (`jti` the claim id, `sub` the player, `iat` the claim time in seconds). No `exp`: a receipt does not expire.
+ * (`iss` the deployment, `jti` the claim id, `sub` the player, `iat` the claim time in seconds), so a verifier can
+ * insist the receipt is this deployment's and not another's signed with a key it also trusts. No `exp`: a receipt
+ * does not expire.
  */
-export function receiptClaims(r: ReceiptFields): Record<string, unknown> {
+export function receiptClaims(r: ReceiptFields, issuer: string): Record<string, unknown> {
   const { claimId, playerId, eventId, milestoneIndex, rewards, claimedAt } = r;
-  return { jti: claimId, sub: playerId, iat: Math.floor(Date.parse(claimedAt) / 1000), claimId, playerId, eventId, milestoneIndex, rewards, claimedAt };
+  return { iss: issuer, jti: claimId, sub: playerId, iat: Math.floor(Date.parse(claimedAt) / 1000), claimId, playerId, eventId, milestoneIndex, rewards, claimedAt };
 }
 
 /**

@@ -2,9 +2,9 @@
 // game servers hold a server key with scopes; players hold a JWT from the game's own auth (src/http/player-tokens.ts).
 // Who may call what is decided by the policy tables in src/domain/access.ts, applied here and nowhere else.
 import type { Context, MiddlewareHandler } from "hono";
-import { BOOTSTRAP_ACTOR, below, keyActor, parseKey, requiredRole, requiredScope, roleAtLeast, type Role } from "../domain/access";
+import { BOOTSTRAP_ACTOR, below, eventBodyNeeds, keyActor, parseKey, requiredRole, roleAtLeast, serverAccess, type Role } from "../domain/access";
 import type { Player } from "../domain/model";
-import { ApiError } from "./errors";
+import { ApiError, noRoute } from "./errors";
 import { sameSecret, verifyKey, type KeyHolder } from "./operators";
 import { verifyPlayer } from "./player-tokens";
 
@@ -73,6 +73,16 @@ export const requireAdmin: MiddlewareHandler<AppEnv> = async (c, next) => {
   await next();
 };
 
+/**
+ * The part of the admin policy that depends on the body: an operator may schedule an event, but content overrides and
+ * `force` need an admin (eventBodyNeeds). 403 `forbidden` naming the role and the fields.
+ */
+export function requireEventBodyRole(c: Context<AppEnv>, body: Record<string, unknown>) {
+  const { need, fields } = eventBodyNeeds(body);
+  if (roleAtLeast(c.var.role, need)) return;
+  throw new ApiError(403, "forbidden", `${fields.join(", ")} in this request need the ${need} role; this caller has ${c.var.role}`, { required: need, role: c.var.role, fields });
+}
+
 /** The server app's guard: a live server key holding the scope SERVER_POLICY names for the route. */
 export const requireServer: MiddlewareHandler<AppEnv> = async (c, next) => {
   const token = bearer(c.req.header("Authorization"));
@@ -83,8 +93,9 @@ export const requireServer: MiddlewareHandler<AppEnv> = async (c, next) => {
     throw new ApiError(401, "unauthorized", "server routes take a server key (lek_srv_…)");
   }
   if (key.kind !== "server") throw new ApiError(403, "forbidden", "only server keys can call server routes");
-  const need = requiredScope(c.req.method, below("/v1/server", c.req.path));
-  if (need && !key.scopes.includes(need)) throw new ApiError(403, "forbidden", `this needs the ${need} scope`, { required: need, scopes: key.scopes });
+  const access = serverAccess(c.req.method, below("/v1/server", c.req.path), key.scopes);
+  if (!access.allow && access.need === null) throw noRoute(c);
+  if (!access.allow) throw new ApiError(403, "forbidden", `this needs the ${access.need} scope`, { required: access.need, scopes: key.scopes });
   c.set("server", key);
   c.set("operator", keyActor(key.keyId, key.name));
   await next();

@@ -4,14 +4,18 @@
 // operator key that sent them and are kept 24 h. The header is optional; without it nothing here happens.
 // The store is D1 (src/db/idempotency.ts says why): the first request reserves the key with one INSERT, so of two
 // concurrent duplicates exactly one creates; the other waits for its answer and replays it.
+// As with Stripe, a key is spent once its request may have changed something: only a refusal (4xx) frees it. After a
+// 5xx, or a holder that went silent, nobody knows whether the event exists, so the key answers 409
+// idempotency_outcome_unknown rather than risk creating it twice.
 import type { MiddlewareHandler } from "hono";
-import { complete, release, reserve } from "../db/idempotency";
+import { HTTPException } from "hono/http-exception";
+import { complete, release, reserve, type StoredAnswer } from "../db/idempotency";
 import { DAY_MS } from "../domain/time";
 import type { AppEnv } from "./auth";
 import { ApiError } from "./errors";
 import { sha256Hex } from "./operators";
 
-/** A reservation whose request never answered (its isolate died) is given up after this. */
+/** A reservation whose request has not answered after this is taken to have died, with an unknown outcome. */
 const STALE_MS = 60_000;
 /** How long a duplicate waits for the first request's answer before telling the client to retry. */
 const WAIT_MS = 10_000;
@@ -48,6 +52,22 @@ async function bodyText(req: Request): Promise<string> {
 const replay = (status: number, body: string) =>
   new Response(body, { status, headers: { "Content-Type": "application/json; charset=UTF-8", "Idempotent-Replayed": "true" } });
 
+/** The status an error thrown by the route becomes (src/app.ts onError): its own if it has one, else 500. */
+const statusOf = (err: unknown) => (err instanceof ApiError || err instanceof HTTPException ? err.status : 500);
+
+const reused = (held: StoredAnswer) =>
+  new ApiError(422, "idempotency_key_reused", "this Idempotency-Key was used with a different request; use a new key for a new request", {
+    firstUsedAt: new Date(held.createdAt).toISOString(),
+  });
+
+const outcomeUnknown = (held: StoredAnswer) =>
+  new ApiError(
+    409,
+    "idempotency_outcome_unknown",
+    "the first request with this Idempotency-Key failed without an answer, so it may or may not have created something; check (e.g. list events) before sending it again with a new key",
+    { firstUsedAt: new Date(held.createdAt).toISOString() },
+  );
+
 export const idempotentCreate: MiddlewareHandler<AppEnv> = async (c, next) => {
   const key = c.req.header("Idempotency-Key")?.trim();
   if (!key) return next();
@@ -58,31 +78,36 @@ export const idempotentCreate: MiddlewareHandler<AppEnv> = async (c, next) => {
   const bodyHash = await sha256Hex(await bodyText(c.req.raw));
   const scope = c.var.idempotencyScope;
   const db = c.env.DB;
-  let held = await reserve(db, { scope, key, route, bodyHash }, Date.now(), DAY_MS, STALE_MS);
-  if (held) {
-    if (held.route !== route || held.bodyHash !== bodyHash) {
-      throw new ApiError(422, "idempotency_key_reused", "this Idempotency-Key was used with a different request; use a new key for a new request", {
-        firstUsedAt: new Date(held.createdAt).toISOString(),
-      });
-    }
-    for (let waited = 0; held && held.status === null && waited < WAIT_MS; waited += POLL_MS) {
-      await new Promise((r) => setTimeout(r, POLL_MS));
-      held = await reserve(db, { scope, key, route, bodyHash }, Date.now(), DAY_MS, STALE_MS);
-    }
-    // The first request failed and released the key meanwhile, and this one now holds it: carry on as the first.
-    if (held && held.status !== null) return replay(held.status, held.response ?? "");
-    if (held) {
+  const request = { scope, key, route, bodyHash };
+  let held = await reserve(db, request, Date.now(), DAY_MS);
+  for (let waited = 0; held; waited += POLL_MS) {
+    // Checked on every look, not only the first: while this request waited, the first may have been refused and have
+    // released the key, and a different request may now hold it. Its answer is not this request's.
+    if (held.route !== route || held.bodyHash !== bodyHash) throw reused(held);
+    if (held.status !== null && held.status < 500) return replay(held.status, held.response ?? "");
+    // A 5xx, or a holder silent for STALE_MS (its isolate died, or it created and then failed to record the answer):
+    // the create may have happened. Running it again could make a second event, so the key stays spent.
+    if (held.status !== null || Date.now() - held.createdAt > STALE_MS) throw outcomeUnknown(held);
+    if (waited >= WAIT_MS) {
       c.header("Retry-After", "1");
       throw new ApiError(409, "idempotency_key_in_use", "a request with this Idempotency-Key is still being processed; retry shortly");
     }
+    await new Promise((r) => setTimeout(r, POLL_MS));
+    // The first request was refused and released the key meanwhile, and this one now holds it (null): carry on as the first.
+    held = await reserve(db, request, Date.now(), DAY_MS);
   }
+  let status: number;
   try {
     await next();
+    status = c.res.status;
   } catch (err) {
-    await release(db, scope, key);
+    // A refusal changed nothing and frees the key; anything else may have changed something, like a 5xx answer.
+    if (statusOf(err) < 500) await release(db, scope, key);
+    else await complete(db, scope, key, statusOf(err), null);
     throw err;
   }
-  // Only a success is remembered: a refusal changed nothing, so the same key may be retried once the cause is fixed.
-  if (c.res.status >= 200 && c.res.status < 300) await complete(db, scope, key, c.res.status, await c.res.clone().text());
-  else await release(db, scope, key);
+  // Successes are replayed; a refusal (4xx) changed nothing, so the same key may be retried once the cause is fixed.
+  if (status >= 200 && status < 300) await complete(db, scope, key, status, await c.res.clone().text());
+  else if (status < 500) await release(db, scope, key);
+  else await complete(db, scope, key, status, null);
 };

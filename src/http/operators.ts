@@ -2,6 +2,7 @@
 // checked by hash, remembered briefly per isolate. src/http/auth.ts applies them (and the policy tables).
 import { KEY_CACHE_MS, formatKey, fresh, parseKey, type CachedKey, type KeyKind, type Role, type Scope } from "../domain/access";
 import { getApiKey } from "../db/api-keys";
+import { ExpiringSet } from "../lib/expiring-set";
 
 export type KeyHolder = { keyId: string; name: string; kind: KeyKind; role: Role | null; scopes: Scope[] };
 
@@ -39,6 +40,17 @@ export function forgetKey(keyId: string) {
   for (const [hash, entry] of verifiedKeys) if (entry.value.keyId === keyId) verifiedKeys.delete(hash);
 }
 
+/**
+ * Key ids D1 has no live row for, per isolate, for 10 s: a well-formed made-up key costs no credential to send, so
+ * without this a flood of them would be a flood of D1 reads. Bounded, so the flood cannot grow it either. Only "no
+ * such row" and "revoked" (both permanent) are remembered: a wrong secret for a real id is not, or anyone who saw a key
+ * id in a listing could lock its holder out. A key created here is forgotten at once (rememberNewKey).
+ */
+const unknownKeyIds = new ExpiringSet(10_000, 10_000);
+
+/** Called when a key is created: this isolate must not remember its id as unknown. */
+export const rememberNewKey = (keyId: string) => unknownKeyIds.delete(keyId);
+
 /** The live key this bearer token is, or null (not a key, unknown, wrong secret, revoked). */
 export async function verifyKey(env: Env, token: string, now = Date.now()): Promise<KeyHolder | null> {
   const parsed = parseKey(token);
@@ -46,8 +58,13 @@ export async function verifyKey(env: Env, token: string, now = Date.now()): Prom
   const hash = await sha256Hex(token);
   const cached = verifiedKeys.get(hash);
   if (fresh(cached, now)) return cached.value;
+  if (unknownKeyIds.has(parsed.keyId, now)) return null;
   const row = await getApiKey(env.DB, parsed.keyId);
-  if (!row || row.kind !== parsed.kind || row.revokedAt !== null) return null;
+  if (!row || row.revokedAt !== null) {
+    unknownKeyIds.add(parsed.keyId, now);
+    return null;
+  }
+  if (row.kind !== parsed.kind) return null;
   // Compared as digests of the hashes, in constant time: the row was found by id, the secret must still match.
   if (!(await sameSecret(row.keyHash, hash))) return null;
   const holder: KeyHolder = { keyId: row.keyId, name: row.name, kind: row.kind as KeyKind, role: row.role as Role | null, scopes: row.scopes as Scope[] };

@@ -2,7 +2,7 @@
 // HS256 with one key per `kid` (and PLAYER_TOKEN_SECRET for tokens without one), and/or RS256/ES256 from a JWKS URL;
 // `iss`/`aud` when configured; `exp` required; a clock leeway both ways. A verified token is remembered per isolate
 // until exp + leeway, so a client polling or streaming progress does not pay for a signature check every request.
-import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, type JWTVerifyGetKey } from "jose";
+import { createRemoteJWKSet, decodeProtectedHeader, errors, jwtVerify, type JWTVerifyGetKey, type JWTVerifyOptions, type JWTVerifyResult } from "jose";
 import { keySource, playerFromClaims, settingsFrom, usableUntilMs, type PlayerTokenSettings } from "../domain/player-token";
 import type { Player } from "../domain/model";
 
@@ -25,6 +25,28 @@ const jwks = (url: string, cooldownSeconds: number) => {
   return set;
 };
 
+/**
+ * A token from the JWKS. Without a `kid` (several providers omit it) and with more than one key of the token's type
+ * published, as during every provider's key rotation, jose cannot pick a key and throws JWKSMultipleMatchingKeys; that
+ * error iterates the candidates, and the token is good if one of them verifies it.
+ */
+async function verifyFromJwks(token: string, keys: JWTVerifyGetKey, options: JWTVerifyOptions): Promise<JWTVerifyResult> {
+  try {
+    return await jwtVerify(token, keys, options);
+  } catch (err) {
+    if (!(err instanceof errors.JWKSMultipleMatchingKeys)) throw err;
+    for await (const key of err) {
+      try {
+        return await jwtVerify(token, key, options);
+      } catch (inner) {
+        // Only "not this key" moves on; a claim failure (exp, aud, …) is the same with every key.
+        if (!(inner instanceof errors.JWSSignatureVerificationFailed)) throw inner;
+      }
+    }
+    throw new errors.JWSSignatureVerificationFailed();
+  }
+}
+
 const encoder = new TextEncoder();
 let settingsMemo: { fingerprint: string; settings: PlayerTokenSettings | null } | null = null;
 
@@ -35,9 +57,11 @@ function settingsOf(env: Env): { fingerprint: string; settings: PlayerTokenSetti
     ["PLAYER_TOKEN_SECRET", "PLAYER_JWT_HS256_KEYS", "PLAYER_JWKS_URL", "PLAYER_JWT_ISSUER", "PLAYER_JWT_AUDIENCE", "PLAYER_JWT_LEEWAY_SECONDS", "PLAYER_JWKS_COOLDOWN_SECONDS"].map((k) => e[k] ?? null),
   );
   if (settingsMemo?.fingerprint === fingerprint) return settingsMemo;
-  const { settings, problem } = settingsFrom(e);
+  const { settings, problem, jwksRefused } = settingsFrom(e);
   // A broken key list must not silently fall back to fewer keys: refuse everything and say why in the log.
   if (problem) console.error(JSON.stringify({ msg: "player token settings are invalid; refusing every player token", problem }));
+  // Once per isolate and configuration, like the line above: the operator must learn why every JWKS token gets 401.
+  else if (jwksRefused) console.error(JSON.stringify({ msg: "refusing every RS256/ES256 player token", problem: jwksRefused }));
   return (settingsMemo = { fingerprint, settings: problem ? null : settings });
 }
 
@@ -58,7 +82,7 @@ export async function verifyPlayer(token: string, env: Env, now = Date.now()): P
   const source = keySource(header, settings);
   if (!source) return null;
   try {
-    const options = {
+    const options: JWTVerifyOptions = {
       algorithms: [source.kind === "secret" ? "HS256" : source.alg],
       issuer: settings.issuer ?? undefined,
       audience: settings.audience ?? undefined,
@@ -68,7 +92,7 @@ export async function verifyPlayer(token: string, env: Env, now = Date.now()): P
       requiredClaims: ["exp"],
     };
     const { payload } =
-      source.kind === "secret" ? await jwtVerify(token, encoder.encode(source.secret), options) : await jwtVerify(token, jwks(source.url, source.cooldownSeconds), options);
+      source.kind === "secret" ? await jwtVerify(token, encoder.encode(source.secret), options) : await verifyFromJwks(token, jwks(source.url, source.cooldownSeconds), options);
     const player = playerFromClaims(payload);
     if (!player || typeof payload.exp !== "number") return null;
     const result = { player, usableUntil: usableUntilMs(payload.exp, settings.leewaySeconds) };

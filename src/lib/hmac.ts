@@ -1,4 +1,5 @@
-// HMAC-SHA256 over WebCrypto, shared by legacy claim receipts, player tokens and outbound webhooks.
+// HMAC-SHA256 over WebCrypto, for the outbound webhooks' signatures (Standard Webhooks and the legacy hex header).
+// Player tokens go through jose, and receipts are Ed25519/P-256 JWS now (src/lib/receipts.ts).
 const enc = new TextEncoder();
 const keys = new Map<string, Promise<CryptoKey>>();
 

@@ -10,6 +10,8 @@ export type ReceiptAlg = "EdDSA" | "ES256";
 export type PublicReceiptJwk = { kty: string; crv: string; x: string; y?: string; kid: string; alg: ReceiptAlg; use: "sig" };
 type ReceiptKey = { kid: string; alg: ReceiptAlg; publicJwk: PublicReceiptJwk; privateJwk: JWK };
 
+export const RECEIPT_TYP = "receipt+jwt";
+
 /** A misconfigured RECEIPT_SIGNING_KEY: a deployment error, reported whole in the log. */
 export class ReceiptKeyError extends Error {}
 
@@ -70,7 +72,11 @@ export async function publicReceiptKeys(value: string | undefined): Promise<Publ
   }
 }
 
-/** A compact JWS over `claims`, by the first configured key, with its kid in the protected header. */
+/**
+ * A compact JWS over `claims`, by the first configured key, with its kid in the protected header. `typ` names what it
+ * is (RFC 8725 §3.11), so a receipt can never pass for an access token or the like where one JWKS verifies both.
+ * Receipts signed before this say `typ: "JWT"` and have no `iss`; they are stored as issued and verify as before.
+ */
 export async function signReceipt(value: string | undefined, claims: Record<string, unknown>): Promise<string> {
   const [key] = await keysOf(value);
   const id = `${key.kid}\u0000${key.privateJwk.d}`;
@@ -79,5 +85,5 @@ export async function signReceipt(value: string | undefined, claims: Record<stri
     signer = importJWK(key.privateJwk, key.alg) as Promise<CryptoKey>;
     signers.set(id, signer);
   }
-  return new SignJWT(claims).setProtectedHeader({ alg: key.alg, kid: key.kid, typ: "JWT" }).sign(await signer);
+  return new SignJWT(claims).setProtectedHeader({ alg: key.alg, kid: key.kid, typ: RECEIPT_TYP }).sign(await signer);
 }

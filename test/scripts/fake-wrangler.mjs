@@ -32,8 +32,13 @@ if (a === "d1" && b === "list") {
   state.queues.push(c);
   console.log(`✅ Created queue '${c}'.`);
 } else if (a === "secret" && b === "list") {
-  if (!state.secrets[worker]) {
-    console.error(`✘ [ERROR] This Worker does not exist on your account. [code: 10007]`);
+  if (state.secretListFails) {
+    // Anything but "no such Worker": an expired login, a network error, an API outage. Set by the test.
+    console.error(`✘ [ERROR] ${state.secretListFails}`);
+    code = 1;
+  } else if (!state.secrets[worker]) {
+    // As wrangler 4 prints it (API code 10007); wrangler 3 said "This Worker does not exist on your account. [code: 10007]".
+    console.error(`✘ [ERROR] Worker "${worker}"${opt("--env") ? ` (env: ${opt("--env")})` : ""} not found.\n\nIf this is a new Worker, run \`wrangler deploy\` first to create it.\nOtherwise, check that the Worker name is correct and you're logged into the right account.`);
     code = 1;
   } else console.log(JSON.stringify(Object.keys(state.secrets[worker]).map((name) => ({ name, type: "secret_text" }))));
 } else if (a === "secret" && b === "bulk") {

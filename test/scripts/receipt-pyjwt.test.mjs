@@ -15,12 +15,15 @@ const root = fileURLToPath(new URL("../..", import.meta.url));
 const PYTHON = "/usr/bin/python3"; // Debian's, where apt puts python3-jwt (a pyenv or venv python would not see it)
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+// CALENDAR_DOMAIN under `npm start` (wrangler.toml's default): receipts name their deployment in `iss`.
+const ISSUER = "live-events.invalid";
 const VERIFY = `
 import json, sys, jwt
+ISSUER = "${ISSUER}"
 url, token = sys.argv[1], sys.argv[2]
 key = jwt.PyJWKClient(url).get_signing_key_from_jwt(token)
 try:
-    claims = jwt.decode(token, key.key, algorithms=["EdDSA", "ES256"])
+    claims = jwt.decode(token, key.key, algorithms=["EdDSA", "ES256"], issuer=ISSUER)
 except jwt.InvalidTokenError as e:
     print(json.dumps({"valid": False, "error": type(e).__name__}))
 else:
@@ -89,7 +92,7 @@ test("PyJWT verifies a claim receipt with the keys from /.well-known/jwks.json, 
   assert.equal(verified.kid, "dev-receipts-1");
   assert.deepEqual(
     { ...verified.claims },
-    { jti: receipt.claimId, sub: "pyjwt-player", iat: Math.floor(Date.parse(receipt.claimedAt) / 1000), claimId: receipt.claimId, playerId: "pyjwt-player", eventId: event.eventId, milestoneIndex: 0, rewards: receipt.rewards, claimedAt: receipt.claimedAt },
+    { iss: ISSUER, jti: receipt.claimId, sub: "pyjwt-player", iat: Math.floor(Date.parse(receipt.claimedAt) / 1000), claimId: receipt.claimId, playerId: "pyjwt-player", eventId: event.eventId, milestoneIndex: 0, rewards: receipt.rewards, claimedAt: receipt.claimedAt },
   );
   assert.equal(verified.claims.rewards[0].itemId, item);
 

@@ -134,6 +134,38 @@ describe("npm run setup:cloudflare", () => {
     assert.ok(!r.calls.some((c) => c.startsWith("secret bulk") || c.startsWith("d1 migrations")));
   });
 
+  test("when `secret list` fails for any reason but a missing Worker, it stops and puts nothing (above all no new receipt key)", () => {
+    const box = sandbox();
+    assert.equal(box.setup([], { ADMIN_TOKEN: "a", PLAYER_TOKEN_SECRET: "p" }).status, 0);
+    const key = box.state().secrets["live-events"].RECEIPT_SIGNING_KEY;
+    const account = box.state();
+    for (const failure of [
+      "Authentication error [code: 10000]",
+      "A request to the Cloudflare API (/accounts/x/workers/scripts/live-events/secrets) failed. fetch failed",
+    ]) {
+      writeFileSync(box.stateFile, JSON.stringify({ ...account, secretListFails: failure }));
+      const r = box.setup([], { ADMIN_TOKEN: "a2" });
+      assert.equal(r.status, 1, r.output);
+      assert.match(r.output, /`wrangler secret list` failed, so it is unknown which secrets are set/);
+      assert.ok(r.output.includes(failure), r.output);
+      assert.ok(!r.calls.some((c) => c.startsWith("secret bulk") || c.startsWith("d1 migrations")), r.calls.join("\n"));
+      assert.equal(box.state().secrets["live-events"].RECEIPT_SIGNING_KEY, key, "the receipt key is untouched");
+    }
+  });
+
+  test("a Worker that exists without a receipt key gets none generated: the run asks for one and names the command that makes it", () => {
+    const box = sandbox();
+    const state = box.state();
+    writeFileSync(box.stateFile, JSON.stringify({ ...state, secrets: { "live-events": { ADMIN_TOKEN: "a", PLAYER_TOKEN_SECRET: "p" } } }));
+    const r = box.setup();
+    assert.equal(r.status, 1, r.output);
+    assert.match(r.output, /no value for RECEIPT_SIGNING_KEY.*npm run keys:receipt/);
+    assert.ok(!r.calls.some((c) => c.startsWith("secret bulk")));
+    const given = box.setup([], { RECEIPT_SIGNING_KEY: '{"kty":"OKP"}' });
+    assert.equal(given.status, 0, given.output);
+    assert.equal(box.state().secrets["live-events"].RECEIPT_SIGNING_KEY, '{"kty":"OKP"}');
+  });
+
   test("bad arguments and an unknown environment are refused", () => {
     const box = sandbox();
     assert.equal(box.setup(["--frobnicate"]).status, 2);

@@ -115,7 +115,7 @@ export class ShardRewards {
 
   private async sign(fields: Omit<ReceiptFields, "claimId">): Promise<ClaimReceipt> {
     const unsigned = { claimId: `clm_${crypto.randomUUID().replaceAll("-", "").slice(0, 24)}`, ...fields };
-    return { ...unsigned, jws: await signReceipt(this.env.RECEIPT_SIGNING_KEY, receiptClaims(unsigned)) };
+    return { ...unsigned, jws: await signReceipt(this.env.RECEIPT_SIGNING_KEY, receiptClaims(unsigned, readConfig(this.env).calendarDomain)) };
   }
 
   /** The grant and its row for D1, in one write: the outbox projects it with the next drain. */

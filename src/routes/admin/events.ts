@@ -12,7 +12,7 @@ import { CreateEventBody, EventState, EventTier, EventType, ReasonBody, Reschedu
 import { histogram } from "../../domain/progress";
 import { iso } from "../../domain/time";
 import { EventDetail, EventPage, PlayerProgress, ProgressSummary, ProgressTotals } from "../../domain/views";
-import type { AppEnv } from "../../http/auth";
+import { requireEventBodyRole, type AppEnv } from "../../http/auth";
 import { revalidate } from "../../http/cache";
 import { ApiError, unwrap, validationError } from "../../http/errors";
 import { checkEventId } from "../../http/ids";
@@ -60,6 +60,7 @@ const commandRoute = (path: string, summary: string, body: typeof ReasonBody | t
   });
 
 async function runCommand(c: Context<AppEnv>, cmd: OpsCommand, eventId: string, body: { reason?: string; endTime?: string; force?: boolean }) {
+  requireEventBodyRole(c, body);
   const audit = { actor: c.var.operator, reason: body.reason ?? null };
   if (cmd === "resume") {
     // Resuming may move endTime, which is a schedule change: it goes through the calendar like any other.
@@ -82,11 +83,16 @@ const app = openApiApp<AppEnv>()
     }),
     async (c) => {
       const body = c.req.valid("json");
+      requireEventBodyRole(c, body);
       const instance = await buildInstance(c, body);
       // The scheduling rules are asked here, inside the calendar, which also creates the event object.
       const result = await schedulerActor(c.env).createEvent(instance, { actor: c.var.operator, reason: body.reason ?? null }, body);
       const view = unwrap(result);
-      await recordTemplateUse(c.env.DB, instance.templateId, instance.createdAt);
+      // Best effort: the event exists now, and a failed usage counter must not turn its creation into an error a
+      // client would retry (making a second event). The counter only orders the template list.
+      await recordTemplateUse(c.env.DB, instance.templateId, instance.createdAt).catch((err) =>
+        console.error(JSON.stringify({ msg: "template usage not recorded", templateId: instance.templateId, eventId: instance.eventId, error: String(err) })),
+      );
       return c.json(render(view), 201);
     },
   )
@@ -144,6 +150,7 @@ const app = openApiApp<AppEnv>()
     async (c) => {
       const eventId = checkEventId(c.req.valid("param").eventId);
       const body = c.req.valid("json");
+      requireEventBodyRole(c, body);
       const change = {
         startTime: body.startTime ? Date.parse(body.startTime) : undefined,
         endTime: body.endTime ? Date.parse(body.endTime) : undefined,

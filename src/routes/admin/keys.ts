@@ -8,7 +8,7 @@ import { iso } from "../../domain/time";
 import type { AppEnv } from "../../http/auth";
 import { ApiError } from "../../http/errors";
 import { OPERATOR, errors, json, jsonRequest, openApiApp } from "../../http/openapi";
-import { forgetKey, mintKey } from "../../http/operators";
+import { forgetKey, mintKey, rememberNewKey } from "../../http/operators";
 
 const Name = z.string().trim().min(1).max(100).meta({ description: "Who or what holds the key; recorded in the audit log.", example: "alice" });
 const CreateKeyBody = z.discriminatedUnion("kind", [
@@ -87,6 +87,7 @@ export const keyRoutes = openApiApp<AppEnv>()
         c.var.operator,
         Date.now(),
       );
+      rememberNewKey(row.keyId);
       return c.json({ ...view(row), key: minted.key }, 201);
     },
   )

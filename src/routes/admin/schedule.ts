@@ -9,7 +9,7 @@ import { windowOf } from "../../domain/scheduling";
 import { CreateEventBody, EventState, EventTier, EventType, SettingsBody } from "../../domain/model";
 import { iso } from "../../domain/time";
 import { OpsCalendar, ScheduleCheck, ScheduleSettings } from "../../domain/views";
-import { CALENDAR_FEED_OPERATOR, type AppEnv } from "../../http/auth";
+import { CALENDAR_FEED_OPERATOR, requireEventBodyRole, type AppEnv } from "../../http/auth";
 import { revalidate } from "../../http/cache";
 import { problemsError } from "../../http/errors";
 import { buildInstance } from "../../http/instances";
@@ -41,7 +41,9 @@ export const scheduleRoutes = openApiApp<AppEnv>()
       responses: { 200: json(ScheduleCheck, "ok, or the rules it breaks"), ...errors(400, 401, 403, 413, 422) },
     }),
     async (c) => {
-      const instance = await buildInstance(c, c.req.valid("json"));
+      const body = c.req.valid("json");
+      requireEventBodyRole(c, body);
+      const instance = await buildInstance(c, body);
       const conflicts = await schedulerActor(c.env).check(windowOf(instance));
       return c.json({ ok: conflicts.length === 0, conflicts }, 200);
     },

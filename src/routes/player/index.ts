@@ -1,4 +1,5 @@
-// The game client's API, mounted once at /v1 behind requirePlayer (an HS256 player JWT in Authorization).
+// The game client's API, mounted once at /v1 behind requirePlayer (a player JWT in Authorization: HS256 by kid, or
+// RS256/ES256 from the identity provider's JWKS; src/http/player-tokens.ts).
 // Its guard covers all of /v1/*, so the routes that authenticate otherwise (the admin app, the live socket, the
 // bench echo) are registered before it in src/index.ts and answer their paths in full.
 import { requirePlayer, type AppEnv } from "../../http/auth";
