@@ -8,30 +8,13 @@ import { performance } from "node:perf_hooks";
 import { SignJWT, importJWK } from "jose";
 import { makeClient, recorder } from "./http-client.mjs";
 import { BENCH_AUDIENCE, BENCH_ISSUER, mintPlayerToken } from "./jwt.mjs";
+import { pool, watchdog } from "./pool.mjs";
 import { summarize } from "./stats.mjs";
 
 const cfg = JSON.parse(process.env.BENCH_LOAD_CONFIG ?? "{}");
 const log = (msg) => process.stderr.write(`  [load:auth ${cfg.mode}] ${msg}\n`);
 // Minting can take a while on a busy box; the watchdog allows for it.
-setTimeout(() => {
-  log("watchdog: the load did not finish in time, giving up");
-  process.exit(3);
-}, (cfg.seconds + (cfg.warmupSeconds ?? 0) + 120) * 1000).unref();
-
-/** `concurrency` loops calling op(i) with a shared counter until the deadline or `maxOps` calls. */
-async function pool(concurrency, seconds, maxOps, op, progress) {
-  const start = performance.now();
-  const end = start + seconds * 1000;
-  let issued = 0;
-  const ticker = setInterval(() => progress((performance.now() - start) / 1000), 5000);
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (performance.now() < end && issued < maxOps) await op(issued++);
-    }),
-  );
-  clearInterval(ticker);
-  return (performance.now() - start) / 1000;
-}
+watchdog(cfg.seconds + (cfg.warmupSeconds ?? 0) + 120, log);
 
 /** `count` distinct tokens for the mode; each names another player and its own jti, so no two are equal. */
 async function mintFresh(mode, count) {

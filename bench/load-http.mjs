@@ -5,32 +5,12 @@
 import { performance } from "node:perf_hooks";
 import { makeClient, recorder } from "./http-client.mjs";
 import { mintPlayerToken } from "./jwt.mjs";
+import { pool, watchdog } from "./pool.mjs";
 import { summarize } from "./stats.mjs";
 
 const cfg = JSON.parse(process.env.BENCH_LOAD_CONFIG ?? "{}");
 const log = (msg) => process.stderr.write(`  [load:${cfg.scenario}] ${msg}\n`);
-setTimeout(() => {
-  log("watchdog: the load did not finish in time, giving up");
-  process.exit(3);
-}, (cfg.seconds + (cfg.warmupSeconds ?? 0) + 60) * 1000).unref();
-
-/** `concurrency` loops, each calling op(loopIndex) until the deadline or the shared request budget runs out. */
-async function pool(concurrency, seconds, maxOps, op, progress) {
-  const start = performance.now();
-  const end = start + seconds * 1000;
-  let issued = 0;
-  const ticker = setInterval(() => progress((performance.now() - start) / 1000), 5000);
-  await Promise.all(
-    Array.from({ length: concurrency }, async (_, w) => {
-      while (performance.now() < end && issued < maxOps) {
-        issued++;
-        await op(w);
-      }
-    }),
-  );
-  clearInterval(ticker);
-  return (performance.now() - start) / 1000;
-}
+watchdog(cfg.seconds + (cfg.warmupSeconds ?? 0) + 60, log);
 
 // ---- scenarios ------------------------------------------------------------------------------------------------
 
@@ -45,9 +25,9 @@ async function echo(client) {
   };
   // A short unmeasured warm-up: the first calls create the echo objects and open the sockets.
   rec.measuring = false;
-  await pool(cfg.concurrency, cfg.warmupSeconds ?? 0, cfg.maxRequests, op, () => {});
+  await pool(cfg.concurrency, cfg.warmupSeconds ?? 0, cfg.maxRequests, (_, loop) => op(loop), () => {});
   rec.measuring = true;
-  const elapsed = await pool(cfg.concurrency, cfg.seconds, cfg.maxRequests, op, (t) => log(`${t.toFixed(0)} s: ${rec.requests} requests`));
+  const elapsed = await pool(cfg.concurrency, cfg.seconds, cfg.maxRequests, (_, loop) => op(loop), (t) => log(`${t.toFixed(0)} s: ${rec.requests} requests`));
   return { elapsedSec: elapsed, requests: rec.requests, requestsPerSec: rec.requests / elapsed, latencyMs: summarize(rec.latencies), errors: rec.errors, mismatches };
 }
 
@@ -169,7 +149,7 @@ async function progress(client) {
     }
   };
 
-  const elapsed = await pool(cfg.concurrency, cfg.seconds, cfg.maxRequests, op, (t) =>
+  const elapsed = await pool(cfg.concurrency, cfg.seconds, cfg.maxRequests, (_, loop) => op(loop), (t) =>
     log(`${t.toFixed(0)} s: ${rec.requests} requests, ${c.updatesApplied} updates acked`),
   );
   const acked = players.filter((p) => p.maxAcked > 0);
