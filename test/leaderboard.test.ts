@@ -1,6 +1,6 @@
 // Event leaderboards through the real runtime: progress over HTTP → shards → the board object → the player routes.
 import { afterEach, describe, expect, it } from "vitest";
-import { call, createTemplate, playerToken } from "./helpers";
+import { HOUR, call, createTemplate, inMs, playerToken } from "./helpers";
 import { clearAlarms } from "./rewards-helpers";
 import { arenaEvent, coins, me, post, top, until } from "./leaderboard-helpers";
 
@@ -33,6 +33,19 @@ describe("board definition", () => {
     });
     expect(ev.status).toBe(422);
     expect(ev.json.error.details.fields.map((f: { path: string }) => f.path)).toEqual(["leaderboard.operator", "leaderboard.rewardTiers[0].toRank"]);
+  });
+  it("an event override replaces only the fields it names: cohort size, board key and level band stay the template's", async () => {
+    const t = await createTemplate({
+      objectives: [{ objectiveId: "wins", description: "w", type: "collect", targetValue: 5, trackingKey: "arena.wins" }],
+      leaderboard: { source: { kind: "trackingKey", trackingKey: "arena.wins" }, boardKey: "season", cohortSize: 25, matching: "level_band", levelBandWidth: 5, operator: "best" },
+    });
+    const ev = await call("POST", "/v1/admin/events", {
+      body: { templateId: t.templateId, startTime: inMs(HOUR), endTime: inMs(2 * HOUR), leaderboard: { rewardTiers: [{ fromRank: 1, toRank: 1, rewards: coins(5) }] } },
+    });
+    expect(ev.status, JSON.stringify(ev.json)).toBe(201);
+    made.push({ eventId: ev.json.eventId, shardCount: ev.json.shardCount });
+    expect(ev.json.leaderboard).toMatchObject({ boardKey: "season", cohortSize: 25, matching: "level_band", levelBandWidth: 5, operator: "best", sortOrder: "desc" });
+    expect(ev.json.leaderboard.rewardTiers).toHaveLength(1);
   });
 });
 
