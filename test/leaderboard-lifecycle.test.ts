@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { shardOf } from "../src/domain/sharding";
 import { call, playerToken } from "./helpers";
 import { connect } from "./live-helpers";
-import { claim, clearAlarms, tickEvent, verifyReceiptJws } from "./rewards-helpers";
+import { claim, clearAlarms, runInDurableObject, shardStubFor, tickEvent, verifyReceiptJws } from "./rewards-helpers";
 import { arenaEvent, coins, inBoard, me, post, top, until } from "./leaderboard-helpers";
 
 const made: { eventId: string; shardCount: number }[] = [];
@@ -141,6 +141,56 @@ describe("finalization", () => {
     expect((await call("POST", `/v1/admin/events/${e.eventId}/leaderboard/entries/f1/remove`, { body: REASON })).json.error.code).toBe("board_finalized");
     const rows = await env.DB.prepare("SELECT player_id, held FROM leaderboard_standings WHERE event_id = ? ORDER BY rank").bind(e.eventId).all<any>();
     expect(rows.results.map((r: any) => [r.player_id, r.held])).toEqual([["f1", 0], ["f2", 0], ["f3", 0], ["f4", 0]]);
+  });
+});
+
+describe("finalization waits for the shards", () => {
+  it("a push failing across expiry still lands in the final standings; a running event's boards cannot be force-finalized", async () => {
+    const e = await event({});
+    await post(e.eventId, "late-1", "wins", 5);
+    await until(() => me(e.eventId, "late-1"), (r) => r.json.rank === 1);
+    // The board starts failing every push (its exactly-once table is gone), so the shards' batches stay in flight.
+    await inBoard(e.eventId, "global", (_o, s) => s.storage.sql.exec("ALTER TABLE sources RENAME TO sources_gone"));
+    expect((await post(e.eventId, "late-2", "wins", 7)).status).toBe(200);
+    expect((await post(e.eventId, "late-1", "wins", 1)).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 600));
+    const running = await call("POST", `/v1/admin/events/${e.eventId}/leaderboard/finalize`, { body: REASON });
+    expect(running.status).toBe(409);
+    expect(running.json.error.code).toBe("event_not_ended");
+    expect((await call("POST", `/v1/admin/events/${e.eventId}/end-now`, { body: { reason: "test" } })).status).toBe(200);
+    // Past the finalize row's time: the shards cannot deliver what they owe, so no board freezes.
+    await tickEvent(e.eventId, Date.now() + 5000);
+    expect(await inBoard(e.eventId, "global", (o) => o.final())).toBeNull();
+    const owed = await call("POST", `/v1/admin/events/${e.eventId}/leaderboard/finalize`, { body: REASON });
+    expect(owed.status).toBe(409);
+    expect(owed.json.error.code).toBe("scores_in_flight");
+    // The board recovers; the finalize row's retry flushes the shards first, then freezes.
+    await inBoard(e.eventId, "global", (_o, s) => s.storage.sql.exec("ALTER TABLE sources_gone RENAME TO sources"));
+    await tickEvent(e.eventId, Date.now() + 10 * 60_000);
+    const final = await until(() => call("GET", `/v1/admin/events/${e.eventId}/leaderboard/final`), (r) => r.json.standings?.length === 2);
+    expect(final.value.json.standings.map((s: any) => [s.playerId, s.score])).toEqual([["late-2", 7], ["late-1", 6]]);
+  });
+
+  it("a new batch reaching a final board is refused as frozen, and the shard logs and counts the loss; a retried one is still an ack", async () => {
+    const e = await event({});
+    await post(e.eventId, "fz-1", "wins", 2);
+    await until(() => me(e.eventId, "fz-1"), (r) => r.json.rank === 1);
+    await call("POST", `/v1/admin/events/${e.eventId}/end-now`, { body: { reason: "test" } });
+    expect((await call("POST", `/v1/admin/events/${e.eventId}/leaderboard/finalize`, { body: REASON })).status).toBe(200);
+    const source = `${e.eventId}:${shardOf("fz-1", e.shardCount)}`;
+    const seq = await inBoard(e.eventId, "global", (_o, s) => s.storage.sql.exec("SELECT seq FROM sources WHERE source = ?", source).one().seq);
+    const def = info(e.eventId, e.templateId, {});
+    const retried = await inBoard(e.eventId, "global", (o) => o.push({ source, seq, info: def, entries: [{ playerId: "fz-1", value: 2, at: 1, flagged: false }] }));
+    expect(retried).toMatchObject({ applied: false, frozen: false });
+    // A batch the board never saw: the shard that sent it records the loss instead of dropping it silently.
+    const shard = shardStubFor(e.eventId, "fz-1", e.shardCount);
+    const refused = await runInDurableObject(shard, async (o: any, s) => {
+      s.storage.sql.exec("INSERT INTO board_pending (player_id, cohort_id, value, at, flagged) VALUES ('fz-1', 'global', 3, 1, 0)");
+      await o.board.pushCohort(o.info.board, "global", Date.now());
+      return s.storage.sql.exec("SELECT v FROM meta WHERE k = 'board_refused'").one().v;
+    });
+    expect(Number(refused)).toBe(1);
+    expect((await me(e.eventId, "fz-1")).json.score).toBe(2);
   });
 });
 

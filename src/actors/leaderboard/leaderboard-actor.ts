@@ -89,11 +89,12 @@ export class LeaderboardActor extends DurableObject<Env> implements LeaderboardA
   async push(batch: ScorePush): Promise<{ applied: boolean; frozen: boolean; ranks: RankChange[] }> {
     const now = Date.now();
     this.adopt(batch.info);
-    if (this.final()) return { applied: false, frozen: true, ranks: [] };
-    const def = batch.info.definition;
-    const index = this.index();
     const last = this.sql.exec<{ seq: number }>("SELECT seq FROM sources WHERE source = ?", batch.source).toArray()[0]?.seq ?? 0;
     const applied = batch.seq > last;
+    // A retry of a batch already counted is an ack even on a final board; only a new batch is refused as frozen.
+    if (applied && this.final()) return { applied: false, frozen: true, ranks: [] };
+    const def = batch.info.definition;
+    const index = this.index();
     if (applied) {
       this.ctx.storage.transactionSync(() => {
         for (const e of batch.entries) {

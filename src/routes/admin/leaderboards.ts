@@ -104,13 +104,13 @@ export const adminLeaderboardRoutes = openApiApp<AppEnv>()
       ...ops,
       method: "post",
       path: "/{eventId}/leaderboard/finalize",
-      summary: "Finalize every board of the event now (idempotent: a final board stays as it was)",
+      summary: "Finalize every board of an ended event now, after its shards push what they owe (idempotent: a final board stays as it was; 409 while the event still runs)",
       request: { params: EventPath, body: jsonRequest(RequiredReason) },
-      responses: { 200: json(Finalization, "Each cohort's final summary"), ...errors(400, 401, 403, 404, 413) },
+      responses: { 200: json(Finalization, "Each cohort's final summary"), ...errors(400, 401, 403, 404, 409, 413) },
     }),
     async (c) => {
-      const info = await boardInfo(c.env, c.req.valid("param").eventId);
+      const eventId = checkEventId(c.req.valid("param").eventId);
       const { reason } = c.req.valid("json");
-      return c.json({ boards: await boardDirectory(c.env, info.eventId).finalizeAll(info, `${c.var.operator} (${reason})`) }, 200);
+      return c.json({ boards: unwrap(await eventActor(c.env, eventId).finalizeBoards(`${c.var.operator} (${reason})`)) }, 200);
     },
   );
