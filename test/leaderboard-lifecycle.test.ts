@@ -194,6 +194,25 @@ describe("finalization waits for the shards", () => {
   });
 });
 
+describe("finalize against concurrent pushes", () => {
+  it("a push landing while finalize awaits its tier read is in the final standings", async () => {
+    const e = await event({ tiers: { names: ["bronze", "silver"], promoteTopPercent: 50, demoteBottomPercent: 0 } });
+    const def = info(e.eventId, e.templateId, { tiers: { names: ["bronze", "silver"], promoteTopPercent: 50, demoteBottomPercent: 0 } });
+    const entry = (playerId: string, value: number) => ({ playerId, value, at: 1000, flagged: false });
+    const standings = await inBoard(e.eventId, "global", async (o, s) => {
+      await o.push({ source: "x:0", seq: 1, info: def, entries: [entry("cc-1", 5)] });
+      const finalizing = o.finalize(def, "test");
+      // finalize is now awaiting D1 (the players' tiers); this push lands meanwhile
+      const pushed = await o.push({ source: "x:0", seq: 2, info: def, entries: [entry("cc-2", 9)] });
+      const summary = await finalizing;
+      return { pushed, summary, rows: s.storage.sql.exec("SELECT rank, player_id FROM standings ORDER BY rank").toArray() };
+    });
+    expect(standings.pushed).toMatchObject({ applied: true, frozen: false });
+    expect(standings.summary.entries).toBe(2);
+    expect(standings.rows).toEqual([{ rank: 1, player_id: "cc-2" }, { rank: 2, player_id: "cc-1" }]);
+  });
+});
+
 describe("ops actions", () => {
   it("remove and ban need a reason, are audited, and a banned player's later scores are refused", async () => {
     const e = await event({});

@@ -5,6 +5,7 @@
 // retried push is recognised and never counted twice. At expiry the event object has the directory finalize every
 // cohort once: final ranks and a digest are recorded, projected to D1, and rank rewards handed to the shards' claim path.
 import { DurableObject } from "cloudflare:workers";
+import { sha256Hex } from "../../lib/sha256";
 import { readTiers, standingStatements, tierStatements, type StandingRow, type TierRow } from "../../db/leaderboards";
 import { applyScore, assignCohort, finalStandings, nextTier, parseBoardName, seriesKey, standingsDigestInput, topPercent } from "../../domain/leaderboard";
 import { RankIndex, type RankEntry, type RankKey } from "../../domain/ranking";
@@ -201,16 +202,22 @@ export class LeaderboardActor extends DurableObject<Env> implements LeaderboardA
     const held = this.info();
     const done = this.final();
     if (done || !held) return done;
-    const now = Date.now();
     const def = held.definition;
+    const series = seriesKey(held.templateId, def.boardKey);
+    // What needs I/O comes first: the players' tiers, read again for anyone a push added during the read. A push
+    // landing after the snapshot below would be left out of the standings, so from the snapshot on nothing awaits.
+    const tiers = new Map<string, { tier: string; eventId: string }>();
+    const asked = new Set<string>();
+    for (let missing = this.unasked(asked, def.tiers); missing.length; missing = this.unasked(asked, def.tiers)) {
+      for (const id of missing) asked.add(id);
+      for (const [id, t] of await readTiers(this.env.DB, series, missing)) tiers.set(id, t);
+      if (this.final()) return this.final();
+    }
+    const now = Date.now();
     const ordered = this.index().all();
     const flagged = new Set(this.sql.exec<{ player_id: string }>("SELECT player_id FROM flagged WHERE cleared_at IS NULL").toArray().map((r) => r.player_id));
     const standings = finalStandings(ordered, def.rewardTiers, flagged);
-    const digest = await sha256(standingsDigestInput(this.address.eventId, this.address.cohortId, standings));
-    const series = seriesKey(held.templateId, def.boardKey);
-    const tiers = def.tiers ? await readTiers(this.env.DB, series, standings.map((s) => s.playerId)) : new Map();
-    // Awaited twice: another finalize may have finished meanwhile. From here on, no await until it is recorded.
-    if (this.final()) return this.final();
+    const digest = sha256(standingsDigestInput(this.address.eventId, this.address.cohortId, standings));
     const summary: FinalSummary = {
       cohortId: this.address.cohortId,
       entries: standings.length,
@@ -360,6 +367,12 @@ export class LeaderboardActor extends DurableObject<Env> implements LeaderboardA
     return index.countBefore(key) + (same ? 1 : 0) + 1;
   }
 
+  /** Ranked players whose series tier has not been read yet (none when the board has no tiers). */
+  private unasked(asked: ReadonlySet<string>, tiers: unknown): string[] {
+    if (!tiers) return [];
+    return this.index().all().map((e) => e.playerId).filter((id) => !asked.has(id));
+  }
+
   private assigned(playerId: string): string | null {
     return this.sql.exec<{ cohort_id: string }>("SELECT cohort_id FROM assignments WHERE player_id = ?", playerId).toArray()[0]?.cohort_id ?? null;
   }
@@ -396,8 +409,6 @@ function decodeCursor(s: string): RankKey | null {
   return null;
 }
 
-async function sha256(text: string): Promise<string> {
-  const bytes = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
-  return [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
+/** Synchronous on purpose: finalize must not await between its snapshot and recording it. */
+const sha256 = sha256Hex;
 
