@@ -87,6 +87,15 @@ describe("ranking", () => {
     expect(none.json.error.code).toBe("leaderboard_not_found");
   });
 
+  it("an ascending board ranks the lowest first even when it was read before its first score", async () => {
+    const e = await event({ sortOrder: "asc" });
+    expect((await me(e.eventId, "asc-1")).json.rank).toBeNull();
+    await post(e.eventId, "asc-1", "wins", 3);
+    await post(e.eventId, "asc-2", "wins", 9);
+    const board = await until(() => top(e.eventId, "asc-1"), (r) => r.json.total === 2);
+    expect(board.value.json.entries.map((r: any) => [r.rank, r.playerId])).toEqual([[1, "asc-1"], [2, "asc-2"]]);
+  });
+
   it("best keeps the highest rating reported; set keeps the last", async () => {
     const best = await event({ source: { kind: "trackingKey", trackingKey: "arena.rating" }, operator: "best" });
     await post(best.eventId, "r1", "rating", 1500);

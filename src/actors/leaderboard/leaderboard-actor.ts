@@ -32,6 +32,8 @@ export class LeaderboardActor extends DurableObject<Env> implements LeaderboardA
   private readonly address: { eventId: string; cohortId: string };
   /** Built on first use after a wake; every write below keeps it in step with the entries table. */
   private ranking: RankIndex | null = null;
+  /** The index was built before the board knew its definition (a read came first), so its order is only a guess. */
+  private provisional = false;
   private banned = new Set<string>();
   private lastTop = "";
   private lastTopAt = 0;
@@ -345,7 +347,9 @@ export class LeaderboardActor extends DurableObject<Env> implements LeaderboardA
 
   private index(): RankIndex {
     if (this.ranking) return this.ranking;
-    const desc = (this.info()?.definition.sortOrder ?? "desc") === "desc";
+    const known = this.info();
+    this.provisional = known === null;
+    const desc = (known?.definition.sortOrder ?? "desc") === "desc";
     const rows = this.sql
       .exec<{ player_id: string; score: number; reached_at: number }>(
         `SELECT player_id, score, reached_at FROM entries WHERE status = 'active' ORDER BY score ${desc ? "DESC" : "ASC"}, reached_at, player_id`,
@@ -379,7 +383,10 @@ export class LeaderboardActor extends DurableObject<Env> implements LeaderboardA
 
   /** The board's definition arrives with its first push (or locate); it is fixed for the event, so the first copy stays. */
   private adopt(info: BoardInfo) {
-    if (!this.info()) this.sql.exec("INSERT OR IGNORE INTO meta (k, v) VALUES ('info', ?)", JSON.stringify(info));
+    if (this.info()) return;
+    this.sql.exec("INSERT OR IGNORE INTO meta (k, v) VALUES ('info', ?)", JSON.stringify(info));
+    // An index built before now assumed a descending board; the real order may be ascending, so build it again.
+    if (this.provisional) this.ranking = null;
   }
 
   private info(): BoardInfo | null {
