@@ -213,6 +213,25 @@ describe("finalize against concurrent pushes", () => {
   });
 });
 
+describe("projection", () => {
+  it("projects every final standing to D1, across more than one flush's worth of rows", async () => {
+    const e = await event({});
+    const def = info(e.eventId, e.templateId, {});
+    const players = Array.from({ length: 7 }, (_, i) => ({ playerId: `pj-${i}`, value: 10 + i, at: 1000, flagged: false }));
+    await inBoard(e.eventId, "global", async (o) => {
+      o.projectRows = 3; // three flushes: 3 + 3 + 1
+      await o.push({ source: "x:0", seq: 1, info: def, entries: players });
+      await o.finalize(def, "test");
+    });
+    const rows = await until(
+      () => env.DB.prepare("SELECT COUNT(*) AS n FROM leaderboard_standings WHERE event_id = ?").bind(e.eventId).first<{ n: number }>(),
+      (r) => r?.n === 7,
+      5000,
+    );
+    expect(rows.value?.n).toBe(7);
+  });
+});
+
 describe("ops actions", () => {
   it("remove and ban need a reason, are audited, and a banned player's later scores are refused", async () => {
     const e = await event({});

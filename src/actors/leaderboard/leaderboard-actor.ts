@@ -14,7 +14,7 @@ import { MINUTE_MS, SECOND_MS, iso } from "../../domain/time";
 import { fail, ok, type Result } from "../../lib/result";
 import type { Audit, BenchProbe, BoardInfo, BoardMe, BoardPage, BoardRow, CohortView, EntryAction, FinalSummary, LeaderboardActorRpc, RankAward, RankChange, ScorePush } from "../contracts";
 import { migrate } from "../kit/migrate";
-import { Outbox } from "../kit/outbox";
+import { FLUSH_MAX_ROWS, Outbox } from "../kit/outbox";
 import { Schedule } from "../kit/schedule";
 import { leaderboardActor, progressShardActor } from "../stubs";
 import { LEADERBOARD_SCHEMA } from "./schema";
@@ -37,6 +37,8 @@ export class LeaderboardActor extends DurableObject<Env> implements LeaderboardA
   private banned = new Set<string>();
   private lastTop = "";
   private lastTopAt = 0;
+  /** Rows per D1 projection flush (tests lower it to cross the batch boundary with a small board). */
+  projectRows = FLUSH_MAX_ROWS;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -282,8 +284,10 @@ export class LeaderboardActor extends DurableObject<Env> implements LeaderboardA
 
   private async run(kind: Kind, now: number): Promise<void> {
     if (kind === "project") {
-      await this.outbox.flush(this.env.DB, [this.outbox.source<StandingRow>("standing", standingStatements), this.outbox.source<TierRow>("tier", tierStatements)]);
-      if (this.outbox.count() > 0) this.schedule.set("project", now);
+      await this.outbox.flush(this.env.DB, [this.outbox.source<StandingRow>("standing", standingStatements), this.outbox.source<TierRow>("tier", tierStatements)], this.projectRows);
+      // More than one flush's worth: book the next one. Not at `now`: the tick would take a row still due when it ran
+      // as done and delete it, and the projection would stop after the first batch.
+      if (this.outbox.count() > 0) this.schedule.set("project", now + 1);
     } else if (kind === "grant") await this.grant();
     else await this.sendTop(now);
   }
