@@ -213,6 +213,41 @@ describe("finalize against concurrent pushes", () => {
   });
 });
 
+describe("board writes", () => {
+  it("a player flagged again after ops cleared them is held again", async () => {
+    const e = await event({});
+    const def = info(e.eventId, e.templateId, {});
+    const flag = (seq: number) => ({ source: "x:0", seq, info: def, entries: [{ playerId: "rf-1", value: 1, at: 1000 + seq, flagged: true }] });
+    const audit = { actor: "test", reason: "r" };
+    const result = await inBoard(e.eventId, "global", async (o) => {
+      await o.push(flag(1));
+      const cleared = await o.act("rf-1", "clear_flag", audit);
+      await o.push(flag(2));
+      const again = await o.act("rf-1", "clear_flag", audit);
+      return { cleared: cleared.ok, again: again.ok };
+    });
+    expect(result).toEqual({ cleared: true, again: true });
+  });
+
+  it("a batch that fails half-way leaves neither its rows nor the in-memory ranking changed", async () => {
+    const e = await event({});
+    const def = info(e.eventId, e.templateId, {});
+    const result = await inBoard(e.eventId, "global", async (o, s) => {
+      await o.push({ source: "x:0", seq: 1, info: def, entries: [{ playerId: "tx-1", value: 1, at: 1000, flagged: false }] });
+      // the exactly-once write at the end of the transaction fails, after the entries were written
+      s.storage.sql.exec("ALTER TABLE sources RENAME TO sources_gone");
+      s.storage.sql.exec("CREATE TABLE sources (source TEXT PRIMARY KEY, seq INTEGER NOT NULL CHECK (seq < 2))");
+      s.storage.sql.exec("INSERT INTO sources SELECT * FROM sources_gone");
+      const failed = await o.push({ source: "x:0", seq: 2, info: def, entries: [{ playerId: "tx-2", value: 50, at: 1000, flagged: false }] }).then(() => "applied", (err: unknown) => String(err));
+      const rows = s.storage.sql.exec("SELECT player_id FROM entries ORDER BY player_id").toArray().map((r: any) => r.player_id);
+      return { failed, rows, top: (await o.top(10, null)).value.entries.map((r: any) => r.playerId) };
+    });
+    expect(result.failed).toMatch(/CHECK constraint/);
+    expect(result.rows).toEqual(["tx-1"]);
+    expect(result.top).toEqual(["tx-1"]);
+  });
+});
+
 describe("projection", () => {
   it("projects every final standing to D1, across more than one flush's worth of rows", async () => {
     const e = await event({});

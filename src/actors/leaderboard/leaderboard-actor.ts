@@ -101,11 +101,15 @@ export class LeaderboardActor extends DurableObject<Env> implements LeaderboardA
     const def = batch.info.definition;
     const index = this.index();
     if (applied) {
+      // The index changes only once the rows are committed: a throw inside the transaction rolls the rows back, and
+      // an index already moved would then rank scores the board does not hold.
+      const moves = new Map<string, { score: number; reachedAt: number }>();
       this.ctx.storage.transactionSync(() => {
         for (const e of batch.entries) {
-          if (e.flagged) this.sql.exec("INSERT OR IGNORE INTO flagged (player_id, at) VALUES (?, ?)", e.playerId, e.at);
+          // A flag raised again after ops cleared it holds the player again.
+          if (e.flagged) this.sql.exec("INSERT INTO flagged (player_id, at) VALUES (?, ?) ON CONFLICT (player_id) DO UPDATE SET at = excluded.at, cleared_at = NULL, cleared_by = NULL", e.playerId, e.at);
           if (e.value === null || this.banned.has(e.playerId)) continue;
-          const next = applyScore(index.get(e.playerId), e.value, e.at, def);
+          const next = applyScore(moves.get(e.playerId) ?? index.get(e.playerId), e.value, e.at, def);
           if (!next.changed) continue;
           this.sql.exec(
             `INSERT INTO entries (player_id, score, reached_at, source) VALUES (?, ?, ?, ?)
@@ -115,10 +119,11 @@ export class LeaderboardActor extends DurableObject<Env> implements LeaderboardA
             next.reachedAt,
             batch.source,
           );
-          index.upsert(e.playerId, next.score, next.reachedAt);
+          moves.set(e.playerId, { score: next.score, reachedAt: next.reachedAt });
         }
         this.sql.exec("INSERT INTO sources (source, seq) VALUES (?, ?) ON CONFLICT (source) DO UPDATE SET seq = excluded.seq", batch.source, batch.seq);
       });
+      for (const [playerId, m] of moves) index.upsert(playerId, m.score, m.reachedAt);
       this.noteTop(now);
     }
     const ranks: RankChange[] = [];
