@@ -229,6 +229,22 @@ describe("board writes", () => {
     expect(result).toEqual({ cleared: true, again: true });
   });
 
+  it("a client mistake (not a number, unknown objective) is refused without flagging the player; an implausible amount flags them", async () => {
+    const e = await event({});
+    await post(e.eventId, "mk-1", "wins", 3);
+    await post(e.eventId, "mk-2", "wins", 3);
+    expect((await post(e.eventId, "mk-1", "wins", "three")).status).toBe(422);
+    expect((await post(e.eventId, "mk-1", "nope", 1)).status).toBe(422);
+    expect((await post(e.eventId, "mk-2", "wins", 1e12)).status).toBe(422);
+    const flagged = await until(
+      () => inBoard(e.eventId, "global", (_o, s) => s.storage.sql.exec("SELECT player_id FROM flagged ORDER BY player_id").toArray().map((r: any) => r.player_id)),
+      (ids) => ids.length > 0,
+    );
+    await new Promise((r) => setTimeout(r, 400)); // any flag push for mk-1 would have landed by now
+    expect(await inBoard(e.eventId, "global", (_o, s) => s.storage.sql.exec("SELECT player_id FROM flagged").toArray().map((r: any) => r.player_id))).toEqual(["mk-2"]);
+    expect(flagged.value).toEqual(["mk-2"]);
+  });
+
   it("a batch that fails half-way leaves neither its rows nor the in-memory ranking changed", async () => {
     const e = await event({});
     const def = info(e.eventId, e.templateId, {});

@@ -2,6 +2,7 @@
 // cohort matching, reward tiers by rank range or percentile, final standings and their digest, and tier promotion
 // across a series. Pure: the actors store and move what these functions decide.
 import { BoardDefinition, type BoardOverride, type Objective, type RankRewardTier, type ScoreSource, type TierRules } from "./model";
+import type { RejectionCode } from "./progress";
 
 export { BoardDefinition, BoardOverride, boardIssues, RankRewardTier, ScoreSource, TierRules } from "./model";
 
@@ -75,6 +76,15 @@ export function applyScore(
   const score = def.operator === "incr" ? current.score + value : def.operator === "set" ? value : better(value, current.score, def.sortOrder) ? value : current.score;
   return score === current.score ? { ...current, changed: false } : { score, reachedAt: at, changed: true };
 }
+
+/**
+ * The rejections that look like cheating: amounts no honest client sends (negative, absurd, past an objective's
+ * limits). A bad seq, an unknown objective or a non-number is a client bug or old mechanics, and holds no reward.
+ */
+const IMPLAUSIBLE: ReadonlySet<RejectionCode> = new Set<RejectionCode>(["not_positive", "too_large", "max_per_update", "max_per_minute"]);
+
+/** Does a refused request flag the player on their board (rank rewards held until ops clear them)? */
+export const flagsBoard = (rejections: ReadonlyArray<{ code: RejectionCode }>): boolean => rejections.some((r) => IMPLAUSIBLE.has(r.code));
 
 // ---- cohorts -----------------------------------------------------------------------------------------------------
 

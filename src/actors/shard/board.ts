@@ -74,7 +74,7 @@ export class ShardBoard {
     return cohortId;
   }
 
-  /** A refused request's player is flagged on their board (rank rewards are held until ops clear them). */
+  /** An implausible request's player is flagged on their board (rank rewards are held until ops clear them). */
   flag(info: EventInfo, playerId: string, now: number): string | null {
     const cohortId = info.board ? this.known(playerId) : null;
     if (!cohortId) return null;

@@ -12,6 +12,7 @@ import { ShardRewards } from "./rewards";
 import { ShardOutbox } from "./outbox";
 import { ShardLive } from "./live";
 import { BOARD_PUSH_MS, ShardBoard } from "./board";
+import { flagsBoard } from "../../domain/leaderboard";
 import { milestoneNotice, notificationFrame, notificationRow } from "../../domain/notifications";
 import { CLOSE, eventChange, isFinalState, stateFrame, type ServerFrame } from "../../domain/live";
 import { isRested, progressPolicy, retryAfterSeconds, spendProgress, type ProgressBudget, type ProgressPolicy } from "../../domain/limits";
@@ -119,7 +120,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     const result = applyUpdates(record.state, updates, info, now);
     if (!result.ok) {
       this.outbox.flag(player.playerId, flagCounts(result.rejections, info), now);
-      const flagged = this.board.flag(info, player.playerId, now);
+      const flagged = flagsBoard(result.rejections) ? this.board.flag(info, player.playerId, now) : null;
       if (flagged) this.schedule.ensure("board", now + BOARD_PUSH_MS, flagged);
       this.ensureDrain(now);
       return fail(422, result.code, `${result.rejections.length} update(s) refused; nothing was applied`, { rejections: result.rejections });
