@@ -245,6 +245,24 @@ describe("board writes", () => {
     expect(flagged.value).toEqual(["mk-2"]);
   });
 
+  it("a lower best (or the same set) reported before the push keeps the time the pending value was reached", async () => {
+    const e = await event({ source: { kind: "trackingKey", trackingKey: "arena.rating" }, operator: "best" });
+    await post(e.eventId, "tb-0", "rating", 10); // the shard learns of its event and board
+    const shard = shardStubFor(e.eventId, "tb-0", e.shardCount);
+    const at = await runInDurableObject(shard, (o: any, s) => {
+      s.storage.sql.exec("INSERT INTO board_players (player_id, cohort_id) VALUES ('tb-1', 'global')");
+      const state = { objectives: {} };
+      const report = (amount: number, now: number) => o.board.record(o.info, "tb-1", [{ objectiveId: "rating", amount, seq: now }], [now], state, state, 0, now);
+      report(1500, 1000);
+      report(1400, 2000);
+      const first = s.storage.sql.exec("SELECT value, at FROM board_pending WHERE player_id = 'tb-1'").one();
+      report(1600, 3000);
+      const moved = s.storage.sql.exec("SELECT value, at FROM board_pending WHERE player_id = 'tb-1'").one();
+      return { first, moved };
+    });
+    expect(at).toEqual({ first: { value: 1500, at: 1000 }, moved: { value: 1600, at: 3000 } });
+  });
+
   it("a batch that fails half-way leaves neither its rows nor the in-memory ranking changed", async () => {
     const e = await event({});
     const def = info(e.eventId, e.templateId, {});

@@ -63,9 +63,12 @@ export class ShardBoard {
     if (value === null) return null;
     const held = this.sql.exec<{ value: number | null }>("SELECT value FROM board_pending WHERE player_id = ?", playerId).toArray()[0];
     const next = aggregate(held?.value ?? null, value, board.definition);
+    // The time is when the pending value was reached: a lower "best" or a repeated "set" must not move it, or the
+    // player would lose the tiebreak they had already won.
     this.sql.exec(
       `INSERT INTO board_pending (player_id, cohort_id, value, at, flagged) VALUES (?, ?, ?, ?, 0)
-       ON CONFLICT (player_id) DO UPDATE SET value = excluded.value, at = excluded.at`,
+       ON CONFLICT (player_id) DO UPDATE SET value = excluded.value,
+         at = CASE WHEN board_pending.value IS excluded.value THEN board_pending.at ELSE excluded.at END`,
       playerId,
       cohortId,
       next,
