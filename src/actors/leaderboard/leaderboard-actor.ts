@@ -24,6 +24,8 @@ import { benchIndex, benchProbe } from "./bench";
 type Kind = "top" | "project" | "grant";
 const TOP_N = 10;
 const TOP_EVERY_MS = SECOND_MS;
+/** Rank awards per grantRankRewards call. */
+const GRANT_CHUNK = 1000;
 
 export class LeaderboardActor extends DurableObject<Env> implements LeaderboardActorRpc {
   private readonly sql: SqlStorage;
@@ -307,15 +309,22 @@ export class LeaderboardActor extends DurableObject<Env> implements LeaderboardA
     const byShard = new Map<string, RankAward[]>();
     for (const r of rows) {
       const award: RankAward = { playerId: r.player_id, cohortId: this.address.cohortId, rank: r.rank, rewardTier: r.reward_tier, rewards: info.definition.rewardTiers[r.reward_tier].rewards, held: false };
-      byShard.set(r.source, [...(byShard.get(r.source) ?? []), award]);
+      const list = byShard.get(r.source);
+      if (list) list.push(award);
+      else byShard.set(r.source, [award]);
     }
     for (const [source, awards] of byShard) {
       const shard = parseShardName(source);
       if (!shard) continue;
-      await progressShardActor(this.env, shard.eventId, shard.shardNo).grantRankRewards(awards);
-      this.ctx.storage.transactionSync(() => {
-        for (const a of awards) this.sql.exec("UPDATE standings SET granted = 1 WHERE player_id = ?", a.playerId);
-      });
+      // In chunks, each marked once its shard has it: a big board's grant stays within an RPC's size, and a retry
+      // resumes where it stopped.
+      for (let i = 0; i < awards.length; i += GRANT_CHUNK) {
+        const chunk = awards.slice(i, i + GRANT_CHUNK);
+        await progressShardActor(this.env, shard.eventId, shard.shardNo).grantRankRewards(chunk);
+        this.ctx.storage.transactionSync(() => {
+          for (const a of chunk) this.sql.exec("UPDATE standings SET granted = 1 WHERE player_id = ?", a.playerId);
+        });
+      }
     }
   }
 
