@@ -144,6 +144,24 @@ describe("finalization", () => {
   });
 });
 
+describe("held rewards after the claim window", () => {
+  it("clearing a flag after archive auto-claims the released rank reward at once", async () => {
+    const e = await event({ rewardTiers: [{ fromRank: 1, toRank: 1, rewards: coins(500) }] });
+    await post(e.eventId, "ar-1", "wins", 9);
+    expect((await post(e.eventId, "ar-1", "wins", -1)).status).toBe(422);
+    await until(() => inBoard(e.eventId, "global", (_o, s) => s.storage.sql.exec("SELECT COUNT(*) AS n FROM flagged").one().n), (n) => n === 1);
+    await call("POST", `/v1/admin/events/${e.eventId}/end-now`, { body: { reason: "test" } });
+    expect((await call("POST", `/v1/admin/events/${e.eventId}/leaderboard/finalize`, { body: REASON })).json.boards[0]).toMatchObject({ held: 1 });
+    await tickEvent(e.eventId, Date.now() + 25 * 3_600_000); // past the grace period: archived
+    expect((await call("GET", `/v1/admin/events/${e.eventId}`)).json.state).toBe("archived");
+    expect((await call("POST", `/v1/admin/events/${e.eventId}/leaderboard/entries/ar-1/clear-flag`, { body: REASON })).status).toBe(200);
+    const claims = await runInDurableObject(shardStubFor(e.eventId, "ar-1", e.shardCount), (_o: any, s) =>
+      s.storage.sql.exec("SELECT milestone_index, source FROM claims WHERE player_id = 'ar-1' AND milestone_index = 999").toArray(),
+    );
+    expect(claims).toEqual([{ milestone_index: 999, source: "auto_claim" }]);
+  });
+});
+
 describe("finalization waits for the shards", () => {
   it("a push failing across expiry still lands in the final standings; a running event's boards cannot be force-finalized", async () => {
     const e = await event({});

@@ -13,6 +13,7 @@ import { ShardOutbox } from "./outbox";
 import { ShardLive } from "./live";
 import { BOARD_PUSH_MS, ShardBoard } from "./board";
 import { flagsBoard } from "../../domain/leaderboard";
+import { claimWindow } from "../../domain/rewards";
 import { milestoneNotice, notificationFrame, notificationRow } from "../../domain/notifications";
 import { CLOSE, eventChange, isFinalState, stateFrame, type ServerFrame } from "../../domain/live";
 import { isRested, progressPolicy, retryAfterSeconds, spendProgress, type ProgressBudget, type ProgressPolicy } from "../../domain/limits";
@@ -269,7 +270,19 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
   }
 
   async grantRankRewards(awards: RankAward[]): Promise<number> {
-    return this.board.grant(awards);
+    const granted = this.board.grant(awards);
+    const now = Date.now();
+    const info = await this.event(now);
+    // A held reward released (clear_flag) after the claim window closed could never be claimed: it is auto-claimed
+    // at once, as archive did for everyone else's.
+    if (info && info.state !== "cancelled" && !claimWindow(info, now).open) {
+      for (const a of awards) {
+        const own = this.board.withRankReward(info, a.playerId, this.players.get(a.playerId)?.state.unlockedMilestones ?? null);
+        await this.rewards.autoClaim(own.info, [[a.playerId, own.unlocked ?? []]], now);
+      }
+      this.ensureDrain(now);
+    }
+    return granted;
   }
 
   /** The bench's baseline: a bare Worker → Durable Object RPC round trip that does no work. */
