@@ -2,6 +2,7 @@
 // players, ops actions and tiers across a series, through the real objects, D1 and sockets.
 import { env } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
+import { tierStatements } from "../src/db/leaderboards";
 import { shardOf } from "../src/domain/sharding";
 import { call, playerToken } from "./helpers";
 import { connect } from "./live-helpers";
@@ -279,6 +280,15 @@ describe("board writes", () => {
       return { first, moved };
     });
     expect(at).toEqual({ first: { value: 1500, at: 1000 }, moved: { value: 1600, at: 3000 } });
+  });
+
+  it("an older run's tier projection landing late does not move a tier back", async () => {
+    const series = `tier-order-${Date.now()}/main`;
+    const write = (eventId: string, tier: string, updatedAt: number) => env.DB.batch(tierStatements(env.DB, [{ seriesKey: series, playerId: "to-1", tier, eventId, updatedAt }]));
+    await write("evt_run2", "gold", 2000);
+    await write("evt_run1", "silver", 1000);
+    const row = await env.DB.prepare("SELECT tier, event_id FROM leaderboard_tiers WHERE series_key = ? AND player_id = 'to-1'").bind(series).first();
+    expect(row).toEqual({ tier: "gold", event_id: "evt_run2" });
   });
 
   it("a batch that fails half-way leaves neither its rows nor the in-memory ranking changed", async () => {

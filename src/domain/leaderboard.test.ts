@@ -126,6 +126,14 @@ describe("standings", () => {
     expect(nextTier(rules, null, 10, 10)).toBe("bronze");
     expect(nextTier(rules, null, 1, 10)).toBe("silver");
   });
+
+  it("moves at least one player up and one down whenever the share is above 0", () => {
+    const rules = { names: ["bronze", "silver", "gold"], promoteTopPercent: 20, demoteBottomPercent: 20 };
+    expect([1, 2, 3].map((r) => nextTier(rules, "silver", r, 3))).toEqual(["gold", "silver", "bronze"]);
+    expect(nextTier(rules, "silver", 1, 1)).toBe("gold");
+    const none = { ...rules, promoteTopPercent: 0, demoteBottomPercent: 0 };
+    expect([1, 2, 3].map((r) => nextTier(none, "silver", r, 3))).toEqual(["silver", "silver", "silver"]);
+  });
 });
 
 describe("flags", () => {

@@ -151,8 +151,9 @@ export function standingsDigestInput(eventId: string, cohortId: string, standing
 export function nextTier(rules: TierRules, current: string | null, rank: number, total: number): string {
   const names = rules.names;
   const at = Math.max(0, current ? names.indexOf(current) : 0);
-  const promote = Math.floor((total * rules.promoteTopPercent) / 100);
-  const demote = Math.floor((total * rules.demoteBottomPercent) / 100);
+  // Rounded up: a share above 0 of a board that has players moves at least one of them (20 % of 3 is 1, not 0).
+  const promote = Math.ceil((total * rules.promoteTopPercent) / 100);
+  const demote = Math.ceil((total * rules.demoteBottomPercent) / 100);
   if (rank <= promote) return names[Math.min(names.length - 1, at + 1)];
   if (rank > total - demote) return names[Math.max(0, at - 1)];
   return names[at];
