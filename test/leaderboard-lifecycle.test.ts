@@ -163,6 +163,32 @@ describe("held rewards after the claim window", () => {
   });
 });
 
+describe("the cohort directory", () => {
+  it("is not asked for a global board's players, which still list and finalize", async () => {
+    const e = await event({});
+    for (const p of ["gd-1", "gd-2", "gd-3"]) await post(e.eventId, p, "wins", 1);
+    await until(() => top(e.eventId, "gd-1"), (r) => r.json.total === 3);
+    expect(await inBoard(e.eventId, "~directory", (_o, s) => s.storage.sql.exec("SELECT COUNT(*) AS n FROM assignments").one().n)).toBe(0);
+    expect((await call("GET", `/v1/admin/events/${e.eventId}/leaderboard/cohorts`)).json.cohorts).toEqual([{ cohortId: "global", members: 3 }]);
+    await call("POST", `/v1/admin/events/${e.eventId}/end-now`, { body: { reason: "test" } });
+    expect((await call("POST", `/v1/admin/events/${e.eventId}/leaderboard/finalize`, { body: REASON })).json.boards).toEqual([expect.objectContaining({ cohortId: "global", entries: 3 })]);
+  });
+
+  it("finalizes many cohorts in chunks, the rest on its own schedule", async () => {
+    const e = await event({ cohortSize: 1 });
+    for (const p of ["ch-1", "ch-2", "ch-3", "ch-4", "ch-5"]) await post(e.eventId, p, "wins", 1);
+    await until(() => call("GET", `/v1/admin/events/${e.eventId}/leaderboard/cohorts`), (r) => r.json.cohorts.length === 5);
+    await inBoard(e.eventId, "~directory", (o) => {
+      o.directory.chunk = 2;
+    });
+    await call("POST", `/v1/admin/events/${e.eventId}/end-now`, { body: { reason: "test" } });
+    const first = await call("POST", `/v1/admin/events/${e.eventId}/leaderboard/finalize`, { body: REASON });
+    expect(first.json.boards).toHaveLength(2);
+    const all = await until(() => call("POST", `/v1/admin/events/${e.eventId}/leaderboard/finalize`, { body: REASON }), (r) => r.json.boards?.length === 5);
+    expect(all.value.json.boards.map((b: any) => b.cohortId)).toEqual(["all-0", "all-1", "all-2", "all-3", "all-4"]);
+  });
+});
+
 describe("finalization waits for the shards", () => {
   it("a push failing across expiry still lands in the final standings; a running event's boards cannot be force-finalized", async () => {
     const e = await event({});

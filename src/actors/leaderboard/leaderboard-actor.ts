@@ -7,7 +7,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { sha256Hex } from "../../lib/sha256";
 import { readTiers, standingStatements, tierStatements, type StandingRow, type TierRow } from "../../db/leaderboards";
-import { applyScore, assignCohort, finalStandings, nextTier, parseBoardName, seriesKey, standingsDigestInput, topPercent } from "../../domain/leaderboard";
+import { applyScore, finalStandings, nextTier, parseBoardName, seriesKey, standingsDigestInput, topPercent } from "../../domain/leaderboard";
 import { RankIndex, type RankEntry, type RankKey } from "../../domain/ranking";
 import { parseShardName } from "../../domain/sharding";
 import { MINUTE_MS, SECOND_MS, iso } from "../../domain/time";
@@ -19,9 +19,13 @@ import { Schedule } from "../kit/schedule";
 import { leaderboardActor, progressShardActor } from "../stubs";
 import { LEADERBOARD_SCHEMA } from "./schema";
 import { benchIndex, benchProbe } from "./bench";
+import { CohortDirectory } from "./directory";
 
-/** "top": the leaderboard_top frame to the shards (at most once a second); "project": standings to D1; "grant": rank rewards to the shards. */
-type Kind = "top" | "project" | "grant";
+/**
+ * "top": the leaderboard_top frame to the shards (at most once a second); "project": standings to D1; "grant": rank
+ * rewards to the shards; "finalize" (the directory): the next chunk of cohort boards to finalize.
+ */
+type Kind = "top" | "project" | "grant" | "finalize";
 const TOP_N = 10;
 const TOP_EVERY_MS = SECOND_MS;
 /** Rank awards per grantRankRewards call. */
@@ -32,6 +36,7 @@ export class LeaderboardActor extends DurableObject<Env> implements LeaderboardA
   private readonly schedule: Schedule<Kind>;
   private readonly outbox: Outbox;
   private readonly address: { eventId: string; cohortId: string };
+  private readonly directory: CohortDirectory;
   /** Built on first use after a wake; every write below keeps it in step with the entries table. */
   private ranking: RankIndex | null = null;
   /** The index was built before the board knew its definition (a read came first), so its order is only a guess. */
@@ -49,46 +54,31 @@ export class LeaderboardActor extends DurableObject<Env> implements LeaderboardA
     this.schedule = new Schedule<Kind>(ctx, () => ({ baseMs: SECOND_MS, maxMs: MINUTE_MS }));
     this.outbox = new Outbox(ctx.storage);
     this.address = parseBoardName(ctx.id.name ?? "") ?? { eventId: "", cohortId: "" };
+    this.directory = new CohortDirectory(ctx.storage, env, this.address.eventId, this.schedule);
   }
 
   // ---- directory -------------------------------------------------------------------------------------------------
 
   async locate(info: BoardInfo, player: { playerId: string; level: number }): Promise<string> {
     this.adopt(info);
-    const held = this.assigned(player.playerId);
-    if (held) return held;
-    const def = info.definition;
-    const tier = def.matching === "tier" && def.cohortSize > 0 ? ((await readTiers(this.env.DB, seriesKey(info.templateId, def.boardKey), [player.playerId])).get(player.playerId)?.tier ?? null) : null;
-    // The read above awaited: a racing locate for the same player may have decided meanwhile. Decide with no await from here.
-    const raced = this.assigned(player.playerId);
-    if (raced) return raced;
-    const group = assignCohort(def, { level: player.level, tier }, null).group;
-    const fill = this.sql.exec<{ cohort: number; members: number }>("SELECT cohort, members FROM cohort_fill WHERE grp = ?", group).toArray()[0] ?? null;
-    const a = assignCohort(def, { level: player.level, tier }, fill);
-    this.ctx.storage.transactionSync(() => {
-      this.sql.exec("INSERT INTO assignments (player_id, cohort_id) VALUES (?, ?)", player.playerId, a.cohortId);
-      this.sql.exec("INSERT OR REPLACE INTO cohort_fill (grp, cohort, members) VALUES (?, ?, ?)", a.group, a.cohort, a.members);
-    });
-    return a.cohortId;
+    return this.directory.locate(info, player);
   }
 
   async cohortOf(playerId: string): Promise<string | null> {
-    return this.assigned(playerId);
+    return this.directory.cohortOf(playerId);
   }
 
   async cohorts(): Promise<CohortView[]> {
-    return this.sql
-      .exec<{ cohort_id: string; members: number }>("SELECT cohort_id, COUNT(*) AS members FROM assignments GROUP BY cohort_id ORDER BY cohort_id")
-      .toArray()
-      .map((r) => ({ cohortId: r.cohort_id, members: r.members }));
+    return this.directory.cohorts();
   }
 
   async finalizeAll(info: BoardInfo | null, actor: string): Promise<FinalSummary[]> {
     if (info) this.adopt(info);
     const held = info ?? this.info();
-    const cohorts = (await this.cohorts()).map((c) => c.cohortId);
-    const done = await Promise.all(cohorts.map((c) => leaderboardActor(this.env, this.address.eventId, c).finalize(held, actor)));
-    return done.filter((s): s is FinalSummary => s !== null);
+    if (!held) return [];
+    const done = await this.directory.finalizeAll(held, actor);
+    await this.schedule.arm();
+    return done;
   }
 
   // ---- board -----------------------------------------------------------------------------------------------------
@@ -296,6 +286,10 @@ export class LeaderboardActor extends DurableObject<Env> implements LeaderboardA
       // as done and delete it, and the projection would stop after the first batch.
       if (this.outbox.count() > 0) this.schedule.set("project", now + 1);
     } else if (kind === "grant") await this.grant();
+    else if (kind === "finalize") {
+      const info = this.info();
+      if (info) await this.directory.finalizeStep(info, now);
+    }
     else await this.sendTop(now);
   }
 
@@ -393,10 +387,6 @@ export class LeaderboardActor extends DurableObject<Env> implements LeaderboardA
   private unasked(asked: ReadonlySet<string>, tiers: unknown): string[] {
     if (!tiers) return [];
     return this.index().all().map((e) => e.playerId).filter((id) => !asked.has(id));
-  }
-
-  private assigned(playerId: string): string | null {
-    return this.sql.exec<{ cohort_id: string }>("SELECT cohort_id FROM assignments WHERE player_id = ?", playerId).toArray()[0]?.cohort_id ?? null;
   }
 
   /** The board's definition arrives with its first push (or locate); it is fixed for the event, so the first copy stays. */

@@ -5,7 +5,7 @@
 // The batch is stored before it is sent and re-sent with the same seq until the board acknowledges it, so a retried
 // push never counts twice. The board answers with the new ranks, which go out as `rank` frames (one a second per
 // player at most); after finalization the board hands rank rewards back here, where the ordinary claim path pays them.
-import { aggregate, submission, type Applied } from "../../domain/leaderboard";
+import { GLOBAL_COHORT, aggregate, submission, type Applied } from "../../domain/leaderboard";
 import type { Milestone, Player } from "../../domain/model";
 import type { EventInfo, ProgressState, ProgressUpdate } from "../../domain/progress";
 import { SECOND_MS, iso } from "../../domain/time";
@@ -42,11 +42,12 @@ export class ShardBoard {
     return row?.cohort_id ?? null;
   }
 
-  /** The player's cohort: held here once the event's directory has decided it (one RPC per player per event). */
+  /** The player's cohort: held here once the event's directory has decided it (one RPC per player per event; none for a global board). */
   async locate(board: BoardInfo, player: Player): Promise<string> {
     const held = this.known(player.playerId);
     if (held) return held;
-    const cohortId = await boardDirectory(this.env, board.eventId).locate(board, { playerId: player.playerId, level: player.level });
+    // One global board: nothing to decide, so the event's one directory object is not asked for every new player.
+    const cohortId = board.definition.cohortSize === 0 ? GLOBAL_COHORT : await boardDirectory(this.env, board.eventId).locate(board, { playerId: player.playerId, level: player.level });
     this.sql.exec("INSERT OR IGNORE INTO board_players (player_id, cohort_id) VALUES (?, ?)", player.playerId, cohortId);
     this.cohorts.set(player.playerId, cohortId);
     return cohortId;

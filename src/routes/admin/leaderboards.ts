@@ -44,6 +44,11 @@ export const adminLeaderboardRoutes = openApiApp<AppEnv>()
     createRoute({ ...ops, method: "get", path: "/{eventId}/leaderboard/cohorts", summary: "The event's cohorts and how many players each holds", request: { params: EventPath }, responses: { 200: json(CohortList, "Cohorts"), ...errors(401, 403, 404) } }),
     async (c) => {
       const info = await boardInfo(c.env, c.req.valid("param").eventId);
+      if (info.definition.cohortSize === 0) {
+        // Shards place everyone on the global board without the directory: its size is the board's own count.
+        const page = unwrap(await leaderboardActor(c.env, info.eventId, GLOBAL_COHORT).top(1, null));
+        return c.json({ cohorts: [{ cohortId: GLOBAL_COHORT, members: page.total }] }, 200);
+      }
       return c.json({ cohorts: await boardDirectory(c.env, info.eventId).cohorts() }, 200);
     },
   )
