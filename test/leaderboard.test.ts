@@ -136,5 +136,7 @@ describe("bench hooks", () => {
     expect(probe.depth).toBeLessThan(50);
     const off = await call("GET", "/v1/_bench/leaderboard?op=probe", { token: null });
     expect(off.status).toBe(404);
+    // off means absent: even a query it would refuse is a 404, not a validation error
+    expect((await call("GET", "/v1/_bench/leaderboard?op=bogus&n=-1", { token: null })).status).toBe(404);
   });
 });
