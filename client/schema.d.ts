@@ -371,7 +371,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Live standings of one cohort (or the global board) */
+        /** Live standings of one cohort (or the global board); 404 for a cohort the event does not have */
         get: operations["getLeaderboardStandings"];
         put?: never;
         post?: never;

@@ -42,6 +42,12 @@ describe("cohorts", () => {
     expect((await until(() => me(e.eventId, "c1"), (r) => r.json.score === 4)).value.json.cohortId).toBe("all-0");
     const standings = await call("GET", `/v1/admin/events/${e.eventId}/leaderboard/standings?cohort=all-0`);
     expect(standings.json.entries.map((r: any) => r.playerId)).toEqual(["c1", "c2"]);
+    // a cohort the event never opened is a 404, a malformed one a 400
+    for (const cohort of ["all-3", "global", "lv0-0"]) {
+      const none = await call("GET", `/v1/admin/events/${e.eventId}/leaderboard/standings?cohort=${cohort}`);
+      expect([none.status, none.json.error.code]).toEqual([404, "cohort_not_found"]);
+    }
+    expect((await call("GET", `/v1/admin/events/${e.eventId}/leaderboard/standings?cohort=${encodeURIComponent("../x")}`)).status).toBe(400);
   });
 
   it("match by level band", async () => {

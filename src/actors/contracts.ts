@@ -218,6 +218,8 @@ export interface LeaderboardActorRpc {
   locate(info: BoardInfo, player: { playerId: string; level: number }): Promise<string>;
   cohortOf(playerId: string): Promise<string | null>;
   cohorts(): Promise<CohortView[]>;
+  /** Directory: has this cohort been opened (so its board may hold players)? */
+  hasCohort(cohortId: string): Promise<boolean>;
   /** Directory: finalizes every cohort board; safe to call again (each board finalizes once). */
   finalizeAll(info: BoardInfo | null, actor: string): Promise<FinalSummary[]>;
   /**

@@ -49,6 +49,15 @@ export class CohortDirectory {
     return this.sql.exec<{ cohort_id: string }>("SELECT cohort_id FROM assignments WHERE player_id = ?", playerId).toArray()[0]?.cohort_id ?? null;
   }
 
+  /** Has this cohort been opened? A cohort id is `<group>-<n>`, and a group's cohorts 0…n are opened in turn. */
+  hasCohort(cohortId: string): boolean {
+    const cut = cohortId.lastIndexOf("-");
+    const n = Number(cohortId.slice(cut + 1));
+    if (cut <= 0 || !Number.isSafeInteger(n)) return false;
+    const open = this.sql.exec<{ cohort: number }>("SELECT cohort FROM cohort_fill WHERE grp = ?", cohortId.slice(0, cut)).toArray()[0];
+    return open !== undefined && n <= open.cohort;
+  }
+
   cohorts(): CohortView[] {
     return this.sql
       .exec<{ cohort_id: string; members: number }>("SELECT cohort_id, COUNT(*) AS members FROM assignments GROUP BY cohort_id ORDER BY cohort_id")

@@ -68,6 +68,10 @@ export class LeaderboardActor extends DurableObject<Env> implements LeaderboardA
     return this.directory.cohortOf(playerId);
   }
 
+  async hasCohort(cohortId: string): Promise<boolean> {
+    return this.directory.hasCohort(cohortId);
+  }
+
   async cohorts(): Promise<CohortView[]> {
     return this.directory.cohorts();
   }
