@@ -5,21 +5,21 @@
 // retried push is recognised and never counted twice. At expiry the event object has the directory finalize every
 // cohort once: final ranks and a digest are recorded, projected to D1, and rank rewards handed to the shards' claim path.
 import { DurableObject } from "cloudflare:workers";
-import { sha256Hex } from "../../lib/sha256";
 import { readTiers, standingStatements, tierStatements, type StandingRow, type TierRow } from "../../db/leaderboards";
 import { applyScore, finalStandings, nextTier, parseBoardName, seriesKey, standingsDigestInput, topPercent } from "../../domain/leaderboard";
-import { RankIndex, type RankEntry, type RankKey } from "../../domain/ranking";
+import type { RankIndex, RankKey } from "../../domain/ranking";
 import { parseShardName } from "../../domain/sharding";
 import { MINUTE_MS, SECOND_MS, iso } from "../../domain/time";
 import { fail, ok, type Result } from "../../lib/result";
-import type { Audit, BenchProbe, BoardInfo, BoardMe, BoardPage, BoardRow, CohortView, EntryAction, FinalSummary, LeaderboardActorRpc, RankAward, RankChange, ScorePush } from "../contracts";
+import type { Audit, BenchProbe, BoardInfo, BoardMe, BoardPage, CohortView, EntryAction, FinalSummary, LeaderboardActorRpc, RankAward, RankChange, ScorePush } from "../contracts";
 import { migrate } from "../kit/migrate";
 import { FLUSH_MAX_ROWS, Outbox } from "../kit/outbox";
 import { Schedule } from "../kit/schedule";
-import { leaderboardActor, progressShardActor } from "../stubs";
+import { progressShardActor } from "../stubs";
 import { LEADERBOARD_SCHEMA } from "./schema";
 import { benchIndex, benchProbe } from "./bench";
 import { CohortDirectory } from "./directory";
+import { decodeCursor, encodeCursor, rebuildIndex, row, sha256 } from "./rows";
 
 /**
  * "top": the leaderboard_top frame to the shards (at most once a second); "project": standings to D1; "grant": rank
@@ -366,24 +366,7 @@ export class LeaderboardActor extends DurableObject<Env> implements LeaderboardA
     const known = this.info();
     this.provisional = known === null;
     const desc = (known?.definition.sortOrder ?? "desc") === "desc";
-    // Straight from the cursor into columns: at 1,000,000 entries an array of row objects (and a second of entries)
-    // would double the peak memory of a rebuild.
-    const total = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM entries WHERE status = 'active'").one().n;
-    const ids = new Array<string>(total);
-    const scores = new Float64Array(total);
-    const reached = new Float64Array(total);
-    let n = 0;
-    const cursor = this.sql.exec<{ player_id: string; score: number; reached_at: number }>(
-      `SELECT player_id, score, reached_at FROM entries WHERE status = 'active' ORDER BY score ${desc ? "DESC" : "ASC"}, reached_at, player_id`,
-    );
-    for (const r of cursor) {
-      if (n === total) break;
-      ids[n] = r.player_id;
-      scores[n] = r.score;
-      reached[n++] = r.reached_at;
-    }
-    const index = new RankIndex(desc, n + 16);
-    index.buildColumns(n, ids, scores, reached);
+    const index = rebuildIndex(this.sql, desc);
     this.banned = new Set(this.sql.exec<{ player_id: string }>("SELECT player_id FROM entries WHERE status = 'banned'").toArray().map((r) => r.player_id));
     this.ranking = index;
     return index;
@@ -421,23 +404,3 @@ export class LeaderboardActor extends DurableObject<Env> implements LeaderboardA
     return v ? JSON.parse(v) : null;
   }
 }
-
-const row = (e: RankEntry & { rank: number }): BoardRow => ({ rank: e.rank, playerId: e.playerId, score: e.score, reachedAt: iso(e.reachedAt) });
-
-function encodeCursor(k: RankKey): string {
-  return btoa(JSON.stringify([k.sortKey, k.reachedAt, k.playerId])).replaceAll("+", "-").replaceAll("/", "_").replaceAll("=", "");
-}
-
-function decodeCursor(s: string): RankKey | null {
-  try {
-    const v = JSON.parse(atob(s.replaceAll("-", "+").replaceAll("_", "/")));
-    if (Array.isArray(v) && v.length === 3 && Number.isFinite(v[0]) && Number.isFinite(v[1]) && typeof v[2] === "string") return { sortKey: v[0], reachedAt: v[1], playerId: v[2] };
-  } catch {
-    // falls through: not a cursor of ours
-  }
-  return null;
-}
-
-/** Synchronous on purpose: finalize must not await between its snapshot and recording it. */
-const sha256 = sha256Hex;
-
