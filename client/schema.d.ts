@@ -371,7 +371,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Live standings of one cohort (or the global board) */
+        /** Live standings of one cohort (or the global board); 404 for a cohort the event does not have */
         get: operations["getLeaderboardStandings"];
         put?: never;
         post?: never;
@@ -424,7 +424,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Finalize every board of the event now (idempotent: a final board stays as it was) */
+        /** Finalize every board of an ended event now, after its shards push what they owe (idempotent: a final board stays as it was; 409 while the event still runs) */
         post: operations["finalizeLeaderboard"];
         delete?: never;
         options?: never;
@@ -1298,19 +1298,16 @@ export interface components {
             reason?: string;
         };
         BoardOverride: {
-            /** @default main */
-            boardKey: string;
+            boardKey?: string;
             source?: components["schemas"]["ScoreSource"];
             /** @enum {string} */
             operator?: "incr" | "best" | "set";
             /** @enum {string} */
             sortOrder?: "desc" | "asc";
-            /** @default 0 */
-            cohortSize: number;
+            cohortSize?: number;
             /** @enum {string} */
             matching?: "join_order" | "level_band" | "tier";
-            /** @default 10 */
-            levelBandWidth: number;
+            levelBandWidth?: number;
             rewardTiers?: components["schemas"]["RankRewardTier"][];
             tiers?: components["schemas"]["TierRules"];
         };
@@ -3633,6 +3630,15 @@ export interface operations {
             };
             /** @description No such resource */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

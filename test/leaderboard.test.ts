@@ -1,6 +1,6 @@
 // Event leaderboards through the real runtime: progress over HTTP → shards → the board object → the player routes.
 import { afterEach, describe, expect, it } from "vitest";
-import { call, createTemplate, playerToken } from "./helpers";
+import { HOUR, call, createTemplate, inMs, playerToken } from "./helpers";
 import { clearAlarms } from "./rewards-helpers";
 import { arenaEvent, coins, me, post, top, until } from "./leaderboard-helpers";
 
@@ -33,6 +33,19 @@ describe("board definition", () => {
     });
     expect(ev.status).toBe(422);
     expect(ev.json.error.details.fields.map((f: { path: string }) => f.path)).toEqual(["leaderboard.operator", "leaderboard.rewardTiers[0].toRank"]);
+  });
+  it("an event override replaces only the fields it names: cohort size, board key and level band stay the template's", async () => {
+    const t = await createTemplate({
+      objectives: [{ objectiveId: "wins", description: "w", type: "collect", targetValue: 5, trackingKey: "arena.wins" }],
+      leaderboard: { source: { kind: "trackingKey", trackingKey: "arena.wins" }, boardKey: "season", cohortSize: 25, matching: "level_band", levelBandWidth: 5, operator: "best" },
+    });
+    const ev = await call("POST", "/v1/admin/events", {
+      body: { templateId: t.templateId, startTime: inMs(HOUR), endTime: inMs(2 * HOUR), leaderboard: { rewardTiers: [{ fromRank: 1, toRank: 1, rewards: coins(5) }] } },
+    });
+    expect(ev.status, JSON.stringify(ev.json)).toBe(201);
+    made.push({ eventId: ev.json.eventId, shardCount: ev.json.shardCount });
+    expect(ev.json.leaderboard).toMatchObject({ boardKey: "season", cohortSize: 25, matching: "level_band", levelBandWidth: 5, operator: "best", sortOrder: "desc" });
+    expect(ev.json.leaderboard.rewardTiers).toHaveLength(1);
   });
 });
 
@@ -72,6 +85,15 @@ describe("ranking", () => {
     const none = await top(ev.json.eventId, "x");
     expect(none.status).toBe(404);
     expect(none.json.error.code).toBe("leaderboard_not_found");
+  });
+
+  it("an ascending board ranks the lowest first even when it was read before its first score", async () => {
+    const e = await event({ sortOrder: "asc" });
+    expect((await me(e.eventId, "asc-1")).json.rank).toBeNull();
+    await post(e.eventId, "asc-1", "wins", 3);
+    await post(e.eventId, "asc-2", "wins", 9);
+    const board = await until(() => top(e.eventId, "asc-1"), (r) => r.json.total === 2);
+    expect(board.value.json.entries.map((r: any) => [r.rank, r.playerId])).toEqual([[1, "asc-1"], [2, "asc-2"]]);
   });
 
   it("best keeps the highest rating reported; set keeps the last", async () => {
@@ -114,5 +136,7 @@ describe("bench hooks", () => {
     expect(probe.depth).toBeLessThan(50);
     const off = await call("GET", "/v1/_bench/leaderboard?op=probe", { token: null });
     expect(off.status).toBe(404);
+    // off means absent: even a query it would refuse is a 404, not a validation error
+    expect((await call("GET", "/v1/_bench/leaderboard?op=bogus&n=-1", { token: null })).status).toBe(404);
   });
 });

@@ -30,6 +30,11 @@ export interface EventActorRpc {
   attachShard(shardNo: number): Promise<EventInfo | null>;
   /** Runs what is due at `now` (the alarm's work); tests call it with future instants. */
   tick(now: number): Promise<void>;
+  /**
+   * Ops force-finalize: only once the event has ended (409 before), after every shard has pushed what it owes (409
+   * while one cannot; the lifecycle's own "finalize" row keeps retrying). Boards already final stay as they were.
+   */
+  finalizeBoards(actor: string): Promise<Result<FinalSummary[]>>;
 }
 
 // ---- SchedulerActor: the one object every schedule-changing operation passes through -------------------------------
@@ -95,6 +100,8 @@ export interface ProgressShardActorRpc {
   echo(value: number): Promise<number>;
   /** A board's frame (leaderboard_top) for the sockets here of players in that cohort. */
   boardFrame(cohortId: string, frame: ServerFrame): Promise<number>;
+  /** Before finalization: adopts the (expired) event and pushes every score change owed; throws while any is still owed. */
+  flushBoard(info: EventInfo): Promise<number>;
   /** Rank rewards of players here after their board finalized; repeats and releases of held ones are harmless. */
   grantRankRewards(awards: RankAward[]): Promise<number>;
   /** WebSocket upgrades, forwarded by the Worker with the verified player in X-Live-Player. */
@@ -211,9 +218,14 @@ export interface LeaderboardActorRpc {
   locate(info: BoardInfo, player: { playerId: string; level: number }): Promise<string>;
   cohortOf(playerId: string): Promise<string | null>;
   cohorts(): Promise<CohortView[]>;
+  /** Directory: has this cohort been opened (so its board may hold players)? */
+  hasCohort(cohortId: string): Promise<boolean>;
   /** Directory: finalizes every cohort board; safe to call again (each board finalizes once). */
   finalizeAll(info: BoardInfo | null, actor: string): Promise<FinalSummary[]>;
-  /** Board: one shard's batch; a seq at or below the last seen from that source is acknowledged and ignored. */
+  /**
+   * Board: one shard's batch; a seq at or below the last seen from that source is acknowledged and ignored. `frozen`:
+   * a new batch reached a final board and was not applied (the shard logs and counts it: acknowledged progress lost).
+   */
   push(batch: ScorePush): Promise<{ applied: boolean; frozen: boolean; ranks: RankChange[] }>;
   top(limit: number, cursor: string | null): Promise<Result<BoardPage>>;
   me(playerId: string, around: number): Promise<BoardMe>;

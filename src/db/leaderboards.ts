@@ -1,6 +1,6 @@
 // leaderboard_standings and leaderboard_tiers. Boards own their standings and project them once finalized; every
 // write is an upsert keyed by (event, player) or (series, player), so a retried projection changes nothing, and a
-// tier row already moved by this event is not moved twice.
+// tier row already moved by this event is not moved twice, nor moved back by an older run's late projection.
 import { chunked, field as f } from "./json-batch";
 
 export type StandingRow = {
@@ -34,7 +34,7 @@ export const tierStatements = (d1: D1Database, rows: TierRow[]) =>
      SELECT ${["seriesKey", "playerId", "tier", "eventId", "updatedAt"].map(f).join(", ")} FROM json_each(?1) AS j
      WHERE true
      ON CONFLICT (series_key, player_id) DO UPDATE SET tier = excluded.tier, event_id = excluded.event_id, updated_at = excluded.updated_at
-       WHERE leaderboard_tiers.event_id <> excluded.event_id`,
+       WHERE leaderboard_tiers.event_id <> excluded.event_id AND excluded.updated_at > leaderboard_tiers.updated_at`,
     rows,
   );
 

@@ -7,6 +7,7 @@ import {
   assignCohort,
   boardIssues,
   finalStandings,
+  flagsBoard,
   nextTier,
   resolveBoard,
   rewardTierFor,
@@ -124,5 +125,22 @@ describe("standings", () => {
     expect(nextTier(rules, "gold", 1, 10)).toBe("gold");
     expect(nextTier(rules, null, 10, 10)).toBe("bronze");
     expect(nextTier(rules, null, 1, 10)).toBe("silver");
+  });
+
+  it("moves at least one player up and one down whenever the share is above 0", () => {
+    const rules = { names: ["bronze", "silver", "gold"], promoteTopPercent: 20, demoteBottomPercent: 20 };
+    expect([1, 2, 3].map((r) => nextTier(rules, "silver", r, 3))).toEqual(["gold", "silver", "bronze"]);
+    expect(nextTier(rules, "silver", 1, 1)).toBe("gold");
+    const none = { ...rules, promoteTopPercent: 0, demoteBottomPercent: 0 };
+    expect([1, 2, 3].map((r) => nextTier(none, "silver", r, 3))).toEqual(["silver", "silver", "silver"]);
+  });
+});
+
+describe("flags", () => {
+  it("only implausible amounts flag a player on the board, not client mistakes", () => {
+    for (const code of ["not_positive", "too_large", "max_per_update", "max_per_minute"] as const) expect(flagsBoard([{ code }])).toBe(true);
+    for (const code of ["invalid_seq", "unknown_objective", "not_a_number"] as const) expect(flagsBoard([{ code }])).toBe(false);
+    expect(flagsBoard([{ code: "invalid_seq" }, { code: "max_per_minute" }])).toBe(true);
+    expect(flagsBoard([])).toBe(false);
   });
 });

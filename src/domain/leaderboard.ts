@@ -2,6 +2,7 @@
 // cohort matching, reward tiers by rank range or percentile, final standings and their digest, and tier promotion
 // across a series. Pure: the actors store and move what these functions decide.
 import { BoardDefinition, type BoardOverride, type Objective, type RankRewardTier, type ScoreSource, type TierRules } from "./model";
+import type { RejectionCode } from "./progress";
 
 export { BoardDefinition, BoardOverride, boardIssues, RankRewardTier, ScoreSource, TierRules } from "./model";
 
@@ -76,6 +77,15 @@ export function applyScore(
   return score === current.score ? { ...current, changed: false } : { score, reachedAt: at, changed: true };
 }
 
+/**
+ * The rejections that look like cheating: amounts no honest client sends (negative, absurd, past an objective's
+ * limits). A bad seq, an unknown objective or a non-number is a client bug or old mechanics, and holds no reward.
+ */
+const IMPLAUSIBLE: ReadonlySet<RejectionCode> = new Set<RejectionCode>(["not_positive", "too_large", "max_per_update", "max_per_minute"]);
+
+/** Does a refused request flag the player on their board (rank rewards held until ops clear them)? */
+export const flagsBoard = (rejections: ReadonlyArray<{ code: RejectionCode }>): boolean => rejections.some((r) => IMPLAUSIBLE.has(r.code));
+
 // ---- cohorts -----------------------------------------------------------------------------------------------------
 
 export const GLOBAL_COHORT = "global";
@@ -141,8 +151,9 @@ export function standingsDigestInput(eventId: string, cohortId: string, standing
 export function nextTier(rules: TierRules, current: string | null, rank: number, total: number): string {
   const names = rules.names;
   const at = Math.max(0, current ? names.indexOf(current) : 0);
-  const promote = Math.floor((total * rules.promoteTopPercent) / 100);
-  const demote = Math.floor((total * rules.demoteBottomPercent) / 100);
+  // Rounded up: a share above 0 of a board that has players moves at least one of them (20 % of 3 is 1, not 0).
+  const promote = Math.ceil((total * rules.promoteTopPercent) / 100);
+  const demote = Math.ceil((total * rules.demoteBottomPercent) / 100);
   if (rank <= promote) return names[Math.min(names.length - 1, at + 1)];
   if (rank > total - demote) return names[Math.max(0, at - 1)];
   return names[at];

@@ -100,17 +100,26 @@ export const TierRules = z
   .meta({ id: "TierRules" });
 export type TierRules = z.infer<typeof TierRules>;
 
+// Each field's shape without its default: the override below must not carry defaults, since under zod 4 a
+// `.default()` inside `.optional()` still fills in a missing key, and an override naming only rewardTiers would then
+// reset the template's cohort size, board key and level band.
+const boardShape = {
+  boardKey: slug,
+  cohortSize: z.number().int().min(0).max(1_000_000),
+  levelBandWidth: z.number().int().min(1).max(100_000),
+};
+
 const boardFields = {
   /** Names the series: events from the same template and board key share tiers. */
-  boardKey: slug.default("main"),
+  boardKey: boardShape.boardKey.default("main"),
   source: ScoreSource,
   operator: z.enum(SCORE_OPERATORS).default("incr"),
   sortOrder: z.enum(["desc", "asc"]).default("desc"),
   /** 0: one global board; N: cohorts of at most N players. */
-  cohortSize: z.number().int().min(0).max(1_000_000).default(0),
+  cohortSize: boardShape.cohortSize.default(0),
   matching: z.enum(COHORT_MATCHING).default("join_order"),
   /** For level_band matching: levels 1–10 share a band with 10, and so on. */
-  levelBandWidth: z.number().int().min(1).max(100_000).default(10),
+  levelBandWidth: boardShape.levelBandWidth.default(10),
   rewardTiers: z.array(RankRewardTier).max(50).default([]),
   tiers: TierRules.optional(),
 };
@@ -120,13 +129,13 @@ export type BoardDefinition = z.infer<typeof BoardDefinition>;
 /** An event's override: any field of the template's board, replacing it (rewardTiers and tiers as a whole). */
 export const BoardOverride = z
   .strictObject({
-    boardKey: boardFields.boardKey.optional(),
+    boardKey: boardShape.boardKey.optional(),
     source: ScoreSource.optional(),
     operator: z.enum(SCORE_OPERATORS).optional(),
     sortOrder: z.enum(["desc", "asc"]).optional(),
-    cohortSize: boardFields.cohortSize.optional(),
+    cohortSize: boardShape.cohortSize.optional(),
     matching: z.enum(COHORT_MATCHING).optional(),
-    levelBandWidth: boardFields.levelBandWidth.optional(),
+    levelBandWidth: boardShape.levelBandWidth.optional(),
     rewardTiers: z.array(RankRewardTier).max(50).optional(),
     tiers: TierRules.optional(),
   })

@@ -94,3 +94,23 @@ describe("RankIndex", () => {
     expect(index.count).toBe(n - 1);
   });
 });
+
+describe("building from columns", () => {
+  it("ranks rows given in SQLite's byte order by the index's own order, where the two disagree", () => {
+    // UTF-8 puts U+FF01 before U+1F600; UTF-16 (JS) puts the surrogate pair of U+1F600 first.
+    const ids = ["a", "\uFF01", "\u{1F600}", "z"];
+    const index = new RankIndex(true, 8);
+    index.buildColumns(4, ids, Float64Array.from([9, 5, 5, 1]), Float64Array.from([1, 1, 1, 1]));
+    const order = index.all().map((e) => e.playerId);
+    expect(order).toEqual(["a", "\u{1F600}", "\uFF01", "z"]);
+    for (const [i, id] of order.entries()) expect(index.rank(id)).toBe(i + 1);
+    index.upsert("\uFF01", 5, 1);
+    expect(index.all().map((e) => e.playerId)).toEqual(order);
+  });
+
+  it("takes rows already in order as they are", () => {
+    const index = new RankIndex(false, 8);
+    index.buildColumns(3, ["x", "y", "w"], Float64Array.from([1, 2, 3]), Float64Array.from([0, 0, 0]));
+    expect(index.all().map((e) => [e.rank, e.playerId])).toEqual([[1, "x"], [2, "y"], [3, "w"]]);
+  });
+});

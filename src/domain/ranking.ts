@@ -153,8 +153,32 @@ export class RankIndex {
    * result is a valid treap and later inserts keep it balanced.
    */
   buildSorted(entries: ArrayLike<RankEntry>): void {
+    this.buildFrom(entries.length, (i) => entries[i].playerId, (i) => entries[i].score, (i) => entries[i].reachedAt);
+  }
+
+  /**
+   * The same from columns, which a rebuild fills straight from the SQL cursor (no object per entry is kept). SQLite
+   * orders ids by their UTF-8 bytes and this index by UTF-16 code units; they disagree only for rare characters, so
+   * the order is checked in one pass and sorted here only if it differs.
+   */
+  buildColumns(count: number, ids: readonly string[], scores: Float64Array, reachedAt: Float64Array): void {
+    const cmp = (a: number, b: number) => {
+      const ka = this.keyOf(scores[a]);
+      const kb = this.keyOf(scores[b]);
+      if (ka !== kb) return ka < kb ? -1 : 1;
+      if (reachedAt[a] !== reachedAt[b]) return reachedAt[a] < reachedAt[b] ? -1 : 1;
+      return ids[a] < ids[b] ? -1 : ids[a] > ids[b] ? 1 : 0;
+    };
+    let order: Int32Array | null = null;
+    for (let i = 1; i < count && !order; i++) {
+      if (cmp(i - 1, i) > 0) order = Int32Array.from({ length: count }, (_, k) => k).sort(cmp);
+    }
+    const at = order ? (i: number) => order[i] : (i: number) => i;
+    this.buildFrom(count, (i) => ids[at(i)], (i) => scores[at(i)], (i) => reachedAt[at(i)]);
+  }
+
+  private buildFrom(total: number, idOf: (i: number) => string, scoreOf: (i: number) => number, reachedAtOf: (i: number) => number): void {
     this.clear();
-    const total = entries.length;
     this.ensure(total + 1);
     const prios = new Uint32Array(total);
     for (let i = 0; i < total; i++) prios[i] = this.random();
@@ -181,8 +205,7 @@ export class RankIndex {
       const side = qSide[head];
       head++;
       const mid = (lo + hi) >>> 1;
-      const e = entries[mid];
-      const n = this.alloc(e.playerId, this.keyOf(e.score), e.reachedAt);
+      const n = this.alloc(idOf(mid), this.keyOf(scoreOf(mid)), reachedAtOf(mid));
       this.prio[n] = prios[p--];
       made[mid] = n;
       if (parent === NIL) this.root = n;

@@ -17,8 +17,13 @@ const route = createRoute({
   responses: { 200: json(z.object({ n: z.number().int() }).meta({ id: "BenchEcho" }), "The echo"), ...errors(404) },
 });
 
-export const benchRoutes = openApiApp<AppEnv>().openapi(route, async (c) => {
+export const benchRoutes = openApiApp<AppEnv>();
+// Off means absent: checked before any query validation, so a disabled bench route answers 404, never a 400.
+benchRoutes.use("*", async (c, next) => {
   if ((c.env.ENABLE_BENCH_ROUTES as string) !== "true") throw new ApiError(404, "not_found", "no such route");
+  await next();
+});
+benchRoutes.openapi(route, async (c) => {
   const n = Number(c.req.valid("query").n ?? 0) | 0;
   return c.json({ n: await progressShardActor(c.env, "evt_benchecho0", n % 16).echo(n) }, 200);
 });
@@ -38,7 +43,6 @@ const boardRoute = createRoute({
 });
 
 benchRoutes.openapi(boardRoute, async (c) => {
-  if ((c.env.ENABLE_BENCH_ROUTES as string) !== "true") throw new ApiError(404, "not_found", "no such route");
   const { op, n, batches } = c.req.valid("query");
   // One object name the real routes never use: the bench's entries live only in its memory.
   const board = leaderboardActor(c.env, "evt_benchboard0", "bench");

@@ -15,7 +15,7 @@ import type { EventInstance } from "../../domain/model";
 import type { EventInfo } from "../../domain/progress";
 import { MINUTE_MS, SECOND_MS } from "../../domain/time";
 import { fail, ok, type Result } from "../../lib/result";
-import type { Audit, EventActorRpc, EventTiming, EventView, OpsCommand, ProgressShardActorRpc } from "../contracts";
+import type { Audit, EventActorRpc, EventTiming, EventView, FinalSummary, OpsCommand, ProgressShardActorRpc } from "../contracts";
 import { migrate } from "../kit/migrate";
 import { Sinks } from "../kit/outbox";
 import { Schedule, type ScheduleRow } from "../kit/schedule";
@@ -32,7 +32,10 @@ type Kind = TimerKind | "notify" | "sink" | "finalize";
 const LIFECYCLE_KINDS: readonly TimerKind[] = ["activate", "expire", "archive"];
 /** Notifications, auto-claims and sinks retry quickly at first, then every few minutes while something is down. */
 const RETRY: BackoffPolicy = { baseMs: SECOND_MS, maxMs: 5 * MINUTE_MS };
-/** Boards are finalized this long after expiry, so the shards' last score pushes (every ≤ 250 ms) land first. */
+/**
+ * Boards are finalized this long after expiry. The shards' pushes are flushed before any board freezes, so this only
+ * lets their own 250 ms pushes land first and keeps the end-now reply from waiting on every board.
+ */
 const FINALIZE_AFTER_MS = 2 * SECOND_MS;
 
 export class EventActor extends DurableObject<Env> implements EventActorRpc {
@@ -154,13 +157,36 @@ export class EventActor extends DurableObject<Env> implements EventActorRpc {
       }
       case "sink":
         return this.flushSink(row.key as SinkName, now, true);
-      case "finalize": {
-        // Every board finalizes once, so a repeated alarm (or a retry after a failure) changes nothing.
-        const board = eventInfo(instance, current.revision).board;
-        if (board) await boardDirectory(this.env, instance.eventId).finalizeAll(board, "system");
+      case "finalize":
+        await this.finalizeAll(instance, current.revision, "system");
         return;
-      }
     }
+  }
+
+  async finalizeBoards(actor: string): Promise<Result<FinalSummary[]>> {
+    const current = this.load();
+    if (!current) return fail(404, "event_not_found", "no such event");
+    if (!current.instance.leaderboard) return fail(404, "leaderboard_not_found", "this event has no leaderboard");
+    const state = current.instance.state;
+    // Finalizing a running event would freeze its boards while players still score: end it first (end-now).
+    if (state !== "expired" && state !== "archived") return fail(409, "event_not_ended", `the event is ${state}; end it first (end-now), then finalize`, { state });
+    try {
+      return ok(await this.finalizeAll(current.instance, current.revision, actor));
+    } catch (err) {
+      return fail(409, "scores_in_flight", "a progress shard could not push the scores it owes yet; finalization retries on its own, or try again", { error: String(err).slice(0, 300) });
+    }
+  }
+
+  /**
+   * Every shard first pushes what it owes (and adopts the ended event, so it accepts nothing more); only then does the
+   * directory freeze each board once. Any shard that cannot yet throws, and the "finalize" row retries with backoff:
+   * acknowledged progress is never left out. Repeats change nothing (each board finalizes once).
+   */
+  private async finalizeAll(instance: EventInstance, revision: number, actor: string): Promise<FinalSummary[]> {
+    const info = eventInfo(instance, revision);
+    if (!info.board) return [];
+    await this.acrossShards((s) => s.flushBoard(info));
+    return boardDirectory(this.env, instance.eventId).finalizeAll(info.board, actor);
   }
 
   private activate(instance: EventInstance, now: number) {

@@ -2,16 +2,25 @@
 // only with ENABLE_BENCH_ROUTES=true). The Workers runtime advances its clock only across I/O, so single reads cannot
 // be timed in the object: reads are timed in batches with a zero-length timer between them, and each batch's mean is
 // one sample. The percentiles are over those batch means.
-import { RankIndex, type RankEntry } from "../../domain/ranking";
+import { RankIndex } from "../../domain/ranking";
 
 export const BENCH_BATCH = 50;
 
-/** n synthetic entries in rank order (scores with ties, as a real board has), built in one pass. */
+/** A realistic player id: 40 characters, as a UUID-like or platform id is, so memory per entry counts a real id. */
+export const benchId = (i: number) => `bench-player-${i.toString(36).padStart(8, "0")}-000000000000000000`.slice(0, 40);
+
+/** n synthetic entries in rank order (scores with ties, as a real board has), built as a rebuild builds: by columns. */
 export function benchIndex(n: number): RankIndex {
-  const entries: RankEntry[] = new Array(n);
-  for (let i = 0; i < n; i++) entries[i] = { playerId: `bench-${i}`, score: n - Math.floor(i / 4), reachedAt: i % 4 };
+  const ids = new Array<string>(n);
+  const scores = new Float64Array(n);
+  const at = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    ids[i] = benchId(i);
+    scores[i] = n - Math.floor(i / 4);
+    at[i] = i % 4;
+  }
   const index = new RankIndex(true, n + 16);
-  index.buildSorted(entries);
+  index.buildColumns(n, ids, scores, at);
   return index;
 }
 
@@ -44,12 +53,12 @@ export async function benchProbe(index: RankIndex, batches: number) {
   };
   const top = await timed(batches, () => index.range(1, 100));
   const around = await timed(batches, () => {
-    const id = `bench-${rand()}`;
+    const id = benchId(rand());
     const rank = index.rank(id);
     index.range(Math.max(1, rank - 10), 21);
   });
   const moves = await timed(batches, () => {
-    const id = `bench-${rand()}`;
+    const id = benchId(rand());
     const e = index.get(id);
     if (e) index.upsert(id, e.score + 1, e.reachedAt + 1);
   });

@@ -6,34 +6,46 @@
 // cohort once: final ranks and a digest are recorded, projected to D1, and rank rewards handed to the shards' claim path.
 import { DurableObject } from "cloudflare:workers";
 import { readTiers, standingStatements, tierStatements, type StandingRow, type TierRow } from "../../db/leaderboards";
-import { applyScore, assignCohort, finalStandings, nextTier, parseBoardName, seriesKey, standingsDigestInput, topPercent } from "../../domain/leaderboard";
-import { RankIndex, type RankEntry, type RankKey } from "../../domain/ranking";
+import { applyScore, finalStandings, nextTier, parseBoardName, seriesKey, standingsDigestInput, topPercent } from "../../domain/leaderboard";
+import type { RankIndex, RankKey } from "../../domain/ranking";
 import { parseShardName } from "../../domain/sharding";
 import { MINUTE_MS, SECOND_MS, iso } from "../../domain/time";
 import { fail, ok, type Result } from "../../lib/result";
-import type { Audit, BenchProbe, BoardInfo, BoardMe, BoardPage, BoardRow, CohortView, EntryAction, FinalSummary, LeaderboardActorRpc, RankAward, RankChange, ScorePush } from "../contracts";
+import type { Audit, BenchProbe, BoardInfo, BoardMe, BoardPage, CohortView, EntryAction, FinalSummary, LeaderboardActorRpc, RankAward, RankChange, ScorePush } from "../contracts";
 import { migrate } from "../kit/migrate";
-import { Outbox } from "../kit/outbox";
+import { FLUSH_MAX_ROWS, Outbox } from "../kit/outbox";
 import { Schedule } from "../kit/schedule";
-import { leaderboardActor, progressShardActor } from "../stubs";
+import { progressShardActor } from "../stubs";
 import { LEADERBOARD_SCHEMA } from "./schema";
 import { benchIndex, benchProbe } from "./bench";
+import { CohortDirectory } from "./directory";
+import { decodeCursor, encodeCursor, rebuildIndex, row, sha256 } from "./rows";
 
-/** "top": the leaderboard_top frame to the shards (at most once a second); "project": standings to D1; "grant": rank rewards to the shards. */
-type Kind = "top" | "project" | "grant";
+/**
+ * "top": the leaderboard_top frame to the shards (at most once a second); "project": standings to D1; "grant": rank
+ * rewards to the shards; "finalize" (the directory): the next chunk of cohort boards to finalize.
+ */
+type Kind = "top" | "project" | "grant" | "finalize";
 const TOP_N = 10;
 const TOP_EVERY_MS = SECOND_MS;
+/** Rank awards per grantRankRewards call. */
+const GRANT_CHUNK = 1000;
 
 export class LeaderboardActor extends DurableObject<Env> implements LeaderboardActorRpc {
   private readonly sql: SqlStorage;
   private readonly schedule: Schedule<Kind>;
   private readonly outbox: Outbox;
   private readonly address: { eventId: string; cohortId: string };
+  private readonly directory: CohortDirectory;
   /** Built on first use after a wake; every write below keeps it in step with the entries table. */
   private ranking: RankIndex | null = null;
+  /** The index was built before the board knew its definition (a read came first), so its order is only a guess. */
+  private provisional = false;
   private banned = new Set<string>();
   private lastTop = "";
   private lastTopAt = 0;
+  /** Rows per D1 projection flush (tests lower it to cross the batch boundary with a small board). */
+  projectRows = FLUSH_MAX_ROWS;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -42,46 +54,35 @@ export class LeaderboardActor extends DurableObject<Env> implements LeaderboardA
     this.schedule = new Schedule<Kind>(ctx, () => ({ baseMs: SECOND_MS, maxMs: MINUTE_MS }));
     this.outbox = new Outbox(ctx.storage);
     this.address = parseBoardName(ctx.id.name ?? "") ?? { eventId: "", cohortId: "" };
+    this.directory = new CohortDirectory(ctx.storage, env, this.address.eventId, this.schedule);
   }
 
   // ---- directory -------------------------------------------------------------------------------------------------
 
   async locate(info: BoardInfo, player: { playerId: string; level: number }): Promise<string> {
     this.adopt(info);
-    const held = this.assigned(player.playerId);
-    if (held) return held;
-    const def = info.definition;
-    const tier = def.matching === "tier" && def.cohortSize > 0 ? ((await readTiers(this.env.DB, seriesKey(info.templateId, def.boardKey), [player.playerId])).get(player.playerId)?.tier ?? null) : null;
-    // The read above awaited: a racing locate for the same player may have decided meanwhile. Decide with no await from here.
-    const raced = this.assigned(player.playerId);
-    if (raced) return raced;
-    const group = assignCohort(def, { level: player.level, tier }, null).group;
-    const fill = this.sql.exec<{ cohort: number; members: number }>("SELECT cohort, members FROM cohort_fill WHERE grp = ?", group).toArray()[0] ?? null;
-    const a = assignCohort(def, { level: player.level, tier }, fill);
-    this.ctx.storage.transactionSync(() => {
-      this.sql.exec("INSERT INTO assignments (player_id, cohort_id) VALUES (?, ?)", player.playerId, a.cohortId);
-      this.sql.exec("INSERT OR REPLACE INTO cohort_fill (grp, cohort, members) VALUES (?, ?, ?)", a.group, a.cohort, a.members);
-    });
-    return a.cohortId;
+    return this.directory.locate(info, player);
   }
 
   async cohortOf(playerId: string): Promise<string | null> {
-    return this.assigned(playerId);
+    return this.directory.cohortOf(playerId);
+  }
+
+  async hasCohort(cohortId: string): Promise<boolean> {
+    return this.directory.hasCohort(cohortId);
   }
 
   async cohorts(): Promise<CohortView[]> {
-    return this.sql
-      .exec<{ cohort_id: string; members: number }>("SELECT cohort_id, COUNT(*) AS members FROM assignments GROUP BY cohort_id ORDER BY cohort_id")
-      .toArray()
-      .map((r) => ({ cohortId: r.cohort_id, members: r.members }));
+    return this.directory.cohorts();
   }
 
   async finalizeAll(info: BoardInfo | null, actor: string): Promise<FinalSummary[]> {
     if (info) this.adopt(info);
     const held = info ?? this.info();
-    const cohorts = (await this.cohorts()).map((c) => c.cohortId);
-    const done = await Promise.all(cohorts.map((c) => leaderboardActor(this.env, this.address.eventId, c).finalize(held, actor)));
-    return done.filter((s): s is FinalSummary => s !== null);
+    if (!held) return [];
+    const done = await this.directory.finalizeAll(held, actor);
+    await this.schedule.arm();
+    return done;
   }
 
   // ---- board -----------------------------------------------------------------------------------------------------
@@ -89,17 +90,22 @@ export class LeaderboardActor extends DurableObject<Env> implements LeaderboardA
   async push(batch: ScorePush): Promise<{ applied: boolean; frozen: boolean; ranks: RankChange[] }> {
     const now = Date.now();
     this.adopt(batch.info);
-    if (this.final()) return { applied: false, frozen: true, ranks: [] };
-    const def = batch.info.definition;
-    const index = this.index();
     const last = this.sql.exec<{ seq: number }>("SELECT seq FROM sources WHERE source = ?", batch.source).toArray()[0]?.seq ?? 0;
     const applied = batch.seq > last;
+    // A retry of a batch already counted is an ack even on a final board; only a new batch is refused as frozen.
+    if (applied && this.final()) return { applied: false, frozen: true, ranks: [] };
+    const def = batch.info.definition;
+    const index = this.index();
     if (applied) {
+      // The index changes only once the rows are committed: a throw inside the transaction rolls the rows back, and
+      // an index already moved would then rank scores the board does not hold.
+      const moves = new Map<string, { score: number; reachedAt: number }>();
       this.ctx.storage.transactionSync(() => {
         for (const e of batch.entries) {
-          if (e.flagged) this.sql.exec("INSERT OR IGNORE INTO flagged (player_id, at) VALUES (?, ?)", e.playerId, e.at);
+          // A flag raised again after ops cleared it holds the player again.
+          if (e.flagged) this.sql.exec("INSERT INTO flagged (player_id, at) VALUES (?, ?) ON CONFLICT (player_id) DO UPDATE SET at = excluded.at, cleared_at = NULL, cleared_by = NULL", e.playerId, e.at);
           if (e.value === null || this.banned.has(e.playerId)) continue;
-          const next = applyScore(index.get(e.playerId), e.value, e.at, def);
+          const next = applyScore(moves.get(e.playerId) ?? index.get(e.playerId), e.value, e.at, def);
           if (!next.changed) continue;
           this.sql.exec(
             `INSERT INTO entries (player_id, score, reached_at, source) VALUES (?, ?, ?, ?)
@@ -109,10 +115,11 @@ export class LeaderboardActor extends DurableObject<Env> implements LeaderboardA
             next.reachedAt,
             batch.source,
           );
-          index.upsert(e.playerId, next.score, next.reachedAt);
+          moves.set(e.playerId, { score: next.score, reachedAt: next.reachedAt });
         }
         this.sql.exec("INSERT INTO sources (source, seq) VALUES (?, ?) ON CONFLICT (source) DO UPDATE SET seq = excluded.seq", batch.source, batch.seq);
       });
+      for (const [playerId, m] of moves) index.upsert(playerId, m.score, m.reachedAt);
       this.noteTop(now);
     }
     const ranks: RankChange[] = [];
@@ -200,16 +207,22 @@ export class LeaderboardActor extends DurableObject<Env> implements LeaderboardA
     const held = this.info();
     const done = this.final();
     if (done || !held) return done;
-    const now = Date.now();
     const def = held.definition;
+    const series = seriesKey(held.templateId, def.boardKey);
+    // What needs I/O comes first: the players' tiers, read again for anyone a push added during the read. A push
+    // landing after the snapshot below would be left out of the standings, so from the snapshot on nothing awaits.
+    const tiers = new Map<string, { tier: string; eventId: string }>();
+    const asked = new Set<string>();
+    for (let missing = this.unasked(asked, def.tiers); missing.length; missing = this.unasked(asked, def.tiers)) {
+      for (const id of missing) asked.add(id);
+      for (const [id, t] of await readTiers(this.env.DB, series, missing)) tiers.set(id, t);
+      if (this.final()) return this.final();
+    }
+    const now = Date.now();
     const ordered = this.index().all();
     const flagged = new Set(this.sql.exec<{ player_id: string }>("SELECT player_id FROM flagged WHERE cleared_at IS NULL").toArray().map((r) => r.player_id));
     const standings = finalStandings(ordered, def.rewardTiers, flagged);
-    const digest = await sha256(standingsDigestInput(this.address.eventId, this.address.cohortId, standings));
-    const series = seriesKey(held.templateId, def.boardKey);
-    const tiers = def.tiers ? await readTiers(this.env.DB, series, standings.map((s) => s.playerId)) : new Map();
-    // Awaited twice: another finalize may have finished meanwhile. From here on, no await until it is recorded.
-    if (this.final()) return this.final();
+    const digest = sha256(standingsDigestInput(this.address.eventId, this.address.cohortId, standings));
     const summary: FinalSummary = {
       cohortId: this.address.cohortId,
       entries: standings.length,
@@ -272,9 +285,15 @@ export class LeaderboardActor extends DurableObject<Env> implements LeaderboardA
 
   private async run(kind: Kind, now: number): Promise<void> {
     if (kind === "project") {
-      await this.outbox.flush(this.env.DB, [this.outbox.source<StandingRow>("standing", standingStatements), this.outbox.source<TierRow>("tier", tierStatements)]);
-      if (this.outbox.count() > 0) this.schedule.set("project", now);
+      await this.outbox.flush(this.env.DB, [this.outbox.source<StandingRow>("standing", standingStatements), this.outbox.source<TierRow>("tier", tierStatements)], this.projectRows);
+      // More than one flush's worth: book the next one. Not at `now`: the tick would take a row still due when it ran
+      // as done and delete it, and the projection would stop after the first batch.
+      if (this.outbox.count() > 0) this.schedule.set("project", now + 1);
     } else if (kind === "grant") await this.grant();
+    else if (kind === "finalize") {
+      const info = this.info();
+      if (info) await this.directory.finalizeStep(info, now);
+    }
     else await this.sendTop(now);
   }
 
@@ -288,15 +307,22 @@ export class LeaderboardActor extends DurableObject<Env> implements LeaderboardA
     const byShard = new Map<string, RankAward[]>();
     for (const r of rows) {
       const award: RankAward = { playerId: r.player_id, cohortId: this.address.cohortId, rank: r.rank, rewardTier: r.reward_tier, rewards: info.definition.rewardTiers[r.reward_tier].rewards, held: false };
-      byShard.set(r.source, [...(byShard.get(r.source) ?? []), award]);
+      const list = byShard.get(r.source);
+      if (list) list.push(award);
+      else byShard.set(r.source, [award]);
     }
     for (const [source, awards] of byShard) {
       const shard = parseShardName(source);
       if (!shard) continue;
-      await progressShardActor(this.env, shard.eventId, shard.shardNo).grantRankRewards(awards);
-      this.ctx.storage.transactionSync(() => {
-        for (const a of awards) this.sql.exec("UPDATE standings SET granted = 1 WHERE player_id = ?", a.playerId);
-      });
+      // In chunks, each marked once its shard has it: a big board's grant stays within an RPC's size, and a retry
+      // resumes where it stopped.
+      for (let i = 0; i < awards.length; i += GRANT_CHUNK) {
+        const chunk = awards.slice(i, i + GRANT_CHUNK);
+        await progressShardActor(this.env, shard.eventId, shard.shardNo).grantRankRewards(chunk);
+        this.ctx.storage.transactionSync(() => {
+          for (const a of chunk) this.sql.exec("UPDATE standings SET granted = 1 WHERE player_id = ?", a.playerId);
+        });
+      }
     }
   }
 
@@ -337,15 +363,10 @@ export class LeaderboardActor extends DurableObject<Env> implements LeaderboardA
 
   private index(): RankIndex {
     if (this.ranking) return this.ranking;
-    const desc = (this.info()?.definition.sortOrder ?? "desc") === "desc";
-    const rows = this.sql
-      .exec<{ player_id: string; score: number; reached_at: number }>(
-        `SELECT player_id, score, reached_at FROM entries WHERE status = 'active' ORDER BY score ${desc ? "DESC" : "ASC"}, reached_at, player_id`,
-      )
-      .toArray()
-      .map((r): RankEntry => ({ playerId: r.player_id, score: r.score, reachedAt: r.reached_at }));
-    const index = new RankIndex(desc, rows.length + 16);
-    index.buildSorted(rows);
+    const known = this.info();
+    this.provisional = known === null;
+    const desc = (known?.definition.sortOrder ?? "desc") === "desc";
+    const index = rebuildIndex(this.sql, desc);
     this.banned = new Set(this.sql.exec<{ player_id: string }>("SELECT player_id FROM entries WHERE status = 'banned'").toArray().map((r) => r.player_id));
     this.ranking = index;
     return index;
@@ -359,13 +380,18 @@ export class LeaderboardActor extends DurableObject<Env> implements LeaderboardA
     return index.countBefore(key) + (same ? 1 : 0) + 1;
   }
 
-  private assigned(playerId: string): string | null {
-    return this.sql.exec<{ cohort_id: string }>("SELECT cohort_id FROM assignments WHERE player_id = ?", playerId).toArray()[0]?.cohort_id ?? null;
+  /** Ranked players whose series tier has not been read yet (none when the board has no tiers). */
+  private unasked(asked: ReadonlySet<string>, tiers: unknown): string[] {
+    if (!tiers) return [];
+    return this.index().all().map((e) => e.playerId).filter((id) => !asked.has(id));
   }
 
   /** The board's definition arrives with its first push (or locate); it is fixed for the event, so the first copy stays. */
   private adopt(info: BoardInfo) {
-    if (!this.info()) this.sql.exec("INSERT OR IGNORE INTO meta (k, v) VALUES ('info', ?)", JSON.stringify(info));
+    if (this.info()) return;
+    this.sql.exec("INSERT OR IGNORE INTO meta (k, v) VALUES ('info', ?)", JSON.stringify(info));
+    // An index built before now assumed a descending board; the real order may be ascending, so build it again.
+    if (this.provisional) this.ranking = null;
   }
 
   private info(): BoardInfo | null {
@@ -378,25 +404,3 @@ export class LeaderboardActor extends DurableObject<Env> implements LeaderboardA
     return v ? JSON.parse(v) : null;
   }
 }
-
-const row = (e: RankEntry & { rank: number }): BoardRow => ({ rank: e.rank, playerId: e.playerId, score: e.score, reachedAt: iso(e.reachedAt) });
-
-function encodeCursor(k: RankKey): string {
-  return btoa(JSON.stringify([k.sortKey, k.reachedAt, k.playerId])).replaceAll("+", "-").replaceAll("/", "_").replaceAll("=", "");
-}
-
-function decodeCursor(s: string): RankKey | null {
-  try {
-    const v = JSON.parse(atob(s.replaceAll("-", "+").replaceAll("_", "/")));
-    if (Array.isArray(v) && v.length === 3 && Number.isFinite(v[0]) && Number.isFinite(v[1]) && typeof v[2] === "string") return { sortKey: v[0], reachedAt: v[1], playerId: v[2] };
-  } catch {
-    // falls through: not a cursor of ours
-  }
-  return null;
-}
-
-async function sha256(text: string): Promise<string> {
-  const bytes = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
-  return [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
-

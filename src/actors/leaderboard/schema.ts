@@ -22,4 +22,6 @@ export const LEADERBOARD_SCHEMA: readonly MigrationStep[] = [
    -- the directory: each player's cohort, and each matching group's open cohort
    CREATE TABLE assignments (player_id TEXT PRIMARY KEY, cohort_id TEXT NOT NULL);
    CREATE TABLE cohort_fill (grp TEXT PRIMARY KEY, cohort INTEGER NOT NULL, members INTEGER NOT NULL);`,
+  // 2. the directory: each cohort board's final summary, recorded as finalization goes through them in chunks
+  `CREATE TABLE finals (cohort_id TEXT PRIMARY KEY, summary TEXT NOT NULL);`,
 ];

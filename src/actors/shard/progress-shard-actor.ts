@@ -12,6 +12,8 @@ import { ShardRewards } from "./rewards";
 import { ShardOutbox } from "./outbox";
 import { ShardLive } from "./live";
 import { BOARD_PUSH_MS, ShardBoard } from "./board";
+import { flagsBoard } from "../../domain/leaderboard";
+import { claimWindow } from "../../domain/rewards";
 import { milestoneNotice, notificationFrame, notificationRow } from "../../domain/notifications";
 import { CLOSE, eventChange, isFinalState, stateFrame, type ServerFrame } from "../../domain/live";
 import { isRested, progressPolicy, retryAfterSeconds, spendProgress, type ProgressBudget, type ProgressPolicy } from "../../domain/limits";
@@ -119,14 +121,16 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     const result = applyUpdates(record.state, updates, info, now);
     if (!result.ok) {
       this.outbox.flag(player.playerId, flagCounts(result.rejections, info), now);
-      if (this.board.flag(info, player.playerId, now)) this.schedule.ensure("board", now + BOARD_PUSH_MS);
+      const flagged = flagsBoard(result.rejections) ? this.board.flag(info, player.playerId, now) : null;
+      if (flagged) this.schedule.ensure("board", now + BOARD_PUSH_MS, flagged);
       this.ensureDrain(now);
       return fail(422, result.code, `${result.rejections.length} update(s) refused; nothing was applied`, { rejections: result.rejections });
     }
     if (result.applied.length) {
       const before = record.state;
       this.players.update(player.playerId, record, result.state, result.completion);
-      if (this.board.record(info, player.playerId, updates, result.applied, before, result.state, result.completion, now)) this.schedule.ensure("board", now + BOARD_PUSH_MS);
+      const cohort = this.board.record(info, player.playerId, updates, result.applied, before, result.state, result.completion, now);
+      if (cohort) this.schedule.ensure("board", now + BOARD_PUSH_MS, cohort);
       this.ensureDrain(now);
     }
     this.outbox.countRequest(result.applied.length);
@@ -253,8 +257,32 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     return cohortId === "global" ? this.live.broadcast(frame) : this.board.frame(cohortId, frame);
   }
 
+  /**
+   * Before the event's boards freeze: adopt the (expired) event, so nothing more is accepted, then push every score
+   * change still owed. Throws while anything is still owed; the event object's "finalize" row retries.
+   */
+  async flushBoard(info: EventInfo): Promise<number> {
+    await this.syncEvent(info);
+    if (!this.info) return 0;
+    const owed = this.board.owedCohorts().length;
+    await this.board.flush(this.info, Date.now());
+    return owed;
+  }
+
   async grantRankRewards(awards: RankAward[]): Promise<number> {
-    return this.board.grant(awards);
+    const granted = this.board.grant(awards);
+    const now = Date.now();
+    const info = await this.event(now);
+    // A held reward released (clear_flag) after the claim window closed could never be claimed: it is auto-claimed
+    // at once, as archive did for everyone else's.
+    if (info && info.state !== "cancelled" && !claimWindow(info, now).open) {
+      for (const a of awards) {
+        const own = this.board.withRankReward(info, a.playerId, this.players.get(a.playerId)?.state.unlockedMilestones ?? null);
+        await this.rewards.autoClaim(own.info, [[a.playerId, own.unlocked ?? []]], now);
+      }
+      this.ensureDrain(now);
+    }
+    return granted;
   }
 
   /** The bench's baseline: a bare Worker → Durable Object RPC round trip that does no work. */
@@ -264,7 +292,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
 
   override async alarm(): Promise<void> {
     const now = Date.now();
-    await this.schedule.tick(now, (row) => (row.kind === "sockets" ? this.closeExpiredSockets(now) : row.kind === "board" ? this.pushBoard(now) : this.drain()), () => this.rebook());
+    await this.schedule.tick(now, (row) => (row.kind === "sockets" ? this.closeExpiredSockets(now) : row.kind === "board" ? this.pushBoard(row.key, now) : this.drain()), () => this.rebook());
   }
 
   // ---- internals -------------------------------------------------------------------------------------------------
@@ -369,14 +397,21 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
   /** After every tick: if anything is still owed (more than one drain's worth, or written meanwhile), drain again. */
   private async rebook() {
     if (this.info && this.outbox.owed() + this.rewards.undelivered() > 0) this.ensureDrain(Date.now());
-    if (this.info && this.board.owed() > 0) this.schedule.ensure("board", Date.now() + BOARD_PUSH_MS);
+    if (!this.info) return;
+    // One row per cohort: a failing board backs off alone while the others keep their 250 ms.
+    for (const cohort of this.board.owedCohorts()) this.schedule.ensure("board", Date.now() + BOARD_PUSH_MS, cohort);
+    const frames = this.board.nextFrameAt();
+    if (frames !== null) this.schedule.ensure("board", frames, "");
   }
 
-  /** Score changes to the boards; rank frames held back by the one-a-second limit go out when due. */
-  private async pushBoard(now: number) {
+  /**
+   * A "board" row: keyed by a cohort, that cohort's score changes to its board; keyed "" (and after every push), rank
+   * frames held back by the one-a-second limit, when due.
+   */
+  private async pushBoard(cohortId: string, now: number) {
     if (!this.info) return;
-    const next = await this.board.push(this.info, now);
-    if (next !== null) this.schedule.ensure("board", next);
+    if (cohortId && this.info.board) await this.board.pushCohort(this.info.board, cohortId, now);
+    this.board.sendDeferred(Date.now());
   }
 }
 

@@ -16,13 +16,15 @@ import { EventIdParam, OPERATOR, errors, json, jsonRequest, openApiApp } from ".
 
 const EventPath = z.object({ eventId: EventIdParam });
 const EntryPath = z.object({ eventId: EventIdParam, playerId: z.string(), action: z.enum(["remove", "ban", "clear-flag"]) });
+/** `global`, or `<group>-<n>`: a group is `all`, a level band `lv<k>` or a tier name. */
+const CohortId = z.string().regex(/^(global|[a-z0-9][a-z0-9_-]{0,49}-\d{1,7})$/, "must be a cohort id from /leaderboard/cohorts");
 const StandingsQuery = z.strictObject({
-  cohort: z.string().max(120).optional().meta({ description: "A cohort id from /leaderboard/cohorts; omit for a global board" }),
+  cohort: CohortId.optional().meta({ description: "A cohort id from /leaderboard/cohorts; omit for a global board" }),
   limit: z.coerce.number().int().min(1).max(500).default(100),
   cursor: z.string().max(300).optional(),
 });
 const FinalQuery = z.strictObject({
-  cohort: z.string().max(120).optional(),
+  cohort: CohortId.optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   offset: z.coerce.number().int().min(0).default(0),
 });
@@ -44,6 +46,11 @@ export const adminLeaderboardRoutes = openApiApp<AppEnv>()
     createRoute({ ...ops, method: "get", path: "/{eventId}/leaderboard/cohorts", summary: "The event's cohorts and how many players each holds", request: { params: EventPath }, responses: { 200: json(CohortList, "Cohorts"), ...errors(401, 403, 404) } }),
     async (c) => {
       const info = await boardInfo(c.env, c.req.valid("param").eventId);
+      if (info.definition.cohortSize === 0) {
+        // Shards place everyone on the global board without the directory: its size is the board's own count.
+        const page = unwrap(await leaderboardActor(c.env, info.eventId, GLOBAL_COHORT).top(1, null));
+        return c.json({ cohorts: [{ cohortId: GLOBAL_COHORT, members: page.total }] }, 200);
+      }
       return c.json({ cohorts: await boardDirectory(c.env, info.eventId).cohorts() }, 200);
     },
   )
@@ -52,14 +59,18 @@ export const adminLeaderboardRoutes = openApiApp<AppEnv>()
       ...ops,
       method: "get",
       path: "/{eventId}/leaderboard/standings",
-      summary: "Live standings of one cohort (or the global board)",
+      summary: "Live standings of one cohort (or the global board); 404 for a cohort the event does not have",
       request: { params: EventPath, query: StandingsQuery },
       responses: { 200: json(BoardPage, "A page of the board"), ...errors(400, 401, 403, 404) },
     }),
     async (c) => {
       const info = await boardInfo(c.env, c.req.valid("param").eventId);
       const { cohort, limit, cursor } = c.req.valid("query");
-      return c.json(unwrap(await leaderboardActor(c.env, info.eventId, cohort ?? GLOBAL_COHORT).top(limit, cursor ?? null)), 200);
+      const cohortId = cohort ?? GLOBAL_COHORT;
+      // Asking an unknown cohort's board would wake (and leave behind) an empty object: 404 instead.
+      const known = info.definition.cohortSize === 0 ? cohortId === GLOBAL_COHORT : cohortId !== GLOBAL_COHORT && (await boardDirectory(c.env, info.eventId).hasCohort(cohortId));
+      if (!known) throw new ApiError(404, "cohort_not_found", `this event's board has no cohort "${cohortId}"`);
+      return c.json(unwrap(await leaderboardActor(c.env, info.eventId, cohortId).top(limit, cursor ?? null)), 200);
     },
   )
   .openapi(
@@ -104,13 +115,13 @@ export const adminLeaderboardRoutes = openApiApp<AppEnv>()
       ...ops,
       method: "post",
       path: "/{eventId}/leaderboard/finalize",
-      summary: "Finalize every board of the event now (idempotent: a final board stays as it was)",
+      summary: "Finalize every board of an ended event now, after its shards push what they owe (idempotent: a final board stays as it was; 409 while the event still runs)",
       request: { params: EventPath, body: jsonRequest(RequiredReason) },
-      responses: { 200: json(Finalization, "Each cohort's final summary"), ...errors(400, 401, 403, 404, 413) },
+      responses: { 200: json(Finalization, "Each cohort's final summary"), ...errors(400, 401, 403, 404, 409, 413) },
     }),
     async (c) => {
-      const info = await boardInfo(c.env, c.req.valid("param").eventId);
+      const eventId = checkEventId(c.req.valid("param").eventId);
       const { reason } = c.req.valid("json");
-      return c.json({ boards: await boardDirectory(c.env, info.eventId).finalizeAll(info, `${c.var.operator} (${reason})`) }, 200);
+      return c.json({ boards: unwrap(await eventActor(c.env, eventId).finalizeBoards(`${c.var.operator} (${reason})`)) }, 200);
     },
   );
