@@ -21,6 +21,22 @@ const secrets = {
 const WEBHOOK_TESTS = ["test/rewards-webhook.test.ts", "test/push-webhook.test.ts"];
 const JWT_TESTS = ["test/player-jwt.test.ts"];
 
+/**
+ * One vitest project: the Worker under wrangler.toml with the shared secrets plus `bindings`, which may read values
+ * that the project's globalSetup provides (the ports of the servers it starts in Node).
+ */
+function project(name: string, bindings: (inject: <T>(key: string) => T) => Record<string, string>, test: { include: string[]; exclude?: string[]; globalSetup?: string[] }) {
+  return {
+    plugins: [
+      cloudflareTest(({ inject }) => ({
+        wrangler: { configPath: "./wrangler.toml" },
+        miniflare: { bindings: { ...secrets, ...bindings(inject as <T>(key: string) => T) } },
+      })),
+    ],
+    test: { name, setupFiles: ["./test/setup.ts"], ...test },
+  };
+}
+
 // Three projects, because these are deployment configuration: the main suite runs with the built-in ledger (and a
 // small capacity, so "inventory full" is reachable) and plain HS256 player tokens; the webhook suite against a real
 // HTTP server that test/webhook-server.ts starts on 127.0.0.1; the player-JWT suite with issuer, audience, kid-keyed
@@ -28,50 +44,32 @@ const JWT_TESTS = ["test/player-jwt.test.ts"];
 export default defineConfig({
   test: {
     projects: [
-      {
-        plugins: [
-          cloudflareTest({
-            wrangler: { configPath: "./wrangler.toml" },
-            // Two allowed origins for test/http-edge.test.ts; requests without an Origin header see no difference.
-            miniflare: { bindings: { ...secrets, INVENTORY_CAPACITY_SLOTS: "5", CORS_ORIGINS: "https://game.example, https://beta.game.example" } },
-          }),
-        ],
-        test: { name: "workers", setupFiles: ["./test/setup.ts"], include: ["src/**/*.test.ts", "test/**/*.test.ts"], exclude: [...WEBHOOK_TESTS, ...JWT_TESTS] },
-      },
-      {
-        plugins: [
-          cloudflareTest(({ inject }) => ({
-            wrangler: { configPath: "./wrangler.toml" },
-            miniflare: {
-              bindings: {
-                ...secrets,
-                INVENTORY_WEBHOOK_URL: `http://127.0.0.1:${inject<number>("webhookPort")}/inventory`,
-                PUSH_WEBHOOK_URL: `http://127.0.0.1:${inject<number>("webhookPort")}/push`,
-              },
-            },
-          })),
-        ],
-        test: { name: "webhook", globalSetup: ["./test/webhook-server.ts"], setupFiles: ["./test/setup.ts"], include: WEBHOOK_TESTS },
-      },
-      {
-        plugins: [
-          cloudflareTest(({ inject }) => ({
-            wrangler: { configPath: "./wrangler.toml" },
-            miniflare: {
-              bindings: {
-                ...secrets,
-                PLAYER_JWKS_URL: `http://127.0.0.1:${inject<number>("idpPort")}/jwks.json`,
-                PLAYER_JWT_ISSUER: "https://securetoken.google.com/demo-game",
-                PLAYER_JWT_AUDIENCE: "demo-game",
-                PLAYER_JWT_HS256_KEYS: JSON.stringify({ "2025-a": "hs-key-a", "2025-b": "hs-key-b" }),
-                // Short, so the suite can watch a rotated-in key get picked up; production keeps the 30 s default.
-                PLAYER_JWKS_COOLDOWN_SECONDS: "1",
-              },
-            },
-          })),
-        ],
-        test: { name: "jwt", globalSetup: ["./test/jwks-server.ts"], setupFiles: ["./test/setup.ts"], include: JWT_TESTS },
-      },
+      project(
+        "workers",
+        // Two allowed origins for test/http-edge.test.ts; requests without an Origin header see no difference.
+        () => ({ INVENTORY_CAPACITY_SLOTS: "5", CORS_ORIGINS: "https://game.example, https://beta.game.example" }),
+        { include: ["src/**/*.test.ts", "test/**/*.test.ts"], exclude: [...WEBHOOK_TESTS, ...JWT_TESTS] },
+      ),
+      project(
+        "webhook",
+        (inject) => ({
+          INVENTORY_WEBHOOK_URL: `http://127.0.0.1:${inject<number>("webhookPort")}/inventory`,
+          PUSH_WEBHOOK_URL: `http://127.0.0.1:${inject<number>("webhookPort")}/push`,
+        }),
+        { globalSetup: ["./test/webhook-server.ts"], include: WEBHOOK_TESTS },
+      ),
+      project(
+        "jwt",
+        (inject) => ({
+          PLAYER_JWKS_URL: `http://127.0.0.1:${inject<number>("idpPort")}/jwks.json`,
+          PLAYER_JWT_ISSUER: "https://securetoken.google.com/demo-game",
+          PLAYER_JWT_AUDIENCE: "demo-game",
+          PLAYER_JWT_HS256_KEYS: JSON.stringify({ "2025-a": "hs-key-a", "2025-b": "hs-key-b" }),
+          // Short, so the suite can watch a rotated-in key get picked up; production keeps the 30 s default.
+          PLAYER_JWKS_COOLDOWN_SECONDS: "1",
+        }),
+        { globalSetup: ["./test/jwks-server.ts"], include: JWT_TESTS },
+      ),
     ],
   },
 });
