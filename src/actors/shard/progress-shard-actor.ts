@@ -11,12 +11,12 @@ import { ShardPlayers, type PlayerRecord } from "./players";
 import { ShardRewards } from "./rewards";
 import { ShardOutbox } from "./outbox";
 import { ShardLive } from "./live";
+import { ShardBudgets } from "./budgets";
 import { BOARD_PUSH_MS, ShardBoard } from "./board";
 import { flagsBoard } from "../../domain/leaderboard";
 import { claimWindow } from "../../domain/rewards";
 import { milestoneNotice, notificationFrame, notificationRow } from "../../domain/notifications";
 import { CLOSE, eventChange, isFinalState, stateFrame, type ServerFrame } from "../../domain/live";
-import { isRested, progressPolicy, retryAfterSeconds, spendProgress, type ProgressBudget, type ProgressPolicy } from "../../domain/limits";
 import { readConfig } from "../../config";
 import { ineligibility } from "../../domain/instance";
 import { COMPLETION_THRESHOLD, applyUpdates, flagCounts, histogram, progressGate, snapshot, type EventInfo, type ProgressUpdate } from "../../domain/progress";
@@ -34,8 +34,6 @@ const DRAIN_NOW_AT = 500;
 const DRAIN_BACKOFF = { baseMs: SECOND_MS, maxMs: MINUTE_MS };
 /** A shard that believes its event is still scheduled past startTime asks the event object again, this often. */
 const REFRESH_EVERY_MS = 2 * SECOND_MS;
-/** Past this many players' budgets in memory, the ones that have refilled (and so say nothing) are dropped. */
-const BUDGETS_KEPT = 10_000;
 
 export class ProgressShardActor extends DurableObject<Env> implements ProgressShardActorRpc {
   private readonly sql: SqlStorage;
@@ -49,12 +47,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
   private readonly rewards: ShardRewards;
   private readonly live: ShardLive;
   private readonly board: ShardBoard;
-  /**
-   * Each player's progress budget, HTTP and sockets together. In memory: the hot path writes nothing for it, and an
-   * object is only evicted after it has been idle, when every budget has refilled anyway.
-   */
-  private readonly budgets = new Map<string, ProgressBudget>();
-  private readonly policy: ProgressPolicy;
+  private readonly budgets: ShardBudgets;
   /** Which event and shard this is: from the object's own name, `${eventId}:${shardNo}`. */
   private readonly address: { eventId: string; shardNo: number };
 
@@ -70,7 +63,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     this.live = new ShardLive(ctx, env, this.sql);
     this.board = new ShardBoard(this.sql, ctx.storage, env, `${this.address.eventId}:${this.address.shardNo}`, this.live);
     const config = readConfig(env);
-    this.policy = progressPolicy(config.playerProgressRequestsPerSecond, config.playerProgressUpdatesPerSecond);
+    this.budgets = new ShardBudgets(config.playerProgressRequestsPerSecond, config.playerProgressUpdatesPerSecond);
     const held = this.sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = 'event'").toArray()[0];
     this.info = held ? JSON.parse(held.v) : null;
   }
@@ -107,7 +100,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
   async progress(player: Player, updates: ProgressUpdate[]): Promise<Result<ProgressAck>> {
     const now = Date.now();
     // First, before any read: what a flooding player sends past their budget costs the shard a memory lookup.
-    const limited = this.spend(player.playerId, updates.length, now);
+    const limited = this.budgets.spend(player.playerId, updates.length, now);
     if (limited) return limited;
     const info = this.current(now) ?? (await this.event(now));
     if (!info) return notFound(this.address.eventId);
@@ -338,20 +331,6 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
       // after archive or cancel nothing more will come, so they are closed, with a code that says not to reconnect.
       if (isFinalState(info.state)) this.live.closeAll(CLOSE.eventClosed, `the event is ${info.state}`);
     }
-  }
-
-  /** Charges a progress request to the player's budget; the 429 to answer if it is spent. */
-  private spend(playerId: string, updates: number, now: number) {
-    const spent = spendProgress(this.budgets.get(playerId), updates, this.policy, now);
-    if (this.budgets.size >= BUDGETS_KEPT && !this.budgets.has(playerId)) {
-      for (const [id, b] of this.budgets) if (isRested(b, this.policy, now)) this.budgets.delete(id);
-    }
-    this.budgets.set(playerId, spent.budget);
-    if (spent.ok) return null;
-    const { requests, updates: perUpdate } = this.policy;
-    return fail(429, "rate_limited", `at most ${requests.perSecond} progress requests and ${perUpdate.perSecond} updates per second per player`, {
-      retryAfter: retryAfterSeconds(spent.retryAfterMs),
-    });
   }
 
   /** The "sockets" row: closes those whose token expired, and books the row again for the next expiry. */
