@@ -1,7 +1,7 @@
 // The seed's Progression System: applies a player's progress updates to their state, exactly once per client seq,
 // with anti-cheat limits, and derives completion and milestone unlocks. This is the hot path (every progress
 // request of every shard), so it works in one pass over the batch and allocates only what the new state needs.
-import type { BoardDefinition } from "./model";
+import type { BoardDefinition, ClanDefinition } from "./model";
 import type { Milestone, Objective } from "./model";
 import { MINUTE_MS, iso } from "./time";
 
@@ -325,6 +325,8 @@ export type EventInfo = Mechanics & {
   revision: number;
   /** The event's board, if it has one: what score changes the shard pushes, and to whom. */
   board?: { eventId: string; templateId: string; endTime: number; definition: BoardDefinition } | null;
+  /** The event's clan definition, if it is cooperative: what the shard pushes to the clans (domain/clan.ts). */
+  clan?: ClanDefinition | null;
 };
 
 /**
