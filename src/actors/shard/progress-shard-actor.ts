@@ -12,6 +12,7 @@ import { ShardRewards } from "./rewards";
 import { ShardOutbox } from "./outbox";
 import { ShardLive } from "./live";
 import { BOARD_PUSH_MS, ShardBoard } from "./board";
+import { CLAN_PUSH_MS, ShardClan } from "./clan";
 import { milestoneNotice, notificationFrame, notificationRow } from "../../domain/notifications";
 import { CLOSE, eventChange, isFinalState, stateFrame, type ServerFrame } from "../../domain/live";
 import { isRested, progressPolicy, retryAfterSeconds, spendProgress, type ProgressBudget, type ProgressPolicy } from "../../domain/limits";
@@ -22,7 +23,7 @@ import { MINUTE_MS, SECOND_MS } from "../../domain/time";
 import type { Player } from "../../domain/model";
 import { fail, ok, type Result } from "../../lib/result";
 import { eventActor } from "../stubs";
-import type { ProgressAck, ProgressShardActorRpc, RankAward, UnclaimedNotice, UnclaimedWarning } from "../contracts";
+import type { ClanAward, ProgressAck, ProgressShardActorRpc, RankAward, UnclaimedNotice, UnclaimedWarning } from "../contracts";
 import { parseShardName } from "../../domain/sharding";
 
 /** Drain at most about once a second, or at once when this many players are waiting. */
@@ -40,13 +41,14 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
   /** The event as this shard last heard of it: loaded once, then kept current by pushes (and, if suspect, by asking). */
   private info: EventInfo | null;
   private lastRefresh = 0;
-  /** "drain": write-behind to D1; "sockets": close the sockets whose token expired; "board": score pushes (≤ 250 ms). */
-  private readonly schedule: Schedule<"drain" | "sockets" | "board">;
+  /** "drain": write-behind to D1; "sockets": close the sockets whose token expired; "board": score pushes (≤ 250 ms); "clan": contributions (≤ 200 ms). */
+  private readonly schedule: Schedule<"drain" | "sockets" | "board" | "clan">;
   private readonly players: ShardPlayers;
   private readonly outbox: ShardOutbox;
   private readonly rewards: ShardRewards;
   private readonly live: ShardLive;
   private readonly board: ShardBoard;
+  private readonly clan: ShardClan;
   /**
    * Each player's progress budget, HTTP and sockets together. In memory: the hot path writes nothing for it, and an
    * object is only evicted after it has been idle, when every budget has refilled anyway.
@@ -61,12 +63,13 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     this.sql = ctx.storage.sql;
     migrate(ctx.storage, SHARD_SCHEMA);
     this.address = this.ownAddress(ctx.id.name);
-    this.schedule = new Schedule<"drain" | "sockets" | "board">(ctx, () => DRAIN_BACKOFF);
+    this.schedule = new Schedule<"drain" | "sockets" | "board" | "clan">(ctx, () => DRAIN_BACKOFF);
     this.players = new ShardPlayers(this.sql);
     this.outbox = new ShardOutbox(this.sql, ctx.storage, this.players);
     this.rewards = new ShardRewards(this.sql, ctx.storage, env, this.outbox);
     this.live = new ShardLive(ctx, env, this.sql);
     this.board = new ShardBoard(this.sql, ctx.storage, env, `${this.address.eventId}:${this.address.shardNo}`, this.live);
+    this.clan = new ShardClan(ctx, this.sql, env, `${this.address.eventId}:${this.address.shardNo}`, this.live);
     const config = readConfig(env);
     this.policy = progressPolicy(config.playerProgressRequestsPerSecond, config.playerProgressUpdatesPerSecond);
     const held = this.sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = 'event'").toArray()[0];
@@ -120,6 +123,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     if (!result.ok) {
       this.outbox.flag(player.playerId, flagCounts(result.rejections, info), now);
       if (this.board.flag(info, player.playerId, now)) this.schedule.ensure("board", now + BOARD_PUSH_MS);
+      if (this.clan.flag(info, player, now)) this.schedule.ensure("clan", now + CLAN_PUSH_MS);
       this.ensureDrain(now);
       return fail(422, result.code, `${result.rejections.length} update(s) refused; nothing was applied`, { rejections: result.rejections });
     }
@@ -127,6 +131,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
       const before = record.state;
       this.players.update(player.playerId, record, result.state, result.completion);
       if (this.board.record(info, player.playerId, updates, result.applied, before, result.state, result.completion, now)) this.schedule.ensure("board", now + BOARD_PUSH_MS);
+      if (this.clan.record(info, player, before, result.state, now)) this.schedule.ensure("clan", now + CLAN_PUSH_MS);
       this.ensureDrain(now);
     }
     this.outbox.countRequest(result.applied.length);
@@ -198,14 +203,14 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
   async rewardStates(playerId: string) {
     const info = await this.event(Date.now());
     if (!info) return notFound(this.address.eventId);
-    const own = this.board.withRankReward(info, playerId, this.players.get(playerId)?.state.unlockedMilestones ?? null);
+    const own = this.ownView(info, playerId);
     return ok({ milestones: this.rewards.list(own.info, playerId, own.unlocked) });
   }
 
   async claim(playerId: string, index: number, key: string) {
     const info = await this.event(Date.now());
     if (!info) return notFound(this.address.eventId);
-    const own = this.board.withRankReward(info, playerId, this.players.get(playerId)?.state.unlockedMilestones ?? null);
+    const own = this.ownView(info, playerId);
     const result = await this.rewards.claim(own.info, playerId, own.unlocked, index, key, Date.now());
     if (result.ok && !result.value.replayed) this.ensureDrain(Date.now());
     return result;
@@ -216,9 +221,9 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     const info = await this.event(Date.now());
     if (!info) return { claimed: 0, undelivered: 0 };
     const result = await this.rewards.autoClaim(info, this.players.unlocked(), Date.now());
-    // Rank rewards differ per player, so each rewarded player's own view of the event is claimed for them.
-    for (const playerId of this.board.rewarded()) {
-      const own = this.board.withRankReward(info, playerId, this.players.get(playerId)?.state.unlockedMilestones ?? null);
+    // Rank and clan rewards differ per player, so each rewarded player's own view of the event is claimed for them.
+    for (const playerId of new Set([...this.board.rewarded(), ...this.clan.rewarded()])) {
+      const own = this.ownView(info, playerId);
       const more = await this.rewards.autoClaim(own.info, [[playerId, own.unlocked ?? []]], Date.now());
       result.claimed += more.claimed;
       result.undelivered = more.undelivered;
@@ -257,6 +262,14 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     return this.board.grant(awards);
   }
 
+  async clanFrame(clanId: string, frame: ServerFrame): Promise<number> {
+    return this.clan.frame(clanId, frame);
+  }
+
+  async grantClanRewards(awards: ClanAward[]): Promise<number> {
+    return this.clan.grant(awards);
+  }
+
   /** The bench's baseline: a bare Worker → Durable Object RPC round trip that does no work. */
   async echo(value: number): Promise<number> {
     return value;
@@ -264,7 +277,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
 
   override async alarm(): Promise<void> {
     const now = Date.now();
-    await this.schedule.tick(now, (row) => (row.kind === "sockets" ? this.closeExpiredSockets(now) : row.kind === "board" ? this.pushBoard(now) : this.drain()), () => this.rebook());
+    await this.schedule.tick(now, (row) => (row.kind === "sockets" ? this.closeExpiredSockets(now) : row.kind === "board" ? this.pushBoard(now) : row.kind === "clan" ? this.pushClans() : this.drain()), () => this.rebook());
   }
 
   // ---- internals -------------------------------------------------------------------------------------------------
@@ -370,6 +383,18 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
   private async rebook() {
     if (this.info && this.outbox.owed() + this.rewards.undelivered() > 0) this.ensureDrain(Date.now());
     if (this.info && this.board.owed() > 0) this.schedule.ensure("board", Date.now() + BOARD_PUSH_MS);
+    if (this.info && this.clan.owed() > 0) this.schedule.ensure("clan", Date.now() + CLAN_PUSH_MS);
+  }
+
+  /** Contributions to the clans (domain/clan.ts); a failure keeps the batch in flight and the row backs off. */
+  private async pushClans() {
+    if (this.info) await this.clan.push(this.info);
+  }
+
+  /** The event as one player's claims see it: their rank reward and clan rewards as extra, unlocked milestones. */
+  private ownView(info: EventInfo, playerId: string) {
+    const rank = this.board.withRankReward(info, playerId, this.players.get(playerId)?.state.unlockedMilestones ?? null);
+    return this.clan.withClanRewards(rank.info, playerId, rank.unlocked);
   }
 
   /** Score changes to the boards; rank frames held back by the one-a-second limit go out when due. */
