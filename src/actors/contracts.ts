@@ -261,9 +261,10 @@ export type ClanRanking = z.infer<typeof ClanRankingSchema>;
 export interface ClanEventActorRpc {
   /** Clan: one shard's batch; a seq at or below the last seen from that source is acknowledged and ignored. */
   push(batch: ClanPush): Promise<{ applied: boolean; frozen: boolean; total: number; unlocked: number[] }>;
-  view(playerId: string | null): Promise<ClanView | null>;
+  view(fallback: ClanInfo, playerId: string | null): Promise<ClanView>;
   /** Clan: at the event's end, once; each reached milestone to every eligible member (held ones wait for clear). */
   finalize(info: ClanInfo | null): Promise<{ clanId: string; awards: number; held: number } | null>;
+  /** Clan: ops clear a flagged member; after finalization this releases their held rewards. */
   clearFlag(playerId: string, audit: Audit): Promise<Result<{ playerId: string; released: number }>>;
   /** Directory: a clan's latest standing (sent by the clan itself, at most once a second). */
   report(standing: ClanStanding): Promise<void>;

@@ -5,8 +5,8 @@
 import type { ClanDefinition, Objective } from "./model";
 import { completion, milestonesReached } from "./progress";
 
-/** Clan milestone rewards are claimed as CLAN_REWARD_BASE + the clan milestone's index (player milestones are 0…49). */
-export const CLAN_REWARD_BASE = 2000;
+/** Clan milestone rewards are claimed as milestone 900 + the clan milestone's index (player milestones are 0…49, the rank reward 999). */
+export const CLAN_REWARD_BASE = 900;
 export const DEFAULT_THRESHOLD_PERCENT = 5;
 
 /** The clan objectives with their (clan) targets, in the definition's order; unknown ids are skipped. */
@@ -89,6 +89,14 @@ export function memberShares(
   }));
 }
 
-export const clanName = (eventId: string, clanId: string) => `${eventId}|${clanId}`;
-/** The event's clan directory: every clan's total, for the clan ranking (a clan id never starts with "~"). */
+/** The event's clan directory: every clan's total, for the clan ranking. */
 export const CLAN_DIRECTORY = "~clans";
+/** `<eventId>|c:<clanId>`, or `<eventId>|~clans` for the directory: a clan id from a token may hold any character. */
+export const clanName = (eventId: string, clanId: string) => (clanId === CLAN_DIRECTORY ? `${eventId}|${CLAN_DIRECTORY}` : `${eventId}|c:${clanId}`);
+export function parseClanName(name: string): { eventId: string; clanId: string } | null {
+  const cut = name.indexOf("|");
+  if (cut <= 0) return null;
+  const rest = name.slice(cut + 1);
+  if (rest === CLAN_DIRECTORY) return { eventId: name.slice(0, cut), clanId: CLAN_DIRECTORY };
+  return rest.startsWith("c:") && rest.length > 2 ? { eventId: name.slice(0, cut), clanId: rest.slice(2) } : null;
+}

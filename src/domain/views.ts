@@ -328,3 +328,6 @@ export const ClanRanking = z
     clans: z.array(z.object({ rank: z.number().int(), clanId: z.string(), total: z.number(), completion: z.number(), members: Count })),
   })
   .meta({ id: "ClanRanking" });
+export const ClanFlagCleared = z
+  .object({ playerId: z.string(), clanId: z.string(), released: Count.meta({ description: "Held clan milestone rewards now granted (0 before the clan is final)." }) })
+  .meta({ id: "ClanFlagCleared" });

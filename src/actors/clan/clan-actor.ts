@@ -6,8 +6,7 @@
 // At expiry the event object has the directory finalize every clan once: each reached milestone goes to every member
 // at or over the threshold, through the shards' ordinary claim path; flagged members are held until ops clear them.
 import { DurableObject } from "cloudflare:workers";
-import { clanProgress, memberShares, sumOf } from "../../domain/clan";
-import { parseBoardName } from "../../domain/leaderboard";
+import { clanProgress, memberShares, parseClanName, sumOf } from "../../domain/clan";
 import { parseShardName } from "../../domain/sharding";
 import { MINUTE_MS, SECOND_MS, iso } from "../../domain/time";
 import { fail, ok, type Result } from "../../lib/result";
@@ -35,8 +34,7 @@ export class ClanEventActor extends DurableObject<Env> implements ClanEventActor
     this.sql = ctx.storage.sql;
     migrate(ctx.storage, CLAN_SCHEMA);
     this.schedule = new Schedule<Kind>(ctx, () => ({ baseMs: SECOND_MS, maxMs: MINUTE_MS }));
-    const named = parseBoardName(ctx.id.name ?? "");
-    this.address = named ? { eventId: named.eventId, clanId: named.cohortId } : { eventId: "", clanId: "" };
+    this.address = parseClanName(ctx.id.name ?? "") ?? { eventId: "", clanId: "" };
   }
 
   // ---- clan ------------------------------------------------------------------------------------------------------
@@ -87,9 +85,9 @@ export class ClanEventActor extends DurableObject<Env> implements ClanEventActor
     return { applied, frozen: false, total: this.total(), unlocked };
   }
 
-  async view(playerId: string | null): Promise<ClanView | null> {
-    const info = this.info();
-    if (!info) return null;
+  /** Read-only: a clan nobody has contributed to yet answers from the event's definition and writes nothing. */
+  async view(fallback: ClanInfo, playerId: string | null): Promise<ClanView> {
+    const info = this.info() ?? fallback;
     const def = info.definition;
     const totals = this.totals();
     const total = sumOf(totals);
