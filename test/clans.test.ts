@@ -152,7 +152,9 @@ describe("exactly once and eviction", () => {
 describe("live frames", () => {
   it("sends online clan members a clan_progress frame with the milestone unlock within a second of the ack", async () => {
     const eventId = await clanEvent();
-    const { client } = await connect(eventId, await playerToken("watcher", { clan: "red" }));
+    // the watcher's socket is on the other shard from the hitter's, which never pushed for them
+    expect(shardOf("w-1", 2)).not.toBe(shardOf("hitter", 2));
+    const { client } = await connect(eventId, await playerToken("w-1", { clan: "red" }));
     const { client: outsider } = await connect(eventId, await playerToken("outsider", { clan: "blue" }));
     expect(client).not.toBeNull();
     await client!.next((f) => f.type === "snapshot" || f.type === "event_state");
@@ -202,5 +204,25 @@ describe("rewards", () => {
     expect(again).toEqual({ clanId: "red", awards: 2, held: 1 });
     const awards = await runInDurableObject(clanStub(eventId, "red"), (_o, st) => st.storage.sql.exec("SELECT player_id, idx, granted FROM awards ORDER BY player_id, idx").toArray());
     expect(awards.map((a: any) => [a.player_id, a.idx, a.granted])).toEqual([["r-big", 0, 1], ["r-big", 1, 1], ["r-five", 0, 1], ["r-five", 1, 1], ["r-flag", 0, 1], ["r-flag", 1, 1]]);
+  });
+});
+
+describe("demo", () => {
+  it("guild-raid is a cooperative clan event: GET /clan works for a player whose token carries a clan", async () => {
+    const { default: demo } = await import("../seed/demo-templates.json");
+    const raid = (demo as any[]).find((t) => t.templateId === "guild-raid");
+    const t = await createTemplate({ ...raid, templateId: `guild-raid-${Date.now().toString(36)}` });
+    expect(t.clan).toMatchObject({ objectiveIds: ["damage"], thresholdPercent: 5 });
+    const e = await createEvent(t.templateId, { startTime: "now", endTime: inMs(HOUR), shardCount: 2, eligibleClanIds: ["wolves"] });
+    made.push({ eventId: e.eventId, shardCount: 2 });
+    const hit = await post(e.eventId, "raider-1", "damage", 40_000, { clan: "wolves", lvl: 10 });
+    expect(hit.status).toBe(200);
+    // the clan's damage does not count toward the raider's own milestones
+    expect(hit.json.completion).toBe(0);
+    await post(e.eventId, "raider-2", "damage", 50_000, { clan: "wolves", lvl: 10 });
+    await post(e.eventId, "raider-2", "damage", 20_000, { clan: "wolves", lvl: 10 });
+    const view = await until(() => clanOf(e.eventId, "raider-1", "wolves"), (r) => r.json.total === 110_000);
+    expect(view.value.json.milestones.map((m: any) => m.reached)).toEqual([true, false, false]);
+    expect(view.value.json.me).toMatchObject({ playerId: "raider-1", rank: 2, contribution: 40_000, eligible: true });
   });
 });

@@ -261,6 +261,8 @@ export type ClanRanking = z.infer<typeof ClanRankingSchema>;
 export interface ClanEventActorRpc {
   /** Clan: one shard's batch; a seq at or below the last seen from that source is acknowledged and ignored. */
   push(batch: ClanPush): Promise<{ applied: boolean; frozen: boolean; total: number; unlocked: number[] }>;
+  /** Clan: a shard holding a member's socket asks for the clan_progress frames. */
+  listen(source: string): Promise<void>;
   view(fallback: ClanInfo, playerId: string | null): Promise<ClanView>;
   /** Clan: at the event's end, once; each reached milestone to every eligible member (held ones wait for clear). */
   finalize(info: ClanInfo | null): Promise<{ clanId: string; awards: number; held: number } | null>;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ClanDefinition, CreateTemplateBody, clanIssues, type Objective } from "./model";
 import { clanProgress, contribution, meetsThreshold, memberShares, neededMore } from "./clan";
+import { completion } from "./progress";
 
 const OBJECTIVES: Objective[] = [
   { objectiveId: "boss-damage", description: "d", type: "collect", targetValue: 1000, trackingKey: "raid.damage", isOptional: false },
@@ -27,6 +28,17 @@ describe("clan definition", () => {
     });
     const paths = clanIssues(bad, OBJECTIVES).map((i) => i.path.join("."));
     expect(paths).toEqual(["clan.objectiveIds.1", "clan.objectiveIds.2", "clan.milestones.1.index", "clan.milestones.1.progressThreshold"]);
+  });
+
+  it("leaves at least one required objective to the players themselves", () => {
+    const all = ClanDefinition.parse({ objectiveIds: ["boss-damage", "own-wins"], milestones: [{ index: 0, progressThreshold: 1 }] });
+    expect(clanIssues(all, OBJECTIVES).map((i) => i.path.join("."))).toEqual(["clan.objectiveIds"]);
+  });
+
+  it("keeps clan objectives out of a player's own completion", () => {
+    const mechanics = { objectives: OBJECTIVES, milestones: [], clan: DEF };
+    expect(completion({ "boss-damage": 1000, "own-wins": 1 }, mechanics)).toBeCloseTo(0.2);
+    expect(completion({ "boss-damage": 1000, "own-wins": 1 }, { objectives: OBJECTIVES, milestones: [] })).toBeCloseTo(0.6);
   });
 
   it("is checked as part of a template, with field paths", () => {

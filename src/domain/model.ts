@@ -197,6 +197,10 @@ export function clanIssues(def: ClanDefinition, objectives: Objective[], at: (st
     seen.add(id);
   });
   for (const issue of mechanicsIssues(undefined, def.milestones)) issues.push({ ...issue, path: [...at, ...issue.path] });
+  // The players' own milestones unlock on their individual objectives only (a clan objective's target is the clan's).
+  if (objectives.length > 0 && objectives.every((o) => o.isOptional || seen.has(o.objectiveId))) {
+    issues.push({ path: [...at, "objectiveIds"], message: "must leave at least one required objective individual, for the players' own milestones" });
+  }
   return issues;
 }
 

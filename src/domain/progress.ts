@@ -16,7 +16,8 @@ export type ProgressState = {
   joinedAt: number;
   lastUpdated: number;
 };
-export type Mechanics = { objectives: Objective[]; milestones: Milestone[] };
+/** `clan`: a cooperative event's clan-scoped objectives count toward the clan (domain/clan.ts), not the player's completion. */
+export type Mechanics = { objectives: Objective[]; milestones: Milestone[]; clan?: { objectiveIds: string[] } | null };
 export type ProgressUpdate = { objectiveId: string; amount: number; seq: number };
 /** Why an update was refused, as a fixed vocabulary: what anti-cheat flags are counted by (the reason's text varies). */
 export const REJECTION_CODES = ["invalid_seq", "unknown_objective", "not_a_number", "not_positive", "too_large", "max_per_update", "max_per_minute"] as const;
@@ -261,12 +262,16 @@ function nextRecent(prev: ProgressState["recent"], gained: Map<string, number>, 
   return out;
 }
 
-/** Share of the required objectives done, each capped at 1 so overshooting one cannot stand in for another. */
+/**
+ * Share of the required objectives done, each capped at 1 so overshooting one cannot stand in for another. A clan
+ * objective's target is the clan's, so it is left out of the player's own completion.
+ */
 export function completion(objectives: Record<string, number>, mechanics: Mechanics): number {
   let sum = 0;
   let required = 0;
+  const shared = mechanics.clan?.objectiveIds;
   for (const o of mechanics.objectives) {
-    if (o.isOptional) continue;
+    if (o.isOptional || (shared && shared.includes(o.objectiveId))) continue;
     required++;
     sum += Math.min(valueOf(objectives, o.objectiveId) / o.targetValue, 1);
   }

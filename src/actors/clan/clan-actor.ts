@@ -86,6 +86,11 @@ export class ClanEventActor extends DurableObject<Env> implements ClanEventActor
   }
 
   /** Read-only: a clan nobody has contributed to yet answers from the event's definition and writes nothing. */
+  /** A shard with a member's socket asks for this clan's frames (idempotent). */
+  async listen(source: string): Promise<void> {
+    this.sql.exec("INSERT OR IGNORE INTO listeners (source) VALUES (?)", source);
+  }
+
   async view(fallback: ClanInfo, playerId: string | null): Promise<ClanView> {
     const info = this.info() ?? fallback;
     const def = info.definition;
@@ -206,7 +211,7 @@ export class ClanEventActor extends DurableObject<Env> implements ClanEventActor
       .slice(0, TOP_N)
       .map((m) => ({ playerId: m.player_id, contribution: m.contribution }));
     const frame = { type: "clan_progress" as const, eventId: this.address.eventId, clanId: this.address.clanId, total: sumOf(totals), completion: clanProgress(info.definition, info.objectives, totals).completion, unlocked, top, at: iso(now) };
-    const sources = this.sql.exec<{ source: string }>("SELECT source FROM sources").toArray();
+    const sources = this.sql.exec<{ source: string }>("SELECT source FROM sources UNION SELECT source FROM listeners").toArray();
     await Promise.all(
       sources.map(({ source }) => {
         const s = parseShardName(source);

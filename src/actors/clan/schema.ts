@@ -13,6 +13,8 @@ export const CLAN_SCHEMA: readonly MigrationStep[] = [
    CREATE TABLE totals (objective_id TEXT PRIMARY KEY, total REAL NOT NULL);
    -- exactly once: the last seq applied from each shard (also who to send clan_progress frames to)
    CREATE TABLE sources (source TEXT PRIMARY KEY, seq INTEGER NOT NULL);
+   -- shards holding a socket of a member who has not contributed through them: they get clan_progress frames too
+   CREATE TABLE listeners (source TEXT PRIMARY KEY);
    -- clan milestones reached (never taken back); framed = already announced in a clan_progress frame
    CREATE TABLE reached (idx INTEGER PRIMARY KEY, at INTEGER NOT NULL, framed INTEGER NOT NULL DEFAULT 0);
    -- at the event's end: one row per (eligible member, reached milestone); held until ops clear a flag

@@ -17,6 +17,9 @@ export const CLAN_PUSH_MS = 200;
 type Pending = { player_id: string; clan_id: string; amounts: string; at: number; flagged: number };
 
 export class ShardClan {
+  /** Clans this shard has asked for frames since it woke (asking again after an eviction is harmless). */
+  private readonly listening = new Set<string>();
+
   constructor(
     private readonly ctx: DurableObjectState,
     private readonly sql: SqlStorage,
@@ -69,6 +72,15 @@ export class ShardClan {
     const results = await Promise.allSettled(clans.map(({ clan_id }) => this.pushClan(clanInfo, clan_id)));
     const failed = results.find((r) => r.status === "rejected") as PromiseRejectedResult | undefined;
     if (failed) throw failed.reason;
+  }
+
+  /** A member's socket opened here: the clan sends its frames here too, even before they contribute through this shard. */
+  listen(info: EventInfo, player: Player): Promise<void> | null {
+    if (!info.clan || !player.clan || this.listening.has(player.clan)) return null;
+    this.listening.add(player.clan);
+    return clanActor(this.env, info.eventId, player.clan)
+      .listen(this.source)
+      .catch(() => void this.listening.delete(player.clan!));
   }
 
   /** A clan's frame to the sockets here whose token names that clan. */

@@ -170,6 +170,8 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     const snap = { ...stateFrame(info, "snapshot", now), progress: record ? (snapshot(record.state, info) as unknown as Record<string, unknown>) : null } as ServerFrame;
     const response = this.live.accept(player, { snapshot: snap, since: headerNumber(request, "X-Live-Since"), expiresAt, protocol: request.headers.get("X-Live-Protocol") });
     if (expiresAt !== null) this.schedule.ensure("sockets", expiresAt);
+    const listening = this.clan.listen(info, player);
+    if (listening) this.ctx.waitUntil(listening);
     return response;
   }
 
