@@ -2,7 +2,7 @@
 // object, and each object knows its own name (ctx.id.name) instead of being told it in every call.
 import { shardName } from "../domain/sharding";
 import { DIRECTORY, boardName } from "../domain/leaderboard";
-import { CLAN_DIRECTORY, clanName } from "../domain/clan";
+import { clanDirectoryName, clanName } from "../domain/clan";
 import type { ClanEventActorRpc, EventActorRpc, LeaderboardActorRpc, PlayerInventoryActorRpc, ProgressShardActorRpc, SchedulerActorRpc } from "./contracts";
 
 // workers-types maps free-form JSON in RPC signatures (theme, details) to `never`; everything we send is
@@ -28,4 +28,4 @@ export const boardDirectory = (env: Env, eventId: string) => leaderboardActor(en
 
 /** One object per (event, clan): its total, members' contributions and milestones; plus the event's clan directory. */
 export const clanActor = (env: Env, eventId: string, clanId: string) => typed<ClanEventActorRpc>(env.CLAN_EVENT_ACTOR as unknown as Namespace, clanName(eventId, clanId));
-export const clanDirectory = (env: Env, eventId: string) => clanActor(env, eventId, CLAN_DIRECTORY);
+export const clanDirectory = (env: Env, eventId: string) => typed<ClanEventActorRpc>(env.CLAN_EVENT_ACTOR as unknown as Namespace, clanDirectoryName(eventId));

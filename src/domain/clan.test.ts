@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ClanDefinition, CreateTemplateBody, clanIssues, type Objective } from "./model";
-import { clanProgress, contribution, meetsThreshold, memberShares, neededMore } from "./clan";
+import { clanDirectoryName, clanIdOf, clanName, clanProgress, contribution, meetsThreshold, memberShares, neededMore, parseClanName } from "./clan";
 import { completion } from "./progress";
 
 const OBJECTIVES: Objective[] = [
@@ -110,5 +110,19 @@ describe("clan maths", () => {
     ]);
     expect(shares[0].sharePercent).toBe(90.05);
     expect(shares[3].neededMore).toBeGreaterThan(0);
+  });
+});
+
+describe("clan ids", () => {
+  it("takes the token's clan of 1–64 characters, and names objects so any clan id round-trips", () => {
+    expect(clanIdOf({ clan: "red" })).toBe("red");
+    expect(clanIdOf({ clan: null })).toBeNull();
+    expect(clanIdOf({ clan: "x".repeat(65) })).toBeNull();
+    expect(parseClanName(clanName("evt_abc", "a|b:c"))).toEqual({ eventId: "evt_abc", clanId: "a|b:c" });
+    // a clan that calls itself like the directory is still a clan, not the directory
+    expect(clanName("evt_abc", "~clans")).not.toBe(clanDirectoryName("evt_abc"));
+    expect(parseClanName(clanName("evt_abc", "~clans"))).toEqual({ eventId: "evt_abc", clanId: "~clans" });
+    expect(parseClanName(clanDirectoryName("evt_abc"))).toEqual({ eventId: "evt_abc", clanId: "~clans" });
+    expect(parseClanName("evt_abc|other")).toBeNull();
   });
 });

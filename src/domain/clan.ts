@@ -89,10 +89,15 @@ export function memberShares(
   }));
 }
 
+/** The clan a player contributes to: their token's `clan`, if it is 1–64 characters (longer ones count for no clan). */
+export const MAX_CLAN_ID = 64;
+export const clanIdOf = (player: { clan: string | null }): string | null => (player.clan && player.clan.length <= MAX_CLAN_ID ? player.clan : null);
+
 /** The event's clan directory: every clan's total, for the clan ranking. */
 export const CLAN_DIRECTORY = "~clans";
-/** `<eventId>|c:<clanId>`, or `<eventId>|~clans` for the directory: a clan id from a token may hold any character. */
-export const clanName = (eventId: string, clanId: string) => (clanId === CLAN_DIRECTORY ? `${eventId}|${CLAN_DIRECTORY}` : `${eventId}|c:${clanId}`);
+/** `<eventId>|c:<clanId>`, and `<eventId>|~clans` for the directory: a clan id from a token may hold any character. */
+export const clanName = (eventId: string, clanId: string) => `${eventId}|c:${clanId}`;
+export const clanDirectoryName = (eventId: string) => `${eventId}|${CLAN_DIRECTORY}`;
 export function parseClanName(name: string): { eventId: string; clanId: string } | null {
   const cut = name.indexOf("|");
   if (cut <= 0) return null;

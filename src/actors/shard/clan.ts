@@ -4,13 +4,13 @@
 // pending rows into one numbered batch pushed to that clan's object. The batch is stored before it is sent and
 // re-sent with the same seq until the clan acknowledges it, so a retried push never counts twice. Clan frames come
 // back here for the sockets whose token names the clan; clan milestone rewards come back as claimable milestones.
-import { CLAN_REWARD_BASE, clanObjectives, contribution } from "../../domain/clan";
-import type { ServerFrame } from "../../domain/live";
+import { CLAN_REWARD_BASE, clanIdOf, clanObjectives, contribution } from "../../domain/clan";
+import { encodeFrame, type ServerFrame } from "../../domain/live";
 import type { Milestone, Player } from "../../domain/model";
 import type { EventInfo, ProgressState } from "../../domain/progress";
 import type { ClanAward, ClanInfo, ClanPush } from "../contracts";
 import { clanActor } from "../stubs";
-import type { ShardLive, SocketAttachment } from "./live";
+import { clanTag } from "./live";
 
 export const CLAN_PUSH_MS = 200;
 
@@ -25,22 +25,22 @@ export class ShardClan {
     private readonly sql: SqlStorage,
     private readonly env: Env,
     private readonly source: string,
-    private readonly live: ShardLive,
   ) {}
 
   /** Folds one accepted request's clan contribution into the pending row; true if there is something to push. */
   record(info: EventInfo, player: Player, before: ProgressState, after: ProgressState, now: number): boolean {
-    if (!info.clan || !player.clan) return false;
+    const clan = clanIdOf(player);
+    if (!info.clan || !clan) return false;
     const amounts = contribution(info.clan, before.objectives, after.objectives);
     if (Object.keys(amounts).length === 0) return false;
-    const held = this.sql.exec<{ amounts: string }>("SELECT amounts FROM clan_pending WHERE player_id = ? AND clan_id = ?", player.playerId, player.clan).toArray()[0];
+    const held = this.sql.exec<{ amounts: string }>("SELECT amounts FROM clan_pending WHERE player_id = ? AND clan_id = ?", player.playerId, clan).toArray()[0];
     const sum: Record<string, number> = held ? JSON.parse(held.amounts) : {};
     for (const [id, a] of Object.entries(amounts)) sum[id] = (sum[id] ?? 0) + a;
     this.sql.exec(
       `INSERT INTO clan_pending (player_id, clan_id, amounts, at, flagged) VALUES (?, ?, ?, ?, 0)
        ON CONFLICT (player_id, clan_id) DO UPDATE SET amounts = excluded.amounts`,
       player.playerId,
-      player.clan,
+      clan,
       JSON.stringify(sum),
       now,
     );
@@ -49,12 +49,13 @@ export class ShardClan {
 
   /** A refused request's player is flagged in their clan (their clan rewards are held until ops clear them). */
   flag(info: EventInfo, player: Player, now: number): boolean {
-    if (!info.clan || !player.clan) return false;
+    const clan = clanIdOf(player);
+    if (!info.clan || !clan) return false;
     this.sql.exec(
       `INSERT INTO clan_pending (player_id, clan_id, amounts, at, flagged) VALUES (?, ?, '{}', ?, 1)
        ON CONFLICT (player_id, clan_id) DO UPDATE SET flagged = 1`,
       player.playerId,
-      player.clan,
+      clan,
       now,
     );
     return true;
@@ -76,22 +77,26 @@ export class ShardClan {
 
   /** A member's socket opened here: the clan sends its frames here too, even before they contribute through this shard. */
   listen(info: EventInfo, player: Player): Promise<void> | null {
-    if (!info.clan || !player.clan || this.listening.has(player.clan)) return null;
-    this.listening.add(player.clan);
-    return clanActor(this.env, info.eventId, player.clan)
+    const clan = clanIdOf(player);
+    if (!info.clan || !clan || this.listening.has(clan)) return null;
+    this.listening.add(clan);
+    return clanActor(this.env, info.eventId, clan)
       .listen(this.source)
-      .catch(() => void this.listening.delete(player.clan!));
+      .catch(() => void this.listening.delete(clan));
   }
 
-  /** A clan's frame to the sockets here whose token names that clan. */
+  /** A clan's frame to the sockets here whose token names that clan (tagged with it when accepted). One encode, many sends. */
   frame(clanId: string, frame: ServerFrame): number {
-    const players = new Set<string>();
-    for (const ws of this.ctx.getWebSockets()) {
-      const a = ws.deserializeAttachment() as SocketAttachment | null;
-      if (a?.clan === clanId) players.add(a.playerId);
-    }
+    const text = encodeFrame(frame);
     let sent = 0;
-    for (const p of players) sent += this.live.broadcast(frame, p);
+    for (const ws of this.ctx.getWebSockets(clanTag(clanId))) {
+      try {
+        ws.send(text);
+        sent++;
+      } catch {
+        // A socket that is closing; the runtime reports its close separately.
+      }
+    }
     return sent;
   }
 

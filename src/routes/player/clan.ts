@@ -3,6 +3,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import { z } from "zod";
 import { clanActor } from "../../actors/stubs";
+import { MAX_CLAN_ID, clanIdOf } from "../../domain/clan";
 import { ClanView } from "../../domain/views";
 import type { AppEnv } from "../../http/auth";
 import { clanInfo } from "../../http/clans";
@@ -23,8 +24,9 @@ export const playerClanRoutes = openApiApp<AppEnv>().openapi(
   }),
   async (c) => {
     const info = await clanInfo(c.env, c.req.valid("param").eventId);
-    const { playerId, clan } = c.var.player;
-    if (!clan) throw new ApiError(403, "no_clan", "your token names no clan (the clan claim)");
+    const { playerId } = c.var.player;
+    const clan = clanIdOf(c.var.player);
+    if (!clan) throw new ApiError(403, "no_clan", `your token names no clan (a clan claim of 1–${MAX_CLAN_ID} characters)`);
     return c.json(await clanActor(c.env, info.eventId, clan).view(info, playerId), 200);
   },
 );
