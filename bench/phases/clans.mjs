@@ -69,6 +69,7 @@ export default {
     }));
     metrics.loadSec = (performance.now() - t0) / 1000;
     metrics.refused = refused;
+    ctx.log(`Phase C: load done in ${metrics.loadSec.toFixed(1)} s; ${samples} freshness samples…`);
     rows.push(["load: one update per player", `${playerCount} in ${metrics.loadSec.toFixed(1)} s (${refused} refused)`, "", ""]);
 
     // (2) freshness, sequentially: ack → the clan total in the ops view, and → a clan_progress frame on a member's socket
@@ -79,12 +80,14 @@ export default {
       const p = players[(i * 37) % players.length];
       const watcher = players.find((w) => w.clan === p.clan && w !== p);
       let socket = null;
+      // Fixed before the post: the predicate runs when a frame arrives, after `acked` has counted this update.
+      const wantTotal = (acked.get(p.clan) ?? 0) + 1;
       const frameAt = new Promise((resolve) => {
         try {
           socket = new WebSocket(`${ctx.baseUrl.replace(/^http/, "ws")}/v1/events/${event.eventId}/live`, ["live-events.v1", watcher.token]);
           socket.onmessage = (m) => {
             const f = JSON.parse(String(m.data));
-            if (f.type === "clan_progress" && f.total >= (acked.get(p.clan) ?? 0) + 1) resolve(performance.now());
+            if (f.type === "clan_progress" && f.total >= wantTotal) resolve(performance.now());
           };
         } catch {
           resolve(null);
