@@ -13,7 +13,7 @@ export const BENCH_AUDIENCE = "live-events-bench";
 const b64 = (v) => Buffer.from(JSON.stringify(v)).toString("base64url");
 const HEADER = b64({ alg: "HS256", typ: "JWT" });
 
-export function mintPlayerToken(secret, playerId, ttlSeconds = 3600) {
-  const body = `${HEADER}.${b64({ sub: playerId, iss: BENCH_ISSUER, aud: BENCH_AUDIENCE, exp: Math.floor(Date.now() / 1000) + ttlSeconds })}`;
+export function mintPlayerToken(secret, playerId, ttlSeconds = 3600, claims = {}) {
+  const body = `${HEADER}.${b64({ ...claims, sub: playerId, iss: BENCH_ISSUER, aud: BENCH_AUDIENCE, exp: Math.floor(Date.now() / 1000) + ttlSeconds })}`;
   return `${body}.${createHmac("sha256", secret).update(body).digest("base64url")}`;
 }

@@ -17,6 +17,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describeError } from "./admin.mjs";
 import auth from "./phases/auth.mjs";
+import clans from "./phases/clans.mjs";
 import { startCpuWatch } from "./cpu.mjs";
 import { killLoads } from "./load-runner.mjs";
 import echo from "./phases/echo.mjs";
@@ -28,7 +29,7 @@ import { startServer } from "./server.mjs";
 import { formatTable } from "./stats.mjs";
 
 // auth right after echo: its figures are ratios to the echo's, best measured while the server is in the same state.
-const PHASES = [echo, auth, progress, sockets, mixed, leaderboard];
+const PHASES = [echo, auth, progress, sockets, mixed, leaderboard, clans];
 const root = fileURLToPath(new URL("..", import.meta.url));
 const resultsDir = fileURLToPath(new URL("./results/", import.meta.url));
 const num = (name, fallback) => (process.env[name] ? Number(process.env[name]) : fallback);

@@ -432,6 +432,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/events/{eventId}/clans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Clan ranking across the event, highest total first (refreshed at most once a second per clan) */
+        get: operations["getClanRanking"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/events/{eventId}/clans/{clanId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One clan's total, milestones and member ranking */
+        get: operations["getClanAsOps"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/events/{eventId}/clans/{clanId}/members/{playerId}/clear-flag": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Clear a flagged clan member (their held clan rewards are released if the clan is final) */
+        post: operations["clearClanMemberFlag"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/schedule/validate": {
         parameters: {
             query?: never;
@@ -718,6 +769,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/events/{eventId}/clan": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's clan: total, milestones, member ranking and the caller's own share */
+        get: operations["getMyClan"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/inbox": {
         parameters: {
             query?: never;
@@ -921,6 +989,19 @@ export interface components {
             at: string;
         } | {
             /** @enum {string} */
+            type: "clan_progress";
+            eventId: string;
+            clanId: string;
+            total: number;
+            completion: number;
+            unlocked: number[];
+            top: {
+                playerId: string;
+                contribution: number;
+            }[];
+            at: string;
+        } | {
+            /** @enum {string} */
             type: "ack";
             id?: string | number;
             progress: {
@@ -1039,6 +1120,7 @@ export interface components {
             leaderboard?: components["schemas"]["BoardDefinition"];
             /** @default false */
             requiresClan: boolean;
+            clan?: components["schemas"]["ClanDefinition"];
             /** @default 1 */
             minimumPlayerLevel: number;
             /** @default null */
@@ -1141,6 +1223,12 @@ export interface components {
             /** @default 20 */
             demoteBottomPercent: number;
         };
+        ClanDefinition: {
+            objectiveIds: string[];
+            milestones: components["schemas"]["Milestone"][];
+            /** @default 5 */
+            thresholdPercent: number;
+        };
         CreateTemplateBody: {
             templateId: string;
             /** @enum {string} */
@@ -1166,6 +1254,7 @@ export interface components {
             leaderboard?: components["schemas"]["BoardDefinition"];
             /** @default false */
             requiresClan: boolean;
+            clan?: components["schemas"]["ClanDefinition"];
             /** @default 1 */
             minimumPlayerLevel: number;
             /** @default null */
@@ -1202,6 +1291,7 @@ export interface components {
             leaderboard?: components["schemas"]["BoardDefinition"];
             /** @default false */
             requiresClan: boolean;
+            clan?: components["schemas"]["ClanDefinition"];
             /** @default 1 */
             minimumPlayerLevel: number;
             /** @default null */
@@ -1242,6 +1332,7 @@ export interface components {
             leaderboardId: string | null;
             leaderboard?: components["schemas"]["BoardDefinition"] & (Record<string, never> | null);
             eligibleClanIds: string[];
+            clan?: components["schemas"]["ClanDefinition"] & (Record<string, never> | null);
             participantCount: number;
             completionCount: number;
             activationAttempts: number;
@@ -1292,6 +1383,7 @@ export interface components {
             eligibleClanIds?: string[];
             leaderboardId?: string;
             leaderboard?: components["schemas"]["BoardOverride"];
+            clan?: components["schemas"]["ClanDefinition"];
             shardCount?: number;
             expectedParticipants?: number;
             force?: boolean;
@@ -1348,6 +1440,7 @@ export interface components {
             leaderboardId: string | null;
             leaderboard?: components["schemas"]["BoardDefinition"] & (Record<string, never> | null);
             eligibleClanIds: string[];
+            clan?: components["schemas"]["ClanDefinition"] & (Record<string, never> | null);
             participantCount: number;
             completionCount: number;
             activationAttempts: number;
@@ -1473,6 +1566,75 @@ export interface components {
             finalizedAt: string;
             rewarded: number;
             held: number;
+        };
+        ClanRanking: {
+            eventId: string;
+            clans: {
+                rank: number;
+                clanId: string;
+                total: number;
+                completion: number;
+                members: number;
+            }[];
+        };
+        ClanView: {
+            eventId: string;
+            clanId: string;
+            total: number;
+            /** @description The clan total per clan-scoped objective. */
+            totals: {
+                [key: string]: number;
+            };
+            completion: number;
+            thresholdPercent: number;
+            milestones: components["schemas"]["ClanMilestone"][];
+            members: components["schemas"]["ClanMember"][];
+            /** @description The caller's own line (player route only; null if they have not contributed). */
+            me: {
+                playerId: string;
+                rank: number;
+                contribution: number;
+                /** @description Percent of the clan total, rounded to 2 decimals (the threshold uses exact values). */
+                sharePercent: number;
+                /** @description At or over the threshold and not held: shares in every clan milestone reached. */
+                eligible: boolean;
+                /** @description How much more this member needed to reach the threshold (0: none; null: unreachable). */
+                neededMore: number | null;
+                /** @description Held for anti-cheat review: no clan reward until ops clear the flag. */
+                flagged: boolean;
+            } | null;
+            finalized: boolean;
+        };
+        ClanMilestone: {
+            index: number;
+            progressThreshold: number;
+            reached: boolean;
+            /** Format: date-time */
+            reachedAt: string | null;
+            rewards: components["schemas"]["RewardData"][];
+            unlockMessage: string;
+        };
+        ClanMember: {
+            playerId: string;
+            rank: number;
+            contribution: number;
+            /** @description Percent of the clan total, rounded to 2 decimals (the threshold uses exact values). */
+            sharePercent: number;
+            /** @description At or over the threshold and not held: shares in every clan milestone reached. */
+            eligible: boolean;
+            /** @description How much more this member needed to reach the threshold (0: none; null: unreachable). */
+            neededMore: number | null;
+            /** @description Held for anti-cheat review: no clan reward until ops clear the flag. */
+            flagged: boolean;
+        };
+        ClanFlagCleared: {
+            playerId: string;
+            clanId: string;
+            /** @description Held clan milestone rewards now granted (0 before the clan is final). */
+            released: number;
+        };
+        ClanClearReason: {
+            reason: string;
         };
         ScheduleCheck: {
             ok: boolean;
@@ -3657,6 +3819,203 @@ export interface operations {
             };
         };
     };
+    getClanRanking: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description An event id (evt_ + 8–40 of a-z0-9). */
+                eventId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Clans by total */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClanRanking"];
+                };
+            };
+            /** @description Malformed request: invalid JSON, a missing body or bad query/path values (code says which) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Credentials valid but not allowed here */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getClanAsOps: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An event id (evt_ + 8–40 of a-z0-9). */
+                eventId: string;
+                /** @description The clan id, as players' tokens carry it in `clan` */
+                clanId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The clan */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClanView"];
+                };
+            };
+            /** @description Malformed request: invalid JSON, a missing body or bad query/path values (code says which) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Credentials valid but not allowed here */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    clearClanMemberFlag: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An event id (evt_ + 8–40 of a-z0-9). */
+                eventId: string;
+                /** @description The clan id, as players' tokens carry it in `clan` */
+                clanId: string;
+                playerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ClanClearReason"];
+            };
+        };
+        responses: {
+            /** @description Cleared, and recorded in the clan's audit log */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClanFlagCleared"];
+                };
+            };
+            /** @description Malformed request: invalid JSON, a missing body or bad query/path values (code says which) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Credentials valid but not allowed here */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body larger than the route allows */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     validateSchedule: {
         parameters: {
             query?: never;
@@ -4743,6 +5102,65 @@ export interface operations {
             };
             /** @description Missing or invalid credentials */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getMyClan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An event id (evt_ + 8–40 of a-z0-9). */
+                eventId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The clan as of now (me: null until the caller contributes) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClanView"];
+                };
+            };
+            /** @description Malformed request: invalid JSON, a missing body or bad query/path values (code says which) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Credentials valid but not allowed here */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

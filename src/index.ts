@@ -10,6 +10,7 @@ export { SchedulerActor } from "./actors/scheduler/scheduler-actor";
 export { ProgressShardActor } from "./actors/shard/progress-shard-actor";
 export { PlayerInventoryActor } from "./actors/inventory/inventory-actor";
 export { LeaderboardActor } from "./actors/leaderboard/leaderboard-actor";
+export { ClanEventActor } from "./actors/clan/clan-actor";
 
 /** Each queue's consumer, by the name readConfig gives it; the names themselves live in wrangler.toml. */
 async function queue(batch: MessageBatch, env: Env): Promise<void> {

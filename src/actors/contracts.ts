@@ -1,8 +1,10 @@
 // What the actors say to each other and what the Worker says to them: every cross-actor type and one RPC interface
 // per Durable Object class. Classes `implements` their interface and stubs are typed by it, so no actor imports
 // another actor's class (no import cycles) and the Worker sees exactly the surface it may call.
+import type { z } from "zod";
 import type { Result } from "../lib/result";
-import type { BoardDefinition, EventInstance, EventState, Player, RewardData } from "../domain/model";
+import type { ClanRanking as ClanRankingSchema, ClanView as ClanViewSchema } from "../domain/views";
+import type { BoardDefinition, ClanDefinition, EventInstance, EventState, Objective, Player, RewardData } from "../domain/model";
 import type { WindowChange } from "../domain/instance";
 import type { ServerFrame } from "../domain/live";
 import type { OperatorAction, TransitionRecord } from "../domain/lifecycle";
@@ -104,6 +106,10 @@ export interface ProgressShardActorRpc {
   flushBoard(info: EventInfo): Promise<number>;
   /** Rank rewards of players here after their board finalized; repeats and releases of held ones are harmless. */
   grantRankRewards(awards: RankAward[]): Promise<number>;
+  /** A clan's clan_progress frame for the sockets here whose token names that clan. */
+  clanFrame(clanId: string, frame: ServerFrame): Promise<number>;
+  /** Clan milestone rewards of players here after their clan finalized; repeats are harmless. */
+  grantClanRewards(awards: ClanAward[]): Promise<number>;
   /** WebSocket upgrades, forwarded by the Worker with the verified player in X-Live-Player. */
   fetch(request: Request): Promise<Response>;
 }
@@ -247,3 +253,36 @@ export type BenchProbe = {
   updateP99: number;
   batch: number;
 };
+
+// ---- ClanEventActor: one per (event, clan), plus the event's clan directory ----------------------------------------
+
+/** What a clan needs to know of its event; carried by every push (the shards' copy of the event has it). */
+export type ClanInfo = { eventId: string; objectives: Objective[]; definition: ClanDefinition };
+/** One shard's aggregated contributions to one clan since its last push, numbered per (shard, clan): a retry reuses the seq. */
+export type ClanPush = {
+  source: string;
+  seq: number;
+  info: ClanInfo;
+  entries: Array<{ playerId: string; amounts: Record<string, number>; at: number; flagged: boolean }>;
+};
+export type ClanAward = { playerId: string; clanId: string; milestoneIndex: number; rewards: RewardData[]; unlockMessage: string };
+export type ClanStanding = { clanId: string; total: number; completion: number; members: number };
+export type ClanView = z.infer<typeof ClanViewSchema>;
+export type ClanRanking = z.infer<typeof ClanRankingSchema>;
+
+export interface ClanEventActorRpc {
+  /** Clan: one shard's batch; a seq at or below the last seen from that source is acknowledged and ignored. */
+  push(batch: ClanPush): Promise<{ applied: boolean; frozen: boolean; total: number; unlocked: number[] }>;
+  /** Clan: a shard holding a member's socket asks for the clan_progress frames. */
+  listen(source: string): Promise<void>;
+  view(fallback: ClanInfo, playerId: string | null): Promise<ClanView>;
+  /** Clan: at the event's end, once; each reached milestone to every eligible member (held ones wait for clear). */
+  finalize(info: ClanInfo | null): Promise<{ clanId: string; awards: number; held: number } | null>;
+  /** Clan: ops clear a flagged member; after finalization this releases their held rewards. */
+  clearFlag(playerId: string, audit: Audit): Promise<Result<{ playerId: string; released: number }>>;
+  /** Directory: a clan's latest standing (sent by the clan itself, at most once a second). */
+  report(standing: ClanStanding): Promise<void>;
+  ranking(limit: number): Promise<ClanRanking>;
+  /** Directory: finalizes every clan that ever reported; safe to call again. */
+  finalizeAll(info: ClanInfo | null): Promise<number>;
+}

@@ -2,7 +2,8 @@
 // object, and each object knows its own name (ctx.id.name) instead of being told it in every call.
 import { shardName } from "../domain/sharding";
 import { DIRECTORY, boardName } from "../domain/leaderboard";
-import type { EventActorRpc, LeaderboardActorRpc, PlayerInventoryActorRpc, ProgressShardActorRpc, SchedulerActorRpc } from "./contracts";
+import { clanDirectoryName, clanName } from "../domain/clan";
+import type { ClanEventActorRpc, EventActorRpc, LeaderboardActorRpc, PlayerInventoryActorRpc, ProgressShardActorRpc, SchedulerActorRpc } from "./contracts";
 
 // workers-types maps free-form JSON in RPC signatures (theme, details) to `never`; everything we send is
 // structured-cloneable, so stubs are typed by the contracts instead.
@@ -24,3 +25,7 @@ export const playerInventoryActor = (env: Env, playerId: string) => typed<Player
 export const leaderboardActor = (env: Env, eventId: string, cohortId: string) =>
   typed<LeaderboardActorRpc>(env.LEADERBOARD_ACTOR as unknown as Namespace, boardName(eventId, cohortId));
 export const boardDirectory = (env: Env, eventId: string) => leaderboardActor(env, eventId, DIRECTORY);
+
+/** One object per (event, clan): its total, members' contributions and milestones; plus the event's clan directory. */
+export const clanActor = (env: Env, eventId: string, clanId: string) => typed<ClanEventActorRpc>(env.CLAN_EVENT_ACTOR as unknown as Namespace, clanName(eventId, clanId));
+export const clanDirectory = (env: Env, eventId: string) => typed<ClanEventActorRpc>(env.CLAN_EVENT_ACTOR as unknown as Namespace, clanDirectoryName(eventId));

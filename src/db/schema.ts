@@ -21,6 +21,8 @@ export const templates = sqliteTable(
     /** The board definition (domain/leaderboard BoardDefinition) events from this template rank players by; null: none. */
     leaderboard: text("leaderboard", { mode: "json" }),
     requiresClan: integer("requires_clan", { mode: "boolean" }).notNull().default(false),
+    /** The clan definition (domain/model ClanDefinition) that makes events from this template cooperative; null: none. */
+    clan: text("clan", { mode: "json" }),
     minimumPlayerLevel: integer("minimum_player_level").notNull().default(1),
     version: integer("version").notNull().default(1),
     usageCount: integer("usage_count").notNull().default(0),

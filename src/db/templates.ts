@@ -24,6 +24,7 @@ function fromRow(r: Row): EventTemplate {
     requiresLeaderboard: r.requiresLeaderboard,
     leaderboard: (r.leaderboard as EventTemplate["leaderboard"]) ?? undefined,
     requiresClan: r.requiresClan,
+    clan: (r.clan as EventTemplate["clan"]) ?? undefined,
     minimumPlayerLevel: r.minimumPlayerLevel,
     averageEngagementScore: r.averageEngagementScore,
     version: r.version,
@@ -51,6 +52,7 @@ function columns(body: UpdateTemplateBody) {
     requiresLeaderboard: body.requiresLeaderboard || body.leaderboard !== undefined,
     leaderboard: body.leaderboard ?? null,
     requiresClan: body.requiresClan,
+    clan: body.clan ?? null,
     minimumPlayerLevel: body.minimumPlayerLevel,
     averageEngagementScore: body.averageEngagementScore,
   };

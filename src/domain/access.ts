@@ -32,6 +32,8 @@ export const ADMIN_POLICY: readonly Rule<Role>[] = [
   { methods: ["POST"], path: /^\/schedule\/validate$/, need: "operator" },
   // Leaderboards: removing, banning or clearing an entry, and force-finalizing (each with a reason, audited).
   { methods: ["POST"], path: new RegExp(`^${EVENT}/leaderboard/(finalize|entries/[^/]+/(remove|ban|clear-flag))$`), need: "operator" },
+  // Clans: clearing a flagged member (with a reason, audited), which releases their held clan rewards.
+  { methods: ["POST"], path: new RegExp(`^${EVENT}/clans/[^/]+/members/[^/]+/clear-flag$`), need: "operator" },
   // Templates and run-time settings fall to the default below: an admin's.
   { methods: "*", path: /.*/, need: "admin" },
 ];

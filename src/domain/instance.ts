@@ -3,7 +3,7 @@ import { countdown } from "./lifecycle";
 import { DEFAULT_EXPECTED_PARTICIPANTS, shardCountFor } from "./sharding";
 import { DAY_MS, SECOND_MS, iso } from "./time";
 import { resolveBoard } from "./leaderboard";
-import { boardIssues, mechanicsIssues, type CreateEventBody, type EventInstance, type EventTemplate, type Milestone, type RewardData } from "./model";
+import { boardIssues, clanIssues, mechanicsIssues, type CreateEventBody, type EventInstance, type EventTemplate, type Milestone, type RewardData } from "./model";
 
 /**
  * A start this little in the past is taken as "now" (the event activates at once): a tool that computes "now + 1 s"
@@ -77,6 +77,9 @@ export function instanceFromTemplate(
   const leaderboard = resolveBoard(template.leaderboard, body.leaderboard);
   if (body.leaderboard && !leaderboard) problems.push({ path: ["leaderboard", "source"], message: "is required: the template has no board to override" });
   if (leaderboard) problems.push(...boardIssues(leaderboard, objectives));
+  // An event's clan definition replaces the template's whole; either is checked against the event's objectives.
+  const clan = structuredClone(body.clan ?? template.clan ?? null);
+  if (clan) problems.push(...clanIssues(clan, objectives));
   if (template.requiresClan && (body.eligibleClanIds?.length ?? 0) === 0) {
     problems.push({ path: ["eligibleClanIds"], message: "must list at least one clan: the template requires a clan" });
   }
@@ -103,6 +106,7 @@ export function instanceFromTemplate(
       scheduledEndTime: endTime,
       requiresLeaderboard: template.requiresLeaderboard || leaderboard !== null,
       leaderboard,
+      clan,
       requiresClan: template.requiresClan,
       minimumPlayerLevel: template.minimumPlayerLevel,
       leaderboardId: body.leaderboardId ?? (template.requiresLeaderboard || leaderboard ? `lb_${eventId}` : null),

@@ -62,6 +62,17 @@ export const ServerFrame = z.discriminatedUnion("type", [
     entries: z.array(z.object({ rank: z.number().int(), playerId: z.string(), score: z.number(), reachedAt: z.string() })),
     at: z.string(),
   }),
+  /** The player's clan: its total, the clan milestones it unlocked since the last frame, its top contributors (≤ 1/s per clan). */
+  z.object({
+    type: z.literal("clan_progress"),
+    eventId: z.string(),
+    clanId: z.string(),
+    total: z.number(),
+    completion: z.number(),
+    unlocked: z.array(z.number().int()),
+    top: z.array(z.object({ playerId: z.string(), contribution: z.number() })),
+    at: z.string(),
+  }),
   z.object({ type: z.literal("ack"), id: FrameId, progress: Json }),
   z.object({ type: z.literal("error"), id: FrameId, code: z.string(), message: z.string(), details: z.unknown().optional() }),
   z.object({ type: z.literal("pong"), id: FrameId }),

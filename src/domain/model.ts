@@ -182,6 +182,37 @@ export function boardIssues(def: BoardDefinition, objectives: Objective[], at: (
 }
 
 
+// ---- clans (domain/clan.ts holds the rules that use this) ----------------------------------------------------------
+
+export const ClanDefinition = z
+  .strictObject({
+    /** The clan-scoped objectives: their targetValue is the clan's target, their progress adds up over the clan. */
+    objectiveIds: z.array(slug).min(1).max(50),
+    /** Unlock on the clan's completion (the mean over the clan objectives of min(total / target, 1)). */
+    milestones: z.array(Milestone).min(1).max(50),
+    /** A member shares in the clan's milestone rewards with at least this share of the clan total, in percent. */
+    thresholdPercent: z.number().min(0).max(100).default(5),
+  })
+  .meta({ id: "ClanDefinition" });
+export type ClanDefinition = z.infer<typeof ClanDefinition>;
+
+/** Cross-field rules against the event's objectives; paths start at `at`. */
+export function clanIssues(def: ClanDefinition, objectives: Objective[], at: (string | number)[] = ["clan"]): Issue[] {
+  const issues: Issue[] = [];
+  const seen = new Set<string>();
+  def.objectiveIds.forEach((id, i) => {
+    if (seen.has(id)) issues.push({ path: [...at, "objectiveIds", i], message: `duplicates "${id}"` });
+    else if (!objectives.some((o) => o.objectiveId === id)) issues.push({ path: [...at, "objectiveIds", i], message: `names objective "${id}", which does not exist` });
+    seen.add(id);
+  });
+  for (const issue of mechanicsIssues(undefined, def.milestones)) issues.push({ ...issue, path: [...at, ...issue.path] });
+  // The players' own milestones unlock on their individual objectives only (a clan objective's target is the clan's).
+  if (objectives.length > 0 && objectives.every((o) => o.isOptional || seen.has(o.objectiveId))) {
+    issues.push({ path: [...at, "objectiveIds"], message: "must leave at least one required objective individual, for the players' own milestones" });
+  }
+  return issues;
+}
+
 /** Cross-field rules the seed implies: unique ids, milestone indexes 0..n-1, thresholds strictly ascending. */
 export function mechanicsIssues(objectives: Objective[] | undefined, milestones: Milestone[] | undefined): Issue[] {
   const issues: Issue[] = [];
@@ -216,6 +247,8 @@ export const templateFields = {
   /** Ranks the players of events made from this template (README "Leaderboards"); an event may override fields. */
   leaderboard: BoardDefinition.optional(),
   requiresClan: z.boolean().default(false),
+  /** Makes events from this template cooperative (README "Clans"): clan-scoped objectives, clan milestones, threshold. */
+  clan: ClanDefinition.optional(),
   minimumPlayerLevel: z.number().int().min(1).max(100_000).default(1),
   averageEngagementScore: z.number().min(0).max(999.99).nullable().default(null),
   /** Progress shards for events from this template; omit to derive it from expectedParticipants. */
@@ -223,11 +256,13 @@ export const templateFields = {
   expectedParticipants: z.number().int().min(1).max(100_000_000).optional(),
 };
 
-const withMechanicsRules = <T extends { objectives?: Objective[]; milestones?: Milestone[]; leaderboard?: unknown }>(v: T, ctx: z.RefinementCtx) => {
+const withMechanicsRules = <T extends { objectives?: Objective[]; milestones?: Milestone[]; leaderboard?: unknown; clan?: unknown }>(v: T, ctx: z.RefinementCtx) => {
   for (const issue of mechanicsIssues(v.objectives, v.milestones)) ctx.addIssue({ code: "custom", ...issue });
   // A template's board is checked against its own objectives; an event's override against the merged result later.
   const board = BoardDefinition.safeParse(v.leaderboard);
   if (board.success && v.objectives) for (const issue of boardIssues(board.data, v.objectives)) ctx.addIssue({ code: "custom", ...issue });
+  const clan = ClanDefinition.safeParse(v.clan);
+  if (clan.success && v.objectives) for (const issue of clanIssues(clan.data, v.objectives)) ctx.addIssue({ code: "custom", ...issue });
 };
 
 export const CreateTemplateBody = z.strictObject({ templateId: slug, ...templateFields }).superRefine(withMechanicsRules).meta({ id: "CreateTemplateBody" });
@@ -278,6 +313,8 @@ export const CreateEventBody = z
     leaderboardId: text(64).optional(),
     /** Overrides fields of the template's board (or defines one for this event alone). */
     leaderboard: BoardOverride.optional(),
+    /** Replaces the template's clan definition as a whole (or makes this event alone cooperative). */
+    clan: ClanDefinition.optional(),
     shardCount: z.number().int().min(1).max(256).optional(),
     expectedParticipants: z.number().int().min(1).max(100_000_000).optional(),
     force: z.boolean().optional(),
@@ -318,6 +355,8 @@ export const EventInstance = z.object({
   /** The board players are ranked on; absent on events created before boards existed, and on events without one. */
   leaderboard: BoardDefinition.nullable().optional(),
   eligibleClanIds: z.array(z.string()),
+  /** Clan-scoped objectives and clan milestones; absent on events created before clans existed, null on others. */
+  clan: ClanDefinition.nullable().optional(),
   participantCount: z.number().int(),
   completionCount: z.number().int(),
   activationAttempts: z.number().int(),

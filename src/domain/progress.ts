@@ -1,7 +1,7 @@
 // The seed's Progression System: applies a player's progress updates to their state, exactly once per client seq,
 // with anti-cheat limits, and derives completion and milestone unlocks. This is the hot path (every progress
 // request of every shard), so it works in one pass over the batch and allocates only what the new state needs.
-import type { BoardDefinition } from "./model";
+import type { BoardDefinition, ClanDefinition } from "./model";
 import type { Milestone, Objective } from "./model";
 import { MINUTE_MS, iso } from "./time";
 
@@ -16,7 +16,8 @@ export type ProgressState = {
   joinedAt: number;
   lastUpdated: number;
 };
-export type Mechanics = { objectives: Objective[]; milestones: Milestone[] };
+/** `clan`: a cooperative event's clan-scoped objectives count toward the clan (domain/clan.ts), not the player's completion. */
+export type Mechanics = { objectives: Objective[]; milestones: Milestone[]; clan?: { objectiveIds: string[] } | null };
 export type ProgressUpdate = { objectiveId: string; amount: number; seq: number };
 /** Why an update was refused, as a fixed vocabulary: what anti-cheat flags are counted by (the reason's text varies). */
 export const REJECTION_CODES = ["invalid_seq", "unknown_objective", "not_a_number", "not_positive", "too_large", "max_per_update", "max_per_minute"] as const;
@@ -261,12 +262,16 @@ function nextRecent(prev: ProgressState["recent"], gained: Map<string, number>, 
   return out;
 }
 
-/** Share of the required objectives done, each capped at 1 so overshooting one cannot stand in for another. */
+/**
+ * Share of the required objectives done, each capped at 1 so overshooting one cannot stand in for another. A clan
+ * objective's target is the clan's, so it is left out of the player's own completion.
+ */
 export function completion(objectives: Record<string, number>, mechanics: Mechanics): number {
   let sum = 0;
   let required = 0;
+  const shared = mechanics.clan?.objectiveIds;
   for (const o of mechanics.objectives) {
-    if (o.isOptional) continue;
+    if (o.isOptional || (shared && shared.includes(o.objectiveId))) continue;
     required++;
     sum += Math.min(valueOf(objectives, o.objectiveId) / o.targetValue, 1);
   }
@@ -325,6 +330,8 @@ export type EventInfo = Mechanics & {
   revision: number;
   /** The event's board, if it has one: what score changes the shard pushes, and to whom. */
   board?: { eventId: string; templateId: string; endTime: number; definition: BoardDefinition } | null;
+  /** The event's clan definition, if it is cooperative: what the shard pushes to the clans (domain/clan.ts). */
+  clan?: ClanDefinition | null;
 };
 
 /**

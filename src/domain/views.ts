@@ -291,3 +291,43 @@ export const FinalStandings = z
   })
   .meta({ id: "FinalStandings" });
 export const EntryActionResult = z.object({ playerId: z.string(), action: z.enum(["remove", "ban", "clear_flag"]), cohortId: z.string() }).meta({ id: "EntryActionResult" });
+
+// ---- clans (README "Clans") --------------------------------------------------------------------------------------
+
+export const ClanMember = z
+  .object({
+    playerId: z.string(),
+    rank: z.number().int().min(1),
+    contribution: z.number(),
+    sharePercent: z.number().meta({ description: "Percent of the clan total, rounded to 2 decimals (the threshold uses exact values)." }),
+    eligible: z.boolean().meta({ description: "At or over the threshold and not held: shares in every clan milestone reached." }),
+    neededMore: z.number().nullable().meta({ description: "How much more this member needed to reach the threshold (0: none; null: unreachable)." }),
+    flagged: z.boolean().meta({ description: "Held for anti-cheat review: no clan reward until ops clear the flag." }),
+  })
+  .meta({ id: "ClanMember" });
+export const ClanMilestoneView = z
+  .object({ index: z.number().int(), progressThreshold: z.number(), reached: z.boolean(), reachedAt: Iso.nullable(), rewards: z.array(RewardData), unlockMessage: z.string() })
+  .meta({ id: "ClanMilestone" });
+export const ClanView = z
+  .object({
+    eventId: z.string(),
+    clanId: z.string(),
+    total: z.number(),
+    totals: z.record(z.string(), z.number()).meta({ description: "The clan total per clan-scoped objective." }),
+    completion: z.number(),
+    thresholdPercent: z.number(),
+    milestones: z.array(ClanMilestoneView),
+    members: z.array(ClanMember),
+    me: ClanMember.nullable().meta({ description: "The caller's own line (player route only; null if they have not contributed)." }),
+    finalized: z.boolean(),
+  })
+  .meta({ id: "ClanView" });
+export const ClanRanking = z
+  .object({
+    eventId: z.string(),
+    clans: z.array(z.object({ rank: z.number().int(), clanId: z.string(), total: z.number(), completion: z.number(), members: Count })),
+  })
+  .meta({ id: "ClanRanking" });
+export const ClanFlagCleared = z
+  .object({ playerId: z.string(), clanId: z.string(), released: Count.meta({ description: "Held clan milestone rewards now granted (0 before the clan is final)." }) })
+  .meta({ id: "ClanFlagCleared" });

@@ -23,12 +23,13 @@ import { boardDirectory, progressShardActor, schedulerActor } from "../stubs";
 import { EVENT_ACTOR_SCHEMA } from "./schema";
 import { EventNotifications, type FiredType } from "./notifications";
 import { eventInfo, schedulerWindow, type SinkName } from "./sinks";
+import { finalizeClans, needsClanFinalize } from "./clans";
 
 /**
  * Schedule rows: lifecycle timers, the notification timetable ("notify", type), sink retries ("sink", name) and the
  * leaderboard's finalization, booked when the event expires (by its timer or by end-now) and retried until done.
  */
-type Kind = TimerKind | "notify" | "sink" | "finalize";
+type Kind = TimerKind | "notify" | "sink" | "finalize" | "clans";
 const LIFECYCLE_KINDS: readonly TimerKind[] = ["activate", "expire", "archive"];
 /** Notifications, auto-claims and sinks retry quickly at first, then every few minutes while something is down. */
 const RETRY: BackoffPolicy = { baseMs: SECOND_MS, maxMs: 5 * MINUTE_MS };
@@ -160,6 +161,8 @@ export class EventActor extends DurableObject<Env> implements EventActorRpc {
       case "finalize":
         await this.finalizeAll(instance, current.revision, "system");
         return;
+      case "clans":
+        return finalizeClans(this.env, instance);
     }
   }
 
@@ -235,6 +238,7 @@ export class EventActor extends DurableObject<Env> implements EventActorRpc {
     }
     this.notifications.sync(after, now);
     if (after.leaderboard && after.state === "expired" && before?.state !== "expired") this.schedule.set("finalize", now + FINALIZE_AFTER_MS);
+    if (needsClanFinalize(before, after)) this.schedule.set("clans", now + FINALIZE_AFTER_MS);
   }
 
   private load(): { instance: EventInstance; revision: number } | null {

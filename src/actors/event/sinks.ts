@@ -21,6 +21,7 @@ export function eventInfo(i: EventInstance, revision: number): EventInfo {
     eligibleClanIds: i.eligibleClanIds,
     shardCount: i.shardCount,
     revision,
+    clan: i.clan ?? null,
     board: i.leaderboard ? { eventId: i.eventId, templateId: i.templateId, endTime: i.endTime, definition: i.leaderboard } : null,
   };
 }

@@ -15,6 +15,7 @@ import {
   socketBudget,
   type ServerFrame,
 } from "../../domain/live";
+import { clanIdOf } from "../../domain/clan";
 import { socketsToSupersede, textExceeds } from "../../domain/limits";
 import type { Player } from "../../domain/model";
 import { zodProblems } from "../../lib/validation";
@@ -29,6 +30,8 @@ export type SocketAttachment = Player & {
 type ProgressHandler = (player: Player, updates: never) => Promise<{ ok: true; value: Record<string, unknown> } | { ok: false; code: string; message: string; details?: unknown }>;
 
 export const playerTag = (playerId: string) => `p:${playerId}`;
+/** A socket of a clan member also carries its clan, so a clan's frame reaches its members without a scan. */
+export const clanTag = (clanId: string) => `c:${clanId}`;
 const LOGGED = new Set<ServerFrame["type"]>(["event_state", "milestone", "notification"]);
 
 export class ShardLive {
@@ -62,7 +65,8 @@ export class ShardLive {
     }
     const pair = new WebSocketPair();
     const [client, server] = Object.values(pair);
-    this.ctx.acceptWebSocket(server, [tag]);
+    const clan = clanIdOf(player);
+    this.ctx.acceptWebSocket(server, clan ? [tag, clanTag(clan)] : [tag]);
     const attachment: SocketAttachment = { ...player, connectedAt: Date.now(), window: { start: 0, count: 0 } };
     if (opts.expiresAt !== null) attachment.expiresAt = opts.expiresAt;
     server.serializeAttachment(attachment);

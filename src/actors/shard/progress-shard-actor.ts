@@ -13,6 +13,7 @@ import { ShardOutbox } from "./outbox";
 import { ShardLive } from "./live";
 import { ShardBudgets } from "./budgets";
 import { BOARD_PUSH_MS, ShardBoard } from "./board";
+import { CLAN_PUSH_MS, ShardClan } from "./clan";
 import { flagsBoard } from "../../domain/leaderboard";
 import { claimWindow } from "../../domain/rewards";
 import { milestoneNotice, notificationFrame, notificationRow } from "../../domain/notifications";
@@ -24,7 +25,7 @@ import { MINUTE_MS, SECOND_MS } from "../../domain/time";
 import type { Player } from "../../domain/model";
 import { fail, ok, type Result } from "../../lib/result";
 import { eventActor } from "../stubs";
-import type { ProgressAck, ProgressShardActorRpc, RankAward, UnclaimedNotice, UnclaimedWarning } from "../contracts";
+import type { ClanAward, ProgressAck, ProgressShardActorRpc, RankAward, UnclaimedNotice, UnclaimedWarning } from "../contracts";
 import { parseShardName } from "../../domain/sharding";
 
 /** Drain at most about once a second, or at once when this many players are waiting. */
@@ -40,13 +41,14 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
   /** The event as this shard last heard of it: loaded once, then kept current by pushes (and, if suspect, by asking). */
   private info: EventInfo | null;
   private lastRefresh = 0;
-  /** "drain": write-behind to D1; "sockets": close the sockets whose token expired; "board": score pushes (≤ 250 ms). */
-  private readonly schedule: Schedule<"drain" | "sockets" | "board">;
+  /** "drain": write-behind to D1; "sockets": close the sockets whose token expired; "board": score pushes (≤ 250 ms); "clan": contributions (≤ 200 ms). */
+  private readonly schedule: Schedule<"drain" | "sockets" | "board" | "clan">;
   private readonly players: ShardPlayers;
   private readonly outbox: ShardOutbox;
   private readonly rewards: ShardRewards;
   private readonly live: ShardLive;
   private readonly board: ShardBoard;
+  private readonly clan: ShardClan;
   private readonly budgets: ShardBudgets;
   /** Which event and shard this is: from the object's own name, `${eventId}:${shardNo}`. */
   private readonly address: { eventId: string; shardNo: number };
@@ -56,12 +58,13 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     this.sql = ctx.storage.sql;
     migrate(ctx.storage, SHARD_SCHEMA);
     this.address = this.ownAddress(ctx.id.name);
-    this.schedule = new Schedule<"drain" | "sockets" | "board">(ctx, () => DRAIN_BACKOFF);
+    this.schedule = new Schedule<"drain" | "sockets" | "board" | "clan">(ctx, () => DRAIN_BACKOFF);
     this.players = new ShardPlayers(this.sql);
     this.outbox = new ShardOutbox(this.sql, ctx.storage, this.players);
     this.rewards = new ShardRewards(this.sql, ctx.storage, env, this.outbox);
     this.live = new ShardLive(ctx, env, this.sql);
     this.board = new ShardBoard(this.sql, ctx.storage, env, `${this.address.eventId}:${this.address.shardNo}`, this.live);
+    this.clan = new ShardClan(ctx, this.sql, env, `${this.address.eventId}:${this.address.shardNo}`);
     const config = readConfig(env);
     this.budgets = new ShardBudgets(config.playerProgressRequestsPerSecond, config.playerProgressUpdatesPerSecond);
     const held = this.sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = 'event'").toArray()[0];
@@ -114,8 +117,12 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     const result = applyUpdates(record.state, updates, info, now);
     if (!result.ok) {
       this.outbox.flag(player.playerId, flagCounts(result.rejections, info), now);
-      const flagged = flagsBoard(result.rejections) ? this.board.flag(info, player.playerId, now) : null;
-      if (flagged) this.schedule.ensure("board", now + BOARD_PUSH_MS, flagged);
+      // Only implausible progress (cheating) holds a player's rank and clan rewards, not a stale client's mistakes.
+      if (flagsBoard(result.rejections)) {
+        const flagged = this.board.flag(info, player.playerId, now);
+        if (flagged) this.schedule.ensure("board", now + BOARD_PUSH_MS, flagged);
+        if (this.clan.flag(info, player, now)) this.schedule.ensure("clan", now + CLAN_PUSH_MS);
+      }
       this.ensureDrain(now);
       return fail(422, result.code, `${result.rejections.length} update(s) refused; nothing was applied`, { rejections: result.rejections });
     }
@@ -124,6 +131,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
       this.players.update(player.playerId, record, result.state, result.completion);
       const cohort = this.board.record(info, player.playerId, updates, result.applied, before, result.state, result.completion, now);
       if (cohort) this.schedule.ensure("board", now + BOARD_PUSH_MS, cohort);
+      if (this.clan.record(info, player, before, result.state, now)) this.schedule.ensure("clan", now + CLAN_PUSH_MS);
       this.ensureDrain(now);
     }
     this.outbox.countRequest(result.applied.length);
@@ -162,6 +170,8 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     const snap = { ...stateFrame(info, "snapshot", now), progress: record ? (snapshot(record.state, info) as unknown as Record<string, unknown>) : null } as ServerFrame;
     const response = this.live.accept(player, { snapshot: snap, since: headerNumber(request, "X-Live-Since"), expiresAt, protocol: request.headers.get("X-Live-Protocol") });
     if (expiresAt !== null) this.schedule.ensure("sockets", expiresAt);
+    const listening = this.clan.listen(info, player);
+    if (listening) this.ctx.waitUntil(listening);
     return response;
   }
 
@@ -195,14 +205,14 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
   async rewardStates(playerId: string) {
     const info = await this.event(Date.now());
     if (!info) return notFound(this.address.eventId);
-    const own = this.board.withRankReward(info, playerId, this.players.get(playerId)?.state.unlockedMilestones ?? null);
+    const own = this.ownView(info, playerId);
     return ok({ milestones: this.rewards.list(own.info, playerId, own.unlocked) });
   }
 
   async claim(playerId: string, index: number, key: string) {
     const info = await this.event(Date.now());
     if (!info) return notFound(this.address.eventId);
-    const own = this.board.withRankReward(info, playerId, this.players.get(playerId)?.state.unlockedMilestones ?? null);
+    const own = this.ownView(info, playerId);
     const result = await this.rewards.claim(own.info, playerId, own.unlocked, index, key, Date.now());
     if (result.ok && !result.value.replayed) this.ensureDrain(Date.now());
     return result;
@@ -213,9 +223,9 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     const info = await this.event(Date.now());
     if (!info) return { claimed: 0, undelivered: 0 };
     const result = await this.rewards.autoClaim(info, this.players.unlocked(), Date.now());
-    // Rank rewards differ per player, so each rewarded player's own view of the event is claimed for them.
-    for (const playerId of this.board.rewarded()) {
-      const own = this.board.withRankReward(info, playerId, this.players.get(playerId)?.state.unlockedMilestones ?? null);
+    // Rank and clan rewards differ per player, so each rewarded player's own view of the event is claimed for them.
+    for (const playerId of new Set([...this.board.rewarded(), ...this.clan.rewarded()])) {
+      const own = this.ownView(info, playerId);
       const more = await this.rewards.autoClaim(own.info, [[playerId, own.unlocked ?? []]], Date.now());
       result.claimed += more.claimed;
       result.undelivered = more.undelivered;
@@ -278,6 +288,14 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     return granted;
   }
 
+  async clanFrame(clanId: string, frame: ServerFrame): Promise<number> {
+    return this.clan.frame(clanId, frame);
+  }
+
+  async grantClanRewards(awards: ClanAward[]): Promise<number> {
+    return this.clan.grant(awards);
+  }
+
   /** The bench's baseline: a bare Worker → Durable Object RPC round trip that does no work. */
   async echo(value: number): Promise<number> {
     return value;
@@ -285,7 +303,11 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
 
   override async alarm(): Promise<void> {
     const now = Date.now();
-    await this.schedule.tick(now, (row) => (row.kind === "sockets" ? this.closeExpiredSockets(now) : row.kind === "board" ? this.pushBoard(row.key, now) : this.drain()), () => this.rebook());
+    await this.schedule.tick(
+      now,
+      (row) => (row.kind === "sockets" ? this.closeExpiredSockets(now) : row.kind === "board" ? this.pushBoard(row.key, now) : row.kind === "clan" ? this.pushClans() : this.drain()),
+      () => this.rebook(),
+    );
   }
 
   // ---- internals -------------------------------------------------------------------------------------------------
@@ -377,10 +399,22 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
   private async rebook() {
     if (this.info && this.outbox.owed() + this.rewards.undelivered() > 0) this.ensureDrain(Date.now());
     if (!this.info) return;
+    if (this.clan.owed() > 0) this.schedule.ensure("clan", Date.now() + CLAN_PUSH_MS);
     // One row per cohort: a failing board backs off alone while the others keep their 250 ms.
     for (const cohort of this.board.owedCohorts()) this.schedule.ensure("board", Date.now() + BOARD_PUSH_MS, cohort);
     const frames = this.board.nextFrameAt();
     if (frames !== null) this.schedule.ensure("board", frames, "");
+  }
+
+  /** Contributions to the clans (domain/clan.ts); a failure keeps the batch in flight and the row backs off. */
+  private async pushClans() {
+    if (this.info) await this.clan.push(this.info);
+  }
+
+  /** The event as one player's claims see it: their rank reward and clan rewards as extra, unlocked milestones. */
+  private ownView(info: EventInfo, playerId: string) {
+    const rank = this.board.withRankReward(info, playerId, this.players.get(playerId)?.state.unlockedMilestones ?? null);
+    return this.clan.withClanRewards(rank.info, playerId, rank.unlocked);
   }
 
   /**

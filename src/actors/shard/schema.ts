@@ -105,4 +105,13 @@ export const SHARD_SCHEMA: readonly MigrationStep[] = [
    CREATE TABLE board_inflight (cohort_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, batch TEXT NOT NULL);
    CREATE TABLE board_seq (cohort_id TEXT PRIMARY KEY, seq INTEGER NOT NULL);
    CREATE TABLE rank_rewards (player_id TEXT PRIMARY KEY, cohort_id TEXT NOT NULL, rank INTEGER NOT NULL, reward_tier INTEGER NOT NULL, rewards TEXT NOT NULL);`,
+
+  // 7. Clans: contributions waiting to be pushed (per player and the clan their token named), the batch in flight per
+  // clan with its seq (a retry re-sends it unchanged), and clan milestone rewards handed back by a finalized clan.
+  `CREATE TABLE clan_pending (player_id TEXT NOT NULL, clan_id TEXT NOT NULL, amounts TEXT NOT NULL, at INTEGER NOT NULL, flagged INTEGER NOT NULL,
+     PRIMARY KEY (player_id, clan_id));
+   CREATE TABLE clan_inflight (clan_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, batch TEXT NOT NULL);
+   CREATE TABLE clan_seq (clan_id TEXT PRIMARY KEY, seq INTEGER NOT NULL);
+   CREATE TABLE clan_rewards (player_id TEXT NOT NULL, milestone_index INTEGER NOT NULL, clan_id TEXT NOT NULL, rewards TEXT NOT NULL,
+     unlock_message TEXT NOT NULL, PRIMARY KEY (player_id, milestone_index));`,
 ];

@@ -4,6 +4,7 @@ import { requireAdmin, type AppEnv } from "../../http/auth";
 import { noRoute } from "../../http/errors";
 import { idempotentCreate } from "../../http/idempotency";
 import { openApiApp } from "../../http/openapi";
+import { adminClanRoutes } from "./clans";
 import { adminEventRoutes } from "./events";
 import { keyRoutes } from "./keys";
 import { adminLeaderboardRoutes } from "./leaderboards";
@@ -18,6 +19,7 @@ adminApp
   .route("/templates", templateRoutes)
   .route("/events", adminEventRoutes)
   .route("/events", adminLeaderboardRoutes)
+  .route("/events", adminClanRoutes)
   // /schedule/validate, /settings, /calendar
   .route("/", scheduleRoutes)
   // Every path under /v1/admin is answered here, its 404 included, so none falls through to the player guard.

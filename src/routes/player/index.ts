@@ -5,6 +5,7 @@
 import { requirePlayer, type AppEnv } from "../../http/auth";
 import { openApiApp } from "../../http/openapi";
 import { playerCalendarRoutes } from "./calendar";
+import { playerClanRoutes } from "./clan";
 import { playerEventRoutes } from "./events";
 import { playerLeaderboardRoutes } from "./leaderboard";
 import { inboxRoutes, inventoryRoutes } from "./inventory";
@@ -15,6 +16,7 @@ playerApp.use(requirePlayer);
 playerApp
   .route("/events", playerEventRoutes)
   .route("/events", playerLeaderboardRoutes)
+  .route("/events", playerClanRoutes)
   .route("/inbox", inboxRoutes)
   .route("/inventory", inventoryRoutes)
   .route("/notifications", notificationRoutes)

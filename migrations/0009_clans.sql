@@ -1,0 +1,2 @@
+-- templates.clan: the clan definition (domain/model ClanDefinition) that makes the template's events cooperative.
+ALTER TABLE `templates` ADD `clan` text;

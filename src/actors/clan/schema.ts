@@ -1,0 +1,28 @@
+// A clan object's own SQLite, as ordered migrate steps (src/actors/kit/migrate.ts). The same class serves one clan of
+// an event and the event's clan directory; each uses its own tables. Never edit a shipped step.
+import type { MigrationStep } from "../kit/migrate";
+import { SCHEDULE_TABLE } from "../kit/schedule";
+
+export const CLAN_SCHEMA: readonly MigrationStep[] = [
+  `CREATE TABLE meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
+   ${SCHEDULE_TABLE};
+   -- the clan: each member's contribution (what they gave this clan, whatever clan their token names later)
+   CREATE TABLE members (player_id TEXT PRIMARY KEY, contribution REAL NOT NULL, first_at INTEGER NOT NULL, source TEXT NOT NULL,
+     flagged INTEGER NOT NULL DEFAULT 0, cleared_at INTEGER, cleared_by TEXT);
+   CREATE TABLE member_amounts (player_id TEXT NOT NULL, objective_id TEXT NOT NULL, amount REAL NOT NULL, PRIMARY KEY (player_id, objective_id));
+   CREATE TABLE totals (objective_id TEXT PRIMARY KEY, total REAL NOT NULL);
+   -- exactly once: the last seq applied from each shard (also who to send clan_progress frames to)
+   CREATE TABLE sources (source TEXT PRIMARY KEY, seq INTEGER NOT NULL);
+   -- shards holding a socket of a member who has not contributed through them: they get clan_progress frames too
+   CREATE TABLE listeners (source TEXT PRIMARY KEY);
+   -- clan milestones reached (never taken back); framed = already announced in a clan_progress frame
+   CREATE TABLE reached (idx INTEGER PRIMARY KEY, at INTEGER NOT NULL, framed INTEGER NOT NULL DEFAULT 0);
+   -- at the event's end: one row per (eligible member, reached milestone); held until ops clear a flag
+   CREATE TABLE awards (player_id TEXT NOT NULL, idx INTEGER NOT NULL, held INTEGER NOT NULL, granted INTEGER NOT NULL DEFAULT 0,
+     PRIMARY KEY (player_id, idx));
+   CREATE TABLE audit (seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
+     player_id TEXT, reason TEXT);
+   -- the directory: every clan's latest standing
+   CREATE TABLE clans (clan_id TEXT PRIMARY KEY, total REAL NOT NULL, completion REAL NOT NULL, members INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+   CREATE INDEX idx_clans_order ON clans (total DESC, clan_id);`,
+];

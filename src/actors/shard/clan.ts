@@ -1,0 +1,149 @@
+// The clan half of a progress shard. An accepted update that raises a clan-scoped objective is a contribution to the
+// clan named in the player's token at that moment (it stays with that clan whatever the token says later); it is
+// folded into the player's pending row for that clan, and every ≤ 200 ms the "clan" schedule row turns each clan's
+// pending rows into one numbered batch pushed to that clan's object. The batch is stored before it is sent and
+// re-sent with the same seq until the clan acknowledges it, so a retried push never counts twice. Clan frames come
+// back here for the sockets whose token names the clan; clan milestone rewards come back as claimable milestones.
+import { CLAN_REWARD_BASE, clanIdOf, clanObjectives, contribution } from "../../domain/clan";
+import { encodeFrame, type ServerFrame } from "../../domain/live";
+import type { Milestone, Player } from "../../domain/model";
+import type { EventInfo, ProgressState } from "../../domain/progress";
+import type { ClanAward, ClanInfo, ClanPush } from "../contracts";
+import { clanActor } from "../stubs";
+import { clanTag } from "./live";
+
+export const CLAN_PUSH_MS = 200;
+
+type Pending = { player_id: string; clan_id: string; amounts: string; at: number; flagged: number };
+
+export class ShardClan {
+  /** Clans this shard has asked for frames since it woke (asking again after an eviction is harmless). */
+  private readonly listening = new Set<string>();
+
+  constructor(
+    private readonly ctx: DurableObjectState,
+    private readonly sql: SqlStorage,
+    private readonly env: Env,
+    private readonly source: string,
+  ) {}
+
+  /** Folds one accepted request's clan contribution into the pending row; true if there is something to push. */
+  record(info: EventInfo, player: Player, before: ProgressState, after: ProgressState, now: number): boolean {
+    const clan = clanIdOf(player);
+    if (!info.clan || !clan) return false;
+    const amounts = contribution(info.clan, before.objectives, after.objectives);
+    if (Object.keys(amounts).length === 0) return false;
+    const held = this.sql.exec<{ amounts: string }>("SELECT amounts FROM clan_pending WHERE player_id = ? AND clan_id = ?", player.playerId, clan).toArray()[0];
+    const sum: Record<string, number> = held ? JSON.parse(held.amounts) : {};
+    for (const [id, a] of Object.entries(amounts)) sum[id] = (sum[id] ?? 0) + a;
+    this.sql.exec(
+      `INSERT INTO clan_pending (player_id, clan_id, amounts, at, flagged) VALUES (?, ?, ?, ?, 0)
+       ON CONFLICT (player_id, clan_id) DO UPDATE SET amounts = excluded.amounts`,
+      player.playerId,
+      clan,
+      JSON.stringify(sum),
+      now,
+    );
+    return true;
+  }
+
+  /** A refused request's player is flagged in their clan (their clan rewards are held until ops clear them). */
+  flag(info: EventInfo, player: Player, now: number): boolean {
+    const clan = clanIdOf(player);
+    if (!info.clan || !clan) return false;
+    this.sql.exec(
+      `INSERT INTO clan_pending (player_id, clan_id, amounts, at, flagged) VALUES (?, ?, '{}', ?, 1)
+       ON CONFLICT (player_id, clan_id) DO UPDATE SET flagged = 1`,
+      player.playerId,
+      clan,
+      now,
+    );
+    return true;
+  }
+
+  owed(): number {
+    return this.sql.exec<{ n: number }>("SELECT (SELECT COUNT(*) FROM clan_pending) + (SELECT COUNT(*) FROM clan_inflight) AS n").one().n;
+  }
+
+  /** One push per clan with something owed. Throws if a clan is unreachable; what it owed stays in flight for the retry. */
+  async push(info: EventInfo): Promise<void> {
+    if (!info.clan) return;
+    const clanInfo: ClanInfo = { eventId: info.eventId, objectives: clanObjectives(info.clan, info.objectives), definition: info.clan };
+    const clans = this.sql.exec<{ clan_id: string }>("SELECT DISTINCT clan_id FROM clan_pending UNION SELECT clan_id FROM clan_inflight").toArray();
+    const results = await Promise.allSettled(clans.map(({ clan_id }) => this.pushClan(clanInfo, clan_id)));
+    const failed = results.find((r) => r.status === "rejected") as PromiseRejectedResult | undefined;
+    if (failed) throw failed.reason;
+  }
+
+  /** A member's socket opened here: the clan sends its frames here too, even before they contribute through this shard. */
+  listen(info: EventInfo, player: Player): Promise<void> | null {
+    const clan = clanIdOf(player);
+    if (!info.clan || !clan || this.listening.has(clan)) return null;
+    this.listening.add(clan);
+    return clanActor(this.env, info.eventId, clan)
+      .listen(this.source)
+      .catch(() => void this.listening.delete(clan));
+  }
+
+  /** A clan's frame to the sockets here whose token names that clan (tagged with it when accepted). One encode, many sends. */
+  frame(clanId: string, frame: ServerFrame): number {
+    const text = encodeFrame(frame);
+    let sent = 0;
+    for (const ws of this.ctx.getWebSockets(clanTag(clanId))) {
+      try {
+        ws.send(text);
+        sent++;
+      } catch {
+        // A socket that is closing; the runtime reports its close separately.
+      }
+    }
+    return sent;
+  }
+
+  grant(awards: ClanAward[]): number {
+    let n = 0;
+    this.ctx.storage.transactionSync(() => {
+      for (const a of awards) {
+        n += this.sql.exec(
+          "INSERT OR IGNORE INTO clan_rewards (player_id, milestone_index, clan_id, rewards, unlock_message) VALUES (?, ?, ?, ?, ?)",
+          a.playerId,
+          CLAN_REWARD_BASE + a.milestoneIndex,
+          a.clanId,
+          JSON.stringify(a.rewards),
+          a.unlockMessage,
+        ).rowsWritten;
+      }
+    });
+    return n;
+  }
+
+  /** The event as one player's claim sees it: each clan reward granted to them as milestone CLAN_REWARD_BASE + index, unlocked. */
+  withClanRewards(info: EventInfo, playerId: string, unlocked: number[] | null): { info: EventInfo; unlocked: number[] | null } {
+    const rows = this.sql.exec<{ milestone_index: number; rewards: string; unlock_message: string }>("SELECT milestone_index, rewards, unlock_message FROM clan_rewards WHERE player_id = ? ORDER BY milestone_index", playerId).toArray();
+    if (!rows.length) return { info, unlocked };
+    const extra: Milestone[] = rows.map((r) => ({ index: r.milestone_index, progressThreshold: 1, rewards: JSON.parse(r.rewards), unlockMessage: r.unlock_message }));
+    return { info: { ...info, milestones: [...info.milestones, ...extra] }, unlocked: [...(unlocked ?? []), ...rows.map((r) => r.milestone_index)] };
+  }
+
+  rewarded(): string[] {
+    return this.sql.exec<{ player_id: string }>("SELECT DISTINCT player_id FROM clan_rewards").toArray().map((r) => r.player_id);
+  }
+
+  private async pushClan(info: ClanInfo, clanId: string) {
+    let stored = this.sql.exec<{ batch: string }>("SELECT batch FROM clan_inflight WHERE clan_id = ?", clanId).toArray()[0];
+    if (!stored) {
+      this.ctx.storage.transactionSync(() => {
+        const rows = this.sql.exec<Pending>("SELECT player_id, clan_id, amounts, at, flagged FROM clan_pending WHERE clan_id = ?", clanId).toArray();
+        const seq = (this.sql.exec<{ seq: number }>("SELECT seq FROM clan_seq WHERE clan_id = ?", clanId).toArray()[0]?.seq ?? 0) + 1;
+        const batch: ClanPush = { source: this.source, seq, info, entries: rows.map((r) => ({ playerId: r.player_id, amounts: JSON.parse(r.amounts), at: r.at, flagged: r.flagged === 1 })) };
+        this.sql.exec("INSERT INTO clan_seq (clan_id, seq) VALUES (?, ?) ON CONFLICT (clan_id) DO UPDATE SET seq = excluded.seq", clanId, seq);
+        this.sql.exec("INSERT INTO clan_inflight (clan_id, seq, batch) VALUES (?, ?, ?)", clanId, seq, JSON.stringify(batch));
+        this.sql.exec("DELETE FROM clan_pending WHERE clan_id = ?", clanId);
+      });
+      stored = this.sql.exec<{ batch: string }>("SELECT batch FROM clan_inflight WHERE clan_id = ?", clanId).toArray()[0];
+    }
+    const batch = JSON.parse(stored.batch) as ClanPush;
+    await clanActor(this.env, info.eventId, clanId).push(batch);
+    this.sql.exec("DELETE FROM clan_inflight WHERE clan_id = ? AND seq = ?", clanId, batch.seq);
+  }
+}

@@ -1,0 +1,107 @@
+// Cooperative (clan) events: which objectives count toward a clan, the clan's milestones, and who shares in them.
+// A clan-scoped objective's targetValue is the clan's target; every accepted increase a member makes to it is a
+// contribution to the clan named in the member's token at that moment, and stays with that clan (README "Clans").
+// The definition itself (ClanDefinition) is in model.ts beside the board's. Rewards go to members whose contribution is at least thresholdPercent of the clan total (default 5 %).
+import type { ClanDefinition, Objective } from "./model";
+import { completion, milestonesReached } from "./progress";
+
+/** Clan milestone rewards are claimed as milestone 900 + the clan milestone's index (player milestones are 0…49, the rank reward 999). */
+export const CLAN_REWARD_BASE = 900;
+export const DEFAULT_THRESHOLD_PERCENT = 5;
+
+/** The clan objectives with their (clan) targets, in the definition's order; unknown ids are skipped. */
+export function clanObjectives(def: ClanDefinition, objectives: Objective[]): Objective[] {
+  return def.objectiveIds.map((id) => objectives.find((o) => o.objectiveId === id)).filter((o): o is Objective => o !== undefined);
+}
+
+/**
+ * What one accepted request contributed to the clan, per clan objective: the increase of the member's own value
+ * (so a duplicate or refused update contributes nothing). Empty when nothing clan-scoped moved.
+ */
+export function contribution(def: ClanDefinition, before: Record<string, number>, after: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const id of def.objectiveIds) {
+    const delta = (after[id] ?? 0) - (before[id] ?? 0);
+    if (delta > 0) out[id] = delta;
+  }
+  return out;
+}
+
+export const sumOf = (byObjective: Record<string, number>) => Object.values(byObjective).reduce((a, b) => a + b, 0);
+
+/** The clan's completion and the clan milestones it has reached, from its per-objective totals. */
+export function clanProgress(def: ClanDefinition, objectives: Objective[], totals: Record<string, number>): { completion: number; reached: number[] } {
+  const mechanics = { objectives: clanObjectives(def, objectives), milestones: def.milestones };
+  const done = completion(totals, mechanics);
+  return { completion: done, reached: milestonesReached(done, mechanics) };
+}
+
+/**
+ * Is a member's contribution at least `percent` % of the clan total? Compared as contribution × 100 ≥ percent ×
+ * total, so exactly 5 % qualifies without a division's rounding; nothing is owed on an empty clan.
+ */
+export function meetsThreshold(contributed: number, total: number, percent: number): boolean {
+  if (total <= 0) return false;
+  const lhs = contributed * 100;
+  const rhs = percent * total;
+  return lhs >= rhs - 1e-9 * Math.max(1, rhs);
+}
+
+/**
+ * How much more a member needed to reach the threshold, counting that their own extra contribution raises the
+ * total too: the least x with (c + x) / (T + x) ≥ p. Whole numbers when the amounts are; null when no amount
+ * could (a 100 % threshold with other contributors).
+ */
+export function neededMore(contributed: number, total: number, percent: number): number | null {
+  if (meetsThreshold(contributed, total, percent)) return 0;
+  if (percent >= 100) return contributed < total ? null : 0;
+  const raw = (percent * total - 100 * contributed) / (100 - percent);
+  if (raw <= 0) return 0;
+  return Number.isInteger(contributed) && Number.isInteger(total) ? Math.ceil(raw - 1e-9) : raw;
+}
+
+export type MemberShare = {
+  playerId: string;
+  rank: number;
+  contribution: number;
+  /** Percent of the clan total, rounded to 2 decimals for display (the threshold check uses the exact values). */
+  sharePercent: number;
+  eligible: boolean;
+  neededMore: number | null;
+  flagged: boolean;
+};
+
+/** The member ranking: highest contribution first, ties by who got there first, then player id. */
+export function memberShares(
+  members: Array<{ playerId: string; contribution: number; at: number; flagged: boolean }>,
+  total: number,
+  percent: number,
+): MemberShare[] {
+  const ordered = [...members].sort((a, b) => b.contribution - a.contribution || a.at - b.at || (a.playerId < b.playerId ? -1 : a.playerId > b.playerId ? 1 : 0));
+  return ordered.map((m, i) => ({
+    playerId: m.playerId,
+    rank: i + 1,
+    contribution: m.contribution,
+    sharePercent: total > 0 ? Math.round((10_000 * m.contribution) / total) / 100 : 0,
+    eligible: meetsThreshold(m.contribution, total, percent) && !m.flagged,
+    neededMore: neededMore(m.contribution, total, percent),
+    flagged: m.flagged,
+  }));
+}
+
+/** The clan a player contributes to: their token's `clan`, if it is 1–64 characters (longer ones count for no clan). */
+export const MAX_CLAN_ID = 64;
+export const clanIdOf = (player: { clan: string | null }): string | null => (player.clan && player.clan.length <= MAX_CLAN_ID ? player.clan : null);
+
+/** The event's clan directory: every clan's total, for the clan ranking. */
+export const CLAN_DIRECTORY = "~clans";
+/** `<eventId>|c:<clanId>`, and `<eventId>|~clans` for the directory: a clan id from a token may hold any character. */
+export const clanName = (eventId: string, clanId: string) => `${eventId}|c:${clanId}`;
+export const clanDirectoryName = (eventId: string) => `${eventId}|${CLAN_DIRECTORY}`;
+export function parseClanName(name: string): { eventId: string; clanId: string } | null {
+  const cut = name.indexOf("|");
+  if (cut <= 0) return null;
+  const rest = name.slice(cut + 1);
+  if (rest === CLAN_DIRECTORY) return { eventId: name.slice(0, cut), clanId: CLAN_DIRECTORY };
+  return rest.startsWith("c:") && rest.length > 2 ? { eventId: name.slice(0, cut), clanId: rest.slice(2) } : null;
+}
