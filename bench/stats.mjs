@@ -67,3 +67,6 @@ export function formatTable(header, rows) {
   for (const r of rows) out.push(Array.isArray(r) ? line(r) : `${r}`);
   return out.join("\n");
 }
+
+/** A row of the targets table: what was measured against what it should be, and whether it was met. */
+export const target = (name, value, goal, met) => ({ name, value, goal, met });

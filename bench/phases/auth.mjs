@@ -9,9 +9,8 @@ import { startCpuWatch } from "../cpu.mjs";
 import { startJwksServer } from "../jwks-server.mjs";
 import { BENCH_AUDIENCE, BENCH_ISSUER } from "../jwt.mjs";
 import { runLoad } from "../load-runner.mjs";
-import { fmtCounts, fmtInt, fmtLatency, fmtNum } from "../stats.mjs";
+import { fmtCounts, fmtInt, fmtLatency, fmtNum, target } from "../stats.mjs";
 
-const target = (name, value, goal, met) => ({ name, value, goal, met });
 const status = (t) => (t.met ? "met" : "MISSED");
 const ratio = (a, b) => (a?.requestsPerSec && b?.requestsPerSec ? a.requestsPerSec / b.requestsPerSec : null);
 

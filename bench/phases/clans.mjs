@@ -7,9 +7,8 @@
 import { performance } from "node:perf_hooks";
 import { adminApi } from "../admin.mjs";
 import { mintPlayerToken } from "../jwt.mjs";
-import { summarize } from "../stats.mjs";
+import { summarize, target } from "../stats.mjs";
 
-const target = (name, value, goal, met) => ({ name, value, goal, met });
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 export default {

@@ -8,9 +8,8 @@ import { performance } from "node:perf_hooks";
 import { adminApi, describeError } from "../admin.mjs";
 import { mintPlayerToken } from "../jwt.mjs";
 import { groupProcesses } from "../procmem.mjs";
-import { fmtNum, summarize } from "../stats.mjs";
+import { fmtNum, summarize, target } from "../stats.mjs";
 
-const target = (name, value, goal, met) => ({ name, value, goal, met });
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const workerdRss = (ctx) => groupProcesses(ctx.serverPid, ctx.port).filter((p) => p.label.startsWith("workerd")).reduce((n, p) => n + p.rss, 0);
 

@@ -10,9 +10,8 @@
 import { adminApi } from "../admin.mjs";
 import { auditSum } from "../audit.mjs";
 import { runLoad } from "../load-runner.mjs";
-import { fmtCounts, fmtInt, fmtNum, summarize } from "../stats.mjs";
+import { fmtCounts, fmtInt, fmtNum, summarize, target } from "../stats.mjs";
 
-const target = (name, value, goal, met) => ({ name, value, goal, met });
 const status = (t) => (t.met ? "met" : "MISSED");
 const ms3 = (s) => (s && s.count ? `${fmtNum(s.p50, 0)} / ${fmtNum(s.p99, 0)} / ${fmtNum(s.max, 0)}` : "n/a");
 const ms2 = (s) => (s && s.count ? `${fmtNum(s.p50, 1)} / ${fmtNum(s.p99, 1)}` : "n/a");

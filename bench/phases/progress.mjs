@@ -5,9 +5,8 @@
 import { adminApi } from "../admin.mjs";
 import { auditSum, boundsCell, boundsCheck } from "../audit.mjs";
 import { runLoad } from "../load-runner.mjs";
-import { fmtCounts, fmtInt, fmtLatency, fmtNum } from "../stats.mjs";
+import { fmtCounts, fmtInt, fmtLatency, fmtNum, target } from "../stats.mjs";
 
-const target = (name, value, goal, met) => ({ name, value, goal, met });
 
 export default {
   name: "progress",

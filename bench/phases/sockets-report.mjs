@@ -1,9 +1,8 @@
 // Phase C's table, metrics and targets, from whatever its steps gathered (see sockets.mjs). A phase that stopped
 // early has gaps: each figure it could not measure shows as n/a, and the first row says where and why it stopped.
 import { auditSum, boundsCell, boundsCheck } from "../audit.mjs";
-import { fmtCounts, fmtInt, fmtNum, summarize } from "../stats.mjs";
+import { fmtCounts, fmtInt, fmtNum, summarize, target } from "../stats.mjs";
 
-const target = (name, value, goal, met) => ({ name, value, goal, met });
 const mib = (bytes) => (bytes ? `${fmtInt(bytes / 2 ** 20)} MiB` : "n/a");
 const ms3 = (s) => (s && s.count ? `${fmtNum(s.p50, 0)} / ${fmtNum(s.p99, 0)} / ${fmtNum(s.max, 0)}` : "n/a");
 const status = (t) => (t.met ? "met" : "MISSED");
