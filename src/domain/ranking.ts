@@ -1,15 +1,19 @@
 // The order-statistic index behind every leaderboard: a treap (randomised balanced search tree) whose nodes carry
-// their subtree's size, so rank, the k-th entry, top-N from a cursor and around-me are all O(log n). Nodes live in
-// typed arrays grown by doubling, not in objects: at 1,000,000 entries an object per node would cost ~3× the memory
-// and make every rebuild a garbage-collector storm. Pure: no I/O, no clock; randomness only shapes the tree, never
-// an answer.
+// their subtree's size, so rank, the k-th entry, top-N from a cursor and around-me are all O(log n).
+//
+// Memory is the constraint: an isolate has 128 MB and a board must stay exact at 1,000,000 entries. So an entry here
+// is only numbers: its `slot` (a small integer the caller owns: the board uses its entries table's integer key) is
+// the node's index into six typed arrays, 32 bytes in all. Player ids never enter the index; the caller turns slots
+// into ids for the few rows it returns. A Map of ids and a string per entry would cost 5–8× as much.
+// Pure: no I/O, no clock; randomness only shapes the tree, never an answer.
 //
 // Order: `sortKey` ascending (the caller maps a descending board to -score), then `reachedAt` ascending (earlier to
-// reach the score ranks higher), then the player id (so ties are decided the same way every time).
+// reach the score ranks higher), then the slot (the board hands slots out in arrival order, so of two entries that
+// reached the same score in the same millisecond, the one that joined the board first ranks higher, every time).
 
-export type RankEntry = { playerId: string; score: number; reachedAt: number };
+export type RankEntry = { slot: number; score: number; reachedAt: number };
 /** A position in the order: what a page cursor remembers, so the next page starts after it even if ranks moved. */
-export type RankKey = { sortKey: number; reachedAt: number; playerId: string };
+export type RankKey = { sortKey: number; reachedAt: number; slot: number };
 
 const NIL = 0;
 
@@ -19,16 +23,13 @@ export class RankIndex {
   private at: Float64Array;
   private left: Int32Array;
   private right: Int32Array;
+  /** Subtree size; 0 marks a slot that holds no entry (size[NIL] stays 0 too). */
   private size: Int32Array;
   private prio: Uint32Array;
-  private ids: string[];
-  private free: number[] = [];
   private root = NIL;
-  private next = 1;
-  private readonly byId = new Map<string, number>();
   private seed: number;
 
-  /** `descending`: higher scores rank first (the usual board). */
+  /** `descending`: higher scores rank first (the usual board). Slots are 1-based; `capacity` is a hint. */
   constructor(
     readonly descending = true,
     capacity = 1024,
@@ -41,48 +42,51 @@ export class RankIndex {
     this.right = new Int32Array(this.cap);
     this.size = new Int32Array(this.cap);
     this.prio = new Uint32Array(this.cap);
-    this.ids = new Array<string>(this.cap);
     this.seed = seed >>> 0 || 1;
   }
 
-  get count(): number {
-    return this.byId.size;
-  }
-
-  /** Bytes held by the typed arrays per slot (the id strings and the id map come on top). */
+  /** Bytes of typed array per slot: everything the index holds. */
   static readonly BYTES_PER_SLOT = 8 + 8 + 4 + 4 + 4 + 4;
 
-  has(playerId: string): boolean {
-    return this.byId.has(playerId);
+  get count(): number {
+    return this.size[this.root];
   }
 
-  get(playerId: string): RankEntry | null {
-    const n = this.byId.get(playerId);
-    return n === undefined ? null : this.entry(n);
+  /** Bytes the index holds now (its slot capacity, which grows by doubling, times BYTES_PER_SLOT). */
+  get bytes(): number {
+    return this.cap * RankIndex.BYTES_PER_SLOT;
   }
 
-  /** Adds or moves a player. O(log n). */
-  upsert(playerId: string, score: number, reachedAt: number): void {
-    if (this.byId.has(playerId)) this.remove(playerId);
-    const n = this.alloc(playerId, this.keyOf(score), reachedAt);
-    const [l, r] = this.split(this.root, this.sortKey[n], reachedAt, playerId);
-    this.root = this.merge(this.merge(l, n), r);
+  has(slot: number): boolean {
+    return Number.isInteger(slot) && slot > NIL && slot < this.cap && this.size[slot] > 0;
   }
 
-  remove(playerId: string): boolean {
-    const n = this.byId.get(playerId);
-    if (n === undefined) return false;
-    this.root = this.removeAt(this.root, n);
-    this.byId.delete(playerId);
-    this.ids[n] = "";
-    this.free.push(n);
+  get(slot: number): RankEntry | null {
+    return this.has(slot) ? this.entry(slot) : null;
+  }
+
+  /** Adds or moves an entry. O(log n). */
+  upsert(slot: number, score: number, reachedAt: number): void {
+    if (!Number.isInteger(slot) || slot <= NIL) throw new RangeError(`slot must be a positive integer, got ${slot}`);
+    if (this.has(slot)) this.remove(slot);
+    this.ensure(slot + 1);
+    this.place(slot, this.keyOf(score), reachedAt, this.random());
+    const [l, r] = this.split(this.root, this.sortKey[slot], reachedAt, slot);
+    this.root = this.merge(this.merge(l, slot), r);
+  }
+
+  remove(slot: number): boolean {
+    if (!this.has(slot)) return false;
+    this.root = this.removeAt(this.root, slot);
+    this.size[slot] = 0;
+    this.left[slot] = NIL;
+    this.right[slot] = NIL;
     return true;
   }
 
-  /** 1-based rank of a player, or 0 if absent. O(log n). */
-  rank(playerId: string): number {
-    const n = this.byId.get(playerId);
-    return n === undefined ? 0 : this.before(this.sortKey[n], this.at[n], playerId) + 1;
+  /** 1-based rank of an entry, or 0 if absent. O(log n). */
+  rank(slot: number): number {
+    return this.has(slot) ? this.before(this.sortKey[slot], this.at[slot], slot) + 1 : 0;
   }
 
   /** The entry at 1-based rank `r`, or null. O(log n). */
@@ -127,110 +131,74 @@ export class RankIndex {
 
   /** How many entries order strictly before `key`: the rank a page after that cursor starts at, minus one. */
   countBefore(key: RankKey): number {
-    return this.before(key.sortKey, key.reachedAt, key.playerId);
+    return this.before(key.sortKey, key.reachedAt, key.slot);
   }
 
   /** The cursor form of an entry. */
   cursorKey(e: RankEntry): RankKey {
-    return { sortKey: this.keyOf(e.score), reachedAt: e.reachedAt, playerId: e.playerId };
+    return { sortKey: this.keyOf(e.score), reachedAt: e.reachedAt, slot: e.slot };
   }
 
-  /** Every entry in rank order (finalization, snapshots). O(n). */
+  /** Every entry in rank order. O(n), an object per entry: for tests and small boards, never a big board's hot path. */
   all(): Array<RankEntry & { rank: number }> {
     return this.range(1, this.count);
   }
 
   clear(): void {
-    this.byId.clear();
-    this.free = [];
+    this.size.fill(0);
+    this.left.fill(NIL);
+    this.right.fill(NIL);
     this.root = NIL;
-    this.next = 1;
   }
 
   /**
-   * Replaces the contents with `entries`, which must already be in rank order (as SQLite returns them from an index):
-   * an O(n) balanced build instead of n inserts. Random priorities are sorted and handed out level by level, so the
-   * result is a valid treap and later inserts keep it balanced.
+   * Replaces the contents with `count` entries read by `row(i, into)` in rank order (a rebuild reads them straight
+   * from an SQL cursor ordered by the same keys): an O(n) balanced build instead of n inserts, with 9 bytes per entry
+   * of scratch. Out-of-order input (which SQLite's order never gives) is sorted here rather than trusted.
    */
-  buildSorted(entries: ArrayLike<RankEntry>): void {
-    this.buildFrom(entries.length, (i) => entries[i].playerId, (i) => entries[i].score, (i) => entries[i].reachedAt);
-  }
-
-  /**
-   * The same from columns, which a rebuild fills straight from the SQL cursor (no object per entry is kept). SQLite
-   * orders ids by their UTF-8 bytes and this index by UTF-16 code units; they disagree only for rare characters, so
-   * the order is checked in one pass and sorted here only if it differs.
-   */
-  buildColumns(count: number, ids: readonly string[], scores: Float64Array, reachedAt: Float64Array): void {
-    const cmp = (a: number, b: number) => {
-      const ka = this.keyOf(scores[a]);
-      const kb = this.keyOf(scores[b]);
-      if (ka !== kb) return ka < kb ? -1 : 1;
-      if (reachedAt[a] !== reachedAt[b]) return reachedAt[a] < reachedAt[b] ? -1 : 1;
-      return ids[a] < ids[b] ? -1 : ids[a] > ids[b] ? 1 : 0;
-    };
-    let order: Int32Array | null = null;
-    for (let i = 1; i < count && !order; i++) {
-      if (cmp(i - 1, i) > 0) order = Int32Array.from({ length: count }, (_, k) => k).sort(cmp);
-    }
-    const at = order ? (i: number) => order[i] : (i: number) => i;
-    this.buildFrom(count, (i) => ids[at(i)], (i) => scores[at(i)], (i) => reachedAt[at(i)]);
-  }
-
-  private buildFrom(total: number, idOf: (i: number) => string, scoreOf: (i: number) => number, reachedAtOf: (i: number) => number): void {
+  buildSorted(count: number, row: (i: number) => RankEntry | null): number {
     this.clear();
-    this.ensure(total + 1);
-    const prios = new Uint32Array(total);
-    for (let i = 0; i < total; i++) prios[i] = this.random();
-    prios.sort();
-    let p = total - 1;
-    // Breadth-first over the halves of the sorted range: a parent is always dequeued (and so prioritised) before its children.
-    const qLo = new Int32Array(total);
-    const qHi = new Int32Array(total);
-    const qParent = new Int32Array(total);
-    const qSide = new Int8Array(total);
-    let head = 0;
-    let tail = 0;
-    if (total > 0) {
-      qLo[0] = 0;
-      qHi[0] = total - 1;
-      qParent[0] = NIL;
-      tail = 1;
+    const order = new Int32Array(count);
+    let n = 0;
+    let sorted = true;
+    for (let i = 0; i < count; i++) {
+      const e = row(i);
+      if (!e) break;
+      if (!Number.isInteger(e.slot) || e.slot <= NIL) throw new RangeError(`slot must be a positive integer, got ${e.slot}`);
+      this.ensure(e.slot + 1);
+      this.place(e.slot, this.keyOf(e.score), e.reachedAt, 0);
+      if (n > 0 && sorted && !this.less(order[n - 1], this.sortKey[e.slot], e.reachedAt, e.slot)) sorted = false;
+      order[n++] = e.slot;
     }
-    const made = new Int32Array(total);
-    while (head < tail) {
-      const lo = qLo[head];
-      const hi = qHi[head];
-      const parent = qParent[head];
-      const side = qSide[head];
-      head++;
+    const slots = order.subarray(0, n);
+    if (!sorted) slots.sort((a, b) => (this.less(a, this.sortKey[b], this.at[b], b) ? -1 : a === b ? 0 : 1));
+    // A perfectly balanced tree over the sorted slots, then random priorities handed out by depth (the largest to the
+    // root's level): a valid treap whose priorities are distributed as inserts would have made them, so later inserts
+    // keep it balanced.
+    const depth = new Uint8Array(n);
+    const perLevel = new Int32Array(64);
+    const build = (lo: number, hi: number, d: number): number => {
+      if (lo > hi) return NIL;
       const mid = (lo + hi) >>> 1;
-      const n = this.alloc(idOf(mid), this.keyOf(scoreOf(mid)), reachedAtOf(mid));
-      this.prio[n] = prios[p--];
-      made[mid] = n;
-      if (parent === NIL) this.root = n;
-      else if (side < 0) this.left[parent] = n;
-      else this.right[parent] = n;
-      if (lo <= mid - 1) {
-        qLo[tail] = lo;
-        qHi[tail] = mid - 1;
-        qParent[tail] = n;
-        qSide[tail] = -1;
-        tail++;
-      }
-      if (mid + 1 <= hi) {
-        qLo[tail] = mid + 1;
-        qHi[tail] = hi;
-        qParent[tail] = n;
-        qSide[tail] = 1;
-        tail++;
-      }
+      const node = slots[mid];
+      depth[mid] = d;
+      perLevel[d]++;
+      this.left[node] = build(lo, mid - 1, d + 1);
+      this.right[node] = build(mid + 1, hi, d + 1);
+      this.pull(node);
+      return node;
+    };
+    this.root = build(0, n - 1, 0);
+    const prios = new Uint32Array(n);
+    for (let i = 0; i < n; i++) prios[i] = this.random();
+    prios.sort();
+    const next = new Int32Array(64);
+    for (let d = 0, end = n; d < 64; d++) {
+      next[d] = end - perLevel[d];
+      end = next[d];
     }
-    // Sizes bottom-up: the queue order reversed visits children before parents.
-    for (let i = total - 1; i >= 0; i--) {
-      const n = this.nodeAtQueue(i, made, qLo, qHi);
-      this.size[n] = 1 + this.size[this.left[n]] + this.size[this.right[n]];
-    }
+    for (let i = 0; i < n; i++) this.prio[slots[i]] = prios[next[depth[i]]++];
+    return n;
   }
 
   /** Depth of the tree (for tests and the bench: stays about 2·log2(n)). */
@@ -248,10 +216,6 @@ export class RankIndex {
 
   // ---- internals -------------------------------------------------------------------------------------------------
 
-  private nodeAtQueue(i: number, made: Int32Array, qLo: Int32Array, qHi: Int32Array): number {
-    return made[(qLo[i] + qHi[i]) >>> 1];
-  }
-
   private keyOf(score: number): number {
     // -0 and 0 must compare equal and ordering must not depend on the sign of zero.
     return this.descending ? (score === 0 ? 0 : -score) : score;
@@ -262,7 +226,7 @@ export class RankIndex {
   }
 
   private entry(n: number): RankEntry {
-    return { playerId: this.ids[n], score: this.scoreOf(this.sortKey[n]), reachedAt: this.at[n] };
+    return { slot: n, score: this.scoreOf(this.sortKey[n]), reachedAt: this.at[n] };
   }
 
   /** xorshift32: deterministic per index, so a test can reproduce a tree; the answers never depend on it. */
@@ -277,8 +241,10 @@ export class RankIndex {
 
   private ensure(slots: number) {
     if (slots <= this.cap) return;
+    // Doubling while small; past 64 Ki slots a quarter more each time, because growing copies every array and the
+    // old and new copies coexist for a moment: at 1,000,000 entries doubling would briefly need 96 MB, this 72 MB.
     let cap = this.cap;
-    while (cap < slots) cap *= 2;
+    while (cap < slots) cap = cap < 65_536 ? cap * 2 : Math.ceil(cap * 1.25);
     const grow = <T extends Float64Array | Int32Array | Uint32Array>(a: T, make: new (n: number) => T): T => {
       const b = new make(cap);
       b.set(a);
@@ -290,34 +256,25 @@ export class RankIndex {
     this.right = grow(this.right, Int32Array);
     this.size = grow(this.size, Int32Array);
     this.prio = grow(this.prio, Uint32Array);
-    this.ids.length = cap;
     this.cap = cap;
   }
 
-  private alloc(playerId: string, key: number, reachedAt: number): number {
-    let n = this.free.pop();
-    if (n === undefined) {
-      this.ensure(this.next + 1);
-      n = this.next++;
-    }
+  private place(n: number, key: number, reachedAt: number, prio: number) {
     this.sortKey[n] = key;
     this.at[n] = reachedAt;
     this.left[n] = NIL;
     this.right[n] = NIL;
     this.size[n] = 1;
-    this.prio[n] = this.random();
-    this.ids[n] = playerId;
-    this.byId.set(playerId, n);
-    return n;
+    this.prio[n] = prio;
   }
 
-  /** Does node n order strictly before (key, at, id)? */
-  private less(n: number, key: number, at: number, id: string): boolean {
+  /** Does node n order strictly before (key, at, slot)? */
+  private less(n: number, key: number, at: number, slot: number): boolean {
     const k = this.sortKey[n];
     if (k !== key) return k < key;
     const a = this.at[n];
     if (a !== at) return a < at;
-    return this.ids[n] < id;
+    return n < slot;
   }
 
   private pull(n: number) {
@@ -325,15 +282,15 @@ export class RankIndex {
   }
 
   /** Splits t into (nodes before key, the rest). */
-  private split(t: number, key: number, at: number, id: string): [number, number] {
+  private split(t: number, key: number, at: number, slot: number): [number, number] {
     if (t === NIL) return [NIL, NIL];
-    if (this.less(t, key, at, id)) {
-      const [l, r] = this.split(this.right[t], key, at, id);
+    if (this.less(t, key, at, slot)) {
+      const [l, r] = this.split(this.right[t], key, at, slot);
       this.right[t] = l;
       this.pull(t);
       return [t, r];
     }
-    const [l, r] = this.split(this.left[t], key, at, id);
+    const [l, r] = this.split(this.left[t], key, at, slot);
     this.left[t] = r;
     this.pull(t);
     return [l, t];
@@ -355,17 +312,17 @@ export class RankIndex {
   private removeAt(t: number, n: number): number {
     if (t === NIL) return NIL;
     if (t === n) return this.merge(this.left[t], this.right[t]);
-    if (this.less(n, this.sortKey[t], this.at[t], this.ids[t])) this.left[t] = this.removeAt(this.left[t], n);
+    if (this.less(n, this.sortKey[t], this.at[t], t)) this.left[t] = this.removeAt(this.left[t], n);
     else this.right[t] = this.removeAt(this.right[t], n);
     this.pull(t);
     return t;
   }
 
-  private before(key: number, at: number, id: string): number {
+  private before(key: number, at: number, slot: number): number {
     let n = this.root;
     let count = 0;
     while (n !== NIL) {
-      if (this.less(n, key, at, id)) {
+      if (this.less(n, key, at, slot)) {
         count += this.size[this.left[n]] + 1;
         n = this.right[n];
       } else n = this.left[n];

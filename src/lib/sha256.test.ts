@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { sha256Hex } from "./sha256";
+import { Sha256, sha256Hex } from "./sha256";
 
 async function subtle(text: string): Promise<string> {
   const bytes = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
@@ -14,5 +14,14 @@ describe("sha256Hex", () => {
       const text = "é1\t".repeat(n).slice(0, n);
       expect(sha256Hex(text)).toBe(await subtle(text));
     }
+  });
+
+  it("gives the same digest fed in pieces as in one string (a board hashes its standings line by line)", async () => {
+    const lines = Array.from({ length: 500 }, (_, i) => `${i + 1}\tplayer-${"é".repeat(i % 7)}\t${1000 - i}\t${i * 13}`);
+    const whole = `ev\ncohort\n${lines.join("\n")}`;
+    const hash = new Sha256().update("ev\ncohort\n");
+    lines.forEach((l, i) => hash.update(i ? `\n${l}` : l));
+    expect(hash.hex()).toBe(await subtle(whole));
+    expect(new Sha256().hex()).toBe(sha256Hex(""));
   });
 });

@@ -1,6 +1,6 @@
 // SHA-256 in plain TypeScript, synchronous. crypto.subtle.digest is asynchronous, and a board's finalization must not
 // await between taking its snapshot and recording it (a push landing in the gap would be left out of the standings).
-// Standings are at most a few tens of MB of text, hashed once per board.
+// Incremental, so a board of a million standings is hashed line by line as they are written, never as one string.
 
 const K = new Uint32Array([
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe,
@@ -10,21 +10,51 @@ const K = new Uint32Array([
   0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
 ]);
 
-/** Hex SHA-256 of the UTF-8 bytes of `text`. */
-export function sha256Hex(text: string): string {
-  const data = new TextEncoder().encode(text);
-  const bitLen = data.length * 8;
-  const padded = new Uint8Array((((data.length + 9 + 63) >> 6) << 6));
-  padded.set(data);
-  padded[data.length] = 0x80;
-  const view = new DataView(padded.buffer);
-  view.setUint32(padded.length - 8, Math.floor(bitLen / 0x100000000));
-  view.setUint32(padded.length - 4, bitLen >>> 0);
-  const h = new Uint32Array([0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]);
-  const w = new Uint32Array(64);
-  const rotr = (x: number, n: number) => (x >>> n) | (x << (32 - n));
-  for (let off = 0; off < padded.length; off += 64) {
-    for (let i = 0; i < 16; i++) w[i] = view.getUint32(off + i * 4);
+/** SHA-256 over UTF-8 text fed in pieces: `update` as often as needed, then `hex` once. */
+export class Sha256 {
+  private readonly h = new Uint32Array([0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]);
+  private readonly w = new Uint32Array(64);
+  private readonly block = new Uint8Array(64);
+  private readonly view = new DataView(this.block.buffer);
+  private filled = 0;
+  private bytes = 0;
+  private readonly encoder = new TextEncoder();
+
+  update(text: string): this {
+    return this.write(this.encoder.encode(text));
+  }
+
+  hex(): string {
+    const bitLen = this.bytes * 8;
+    const pad = new Uint8Array(((this.filled < 56 ? 56 : 120) - this.filled) + 8);
+    pad[0] = 0x80;
+    const tail = new DataView(pad.buffer);
+    tail.setUint32(pad.length - 8, Math.floor(bitLen / 0x100000000));
+    tail.setUint32(pad.length - 4, bitLen >>> 0);
+    this.write(pad);
+    return [...this.h].map((x) => x.toString(16).padStart(8, "0")).join("");
+  }
+
+  private write(data: Uint8Array): this {
+    this.bytes += data.length;
+    let i = 0;
+    while (i < data.length) {
+      const take = Math.min(64 - this.filled, data.length - i);
+      this.block.set(data.subarray(i, i + take), this.filled);
+      this.filled += take;
+      i += take;
+      if (this.filled === 64) {
+        this.compress();
+        this.filled = 0;
+      }
+    }
+    return this;
+  }
+
+  private compress() {
+    const { w, h, view } = this;
+    const rotr = (x: number, n: number) => (x >>> n) | (x << (32 - n));
+    for (let i = 0; i < 16; i++) w[i] = view.getUint32(i * 4);
     for (let i = 16; i < 64; i++) {
       const s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >>> 3);
       const s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >>> 10);
@@ -52,5 +82,7 @@ export function sha256Hex(text: string): string {
     h[6] += g;
     h[7] += hh;
   }
-  return [...h].map((x) => x.toString(16).padStart(8, "0")).join("");
 }
+
+/** Hex SHA-256 of the UTF-8 bytes of `text`. */
+export const sha256Hex = (text: string): string => new Sha256().update(text).hex();
