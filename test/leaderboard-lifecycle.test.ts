@@ -3,6 +3,8 @@
 import { env } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import { tierStatements } from "../src/db/leaderboards";
+import { standingsDigestInput } from "../src/domain/leaderboard";
+import { sha256Hex } from "../src/lib/sha256";
 import { shardOf } from "../src/domain/sharding";
 import { call, playerToken } from "./helpers";
 import { connect } from "./live-helpers";
@@ -98,7 +100,6 @@ describe("eviction", () => {
     // What an eviction loses: everything in memory. The next call rebuilds it from the entries table.
     await inBoard(e.eventId, "global", (o) => {
       o.ranking = null;
-      o.banned = new Set();
     });
     const after = await top(e.eventId, "e1");
     expect(after.json.entries).toEqual(before.value.json.entries);
@@ -148,6 +149,10 @@ describe("finalization", () => {
     expect((await call("POST", `/v1/admin/events/${e.eventId}/leaderboard/entries/f1/remove`, { body: REASON })).json.error.code).toBe("board_finalized");
     const rows = await env.DB.prepare("SELECT player_id, held FROM leaderboard_standings WHERE event_id = ? ORDER BY rank").bind(e.eventId).all<any>();
     expect(rows.results.map((r: any) => [r.player_id, r.held])).toEqual([["f1", 0], ["f2", 0], ["f3", 0], ["f4", 0]]);
+    // The digest the board hashed line by line as it wrote the standings is the digest of the standings as recorded.
+    const recorded = await env.DB.prepare("SELECT rank, player_id, score, reached_at FROM leaderboard_standings WHERE event_id = ? ORDER BY rank").bind(e.eventId).all<any>();
+    const lines = recorded.results.map((r: any) => ({ rank: r.rank, playerId: r.player_id, score: r.score, reachedAt: r.reached_at, rewardTier: 0, held: false }));
+    expect(sha256Hex(standingsDigestInput(e.eventId, "global", lines))).toBe(digest);
   });
 });
 

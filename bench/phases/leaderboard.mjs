@@ -126,11 +126,13 @@ export default {
       const after = workerdRss(ctx);
       const probe = await api.call("GET", "/v1/_bench/leaderboard?op=probe&batches=200", undefined, [200], 300_000);
       metrics.million = { ...load, ...probe, rssBefore: before, rssAfter: after, bytesPerEntry: (after - before) / load.entries };
-      ctx.log(`Phase L: ${load.entries} entries built in ${fmtNum(load.loadMs)} ms; top-100 p99 ${probe.topP99} ms, around-me p99 ${probe.aroundP99} ms`);
+      ctx.log(`Phase L: ${load.entries} entries written in ${fmtNum(load.loadMs)} ms, index rebuilt in ${fmtNum(load.rebuildMs)} ms; top-100 p99 ${probe.topP99} ms, around-me p99 ${probe.aroundP99} ms`);
       rows.push([`top-100 inside the object, ${load.entries} entries, p50/p99 (ms)`, `${fmtNum(probe.topP50, 3)} / ${fmtNum(probe.topP99, 3)}`, "p99 ≤ 5", probe.topP99 <= 5 ? "met" : "MISSED"]);
       rows.push(["around-me (±10) inside the object p50/p99 (ms)", `${fmtNum(probe.aroundP50, 3)} / ${fmtNum(probe.aroundP99, 3)}`, "p99 ≤ 5", probe.aroundP99 <= 5 ? "met" : "MISSED"]);
       rows.push(["score move inside the object p50/p99 (ms)", `${fmtNum(probe.updateP50, 3)} / ${fmtNum(probe.updateP99, 3)}`, "", ""]);
-      rows.push(["memory per entry (workerd RSS delta / entries)", `${fmtNum(metrics.million.bytesPerEntry)} B (build ${fmtNum(load.loadMs)} ms, depth ${probe.depth}, exact ${probe.exact})`, "", ""]);
+      rows.push(["index memory per entry (its typed arrays: all the isolate holds per entry)", `${fmtNum(probe.indexBytesPerEntry, 1)} B (1,000,000 entries: ${fmtNum((probe.indexBytesPerEntry * load.entries) / 1e6)} MB of the 128 MB isolate)`, "fits 128 MB", probe.indexBytesPerEntry * load.entries < 128e6 ? "met" : "MISSED"]);
+      rows.push(["workerd RSS delta per entry (index + SQLite page cache + allocator)", `${fmtNum(metrics.million.bytesPerEntry)} B (rows written in ${fmtNum(load.loadMs)} ms, index rebuilt from SQLite in ${fmtNum(load.rebuildMs)} ms, depth ${probe.depth}, exact ${probe.exact})`, "", ""]);
+      targets.push(target("1M-entry board index fits an isolate", `${fmtNum((probe.indexBytesPerEntry * load.entries) / 1e6)} MB`, "< 128 MB", probe.indexBytesPerEntry * load.entries < 128e6));
       targets.push(target("top-100 p99 in object (1M)", probe.topP99, "≤ 5 ms", probe.topP99 <= 5));
       targets.push(target("around-me p99 in object (1M)", probe.aroundP99, "≤ 5 ms", probe.aroundP99 <= 5));
     } catch (err) {

@@ -238,13 +238,15 @@ export interface LeaderboardActorRpc {
   act(playerId: string, action: EntryAction, audit: Audit): Promise<Result<{ playerId: string; action: EntryAction }>>;
   finalize(info: BoardInfo | null, actor: string): Promise<FinalSummary | null>;
   /** Bench only (GET /v1/_bench/leaderboard): n synthetic entries into this object's memory, then timed reads. */
-  benchLoad(n: number): Promise<{ entries: number; loadMs: number }>;
+  benchLoad(n: number): Promise<{ entries: number; loadMs: number; rebuildMs: number }>;
   benchProbe(batches: number): Promise<BenchProbe>;
 }
 export type BenchProbe = {
   entries: number;
   depth: number;
   exact: boolean;
+  /** Typed-array bytes the index holds per entry (its whole footprint in the isolate; ids stay in SQLite). */
+  indexBytesPerEntry: number;
   topP50: number;
   topP99: number;
   aroundP50: number;

@@ -128,21 +128,28 @@ export const topPercent = (rank: number, total: number) => (total === 0 ? 0 : Ma
 
 export type Standing = { playerId: string; rank: number; score: number; reachedAt: number; rewardTier: number; held: boolean };
 
+/** One final standing: the reward tier its rank earned, held back if the player is flagged as implausible. */
+export function standingAt(e: { playerId: string; score: number; reachedAt: number }, rank: number, total: number, tiers: RankRewardTier[], flagged: boolean): Standing {
+  const rewardTier = rewardTierFor(tiers, rank, total);
+  return { playerId: e.playerId, rank, score: e.score, reachedAt: e.reachedAt, rewardTier, held: rewardTier >= 0 && flagged };
+}
+
 /**
  * Final standings from the entries in rank order: every rank once, the reward tier each earned, and whether it is
  * held back (a player flagged as implausible keeps their rank but gets no reward until ops clear them).
  */
 export function finalStandings(ordered: Array<{ playerId: string; score: number; reachedAt: number }>, tiers: RankRewardTier[], flagged: ReadonlySet<string>): Standing[] {
-  const total = ordered.length;
-  return ordered.map((e, i) => {
-    const rewardTier = rewardTierFor(tiers, i + 1, total);
-    return { playerId: e.playerId, rank: i + 1, score: e.score, reachedAt: e.reachedAt, rewardTier, held: rewardTier >= 0 && flagged.has(e.playerId) };
-  });
+  return ordered.map((e, i) => standingAt(e, i + 1, ordered.length, tiers, flagged.has(e.playerId)));
 }
 
-/** The exact bytes the standings digest covers: one line per rank, so any change of rank, score or time changes it. */
+/**
+ * The exact bytes the standings digest covers: a header, then one line per rank joined by newlines, so any change of
+ * rank, score or time changes it. A board hashes head and lines as it writes them; this is the same text in one piece.
+ */
+export const digestHead = (eventId: string, cohortId: string) => `${eventId}\n${cohortId}\n`;
+export const digestLine = (s: Standing) => `${s.rank}\t${s.playerId}\t${s.score}\t${s.reachedAt}`;
 export function standingsDigestInput(eventId: string, cohortId: string, standings: Standing[]): string {
-  return `${eventId}\n${cohortId}\n${standings.map((s) => `${s.rank}\t${s.playerId}\t${s.score}\t${s.reachedAt}`).join("\n")}`;
+  return digestHead(eventId, cohortId) + standings.map(digestLine).join("\n");
 }
 
 // ---- tiers across a series ---------------------------------------------------------------------------------------

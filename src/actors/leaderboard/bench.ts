@@ -1,27 +1,27 @@
 // Bench-only measurements inside a board object (`npm run bench`, through GET /v1/_bench/leaderboard, which answers
-// only with ENABLE_BENCH_ROUTES=true). The Workers runtime advances its clock only across I/O, so single reads cannot
-// be timed in the object: reads are timed in batches with a zero-length timer between them, and each batch's mean is
-// one sample. The percentiles are over those batch means.
+// only with ENABLE_BENCH_ROUTES=true). The load writes synthetic entries into the object's own SQLite and the index is
+// rebuilt from there, as a wake rebuilds it; the probes go through the same code the routes use (index, then the
+// player ids from SQLite). The Workers runtime advances its clock only across I/O, so single reads cannot be timed in
+// the object: reads are timed in batches with a zero-length timer between them, and each batch's mean is one sample.
+// The percentiles are over those batch means.
 import { RankIndex } from "../../domain/ranking";
 
 export const BENCH_BATCH = 50;
 
-/** A realistic player id: 40 characters, as a UUID-like or platform id is, so memory per entry counts a real id. */
-export const benchId = (i: number) => `bench-player-${i.toString(36).padStart(8, "0")}-000000000000000000`.slice(0, 40);
+/** The SQL form of a realistic 40-character player id, as a UUID-like or platform id is, so storage counts a real id. */
+const BENCH_ID_SQL = "printf('bench-player-%08d-0000000000000000000', i)";
+export const benchId = (i: number) => `bench-player-${String(i).padStart(8, "0")}-0000000000000000000`;
 
-/** n synthetic entries in rank order (scores with ties, as a real board has), built as a rebuild builds: by columns. */
-export function benchIndex(n: number): RankIndex {
-  const ids = new Array<string>(n);
-  const scores = new Float64Array(n);
-  const at = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    ids[i] = benchId(i);
-    scores[i] = n - Math.floor(i / 4);
-    at[i] = i % 4;
-  }
-  const index = new RankIndex(true, n + 16);
-  index.buildColumns(n, ids, scores, at);
-  return index;
+/** n synthetic entries (scores with ties, as a real board has) written in one statement; returns the count. */
+export function benchFill(sql: SqlStorage, n: number): number {
+  sql.exec("DELETE FROM entries");
+  sql.exec(
+    `WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < ?)
+     INSERT INTO entries (slot, player_id, score, reached_at, source) SELECT i, ${BENCH_ID_SQL}, ? - ((i - 1) / 4), (i - 1) % 4, 'bench' FROM seq`,
+    n,
+    n,
+  );
+  return sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM entries").one().n;
 }
 
 const tick = () => new Promise((r) => setTimeout(r, 0));
@@ -41,32 +41,35 @@ async function timed(batches: number, op: (i: number) => void): Promise<number[]
 
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? 0;
 
-/** Top-100 pages, around-me (rank + 10 each side) for random players, and score moves, on `index`. */
-export async function benchProbe(index: RankIndex, batches: number) {
+export type BenchOps = {
+  /** The first page of 100, with player ids, as GET /leaderboard answers it. */
+  top: () => void;
+  /** A player's rank and ±10 neighbours with ids, as GET /leaderboard/me answers it. */
+  around: (playerId: string) => void;
+  /** A score move as a push makes it: the row, then the index. */
+  move: (playerId: string) => void;
+};
+
+/** Top-100 pages, around-me for random players, and score moves. */
+export async function benchProbe(index: RankIndex, ops: BenchOps, batches: number) {
   const n = index.count;
   let x = 0x2545f491;
   const rand = () => {
     x ^= x << 13;
     x ^= x >>> 17;
     x ^= x << 5;
-    return (x >>> 0) % n;
+    return 1 + ((x >>> 0) % n);
   };
-  const top = await timed(batches, () => index.range(1, 100));
-  const around = await timed(batches, () => {
-    const id = benchId(rand());
-    const rank = index.rank(id);
-    index.range(Math.max(1, rank - 10), 21);
-  });
-  const moves = await timed(batches, () => {
-    const id = benchId(rand());
-    const e = index.get(id);
-    if (e) index.upsert(id, e.score + 1, e.reachedAt + 1);
-  });
-  const exact = index.atRank(1) !== null && index.rank(index.atRank(n)!.playerId) === n;
+  const top = await timed(batches, () => ops.top());
+  const around = await timed(batches, () => ops.around(benchId(rand())));
+  const moves = await timed(batches, () => ops.move(benchId(rand())));
+  const last = index.atRank(n);
+  const exact = n > 0 && index.atRank(1) !== null && last !== null && index.rank(last.slot) === n;
   return {
     entries: n,
     depth: index.depth(),
     exact,
+    indexBytesPerEntry: n ? index.bytes / n : 0,
     topP50: pct(top, 50),
     topP99: pct(top, 99),
     aroundP50: pct(around, 50),

@@ -6,20 +6,21 @@
 // cohort once: final ranks and a digest are recorded, projected to D1, and rank rewards handed to the shards' claim path.
 import { DurableObject } from "cloudflare:workers";
 import { readTiers, standingStatements, tierStatements, type StandingRow, type TierRow } from "../../db/leaderboards";
-import { applyScore, finalStandings, nextTier, parseBoardName, seriesKey, standingsDigestInput, topPercent } from "../../domain/leaderboard";
+import { applyScore, parseBoardName, seriesKey, topPercent } from "../../domain/leaderboard";
 import type { RankIndex, RankKey } from "../../domain/ranking";
 import { parseShardName } from "../../domain/sharding";
 import { MINUTE_MS, SECOND_MS, iso } from "../../domain/time";
 import { fail, ok, type Result } from "../../lib/result";
-import type { Audit, BenchProbe, BoardInfo, BoardMe, BoardPage, CohortView, EntryAction, FinalSummary, LeaderboardActorRpc, RankAward, RankChange, ScorePush } from "../contracts";
+import type { Audit, BenchProbe, BoardInfo, BoardMe, BoardPage, CohortView, EntryAction, FinalSummary, LeaderboardActorRpc, RankChange, ScorePush } from "../contracts";
 import { migrate } from "../kit/migrate";
 import { FLUSH_MAX_ROWS, Outbox } from "../kit/outbox";
 import { Schedule } from "../kit/schedule";
 import { progressShardActor } from "../stubs";
 import { LEADERBOARD_SCHEMA } from "./schema";
-import { benchIndex, benchProbe } from "./bench";
+import { benchFill, benchProbe } from "./bench";
 import { CohortDirectory } from "./directory";
-import { decodeCursor, encodeCursor, rebuildIndex, row, sha256 } from "./rows";
+import { decodeCursor, encodeCursor, rebuildIndex, rows } from "./rows";
+import { grantRankRewards, queueStandings, writeStandings } from "./standings";
 
 /**
  * "top": the leaderboard_top frame to the shards (at most once a second); "project": standings to D1; "grant": rank
@@ -28,8 +29,7 @@ import { decodeCursor, encodeCursor, rebuildIndex, row, sha256 } from "./rows";
 type Kind = "top" | "project" | "grant" | "finalize";
 const TOP_N = 10;
 const TOP_EVERY_MS = SECOND_MS;
-/** Rank awards per grantRankRewards call. */
-const GRANT_CHUNK = 1000;
+type Held = { slot: number; score: number; reachedAt: number; banned: boolean };
 
 export class LeaderboardActor extends DurableObject<Env> implements LeaderboardActorRpc {
   private readonly sql: SqlStorage;
@@ -41,7 +41,6 @@ export class LeaderboardActor extends DurableObject<Env> implements LeaderboardA
   private ranking: RankIndex | null = null;
   /** The index was built before the board knew its definition (a read came first), so its order is only a guess. */
   private provisional = false;
-  private banned = new Set<string>();
   private lastTop = "";
   private lastTopAt = 0;
   /** Rows per D1 projection flush (tests lower it to cross the batch boundary with a small board). */
@@ -96,72 +95,88 @@ export class LeaderboardActor extends DurableObject<Env> implements LeaderboardA
     if (applied && this.final()) return { applied: false, frozen: true, ranks: [] };
     const def = batch.info.definition;
     const index = this.index();
+    // Each pushed player's entry as the board holds it (banned ones included, so they stay out).
+    const held = new Map<string, Held | null>();
+    for (const e of batch.entries) if (!held.has(e.playerId)) held.set(e.playerId, this.entry(e.playerId));
     if (applied) {
       // The index changes only once the rows are committed: a throw inside the transaction rolls the rows back, and
       // an index already moved would then rank scores the board does not hold.
-      const moves = new Map<string, { score: number; reachedAt: number }>();
+      const moved = new Set<number>();
       this.ctx.storage.transactionSync(() => {
         for (const e of batch.entries) {
           // A flag raised again after ops cleared it holds the player again.
           if (e.flagged) this.sql.exec("INSERT INTO flagged (player_id, at) VALUES (?, ?) ON CONFLICT (player_id) DO UPDATE SET at = excluded.at, cleared_at = NULL, cleared_by = NULL", e.playerId, e.at);
-          if (e.value === null || this.banned.has(e.playerId)) continue;
-          const next = applyScore(moves.get(e.playerId) ?? index.get(e.playerId), e.value, e.at, def);
+          const current = held.get(e.playerId) ?? null;
+          if (e.value === null || current?.banned) continue;
+          const next = applyScore(current, e.value, e.at, def);
           if (!next.changed) continue;
-          this.sql.exec(
-            `INSERT INTO entries (player_id, score, reached_at, source) VALUES (?, ?, ?, ?)
-             ON CONFLICT (player_id) DO UPDATE SET score = excluded.score, reached_at = excluded.reached_at, source = excluded.source`,
-            e.playerId,
-            next.score,
-            next.reachedAt,
-            batch.source,
-          );
-          moves.set(e.playerId, { score: next.score, reachedAt: next.reachedAt });
+          const { slot } = this.sql
+            .exec<{ slot: number }>(
+              `INSERT INTO entries (player_id, score, reached_at, source) VALUES (?, ?, ?, ?)
+               ON CONFLICT (player_id) DO UPDATE SET score = excluded.score, reached_at = excluded.reached_at, source = excluded.source
+               RETURNING slot`,
+              e.playerId,
+              next.score,
+              next.reachedAt,
+              batch.source,
+            )
+            .one();
+          held.set(e.playerId, { slot, score: next.score, reachedAt: next.reachedAt, banned: false });
+          moved.add(slot);
         }
         this.sql.exec("INSERT INTO sources (source, seq) VALUES (?, ?) ON CONFLICT (source) DO UPDATE SET seq = excluded.seq", batch.source, batch.seq);
       });
-      for (const [playerId, m] of moves) index.upsert(playerId, m.score, m.reachedAt);
+      for (const h of held.values()) if (h && moved.has(h.slot)) index.upsert(h.slot, h.score, h.reachedAt);
       this.noteTop(now);
     }
     const ranks: RankChange[] = [];
-    for (const e of batch.entries) {
-      const held = index.get(e.playerId);
-      if (held) ranks.push({ playerId: e.playerId, rank: index.rank(e.playerId), score: held.score, total: index.count });
+    for (const [playerId, h] of held) {
+      if (h && !h.banned) ranks.push({ playerId, rank: index.rank(h.slot), score: h.score, total: index.count });
     }
     return { applied, frozen: false, ranks };
   }
 
   async top(limit: number, cursor: string | null): Promise<Result<BoardPage>> {
-    const index = this.index();
     let from = 1;
     if (cursor) {
       const key = decodeCursor(cursor);
       if (!key) return fail(400, "invalid_cursor", "cursor is not one this board gave out");
       from = this.after(key);
     }
-    const rows = index.range(from, limit + 1);
-    const more = rows.length > limit;
-    const page = rows.slice(0, limit);
-    return ok({
+    return ok(this.page(limit, from));
+  }
+
+  private page(limit: number, from: number): BoardPage {
+    const index = this.index();
+    const found = index.range(from, limit + 1);
+    const more = found.length > limit;
+    const page = found.slice(0, limit);
+    return {
       cohortId: this.address.cohortId,
       total: index.count,
       finalized: this.final() !== null,
-      entries: page.map(row),
+      entries: rows(this.sql, page),
       nextCursor: more && page.length ? encodeCursor(index.cursorKey(page[page.length - 1])) : null,
-    });
+    };
   }
 
   async me(playerId: string, around: number): Promise<BoardMe> {
+    return this.around(playerId, around);
+  }
+
+  private around(playerId: string, around: number): BoardMe {
     const index = this.index();
-    const rank = index.rank(playerId);
+    const mine = this.entry(playerId);
+    const rank = mine && !mine.banned ? index.rank(mine.slot) : 0;
     const base = { cohortId: this.address.cohortId, total: index.count, finalized: this.final() !== null };
-    if (!rank) return { ...base, rank: null, score: null, percentile: null, neighbours: [] };
+    if (!mine || !rank) return { ...base, rank: null, score: null, percentile: null, neighbours: [] };
     const from = Math.max(1, rank - around);
     return {
       ...base,
       rank,
-      score: index.get(playerId)!.score,
+      score: mine.score,
       percentile: topPercent(rank, index.count),
-      neighbours: index.range(from, rank - from + around + 1).map(row),
+      neighbours: rows(this.sql, index.range(from, rank - from + around + 1)),
     };
   }
 
@@ -170,7 +185,8 @@ export class LeaderboardActor extends DurableObject<Env> implements LeaderboardA
     const index = this.index();
     const final = this.final();
     if (action !== "clear_flag" && final) return fail(409, "board_finalized", "the board is final; only clear_flag may still release a held reward");
-    if (action === "remove" && !index.has(playerId)) return fail(404, "entry_not_found", `player "${playerId}" has no entry on this board`);
+    const mine = this.entry(playerId);
+    if (action === "remove" && !(mine && !mine.banned && index.has(mine.slot))) return fail(404, "entry_not_found", `player "${playerId}" has no entry on this board`);
     if (action === "clear_flag" && !this.sql.exec("SELECT 1 FROM flagged WHERE player_id = ? AND cleared_at IS NULL", playerId).toArray().length) {
       return fail(404, "flag_not_found", `player "${playerId}" is not flagged on this board`);
     }
@@ -183,20 +199,19 @@ export class LeaderboardActor extends DurableObject<Env> implements LeaderboardA
           playerId,
           now,
         );
-        this.banned.add(playerId);
       }
       if (action === "clear_flag") {
         this.sql.exec("UPDATE flagged SET cleared_at = ?, cleared_by = ? WHERE player_id = ?", now, audit.actor, playerId);
         // After finalization, clearing releases the held reward: the grant row picks it up.
         if (final && this.sql.exec("UPDATE standings SET held = 0 WHERE player_id = ? AND held = 1 RETURNING rank", playerId).toArray().length) {
-          this.queueStandings(final.digest, Date.parse(final.finalizedAt), playerId);
+          queueStandings(this.sql, this.outbox, this.address, final.digest, Date.parse(final.finalizedAt), playerId);
           this.schedule.set("grant", now);
           this.schedule.set("project", now);
         }
       }
       this.sql.exec("INSERT INTO audit (at, actor, action, player_id, reason) VALUES (?, ?, ?, ?, ?)", now, audit.actor, action, playerId, audit.reason ?? null);
     });
-    if (action !== "clear_flag") index.remove(playerId);
+    if (action !== "clear_flag" && mine) index.remove(mine.slot);
     this.noteTop(now);
     await this.settle(now);
     return ok({ playerId, action });
@@ -219,58 +234,56 @@ export class LeaderboardActor extends DurableObject<Env> implements LeaderboardA
       if (this.final()) return this.final();
     }
     const now = Date.now();
-    const ordered = this.index().all();
     const flagged = new Set(this.sql.exec<{ player_id: string }>("SELECT player_id FROM flagged WHERE cleared_at IS NULL").toArray().map((r) => r.player_id));
-    const standings = finalStandings(ordered, def.rewardTiers, flagged);
-    const digest = sha256(standingsDigestInput(this.address.eventId, this.address.cohortId, standings));
-    const summary: FinalSummary = {
-      cohortId: this.address.cohortId,
-      entries: standings.length,
-      digest,
-      finalizedAt: iso(now),
-      rewarded: standings.filter((s) => s.rewardTier >= 0 && !s.held).length,
-      held: standings.filter((s) => s.held).length,
-    };
+    let summary: FinalSummary | null = null;
     this.ctx.storage.transactionSync(() => {
-      const source = new Map(this.sql.exec<{ player_id: string; source: string }>("SELECT player_id, source FROM entries").toArray().map((r) => [r.player_id, r.source]));
-      for (const s of standings) {
-        this.sql.exec(
-          "INSERT INTO standings (rank, player_id, score, reached_at, reward_tier, held, source) VALUES (?, ?, ?, ?, ?, ?, ?)",
-          s.rank,
-          s.playerId,
-          s.score,
-          s.reachedAt,
-          s.rewardTier,
-          s.held ? 1 : 0,
-          source.get(s.playerId) ?? "",
-        );
-      }
+      const written = writeStandings(this.sql, this.outbox, {
+        ...this.address,
+        desc: def.sortOrder === "desc",
+        rewardTiers: def.rewardTiers,
+        flagged,
+        tiers: def.tiers ? { rules: def.tiers, series, current: tiers } : null,
+        now,
+      });
+      summary = { cohortId: this.address.cohortId, entries: written.entries, digest: written.digest, finalizedAt: iso(now), rewarded: written.rewarded, held: written.held };
       this.sql.exec("INSERT INTO meta (k, v) VALUES ('final', ?)", JSON.stringify(summary));
-      this.sql.exec("INSERT INTO audit (at, actor, action, player_id, reason) VALUES (?, ?, 'finalize', NULL, ?)", now, actor, digest);
-      this.queueStandings(digest, now);
-      if (def.tiers) {
-        for (const s of standings) {
-          const row: TierRow = { seriesKey: series, playerId: s.playerId, tier: nextTier(def.tiers, tiers.get(s.playerId)?.tier ?? null, s.rank, standings.length), eventId: this.address.eventId, updatedAt: now };
-          this.outbox.put("tier", s.playerId, row);
-        }
-      }
+      this.sql.exec("INSERT INTO audit (at, actor, action, player_id, reason) VALUES (?, ?, 'finalize', NULL, ?)", now, actor, written.digest);
+      queueStandings(this.sql, this.outbox, this.address, written.digest, now);
       this.schedule.set("project", now);
       this.schedule.set("grant", now);
     });
     await this.settle(now);
-    return summary;
+    return summary!;
   }
 
-  async benchLoad(n: number): Promise<{ entries: number; loadMs: number }> {
+  async benchLoad(n: number): Promise<{ entries: number; loadMs: number; rebuildMs: number }> {
     const t0 = performance.now();
-    this.ranking = benchIndex(Math.max(1, Math.min(2_000_000, Math.floor(n))));
-    // The clock moves only across I/O: a zero-length timer lets the build's duration show.
+    const entries = benchFill(this.sql, Math.max(1, Math.min(2_000_000, Math.floor(n))));
+    this.ranking = null;
+    // The clock moves only across I/O: a zero-length timer lets each step's duration show.
     await new Promise((r) => setTimeout(r, 0));
-    return { entries: this.ranking.count, loadMs: performance.now() - t0 };
+    const t1 = performance.now();
+    this.index();
+    await new Promise((r) => setTimeout(r, 0));
+    return { entries, loadMs: t1 - t0, rebuildMs: performance.now() - t1 };
   }
 
   async benchProbe(batches: number): Promise<BenchProbe> {
-    return benchProbe(this.index(), Math.max(1, Math.min(1000, Math.floor(batches))));
+    const index = this.index();
+    return benchProbe(
+      index,
+      {
+        top: () => this.page(100, 1),
+        around: (id) => this.around(id, 10),
+        move: (id) => {
+          const e = this.entry(id);
+          if (!e) return;
+          this.sql.exec("UPDATE entries SET score = ?, reached_at = ? WHERE slot = ?", e.score + 1, e.reachedAt + 1, e.slot);
+          index.upsert(e.slot, e.score + 1, e.reachedAt + 1);
+        },
+      },
+      Math.max(1, Math.min(1000, Math.floor(batches))),
+    );
   }
 
   override async alarm(): Promise<void> {
@@ -289,47 +302,19 @@ export class LeaderboardActor extends DurableObject<Env> implements LeaderboardA
       // More than one flush's worth: book the next one. Not at `now`: the tick would take a row still due when it ran
       // as done and delete it, and the projection would stop after the first batch.
       if (this.outbox.count() > 0) this.schedule.set("project", now + 1);
-    } else if (kind === "grant") await this.grant();
-    else if (kind === "finalize") {
+    } else if (kind === "top") await this.sendTop(now);
+    else {
       const info = this.info();
-      if (info) await this.directory.finalizeStep(info, now);
-    }
-    else await this.sendTop(now);
-  }
-
-  /** Rank rewards not yet handed to their players' shards (held ones wait for clear_flag); each shard's grant is idempotent. */
-  private async grant() {
-    const info = this.info();
-    if (!info) return;
-    const rows = this.sql
-      .exec<{ player_id: string; rank: number; reward_tier: number; source: string }>("SELECT player_id, rank, reward_tier, source FROM standings WHERE reward_tier >= 0 AND held = 0 AND granted = 0")
-      .toArray();
-    const byShard = new Map<string, RankAward[]>();
-    for (const r of rows) {
-      const award: RankAward = { playerId: r.player_id, cohortId: this.address.cohortId, rank: r.rank, rewardTier: r.reward_tier, rewards: info.definition.rewardTiers[r.reward_tier].rewards, held: false };
-      const list = byShard.get(r.source);
-      if (list) list.push(award);
-      else byShard.set(r.source, [award]);
-    }
-    for (const [source, awards] of byShard) {
-      const shard = parseShardName(source);
-      if (!shard) continue;
-      // In chunks, each marked once its shard has it: a big board's grant stays within an RPC's size, and a retry
-      // resumes where it stopped.
-      for (let i = 0; i < awards.length; i += GRANT_CHUNK) {
-        const chunk = awards.slice(i, i + GRANT_CHUNK);
-        await progressShardActor(this.env, shard.eventId, shard.shardNo).grantRankRewards(chunk);
-        this.ctx.storage.transactionSync(() => {
-          for (const a of chunk) this.sql.exec("UPDATE standings SET granted = 1 WHERE player_id = ?", a.playerId);
-        });
-      }
+      if (!info) return;
+      if (kind === "grant") await grantRankRewards(this.ctx.storage, this.env, info, this.address.cohortId);
+      else await this.directory.finalizeStep(info, now);
     }
   }
 
   /** After a change: if the top 10 moved, a leaderboard_top frame goes out, at most once a second. */
   private noteTop(now: number) {
     const top = this.index().range(1, TOP_N);
-    const signature = top.map((e) => `${e.playerId}:${e.score}`).join(",");
+    const signature = top.map((e) => `${e.slot}:${e.score}`).join(",");
     if (signature === this.lastTop) return;
     this.lastTop = signature;
     this.schedule.ensure("top", Math.max(now, this.lastTopAt + TOP_EVERY_MS));
@@ -338,7 +323,7 @@ export class LeaderboardActor extends DurableObject<Env> implements LeaderboardA
   private async sendTop(now: number) {
     this.lastTopAt = now;
     const index = this.index();
-    const frame = { type: "leaderboard_top" as const, eventId: this.address.eventId, cohortId: this.address.cohortId, total: index.count, entries: index.range(1, TOP_N).map(row), at: iso(now) };
+    const frame = { type: "leaderboard_top" as const, eventId: this.address.eventId, cohortId: this.address.cohortId, total: index.count, entries: rows(this.sql, index.range(1, TOP_N)), at: iso(now) };
     const sources = this.sql.exec<{ source: string }>("SELECT source FROM sources").toArray();
     await Promise.all(
       sources.map(({ source }) => {
@@ -348,26 +333,12 @@ export class LeaderboardActor extends DurableObject<Env> implements LeaderboardA
     );
   }
 
-  private queueStandings(digest: string, finalizedAt: number, only?: string) {
-    const rows = this.sql
-      .exec<{ rank: number; player_id: string; score: number; reached_at: number; reward_tier: number; held: number }>(
-        `SELECT rank, player_id, score, reached_at, reward_tier, held FROM standings ${only ? "WHERE player_id = ?" : ""}`,
-        ...(only ? [only] : []),
-      )
-      .toArray();
-    for (const r of rows) {
-      const row: StandingRow = { eventId: this.address.eventId, playerId: r.player_id, cohortId: this.address.cohortId, rank: r.rank, score: r.score, reachedAt: r.reached_at, rewardTier: r.reward_tier, held: r.held, digest, finalizedAt };
-      this.outbox.put("standing", r.player_id, row);
-    }
-  }
-
   private index(): RankIndex {
     if (this.ranking) return this.ranking;
     const known = this.info();
     this.provisional = known === null;
     const desc = (known?.definition.sortOrder ?? "desc") === "desc";
     const index = rebuildIndex(this.sql, desc);
-    this.banned = new Set(this.sql.exec<{ player_id: string }>("SELECT player_id FROM entries WHERE status = 'banned'").toArray().map((r) => r.player_id));
     this.ranking = index;
     return index;
   }
@@ -375,7 +346,7 @@ export class LeaderboardActor extends DurableObject<Env> implements LeaderboardA
   /** The first rank after a cursor's entry, wherever that entry has moved since. */
   private after(key: RankKey): number {
     const index = this.index();
-    const at = index.get(key.playerId);
+    const at = index.get(key.slot);
     const same = at && index.cursorKey(at).sortKey === key.sortKey && at.reachedAt === key.reachedAt;
     return index.countBefore(key) + (same ? 1 : 0) + 1;
   }
@@ -383,7 +354,7 @@ export class LeaderboardActor extends DurableObject<Env> implements LeaderboardA
   /** Ranked players whose series tier has not been read yet (none when the board has no tiers). */
   private unasked(asked: ReadonlySet<string>, tiers: unknown): string[] {
     if (!tiers) return [];
-    return this.index().all().map((e) => e.playerId).filter((id) => !asked.has(id));
+    return this.sql.exec<{ player_id: string }>("SELECT player_id FROM entries WHERE status = 'active'").toArray().map((r) => r.player_id).filter((id) => !asked.has(id));
   }
 
   /** The board's definition arrives with its first push (or locate); it is fixed for the event, so the first copy stays. */
@@ -392,6 +363,12 @@ export class LeaderboardActor extends DurableObject<Env> implements LeaderboardA
     this.sql.exec("INSERT OR IGNORE INTO meta (k, v) VALUES ('info', ?)", JSON.stringify(info));
     // An index built before now assumed a descending board; the real order may be ascending, so build it again.
     if (this.provisional) this.ranking = null;
+  }
+
+  /** A player's entry row: its slot in the index, and whether ops banned it. */
+  private entry(playerId: string): Held | null {
+    const r = this.sql.exec<{ slot: number; score: number; reached_at: number; status: string }>("SELECT slot, score, reached_at, status FROM entries WHERE player_id = ?", playerId).toArray()[0];
+    return r ? { slot: r.slot, score: r.score, reachedAt: r.reached_at, banned: r.status === "banned" } : null;
   }
 
   private info(): BoardInfo | null {

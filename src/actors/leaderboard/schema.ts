@@ -24,4 +24,16 @@ export const LEADERBOARD_SCHEMA: readonly MigrationStep[] = [
    CREATE TABLE cohort_fill (grp TEXT PRIMARY KEY, cohort INTEGER NOT NULL, members INTEGER NOT NULL);`,
   // 2. the directory: each cohort board's final summary, recorded as finalization goes through them in chunks
   `CREATE TABLE finals (cohort_id TEXT PRIMARY KEY, summary TEXT NOT NULL);`,
+  // 3. an integer slot per entry, the key of the in-memory index (domain/ranking.ts holds numbers only, so a board of
+  // 1,000,000 fits an isolate); it also breaks exact ties: of two entries equal in score and time, the one that came
+  // to the board first. Existing rows keep their arrival order as far as it is known.
+  `CREATE TABLE entries_slotted (slot INTEGER PRIMARY KEY, player_id TEXT NOT NULL UNIQUE, score REAL NOT NULL,
+     reached_at INTEGER NOT NULL, source TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'active');
+   INSERT INTO entries_slotted (player_id, score, reached_at, source, status)
+     SELECT player_id, score, reached_at, source, status FROM entries ORDER BY rowid;
+   DROP TABLE entries;
+   ALTER TABLE entries_slotted RENAME TO entries;
+   CREATE INDEX idx_entries_order ON entries (score DESC, reached_at, slot) WHERE status = 'active';`,
+  // 4. rank rewards still to hand out, found per shard in rank order without reading every standing
+  `CREATE INDEX idx_standings_pending ON standings (source, rank) WHERE reward_tier >= 0 AND held = 0 AND granted = 0;`,
 ];
