@@ -166,6 +166,35 @@ describe("Schedule", () => {
     ]);
     expect(out.alarm).toBe(2000);
   });
+
+  it("a row asked for again while its handler runs is booked again, not deleted with the run that missed the new work", async () => {
+    const out = await runInDurableObject(scratch("rerun"), async (_o, s: DurableObjectState) => {
+      const schedule = new Schedule<string>(s, policy);
+      const ran: string[] = [];
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      schedule.set("top", T + 100);
+      schedule.set("quiet", T + 100);
+      const tick = schedule.tick(T + 100, async (row) => {
+        ran.push(row.kind);
+        if (row.kind === "top") await gate; // the handler is awaiting I/O: a command arrives meanwhile
+      });
+      await new Promise((r) => setTimeout(r, 0));
+      schedule.ensure("top", T + 50); // the new work: the running handler has already read what it sends
+      release();
+      await tick;
+      const rows = rowsOf(schedule);
+      // Ticks deleting a row nobody asked for again still do.
+      await schedule.tick(T + 200, (row) => void ran.push(row.kind));
+      const after = rowsOf(schedule);
+      await s.storage.deleteAlarm();
+      return { ran, rows, after };
+    });
+    // "top" ran once in the first tick, was asked for again, so it is due again right after that tick; "quiet" is gone.
+    expect(out.rows).toEqual([["top", 101, 0]]);
+    expect(out.ran).toEqual(["quiet", "top", "top"]);
+    expect(out.after).toEqual([]);
+  });
 });
 
 describe("Outbox", () => {

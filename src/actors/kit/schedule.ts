@@ -52,6 +52,12 @@ export class Schedule<K extends string> {
    */
   private readonly booked = new Map<string, { dueAt: number; backingOff: boolean }>();
   private running: Promise<unknown> = Promise.resolve();
+  /**
+   * The row a tick is running, and the earliest time ensure() asked for it meanwhile. The tick deletes a row whose
+   * handler returned without moving it; an ensure() that landed during the handler (new work that the running
+   * handler may already have missed) would be deleted with it, so the tick books the row again instead.
+   */
+  private current: { id: string; again: number | null } | null = null;
 
   constructor(
     private readonly ctx: DurableObjectState,
@@ -104,6 +110,10 @@ export class Schedule<K extends string> {
    */
   ensure(kind: K, dueAt: number, key = ""): void {
     const id = `${kind}\u0000${key}`;
+    if (this.current?.id === id) {
+      this.current.again = Math.min(this.current.again ?? dueAt, dueAt);
+      return;
+    }
     let held = this.booked.get(id);
     if (!held) {
       const row = this.get(kind, key);
@@ -180,11 +190,19 @@ export class Schedule<K extends string> {
       const raw = this.sql.exec<Raw>("SELECT kind, key, due_at, attempt FROM schedule WHERE due_at <= ? ORDER BY due_at, kind, key LIMIT 1", now).toArray()[0];
       if (!raw) break;
       const due = row<K>(raw);
+      const running = { id: `${due.kind}\u0000${due.key}`, again: null as number | null };
+      this.current = running;
       try {
         await run(due);
+        this.current = null;
         const still = this.get(due.kind, due.key);
-        if (still && still.dueAt === due.dueAt && still.attempt === due.attempt) this.cancel(due.kind, due.key);
+        if (still && still.dueAt === due.dueAt && still.attempt === due.attempt) {
+          // Asked for again while it ran: not in this tick (a handler that re-asks every time would spin), but next.
+          if (running.again !== null) this.set(due.kind, Math.max(running.again, now + 1), due.key, 0);
+          else this.cancel(due.kind, due.key);
+        }
       } catch (err) {
+        this.current = null;
         this.failed(due.kind, due.key, now, err);
       }
     }
