@@ -187,13 +187,27 @@ describe("Schedule", () => {
       // Ticks deleting a row nobody asked for again still do.
       await schedule.tick(T + 200, (row) => void ran.push(row.kind));
       const after = rowsOf(schedule);
+      // A handler that moves its own row further out does not push back a request made while it ran.
+      schedule.set("later", T + 300);
+      let ask!: () => void;
+      const asked = new Promise<void>((r) => (ask = r));
+      const third = schedule.tick(T + 300, async (row) => {
+        schedule.set(row.kind, T + 9000);
+        await asked;
+      });
+      await new Promise((r) => setTimeout(r, 0));
+      schedule.ensure("later", T + 400);
+      ask();
+      await third;
+      const moved = rowsOf(schedule);
       await s.storage.deleteAlarm();
-      return { ran, rows, after };
+      return { ran, rows, after, moved };
     });
     // "top" ran once in the first tick, was asked for again, so it is due again right after that tick; "quiet" is gone.
     expect(out.rows).toEqual([["top", 101, 0]]);
     expect(out.ran).toEqual(["quiet", "top", "top"]);
     expect(out.after).toEqual([]);
+    expect(out.moved).toEqual([["later", 400, 0]]);
   });
 });
 

@@ -45,10 +45,16 @@ describe("a board of 50,000 entries", () => {
     expect(again).toEqual(mine);
     const page = await board.top(100, null);
     expect(page.ok && page.value.entries).toEqual(first.value.entries);
-    // A cursor is an opaque position; one not given out (or from before entries had slots) is refused, not guessed.
-    const legacy = btoa(JSON.stringify([-5, 1, "bench-player-1"])).replaceAll("=", "");
-    const refused = await board.top(10, legacy);
-    expect(refused.ok).toBe(false);
+    // A cursor given out before entries had slots names its player: it still resumes right after them.
+    const hundredth = first.value.entries[99];
+    const legacy = btoa(JSON.stringify([-hundredth.score, Date.parse(hundredth.reachedAt), hundredth.playerId])).replaceAll("=", "");
+    const resumed = await board.top(3, legacy);
+    expect(resumed.ok && resumed.value.entries.map((e) => e.rank)).toEqual([101, 102, 103]);
+    // One not given out at all is refused, not guessed.
+    for (const bad of ["nope", btoa(JSON.stringify([1, 2, 0])), btoa(JSON.stringify([1, 2, ""])), btoa(JSON.stringify(["x", 2, 3]))]) {
+      const refused = await board.top(10, bad);
+      expect(refused.ok ? null : refused.code).toBe("invalid_cursor");
+    }
   });
 });
 

@@ -17,14 +17,18 @@ export class Sha256 {
   private readonly block = new Uint8Array(64);
   private readonly view = new DataView(this.block.buffer);
   private filled = 0;
+  private done = false;
   private bytes = 0;
   private readonly encoder = new TextEncoder();
 
   update(text: string): this {
+    if (this.done) throw new Error("Sha256: update() after hex(); start a new hash");
     return this.write(this.encoder.encode(text));
   }
 
   hex(): string {
+    if (this.done) throw new Error("Sha256: hex() was already called; start a new hash");
+    this.done = true;
     const bitLen = this.bytes * 8;
     const pad = new Uint8Array(((this.filled < 56 ? 56 : 120) - this.filled) + 8);
     pad[0] = 0x80;

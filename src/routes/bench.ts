@@ -44,7 +44,7 @@ const boardRoute = createRoute({
 
 benchRoutes.openapi(boardRoute, async (c) => {
   const { op, n, batches } = c.req.valid("query");
-  // One object name the real routes never use: the bench's entries live only in its memory.
+  // One object name the real routes never use. Its entries stay in its SQLite until the next load replaces them.
   const board = leaderboardActor(c.env, "evt_benchboard0", "bench");
   return c.json(op === "load" ? await board.benchLoad(n) : await board.benchProbe(batches), 200);
 });

@@ -196,11 +196,13 @@ export class Schedule<K extends string> {
         await run(due);
         this.current = null;
         const still = this.get(due.kind, due.key);
+        // Asked for again while it ran: not in this tick (a handler that re-asks every time would spin), but next;
+        // and no later than asked if the handler moved its row further out. A cancelled row stays cancelled.
+        const again = running.again === null ? null : Math.max(running.again, now + 1);
         if (still && still.dueAt === due.dueAt && still.attempt === due.attempt) {
-          // Asked for again while it ran: not in this tick (a handler that re-asks every time would spin), but next.
-          if (running.again !== null) this.set(due.kind, Math.max(running.again, now + 1), due.key, 0);
+          if (again !== null) this.set(due.kind, again, due.key, 0);
           else this.cancel(due.kind, due.key);
-        }
+        } else if (still && again !== null && still.attempt === 0 && again < still.dueAt) this.set(due.kind, again, due.key);
       } catch (err) {
         this.current = null;
         this.failed(due.kind, due.key, now, err);

@@ -19,7 +19,7 @@ import { progressShardActor } from "../stubs";
 import { LEADERBOARD_SCHEMA } from "./schema";
 import { benchFill, benchProbe } from "./bench";
 import { CohortDirectory } from "./directory";
-import { decodeCursor, encodeCursor, rebuildIndex, rows } from "./rows";
+import { decodeCursor, encodeCursor, rebuildIndex, rows, type CursorKey } from "./rows";
 import { grantRankRewards, queueStandings, writeStandings } from "./standings";
 
 /**
@@ -344,8 +344,10 @@ export class LeaderboardActor extends DurableObject<Env> implements LeaderboardA
   }
 
   /** The first rank after a cursor's entry, wherever that entry has moved since. */
-  private after(key: RankKey): number {
+  private after(cursor: CursorKey): number {
     const index = this.index();
+    // A cursor from before entries had slots names its player: their slot now, or (gone) after every tie at its place.
+    const key: RankKey = "slot" in cursor ? cursor : { sortKey: cursor.sortKey, reachedAt: cursor.reachedAt, slot: this.entry(cursor.playerId)?.slot ?? Number.MAX_SAFE_INTEGER };
     const at = index.get(key.slot);
     const same = at && index.cursorKey(at).sortKey === key.sortKey && at.reachedAt === key.reachedAt;
     return index.countBefore(key) + (same ? 1 : 0) + 1;

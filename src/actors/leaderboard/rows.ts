@@ -39,10 +39,15 @@ export function encodeCursor(k: RankKey): string {
   return btoa(JSON.stringify([k.sortKey, k.reachedAt, k.slot])).replaceAll("+", "-").replaceAll("/", "_").replaceAll("=", "");
 }
 
-export function decodeCursor(s: string): RankKey | null {
+/** A cursor's position; `playerId` only in a cursor given out before entries had slots (resolved by the board). */
+export type CursorKey = RankKey | { sortKey: number; reachedAt: number; playerId: string };
+
+export function decodeCursor(s: string): CursorKey | null {
   try {
     const v = JSON.parse(atob(s.replaceAll("-", "+").replaceAll("_", "/")));
-    if (Array.isArray(v) && v.length === 3 && Number.isFinite(v[0]) && Number.isFinite(v[1]) && Number.isSafeInteger(v[2]) && v[2] > 0) return { sortKey: v[0], reachedAt: v[1], slot: v[2] };
+    if (!Array.isArray(v) || v.length !== 3 || !Number.isFinite(v[0]) || !Number.isFinite(v[1])) return null;
+    if (Number.isSafeInteger(v[2]) && v[2] > 0) return { sortKey: v[0], reachedAt: v[1], slot: v[2] };
+    if (typeof v[2] === "string" && v[2].length > 0 && v[2].length <= 64) return { sortKey: v[0], reachedAt: v[1], playerId: v[2] };
   } catch {
     // falls through: not a cursor of ours
   }

@@ -390,9 +390,11 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
   private async drain() {
     // A shard that never learned of its event has nothing to write.
     if (!this.info) return;
+    // Counted from the drain's start: players changing while it awaits D1 belong to the next drain, and must not
+    // make every update meanwhile ask for that next drain at once.
+    this.players.dirty.clear();
     await this.rewards.deliverPending(200);
     await this.outbox.flush(this.env.DB, this.address.eventId);
-    this.players.dirty.clear();
   }
 
   /** After every tick: if anything is still owed (more than one drain's worth, or written meanwhile), drain again. */
