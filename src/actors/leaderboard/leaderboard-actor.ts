@@ -224,15 +224,9 @@ export class LeaderboardActor extends DurableObject<Env> implements LeaderboardA
     if (done || !held) return done;
     const def = held.definition;
     const series = seriesKey(held.templateId, def.boardKey);
-    // What needs I/O comes first: the players' tiers, read again for anyone a push added during the read. A push
-    // landing after the snapshot below would be left out of the standings, so from the snapshot on nothing awaits.
-    const tiers = new Map<string, { tier: string; eventId: string }>();
-    const asked = new Set<string>();
-    for (let missing = this.unasked(asked, def.tiers); missing.length; missing = this.unasked(asked, def.tiers)) {
-      for (const id of missing) asked.add(id);
-      for (const [id, t] of await readTiers(this.env.DB, series, missing)) tiers.set(id, t);
-      if (this.final()) return this.final();
-    }
+    // What needs I/O comes first: the players' tiers. A push landing after the snapshot below would be left out of
+    // the standings, so from the snapshot on nothing awaits.
+    if (def.tiers && !(await this.readSeriesTiers(series))) return this.final();
     const now = Date.now();
     const flagged = new Set(this.sql.exec<{ player_id: string }>("SELECT player_id FROM flagged WHERE cleared_at IS NULL").toArray().map((r) => r.player_id));
     let summary: FinalSummary | null = null;
@@ -242,7 +236,7 @@ export class LeaderboardActor extends DurableObject<Env> implements LeaderboardA
         desc: def.sortOrder === "desc",
         rewardTiers: def.rewardTiers,
         flagged,
-        tiers: def.tiers ? { rules: def.tiers, series, current: tiers } : null,
+        tiers: def.tiers ? { rules: def.tiers, series } : null,
         now,
       });
       summary = { cohortId: this.address.cohortId, entries: written.entries, digest: written.digest, finalizedAt: iso(now), rewarded: written.rewarded, held: written.held };
@@ -353,10 +347,34 @@ export class LeaderboardActor extends DurableObject<Env> implements LeaderboardA
     return index.countBefore(key) + (same ? 1 : 0) + 1;
   }
 
-  /** Ranked players whose series tier has not been read yet (none when the board has no tiers). */
-  private unasked(asked: ReadonlySet<string>, tiers: unknown): string[] {
-    if (!tiers) return [];
-    return this.sql.exec<{ player_id: string }>("SELECT player_id FROM entries WHERE status = 'active'").toArray().map((r) => r.player_id).filter((id) => !asked.has(id));
+  /**
+   * Copies the ranked players' series tiers from D1 into tier_seen, 500 at a time in slot order; a last sweep catches
+   * anyone a push added meanwhile below the mark (a reused slot). False if the board was finalized meanwhile.
+   */
+  private async readSeriesTiers(series: string): Promise<boolean> {
+    const unseen = (mark: number) =>
+      this.sql
+        .exec<{ slot: number; player_id: string }>(
+          `SELECT slot, player_id FROM entries e WHERE status = 'active' AND slot > ? AND NOT EXISTS (SELECT 1 FROM tier_seen t WHERE t.player_id = e.player_id) ORDER BY slot LIMIT 500`,
+          mark,
+        )
+        .toArray();
+    for (let mark = 0, sweeps = 0; sweeps < 3; ) {
+      const batch = unseen(mark);
+      if (!batch.length) {
+        if (mark === 0) return true;
+        mark = 0;
+        sweeps++;
+        continue;
+      }
+      mark = batch[batch.length - 1].slot;
+      const found = await readTiers(this.env.DB, series, batch.map((r) => r.player_id));
+      if (this.final()) return false;
+      this.ctx.storage.transactionSync(() => {
+        for (const r of batch) this.sql.exec("INSERT OR REPLACE INTO tier_seen (player_id, tier) VALUES (?, ?)", r.player_id, found.get(r.player_id)?.tier ?? null);
+      });
+    }
+    return true;
   }
 
   /** The board's definition arrives with its first push (or locate); it is fixed for the event, so the first copy stays. */

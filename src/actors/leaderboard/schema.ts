@@ -36,4 +36,7 @@ export const LEADERBOARD_SCHEMA: readonly MigrationStep[] = [
    CREATE INDEX idx_entries_order ON entries (score DESC, reached_at, slot) WHERE status = 'active';`,
   // 4. rank rewards still to hand out, found per shard in rank order without reading every standing
   `CREATE INDEX idx_standings_pending ON standings (source, rank) WHERE reward_tier >= 0 AND held = 0 AND granted = 0;`,
+  // 5. each ranked player's series tier as read from D1 before finalization (NULL: none yet), so a board of any size
+  // finalizes without holding every id in memory
+  `CREATE TABLE tier_seen (player_id TEXT PRIMARY KEY, tier TEXT);`,
 ];

@@ -16,8 +16,8 @@ export type StandingsInput = {
   desc: boolean;
   rewardTiers: RankRewardTier[];
   flagged: ReadonlySet<string>;
-  /** With tier rules: each player's next tier in `series`, from the tier they held (`current`). */
-  tiers: { rules: TierRules; series: string; current: ReadonlyMap<string, { tier: string }> } | null;
+  /** With tier rules: each player's next tier in `series`, from the tier they held (read into tier_seen). */
+  tiers: { rules: TierRules; series: string } | null;
   now: number;
 };
 
@@ -28,8 +28,9 @@ export function writeStandings(sql: SqlStorage, outbox: Outbox, input: Standings
   let rank = 0;
   let rewarded = 0;
   let held = 0;
-  const cursor = sql.exec<{ player_id: string; score: number; reached_at: number; source: string }>(
-    `SELECT player_id, score, reached_at, source FROM entries WHERE status = 'active' ${rankOrder(input.desc)}`,
+  const cursor = sql.exec<{ player_id: string; score: number; reached_at: number; source: string; tier: string | null }>(
+    `SELECT e.player_id, score, reached_at, source, t.tier FROM entries e LEFT JOIN tier_seen t ON t.player_id = e.player_id
+     WHERE status = 'active' ${rankOrder(input.desc)}`,
   );
   for (const e of cursor) {
     const s = standingAt({ playerId: e.player_id, score: e.score, reachedAt: e.reached_at }, ++rank, total, input.rewardTiers, input.flagged.has(e.player_id));
@@ -48,7 +49,7 @@ export function writeStandings(sql: SqlStorage, outbox: Outbox, input: Standings
     );
     if (input.tiers) {
       const t = input.tiers;
-      const row: TierRow = { seriesKey: t.series, playerId: s.playerId, tier: nextTier(t.rules, t.current.get(s.playerId)?.tier ?? null, s.rank, total), eventId: input.eventId, updatedAt: input.now };
+      const row: TierRow = { seriesKey: t.series, playerId: s.playerId, tier: nextTier(t.rules, e.tier, s.rank, total), eventId: input.eventId, updatedAt: input.now };
       outbox.put("tier", s.playerId, row);
     }
   }
