@@ -25,7 +25,7 @@ export const playerCalendarRoutes = openApiApp<AppEnv>().openapi(
     summary: "Upcoming and running events in a date range",
     middleware: [revalidate],
     request: { query: CalendarQuery },
-    responses: { 200: json(PlayerCalendar, "Events with a banner for those starting within 24 h"), 304: { description: "Not modified (If-None-Match)" }, ...errors(400, 401) },
+    responses: { 200: json(PlayerCalendar, "Events with a banner for those starting within 24 h"), 304: { description: "Not modified (If-None-Match)" }, ...errors(400, 401, 429) },
   }),
   async (c) => {
     const q = c.req.valid("query");

@@ -20,7 +20,7 @@ export const playerClanRoutes = openApiApp<AppEnv>().openapi(
     path: "/{eventId}/clan",
     summary: "The caller's clan: total, milestones, member ranking and the caller's own share",
     request: { params: EventPath },
-    responses: { 200: json(ClanView, "The clan as of now (me: null until the caller contributes)"), ...errors(400, 401, 403, 404) },
+    responses: { 200: json(ClanView, "The clan as of now (me: null until the caller contributes)"), ...errors(400, 401, 403, 404, 429) },
   }),
   async (c) => {
     const info = await clanInfo(c.env, c.req.valid("param").eventId);

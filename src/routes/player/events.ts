@@ -53,7 +53,7 @@ export const playerEventRoutes = openApiApp<AppEnv>()
       path: "/active",
       summary: "Events running now",
       middleware: [revalidate],
-      responses: { 200: json(PublicEventList, "Active and paused events"), ...NOT_MODIFIED, ...errors(401) },
+      responses: { 200: json(PublicEventList, "Active and paused events"), ...NOT_MODIFIED, ...errors(401, 429) },
     }),
     async (c) => {
       const now = Date.now();
@@ -69,7 +69,7 @@ export const playerEventRoutes = openApiApp<AppEnv>()
       summary: "Events starting within the next hours",
       middleware: [revalidate],
       request: { query: UpcomingQuery },
-      responses: { 200: json(PublicEventList, "Scheduled events"), ...NOT_MODIFIED, ...errors(400, 401) },
+      responses: { 200: json(PublicEventList, "Scheduled events"), ...NOT_MODIFIED, ...errors(400, 401, 429) },
     }),
     async (c) => {
       const { withinHours } = c.req.valid("query");
@@ -85,7 +85,7 @@ export const playerEventRoutes = openApiApp<AppEnv>()
       path: "/{eventId}/countdown",
       summary: "Server-computed countdown (cheap to poll)",
       request: { params: EventPath },
-      responses: { 200: json(Countdown, "Seconds to start and to end, with the server's clock"), ...errors(401, 404) },
+      responses: { 200: json(Countdown, "Seconds to start and to end, with the server's clock"), ...errors(401, 404, 429) },
     }),
     async (c) => {
       const eventId = checkEventId(c.req.valid("param").eventId);
@@ -108,7 +108,7 @@ export const playerEventRoutes = openApiApp<AppEnv>()
       summary: "Read one event",
       middleware: [revalidate],
       request: { params: EventPath },
-      responses: { 200: json(PublicEvent, "The event as players see it"), ...NOT_MODIFIED, ...errors(401, 404) },
+      responses: { 200: json(PublicEvent, "The event as players see it"), ...NOT_MODIFIED, ...errors(401, 404, 429) },
     }),
     async (c) => {
       const eventId = checkEventId(c.req.valid("param").eventId);
@@ -165,7 +165,7 @@ export const playerEventRoutes = openApiApp<AppEnv>()
       path: "/{eventId}/progress",
       summary: "The calling player's progress",
       request: { params: EventPath },
-      responses: { 200: json(PlayerProgress, "The progress record"), ...errors(401, 404) },
+      responses: { 200: json(PlayerProgress, "The progress record"), ...errors(401, 404, 429) },
     }),
     async (c) => {
       const shard = await playerShard(c, c.req.valid("param").eventId);
@@ -179,7 +179,7 @@ export const playerEventRoutes = openApiApp<AppEnv>()
       path: "/{eventId}/rewards",
       summary: "Each milestone's reward state (locked, claimable, claimed, auto_claimed)",
       request: { params: EventPath },
-      responses: { 200: json(MilestoneRewards, "Milestones with their rewards and receipts"), ...errors(401, 404) },
+      responses: { 200: json(MilestoneRewards, "Milestones with their rewards and receipts"), ...errors(401, 404, 429) },
     }),
     async (c) => {
       const shard = await playerShard(c, c.req.valid("param").eventId);

@@ -4,6 +4,7 @@
 // bench echo) are registered before it in src/index.ts and answer their paths in full.
 import { requirePlayer, type AppEnv } from "../../http/auth";
 import { openApiApp } from "../../http/openapi";
+import { playerReadBudget } from "../../http/read-budget";
 import { playerCalendarRoutes } from "./calendar";
 import { playerClanRoutes } from "./clan";
 import { playerEventRoutes } from "./events";
@@ -12,7 +13,7 @@ import { inboxRoutes, inventoryRoutes } from "./inventory";
 import { notificationRoutes } from "./notifications";
 
 export const playerApp = openApiApp<AppEnv>();
-playerApp.use(requirePlayer);
+playerApp.use(requirePlayer, playerReadBudget);
 playerApp
   .route("/events", playerEventRoutes)
   .route("/events", playerLeaderboardRoutes)

@@ -24,7 +24,7 @@ export const inboxRoutes = openApiApp<AppEnv>()
       method: "get",
       path: "/",
       summary: "The player's overflow inbox",
-      responses: { 200: json(Inbox, "Rewards that did not fit, waiting to be claimed"), ...errors(401) },
+      responses: { 200: json(Inbox, "Rewards that did not fit, waiting to be claimed"), ...errors(401, 429) },
     }),
     async (c) => c.json({ items: await playerInventoryActor(c.env, c.var.player.playerId).inbox(Date.now()) }, 200),
   )
@@ -51,7 +51,7 @@ export const inventoryRoutes = openApiApp<AppEnv>().openapi(
     path: "/",
     summary: "The built-in inventory ledger, read on from a cursor",
     request: { query: InventoryQuery },
-    responses: { 200: json(InventoryPage, "Ledger entries after `since`"), ...errors(400, 401) },
+    responses: { 200: json(InventoryPage, "Ledger entries after `since`"), ...errors(400, 401, 429) },
   }),
   async (c) => {
     const q = c.req.valid("query");

@@ -38,7 +38,7 @@ export const playerLeaderboardRoutes = openApiApp<AppEnv>()
       path: "/{eventId}/leaderboard",
       summary: "The top of the caller's board (their cohort, or the global board)",
       request: { params: EventPath, query: TopQuery },
-      responses: { 200: json(BoardPage, "A page of the board, best first"), ...errors(400, 401, 404) },
+      responses: { 200: json(BoardPage, "A page of the board, best first"), ...errors(400, 401, 404, 429) },
     }),
     async (c) => {
       const { limit, cursor } = c.req.valid("query");
@@ -54,7 +54,7 @@ export const playerLeaderboardRoutes = openApiApp<AppEnv>()
       path: "/{eventId}/leaderboard/me",
       summary: "The caller's rank, score and percentile, with N neighbours each side",
       request: { params: EventPath, query: MeQuery },
-      responses: { 200: json(BoardMe, "The caller's place (rank null: not on the board yet)"), ...errors(400, 401, 404) },
+      responses: { 200: json(BoardMe, "The caller's place (rank null: not on the board yet)"), ...errors(400, 401, 404, 429) },
     }),
     async (c) => {
       const { around } = c.req.valid("query");

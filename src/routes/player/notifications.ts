@@ -43,7 +43,7 @@ export const notificationRoutes = openApiApp<AppEnv>()
       path: "/",
       summary: "The feed: unseen first, each with how to display it",
       request: { query: FeedQuery },
-      responses: { 200: json(NotificationFeed, "One page of the feed"), ...errors(400, 401) },
+      responses: { 200: json(NotificationFeed, "One page of the feed"), ...errors(400, 401, 429) },
     }),
     async (c) => {
       const { limit, cursor } = c.req.valid("query");

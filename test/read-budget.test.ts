@@ -1,0 +1,32 @@
+// Per-player read budgets through the real runtime (the Rate Limiting binding as miniflare runs it): one player
+// polling in a loop is refused with a clear 429 while another player's reads go on, and writes are not counted.
+import { describe, expect, it } from "vitest";
+import { call, playerToken } from "./helpers";
+
+describe("player read budget", () => {
+  it("refuses one player's flood of reads with 429 and Retry-After, and never another player's", async () => {
+    const flooder = await playerToken(`flood-${crypto.randomUUID()}`);
+    const bystander = await playerToken(`calm-${crypto.randomUUID()}`);
+    const statuses: number[] = [];
+    let refused: Awaited<ReturnType<typeof call>> | null = null;
+    // The budget is 300 reads per 10 s per player (wrangler.toml PLAYER_READS).
+    for (let i = 0; i < 340 && !refused; i += 20) {
+      const batch = await Promise.all(Array.from({ length: 20 }, () => call("GET", "/v1/events/active", { token: flooder })));
+      for (const r of batch) {
+        statuses.push(r.status);
+        if (r.status === 429 && !refused) refused = r;
+      }
+    }
+    expect(statuses.filter((s) => s === 200).length).toBeGreaterThanOrEqual(250);
+    expect(refused).not.toBeNull();
+    expect(refused!.json).toEqual({ error: { code: "rate_limited", message: expect.stringContaining("reads"), details: { retryAfter: 10 } } });
+    expect(refused!.headers.get("Retry-After")).toBe("10");
+    // Someone else reading at the same moment is served.
+    const other = await call("GET", "/v1/events/active", { token: bystander });
+    expect(other.status).toBe(200);
+    // A refused read changed nothing, and the flooder's writes still reach their own budgets (here: a claim refused
+    // for its own reason, not for the read budget).
+    const write = await call("POST", "/v1/events/evt_000000000000000000000000/milestones/0/claim", { token: flooder, body: {}, headers: { "Idempotency-Key": "k1" } });
+    expect(write.json.error.code).not.toBe("rate_limited");
+  });
+});
