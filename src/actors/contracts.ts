@@ -104,6 +104,8 @@ export interface ProgressShardActorRpc {
   boardFrame(cohortId: string, frame: ServerFrame): Promise<number>;
   /** Before finalization: adopts the (expired) event and pushes every score change owed; throws while any is still owed. */
   flushBoard(info: EventInfo): Promise<number>;
+  /** The player's board cohort as this shard placed it (null: no score yet); reads ask here, not the event's directory. */
+  boardCohort(playerId: string): Promise<string | null>;
   /** Rank rewards of players here after their board finalized; repeats and releases of held ones are harmless. */
   grantRankRewards(awards: RankAward[]): Promise<number>;
   /** A clan's clan_progress frame for the sockets here whose token names that clan. */

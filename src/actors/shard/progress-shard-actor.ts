@@ -272,6 +272,10 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     return owed;
   }
 
+  async boardCohort(playerId: string): Promise<string | null> {
+    return this.board.known(playerId);
+  }
+
   async grantRankRewards(awards: RankAward[]): Promise<number> {
     const granted = this.board.grant(awards);
     const now = Date.now();

@@ -1,14 +1,16 @@
 // Players: the top of their board (their cohort's, or the global one) with cursor pagination, and their own place
-// with N neighbours each side. One read of the event (does it have a board?), one of the directory (which cohort),
-// one of the board.
+// with N neighbours each side. The event's board definition (memoized per isolate), the caller's cohort (from their
+// shard), then one read of the board.
 import { createRoute } from "@hono/zod-openapi";
 import { z } from "zod";
-import { boardDirectory, eventActor, leaderboardActor } from "../../actors/stubs";
+import { leaderboardActor } from "../../actors/stubs";
 import { GLOBAL_COHORT } from "../../domain/leaderboard";
 import { BoardMe, BoardPage } from "../../domain/views";
 import type { AppEnv } from "../../http/auth";
 import { ApiError, unwrap } from "../../http/errors";
+import { eventMechanics } from "../../http/event-cache";
 import { checkEventId } from "../../http/ids";
+import { shardFor } from "../../http/shards";
 import { EventIdParam, PLAYER, errors, json, openApiApp } from "../../http/openapi";
 
 const EventPath = z.object({ eventId: EventIdParam });
@@ -20,14 +22,16 @@ const MeQuery = z.strictObject({ around: z.coerce.number().int().min(0).max(50).
 
 const players = { tags: ["Leaderboards"], security: PLAYER };
 
-/** The caller's board: the event must have one; null until the caller's first score places them in a cohort. */
+/**
+ * The caller's board: the event must have one; null until the caller's first score places them in a cohort. The event
+ * comes from the isolate's short memo and the cohort from the caller's own shard, so no read goes to an object every
+ * player of the event shares.
+ */
 async function boardOf(env: Env, rawEventId: string, playerId: string): Promise<{ eventId: string; cohortId: string | null }> {
   const eventId = checkEventId(rawEventId);
-  const view = await eventActor(env, eventId).get();
-  if (!view || view.instance.state === "cancelled") throw new ApiError(404, "event_not_found", `no event with id "${eventId}"`);
-  const def = view.instance.leaderboard;
+  const def = (await eventMechanics(env, eventId)).leaderboard;
   if (!def) throw new ApiError(404, "leaderboard_not_found", "this event has no leaderboard");
-  return { eventId, cohortId: def.cohortSize === 0 ? GLOBAL_COHORT : await boardDirectory(env, eventId).cohortOf(playerId) };
+  return { eventId, cohortId: def.cohortSize === 0 ? GLOBAL_COHORT : await (await shardFor(env, eventId, playerId)).boardCohort(playerId) };
 }
 
 export const playerLeaderboardRoutes = openApiApp<AppEnv>()
