@@ -11,6 +11,9 @@ import type { RankIndex, RankKey } from "../../domain/ranking";
 import { parseShardName } from "../../domain/sharding";
 import { MINUTE_MS, SECOND_MS, iso } from "../../domain/time";
 import { fail, ok, type Result } from "../../lib/result";
+import type { PlayerDataOp, PlayerDataPart } from "../contracts";
+import { playerRows } from "../kit/player-data";
+import { BOARD_PLAYER_TABLES } from "./privacy";
 import type { Audit, BenchProbe, BoardInfo, BoardMe, BoardPage, CohortView, EntryAction, FinalSummary, LeaderboardActorRpc, RankChange, ScorePush } from "../contracts";
 import { migrate } from "../kit/migrate";
 import { FLUSH_MAX_ROWS, Outbox } from "../kit/outbox";
@@ -215,6 +218,17 @@ export class LeaderboardActor extends DurableObject<Env> implements LeaderboardA
     this.noteTop(now);
     await this.settle(now);
     return ok({ playerId, action });
+  }
+
+  /** Privacy: the player's rows here, or their erasure (a live entry leaves the index with its row). */
+  async playerData(playerId: string, op: PlayerDataOp): Promise<PlayerDataPart> {
+    const mine = op.kind === "erase" ? this.entry(playerId) : null;
+    const part = playerRows(this.ctx.storage, BOARD_PLAYER_TABLES, playerId, op);
+    if (mine && this.index().has(mine.slot)) {
+      this.index().remove(mine.slot);
+      this.noteTop(Date.now());
+    }
+    return part;
   }
 
   async finalize(info: BoardInfo | null, actor: string): Promise<FinalSummary | null> {
