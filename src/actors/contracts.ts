@@ -11,6 +11,9 @@ import type { OperatorAction, TransitionRecord } from "../domain/lifecycle";
 import type { EventInfo, ProgressSnapshot, ProgressUpdate } from "../domain/progress";
 import type { ClaimReceipt, ClaimSource, MilestoneRewardState } from "../domain/rewards";
 import type { ScheduleConflict, ScheduleWindow } from "../domain/scheduling";
+import type { PlayerDataOp, PlayerDataPart } from "../domain/privacy";
+
+export type { PlayerDataOp, PlayerDataPart };
 
 // ---- EventActor: one per event, the single writer of its lifecycle -------------------------------------------------
 
@@ -290,14 +293,6 @@ export interface ClanEventActorRpc extends PlayerDataHolder {
 }
 
 // ---- Privacy: one player's data, exported or erased object by object ------------------------------------------------
-
-/**
- * What a privacy request asks of an object about one player: a copy of every row naming them, or their erasure, with
- * `pseudonym` (a salted hash of the id, lib/pseudonym.ts) standing in where a row must stay for accounting or totals.
- */
-export type PlayerDataOp = { kind: "export" } | { kind: "erase"; pseudonym: string };
-/** An object's answer: rows per table (export) or rows touched per table (erase); `links` name further objects holding the player. */
-export type PlayerDataPart = { rows: Record<string, unknown[]>; touched: Record<string, number>; links?: { cohortId?: string | null; clanIds?: string[] } };
 
 /** An object that holds player rows answers for them; its room declares which tables, and delete or anonymize (kit/player-data.ts). */
 export interface PlayerDataHolder {

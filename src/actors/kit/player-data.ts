@@ -1,7 +1,7 @@
 // One player's rows in an object's SQLite, exported or erased from a table list the object's room declares (its
 // privacy.ts), so each room states in one place what it holds about a player and whether erasure deletes the row or
 // keeps it under the player's pseudonym (a salted hash, lib/pseudonym.ts) for accounting or totals.
-import type { PlayerDataOp, PlayerDataPart } from "../contracts";
+import type { PlayerDataOp, PlayerDataPart } from "../../domain/privacy";
 
 /**
  * A table holding player rows. `match` is an SQL condition naming the player as `?2`; `erase` is "delete", or the SET
