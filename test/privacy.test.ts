@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { shardName, shardOf } from "../src/domain/sharding";
 import { pseudonym } from "../src/lib/pseudonym";
 import { HOUR, apiKey, call, createEvent, createTemplate, inMs, playerToken, runInDurableObject } from "./helpers";
-import { coins, post, until } from "./leaderboard-helpers";
+import { arenaEvent, coins, post, until } from "./leaderboard-helpers";
 import { claim, clearAlarms, settle } from "./rewards-helpers";
 
 const OBJECTIVES = [
@@ -134,6 +134,33 @@ describe("export, erase, export again", () => {
   });
 });
 
+describe("a finalized board", () => {
+  it("keeps the final standing under the pseudonym (others keep their ranks), and drops the cohort assignment", async () => {
+    const e = await arenaEvent({ cohortSize: 2, rewardTiers: [{ fromRank: 1, toRank: 2, rewards: coins(10) }] });
+    made.push({ eventId: e.eventId, shardCount: 2 });
+    for (const [p, w] of [["priv-g1", 30], ["priv-g2", 20]] as const) expect((await post(e.eventId, p, "wins", w)).status).toBe(200);
+    await until(() => call("GET", `/v1/admin/events/${e.eventId}/leaderboard/cohorts`), (r) => r.json.cohorts?.[0]?.members === 2);
+    await new Promise((r) => setTimeout(r, 400)); // the shards' pushes
+    expect((await call("POST", `/v1/admin/events/${e.eventId}/end-now`, { body: { reason: "test" } })).status).toBe(200);
+    expect((await call("POST", `/v1/admin/events/${e.eventId}/leaderboard/finalize`, { body: { reason: "test" } })).status).toBe(200);
+    const standings = () => env.DB.prepare("SELECT player_id, rank FROM leaderboard_standings WHERE event_id = ? ORDER BY rank").bind(e.eventId).all<{ player_id: string; rank: number }>();
+    await until(standings, (r) => r.results.length === 2);
+    await settle(e.eventId, 2);
+    const before = (await exportOf("priv-g1")).json.data;
+    expect(before[`boards/${e.eventId}|all-0/standings`]).toMatchObject([{ player_id: "priv-g1", rank: 1 }]);
+    expect(before[`boards/${e.eventId}|~directory/cohortAssignment`]).toMatchObject([{ player_id: "priv-g1", cohort_id: "all-0" }]);
+    expect(before["d1/leaderboard_standings"]).toHaveLength(1);
+
+    const done = await doneJob((await erase("priv-g1")).json.jobId);
+    expect(done.touched).toMatchObject({ "boards.standings": 1, "boards.cohortAssignment": 1, "d1.leaderboard_standings": 1 });
+    const anon = await pseudonym(env.PRIVACY_SALT, "priv-g1");
+    expect((await standings()).results).toEqual([{ player_id: anon, rank: 1 }, { player_id: "priv-g2", rank: 2 }]);
+    const final = await call("GET", `/v1/admin/events/${e.eventId}/leaderboard/final`);
+    expect(final.json.standings.map((r: { playerId: string; rank: number }) => [r.playerId, r.rank])).toEqual([[anon, 1], ["priv-g2", 2]]);
+    expect((await exportOf("priv-g1")).json.empty).toBe(true);
+  });
+});
+
 describe("an erase job across a restart", () => {
   it("resumes where it stopped after the object is evicted with its alarm lost", async () => {
     const eventId = await privacyEvent();
@@ -153,6 +180,30 @@ describe("an erase job across a restart", () => {
     expect(done.touched).toMatchObject({ "shards.progress": 1, "boards.entries": 1, "d1.player_progress": 1 });
     expect((await exportOf("priv-dan")).json.empty).toBe(true);
   });
+});
+
+describe("a failing step", () => {
+  it("is retried with backoff where it stopped, its error and attempts in the job, until it succeeds", async () => {
+    const eventId = await privacyEvent();
+    await played(eventId, "priv-hal", 5);
+    // D1 refuses the erase (a table it writes is gone) until the test puts it back.
+    await env.DB.exec("ALTER TABLE notification_interactions RENAME TO interactions_away");
+    let jobId = "";
+    try {
+      jobId = (await erase("priv-hal")).json.jobId;
+      const failing = await until(() => job(jobId), (r) => r.json.steps?.find((s: { step: string }) => s.step === "d1")?.error !== null && r.json.steps.at(-1).attempts >= 1, 5000);
+      expect(failing.value.json.state).toBe("running");
+      expect(failing.value.json.steps.at(-1).error).toMatch(/notification_interactions/);
+      // the steps before it are done and stay done
+      expect(failing.value.json.steps.filter((s: { state: string }) => s.state === "done").map((s: { step: string }) => s.step)).toEqual(["locate", "shards", "boards", "clans", "inventory"]);
+    } finally {
+      await env.DB.exec("ALTER TABLE interactions_away RENAME TO notification_interactions");
+    }
+    const done = await doneJob(jobId);
+    expect(done.touched).toMatchObject({ "shards.progress": 1, "d1.player_progress": 1 });
+    expect(done.steps.at(-1)).toMatchObject({ step: "d1", state: "done", error: null });
+    expect((await exportOf("priv-hal")).json.empty).toBe(true);
+  }, 20_000);
 });
 
 describe("who may ask, and bad input", () => {
