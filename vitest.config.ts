@@ -17,6 +17,7 @@ const secrets = {
   // Newest first, as during a rotation: every delivery carries a signature for each.
   INVENTORY_WEBHOOK_SECRET: `${INVENTORY_SECRET_NEW} ${INVENTORY_SECRET_OLD}`,
   PUSH_WEBHOOK_SECRET: PUSH_SECRET,
+  PRIVACY_SALT: "test-privacy-salt",
 };
 const WEBHOOK_TESTS = ["test/rewards-webhook.test.ts", "test/push-webhook.test.ts"];
 const JWT_TESTS = ["test/player-jwt.test.ts"];

@@ -483,6 +483,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/players/{playerId}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Everything held about one player, from D1 and every object that holds them (admin) */
+        post: operations["exportPlayerData"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/players/{playerId}/erase": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Erase one player everywhere: a tracked job, idempotent (admin) */
+        post: operations["erasePlayerData"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/privacy/jobs/{jobId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An erase job: its state, each step, and the rows it touched per source and table (admin) */
+        get: operations["getPrivacyJob"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/schedule/validate": {
         parameters: {
             query?: never;
@@ -899,6 +950,23 @@ export interface paths {
         get: operations["getCalendar"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Everything held about the calling player (their token's `sub`), from D1 and every object that holds them */
+        post: operations["exportMyData"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1634,6 +1702,61 @@ export interface components {
             released: number;
         };
         ClanClearReason: {
+            reason: string;
+        };
+        PlayerExport: {
+            playerId: string;
+            /** Format: date-time */
+            exportedAt: string;
+            /** @description Every row naming the player, keyed `<source>/<table>` (D1: `d1/<table>`; the player's inventory object: `inventory/<table>`) or `<source>/<object>/<table>` (progress shards, boards and clans, each object by name). */
+            data: {
+                [key: string]: unknown[];
+            };
+            /** @description True when no source holds a row naming the player (as after an erase). */
+            empty: boolean;
+        };
+        PrivacyExportRequest: {
+            reason?: string;
+        };
+        PrivacyJob: {
+            /** @description erase_ + 32 hex: the player's pseudonym's hash; the same player always has the same job. */
+            jobId: string;
+            /** @description anon_ + 32 hex: the salted hash that stands for the player in rows kept for accounting. */
+            pseudonym: string;
+            /** @enum {string} */
+            state: "running" | "done";
+            /** @description How many times this player's erase has been run (a repeat runs again and touches only what is new). */
+            run: number;
+            requestedBy: string;
+            reason: string;
+            /** Format: date-time */
+            requestedAt: string;
+            /** Format: date-time */
+            finishedAt: string | null;
+            steps: {
+                step: string;
+                /** @enum {string} */
+                state: "pending" | "done";
+                touched: {
+                    [key: string]: number;
+                };
+                /** @description Failed attempts of a pending step (retried with backoff). */
+                attempts: number;
+                error: string | null;
+            }[];
+            /** @description Rows deleted or anonymized by this run, per `<step>.<table>` (locate: objects found). */
+            touched: {
+                [key: string]: number;
+            };
+            audit: {
+                /** Format: date-time */
+                at: string;
+                actor: string;
+                action: string;
+                reason: string | null;
+            }[];
+        };
+        PrivacyEraseRequest: {
             reason: string;
         };
         ScheduleCheck: {
@@ -4016,6 +4139,209 @@ export interface operations {
             };
         };
     };
+    exportPlayerData: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The player id, as their tokens carry it in `sub` */
+                playerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PrivacyExportRequest"];
+            };
+        };
+        responses: {
+            /** @description The player's rows, by source and table */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlayerExport"];
+                };
+            };
+            /** @description Malformed request: invalid JSON, a missing body or bad query/path values (code says which) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Credentials valid but not allowed here */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body larger than the route allows */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body failed validation; details.fields names each problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    erasePlayerData: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The player id, as their tokens carry it in `sub` */
+                playerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PrivacyEraseRequest"];
+            };
+        };
+        responses: {
+            /** @description The job, as it stands after its first step; follow it at GET /v1/admin/privacy/jobs/{jobId} */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PrivacyJob"];
+                };
+            };
+            /** @description Malformed request: invalid JSON, a missing body or bad query/path values (code says which) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Credentials valid but not allowed here */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body larger than the route allows */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body failed validation; details.fields names each problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getPrivacyJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description erase_ + 32 hex, from the erase answer */
+                jobId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PrivacyJob"];
+                };
+            };
+            /** @description Malformed request: invalid JSON, a missing body or bad query/path values (code says which) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Credentials valid but not allowed here */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     validateSchedule: {
         parameters: {
             query?: never;
@@ -5596,6 +5922,35 @@ export interface operations {
             };
             /** @description Rate limited; wait Retry-After seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    exportMyData: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The player's rows, by source and table */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlayerExport"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -6,13 +6,14 @@
 //      where the list is a paginated table);
 //   3. the secrets, named by .dev.vars.example so the list never drifts: each from the environment, else left alone
 //      if the Worker has it already, else asked for (hidden input). RECEIPT_SIGNING_KEY is generated only when wrangler
-//      says the Worker does not exist yet; if `secret list` fails any other way, the script stops and puts nothing.
+//      says the Worker does not exist yet; PRIVACY_SALT whenever the Worker lacks one; if `secret list` fails any
+//      other way, the script stops and puts nothing.
 //      Secrets marked (optional) there may stay unset. All go in one `wrangler secret bulk`, on stdin (never argv);
 //   4. the remote D1 migrations (`wrangler d1 migrations apply DB --remote`).
 // --dry-run still runs the read-only lookups (they need a login) and prints every command that would change something
 // instead of running it; wrangler.toml is left as it is. WRANGLER_BIN replaces the wrangler it runs (tests use a fake).
 import { spawn } from "node:child_process";
-import { generateKeyPairSync, createHash } from "node:crypto";
+import { generateKeyPairSync, createHash, randomBytes } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { delimiter, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -277,6 +278,11 @@ for (const { name, optional } of specs) {
   else if (name === "RECEIPT_SIGNING_KEY" && workerAbsent) {
     toPut[name] = freshReceiptKey();
     console.log(`  ${name}: generated a fresh Ed25519 key (kid ${JSON.parse(toPut[name]).kid})`);
+  } else if (name === "PRIVACY_SALT") {
+    // A salt has nothing to match elsewhere, so any Worker without one gets a fresh one (without it, pseudonyms use
+    // the dev-only fallback that anyone reading the repository knows).
+    toPut[name] = randomBytes(32).toString("base64url");
+    console.log(`  ${name}: generated a fresh salt`);
   } else if (process.stdin.isTTY && !opts.dryRun) {
     const value = (await askHidden(`  ${name}${optional ? " (optional, Enter to skip)" : ""}: `)).trim();
     if (value) toPut[name] = value;

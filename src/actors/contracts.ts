@@ -11,6 +11,9 @@ import type { OperatorAction, TransitionRecord } from "../domain/lifecycle";
 import type { EventInfo, ProgressSnapshot, ProgressUpdate } from "../domain/progress";
 import type { ClaimReceipt, ClaimSource, MilestoneRewardState } from "../domain/rewards";
 import type { ScheduleConflict, ScheduleWindow } from "../domain/scheduling";
+import type { PlayerDataOp, PlayerDataPart } from "../domain/privacy";
+
+export type { PlayerDataOp, PlayerDataPart };
 
 // ---- EventActor: one per event, the single writer of its lifecycle -------------------------------------------------
 
@@ -80,7 +83,7 @@ export type ShardSummary = {
   drains: number;
 };
 
-export interface ProgressShardActorRpc {
+export interface ProgressShardActorRpc extends PlayerDataHolder {
   join(player: Player): Promise<Result<{ progress: ProgressSnapshot; joined: boolean }>>;
   progress(player: Player, updates: ProgressUpdate[]): Promise<Result<ProgressAck>>;
   getProgress(playerId: string): Promise<Result<ProgressSnapshot & { playerId: string }>>;
@@ -166,7 +169,7 @@ export type InventoryPage = {
 };
 export type InventoryAck = { acknowledged: number; slotsUsed: number; capacity: number };
 
-export interface PlayerInventoryActorRpc {
+export interface PlayerInventoryActorRpc extends PlayerDataHolder {
   /** First delivery of a grant, from a claim or an auto-claim. Keyed by claim id: a repeat grants nothing twice. */
   deliver(grant: Grant): Promise<DeliveryOutcome>;
   /** A queued retry of a webhook delivery; the final attempt sends the reward to the inbox instead. */
@@ -221,7 +224,7 @@ export type RankAward = { playerId: string; cohortId: string; rank: number; rewa
 export type CohortView = { cohortId: string; members: number };
 export type EntryAction = "remove" | "ban" | "clear_flag";
 
-export interface LeaderboardActorRpc {
+export interface LeaderboardActorRpc extends PlayerDataHolder {
   /** Directory: the player's cohort, decided once (domain/leaderboard assignCohort) and stable for the event. */
   locate(info: BoardInfo, player: { playerId: string; level: number }): Promise<string>;
   cohortOf(playerId: string): Promise<string | null>;
@@ -274,7 +277,7 @@ export type ClanStanding = { clanId: string; total: number; completion: number; 
 export type ClanView = z.infer<typeof ClanViewSchema>;
 export type ClanRanking = z.infer<typeof ClanRankingSchema>;
 
-export interface ClanEventActorRpc {
+export interface ClanEventActorRpc extends PlayerDataHolder {
   /** Clan: one shard's batch; a seq at or below the last seen from that source is acknowledged and ignored. */
   push(batch: ClanPush): Promise<{ applied: boolean; frozen: boolean; total: number; unlocked: number[] }>;
   /** Clan: a shard holding a member's socket asks for the clan_progress frames. */
@@ -289,4 +292,37 @@ export interface ClanEventActorRpc {
   ranking(limit: number): Promise<ClanRanking>;
   /** Directory: finalizes every clan that ever reported; safe to call again. */
   finalizeAll(info: ClanInfo | null): Promise<number>;
+}
+
+// ---- Privacy: one player's data, exported or erased object by object ------------------------------------------------
+
+/** An object that holds player rows answers for them; its room declares which tables, and delete or anonymize (kit/player-data.ts). */
+export interface PlayerDataHolder {
+  playerData(playerId: string, op: PlayerDataOp): Promise<PlayerDataPart>;
+}
+
+export type PrivacyStepView = { step: string; state: "pending" | "done"; touched: Record<string, number>; attempts: number; error: string | null };
+export type PrivacyJobView = {
+  jobId: string;
+  pseudonym: string;
+  state: "running" | "done";
+  run: number;
+  requestedBy: string;
+  reason: string;
+  requestedAt: string;
+  finishedAt: string | null;
+  steps: PrivacyStepView[];
+  /** Rows touched by this run, per `<source>.<table>`. */
+  touched: Record<string, number>;
+  /** Every export and erase request for this player: who, when, why. */
+  audit: Array<{ at: string; actor: string; action: string; reason: string | null }>;
+};
+export type PlayerExport = { playerId: string; exportedAt: string; data: Record<string, unknown[]>; empty: boolean };
+
+export interface PrivacyActorRpc {
+  /** A copy of everything held about the player, from D1 and every object that holds them; recorded in the audit log. */
+  exportPlayer(playerId: string, audit: Audit): Promise<PlayerExport>;
+  /** Starts (or, once done, re-runs) the erase job; a request while it runs joins it. */
+  erase(playerId: string, audit: Audit): Promise<PrivacyJobView>;
+  job(): Promise<PrivacyJobView | null>;
 }

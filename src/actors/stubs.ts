@@ -3,7 +3,7 @@
 import { shardName } from "../domain/sharding";
 import { DIRECTORY, boardName } from "../domain/leaderboard";
 import { clanDirectoryName, clanName } from "../domain/clan";
-import type { ClanEventActorRpc, EventActorRpc, LeaderboardActorRpc, PlayerInventoryActorRpc, ProgressShardActorRpc, SchedulerActorRpc } from "./contracts";
+import type { ClanEventActorRpc, EventActorRpc, LeaderboardActorRpc, PlayerInventoryActorRpc, PrivacyActorRpc, ProgressShardActorRpc, SchedulerActorRpc } from "./contracts";
 
 // workers-types maps free-form JSON in RPC signatures (theme, details) to `never`; everything we send is
 // structured-cloneable, so stubs are typed by the contracts instead.
@@ -29,3 +29,6 @@ export const boardDirectory = (env: Env, eventId: string) => leaderboardActor(en
 /** One object per (event, clan): its total, members' contributions and milestones; plus the event's clan directory. */
 export const clanActor = (env: Env, eventId: string, clanId: string) => typed<ClanEventActorRpc>(env.CLAN_EVENT_ACTOR as unknown as Namespace, clanName(eventId, clanId));
 export const clanDirectory = (env: Env, eventId: string) => typed<ClanEventActorRpc>(env.CLAN_EVENT_ACTOR as unknown as Namespace, clanDirectoryName(eventId));
+
+/** One privacy object per player, named by their pseudonym (never the raw id): their export audit and erase job. */
+export const privacyActor = (env: Env, pseudonym: string) => typed<PrivacyActorRpc>(env.PRIVACY_ACTOR as unknown as Namespace, pseudonym);

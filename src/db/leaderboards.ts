@@ -61,3 +61,12 @@ export async function listStandings(d1: D1Database, eventId: string, cohortId: s
     .all<{ playerId: string; cohortId: string; rank: number; score: number; reachedAt: number; rewardTier: number; held: number; digest: string; finalizedAt: number }>();
   return results;
 }
+
+/**
+ * Privacy erasure: a final standing stays under the player's pseudonym (the cohort's other ranks and its digest were
+ * decided with it); the player's series tiers go.
+ */
+export const eraseBoardStatements = (d1: D1Database, playerId: string, pseudonym: string) => [
+  { name: "leaderboard_standings", statement: d1.prepare("UPDATE OR REPLACE leaderboard_standings SET player_id = ?1 WHERE player_id = ?2").bind(pseudonym, playerId) },
+  { name: "leaderboard_tiers", statement: d1.prepare("DELETE FROM leaderboard_tiers WHERE player_id = ?").bind(playerId) },
+];

@@ -108,3 +108,9 @@ export const setPushStatus = (d1: D1Database, notificationId: string, playerIds:
 
 export const countPushFailure = (d1: D1Database, notificationId: string) =>
   d1.prepare("UPDATE notification_queue SET push_failures = push_failures + 1 WHERE notification_id = ?").bind(notificationId).run();
+
+/** Privacy erasure: the player's own notification rows and their shown/clicked records go; broadcasts name no one. */
+export const eraseNotificationStatements = (d1: D1Database, playerId: string) => [
+  { name: "notification_queue", statement: d1.prepare("DELETE FROM notification_queue WHERE target_player_id = ?").bind(playerId) },
+  { name: "notification_interactions", statement: d1.prepare("DELETE FROM notification_interactions WHERE player_id = ?").bind(playerId) },
+];

@@ -81,3 +81,9 @@ export async function progressTotals(d1: D1Database, eventId: string): Promise<{
   for (const r of sums.results) totals[r.objective!] = r.total!;
   return { players: players.results[0]?.n ?? 0, totals };
 }
+
+/** Privacy erasure: a player's progress and anti-cheat flags go (nothing accounts by them). */
+export const eraseProgressStatements = (d1: D1Database, playerId: string) => [
+  { name: "player_progress", statement: d1.prepare("DELETE FROM player_progress WHERE player_id = ?").bind(playerId) },
+  { name: "progress_flags", statement: d1.prepare("DELETE FROM progress_flags WHERE player_id = ?").bind(playerId) },
+];

@@ -46,3 +46,13 @@ export const inboxStatements = (d1: D1Database, rows: InboxRow[]) =>
      WHERE inbox_items.status != 'claimed'`,
     rows,
   );
+
+/**
+ * Privacy erasure: claims and the ledger are the accounting record of what was granted, so they stay under the player's
+ * pseudonym; a claim's signature goes with the id (a receipt's JWS names the player). The inbox goes.
+ */
+export const eraseRewardStatements = (d1: D1Database, playerId: string, pseudonym: string) => [
+  { name: "rewards_claimed", statement: d1.prepare("UPDATE OR REPLACE rewards_claimed SET player_id = ?1, signature = '' WHERE player_id = ?2").bind(pseudonym, playerId) },
+  { name: "reward_ledger", statement: d1.prepare("UPDATE reward_ledger SET player_id = ?1 WHERE player_id = ?2").bind(pseudonym, playerId) },
+  { name: "inbox_items", statement: d1.prepare("DELETE FROM inbox_items WHERE player_id = ?").bind(playerId) },
+];

@@ -24,6 +24,8 @@ const EVENT = "/events/[^/]+";
  */
 export const ADMIN_POLICY: readonly Rule<Role>[] = [
   { methods: "*", path: /^\/keys(\/.*)?$/, need: "admin" },
+  // Privacy: a player's export, their erasure and the erase jobs show or destroy personal data, reads included.
+  { methods: "*", path: /^\/(players\/[^/]+\/(export|erase)|privacy\/.*)$/, need: "admin" },
   { methods: READ, path: /.*/, need: "viewer" },
   // Scheduling: create, reschedule, the manual transitions, and the dry run that answers "would this fit?".
   { methods: ["POST"], path: /^\/events\/?$/, need: "operator" },

@@ -35,6 +35,9 @@ export const OPERATION_IDS: Record<string, string> = {
   "get /v1/admin/events/{eventId}/clans": "getClanRanking",
   "get /v1/admin/events/{eventId}/clans/{clanId}": "getClanAsOps",
   "post /v1/admin/events/{eventId}/clans/{clanId}/members/{playerId}/clear-flag": "clearClanMemberFlag",
+  "post /v1/admin/players/{playerId}/export": "exportPlayerData",
+  "post /v1/admin/players/{playerId}/erase": "erasePlayerData",
+  "get /v1/admin/privacy/jobs/{jobId}": "getPrivacyJob",
   "post /v1/admin/schedule/validate": "validateSchedule",
   "get /v1/admin/settings": "getSchedulingSettings",
   "put /v1/admin/settings": "updateSchedulingSettings",
@@ -61,6 +64,7 @@ export const OPERATION_IDS: Record<string, string> = {
   "post /v1/notifications/{notificationId}/shown": "markNotificationShown",
   "post /v1/notifications/{notificationId}/clicked": "markNotificationClicked",
   "get /v1/calendar": "getCalendar",
+  "post /v1/me/export": "exportMyData",
 };
 
 /** The document with each operation's id from the table (an operation without an entry keeps none; the test catches it). */

@@ -65,9 +65,10 @@ describe("npm run setup:cloudflare", () => {
     const [db] = box.state().databases;
     assert.equal(databaseId(box.toml(), ""), db.uuid, "the default environment's database_id is the new database's");
     assert.equal(databaseId(box.toml(), "env.staging."), PLACEHOLDER, "staging is left alone");
-    // Secrets from the environment; the receipt key generated; optional ones left unset.
+    // Secrets from the environment; the receipt key and the privacy salt generated; optional ones left unset.
     const secrets = box.state().secrets["live-events"];
-    assert.deepEqual(Object.keys(secrets).sort(), ["ADMIN_TOKEN", "PLAYER_TOKEN_SECRET", "RECEIPT_SIGNING_KEY"]);
+    assert.deepEqual(Object.keys(secrets).sort(), ["ADMIN_TOKEN", "PLAYER_TOKEN_SECRET", "PRIVACY_SALT", "RECEIPT_SIGNING_KEY"]);
+    assert.match(secrets.PRIVACY_SALT, /^[A-Za-z0-9_-]{43}$/);
     assert.equal(secrets.ADMIN_TOKEN, "ops-admin");
     const key = JSON.parse(secrets.RECEIPT_SIGNING_KEY);
     assert.deepEqual([key.kty, key.crv, key.alg, typeof key.d, typeof key.kid], ["OKP", "Ed25519", "EdDSA", "string", "string"]);
@@ -103,7 +104,7 @@ describe("npm run setup:cloudflare", () => {
     const staging = box.state().databases.find((d) => d.name === "live-events-staging");
     assert.equal(databaseId(box.toml(), "env.staging."), staging.uuid);
     assert.equal(databaseId(box.toml(), ""), prodId);
-    assert.deepEqual(Object.keys(box.state().secrets["live-events-staging"]).sort(), ["ADMIN_TOKEN", "INVENTORY_WEBHOOK_SECRET", "PLAYER_TOKEN_SECRET", "RECEIPT_SIGNING_KEY"]);
+    assert.deepEqual(Object.keys(box.state().secrets["live-events-staging"]).sort(), ["ADMIN_TOKEN", "INVENTORY_WEBHOOK_SECRET", "PLAYER_TOKEN_SECRET", "PRIVACY_SALT", "RECEIPT_SIGNING_KEY"]);
     assert.equal(box.state().secrets["live-events"].ADMIN_TOKEN, "a");
   });
 

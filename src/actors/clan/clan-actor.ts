@@ -10,6 +10,9 @@ import { clanProgress, memberShares, parseClanName, sumOf } from "../../domain/c
 import { parseShardName } from "../../domain/sharding";
 import { MINUTE_MS, SECOND_MS, iso } from "../../domain/time";
 import { fail, ok, type Result } from "../../lib/result";
+import { playerRows } from "../kit/player-data";
+import { CLAN_PLAYER_TABLES } from "./privacy";
+import type { PlayerDataOp, PlayerDataPart } from "../contracts";
 import type { Audit, ClanAward, ClanEventActorRpc, ClanInfo, ClanPush, ClanRanking, ClanStanding, ClanView } from "../contracts";
 import { migrate } from "../kit/migrate";
 import { Schedule } from "../kit/schedule";
@@ -166,6 +169,11 @@ export class ClanEventActor extends DurableObject<Env> implements ClanEventActor
   }
 
   // ---- directory -------------------------------------------------------------------------------------------------
+
+  /** Privacy: the member's rows here, or their anonymization (their contribution stays in the total). */
+  async playerData(playerId: string, op: PlayerDataOp): Promise<PlayerDataPart> {
+    return playerRows(this.ctx.storage, CLAN_PLAYER_TABLES, playerId, op);
+  }
 
   async report(s: ClanStanding): Promise<void> {
     this.sql.exec(

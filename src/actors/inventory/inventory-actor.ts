@@ -28,6 +28,9 @@ import { fail, ok, type Result } from "../../lib/result";
 import { postSigned } from "../../lib/webhook";
 import { migrate } from "../kit/migrate";
 import { Schedule } from "../kit/schedule";
+import { playerRows } from "../kit/player-data";
+import { INVENTORY_PLAYER_TABLES } from "./privacy";
+import type { PlayerDataOp, PlayerDataPart } from "../contracts";
 import type { DeliveryOutcome, Grant, InboxItemView, InventoryAck, InventoryPage, PlayerInventoryActorRpc } from "../contracts";
 import { INVENTORY_SCHEMA } from "./schema";
 import { FLUSH_RETRY, InventoryWriteBehind, type InventoryScheduleKind } from "./write-behind";
@@ -197,6 +200,11 @@ export class PlayerInventoryActor extends DurableObject<Env> implements PlayerIn
   }
 
   /** The alarm runs the schedule; its one kind of row is the D1 flush retry. */
+  /** Privacy: everything this object holds for its player, or its erasure. */
+  async playerData(playerId: string, op: PlayerDataOp): Promise<PlayerDataPart> {
+    return playerRows(this.ctx.storage, INVENTORY_PLAYER_TABLES, playerId, op);
+  }
+
   override async alarm(): Promise<void> {
     await this.schedule.tick(Date.now(), () => this.writeBehind.drain());
   }

@@ -5,12 +5,15 @@
 // retried push is recognised and never counted twice. At expiry the event object has the directory finalize every
 // cohort once: final ranks and a digest are recorded, projected to D1, and rank rewards handed to the shards' claim path.
 import { DurableObject } from "cloudflare:workers";
-import { readTiers, standingStatements, tierStatements, type StandingRow, type TierRow } from "../../db/leaderboards";
+import { standingStatements, tierStatements, type StandingRow, type TierRow } from "../../db/leaderboards";
 import { applyScore, parseBoardName, seriesKey, topPercent } from "../../domain/leaderboard";
 import type { RankIndex, RankKey } from "../../domain/ranking";
 import { parseShardName } from "../../domain/sharding";
 import { MINUTE_MS, SECOND_MS, iso } from "../../domain/time";
 import { fail, ok, type Result } from "../../lib/result";
+import type { PlayerDataOp, PlayerDataPart } from "../contracts";
+import { playerRows } from "../kit/player-data";
+import { BOARD_PLAYER_TABLES } from "./privacy";
 import type { Audit, BenchProbe, BoardInfo, BoardMe, BoardPage, CohortView, EntryAction, FinalSummary, LeaderboardActorRpc, RankChange, ScorePush } from "../contracts";
 import { migrate } from "../kit/migrate";
 import { FLUSH_MAX_ROWS, Outbox } from "../kit/outbox";
@@ -20,7 +23,7 @@ import { LEADERBOARD_SCHEMA } from "./schema";
 import { benchFill, benchProbe } from "./bench";
 import { CohortDirectory } from "./directory";
 import { decodeCursor, encodeCursor, rebuildIndex, rows, type CursorKey } from "./rows";
-import { grantRankRewards, queueStandings, writeStandings } from "./standings";
+import { grantRankRewards, queueStandings, readSeriesTiers, writeStandings } from "./standings";
 
 /**
  * "top": the leaderboard_top frame to the shards (at most once a second); "project": standings to D1; "grant": rank
@@ -217,6 +220,17 @@ export class LeaderboardActor extends DurableObject<Env> implements LeaderboardA
     return ok({ playerId, action });
   }
 
+  /** Privacy: the player's rows here, or their erasure (a live entry leaves the index with its row). */
+  async playerData(playerId: string, op: PlayerDataOp): Promise<PlayerDataPart> {
+    const mine = op.kind === "erase" ? this.entry(playerId) : null;
+    const part = playerRows(this.ctx.storage, BOARD_PLAYER_TABLES, playerId, op);
+    if (mine && this.index().has(mine.slot)) {
+      this.index().remove(mine.slot);
+      this.noteTop(Date.now());
+    }
+    return part;
+  }
+
   async finalize(info: BoardInfo | null, actor: string): Promise<FinalSummary | null> {
     if (info) this.adopt(info);
     const held = this.info();
@@ -226,7 +240,7 @@ export class LeaderboardActor extends DurableObject<Env> implements LeaderboardA
     const series = seriesKey(held.templateId, def.boardKey);
     // What needs I/O comes first: the players' tiers. A push landing after the snapshot below would be left out of
     // the standings, so from the snapshot on nothing awaits.
-    if (def.tiers && !(await this.readSeriesTiers(series))) return this.final();
+    if (def.tiers && !(await readSeriesTiers(this.ctx.storage, this.env.DB, series, () => this.final() !== null))) return this.final();
     const now = Date.now();
     const flagged = new Set(this.sql.exec<{ player_id: string }>("SELECT player_id FROM flagged WHERE cleared_at IS NULL").toArray().map((r) => r.player_id));
     let summary: FinalSummary | null = null;
@@ -345,36 +359,6 @@ export class LeaderboardActor extends DurableObject<Env> implements LeaderboardA
     const at = index.get(key.slot);
     const same = at && index.cursorKey(at).sortKey === key.sortKey && at.reachedAt === key.reachedAt;
     return index.countBefore(key) + (same ? 1 : 0) + 1;
-  }
-
-  /**
-   * Copies the ranked players' series tiers from D1 into tier_seen, 500 at a time in slot order; a last sweep catches
-   * anyone a push added meanwhile below the mark (a reused slot). False if the board was finalized meanwhile.
-   */
-  private async readSeriesTiers(series: string): Promise<boolean> {
-    const unseen = (mark: number) =>
-      this.sql
-        .exec<{ slot: number; player_id: string }>(
-          `SELECT slot, player_id FROM entries e WHERE status = 'active' AND slot > ? AND NOT EXISTS (SELECT 1 FROM tier_seen t WHERE t.player_id = e.player_id) ORDER BY slot LIMIT 500`,
-          mark,
-        )
-        .toArray();
-    for (let mark = 0, sweeps = 0; sweeps < 3; ) {
-      const batch = unseen(mark);
-      if (!batch.length) {
-        if (mark === 0) return true;
-        mark = 0;
-        sweeps++;
-        continue;
-      }
-      mark = batch[batch.length - 1].slot;
-      const found = await readTiers(this.env.DB, series, batch.map((r) => r.player_id));
-      if (this.final()) return false;
-      this.ctx.storage.transactionSync(() => {
-        for (const r of batch) this.sql.exec("INSERT OR REPLACE INTO tier_seen (player_id, tier) VALUES (?, ?)", r.player_id, found.get(r.player_id)?.tier ?? null);
-      });
-    }
-    return true;
   }
 
   /** The board's definition arrives with its first push (or locate); it is fixed for the event, so the first copy stays. */

@@ -1,7 +1,7 @@
 // A board's finalization, written as it is read, and its rank rewards handed out: the entries table in rank order (the order the index keeps) becomes
 // the standings table, the outbox rows for D1 and the digest, one row at a time. A board of 1,000,000 entries must
 // not build an array of standings (about 100 MB of objects) in a 128 MB isolate.
-import type { StandingRow, TierRow } from "../../db/leaderboards";
+import { readTiers, type StandingRow, type TierRow } from "../../db/leaderboards";
 import { digestHead, digestLine, nextTier, standingAt, type RankRewardTier, type TierRules } from "../../domain/leaderboard";
 import { Sha256 } from "../../lib/sha256";
 import { parseShardName } from "../../domain/sharding";
@@ -94,4 +94,35 @@ export async function grantRankRewards(storage: DurableObjectStorage, env: Env, 
       });
     }
   }
+}
+
+/**
+ * Copies the ranked players' series tiers from D1 into tier_seen, 500 at a time in slot order; a last sweep catches
+ * anyone a push added meanwhile below the mark (a reused slot). False if the board was finalized meanwhile.
+ */
+export async function readSeriesTiers(storage: DurableObjectStorage, d1: D1Database, series: string, finalized: () => boolean): Promise<boolean> {
+  const sql = storage.sql;
+  const unseen = (mark: number) =>
+    sql
+      .exec<{ slot: number; player_id: string }>(
+        `SELECT slot, player_id FROM entries e WHERE status = 'active' AND slot > ? AND NOT EXISTS (SELECT 1 FROM tier_seen t WHERE t.player_id = e.player_id) ORDER BY slot LIMIT 500`,
+        mark,
+      )
+      .toArray();
+  for (let mark = 0, sweeps = 0; sweeps < 3; ) {
+    const batch = unseen(mark);
+    if (!batch.length) {
+      if (mark === 0) return true;
+      mark = 0;
+      sweeps++;
+      continue;
+    }
+    mark = batch[batch.length - 1].slot;
+    const found = await readTiers(d1, series, batch.map((r) => r.player_id));
+    if (finalized()) return false;
+    storage.transactionSync(() => {
+      for (const r of batch) sql.exec("INSERT OR REPLACE INTO tier_seen (player_id, tier) VALUES (?, ?)", r.player_id, found.get(r.player_id)?.tier ?? null);
+    });
+  }
+  return true;
 }

@@ -34,6 +34,11 @@ export class ShardBoard {
     private readonly live: ShardLive,
   ) {}
 
+  /** After an erasure: the player's cohort is no longer held. */
+  forget(playerId: string): void {
+    this.cohorts.delete(playerId);
+  }
+
   known(playerId: string): string | null {
     const hit = this.cohorts.get(playerId);
     if (hit) return hit;

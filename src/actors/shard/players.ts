@@ -51,6 +51,12 @@ export class ShardPlayers {
     return record;
   }
 
+  /** After an erasure: the cached record must not be written back. */
+  forget(playerId: string): void {
+    this.cache.delete(playerId);
+    this.dirty.delete(playerId);
+  }
+
   admit(playerId: string, now: number): PlayerRecord {
     const record = { state: newProgress(now), revision: 1, createdAt: now, completion: 0 };
     const s = record.state;

@@ -25,7 +25,9 @@ import { MINUTE_MS, SECOND_MS } from "../../domain/time";
 import type { Player } from "../../domain/model";
 import { fail, ok, type Result } from "../../lib/result";
 import { eventActor } from "../stubs";
-import type { ClanAward, ProgressAck, ProgressShardActorRpc, RankAward, UnclaimedNotice, UnclaimedWarning } from "../contracts";
+import { playerRows } from "../kit/player-data";
+import { SHARD_PLAYER_TABLES, playerClans, playerCohort } from "./privacy";
+import type { ClanAward, PlayerDataOp, PlayerDataPart, ProgressAck, ProgressShardActorRpc, RankAward, UnclaimedNotice, UnclaimedWarning } from "../contracts";
 import { parseShardName } from "../../domain/sharding";
 
 /** Drain at most about once a second, or at once when this many players are waiting. */
@@ -84,6 +86,19 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     // Never addressed by name and nothing stored: nothing was ever written here, so there is nothing to serve.
     console.error(JSON.stringify({ msg: "progress shard woken without a name", id: this.ctx.id.toString() }));
     return { eventId: "", shardNo: -1 };
+  }
+
+  // ---- privacy ----------------------------------------------------------------------------------------------------
+
+  /** The player's rows here (export) or their erasure, and where else they are: their board cohort and clans. */
+  async playerData(playerId: string, op: PlayerDataOp): Promise<PlayerDataPart> {
+    const links = { cohortId: playerCohort(this.sql, playerId), clanIds: playerClans(this.sql, playerId) };
+    const part = playerRows(this.ctx.storage, SHARD_PLAYER_TABLES, playerId, op);
+    if (op.kind === "erase") {
+      this.players.forget(playerId);
+      this.board.forget(playerId);
+    }
+    return { ...part, links };
   }
 
   // ---- player RPCs -----------------------------------------------------------------------------------------------

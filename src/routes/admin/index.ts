@@ -8,6 +8,7 @@ import { adminClanRoutes } from "./clans";
 import { adminEventRoutes } from "./events";
 import { keyRoutes } from "./keys";
 import { adminLeaderboardRoutes } from "./leaderboards";
+import { adminPrivacyRoutes } from "./privacy";
 import { scheduleRoutes } from "./schedule";
 import { templateRoutes } from "./templates";
 
@@ -20,6 +21,8 @@ adminApp
   .route("/events", adminEventRoutes)
   .route("/events", adminLeaderboardRoutes)
   .route("/events", adminClanRoutes)
+  // /players/:playerId/export, /players/:playerId/erase, /privacy/jobs/:jobId
+  .route("/", adminPrivacyRoutes)
   // /schedule/validate, /settings, /calendar
   .route("/", scheduleRoutes)
   // Every path under /v1/admin is answered here, its 404 included, so none falls through to the player guard.

@@ -11,6 +11,7 @@ import { playerEventRoutes } from "./events";
 import { playerLeaderboardRoutes } from "./leaderboard";
 import { inboxRoutes, inventoryRoutes } from "./inventory";
 import { notificationRoutes } from "./notifications";
+import { playerPrivacyRoutes } from "./privacy";
 
 export const playerApp = openApiApp<AppEnv>();
 playerApp.use(requirePlayer, playerReadBudget);
@@ -21,4 +22,5 @@ playerApp
   .route("/inbox", inboxRoutes)
   .route("/inventory", inventoryRoutes)
   .route("/notifications", notificationRoutes)
-  .route("/calendar", playerCalendarRoutes);
+  .route("/calendar", playerCalendarRoutes)
+  .route("/me", playerPrivacyRoutes);

@@ -1,0 +1,69 @@
+// One player's rows across D1, for privacy exports and erasure: which tables hold them (read here), which events they
+// took part in (so their shards, boards and clans can be found), and the erasing statements each table's own module
+// builds (progress.ts, rewards.ts, notifications.ts, leaderboards.ts).
+import { eraseBoardStatements } from "./leaderboards";
+import { eraseNotificationStatements } from "./notifications";
+import { eraseProgressStatements } from "./progress";
+import { eraseRewardStatements } from "./rewards";
+
+/** Every D1 table naming a player, and the column that does. */
+export const PLAYER_TABLES: ReadonlyArray<{ table: string; column: string }> = [
+  { table: "player_progress", column: "player_id" },
+  { table: "progress_flags", column: "player_id" },
+  { table: "rewards_claimed", column: "player_id" },
+  { table: "reward_ledger", column: "player_id" },
+  { table: "inbox_items", column: "player_id" },
+  { table: "notification_queue", column: "target_player_id" },
+  { table: "notification_interactions", column: "player_id" },
+  { table: "leaderboard_standings", column: "player_id" },
+  { table: "leaderboard_tiers", column: "player_id" },
+];
+
+const JSON_COLUMNS = new Set(["objectives", "unlocked_milestones", "rewards", "payload"]);
+
+function readable(row: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(row)) out[k] = typeof v === "string" && JSON_COLUMNS.has(k) ? JSON.parse(v) : v;
+  return out;
+}
+
+/** The player's rows in every table above, in one batch. */
+export async function playerRecords(d1: D1Database, playerId: string): Promise<Record<string, unknown[]>> {
+  const results = await d1.batch(PLAYER_TABLES.map((t) => d1.prepare(`SELECT * FROM ${t.table} WHERE ${t.column} = ?`).bind(playerId)));
+  return Object.fromEntries(PLAYER_TABLES.map((t, i) => [t.table, (results[i].results as Record<string, unknown>[]).map(readable)]));
+}
+
+/** What the privacy job needs of an event the player has rows in: where their shard, board and clans live. */
+export type PlayerEvent = { eventId: string; shardCount: number; board: boolean; cohortSize: number; clan: boolean };
+
+/** The events the player has any row in (progress, flags, claims, ledger, inbox, standings), with their layout. */
+export async function playerEvents(d1: D1Database, playerId: string): Promise<PlayerEvent[]> {
+  // One query per table (D1 caps the terms of a compound SELECT), then the events' layout in one more.
+  const sources = ["player_progress", "progress_flags", "rewards_claimed", "reward_ledger", "inbox_items", "leaderboard_standings"];
+  const found = await d1.batch<{ event_id: string }>(sources.map((t) => d1.prepare(`SELECT DISTINCT event_id FROM ${t} WHERE player_id = ?`).bind(playerId)));
+  const ids = [...new Set(found.flatMap((r) => r.results.map((e) => e.event_id)))].sort();
+  if (!ids.length) return [];
+  const { results } = await d1
+    .prepare(
+      `SELECT event_id, document ->> '$.shardCount' AS shard_count, document -> '$.leaderboard' AS board, document -> '$.clan' AS clan
+       FROM instances WHERE event_id IN (SELECT value FROM json_each(?)) ORDER BY event_id`,
+    )
+    .bind(JSON.stringify(ids))
+    .all<{ event_id: string; shard_count: number | null; board: string | null; clan: string | null }>();
+  return results.map((r) => {
+    const board = r.board ? (JSON.parse(r.board) as { cohortSize?: number } | null) : null;
+    return { eventId: r.event_id, shardCount: r.shard_count ?? 1, board: !!board, cohortSize: board?.cohortSize ?? 0, clan: !!(r.clan && JSON.parse(r.clan)) };
+  });
+}
+
+/** Erases the player across D1 in one batch (one transaction); rows touched per table. */
+export async function erasePlayerRecords(d1: D1Database, playerId: string, pseudonym: string): Promise<Record<string, number>> {
+  const steps = [
+    ...eraseProgressStatements(d1, playerId),
+    ...eraseRewardStatements(d1, playerId, pseudonym),
+    ...eraseNotificationStatements(d1, playerId),
+    ...eraseBoardStatements(d1, playerId, pseudonym),
+  ];
+  const results = await d1.batch(steps.map((s) => s.statement));
+  return Object.fromEntries(steps.map((s, i) => [s.name, results[i].meta.changes ?? 0]));
+}

@@ -1,0 +1,23 @@
+// A player's own data export (the right of access): the same export ops get, of the caller and no one else.
+import { createRoute } from "@hono/zod-openapi";
+import { privacyActor } from "../../actors/stubs";
+import { PlayerExport } from "../../domain/privacy-views";
+import type { AppEnv } from "../../http/auth";
+import { PLAYER, errors, json, openApiApp } from "../../http/openapi";
+import { privacySalt, pseudonym } from "../../lib/pseudonym";
+
+export const playerPrivacyRoutes = openApiApp<AppEnv>().openapi(
+  createRoute({
+    tags: ["Privacy"],
+    security: PLAYER,
+    method: "post",
+    path: "/export",
+    summary: "Everything held about the calling player (their token's `sub`), from D1 and every object that holds them",
+    responses: { 200: json(PlayerExport, "The player's rows, by source and table"), ...errors(401) },
+  }),
+  async (c) => {
+    const { playerId } = c.var.player;
+    const stub = privacyActor(c.env, await pseudonym(privacySalt(c.env), playerId));
+    return c.json(await stub.exportPlayer(playerId, { actor: "player", reason: "requested by the player" }), 200);
+  },
+);
