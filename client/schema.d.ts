@@ -598,6 +598,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/telemetry/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ingest play sessions (analytics:write)
+         * @description Up to 500 sessions. A session whose id is already stored is counted as a duplicate and left as it was; a bad record fails the whole batch (422 naming `sessions[i].field`).
+         */
+        post: operations["ingestSessions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/telemetry/purchases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ingest purchases (analytics:write)
+         * @description Up to 500 purchases. Idempotent per purchase id, as for sessions. `amount` is in the game's reporting currency.
+         */
+        post: operations["ingestPurchases"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/events/active": {
         parameters: {
             query?: never;
@@ -1731,6 +1771,58 @@ export interface components {
             applied: number[];
             /** @description The seqs already applied before (ignored). */
             duplicates: number[];
+        };
+        IngestResult: {
+            received: number;
+            /** @description New records stored. */
+            inserted: number;
+            /** @description Records whose id was already stored (resends): ignored. */
+            duplicates: number;
+        };
+        SessionBatch: {
+            sessions: components["schemas"]["TelemetrySession"][];
+        };
+        TelemetrySession: {
+            /** @description The record's id, unique per kind: a resent record with the same id is ignored. */
+            id: string;
+            /**
+             * @description The player's id: the `sub` of their tokens.
+             * @example player-42
+             */
+            playerId: string;
+            /**
+             * Format: date-time
+             * @description When the session started (ISO 8601 with offset).
+             */
+            start: string;
+            /** @description Length in whole seconds (at most a day; split longer sessions). */
+            durationSec: number;
+            /** @example ios */
+            platform: string;
+        };
+        PurchaseBatch: {
+            purchases: components["schemas"]["TelemetryPurchase"][];
+        };
+        TelemetryPurchase: {
+            /** @description The record's id, unique per kind: a resent record with the same id is ignored. */
+            id: string;
+            /**
+             * @description The player's id: the `sub` of their tokens.
+             * @example player-42
+             */
+            playerId: string;
+            /** @description In the game's reporting currency units; RPPU sums these. */
+            amount: number;
+            /** @example USD */
+            currency: string;
+            sku: string;
+            /** @description The event the purchase belongs to, when the game knows it. */
+            eventId?: string;
+            /**
+             * Format: date-time
+             * @description When it was bought; default: when it is received.
+             */
+            at?: string;
         };
         PublicEventList: {
             events: components["schemas"]["PublicEvent"][];
@@ -4483,6 +4575,144 @@ export interface operations {
             };
             /** @description Rate limited; wait Retry-After seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    ingestSessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SessionBatch"];
+            };
+        };
+        responses: {
+            /** @description What was stored */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IngestResult"];
+                };
+            };
+            /** @description Malformed request: invalid JSON, a missing body or bad query/path values (code says which) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Credentials valid but not allowed here */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body larger than the route allows */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body failed validation; details.fields names each problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    ingestPurchases: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PurchaseBatch"];
+            };
+        };
+        responses: {
+            /** @description What was stored */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IngestResult"];
+                };
+            };
+            /** @description Malformed request: invalid JSON, a missing body or bad query/path values (code says which) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Credentials valid but not allowed here */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body larger than the route allows */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body failed validation; details.fields names each problem */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

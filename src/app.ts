@@ -16,6 +16,7 @@ import { benchRoutes } from "./routes/bench";
 import { liveRoutes } from "./routes/live";
 import { playerApp } from "./routes/player";
 import { serverApp } from "./routes/server";
+import { telemetryApp } from "./routes/telemetry";
 import { wellKnownApp } from "./routes/well-known";
 
 // Two apps, each behind its own guard and mounted once: ops at /v1/admin, players at /v1. The player guard covers
@@ -24,7 +25,7 @@ import { wellKnownApp } from "./routes/well-known";
 // - the live socket, which checks the token it carries in Sec-WebSocket-Protocol or ?token= itself (browsers
 //   cannot set headers on a socket);
 // - the bench echo, which needs no caller and is off unless ENABLE_BENCH_ROUTES=true;
-// - the admin app and the game servers' app, each ending in its own 404.
+// - the admin app, the game servers' app and their telemetry ingest, each ending in its own 404.
 // Before all of them: the headers every answer carries, and CORS, whose preflights must be answered before any guard.
 export const app = openApiApp<AppEnv>();
 app.use(securityHeaders).use(corsForConfig);
@@ -38,6 +39,7 @@ app
   .route("/v1/_bench", benchRoutes)
   .route("/v1/admin", adminApp)
   .route("/v1/server", serverApp)
+  .route("/v1/telemetry", telemetryApp)
   .route("/v1", playerApp);
 
 for (const [name, scheme] of Object.entries(SECURITY_SCHEMES)) app.openAPIRegistry.registerComponent("securitySchemes", name, scheme);
