@@ -483,6 +483,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/events/{eventId}/report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An event's report (JSON, or ?format=csv)
+         * @description KPIs as defined in the README (Analytics), with the participation curve per hour, the completion funnel by milestone, reward claims and the notification funnel. Aggregates only: no player ids.
+         */
+        get: operations["getEventReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/schedule/validate": {
         parameters: {
             query?: never;
@@ -1167,6 +1187,12 @@ export interface components {
             averageEngagementScore: number | null;
             shardCount?: number;
             expectedParticipants?: number;
+            /** @description Means over the stored reports of this template's events; averageEngagementScore is their engagement mean. */
+            performance: {
+                averageCompletionRate: number | null;
+                averageRppu: number | null;
+                reportedEvents: number;
+            };
             version: number;
             usageCount: number;
             /** Format: date-time */
@@ -1675,6 +1701,92 @@ export interface components {
         };
         ClanClearReason: {
             reason: string;
+        };
+        EventReport: {
+            eventId: string;
+            templateId: string;
+            name: string;
+            state: string;
+            /** Format: date-time */
+            startTime: string;
+            /** Format: date-time */
+            endTime: string;
+            /** Format: date-time */
+            generatedAt: string;
+            /** @description True for the report generated at expiry (stored); false for a live one of a running event. */
+            final: boolean;
+            retentionKnown: boolean;
+            kpis: components["schemas"]["EventKpis"];
+            participationByHour: {
+                hour: number;
+                /** Format: date-time */
+                hourStart: string;
+                joins: number;
+                participants: number;
+                activePlayers: number;
+                purchases: number;
+                revenue: number;
+            }[];
+            completionFunnel: {
+                milestoneIndex: number;
+                progressThreshold: number;
+                reached: number;
+                share: number | null;
+            }[];
+            rewardClaims: {
+                milestoneIndex: number;
+                claims: number;
+                bySource: {
+                    [key: string]: number;
+                };
+            }[];
+            notificationFunnel: {
+                type: string;
+                sent: number;
+                pushDelivered: number;
+                pushFailed: number;
+                shown: number;
+                clicked: number;
+            }[];
+        };
+        EventKpis: {
+            /** @description Of the players with a session in the event's first 24 h, the share who joined it. */
+            participationRate: number | null;
+            /** @description Of the participants, the share with ≥ 75 % of the required objectives done. */
+            completionRate: number | null;
+            /** @description Revenue per paying user: the event's purchase revenue / its distinct payers. */
+            rppu: number | null;
+            /** @description Of the participants, the share who made a purchase attributed to the event. */
+            conversionRate: number | null;
+            /** @description Share with a session in the 7 days after the end; null until those 7 days have passed. */
+            retention7d: {
+                participants: number | null;
+                nonParticipants: number | null;
+            } | null;
+            /** @description 1 when the event activated (after any retries), 0 when it failed activation, null before its start. */
+            activationSuccessRate: number | null;
+            /** @description Per participant, from the shard accepting their latest update to D1 holding it (nearest-rank percentiles). */
+            progressSyncLatencyMs: {
+                p50: number | null;
+                p95: number | null;
+                p99: number | null;
+                samples: number;
+            };
+            /** @description Push legs delivered / (delivered + failed). */
+            notificationDeliveryRate: number | null;
+            /** @description Of the participants, the share who had joined an earlier event of the same template. */
+            repeatParticipationRate: number | null;
+            /** @description 0–100: the mean of participation and completion rates (those known) × 100. */
+            engagementScore: number | null;
+            counts: {
+                activeFirstDay: number;
+                participants: number;
+                completers: number;
+                revenue: number;
+                payers: number;
+                notificationsSent: number;
+                notificationsFailed: number;
+            };
         };
         ScheduleCheck: {
             ok: boolean;
@@ -2413,7 +2525,8 @@ export interface operations {
             query?: {
                 type?: "seasonal" | "competitive" | "cooperative" | "crossover" | "gacha";
                 tier?: "major" | "standard" | "mini" | "daily";
-                sort?: "usage" | "engagement";
+                /** @description usage: most used; engagement, completion, rppu: best template performance first (README Analytics). */
+                sort?: "usage" | "engagement" | "completion" | "rppu";
                 limit?: number;
                 offset?: number | null;
             };
@@ -4099,6 +4212,68 @@ export interface operations {
             };
             /** @description Body larger than the route allows */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getEventReport: {
+        parameters: {
+            query?: {
+                format?: "json" | "csv";
+            };
+            header?: never;
+            path: {
+                /** @description An event id (evt_ + 8–40 of a-z0-9). */
+                eventId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventReport"];
+                    "text/csv": string;
+                };
+            };
+            /** @description Malformed request: invalid JSON, a missing body or bad query/path values (code says which) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Credentials valid but not allowed here */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -101,7 +101,7 @@ describe("telemetry ingest", () => {
 
     // A shorter retention is a [vars] change.
     const ctx2 = createExecutionContext();
-    await worker.scheduled(createScheduledController({ scheduledTime: now, cron: "7 * * * *" }), { ...env, TELEMETRY_RETENTION_DAYS: "30" } as Env, ctx2);
+    await worker.scheduled(createScheduledController({ scheduledTime: now, cron: "7 * * * *" }), { ...env, TELEMETRY_RETENTION_DAYS: "30" } as unknown as Env, ctx2);
     await waitOnExecutionContext(ctx2);
     expect(await count("telemetry_sessions", "player_id = 'p-retention'")).toBe(0);
   });

@@ -8,6 +8,7 @@ import { adminClanRoutes } from "./clans";
 import { adminEventRoutes } from "./events";
 import { keyRoutes } from "./keys";
 import { adminLeaderboardRoutes } from "./leaderboards";
+import { adminReportRoutes } from "./reports";
 import { scheduleRoutes } from "./schedule";
 import { templateRoutes } from "./templates";
 
@@ -20,6 +21,7 @@ adminApp
   .route("/events", adminEventRoutes)
   .route("/events", adminLeaderboardRoutes)
   .route("/events", adminClanRoutes)
+  .route("/events", adminReportRoutes)
   // /schedule/validate, /settings, /calendar
   .route("/", scheduleRoutes)
   // Every path under /v1/admin is answered here, its 404 included, so none falls through to the player guard.
