@@ -18,6 +18,7 @@ import { playerApp } from "./routes/player";
 import { serverApp } from "./routes/server";
 import { telemetryApp } from "./routes/telemetry";
 import { wellKnownApp } from "./routes/well-known";
+import { logLine } from "./lib/log";
 
 // Two apps, each behind its own guard and mounted once: ops at /v1/admin, players at /v1. The player guard covers
 // all of /v1/*, and Hono runs matching handlers in registration order (a handler that answers ends the chain), so
@@ -75,10 +76,10 @@ app.onError((err, c) => {
   // The client went away mid-body: nobody is there to read the answer, and nothing of ours failed, so no stack and
   // no error-level line (those mean a bug here), just a note of it.
   if (err instanceof ClientDisconnected) {
-    console.log(JSON.stringify({ msg: "client disconnected mid-request", path: c.req.path, error: String(err.cause) }));
+    logLine("info", "player", "client disconnected mid-request", { path: c.req.path, error: String(err.cause) });
     return c.json(new ApiError(400, "client_disconnected", "the request body ended before it was complete").toJSON(), 400);
   }
   // Anything else is our bug: log it whole, tell the caller only that it happened.
-  console.error(JSON.stringify({ msg: "unhandled error", path: c.req.path, error: String(err), stack: (err as Error)?.stack }));
+  logLine("error", "error", "unhandled error", { path: c.req.path, method: c.req.method, error: String(err), stack: (err as Error)?.stack });
   return c.json(new ApiError(500, "internal_error", "internal error").toJSON(), 500);
 });

@@ -5,6 +5,7 @@ import { consumeInventoryRetries } from "./queues/inventory";
 import { consumeDeadPush, consumePush, type PushMessage } from "./queues/push";
 import type { Grant } from "./actors/contracts";
 import { runHourly } from "./jobs/hourly";
+import { logLine } from "./lib/log";
 
 export { EventActor } from "./actors/event/event-actor";
 export { SchedulerActor } from "./actors/scheduler/scheduler-actor";
@@ -21,7 +22,7 @@ async function queue(batch: MessageBatch, env: Env): Promise<void> {
   if (batch.queue === names.pushDeadLetter) return consumeDeadPush(batch as MessageBatch<PushMessage>, env);
   // A queue wired to this Worker that the config does not name (a renamed queue, a [vars] typo): guessing a
   // consumer could mark rows wrongly, acking would lose the messages. Retrying keeps them until the config is fixed.
-  console.error(JSON.stringify({ msg: "batch from an unknown queue, retrying", queue: batch.queue, messages: batch.messages.length, known: names }));
+  logLine("error", "error", "batch from an unknown queue, retrying", { queue: batch.queue, messages: batch.messages.length, known: names });
   batch.retryAll();
 }
 

@@ -34,6 +34,8 @@ const EVENT_PURCHASES = `
 const joined = (alias: string) => `EXISTS (SELECT 1 FROM player_progress p WHERE p.player_id = ${alias}.player_id AND p.event_id = ?1)`;
 
 type Loaded = { instance: EventInstance; templateId: string };
+/** Filled in by buildReport when asked: the rows D1 read for it (the report route puts it in Server-Timing). */
+export type ReportCost = { rowsRead: number };
 
 export async function loadInstance(d1: D1Database, eventId: string): Promise<Loaded | null> {
   const row = await d1.prepare("SELECT document, template_id FROM instances WHERE event_id = ?").bind(eventId).first<{ document: string; template_id: string }>();
@@ -64,7 +66,7 @@ function hourRows(joins: D1Result, active: D1Result, buys: D1Result): HourRow[] 
  * Everything one report needs, read in one D1 batch, and the report built from it. The event object passes its own
  * instance (D1's projection of it may still be a moment behind); others read the projection.
  */
-export async function buildReport(d1: D1Database, eventId: string, now: number, known?: EventInstance): Promise<EventReport | null> {
+export async function buildReport(d1: D1Database, eventId: string, now: number, known?: EventInstance, cost?: ReportCost): Promise<EventReport | null> {
   const loaded = known ? { instance: known, templateId: known.templateId } : await loadInstance(d1, eventId);
   if (!loaded) return null;
   const { instance } = loaded;
@@ -114,6 +116,7 @@ export async function buildReport(d1: D1Database, eventId: string, now: number, 
     /* 9 */ d1.prepare("SELECT milestone_index AS milestone, source, COUNT(*) AS n FROM rewards_claimed WHERE event_id = ? GROUP BY milestone, source").bind(eventId),
     ...hourlyStatements(d1, eventId, s, e),
   ]);
+  if (cost) cost.rowsRead = results.reduce((n, r) => n + (r.meta.rows_read ?? 0), 0);
   const progress = results[0].results as { objectives: string; unlocked_milestones: string; last_updated: number; synced_at: number | null }[];
   const clanIds = instance.clan?.objectiveIds ?? [];
   const unlocked = progress.map((p) => JSON.parse(p.unlocked_milestones) as number[]);
