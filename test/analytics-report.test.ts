@@ -72,6 +72,10 @@ describe("the event report at expiry", () => {
       const tpl = (await call("GET", `/v1/admin/templates/${ended.json.templateId}`)).json;
       expect(tpl.averageEngagementScore).toBe(58.33);
       expect(tpl.performance).toEqual({ averageCompletionRate: 0.5, averageRppu: 4.5, reportedEvents: 1 });
+      // Once reports exist, a PUT cannot overwrite the computed engagement score.
+      const { version: _v, usageCount: _u, lastUsed: _l, createdAt: _c, updatedAt: _up, performance: _p, ...writable } = tpl;
+      const put = await call("PUT", `/v1/admin/templates/${tpl.templateId}`, { body: { ...writable, averageEngagementScore: 1 } });
+      expect(put.json).toMatchObject({ version: 2, averageEngagementScore: 58.33 });
       const byCompletion = (await call("GET", "/v1/admin/templates?sort=completion&limit=200")).json.templates as any[];
       const ranked = byCompletion.filter((t) => t.performance.reportedEvents > 0);
       expect(ranked[0].performance.averageCompletionRate).toBeGreaterThanOrEqual(ranked[ranked.length - 1].performance.averageCompletionRate);

@@ -75,7 +75,13 @@ export async function updateTemplate(d1: D1Database, templateId: string, body: U
   const db = drizzle(d1);
   const rows = await db
     .update(templates)
-    .set({ ...columns(body), version: sql`${templates.version} + 1`, updatedAt: now })
+    .set({
+      ...columns(body),
+      // Once the template's events have reports, its engagement score is theirs (setTemplatePerformance), not the body's.
+      averageEngagementScore: sql`CASE WHEN ${templates.reportedEvents} > 0 THEN ${templates.averageEngagementScore} ELSE ${body.averageEngagementScore ?? null} END`,
+      version: sql`${templates.version} + 1`,
+      updatedAt: now,
+    })
     .where(eq(templates.templateId, templateId))
     .returning();
   return rows[0] ? fromRow(rows[0]) : null;
