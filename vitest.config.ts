@@ -1,6 +1,6 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
-import { INVENTORY_SECRET_NEW, INVENTORY_SECRET_OLD, PUSH_SECRET } from "./test/webhook-secrets.ts";
+import { INVENTORY_SECRET_NEW, INVENTORY_SECRET_OLD, PUSH_SECRET, REPORTS_SECRET } from "./test/webhook-secrets.ts";
 
 const migrations = await readD1Migrations("./migrations");
 const secrets = {
@@ -18,8 +18,9 @@ const secrets = {
   INVENTORY_WEBHOOK_SECRET: `${INVENTORY_SECRET_NEW} ${INVENTORY_SECRET_OLD}`,
   PUSH_WEBHOOK_SECRET: PUSH_SECRET,
   PRIVACY_SALT: "test-privacy-salt",
+  REPORTS_WEBHOOK_SECRET: REPORTS_SECRET,
 };
-const WEBHOOK_TESTS = ["test/rewards-webhook.test.ts", "test/push-webhook.test.ts"];
+const WEBHOOK_TESTS = ["test/rewards-webhook.test.ts", "test/push-webhook.test.ts", "test/analytics-report.test.ts"];
 const JWT_TESTS = ["test/player-jwt.test.ts"];
 
 /**
@@ -56,6 +57,7 @@ export default defineConfig({
         (inject) => ({
           INVENTORY_WEBHOOK_URL: `http://127.0.0.1:${inject<number>("webhookPort")}/inventory`,
           PUSH_WEBHOOK_URL: `http://127.0.0.1:${inject<number>("webhookPort")}/push`,
+          REPORTS_WEBHOOK_URL: `http://127.0.0.1:${inject<number>("webhookPort")}/reports`,
         }),
         { globalSetup: ["./test/webhook-server.ts"], include: WEBHOOK_TESTS },
       ),

@@ -16,6 +16,7 @@ import os from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describeError } from "./admin.mjs";
+import analytics from "./phases/analytics.mjs";
 import auth from "./phases/auth.mjs";
 import clans from "./phases/clans.mjs";
 import { startCpuWatch } from "./cpu.mjs";
@@ -29,7 +30,7 @@ import { startServer } from "./server.mjs";
 import { formatTable } from "./stats.mjs";
 
 // auth right after echo: its figures are ratios to the echo's, best measured while the server is in the same state.
-const PHASES = [echo, auth, progress, sockets, mixed, leaderboard, clans];
+const PHASES = [echo, auth, progress, sockets, mixed, leaderboard, clans, analytics];
 const root = fileURLToPath(new URL("..", import.meta.url));
 const resultsDir = fileURLToPath(new URL("./results/", import.meta.url));
 const num = (name, fallback) => (process.env[name] ? Number(process.env[name]) : fallback);

@@ -534,6 +534,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/events/{eventId}/report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An event's report (JSON, or ?format=csv)
+         * @description KPIs as defined in the README (Analytics), with the participation curve per hour, the completion funnel by milestone, reward claims and the notification funnel. Aggregates only: no player ids.
+         */
+        get: operations["getEventReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/schedule/validate": {
         parameters: {
             query?: never;
@@ -643,6 +663,46 @@ export interface paths {
          * @description Server-reported progress: the same body, limits and shard as the player's own POST /v1/events/{eventId}/progress.
          */
         post: operations["serverReportProgress"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/telemetry/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ingest play sessions (analytics:write)
+         * @description Up to 500 sessions. A session whose id is already stored is counted as a duplicate and left as it was; a bad record fails the whole batch (422 naming `sessions[i].field`).
+         */
+        post: operations["ingestSessions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/telemetry/purchases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ingest purchases (analytics:write)
+         * @description Up to 500 purchases. Idempotent per purchase id, as for sessions. `amount` is in the game's reporting currency.
+         */
+        post: operations["ingestPurchases"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1195,6 +1255,12 @@ export interface components {
             averageEngagementScore: number | null;
             shardCount?: number;
             expectedParticipants?: number;
+            /** @description Means over the stored reports of this template's events; averageEngagementScore is their engagement mean. */
+            performance: {
+                averageCompletionRate: number | null;
+                averageRppu: number | null;
+                reportedEvents: number;
+            };
             version: number;
             usageCount: number;
             /** Format: date-time */
@@ -1759,6 +1825,92 @@ export interface components {
         PrivacyEraseRequest: {
             reason: string;
         };
+        EventReport: {
+            eventId: string;
+            templateId: string;
+            name: string;
+            state: string;
+            /** Format: date-time */
+            startTime: string;
+            /** Format: date-time */
+            endTime: string;
+            /** Format: date-time */
+            generatedAt: string;
+            /** @description True for the report generated at expiry (stored); false for a live one of a running event. */
+            final: boolean;
+            retentionKnown: boolean;
+            kpis: components["schemas"]["EventKpis"];
+            participationByHour: {
+                hour: number;
+                /** Format: date-time */
+                hourStart: string;
+                joins: number;
+                participants: number;
+                activePlayers: number;
+                purchases: number;
+                revenue: number;
+            }[];
+            completionFunnel: {
+                milestoneIndex: number;
+                progressThreshold: number;
+                reached: number;
+                share: number | null;
+            }[];
+            rewardClaims: {
+                milestoneIndex: number;
+                claims: number;
+                bySource: {
+                    [key: string]: number;
+                };
+            }[];
+            notificationFunnel: {
+                type: string;
+                sent: number;
+                pushDelivered: number;
+                pushFailed: number;
+                shown: number;
+                clicked: number;
+            }[];
+        };
+        EventKpis: {
+            /** @description Of the players with a session in the event's first 24 h, the share who joined it. */
+            participationRate: number | null;
+            /** @description Of the participants, the share with ≥ 75 % of the required objectives done. */
+            completionRate: number | null;
+            /** @description Revenue per paying user: the event's purchase revenue / its distinct payers. */
+            rppu: number | null;
+            /** @description Of the participants, the share who made a purchase attributed to the event. */
+            conversionRate: number | null;
+            /** @description Share with a session in the 7 days after the end; null until those 7 days have passed. */
+            retention7d: {
+                participants: number | null;
+                nonParticipants: number | null;
+            } | null;
+            /** @description 1 when the event activated (after any retries), 0 when it failed activation, null before its start. */
+            activationSuccessRate: number | null;
+            /** @description Per participant, from the shard accepting their latest update to D1 holding it (nearest-rank percentiles). */
+            progressSyncLatencyMs: {
+                p50: number | null;
+                p95: number | null;
+                p99: number | null;
+                samples: number;
+            };
+            /** @description Push legs delivered / (delivered + failed). */
+            notificationDeliveryRate: number | null;
+            /** @description Of the participants, the share who had joined an earlier event of the same template. */
+            repeatParticipationRate: number | null;
+            /** @description 0–100: the mean of participation and completion rates (those known) × 100. */
+            engagementScore: number | null;
+            counts: {
+                activeFirstDay: number;
+                participants: number;
+                completers: number;
+                revenue: number;
+                payers: number;
+                notificationsSent: number;
+                notificationsFailed: number;
+            };
+        };
         ScheduleCheck: {
             ok: boolean;
             conflicts: components["schemas"]["ScheduleConflict"][];
@@ -1854,6 +2006,58 @@ export interface components {
             applied: number[];
             /** @description The seqs already applied before (ignored). */
             duplicates: number[];
+        };
+        IngestResult: {
+            received: number;
+            /** @description New records stored. */
+            inserted: number;
+            /** @description Records whose id was already stored (resends): ignored. */
+            duplicates: number;
+        };
+        SessionBatch: {
+            sessions: components["schemas"]["TelemetrySession"][];
+        };
+        TelemetrySession: {
+            /** @description The record's id, unique per kind: a resent record with the same id is ignored. */
+            id: string;
+            /**
+             * @description The player's id: the `sub` of their tokens.
+             * @example player-42
+             */
+            playerId: string;
+            /**
+             * Format: date-time
+             * @description When the session started (ISO 8601 with offset).
+             */
+            start: string;
+            /** @description Length in whole seconds (at most a day; split longer sessions). */
+            durationSec: number;
+            /** @example ios */
+            platform: string;
+        };
+        PurchaseBatch: {
+            purchases: components["schemas"]["TelemetryPurchase"][];
+        };
+        TelemetryPurchase: {
+            /** @description The record's id, unique per kind: a resent record with the same id is ignored. */
+            id: string;
+            /**
+             * @description The player's id: the `sub` of their tokens.
+             * @example player-42
+             */
+            playerId: string;
+            /** @description In the game's reporting currency units; RPPU sums these. */
+            amount: number;
+            /** @example USD */
+            currency: string;
+            sku: string;
+            /** @description The event the purchase belongs to, when the game knows it. */
+            eventId?: string;
+            /**
+             * Format: date-time
+             * @description When it was bought; default: when it is received.
+             */
+            at?: string;
         };
         PublicEventList: {
             events: components["schemas"]["PublicEvent"][];
@@ -2444,7 +2648,8 @@ export interface operations {
             query?: {
                 type?: "seasonal" | "competitive" | "cooperative" | "crossover" | "gacha";
                 tier?: "major" | "standard" | "mini" | "daily";
-                sort?: "usage" | "engagement";
+                /** @description usage: most used; engagement, completion, rppu: best template performance first (README Analytics). */
+                sort?: "usage" | "engagement" | "completion" | "rppu";
                 limit?: number;
                 offset?: number | null;
             };
@@ -4342,6 +4547,68 @@ export interface operations {
             };
         };
     };
+    getEventReport: {
+        parameters: {
+            query?: {
+                format?: "json" | "csv";
+            };
+            header?: never;
+            path: {
+                /** @description An event id (evt_ + 8–40 of a-z0-9). */
+                eventId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventReport"];
+                    "text/csv": string;
+                };
+            };
+            /** @description Malformed request: invalid JSON, a missing body or bad query/path values (code says which) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Credentials valid but not allowed here */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     validateSchedule: {
         parameters: {
             query?: never;
@@ -4809,6 +5076,144 @@ export interface operations {
             };
             /** @description Rate limited; wait Retry-After seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    ingestSessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SessionBatch"];
+            };
+        };
+        responses: {
+            /** @description What was stored */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IngestResult"];
+                };
+            };
+            /** @description Malformed request: invalid JSON, a missing body or bad query/path values (code says which) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Credentials valid but not allowed here */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body larger than the route allows */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body failed validation; details.fields names each problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    ingestPurchases: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PurchaseBatch"];
+            };
+        };
+        responses: {
+            /** @description What was stored */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IngestResult"];
+                };
+            };
+            /** @description Malformed request: invalid JSON, a missing body or bad query/path values (code says which) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Credentials valid but not allowed here */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body larger than the route allows */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body failed validation; details.fields names each problem */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -16,7 +16,9 @@ import { benchRoutes } from "./routes/bench";
 import { liveRoutes } from "./routes/live";
 import { playerApp } from "./routes/player";
 import { serverApp } from "./routes/server";
+import { telemetryApp } from "./routes/telemetry";
 import { wellKnownApp } from "./routes/well-known";
+import { logLine } from "./lib/log";
 
 // Two apps, each behind its own guard and mounted once: ops at /v1/admin, players at /v1. The player guard covers
 // all of /v1/*, and Hono runs matching handlers in registration order (a handler that answers ends the chain), so
@@ -24,7 +26,7 @@ import { wellKnownApp } from "./routes/well-known";
 // - the live socket, which checks the token it carries in Sec-WebSocket-Protocol or ?token= itself (browsers
 //   cannot set headers on a socket);
 // - the bench echo, which needs no caller and is off unless ENABLE_BENCH_ROUTES=true;
-// - the admin app and the game servers' app, each ending in its own 404.
+// - the admin app, the game servers' app and their telemetry ingest, each ending in its own 404.
 // Before all of them: the headers every answer carries, and CORS, whose preflights must be answered before any guard.
 export const app = openApiApp<AppEnv>();
 app.use(securityHeaders).use(corsForConfig);
@@ -38,6 +40,7 @@ app
   .route("/v1/_bench", benchRoutes)
   .route("/v1/admin", adminApp)
   .route("/v1/server", serverApp)
+  .route("/v1/telemetry", telemetryApp)
   .route("/v1", playerApp);
 
 for (const [name, scheme] of Object.entries(SECURITY_SCHEMES)) app.openAPIRegistry.registerComponent("securitySchemes", name, scheme);
@@ -73,10 +76,10 @@ app.onError((err, c) => {
   // The client went away mid-body: nobody is there to read the answer, and nothing of ours failed, so no stack and
   // no error-level line (those mean a bug here), just a note of it.
   if (err instanceof ClientDisconnected) {
-    console.log(JSON.stringify({ msg: "client disconnected mid-request", path: c.req.path, error: String(err.cause) }));
+    logLine("info", "player", "client disconnected mid-request", { path: c.req.path, error: String(err.cause) });
     return c.json(new ApiError(400, "client_disconnected", "the request body ended before it was complete").toJSON(), 400);
   }
   // Anything else is our bug: log it whole, tell the caller only that it happened.
-  console.error(JSON.stringify({ msg: "unhandled error", path: c.req.path, error: String(err), stack: (err as Error)?.stack }));
+  logLine("error", "error", "unhandled error", { path: c.req.path, method: c.req.method, error: String(err), stack: (err as Error)?.stack });
   return c.json(new ApiError(500, "internal_error", "internal error").toJSON(), 500);
 });

@@ -36,6 +36,11 @@ export type Config = {
   corsOrigins: string[];
   /** The same for /v1/admin (an ops console served elsewhere); empty unless set. */
   adminCorsOrigins: string[];
+  /** Raw telemetry (sessions, purchases) older than this many days is purged by the hourly cron. */
+  telemetryRetentionDays: number;
+  /** Where each event's report is POSTed at expiry (signed like the other webhooks); null: stored only. */
+  reportsWebhookUrl: string | null;
+  reportsWebhookSecret: string;
   /** Queue names as the platform reports them in batch.queue; they must match the [[queues.*]] sections. */
   queues: { inventoryDeliveries: string; push: string; pushDeadLetter: string };
 };
@@ -80,6 +85,9 @@ export function readConfig(env: object): Config {
     inventoryWebhookUrl: text(e.INVENTORY_WEBHOOK_URL, null),
     calendarDomain: text(e.CALENDAR_DOMAIN, DEFAULT_CALENDAR_DOMAIN),
     inventoryWebhookSecret: (e.INVENTORY_WEBHOOK_SECRET as string | undefined) ?? String(e.REWARD_SIGNING_SECRET ?? ""),
+    telemetryRetentionDays: num(e.TELEMETRY_RETENTION_DAYS, 35, 1),
+    reportsWebhookUrl: text(e.REPORTS_WEBHOOK_URL, null),
+    reportsWebhookSecret: (e.REPORTS_WEBHOOK_SECRET as string | undefined) ?? String(e.REWARD_SIGNING_SECRET ?? ""),
     corsOrigins: list(e.CORS_ORIGINS),
     adminCorsOrigins: list(e.ADMIN_CORS_ORIGINS),
     queues: {

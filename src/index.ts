@@ -1,9 +1,11 @@
-// Worker entry: HTTP (src/app.ts) and the queue dispatcher. All state lives in the Durable Objects exported below and in D1.
+// Worker entry: HTTP (src/app.ts), the queue dispatcher and the hourly cron. All state lives in the Durable Objects exported below and in D1.
 import { readConfig } from "./config";
 import { app } from "./app";
 import { consumeInventoryRetries } from "./queues/inventory";
 import { consumeDeadPush, consumePush, type PushMessage } from "./queues/push";
 import type { Grant } from "./actors/contracts";
+import { runHourly } from "./jobs/hourly";
+import { logLine } from "./lib/log";
 
 export { EventActor } from "./actors/event/event-actor";
 export { SchedulerActor } from "./actors/scheduler/scheduler-actor";
@@ -21,8 +23,13 @@ async function queue(batch: MessageBatch, env: Env): Promise<void> {
   if (batch.queue === names.pushDeadLetter) return consumeDeadPush(batch as MessageBatch<PushMessage>, env);
   // A queue wired to this Worker that the config does not name (a renamed queue, a [vars] typo): guessing a
   // consumer could mark rows wrongly, acking would lose the messages. Retrying keeps them until the config is fixed.
-  console.error(JSON.stringify({ msg: "batch from an unknown queue, retrying", queue: batch.queue, messages: batch.messages.length, known: names }));
+  logLine("error", "error", "batch from an unknown queue, retrying", { queue: batch.queue, messages: batch.messages.length, known: names });
   batch.retryAll();
 }
 
-export default { fetch: app.fetch, queue } satisfies ExportedHandler<Env>;
+/** The hourly cron (wrangler.toml [triggers]): retention purge and analytics rollups (src/jobs/hourly.ts). */
+async function scheduled(controller: ScheduledController, env: Env, ctx: ExecutionContext): Promise<void> {
+  ctx.waitUntil(runHourly(env, controller.scheduledTime));
+}
+
+export default { fetch: app.fetch, queue, scheduled } satisfies ExportedHandler<Env>;

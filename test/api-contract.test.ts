@@ -10,7 +10,7 @@ describe("templates", () => {
   it("a template read with GET is accepted back by PUT once the read-only fields are removed", async () => {
     const t = await createTemplate();
     const read = (await call("GET", `/v1/admin/templates/${t.templateId}`)).json;
-    const { version: _v, usageCount: _u, lastUsed: _l, createdAt: _c, updatedAt: _up, ...writable } = read;
+    const { version: _v, usageCount: _u, lastUsed: _l, createdAt: _c, updatedAt: _up, performance: _p, ...writable } = read;
     expect(writable.templateId).toBe(t.templateId);
     const put = await call("PUT", `/v1/admin/templates/${t.templateId}`, { body: { ...writable, name: "Saved back" } });
     expect(put.status).toBe(200);
@@ -20,7 +20,7 @@ describe("templates", () => {
   it("a different id in the body is a 422 naming templateId, and changes nothing", async () => {
     const t = await createTemplate();
     const other = await createTemplate();
-    const { version: _v, usageCount: _u, lastUsed: _l, createdAt: _c, updatedAt: _up, ...writable } = t;
+    const { version: _v, usageCount: _u, lastUsed: _l, createdAt: _c, updatedAt: _up, performance: _p, ...writable } = t;
     const res = await call("PUT", `/v1/admin/templates/${t.templateId}`, { body: { ...writable, templateId: other.templateId, name: "Hijack" } });
     expect(res.status).toBe(422);
     expect(res.json.error.details.fields).toEqual([{ path: "templateId", message: expect.stringContaining(t.templateId) }]);

@@ -122,7 +122,7 @@ describe("conditional GETs", () => {
     expect(same.json).toBeNull();
     expect(same.headers.get("ETag")).toBe(tag);
 
-    const { version: _v, usageCount: _u, lastUsed: _l, createdAt: _c, updatedAt: _up, ...writable } = first.json;
+    const { version: _v, usageCount: _u, lastUsed: _l, createdAt: _c, updatedAt: _up, performance: _p, ...writable } = first.json;
     expect((await call("PUT", `/v1/admin/templates/${t.templateId}`, { body: { ...writable, name: "Renamed" } })).status).toBe(200);
     const changed = await call("GET", `/v1/admin/templates/${t.templateId}`, { headers: { "If-None-Match": tag! } });
     expect(changed.status).toBe(200);

@@ -70,8 +70,12 @@ describe("alarm-driven lifecycle", () => {
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect((await stateOf(e.eventId)).state).toBe("expired");
     expect(await d1State(e.eventId)).toBe("expired");
-    // Next: the auto-claim warning at endTime + 23 h, then the archive (with auto-claim) at endTime + 24 h.
-    expect(await runInDurableObject(stub, (_o, s) => s.storage.getAlarm())).toBe(Date.parse(e.endTime) + GRACE_PERIOD_MS - HOUR);
+    // Next: the analytics report 10 s after the expiry, then the auto-claim warning at endTime + 23 h, then the
+    // archive (with auto-claim) at endTime + 24 h.
+    const report = (await scheduleRows(e.eventId)).find((r) => r.kind === "report")!;
+    expect(report.due_at).toBeGreaterThanOrEqual(Date.parse(e.endTime) + 10_000);
+    expect(await runInDurableObject(stub, (_o, s) => s.storage.getAlarm())).toBe(report.due_at);
+    expect((await scheduleRows(e.eventId)).map((r) => r.kind)).toEqual(["report", "notify:auto_claim_warning", "archive"]);
   });
 
   it("an early or repeated alarm never double-transitions", async () => {
@@ -129,6 +133,7 @@ describe("ops transitions", () => {
     expect(Date.parse(ended.json.endTime)).toBeLessThanOrEqual(Date.now());
     const rows = await scheduleRows(e.eventId);
     expect(rows).toEqual([
+      { kind: "report", due_at: Date.parse(ended.json.endTime) + 10_000, attempt: 0 },
       { kind: "notify:auto_claim_warning", due_at: Date.parse(ended.json.endTime) + GRACE_PERIOD_MS - HOUR, attempt: 0 },
       { kind: "archive", due_at: Date.parse(ended.json.endTime) + GRACE_PERIOD_MS, attempt: 0 },
     ]);

@@ -134,6 +134,25 @@ describe("export, erase, export again", () => {
   });
 });
 
+describe("telemetry", () => {
+  it("is in the export, and an erase keeps it under the pseudonym so reported counts stay", async () => {
+    const start = new Date(Date.now() - 3_600_000).toISOString();
+    const sessions = [{ id: `s-${crypto.randomUUID()}`, playerId: "priv-tel", start, durationSec: 600, platform: "ios" }];
+    const purchases = [{ id: `p-${crypto.randomUUID()}`, playerId: "priv-tel", amount: 4.99, currency: "USD", sku: "gems.small" }];
+    expect((await call("POST", "/v1/telemetry/sessions", { body: { sessions } })).status).toBe(200);
+    expect((await call("POST", "/v1/telemetry/purchases", { body: { purchases } })).status).toBe(200);
+    const before = await exportOf("priv-tel");
+    expect(before.json.data["d1/telemetry_sessions"]).toMatchObject([{ session_id: sessions[0].id, player_id: "priv-tel" }]);
+    expect(before.json.data["d1/telemetry_purchases"]).toMatchObject([{ purchase_id: purchases[0].id, amount: 4.99 }]);
+    const job = await doneJob((await erase("priv-tel")).json.jobId);
+    expect(job.touched).toMatchObject({ "d1.telemetry_sessions": 1, "d1.telemetry_purchases": 1 });
+    expect((await exportOf("priv-tel")).json.empty).toBe(true);
+    const anon = await pseudonym("test-privacy-salt", "priv-tel");
+    const kept = await env.DB.prepare("SELECT player_id FROM telemetry_sessions WHERE session_id = ?").bind(sessions[0].id).first<{ player_id: string }>();
+    expect(kept?.player_id).toBe(anon);
+  });
+});
+
 describe("a finalized board", () => {
   it("keeps the final standing under the pseudonym (others keep their ranks), and drops the cohort assignment", async () => {
     const e = await arenaEvent({ cohortSize: 2, rewardTiers: [{ fromRank: 1, toRank: 2, rewards: coins(10) }] });

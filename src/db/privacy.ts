@@ -1,10 +1,11 @@
 // One player's rows across D1, for privacy exports and erasure: which tables hold them (read here), which events they
 // took part in (so their shards, boards and clans can be found), and the erasing statements each table's own module
-// builds (progress.ts, rewards.ts, notifications.ts, leaderboards.ts).
+// builds (progress.ts, rewards.ts, notifications.ts, leaderboards.ts, telemetry.ts).
 import { eraseBoardStatements } from "./leaderboards";
 import { eraseNotificationStatements } from "./notifications";
 import { eraseProgressStatements } from "./progress";
 import { eraseRewardStatements } from "./rewards";
+import { eraseTelemetryStatements } from "./telemetry";
 
 /** Every D1 table naming a player, and the column that does. */
 export const PLAYER_TABLES: ReadonlyArray<{ table: string; column: string }> = [
@@ -17,6 +18,8 @@ export const PLAYER_TABLES: ReadonlyArray<{ table: string; column: string }> = [
   { table: "notification_interactions", column: "player_id" },
   { table: "leaderboard_standings", column: "player_id" },
   { table: "leaderboard_tiers", column: "player_id" },
+  { table: "telemetry_sessions", column: "player_id" },
+  { table: "telemetry_purchases", column: "player_id" },
 ];
 
 const JSON_COLUMNS = new Set(["objectives", "unlocked_milestones", "rewards", "payload"]);
@@ -63,6 +66,7 @@ export async function erasePlayerRecords(d1: D1Database, playerId: string, pseud
     ...eraseRewardStatements(d1, playerId, pseudonym),
     ...eraseNotificationStatements(d1, playerId),
     ...eraseBoardStatements(d1, playerId, pseudonym),
+    ...eraseTelemetryStatements(d1, playerId, pseudonym),
   ];
   const results = await d1.batch(steps.map((s) => s.statement));
   return Object.fromEntries(steps.map((s, i) => [s.name, results[i].meta.changes ?? 0]));

@@ -29,16 +29,23 @@ export type FlagRow = {
 /** Keeps each JSON parameter well under D1's per-value size limit. */
 const ROWS_PER_STATEMENT = 250;
 
+/**
+ * D1's own clock at the write, in ms: synced_at - last_updated is how long the shard's latest accepted update took to
+ * reach D1 (the progress-sync latency of the analytics report). Measured here, not passed in by the shard, so the
+ * figure includes the drain's wait, its retries and the batch itself.
+ */
+const D1_NOW_MS = "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)";
+
 const UPSERT_PROGRESS = `
   INSERT INTO player_progress (progress_id, player_id, event_id, objectives, unlocked_milestones, completion, last_seq,
-                               revision, is_synced, last_updated, created_at)
+                               revision, is_synced, last_updated, created_at, synced_at)
   SELECT ?1 || ':' || (j.value ->> '$.playerId'), j.value ->> '$.playerId', ?1, j.value ->> '$.objectives',
          j.value ->> '$.unlockedMilestones', j.value ->> '$.completion', j.value ->> '$.lastSeq', j.value ->> '$.revision',
-         1, j.value ->> '$.lastUpdated', j.value ->> '$.createdAt'
+         1, j.value ->> '$.lastUpdated', j.value ->> '$.createdAt', ${D1_NOW_MS}
   FROM json_each(?2) AS j WHERE true
   ON CONFLICT (player_id, event_id) DO UPDATE SET
     objectives = excluded.objectives, unlocked_milestones = excluded.unlocked_milestones, completion = excluded.completion,
-    last_seq = excluded.last_seq, revision = excluded.revision, last_updated = excluded.last_updated
+    last_seq = excluded.last_seq, revision = excluded.revision, last_updated = excluded.last_updated, synced_at = excluded.synced_at
   WHERE excluded.revision > player_progress.revision`;
 
 // count moves by how far the shard's total moved since D1 last saw it, so rows aggregated by migration 0006 keep their

@@ -27,6 +27,10 @@ export const templates = sqliteTable(
     version: integer("version").notNull().default(1),
     usageCount: integer("usage_count").notNull().default(0),
     averageEngagementScore: real("average_engagement_score"),
+    /** Template performance: means over the final reports of this template's events (event_reports). */
+    averageCompletionRate: real("average_completion_rate"),
+    averageRppu: real("average_rppu"),
+    reportedEvents: integer("reported_events").notNull().default(0),
     lastUsed: integer("last_used"),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
@@ -110,6 +114,11 @@ export const playerProgress = sqliteTable(
     isSynced: integer("is_synced", { mode: "boolean" }).notNull().default(true),
     lastUpdated: integer("last_updated").notNull(),
     createdAt: integer("created_at").notNull(),
+    /**
+     * When D1 received this revision (D1's clock at the upsert). synced_at - last_updated is the write-behind lag of
+     * the player's latest update: the progress-sync latency the analytics report measures.
+     */
+    syncedAt: integer("synced_at"),
   },
   (t) => [
     uniqueIndex("uq_player_progress").on(t.playerId, t.eventId),
@@ -306,4 +315,70 @@ export const leaderboardTiers = sqliteTable(
     updatedAt: integer("updated_at").notNull(),
   },
   (t) => [primaryKey({ columns: [t.seriesKey, t.playerId] })],
+);
+
+/** Game telemetry from game servers (POST /v1/telemetry/sessions): the active-player denominators. Purged after retention. */
+export const telemetrySessions = sqliteTable(
+  "telemetry_sessions",
+  {
+    sessionId: text("session_id").primaryKey(),
+    playerId: text("player_id").notNull(),
+    start: integer("start").notNull(),
+    durationSec: integer("duration_sec").notNull(),
+    /** start + durationSec, so "active in a window" is one range test on an index. */
+    endsAt: integer("ends_at").notNull(),
+    platform: text("platform").notNull(),
+    receivedAt: integer("received_at").notNull(),
+  },
+  (t) => [index("idx_sessions_start").on(t.start, t.endsAt, t.playerId), index("idx_sessions_player").on(t.playerId, t.start)],
+);
+
+/** Purchases from game servers (POST /v1/telemetry/purchases): revenue for RPPU and conversion. Purged after retention. */
+export const telemetryPurchases = sqliteTable(
+  "telemetry_purchases",
+  {
+    purchaseId: text("purchase_id").primaryKey(),
+    playerId: text("player_id").notNull(),
+    amount: real("amount").notNull(),
+    currency: text("currency").notNull(),
+    sku: text("sku").notNull(),
+    eventId: text("event_id"),
+    at: integer("at").notNull(),
+    receivedAt: integer("received_at").notNull(),
+  },
+  (t) => [index("idx_purchases_at").on(t.at, t.playerId), index("idx_purchases_event").on(t.eventId), index("idx_purchases_player").on(t.playerId, t.at)],
+);
+
+/** Hourly rollups per event, computed by the cron trigger and at expiry (never on a request's path). */
+export const eventRollups = sqliteTable(
+  "event_rollups",
+  {
+    eventId: text("event_id").notNull(),
+    /** Start of the hour, epoch ms. */
+    hour: integer("hour").notNull(),
+    joins: integer("joins").notNull(),
+    activePlayers: integer("active_players").notNull(),
+    purchases: integer("purchases").notNull(),
+    revenue: real("revenue").notNull(),
+    computedAt: integer("computed_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.eventId, t.hour] })],
+);
+
+/** Each event's report: generated at expiry (final) and refreshed hourly until its 7-day retention is known. */
+export const eventReports = sqliteTable(
+  "event_reports",
+  {
+    eventId: text("event_id").primaryKey(),
+    templateId: text("template_id").notNull(),
+    generatedAt: integer("generated_at").notNull(),
+    report: text("report", { mode: "json" }).notNull(),
+    engagementScore: real("engagement_score"),
+    completionRate: real("completion_rate"),
+    rppu: real("rppu"),
+    /** The reports webhook's answer (null: not posted, or no webhook configured) and when it was accepted. */
+    webhookStatus: integer("webhook_status"),
+    postedAt: integer("posted_at"),
+  },
+  (t) => [index("idx_reports_template").on(t.templateId)],
 );

@@ -2,6 +2,7 @@
 import { and, desc, eq, sql, type SQL } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import type { CreateTemplateBody, EventTemplate, EventTier, EventType, UpdateTemplateBody } from "../domain/model";
+import type { TemplatePerformance } from "../domain/analytics";
 import { iso } from "../domain/time";
 import { templates } from "./schema";
 
@@ -27,6 +28,7 @@ function fromRow(r: Row): EventTemplate {
     clan: (r.clan as EventTemplate["clan"]) ?? undefined,
     minimumPlayerLevel: r.minimumPlayerLevel,
     averageEngagementScore: r.averageEngagementScore,
+    performance: { averageCompletionRate: r.averageCompletionRate, averageRppu: r.averageRppu, reportedEvents: r.reportedEvents },
     version: r.version,
     usageCount: r.usageCount,
     lastUsed: r.lastUsed === null ? null : iso(r.lastUsed),
@@ -73,7 +75,13 @@ export async function updateTemplate(d1: D1Database, templateId: string, body: U
   const db = drizzle(d1);
   const rows = await db
     .update(templates)
-    .set({ ...columns(body), version: sql`${templates.version} + 1`, updatedAt: now })
+    .set({
+      ...columns(body),
+      // Once the template's events have reports, its engagement score is theirs (setTemplatePerformance), not the body's.
+      averageEngagementScore: sql`CASE WHEN ${templates.reportedEvents} > 0 THEN ${templates.averageEngagementScore} ELSE ${body.averageEngagementScore ?? null} END`,
+      version: sql`${templates.version} + 1`,
+      updatedAt: now,
+    })
     .where(eq(templates.templateId, templateId))
     .returning();
   return rows[0] ? fromRow(rows[0]) : null;
@@ -86,7 +94,7 @@ export async function getTemplate(d1: D1Database, templateId: string): Promise<E
 
 export async function listTemplates(
   d1: D1Database,
-  f: { type?: EventType; tier?: EventTier; sort?: "usage" | "engagement"; limit: number; offset: number },
+  f: { type?: EventType; tier?: EventTier; sort?: "usage" | "engagement" | "completion" | "rppu"; limit: number; offset: number },
 ): Promise<EventTemplate[]> {
   const where: SQL[] = [];
   if (f.type) where.push(eq(templates.eventType, f.type));
@@ -96,7 +104,11 @@ export async function listTemplates(
       ? [desc(templates.usageCount), desc(templates.averageEngagementScore)]
       : f.sort === "engagement"
         ? [sql`${templates.averageEngagementScore} IS NULL`, desc(templates.averageEngagementScore), desc(templates.usageCount)]
-        : [templates.templateId];
+        : f.sort === "completion"
+          ? [sql`${templates.averageCompletionRate} IS NULL`, desc(templates.averageCompletionRate), desc(templates.usageCount)]
+          : f.sort === "rppu"
+            ? [sql`${templates.averageRppu} IS NULL`, desc(templates.averageRppu), desc(templates.usageCount)]
+            : [templates.templateId];
   const rows = await drizzle(d1)
     .select()
     .from(templates)
@@ -105,6 +117,17 @@ export async function listTemplates(
     .limit(f.limit)
     .offset(f.offset);
   return rows.map(fromRow);
+}
+
+/**
+ * Template performance from its events' reports (domain/analytics templatePerformance): the engagement mean becomes
+ * averageEngagementScore, which the library's `sort=engagement` orders by; completion and RPPU have sorts of their own.
+ */
+export async function setTemplatePerformance(d1: D1Database, templateId: string, perf: TemplatePerformance) {
+  await drizzle(d1)
+    .update(templates)
+    .set({ averageEngagementScore: perf.engagementScore, averageCompletionRate: perf.completionRate, averageRppu: perf.rppu, reportedEvents: perf.events })
+    .where(eq(templates.templateId, templateId));
 }
 
 /** The seed's "update template usage stats" step of CreateFromTemplate. */

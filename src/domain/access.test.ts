@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ADMIN_POLICY, below, eventBodyNeeds, formatKey, fresh, keyLabel, parseKey, requiredRole, requiredScope, roleAtLeast, serverAccess } from "./access";
+import { ADMIN_POLICY, TELEMETRY_POLICY, below, eventBodyNeeds, formatKey, fresh, keyLabel, parseKey, requiredRole, requiredScope, roleAtLeast, serverAccess } from "./access";
 
 describe("roles", () => {
   it("are ordered viewer < operator < admin", () => {
@@ -63,6 +63,15 @@ describe("the server policy table", () => {
     expect(serverAccess("POST", "/players/p1/inventory", all)).toEqual({ allow: false, need: null });
     expect(serverAccess("GET", "/analytics/anything", all)).toEqual({ allow: false, need: null });
     expect(serverAccess("DELETE", "/players/p1/inventory", all)).toEqual({ allow: false, need: null });
+  });
+
+  it("telemetry ingest (below /v1/telemetry) needs analytics:write, and only its two POST routes exist", () => {
+    expect(serverAccess("POST", "/sessions", ["analytics:write"], TELEMETRY_POLICY)).toEqual({ allow: true, need: "analytics:write" });
+    expect(serverAccess("POST", "/purchases", ["progress:write"], TELEMETRY_POLICY)).toEqual({ allow: false, need: "analytics:write" });
+    expect(serverAccess("GET", "/sessions", ["analytics:write"], TELEMETRY_POLICY)).toEqual({ allow: false, need: null });
+    // The server app's table does not open telemetry paths, nor the telemetry table server ones.
+    expect(serverAccess("POST", "/sessions", ["analytics:write"])).toEqual({ allow: false, need: null });
+    expect(serverAccess("GET", "/players/p1/inventory", ["inventory:read"], TELEMETRY_POLICY)).toEqual({ allow: false, need: null });
   });
 });
 

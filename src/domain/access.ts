@@ -4,7 +4,7 @@
 export const ROLES = ["viewer", "operator", "admin"] as const;
 export type Role = (typeof ROLES)[number];
 
-/** What a server-to-server key may be granted. analytics:write is defined ahead of the routes that will need it. */
+/** What a server-to-server key may be granted. analytics:write is telemetry ingest (/v1/telemetry/*). */
 export const SCOPES = ["inventory:read", "inventory:ack", "progress:write", "analytics:write"] as const;
 export type Scope = (typeof SCOPES)[number];
 
@@ -50,6 +50,9 @@ export const SERVER_POLICY: readonly Rule<Scope>[] = [
   { methods: ["POST"], path: new RegExp(`^${EVENT}/players/[^/]+/progress$`), need: "progress:write" },
 ];
 
+/** The scope each telemetry route needs, below /v1/telemetry (game servers' ingest; the ADMIN_TOKEN may call them too). */
+export const TELEMETRY_POLICY: readonly Rule<Scope>[] = [{ methods: ["POST"], path: /^\/(sessions|purchases)$/, need: "analytics:write" }];
+
 function match<T>(rules: readonly Rule<T>[], method: string, path: string): T | null {
   const m = method.toUpperCase();
   for (const r of rules) if ((r.methods === "*" || r.methods.includes(m)) && r.path.test(path)) return r.need;
@@ -57,14 +60,19 @@ function match<T>(rules: readonly Rule<T>[], method: string, path: string): T | 
 }
 
 export const requiredRole = (method: string, path: string): Role => match(ADMIN_POLICY, method, path) ?? "admin";
-export const requiredScope = (method: string, path: string): Scope | null => match(SERVER_POLICY, method, path);
+export const requiredScope = (method: string, path: string, rules: readonly Rule<Scope>[] = SERVER_POLICY): Scope | null => match(rules, method, path);
 
 /**
  * May a server key holding `scopes` call this route? Default deny: a path SERVER_POLICY does not list is "unlisted"
  * (answered as a 404, the same as a path no route has, so a key cannot probe which unlisted routes exist).
  */
-export function serverAccess(method: string, path: string, scopes: readonly string[]): { allow: true; need: Scope } | { allow: false; need: Scope | null } {
-  const need = requiredScope(method, path);
+export function serverAccess(
+  method: string,
+  path: string,
+  scopes: readonly string[],
+  rules: readonly Rule<Scope>[] = SERVER_POLICY,
+): { allow: true; need: Scope } | { allow: false; need: Scope | null } {
+  const need = requiredScope(method, path, rules);
   if (need === null) return { allow: false, need: null };
   return scopes.includes(need) ? { allow: true, need } : { allow: false, need };
 }

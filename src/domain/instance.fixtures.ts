@@ -17,6 +17,7 @@ export const template: EventTemplate = {
   }),
   version: 3,
   usageCount: 0,
+  performance: { averageCompletionRate: null, averageRppu: null, reportedEvents: 0 },
   lastUsed: null,
   createdAt: "",
   updatedAt: "",

@@ -52,6 +52,8 @@ export type CreateTemplateBody = z.infer<typeof CreateTemplateBody>;
 export type UpdateTemplateBody = z.infer<typeof UpdateTemplateBody>;
 
 export type EventTemplate = CreateTemplateBody & {
+  /** Means over the reports of this template's events (README "Analytics"); averageEngagementScore is the third. */
+  performance: { averageCompletionRate: number | null; averageRppu: number | null; reportedEvents: number };
   version: number;
   usageCount: number;
   lastUsed: string | null;

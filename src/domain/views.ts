@@ -16,6 +16,9 @@ export const Template = z
   .object({
     templateId: z.string(),
     ...templateFields,
+    performance: z
+      .object({ averageCompletionRate: z.number().nullable(), averageRppu: z.number().nullable(), reportedEvents: Count })
+      .meta({ description: "Means over the stored reports of this template's events; averageEngagementScore is their engagement mean." }),
     version: z.number().int().min(1),
     usageCount: Count,
     lastUsed: Iso.nullable(),

@@ -2,7 +2,7 @@
 // game servers hold a server key with scopes; players hold a JWT from the game's own auth (src/http/player-tokens.ts).
 // Who may call what is decided by the policy tables in src/domain/access.ts, applied here and nowhere else.
 import type { Context, MiddlewareHandler } from "hono";
-import { BOOTSTRAP_ACTOR, below, eventBodyNeeds, keyActor, parseKey, requiredRole, roleAtLeast, serverAccess, type Role } from "../domain/access";
+import { BOOTSTRAP_ACTOR, SERVER_POLICY, TELEMETRY_POLICY, below, eventBodyNeeds, keyActor, parseKey, requiredRole, roleAtLeast, serverAccess, type Role } from "../domain/access";
 import type { Player } from "../domain/model";
 import { ApiError, noRoute } from "./errors";
 import { sameSecret, verifyKey, type KeyHolder } from "./operators";
@@ -84,7 +84,23 @@ export function requireEventBodyRole(c: Context<AppEnv>, body: Record<string, un
 }
 
 /** The server app's guard: a live server key holding the scope SERVER_POLICY names for the route. */
-export const requireServer: MiddlewareHandler<AppEnv> = async (c, next) => {
+export const requireServer: MiddlewareHandler<AppEnv> = (c, next) => serverGuard(c, next, "/v1/server", SERVER_POLICY);
+
+/**
+ * The telemetry app's guard: a server key with the scope TELEMETRY_POLICY names (analytics:write), or the bootstrap
+ * ADMIN_TOKEN (backfills and tests from ops tooling).
+ */
+export const requireTelemetryWriter: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const token = bearer(c.req.header("Authorization"));
+  if (token && c.env.ADMIN_TOKEN && (await sameSecret(token, c.env.ADMIN_TOKEN))) {
+    c.set("operator", BOOTSTRAP_ACTOR);
+    return next();
+  }
+  return serverGuard(c, next, "/v1/telemetry", TELEMETRY_POLICY);
+};
+
+/** A live server key holding the scope `rules` name for the path below `mount`; unlisted paths are a 404. */
+async function serverGuard(c: Context<AppEnv>, next: () => Promise<void>, mount: string, rules: typeof SERVER_POLICY) {
   const token = bearer(c.req.header("Authorization"));
   if (!token) throw new ApiError(401, "unauthorized", "missing bearer token");
   const key = parseKey(token) ? await verifyKey(c.env, token) : null;
@@ -93,13 +109,13 @@ export const requireServer: MiddlewareHandler<AppEnv> = async (c, next) => {
     throw new ApiError(401, "unauthorized", "server routes take a server key (lek_srv_…)");
   }
   if (key.kind !== "server") throw new ApiError(403, "forbidden", "only server keys can call server routes");
-  const access = serverAccess(c.req.method, below("/v1/server", c.req.path), key.scopes);
+  const access = serverAccess(c.req.method, below(mount, c.req.path), key.scopes, rules);
   if (!access.allow && access.need === null) throw noRoute(c);
   if (!access.allow) throw new ApiError(403, "forbidden", `this needs the ${access.need} scope`, { required: access.need, scopes: key.scopes });
   c.set("server", key);
   c.set("operator", keyActor(key.keyId, key.name));
   await next();
-};
+}
 
 export const requirePlayer: MiddlewareHandler<AppEnv> = async (c, next) => {
   const token = bearer(c.req.header("Authorization"));

@@ -6,6 +6,7 @@
 //                      so a receiver holding either the old or the new secret verifies during a rotation.
 // Both callers need the same signing so one verifier serves both.
 import { hmacBase64, hmacHex } from "./hmac";
+import { logLine } from "./log";
 
 const PREFIX = "whsec_";
 
@@ -63,7 +64,7 @@ export async function postSigned(url: string, payload: unknown, secrets: string,
   if (keys.length === 0) {
     // An unsigned delivery is one the receiver cannot trust (or, worse, one it accepts anyway): hold it as if the
     // endpoint were down, so it is retried, and later inboxed or dead-lettered, until a secret is configured.
-    console.error(JSON.stringify({ msg: "webhook not sent: no usable signing secret is configured", url, idempotencyKey }));
+    logLine("error", "error", "webhook not sent: no usable signing secret is configured", { url, idempotencyKey });
     return null;
   }
   try {
@@ -76,7 +77,7 @@ export async function postSigned(url: string, payload: unknown, secrets: string,
     await res.body?.cancel();
     return res.status;
   } catch (err) {
-    console.error(JSON.stringify({ msg: "webhook unreachable", url, idempotencyKey, error: String(err) }));
+    logLine("error", "error", "webhook unreachable", { url, idempotencyKey, error: String(err) });
     return null;
   }
 }

@@ -3,6 +3,7 @@
 import type { Grant } from "../actors/contracts";
 import { playerInventoryActor } from "../actors/stubs";
 import { isFinalAttempt, retryDelaySeconds } from "../domain/delivery";
+import { logLine } from "../lib/log";
 
 export async function consumeInventoryRetries(batch: MessageBatch<{ grant: Grant }>, env: Env): Promise<void> {
   for (const message of batch.messages) {
@@ -13,7 +14,7 @@ export async function consumeInventoryRetries(batch: MessageBatch<{ grant: Grant
       if (out.outcome === "retrying") message.retry({ delaySeconds: retryDelaySeconds(message.attempts + 1) });
       else message.ack();
     } catch (err) {
-      console.error(JSON.stringify({ msg: "inventory retry failed", claimId: grant.claimId, error: String(err) }));
+      logLine("error", "error", "inventory retry failed", { claimId: grant.claimId, error: String(err) });
       message.retry({ delaySeconds: retryDelaySeconds(message.attempts + 1) });
     }
   }

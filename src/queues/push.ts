@@ -4,6 +4,7 @@
 // always has the notification anyway.
 import { countPushFailure, setPushStatus } from "../db/notifications";
 import { HOUR_MS, SECOND_MS } from "../domain/time";
+import { logLine } from "../lib/log";
 import { postSigned } from "../lib/webhook";
 import type { PushMessage } from "../actors/contracts";
 
@@ -42,7 +43,7 @@ export async function consumePush(batch: MessageBatch<PushMessage>, env: Env): P
 export async function consumeDeadPush(batch: MessageBatch<PushMessage>, env: Env): Promise<void> {
   for (const message of batch.messages) {
     await setStatus(env.DB, message.body, "failed", Date.now());
-    console.error(JSON.stringify({ msg: "push dead-lettered", notificationId: message.body.notificationId, batch: message.body.batch }));
+    logLine("error", "error", "push dead-lettered", { notificationId: message.body.notificationId, batch: message.body.batch });
     message.ack();
   }
 }

@@ -14,6 +14,7 @@ import { lifecycleTimers, type TimerKind, type TransitionRecord } from "../../do
 import type { EventInstance } from "../../domain/model";
 import type { EventInfo } from "../../domain/progress";
 import { MINUTE_MS, SECOND_MS } from "../../domain/time";
+import { logLine } from "../../lib/log";
 import { fail, ok, type Result } from "../../lib/result";
 import type { Audit, EventActorRpc, EventTiming, EventView, FinalSummary, OpsCommand, ProgressShardActorRpc } from "../contracts";
 import { migrate } from "../kit/migrate";
@@ -24,12 +25,14 @@ import { EVENT_ACTOR_SCHEMA } from "./schema";
 import { EventNotifications, type FiredType } from "./notifications";
 import { eventInfo, schedulerWindow, type SinkName } from "./sinks";
 import { finalizeClans, needsClanFinalize } from "./clans";
+import { REPORT_AFTER_MS, needsReport, reportAtExpiry } from "./report";
 
 /**
  * Schedule rows: lifecycle timers, the notification timetable ("notify", type), sink retries ("sink", name) and the
- * leaderboard's finalization, booked when the event expires (by its timer or by end-now) and retried until done.
+ * leaderboard's finalization, the clans' and the analytics report (src/actors/event/report.ts), each booked when the
+ * event expires (by its timer or by end-now) and retried until done.
  */
-type Kind = TimerKind | "notify" | "sink" | "finalize" | "clans";
+type Kind = TimerKind | "notify" | "sink" | "finalize" | "clans" | "report";
 const LIFECYCLE_KINDS: readonly TimerKind[] = ["activate", "expire", "archive"];
 /** Notifications, auto-claims and sinks retry quickly at first, then every few minutes while something is down. */
 const RETRY: BackoffPolicy = { baseMs: SECOND_MS, maxMs: 5 * MINUTE_MS };
@@ -163,6 +166,8 @@ export class EventActor extends DurableObject<Env> implements EventActorRpc {
         return;
       case "clans":
         return finalizeClans(this.env, instance);
+      case "report":
+        return reportAtExpiry(this.env, instance, now, row.attempt);
     }
   }
 
@@ -229,6 +234,7 @@ export class EventActor extends DurableObject<Env> implements EventActorRpc {
     const after = { ...before, ...decided.patch, state: decided.to, updatedAt: now } as EventInstance;
     this.save(after);
     this.logTransition(before?.state ?? null, after.state, now, decided.cause, audit);
+    logLine("info", "lifecycle", "event state changed", { eventId: after.eventId, from: before?.state ?? null, to: after.state, cause: decided.cause, actor: audit.actor }, now);
     // Timers are recomputed from the new state, never patched, so a moved window leaves no stale row behind.
     const wanted = lifecycleTimers(after);
     for (const kind of LIFECYCLE_KINDS) {
@@ -239,6 +245,7 @@ export class EventActor extends DurableObject<Env> implements EventActorRpc {
     this.notifications.sync(after, now);
     if (after.leaderboard && after.state === "expired" && before?.state !== "expired") this.schedule.set("finalize", now + FINALIZE_AFTER_MS);
     if (needsClanFinalize(before, after)) this.schedule.set("clans", now + FINALIZE_AFTER_MS);
+    if (needsReport(before, after)) this.schedule.set("report", now + REPORT_AFTER_MS);
   }
 
   private load(): { instance: EventInstance; revision: number } | null {

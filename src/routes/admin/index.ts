@@ -9,6 +9,7 @@ import { adminEventRoutes } from "./events";
 import { keyRoutes } from "./keys";
 import { adminLeaderboardRoutes } from "./leaderboards";
 import { adminPrivacyRoutes } from "./privacy";
+import { adminReportRoutes } from "./reports";
 import { scheduleRoutes } from "./schedule";
 import { templateRoutes } from "./templates";
 
@@ -23,6 +24,7 @@ adminApp
   .route("/events", adminClanRoutes)
   // /players/:playerId/export, /players/:playerId/erase, /privacy/jobs/:jobId
   .route("/", adminPrivacyRoutes)
+  .route("/events", adminReportRoutes)
   // /schedule/validate, /settings, /calendar
   .route("/", scheduleRoutes)
   // Every path under /v1/admin is answered here, its 404 included, so none falls through to the player guard.

@@ -12,7 +12,7 @@ import { OPERATOR, errors, json, jsonRequest, openApiApp } from "../../http/open
 const ListQuery = z.strictObject({
   type: EventType.optional(),
   tier: EventTier.optional(),
-  sort: z.enum(["usage", "engagement"]).optional(),
+  sort: z.enum(["usage", "engagement", "completion", "rppu"]).optional().meta({ description: "usage: most used; engagement, completion, rppu: best template performance first (README Analytics)." }),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   offset: z.coerce.number().int().min(0).max(100_000).default(0),
 });

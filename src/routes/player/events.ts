@@ -19,6 +19,7 @@ import { checkEventId } from "../../http/ids";
 import { EventIdParam, PLAYER, errors, json, jsonRequest, openApiApp } from "../../http/openapi";
 import { shardFor } from "../../http/shards";
 import { idempotencyKey } from "../../http/validate";
+import { logLine } from "../../lib/log";
 
 const UpcomingQuery = z.strictObject({ withinHours: z.coerce.number().min(0).max(24 * 90).default(48) });
 const ProgressBody = z.strictObject({ updates: ProgressUpdates }).meta({ id: "ProgressBody" });
@@ -134,8 +135,10 @@ export const playerEventRoutes = openApiApp<AppEnv>()
       },
     }),
     async (c) => {
-      const shard = await playerShard(c, c.req.valid("param").eventId);
+      const eventId = c.req.valid("param").eventId;
+      const shard = await playerShard(c, eventId);
       const result = unwrap(await shard.join(c.var.player));
+      if (result.joined) logLine("info", "player", "joined event", { eventId, playerId: c.var.player.playerId });
       return result.joined ? c.json(result.progress, 201) : c.json(result.progress, 200);
     },
   )
@@ -152,10 +155,14 @@ export const playerEventRoutes = openApiApp<AppEnv>()
       responses: { 200: json(ProgressAck, "The progress after the updates"), ...errors(400, 401, 403, 404, 409, 413, 422, 429) },
     }),
     async (c) => {
-      const shard = await playerShard(c, c.req.valid("param").eventId);
+      const eventId = c.req.valid("param").eventId;
+      const shard = await playerShard(c, eventId);
       const result = await shard.progress(c.var.player, c.req.valid("json").updates as never);
       retryAfter(c, result);
-      return c.json(unwrap(result), 200);
+      const ack = unwrap(result);
+      // Milestones only: one line per progress request would be most of the Worker's log volume.
+      if (ack.newMilestones.length) logLine("info", "player", "milestones reached", { eventId, playerId: c.var.player.playerId, milestones: ack.newMilestones });
+      return c.json(ack, 200);
     },
   )
   .openapi(
@@ -207,6 +214,7 @@ export const playerEventRoutes = openApiApp<AppEnv>()
       const result = await shard.claim(c.var.player.playerId, index, key);
       retryAfter(c, result);
       const claim = unwrap(result);
+      if (!claim.replayed) logLine("info", "player", "reward claimed", { eventId, playerId: c.var.player.playerId, milestone: index, delivery: claim.delivery });
       const body = { receipt: claim.receipt, delivery: claim.delivery, replayed: claim.replayed };
       return claim.replayed ? c.json(body, 200) : c.json(body, 201);
     },

@@ -1,0 +1,283 @@
+// event_rollups and event_reports: the only module that writes them. Reads what D1 already holds about an event
+// (player_progress, rewards_claimed, notification_queue/interactions, event_transitions, telemetry) as counts and
+// samples, one D1 batch per report, and hands them to the pure formulas in domain/analytics.ts. Called behind the
+// actors only: the hourly cron and the event object's expiry row, and the ops report route for a running event.
+import {
+  COMPLETION_SHARE,
+  FIRST_WINDOW_MS,
+  RETENTION_WINDOW_MS,
+  computeKpis,
+  hourCount,
+  milestoneFunnel,
+  objectivesDoneShare,
+  participationCurve,
+  templatePerformance,
+  type HourRow,
+} from "../domain/analytics";
+import type { EventInstance } from "../domain/model";
+import type { EventReport } from "../domain/report";
+import { DAY_MS, HOUR_MS, iso } from "../domain/time";
+import { chunked, field as f } from "./json-batch";
+import { setTemplatePerformance } from "./templates";
+
+/** Sessions last at most a day (domain/telemetry), so "overlaps [a, b)" is a bounded range scan on start. */
+const SESSION_MAX_MS = DAY_MS;
+
+/** The event's purchases: tagged with its id, or untagged and made by a participant during its window. */
+const EVENT_PURCHASES = `
+  SELECT t.player_id, t.amount, t.at FROM telemetry_purchases t WHERE t.event_id = ?1
+  UNION ALL
+  SELECT t.player_id, t.amount, t.at FROM telemetry_purchases t
+  WHERE t.event_id IS NULL AND t.at >= ?2 AND t.at < ?3
+    AND EXISTS (SELECT 1 FROM player_progress p WHERE p.player_id = t.player_id AND p.event_id = ?1)`;
+
+const joined = (alias: string) => `EXISTS (SELECT 1 FROM player_progress p WHERE p.player_id = ${alias}.player_id AND p.event_id = ?1)`;
+
+type Loaded = { instance: EventInstance; templateId: string };
+/** Filled in by buildReport when asked: the rows D1 read for it (the report route puts it in Server-Timing). */
+export type ReportCost = { rowsRead: number };
+
+export async function loadInstance(d1: D1Database, eventId: string): Promise<Loaded | null> {
+  const row = await d1.prepare("SELECT document, template_id FROM instances WHERE event_id = ?").bind(eventId).first<{ document: string; template_id: string }>();
+  return row ? { instance: JSON.parse(row.document) as EventInstance, templateId: row.template_id } : null;
+}
+
+/** Per-hour joins (CAST: D1 binds JS numbers as REAL, so the division would not truncate), session starts (distinct players), purchases and revenue, hour 0 being the event's first. */
+function hourlyStatements(d1: D1Database, eventId: string, start: number, end: number) {
+  return [
+    d1.prepare("SELECT CAST((created_at - ?2) / 3600000 AS INTEGER) AS hour, COUNT(*) AS n FROM player_progress WHERE event_id = ?1 GROUP BY hour").bind(eventId, start),
+    d1
+      .prepare("SELECT CAST((start - ?1) / 3600000 AS INTEGER) AS hour, COUNT(DISTINCT player_id) AS n FROM telemetry_sessions WHERE start >= ?1 AND start < ?2 GROUP BY hour")
+      .bind(start, end),
+    d1.prepare(`SELECT CAST((at - ?2) / 3600000 AS INTEGER) AS hour, COUNT(*) AS n, SUM(amount) AS revenue FROM (${EVENT_PURCHASES}) WHERE at >= ?2 AND at < ?3 GROUP BY hour`).bind(eventId, start, end),
+  ];
+}
+
+function hourRows(joins: D1Result, active: D1Result, buys: D1Result): HourRow[] {
+  const rows = new Map<number, HourRow>();
+  const at = (h: number) => rows.get(h) ?? (rows.set(h, { hour: h, joins: 0, activePlayers: 0, purchases: 0, revenue: 0 }), rows.get(h)!);
+  for (const r of joins.results as { hour: number; n: number }[]) at(Math.max(0, r.hour)).joins += r.n;
+  for (const r of active.results as { hour: number; n: number }[]) at(r.hour).activePlayers = r.n;
+  for (const r of buys.results as { hour: number; n: number; revenue: number }[]) Object.assign(at(r.hour), { purchases: r.n, revenue: r.revenue });
+  return [...rows.values()];
+}
+
+/**
+ * Everything one report needs, read in one D1 batch, and the report built from it. The event object passes its own
+ * instance (D1's projection of it may still be a moment behind); others read the projection.
+ */
+export async function buildReport(d1: D1Database, eventId: string, now: number, known?: EventInstance, cost?: ReportCost): Promise<EventReport | null> {
+  const loaded = known ? { instance: known, templateId: known.templateId } : await loadInstance(d1, eventId);
+  if (!loaded) return null;
+  const { instance } = loaded;
+  const s = instance.startTime;
+  const e = instance.endTime;
+  const retentionKnown = now >= e + RETENTION_WINDOW_MS;
+  const results = await d1.batch([
+    /* 0 */ d1.prepare("SELECT objectives, unlocked_milestones, last_updated, synced_at FROM player_progress WHERE event_id = ?").bind(eventId),
+    /* 1 */ d1
+      .prepare(
+        `SELECT COUNT(*) AS active, SUM(${joined("a")}) AS joined FROM (SELECT DISTINCT player_id FROM telemetry_sessions
+           WHERE start >= ?2 AND start < ?3 AND ends_at >= ?4) a`,
+      )
+      .bind(eventId, s - SESSION_MAX_MS, s + FIRST_WINDOW_MS, s),
+    /* 2 */ d1
+      .prepare(`SELECT COALESCE(SUM(amount), 0) AS revenue, COUNT(DISTINCT player_id) AS payers FROM (${EVENT_PURCHASES})`)
+      .bind(eventId, s, e),
+    /* 3 */ d1
+      .prepare(`SELECT COUNT(*) AS n FROM (SELECT DISTINCT player_id FROM (${EVENT_PURCHASES})) x WHERE ${joined("x")}`)
+      .bind(eventId, s, e),
+    /* 4 */ d1
+      .prepare(
+        `SELECT 'participants' AS cohort, COUNT(*) AS n,
+                SUM(EXISTS (SELECT 1 FROM telemetry_sessions t WHERE t.player_id = p.player_id AND t.start >= ?2 AND t.start < ?3)) AS retained
+         FROM player_progress p WHERE p.event_id = ?1
+         UNION ALL
+         SELECT 'others', COUNT(*), SUM(EXISTS (SELECT 1 FROM telemetry_sessions t WHERE t.player_id = w.player_id AND t.start >= ?2 AND t.start < ?3))
+         FROM (SELECT DISTINCT player_id FROM telemetry_sessions WHERE start >= ?4 AND start < ?2 AND ends_at >= ?5) w WHERE NOT ${joined("w")}`,
+      )
+      .bind(eventId, e, e + RETENTION_WINDOW_MS, s - SESSION_MAX_MS, s),
+    /* 5 */ d1.prepare("SELECT to_state FROM event_transitions WHERE event_id = ? AND to_state IN ('active', 'failed_activation')").bind(eventId),
+    /* 6 */ d1.prepare("SELECT notification_type AS type, status, COUNT(*) AS n FROM notification_queue WHERE event_id = ? GROUP BY type, status").bind(eventId),
+    /* 7 */ d1
+      .prepare(
+        `SELECT q.notification_type AS type, COUNT(i.shown_at) AS shown, COUNT(i.clicked_at) AS clicked
+         FROM notification_queue q JOIN notification_interactions i ON i.notification_id = q.notification_id
+         WHERE q.event_id = ? GROUP BY q.notification_type`,
+      )
+      .bind(eventId),
+    /* 8 */ d1
+      .prepare(
+        `SELECT COUNT(*) AS n FROM player_progress p WHERE p.event_id = ?1 AND EXISTS (
+           SELECT 1 FROM player_progress q JOIN instances i ON i.event_id = q.event_id
+           WHERE q.player_id = p.player_id AND q.event_id != ?1 AND i.template_id = ?2 AND i.start_time < ?3)`,
+      )
+      .bind(eventId, loaded.templateId, s),
+    /* 9 */ d1.prepare("SELECT milestone_index AS milestone, source, COUNT(*) AS n FROM rewards_claimed WHERE event_id = ? GROUP BY milestone, source").bind(eventId),
+    ...hourlyStatements(d1, eventId, s, e),
+  ]);
+  if (cost) cost.rowsRead = results.reduce((n, r) => n + (r.meta.rows_read ?? 0), 0);
+  const progress = results[0].results as { objectives: string; unlocked_milestones: string; last_updated: number; synced_at: number | null }[];
+  const clanIds = instance.clan?.objectiveIds ?? [];
+  const unlocked = progress.map((p) => JSON.parse(p.unlocked_milestones) as number[]);
+  const completers = progress.filter((p) => objectivesDoneShare(JSON.parse(p.objectives), instance.objectives, clanIds) >= COMPLETION_SHARE).length;
+  const first = results[1].results[0] as { active: number; joined: number | null };
+  const money = results[2].results[0] as { revenue: number; payers: number };
+  const cohorts = results[4].results as { cohort: string; n: number; retained: number | null }[];
+  const states = (results[5].results as { to_state: string }[]).map((r) => r.to_state);
+  const pushRows = results[6].results as { type: string; status: string; n: number }[];
+  const sum = (status: string) => pushRows.filter((r) => r.status === status).reduce((a, r) => a + r.n, 0);
+  const cohort = (name: string) => {
+    const c = cohorts.find((x) => x.cohort === name);
+    return { cohort: c?.n ?? 0, retained: c?.retained ?? 0 };
+  };
+  const kpis = computeKpis({
+    activeFirstDay: first.active,
+    activeFirstDayJoined: first.joined ?? 0,
+    participants: progress.length,
+    completers,
+    revenue: money.revenue,
+    payers: money.payers,
+    participantPayers: (results[3].results[0] as { n: number }).n,
+    retention: retentionKnown ? { participants: cohort("participants"), nonParticipants: cohort("others") } : null,
+    activation: states.includes("active") ? "activated" : states.includes("failed_activation") ? "failed" : "pending",
+    syncLatenciesMs: progress.filter((p) => p.synced_at !== null).map((p) => Math.max(0, p.synced_at! - p.last_updated)),
+    notifications: { sent: sum("sent"), failed: sum("failed") },
+    repeaters: (results[8].results[0] as { n: number }).n,
+  });
+  const hours = hourRows(results[10], results[11], results[12]);
+  return assemble(loaded, now, retentionKnown, kpis, {
+    curve: participationCurve(hours, hourCount(s, e, now)),
+    funnel: milestoneFunnel(unlocked, instance.milestones),
+    claims: results[9].results as { milestone: number; source: string; n: number }[],
+    pushRows,
+    interactions: results[7].results as { type: string; shown: number; clicked: number }[],
+  });
+}
+
+function assemble(
+  { instance, templateId }: Loaded,
+  now: number,
+  retentionKnown: boolean,
+  kpis: ReturnType<typeof computeKpis>,
+  parts: {
+    curve: ReturnType<typeof participationCurve>;
+    funnel: ReturnType<typeof milestoneFunnel>;
+    claims: { milestone: number; source: string; n: number }[];
+    pushRows: { type: string; status: string; n: number }[];
+    interactions: { type: string; shown: number; clicked: number }[];
+  },
+): EventReport {
+  const claims = new Map<number, { milestoneIndex: number; claims: number; bySource: Record<string, number> }>();
+  for (const c of parts.claims) {
+    const entry = claims.get(c.milestone) ?? { milestoneIndex: c.milestone, claims: 0, bySource: {} };
+    entry.claims += c.n;
+    entry.bySource[c.source] = (entry.bySource[c.source] ?? 0) + c.n;
+    claims.set(c.milestone, entry);
+  }
+  const types = [...new Set([...parts.pushRows.map((r) => r.type), ...parts.interactions.map((r) => r.type)])].sort();
+  const count = (type: string, statuses: string[]) => parts.pushRows.filter((r) => r.type === type && statuses.includes(r.status)).reduce((a, r) => a + r.n, 0);
+  return {
+    eventId: instance.eventId,
+    templateId,
+    name: instance.name,
+    state: instance.state,
+    startTime: iso(instance.startTime),
+    endTime: iso(instance.endTime),
+    generatedAt: iso(now),
+    /** False while the event runs; true once generated at (or after) expiry. */
+    final: instance.state === "expired" || instance.state === "archived",
+    retentionKnown,
+    kpis,
+    participationByHour: parts.curve.map((p) => ({ ...p, hourStart: iso(instance.startTime + p.hour * HOUR_MS) })),
+    completionFunnel: parts.funnel,
+    rewardClaims: [...claims.values()].sort((a, b) => a.milestoneIndex - b.milestoneIndex),
+    notificationFunnel: types.map((type) => {
+      const seen = parts.interactions.find((i) => i.type === type);
+      return {
+        type,
+        sent: count(type, ["sent", "skipped", "failed"]),
+        pushDelivered: count(type, ["sent"]),
+        pushFailed: count(type, ["failed"]),
+        shown: seen?.shown ?? 0,
+        clicked: seen?.clicked ?? 0,
+      };
+    }),
+  };
+}
+
+/** The hourly rollups of one event up to `now`, upserted (a rerun replaces an hour with its latest figures). */
+export async function storeRollups(d1: D1Database, eventId: string, now: number): Promise<number> {
+  const loaded = await loadInstance(d1, eventId);
+  if (!loaded) return 0;
+  const { startTime: s, endTime: e } = loaded.instance;
+  const [joins, active, buys] = await d1.batch(hourlyStatements(d1, eventId, s, e));
+  const rows = participationCurve(hourRows(joins, active, buys), hourCount(s, e, now)).map((p) => ({ ...p, eventId, hourStart: s + p.hour * HOUR_MS, computedAt: now }));
+  if (rows.length === 0) return 0;
+  await d1.batch(
+    chunked(
+      d1,
+      `INSERT INTO event_rollups (event_id, hour, joins, active_players, purchases, revenue, computed_at)
+       SELECT ${["eventId", "hourStart", "joins", "activePlayers", "purchases", "revenue", "computedAt"].map(f).join(", ")} FROM json_each(?1) AS j WHERE true
+       ON CONFLICT (event_id, hour) DO UPDATE SET joins = excluded.joins, active_players = excluded.active_players,
+         purchases = excluded.purchases, revenue = excluded.revenue, computed_at = excluded.computed_at`,
+      rows,
+    ),
+  );
+  return rows.length;
+}
+
+/** Stores (or replaces) an event's report with its headline figures, which the template averages are taken from. */
+export async function storeReport(d1: D1Database, report: EventReport): Promise<void> {
+  await d1
+    .prepare(
+      `INSERT INTO event_reports (event_id, template_id, generated_at, report, engagement_score, completion_rate, rppu)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+       ON CONFLICT (event_id) DO UPDATE SET generated_at = excluded.generated_at, report = excluded.report,
+         engagement_score = excluded.engagement_score, completion_rate = excluded.completion_rate, rppu = excluded.rppu`,
+    )
+    .bind(report.eventId, report.templateId, Date.parse(report.generatedAt), JSON.stringify(report), report.kpis.engagementScore, report.kpis.completionRate, report.kpis.rppu)
+    .run();
+}
+
+export async function storedReport(d1: D1Database, eventId: string): Promise<{ report: EventReport; webhookStatus: number | null; postedAt: number | null } | null> {
+  const row = await d1
+    .prepare("SELECT report, webhook_status, posted_at FROM event_reports WHERE event_id = ?")
+    .bind(eventId)
+    .first<{ report: string; webhook_status: number | null; posted_at: number | null }>();
+  return row ? { report: JSON.parse(row.report), webhookStatus: row.webhook_status, postedAt: row.posted_at } : null;
+}
+
+export async function markReportPosted(d1: D1Database, eventId: string, status: number | null, at: number): Promise<void> {
+  await d1
+    .prepare("UPDATE event_reports SET webhook_status = ?2, posted_at = CASE WHEN ?2 BETWEEN 200 AND 299 THEN ?3 ELSE posted_at END WHERE event_id = ?1")
+    .bind(eventId, status, at)
+    .run();
+}
+
+/** The headline figures of every stored report of a template, for its averages. */
+export async function templateReports(d1: D1Database, templateId: string) {
+  const { results } = await d1
+    .prepare("SELECT engagement_score AS engagementScore, completion_rate AS completionRate, rppu FROM event_reports WHERE template_id = ?")
+    .bind(templateId)
+    .all<{ engagementScore: number | null; completionRate: number | null; rppu: number | null }>();
+  return results;
+}
+
+/** Recomputes a template's performance (means over its stored reports) into its row. */
+export async function refreshTemplatePerformance(d1: D1Database, templateId: string): Promise<void> {
+  await setTemplatePerformance(d1, templateId, templatePerformance(await templateReports(d1, templateId)));
+}
+
+/** Events the hourly job looks at: running, or ended within the retention window plus a day (their report still moves). */
+export async function eventsToRollUp(d1: D1Database, now: number): Promise<{ eventId: string; state: string; reported: boolean; retentionKnown: boolean }[]> {
+  const { results } = await d1
+    .prepare(
+      `SELECT i.event_id AS eventId, i.state, r.event_id IS NOT NULL AS reported, COALESCE(r.report ->> '$.retentionKnown', 0) AS retentionKnown
+       FROM instances i LEFT JOIN event_reports r ON r.event_id = i.event_id
+       WHERE i.start_time <= ?1 AND i.end_time >= ?2 AND i.state IN ('active', 'paused', 'expired', 'archived')`,
+    )
+    .bind(now, now - RETENTION_WINDOW_MS - DAY_MS)
+    .all<{ eventId: string; state: string; reported: number; retentionKnown: number }>();
+  return results.map((r) => ({ eventId: r.eventId, state: r.state, reported: !!r.reported, retentionKnown: !!r.retentionKnown }));
+}
