@@ -108,6 +108,8 @@ export interface ProgressShardActorRpc {
   grantRankRewards(awards: RankAward[]): Promise<number>;
   /** A clan's clan_progress frame for the sockets here whose token names that clan. */
   clanFrame(clanId: string, frame: ServerFrame): Promise<number>;
+  /** Before the clans finalize: adopts the (expired) event and pushes every clan contribution owed; throws while any is still owed. */
+  flushClans(info: EventInfo): Promise<number>;
   /** Clan milestone rewards of players here after their clan finalized; repeats are harmless. */
   grantClanRewards(awards: ClanAward[]): Promise<number>;
   /** WebSocket upgrades, forwarded by the Worker with the verified player in X-Live-Player. */

@@ -49,9 +49,10 @@ export class ClanEventActor extends DurableObject<Env> implements ClanEventActor
       await clanDirectory(this.env, this.address.eventId).report(this.standing());
       this.sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES ('registered', '1')");
     }
-    if (this.meta("final")) return { applied: false, frozen: true, total: this.total(), unlocked: [] };
     const last = this.sql.exec<{ seq: number }>("SELECT seq FROM sources WHERE source = ?", batch.source).toArray()[0]?.seq ?? 0;
     const applied = batch.seq > last;
+    // A retry of a batch already counted is an ack even on a final clan; only a new batch is refused as frozen.
+    if (applied && this.meta("final")) return { applied: false, frozen: true, total: this.total(), unlocked: [] };
     let unlocked: number[] = [];
     if (applied) {
       this.ctx.storage.transactionSync(() => {

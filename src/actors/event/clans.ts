@@ -1,5 +1,5 @@
 // The event object's one hook into cooperative events: when the event expires, the clan directory finalizes every
-// clan once (domain/clan.ts), a couple of seconds after expiry so the shards' last contribution pushes land first.
+// clan once (domain/clan.ts), a couple of seconds after expiry, once every shard has pushed what it owes (event-actor).
 import { clanObjectives } from "../../domain/clan";
 import type { EventInstance } from "../../domain/model";
 import { clanDirectory } from "../stubs";

@@ -65,6 +65,16 @@ export class ShardClan {
     return this.sql.exec<{ n: number }>("SELECT (SELECT COUNT(*) FROM clan_pending) + (SELECT COUNT(*) FROM clan_inflight) AS n").one().n;
   }
 
+  /**
+   * Everything owed, pushed now (the event object asks before the clans finalize). Throws if any clan is unreachable
+   * or anything is still owed after the pushes, so the caller retries; nothing is dropped.
+   */
+  async flush(info: EventInfo): Promise<void> {
+    await this.push(info);
+    const left = this.owed();
+    if (left) throw new Error(`${left} clan contribution row(s) still owed`);
+  }
+
   /** One push per clan with something owed. Throws if a clan is unreachable; what it owed stays in flight for the retry. */
   async push(info: EventInfo): Promise<void> {
     if (!info.clan) return;
@@ -143,7 +153,19 @@ export class ShardClan {
       stored = this.sql.exec<{ batch: string }>("SELECT batch FROM clan_inflight WHERE clan_id = ?", clanId).toArray()[0];
     }
     const batch = JSON.parse(stored.batch) as ClanPush;
-    await clanActor(this.env, info.eventId, clanId).push(batch);
+    const answer = await clanActor(this.env, info.eventId, clanId).push(batch);
+    if (answer.frozen) this.refused(batch, clanId);
     this.sql.exec("DELETE FROM clan_inflight WHERE clan_id = ? AND seq = ?", clanId, batch.seq);
+  }
+
+  /**
+   * The clan was already final when a batch of acknowledged contributions reached it. Finalization flushes every shard
+   * first, so this means a clan was finalized around its shards (or a request raced the freeze): never silent.
+   */
+  private refused(batch: ClanPush, clanId: string) {
+    const rows = batch.entries.filter((e) => Object.keys(e.amounts).length > 0).length;
+    if (!rows) return;
+    this.sql.exec("INSERT INTO meta (k, v) VALUES ('clan_refused', ?) ON CONFLICT (k) DO UPDATE SET v = CAST(v AS INTEGER) + excluded.v", rows);
+    console.error(JSON.stringify({ msg: "LOST: acknowledged clan contributions refused by a finalized clan", source: this.source, clanId, seq: batch.seq, entries: rows, players: batch.entries.map((e) => e.playerId).slice(0, 20) }));
   }
 }

@@ -272,6 +272,15 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     return owed;
   }
 
+  /** The same before the event's clans finalize: adopt the ended event, push every clan contribution owed. */
+  async flushClans(info: EventInfo): Promise<number> {
+    await this.syncEvent(info);
+    if (!this.info) return 0;
+    const owed = this.clan.owed();
+    await this.clan.flush(this.info);
+    return owed;
+  }
+
   async grantRankRewards(awards: RankAward[]): Promise<number> {
     const granted = this.board.grant(awards);
     const now = Date.now();
