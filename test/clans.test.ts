@@ -73,7 +73,7 @@ describe("clan progress", () => {
     // the ops view and the clan ranking see the same clan
     expect((await opsClan(eventId, "red")).json.total).toBe(1000);
     const ranking = await until(() => call("GET", `/v1/admin/events/${eventId}/clans`), (r) => r.json.clans?.[0]?.total === 1000);
-    expect(ranking.value.json.clans).toEqual([{ rank: 1, clanId: "red", total: 1000, completion: 1, members: 4 }]);
+    expect(ranking.value.json.clans).toEqual([{ rank: 1, clanId: "red", total: 1000, completion: 1, members: 4, reachedAt: expect.any(String), rewardTier: null }]);
   });
 
   it("keeps a contribution with the clan it was made for when the member switches clans", async () => {
@@ -201,7 +201,7 @@ describe("rewards", () => {
     // finalizing again grants nothing new
     await tickEvent(eventId, Date.now() + 10_000);
     const again = await runInDurableObject(clanStub(eventId, "red"), (o) => o.finalize(null));
-    expect(again).toEqual({ clanId: "red", awards: 2, held: 1 });
+    expect(again).toMatchObject({ clanId: "red", awards: 2, held: 1, total: 1000, members: 4 });
     const awards = await runInDurableObject(clanStub(eventId, "red"), (_o, st) => st.storage.sql.exec("SELECT player_id, idx, granted FROM awards ORDER BY player_id, idx").toArray());
     expect(awards.map((a: any) => [a.player_id, a.idx, a.granted])).toEqual([["r-big", 0, 1], ["r-big", 1, 1], ["r-five", 0, 1], ["r-five", 1, 1], ["r-flag", 0, 1], ["r-flag", 1, 1]]);
   });
