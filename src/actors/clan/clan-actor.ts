@@ -236,9 +236,10 @@ export class ClanEventActor extends DurableObject<Env> implements ClanEventActor
     const seen = this.changes;
     const totals = this.totals();
     const unlocked = this.sql.exec<{ idx: number }>("SELECT idx FROM reached WHERE framed = 0 ORDER BY idx").toArray().map((r) => r.idx);
-    const top = this.members()
-      .sort((a, b) => b.contribution - a.contribution || a.first_at - b.first_at)
-      .slice(0, TOP_N)
+    // The top few from SQLite, not every member sorted in memory once a second (the member ranking's order).
+    const top = this.sql
+      .exec<{ player_id: string; contribution: number }>("SELECT player_id, contribution FROM members ORDER BY contribution DESC, first_at, player_id LIMIT ?", TOP_N)
+      .toArray()
       .map((m) => ({ playerId: m.player_id, contribution: m.contribution }));
     const frame = { type: "clan_progress" as const, eventId: this.address.eventId, clanId: this.address.clanId, total: sumOf(totals), completion: clanProgress(info.definition, info.objectives, totals).completion, unlocked, top, at: iso(now) };
     const sources = this.sql.exec<{ source: string }>("SELECT source FROM sources UNION SELECT source FROM listeners").toArray();
