@@ -35,8 +35,6 @@ export class ClanEventActor extends DurableObject<Env> implements ClanEventActor
   private readonly address: { eventId: string; clanId: string };
   private readonly directory: ClanDirectory;
   private lastFrameAt = 0;
-  /** Bumped by every applied push: a push that lands while a frame is being sent books the next one (see sendFrame). */
-  private changes = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -93,7 +91,7 @@ export class ClanEventActor extends DurableObject<Env> implements ClanEventActor
         const { reached } = clanProgress(batch.info.definition, batch.info.objectives, this.totals());
         for (const idx of reached) if (this.sql.exec("INSERT OR IGNORE INTO reached (idx, at) VALUES (?, ?)", idx, now).rowsWritten) unlocked.push(idx);
       });
-      this.changes++;
+      // Also while a frame is being sent: the schedule books that row again once the frame is out.
       this.schedule.ensure("frame", Math.max(now, this.lastFrameAt + FRAME_EVERY_MS));
     }
     return { applied, frozen: false, total: this.total(), unlocked };
@@ -233,7 +231,6 @@ export class ClanEventActor extends DurableObject<Env> implements ClanEventActor
     const info = this.info();
     if (!info) return;
     this.lastFrameAt = now;
-    const seen = this.changes;
     const totals = this.totals();
     const unlocked = this.sql.exec<{ idx: number }>("SELECT idx FROM reached WHERE framed = 0 ORDER BY idx").toArray().map((r) => r.idx);
     // The top few from SQLite, not every member sorted in memory once a second (the member ranking's order).
@@ -251,9 +248,6 @@ export class ClanEventActor extends DurableObject<Env> implements ClanEventActor
     );
     if (unlocked.length) this.sql.exec(`UPDATE reached SET framed = 1 WHERE idx IN (${unlocked.map(() => "?").join(",")})`, ...unlocked);
     await clanDirectory(this.env, this.address.eventId).report(this.standing());
-    // A push applied during the awaits above found this row still booked and did not book another; the tick deletes
-    // the row it ran unless it moved, so the next frame is booked here (moving the row keeps it).
-    if (this.changes !== seen) this.schedule.set("frame", now + FRAME_EVERY_MS);
   }
 
   /** Awards not yet handed to their players' shards (held ones wait for clear); each shard's grant is idempotent. */

@@ -52,6 +52,12 @@ export class Schedule<K extends string> {
    */
   private readonly booked = new Map<string, { dueAt: number; backingOff: boolean }>();
   private running: Promise<unknown> = Promise.resolve();
+  /**
+   * The row a tick is running now, and the earliest time anyone asked for it again meanwhile (ensure, or set without
+   * an attempt). The row is still stored while its handler awaits, so such a request would otherwise find it booked
+   * and write nothing, and the tick would then delete it as done: the request would be lost.
+   */
+  private current: { id: string; requested: number | null } | null = null;
 
   constructor(
     private readonly ctx: DurableObjectState,
@@ -86,6 +92,7 @@ export class Schedule<K extends string> {
   /** Books or moves a row. A moved row keeps its attempt count unless one is given. Call `arm()` after. */
   set(kind: K, dueAt: number, key = "", attempt?: number): void {
     this.booked.delete(`${kind}\u0000${key}`);
+    if (attempt === undefined) this.requestRunning(`${kind}\u0000${key}`, dueAt);
     this.sql.exec(
       `INSERT INTO schedule (kind, key, due_at, attempt) VALUES (?, ?, ?, ?)
        ON CONFLICT (kind, key) DO UPDATE SET due_at = excluded.due_at, attempt = COALESCE(?, schedule.attempt)`,
@@ -104,6 +111,8 @@ export class Schedule<K extends string> {
    */
   ensure(kind: K, dueAt: number, key = ""): void {
     const id = `${kind}\u0000${key}`;
+    // The row being run: booked again once its run succeeds (see tickOnce), whatever the stored row says now.
+    if (this.requestRunning(id, dueAt)) return;
     let held = this.booked.get(id);
     if (!held) {
       const row = this.get(kind, key);
@@ -119,6 +128,13 @@ export class Schedule<K extends string> {
     this.armNoLaterThan(dueAt);
   }
 
+  /** Notes a request for the row being run (true if it is that row). */
+  private requestRunning(id: string, dueAt: number): boolean {
+    if (this.current?.id !== id) return false;
+    this.current.requested = Math.min(this.current.requested ?? dueAt, dueAt);
+    return true;
+  }
+
   /** Moves the alarm earlier if it would ring after `dueAt` (or is not set), without awaiting. */
   private armNoLaterThan(dueAt: number) {
     if (this.armedAt === undefined || this.armedAt === null || dueAt < this.armedAt) {
@@ -129,12 +145,14 @@ export class Schedule<K extends string> {
 
   cancel(kind: K, key?: string): void {
     for (const id of this.booked.keys()) if (id.startsWith(`${kind}\u0000`) && (key === undefined || id === `${kind}\u0000${key}`)) this.booked.delete(id);
+    if (this.current && this.current.id.startsWith(`${kind}\u0000`) && (key === undefined || this.current.id === `${kind}\u0000${key}`)) this.current.requested = null;
     if (key === undefined) this.sql.exec("DELETE FROM schedule WHERE kind = ?", kind);
     else this.sql.exec("DELETE FROM schedule WHERE kind = ? AND key = ?", kind, key);
   }
 
   clear(): void {
     this.booked.clear();
+    if (this.current) this.current.requested = null;
     this.sql.exec("DELETE FROM schedule");
   }
 
@@ -150,8 +168,10 @@ export class Schedule<K extends string> {
   /**
    * Runs the due rows one at a time, then `after` (write-behind that runs on every tick), then re-arms the alarm.
    * Ticks never overlap: a command arriving while one awaits must not run the same rows again. A handler that
-   * returns normally has its row deleted, unless it moved the row itself (e.g. to retry later on its own terms);
-   * one that throws is retried with backoff.
+   * returns normally has its row deleted, unless it moved the row itself (e.g. to retry later on its own terms) or
+   * someone asked for the row again while it ran (ensure, or set): then it is booked again at that time, but never
+   * before now + 1, so a row asked for at once runs on the next tick rather than again in this one. A handler that
+   * throws has its row retried with backoff.
    */
   tick(now: number, run: (row: ScheduleRow<K>) => Promise<void> | void, after?: () => Promise<void>): Promise<void> {
     const next = this.running.then(() => this.tickOnce(now, run, after));
@@ -180,11 +200,17 @@ export class Schedule<K extends string> {
       const raw = this.sql.exec<Raw>("SELECT kind, key, due_at, attempt FROM schedule WHERE due_at <= ? ORDER BY due_at, kind, key LIMIT 1", now).toArray()[0];
       if (!raw) break;
       const due = row<K>(raw);
+      const current = (this.current = { id: `${due.kind}\u0000${due.key}`, requested: null as number | null });
       try {
         await run(due);
+        this.current = null;
         const still = this.get(due.kind, due.key);
-        if (still && still.dueAt === due.dueAt && still.attempt === due.attempt) this.cancel(due.kind, due.key);
+        // A handler that recorded its own failure (failed()) keeps its backoff, as ensure() would have.
+        const backingOff = still !== null && still.attempt > 0 && still.attempt !== due.attempt;
+        if (current.requested !== null && !backingOff) this.set(due.kind, Math.max(current.requested, now + 1), due.key, 0);
+        else if (still && still.dueAt === due.dueAt && still.attempt === due.attempt) this.cancel(due.kind, due.key);
       } catch (err) {
+        this.current = null;
         this.failed(due.kind, due.key, now, err);
       }
     }
