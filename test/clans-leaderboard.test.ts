@@ -88,6 +88,32 @@ describe("clan ranking", () => {
     expect((await call("GET", `/v1/admin/events/${eventId}/clans?cursor=${"x".repeat(301)}`)).status).toBe(400);
   });
 
+  it("pages past a clan whose id holds any character", async () => {
+    const eventId = await clanEvent();
+    await post(eventId, "u-1", "boss-damage", 20, { clan: "狼/ü 🐺" });
+    await post(eventId, "u-2", "boss-damage", 10, { clan: "plain" });
+    const first = await until(() => ranking(eventId, "u-1", "狼/ü 🐺", "?limit=1"), (r) => r.json.count === 2);
+    expect(first.value.json.clans[0].clanId).toBe("狼/ü 🐺");
+    expect(first.value.json.me).toMatchObject({ rank: 1, clanId: "狼/ü 🐺" });
+    const next = await ranking(eventId, "u-1", "狼/ü 🐺", `?limit=1&cursor=${first.value.json.nextCursor}`);
+    expect(next.status).toBe(200);
+    expect(next.json.clans.map((c: any) => [c.rank, c.clanId])).toEqual([[2, "plain"]]);
+  });
+
+  it("spreads the clans' standing reports when the directory has many clans, and still sends the latest", async () => {
+    const eventId = await clanEvent();
+    // As if the event had 1,000 times more clans: each clan reports at most every 2 s (one clan) or 4 s (two).
+    await runInDurableObject(directory(eventId), (o: any) => void (o.directory.reportsPerSecond = 0.5));
+    await post(eventId, "s-1", "boss-damage", 100, { clan: "red" });
+    await post(eventId, "s-2", "boss-damage", 100, { clan: "blue" });
+    await until(() => ranking(eventId, "x", null), (r) => r.json.clans.length === 2 && r.json.clans.every((c: any) => c.total === 100));
+    const updatedAt = () => runInDurableObject(directory(eventId), (_o, s) => s.storage.sql.exec("SELECT updated_at FROM clans WHERE clan_id = 'red'").one().updated_at as number);
+    const before = await updatedAt();
+    await post(eventId, "s-1", "boss-damage", 50, { clan: "red" });
+    await until(() => ranking(eventId, "x", null), (r) => r.json.clans[0].total === 150, 8000);
+    expect((await updatedAt()) - before).toBeGreaterThanOrEqual(1900);
+  });
+
   it("refuses bad clan rank reward tiers, naming each field", async () => {
     const body = {
       ...templateBody({ objectives: OBJECTIVES }),

@@ -289,8 +289,8 @@ export interface ClanEventActorRpc {
   rankAward(award: ClanRankAward): Promise<number>;
   /** Clan: ops clear a flagged member; after finalization this releases their held rewards. */
   clearFlag(playerId: string, audit: Audit): Promise<Result<{ playerId: string; released: number }>>;
-  /** Directory: a clan's latest standing (sent by the clan itself, at most once a second). */
-  report(standing: ClanStanding): Promise<void>;
+  /** Directory: a clan's latest standing (sent by the clan itself); answers how many ms the clan waits before the next. */
+  report(standing: ClanStanding): Promise<number>;
   /** Directory: a page of the clan ranking (the final standings once recorded), with `clanId`'s own place. */
   ranking(limit: number, cursor: string | null, clanId: string | null): Promise<Result<ClanRanking>>;
   /** Directory: finalizes every clan that ever reported, then records the final standings; safe to call again. */

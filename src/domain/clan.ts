@@ -5,6 +5,7 @@
 import { rewardTierFor } from "./leaderboard";
 import type { ClanDefinition, Objective, RankRewardTier } from "./model";
 import { completion, milestonesReached } from "./progress";
+import { SECOND_MS } from "./time";
 
 /** Clan milestone rewards are claimed as milestone 900 + the clan milestone's index (player milestones are 0…49, the rank reward 999). */
 export const CLAN_REWARD_BASE = 900;
@@ -119,6 +120,14 @@ export const CLAN_RANK_INDEX = 50;
 export const keepsClanBoard = (e: { requiresLeaderboard?: boolean; clan?: ClanDefinition | null }): boolean =>
   !!e.clan && (!!e.requiresLeaderboard || (e.clan.rankRewardTiers ?? []).length > 0);
 
+/**
+ * How often a clan sends its standing to the event's clan directory: once a second while the event has few clans,
+ * spread out as it has more, so the one directory object takes about `perSecond` reports a second however many clans
+ * there are (every 20 s per clan at 10,000 clans). Frames to the members stay at one a second.
+ */
+export const DIRECTORY_REPORTS_PER_SECOND = 500;
+export const reportEveryMs = (clans: number, perSecond = DIRECTORY_REPORTS_PER_SECOND): number => Math.max(SECOND_MS, Math.ceil((clans * SECOND_MS) / Math.max(0.001, perSecond)));
+
 /** A clan's place in the ranking: highest total first, then whoever reached that total first, then the clan id. */
 export type ClanKey = { total: number; reachedAt: number; clanId: string };
 
@@ -132,12 +141,19 @@ export function clanStandingsDigestInput(eventId: string, standings: Array<ClanK
   return `${eventId}\n~clans\n${standings.map((s) => `${s.rank}\t${s.clanId}\t${s.total}\t${s.reachedAt}`).join("\n")}`;
 }
 
-/** A page cursor: the last clan's key, so the next page starts after it wherever ranks moved meanwhile. */
-export const encodeClanCursor = (k: ClanKey): string => btoa(JSON.stringify([k.total, k.reachedAt, k.clanId])).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+/**
+ * A page cursor: the last clan's key, so the next page starts after it wherever ranks moved meanwhile. Base64url of
+ * the UTF-8 JSON (a clan id may hold any character, which btoa alone would refuse).
+ */
+export function encodeClanCursor(k: ClanKey): string {
+  const bytes = new TextEncoder().encode(JSON.stringify([k.total, k.reachedAt, k.clanId]));
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
 
 export function decodeClanCursor(cursor: string): ClanKey | null {
   try {
-    const v: unknown = JSON.parse(atob(cursor.replace(/-/g, "+").replace(/_/g, "/")));
+    const binary = atob(cursor.replace(/-/g, "+").replace(/_/g, "/"));
+    const v: unknown = JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(Uint8Array.from(binary, (c) => c.charCodeAt(0))));
     if (!Array.isArray(v) || v.length !== 3) return null;
     const [total, reachedAt, clanId] = v;
     if (typeof total !== "number" || !Number.isFinite(total) || !Number.isSafeInteger(reachedAt) || typeof clanId !== "string" || clanId.length > MAX_CLAN_ID) return null;

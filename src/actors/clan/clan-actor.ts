@@ -18,10 +18,11 @@ import { CLAN_SCHEMA } from "./schema";
 import { ClanDirectory, type DirectoryKind } from "./directory";
 
 /**
- * "frame": clan_progress to the shards and the standing to the directory (≤ 1/s); "grant": rewards to the shards;
+ * "frame": clan_progress to the shards (≤ 1/s); "report": the standing to the directory (≤ 1/s, less often when the
+ * event has many clans: the directory says how often); "grant": rewards to the shards;
  * the directory's "finalize", "project" and "rank": the next chunk of clans to finalize, standings to D1, rank rewards.
  */
-type Kind = "frame" | "grant" | DirectoryKind;
+type Kind = "frame" | "report" | "grant" | DirectoryKind;
 const FRAME_EVERY_MS = SECOND_MS;
 const TOP_N = 5;
 /** Awards per grantClanRewards call. */
@@ -35,6 +36,8 @@ export class ClanEventActor extends DurableObject<Env> implements ClanEventActor
   private readonly address: { eventId: string; clanId: string };
   private readonly directory: ClanDirectory;
   private lastFrameAt = 0;
+  private lastReportAt = 0;
+  private reportEvery = FRAME_EVERY_MS;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -52,7 +55,7 @@ export class ClanEventActor extends DurableObject<Env> implements ClanEventActor
     this.adopt(batch.info);
     // The directory must know every clan before its first contribution counts, or finalization could miss it.
     if (!this.meta("registered")) {
-      await clanDirectory(this.env, this.address.eventId).report(this.standing());
+      this.reportEvery = await clanDirectory(this.env, this.address.eventId).report(this.standing());
       this.sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES ('registered', '1')");
     }
     const last = this.sql.exec<{ seq: number }>("SELECT seq FROM sources WHERE source = ?", batch.source).toArray()[0]?.seq ?? 0;
@@ -190,8 +193,8 @@ export class ClanEventActor extends DurableObject<Env> implements ClanEventActor
 
   // ---- directory -------------------------------------------------------------------------------------------------
 
-  async report(s: ClanStanding): Promise<void> {
-    this.directory.report(s, Date.now());
+  async report(s: ClanStanding): Promise<number> {
+    return this.directory.report(s, Date.now());
   }
 
   async ranking(limit: number, cursor: string | null, clanId: string | null): Promise<Result<ClanRanking>> {
@@ -219,6 +222,7 @@ export class ClanEventActor extends DurableObject<Env> implements ClanEventActor
 
   private async run(kind: Kind, now: number): Promise<void> {
     if (kind === "frame") return this.sendFrame(now);
+    if (kind === "report") return this.reportStanding(now);
     if (kind === "grant") return this.grant();
     if (kind === "project") return this.directory.project(now);
     const info = this.info();
@@ -247,7 +251,14 @@ export class ClanEventActor extends DurableObject<Env> implements ClanEventActor
       }),
     );
     if (unlocked.length) this.sql.exec(`UPDATE reached SET framed = 1 WHERE idx IN (${unlocked.map(() => "?").join(",")})`, ...unlocked);
-    await clanDirectory(this.env, this.address.eventId).report(this.standing());
+    await this.reportStanding(now);
+  }
+
+  /** The standing to the directory, unless the last report was too recent: then the "report" row sends the latest later. */
+  private async reportStanding(now: number) {
+    if (now - this.lastReportAt < this.reportEvery) return this.schedule.ensure("report", this.lastReportAt + this.reportEvery);
+    this.lastReportAt = now;
+    this.reportEvery = await clanDirectory(this.env, this.address.eventId).report(this.standing());
   }
 
   /** Awards not yet handed to their players' shards (held ones wait for clear); each shard's grant is idempotent. */

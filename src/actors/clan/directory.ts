@@ -5,7 +5,7 @@
 // Each step goes in chunks with bounded concurrency, booked on the object's own schedule: every alarm is a fresh
 // invocation, so 10,000 clans never meet the subrequest limit, and a failure resumes where it stopped.
 import { clanStandingStatements, type ClanStandingRow } from "../../db/clans";
-import { clanStandings, clanStandingsDigestInput, decodeClanCursor, encodeClanCursor, type ClanKey } from "../../domain/clan";
+import { DIRECTORY_REPORTS_PER_SECOND, clanStandings, clanStandingsDigestInput, decodeClanCursor, encodeClanCursor, reportEveryMs, type ClanKey } from "../../domain/clan";
 import { iso } from "../../domain/time";
 import { fail, ok, type Result } from "../../lib/result";
 import type { ClanFinal, ClanInfo, ClanRanking, ClanStanding } from "../contracts";
@@ -29,6 +29,10 @@ const UP_TO = "(total > ?1 OR (total = ?1 AND (reached_at < ?2 OR (reached_at = 
 export class ClanDirectory {
   /** Clans per invocation (tests lower it to cross chunk boundaries with a few clans). */
   chunk = FINALIZE_CHUNK;
+  /** Standing reports a second this object asks the clans to stay under (tests lower it). */
+  reportsPerSecond = DIRECTORY_REPORTS_PER_SECOND;
+  /** How many clans report here: counted once per wake, then kept (a COUNT per report would scan them all). */
+  private clanCount: number | null = null;
   private readonly outbox: Outbox;
 
   constructor(
@@ -44,7 +48,10 @@ export class ClanDirectory {
     return this.storage.sql;
   }
 
-  report(s: ClanStanding, now: number): void {
+  /** Records a clan's standing; answers how long the clan should wait before its next report. */
+  report(s: ClanStanding, now: number): number {
+    this.clanCount ??= this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM clans").one().n;
+    if (!this.sql.exec("SELECT 1 FROM clans WHERE clan_id = ?", s.clanId).toArray().length) this.clanCount++;
     this.sql.exec(
       `INSERT INTO clans (clan_id, total, completion, members, updated_at, reached_at) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (clan_id) DO UPDATE SET total = excluded.total, completion = excluded.completion, members = excluded.members,
@@ -56,6 +63,7 @@ export class ClanDirectory {
       now,
       s.reachedAt ?? 0,
     );
+    return reportEveryMs(this.clanCount, this.reportsPerSecond);
   }
 
   /** A page of the live ranking, or of the final standings once recorded; `mine` is the caller's clan (its place, if ranked). */
