@@ -439,7 +439,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Clan ranking across the event, highest total first (refreshed at most once a second per clan) */
+        /** Clan ranking across the event (the final clan standings once recorded), highest total first */
         get: operations["getClanRanking"];
         put?: never;
         post?: never;
@@ -889,6 +889,23 @@ export interface paths {
         };
         /** The caller's clan: total, milestones, member ranking and the caller's own share */
         get: operations["getMyClan"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/events/{eventId}/clans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The clan ranking (clan leaderboard): clans by total, a page at a time, and the caller's clan's place */
+        get: operations["getClanLeaderboard"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1362,6 +1379,8 @@ export interface components {
             milestones: components["schemas"]["Milestone"][];
             /** @default 5 */
             thresholdPercent: number;
+            /** @default [] */
+            rankRewardTiers: components["schemas"]["RankRewardTier"][];
         };
         CreateTemplateBody: {
             templateId: string;
@@ -1703,13 +1722,43 @@ export interface components {
         };
         ClanRanking: {
             eventId: string;
-            clans: {
+            /** @description Clans ranked. */
+            count: number;
+            /** @description true: the final clan standings, recorded once at the event's end. */
+            finalized: boolean;
+            /** @description SHA-256 (hex) of the final standings (one rank, clan, total, reachedAt line per rank); null while live. */
+            digest: string | null;
+            clans: components["schemas"]["ClanRankEntry"][];
+            nextCursor: string | null;
+            /** @description The caller's clan (player route; null without a clan claim, or before the clan's first contribution). */
+            me: {
                 rank: number;
                 clanId: string;
                 total: number;
                 completion: number;
                 members: number;
-            }[];
+                /**
+                 * Format: date-time
+                 * @description When the clan reached this total (ties go to the earlier); null before its first contribution counted.
+                 */
+                reachedAt: string | null;
+                /** @description Final standings only: index into clan.rankRewardTiers, -1 for none; null while live. */
+                rewardTier: number | null;
+            } | null;
+        };
+        ClanRankEntry: {
+            rank: number;
+            clanId: string;
+            total: number;
+            completion: number;
+            members: number;
+            /**
+             * Format: date-time
+             * @description When the clan reached this total (ties go to the earlier); null before its first contribution counted.
+             */
+            reachedAt: string | null;
+            /** @description Final standings only: index into clan.rankRewardTiers, -1 for none; null while live. */
+            rewardTier: number | null;
         };
         ClanView: {
             eventId: string;
@@ -4151,6 +4200,8 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
+                /** @description nextCursor of the previous page */
+                cursor?: string;
             };
             header?: never;
             path: {
@@ -5964,6 +6015,69 @@ export interface operations {
             };
             /** @description Credentials valid but not allowed here */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited; wait Retry-After seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getClanLeaderboard: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description nextCursor of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description An event id (evt_ + 8–40 of a-z0-9). */
+                eventId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the ranking, best first (the final standings once recorded) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClanRanking"];
+                };
+            };
+            /** @description Malformed request: invalid JSON, a missing body or bad query/path values (code says which) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -73,7 +73,7 @@ describe("clan progress", () => {
     // the ops view and the clan ranking see the same clan
     expect((await opsClan(eventId, "red")).json.total).toBe(1000);
     const ranking = await until(() => call("GET", `/v1/admin/events/${eventId}/clans`), (r) => r.json.clans?.[0]?.total === 1000);
-    expect(ranking.value.json.clans).toEqual([{ rank: 1, clanId: "red", total: 1000, completion: 1, members: 4 }]);
+    expect(ranking.value.json.clans).toEqual([{ rank: 1, clanId: "red", total: 1000, completion: 1, members: 4, reachedAt: expect.any(String), rewardTier: null }]);
   });
 
   it("keeps a contribution with the clan it was made for when the member switches clans", async () => {
@@ -201,9 +201,45 @@ describe("rewards", () => {
     // finalizing again grants nothing new
     await tickEvent(eventId, Date.now() + 10_000);
     const again = await runInDurableObject(clanStub(eventId, "red"), (o) => o.finalize(null));
-    expect(again).toEqual({ clanId: "red", awards: 2, held: 1 });
+    expect(again).toMatchObject({ clanId: "red", awards: 2, held: 1, total: 1000, members: 4 });
     const awards = await runInDurableObject(clanStub(eventId, "red"), (_o, st) => st.storage.sql.exec("SELECT player_id, idx, granted FROM awards ORDER BY player_id, idx").toArray());
     expect(awards.map((a: any) => [a.player_id, a.idx, a.granted])).toEqual([["r-big", 0, 1], ["r-big", 1, 1], ["r-five", 0, 1], ["r-five", 1, 1], ["r-flag", 0, 1], ["r-flag", 1, 1]]);
+  });
+});
+
+describe("finalization", () => {
+  it("includes a contribution acknowledged just before expiry that its shard had not pushed yet, once", async () => {
+    const eventId = await clanEvent();
+    expect((await post(eventId, "early", "boss-damage", 500, { clan: "red" })).status).toBe(200);
+    await until(() => opsClan(eventId, "red"), (r) => r.json.total === 500);
+    // Hold the late player's shard's push back (its "clan" row backing off for an hour), as if its timer had not rung.
+    const shard = env.PROGRESS_SHARD_ACTOR.get(env.PROGRESS_SHARD_ACTOR.idFromName(shardName(eventId, shardOf("late", 2))));
+    await runInDurableObject(shard, (_o, s) => {
+      s.storage.sql.exec("INSERT OR REPLACE INTO schedule (kind, key, due_at, attempt) VALUES ('clan', '', ?, 1)", Date.now() + HOUR);
+    });
+    expect((await post(eventId, "late", "boss-damage", 500, { clan: "red" })).status).toBe(200);
+    const pending = await runInDurableObject(shard, (_o, s) => s.storage.sql.exec("SELECT COUNT(*) AS n FROM clan_pending").one().n);
+    expect(pending).toBe(1);
+    expect((await opsClan(eventId, "red")).json.total).toBe(500);
+    expect((await call("POST", `/v1/admin/events/${eventId}/end-now`, { body: { reason: "test" } })).status).toBe(200);
+    // The event's own alarms only: its "clans" row has every shard push first, then the clans finalize.
+    await tickEvent(eventId, Date.now() + 5000);
+    const final = await opsClan(eventId, "red");
+    expect(final.json).toMatchObject({ total: 1000, finalized: true });
+    expect(final.json.members.map((m: any) => [m.playerId, m.contribution, m.eligible])).toEqual([["early", 500, true], ["late", 500, true]]);
+    const owed = await runInDurableObject(shard, (_o, s) => s.storage.sql.exec("SELECT (SELECT COUNT(*) FROM clan_pending) + (SELECT COUNT(*) FROM clan_inflight) AS n").one().n);
+    expect(owed).toBe(0);
+    const late = await playerToken("late", { clan: "red" });
+    expect((await until(() => claim(eventId, late, 901, "late-boss"), (r) => r.status === 201)).value.json.receipt).toMatchObject({ milestoneIndex: 901 });
+    // Repeated alarms change nothing; a retried batch is still an ack, a new one is refused as frozen (never applied).
+    await tickEvent(eventId, Date.now() + 10_000);
+    expect((await opsClan(eventId, "red")).json.total).toBe(1000);
+    const info = { eventId, objectives: [OBJECTIVES[0]], definition: { ...CLAN, thresholdPercent: 5 } };
+    const source = `${eventId}:${shardOf("late", 2)}`;
+    const retried = await runInDurableObject(clanStub(eventId, "red"), (o) => o.push({ source, seq: 1, info, entries: [] }));
+    expect(retried).toMatchObject({ applied: false, frozen: false, total: 1000 });
+    const fresh = await runInDurableObject(clanStub(eventId, "red"), (o) => o.push({ source, seq: 99, info, entries: [{ playerId: "x", amounts: { "boss-damage": 1 }, at: 1, flagged: false }] }));
+    expect(fresh).toMatchObject({ applied: false, frozen: true, total: 1000 });
   });
 });
 

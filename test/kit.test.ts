@@ -211,6 +211,53 @@ describe("Schedule", () => {
   });
 });
 
+describe("Schedule: a row asked for while it runs", () => {
+  const policy = () => ({ baseMs: 1000, maxMs: 8000 });
+  const T = Date.now() + 86_400_000;
+
+  it("books it again after the run (never in the same tick), and a handler's own recorded failure keeps its backoff", async () => {
+    const out = await runInDurableObject(scratch("rerun"), async (_o, s: DurableObjectState) => {
+      const schedule = new Schedule<string>(s, policy);
+      for (const kind of ["frame", "own-failure", "same"]) schedule.set(kind, T + 100);
+      let started!: () => void;
+      let release!: () => void;
+      const inRun = new Promise<void>((r) => (started = r));
+      const gate = new Promise<void>((r) => (release = r));
+      const ran: string[] = [];
+      const ticking = schedule.tick(T + 200, async (row) => {
+        ran.push(row.kind);
+        if (row.kind === "frame") {
+          started();
+          await gate; // a frame being sent: another request lands meanwhile
+        }
+        if (row.kind === "same") schedule.set("same", T + 100); // asks for itself at its own time
+        if (row.kind === "own-failure") {
+          schedule.failed("own-failure", "", T + 200, "down");
+          schedule.ensure("own-failure", T + 300); // a hot path would like it sooner: the backoff wins
+        }
+      });
+      await inRun;
+      schedule.ensure("frame", T + 1200);
+      schedule.ensure("frame", T + 150); // the earliest request wins, but not before the tick's now + 1
+      release();
+      await ticking;
+      const rows = schedule.list().map((r) => [r.kind, r.dueAt - T, r.attempt]);
+      // A request after the run is the ordinary path again.
+      schedule.ensure("frame", T + 50);
+      const after = schedule.get("frame")!.dueAt - T;
+      await s.storage.deleteAlarm();
+      return { ran, rows, after };
+    });
+    expect(out.ran).toEqual(["frame", "own-failure", "same"]);
+    expect(out.rows).toEqual([
+      ["frame", 201, 0],
+      ["same", 201, 0],
+      ["own-failure", 1200, 1],
+    ]);
+    expect(out.after).toBe(50);
+  });
+});
+
 describe("Outbox", () => {
   it("marks written exactly what reached D1: a row changed while its batch was in flight stays pending", async () => {
     await env.DB.exec("CREATE TABLE IF NOT EXISTS kit_outbox_probe (id TEXT PRIMARY KEY, v TEXT NOT NULL)");

@@ -113,6 +113,8 @@ export interface ProgressShardActorRpc extends PlayerDataHolder {
   grantRankRewards(awards: RankAward[]): Promise<number>;
   /** A clan's clan_progress frame for the sockets here whose token names that clan. */
   clanFrame(clanId: string, frame: ServerFrame): Promise<number>;
+  /** Before the clans finalize: adopts the (expired) event and pushes every clan contribution owed; throws while any is still owed. */
+  flushClans(info: EventInfo): Promise<number>;
   /** Clan milestone rewards of players here after their clan finalized; repeats are harmless. */
   grantClanRewards(awards: ClanAward[]): Promise<number>;
   /** WebSocket upgrades, forwarded by the Worker with the verified player in X-Live-Player. */
@@ -273,7 +275,12 @@ export type ClanPush = {
   entries: Array<{ playerId: string; amounts: Record<string, number>; at: number; flagged: boolean }>;
 };
 export type ClanAward = { playerId: string; clanId: string; milestoneIndex: number; rewards: RewardData[]; unlockMessage: string };
-export type ClanStanding = { clanId: string; total: number; completion: number; members: number };
+/** A clan's standing as the directory ranks it; reachedAt: when the clan's total last moved (0: never). */
+export type ClanStanding = { clanId: string; total: number; completion: number; members: number; reachedAt: number };
+/** A clan's answer to finalization: its frozen standing and what it awarded. */
+export type ClanFinal = ClanStanding & { awards: number; held: number };
+/** A finalized clan's place on the clan leaderboard and the rank reward its eligible members get. */
+export type ClanRankAward = { rank: number; rewardTier: number; rewards: RewardData[] };
 export type ClanView = z.infer<typeof ClanViewSchema>;
 export type ClanRanking = z.infer<typeof ClanRankingSchema>;
 
@@ -284,14 +291,17 @@ export interface ClanEventActorRpc extends PlayerDataHolder {
   listen(source: string): Promise<void>;
   view(fallback: ClanInfo, playerId: string | null): Promise<ClanView>;
   /** Clan: at the event's end, once; each reached milestone to every eligible member (held ones wait for clear). */
-  finalize(info: ClanInfo | null): Promise<{ clanId: string; awards: number; held: number } | null>;
+  finalize(info: ClanInfo | null): Promise<ClanFinal | null>;
+  /** Clan, once final: its rank reward to every eligible member (once; repeats answer the first count). */
+  rankAward(award: ClanRankAward): Promise<number>;
   /** Clan: ops clear a flagged member; after finalization this releases their held rewards. */
   clearFlag(playerId: string, audit: Audit): Promise<Result<{ playerId: string; released: number }>>;
-  /** Directory: a clan's latest standing (sent by the clan itself, at most once a second). */
-  report(standing: ClanStanding): Promise<void>;
-  ranking(limit: number): Promise<ClanRanking>;
-  /** Directory: finalizes every clan that ever reported; safe to call again. */
-  finalizeAll(info: ClanInfo | null): Promise<number>;
+  /** Directory: a clan's latest standing (sent by the clan itself); answers how many ms the clan waits before the next. */
+  report(standing: ClanStanding): Promise<number>;
+  /** Directory: a page of the clan ranking (the final standings once recorded), with `clanId`'s own place. */
+  ranking(limit: number, cursor: string | null, clanId: string | null): Promise<Result<ClanRanking>>;
+  /** Directory: finalizes every clan that ever reported, then records the final standings; safe to call again. */
+  finalizeAll(info: ClanInfo | null, keepBoard: boolean): Promise<number>;
 }
 
 // ---- Privacy: one player's data, exported or erased object by object ------------------------------------------------

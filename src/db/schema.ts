@@ -382,3 +382,23 @@ export const eventReports = sqliteTable(
   },
   (t) => [index("idx_reports_template").on(t.templateId)],
 );
+
+/** A cooperative event's final clan standings (its clan leaderboard), recorded once by the event's clan directory. */
+export const clanStandings = sqliteTable(
+  "clan_standings",
+  {
+    eventId: text("event_id").notNull(),
+    clanId: text("clan_id").notNull(),
+    rank: integer("rank").notNull(),
+    total: real("total").notNull(),
+    /** When the clan reached its total (epoch ms): equal totals rank the earlier first. */
+    reachedAt: integer("reached_at").notNull(),
+    members: integer("members").notNull(),
+    /** Index into the clan definition's rankRewardTiers, or -1 for no rank reward. */
+    rewardTier: integer("reward_tier").notNull(),
+    /** SHA-256 (hex) of the event's final clan standings (domain/clan clanStandingsDigestInput). */
+    digest: text("digest").notNull(),
+    finalizedAt: integer("finalized_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.eventId, t.clanId] }), index("idx_clan_standings_rank").on(t.eventId, t.rank)],
+);

@@ -1,6 +1,21 @@
 import { describe, expect, it } from "vitest";
 import { ClanDefinition, CreateTemplateBody, clanIssues, type Objective } from "./model";
-import { clanDirectoryName, clanIdOf, clanName, clanProgress, contribution, meetsThreshold, memberShares, neededMore, parseClanName } from "./clan";
+import {
+  clanDirectoryName,
+  clanIdOf,
+  clanName,
+  clanProgress,
+  clanStandings,
+  contribution,
+  decodeClanCursor,
+  encodeClanCursor,
+  keepsClanBoard,
+  meetsThreshold,
+  memberShares,
+  neededMore,
+  parseClanName,
+  reportEveryMs,
+} from "./clan";
 import { completion } from "./progress";
 
 const OBJECTIVES: Objective[] = [
@@ -124,5 +139,37 @@ describe("clan ids", () => {
     expect(parseClanName(clanName("evt_abc", "~clans"))).toEqual({ eventId: "evt_abc", clanId: "~clans" });
     expect(parseClanName(clanDirectoryName("evt_abc"))).toEqual({ eventId: "evt_abc", clanId: "~clans" });
     expect(parseClanName("evt_abc|other")).toBeNull();
+  });
+});
+
+describe("clan ranking", () => {
+  it("spreads the clans' standing reports so the directory takes about 500 a second, never more often than 1/s each", () => {
+    expect(reportEveryMs(1)).toBe(1000);
+    expect(reportEveryMs(500)).toBe(1000);
+    expect(reportEveryMs(501)).toBe(1002);
+    expect(reportEveryMs(10_000)).toBe(20_000);
+    expect(reportEveryMs(3, 1)).toBe(3000);
+    expect(reportEveryMs(1, 0.5)).toBe(2000);
+  });
+
+  it("ranks in the order given, with each rank's reward tier; cursors round-trip and refuse what they did not make", () => {
+    const ordered = [
+      { clanId: "a", total: 9, reachedAt: 5 },
+      { clanId: "b", total: 9, reachedAt: 7 },
+      { clanId: "c", total: 1, reachedAt: 1 },
+    ];
+    const tiers = [{ fromRank: 1, toRank: 1, rewards: [] }, { topPercent: 66, rewards: [] }];
+    expect(clanStandings(ordered, tiers).map((s) => [s.rank, s.clanId, s.rewardTier])).toEqual([[1, "a", 0], [2, "b", 1], [3, "c", -1]]);
+    const key = { total: 9.5, reachedAt: 1_700_000_000_000, clanId: "wolves/ü" };
+    expect(decodeClanCursor(encodeClanCursor(key))).toEqual(key);
+    for (const bad of ["", "!!", btoa("[1,2]"), btoa('[1,2.5,"x"]'), btoa(`[1,2,"${"x".repeat(65)}"]`), btoa('{"total":1}')]) expect(decodeClanCursor(bad)).toBeNull();
+  });
+
+  it("keeps a clan leaderboard when the event asks for a leaderboard or the clan has rank reward tiers", () => {
+    const clan = ClanDefinition.parse({ objectiveIds: ["x"], milestones: [{ index: 0, progressThreshold: 1, rewards: [] }] });
+    expect(keepsClanBoard({ requiresLeaderboard: false, clan })).toBe(false);
+    expect(keepsClanBoard({ requiresLeaderboard: true, clan })).toBe(true);
+    expect(keepsClanBoard({ requiresLeaderboard: false, clan: { ...clan, rankRewardTiers: [{ topPercent: 10, rewards: [] }] } })).toBe(true);
+    expect(keepsClanBoard({ requiresLeaderboard: true, clan: null })).toBe(false);
   });
 });

@@ -2,8 +2,10 @@
 // A clan-scoped objective's targetValue is the clan's target; every accepted increase a member makes to it is a
 // contribution to the clan named in the member's token at that moment, and stays with that clan (README "Clans").
 // The definition itself (ClanDefinition) is in model.ts beside the board's. Rewards go to members whose contribution is at least thresholdPercent of the clan total (default 5 %).
-import type { ClanDefinition, Objective } from "./model";
+import { rewardTierFor } from "./leaderboard";
+import type { ClanDefinition, Objective, RankRewardTier } from "./model";
 import { completion, milestonesReached } from "./progress";
+import { SECOND_MS } from "./time";
 
 /** Clan milestone rewards are claimed as milestone 900 + the clan milestone's index (player milestones are 0…49, the rank reward 999). */
 export const CLAN_REWARD_BASE = 900;
@@ -104,4 +106,59 @@ export function parseClanName(name: string): { eventId: string; clanId: string }
   const rest = name.slice(cut + 1);
   if (rest === CLAN_DIRECTORY) return { eventId: name.slice(0, cut), clanId: CLAN_DIRECTORY };
   return rest.startsWith("c:") && rest.length > 2 ? { eventId: name.slice(0, cut), clanId: rest.slice(2) } : null;
+}
+
+// ---- the clan ranking and the clan leaderboard -----------------------------------------------------------------
+
+/** A clan's rank reward is claimed as milestone CLAN_REWARD_BASE + this (950): clan milestones are 0…49. */
+export const CLAN_RANK_INDEX = 50;
+
+/**
+ * Does the event keep a clan leaderboard (final clan standings projected to D1, rank rewards)? When it asks for a
+ * leaderboard (requiresLeaderboard, which a board definition also sets) or its clan definition has rank reward tiers.
+ */
+export const keepsClanBoard = (e: { requiresLeaderboard?: boolean; clan?: ClanDefinition | null }): boolean =>
+  !!e.clan && (!!e.requiresLeaderboard || (e.clan.rankRewardTiers ?? []).length > 0);
+
+/**
+ * How often a clan sends its standing to the event's clan directory: once a second while the event has few clans,
+ * spread out as it has more, so the one directory object takes about `perSecond` reports a second however many clans
+ * there are (every 20 s per clan at 10,000 clans). Frames to the members stay at one a second.
+ */
+export const DIRECTORY_REPORTS_PER_SECOND = 500;
+export const reportEveryMs = (clans: number, perSecond = DIRECTORY_REPORTS_PER_SECOND): number => Math.max(SECOND_MS, Math.ceil((clans * SECOND_MS) / Math.max(0.001, perSecond)));
+
+/** A clan's place in the ranking: highest total first, then whoever reached that total first, then the clan id. */
+export type ClanKey = { total: number; reachedAt: number; clanId: string };
+
+/** Final ranks (1…n, in the order given, which must be the ranking's) and each clan's reward tier (-1: none). */
+export function clanStandings<T extends ClanKey>(ordered: T[], tiers: RankRewardTier[]): Array<T & { rank: number; rewardTier: number }> {
+  return ordered.map((c, i) => ({ ...c, rank: i + 1, rewardTier: rewardTierFor(tiers, i + 1, ordered.length) }));
+}
+
+/** The exact text the final clan standings' digest covers: one line per rank. */
+export function clanStandingsDigestInput(eventId: string, standings: Array<ClanKey & { rank: number }>): string {
+  return `${eventId}\n~clans\n${standings.map((s) => `${s.rank}\t${s.clanId}\t${s.total}\t${s.reachedAt}`).join("\n")}`;
+}
+
+/**
+ * A page cursor: the last clan's key, so the next page starts after it wherever ranks moved meanwhile. Base64url of
+ * the UTF-8 JSON (a clan id may hold any character, which btoa alone would refuse).
+ */
+export function encodeClanCursor(k: ClanKey): string {
+  const bytes = new TextEncoder().encode(JSON.stringify([k.total, k.reachedAt, k.clanId]));
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+export function decodeClanCursor(cursor: string): ClanKey | null {
+  try {
+    const binary = atob(cursor.replace(/-/g, "+").replace(/_/g, "/"));
+    const v: unknown = JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(Uint8Array.from(binary, (c) => c.charCodeAt(0))));
+    if (!Array.isArray(v) || v.length !== 3) return null;
+    const [total, reachedAt, clanId] = v;
+    if (typeof total !== "number" || !Number.isFinite(total) || !Number.isSafeInteger(reachedAt) || typeof clanId !== "string" || clanId.length > MAX_CLAN_ID) return null;
+    return { total, reachedAt, clanId };
+  } catch {
+    return null;
+  }
 }

@@ -105,9 +105,16 @@ export function boardIssues(def: BoardDefinition, objectives: Objective[], at: (
     issues.push({ path: [...at, "cohortSize"], message: `must be at least 1 when matching is ${def.matching} (0 is one global board)` });
   }
   if (def.tiers && new Set(def.tiers.names).size !== def.tiers.names.length) issues.push({ path: [...at, "tiers", "names"], message: "must not repeat a name" });
+  issues.push(...rewardTierIssues(def.rewardTiers, [...at, "rewardTiers"]));
+  return issues;
+}
+
+/** Rank reward tiers (a board's, or a clan leaderboard's): each a rank range or a top share, ranges not overlapping. */
+export function rewardTierIssues(tiers: RankRewardTier[], at: (string | number)[]): Issue[] {
+  const issues: Issue[] = [];
   const ranges: Array<[number, number, number]> = [];
-  def.rewardTiers.forEach((t, i) => {
-    const p = [...at, "rewardTiers", i];
+  tiers.forEach((t, i) => {
+    const p = [...at, i];
     const byRank = t.fromRank !== undefined || t.toRank !== undefined;
     if (byRank && t.topPercent !== undefined) issues.push({ path: [...p, "topPercent"], message: "give either fromRank/toRank or topPercent, not both" });
     else if (!byRank && t.topPercent === undefined) issues.push({ path: p, message: "give fromRank and toRank, or topPercent" });
@@ -117,7 +124,7 @@ export function boardIssues(def: BoardDefinition, objectives: Objective[], at: (
       else if (t.toRank < t.fromRank) issues.push({ path: [...p, "toRank"], message: `must be at least fromRank (${t.fromRank})` });
       else {
         const clash = ranges.find(([from, to]) => t.fromRank! <= to && from <= t.toRank!);
-        if (clash) issues.push({ path: [...p, "fromRank"], message: `overlaps rewardTiers[${clash[2]}] (ranks ${clash[0]}–${clash[1]})` });
+        if (clash) issues.push({ path: [...p, "fromRank"], message: `overlaps ${String(at[at.length - 1])}[${clash[2]}] (ranks ${clash[0]}–${clash[1]})` });
         ranges.push([t.fromRank, t.toRank, i]);
       }
     }
@@ -136,6 +143,11 @@ export const ClanDefinition = z
     milestones: z.array(Milestone).min(1).max(50),
     /** A member shares in the clan's milestone rewards with at least this share of the clan total, in percent. */
     thresholdPercent: z.number().min(0).max(100).default(5),
+    /**
+     * The clan leaderboard's rank rewards (README "Clans"), in the board's rewardTiers shape: each rewarded clan's
+     * eligible members get its tier's rewards. Setting any makes the event keep a clan leaderboard.
+     */
+    rankRewardTiers: z.array(RankRewardTier).max(50).default([]),
   })
   .meta({ id: "ClanDefinition" });
 export type ClanDefinition = z.infer<typeof ClanDefinition>;
@@ -150,6 +162,7 @@ export function clanIssues(def: ClanDefinition, objectives: Objective[], at: (st
     seen.add(id);
   });
   for (const issue of mechanicsIssues(undefined, def.milestones)) issues.push({ ...issue, path: [...at, ...issue.path] });
+  issues.push(...rewardTierIssues(def.rankRewardTiers ?? [], [...at, "rankRewardTiers"]));
   // The players' own milestones unlock on their individual objectives only (a clan objective's target is the clan's).
   if (objectives.length > 0 && objectives.every((o) => o.isOptional || seen.has(o.objectiveId))) {
     issues.push({ path: [...at, "objectiveIds"], message: "must leave at least one required objective individual, for the players' own milestones" });

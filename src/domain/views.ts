@@ -325,10 +325,26 @@ export const ClanView = z
     finalized: z.boolean(),
   })
   .meta({ id: "ClanView" });
+export const ClanRankEntry = z
+  .object({
+    rank: z.number().int().min(1),
+    clanId: z.string(),
+    total: z.number(),
+    completion: z.number(),
+    members: Count,
+    reachedAt: Iso.nullable().meta({ description: "When the clan reached this total (ties go to the earlier); null before its first contribution counted." }),
+    rewardTier: z.number().int().nullable().meta({ description: "Final standings only: index into clan.rankRewardTiers, -1 for none; null while live." }),
+  })
+  .meta({ id: "ClanRankEntry" });
 export const ClanRanking = z
   .object({
     eventId: z.string(),
-    clans: z.array(z.object({ rank: z.number().int(), clanId: z.string(), total: z.number(), completion: z.number(), members: Count })),
+    count: Count.meta({ description: "Clans ranked." }),
+    finalized: z.boolean().meta({ description: "true: the final clan standings, recorded once at the event's end." }),
+    digest: z.string().nullable().meta({ description: "SHA-256 (hex) of the final standings (one rank, clan, total, reachedAt line per rank); null while live." }),
+    clans: z.array(ClanRankEntry),
+    nextCursor: z.string().nullable(),
+    me: ClanRankEntry.nullable().meta({ description: "The caller's clan (player route; null without a clan claim, or before the clan's first contribution)." }),
   })
   .meta({ id: "ClanRanking" });
 export const ClanFlagCleared = z

@@ -60,6 +60,7 @@ export const OPERATION_IDS: Record<string, string> = {
   "get /v1/events/{eventId}/leaderboard": "getLeaderboard",
   "get /v1/events/{eventId}/leaderboard/me": "getMyRank",
   "get /v1/events/{eventId}/clan": "getMyClan",
+  "get /v1/events/{eventId}/clans": "getClanLeaderboard",
   "get /v1/inbox": "getInbox",
   "post /v1/inbox/{itemId}/claim": "claimInboxItem",
   "get /v1/inventory": "getMyInventory",

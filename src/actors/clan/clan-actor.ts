@@ -6,23 +6,30 @@
 // At expiry the event object has the directory finalize every clan once: each reached milestone goes to every member
 // at or over the threshold, through the shards' ordinary claim path; flagged members are held until ops clear them.
 import { DurableObject } from "cloudflare:workers";
-import { clanProgress, memberShares, parseClanName, sumOf } from "../../domain/clan";
+import { CLAN_RANK_INDEX, clanProgress, memberShares, parseClanName, sumOf } from "../../domain/clan";
 import { parseShardName } from "../../domain/sharding";
 import { MINUTE_MS, SECOND_MS, iso } from "../../domain/time";
 import { fail, ok, type Result } from "../../lib/result";
 import { playerRows } from "../kit/player-data";
 import { CLAN_PLAYER_TABLES } from "./privacy";
 import type { PlayerDataOp, PlayerDataPart } from "../contracts";
-import type { Audit, ClanAward, ClanEventActorRpc, ClanInfo, ClanPush, ClanRanking, ClanStanding, ClanView } from "../contracts";
+import type { Audit, ClanAward, ClanEventActorRpc, ClanFinal, ClanInfo, ClanPush, ClanRankAward, ClanRanking, ClanStanding, ClanView } from "../contracts";
 import { migrate } from "../kit/migrate";
 import { Schedule } from "../kit/schedule";
 import { clanActor, clanDirectory, progressShardActor } from "../stubs";
 import { CLAN_SCHEMA } from "./schema";
+import { ClanDirectory, type DirectoryKind } from "./directory";
 
-/** "frame": clan_progress to the shards and the standing to the directory (≤ 1/s); "grant": rewards to the shards. */
-type Kind = "frame" | "grant";
+/**
+ * "frame": clan_progress to the shards (≤ 1/s); "report": the standing to the directory (≤ 1/s, less often when the
+ * event has many clans: the directory says how often); "grant": rewards to the shards;
+ * the directory's "finalize", "project" and "rank": the next chunk of clans to finalize, standings to D1, rank rewards.
+ */
+type Kind = "frame" | "report" | "grant" | DirectoryKind;
 const FRAME_EVERY_MS = SECOND_MS;
 const TOP_N = 5;
+/** Awards per grantClanRewards call. */
+const GRANT_CHUNK = 1000;
 
 type Member = { player_id: string; contribution: number; first_at: number; source: string; flagged: number; cleared_at: number | null };
 
@@ -30,9 +37,10 @@ export class ClanEventActor extends DurableObject<Env> implements ClanEventActor
   private readonly sql: SqlStorage;
   private readonly schedule: Schedule<Kind>;
   private readonly address: { eventId: string; clanId: string };
+  private readonly directory: ClanDirectory;
   private lastFrameAt = 0;
-  /** Bumped by every applied push: a push that lands while a frame is being sent books the next one (see sendFrame). */
-  private changes = 0;
+  private lastReportAt = 0;
+  private reportEvery = FRAME_EVERY_MS;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -40,6 +48,7 @@ export class ClanEventActor extends DurableObject<Env> implements ClanEventActor
     migrate(ctx.storage, CLAN_SCHEMA);
     this.schedule = new Schedule<Kind>(ctx, () => ({ baseMs: SECOND_MS, maxMs: MINUTE_MS }));
     this.address = parseClanName(ctx.id.name ?? "") ?? { eventId: "", clanId: "" };
+    this.directory = new ClanDirectory(ctx.storage, env, this.address.eventId, this.schedule);
   }
 
   // ---- clan ------------------------------------------------------------------------------------------------------
@@ -49,12 +58,13 @@ export class ClanEventActor extends DurableObject<Env> implements ClanEventActor
     this.adopt(batch.info);
     // The directory must know every clan before its first contribution counts, or finalization could miss it.
     if (!this.meta("registered")) {
-      await clanDirectory(this.env, this.address.eventId).report(this.standing());
+      this.reportEvery = await clanDirectory(this.env, this.address.eventId).report(this.standing());
       this.sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES ('registered', '1')");
     }
-    if (this.meta("final")) return { applied: false, frozen: true, total: this.total(), unlocked: [] };
     const last = this.sql.exec<{ seq: number }>("SELECT seq FROM sources WHERE source = ?", batch.source).toArray()[0]?.seq ?? 0;
     const applied = batch.seq > last;
+    // A retry of a batch already counted is an ack even on a final clan; only a new batch is refused as frozen.
+    if (applied && this.meta("final")) return { applied: false, frozen: true, total: this.total(), unlocked: [] };
     let unlocked: number[] = [];
     if (applied) {
       this.ctx.storage.transactionSync(() => {
@@ -82,10 +92,12 @@ export class ClanEventActor extends DurableObject<Env> implements ClanEventActor
           }
         }
         this.sql.exec("INSERT INTO sources (source, seq) VALUES (?, ?) ON CONFLICT (source) DO UPDATE SET seq = excluded.seq", batch.source, batch.seq);
+        // When the total last moved: equal totals rank the clan that got there first higher.
+        if (batch.entries.some((e) => sumOf(e.amounts) > 0)) this.sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES ('reached_at', ?)", String(now));
         const { reached } = clanProgress(batch.info.definition, batch.info.objectives, this.totals());
         for (const idx of reached) if (this.sql.exec("INSERT OR IGNORE INTO reached (idx, at) VALUES (?, ?)", idx, now).rowsWritten) unlocked.push(idx);
       });
-      this.changes++;
+      // Also while a frame is being sent: the schedule books that row again once the frame is out.
       this.schedule.ensure("frame", Math.max(now, this.lastFrameAt + FRAME_EVERY_MS));
     }
     return { applied, frozen: false, total: this.total(), unlocked };
@@ -125,24 +137,21 @@ export class ClanEventActor extends DurableObject<Env> implements ClanEventActor
     };
   }
 
-  async finalize(info: ClanInfo | null): Promise<{ clanId: string; awards: number; held: number } | null> {
+  async finalize(info: ClanInfo | null): Promise<ClanFinal | null> {
     if (info) this.adopt(info);
     const done = this.meta("final");
-    if (done) return JSON.parse(done);
+    if (done) return { ...JSON.parse(done), ...this.standing() };
     const kept = this.info();
     if (!kept) return null;
     const now = Date.now();
     const total = this.total();
     const reached = this.sql.exec<{ idx: number }>("SELECT idx FROM reached ORDER BY idx").toArray().map((r) => r.idx);
-    const shares = memberShares(this.members().map((m) => ({ playerId: m.player_id, contribution: m.contribution, at: m.first_at, flagged: false })), total, kept.definition.thresholdPercent);
-    const flagged = new Set(this.members().filter(held).map((m) => m.player_id));
-    const eligible = shares.filter((s) => s.eligible);
+    const eligible = this.eligible(kept);
     const summary = { clanId: this.address.clanId, awards: 0, held: 0 };
     this.ctx.storage.transactionSync(() => {
-      for (const s of eligible) {
-        const isHeld = flagged.has(s.playerId);
-        for (const idx of reached) this.sql.exec("INSERT OR IGNORE INTO awards (player_id, idx, held) VALUES (?, ?, ?)", s.playerId, idx, isHeld ? 1 : 0);
-        if (isHeld) summary.held++;
+      for (const m of eligible) {
+        for (const idx of reached) this.sql.exec("INSERT OR IGNORE INTO awards (player_id, idx, held) VALUES (?, ?, ?)", m.playerId, idx, m.held ? 1 : 0);
+        if (m.held) summary.held++;
         else if (reached.length) summary.awards++;
       }
       this.sql.exec("INSERT INTO meta (k, v) VALUES ('final', ?)", JSON.stringify(summary));
@@ -150,7 +159,24 @@ export class ClanEventActor extends DurableObject<Env> implements ClanEventActor
     });
     this.schedule.set("grant", now);
     await this.settle(now);
-    return summary;
+    return { ...summary, ...this.standing() };
+  }
+
+  async rankAward(award: ClanRankAward): Promise<number> {
+    const kept = this.info();
+    const held = this.meta("rank");
+    if (held) return JSON.parse(held).members;
+    if (!kept || !this.meta("final")) return 0;
+    const now = Date.now();
+    const eligible = this.eligible(kept);
+    this.ctx.storage.transactionSync(() => {
+      for (const m of eligible) this.sql.exec("INSERT OR IGNORE INTO awards (player_id, idx, held) VALUES (?, ?, ?)", m.playerId, CLAN_RANK_INDEX, m.held ? 1 : 0);
+      this.sql.exec("INSERT INTO meta (k, v) VALUES ('rank', ?)", JSON.stringify({ ...award, members: eligible.length }));
+      this.sql.exec("INSERT INTO audit (at, actor, action, player_id, reason) VALUES (?, 'system', 'rank_award', NULL, ?)", now, `rank ${award.rank}, tier ${award.rewardTier}`);
+    });
+    this.schedule.set("grant", now);
+    await this.settle(now);
+    return eligible.length;
   }
 
   async clearFlag(playerId: string, audit: Audit): Promise<Result<{ playerId: string; released: number }>> {
@@ -175,29 +201,21 @@ export class ClanEventActor extends DurableObject<Env> implements ClanEventActor
     return playerRows(this.ctx.storage, CLAN_PLAYER_TABLES, playerId, op);
   }
 
-  async report(s: ClanStanding): Promise<void> {
-    this.sql.exec(
-      `INSERT INTO clans (clan_id, total, completion, members, updated_at) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (clan_id) DO UPDATE SET total = excluded.total, completion = excluded.completion, members = excluded.members, updated_at = excluded.updated_at`,
-      s.clanId,
-      s.total,
-      s.completion,
-      s.members,
-      Date.now(),
-    );
+  async report(s: ClanStanding): Promise<number> {
+    return this.directory.report(s, Date.now());
   }
 
-  async ranking(limit: number): Promise<ClanRanking> {
-    const rows = this.sql
-      .exec<{ clan_id: string; total: number; completion: number; members: number }>("SELECT clan_id, total, completion, members FROM clans ORDER BY total DESC, clan_id LIMIT ?", limit)
-      .toArray();
-    return { eventId: this.address.eventId, clans: rows.map((r, i) => ({ rank: i + 1, clanId: r.clan_id, total: r.total, completion: r.completion, members: r.members })) };
+  async ranking(limit: number, cursor: string | null, clanId: string | null): Promise<Result<ClanRanking>> {
+    return this.directory.page(Math.max(1, Math.min(1000, Math.floor(limit))), cursor, clanId);
   }
 
-  async finalizeAll(info: ClanInfo | null): Promise<number> {
-    const clans = this.sql.exec<{ clan_id: string }>("SELECT clan_id FROM clans").toArray();
-    const done = await Promise.all(clans.map((c) => clanActor(this.env, this.address.eventId, c.clan_id).finalize(info)));
-    return done.filter((d) => d !== null).length;
+  async finalizeAll(info: ClanInfo | null, keepBoard: boolean): Promise<number> {
+    if (info) this.adopt(info);
+    const held = this.info();
+    if (!held) return 0;
+    const done = await this.directory.finalizeAll(held, keepBoard);
+    await this.schedule.arm();
+    return done;
   }
 
   override async alarm(): Promise<void> {
@@ -207,7 +225,17 @@ export class ClanEventActor extends DurableObject<Env> implements ClanEventActor
   // ---- internals -------------------------------------------------------------------------------------------------
 
   private settle(now: number): Promise<void> {
-    return this.schedule.tick(now, (r) => (r.kind === "grant" ? this.grant() : this.sendFrame(now)));
+    return this.schedule.tick(now, (r) => this.run(r.kind, now));
+  }
+
+  private async run(kind: Kind, now: number): Promise<void> {
+    if (kind === "frame") return this.sendFrame(now);
+    if (kind === "report") return this.reportStanding(now);
+    if (kind === "grant") return this.grant();
+    if (kind === "project") return this.directory.project(now);
+    const info = this.info();
+    if (!info) return;
+    return kind === "finalize" ? this.directory.finalizeStep(info, now) : this.directory.rankStep(info, now);
   }
 
   /** The clan_progress frame to every shard that pushed for this clan, and the clan's standing to the directory. */
@@ -215,12 +243,12 @@ export class ClanEventActor extends DurableObject<Env> implements ClanEventActor
     const info = this.info();
     if (!info) return;
     this.lastFrameAt = now;
-    const seen = this.changes;
     const totals = this.totals();
     const unlocked = this.sql.exec<{ idx: number }>("SELECT idx FROM reached WHERE framed = 0 ORDER BY idx").toArray().map((r) => r.idx);
-    const top = this.members()
-      .sort((a, b) => b.contribution - a.contribution || a.first_at - b.first_at)
-      .slice(0, TOP_N)
+    // The top few from SQLite, not every member sorted in memory once a second (the member ranking's order).
+    const top = this.sql
+      .exec<{ player_id: string; contribution: number }>("SELECT player_id, contribution FROM members ORDER BY contribution DESC, first_at, player_id LIMIT ?", TOP_N)
+      .toArray()
       .map((m) => ({ playerId: m.player_id, contribution: m.contribution }));
     const frame = { type: "clan_progress" as const, eventId: this.address.eventId, clanId: this.address.clanId, total: sumOf(totals), completion: clanProgress(info.definition, info.objectives, totals).completion, unlocked, top, at: iso(now) };
     const sources = this.sql.exec<{ source: string }>("SELECT source FROM sources UNION SELECT source FROM listeners").toArray();
@@ -231,10 +259,14 @@ export class ClanEventActor extends DurableObject<Env> implements ClanEventActor
       }),
     );
     if (unlocked.length) this.sql.exec(`UPDATE reached SET framed = 1 WHERE idx IN (${unlocked.map(() => "?").join(",")})`, ...unlocked);
-    await clanDirectory(this.env, this.address.eventId).report(this.standing());
-    // A push applied during the awaits above found this row still booked and did not book another; the tick deletes
-    // the row it ran unless it moved, so the next frame is booked here (moving the row keeps it).
-    if (this.changes !== seen) this.schedule.set("frame", now + FRAME_EVERY_MS);
+    await this.reportStanding(now);
+  }
+
+  /** The standing to the directory, unless the last report was too recent: then the "report" row sends the latest later. */
+  private async reportStanding(now: number) {
+    if (now - this.lastReportAt < this.reportEvery) return this.schedule.ensure("report", this.lastReportAt + this.reportEvery);
+    this.lastReportAt = now;
+    this.reportEvery = await clanDirectory(this.env, this.address.eventId).report(this.standing());
   }
 
   /** Awards not yet handed to their players' shards (held ones wait for clear); each shard's grant is idempotent. */
@@ -246,27 +278,46 @@ export class ClanEventActor extends DurableObject<Env> implements ClanEventActor
         "SELECT a.player_id, a.idx, m.source FROM awards a JOIN members m USING (player_id) WHERE a.held = 0 AND a.granted = 0",
       )
       .toArray();
+    const rank = this.meta("rank");
+    const rankAward = rank ? (JSON.parse(rank) as ClanRankAward) : null;
     const byShard = new Map<string, ClanAward[]>();
     for (const r of rows) {
-      const m = info.definition.milestones[r.idx];
+      const m = r.idx === CLAN_RANK_INDEX ? (rankAward ? { rewards: rankAward.rewards, unlockMessage: `Clan rank ${rankAward.rank}` } : null) : info.definition.milestones[r.idx];
+      if (!m) continue;
       const award: ClanAward = { playerId: r.player_id, clanId: this.address.clanId, milestoneIndex: r.idx, rewards: m.rewards, unlockMessage: m.unlockMessage };
-      byShard.set(r.source, [...(byShard.get(r.source) ?? []), award]);
+      const list = byShard.get(r.source);
+      if (list) list.push(award);
+      else byShard.set(r.source, [award]);
     }
     for (const [source, awards] of byShard) {
       const shard = parseShardName(source);
       if (!shard) continue;
-      await progressShardActor(this.env, shard.eventId, shard.shardNo).grantClanRewards(awards);
-      this.ctx.storage.transactionSync(() => {
-        for (const a of awards) this.sql.exec("UPDATE awards SET granted = 1 WHERE player_id = ? AND idx = ?", a.playerId, a.milestoneIndex);
-      });
+      // In chunks, each marked once its shard has it: a big clan's grant stays within an RPC's size, and a retry
+      // resumes where it stopped.
+      for (let i = 0; i < awards.length; i += GRANT_CHUNK) {
+        const chunk = awards.slice(i, i + GRANT_CHUNK);
+        await progressShardActor(this.env, shard.eventId, shard.shardNo).grantClanRewards(chunk);
+        this.ctx.storage.transactionSync(() => {
+          for (const a of chunk) this.sql.exec("UPDATE awards SET granted = 1 WHERE player_id = ? AND idx = ?", a.playerId, a.milestoneIndex);
+        });
+      }
     }
+  }
+
+  /** Members at or over the threshold (exactly, domain/clan.ts), and whether each is held by an uncleared flag. */
+  private eligible(info: ClanInfo): Array<{ playerId: string; held: boolean }> {
+    const members = this.members();
+    const shares = memberShares(members.map((m) => ({ playerId: m.player_id, contribution: m.contribution, at: m.first_at, flagged: false })), this.total(), info.definition.thresholdPercent);
+    const flagged = new Set(members.filter(held).map((m) => m.player_id));
+    return shares.filter((s) => s.eligible).map((s) => ({ playerId: s.playerId, held: flagged.has(s.playerId) }));
   }
 
   private standing(): ClanStanding {
     const info = this.info();
     const totals = this.totals();
     const members = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM members").one().n;
-    return { clanId: this.address.clanId, total: sumOf(totals), completion: info ? clanProgress(info.definition, info.objectives, totals).completion : 0, members };
+    const reachedAt = Number(this.meta("reached_at") ?? 0);
+    return { clanId: this.address.clanId, total: sumOf(totals), completion: info ? clanProgress(info.definition, info.objectives, totals).completion : 0, members, reachedAt };
   }
 
   private totals(): Record<string, number> {

@@ -1,6 +1,7 @@
 // A clan object's own SQLite, as ordered migrate steps (src/actors/kit/migrate.ts). The same class serves one clan of
 // an event and the event's clan directory; each uses its own tables. Never edit a shipped step.
 import type { MigrationStep } from "../kit/migrate";
+import { OUTBOX_TABLE } from "../kit/outbox";
 import { SCHEDULE_TABLE } from "../kit/schedule";
 
 export const CLAN_SCHEMA: readonly MigrationStep[] = [
@@ -25,4 +26,15 @@ export const CLAN_SCHEMA: readonly MigrationStep[] = [
    -- the directory: every clan's latest standing
    CREATE TABLE clans (clan_id TEXT PRIMARY KEY, total REAL NOT NULL, completion REAL NOT NULL, members INTEGER NOT NULL, updated_at INTEGER NOT NULL);
    CREATE INDEX idx_clans_order ON clans (total DESC, clan_id);`,
+  // 2. The clan ranking's tiebreak (when a clan reached its total), and the directory's finalization: each clan's
+  // frozen standing as it lands, then the final standings (with their rank reward, handed to the clan once) and the
+  // outbox that projects them to D1.
+  `ALTER TABLE clans ADD reached_at INTEGER NOT NULL DEFAULT 0;
+   DROP INDEX idx_clans_order;
+   CREATE INDEX idx_clans_rank ON clans (total DESC, reached_at, clan_id);
+   CREATE TABLE finals (clan_id TEXT PRIMARY KEY, total REAL NOT NULL, reached_at INTEGER NOT NULL, completion REAL NOT NULL, members INTEGER NOT NULL);
+   CREATE TABLE standings (rank INTEGER PRIMARY KEY, clan_id TEXT NOT NULL UNIQUE, total REAL NOT NULL, reached_at INTEGER NOT NULL,
+     completion REAL NOT NULL, members INTEGER NOT NULL, reward_tier INTEGER NOT NULL, granted INTEGER NOT NULL DEFAULT 0);
+   CREATE INDEX idx_standings_order ON standings (total DESC, reached_at, clan_id);
+   ${OUTBOX_TABLE};`,
 ];

@@ -165,6 +165,8 @@ export class EventActor extends DurableObject<Env> implements EventActorRpc {
         await this.finalizeAll(instance, current.revision, "system");
         return;
       case "clans":
+        // As for boards: every shard pushes the contributions it acknowledged first; while one cannot, the row retries.
+        await this.acrossShards((s) => s.flushClans(eventInfo(instance, current.revision)));
         return finalizeClans(this.env, instance);
       case "report":
         return reportAtExpiry(this.env, instance, now, row.attempt);

@@ -53,9 +53,10 @@ export class Schedule<K extends string> {
   private readonly booked = new Map<string, { dueAt: number; backingOff: boolean }>();
   private running: Promise<unknown> = Promise.resolve();
   /**
-   * The row a tick is running, and the earliest time ensure() asked for it meanwhile. The tick deletes a row whose
-   * handler returned without moving it; an ensure() that landed during the handler (new work that the running
-   * handler may already have missed) would be deleted with it, so the tick books the row again instead.
+   * The row a tick is running, and the earliest time anyone asked for it meanwhile (ensure(), or set() without an
+   * attempt). The tick deletes a row whose handler returned without moving it; a request that landed during the
+   * handler (new work that the running handler may already have missed) would be deleted with it, so the tick books
+   * the row again instead.
    */
   private current: { id: string; again: number | null } | null = null;
 
@@ -91,7 +92,10 @@ export class Schedule<K extends string> {
 
   /** Books or moves a row. A moved row keeps its attempt count unless one is given. Call `arm()` after. */
   set(kind: K, dueAt: number, key = "", attempt?: number): void {
-    this.booked.delete(`${kind}\u0000${key}`);
+    const id = `${kind}\u0000${key}`;
+    this.booked.delete(id);
+    // The running row moved (or re-asked for at its own time) by anyone but failed(): a request, as for ensure().
+    if (attempt === undefined) this.askAgain(id, dueAt);
     this.sql.exec(
       `INSERT INTO schedule (kind, key, due_at, attempt) VALUES (?, ?, ?, ?)
        ON CONFLICT (kind, key) DO UPDATE SET due_at = excluded.due_at, attempt = COALESCE(?, schedule.attempt)`,
@@ -110,10 +114,7 @@ export class Schedule<K extends string> {
    */
   ensure(kind: K, dueAt: number, key = ""): void {
     const id = `${kind}\u0000${key}`;
-    if (this.current?.id === id) {
-      this.current.again = Math.min(this.current.again ?? dueAt, dueAt);
-      return;
-    }
+    if (this.askAgain(id, dueAt)) return;
     let held = this.booked.get(id);
     if (!held) {
       const row = this.get(kind, key);
@@ -127,6 +128,13 @@ export class Schedule<K extends string> {
     this.set(kind, dueAt, key);
     this.booked.set(id, { dueAt, backingOff: false });
     this.armNoLaterThan(dueAt);
+  }
+
+  /** If `id` is the row being run, remembers the earliest time it was asked for again; true if it was. */
+  private askAgain(id: string, dueAt: number): boolean {
+    if (this.current?.id !== id) return false;
+    this.current.again = Math.min(this.current.again ?? dueAt, dueAt);
+    return true;
   }
 
   /** Moves the alarm earlier if it would ring after `dueAt` (or is not set), without awaiting. */

@@ -13,12 +13,19 @@ import { clanActor } from "../stubs";
 import { clanTag } from "./live";
 
 export const CLAN_PUSH_MS = 200;
+/** Clans pushed per invocation (at most this many at once): a shard owing thousands of clans stays within its subrequests. */
+const PUSH_CHUNK = 200;
+const PUSH_CONCURRENCY = 50;
+/** Chunks a flush may push in one call before it asks to be called again. */
+const FLUSH_CHUNKS = 4;
 
 type Pending = { player_id: string; clan_id: string; amounts: string; at: number; flagged: number };
 
 export class ShardClan {
   /** Clans this shard has asked for frames since it woke (asking again after an eviction is harmless). */
   private readonly listening = new Set<string>();
+  /** Clans per push (tests lower it to cross the chunk boundary with a few clans). */
+  chunk = PUSH_CHUNK;
 
   constructor(
     private readonly ctx: DurableObjectState,
@@ -65,14 +72,34 @@ export class ShardClan {
     return this.sql.exec<{ n: number }>("SELECT (SELECT COUNT(*) FROM clan_pending) + (SELECT COUNT(*) FROM clan_inflight) AS n").one().n;
   }
 
-  /** One push per clan with something owed. Throws if a clan is unreachable; what it owed stays in flight for the retry. */
+  /**
+   * Everything owed, pushed now (the event object asks before the clans finalize). Throws if any clan is unreachable
+   * or anything is still owed after the pushes, so the caller retries; nothing is dropped.
+   */
+  async flush(info: EventInfo): Promise<void> {
+    // A clan with a batch in flight sends that batch first, so what was folded in meanwhile may need a second round.
+    for (let round = 0; round < FLUSH_CHUNKS && this.owed() > 0; round++) await this.push(info);
+    const left = this.owed();
+    if (left) throw new Error(`${left} clan contribution row(s) still owed`);
+  }
+
+  /**
+   * One push per clan with something owed, for up to PUSH_CHUNK clans (the caller books the rest). Throws if a clan is
+   * unreachable; what it owed stays in flight for the retry.
+   */
   async push(info: EventInfo): Promise<void> {
     if (!info.clan) return;
     const clanInfo: ClanInfo = { eventId: info.eventId, objectives: clanObjectives(info.clan, info.objectives), definition: info.clan };
-    const clans = this.sql.exec<{ clan_id: string }>("SELECT DISTINCT clan_id FROM clan_pending UNION SELECT clan_id FROM clan_inflight").toArray();
-    const results = await Promise.allSettled(clans.map(({ clan_id }) => this.pushClan(clanInfo, clan_id)));
-    const failed = results.find((r) => r.status === "rejected") as PromiseRejectedResult | undefined;
-    if (failed) throw failed.reason;
+    const clans = this.sql
+      .exec<{ clan_id: string }>("SELECT clan_id FROM clan_inflight UNION SELECT clan_id FROM clan_pending LIMIT ?", this.chunk)
+      .toArray()
+      .map((r) => r.clan_id);
+    let failed: unknown = null;
+    for (let i = 0; i < clans.length; i += PUSH_CONCURRENCY) {
+      const results = await Promise.allSettled(clans.slice(i, i + PUSH_CONCURRENCY).map((c) => this.pushClan(clanInfo, c)));
+      for (const r of results) if (r.status === "rejected") failed ??= r.reason;
+    }
+    if (failed) throw failed;
   }
 
   /** A member's socket opened here: the clan sends its frames here too, even before they contribute through this shard. */
@@ -117,12 +144,22 @@ export class ShardClan {
     return n;
   }
 
-  /** The event as one player's claim sees it: each clan reward granted to them as milestone CLAN_REWARD_BASE + index, unlocked. */
+  /**
+   * The event as one player's claim sees it: each clan reward granted to them as milestone CLAN_REWARD_BASE + index,
+   * unlocked. The same index from two clans (a member who switched, eligible in both) is one milestone paying both.
+   */
   withClanRewards(info: EventInfo, playerId: string, unlocked: number[] | null): { info: EventInfo; unlocked: number[] | null } {
-    const rows = this.sql.exec<{ milestone_index: number; rewards: string; unlock_message: string }>("SELECT milestone_index, rewards, unlock_message FROM clan_rewards WHERE player_id = ? ORDER BY milestone_index", playerId).toArray();
+    const rows = this.sql
+      .exec<{ milestone_index: number; rewards: string; unlock_message: string }>("SELECT milestone_index, rewards, unlock_message FROM clan_rewards WHERE player_id = ? ORDER BY milestone_index, clan_id", playerId)
+      .toArray();
     if (!rows.length) return { info, unlocked };
-    const extra: Milestone[] = rows.map((r) => ({ index: r.milestone_index, progressThreshold: 1, rewards: JSON.parse(r.rewards), unlockMessage: r.unlock_message }));
-    return { info: { ...info, milestones: [...info.milestones, ...extra] }, unlocked: [...(unlocked ?? []), ...rows.map((r) => r.milestone_index)] };
+    const extra = new Map<number, Milestone>();
+    for (const r of rows) {
+      const held = extra.get(r.milestone_index);
+      if (held) held.rewards = [...held.rewards, ...JSON.parse(r.rewards)];
+      else extra.set(r.milestone_index, { index: r.milestone_index, progressThreshold: 1, rewards: JSON.parse(r.rewards), unlockMessage: r.unlock_message });
+    }
+    return { info: { ...info, milestones: [...info.milestones, ...extra.values()] }, unlocked: [...(unlocked ?? []), ...extra.keys()] };
   }
 
   rewarded(): string[] {
@@ -143,7 +180,19 @@ export class ShardClan {
       stored = this.sql.exec<{ batch: string }>("SELECT batch FROM clan_inflight WHERE clan_id = ?", clanId).toArray()[0];
     }
     const batch = JSON.parse(stored.batch) as ClanPush;
-    await clanActor(this.env, info.eventId, clanId).push(batch);
+    const answer = await clanActor(this.env, info.eventId, clanId).push(batch);
+    if (answer.frozen) this.refused(batch, clanId);
     this.sql.exec("DELETE FROM clan_inflight WHERE clan_id = ? AND seq = ?", clanId, batch.seq);
+  }
+
+  /**
+   * The clan was already final when a batch of acknowledged contributions reached it. Finalization flushes every shard
+   * first, so this means a clan was finalized around its shards (or a request raced the freeze): never silent.
+   */
+  private refused(batch: ClanPush, clanId: string) {
+    const rows = batch.entries.filter((e) => Object.keys(e.amounts).length > 0).length;
+    if (!rows) return;
+    this.sql.exec("INSERT INTO meta (k, v) VALUES ('clan_refused', ?) ON CONFLICT (k) DO UPDATE SET v = CAST(v AS INTEGER) + excluded.v", rows);
+    console.error(JSON.stringify({ msg: "LOST: acknowledged clan contributions refused by a finalized clan", source: this.source, clanId, seq: batch.seq, entries: rows, players: batch.entries.map((e) => e.playerId).slice(0, 20) }));
   }
 }

@@ -14,6 +14,8 @@ import { ShardLive } from "./live";
 import { ShardBudgets } from "./budgets";
 import { BOARD_PUSH_MS, ShardBoard } from "./board";
 import { CLAN_PUSH_MS, ShardClan } from "./clan";
+import { ShardOwnRewards } from "./own-rewards";
+import { shardAddress } from "./address";
 import { flagsBoard } from "../../domain/leaderboard";
 import { claimWindow } from "../../domain/rewards";
 import { milestoneNotice, notificationFrame, notificationRow } from "../../domain/notifications";
@@ -28,7 +30,6 @@ import { eventActor } from "../stubs";
 import { playerRows } from "../kit/player-data";
 import { SHARD_PLAYER_TABLES, playerClans, playerCohort } from "./privacy";
 import type { ClanAward, PlayerDataOp, PlayerDataPart, ProgressAck, ProgressShardActorRpc, RankAward, UnclaimedNotice, UnclaimedWarning } from "../contracts";
-import { parseShardName } from "../../domain/sharding";
 
 /** Drain at most about once a second, or at once when this many players are waiting. */
 const DRAIN_INTERVAL_MS = SECOND_MS;
@@ -51,6 +52,8 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
   private readonly live: ShardLive;
   private readonly board: ShardBoard;
   private readonly clan: ShardClan;
+  /** Claims as each player sees the event: with their rank and clan rewards. */
+  private readonly own: ShardOwnRewards;
   private readonly budgets: ShardBudgets;
   /** Which event and shard this is: from the object's own name, `${eventId}:${shardNo}`. */
   private readonly address: { eventId: string; shardNo: number };
@@ -59,7 +62,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     super(ctx, env);
     this.sql = ctx.storage.sql;
     migrate(ctx.storage, SHARD_SCHEMA);
-    this.address = this.ownAddress(ctx.id.name);
+    this.address = shardAddress(this.sql, ctx.id.name, ctx.id.toString());
     this.schedule = new Schedule<"drain" | "sockets" | "board" | "clan">(ctx, () => DRAIN_BACKOFF);
     this.players = new ShardPlayers(this.sql);
     this.outbox = new ShardOutbox(this.sql, ctx.storage, this.players);
@@ -67,25 +70,11 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     this.live = new ShardLive(ctx, env, this.sql);
     this.board = new ShardBoard(this.sql, ctx.storage, env, `${this.address.eventId}:${this.address.shardNo}`, this.live);
     this.clan = new ShardClan(ctx, this.sql, env, `${this.address.eventId}:${this.address.shardNo}`);
+    this.own = new ShardOwnRewards(this.players, this.rewards, this.board, this.clan);
     const config = readConfig(env);
     this.budgets = new ShardBudgets(config.playerProgressRequestsPerSecond, config.playerProgressUpdatesPerSecond);
     const held = this.sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = 'event'").toArray()[0];
     this.info = held ? JSON.parse(held.v) : null;
-  }
-
-  /**
-   * `${eventId}:${shardNo}` from the object's name, kept in storage too: an alarm set before names reached objects
-   * (or re-set from such an alarm) wakes it without one, and it must still know whose players it holds.
-   */
-  private ownAddress(name: string | undefined): { eventId: string; shardNo: number } {
-    const named = parseShardName(name ?? "");
-    const stored = this.sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = 'address'").toArray()[0];
-    if (named && !stored) this.sql.exec("INSERT INTO meta (k, v) VALUES ('address', ?)", JSON.stringify(named));
-    const address = named ?? (stored ? (JSON.parse(stored.v) as { eventId: string; shardNo: number }) : null);
-    if (address) return address;
-    // Never addressed by name and nothing stored: nothing was ever written here, so there is nothing to serve.
-    console.error(JSON.stringify({ msg: "progress shard woken without a name", id: this.ctx.id.toString() }));
-    return { eventId: "", shardNo: -1 };
   }
 
   // ---- privacy ----------------------------------------------------------------------------------------------------
@@ -220,14 +209,14 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
   async rewardStates(playerId: string) {
     const info = await this.event(Date.now());
     if (!info) return notFound(this.address.eventId);
-    const own = this.ownView(info, playerId);
+    const own = this.own.view(info, playerId);
     return ok({ milestones: this.rewards.list(own.info, playerId, own.unlocked) });
   }
 
   async claim(playerId: string, index: number, key: string) {
     const info = await this.event(Date.now());
     if (!info) return notFound(this.address.eventId);
-    const own = this.ownView(info, playerId);
+    const own = this.own.view(info, playerId);
     const result = await this.rewards.claim(own.info, playerId, own.unlocked, index, key, Date.now());
     if (result.ok && !result.value.replayed) this.ensureDrain(Date.now());
     return result;
@@ -238,10 +227,9 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     const info = await this.event(Date.now());
     if (!info) return { claimed: 0, undelivered: 0 };
     const result = await this.rewards.autoClaim(info, this.players.unlocked(), Date.now());
-    // Rank and clan rewards differ per player, so each rewarded player's own view of the event is claimed for them.
-    for (const playerId of new Set([...this.board.rewarded(), ...this.clan.rewarded()])) {
-      const own = this.ownView(info, playerId);
-      const more = await this.rewards.autoClaim(own.info, [[playerId, own.unlocked ?? []]], Date.now());
+    const rewarded = this.own.rewarded();
+    if (rewarded.length) {
+      const more = await this.own.autoClaim(info, rewarded, Date.now());
       result.claimed += more.claimed;
       result.undelivered = more.undelivered;
     }
@@ -291,19 +279,18 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     return this.board.known(playerId);
   }
 
+  /** The same before the event's clans finalize: adopt the ended event, push every clan contribution owed. */
+  async flushClans(info: EventInfo): Promise<number> {
+    await this.syncEvent(info);
+    if (!this.info) return 0;
+    const owed = this.clan.owed();
+    await this.clan.flush(this.info);
+    return owed;
+  }
+
   async grantRankRewards(awards: RankAward[]): Promise<number> {
     const granted = this.board.grant(awards);
-    const now = Date.now();
-    const info = await this.event(now);
-    // A held reward released (clear_flag) after the claim window closed could never be claimed: it is auto-claimed
-    // at once, as archive did for everyone else's.
-    if (info && info.state !== "cancelled" && !claimWindow(info, now).open) {
-      for (const a of awards) {
-        const own = this.board.withRankReward(info, a.playerId, this.players.get(a.playerId)?.state.unlockedMilestones ?? null);
-        await this.rewards.autoClaim(own.info, [[a.playerId, own.unlocked ?? []]], now);
-      }
-      this.ensureDrain(now);
-    }
+    await this.claimIfClosed(awards.map((a) => a.playerId));
     return granted;
   }
 
@@ -312,7 +299,21 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
   }
 
   async grantClanRewards(awards: ClanAward[]): Promise<number> {
-    return this.clan.grant(awards);
+    const granted = this.clan.grant(awards);
+    await this.claimIfClosed(awards.map((a) => a.playerId));
+    return granted;
+  }
+
+  /**
+   * A rank or clan reward granted (or a held one released by clear_flag) after the claim window closed could never be
+   * claimed: it is auto-claimed at once, as archive did for everyone else's.
+   */
+  private async claimIfClosed(playerIds: string[]) {
+    const now = Date.now();
+    const info = await this.event(now);
+    if (!info || info.state === "cancelled" || claimWindow(info, now).open) return;
+    await this.own.autoClaim(info, playerIds, now);
+    this.ensureDrain(now);
   }
 
   /** The bench's baseline: a bare Worker → Durable Object RPC round trip that does no work. */
@@ -430,12 +431,6 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
   /** Contributions to the clans (domain/clan.ts); a failure keeps the batch in flight and the row backs off. */
   private async pushClans() {
     if (this.info) await this.clan.push(this.info);
-  }
-
-  /** The event as one player's claims see it: their rank reward and clan rewards as extra, unlocked milestones. */
-  private ownView(info: EventInfo, playerId: string) {
-    const rank = this.board.withRankReward(info, playerId, this.players.get(playerId)?.state.unlockedMilestones ?? null);
-    return this.clan.withClanRewards(rank.info, playerId, rank.unlocked);
   }
 
   /**

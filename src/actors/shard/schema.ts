@@ -114,4 +114,12 @@ export const SHARD_SCHEMA: readonly MigrationStep[] = [
    CREATE TABLE clan_seq (clan_id TEXT PRIMARY KEY, seq INTEGER NOT NULL);
    CREATE TABLE clan_rewards (player_id TEXT NOT NULL, milestone_index INTEGER NOT NULL, clan_id TEXT NOT NULL, rewards TEXT NOT NULL,
      unlock_message TEXT NOT NULL, PRIMARY KEY (player_id, milestone_index));`,
+
+  // 8. A member who switched clans mid-event may be rewarded for the same clan milestone by both clans: one row per
+  // clan (the claim pays them together), where step 7 kept only the first.
+  `CREATE TABLE clan_rewards_by_clan (player_id TEXT NOT NULL, milestone_index INTEGER NOT NULL, clan_id TEXT NOT NULL, rewards TEXT NOT NULL,
+     unlock_message TEXT NOT NULL, PRIMARY KEY (player_id, milestone_index, clan_id));
+   INSERT INTO clan_rewards_by_clan SELECT player_id, milestone_index, clan_id, rewards, unlock_message FROM clan_rewards;
+   DROP TABLE clan_rewards;
+   ALTER TABLE clan_rewards_by_clan RENAME TO clan_rewards;`,
 ];

@@ -1,4 +1,4 @@
-// Ops: the clan ranking across a cooperative event (usable as its clan leaderboard), one clan's view, and clearing a
+// Ops: the clan ranking across a cooperative event (its clan leaderboard, README "Clans"), one clan's view, and clearing a
 // flagged member (which releases their held clan rewards once the clan is final), with a reason kept in its audit log.
 import { createRoute } from "@hono/zod-openapi";
 import { z } from "zod";
@@ -13,7 +13,10 @@ const EventPath = z.object({ eventId: EventIdParam });
 const ClanId = z.string().min(1).max(64).meta({ description: "The clan id, as players' tokens carry it in `clan`" });
 const ClanPath = z.object({ eventId: EventIdParam, clanId: ClanId });
 const MemberPath = z.object({ eventId: EventIdParam, clanId: ClanId, playerId: z.string().min(1).max(64) });
-const RankingQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(1000).default(100) });
+const RankingQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  cursor: z.string().max(300).optional().meta({ description: "nextCursor of the previous page" }),
+});
 const Reason = z.strictObject({ reason: z.string().trim().min(1).max(500) }).meta({ id: "ClanClearReason" });
 
 const ops = { tags: ["Clans (ops)"], security: OPERATOR };
@@ -24,13 +27,14 @@ export const adminClanRoutes = openApiApp<AppEnv>()
       ...ops,
       method: "get",
       path: "/{eventId}/clans",
-      summary: "Clan ranking across the event, highest total first (refreshed at most once a second per clan)",
+      summary: "Clan ranking across the event (the final clan standings once recorded), highest total first",
       request: { params: EventPath, query: RankingQuery },
       responses: { 200: json(ClanRanking, "Clans by total"), ...errors(400, 401, 403, 404) },
     }),
     async (c) => {
       const info = await clanInfo(c.env, c.req.valid("param").eventId);
-      return c.json(await clanDirectory(c.env, info.eventId).ranking(c.req.valid("query").limit), 200);
+      const { limit, cursor } = c.req.valid("query");
+      return c.json(unwrap(await clanDirectory(c.env, info.eventId).ranking(limit, cursor ?? null, null)), 200);
     },
   )
   .openapi(
