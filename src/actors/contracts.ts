@@ -11,6 +11,9 @@ import type { OperatorAction, TransitionRecord } from "../domain/lifecycle";
 import type { EventInfo, ProgressSnapshot, ProgressUpdate } from "../domain/progress";
 import type { ClaimReceipt, ClaimSource, MilestoneRewardState } from "../domain/rewards";
 import type { ScheduleConflict, ScheduleWindow } from "../domain/scheduling";
+import type { AnticheatSettings, Population } from "../domain/anticheat";
+import type { FlagDecisionT, FlagViewT, RatePassT } from "../domain/anticheat-views";
+import type { ReviewState } from "../domain/review";
 
 // ---- EventActor: one per event, the single writer of its lifecycle -------------------------------------------------
 
@@ -37,6 +40,10 @@ export interface EventActorRpc {
    * while one cannot; the lifecycle's own "finalize" row keeps retrying). Boards already final stay as they were.
    */
   finalizeBoards(actor: string): Promise<Result<FinalSummary[]>>;
+  /** Statistical anti-cheat: one rate pass now (partials from every attached shard, merged, judged by each shard). */
+  ratePass(): Promise<Result<RatePassT>>;
+  /** Every attached shard's statistical flags, oldest first. */
+  flags(state: ReviewState | null, limit: number): Promise<Result<FlagViewT[]>>;
 }
 
 // ---- SchedulerActor: the one object every schedule-changing operation passes through -------------------------------
@@ -110,6 +117,13 @@ export interface ProgressShardActorRpc {
   clanFrame(clanId: string, frame: ServerFrame): Promise<number>;
   /** Clan milestone rewards of players here after their clan finalized; repeats are harmless. */
   grantClanRewards(awards: ClanAward[]): Promise<number>;
+  /** Statistical anti-cheat (shard/anticheat.ts): this shard's rate partials, per objective. */
+  ratePartial(objectiveIds: string[]): Promise<Population>;
+  /** Judges this shard's players against the merged population; counts of the flags it moved. */
+  judgeRates(population: Population, settings: AnticheatSettings & { reviewAfterMs: number }): Promise<{ flagged: number; escalated: number; dismissed: number }>;
+  flags(state: ReviewState | null, limit: number): Promise<FlagViewT[]>;
+  /** Ops clear (rewards released) or confirm (board entry banned) a player's flag; audited. */
+  decideFlag(playerId: string, action: "clear" | "confirm", audit: Audit & { reason: string }): Promise<Result<FlagDecisionT>>;
   /** WebSocket upgrades, forwarded by the Worker with the verified player in X-Live-Player. */
   fetch(request: Request): Promise<Response>;
 }

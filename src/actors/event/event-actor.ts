@@ -24,12 +24,15 @@ import { EVENT_ACTOR_SCHEMA } from "./schema";
 import { EventNotifications, type FiredType } from "./notifications";
 import { eventInfo, schedulerWindow, type SinkName } from "./sinks";
 import { finalizeClans, needsClanFinalize } from "./clans";
+import { anticheatDue, listFlags, ratePass } from "./anticheat";
+import type { RatePassT, FlagViewT } from "../../domain/anticheat-views";
+import type { ReviewState } from "../../domain/review";
 
 /**
  * Schedule rows: lifecycle timers, the notification timetable ("notify", type), sink retries ("sink", name) and the
  * leaderboard's finalization, booked when the event expires (by its timer or by end-now) and retried until done.
  */
-type Kind = TimerKind | "notify" | "sink" | "finalize" | "clans";
+type Kind = TimerKind | "notify" | "sink" | "finalize" | "clans" | "anticheat";
 const LIFECYCLE_KINDS: readonly TimerKind[] = ["activate", "expire", "archive"];
 /** Notifications, auto-claims and sinks retry quickly at first, then every few minutes while something is down. */
 const RETRY: BackoffPolicy = { baseMs: SECOND_MS, maxMs: 5 * MINUTE_MS };
@@ -163,6 +166,10 @@ export class EventActor extends DurableObject<Env> implements EventActorRpc {
         return;
       case "clans":
         return finalizeClans(this.env, instance);
+      case "anticheat":
+        await ratePass(this.env, instance, this.shardNos(), now);
+        if (instance.state === "active") this.schedule.set("anticheat", now + readConfig(this.env).anticheat.intervalMs);
+        return;
     }
   }
 
@@ -190,6 +197,18 @@ export class EventActor extends DurableObject<Env> implements EventActorRpc {
     if (!info.board) return [];
     await this.acrossShards((s) => s.flushBoard(info));
     return boardDirectory(this.env, instance.eventId).finalizeAll(info.board, actor);
+  }
+
+  async ratePass(): Promise<Result<RatePassT>> {
+    const current = this.load();
+    if (!current) return fail(404, "event_not_found", "no such event");
+    return ok(await ratePass(this.env, current.instance, this.shardNos(), Date.now()));
+  }
+
+  async flags(state: ReviewState | null, limit: number): Promise<Result<FlagViewT[]>> {
+    const current = this.load();
+    if (!current) return fail(404, "event_not_found", "no such event");
+    return ok(await listFlags(this.env, current.instance.eventId, this.shardNos(), state, limit));
   }
 
   private activate(instance: EventInstance, now: number) {
@@ -239,6 +258,8 @@ export class EventActor extends DurableObject<Env> implements EventActorRpc {
     this.notifications.sync(after, now);
     if (after.leaderboard && after.state === "expired" && before?.state !== "expired") this.schedule.set("finalize", now + FINALIZE_AFTER_MS);
     if (needsClanFinalize(before, after)) this.schedule.set("clans", now + FINALIZE_AFTER_MS);
+    const pass = anticheatDue(before, after, now, readConfig(this.env).anticheat.intervalMs);
+    if (pass !== null) this.schedule.set("anticheat", pass);
   }
 
   private load(): { instance: EventInstance; revision: number } | null {

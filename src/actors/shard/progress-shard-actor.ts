@@ -14,6 +14,12 @@ import { ShardLive } from "./live";
 import { ShardBudgets } from "./budgets";
 import { BOARD_PUSH_MS, ShardBoard } from "./board";
 import { CLAN_PUSH_MS, ShardClan } from "./clan";
+import { ShardAnticheat } from "./anticheat";
+import { decideFlag, holdElsewhere } from "./flag-decisions";
+import type { AnticheatSettings, Population } from "../../domain/anticheat";
+import type { FlagDecisionT, FlagViewT } from "../../domain/anticheat-views";
+import type { ReviewState } from "../../domain/review";
+import { clanIdOf } from "../../domain/clan";
 import { flagsBoard } from "../../domain/leaderboard";
 import { claimWindow } from "../../domain/rewards";
 import { milestoneNotice, notificationFrame, notificationRow } from "../../domain/notifications";
@@ -25,7 +31,7 @@ import { MINUTE_MS, SECOND_MS } from "../../domain/time";
 import type { Player } from "../../domain/model";
 import { fail, ok, type Result } from "../../lib/result";
 import { eventActor } from "../stubs";
-import type { ClanAward, ProgressAck, ProgressShardActorRpc, RankAward, UnclaimedNotice, UnclaimedWarning } from "../contracts";
+import type { Audit, ClanAward, ProgressAck, ProgressShardActorRpc, RankAward, UnclaimedNotice, UnclaimedWarning } from "../contracts";
 import { parseShardName } from "../../domain/sharding";
 
 /** Drain at most about once a second, or at once when this many players are waiting. */
@@ -50,6 +56,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
   private readonly board: ShardBoard;
   private readonly clan: ShardClan;
   private readonly budgets: ShardBudgets;
+  private readonly anticheat: ShardAnticheat;
   /** Which event and shard this is: from the object's own name, `${eventId}:${shardNo}`. */
   private readonly address: { eventId: string; shardNo: number };
 
@@ -66,6 +73,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     this.board = new ShardBoard(this.sql, ctx.storage, env, `${this.address.eventId}:${this.address.shardNo}`, this.live);
     this.clan = new ShardClan(ctx, this.sql, env, `${this.address.eventId}:${this.address.shardNo}`);
     const config = readConfig(env);
+    this.anticheat = new ShardAnticheat(this.sql, ctx.storage);
     this.budgets = new ShardBudgets(config.playerProgressRequestsPerSecond, config.playerProgressUpdatesPerSecond);
     const held = this.sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = 'event'").toArray()[0];
     this.info = held ? JSON.parse(held.v) : null;
@@ -122,6 +130,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
         const flagged = this.board.flag(info, player.playerId, now);
         if (flagged) this.schedule.ensure("board", now + BOARD_PUSH_MS, flagged);
         if (this.clan.flag(info, player, now)) this.schedule.ensure("clan", now + CLAN_PUSH_MS);
+        this.anticheat.implausible(player.playerId, now);
       }
       this.ensureDrain(now);
       return fail(422, result.code, `${result.rejections.length} update(s) refused; nothing was applied`, { rejections: result.rejections });
@@ -131,7 +140,10 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
       this.players.update(player.playerId, record, result.state, result.completion);
       const cohort = this.board.record(info, player.playerId, updates, result.applied, before, result.state, result.completion, now);
       if (cohort) this.schedule.ensure("board", now + BOARD_PUSH_MS, cohort);
-      if (this.clan.record(info, player, before, result.state, now)) this.schedule.ensure("clan", now + CLAN_PUSH_MS);
+      if (this.clan.record(info, player, before, result.state, now)) {
+        this.schedule.ensure("clan", now + CLAN_PUSH_MS);
+        this.anticheat.noteClan(player.playerId, clanIdOf(player)!);
+      }
       this.ensureDrain(now);
     }
     this.outbox.countRequest(result.applied.length);
@@ -212,6 +224,9 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
   async claim(playerId: string, index: number, key: string) {
     const info = await this.event(Date.now());
     if (!info) return notFound(this.address.eventId);
+    // A statistically flagged player's claims wait for ops (domain/review.ts); a confirmed cheat's are refused.
+    const held = this.anticheat.claimRefusal(playerId);
+    if (held) return held;
     const own = this.ownView(info, playerId);
     const result = await this.rewards.claim(own.info, playerId, own.unlocked, index, key, Date.now());
     if (result.ok && !result.value.replayed) this.ensureDrain(Date.now());
@@ -222,9 +237,11 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
   async autoClaim() {
     const info = await this.event(Date.now());
     if (!info) return { claimed: 0, undelivered: 0 };
-    const result = await this.rewards.autoClaim(info, this.players.unlocked(), Date.now());
+    const holding = this.anticheat.holding();
+    const result = await this.rewards.autoClaim(info, unheld(this.players.unlocked(), holding), Date.now());
     // Rank and clan rewards differ per player, so each rewarded player's own view of the event is claimed for them.
     for (const playerId of new Set([...this.board.rewarded(), ...this.clan.rewarded()])) {
+      if (holding.has(playerId)) continue;
       const own = this.ownView(info, playerId);
       const more = await this.rewards.autoClaim(own.info, [[playerId, own.unlocked ?? []]], Date.now());
       result.claimed += more.claimed;
@@ -274,17 +291,8 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
 
   async grantRankRewards(awards: RankAward[]): Promise<number> {
     const granted = this.board.grant(awards);
-    const now = Date.now();
-    const info = await this.event(now);
-    // A held reward released (clear_flag) after the claim window closed could never be claimed: it is auto-claimed
-    // at once, as archive did for everyone else's.
-    if (info && info.state !== "cancelled" && !claimWindow(info, now).open) {
-      for (const a of awards) {
-        const own = this.board.withRankReward(info, a.playerId, this.players.get(a.playerId)?.state.unlockedMilestones ?? null);
-        await this.rewards.autoClaim(own.info, [[a.playerId, own.unlocked ?? []]], now);
-      }
-      this.ensureDrain(now);
-    }
+    const info = await this.event(Date.now());
+    if (info) await this.claimReleased(info, awards.map((a) => a.playerId));
     return granted;
   }
 
@@ -294,6 +302,37 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
 
   async grantClanRewards(awards: ClanAward[]): Promise<number> {
     return this.clan.grant(awards);
+  }
+
+  // ---- statistical anti-cheat (shard/anticheat.ts) ----------------------------------------------------------------
+
+  /** This shard's share of each objective's rate population, for the event object's rate pass. */
+  async ratePartial(objectiveIds: string[]): Promise<Population> {
+    return this.anticheat.partial(objectiveIds);
+  }
+
+  /** The merged population: every player here judged against it; new flags held on their board and clans too. */
+  async judgeRates(population: Population, settings: AnticheatSettings & { reviewAfterMs: number }) {
+    const now = Date.now();
+    const moves = this.anticheat.judgeAll(population, settings, settings.reviewAfterMs, now);
+    if (this.info && moves.flagged.length) {
+      const owed = holdElsewhere({ env: this.env, sql: this.sql, anticheat: this.anticheat, board: this.board }, this.info, moves.flagged, now);
+      for (const cohort of owed.cohorts) this.schedule.ensure("board", now + BOARD_PUSH_MS, cohort);
+      if (owed.clans) this.schedule.ensure("clan", now + CLAN_PUSH_MS);
+    }
+    if (moves.flagged.length) this.ensureDrain(now);
+    return { flagged: moves.flagged.length, escalated: moves.escalated.length, dismissed: moves.dismissed.length };
+  }
+
+  async flags(state: ReviewState | null, limit: number): Promise<FlagViewT[]> {
+    return this.anticheat.list(state, limit);
+  }
+
+  async decideFlag(playerId: string, action: "clear" | "confirm", audit: Audit & { reason: string }): Promise<Result<FlagDecisionT>> {
+    const info = await this.event(Date.now());
+    if (!info) return notFound(this.address.eventId);
+    const deps = { env: this.env, sql: this.sql, anticheat: this.anticheat, board: this.board };
+    return decideFlag(deps, info, playerId, action, audit, () => this.claimReleased(info, [playerId]), Date.now());
   }
 
   /** The bench's baseline: a bare Worker → Durable Object RPC round trip that does no work. */
@@ -413,6 +452,24 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     if (this.info) await this.clan.push(this.info);
   }
 
+  /**
+   * A reward released (a cleared flag, here or on the board) after the claim window closed could never be claimed:
+   * it is auto-claimed at once, as archive did for everyone else's. Players whose rewards a flag holds are skipped.
+   */
+  private async claimReleased(info: EventInfo, playerIds: string[]): Promise<number> {
+    const now = Date.now();
+    if (info.state === "cancelled" || claimWindow(info, now).open) return 0;
+    const holding = this.anticheat.holding();
+    let claimed = 0;
+    for (const playerId of playerIds) {
+      if (holding.has(playerId)) continue;
+      const own = this.ownView(info, playerId);
+      claimed += (await this.rewards.autoClaim(own.info, [[playerId, own.unlocked ?? []]], now)).claimed;
+    }
+    this.ensureDrain(now);
+    return claimed;
+  }
+
   /** The event as one player's claims see it: their rank reward and clan rewards as extra, unlocked milestones. */
   private ownView(info: EventInfo, playerId: string) {
     const rank = this.board.withRankReward(info, playerId, this.players.get(playerId)?.state.unlockedMilestones ?? null);
@@ -428,6 +485,11 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     if (cohortId && this.info.board) await this.board.pushCohort(this.info.board, cohortId, now);
     this.board.sendDeferred(Date.now());
   }
+}
+
+/** The sweep's players without those whose rewards a statistical flag holds. */
+function* unheld(players: Iterable<[string, number[]]>, holding: ReadonlySet<string>): Generator<[string, number[]]> {
+  for (const p of players) if (!holding.has(p[0])) yield p;
 }
 
 const notFound = (eventId: string) => fail(404, "event_not_found", `no event with id "${eventId}"`);
