@@ -168,3 +168,52 @@ describe("at expiry", () => {
     expect(won.value.json.receipt.rewards[0]).toMatchObject({ itemId: "coins", quantity: 500 });
   });
 });
+
+describe("clans", () => {
+  const OBJECTIVES = [
+    { objectiveId: "boss-damage", description: "Damage the raid boss", type: "collect", targetValue: 1000, trackingKey: "raid.damage" },
+    { objectiveId: "own-wins", description: "Win your own fights", type: "collect", targetValue: 5, trackingKey: "arena.wins" },
+  ];
+  const CLAN = { objectiveIds: ["boss-damage"], thresholdPercent: 1, milestones: [{ index: 0, progressThreshold: 0.5, rewards: coins(50), unlockMessage: "Halfway" }] };
+  /** 40 members of clan red at 20 or 30 damage (mean 25, sd ≈ 5.06) and one at 48 (≈ 4.5σ above them): total 1048. */
+  async function raid() {
+    const t = await createTemplate({ type: "cooperative", objectives: OBJECTIVES, milestones: [{ index: 0, progressThreshold: 0.5, rewards: coins(1) }], clan: CLAN });
+    const e = await createEvent(t.templateId, { startTime: "now", endTime: inMs(2 * HOUR), shardCount: 2 });
+    made.push({ eventId: e.eventId, shardCount: 2 });
+    for (let i = 0; i < 40; i++) expect((await post(e.eventId, `raid-${i}`, "boss-damage", i % 2 ? 30 : 20, { clan: "red" })).status).toBe(200);
+    expect((await post(e.eventId, "raider", "boss-damage", 48, { clan: "red" })).status).toBe(200);
+    await until(() => opsClan(e.eventId), (r) => r.json.total === 1048);
+    expect((await evaluate(e.eventId)).json.flagged).toBe(1);
+    // the flag reaches the clan through the shard's push: the member is held there too
+    await until(() => opsClan(e.eventId), (r) => r.json.members?.find((m: any) => m.playerId === "raider")?.flagged === true);
+    return e.eventId as string;
+  }
+  const opsClan = (eventId: string) => call("GET", `/v1/admin/events/${eventId}/clans/red`);
+
+  it("hold a flagged member's clan reward until ops clear the flag", async () => {
+    const eventId = await raid();
+    expect((await call("POST", `/v1/admin/events/${eventId}/end-now`, { body: { reason: "test" } })).status).toBe(200);
+    await tickEvent(eventId, Date.now() + 5000);
+    await until(() => opsClan(eventId), (r) => r.json.finalized === true);
+    const token = await playerToken("raider", { clan: "red" });
+    expect((await claim(eventId, await playerToken("raid-1", { clan: "red" }), 900, "ok")).status).toBe(201);
+    const held = await claim(eventId, token, 900, "h");
+    expect([held.status, held.json.error.code]).toEqual([409, "reward_held"]);
+    const cleared = await decide(eventId, "raider", "clear");
+    expect(cleared.json).toMatchObject({ clans: 1, flag: { state: "cleared" } });
+    const got = await until(() => claim(eventId, token, 900, "h2"), (r) => r.status === 201);
+    expect(got.value.json.receipt.rewards[0]).toMatchObject({ itemId: "coins", quantity: 50 });
+  });
+
+  it("take a confirmed cheat's contribution out of the clan total", async () => {
+    const eventId = await raid();
+    const confirmed = await decide(eventId, "raider", "confirm");
+    expect(confirmed.json).toMatchObject({ clans: 1, board: "none", flag: { state: "confirmed" } });
+    const view = await until(() => opsClan(eventId), (r) => r.json.total === 1000);
+    expect(view.value.json.members.find((m: any) => m.playerId === "raider")).toMatchObject({ contribution: 0, flagged: true, eligible: false });
+    // what they push later is ignored
+    expect((await post(eventId, "raider", "boss-damage", 5, { clan: "red" })).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 400));
+    expect((await opsClan(eventId)).json.total).toBe(1000);
+  });
+});

@@ -296,6 +296,8 @@ export interface ClanEventActorRpc {
   finalize(info: ClanInfo | null): Promise<{ clanId: string; awards: number; held: number } | null>;
   /** Clan: ops clear a flagged member; after finalization this releases their held rewards. */
   clearFlag(playerId: string, audit: Audit): Promise<Result<{ playerId: string; released: number }>>;
+  /** Clan: a member confirmed as a cheat leaves the totals; their later pushes are ignored (409 once final). */
+  excludeMember(playerId: string, audit: Audit): Promise<Result<{ playerId: string; removed: number }>>;
   /** Directory: a clan's latest standing (sent by the clan itself, at most once a second). */
   report(standing: ClanStanding): Promise<void>;
   ranking(limit: number): Promise<ClanRanking>;

@@ -39,7 +39,7 @@ export const FlagDecision = z
     flag: FlagView,
     released: Count.meta({ description: "Held milestone or rank rewards granted now (cleared after the claim window: auto-claimed)" }),
     board: z.enum(["cleared", "banned", "none"]).meta({ description: "What the player's leaderboard entry got" }),
-    clans: Count.meta({ description: "Clans told (cleared: their held clan rewards released)" }),
+    clans: Count.meta({ description: "Clans told: cleared, their held clan rewards are released; confirmed, their contribution leaves the clan totals" }),
   })
   .meta({ id: "StatisticalFlagDecision" });
 

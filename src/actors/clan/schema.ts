@@ -25,4 +25,7 @@ export const CLAN_SCHEMA: readonly MigrationStep[] = [
    -- the directory: every clan's latest standing
    CREATE TABLE clans (clan_id TEXT PRIMARY KEY, total REAL NOT NULL, completion REAL NOT NULL, members INTEGER NOT NULL, updated_at INTEGER NOT NULL);
    CREATE INDEX idx_clans_order ON clans (total DESC, clan_id);`,
+  // 2. A member confirmed as a cheat (statistical anti-cheat): their contribution taken out of the totals, and
+  // whatever they push later ignored.
+  "ALTER TABLE members ADD COLUMN excluded_at INTEGER",
 ];

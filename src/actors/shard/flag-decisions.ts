@@ -66,6 +66,8 @@ export async function decideFlag(
   // Confirmed: the board entry is banned (its score leaves the ranking and never returns); a final board refuses,
   // and the flag it holds stays uncleared, so the rank reward is never granted. Clan rewards stay held likewise.
   if (cohortId) board = (await leaderboardActor(deps.env, info.eventId, cohortId).act(playerId, "ban", audit)).ok ? "banned" : "none";
+  // Clans: their contribution leaves the totals (the clan's own exclusion); a clan already final keeps them held.
+  for (const clanId of deps.anticheat.clansOf(playerId)) if ((await clanActor(deps.env, info.eventId, clanId).excludeMember(playerId, audit)).ok) clans++;
   return ok({ flag: unwrapView(deps, playerId), released: 0, board, clans });
 }
 
