@@ -315,11 +315,9 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
   async judgeRates(population: Population, settings: AnticheatSettings & { reviewAfterMs: number }) {
     const now = Date.now();
     const moves = this.anticheat.judgeAll(population, settings, settings.reviewAfterMs, now);
-    if (this.info && moves.flagged.length) {
-      const owed = holdElsewhere({ env: this.env, sql: this.sql, anticheat: this.anticheat, board: this.board }, this.info, moves.flagged, now);
-      for (const cohort of owed.cohorts) this.schedule.ensure("board", now + BOARD_PUSH_MS, cohort);
-      if (owed.clans) this.schedule.ensure("clan", now + CLAN_PUSH_MS);
-    }
+    const owed = this.info ? holdElsewhere({ env: this.env, sql: this.sql, anticheat: this.anticheat, board: this.board }, this.info, moves.flagged, now) : null;
+    for (const cohort of owed?.cohorts ?? []) this.schedule.ensure("board", now + BOARD_PUSH_MS, cohort);
+    if (owed?.clans) this.schedule.ensure("clan", now + CLAN_PUSH_MS);
     if (moves.flagged.length) this.ensureDrain(now);
     return { flagged: moves.flagged.length, escalated: moves.escalated.length, dismissed: moves.dismissed.length };
   }
