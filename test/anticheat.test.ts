@@ -6,7 +6,7 @@ import { env } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import { apiKey, call, createEvent, createTemplate, HOUR, inMs, playerToken } from "./helpers";
 import { claim, clearAlarms, settle, tickEvent } from "./rewards-helpers";
-import { arenaEvent, coins, post, top, until } from "./leaderboard-helpers";
+import { arenaEvent, coins, inBoard, post, top, until } from "./leaderboard-helpers";
 
 const made: { eventId: string; shardCount: number }[] = [];
 afterEach(async () => {
@@ -145,6 +145,27 @@ describe("confirmed cheats", () => {
     const refused = await claim(e.eventId, await playerToken("arena-cheat"), 0, "k");
     expect([refused.status, refused.json.error.code]).toEqual([403, "reward_forfeited"]);
     expect((await flags(e.eventId, "?state=confirmed")).json.flags.map((f: any) => f.playerId)).toEqual(["arena-cheat"]);
+  });
+});
+
+describe("dismissal", () => {
+  it("a flag the population catches up with is dismissed by the next pass, and its board flag lifted", async () => {
+    const e = await arenaEvent({}, { shardCount: 2 });
+    made.push(e);
+    await population(e.eventId, "dis", 40, "wins");
+    expect((await post(e.eventId, "dis-fast", "wins", 150)).status).toBe(200);
+    expect((await evaluate(e.eventId)).json.flagged).toBe(1);
+    const onBoard = () => inBoard(e.eventId, "global", (_o, s) => s.storage.sql.exec("SELECT player_id, cleared_at, cleared_by FROM flagged").toArray());
+    await until(onBoard, (rows: any[]) => rows.length === 1);
+    // 40 more players at 60 or 140 a minute: the spread widens (sd ≈ 29), and 150 is no longer 3σ above the others
+    for (let i = 0; i < 40; i++) expect((await post(e.eventId, `wide-${i}`, "wins", i % 2 ? 140 : 60)).status).toBe(200);
+    expect((await evaluate(e.eventId)).json).toMatchObject({ flagged: 0, dismissed: 1 });
+    const [flag] = (await flags(e.eventId, "?state=dismissed")).json.flags;
+    expect(flag.history.map((h: any) => [h.to, h.cause, h.actor])).toEqual([["flagged", "statistical_outlier", "system"], ["dismissed", "back_within_range", "system"]]);
+    expect(await onBoard()).toEqual([{ player_id: "dis-fast", cleared_at: expect.any(Number), cleared_by: "system" }]);
+    expect((await claim(e.eventId, await playerToken("dis-fast"), 0, "k")).status).toBe(201);
+    // ops cannot decide a dismissed flag
+    expect((await decide(e.eventId, "dis-fast", "confirm")).json.error.code).toBe("flag_closed");
   });
 });
 

@@ -8,6 +8,8 @@ import type { FlagViewT } from "../../domain/anticheat-views";
 import { isOpen, opsMove, systemMove, type ReviewMove, type ReviewState } from "../../domain/review";
 import { iso } from "../../domain/time";
 import { fail, ok, type Result } from "../../lib/result";
+import { flagsBoard } from "../../domain/leaderboard";
+import type { RejectionCode } from "../../domain/progress";
 import { addFlag } from "./outbox";
 
 /** The code a statistical flag is counted under in progress_flags, beside the plausibility checks' codes. */
@@ -130,6 +132,11 @@ export class ShardAnticheat {
     if (this.knownMembers.has(key)) return;
     this.sql.exec("INSERT OR IGNORE INTO clan_members (player_id, clan_id) VALUES (?, ?)", playerId, clanId);
     this.knownMembers.add(key);
+  }
+
+  /** Did the plausibility checks flag this player too (a flag that holds their board and clan rewards on its own)? */
+  implausiblyFlagged(playerId: string): boolean {
+    return flagsBoard(this.sql.exec<{ reason: RejectionCode }>("SELECT reason FROM flag_counts WHERE player_id = ?", playerId).toArray().map((r) => ({ code: r.reason })));
   }
 
   clansOf(playerId: string): string[] {

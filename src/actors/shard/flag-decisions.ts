@@ -51,24 +51,42 @@ export async function decideFlag(
 ): Promise<Result<FlagDecisionT>> {
   const moved = deps.anticheat.decide(playerId, action, audit.actor, audit.reason, now);
   if (!moved.ok) return moved;
-  let board: FlagDecisionT["board"] = "none";
-  let clans = 0;
-  const cohortId = info.board ? deps.board.known(playerId) : null;
   if (action === "clear") {
-    // A flag not pushed yet must not reach the board after it was cleared here.
-    deps.sql.exec("UPDATE board_pending SET flagged = 0 WHERE player_id = ?", playerId);
-    deps.sql.exec("UPDATE clan_pending SET flagged = 0 WHERE player_id = ?", playerId);
-    if (cohortId) board = (await leaderboardActor(deps.env, info.eventId, cohortId).act(playerId, "clear_flag", audit)).ok ? "cleared" : "none";
-    for (const clanId of deps.anticheat.clansOf(playerId)) if ((await clanActor(deps.env, info.eventId, clanId).clearFlag(playerId, audit)).ok) clans++;
+    const { board, clans } = await releaseElsewhere(deps, info, playerId, audit);
     const released = await autoClaim();
     return ok({ flag: unwrapView(deps, playerId), released, board, clans });
   }
+  let board: FlagDecisionT["board"] = "none";
+  let clans = 0;
+  const cohortId = info.board ? deps.board.known(playerId) : null;
   // Confirmed: the board entry is banned (its score leaves the ranking and never returns); a final board refuses,
   // and the flag it holds stays uncleared, so the rank reward is never granted. Clan rewards stay held likewise.
   if (cohortId) board = (await leaderboardActor(deps.env, info.eventId, cohortId).act(playerId, "ban", audit)).ok ? "banned" : "none";
   // Clans: their contribution leaves the totals (the clan's own exclusion); a clan already final keeps them held.
   for (const clanId of deps.anticheat.clansOf(playerId)) if ((await clanActor(deps.env, info.eventId, clanId).excludeMember(playerId, audit)).ok) clans++;
   return ok({ flag: unwrapView(deps, playerId), released: 0, board, clans });
+}
+
+/**
+ * A pass dismissed these flags (back within range): their board and clan flags are lifted too, unless the
+ * plausibility checks flagged the player there as well; that flag is still ops' to clear.
+ */
+export async function dismissElsewhere(deps: FlagDeps, info: EventInfo, playerIds: string[]): Promise<void> {
+  for (const playerId of playerIds) {
+    if (!deps.anticheat.implausiblyFlagged(playerId)) await releaseElsewhere(deps, info, playerId, { actor: "system", reason: "back_within_range" });
+  }
+}
+
+/** The board's and the clans' flags of this player cleared (their clear-flag paths release what they held). */
+async function releaseElsewhere(deps: FlagDeps, info: EventInfo, playerId: string, audit: Audit): Promise<{ board: FlagDecisionT["board"]; clans: number }> {
+  // A flag not pushed yet must not reach the board or a clan after it was cleared here.
+  deps.sql.exec("UPDATE board_pending SET flagged = 0 WHERE player_id = ?", playerId);
+  deps.sql.exec("UPDATE clan_pending SET flagged = 0 WHERE player_id = ?", playerId);
+  const cohortId = info.board ? deps.board.known(playerId) : null;
+  const board = cohortId && (await leaderboardActor(deps.env, info.eventId, cohortId).act(playerId, "clear_flag", audit)).ok ? "cleared" : "none";
+  let clans = 0;
+  for (const clanId of deps.anticheat.clansOf(playerId)) if ((await clanActor(deps.env, info.eventId, clanId).clearFlag(playerId, audit)).ok) clans++;
+  return { board, clans };
 }
 
 function unwrapView(deps: FlagDeps, playerId: string) {

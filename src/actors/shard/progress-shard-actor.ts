@@ -15,7 +15,7 @@ import { ShardBudgets } from "./budgets";
 import { BOARD_PUSH_MS, ShardBoard } from "./board";
 import { CLAN_PUSH_MS, ShardClan } from "./clan";
 import { ShardAnticheat } from "./anticheat";
-import { decideFlag, holdElsewhere } from "./flag-decisions";
+import { decideFlag, dismissElsewhere, holdElsewhere, type FlagDeps } from "./flag-decisions";
 import type { AnticheatSettings, Population } from "../../domain/anticheat";
 import type { FlagDecisionT, FlagViewT } from "../../domain/anticheat-views";
 import type { ReviewState } from "../../domain/review";
@@ -315,9 +315,10 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
   async judgeRates(population: Population, settings: AnticheatSettings & { reviewAfterMs: number }) {
     const now = Date.now();
     const moves = this.anticheat.judgeAll(population, settings, settings.reviewAfterMs, now);
-    const owed = this.info ? holdElsewhere({ env: this.env, sql: this.sql, anticheat: this.anticheat, board: this.board }, this.info, moves.flagged, now) : null;
+    const owed = this.info ? holdElsewhere(this.flagDeps(), this.info, moves.flagged, now) : null;
     for (const cohort of owed?.cohorts ?? []) this.schedule.ensure("board", now + BOARD_PUSH_MS, cohort);
     if (owed?.clans) this.schedule.ensure("clan", now + CLAN_PUSH_MS);
+    if (this.info && moves.dismissed.length) await dismissElsewhere(this.flagDeps(), this.info, moves.dismissed);
     if (moves.flagged.length) this.ensureDrain(now);
     return { flagged: moves.flagged.length, escalated: moves.escalated.length, dismissed: moves.dismissed.length };
   }
@@ -329,8 +330,11 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
   async decideFlag(playerId: string, action: "clear" | "confirm", audit: Audit & { reason: string }): Promise<Result<FlagDecisionT>> {
     const info = await this.event(Date.now());
     if (!info) return notFound(this.address.eventId);
-    const deps = { env: this.env, sql: this.sql, anticheat: this.anticheat, board: this.board };
-    return decideFlag(deps, info, playerId, action, audit, () => this.claimReleased(info, [playerId]), Date.now());
+    return decideFlag(this.flagDeps(), info, playerId, action, audit, () => this.claimReleased(info, [playerId]), Date.now());
+  }
+
+  private flagDeps(): FlagDeps {
+    return { env: this.env, sql: this.sql, anticheat: this.anticheat, board: this.board };
   }
 
   /** The bench's baseline: a bare Worker → Durable Object RPC round trip that does no work. */
