@@ -5,7 +5,7 @@
 import { env } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import { apiKey, call, createEvent, createTemplate, HOUR, inMs, playerToken } from "./helpers";
-import { claim, clearAlarms, settle, tickEvent } from "./rewards-helpers";
+import { claim, clearAlarms, runInDurableObject, settle, shardStubFor, tickEvent } from "./rewards-helpers";
 import { arenaEvent, coins, inBoard, post, top, until } from "./leaderboard-helpers";
 
 const made: { eventId: string; shardCount: number }[] = [];
@@ -101,6 +101,26 @@ describe("rate passes", () => {
       { player_id: "cheat", objective_id: "pts", reason: "not_positive", count: 1 },
       { player_id: "cheat", objective_id: "pts", reason: "statistical_outlier", count: 1 },
     ]);
+  });
+
+  it("escalate a flag to review when a pass still finds the player an outlier after the review delay (1 h)", async () => {
+    const eventId = await pointsEvent();
+    await population(eventId, "esc", 40);
+    expect((await post(eventId, "esc-cheat", "pts", 160)).status).toBe(200);
+    expect((await evaluate(eventId)).json.flagged).toBe(1);
+    expect((await evaluate(eventId)).json.escalated).toBe(0);
+    // the flag is an hour old, as far as the shard knows
+    await runInDurableObject(shardStubFor(eventId, "esc-cheat", 3), (_o: any, s: DurableObjectState) => {
+      s.storage.sql.exec("UPDATE reviews SET flagged_at = flagged_at - 3600000 WHERE player_id = 'esc-cheat'");
+    });
+    expect((await evaluate(eventId)).json).toMatchObject({ flagged: 0, escalated: 1 });
+    const [flag] = (await flags(eventId, "?state=under_review")).json.flags;
+    expect(flag).toMatchObject({ playerId: "esc-cheat", rate: 160 });
+    expect(flag.history.map((h: any) => [h.to, h.cause])).toEqual([["flagged", "statistical_outlier"], ["under_review", "still_outlier"]]);
+    // still held while under review; confirming forfeits it
+    expect((await claim(eventId, await playerToken("esc-cheat"), 0, "k")).json.error.code).toBe("reward_held");
+    expect((await decide(eventId, "esc-cheat", "confirm")).json.flag.state).toBe("confirmed");
+    expect((await claim(eventId, await playerToken("esc-cheat"), 0, "k2")).json.error.code).toBe("reward_forfeited");
   });
 
   it("refuse bad input with a clear 4xx", async () => {
