@@ -11,10 +11,13 @@ import type { ReviewState } from "../../domain/review";
 import { iso } from "../../domain/time";
 import { progressShardActor } from "../stubs";
 
-/** A pass while the event runs; the one at expiry catches what the last interval missed. */
-export function anticheatDue(before: EventInstance | null | undefined, after: EventInstance, now: number, intervalMs: number): number | null {
+/**
+ * A pass while the event runs; the one at expiry catches what the last interval missed (none when no player ever
+ * reached a shard: there is nothing to judge).
+ */
+export function anticheatDue(before: EventInstance | null | undefined, after: EventInstance, now: number, intervalMs: number, anyShard: boolean): number | null {
   if (after.state === "active" && before?.state !== "active") return now + intervalMs;
-  if (after.state === "expired" && before?.state !== "expired") return now;
+  if (after.state === "expired" && before?.state !== "expired" && anyShard) return now;
   return null;
 }
 

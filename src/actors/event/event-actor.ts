@@ -258,8 +258,9 @@ export class EventActor extends DurableObject<Env> implements EventActorRpc {
     this.notifications.sync(after, now);
     if (after.leaderboard && after.state === "expired" && before?.state !== "expired") this.schedule.set("finalize", now + FINALIZE_AFTER_MS);
     if (needsClanFinalize(before, after)) this.schedule.set("clans", now + FINALIZE_AFTER_MS);
-    const pass = anticheatDue(before, after, now, readConfig(this.env).anticheat.intervalMs);
+    const pass = anticheatDue(before, after, now, readConfig(this.env).anticheat.intervalMs, this.shardNos().length > 0);
     if (pass !== null) this.schedule.set("anticheat", pass);
+    else if (after.state !== "active") this.schedule.cancel("anticheat");
   }
 
   private load(): { instance: EventInstance; revision: number } | null {
