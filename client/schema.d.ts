@@ -554,6 +554,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/events/{eventId}/flags": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Statistical anti-cheat flags of an event, oldest first, with their review history */
+        get: operations["listStatisticalFlags"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/events/{eventId}/flags/evaluate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Run a rate pass now (it also runs on its own every ANTICHEAT_INTERVAL_SECONDS while the event is active, and at expiry) */
+        post: operations["evaluateProgressRates"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/events/{eventId}/flags/{playerId}/{action}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Clear a flag (held milestone, rank and clan rewards released) or confirm it (board entry banned, rewards forfeit) */
+        post: operations["decideStatisticalFlag"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/schedule/validate": {
         parameters: {
             query?: never;
@@ -1959,6 +2010,68 @@ export interface components {
                 notificationsSent: number;
                 notificationsFailed: number;
             };
+        };
+        StatisticalFlagList: {
+            flags: components["schemas"]["StatisticalFlag"][];
+        };
+        StatisticalFlag: {
+            playerId: string;
+            state: components["schemas"]["FlagReviewState"];
+            /** @description The objective of the verdict that raised (or last moved) the flag */
+            objectiveId: string;
+            /** @description The player's progress per active minute on it */
+            rate: number;
+            /** @description Standard deviations above the other players' mean */
+            z: number;
+            mean: number;
+            sd: number;
+            /** @description How many other players the rate was compared with */
+            n: number;
+            /** Format: date-time */
+            flaggedAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            history: {
+                /** Format: date-time */
+                at: string;
+                from: components["schemas"]["FlagReviewState"] & (string | null);
+                to: components["schemas"]["FlagReviewState"];
+                cause: string;
+                /** @description `system`, or the operator */
+                actor: string;
+                reason: string | null;
+            }[];
+        };
+        /** @enum {string} */
+        FlagReviewState: "flagged" | "under_review" | "dismissed" | "cleared" | "confirmed";
+        RatePass: {
+            /** Format: date-time */
+            evaluatedAt: string;
+            shards: number;
+            population: {
+                objectiveId: string;
+                n: number;
+                mean: number;
+                sd: number;
+            }[];
+            flagged: number;
+            escalated: number;
+            dismissed: number;
+        };
+        FlagDecisionReason: {
+            reason: string;
+        };
+        StatisticalFlagDecision: {
+            flag: components["schemas"]["StatisticalFlag"];
+            /** @description Held milestone or rank rewards granted now (cleared after the claim window: auto-claimed) */
+            released: number;
+            /**
+             * @description What the player's leaderboard entry got
+             * @enum {string}
+             */
+            board: "cleared" | "banned" | "none";
+            /** @description Clans told: cleared, their held clan rewards are released; confirmed, their contribution leaves the clan totals */
+            clans: number;
         };
         ScheduleCheck: {
             ok: boolean;
@@ -4651,6 +4764,224 @@ export interface operations {
             };
             /** @description No such resource */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listStatisticalFlags: {
+        parameters: {
+            query?: {
+                /** @description Only flags in this review state */
+                state?: "flagged" | "under_review" | "dismissed" | "cleared" | "confirmed";
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description An event id (evt_ + 8–40 of a-z0-9). */
+                eventId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The flags */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StatisticalFlagList"];
+                };
+            };
+            /** @description Malformed request: invalid JSON, a missing body or bad query/path values (code says which) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Credentials valid but not allowed here */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    evaluateProgressRates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An event id (evt_ + 8–40 of a-z0-9). */
+                eventId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FlagDecisionReason"];
+            };
+        };
+        responses: {
+            /** @description The merged population and the flags the pass moved */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RatePass"];
+                };
+            };
+            /** @description Malformed request: invalid JSON, a missing body or bad query/path values (code says which) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Credentials valid but not allowed here */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body larger than the route allows */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    decideStatisticalFlag: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An event id (evt_ + 8–40 of a-z0-9). */
+                eventId: string;
+                playerId: string;
+                action: "clear" | "confirm";
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FlagDecisionReason"];
+            };
+        };
+        responses: {
+            /** @description Decided, and recorded in the flag's history */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StatisticalFlagDecision"];
+                };
+            };
+            /** @description Malformed request: invalid JSON, a missing body or bad query/path values (code says which) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Credentials valid but not allowed here */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body larger than the route allows */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };

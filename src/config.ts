@@ -41,6 +41,10 @@ export type Config = {
   /** Where each event's report is POSTed at expiry (signed like the other webhooks); null: stored only. */
   reportsWebhookUrl: string | null;
   reportsWebhookSecret: string;
+  /** Statistical anti-cheat (domain/anticheat.ts): the smallest population compared with, the outlier threshold in
+   * standard deviations, how often an active event's rates are judged, and how long a flag waits before a still-outlying
+   * player is escalated to under_review. */
+  anticheat: { minSample: number; sigma: number; intervalMs: number; reviewAfterMs: number };
   /** Queue names as the platform reports them in batch.queue; they must match the [[queues.*]] sections. */
   queues: { inventoryDeliveries: string; push: string; pushDeadLetter: string };
 };
@@ -90,6 +94,12 @@ export function readConfig(env: object): Config {
     reportsWebhookSecret: (e.REPORTS_WEBHOOK_SECRET as string | undefined) ?? String(e.REWARD_SIGNING_SECRET ?? ""),
     corsOrigins: list(e.CORS_ORIGINS),
     adminCorsOrigins: list(e.ADMIN_CORS_ORIGINS),
+    anticheat: {
+      minSample: Math.floor(num(e.ANTICHEAT_MIN_SAMPLE, 30, 2)),
+      sigma: num(e.ANTICHEAT_SIGMA, 3, 0.5),
+      intervalMs: num(e.ANTICHEAT_INTERVAL_SECONDS, 60, 1) * 1000,
+      reviewAfterMs: num(e.ANTICHEAT_REVIEW_AFTER_SECONDS, 3600, 0) * 1000,
+    },
     queues: {
       inventoryDeliveries: text(e.QUEUE_INVENTORY_DELIVERIES, "inventory-deliveries"),
       push: text(e.QUEUE_PUSH, "push-notifications"),

@@ -14,6 +14,9 @@ import type { ScheduleConflict, ScheduleWindow } from "../domain/scheduling";
 import type { PlayerDataOp, PlayerDataPart } from "../domain/privacy";
 
 export type { PlayerDataOp, PlayerDataPart };
+import type { AnticheatSettings, Population } from "../domain/anticheat";
+import type { FlagDecisionT, FlagViewT, RatePassT } from "../domain/anticheat-views";
+import type { ReviewState } from "../domain/review";
 
 // ---- EventActor: one per event, the single writer of its lifecycle -------------------------------------------------
 
@@ -40,6 +43,10 @@ export interface EventActorRpc {
    * while one cannot; the lifecycle's own "finalize" row keeps retrying). Boards already final stay as they were.
    */
   finalizeBoards(actor: string): Promise<Result<FinalSummary[]>>;
+  /** Statistical anti-cheat: one rate pass now (partials from every attached shard, merged, judged by each shard). */
+  ratePass(): Promise<Result<RatePassT>>;
+  /** Every attached shard's statistical flags, oldest first. */
+  flags(state: ReviewState | null, limit: number): Promise<Result<FlagViewT[]>>;
 }
 
 // ---- SchedulerActor: the one object every schedule-changing operation passes through -------------------------------
@@ -117,6 +124,13 @@ export interface ProgressShardActorRpc extends PlayerDataHolder {
   flushClans(info: EventInfo): Promise<number>;
   /** Clan milestone rewards of players here after their clan finalized; repeats are harmless. */
   grantClanRewards(awards: ClanAward[]): Promise<number>;
+  /** Statistical anti-cheat (shard/anticheat.ts): this shard's rate partials, per objective. */
+  ratePartial(objectiveIds: string[]): Promise<Population>;
+  /** Judges this shard's players against the merged population; counts of the flags it moved. */
+  judgeRates(population: Population, settings: AnticheatSettings & { reviewAfterMs: number }): Promise<{ flagged: number; escalated: number; dismissed: number }>;
+  flags(state: ReviewState | null, limit: number): Promise<FlagViewT[]>;
+  /** Ops clear (rewards released) or confirm (board entry banned) a player's flag; audited. */
+  decideFlag(playerId: string, action: "clear" | "confirm", audit: Audit & { reason: string }): Promise<Result<FlagDecisionT>>;
   /** WebSocket upgrades, forwarded by the Worker with the verified player in X-Live-Player. */
   fetch(request: Request): Promise<Response>;
 }
@@ -296,6 +310,8 @@ export interface ClanEventActorRpc extends PlayerDataHolder {
   rankAward(award: ClanRankAward): Promise<number>;
   /** Clan: ops clear a flagged member; after finalization this releases their held rewards. */
   clearFlag(playerId: string, audit: Audit): Promise<Result<{ playerId: string; released: number }>>;
+  /** Clan: a member confirmed as a cheat leaves the totals; their later pushes are ignored (409 once final). */
+  excludeMember(playerId: string, audit: Audit): Promise<Result<{ playerId: string; removed: number }>>;
   /** Directory: a clan's latest standing (sent by the clan itself); answers how many ms the clan waits before the next. */
   report(standing: ClanStanding): Promise<number>;
   /** Directory: a page of the clan ranking (the final standings once recorded), with `clanId`'s own place. */

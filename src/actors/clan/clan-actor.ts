@@ -67,8 +67,10 @@ export class ClanEventActor extends DurableObject<Env> implements ClanEventActor
     if (applied && this.meta("final")) return { applied: false, frozen: true, total: this.total(), unlocked: [] };
     let unlocked: number[] = [];
     if (applied) {
+      const excluded = new Set(this.sql.exec<{ player_id: string }>("SELECT player_id FROM members WHERE excluded_at IS NOT NULL").toArray().map((r) => r.player_id));
       this.ctx.storage.transactionSync(() => {
         for (const e of batch.entries) {
+          if (excluded.has(e.playerId)) continue;
           if (e.flagged) this.sql.exec("UPDATE members SET flagged = 1, cleared_at = NULL WHERE player_id = ?", e.playerId);
           const amount = sumOf(e.amounts);
           if (amount <= 0 && !e.flagged) continue;
@@ -192,6 +194,28 @@ export class ClanEventActor extends DurableObject<Env> implements ClanEventActor
     if (released) this.schedule.set("grant", now);
     await this.settle(now);
     return ok({ playerId, released });
+  }
+
+  /**
+   * A member confirmed as a cheat: their contribution leaves the totals (milestones already reached stay reached, as
+   * they always do), later pushes of theirs are ignored, and their held rewards are never released. Refused once final.
+   */
+  async excludeMember(playerId: string, audit: Audit): Promise<Result<{ playerId: string; removed: number }>> {
+    if (this.meta("final")) return fail(409, "clan_finalized", "the clan is final; the member's held rewards stay held");
+    const m = this.members().find((x) => x.player_id === playerId);
+    if (!m) return fail(404, "member_not_found", `player "${playerId}" has not contributed to this clan`);
+    const now = Date.now();
+    this.ctx.storage.transactionSync(() => {
+      for (const a of this.sql.exec<{ objective_id: string; amount: number }>("SELECT objective_id, amount FROM member_amounts WHERE player_id = ?", playerId).toArray()) {
+        this.sql.exec("UPDATE totals SET total = total - ? WHERE objective_id = ?", a.amount, a.objective_id);
+      }
+      this.sql.exec("DELETE FROM member_amounts WHERE player_id = ?", playerId);
+      this.sql.exec("UPDATE members SET contribution = 0, flagged = 1, cleared_at = NULL, excluded_at = ? WHERE player_id = ?", now, playerId);
+      this.sql.exec("INSERT INTO audit (at, actor, action, player_id, reason) VALUES (?, ?, 'exclude', ?, ?)", now, audit.actor, playerId, audit.reason ?? null);
+    });
+    this.schedule.ensure("frame", Math.max(now, this.lastFrameAt + FRAME_EVERY_MS));
+    await this.settle(now);
+    return ok({ playerId, removed: m.contribution });
   }
 
   // ---- directory -------------------------------------------------------------------------------------------------

@@ -37,4 +37,7 @@ export const CLAN_SCHEMA: readonly MigrationStep[] = [
      completion REAL NOT NULL, members INTEGER NOT NULL, reward_tier INTEGER NOT NULL, granted INTEGER NOT NULL DEFAULT 0);
    CREATE INDEX idx_standings_order ON standings (total DESC, reached_at, clan_id);
    ${OUTBOX_TABLE};`,
+  // 3. A member confirmed as a cheat (statistical anti-cheat): their contribution taken out of the totals, and
+  // whatever they push later ignored.
+  "ALTER TABLE members ADD COLUMN excluded_at INTEGER",
 ];

@@ -26,13 +26,16 @@ import { EventNotifications, type FiredType } from "./notifications";
 import { eventInfo, schedulerWindow, type SinkName } from "./sinks";
 import { finalizeClans, needsClanFinalize } from "./clans";
 import { REPORT_AFTER_MS, needsReport, reportAtExpiry } from "./report";
+import { anticheatDue, listFlags, ratePass } from "./anticheat";
+import type { RatePassT, FlagViewT } from "../../domain/anticheat-views";
+import type { ReviewState } from "../../domain/review";
 
 /**
  * Schedule rows: lifecycle timers, the notification timetable ("notify", type), sink retries ("sink", name) and the
  * leaderboard's finalization, the clans' and the analytics report (src/actors/event/report.ts), each booked when the
  * event expires (by its timer or by end-now) and retried until done.
  */
-type Kind = TimerKind | "notify" | "sink" | "finalize" | "clans" | "report";
+type Kind = TimerKind | "notify" | "sink" | "finalize" | "clans" | "report" | "anticheat";
 const LIFECYCLE_KINDS: readonly TimerKind[] = ["activate", "expire", "archive"];
 /** Notifications, auto-claims and sinks retry quickly at first, then every few minutes while something is down. */
 const RETRY: BackoffPolicy = { baseMs: SECOND_MS, maxMs: 5 * MINUTE_MS };
@@ -170,6 +173,10 @@ export class EventActor extends DurableObject<Env> implements EventActorRpc {
         return finalizeClans(this.env, instance);
       case "report":
         return reportAtExpiry(this.env, instance, now, row.attempt);
+      case "anticheat":
+        await ratePass(this.env, instance, this.shardNos(), now);
+        if (instance.state === "active") this.schedule.set("anticheat", now + readConfig(this.env).anticheat.intervalMs);
+        return;
     }
   }
 
@@ -197,6 +204,18 @@ export class EventActor extends DurableObject<Env> implements EventActorRpc {
     if (!info.board) return [];
     await this.acrossShards((s) => s.flushBoard(info));
     return boardDirectory(this.env, instance.eventId).finalizeAll(info.board, actor);
+  }
+
+  async ratePass(): Promise<Result<RatePassT>> {
+    const current = this.load();
+    if (!current) return fail(404, "event_not_found", "no such event");
+    return ok(await ratePass(this.env, current.instance, this.shardNos(), Date.now()));
+  }
+
+  async flags(state: ReviewState | null, limit: number): Promise<Result<FlagViewT[]>> {
+    const current = this.load();
+    if (!current) return fail(404, "event_not_found", "no such event");
+    return ok(await listFlags(this.env, current.instance.eventId, this.shardNos(), state, limit));
   }
 
   private activate(instance: EventInstance, now: number) {
@@ -248,6 +267,9 @@ export class EventActor extends DurableObject<Env> implements EventActorRpc {
     if (after.leaderboard && after.state === "expired" && before?.state !== "expired") this.schedule.set("finalize", now + FINALIZE_AFTER_MS);
     if (needsClanFinalize(before, after)) this.schedule.set("clans", now + FINALIZE_AFTER_MS);
     if (needsReport(before, after)) this.schedule.set("report", now + REPORT_AFTER_MS);
+    const pass = anticheatDue(before, after, now, readConfig(this.env).anticheat.intervalMs, this.shardNos().length > 0);
+    if (pass !== null) this.schedule.set("anticheat", pass);
+    else if (after.state !== "active") this.schedule.cancel("anticheat");
   }
 
   private load(): { instance: EventInstance; revision: number } | null {

@@ -18,6 +18,10 @@ export const SHARD_PLAYER_TABLES: readonly PlayerTable[] = [
   { name: "rankRewards", table: "rank_rewards", match: "player_id = ?2", erase: "delete" },
   { name: "clanPending", table: "clan_pending", match: "player_id = ?2", erase: { set: "player_id = ?1" } },
   { name: "clanRewards", table: "clan_rewards", match: "player_id = ?2", erase: "delete" },
+  // Statistical anti-cheat: the open review goes; its history is an audit trail, kept under the pseudonym.
+  { name: "review", table: "reviews", match: "player_id = ?2", erase: "delete" },
+  { name: "reviewLog", table: "review_log", match: "player_id = ?2", erase: { set: "player_id = ?1" } },
+  { name: "clanMemberships", table: "clan_members", match: "player_id = ?2", erase: "delete" },
   // What D1 is still owed: claim rows go there anonymized, milestone feed rows naming the player not at all.
   { name: "owedClaims", table: "outbox", match: "topic = 'claim' AND row ->> '$.playerId' = ?2", erase: { set: "row = json_set(row, '$.playerId', ?1, '$.signature', '')" } },
   { name: "owedRows", table: "outbox", match: "topic <> 'claim' AND row ->> '$.playerId' = ?2", erase: "delete" },

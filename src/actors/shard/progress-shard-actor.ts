@@ -16,6 +16,12 @@ import { BOARD_PUSH_MS, ShardBoard } from "./board";
 import { CLAN_PUSH_MS, ShardClan } from "./clan";
 import { ShardOwnRewards } from "./own-rewards";
 import { shardAddress } from "./address";
+import { ShardAnticheat } from "./anticheat";
+import { decideFlag, dismissElsewhere, holdElsewhere, type FlagDeps } from "./flag-decisions";
+import type { AnticheatSettings, Population } from "../../domain/anticheat";
+import type { FlagDecisionT, FlagViewT } from "../../domain/anticheat-views";
+import type { ReviewState } from "../../domain/review";
+import { clanIdOf } from "../../domain/clan";
 import { flagsBoard } from "../../domain/leaderboard";
 import { claimWindow } from "../../domain/rewards";
 import { milestoneNotice, notificationFrame, notificationRow } from "../../domain/notifications";
@@ -29,7 +35,7 @@ import { fail, ok, type Result } from "../../lib/result";
 import { eventActor } from "../stubs";
 import { playerRows } from "../kit/player-data";
 import { SHARD_PLAYER_TABLES, playerClans, playerCohort } from "./privacy";
-import type { ClanAward, PlayerDataOp, PlayerDataPart, ProgressAck, ProgressShardActorRpc, RankAward, UnclaimedNotice, UnclaimedWarning } from "../contracts";
+import type { Audit, ClanAward, PlayerDataOp, PlayerDataPart, ProgressAck, ProgressShardActorRpc, RankAward, UnclaimedNotice, UnclaimedWarning } from "../contracts";
 
 /** Drain at most about once a second, or at once when this many players are waiting. */
 const DRAIN_INTERVAL_MS = SECOND_MS;
@@ -55,6 +61,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
   /** Claims as each player sees the event: with their rank and clan rewards. */
   private readonly own: ShardOwnRewards;
   private readonly budgets: ShardBudgets;
+  private readonly anticheat: ShardAnticheat;
   /** Which event and shard this is: from the object's own name, `${eventId}:${shardNo}`. */
   private readonly address: { eventId: string; shardNo: number };
 
@@ -72,6 +79,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     this.clan = new ShardClan(ctx, this.sql, env, `${this.address.eventId}:${this.address.shardNo}`);
     this.own = new ShardOwnRewards(this.players, this.rewards, this.board, this.clan);
     const config = readConfig(env);
+    this.anticheat = new ShardAnticheat(this.sql, ctx.storage);
     this.budgets = new ShardBudgets(config.playerProgressRequestsPerSecond, config.playerProgressUpdatesPerSecond);
     const held = this.sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = 'event'").toArray()[0];
     this.info = held ? JSON.parse(held.v) : null;
@@ -126,6 +134,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
         const flagged = this.board.flag(info, player.playerId, now);
         if (flagged) this.schedule.ensure("board", now + BOARD_PUSH_MS, flagged);
         if (this.clan.flag(info, player, now)) this.schedule.ensure("clan", now + CLAN_PUSH_MS);
+        this.anticheat.implausible(player.playerId, now);
       }
       this.ensureDrain(now);
       return fail(422, result.code, `${result.rejections.length} update(s) refused; nothing was applied`, { rejections: result.rejections });
@@ -135,7 +144,10 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
       this.players.update(player.playerId, record, result.state, result.completion);
       const cohort = this.board.record(info, player.playerId, updates, result.applied, before, result.state, result.completion, now);
       if (cohort) this.schedule.ensure("board", now + BOARD_PUSH_MS, cohort);
-      if (this.clan.record(info, player, before, result.state, now)) this.schedule.ensure("clan", now + CLAN_PUSH_MS);
+      if (this.clan.record(info, player, before, result.state, now)) {
+        this.schedule.ensure("clan", now + CLAN_PUSH_MS);
+        this.anticheat.noteClan(player.playerId, clanIdOf(player)!);
+      }
       this.ensureDrain(now);
     }
     this.outbox.countRequest(result.applied.length);
@@ -216,6 +228,9 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
   async claim(playerId: string, index: number, key: string) {
     const info = await this.event(Date.now());
     if (!info) return notFound(this.address.eventId);
+    // A statistically flagged player's claims wait for ops (domain/review.ts); a confirmed cheat's are refused.
+    const held = this.anticheat.claimRefusal(playerId);
+    if (held) return held;
     const own = this.own.view(info, playerId);
     const result = await this.rewards.claim(own.info, playerId, own.unlocked, index, key, Date.now());
     if (result.ok && !result.value.replayed) this.ensureDrain(Date.now());
@@ -226,8 +241,9 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
   async autoClaim() {
     const info = await this.event(Date.now());
     if (!info) return { claimed: 0, undelivered: 0 };
-    const result = await this.rewards.autoClaim(info, this.players.unlocked(), Date.now());
-    const rewarded = this.own.rewarded();
+    const holding = this.anticheat.holding();
+    const result = await this.rewards.autoClaim(info, unheld(this.players.unlocked(), holding), Date.now());
+    const rewarded = this.own.rewarded().filter((playerId) => !holding.has(playerId));
     if (rewarded.length) {
       const more = await this.own.autoClaim(info, rewarded, Date.now());
       result.claimed += more.claimed;
@@ -305,15 +321,51 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
   }
 
   /**
-   * A rank or clan reward granted (or a held one released by clear_flag) after the claim window closed could never be
-   * claimed: it is auto-claimed at once, as archive did for everyone else's.
+   * A rank or clan reward granted (or a held one released by clear_flag, here or on the board) after the claim window
+   * closed could never be claimed: it is auto-claimed at once, as archive did for everyone else's.
    */
-  private async claimIfClosed(playerIds: string[]) {
+  private async claimIfClosed(playerIds: string[]): Promise<number> {
     const now = Date.now();
     const info = await this.event(now);
-    if (!info || info.state === "cancelled" || claimWindow(info, now).open) return;
-    await this.own.autoClaim(info, playerIds, now);
+    if (!info || info.state === "cancelled" || claimWindow(info, now).open) return 0;
+    // Players whose rewards a statistical flag holds wait for ops (domain/review.ts).
+    const holding = this.anticheat.holding();
+    const { claimed } = await this.own.autoClaim(info, playerIds.filter((playerId) => !holding.has(playerId)), now);
     this.ensureDrain(now);
+    return claimed;
+  }
+
+  // ---- statistical anti-cheat (shard/anticheat.ts) ----------------------------------------------------------------
+
+  /** This shard's share of each objective's rate population, for the event object's rate pass. */
+  async ratePartial(objectiveIds: string[]): Promise<Population> {
+    return this.anticheat.partial(objectiveIds);
+  }
+
+  /** The merged population: every player here judged against it; new flags held on their board and clans too. */
+  async judgeRates(population: Population, settings: AnticheatSettings & { reviewAfterMs: number }) {
+    const now = Date.now();
+    const moves = this.anticheat.judgeAll(population, settings, settings.reviewAfterMs, now);
+    const owed = this.info ? holdElsewhere(this.flagDeps(), this.info, moves.flagged, now) : null;
+    for (const cohort of owed?.cohorts ?? []) this.schedule.ensure("board", now + BOARD_PUSH_MS, cohort);
+    if (owed?.clans) this.schedule.ensure("clan", now + CLAN_PUSH_MS);
+    if (this.info && moves.dismissed.length) await dismissElsewhere(this.flagDeps(), this.info, moves.dismissed);
+    if (moves.flagged.length) this.ensureDrain(now);
+    return { flagged: moves.flagged.length, escalated: moves.escalated.length, dismissed: moves.dismissed.length };
+  }
+
+  async flags(state: ReviewState | null, limit: number): Promise<FlagViewT[]> {
+    return this.anticheat.list(state, limit);
+  }
+
+  async decideFlag(playerId: string, action: "clear" | "confirm", audit: Audit & { reason: string }): Promise<Result<FlagDecisionT>> {
+    const info = await this.event(Date.now());
+    if (!info) return notFound(this.address.eventId);
+    return decideFlag(this.flagDeps(), info, playerId, action, audit, () => this.claimIfClosed([playerId]), Date.now());
+  }
+
+  private flagDeps(): FlagDeps {
+    return { env: this.env, sql: this.sql, anticheat: this.anticheat, board: this.board };
   }
 
   /** The bench's baseline: a bare Worker → Durable Object RPC round trip that does no work. */
@@ -442,6 +494,11 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     if (cohortId && this.info.board) await this.board.pushCohort(this.info.board, cohortId, now);
     this.board.sendDeferred(Date.now());
   }
+}
+
+/** The sweep's players without those whose rewards a statistical flag holds. */
+function* unheld(players: Iterable<[string, number[]]>, holding: ReadonlySet<string>): Generator<[string, number[]]> {
+  for (const p of players) if (!holding.has(p[0])) yield p;
 }
 
 const notFound = (eventId: string) => fail(404, "event_not_found", `no event with id "${eventId}"`);

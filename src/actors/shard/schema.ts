@@ -122,4 +122,15 @@ export const SHARD_SCHEMA: readonly MigrationStep[] = [
    INSERT INTO clan_rewards_by_clan SELECT player_id, milestone_index, clan_id, rewards, unlock_message FROM clan_rewards;
    DROP TABLE clan_rewards;
    ALTER TABLE clan_rewards_by_clan RENAME TO clan_rewards;`,
+
+  // 9. Statistical anti-cheat (actors/shard/anticheat.ts): each flagged player's review state and the verdict that
+  // raised it, the log of every move (system or ops, with the reason), and the clans a player contributed to, so a
+  // flag found by a rate pass (which has no token) can still hold their clan rewards.
+  `CREATE TABLE reviews (player_id TEXT PRIMARY KEY, state TEXT NOT NULL, objective_id TEXT NOT NULL, rate REAL NOT NULL, z REAL NOT NULL,
+     mean REAL NOT NULL, sd REAL NOT NULL, n INTEGER NOT NULL, flagged_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+   CREATE INDEX idx_reviews_state ON reviews (state);
+   CREATE TABLE review_log (seq INTEGER PRIMARY KEY AUTOINCREMENT, player_id TEXT NOT NULL, at INTEGER NOT NULL, from_state TEXT,
+     to_state TEXT NOT NULL, cause TEXT NOT NULL, actor TEXT NOT NULL, reason TEXT);
+   CREATE INDEX idx_review_log_player ON review_log (player_id);
+   CREATE TABLE clan_members (player_id TEXT NOT NULL, clan_id TEXT NOT NULL, PRIMARY KEY (player_id, clan_id));`,
 ];

@@ -6,6 +6,7 @@ import { idempotentCreate } from "../../http/idempotency";
 import { openApiApp } from "../../http/openapi";
 import { adminClanRoutes } from "./clans";
 import { adminEventRoutes } from "./events";
+import { adminFlagRoutes } from "./flags";
 import { keyRoutes } from "./keys";
 import { adminLeaderboardRoutes } from "./leaderboards";
 import { adminPrivacyRoutes } from "./privacy";
@@ -25,6 +26,7 @@ adminApp
   // /players/:playerId/export, /players/:playerId/erase, /privacy/jobs/:jobId
   .route("/", adminPrivacyRoutes)
   .route("/events", adminReportRoutes)
+  .route("/events", adminFlagRoutes)
   // /schedule/validate, /settings, /calendar
   .route("/", scheduleRoutes)
   // Every path under /v1/admin is answered here, its 404 included, so none falls through to the player guard.

@@ -1,0 +1,121 @@
+// Progress rates, mergeable streaming moments and the 3σ verdict (domain/anticheat.ts), and the review rules table.
+import { describe, expect, it } from "vitest";
+import { EMPTY, addSample, judge, merge, mergePopulations, partialOf, progressRate, removeSample, stddev, type Moments } from "./anticheat";
+import { holdsRewards, opsMove, systemMove } from "./review";
+
+const T0 = 1_700_000_000_000;
+const MIN = 60_000;
+const of = (xs: number[]): Moments => xs.reduce(addSample, EMPTY);
+const sampleSd = (xs: number[]) => {
+  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+  return Math.sqrt(xs.reduce((a, x) => a + (x - mean) ** 2, 0) / (xs.length - 1));
+};
+
+describe("progressRate", () => {
+  it("is progress per active minute since entering the event, never over less than a minute", () => {
+    expect(progressRate(100, T0, T0 + 10 * MIN)).toBe(10);
+    expect(progressRate(100, T0, T0 + 30_000)).toBe(100);
+    expect(progressRate(100, T0, T0)).toBe(100);
+  });
+  it("is null without progress on the objective", () => {
+    expect(progressRate(undefined, T0, T0 + MIN)).toBeNull();
+    expect(progressRate(0, T0, T0 + MIN)).toBeNull();
+  });
+});
+
+describe("moments", () => {
+  const xs = [3, 9, 4, 12, 7.5, 1, 8, 8, 2];
+  it("match the two-pass mean and sample standard deviation", () => {
+    const m = of(xs);
+    expect(m.n).toBe(9);
+    expect(m.mean).toBeCloseTo(xs.reduce((a, b) => a + b, 0) / 9, 12);
+    expect(stddev(m)).toBeCloseTo(sampleSd(xs), 12);
+  });
+  it("merge exactly in any split and order (shards' partials)", () => {
+    const whole = of(xs);
+    for (const cut of [0, 1, 4, 8, 9]) {
+      const a = of(xs.slice(0, cut));
+      const b = of(xs.slice(cut));
+      for (const m of [merge(a, b), merge(b, a)]) {
+        expect(m.n).toBe(whole.n);
+        expect(m.mean).toBeCloseTo(whole.mean, 12);
+        expect(m.m2).toBeCloseTo(whole.m2, 9);
+      }
+    }
+  });
+  it("remove one sample exactly (the leave-one-out population)", () => {
+    const without = removeSample(of(xs), 12);
+    const expected = of(xs.filter((x) => x !== 12));
+    expect(without.n).toBe(8);
+    expect(without.mean).toBeCloseTo(expected.mean, 12);
+    expect(without.m2).toBeCloseTo(expected.m2, 9);
+    expect(removeSample(of([5]), 5)).toEqual(EMPTY);
+  });
+  it("merge populations per objective", () => {
+    const p = mergePopulations([{ a: of([1, 2]) }, { a: of([3]), b: of([10]) }, {}]);
+    expect(p.a.n).toBe(3);
+    expect(p.a.mean).toBeCloseTo(2, 12);
+    expect(p.b).toEqual(of([10]));
+  });
+});
+
+describe("judge", () => {
+  // 40 players at 90 or 110 per minute: mean 100, sd ≈ 10.13; rates over a 10-minute session.
+  const normal = Array.from({ length: 40 }, (_, i) => ({ objectives: { pts: (i % 2 ? 110 : 90) * 10 }, joinedAt: T0, lastUpdated: T0 + 10 * MIN }));
+  const settings = { minSample: 30, sigma: 3 };
+  const cheat = (perMinute: number) => ({ objectives: { pts: perMinute * 10 }, joinedAt: T0, lastUpdated: T0 + 10 * MIN });
+
+  it("flags only a player more than sigma standard deviations above the others' mean", () => {
+    const outlier = cheat(145);
+    const population = partialOf([...normal, outlier], ["pts"]);
+    const verdict = judge(outlier, population, settings)!;
+    expect(verdict).toMatchObject({ objectiveId: "pts", rate: 145, n: 40 });
+    expect(verdict.mean).toBeCloseTo(100, 9);
+    expect(verdict.sd).toBeCloseTo(sampleSd(normal.map(() => 0).map((_, i) => (i % 2 ? 110 : 90))), 9);
+    expect(verdict.z).toBeGreaterThan(4);
+    for (const p of normal) expect(judge(p, population, settings)).toBeNull();
+    // 3σ is the line: 2.9σ above the others is not flagged
+    const near = cheat(100 + 2.9 * verdict.sd);
+    expect(judge(near, partialOf([...normal, near], ["pts"]), settings)).toBeNull();
+  });
+
+  it("flags nobody while fewer than minSample others have a rate", () => {
+    const few = normal.slice(0, 20);
+    const outlier = cheat(1000);
+    expect(judge(outlier, partialOf([...few, outlier], ["pts"]), settings)).toBeNull();
+    expect(judge(outlier, partialOf([...few, outlier], ["pts"]), { minSample: 20, sigma: 3 })).not.toBeNull();
+  });
+
+  it("flags nobody when the others have no spread, and ignores objectives the player has no progress on", () => {
+    const same = Array.from({ length: 40 }, () => cheat(100));
+    expect(judge(cheat(500), partialOf([...same, cheat(500)], ["pts"]), settings)).toBeNull();
+    const other = { objectives: { other: 5 }, joinedAt: T0, lastUpdated: T0 + MIN };
+    expect(judge(other, partialOf([...normal, other], ["pts", "other"]), settings)).toBeNull();
+  });
+});
+
+describe("review rules", () => {
+  const HOUR = 3_600_000;
+  it("flags an outlier, escalates one still outlying after the review delay, dismisses one back in range", () => {
+    expect(systemMove(null, null, "outlier", T0, HOUR)).toEqual({ to: "flagged", cause: "statistical_outlier" });
+    expect(systemMove(null, null, "normal", T0, HOUR)).toBeNull();
+    expect(systemMove("flagged", T0, "outlier", T0 + HOUR - 1, HOUR)).toBeNull();
+    expect(systemMove("flagged", T0, "outlier", T0 + HOUR, HOUR)).toEqual({ to: "under_review", cause: "still_outlier" });
+    expect(systemMove("flagged", T0, "implausible", T0, HOUR)).toEqual({ to: "under_review", cause: "implausible_while_flagged" });
+    expect(systemMove("flagged", T0, "normal", T0, HOUR)).toEqual({ to: "dismissed", cause: "back_within_range" });
+    expect(systemMove("under_review", T0, "normal", T0, HOUR)).toBeNull();
+    expect(systemMove("dismissed", T0, "outlier", T0, HOUR)?.to).toBe("flagged");
+    // ops' decisions stand against later passes
+    expect(systemMove("cleared", T0, "outlier", T0 + 2 * HOUR, HOUR)).toBeNull();
+    expect(systemMove("confirmed", T0, "normal", T0, HOUR)).toBeNull();
+  });
+  it("lets ops close an open flag only", () => {
+    expect(opsMove("flagged", "clear")).toEqual({ ok: true, value: { to: "cleared", cause: "ops_clear" } });
+    expect(opsMove("under_review", "confirm")).toEqual({ ok: true, value: { to: "confirmed", cause: "ops_confirm" } });
+    expect(opsMove(null, "clear")).toMatchObject({ ok: false, status: 404, code: "flag_not_found" });
+    for (const s of ["cleared", "confirmed", "dismissed"] as const) expect(opsMove(s, "confirm")).toMatchObject({ ok: false, status: 409, code: "flag_closed" });
+  });
+  it("holds rewards while open and for a confirmed cheat", () => {
+    expect(["flagged", "under_review", "confirmed", "cleared", "dismissed", null].map((s) => holdsRewards(s as never))).toEqual([true, true, true, false, false, false]);
+  });
+});

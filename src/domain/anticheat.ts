@@ -1,0 +1,101 @@
+// Statistical anti-cheat: each objective's population of progress rates as streaming moments (Welford), kept per
+// progress shard and merged across shards (Chan et al.), and the test that flags a player whose rate is more than
+// `sigma` standard deviations above everyone else's. Pure: the shard computes, the event object merges, both call here.
+import { MINUTE_MS } from "./time";
+
+/** Streaming moments of one population: count, mean and the sum of squared deviations (M2). Mergeable. */
+export type Moments = { n: number; mean: number; m2: number };
+/** Per objective id. */
+export type Population = Record<string, Moments>;
+
+export type AnticheatSettings = {
+  /** Below this many other players with a rate on the objective, nobody is flagged on it. */
+  minSample: number;
+  /** How many standard deviations above the others' mean is an outlier. */
+  sigma: number;
+};
+
+export const EMPTY: Moments = { n: 0, mean: 0, m2: 0 };
+
+/**
+ * A player's progress rate on one objective: their progress on it per minute of active time, where active time runs
+ * from when they entered the event (their join, or their first update if they never joined) to their last accepted
+ * update, and is never counted as less than one minute, so a burst in the first seconds is not divided by ~0.
+ * Null when the player has no progress on the objective: they are not in its population.
+ */
+export function progressRate(amount: number | undefined, joinedAt: number, lastUpdated: number): number | null {
+  if (amount === undefined || !Number.isFinite(amount) || amount <= 0) return null;
+  const minutes = Math.max(1, (lastUpdated - joinedAt) / MINUTE_MS);
+  return amount / minutes;
+}
+
+/** Welford's update: one more sample. */
+export function addSample(m: Moments, x: number): Moments {
+  const n = m.n + 1;
+  const delta = x - m.mean;
+  const mean = m.mean + delta / n;
+  return { n, mean, m2: m.m2 + delta * (x - mean) };
+}
+
+/** Two partials as one (Chan et al.): exact, in any order, so shards' partials can be combined anywhere. */
+export function merge(a: Moments, b: Moments): Moments {
+  if (a.n === 0) return b;
+  if (b.n === 0) return a;
+  const n = a.n + b.n;
+  const delta = b.mean - a.mean;
+  return { n, mean: a.mean + (delta * b.n) / n, m2: a.m2 + b.m2 + (delta * delta * a.n * b.n) / n };
+}
+
+/** The population without one sample that is in it (Welford's update run backwards); M2 never goes below 0. */
+export function removeSample(m: Moments, x: number): Moments {
+  if (m.n <= 1) return EMPTY;
+  const n = m.n - 1;
+  const mean = (m.n * m.mean - x) / n;
+  return { n, mean, m2: Math.max(0, m.m2 - (x - mean) * (x - m.mean)) };
+}
+
+/** Sample standard deviation (M2 / (n − 1)); 0 for fewer than two samples. */
+export const stddev = (m: Moments): number => (m.n < 2 ? 0 : Math.sqrt(m.m2 / (m.n - 1)));
+
+export function mergePopulations(parts: Iterable<Population>): Population {
+  const out: Population = {};
+  for (const part of parts) for (const [id, m] of Object.entries(part)) out[id] = merge(out[id] ?? EMPTY, m);
+  return out;
+}
+
+export type PlayerRates = { objectives: Record<string, number>; joinedAt: number; lastUpdated: number };
+
+/** One shard's partial: every player's rate on every objective they have progress on. */
+export function partialOf(players: Iterable<PlayerRates>, objectiveIds: readonly string[]): Population {
+  const out: Population = {};
+  for (const p of players) {
+    for (const id of objectiveIds) {
+      const x = progressRate(p.objectives[id], p.joinedAt, p.lastUpdated);
+      if (x !== null) out[id] = addSample(out[id] ?? EMPTY, x);
+    }
+  }
+  return out;
+}
+
+export type Verdict = { objectiveId: string; rate: number; mean: number; sd: number; n: number; z: number };
+
+/**
+ * The player's strongest outlier among the objectives, or null. Each rate is compared with the other players' rates
+ * on that objective (the player's own sample removed from the population, so a cheater cannot mask themselves by
+ * widening the spread): an outlier has at least `minSample` others, a non-zero spread, and
+ * z = (rate − others' mean) / others' standard deviation > sigma.
+ */
+export function judge(player: PlayerRates, population: Population, settings: AnticheatSettings): Verdict | null {
+  let worst: Verdict | null = null;
+  for (const [id, all] of Object.entries(population)) {
+    const rate = progressRate(player.objectives[id], player.joinedAt, player.lastUpdated);
+    if (rate === null) continue;
+    const others = removeSample(all, rate);
+    if (others.n < settings.minSample) continue;
+    const sd = stddev(others);
+    if (!(sd > 0)) continue;
+    const z = (rate - others.mean) / sd;
+    if (z > settings.sigma && (!worst || z > worst.z)) worst = { objectiveId: id, rate, mean: others.mean, sd, n: others.n, z };
+  }
+  return worst;
+}
