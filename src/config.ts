@@ -41,6 +41,9 @@ export type Config = {
   /** Where each event's report is POSTed at expiry (signed like the other webhooks); null: stored only. */
   reportsWebhookUrl: string | null;
   reportsWebhookSecret: string;
+  /** Where alerts are POSTed when they open and resolve (signed like the other webhooks); null: listed only. */
+  alertsWebhookUrl: string | null;
+  alertsWebhookSecret: string;
   /** Queue names as the platform reports them in batch.queue; they must match the [[queues.*]] sections. */
   queues: { inventoryDeliveries: string; push: string; pushDeadLetter: string };
 };
@@ -88,6 +91,8 @@ export function readConfig(env: object): Config {
     telemetryRetentionDays: num(e.TELEMETRY_RETENTION_DAYS, 35, 1),
     reportsWebhookUrl: text(e.REPORTS_WEBHOOK_URL, null),
     reportsWebhookSecret: (e.REPORTS_WEBHOOK_SECRET as string | undefined) ?? String(e.REWARD_SIGNING_SECRET ?? ""),
+    alertsWebhookUrl: text(e.ALERTS_WEBHOOK_URL, null),
+    alertsWebhookSecret: (e.ALERTS_WEBHOOK_SECRET as string | undefined) ?? String(e.REWARD_SIGNING_SECRET ?? ""),
     corsOrigins: list(e.CORS_ORIGINS),
     adminCorsOrigins: list(e.ADMIN_CORS_ORIGINS),
     queues: {

@@ -36,6 +36,8 @@ export const ADMIN_POLICY: readonly Rule<Role>[] = [
   { methods: ["POST"], path: new RegExp(`^${EVENT}/leaderboard/(finalize|entries/[^/]+/(remove|ban|clear-flag))$`), need: "operator" },
   // Clans: clearing a flagged member (with a reason, audited), which releases their held clan rewards.
   { methods: ["POST"], path: new RegExp(`^${EVENT}/clans/[^/]+/members/[^/]+/clear-flag$`), need: "operator" },
+  // Alerts: resolving one by hand (with a reason, audited). Their thresholds are run-time settings: an admin's.
+  { methods: ["POST"], path: /^\/alerts\/[^/]+\/resolve$/, need: "operator" },
   // Templates and run-time settings fall to the default below: an admin's.
   { methods: "*", path: /.*/, need: "admin" },
 ];

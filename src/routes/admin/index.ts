@@ -4,6 +4,7 @@ import { requireAdmin, type AppEnv } from "../../http/auth";
 import { noRoute } from "../../http/errors";
 import { idempotentCreate } from "../../http/idempotency";
 import { openApiApp } from "../../http/openapi";
+import { adminAlertRoutes } from "./alerts";
 import { adminClanRoutes } from "./clans";
 import { adminEventRoutes } from "./events";
 import { keyRoutes } from "./keys";
@@ -25,6 +26,7 @@ adminApp
   // /players/:playerId/export, /players/:playerId/erase, /privacy/jobs/:jobId
   .route("/", adminPrivacyRoutes)
   .route("/events", adminReportRoutes)
+  .route("/alerts", adminAlertRoutes)
   // /schedule/validate, /settings, /calendar
   .route("/", scheduleRoutes)
   // Every path under /v1/admin is answered here, its 404 included, so none falls through to the player guard.
