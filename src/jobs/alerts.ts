@@ -102,7 +102,7 @@ export async function evaluateAlerts(d1: D1Database, now: number, withWarnings =
     if (action.kind === "open") {
       if (await openAlert(d1, e, now)) {
         counts.opened++;
-        logLine(ruleOf(e.kind).severity === "critical" ? "error" : "warn", "analytics", "alert opened", { kind: e.kind, scope: e.scope, value: e.value, threshold: e.threshold });
+        logLine(ruleOf(e.kind).severity === "critical" ? "error" : "warn", "analytics", "alert opened", { alert: e.kind, scope: e.scope, value: e.value, threshold: e.threshold });
       }
     } else if (action.kind === "keep") {
       await touchAlert(d1, action.alertId, e, now);
@@ -110,7 +110,7 @@ export async function evaluateAlerts(d1: D1Database, now: number, withWarnings =
     } else if (action.kind === "resolve") {
       await autoResolve(d1, action.alertId, e, now);
       counts.resolved++;
-      logLine("info", "analytics", "alert resolved", { kind: e.kind, scope: e.scope, value: e.value, threshold: e.threshold });
+      logLine("info", "analytics", "alert resolved", { alert: e.kind, scope: e.scope, value: e.value, threshold: e.threshold });
     } else await unsilence(d1, e.kind, e.scope);
   }
   return counts;

@@ -111,7 +111,7 @@ export const adminAlertRoutes = openApiApp<AppEnv>()
       const alert = await getAlert(c.env.DB, alertId);
       if (!alert) throw new ApiError(404, "alert_not_found", "no such alert");
       if (!done) throw new ApiError(409, "alert_not_open", "this alert is already resolved", { resolvedAt: alert.resolvedAt, resolvedBy: alert.resolvedBy });
-      logLine("info", "analytics", "alert resolved by hand", { alertId, kind: alert.kind, eventId: alert.eventId, actor: c.var.operator, reason });
+      logLine("info", "analytics", "alert resolved by hand", { alertId, alert: alert.kind, eventId: alert.eventId, actor: c.var.operator, reason });
       return c.json(alert, 200);
     },
   );
