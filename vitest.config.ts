@@ -1,6 +1,6 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
-import { INVENTORY_SECRET_NEW, INVENTORY_SECRET_OLD, PUSH_SECRET, REPORTS_SECRET } from "./test/webhook-secrets.ts";
+import { ALERTS_SECRET, INVENTORY_SECRET_NEW, INVENTORY_SECRET_OLD, PUSH_SECRET, REPORTS_SECRET } from "./test/webhook-secrets.ts";
 
 const migrations = await readD1Migrations("./migrations");
 const secrets = {
@@ -19,8 +19,9 @@ const secrets = {
   PUSH_WEBHOOK_SECRET: PUSH_SECRET,
   PRIVACY_SALT: "test-privacy-salt",
   REPORTS_WEBHOOK_SECRET: REPORTS_SECRET,
+  ALERTS_WEBHOOK_SECRET: ALERTS_SECRET,
 };
-const WEBHOOK_TESTS = ["test/rewards-webhook.test.ts", "test/push-webhook.test.ts", "test/analytics-report.test.ts"];
+const WEBHOOK_TESTS = ["test/rewards-webhook.test.ts", "test/push-webhook.test.ts", "test/analytics-report.test.ts", "test/alerts-webhook.test.ts"];
 const JWT_TESTS = ["test/player-jwt.test.ts"];
 
 /**
@@ -58,6 +59,7 @@ export default defineConfig({
           INVENTORY_WEBHOOK_URL: `http://127.0.0.1:${inject<number>("webhookPort")}/inventory`,
           PUSH_WEBHOOK_URL: `http://127.0.0.1:${inject<number>("webhookPort")}/push`,
           REPORTS_WEBHOOK_URL: `http://127.0.0.1:${inject<number>("webhookPort")}/reports`,
+          ALERTS_WEBHOOK_URL: `http://127.0.0.1:${inject<number>("webhookPort")}/alerts`,
         }),
         { globalSetup: ["./test/webhook-server.ts"], include: WEBHOOK_TESTS },
       ),

@@ -605,6 +605,84 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/alerts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Alerts, newest first
+         * @description Filter by `state`, `severity` and `eventId`. The rules and their exact definitions are in the README (Alerts).
+         */
+        get: operations["listAlerts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/alerts/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The alert thresholds in force, and the defaults */
+        get: operations["getAlertSettings"];
+        /**
+         * Change alert thresholds (admin)
+         * @description Only the thresholds given change; the next evaluation uses them.
+         */
+        put: operations["updateAlertSettings"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/alerts/{alertId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One alert */
+        get: operations["getAlert"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/alerts/{alertId}/resolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resolve an open alert by hand (operator), with a reason
+         * @description Recorded on the alert (resolvedBy, resolvedAt, resolveReason) and sent to the alerts webhook. While its condition still holds the alert is not reopened; once the condition clears, the next breach opens a new one.
+         */
+        post: operations["resolveAlert"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/schedule/validate": {
         parameters: {
             query?: never;
@@ -2072,6 +2150,78 @@ export interface components {
             board: "cleared" | "banned" | "none";
             /** @description Clans told: cleared, their held clan rewards are released; confirmed, their contribution leaves the clan totals */
             clans: number;
+        };
+        AlertList: {
+            alerts: components["schemas"]["Alert"][];
+        };
+        Alert: {
+            alertId: string;
+            /** @enum {string} */
+            kind: "activation_failed" | "progress_sync_failure_rate" | "reward_distribution_errors" | "p95_response_time" | "participation_first_6h" | "completion_at_midpoint" | "notification_delivery";
+            /** @enum {string} */
+            severity: "critical" | "warning";
+            /** @description null for a Worker-wide alert (p95_response_time). */
+            eventId: string | null;
+            /** @enum {string} */
+            state: "open" | "resolved";
+            /** @description The metric at the last evaluation (unit as `unit`). */
+            value: number | null;
+            threshold: number;
+            /** @enum {string} */
+            unit: "flag" | "%" | "count" | "ms";
+            /** Format: date-time */
+            openedAt: string;
+            /** Format: date-time */
+            evaluatedAt: string;
+            /** Format: date-time */
+            resolvedAt: string | null;
+            /** @description `system` when the condition cleared; else the operator. */
+            resolvedBy: string | null;
+            resolveReason: string | null;
+            webhook: {
+                /** @enum {string|null} */
+                pending: "opened" | "resolved" | null;
+                attempts: number;
+                lastStatus: number | null;
+            };
+        };
+        AlertSettings: {
+            thresholds: components["schemas"]["AlertThresholds"];
+            defaults: components["schemas"]["AlertThresholds"];
+            /** Format: date-time */
+            updatedAt: string | null;
+            updatedBy: string | null;
+        };
+        AlertThresholds: {
+            /** @description progress_sync_failure_rate fires above this % of failed drain attempts. */
+            syncFailureRatePct: number;
+            /** @description reward_distribution_errors fires above this many failed deliveries in the window. */
+            rewardErrorsMax: number;
+            /** @description p95_response_time fires above this p95, in ms. */
+            p95ResponseMs: number;
+            /** @description participation_first_6h fires below this %. */
+            participationPct: number;
+            /** @description completion_at_midpoint fires below this %. */
+            completionPct: number;
+            /** @description notification_delivery fires below this %. */
+            notificationDeliveryPct: number;
+        };
+        AlertThresholdsPatch: {
+            /** @description progress_sync_failure_rate fires above this % of failed drain attempts. */
+            syncFailureRatePct?: number;
+            /** @description reward_distribution_errors fires above this many failed deliveries in the window. */
+            rewardErrorsMax?: number;
+            /** @description p95_response_time fires above this p95, in ms. */
+            p95ResponseMs?: number;
+            /** @description participation_first_6h fires below this %. */
+            participationPct?: number;
+            /** @description completion_at_midpoint fires below this %. */
+            completionPct?: number;
+            /** @description notification_delivery fires below this %. */
+            notificationDeliveryPct?: number;
+        };
+        ResolveAlertBody: {
+            reason: string;
         };
         ScheduleCheck: {
             ok: boolean;
@@ -4982,6 +5132,306 @@ export interface operations {
             };
             /** @description Body larger than the route allows */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listAlerts: {
+        parameters: {
+            query?: {
+                state?: "open" | "resolved";
+                severity?: "critical" | "warning";
+                /** @description An event id; `*` for Worker-wide alerts. */
+                eventId?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The alerts */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertList"];
+                };
+            };
+            /** @description Malformed request: invalid JSON, a missing body or bad query/path values (code says which) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Credentials valid but not allowed here */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getAlertSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The thresholds */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertSettings"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Credentials valid but not allowed here */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    updateAlertSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AlertThresholdsPatch"];
+            };
+        };
+        responses: {
+            /** @description The thresholds after the change */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertSettings"];
+                };
+            };
+            /** @description Malformed request: invalid JSON, a missing body or bad query/path values (code says which) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Credentials valid but not allowed here */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body larger than the route allows */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body failed validation; details.fields names each problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getAlert: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description alert_ + 32 hex digits */
+                alertId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The alert */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Alert"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Credentials valid but not allowed here */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    resolveAlert: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description alert_ + 32 hex digits */
+                alertId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResolveAlertBody"];
+            };
+        };
+        responses: {
+            /** @description The resolved alert */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Alert"];
+                };
+            };
+            /** @description Malformed request: invalid JSON, a missing body or bad query/path values (code says which) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Credentials valid but not allowed here */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body larger than the route allows */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body failed validation; details.fields names each problem */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

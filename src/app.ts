@@ -10,6 +10,7 @@ import { ApiError, noRoute } from "./http/errors";
 import { corsForConfig, securityHeaders } from "./http/headers";
 import { SECURITY_SCHEMES, json, openApiApp } from "./http/openapi";
 import { withOperationIds } from "./http/operation-ids";
+import { sampleResponseTimes } from "./http/response-times";
 import { ClientDisconnected } from "./http/validate";
 import { adminApp } from "./routes/admin";
 import { benchRoutes } from "./routes/bench";
@@ -27,9 +28,10 @@ import { logLine } from "./lib/log";
 //   cannot set headers on a socket);
 // - the bench echo, which needs no caller and is off unless ENABLE_BENCH_ROUTES=true;
 // - the admin app, the game servers' app and their telemetry ingest, each ending in its own 404.
-// Before all of them: the headers every answer carries, and CORS, whose preflights must be answered before any guard.
+// Before all of them: the response-time sample (the p95 alert), the headers every answer carries, and CORS, whose
+// preflights must be answered before any guard.
 export const app = openApiApp<AppEnv>();
-app.use(securityHeaders).use(corsForConfig);
+app.use(sampleResponseTimes).use(securityHeaders).use(corsForConfig);
 app
   .openapi(
     createRoute({ tags: ["Operations"], method: "get", path: "/health", summary: "Liveness", responses: { 200: json(Health, "The Worker is up") } }),

@@ -45,6 +45,9 @@ export type Config = {
    * standard deviations, how often an active event's rates are judged, and how long a flag waits before a still-outlying
    * player is escalated to under_review. */
   anticheat: { minSample: number; sigma: number; intervalMs: number; reviewAfterMs: number };
+  /** Where alerts are POSTed when they open and resolve (signed like the other webhooks); null: listed only. */
+  alertsWebhookUrl: string | null;
+  alertsWebhookSecret: string;
   /** Queue names as the platform reports them in batch.queue; they must match the [[queues.*]] sections. */
   queues: { inventoryDeliveries: string; push: string; pushDeadLetter: string };
 };
@@ -92,6 +95,8 @@ export function readConfig(env: object): Config {
     telemetryRetentionDays: num(e.TELEMETRY_RETENTION_DAYS, 35, 1),
     reportsWebhookUrl: text(e.REPORTS_WEBHOOK_URL, null),
     reportsWebhookSecret: (e.REPORTS_WEBHOOK_SECRET as string | undefined) ?? String(e.REWARD_SIGNING_SECRET ?? ""),
+    alertsWebhookUrl: text(e.ALERTS_WEBHOOK_URL, null),
+    alertsWebhookSecret: (e.ALERTS_WEBHOOK_SECRET as string | undefined) ?? String(e.REWARD_SIGNING_SECRET ?? ""),
     corsOrigins: list(e.CORS_ORIGINS),
     adminCorsOrigins: list(e.ADMIN_CORS_ORIGINS),
     anticheat: {

@@ -4,6 +4,7 @@ import { app } from "./app";
 import { consumeInventoryRetries } from "./queues/inventory";
 import { consumeDeadPush, consumePush, type PushMessage } from "./queues/push";
 import type { Grant } from "./actors/contracts";
+import { runAlerts } from "./jobs/alerts";
 import { runHourly } from "./jobs/hourly";
 import { logLine } from "./lib/log";
 
@@ -27,9 +28,14 @@ async function queue(batch: MessageBatch, env: Env): Promise<void> {
   batch.retryAll();
 }
 
-/** The hourly cron (wrangler.toml [triggers]): retention purge and analytics rollups (src/jobs/hourly.ts). */
+/**
+ * The crons (wrangler.toml [triggers]): the hourly one is retention purge and analytics rollups (src/jobs/hourly.ts);
+ * every other, the per-minute alert evaluation (src/jobs/alerts.ts).
+ */
+const HOURLY_CRON = "7 * * * *";
 async function scheduled(controller: ScheduledController, env: Env, ctx: ExecutionContext): Promise<void> {
-  ctx.waitUntil(runHourly(env, controller.scheduledTime));
+  if (controller.cron === HOURLY_CRON) ctx.waitUntil(runHourly(env, controller.scheduledTime));
+  else ctx.waitUntil(runAlerts(env, controller.scheduledTime));
 }
 
 export default { fetch: app.fetch, queue, scheduled } satisfies ExportedHandler<Env>;

@@ -4,7 +4,7 @@
 //   flaky-* → 503 the first time a key is seen, 200 after      anything else → 200
 // and, on /push, a push provider: 503 when the title contains "FAILPUSH", else 200; on /legacy, a receiver written
 // against the old X-Live-Events-* headers; on /reports, the event reports receiver: 503 the first time it sees a
-// delivery id, 200 after (so every report delivery is seen to be retried).
+// delivery id, 200 after (so every report delivery is seen to be retried); on /alerts, the alerts receiver, the same.
 // Every request is verified as a Standard Webhooks receiver would, with the `standardwebhooks` package's
 // Webhook.verify: /inventory with the new secret AND, as a receiver not yet rotated, with the old one. A delivery
 // that fails any check is answered 401 and recorded; GET /__received returns the log, GET /__failures the failures.
@@ -12,7 +12,7 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import { Webhook } from "standardwebhooks";
 import type { TestProject } from "vitest/node";
-import { INVENTORY_SECRET_NEW, INVENTORY_SECRET_OLD, LEGACY_SECRET, PUSH_SECRET, REPORTS_SECRET } from "./webhook-secrets";
+import { ALERTS_SECRET, INVENTORY_SECRET_NEW, INVENTORY_SECRET_OLD, LEGACY_SECRET, PUSH_SECRET, REPORTS_SECRET } from "./webhook-secrets";
 
 const VERIFIERS: Record<string, [string, Webhook][]> = {
   "/inventory": [
@@ -21,6 +21,7 @@ const VERIFIERS: Record<string, [string, Webhook][]> = {
   ],
   "/push": [["push secret", new Webhook(PUSH_SECRET)]],
   "/reports": [["reports secret", new Webhook(REPORTS_SECRET)]],
+  "/alerts": [["alerts secret", new Webhook(ALERTS_SECRET)]],
   "/legacy": [["raw secret", new Webhook(LEGACY_SECRET, { format: "raw" })]],
 };
 
@@ -72,7 +73,7 @@ export default async function setup(project: TestProject) {
       let status = 200;
       if (!verified) status = 401;
       else if (path === "/push") status = String(parsed.title ?? "").includes("FAILPUSH") ? 503 : 200;
-      else if (path === "/reports") status = seen.has(key) ? 200 : 503;
+      else if (path === "/reports" || path === "/alerts") status = seen.has(key) ? 200 : 503;
       else if (player.startsWith("full-")) status = 507;
       else if (player.startsWith("down-")) status = 503;
       else if (player.startsWith("flaky-") && !seen.has(key)) status = 503;
@@ -93,6 +94,7 @@ export default async function setup(project: TestProject) {
         playerIds: parsed.playerIds,
         type: parsed.type,
         report: parsed.report,
+        alert: parsed.alert,
       });
       res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify({ ok: status === 200 }));
     });

@@ -1,5 +1,6 @@
 // D1 is the queryable record. Durable Objects own the truth and project into these tables;
 // templates are plain config and live only here. Times are epoch milliseconds.
+import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 export const templates = sqliteTable(
@@ -401,4 +402,62 @@ export const clanStandings = sqliteTable(
     finalizedAt: integer("finalized_at").notNull(),
   },
   (t) => [primaryKey({ columns: [t.eventId, t.clanId] }), index("idx_clan_standings_rank").on(t.eventId, t.rank)],
+);
+
+/**
+ * Alerts (issue 14): one row per alert ever opened; at most one open per (scope, kind), scope being an event id or
+ * "*" for the Worker as a whole. Written by src/db/alerts.ts only.
+ */
+export const alerts = sqliteTable(
+  "alerts",
+  {
+    alertId: text("alert_id").primaryKey(),
+    scope: text("scope").notNull(),
+    kind: text("kind").notNull(),
+    severity: text("severity").notNull(),
+    state: text("state").notNull(),
+    value: real("value"),
+    threshold: real("threshold").notNull(),
+    openedAt: integer("opened_at").notNull(),
+    evaluatedAt: integer("evaluated_at").notNull(),
+    resolvedAt: integer("resolved_at"),
+    /** "system" when the condition cleared, else the operator who resolved it, with their reason. */
+    resolvedBy: text("resolved_by"),
+    resolveReason: text("resolve_reason"),
+    /** Resolved by hand while still breached: not reopened until the condition clears once. */
+    silenced: integer("silenced").notNull().default(0),
+    /** The alerts webhook delivery owed ("opened" | "resolved"), its attempts and the last answer. */
+    deliveryPending: text("delivery_pending"),
+    deliveryAttempts: integer("delivery_attempts").notNull().default(0),
+    webhookStatus: integer("webhook_status"),
+  },
+  (t) => [
+    uniqueIndex("uq_alerts_open").on(t.scope, t.kind).where(sql`state = 'open'`),
+    index("idx_alerts_state").on(t.state, t.openedAt),
+    index("idx_alerts_scope").on(t.scope, t.kind),
+  ],
+);
+
+/** Progress shards' write-behind health per minute: successful drains and the failed attempts before them. */
+export const syncHealth = sqliteTable(
+  "sync_health",
+  {
+    eventId: text("event_id").notNull(),
+    shard: integer("shard").notNull(),
+    minute: integer("minute").notNull(),
+    drains: integer("drains").notNull(),
+    failures: integer("failures").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.eventId, t.shard, t.minute] }), index("idx_sync_health_minute").on(t.minute)],
+);
+
+/** Sampled Worker response times (ms), written in batches per isolate; purged after a day. */
+export const responseSamples = sqliteTable(
+  "response_samples",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    at: integer("at").notNull(),
+    ms: integer("ms").notNull(),
+  },
+  (t) => [index("idx_response_samples_at").on(t.at)],
 );

@@ -1,6 +1,7 @@
 // Run-time settings that ops change through the admin API. D1 keeps them so they survive a calendar rebuild.
 import { eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
+import { AlertThresholds, DEFAULT_THRESHOLDS } from "../domain/alerts";
 import { settings } from "./schema";
 
 const KEY = "schedule_rules";
@@ -15,4 +16,25 @@ export async function writeSettings(d1: D1Database, value: Record<string, number
     .insert(settings)
     .values({ key: KEY, value, updatedAt: now, updatedBy: actor })
     .onConflictDoUpdate({ target: settings.key, set: { value, updatedAt: now, updatedBy: actor } });
+}
+
+const ALERTS_KEY = "alert_thresholds";
+
+/** The alert thresholds ops changed (PUT /v1/admin/alerts/settings), or null: the seed's defaults apply. */
+export async function readAlertThresholds(d1: D1Database): Promise<{ value: Record<string, number>; updatedAt: number; updatedBy: string } | null> {
+  const row = await drizzle(d1).select().from(settings).where(eq(settings.key, ALERTS_KEY)).limit(1);
+  return row[0] ? { value: row[0].value as Record<string, number>, updatedAt: row[0].updatedAt, updatedBy: row[0].updatedBy } : null;
+}
+
+export async function writeAlertThresholds(d1: D1Database, value: Record<string, number>, actor: string, now: number) {
+  await drizzle(d1)
+    .insert(settings)
+    .values({ key: ALERTS_KEY, value, updatedAt: now, updatedBy: actor })
+    .onConflictDoUpdate({ target: settings.key, set: { value, updatedAt: now, updatedBy: actor } });
+}
+
+/** The thresholds in force: the seed's defaults, overridden by what ops stored. */
+export async function alertThresholds(d1: D1Database): Promise<AlertThresholds> {
+  const stored = await readAlertThresholds(d1);
+  return AlertThresholds.parse({ ...DEFAULT_THRESHOLDS, ...(stored?.value ?? {}) });
 }

@@ -38,6 +38,8 @@ export const ADMIN_POLICY: readonly Rule<Role>[] = [
   { methods: ["POST"], path: new RegExp(`^${EVENT}/clans/[^/]+/members/[^/]+/clear-flag$`), need: "operator" },
   // Statistical anti-cheat: a rate pass now, and clearing or confirming a flag (with a reason, audited).
   { methods: ["POST"], path: new RegExp(`^${EVENT}/flags/(evaluate|[^/]+/(clear|confirm))$`), need: "operator" },
+  // Alerts: resolving one by hand (with a reason, audited). Their thresholds are run-time settings: an admin's.
+  { methods: ["POST"], path: /^\/alerts\/[^/]+\/resolve$/, need: "operator" },
   // Templates and run-time settings fall to the default below: an admin's.
   { methods: "*", path: /.*/, need: "admin" },
 ];

@@ -7,6 +7,7 @@
 import { flagStatements, type FlagRow } from "../../db/progress";
 import { claimStatements, type ClaimRow } from "../../db/rewards";
 import { notificationStatements } from "../../db/notifications";
+import { syncHealthStatement } from "../../db/health";
 import type { NotificationRow } from "../../domain/notifications";
 import type { FlagCount } from "../../domain/progress";
 import { Outbox, type OutboxSource } from "../kit/outbox";
@@ -67,14 +68,27 @@ export class ShardOutbox {
   }
 
   /** One drain: one D1 batch. Throws if D1 refused it (nothing was marked written, the counters stay in memory). */
-  async flush(d1: D1Database, eventId: string): Promise<void> {
-    const { statements } = await this.outbox.flush(d1, [
-      this.players.source(eventId),
-      this.flagSource(eventId),
-      this.outbox.source<ClaimRow>("claim", claimStatements),
-      this.outbox.source<NotificationRow>("note", notificationStatements),
+  async flush(d1: D1Database, eventId: string, health?: { shard: number; failedAttempts: number; now: number }): Promise<void> {
+    // The drain's health row (the alerts' progress-sync failure rate) rides in the same batch, only when it has rows.
+    let real = 0;
+    const counted = (source: OutboxSource): OutboxSource => (db, limit) => {
+      const p = source(db, limit);
+      real += p.statements.length;
+      return p;
+    };
+    const healthSource: OutboxSource = (db) => ({
+      count: 0,
+      statements: health && real > 0 ? [syncHealthStatement(db, eventId, health.shard, health.failedAttempts, health.now)] : [],
+      markWritten: () => {},
+    });
+    await this.outbox.flush(d1, [
+      counted(this.players.source(eventId)),
+      counted(this.flagSource(eventId)),
+      counted(this.outbox.source<ClaimRow>("claim", claimStatements)),
+      counted(this.outbox.source<NotificationRow>("note", notificationStatements)),
+      healthSource,
     ]);
-    this.persist(statements);
+    this.persist(real);
   }
 
   /** Flag counts ahead of D1, written as absolute totals; one that grew while the batch was in flight stays pending. */

@@ -377,7 +377,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     const now = Date.now();
     await this.schedule.tick(
       now,
-      (row) => (row.kind === "sockets" ? this.closeExpiredSockets(now) : row.kind === "board" ? this.pushBoard(row.key, now) : row.kind === "clan" ? this.pushClans() : this.drain()),
+      (row) => (row.kind === "sockets" ? this.closeExpiredSockets(now) : row.kind === "board" ? this.pushBoard(row.key, now) : row.kind === "clan" ? this.pushClans() : this.drain(row.attempt)),
       () => this.rebook(),
     );
   }
@@ -459,14 +459,15 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
    * One drain. If D1 refuses the batch this throws: nothing was marked written, so nothing is lost, and the schedule
    * keeps the row and backs off while D1 is unwell.
    */
-  private async drain() {
+  private async drain(failedAttempts = 0) {
     // A shard that never learned of its event has nothing to write.
     if (!this.info) return;
     // Counted from the drain's start: players changing while it awaits D1 belong to the next drain, and must not
     // make every update meanwhile ask for that next drain at once.
     this.players.dirty.clear();
     await this.rewards.deliverPending(200);
-    await this.outbox.flush(this.env.DB, this.address.eventId);
+    // The schedule's stored attempt count is the failed tries before this one: the alerts' sync failure rate.
+    await this.outbox.flush(this.env.DB, this.address.eventId, { shard: this.address.shardNo, failedAttempts, now: Date.now() });
   }
 
   /** After every tick: if anything is still owed (more than one drain's worth, or written meanwhile), drain again. */

@@ -4,6 +4,7 @@ import { requireAdmin, type AppEnv } from "../../http/auth";
 import { noRoute } from "../../http/errors";
 import { idempotentCreate } from "../../http/idempotency";
 import { openApiApp } from "../../http/openapi";
+import { adminAlertRoutes } from "./alerts";
 import { adminClanRoutes } from "./clans";
 import { adminEventRoutes } from "./events";
 import { adminFlagRoutes } from "./flags";
@@ -27,6 +28,7 @@ adminApp
   .route("/", adminPrivacyRoutes)
   .route("/events", adminReportRoutes)
   .route("/events", adminFlagRoutes)
+  .route("/alerts", adminAlertRoutes)
   // /schedule/validate, /settings, /calendar
   .route("/", scheduleRoutes)
   // Every path under /v1/admin is answered here, its 404 included, so none falls through to the player guard.

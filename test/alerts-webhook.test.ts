@@ -1,0 +1,49 @@
+// Alert delivery to a real HTTP receiver on 127.0.0.1 (test/webhook-server.ts, /alerts): signed per Standard
+// Webhooks and verified there with the `standardwebhooks` package; the receiver refuses each delivery id once, so
+// every delivery is seen to be retried by the next minute's run, with the same webhook-id.
+import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import worker from "../src/index";
+import { DAY, HOUR, call, createEvent, createTemplate } from "./helpers";
+
+const MIN = 60_000;
+const server = (path: string) => `${env.ALERTS_WEBHOOK_URL.replace("/alerts", "")}${path}`;
+const received = async () => (await (await fetch(server("/__received"))).json()) as any[];
+const failures = async () => (await (await fetch(server("/__failures"))).json()) as any[];
+
+async function cron(at: number) {
+  const ctx = createExecutionContext();
+  await worker.scheduled(createScheduledController({ scheduledTime: at, cron: "* * * * *" }), env, ctx);
+  await waitOnExecutionContext(ctx);
+}
+
+describe("the alerts webhook", () => {
+  it("gets alert.opened and alert.resolved, signed, each retried after a 503 with the same id", async () => {
+    const t = await createTemplate();
+    const start = Date.now() + 50 * DAY;
+    const ev = await createEvent(t.templateId, { startTime: new Date(start).toISOString(), endTime: new Date(start + 12 * HOUR).toISOString() });
+    await env.DB.prepare("UPDATE instances SET state = 'failed_activation' WHERE event_id = ?").bind(ev.eventId).run();
+    await cron(start + MIN);
+    const alert = (await call("GET", `/v1/admin/alerts?eventId=${ev.eventId}&state=open`)).json.alerts[0];
+    expect(alert).toMatchObject({ kind: "activation_failed", webhook: { pending: "opened", attempts: 1, lastStatus: 503 } });
+    await cron(start + 2 * MIN);
+    expect((await call("GET", `/v1/admin/alerts/${alert.alertId}`)).json.webhook).toEqual({ pending: null, attempts: 2, lastStatus: 200 });
+
+    await env.DB.prepare("UPDATE instances SET state = 'active' WHERE event_id = ?").bind(ev.eventId).run();
+    await cron(start + 3 * MIN);
+    await cron(start + 4 * MIN);
+    expect((await call("GET", `/v1/admin/alerts/${alert.alertId}`)).json).toMatchObject({ state: "resolved", webhook: { pending: null, lastStatus: 200 } });
+
+    const mine = (await received()).filter((r) => r.path === "/alerts" && r.key.startsWith(`alert:${alert.alertId}:`));
+    expect(mine.map((r) => [r.key, r.status, r.verified])).toEqual([
+      [`alert:${alert.alertId}:opened`, 503, true],
+      [`alert:${alert.alertId}:opened`, 200, true],
+      [`alert:${alert.alertId}:resolved`, 503, true],
+      [`alert:${alert.alertId}:resolved`, 200, true],
+    ]);
+    expect(mine.map((r) => r.type)).toEqual(["alert.opened", "alert.opened", "alert.resolved", "alert.resolved"]);
+    expect(mine[0].alert).toMatchObject({ alertId: alert.alertId, kind: "activation_failed", severity: "critical", eventId: ev.eventId, state: "open" });
+    expect(mine[3].alert).toMatchObject({ state: "resolved", resolvedBy: "system" });
+    expect((await failures()).filter((f) => f.path === "/alerts")).toEqual([]);
+  });
+});

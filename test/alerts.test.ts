@@ -1,0 +1,310 @@
+// Alerts through the real Worker and D1: each rule fires just past its threshold and not at it, resolves when its
+// condition clears, opens once however often it is evaluated, and can be resolved by hand (audited, and not reopened
+// while still breached). The measurements are real where the test can cause them (a drain D1 refuses, requests the
+// Worker samples); the rest is hand-built as the actors would have projected it, in windows far from other files'.
+import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from "cloudflare:test";
+import { beforeAll, describe, expect, it } from "vitest";
+import worker from "../src/index";
+import { evaluateAlerts } from "../src/jobs/alerts";
+import { DAY, HOUR, apiKey, call, createEvent, createTemplate, playerToken } from "./helpers";
+import { clearAlarms, drainShard, earn, rewardEvent, shardStubFor } from "./rewards-helpers";
+
+const MIN = 60_000;
+let tpl: { templateId: string };
+let slot = 0;
+
+/** An event 40+ days ahead (each in its own two days, so telemetry windows never overlap), marked active in D1. */
+async function activeEvent(hours = 12) {
+  const start = Date.now() + (40 + 2 * slot++) * DAY;
+  const ev = await createEvent(tpl.templateId, { startTime: new Date(start).toISOString(), endTime: new Date(start + hours * HOUR).toISOString() });
+  await env.DB.prepare("UPDATE instances SET state = 'active' WHERE event_id = ?").bind(ev.eventId).run();
+  return { eventId: ev.eventId as string, s: Date.parse(ev.startTime), e: Date.parse(ev.endTime) };
+}
+
+const alertsOf = async (eventId: string, kind: string, state?: "open" | "resolved") => {
+  const r = await call("GET", `/v1/admin/alerts?eventId=${eventId}${state ? `&state=${state}` : ""}`);
+  expect(r.status).toBe(200);
+  return (r.json.alerts as any[]).filter((a) => a.kind === kind);
+};
+const open = async (eventId: string, kind: string) => (await alertsOf(eventId, kind, "open")).length;
+
+const sessions = (eventId: string, players: string[], start: number) =>
+  call("POST", "/v1/telemetry/sessions", {
+    body: { sessions: players.map((p) => ({ id: `${eventId}-${p}`, playerId: p, start: new Date(start).toISOString(), durationSec: 600, platform: "pc" })) },
+  });
+const joined = (eventId: string, player: string, createdAt: number, objectives: Record<string, number> = { snowflakes: 1 }) =>
+  env.DB.prepare(
+    `INSERT INTO player_progress (progress_id, player_id, event_id, objectives, unlocked_milestones, completion, last_seq, revision, is_synced, last_updated, created_at)
+     VALUES (?1 || ':' || ?2, ?2, ?1, ?3, '[]', 0, 1, 1, 1, ?4, ?4)`,
+  ).bind(eventId, player, JSON.stringify(objectives), createdAt);
+const notes = (eventId: string, status: string, n: number, from = 0) =>
+  env.DB.batch(
+    Array.from({ length: n }, (_, i) =>
+      env.DB.prepare("INSERT INTO notification_queue (notification_id, event_id, notification_type, scheduled_time, status, payload, created_at) VALUES (?, ?, 'start', 0, ?, '{}', 0)").bind(
+        `${eventId}-${status}-${from + i}`,
+        eventId,
+        status,
+      ),
+    ),
+  );
+const failedDelivery = (eventId: string, id: string, at: number, reason = "delivery_failed") =>
+  env.DB.prepare(
+    `INSERT INTO inbox_items (item_id, player_id, event_id, milestone_index, receipt_id, rewards, source, reason, status, arrived_at, expires_at)
+     VALUES (?, 'pl', ?, 0, 'r', '[]', 'claim', ?, 'pending', ?, ?)`,
+  ).bind(id, eventId, reason, at, at + 30 * DAY);
+
+beforeAll(async () => {
+  tpl = await createTemplate();
+});
+
+describe("critical rules", () => {
+  it("activation failed: opens on failed_activation, once however often evaluated, resolves when the event activates", async () => {
+    const ev = await activeEvent();
+    await env.DB.prepare("UPDATE instances SET state = 'failed_activation' WHERE event_id = ?").bind(ev.eventId).run();
+    await evaluateAlerts(env.DB, ev.s);
+    await evaluateAlerts(env.DB, ev.s + MIN);
+    const [a] = await alertsOf(ev.eventId, "activation_failed", "open");
+    expect(a).toMatchObject({ severity: "critical", eventId: ev.eventId, value: 1, threshold: 0, unit: "flag", webhook: { pending: "opened" } });
+    expect(await open(ev.eventId, "activation_failed")).toBe(1);
+    // ops retried it and it activated
+    await env.DB.prepare("UPDATE instances SET state = 'active' WHERE event_id = ?").bind(ev.eventId).run();
+    await evaluateAlerts(env.DB, ev.s + 2 * MIN);
+    const [r] = await alertsOf(ev.eventId, "activation_failed", "resolved");
+    expect(r).toMatchObject({ alertId: a.alertId, resolvedBy: "system", resolveReason: "condition cleared", value: 0 });
+    expect(await open(ev.eventId, "activation_failed")).toBe(0);
+  });
+
+  it("progress-sync failures are measured from real drains D1 refused, and fire above 5 % only", async () => {
+    const e = await rewardEvent();
+    try {
+      await earn(e.eventId, "sync-a", 3);
+      const shard = shardStubFor(e.eventId, "sync-a", e.shardCount);
+      // D1 refuses the drain's batch (a table it writes is gone): two failed attempts, then it lands.
+      await env.DB.exec("ALTER TABLE sync_health RENAME TO sync_health_away");
+      try {
+        await drainShard(shard);
+        await drainShard(shard);
+      } finally {
+        await env.DB.exec("ALTER TABLE sync_health_away RENAME TO sync_health");
+      }
+      await drainShard(shard);
+      const rows = (await env.DB.prepare("SELECT SUM(drains) AS drains, SUM(failures) AS failures FROM sync_health WHERE event_id = ?").bind(e.eventId).first<any>())!;
+      expect(rows).toEqual({ drains: 1, failures: 2 });
+      await evaluateAlerts(env.DB, Date.now());
+      const [a] = await alertsOf(e.eventId, "progress_sync_failure_rate", "open");
+      expect(a).toMatchObject({ severity: "critical", value: 66.67, threshold: 5, unit: "%" });
+      // 15 minutes on, the window holds no failure: resolved.
+      await evaluateAlerts(env.DB, Date.now() + 16 * MIN);
+      expect(await open(e.eventId, "progress_sync_failure_rate")).toBe(0);
+    } finally {
+      await clearAlarms(e.eventId, e.shardCount);
+    }
+  });
+
+  it("progress-sync failure rate at exactly 5 % does not fire; just above it does", async () => {
+    const ev = await activeEvent();
+    const minute = Math.floor(ev.s / MIN) * MIN;
+    const health = (shard: number, drains: number, failures: number, at = minute) =>
+      env.DB.prepare("INSERT INTO sync_health (event_id, shard, minute, drains, failures) VALUES (?, ?, ?, ?, ?)").bind(ev.eventId, shard, at, drains, failures).run();
+    await health(0, 60, 3);
+    await health(1, 35, 2); // 5 of 100 attempts
+    await evaluateAlerts(env.DB, ev.s);
+    expect(await open(ev.eventId, "progress_sync_failure_rate")).toBe(0);
+    await health(2, 0, 1, minute + MIN); // 6 of 101
+    await evaluateAlerts(env.DB, ev.s + MIN);
+    expect((await alertsOf(ev.eventId, "progress_sync_failure_rate", "open"))[0].value).toBe(5.94);
+  });
+
+  it("reward distribution errors: one failed delivery in the last hour fires, none (or only full inventories) does not", async () => {
+    const ev = await activeEvent();
+    await failedDelivery(ev.eventId, `${ev.eventId}-full`, ev.s, "inventory_full").run();
+    await evaluateAlerts(env.DB, ev.s);
+    expect(await open(ev.eventId, "reward_distribution_errors")).toBe(0);
+    await failedDelivery(ev.eventId, `${ev.eventId}-failed`, ev.s).run();
+    await evaluateAlerts(env.DB, ev.s + MIN);
+    expect((await alertsOf(ev.eventId, "reward_distribution_errors", "open"))[0]).toMatchObject({ value: 1, threshold: 0, unit: "count" });
+    await evaluateAlerts(env.DB, ev.s + 61 * MIN);
+    expect(await open(ev.eventId, "reward_distribution_errors")).toBe(0);
+  });
+
+  it("the Worker samples real response times into D1, off the response path", async () => {
+    const before = (await env.DB.prepare("SELECT COUNT(*) AS n FROM response_samples").first<any>()).n;
+    await call("GET", "/health");
+    await new Promise((r) => setTimeout(r, 5_200));
+    // The next answer after the 5-s window hands the isolate's samples to D1 (waitUntil).
+    await call("GET", "/health");
+    await new Promise((r) => setTimeout(r, 200));
+    const after = (await env.DB.prepare("SELECT COUNT(*) AS n, MAX(ms) AS slowest FROM response_samples").first<any>());
+    expect(after.n).toBeGreaterThan(before);
+    expect(after.slowest).toBeGreaterThanOrEqual(0);
+  }, 15_000);
+
+  it("p95 response time: above 2,000 ms fires, exactly 2,000 does not, and it clears with the window", async () => {
+    const t = Date.now() + 300 * DAY;
+    const samples = (at: number, slow: number, ms: number) =>
+      env.DB.batch(Array.from({ length: 20 }, (_, i) => env.DB.prepare("INSERT INTO response_samples (at, ms) VALUES (?, ?)").bind(at - i, i < slow ? ms : 40)));
+    const p95 = async () => (await call("GET", "/v1/admin/alerts?eventId=*&state=open")).json.alerts.filter((a: any) => a.kind === "p95_response_time");
+    await samples(t, 2, 2000);
+    await evaluateAlerts(env.DB, t);
+    expect(await p95()).toHaveLength(0);
+    await samples(t + 10 * MIN, 2, 2001);
+    await evaluateAlerts(env.DB, t + 10 * MIN);
+    expect((await p95())[0]).toMatchObject({ eventId: null, value: 2001, threshold: 2000, unit: "ms", severity: "critical" });
+    await evaluateAlerts(env.DB, t + 16 * MIN);
+    expect(await p95()).toHaveLength(0);
+  });
+});
+
+describe("warning rules", () => {
+  it("participation in the first 6 h: below 30 % fires from start + 6 h, exactly 30 % does not, a late join clears it", async () => {
+    const ev = await activeEvent();
+    const players = Array.from({ length: 10 }, (_, i) => `part-${ev.eventId}-${i}`);
+    await sessions(ev.eventId, players, ev.s + HOUR);
+    await env.DB.batch(players.slice(0, 3).map((p) => joined(ev.eventId, p, ev.s + 2 * HOUR)));
+    await evaluateAlerts(env.DB, ev.s + 6 * HOUR);
+    expect(await open(ev.eventId, "participation_first_6h")).toBe(0);
+    await sessions(ev.eventId, [`part-${ev.eventId}-x`], ev.s + 2 * HOUR); // 3 of 11
+    await evaluateAlerts(env.DB, ev.s + 6 * HOUR - MIN);
+    expect(await open(ev.eventId, "participation_first_6h")).toBe(0); // not yet judged
+    await evaluateAlerts(env.DB, ev.s + 6 * HOUR);
+    expect((await alertsOf(ev.eventId, "participation_first_6h", "open"))[0]).toMatchObject({ severity: "warning", value: 27.27, threshold: 30 });
+    await joined(ev.eventId, players[5], ev.s + 5 * HOUR).run(); // 4 of 11, a write-behind that landed late
+    await evaluateAlerts(env.DB, ev.s + 7 * HOUR);
+    expect(await open(ev.eventId, "participation_first_6h")).toBe(0);
+  });
+
+  it("completion at the midpoint: below 10 % fires from the midpoint, exactly 10 % does not", async () => {
+    const ev = await activeEvent();
+    const mid = ev.s + 6 * HOUR;
+    await env.DB.batch([
+      joined(ev.eventId, "done-1", ev.s, { snowflakes: 100, bosses: 5 }),
+      ...Array.from({ length: 9 }, (_, i) => joined(ev.eventId, `half-${i}`, ev.s, { snowflakes: 100 })),
+    ]);
+    await evaluateAlerts(env.DB, mid);
+    expect(await open(ev.eventId, "completion_at_midpoint")).toBe(0);
+    await joined(ev.eventId, "half-x", ev.s).run(); // 1 of 11
+    await evaluateAlerts(env.DB, mid - MIN);
+    expect(await open(ev.eventId, "completion_at_midpoint")).toBe(0);
+    await evaluateAlerts(env.DB, mid);
+    expect((await alertsOf(ev.eventId, "completion_at_midpoint", "open"))[0]).toMatchObject({ value: 9.09, threshold: 10 });
+    // the event ends: the question no longer applies, the warning resolves
+    await env.DB.prepare("UPDATE instances SET state = 'expired' WHERE event_id = ?").bind(ev.eventId).run();
+    await evaluateAlerts(env.DB, ev.e + MIN);
+    expect(await open(ev.eventId, "completion_at_midpoint")).toBe(0);
+  });
+
+  it("notification delivery: below 90 % fires, exactly 90 % does not, more deliveries clear it", async () => {
+    const ev = await activeEvent();
+    await notes(ev.eventId, "sent", 9);
+    await notes(ev.eventId, "failed", 1);
+    await notes(ev.eventId, "skipped", 5); // no push leg: counts in neither
+    await evaluateAlerts(env.DB, ev.s + MIN);
+    expect(await open(ev.eventId, "notification_delivery")).toBe(0);
+    await notes(ev.eventId, "failed", 1, 1); // 9 of 11
+    await evaluateAlerts(env.DB, ev.s + 2 * MIN);
+    expect((await alertsOf(ev.eventId, "notification_delivery", "open"))[0]).toMatchObject({ value: 81.82, threshold: 90 });
+    await notes(ev.eventId, "sent", 9, 9); // 18 of 20
+    await evaluateAlerts(env.DB, ev.s + 3 * MIN);
+    expect(await open(ev.eventId, "notification_delivery")).toBe(0);
+  });
+
+  it("the per-minute cron runs the critical rules every minute and the warning rules on quarter hours", async () => {
+    const ev = await activeEvent();
+    await notes(ev.eventId, "failed", 1);
+    await failedDelivery(ev.eventId, `${ev.eventId}-cron`, ev.s + 6 * HOUR).run();
+    const cron = async (at: number) => {
+      const ctx = createExecutionContext();
+      await worker.scheduled(createScheduledController({ scheduledTime: at, cron: "* * * * *" }), env, ctx);
+      await waitOnExecutionContext(ctx);
+    };
+    const quarter = Math.ceil((ev.s + 6 * HOUR) / (15 * MIN)) * 15 * MIN;
+    await cron(quarter + MIN);
+    expect(await open(ev.eventId, "reward_distribution_errors")).toBe(1);
+    expect(await open(ev.eventId, "notification_delivery")).toBe(0);
+    await cron(quarter + 15 * MIN);
+    expect(await open(ev.eventId, "notification_delivery")).toBe(1);
+  });
+});
+
+describe("ops", () => {
+  it("resolve by hand: an operator with a reason, audited on the alert, and not reopened while still breached", async () => {
+    const ev = await activeEvent();
+    await failedDelivery(ev.eventId, `${ev.eventId}-hand`, ev.s).run();
+    await evaluateAlerts(env.DB, ev.s);
+    const [a] = await alertsOf(ev.eventId, "reward_distribution_errors", "open");
+    const viewer = await apiKey({ name: "alerts-viewer", role: "viewer" });
+    const operator = await apiKey({ name: "alerts-op", role: "operator" });
+    expect((await call("GET", `/v1/admin/alerts/${a.alertId}`, { token: viewer.key })).json.state).toBe("open");
+    const refused = await call("POST", `/v1/admin/alerts/${a.alertId}/resolve`, { token: viewer.key, body: { reason: "x" } });
+    expect(refused.status).toBe(403);
+    expect(refused.json.error).toMatchObject({ code: "forbidden", details: { required: "operator" } });
+    const done = await call("POST", `/v1/admin/alerts/${a.alertId}/resolve`, { token: operator.key, body: { reason: "the inventory service was being redeployed" } });
+    expect(done.status).toBe(200);
+    expect(done.json).toMatchObject({ state: "resolved", resolvedBy: `key:${operator.keyId}:alerts-op`, resolveReason: "the inventory service was being redeployed", webhook: { pending: "resolved" } });
+    const again = await call("POST", `/v1/admin/alerts/${a.alertId}/resolve`, { token: operator.key, body: { reason: "twice" } });
+    expect(again.status).toBe(409);
+    expect(again.json.error.code).toBe("alert_not_open");
+    // still breached: quiet
+    await evaluateAlerts(env.DB, ev.s + MIN);
+    expect(await open(ev.eventId, "reward_distribution_errors")).toBe(0);
+    // it clears, then breaks again: a new alert
+    await evaluateAlerts(env.DB, ev.s + 61 * MIN);
+    await failedDelivery(ev.eventId, `${ev.eventId}-hand-2`, ev.s + 62 * MIN).run();
+    await evaluateAlerts(env.DB, ev.s + 62 * MIN);
+    const [b] = await alertsOf(ev.eventId, "reward_distribution_errors", "open");
+    expect(b.alertId).not.toBe(a.alertId);
+  });
+
+  it("lists with filters, newest first", async () => {
+    const ev = await activeEvent();
+    await env.DB.prepare("UPDATE instances SET state = 'failed_activation' WHERE event_id = ?").bind(ev.eventId).run();
+    await notes(ev.eventId, "failed", 1);
+    await evaluateAlerts(env.DB, ev.s);
+    const all = (await call("GET", `/v1/admin/alerts?eventId=${ev.eventId}`)).json.alerts;
+    expect(all.map((a: any) => a.kind).sort()).toEqual(["activation_failed"]); // notification delivery: only while active
+    const critical = (await call("GET", `/v1/admin/alerts?eventId=${ev.eventId}&severity=critical&state=open`)).json.alerts;
+    expect(critical).toHaveLength(1);
+    expect((await call("GET", `/v1/admin/alerts?eventId=${ev.eventId}&severity=warning`)).json.alerts).toHaveLength(0);
+    expect((await call("GET", `/v1/admin/alerts?eventId=${ev.eventId}&state=resolved`)).json.alerts).toHaveLength(0);
+  });
+
+  it("thresholds are settings: defaults, an admin's change (the next evaluation uses it), refused for operators and bad values", async () => {
+    const got = await call("GET", "/v1/admin/alerts/settings");
+    expect(got.json.defaults).toEqual({ syncFailureRatePct: 5, rewardErrorsMax: 0, p95ResponseMs: 2000, participationPct: 30, completionPct: 10, notificationDeliveryPct: 90 });
+    const operator = await apiKey({ name: "alerts-op-2", role: "operator" });
+    expect((await call("PUT", "/v1/admin/alerts/settings", { token: operator.key, body: { rewardErrorsMax: 3 } })).status).toBe(403);
+    for (const body of [{}, { rewardErrorsMax: -1 }, { completionPct: 101 }, { nope: 1 }, { rewardErrorsMax: "3" }]) {
+      const r = await call("PUT", "/v1/admin/alerts/settings", { body });
+      expect(r.status, JSON.stringify(body)).toBe(422);
+      expect(r.json.error.code).toBeTruthy();
+    }
+    const ev = await activeEvent();
+    await env.DB.batch([1, 2].map((i) => failedDelivery(ev.eventId, `${ev.eventId}-s${i}`, ev.s)));
+    const put = await call("PUT", "/v1/admin/alerts/settings", { body: { rewardErrorsMax: 2 } });
+    expect(put.status).toBe(200);
+    expect(put.json).toMatchObject({ thresholds: { rewardErrorsMax: 2, completionPct: 10 }, updatedBy: "bootstrap" });
+    try {
+      await evaluateAlerts(env.DB, ev.s);
+      expect(await open(ev.eventId, "reward_distribution_errors")).toBe(0); // 2 is not above 2
+    } finally {
+      await call("PUT", "/v1/admin/alerts/settings", { body: { rewardErrorsMax: 0 } });
+    }
+  });
+
+  it("bad input is a 4xx JSON error", async () => {
+    expect((await call("GET", "/v1/admin/alerts?state=bogus")).status).toBe(400);
+    expect((await call("GET", "/v1/admin/alerts?severity=loud")).status).toBe(400);
+    expect((await call("GET", "/v1/admin/alerts?limit=0")).status).toBe(400);
+    const missing = await call("GET", "/v1/admin/alerts/alert_0123456789abcdef0123456789abcdef");
+    expect(missing.status).toBe(404);
+    expect(missing.json.error.code).toBe("alert_not_found");
+    expect((await call("GET", "/v1/admin/alerts/not-an-id")).status).toBe(404);
+    const noReason = await call("POST", "/v1/admin/alerts/alert_0123456789abcdef0123456789abcdef/resolve", { body: {} });
+    expect(noReason.status).toBe(422);
+    const blank = await call("POST", "/v1/admin/alerts/alert_0123456789abcdef0123456789abcdef/resolve", { body: { reason: "  " } });
+    expect(blank.status).toBe(422);
+    expect((await call("POST", "/v1/admin/alerts/alert_0123456789abcdef0123456789abcdef/resolve", { body: { reason: "x" } })).status).toBe(404);
+    expect((await call("GET", "/v1/admin/alerts", { token: await playerToken("alerts-player") })).status).toBe(403);
+  });
+});
+
