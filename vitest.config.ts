@@ -36,7 +36,9 @@ function project(name: string, bindings: (inject: <T>(key: string) => T) => Reco
         miniflare: { bindings: { ...secrets, ...bindings(inject as <T>(key: string) => T) } },
       })),
     ],
-    test: { name, setupFiles: ["./test/setup.ts"], ...test },
+    // Tests drive real objects, D1 and sockets: seconds alone, several times that on a machine shared with other
+    // test processes. A generous ceiling keeps a slow machine from failing a correct test; none waits on it.
+    test: { name, setupFiles: ["./test/setup.ts"], testTimeout: 20_000, ...test },
   };
 }
 
