@@ -74,3 +74,57 @@ describe("erasing a member whose contribution was still on its way", () => {
     ]);
   });
 });
+
+describe("one failing clan on a shard", () => {
+  it("backs off alone on its own schedule row while another clan's total keeps updating within a second", async () => {
+    const eventId = await clanEvent(1);
+    await post(eventId, "f-bad", "boss-damage", 10, { clan: "bad" });
+    await post(eventId, "f-good", "boss-damage", 10, { clan: "good" });
+    await until(() => opsClan(eventId, "bad"), (r) => r.json.total === 10);
+    await until(() => opsClan(eventId, "good"), (r) => r.json.total === 10);
+    await inClan(eventId, "bad", (_o, s) => s.storage.sql.exec("ALTER TABLE sources RENAME TO sources_gone"));
+    try {
+      await post(eventId, "f-bad", "boss-damage", 5, { clan: "bad" });
+      // Long enough for a shared row to be several failures into its backoff (1 s, 2 s, 4 s…).
+      await new Promise((r) => setTimeout(r, 3500));
+      expect((await post(eventId, "f-good", "boss-damage", 7, { clan: "good" })).status).toBe(200);
+      const good = await until(() => opsClan(eventId, "good"), (r) => r.json.total === 17, 1500);
+      expect(good.tookMs).toBeLessThan(1000);
+      const shard = env.PROGRESS_SHARD_ACTOR.get(env.PROGRESS_SHARD_ACTOR.idFromName(shardName(eventId, 0)));
+      const rows = await runInDurableObject(shard, (_o, s) => s.storage.sql.exec("SELECT key, attempt FROM schedule WHERE kind = 'clan' ORDER BY key").toArray());
+      expect(rows).toEqual([{ key: "bad", attempt: expect.any(Number) }]);
+      expect(rows[0].attempt).toBeGreaterThanOrEqual(2);
+    } finally {
+      await inClan(eventId, "bad", (_o, s) => s.storage.sql.exec("ALTER TABLE sources_gone RENAME TO sources"));
+    }
+    // Once it answers again, its own row delivers what it owed, once.
+    const shard = env.PROGRESS_SHARD_ACTOR.get(env.PROGRESS_SHARD_ACTOR.idFromName(shardName(eventId, 0)));
+    await runInDurableObject(shard, (_o, s) => void s.storage.sql.exec("UPDATE schedule SET due_at = ? WHERE kind = 'clan'", Date.now()));
+    await runDurableObjectAlarm(shard);
+    expect((await until(() => opsClan(eventId, "bad"), (r) => r.json.total === 15)).value.json.members).toMatchObject([{ playerId: "f-bad", contribution: 15 }]);
+    const left = await runInDurableObject(shard, (_o, s) => s.storage.sql.exec("SELECT (SELECT COUNT(*) FROM clan_inflight) + (SELECT COUNT(*) FROM clan_pending) + (SELECT COUNT(*) FROM schedule WHERE kind = 'clan' AND key <> '') AS n").one().n);
+    expect(left).toBe(0);
+  }, 20_000);
+});
+
+describe("a shard owing more clans than one push takes", () => {
+  it("pushes the oldest first: the highest clan id, owed longest, goes in the first round of 200", async () => {
+    const eventId = await clanEvent(1);
+    await post(eventId, "o-first", "boss-damage", 1, { clan: "zz-oldest" });
+    const shard = env.PROGRESS_SHARD_ACTOR.get(env.PROGRESS_SHARD_ACTOR.idFromName(shardName(eventId, 0)));
+    await holdPushes(shard);
+    await post(eventId, "o-first", "boss-damage", 1, { clan: "zz-oldest" });
+    // 200 more clans owed, each newer than the oldest one.
+    await runInDurableObject(shard, (_o, s) => {
+      const t = Date.now() + 1000;
+      for (let i = 0; i < 200; i++) {
+        s.storage.sql.exec("INSERT INTO clan_pending (player_id, clan_id, amounts, at, flagged) VALUES (?, ?, ?, ?, 0)", `o-${i}`, `c-${String(i).padStart(3, "0")}`, JSON.stringify({ "boss-damage": 1 }), t + i);
+      }
+    });
+    await runInDurableObject(shard, (_o, s) => void s.storage.sql.exec("UPDATE schedule SET due_at = ?, attempt = 0 WHERE kind = 'clan'", Date.now()));
+    await runDurableObjectAlarm(shard);
+    const left = await runInDurableObject(shard, (_o, s) => s.storage.sql.exec("SELECT clan_id FROM clan_pending UNION SELECT clan_id FROM clan_inflight").toArray().map((r: any) => r.clan_id));
+    expect(left).toEqual(["c-199"]);
+    expect((await opsClan(eventId, "zz-oldest")).json.total).toBe(2);
+  }, 20_000);
+});
