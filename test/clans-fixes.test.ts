@@ -128,3 +128,42 @@ describe("a shard owing more clans than one push takes", () => {
     expect((await opsClan(eventId, "zz-oldest")).json.total).toBe(2);
   }, 20_000);
 });
+
+describe("a member rewarded late by a second clan", () => {
+  it("pays a second clan's grant for a clan milestone already claimed as its own auto-claimed receipt, exactly once", async () => {
+    const eventId = await clanEvent();
+    await post(eventId, "sw2", "boss-damage", 100, { clan: "red" });
+    await post(eventId, "sw2-mate", "boss-damage", 400, { clan: "red" });
+    await post(eventId, "sw2", "boss-damage", 600, { clan: "blue" });
+    // Flagged in blue: blue's reward is held until ops clear it, so it arrives after red's was claimed.
+    expect((await post(eventId, "sw2", "boss-damage", -5, { clan: "blue" })).status).toBe(422);
+    await until(() => opsClan(eventId, "blue"), (r) => r.json.total === 600 && r.json.members.some((m: any) => m.flagged));
+    await until(() => opsClan(eventId, "red"), (r) => r.json.total === 500);
+    expect((await endNow(eventId)).status).toBe(200);
+    await tickEvent(eventId, Date.now() + 5000);
+    await until(() => opsClan(eventId, "blue"), (r) => r.json.finalized === true);
+    const token = await playerToken("sw2", { clan: "blue" });
+    const first = await until(() => claim(eventId, token, 900, "red-half"), (r) => r.status === 201);
+    expect(first.value.json.receipt.rewards.map((r: any) => r.quantity)).toEqual([50]);
+    const cleared = await call("POST", `/v1/admin/events/${eventId}/clans/blue/members/sw2/clear-flag`, { body: { reason: "support ticket 11" } });
+    expect(cleared.json).toMatchObject({ released: 1 });
+    const shard = shardStubFor(eventId, "sw2", 2);
+    const claimsOf = () =>
+      runInDurableObject(shard, (_o, s) =>
+        s.storage.sql
+          .exec("SELECT milestone_index, source, receipt ->> '$.rewards[0].quantity' AS q, delivery IS NOT NULL AS delivered FROM claims WHERE player_id = 'sw2' ORDER BY milestone_index")
+          .toArray(),
+      );
+    const both = await until(claimsOf, (rows) => rows.length === 2);
+    expect(both.value).toEqual([
+      { milestone_index: 900, source: "claim", q: 50, delivered: 1 },
+      { milestone_index: 1900, source: "auto_claim", q: 50, delivered: 1 },
+    ]);
+    // The same grant again (a clan retrying its hand-off) pays nothing more.
+    const again = { playerId: "sw2", clanId: "blue", milestoneIndex: 0, rewards: coins(50), unlockMessage: "Halfway" };
+    expect(await runInDurableObject(shard, (o) => o.grantClanRewards([again]))).toBe(0);
+    expect(await claimsOf()).toHaveLength(2);
+    const listed = await call("GET", `/v1/events/${eventId}/rewards`, { token });
+    expect(listed.json.milestones.filter((m: any) => m.index >= 900).map((m: any) => [m.index, m.state])).toEqual([[900, "claimed"], [1900, "auto_claimed"]]);
+  });
+});

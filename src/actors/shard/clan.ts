@@ -20,6 +20,8 @@ const PUSH_CONCURRENCY = 50;
 const FLUSH_CHUNKS = 4;
 
 const NONE: ReadonlySet<string> = new Set();
+/** A late clan reward's index: the clan milestone's claim index plus a multiple of this. */
+export const LATE_STEP = 1000;
 
 type Pending = { player_id: string; clan_id: string; amounts: string; at: number; flagged: number };
 
@@ -152,14 +154,25 @@ export class ShardClan {
     return sent;
   }
 
-  grant(awards: ClanAward[]): number {
+  /**
+   * Records clan rewards handed back by a finalized clan, once per (player, clan, milestone). One for a milestone the
+   * player has already claimed (or is claiming) from another clan they were in is late: it gets its own index,
+   * LATE_STEP above (1900 beside 900, then 2900…), so it is paid as its own receipt (see lateIndexes) instead of
+   * being folded into a claim that is already made. Returns how many rows were added.
+   */
+  grant(awards: ClanAward[], taken: (playerId: string, index: number) => boolean): number {
     let n = 0;
     this.ctx.storage.transactionSync(() => {
       for (const a of awards) {
+        const index = CLAN_REWARD_BASE + a.milestoneIndex;
+        const known = this.sql.exec("SELECT 1 FROM clan_rewards WHERE player_id = ? AND clan_id = ? AND milestone_index % ? = ?", a.playerId, a.clanId, LATE_STEP, index).toArray();
+        if (known.length) continue;
+        const highest = this.sql.exec<{ i: number | null }>("SELECT MAX(milestone_index) AS i FROM clan_rewards WHERE player_id = ? AND milestone_index % ? = ?", a.playerId, LATE_STEP, index).one().i;
+        const at = taken(a.playerId, index) ? Math.max(highest ?? index, index) + LATE_STEP : index;
         n += this.sql.exec(
           "INSERT OR IGNORE INTO clan_rewards (player_id, milestone_index, clan_id, rewards, unlock_message) VALUES (?, ?, ?, ?, ?)",
           a.playerId,
-          CLAN_REWARD_BASE + a.milestoneIndex,
+          at,
           a.clanId,
           JSON.stringify(a.rewards),
           a.unlockMessage,
@@ -169,9 +182,15 @@ export class ShardClan {
     return n;
   }
 
+  /** The player's late clan rewards (their own indexes), to be auto-claimed as they arrive. */
+  lateIndexes(playerId: string): number[] {
+    return this.sql.exec<{ i: number }>("SELECT milestone_index AS i FROM clan_rewards WHERE player_id = ? AND milestone_index >= ?", playerId, LATE_STEP).toArray().map((r) => r.i);
+  }
+
   /**
    * The event as one player's claim sees it: each clan reward granted to them as milestone CLAN_REWARD_BASE + index,
-   * unlocked. The same index from two clans (a member who switched, eligible in both) is one milestone paying both.
+   * unlocked. The same index from two clans (a member who switched, eligible in both) is one milestone paying both
+   * when both arrived before the claim; one arriving after is a late reward on its own index.
    */
   withClanRewards(info: EventInfo, playerId: string, unlocked: number[] | null): { info: EventInfo; unlocked: number[] | null } {
     const rows = this.sql

@@ -299,8 +299,8 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
   }
 
   async grantClanRewards(awards: ClanAward[]): Promise<number> {
-    const granted = this.clan.grant(awards);
-    await this.claimIfClosed(awards.map((a) => a.playerId));
+    const granted = this.clan.grant(awards, (p, i) => this.rewards.taken(p, i));
+    await this.claimIfClosed(awards.map((a) => a.playerId), true);
     return granted;
   }
 
@@ -308,10 +308,13 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
    * A rank or clan reward granted (or a held one released by clear_flag) after the claim window closed could never be
    * claimed: it is auto-claimed at once, as archive did for everyone else's.
    */
-  private async claimIfClosed(playerIds: string[]) {
+  private async claimIfClosed(playerIds: string[], clans = false) {
     const now = Date.now();
     const info = await this.event(now);
-    if (!info || info.state === "cancelled" || claimWindow(info, now).open) return;
+    if (!info || info.state === "cancelled") return;
+    // A second clan's reward for a clan milestone already claimed is paid at once, as its own receipt.
+    if (clans && (await this.own.claimLate(info, playerIds, now))) this.ensureDrain(now);
+    if (claimWindow(info, now).open) return;
     await this.own.autoClaim(info, playerIds, now);
     this.ensureDrain(now);
   }
