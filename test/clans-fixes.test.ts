@@ -3,6 +3,7 @@
 // on a shard beside healthy ones, a shard owing more clans than one push takes, and the member ranking's page.
 import { env, runDurableObjectAlarm } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
+import { RANK_COUNT } from "../src/actors/clan/clan-actor";
 import { clanName } from "../src/domain/clan";
 import { shardName, shardOf } from "../src/domain/sharding";
 import { HOUR, call, createEvent, createTemplate, inMs, playerToken, runInDurableObject } from "./helpers";
@@ -165,5 +166,48 @@ describe("a member rewarded late by a second clan", () => {
     expect(await claimsOf()).toHaveLength(2);
     const listed = await call("GET", `/v1/events/${eventId}/rewards`, { token });
     expect(listed.json.milestones.filter((m: any) => m.index >= 900).map((m: any) => [m.index, m.state])).toEqual([[900, "claimed"], [1900, "auto_claimed"]]);
+  });
+});
+
+describe("the member ranking a page at a time", () => {
+  it("GET /clan lists the top `limit` members and the caller's own line with its rank counted from the index", async () => {
+    const eventId = await clanEvent();
+    const info = { eventId, objectives: [OBJECTIVES[0]], definition: { ...CLAN, thresholdPercent: 5 } };
+    // 120 members: contributions 1…120 with ties on 7 (same time: the smaller id first).
+    const entries = Array.from({ length: 120 }, (_, i) => ({ playerId: `m-${String(i).padStart(3, "0")}`, amounts: { "boss-damage": i % 10 === 0 ? 7 : i + 1 }, at: 1000, flagged: false }));
+    await inClan(eventId, "big", (o) => o.push({ source: `${eventId}:0`, seq: 1, info, entries }));
+    const order = [...entries].sort((a, b) => b.amounts["boss-damage"] - a.amounts["boss-damage"] || (a.playerId < b.playerId ? -1 : 1)).map((e) => e.playerId);
+    const as = async (playerId: string, query = "") => call("GET", `/v1/events/${eventId}/clan${query}`, { token: await playerToken(playerId, { clan: "big" }) });
+    const deep = order[99];
+    const page = await as(deep);
+    expect(page.status).toBe(200);
+    expect(page.json.members).toHaveLength(50);
+    expect(page.json.members.map((m: any) => m.playerId)).toEqual(order.slice(0, 50));
+    expect(page.json.members.map((m: any) => m.rank)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+    const total = entries.reduce((s, e) => s + e.amounts["boss-damage"], 0);
+    expect(page.json.total).toBe(total);
+    const mine = entries.find((e) => e.playerId === deep)!.amounts["boss-damage"];
+    expect(page.json.me).toMatchObject({ playerId: deep, rank: 100, contribution: mine, eligible: false });
+    // A tie broken by the id: the two 7s at the same time rank in id order.
+    const sevens = order.filter((p) => entries.find((e) => e.playerId === p)!.amounts["boss-damage"] === 7);
+    expect((await as(sevens[1])).json.me.rank).toBe(order.indexOf(sevens[1]) + 1);
+    const three = await as(order[0], "?limit=3");
+    expect(three.json.members.map((m: any) => m.playerId)).toEqual(order.slice(0, 3));
+    expect(three.json.me).toMatchObject({ playerId: order[0], rank: 1 });
+    for (const bad of ["0", "101", "x"]) {
+      const r = await as(order[0], `?limit=${bad}`);
+      expect(r.status).toBe(400);
+      expect(r.json.error.code).toBe("validation_failed");
+    }
+    expect((await call("GET", `/v1/admin/events/${eventId}/clans/big?limit=1000`)).json.members).toHaveLength(120);
+    expect((await call("GET", `/v1/admin/events/${eventId}/clans/big`)).json.members).toHaveLength(100);
+    // The frame's top 5 and the page read the index in order: no sort of every member.
+    const plan = await inClan(eventId, "big", (_o, s) =>
+      s.storage.sql.exec("EXPLAIN QUERY PLAN SELECT player_id, contribution FROM members ORDER BY contribution DESC, first_at, player_id LIMIT 5").toArray().map((r: any) => r.detail),
+    );
+    expect(plan.join(" ")).toContain("idx_members_rank");
+    expect(plan.join(" ")).not.toContain("TEMP B-TREE");
+    const rankPlan = await inClan(eventId, "big", (_o, s) => s.storage.sql.exec(`EXPLAIN QUERY PLAN ${RANK_COUNT}`, 7, 1000, "m-010").toArray().map((r: any) => r.detail));
+    expect(rankPlan.filter((d: string) => d.includes("members"))).toEqual([expect.stringMatching(/^SEARCH members USING COVERING INDEX idx_members_rank/), expect.stringMatching(/^SEARCH members USING COVERING INDEX idx_members_rank/)]);
   });
 });

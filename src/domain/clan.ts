@@ -80,16 +80,24 @@ export function memberShares(
   percent: number,
 ): MemberShare[] {
   const ordered = [...members].sort((a, b) => b.contribution - a.contribution || a.at - b.at || (a.playerId < b.playerId ? -1 : a.playerId > b.playerId ? 1 : 0));
-  return ordered.map((m, i) => ({
+  return ordered.map((m, i) => memberShare(m, i + 1, total, percent));
+}
+
+/** One member's line at a rank already known (the clan object counts it from its ranking index). */
+export function memberShare(m: { playerId: string; contribution: number; flagged: boolean }, rank: number, total: number, percent: number): MemberShare {
+  return {
     playerId: m.playerId,
-    rank: i + 1,
+    rank,
     contribution: m.contribution,
     sharePercent: total > 0 ? Math.round((10_000 * m.contribution) / total) / 100 : 0,
     eligible: meetsThreshold(m.contribution, total, percent) && !m.flagged,
     neededMore: neededMore(m.contribution, total, percent),
     flagged: m.flagged,
-  }));
+  };
 }
+
+/** Members shown by GET /clan: the top `limit` (1–100 for players, up to 1,000 for ops). */
+export const CLAN_MEMBERS_DEFAULT = 50;
 
 /** The clan a player contributes to: their token's `clan`, if it is 1–64 characters (longer ones count for no clan). */
 export const MAX_CLAN_ID = 64;

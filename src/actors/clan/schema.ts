@@ -37,4 +37,7 @@ export const CLAN_SCHEMA: readonly MigrationStep[] = [
      completion REAL NOT NULL, members INTEGER NOT NULL, reward_tier INTEGER NOT NULL, granted INTEGER NOT NULL DEFAULT 0);
    CREATE INDEX idx_standings_order ON standings (total DESC, reached_at, clan_id);
    ${OUTBOX_TABLE};`,
+  // 3. The member ranking's order as an index: GET /clan reads the top N and counts the caller's rank from it, and the
+  // frame's top 5 reads it each second, instead of sorting every member.
+  "CREATE INDEX idx_members_rank ON members (contribution DESC, first_at, player_id)",
 ];
