@@ -203,11 +203,50 @@ describe("the member ranking a page at a time", () => {
     expect((await call("GET", `/v1/admin/events/${eventId}/clans/big`)).json.members).toHaveLength(100);
     // The frame's top 5 and the page read the index in order: no sort of every member.
     const plan = await inClan(eventId, "big", (_o, s) =>
-      s.storage.sql.exec("EXPLAIN QUERY PLAN SELECT player_id, contribution FROM members ORDER BY contribution DESC, first_at, player_id LIMIT 5").toArray().map((r: any) => r.detail),
+      s.storage.sql.exec("EXPLAIN QUERY PLAN SELECT player_id, contribution FROM members WHERE contribution > 0 ORDER BY contribution DESC, first_at, player_id LIMIT 5").toArray().map((r: any) => r.detail),
     );
     expect(plan.join(" ")).toContain("idx_members_rank");
     expect(plan.join(" ")).not.toContain("TEMP B-TREE");
     const rankPlan = await inClan(eventId, "big", (_o, s) => s.storage.sql.exec(`EXPLAIN QUERY PLAN ${RANK_COUNT}`, 7, 1000, "m-010").toArray().map((r: any) => r.detail));
     expect(rankPlan.filter((d: string) => d.includes("members"))).toEqual([expect.stringMatching(/^SEARCH members USING COVERING INDEX idx_members_rank/), expect.stringMatching(/^SEARCH members USING COVERING INDEX idx_members_rank/)]);
+  });
+});
+
+describe("the clan directory and member counts", () => {
+  it("a member flagged before contributing is not counted as a member, and the flag still holds their later contribution", async () => {
+    const eventId = await clanEvent();
+    await post(eventId, "z-real", "boss-damage", 100, { clan: "red" });
+    expect((await post(eventId, "z-flag", "boss-damage", -5, { clan: "red" })).status).toBe(422);
+    await until(() => inClan(eventId, "red", (_o, s) => s.storage.sql.exec("SELECT COUNT(*) AS n FROM members").one().n), (n) => n === 2);
+    const view = (await opsClan(eventId, "red")).json;
+    expect(view.members.map((m: any) => m.playerId)).toEqual(["z-real"]);
+    expect((await call("GET", `/v1/events/${eventId}/clan`, { token: await playerToken("z-flag", { clan: "red" }) })).json.me).toBeNull();
+    const ranking = await until(() => call("GET", `/v1/admin/events/${eventId}/clans`), (r) => r.json.clans?.[0]?.total === 100);
+    expect(ranking.value.json.clans[0].members).toBe(1);
+    await post(eventId, "z-flag", "boss-damage", 50, { clan: "red" });
+    const later = await until(() => opsClan(eventId, "red"), (r) => r.json.total === 150);
+    expect(later.value.json.members.find((m: any) => m.playerId === "z-flag")).toMatchObject({ contribution: 50, flagged: true, eligible: false });
+  });
+
+  it("answers a ranking page without counting every clan per request", async () => {
+    const eventId = await clanEvent();
+    for (const c of ["d-1", "d-2", "d-3"]) await post(eventId, `p-${c}`, "boss-damage", 10, { clan: c });
+    await until(() => call("GET", `/v1/admin/events/${eventId}/clans`), (r) => r.json.count === 3);
+    const dir = env.CLAN_EVENT_ACTOR.get(env.CLAN_EVENT_ACTOR.idFromName(`${eventId}|~clans`));
+    const seen = await runInDurableObject(dir, async (o, s) => {
+      const sql = s.storage.sql as any;
+      const exec = sql.exec;
+      const queries: string[] = [];
+      sql.exec = (q: string, ...args: unknown[]) => (queries.push(q), exec.call(sql, q, ...args));
+      try {
+        const page = await o.ranking(2, null, null);
+        return { queries, count: page.value.count };
+      } finally {
+        sql.exec = exec;
+      }
+    });
+    expect(seen.count).toBe(3);
+    expect(seen.queries.length).toBeGreaterThan(0);
+    expect(seen.queries.filter((q: string) => /COUNT\(\*\)/.test(q) && !/WHERE/.test(q))).toEqual([]);
   });
 });

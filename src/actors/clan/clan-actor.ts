@@ -120,11 +120,11 @@ export class ClanEventActor extends DurableObject<Env> implements ClanEventActor
     const totals = this.totals();
     const total = sumOf(totals);
     const top = this.sql
-      .exec<Member>(`SELECT ${MEMBER_COLUMNS} FROM members ORDER BY contribution DESC, first_at, player_id LIMIT ?`, Math.max(1, Math.min(1000, Math.floor(limit))))
+      .exec<Member>(`SELECT ${MEMBER_COLUMNS} FROM members WHERE contribution > 0 ORDER BY contribution DESC, first_at, player_id LIMIT ?`, Math.max(1, Math.min(1000, Math.floor(limit))))
       .toArray();
     const line = (m: Member, rank: number) => memberShare({ playerId: m.player_id, contribution: m.contribution, flagged: held(m) }, rank, total, def.thresholdPercent);
     const members = top.map((m, i) => line(m, i + 1));
-    const own = playerId ? this.sql.exec<Member>(`SELECT ${MEMBER_COLUMNS} FROM members WHERE player_id = ?`, playerId).toArray()[0] : undefined;
+    const own = playerId ? this.sql.exec<Member>(`SELECT ${MEMBER_COLUMNS} FROM members WHERE player_id = ? AND contribution > 0`, playerId).toArray()[0] : undefined;
     const me = own ? (members.find((m) => m.playerId === playerId) ?? line(own, this.rankOf(own))) : null;
     const reached = new Map(this.sql.exec<{ idx: number; at: number }>("SELECT idx, at FROM reached").toArray().map((r) => [r.idx, r.at]));
     return {
@@ -258,7 +258,7 @@ export class ClanEventActor extends DurableObject<Env> implements ClanEventActor
     const unlocked = this.sql.exec<{ idx: number }>("SELECT idx FROM reached WHERE framed = 0 ORDER BY idx").toArray().map((r) => r.idx);
     // The top few from SQLite, not every member sorted in memory once a second (the member ranking's order).
     const top = this.sql
-      .exec<{ player_id: string; contribution: number }>("SELECT player_id, contribution FROM members ORDER BY contribution DESC, first_at, player_id LIMIT ?", TOP_N)
+      .exec<{ player_id: string; contribution: number }>("SELECT player_id, contribution FROM members WHERE contribution > 0 ORDER BY contribution DESC, first_at, player_id LIMIT ?", TOP_N)
       .toArray()
       .map((m) => ({ playerId: m.player_id, contribution: m.contribution }));
     const frame = { type: "clan_progress" as const, eventId: this.address.eventId, clanId: this.address.clanId, total: sumOf(totals), completion: clanProgress(info.definition, info.objectives, totals).completion, unlocked, top, at: iso(now) };
@@ -317,7 +317,7 @@ export class ClanEventActor extends DurableObject<Env> implements ClanEventActor
 
   /** Members at or over the threshold (exactly, domain/clan.ts), and whether each is held by an uncleared flag. */
   private eligible(info: ClanInfo): Array<{ playerId: string; held: boolean }> {
-    const members = this.members();
+    const members = this.members().filter((m) => m.contribution > 0);
     const shares = memberShares(members.map((m) => ({ playerId: m.player_id, contribution: m.contribution, at: m.first_at, flagged: false })), this.total(), info.definition.thresholdPercent);
     const flagged = new Set(members.filter(held).map((m) => m.player_id));
     return shares.filter((s) => s.eligible).map((s) => ({ playerId: s.playerId, held: flagged.has(s.playerId) }));
@@ -326,7 +326,8 @@ export class ClanEventActor extends DurableObject<Env> implements ClanEventActor
   private standing(): ClanStanding {
     const info = this.info();
     const totals = this.totals();
-    const members = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM members").one().n;
+    // A member row with nothing contributed (a flag that arrived first, kept for their later contribution) is no member yet.
+    const members = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM members WHERE contribution > 0").one().n;
     const reachedAt = Number(this.meta("reached_at") ?? 0);
     return { clanId: this.address.clanId, total: sumOf(totals), completion: info ? clanProgress(info.definition, info.objectives, totals).completion : 0, members, reachedAt };
   }
