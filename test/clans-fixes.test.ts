@@ -89,8 +89,8 @@ describe("one failing clan on a shard", () => {
       // Long enough for a shared row to be several failures into its backoff (1 s, 2 s, 4 s…).
       await new Promise((r) => setTimeout(r, 3500));
       expect((await post(eventId, "f-good", "boss-damage", 7, { clan: "good" })).status).toBe(200);
-      const good = await until(() => opsClan(eventId, "good"), (r) => r.json.total === 17, 1500);
-      expect(good.tookMs).toBeLessThan(1000);
+      // Within about a second (a 200 ms push, then the read), where the shared row would wait out its 4 s backoff.
+      await until(() => opsClan(eventId, "good"), (r) => r.json.total === 17, 1500);
       const shard = env.PROGRESS_SHARD_ACTOR.get(env.PROGRESS_SHARD_ACTOR.idFromName(shardName(eventId, 0)));
       const rows = await runInDurableObject(shard, (_o, s) => s.storage.sql.exec("SELECT key, attempt FROM schedule WHERE kind = 'clan' ORDER BY key").toArray());
       expect(rows).toEqual([{ key: "bad", attempt: expect.any(Number) }]);
@@ -109,25 +109,26 @@ describe("one failing clan on a shard", () => {
 });
 
 describe("a shard owing more clans than one push takes", () => {
-  it("pushes the oldest first: the highest clan id, owed longest, goes in the first round of 200", async () => {
+  it("pushes the oldest first: the highest clan id, owed longest, goes in the first round", async () => {
     const eventId = await clanEvent(1);
     await post(eventId, "o-first", "boss-damage", 1, { clan: "zz-oldest" });
     const shard = env.PROGRESS_SHARD_ACTOR.get(env.PROGRESS_SHARD_ACTOR.idFromName(shardName(eventId, 0)));
     await holdPushes(shard);
     await post(eventId, "o-first", "boss-damage", 1, { clan: "zz-oldest" });
-    // 200 more clans owed, each newer than the oldest one.
-    await runInDurableObject(shard, (_o, s) => {
+    // 200 more clans owed, each newer than the oldest one; one round takes 10 here (200 in production: the order is
+    // the same, and 200 real clan objects would make this test slow on a shared machine).
+    const left = await runInDurableObject(shard, async (o, s) => {
       const t = Date.now() + 1000;
       for (let i = 0; i < 200; i++) {
         s.storage.sql.exec("INSERT INTO clan_pending (player_id, clan_id, amounts, at, flagged) VALUES (?, ?, ?, ?, 0)", `o-${i}`, `c-${String(i).padStart(3, "0")}`, JSON.stringify({ "boss-damage": 1 }), t + i);
       }
+      o.clan.chunk = 10;
+      expect(await o.clan.push(o.info)).toEqual([]);
+      return s.storage.sql.exec("SELECT clan_id FROM clan_pending UNION SELECT clan_id FROM clan_inflight ORDER BY clan_id").toArray().map((r: any) => r.clan_id);
     });
-    await runInDurableObject(shard, (_o, s) => void s.storage.sql.exec("UPDATE schedule SET due_at = ?, attempt = 0 WHERE kind = 'clan'", Date.now()));
-    await runDurableObjectAlarm(shard);
-    const left = await runInDurableObject(shard, (_o, s) => s.storage.sql.exec("SELECT clan_id FROM clan_pending UNION SELECT clan_id FROM clan_inflight").toArray().map((r: any) => r.clan_id));
-    expect(left).toEqual(["c-199"]);
+    expect(left).toEqual(Array.from({ length: 191 }, (_, i) => `c-${String(i + 9).padStart(3, "0")}`));
     expect((await opsClan(eventId, "zz-oldest")).json.total).toBe(2);
-  }, 20_000);
+  });
 });
 
 describe("a member rewarded late by a second clan", () => {
