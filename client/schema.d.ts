@@ -456,7 +456,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One clan's total, milestones and member ranking */
+        /** One clan's total, milestones and member ranking (the top `limit` members) */
         get: operations["getClanAsOps"];
         put?: never;
         post?: never;
@@ -4524,7 +4524,10 @@ export interface operations {
     };
     getClanAsOps: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Members listed, best first */
+                limit?: number;
+            };
             header?: never;
             path: {
                 /** @description An event id (evt_ + 8–40 of a-z0-9). */
@@ -6757,7 +6760,10 @@ export interface operations {
     };
     getMyClan: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Members listed, best first */
+                limit?: number;
+            };
             header?: never;
             path: {
                 /** @description An event id (evt_ + 8–40 of a-z0-9). */
@@ -6767,7 +6773,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The clan as of now (me: null until the caller contributes) */
+            /** @description The clan as of now: the top `limit` members, and the caller's own line with its rank (me: null until the caller contributes) */
             200: {
                 headers: {
                     [name: string]: unknown;

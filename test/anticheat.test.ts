@@ -251,7 +251,8 @@ describe("clans", () => {
     const confirmed = await decide(eventId, "raider", "confirm");
     expect(confirmed.json).toMatchObject({ clans: 1, board: "none", flag: { state: "confirmed" } });
     const view = await until(() => opsClan(eventId), (r) => r.json.total === 1000);
-    expect(view.value.json.members.find((m: any) => m.playerId === "raider")).toMatchObject({ contribution: 0, flagged: true, eligible: false });
+    // With nothing left in the clan, the cheat is no longer one of its members (a row holding only a flag is not one).
+    expect(view.value.json.members.find((m: any) => m.playerId === "raider")).toBeUndefined();
     // what they push later is ignored
     expect((await post(eventId, "raider", "boss-damage", 5, { clan: "red" })).status).toBe(200);
     await new Promise((r) => setTimeout(r, 400));

@@ -303,7 +303,8 @@ export interface ClanEventActorRpc extends PlayerDataHolder {
   push(batch: ClanPush): Promise<{ applied: boolean; frozen: boolean; total: number; unlocked: number[] }>;
   /** Clan: a shard holding a member's socket asks for the clan_progress frames. */
   listen(source: string): Promise<void>;
-  view(fallback: ClanInfo, playerId: string | null): Promise<ClanView>;
+  /** The clan with its top `limit` members (default 50) and the caller's own line with its rank. */
+  view(fallback: ClanInfo, playerId: string | null, limit?: number): Promise<ClanView>;
   /** Clan: at the event's end, once; each reached milestone to every eligible member (held ones wait for clear). */
   finalize(info: ClanInfo | null): Promise<ClanFinal | null>;
   /** Clan, once final: its rank reward to every eligible member (once; repeats answer the first count). */

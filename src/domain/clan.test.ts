@@ -96,6 +96,25 @@ describe("clan maths", () => {
     expect(meetsThreshold(1, 100, 1)).toBe(true);
   });
 
+  it("compares exactly at the boundary with large totals: one unit under never qualifies", () => {
+    // 5 % of 2,469,135,780,246,900: the products (1.2e16) are past 2^53, where a slack of 1e-9 × total is 10^7 units.
+    const total = 20 * 123_456_789_012_345;
+    expect(meetsThreshold(123_456_789_012_345, total, 5)).toBe(true);
+    expect(meetsThreshold(123_456_789_012_344, total, 5)).toBe(false);
+    expect(neededMore(123_456_789_012_344, total, 5)).toBe(2); // 1 more raises the total too: (c+1)/(T+1) < 5 %
+    expect(neededMore(123_456_789_012_345, total, 5)).toBe(0);
+    // a total of 10^12: one unit short of 5 % (49,999,999,999) does not qualify, exactly 5 % does
+    expect(meetsThreshold(49_999_999_999, 1e12, 5)).toBe(false);
+    expect(meetsThreshold(50_000_000_000, 1e12, 5)).toBe(true);
+    // non-integer amounts: a true equality that rounding moves by an ulp still qualifies, a real shortfall does not
+    expect(meetsThreshold(0.1 + 0.2, 6, 5)).toBe(true);
+    expect(meetsThreshold(0.3, 6.000000001, 5)).toBe(false);
+    expect(meetsThreshold(1e11 * 0.05, 1e11, 5)).toBe(true);
+    expect(meetsThreshold(1e11 * 0.05 - 0.001, 1e11, 5)).toBe(false);
+    expect(meetsThreshold(2.5, 100, 2.5)).toBe(true);
+    expect(meetsThreshold(2.4999999, 100, 2.5)).toBe(false);
+  });
+
   it("says how much more was needed, counting that it raises the total too", () => {
     // 4 of 100: 5 more would be 9 of 105 (8.6 %); the least is 2 (6 of 102 = 5.9 %; 1 gives 5 of 101 = 4.95 %).
     expect(neededMore(4, 100, 5)).toBe(2);

@@ -38,15 +38,21 @@ export function clanProgress(def: ClanDefinition, objectives: Objective[], total
   return { completion: done, reached: milestonesReached(done, mechanics) };
 }
 
+const wholes = (...xs: number[]) => xs.every((x) => Number.isSafeInteger(x));
+
 /**
  * Is a member's contribution at least `percent` % of the clan total? Compared as contribution × 100 ≥ percent ×
- * total, so exactly 5 % qualifies without a division's rounding; nothing is owed on an empty clan.
+ * total, so exactly 5 % qualifies without a division's rounding; nothing is owed on an empty clan. Whole amounts and
+ * percent compare exactly (as BigInt: the products may pass 2^53 on a large clan). Otherwise each product is rounded
+ * once (at most half an epsilon, relative), so two epsilons of slack let a true equality through and nothing else: a
+ * fixed slack (1e-9 × total) let a member a whole unit short qualify once totals reached about 10^11.
  */
 export function meetsThreshold(contributed: number, total: number, percent: number): boolean {
   if (total <= 0) return false;
+  if (wholes(contributed, total, percent)) return BigInt(contributed) * 100n >= BigInt(percent) * BigInt(total);
   const lhs = contributed * 100;
   const rhs = percent * total;
-  return lhs >= rhs - 1e-9 * Math.max(1, rhs);
+  return lhs >= rhs - 2 * Number.EPSILON * Math.abs(rhs);
 }
 
 /**
@@ -57,9 +63,15 @@ export function meetsThreshold(contributed: number, total: number, percent: numb
 export function neededMore(contributed: number, total: number, percent: number): number | null {
   if (meetsThreshold(contributed, total, percent)) return 0;
   if (percent >= 100) return contributed < total ? null : 0;
+  if (wholes(contributed, total, percent)) {
+    // Exactly: the least whole x with x × (100 − p) ≥ p × T − 100 × c.
+    const short = BigInt(percent) * BigInt(total) - 100n * BigInt(contributed);
+    const per = BigInt(100 - percent);
+    return short <= 0n ? 0 : Number((short + per - 1n) / per);
+  }
   const raw = (percent * total - 100 * contributed) / (100 - percent);
   if (raw <= 0) return 0;
-  return Number.isInteger(contributed) && Number.isInteger(total) ? Math.ceil(raw - 1e-9) : raw;
+  return Number.isInteger(contributed) && Number.isInteger(total) ? Math.ceil(raw * (1 - 2 * Number.EPSILON)) : raw;
 }
 
 export type MemberShare = {
@@ -80,16 +92,24 @@ export function memberShares(
   percent: number,
 ): MemberShare[] {
   const ordered = [...members].sort((a, b) => b.contribution - a.contribution || a.at - b.at || (a.playerId < b.playerId ? -1 : a.playerId > b.playerId ? 1 : 0));
-  return ordered.map((m, i) => ({
+  return ordered.map((m, i) => memberShare(m, i + 1, total, percent));
+}
+
+/** One member's line at a rank already known (the clan object counts it from its ranking index). */
+export function memberShare(m: { playerId: string; contribution: number; flagged: boolean }, rank: number, total: number, percent: number): MemberShare {
+  return {
     playerId: m.playerId,
-    rank: i + 1,
+    rank,
     contribution: m.contribution,
     sharePercent: total > 0 ? Math.round((10_000 * m.contribution) / total) / 100 : 0,
     eligible: meetsThreshold(m.contribution, total, percent) && !m.flagged,
     neededMore: neededMore(m.contribution, total, percent),
     flagged: m.flagged,
-  }));
+  };
 }
+
+/** Members shown by GET /clan: the top `limit` (1–100 for players, up to 1,000 for ops). */
+export const CLAN_MEMBERS_DEFAULT = 50;
 
 /** The clan a player contributes to: their token's `clan`, if it is 1–64 characters (longer ones count for no clan). */
 export const MAX_CLAN_ID = 64;

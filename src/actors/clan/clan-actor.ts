@@ -6,7 +6,7 @@
 // At expiry the event object has the directory finalize every clan once: each reached milestone goes to every member
 // at or over the threshold, through the shards' ordinary claim path; flagged members are held until ops clear them.
 import { DurableObject } from "cloudflare:workers";
-import { CLAN_RANK_INDEX, clanProgress, memberShares, parseClanName, sumOf } from "../../domain/clan";
+import { CLAN_MEMBERS_DEFAULT, CLAN_RANK_INDEX, clanProgress, memberShare, memberShares, parseClanName, sumOf } from "../../domain/clan";
 import { parseShardName } from "../../domain/sharding";
 import { MINUTE_MS, SECOND_MS, iso } from "../../domain/time";
 import { fail, ok, type Result } from "../../lib/result";
@@ -32,6 +32,10 @@ const TOP_N = 5;
 const GRANT_CHUNK = 1000;
 
 type Member = { player_id: string; contribution: number; first_at: number; source: string; flagged: number; cleared_at: number | null };
+const MEMBER_COLUMNS = "player_id, contribution, first_at, source, flagged, cleared_at";
+/** Members ranked ahead of (?1 contribution, ?2 first_at, ?3 player_id): two ranges of idx_members_rank, no table read. */
+export const RANK_COUNT = `SELECT (SELECT COUNT(*) FROM members WHERE contribution > ?1)
+  + (SELECT COUNT(*) FROM members WHERE contribution = ?1 AND (first_at, player_id) < (?2, ?3)) AS n`;
 
 export class ClanEventActor extends DurableObject<Env> implements ClanEventActorRpc {
   private readonly sql: SqlStorage;
@@ -111,12 +115,19 @@ export class ClanEventActor extends DurableObject<Env> implements ClanEventActor
     this.sql.exec("INSERT OR IGNORE INTO listeners (source) VALUES (?)", source);
   }
 
-  async view(fallback: ClanInfo, playerId: string | null): Promise<ClanView> {
+  /** The clan with its top `limit` members and the caller's own line, ranked from idx_members_rank (no full sort). */
+  async view(fallback: ClanInfo, playerId: string | null, limit = CLAN_MEMBERS_DEFAULT): Promise<ClanView> {
     const info = this.info() ?? fallback;
     const def = info.definition;
     const totals = this.totals();
     const total = sumOf(totals);
-    const members = memberShares(this.members().map((m) => ({ playerId: m.player_id, contribution: m.contribution, at: m.first_at, flagged: held(m) })), total, def.thresholdPercent);
+    const top = this.sql
+      .exec<Member>(`SELECT ${MEMBER_COLUMNS} FROM members WHERE contribution > 0 ORDER BY contribution DESC, first_at, player_id LIMIT ?`, Math.max(1, Math.min(1000, Math.floor(limit))))
+      .toArray();
+    const line = (m: Member, rank: number) => memberShare({ playerId: m.player_id, contribution: m.contribution, flagged: held(m) }, rank, total, def.thresholdPercent);
+    const members = top.map((m, i) => line(m, i + 1));
+    const own = playerId ? this.sql.exec<Member>(`SELECT ${MEMBER_COLUMNS} FROM members WHERE player_id = ? AND contribution > 0`, playerId).toArray()[0] : undefined;
+    const me = own ? (members.find((m) => m.playerId === playerId) ?? line(own, this.rankOf(own))) : null;
     const reached = new Map(this.sql.exec<{ idx: number; at: number }>("SELECT idx, at FROM reached").toArray().map((r) => [r.idx, r.at]));
     return {
       eventId: this.address.eventId,
@@ -134,7 +145,7 @@ export class ClanEventActor extends DurableObject<Env> implements ClanEventActor
         unlockMessage: m.unlockMessage,
       })),
       members,
-      me: playerId ? (members.find((m) => m.playerId === playerId) ?? null) : null,
+      me,
       finalized: this.meta("final") !== null,
     };
   }
@@ -271,7 +282,7 @@ export class ClanEventActor extends DurableObject<Env> implements ClanEventActor
     const unlocked = this.sql.exec<{ idx: number }>("SELECT idx FROM reached WHERE framed = 0 ORDER BY idx").toArray().map((r) => r.idx);
     // The top few from SQLite, not every member sorted in memory once a second (the member ranking's order).
     const top = this.sql
-      .exec<{ player_id: string; contribution: number }>("SELECT player_id, contribution FROM members ORDER BY contribution DESC, first_at, player_id LIMIT ?", TOP_N)
+      .exec<{ player_id: string; contribution: number }>("SELECT player_id, contribution FROM members WHERE contribution > 0 ORDER BY contribution DESC, first_at, player_id LIMIT ?", TOP_N)
       .toArray()
       .map((m) => ({ playerId: m.player_id, contribution: m.contribution }));
     const frame = { type: "clan_progress" as const, eventId: this.address.eventId, clanId: this.address.clanId, total: sumOf(totals), completion: clanProgress(info.definition, info.objectives, totals).completion, unlocked, top, at: iso(now) };
@@ -330,7 +341,7 @@ export class ClanEventActor extends DurableObject<Env> implements ClanEventActor
 
   /** Members at or over the threshold (exactly, domain/clan.ts), and whether each is held by an uncleared flag. */
   private eligible(info: ClanInfo): Array<{ playerId: string; held: boolean }> {
-    const members = this.members();
+    const members = this.members().filter((m) => m.contribution > 0);
     const shares = memberShares(members.map((m) => ({ playerId: m.player_id, contribution: m.contribution, at: m.first_at, flagged: false })), this.total(), info.definition.thresholdPercent);
     const flagged = new Set(members.filter(held).map((m) => m.player_id));
     return shares.filter((s) => s.eligible).map((s) => ({ playerId: s.playerId, held: flagged.has(s.playerId) }));
@@ -339,7 +350,8 @@ export class ClanEventActor extends DurableObject<Env> implements ClanEventActor
   private standing(): ClanStanding {
     const info = this.info();
     const totals = this.totals();
-    const members = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM members").one().n;
+    // A member row with nothing contributed (a flag that arrived first, kept for their later contribution) is no member yet.
+    const members = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM members WHERE contribution > 0").one().n;
     const reachedAt = Number(this.meta("reached_at") ?? 0);
     return { clanId: this.address.clanId, total: sumOf(totals), completion: info ? clanProgress(info.definition, info.objectives, totals).completion : 0, members, reachedAt };
   }
@@ -353,7 +365,22 @@ export class ClanEventActor extends DurableObject<Env> implements ClanEventActor
   }
 
   private members(): Member[] {
-    return this.sql.exec<Member>("SELECT player_id, contribution, first_at, source, flagged, cleared_at FROM members").toArray();
+    return this.sql.exec<Member>(`SELECT ${MEMBER_COLUMNS} FROM members`).toArray();
+  }
+
+  /** 1 + the members ranked ahead (higher contribution, then earlier, then smaller id): a range count on the index. */
+  private rankOf(m: Member): number {
+    return (
+      1 +
+      this.sql
+        .exec<{ n: number }>(
+          RANK_COUNT,
+          m.contribution,
+          m.first_at,
+          m.player_id,
+        )
+        .one().n
+    );
   }
 
   /** The clan's definition arrives with its first push; it is fixed for the event, so the first copy stays. */

@@ -50,8 +50,8 @@ export class ClanDirectory {
 
   /** Records a clan's standing; answers how long the clan should wait before its next report. */
   report(s: ClanStanding, now: number): number {
-    this.clanCount ??= this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM clans").one().n;
-    if (!this.sql.exec("SELECT 1 FROM clans WHERE clan_id = ?", s.clanId).toArray().length) this.clanCount++;
+    const known = this.count();
+    if (!this.sql.exec("SELECT 1 FROM clans WHERE clan_id = ?", s.clanId).toArray().length) this.clanCount = known + 1;
     this.sql.exec(
       `INSERT INTO clans (clan_id, total, completion, members, updated_at, reached_at) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (clan_id) DO UPDATE SET total = excluded.total, completion = excluded.completion, members = excluded.members,
@@ -63,7 +63,13 @@ export class ClanDirectory {
       now,
       s.reachedAt ?? 0,
     );
-    return reportEveryMs(this.clanCount, this.reportsPerSecond);
+    return reportEveryMs(this.count(), this.reportsPerSecond);
+  }
+
+  /** The clans reporting here, from memory after the first count since the object woke. */
+  private count(): number {
+    this.clanCount ??= this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM clans").one().n;
+    return this.clanCount;
   }
 
   /** A page of the live ranking, or of the final standings once recorded; `mine` is the caller's clan (its place, if ranked). */
@@ -81,7 +87,8 @@ export class ClanDirectory {
     const last = page[page.length - 1];
     return ok({
       eventId: this.eventId,
-      count: this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`).one().n,
+      // Held, not counted per request: the final standings record their count, the live clans are counted once a wake.
+      count: final ? final.count : this.count(),
       finalized: final !== null,
       digest: final?.digest ?? null,
       clans: page.map((r, i) => entry(r, r.rank ?? before + i + 1)),

@@ -6,7 +6,7 @@
 // back here for the sockets whose token names the clan; clan milestone rewards come back as claimable milestones.
 import { CLAN_REWARD_BASE, clanIdOf, clanObjectives, contribution } from "../../domain/clan";
 import { encodeFrame, type ServerFrame } from "../../domain/live";
-import type { Milestone, Player } from "../../domain/model";
+import type { ClanDefinition, Milestone, Player } from "../../domain/model";
 import type { EventInfo, ProgressState } from "../../domain/progress";
 import type { ClanAward, ClanInfo, ClanPush } from "../contracts";
 import { clanActor } from "../stubs";
@@ -18,6 +18,10 @@ const PUSH_CHUNK = 200;
 const PUSH_CONCURRENCY = 50;
 /** Chunks a flush may push in one call before it asks to be called again. */
 const FLUSH_CHUNKS = 4;
+
+const NONE: ReadonlySet<string> = new Set();
+/** A late clan reward's index: the clan milestone's claim index plus a multiple of this. */
+export const LATE_STEP = 1000;
 
 type Pending = { player_id: string; clan_id: string; amounts: string; at: number; flagged: number };
 
@@ -68,8 +72,15 @@ export class ShardClan {
     return true;
   }
 
-  owed(): number {
-    return this.sql.exec<{ n: number }>("SELECT (SELECT COUNT(*) FROM clan_pending) + (SELECT COUNT(*) FROM clan_inflight) AS n").one().n;
+  /** Rows owed to the clans, leaving out those of `except` (clans backing off on their own schedule rows). */
+  owed(except: ReadonlySet<string> = NONE): number {
+    return this.sql
+      .exec<{ n: number }>(
+        `SELECT (SELECT COUNT(*) FROM clan_pending WHERE clan_id NOT IN (SELECT value FROM json_each(?1)))
+              + (SELECT COUNT(*) FROM clan_inflight WHERE clan_id NOT IN (SELECT value FROM json_each(?1))) AS n`,
+        JSON.stringify([...except]),
+      )
+      .one().n;
   }
 
   /**
@@ -78,28 +89,44 @@ export class ShardClan {
    */
   async flush(info: EventInfo): Promise<void> {
     // A clan with a batch in flight sends that batch first, so what was folded in meanwhile may need a second round.
-    for (let round = 0; round < FLUSH_CHUNKS && this.owed() > 0; round++) await this.push(info);
+    for (let round = 0; round < FLUSH_CHUNKS && this.owed() > 0; round++) {
+      const failed = await this.push(info);
+      if (failed.length) throw failed[0].reason;
+    }
     const left = this.owed();
     if (left) throw new Error(`${left} clan contribution row(s) still owed`);
   }
 
   /**
-   * One push per clan with something owed, for up to PUSH_CHUNK clans (the caller books the rest). Throws if a clan is
-   * unreachable; what it owed stays in flight for the retry.
+   * One push per clan with something owed, for up to PUSH_CHUNK clans, oldest contribution first (a batch in flight
+   * before anything pending), so no clan waits behind a steady stream of others; the caller books the rest. Clans in
+   * `except` (backing off on their own schedule rows) are left out. Never throws for one clan's sake: the clans whose
+   * push failed are returned, what they owed stays in flight for their retry, and every other clan is pushed.
    */
-  async push(info: EventInfo): Promise<void> {
-    if (!info.clan) return;
-    const clanInfo: ClanInfo = { eventId: info.eventId, objectives: clanObjectives(info.clan, info.objectives), definition: info.clan };
+  async push(info: EventInfo, except: ReadonlySet<string> = NONE): Promise<Array<{ clanId: string; reason: unknown }>> {
+    if (!info.clan) return [];
+    const clanInfo = this.clanInfo(info, info.clan);
     const clans = this.sql
-      .exec<{ clan_id: string }>("SELECT clan_id FROM clan_inflight UNION SELECT clan_id FROM clan_pending LIMIT ?", this.chunk)
+      .exec<{ clan_id: string }>(
+        `SELECT clan_id FROM (SELECT clan_id, 0 AS at FROM clan_inflight UNION ALL SELECT clan_id, at FROM clan_pending)
+         WHERE clan_id NOT IN (SELECT value FROM json_each(?)) GROUP BY clan_id ORDER BY MIN(at), clan_id LIMIT ?`,
+        JSON.stringify([...except]),
+        this.chunk,
+      )
       .toArray()
       .map((r) => r.clan_id);
-    let failed: unknown = null;
+    const failed: Array<{ clanId: string; reason: unknown }> = [];
     for (let i = 0; i < clans.length; i += PUSH_CONCURRENCY) {
-      const results = await Promise.allSettled(clans.slice(i, i + PUSH_CONCURRENCY).map((c) => this.pushClan(clanInfo, c)));
-      for (const r of results) if (r.status === "rejected") failed ??= r.reason;
+      const slice = clans.slice(i, i + PUSH_CONCURRENCY);
+      const results = await Promise.allSettled(slice.map((c) => this.pushClan(clanInfo, c)));
+      results.forEach((r, k) => r.status === "rejected" && failed.push({ clanId: slice[k], reason: r.reason }));
     }
-    if (failed) throw failed;
+    return failed;
+  }
+
+  /** One clan's own retry (its schedule row): throws if it is still unreachable, so that row backs off alone. */
+  async pushOne(info: EventInfo, clanId: string): Promise<void> {
+    if (info.clan) await this.pushClan(this.clanInfo(info, info.clan), clanId);
   }
 
   /** A member's socket opened here: the clan sends its frames here too, even before they contribute through this shard. */
@@ -127,14 +154,25 @@ export class ShardClan {
     return sent;
   }
 
-  grant(awards: ClanAward[]): number {
+  /**
+   * Records clan rewards handed back by a finalized clan, once per (player, clan, milestone). One for a milestone the
+   * player has already claimed (or is claiming) from another clan they were in is late: it gets its own index,
+   * LATE_STEP above (1900 beside 900, then 2900…), so it is paid as its own receipt (see lateIndexes) instead of
+   * being folded into a claim that is already made. Returns how many rows were added.
+   */
+  grant(awards: ClanAward[], taken: (playerId: string, index: number) => boolean): number {
     let n = 0;
     this.ctx.storage.transactionSync(() => {
       for (const a of awards) {
+        const index = CLAN_REWARD_BASE + a.milestoneIndex;
+        const known = this.sql.exec("SELECT 1 FROM clan_rewards WHERE player_id = ? AND clan_id = ? AND milestone_index % ? = ?", a.playerId, a.clanId, LATE_STEP, index).toArray();
+        if (known.length) continue;
+        const highest = this.sql.exec<{ i: number | null }>("SELECT MAX(milestone_index) AS i FROM clan_rewards WHERE player_id = ? AND milestone_index % ? = ?", a.playerId, LATE_STEP, index).one().i;
+        const at = taken(a.playerId, index) ? Math.max(highest ?? index, index) + LATE_STEP : index;
         n += this.sql.exec(
           "INSERT OR IGNORE INTO clan_rewards (player_id, milestone_index, clan_id, rewards, unlock_message) VALUES (?, ?, ?, ?, ?)",
           a.playerId,
-          CLAN_REWARD_BASE + a.milestoneIndex,
+          at,
           a.clanId,
           JSON.stringify(a.rewards),
           a.unlockMessage,
@@ -144,9 +182,15 @@ export class ShardClan {
     return n;
   }
 
+  /** The player's late clan rewards (their own indexes), to be auto-claimed as they arrive. */
+  lateIndexes(playerId: string): number[] {
+    return this.sql.exec<{ i: number }>("SELECT milestone_index AS i FROM clan_rewards WHERE player_id = ? AND milestone_index >= ?", playerId, LATE_STEP).toArray().map((r) => r.i);
+  }
+
   /**
    * The event as one player's claim sees it: each clan reward granted to them as milestone CLAN_REWARD_BASE + index,
-   * unlocked. The same index from two clans (a member who switched, eligible in both) is one milestone paying both.
+   * unlocked. The same index from two clans (a member who switched, eligible in both) is one milestone paying both
+   * when both arrived before the claim; one arriving after is a late reward on its own index.
    */
   withClanRewards(info: EventInfo, playerId: string, unlocked: number[] | null): { info: EventInfo; unlocked: number[] | null } {
     const rows = this.sql
@@ -166,9 +210,15 @@ export class ShardClan {
     return this.sql.exec<{ player_id: string }>("SELECT DISTINCT player_id FROM clan_rewards").toArray().map((r) => r.player_id);
   }
 
+  private clanInfo(info: EventInfo, definition: ClanDefinition): ClanInfo {
+    return { eventId: info.eventId, objectives: clanObjectives(definition, info.objectives), definition };
+  }
+
   private async pushClan(info: ClanInfo, clanId: string) {
     let stored = this.sql.exec<{ batch: string }>("SELECT batch FROM clan_inflight WHERE clan_id = ?", clanId).toArray()[0];
     if (!stored) {
+      // Nothing owed (a clan's own retry row after a flush already took its batch): no empty batch.
+      if (!this.sql.exec("SELECT 1 FROM clan_pending WHERE clan_id = ? LIMIT 1", clanId).toArray().length) return;
       this.ctx.storage.transactionSync(() => {
         const rows = this.sql.exec<Pending>("SELECT player_id, clan_id, amounts, at, flagged FROM clan_pending WHERE clan_id = ?", clanId).toArray();
         const seq = (this.sql.exec<{ seq: number }>("SELECT seq FROM clan_seq WHERE clan_id = ?", clanId).toArray()[0]?.seq ?? 0) + 1;

@@ -25,6 +25,16 @@ export class ShardOwnRewards {
     return [...new Set([...this.board.rewarded(), ...this.clan.rewarded()])];
   }
 
+  /** Late clan rewards (see ShardClan.grant) auto-claimed, each its own receipt, whatever the claim window says. */
+  async claimLate(info: EventInfo, playerIds: Iterable<string>, now: number): Promise<number> {
+    let claimed = 0;
+    for (const playerId of new Set(playerIds)) {
+      const late = this.clan.lateIndexes(playerId);
+      if (late.length) claimed += (await this.rewards.autoClaim(this.view(info, playerId).info, [[playerId, late]], now)).claimed;
+    }
+    return claimed;
+  }
+
   /** Everything each player may still claim in their own view, claimed for them. */
   async autoClaim(info: EventInfo, playerIds: Iterable<string>, now: number): Promise<{ claimed: number; undelivered: number }> {
     const result = { claimed: 0, undelivered: 0 };

@@ -50,7 +50,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
   /** The event as this shard last heard of it: loaded once, then kept current by pushes (and, if suspect, by asking). */
   private info: EventInfo | null;
   private lastRefresh = 0;
-  /** "drain": write-behind to D1; "sockets": close the sockets whose token expired; "board": score pushes (≤ 250 ms); "clan": contributions (≤ 200 ms). */
+  /** "drain": write-behind to D1; "sockets": close the sockets whose token expired; "board": score pushes (≤ 250 ms); "clan": contributions (≤ 200 ms; keyed by a clan: its own retry). */
   private readonly schedule: Schedule<"drain" | "sockets" | "board" | "clan">;
   private readonly players: ShardPlayers;
   private readonly outbox: ShardOutbox;
@@ -315,8 +315,8 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
   }
 
   async grantClanRewards(awards: ClanAward[]): Promise<number> {
-    const granted = this.clan.grant(awards);
-    await this.claimIfClosed(awards.map((a) => a.playerId));
+    const granted = this.clan.grant(awards, (p, i) => this.rewards.taken(p, i));
+    await this.claimIfClosed(awards.map((a) => a.playerId), true);
     return granted;
   }
 
@@ -324,13 +324,17 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
    * A rank or clan reward granted (or a held one released by clear_flag, here or on the board) after the claim window
    * closed could never be claimed: it is auto-claimed at once, as archive did for everyone else's.
    */
-  private async claimIfClosed(playerIds: string[]): Promise<number> {
+  private async claimIfClosed(playerIds: string[], clans = false): Promise<number> {
     const now = Date.now();
     const info = await this.event(now);
-    if (!info || info.state === "cancelled" || claimWindow(info, now).open) return 0;
+    if (!info || info.state === "cancelled") return 0;
     // Players whose rewards a statistical flag holds wait for ops (domain/review.ts).
     const holding = this.anticheat.holding();
-    const { claimed } = await this.own.autoClaim(info, playerIds.filter((playerId) => !holding.has(playerId)), now);
+    const free = playerIds.filter((playerId) => !holding.has(playerId));
+    // A second clan's reward for a clan milestone already claimed is paid at once, as its own receipt.
+    if (clans && (await this.own.claimLate(info, free, now))) this.ensureDrain(now);
+    if (claimWindow(info, now).open) return 0;
+    const { claimed } = await this.own.autoClaim(info, free, now);
     this.ensureDrain(now);
     return claimed;
   }
@@ -377,7 +381,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     const now = Date.now();
     await this.schedule.tick(
       now,
-      (row) => (row.kind === "sockets" ? this.closeExpiredSockets(now) : row.kind === "board" ? this.pushBoard(row.key, now) : row.kind === "clan" ? this.pushClans() : this.drain(row.attempt)),
+      (row) => (row.kind === "sockets" ? this.closeExpiredSockets(now) : row.kind === "board" ? this.pushBoard(row.key, now) : row.kind === "clan" ? this.pushClans(row.key) : this.drain(row.attempt)),
       () => this.rebook(),
     );
   }
@@ -474,16 +478,25 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
   private async rebook() {
     if (this.info && this.outbox.owed() + this.rewards.undelivered() > 0) this.ensureDrain(Date.now());
     if (!this.info) return;
-    if (this.clan.owed() > 0) this.schedule.ensure("clan", Date.now() + CLAN_PUSH_MS);
+    if (this.clan.owed(this.clansBackingOff()) > 0) this.schedule.ensure("clan", Date.now() + CLAN_PUSH_MS);
     // One row per cohort: a failing board backs off alone while the others keep their 250 ms.
     for (const cohort of this.board.owedCohorts()) this.schedule.ensure("board", Date.now() + BOARD_PUSH_MS, cohort);
     const frames = this.board.nextFrameAt();
     if (frames !== null) this.schedule.ensure("board", frames, "");
   }
 
-  /** Contributions to the clans (domain/clan.ts); a failure keeps the batch in flight and the row backs off. */
-  private async pushClans() {
-    if (this.info) await this.clan.push(this.info);
+  /**
+   * Contributions to the clans (domain/clan.ts). The "clan" row pushes every clan that is not backing off; a clan whose
+   * push fails gets its own row keyed by its id (its batch stays in flight), which backs off alone, like a board's.
+   */
+  private async pushClans(clanId: string) {
+    if (!this.info) return;
+    if (clanId) return this.clan.pushOne(this.info, clanId);
+    for (const f of await this.clan.push(this.info, this.clansBackingOff())) this.schedule.failed("clan", f.clanId, Date.now(), f.reason);
+  }
+
+  private clansBackingOff(): Set<string> {
+    return new Set(this.schedule.list("clan").flatMap((r) => (r.key ? [r.key] : [])));
   }
 
   /**

@@ -33,6 +33,8 @@ export function claimRow(receipt: ClaimReceipt, source: ClaimSource): ClaimRow {
 
 export class ShardRewards {
   private readonly rate = new Map<string, number[]>();
+  /** (player, milestone) claims being signed: decided, not written yet (a grant arriving meanwhile must see them). */
+  private readonly claiming = new Set<string>();
 
   constructor(
     private readonly sql: SqlStorage,
@@ -52,7 +54,7 @@ export class ShardRewards {
     if (first.hits) this.rate.set(playerId, first.hits);
     if (first.verdict !== "grant") return answer(first);
 
-    const receipt = await this.sign({ playerId, eventId: info.eventId, milestoneIndex: index, rewards: first.milestone.rewards, claimedAt: iso(now) });
+    const receipt = await this.signing(playerId, index, { playerId, eventId: info.eventId, milestoneIndex: index, rewards: first.milestone.rewards, claimedAt: iso(now) });
     // Signing awaited, so a racing claim may have landed meanwhile: decide again, synchronously, before writing.
     const second = decide(null);
     if (second.verdict !== "grant") return answer(second);
@@ -74,7 +76,7 @@ export class ShardRewards {
       for (const index of unclaimed(unlocked, this.claimsOf(playerId))) {
         const milestone = info.milestones.find((m) => m.index === index);
         if (!milestone) continue;
-        const receipt = await this.sign({ playerId, eventId: info.eventId, milestoneIndex: index, rewards: milestone.rewards, claimedAt: iso(now) });
+        const receipt = await this.signing(playerId, index, { playerId, eventId: info.eventId, milestoneIndex: index, rewards: milestone.rewards, claimedAt: iso(now) });
         if (this.claimsOf(playerId).has(index)) continue;
         this.storage.transactionSync(() => this.insertClaim(playerId, index, receipt, "auto_claim"));
         claimed++;
@@ -111,7 +113,23 @@ export class ShardRewards {
     return out;
   }
 
+  /** Is the milestone claimed, or being claimed (its receipt signing, with the rewards it was decided with)? */
+  taken(playerId: string, index: number): boolean {
+    return this.claiming.has(`${playerId}\u0000${index}`) || this.sql.exec("SELECT 1 FROM claims WHERE player_id = ? AND milestone_index = ?", playerId, index).toArray().length > 0;
+  }
+
   // ---- internals -------------------------------------------------------------------------------------------------
+
+  /** sign(), with the claim marked as taken while it awaits. */
+  private async signing(playerId: string, index: number, fields: Omit<ReceiptFields, "claimId">): Promise<ClaimReceipt> {
+    const id = `${playerId}\u0000${index}`;
+    this.claiming.add(id);
+    try {
+      return await this.sign(fields);
+    } finally {
+      this.claiming.delete(id);
+    }
+  }
 
   private async sign(fields: Omit<ReceiptFields, "claimId">): Promise<ClaimReceipt> {
     const unsigned = { claimId: `clm_${crypto.randomUUID().replaceAll("-", "").slice(0, 24)}`, ...fields };

@@ -17,6 +17,7 @@ const RankingQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   cursor: z.string().max(300).optional().meta({ description: "nextCursor of the previous page" }),
 });
+const MembersQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(1000).default(100).meta({ description: "Members listed, best first" }) });
 const Reason = z.strictObject({ reason: z.string().trim().min(1).max(500) }).meta({ id: "ClanClearReason" });
 
 const ops = { tags: ["Clans (ops)"], security: OPERATOR };
@@ -38,11 +39,11 @@ export const adminClanRoutes = openApiApp<AppEnv>()
     },
   )
   .openapi(
-    createRoute({ ...ops, method: "get", path: "/{eventId}/clans/{clanId}", summary: "One clan's total, milestones and member ranking", request: { params: ClanPath }, responses: { 200: json(ClanView, "The clan"), ...errors(400, 401, 403, 404) } }),
+    createRoute({ ...ops, method: "get", path: "/{eventId}/clans/{clanId}", summary: "One clan's total, milestones and member ranking (the top `limit` members)", request: { params: ClanPath, query: MembersQuery }, responses: { 200: json(ClanView, "The clan"), ...errors(400, 401, 403, 404) } }),
     async (c) => {
       const { eventId, clanId } = c.req.valid("param");
       const info = await clanInfo(c.env, eventId);
-      return c.json(await clanActor(c.env, info.eventId, clanId).view(info, null), 200);
+      return c.json(await clanActor(c.env, info.eventId, clanId).view(info, null, c.req.valid("query").limit), 200);
     },
   )
   .openapi(

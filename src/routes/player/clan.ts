@@ -4,7 +4,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import { z } from "zod";
 import { clanActor, clanDirectory } from "../../actors/stubs";
-import { MAX_CLAN_ID, clanIdOf } from "../../domain/clan";
+import { CLAN_MEMBERS_DEFAULT, MAX_CLAN_ID, clanIdOf } from "../../domain/clan";
 import { ClanRanking, ClanView } from "../../domain/views";
 import type { AppEnv } from "../../http/auth";
 import { clanInfo } from "../../http/clans";
@@ -12,6 +12,7 @@ import { ApiError, unwrap } from "../../http/errors";
 import { EventIdParam, PLAYER, errors, json, openApiApp } from "../../http/openapi";
 
 const EventPath = z.object({ eventId: EventIdParam });
+const MembersQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(100).default(CLAN_MEMBERS_DEFAULT).meta({ description: "Members listed, best first" }) });
 const RankingQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(50),
   cursor: z.string().max(300).optional().meta({ description: "nextCursor of the previous page" }),
@@ -25,15 +26,15 @@ export const playerClanRoutes = openApiApp<AppEnv>()
       method: "get",
       path: "/{eventId}/clan",
       summary: "The caller's clan: total, milestones, member ranking and the caller's own share",
-      request: { params: EventPath },
-      responses: { 200: json(ClanView, "The clan as of now (me: null until the caller contributes)"), ...errors(400, 401, 403, 404, 429) },
+      request: { params: EventPath, query: MembersQuery },
+      responses: { 200: json(ClanView, "The clan as of now: the top `limit` members, and the caller's own line with its rank (me: null until the caller contributes)"), ...errors(400, 401, 403, 404, 429) },
     }),
     async (c) => {
       const info = await clanInfo(c.env, c.req.valid("param").eventId);
       const { playerId } = c.var.player;
       const clan = clanIdOf(c.var.player);
       if (!clan) throw new ApiError(403, "no_clan", `your token names no clan (a clan claim of 1–${MAX_CLAN_ID} characters)`);
-      return c.json(await clanActor(c.env, info.eventId, clan).view(info, playerId), 200);
+      return c.json(await clanActor(c.env, info.eventId, clan).view(info, playerId, c.req.valid("query").limit), 200);
     },
   )
   .openapi(
