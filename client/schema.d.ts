@@ -1953,7 +1953,8 @@ export interface components {
             counts: {
                 activeFirstDay: number;
                 participants: number;
-                completers: number;
+                /** @description Null when the event has no required objective. */
+                completers: number | null;
                 revenue: number;
                 payers: number;
                 notificationsSent: number;
@@ -4651,6 +4652,15 @@ export interface operations {
             };
             /** @description No such resource */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -3,14 +3,15 @@
 // samples, one D1 batch per report, and hands them to the pure formulas in domain/analytics.ts. Called behind the
 // actors only: the hourly cron and the event object's expiry row, and the ops report route for a running event.
 import {
-  COMPLETION_SHARE,
   FIRST_WINDOW_MS,
   RETENTION_WINDOW_MS,
   computeKpis,
   hourCount,
   milestoneFunnel,
-  objectivesDoneShare,
+  objectivesNeeded,
   participationCurve,
+  percentileOffset,
+  requiredTargets,
   templatePerformance,
   type HourRow,
 } from "../domain/analytics";
@@ -30,6 +31,22 @@ const EVENT_PURCHASES = `
   SELECT t.player_id, t.amount, t.at FROM telemetry_purchases t
   WHERE t.event_id IS NULL AND t.at >= ?2 AND t.at < ?3
     AND EXISTS (SELECT 1 FROM player_progress p WHERE p.player_id = t.player_id AND p.event_id = ?1)`;
+
+/*
+ * Per-participant figures are aggregated inside D1, so a report's memory and D1 answer stay the same size at 10^6
+ * participants as at 10: completers (?2 is the required objectives' targets as one JSON object, ?3 how many a
+ * completer has reached), the milestone funnel, and the latency percentiles (?2–?4 the nearest-rank offsets).
+ */
+const COMPLETERS = `
+  SELECT COUNT(*) AS n FROM (
+    SELECT p.progress_id FROM player_progress p JOIN json_each(p.objectives) v JOIN json_each(?2) t ON t.key = v.key
+    WHERE p.event_id = ?1 AND v.value >= t.value GROUP BY p.progress_id HAVING COUNT(*) >= ?3)`;
+const FUNNEL = `
+  SELECT CAST(m.value AS INTEGER) AS milestone, COUNT(DISTINCT p.progress_id) AS n
+  FROM player_progress p JOIN json_each(p.unlocked_milestones) m WHERE p.event_id = ?1 GROUP BY milestone`;
+const latencyAt = (param: string) =>
+  `(SELECT MAX(0, synced_at - last_updated) AS v FROM player_progress WHERE event_id = ?1 AND synced_at IS NOT NULL ORDER BY v LIMIT 1 OFFSET ${param})`;
+const LATENCY = `SELECT ${latencyAt("?2")} AS p50, ${latencyAt("?3")} AS p95, ${latencyAt("?4")} AS p99`;
 
 const joined = (alias: string) => `EXISTS (SELECT 1 FROM player_progress p WHERE p.player_id = ${alias}.player_id AND p.event_id = ?1)`;
 
@@ -73,8 +90,10 @@ export async function buildReport(d1: D1Database, eventId: string, now: number, 
   const s = instance.startTime;
   const e = instance.endTime;
   const retentionKnown = now >= e + RETENTION_WINDOW_MS;
+  const targets = requiredTargets(instance.objectives, instance.clan?.objectiveIds ?? []);
+  const need = objectivesNeeded(Object.keys(targets).length);
   const results = await d1.batch([
-    /* 0 */ d1.prepare("SELECT objectives, unlocked_milestones, last_updated, synced_at FROM player_progress WHERE event_id = ?").bind(eventId),
+    /* 0 */ d1.prepare("SELECT COUNT(*) AS participants, COUNT(synced_at) AS samples FROM player_progress WHERE event_id = ?").bind(eventId),
     /* 1 */ d1
       .prepare(
         `SELECT COUNT(*) AS active, SUM(${joined("a")}) AS joined FROM (SELECT DISTINCT player_id FROM telemetry_sessions
@@ -115,12 +134,13 @@ export async function buildReport(d1: D1Database, eventId: string, now: number, 
       .bind(eventId, loaded.templateId, s),
     /* 9 */ d1.prepare("SELECT milestone_index AS milestone, source, COUNT(*) AS n FROM rewards_claimed WHERE event_id = ? GROUP BY milestone, source").bind(eventId),
     ...hourlyStatements(d1, eventId, s, e),
+    /* 13 */ d1.prepare(COMPLETERS).bind(eventId, JSON.stringify(targets), need ?? 0),
+    /* 14 */ d1.prepare(FUNNEL).bind(eventId),
   ]);
-  if (cost) cost.rowsRead = results.reduce((n, r) => n + (r.meta.rows_read ?? 0), 0);
-  const progress = results[0].results as { objectives: string; unlocked_milestones: string; last_updated: number; synced_at: number | null }[];
-  const clanIds = instance.clan?.objectiveIds ?? [];
-  const unlocked = progress.map((p) => JSON.parse(p.unlocked_milestones) as number[]);
-  const completers = progress.filter((p) => objectivesDoneShare(JSON.parse(p.objectives), instance.objectives, clanIds) >= COMPLETION_SHARE).length;
+  const { participants, samples } = results[0].results[0] as { participants: number; samples: number };
+  const latency = samples > 0 ? await d1.prepare(LATENCY).bind(eventId, ...[50, 95, 99].map((p) => percentileOffset(samples, p))).run() : null;
+  if (cost) cost.rowsRead = [...results, ...(latency ? [latency] : [])].reduce((n, r) => n + (r.meta.rows_read ?? 0), 0);
+  const pcts = (latency?.results[0] ?? { p50: null, p95: null, p99: null }) as { p50: number | null; p95: number | null; p99: number | null };
   const first = results[1].results[0] as { active: number; joined: number | null };
   const money = results[2].results[0] as { revenue: number; payers: number };
   const cohorts = results[4].results as { cohort: string; n: number; retained: number | null }[];
@@ -134,21 +154,21 @@ export async function buildReport(d1: D1Database, eventId: string, now: number, 
   const kpis = computeKpis({
     activeFirstDay: first.active,
     activeFirstDayJoined: first.joined ?? 0,
-    participants: progress.length,
-    completers,
+    participants,
+    completers: need === null ? null : (results[13].results[0] as { n: number }).n,
     revenue: money.revenue,
     payers: money.payers,
     participantPayers: (results[3].results[0] as { n: number }).n,
     retention: retentionKnown ? { participants: cohort("participants"), nonParticipants: cohort("others") } : null,
     activation: states.includes("active") ? "activated" : states.includes("failed_activation") ? "failed" : "pending",
-    syncLatenciesMs: progress.filter((p) => p.synced_at !== null).map((p) => Math.max(0, p.synced_at! - p.last_updated)),
+    syncLatencyMs: { ...pcts, samples },
     notifications: { sent: sum("sent"), failed: sum("failed") },
     repeaters: (results[8].results[0] as { n: number }).n,
   });
   const hours = hourRows(results[10], results[11], results[12]);
   return assemble(loaded, now, retentionKnown, kpis, {
     curve: participationCurve(hours, hourCount(s, e, now)),
-    funnel: milestoneFunnel(unlocked, instance.milestones),
+    funnel: milestoneFunnel(results[14].results as { milestone: number; n: number }[], participants, instance.milestones),
     claims: results[9].results as { milestone: number; source: string; n: number }[],
     pushRows,
     interactions: results[7].results as { type: string; shown: number; clicked: number }[],
@@ -225,6 +245,25 @@ export async function storeRollups(d1: D1Database, eventId: string, now: number)
     ),
   );
   return rows.length;
+}
+
+/** The report row failed (attempt `failures`); `gaveUp`: it was the last try. Best-effort: D1 may be what failed. */
+export async function recordReportFailure(d1: D1Database, eventId: string, failures: number, error: string, gaveUpAt: number | null): Promise<void> {
+  await d1
+    .prepare(
+      `INSERT INTO event_analytics (event_id, report_failures, report_error, report_gave_up_at) VALUES (?1, ?2, ?3, ?4)
+       ON CONFLICT (event_id) DO UPDATE SET report_failures = excluded.report_failures, report_error = excluded.report_error, report_gave_up_at = excluded.report_gave_up_at`,
+    )
+    .bind(eventId, failures, error.slice(0, 500), gaveUpAt)
+    .run()
+    .catch(() => undefined);
+}
+
+export async function reportFailure(d1: D1Database, eventId: string): Promise<{ failures: number; error: string | null; gaveUpAt: number | null } | null> {
+  return d1
+    .prepare("SELECT report_failures AS failures, report_error AS error, report_gave_up_at AS gaveUpAt FROM event_analytics WHERE event_id = ? AND report_failures > 0")
+    .bind(eventId)
+    .first();
 }
 
 /** Stores (or replaces) an event's report with its headline figures, which the template averages are taken from. */

@@ -26,7 +26,7 @@ export const Kpis = z
     counts: z.object({
       activeFirstDay: Count,
       participants: Count,
-      completers: Count,
+      completers: Count.nullable().meta({ description: "Null when the event has no required objective." }),
       revenue: z.number(),
       payers: Count,
       notificationsSent: Count,
