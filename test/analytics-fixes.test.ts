@@ -1,9 +1,10 @@
 // The second reading of the analytics code (issue 14): each test pins one fix through the real runtime. A report
-// that cannot be built gives up.
+// that cannot be built gives up; a session ending exactly at a window's start is not active in it.
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { MAX_BUILD_ATTEMPTS } from "../src/actors/event/report";
-import { call } from "./helpers";
+import { buildReport } from "../src/db/analytics";
+import { DAY, HOUR, call, createEvent, createTemplate, inMs } from "./helpers";
 import { clearAlarms, eventStub, rewardEvent, tickEvent } from "./rewards-helpers";
 
 const MIN = 60_000;
@@ -34,5 +35,29 @@ describe("the report row", () => {
     } finally {
       await clearAlarms(e.eventId, e.shardCount);
     }
+  });
+});
+
+describe("active in a window", () => {
+  it("means a session overlapping it: one ending exactly at the start is not active in [s, s + 24 h), nor in [s, e)", async () => {
+    const tpl = await createTemplate();
+    const ev = await createEvent(tpl.templateId, { startTime: inMs(50 * DAY), endTime: inMs(50 * DAY + HOUR) });
+    const s = Date.parse(ev.startTime);
+    const e = Date.parse(ev.endTime);
+    const session = (id: string, playerId: string, start: number, durationSec: number) => ({ id: `${ev.eventId}-${id}`, playerId, start: new Date(start).toISOString(), durationSec, platform: "pc" });
+    const res = await call("POST", "/v1/telemetry/sessions", {
+      body: {
+        sessions: [
+          session("edge", "kb-edge", s - HOUR, 3600), // ends exactly at s: [s - 1 h, s) does not overlap [s, …)
+          session("over", "kb-over", s - HOUR, 3601), // ends 1 s into the event
+          session("edge-back", "kb-edge", e + DAY, 60),
+        ],
+      },
+    });
+    expect(res.json.inserted).toBe(3);
+    const report = (await buildReport(env.DB, ev.eventId, e + 8 * DAY))!;
+    expect(report.kpis.counts.activeFirstDay).toBe(1);
+    // Non-participants active during the event: kb-over only (not back), so 0, not kb-edge's 1 of 2.
+    expect(report.kpis.retention7d).toEqual({ participants: null, nonParticipants: 0 });
   });
 });

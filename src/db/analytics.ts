@@ -97,7 +97,7 @@ export async function buildReport(d1: D1Database, eventId: string, now: number, 
     /* 1 */ d1
       .prepare(
         `SELECT COUNT(*) AS active, SUM(${joined("a")}) AS joined FROM (SELECT DISTINCT player_id FROM telemetry_sessions
-           WHERE start >= ?2 AND start < ?3 AND ends_at >= ?4) a`,
+           WHERE start >= ?2 AND start < ?3 AND ends_at > ?4) a`,
       )
       .bind(eventId, s - SESSION_MAX_MS, s + FIRST_WINDOW_MS, s),
     /* 2 */ d1
@@ -113,7 +113,7 @@ export async function buildReport(d1: D1Database, eventId: string, now: number, 
          FROM player_progress p WHERE p.event_id = ?1
          UNION ALL
          SELECT 'others', COUNT(*), SUM(EXISTS (SELECT 1 FROM telemetry_sessions t WHERE t.player_id = w.player_id AND t.start >= ?2 AND t.start < ?3))
-         FROM (SELECT DISTINCT player_id FROM telemetry_sessions WHERE start >= ?4 AND start < ?2 AND ends_at >= ?5) w WHERE NOT ${joined("w")}`,
+         FROM (SELECT DISTINCT player_id FROM telemetry_sessions WHERE start >= ?4 AND start < ?2 AND ends_at > ?5) w WHERE NOT ${joined("w")}`,
       )
       .bind(eventId, e, e + RETENTION_WINDOW_MS, s - SESSION_MAX_MS, s),
     /* 5 */ d1.prepare("SELECT to_state FROM event_transitions WHERE event_id = ? AND to_state IN ('active', 'failed_activation')").bind(eventId),
