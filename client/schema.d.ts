@@ -680,7 +680,7 @@ export interface paths {
         put?: never;
         /**
          * Ingest play sessions (analytics:write)
-         * @description Up to 500 sessions. A session whose id is already stored is counted as a duplicate and left as it was; a bad record fails the whole batch (422 naming `sessions[i].field`).
+         * @description Up to 500 sessions. A session whose id is already stored is counted as a duplicate and left as it was; a bad record fails the whole batch (422 naming `sessions[i].field`). With an Analytics Engine binding, only newly stored records are mirrored, at most 250 per request (the platform's limit per invocation); the rest are in D1 only.
          */
         post: operations["ingestSessions"];
         delete?: never;
