@@ -1,9 +1,11 @@
 // The second reading of the analytics code (issue 14): each test pins one fix through the real runtime. A report
-// that cannot be built gives up; a session ending exactly at a window's start is not active in it.
+// that cannot be built gives up; a session ending exactly at a window's start is not active in it; a long event's report
+// reads what was kept once its first days' telemetry is purged.
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { MAX_BUILD_ATTEMPTS } from "../src/actors/event/report";
-import { buildReport } from "../src/db/analytics";
+import { buildReport, telemetryCutoff } from "../src/db/analytics";
+import { storeRollups } from "../src/db/rollups";
 import { DAY, HOUR, call, createEvent, createTemplate, inMs } from "./helpers";
 import { clearAlarms, eventStub, rewardEvent, tickEvent } from "./rewards-helpers";
 
@@ -59,5 +61,37 @@ describe("active in a window", () => {
     expect(report.kpis.counts.activeFirstDay).toBe(1);
     // Non-participants active during the event: kb-over only (not back), so 0, not kb-edge's 1 of 2.
     expect(report.kpis.retention7d).toEqual({ participants: null, nonParticipants: 0 });
+  });
+});
+
+describe("a long event's report after its first days' telemetry is purged", () => {
+  it("keeps the closed hours' rollups and reads participation from the first-day snapshot", async () => {
+    const tpl = await createTemplate();
+    const ev = await createEvent(tpl.templateId, { startTime: inMs(60 * DAY), endTime: inMs(70 * DAY) });
+    const s = Date.parse(ev.startTime);
+    const session = (id: string, playerId: string, start: number) => ({ id: `${ev.eventId}-${id}`, playerId, start: new Date(start).toISOString(), durationSec: 600, platform: "pc" });
+    await call("POST", "/v1/telemetry/sessions", { body: { sessions: [session("a", "lp-a", s + MIN), session("b", "lp-b", s + 2 * MIN), session("c", "lp-c", s + 3 * MIN)] } });
+    await call("POST", "/v1/telemetry/purchases", { body: { purchases: [{ id: `${ev.eventId}-buy`, playerId: "lp-a", amount: 3, currency: "USD", sku: "x", eventId: ev.eventId, at: new Date(s + 5 * MIN).toISOString() }] } });
+    await env.DB.batch([progressRow(ev.eventId, "lp-a", "{}", s + 10 * MIN), progressRow(ev.eventId, "lp-b", "{}", s + 20 * MIN)]);
+
+    // The hourly job a day in: the first 25 hours rolled up, and the first day's figures snapshotted.
+    const dayIn = s + 25 * HOUR;
+    expect(await storeRollups(env.DB, ev.eventId, dayIn, telemetryCutoff(dayIn, 35))).toBe(25);
+    // 40 days in, with 35 days' retention, the purge has taken the first days' sessions and purchases.
+    await env.DB.batch([
+      env.DB.prepare("DELETE FROM telemetry_sessions WHERE session_id LIKE ?").bind(`${ev.eventId}-%`),
+      env.DB.prepare("DELETE FROM telemetry_purchases WHERE purchase_id LIKE ?").bind(`${ev.eventId}-%`),
+    ]);
+    const later = s + 40 * DAY;
+    await storeRollups(env.DB, ev.eventId, later, telemetryCutoff(later, 35));
+    // Hour 0 still holds what it was given while its telemetry was there (not zeros).
+    const hour0 = await env.DB.prepare("SELECT joins, active_players, purchases, revenue FROM event_rollups WHERE event_id = ? AND hour = ?").bind(ev.eventId, s).first();
+    expect(hour0).toEqual({ joins: 2, active_players: 3, purchases: 1, revenue: 3 });
+
+    const report = (await buildReport(env.DB, ev.eventId, later, { retentionDays: 35 }))!;
+    expect(report.kpis.participationRate).toBe(0.6667); // lp-a, lp-b of the three active on the first day
+    expect(report.kpis.counts.activeFirstDay).toBe(3);
+    expect(report.participationByHour[0]).toMatchObject({ joins: 2, participants: 2, activePlayers: 3, purchases: 1, revenue: 3 });
+    expect(report.participationByHour).toHaveLength(10 * 24); // the whole (ended) event
   });
 });

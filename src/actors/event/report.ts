@@ -4,7 +4,8 @@
 // `report:<eventId>` is the same on every retry, so the receiver dedupes). The hourly cron refreshes the stored
 // report afterwards until its 7-day retention is known; only this first one is posted.
 import { readConfig } from "../../config";
-import { buildReport, markReportPosted, recordReportFailure, refreshTemplatePerformance, storeReport } from "../../db/analytics";
+import { buildReport, markReportPosted, refreshTemplatePerformance, storeReport } from "../../db/analytics";
+import { recordReportFailure } from "../../db/rollups";
 import type { EventInstance } from "../../domain/model";
 import { SECOND_MS } from "../../domain/time";
 import { logLine } from "../../lib/log";
@@ -26,7 +27,7 @@ export const needsReport = (before: EventInstance | null | undefined, after: Eve
 export async function reportAtExpiry(env: Env, instance: EventInstance, now: number, attempt: number): Promise<void> {
   let report;
   try {
-    report = await buildReport(env.DB, instance.eventId, now, instance);
+    report = await buildReport(env.DB, instance.eventId, now, { known: instance, retentionDays: readConfig(env).telemetryRetentionDays });
     if (!report) return;
     await storeReport(env.DB, report);
     await refreshTemplatePerformance(env.DB, report.templateId);
