@@ -1,12 +1,13 @@
 // The second reading of the analytics code (issue 14): each test pins one fix through the real runtime. A report
 // that cannot be built gives up; a session ending exactly at a window's start is not active in it; a long event's report
-// reads what was kept once its first days' telemetry is purged.
+// reads what was kept once its first days' telemetry is purged; an erased participant still counts.
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { MAX_BUILD_ATTEMPTS } from "../src/actors/event/report";
 import { buildReport, telemetryCutoff } from "../src/db/analytics";
 import { storeRollups } from "../src/db/rollups";
 import { DAY, HOUR, call, createEvent, createTemplate, inMs } from "./helpers";
+import { until } from "./leaderboard-helpers";
 import { clearAlarms, eventStub, rewardEvent, tickEvent } from "./rewards-helpers";
 
 const MIN = 60_000;
@@ -93,5 +94,29 @@ describe("a long event's report after its first days' telemetry is purged", () =
     expect(report.kpis.counts.activeFirstDay).toBe(3);
     expect(report.participationByHour[0]).toMatchObject({ joins: 2, participants: 2, activePlayers: 3, purchases: 1, revenue: 3 });
     expect(report.participationByHour).toHaveLength(10 * 24); // the whole (ended) event
+  });
+});
+
+describe("erasure and the KPIs", () => {
+  it("keeps the participant's counts: participation, completion and conversion are the same before and after an erase", async () => {
+    const tpl = await createTemplate();
+    const ev = await createEvent(tpl.templateId, { startTime: inMs(80 * DAY), endTime: inMs(80 * DAY + HOUR) });
+    const s = Date.parse(ev.startTime);
+    const session = (id: string, playerId: string) => ({ id: `${ev.eventId}-${id}`, playerId, start: new Date(s + MIN).toISOString(), durationSec: 600, platform: "pc" });
+    await call("POST", "/v1/telemetry/sessions", { body: { sessions: [session("a", "er-a"), session("b", "er-b")] } });
+    await call("POST", "/v1/telemetry/purchases", { body: { purchases: [{ id: `${ev.eventId}-buy`, playerId: "er-a", amount: 2, currency: "USD", sku: "x", at: new Date(s + 2 * MIN).toISOString() }] } });
+    await progressRow(ev.eventId, "er-a", JSON.stringify({ snowflakes: 100, bosses: 5 }), s + 5 * MIN).run();
+    const kpis = async () => (await buildReport(env.DB, ev.eventId, s + 2 * HOUR))!.kpis;
+    const before = await kpis();
+    expect(before).toMatchObject({ participationRate: 0.5, completionRate: 1, conversionRate: 1, rppu: 2, counts: { participants: 1, completers: 1 } });
+
+    const res = await call("POST", "/v1/admin/players/er-a/erase", { body: { reason: "GDPR erasure, KPI test" } });
+    expect(res.status).toBe(202);
+    const done = await until(() => call("GET", `/v1/admin/privacy/jobs/${res.json.jobId}`), (r) => r.json.state === "done", 5000);
+    expect(done.value.json.touched["d1.player_progress"]).toBe(1);
+    expect(await kpis()).toEqual(before);
+    // The player's own id is gone: their export is empty.
+    const exported = await call("POST", "/v1/admin/players/er-a/export", { body: { reason: "check" } });
+    expect(exported.json.empty).toBe(true);
   });
 });

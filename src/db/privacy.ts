@@ -62,7 +62,7 @@ export async function playerEvents(d1: D1Database, playerId: string): Promise<Pl
 /** Erases the player across D1 in one batch (one transaction); rows touched per table. */
 export async function erasePlayerRecords(d1: D1Database, playerId: string, pseudonym: string): Promise<Record<string, number>> {
   const steps = [
-    ...eraseProgressStatements(d1, playerId),
+    ...eraseProgressStatements(d1, playerId, pseudonym),
     ...eraseRewardStatements(d1, playerId, pseudonym),
     ...eraseNotificationStatements(d1, playerId),
     ...eraseBoardStatements(d1, playerId, pseudonym),
