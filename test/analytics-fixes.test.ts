@@ -8,7 +8,7 @@ import { buildReport, telemetryCutoff } from "../src/db/analytics";
 import { storeRollups } from "../src/db/rollups";
 import { DAY, HOUR, call, createEvent, createTemplate, inMs } from "./helpers";
 import { until } from "./leaderboard-helpers";
-import { clearAlarms, eventStub, rewardEvent, tickEvent } from "./rewards-helpers";
+import { clearAlarms, earn, eventStub, rewardEvent, settle, tickEvent } from "./rewards-helpers";
 
 const MIN = 60_000;
 
@@ -118,5 +118,28 @@ describe("erasure and the KPIs", () => {
     // The player's own id is gone: their export is empty.
     const exported = await call("POST", "/v1/admin/players/er-a/export", { body: { reason: "check" } });
     expect(exported.json.empty).toBe(true);
+  });
+});
+
+describe("erasing a player whose progress has not reached D1", () => {
+  it("finds them in their shard: nothing drains to D1 under their id afterwards", async () => {
+    const e = await rewardEvent();
+    try {
+      await earn(e.eventId, "er-undrained", 3);
+      // No drain yet: the shards' alarms are cleared, so D1 has never heard of the player.
+      await clearAlarms(e.eventId, e.shardCount);
+      const inD1 = () => env.DB.prepare("SELECT COUNT(*) AS n FROM player_progress WHERE player_id = ?").bind("er-undrained").first<{ n: number }>();
+      expect((await inD1())!.n).toBe(0);
+
+      const res = await call("POST", "/v1/admin/players/er-undrained/erase", { body: { reason: "GDPR erasure, undrained" } });
+      expect(res.status).toBe(202);
+      const done = await until(() => call("GET", `/v1/admin/privacy/jobs/${res.json.jobId}`), (r) => r.json.state === "done", 5000);
+      expect(done.value.json.touched["shards.progress"]).toBe(1);
+      // The shard's next drain has nothing of theirs to write.
+      await settle(e.eventId, e.shardCount);
+      expect((await inD1())!.n).toBe(0);
+    } finally {
+      await clearAlarms(e.eventId, e.shardCount);
+    }
   });
 });

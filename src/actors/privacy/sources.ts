@@ -4,7 +4,7 @@
 // pending pushes are cleaned before the boards and clans are), D1 last (the objects write behind to it).
 import { DIRECTORY, GLOBAL_COHORT } from "../../domain/leaderboard";
 import { shardOf, shardName } from "../../domain/sharding";
-import { erasePlayerRecords, playerEvents, playerRecords, type PlayerEvent } from "../../db/privacy";
+import { erasePlayerRecords, eventsStillWriting, playerEvents, playerRecords, type PlayerEvent } from "../../db/privacy";
 import type { PlayerDataHolder, PlayerDataOp, PlayerDataPart } from "../contracts";
 import { boardDirectory, clanActor, leaderboardActor, playerInventoryActor, progressShardActor } from "../stubs";
 
@@ -23,14 +23,22 @@ export type PrivacySource = {
   erase(ctx: PlayerContext): Promise<Record<string, number>>;
 };
 
-/** Follows the player from D1 (the events they have rows in) to their shards, and from each shard to their board and clans. */
+/**
+ * Follows the player from D1 (the events they have rows in) to their shards, and from each shard to their board and
+ * clans. The shards of events still writing are asked too: progress not yet drained to D1 (a player who joined a
+ * moment ago, a shard backing off) is only there, and a shard left out of the plan would later drain the raw id.
+ */
 export async function locate(env: Env, playerId: string): Promise<Plan> {
-  const events = await playerEvents(env.DB, playerId);
-  const plan: Plan = { events, shards: [], boards: [], clans: [] };
-  for (const e of events) {
+  const inD1 = await playerEvents(env.DB, playerId);
+  const known = new Set(inD1.map((e) => e.eventId));
+  const candidates = [...inD1, ...(await eventsStillWriting(env.DB)).filter((e) => !known.has(e.eventId))];
+  const plan: Plan = { events: [], shards: [], boards: [], clans: [] };
+  for (const e of candidates) {
     const shard = { eventId: e.eventId, shardNo: shardOf(playerId, e.shardCount) };
+    const { rows, links } = await progressShardActor(env, shard.eventId, shard.shardNo).playerData(playerId, { kind: "export" });
+    if (!known.has(e.eventId) && !Object.values(rows).some((r) => r.length > 0)) continue;
+    plan.events.push(e);
     plan.shards.push(shard);
-    const { links } = await progressShardActor(env, shard.eventId, shard.shardNo).playerData(playerId, { kind: "export" });
     if (e.board) {
       const cohortId = links?.cohortId ?? (e.cohortSize === 0 ? GLOBAL_COHORT : await boardDirectory(env, e.eventId).cohortOf(playerId));
       if (cohortId) plan.boards.push({ eventId: e.eventId, cohortId });
