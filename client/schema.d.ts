@@ -1447,8 +1447,7 @@ export interface components {
             clan?: components["schemas"]["ClanDefinition"];
             /** @default 1 */
             minimumPlayerLevel: number;
-            /** @default null */
-            averageEngagementScore: number | null;
+            averageEngagementScore?: number | null;
             shardCount?: number;
             expectedParticipants?: number;
         };
