@@ -25,20 +25,27 @@ export type PrivacySource = {
 
 /**
  * Follows the player from D1 (the events they have rows in) to their shards, and from each shard to their board and
- * clans. The shards of events still writing are asked too: progress not yet drained to D1 (a player who joined a
- * moment ago, a shard backing off) is only there, and a shard left out of the plan would later drain the raw id.
+ * clans. For an erase (`probe`), the shards of events still writing are asked too, at once: progress not yet drained
+ * to D1 (a player who joined a moment ago, a shard backing off) is only there, and a shard left out of the plan would
+ * later drain the raw id. An export answers what D1 and the located objects hold.
  */
-export async function locate(env: Env, playerId: string): Promise<Plan> {
+export async function locate(env: Env, playerId: string, probe = false): Promise<Plan> {
   const inD1 = await playerEvents(env.DB, playerId);
   const known = new Set(inD1.map((e) => e.eventId));
-  const candidates = [...inD1, ...(await eventsStillWriting(env.DB)).filter((e) => !known.has(e.eventId))];
-  const plan: Plan = { events: [], shards: [], boards: [], clans: [] };
-  for (const e of candidates) {
-    const shard = { eventId: e.eventId, shardNo: shardOf(playerId, e.shardCount) };
-    const { rows, links } = await progressShardActor(env, shard.eventId, shard.shardNo).playerData(playerId, { kind: "export" });
-    if (!known.has(e.eventId) && !Object.values(rows).some((r) => r.length > 0)) continue;
-    plan.events.push(e);
+  const others = probe ? (await eventsStillWriting(env.DB)).filter((e) => !known.has(e.eventId)) : [];
+  const shardOfEvent = (e: PlayerEvent) => ({ eventId: e.eventId, shardNo: shardOf(playerId, e.shardCount) });
+  const found = await Promise.all(
+    others.map(async (e) => {
+      const { rows } = await progressShardActor(env, e.eventId, shardOfEvent(e).shardNo).playerData(playerId, { kind: "export" });
+      return Object.values(rows).some((r) => r.length > 0) ? e : null;
+    }),
+  );
+  const events = [...inD1, ...found.filter((e): e is PlayerEvent => e !== null)];
+  const plan: Plan = { events, shards: [], boards: [], clans: [] };
+  for (const e of events) {
+    const shard = shardOfEvent(e);
     plan.shards.push(shard);
+    const { links } = await progressShardActor(env, shard.eventId, shard.shardNo).playerData(playerId, { kind: "export" });
     if (e.board) {
       const cohortId = links?.cohortId ?? (e.cohortSize === 0 ? GLOBAL_COHORT : await boardDirectory(env, e.eventId).cohortOf(playerId));
       if (cohortId) plan.boards.push({ eventId: e.eventId, cohortId });
