@@ -809,7 +809,7 @@ export interface paths {
         put?: never;
         /**
          * Ingest play sessions (analytics:write)
-         * @description Up to 500 sessions. A session whose id is already stored is counted as a duplicate and left as it was; a bad record fails the whole batch (422 naming `sessions[i].field`).
+         * @description Up to 500 sessions. A session whose id is already stored is counted as a duplicate and left as it was; a bad record fails the whole batch (422 naming `sessions[i].field`). With an Analytics Engine binding, only newly stored records are mirrored, at most 250 per request (the platform's limit per invocation); the rest are in D1 only.
          */
         post: operations["ingestSessions"];
         delete?: never;
@@ -1576,8 +1576,7 @@ export interface components {
             clan?: components["schemas"]["ClanDefinition"];
             /** @default 1 */
             minimumPlayerLevel: number;
-            /** @default null */
-            averageEngagementScore: number | null;
+            averageEngagementScore?: number | null;
             shardCount?: number;
             expectedParticipants?: number;
         };
@@ -2082,7 +2081,8 @@ export interface components {
             counts: {
                 activeFirstDay: number;
                 participants: number;
-                completers: number;
+                /** @description Null when the event has no required objective. */
+                completers: number | null;
                 revenue: number;
                 payers: number;
                 notificationsSent: number;
@@ -4917,6 +4917,15 @@ export interface operations {
             };
             /** @description No such resource */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -92,7 +92,9 @@ export function readConfig(env: object): Config {
     inventoryWebhookUrl: text(e.INVENTORY_WEBHOOK_URL, null),
     calendarDomain: text(e.CALENDAR_DOMAIN, DEFAULT_CALENDAR_DOMAIN),
     inventoryWebhookSecret: (e.INVENTORY_WEBHOOK_SECRET as string | undefined) ?? String(e.REWARD_SIGNING_SECRET ?? ""),
-    telemetryRetentionDays: num(e.TELEMETRY_RETENTION_DAYS, 35, 1),
+    // At least 9: the 7-day retention KPI reads sessions up to 7 days after an event's end, and the first-day
+    // snapshot needs a day or two after the first day to be taken (the hourly cron) while its sessions are all there.
+    telemetryRetentionDays: num(e.TELEMETRY_RETENTION_DAYS, 35, 9),
     reportsWebhookUrl: text(e.REPORTS_WEBHOOK_URL, null),
     reportsWebhookSecret: (e.REPORTS_WEBHOOK_SECRET as string | undefined) ?? String(e.REWARD_SIGNING_SECRET ?? ""),
     alertsWebhookUrl: text(e.ALERTS_WEBHOOK_URL, null),

@@ -119,6 +119,16 @@ describe("update", () => {
     expect(got.json).toMatchObject({ version: 3, name: "III", tier: "mini" });
   });
 
+  it("PUT without averageEngagementScore keeps the one set before; null clears it", async () => {
+    const t = await createTemplate();
+    await call("PUT", `/v1/admin/templates/${t.templateId}`, { body: updateBody({ averageEngagementScore: 42.5 }) });
+    const kept = await call("PUT", `/v1/admin/templates/${t.templateId}`, { body: updateBody({ name: "Renamed" }) }); // no score in it
+    expect(kept.status).toBe(200);
+    expect(kept.json).toMatchObject({ name: "Renamed", averageEngagementScore: 42.5 });
+    const cleared = await call("PUT", `/v1/admin/templates/${t.templateId}`, { body: updateBody({ averageEngagementScore: null }) });
+    expect(cleared.json.averageEngagementScore).toBeNull();
+  });
+
   it("PUT of an unknown id is 404 and creates nothing", async () => {
     const id = uniqueSlug("ghost");
     const res = await call("PUT", `/v1/admin/templates/${id}`, { body: updateBody() });

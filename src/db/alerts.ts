@@ -221,7 +221,7 @@ export async function warningFigures(d1: D1Database, ev: EventRow): Promise<Warn
     activeFirst6h: f.active,
     joinedFirst6h: f.joined ?? 0,
     participants: rows.length,
-    completers: rows.filter((r) => objectivesDoneShare(JSON.parse(r.objectives), ev.objectives, ev.clanObjectiveIds) >= COMPLETION_SHARE).length,
+    completers: rows.filter((r) => (objectivesDoneShare(JSON.parse(r.objectives), ev.objectives, ev.clanObjectiveIds) ?? 0) >= COMPLETION_SHARE).length,
     sent: n.sent ?? 0,
     failed: n.failed ?? 0,
   };

@@ -1,16 +1,17 @@
-// event_rollups and event_reports: the only module that writes them. Reads what D1 already holds about an event
-// (player_progress, rewards_claimed, notification_queue/interactions, event_transitions, telemetry) as counts and
-// samples, one D1 batch per report, and hands them to the pure formulas in domain/analytics.ts. Called behind the
+// event_reports: the only module that writes it. Reads what D1 already holds about an event (player_progress,
+// rewards_claimed, notification_queue/interactions, event_transitions, telemetry, and what rollups.ts kept once raw
+// telemetry is purged: event_rollups, event_analytics) as counts, one D1 batch per report, and hands them to the pure formulas in domain/analytics.ts. Called behind the
 // actors only: the hourly cron and the event object's expiry row, and the ops report route for a running event.
 import {
-  COMPLETION_SHARE,
   FIRST_WINDOW_MS,
   RETENTION_WINDOW_MS,
   computeKpis,
   hourCount,
   milestoneFunnel,
-  objectivesDoneShare,
+  objectivesNeeded,
   participationCurve,
+  percentileOffset,
+  requiredTargets,
   templatePerformance,
   type HourRow,
 } from "../domain/analytics";
@@ -21,7 +22,20 @@ import { chunked, field as f } from "./json-batch";
 import { setTemplatePerformance } from "./templates";
 
 /** Sessions last at most a day (domain/telemetry), so "overlaps [a, b)" is a bounded range scan on start. */
-const SESSION_MAX_MS = DAY_MS;
+export const SESSION_MAX_MS = DAY_MS;
+
+/** Players active in the first 24 h (a session overlapping [s, s + 24 h)), and how many of them joined (?1 event, ?2 s). */
+export const FIRST_DAY = `
+  SELECT COUNT(*) AS active, SUM(EXISTS (SELECT 1 FROM player_progress p WHERE p.player_id = a.player_id AND p.event_id = ?1)) AS joined
+  FROM (SELECT DISTINCT player_id FROM telemetry_sessions WHERE start >= ?2 - ${SESSION_MAX_MS} AND start < ?2 + ${FIRST_WINDOW_MS} AND ends_at > ?2) a`;
+
+/**
+ * Raw telemetry older than the cutoff may be purged: figures over it come from what was kept (event_rollups per
+ * closed hour, event_analytics' first-day snapshot). Without a retention (tests of the formulas), all of it is there.
+ */
+export const telemetryCutoff = (now: number, retentionDays: number | undefined) => (retentionDays === undefined ? -Infinity : now - retentionDays * DAY_MS);
+/** The first day's sessions (those overlapping [s, s + 24 h) start at or after s - 24 h) are all still stored. */
+export const firstDayIntact = (start: number, cutoff: number) => cutoff <= start - SESSION_MAX_MS;
 
 /** The event's purchases: tagged with its id, or untagged and made by a participant during its window. */
 const EVENT_PURCHASES = `
@@ -30,6 +44,22 @@ const EVENT_PURCHASES = `
   SELECT t.player_id, t.amount, t.at FROM telemetry_purchases t
   WHERE t.event_id IS NULL AND t.at >= ?2 AND t.at < ?3
     AND EXISTS (SELECT 1 FROM player_progress p WHERE p.player_id = t.player_id AND p.event_id = ?1)`;
+
+/*
+ * Per-participant figures are aggregated inside D1, so a report's memory and D1 answer stay the same size at 10^6
+ * participants as at 10: completers (?2 is the required objectives' targets as one JSON object, ?3 how many a
+ * completer has reached), the milestone funnel, and the latency percentiles (?2–?4 the nearest-rank offsets).
+ */
+const COMPLETERS = `
+  SELECT COUNT(*) AS n FROM (
+    SELECT p.progress_id FROM player_progress p JOIN json_each(p.objectives) v JOIN json_each(?2) t ON t.key = v.key
+    WHERE p.event_id = ?1 AND v.value >= t.value GROUP BY p.progress_id HAVING COUNT(*) >= ?3)`;
+const FUNNEL = `
+  SELECT CAST(m.value AS INTEGER) AS milestone, COUNT(DISTINCT p.progress_id) AS n
+  FROM player_progress p JOIN json_each(p.unlocked_milestones) m WHERE p.event_id = ?1 GROUP BY milestone`;
+const latencyAt = (param: string) =>
+  `(SELECT MAX(0, synced_at - last_updated) AS v FROM player_progress WHERE event_id = ?1 AND synced_at IS NOT NULL ORDER BY v LIMIT 1 OFFSET ${param})`;
+const LATENCY = `SELECT ${latencyAt("?2")} AS p50, ${latencyAt("?3")} AS p95, ${latencyAt("?4")} AS p99`;
 
 const joined = (alias: string) => `EXISTS (SELECT 1 FROM player_progress p WHERE p.player_id = ${alias}.player_id AND p.event_id = ?1)`;
 
@@ -43,7 +73,7 @@ export async function loadInstance(d1: D1Database, eventId: string): Promise<Loa
 }
 
 /** Per-hour joins (CAST: D1 binds JS numbers as REAL, so the division would not truncate), session starts (distinct players), purchases and revenue, hour 0 being the event's first. */
-function hourlyStatements(d1: D1Database, eventId: string, start: number, end: number) {
+export function hourlyStatements(d1: D1Database, eventId: string, start: number, end: number) {
   return [
     d1.prepare("SELECT CAST((created_at - ?2) / 3600000 AS INTEGER) AS hour, COUNT(*) AS n FROM player_progress WHERE event_id = ?1 GROUP BY hour").bind(eventId, start),
     d1
@@ -53,7 +83,7 @@ function hourlyStatements(d1: D1Database, eventId: string, start: number, end: n
   ];
 }
 
-function hourRows(joins: D1Result, active: D1Result, buys: D1Result): HourRow[] {
+export function hourRows(joins: D1Result, active: D1Result, buys: D1Result): HourRow[] {
   const rows = new Map<number, HourRow>();
   const at = (h: number) => rows.get(h) ?? (rows.set(h, { hour: h, joins: 0, activePlayers: 0, purchases: 0, revenue: 0 }), rows.get(h)!);
   for (const r of joins.results as { hour: number; n: number }[]) at(Math.max(0, r.hour)).joins += r.n;
@@ -63,24 +93,29 @@ function hourRows(joins: D1Result, active: D1Result, buys: D1Result): HourRow[] 
 }
 
 /**
- * Everything one report needs, read in one D1 batch, and the report built from it. The event object passes its own
- * instance (D1's projection of it may still be a moment behind); others read the projection.
+ * Everything one report needs, read in one D1 batch, and the report built from it.
  */
-export async function buildReport(d1: D1Database, eventId: string, now: number, known?: EventInstance, cost?: ReportCost): Promise<EventReport | null> {
+export type ReportOptions = {
+  /** The event object's own instance (D1's projection of it may still be a moment behind); else the projection. */
+  known?: EventInstance;
+  cost?: ReportCost;
+  /** TELEMETRY_RETENTION_DAYS: hours and the first day before the purge cutoff are read from what was kept. */
+  retentionDays?: number;
+};
+
+export async function buildReport(d1: D1Database, eventId: string, now: number, { known, cost, retentionDays }: ReportOptions = {}): Promise<EventReport | null> {
   const loaded = known ? { instance: known, templateId: known.templateId } : await loadInstance(d1, eventId);
   if (!loaded) return null;
   const { instance } = loaded;
   const s = instance.startTime;
   const e = instance.endTime;
   const retentionKnown = now >= e + RETENTION_WINDOW_MS;
+  const cutoff = telemetryCutoff(now, retentionDays);
+  const targets = requiredTargets(instance.objectives, instance.clan?.objectiveIds ?? []);
+  const need = objectivesNeeded(Object.keys(targets).length);
   const results = await d1.batch([
-    /* 0 */ d1.prepare("SELECT objectives, unlocked_milestones, last_updated, synced_at FROM player_progress WHERE event_id = ?").bind(eventId),
-    /* 1 */ d1
-      .prepare(
-        `SELECT COUNT(*) AS active, SUM(${joined("a")}) AS joined FROM (SELECT DISTINCT player_id FROM telemetry_sessions
-           WHERE start >= ?2 AND start < ?3 AND ends_at >= ?4) a`,
-      )
-      .bind(eventId, s - SESSION_MAX_MS, s + FIRST_WINDOW_MS, s),
+    /* 0 */ d1.prepare("SELECT COUNT(*) AS participants, COUNT(synced_at) AS samples FROM player_progress WHERE event_id = ?").bind(eventId),
+    /* 1 */ d1.prepare(FIRST_DAY).bind(eventId, s),
     /* 2 */ d1
       .prepare(`SELECT COALESCE(SUM(amount), 0) AS revenue, COUNT(DISTINCT player_id) AS payers FROM (${EVENT_PURCHASES})`)
       .bind(eventId, s, e),
@@ -94,7 +129,7 @@ export async function buildReport(d1: D1Database, eventId: string, now: number, 
          FROM player_progress p WHERE p.event_id = ?1
          UNION ALL
          SELECT 'others', COUNT(*), SUM(EXISTS (SELECT 1 FROM telemetry_sessions t WHERE t.player_id = w.player_id AND t.start >= ?2 AND t.start < ?3))
-         FROM (SELECT DISTINCT player_id FROM telemetry_sessions WHERE start >= ?4 AND start < ?2 AND ends_at >= ?5) w WHERE NOT ${joined("w")}`,
+         FROM (SELECT DISTINCT player_id FROM telemetry_sessions WHERE start >= ?4 AND start < ?2 AND ends_at > ?5) w WHERE NOT ${joined("w")}`,
       )
       .bind(eventId, e, e + RETENTION_WINDOW_MS, s - SESSION_MAX_MS, s),
     /* 5 */ d1.prepare("SELECT to_state FROM event_transitions WHERE event_id = ? AND to_state IN ('active', 'failed_activation')").bind(eventId),
@@ -115,13 +150,20 @@ export async function buildReport(d1: D1Database, eventId: string, now: number, 
       .bind(eventId, loaded.templateId, s),
     /* 9 */ d1.prepare("SELECT milestone_index AS milestone, source, COUNT(*) AS n FROM rewards_claimed WHERE event_id = ? GROUP BY milestone, source").bind(eventId),
     ...hourlyStatements(d1, eventId, s, e),
+    /* 13 */ d1.prepare(COMPLETERS).bind(eventId, JSON.stringify(targets), need ?? 0),
+    /* 14 */ d1.prepare(FUNNEL).bind(eventId),
+    /* 15 */ d1.prepare("SELECT first_day_active AS active, first_day_joined AS joined FROM event_analytics WHERE event_id = ? AND first_day_active IS NOT NULL").bind(eventId),
+    /* 16 */ d1
+      .prepare("SELECT hour, joins, active_players AS activePlayers, purchases, revenue FROM event_rollups WHERE event_id = ?1 AND hour < ?2")
+      .bind(eventId, Number.isFinite(cutoff) ? cutoff : 0),
   ]);
-  if (cost) cost.rowsRead = results.reduce((n, r) => n + (r.meta.rows_read ?? 0), 0);
-  const progress = results[0].results as { objectives: string; unlocked_milestones: string; last_updated: number; synced_at: number | null }[];
-  const clanIds = instance.clan?.objectiveIds ?? [];
-  const unlocked = progress.map((p) => JSON.parse(p.unlocked_milestones) as number[]);
-  const completers = progress.filter((p) => objectivesDoneShare(JSON.parse(p.objectives), instance.objectives, clanIds) >= COMPLETION_SHARE).length;
-  const first = results[1].results[0] as { active: number; joined: number | null };
+  const { participants, samples } = results[0].results[0] as { participants: number; samples: number };
+  const latency = samples > 0 ? await d1.prepare(LATENCY).bind(eventId, ...[50, 95, 99].map((p) => percentileOffset(samples, p))).run() : null;
+  if (cost) cost.rowsRead = [...results, ...(latency ? [latency] : [])].reduce((n, r) => n + (r.meta.rows_read ?? 0), 0);
+  const pcts = (latency?.results[0] ?? { p50: null, p95: null, p99: null }) as { p50: number | null; p95: number | null; p99: number | null };
+  // Once the first day's sessions may be purged, the snapshot the hourly job took while they were all there.
+  const snapshot = results[15].results[0] as { active: number; joined: number } | undefined;
+  const first = (!firstDayIntact(s, cutoff) && snapshot) || (results[1].results[0] as { active: number; joined: number | null });
   const money = results[2].results[0] as { revenue: number; payers: number };
   const cohorts = results[4].results as { cohort: string; n: number; retained: number | null }[];
   const states = (results[5].results as { to_state: string }[]).map((r) => r.to_state);
@@ -134,21 +176,23 @@ export async function buildReport(d1: D1Database, eventId: string, now: number, 
   const kpis = computeKpis({
     activeFirstDay: first.active,
     activeFirstDayJoined: first.joined ?? 0,
-    participants: progress.length,
-    completers,
+    participants,
+    completers: need === null ? null : (results[13].results[0] as { n: number }).n,
     revenue: money.revenue,
     payers: money.payers,
     participantPayers: (results[3].results[0] as { n: number }).n,
     retention: retentionKnown ? { participants: cohort("participants"), nonParticipants: cohort("others") } : null,
     activation: states.includes("active") ? "activated" : states.includes("failed_activation") ? "failed" : "pending",
-    syncLatenciesMs: progress.filter((p) => p.synced_at !== null).map((p) => Math.max(0, p.synced_at! - p.last_updated)),
+    syncLatencyMs: { ...pcts, samples },
     notifications: { sent: sum("sent"), failed: sum("failed") },
     repeaters: (results[8].results[0] as { n: number }).n,
   });
-  const hours = hourRows(results[10], results[11], results[12]);
+  // Hours that began before the cutoff (their telemetry may be purged): as the hourly job stored them.
+  const kept = new Map((results[16].results as HourRow[]).map((r) => [Math.round((r.hour - s) / HOUR_MS), r]));
+  const hours = [...hourRows(results[10], results[11], results[12]).filter((r) => !kept.has(r.hour)), ...[...kept].map(([hour, r]) => ({ ...r, hour }))];
   return assemble(loaded, now, retentionKnown, kpis, {
     curve: participationCurve(hours, hourCount(s, e, now)),
-    funnel: milestoneFunnel(unlocked, instance.milestones),
+    funnel: milestoneFunnel(results[14].results as { milestone: number; n: number }[], participants, instance.milestones),
     claims: results[9].results as { milestone: number; source: string; n: number }[],
     pushRows,
     interactions: results[7].results as { type: string; shown: number; clicked: number }[],
@@ -204,27 +248,6 @@ function assemble(
       };
     }),
   };
-}
-
-/** The hourly rollups of one event up to `now`, upserted (a rerun replaces an hour with its latest figures). */
-export async function storeRollups(d1: D1Database, eventId: string, now: number): Promise<number> {
-  const loaded = await loadInstance(d1, eventId);
-  if (!loaded) return 0;
-  const { startTime: s, endTime: e } = loaded.instance;
-  const [joins, active, buys] = await d1.batch(hourlyStatements(d1, eventId, s, e));
-  const rows = participationCurve(hourRows(joins, active, buys), hourCount(s, e, now)).map((p) => ({ ...p, eventId, hourStart: s + p.hour * HOUR_MS, computedAt: now }));
-  if (rows.length === 0) return 0;
-  await d1.batch(
-    chunked(
-      d1,
-      `INSERT INTO event_rollups (event_id, hour, joins, active_players, purchases, revenue, computed_at)
-       SELECT ${["eventId", "hourStart", "joins", "activePlayers", "purchases", "revenue", "computedAt"].map(f).join(", ")} FROM json_each(?1) AS j WHERE true
-       ON CONFLICT (event_id, hour) DO UPDATE SET joins = excluded.joins, active_players = excluded.active_players,
-         purchases = excluded.purchases, revenue = excluded.revenue, computed_at = excluded.computed_at`,
-      rows,
-    ),
-  );
-  return rows.length;
 }
 
 /** Stores (or replaces) an event's report with its headline figures, which the template averages are taken from. */

@@ -44,7 +44,19 @@ export async function playerEvents(d1: D1Database, playerId: string): Promise<Pl
   // One query per table (D1 caps the terms of a compound SELECT), then the events' layout in one more.
   const sources = ["player_progress", "progress_flags", "rewards_claimed", "reward_ledger", "inbox_items", "leaderboard_standings"];
   const found = await d1.batch<{ event_id: string }>(sources.map((t) => d1.prepare(`SELECT DISTINCT event_id FROM ${t} WHERE player_id = ?`).bind(playerId)));
-  const ids = [...new Set(found.flatMap((r) => r.results.map((e) => e.event_id)))].sort();
+  return eventLayouts(d1, [...new Set(found.flatMap((r) => r.results.map((e) => e.event_id)))].sort());
+}
+
+/**
+ * Events whose shards may hold progress D1 has not seen yet (running, or ended and not archived: the last drains
+ * land after expiry): a player who joined a moment ago is only in their shard, so the erase job asks it directly.
+ */
+export async function eventsStillWriting(d1: D1Database): Promise<PlayerEvent[]> {
+  const { results } = await d1.prepare("SELECT event_id FROM instances WHERE state IN ('active', 'paused', 'expired') ORDER BY event_id").all<{ event_id: string }>();
+  return eventLayouts(d1, results.map((r) => r.event_id));
+}
+
+async function eventLayouts(d1: D1Database, ids: string[]): Promise<PlayerEvent[]> {
   if (!ids.length) return [];
   const { results } = await d1
     .prepare(
@@ -62,7 +74,7 @@ export async function playerEvents(d1: D1Database, playerId: string): Promise<Pl
 /** Erases the player across D1 in one batch (one transaction); rows touched per table. */
 export async function erasePlayerRecords(d1: D1Database, playerId: string, pseudonym: string): Promise<Record<string, number>> {
   const steps = [
-    ...eraseProgressStatements(d1, playerId),
+    ...eraseProgressStatements(d1, playerId, pseudonym),
     ...eraseRewardStatements(d1, playerId, pseudonym),
     ...eraseNotificationStatements(d1, playerId),
     ...eraseBoardStatements(d1, playerId, pseudonym),

@@ -89,8 +89,16 @@ export async function progressTotals(d1: D1Database, eventId: string): Promise<{
   return { players: players.results[0]?.n ?? 0, totals };
 }
 
-/** Privacy erasure: a player's progress and anti-cheat flags go (nothing accounts by them). */
-export const eraseProgressStatements = (d1: D1Database, playerId: string) => [
-  { name: "player_progress", statement: d1.prepare("DELETE FROM player_progress WHERE player_id = ?").bind(playerId) },
+/**
+ * Privacy erasure: anti-cheat flags go; a progress row stays, under the pseudonym, as the telemetry does
+ * (db/telemetry.ts), so the event's KPIs keep their counts: the erased participant is still a participant, active
+ * and joined, a completer, a payer (a deleted row would make them active-not-joined on the report's next refresh).
+ * Nothing in it names them. UPDATE OR REPLACE: a row kept by an earlier erase, for the same event, gives way.
+ */
+export const eraseProgressStatements = (d1: D1Database, playerId: string, pseudonym: string) => [
+  {
+    name: "player_progress",
+    statement: d1.prepare("UPDATE OR REPLACE player_progress SET player_id = ?2, progress_id = event_id || ':' || ?2 WHERE player_id = ?1").bind(playerId, pseudonym),
+  },
   { name: "progress_flags", statement: d1.prepare("DELETE FROM progress_flags WHERE player_id = ?").bind(playerId) },
 ];

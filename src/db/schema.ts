@@ -366,6 +366,22 @@ export const eventRollups = sqliteTable(
   (t) => [primaryKey({ columns: [t.eventId, t.hour] })],
 );
 
+/**
+ * Per event, what analytics must keep beyond raw telemetry's retention, and the report job's state: the first-day
+ * figures (players active in the first 24 h, and how many of them joined) snapshotted once that day is over, so a
+ * long event's participation rate does not depend on purged sessions; and the report row's failures (after the
+ * last attempt it gives up, logs, and GET …/report says so).
+ */
+export const eventAnalytics = sqliteTable("event_analytics", {
+  eventId: text("event_id").primaryKey(),
+  firstDayActive: integer("first_day_active"),
+  firstDayJoined: integer("first_day_joined"),
+  firstDayAt: integer("first_day_at"),
+  reportFailures: integer("report_failures").notNull().default(0),
+  reportError: text("report_error"),
+  reportGaveUpAt: integer("report_gave_up_at"),
+});
+
 /** Each event's report: generated at expiry (final) and refreshed hourly until its 7-day retention is known. */
 export const eventReports = sqliteTable(
   "event_reports",

@@ -9,24 +9,27 @@ const INSERT_SESSIONS = `
   INSERT INTO telemetry_sessions (session_id, player_id, start, duration_sec, ends_at, platform, received_at)
   SELECT ${["id", "playerId", "start", "durationSec", "endsAt", "platform", "receivedAt"].map(f).join(", ")}
   FROM json_each(?1) AS j WHERE true
-  ON CONFLICT (session_id) DO NOTHING`;
+  ON CONFLICT (session_id) DO NOTHING
+  RETURNING session_id AS id`;
 
 const INSERT_PURCHASES = `
   INSERT INTO telemetry_purchases (purchase_id, player_id, amount, currency, sku, event_id, at, received_at)
   SELECT ${["id", "playerId", "amount", "currency", "sku", "eventId", "at", "receivedAt"].map(f).join(", ")}
   FROM json_each(?1) AS j WHERE true
-  ON CONFLICT (purchase_id) DO NOTHING`;
+  ON CONFLICT (purchase_id) DO NOTHING
+  RETURNING purchase_id AS id`;
 
-async function insert(d1: D1Database, sql: string, rows: unknown[]): Promise<number> {
-  if (rows.length === 0) return 0;
-  const results = await d1.batch(chunked(d1, sql, rows));
-  return results.reduce((n, r) => n + (r.meta.changes ?? 0), 0);
+/** The ids actually inserted (RETURNING lists no row the conflict clause skipped), so only those are mirrored. */
+async function insert(d1: D1Database, sql: string, rows: unknown[]): Promise<string[]> {
+  if (rows.length === 0) return [];
+  const results = await d1.batch<{ id: string }>(chunked(d1, sql, rows));
+  return results.flatMap((r) => r.results.map((x) => x.id));
 }
 
-/** Stores new sessions; returns how many were new. */
+/** Stores new sessions; returns the ids that were new. */
 export const insertSessions = (d1: D1Database, rows: SessionRow[]) => insert(d1, INSERT_SESSIONS, rows);
 
-/** Stores new purchases; returns how many were new. */
+/** Stores new purchases; returns the ids that were new. */
 export const insertPurchases = (d1: D1Database, rows: PurchaseRow[]) => insert(d1, INSERT_PURCHASES, rows);
 
 /** Rows deleted per statement, so one purge never holds D1 for long; the purge loops until nothing is left. */

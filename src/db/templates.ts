@@ -78,7 +78,11 @@ export async function updateTemplate(d1: D1Database, templateId: string, body: U
     .set({
       ...columns(body),
       // Once the template's events have reports, its engagement score is theirs (setTemplatePerformance), not the body's.
-      averageEngagementScore: sql`CASE WHEN ${templates.reportedEvents} > 0 THEN ${templates.averageEngagementScore} ELSE ${body.averageEngagementScore ?? null} END`,
+      // A body without the field keeps the stored score.
+      averageEngagementScore:
+        body.averageEngagementScore === undefined
+          ? sql`${templates.averageEngagementScore}`
+          : sql`CASE WHEN ${templates.reportedEvents} > 0 THEN ${templates.averageEngagementScore} ELSE ${body.averageEngagementScore} END`,
       version: sql`${templates.version} + 1`,
       updatedAt: now,
     })

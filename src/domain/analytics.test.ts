@@ -1,6 +1,18 @@
 // The KPI formulas on hand-built inputs whose answers are worked out by hand in each test.
 import { describe, expect, it } from "vitest";
-import { computeKpis, engagementScore, milestoneFunnel, objectivesDoneShare, participationCurve, percentile, templatePerformance, type KpiInput } from "./analytics";
+import {
+  computeKpis,
+  engagementScore,
+  milestoneFunnel,
+  objectivesDoneShare,
+  objectivesNeeded,
+  participationCurve,
+  percentile,
+  percentileOffset,
+  requiredTargets,
+  templatePerformance,
+  type KpiInput,
+} from "./analytics";
 import type { Milestone, Objective } from "./model";
 
 const obj = (objectiveId: string, targetValue: number, extra: Partial<Objective> = {}): Objective =>
@@ -16,7 +28,7 @@ const base: KpiInput = {
   participantPayers: 0,
   retention: null,
   activation: "pending",
-  syncLatenciesMs: [],
+  syncLatencyMs: { p50: null, p95: null, p99: null, samples: 0 },
   notifications: { sent: 0, failed: 0 },
   repeaters: 0,
 };
@@ -29,7 +41,20 @@ describe("objectivesDoneShare", () => {
     expect(objectivesDoneShare({ a: 50, b: 5 }, objectives)).toBe(0.5);
     // With d clan-scoped, three required remain and all are done.
     expect(objectivesDoneShare({ a: 10, b: 5, c: 1 }, objectives, ["d"])).toBe(1);
-    expect(objectivesDoneShare({}, [obj("x", 1, { isOptional: true })])).toBe(0);
+    // No required objective: completion is unknown (null), not 0.
+    expect(objectivesDoneShare({}, [obj("x", 1, { isOptional: true })])).toBeNull();
+    expect(objectivesNeeded(0)).toBeNull();
+  });
+
+  it("objectivesNeeded (the count D1 compares with) agrees with the share ≥ 75 % for every size", () => {
+    for (let n = 1; n <= 40; n++) {
+      const objs = Array.from({ length: n }, (_, i) => obj(`o${i}`, 1));
+      for (let done = 0; done <= n; done++) {
+        const values = Object.fromEntries(objs.slice(0, done).map((o) => [o.objectiveId, 1]));
+        expect(done >= objectivesNeeded(n)!).toBe(objectivesDoneShare(values, objs)! >= 0.75);
+      }
+    }
+    expect(requiredTargets(objectives, ["d"])).toEqual({ a: 10, b: 5, c: 1 });
   });
 });
 
@@ -42,6 +67,10 @@ describe("percentile (nearest rank)", () => {
     expect(percentile([7], 99)).toBe(7);
     expect(percentile([10, 20, 30], 50)).toBe(20);
     expect(percentile([], 50)).toBeNull();
+    // The offsets D1 is asked for: the same ranks, 0-based.
+    expect([50, 95, 99].map((p) => percentileOffset(100, p))).toEqual([49, 94, 98]);
+    expect([50, 95, 99].map((p) => percentileOffset(3, p))).toEqual([1, 2, 2]);
+    expect(percentileOffset(0, 50)).toBeNull();
   });
 });
 
@@ -57,7 +86,7 @@ describe("computeKpis", () => {
       participantPayers: 1, // 1 of 5 participants paid
       retention: { participants: { cohort: 5, retained: 4 }, nonParticipants: { cohort: 8, retained: 2 } },
       activation: "activated",
-      syncLatenciesMs: [100, 300, 200, 400],
+      syncLatencyMs: { p50: 200, p95: 400, p99: 400, samples: 4 },
       notifications: { sent: 9, failed: 1 },
       repeaters: 3,
     });
@@ -73,6 +102,11 @@ describe("computeKpis", () => {
       repeatParticipationRate: 0.6,
       engagementScore: 40,
     });
+  });
+
+  it("has no completion rate for an event without required objectives, and engagement from participation alone", () => {
+    const k = computeKpis({ ...base, activeFirstDay: 4, activeFirstDayJoined: 2, participants: 2, completers: null });
+    expect(k).toMatchObject({ completionRate: null, engagementScore: 50, counts: { completers: null } });
   });
 
   it("says unknown (null), never 0, where there is no denominator", () => {
@@ -118,7 +152,15 @@ describe("report parts", () => {
 
   it("the milestone funnel counts each participant once per milestone reached", () => {
     const milestones = [0.25, 0.5, 1].map((t, index) => ({ index, progressThreshold: t, rewards: [], unlockMessage: "" })) as Milestone[];
-    const funnel = milestoneFunnel([[0, 1, 2], [0, 1], [0, 0], []], milestones);
+    const funnel = milestoneFunnel(
+      [
+        { milestone: 0, n: 3 },
+        { milestone: 1, n: 2 },
+        { milestone: 2, n: 1 },
+      ],
+      4,
+      milestones,
+    );
     expect(funnel).toEqual([
       { milestoneIndex: 0, progressThreshold: 0.25, reached: 3, share: 0.75 },
       { milestoneIndex: 1, progressThreshold: 0.5, reached: 2, share: 0.5 },

@@ -10,26 +10,39 @@ export const FIRST_WINDOW_MS = DAY_MS;
 /** Retention looks for a session this long after the event's end. */
 export const RETENTION_WINDOW_MS = 7 * DAY_MS;
 
-/**
- * Share of the required objectives (not optional, not clan-scoped) whose target this player reached: whole
- * objectives, not partial progress, which is what "≥ 75 % of objectives" counts. 0 for an event with none.
- */
-export function objectivesDoneShare(values: Record<string, number>, objectives: readonly Objective[], clanObjectiveIds: readonly string[] = []): number {
-  const required = objectives.filter((o) => !o.isOptional && !clanObjectiveIds.includes(o.objectiveId));
-  if (required.length === 0) return 0;
-  const done = required.filter((o) => (values[o.objectiveId] ?? 0) >= o.targetValue).length;
-  return done / required.length;
+/** The required objectives (not optional, not clan-scoped) and their targets: what "≥ 75 % of objectives" counts. */
+export function requiredTargets(objectives: readonly Objective[], clanObjectiveIds: readonly string[] = []): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const o of objectives) if (!o.isOptional && !clanObjectiveIds.includes(o.objectiveId)) out[o.objectiveId] = o.targetValue;
+  return out;
 }
+
+/**
+ * Share of the required objectives whose target this player reached: whole objectives, not partial progress, which
+ * is what "≥ 75 % of objectives" counts. Null for an event with none (nobody can complete nothing).
+ */
+export function objectivesDoneShare(values: Record<string, number>, objectives: readonly Objective[], clanObjectiveIds: readonly string[] = []): number | null {
+  const required = Object.entries(requiredTargets(objectives, clanObjectiveIds));
+  if (required.length === 0) return null;
+  return required.filter(([id, target]) => (values[id] ?? 0) >= target).length / required.length;
+}
+
+/**
+ * How many required objectives a completer has done (the SQL count equivalent of objectivesDoneShare ≥
+ * COMPLETION_SHARE, so D1 counts completers without the rows leaving it); null when there are none.
+ */
+export const objectivesNeeded = (required: number): number | null => (required === 0 ? null : Math.ceil(COMPLETION_SHARE * required - 1e-9));
+
+/** The 0-based position of the nearest-rank percentile p (0–100) among n sorted samples; null without samples. */
+export const percentileOffset = (n: number, p: number): number | null => (n === 0 ? null : Math.min(Math.max(1, Math.ceil((p / 100) * n)), n) - 1);
 
 /** n / d, or null when there is no denominator (a rate of nothing is unknown, not 0). */
 export const ratio = (n: number, d: number): number | null => (d > 0 ? n / d : null);
 
-/** Nearest-rank percentile (p in 0–100) of samples; null without samples. */
+/** Nearest-rank percentile (p in 0–100) of samples; null without samples. (D1 does the same with percentileOffset.) */
 export function percentile(samples: readonly number[], p: number): number | null {
-  if (samples.length === 0) return null;
-  const sorted = [...samples].sort((a, b) => a - b);
-  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
-  return sorted[Math.min(rank, sorted.length) - 1];
+  const k = percentileOffset(samples.length, p);
+  return k === null ? null : [...samples].sort((a, b) => a - b)[k];
 }
 
 export type Cohort = { cohort: number; retained: number };
@@ -41,8 +54,8 @@ export type KpiInput = {
   activeFirstDayJoined: number;
   /** Players with a progress record for the event (they joined). */
   participants: number;
-  /** Participants with ≥ COMPLETION_SHARE of required objectives done. */
-  completers: number;
+  /** Participants with ≥ COMPLETION_SHARE of required objectives done; null when the event has no required objective. */
+  completers: number | null;
   /** Purchases attributed to the event: revenue, distinct payers, and how many payers are participants. */
   revenue: number;
   payers: number;
@@ -50,8 +63,11 @@ export type KpiInput = {
   /** Null until 7 days after the end have passed (the figure would still move). */
   retention: { participants: Cohort; nonParticipants: Cohort } | null;
   activation: "activated" | "failed" | "pending";
-  /** Per participant: D1's write time minus the shard's acceptance time of their latest update, in ms. */
-  syncLatenciesMs: readonly number[];
+  /**
+   * Per participant: D1's write time minus the shard's acceptance time of their latest update, in ms, as nearest-rank
+   * percentiles (D1 picks them with percentileOffset: the samples never leave it).
+   */
+  syncLatencyMs: { p50: number | null; p95: number | null; p99: number | null; samples: number };
   /** Push legs of the event's notifications: delivered, and failed after the provider refused or was down. */
   notifications: { sent: number; failed: number };
   /** Participants who had joined an earlier event of the same template. */
@@ -72,7 +88,7 @@ export type Kpis = {
   counts: {
     activeFirstDay: number;
     participants: number;
-    completers: number;
+    completers: number | null;
     revenue: number;
     payers: number;
     notificationsSent: number;
@@ -94,7 +110,7 @@ const r = (v: number | null) => (v === null ? null : round(v));
 
 export function computeKpis(i: KpiInput): Kpis {
   const participationRate = ratio(i.activeFirstDayJoined, i.activeFirstDay);
-  const completionRate = ratio(i.completers, i.participants);
+  const completionRate = i.completers === null ? null : ratio(i.completers, i.participants);
   return {
     participationRate: r(participationRate),
     completionRate: r(completionRate),
@@ -105,12 +121,7 @@ export function computeKpis(i: KpiInput): Kpis {
       nonParticipants: r(ratio(i.retention.nonParticipants.retained, i.retention.nonParticipants.cohort)),
     },
     activationSuccessRate: i.activation === "pending" ? null : i.activation === "activated" ? 1 : 0,
-    progressSyncLatencyMs: {
-      p50: percentile(i.syncLatenciesMs, 50),
-      p95: percentile(i.syncLatenciesMs, 95),
-      p99: percentile(i.syncLatenciesMs, 99),
-      samples: i.syncLatenciesMs.length,
-    },
+    progressSyncLatencyMs: { ...i.syncLatencyMs },
     notificationDeliveryRate: r(ratio(i.notifications.sent, i.notifications.sent + i.notifications.failed)),
     repeatParticipationRate: r(ratio(i.repeaters, i.participants)),
     engagementScore: engagementScore(participationRate, completionRate),
@@ -151,13 +162,12 @@ export function participationCurve(rows: readonly HourRow[], hours: number): Cur
 
 export type FunnelStep = { milestoneIndex: number; progressThreshold: number; reached: number; share: number | null };
 
-/** How many participants reached each milestone (their unlocked lists), and what share of all participants that is. */
-export function milestoneFunnel(unlocked: readonly (readonly number[])[], milestones: readonly Milestone[]): FunnelStep[] {
-  const counts = new Map<number, number>();
-  for (const list of unlocked) for (const index of new Set(list)) counts.set(index, (counts.get(index) ?? 0) + 1);
+/** Per milestone, how many participants reached it (D1 counts them), and what share of all participants that is. */
+export function milestoneFunnel(reached: readonly { milestone: number; n: number }[], participants: number, milestones: readonly Milestone[]): FunnelStep[] {
+  const counts = new Map(reached.map((r) => [Number(r.milestone), r.n]));
   return [...milestones]
     .sort((a, b) => a.index - b.index)
-    .map((m) => ({ milestoneIndex: m.index, progressThreshold: m.progressThreshold, reached: counts.get(m.index) ?? 0, share: r(ratio(counts.get(m.index) ?? 0, unlocked.length)) }));
+    .map((m) => ({ milestoneIndex: m.index, progressThreshold: m.progressThreshold, reached: counts.get(m.index) ?? 0, share: r(ratio(counts.get(m.index) ?? 0, participants)) }));
 }
 
 export type TemplatePerformance = { engagementScore: number | null; completionRate: number | null; rppu: number | null; events: number };

@@ -45,7 +45,12 @@ const withMechanicsRules = <T extends { objectives?: Objective[]; milestones?: M
 export const CreateTemplateBody = z.strictObject({ templateId: slug, ...templateFields }).superRefine(withMechanicsRules).meta({ id: "CreateTemplateBody" });
 /** A template may be saved back as read: the id may come along, and the route refuses one that is not the path's. */
 export const UpdateTemplateBody = z
-  .strictObject({ templateId: slug.optional(), ...templateFields })
+  .strictObject({
+    templateId: slug.optional(),
+    ...templateFields,
+    // Omitted: the stored score stays (a manually set one is not cleared by a PUT that does not mention it); null clears it.
+    averageEngagementScore: z.number().min(0).max(999.99).nullable().optional(),
+  })
   .superRefine(withMechanicsRules)
   .meta({ id: "UpdateTemplateBody" });
 export type CreateTemplateBody = z.infer<typeof CreateTemplateBody>;

@@ -26,7 +26,7 @@ export const Kpis = z
     counts: z.object({
       activeFirstDay: Count,
       participants: Count,
-      completers: Count,
+      completers: Count.nullable().meta({ description: "Null when the event has no required objective." }),
       revenue: z.number(),
       payers: Count,
       notificationsSent: Count,
@@ -59,9 +59,14 @@ export const EventReport = z
   .meta({ id: "EventReport" });
 export type EventReport = z.infer<typeof EventReport>;
 
-const cell = (v: unknown) => {
-  const s = v === null || v === undefined ? "" : String(v);
-  return /[",\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+/**
+ * One CSV cell. Text a spreadsheet would run as a formula (starting with = + - @, or a tab or CR) gets a leading
+ * quote; numbers are left as they are. A comma, quote, LF or CR makes the cell quoted.
+ */
+export const cell = (v: unknown) => {
+  let s = v === null || v === undefined ? "" : String(v);
+  if (typeof v === "string" && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 };
 const line = (...cells: unknown[]) => cells.map(cell).join(",");
 

@@ -60,3 +60,16 @@ export function uniqueById<T extends { id: string }>(rows: T[]): T[] {
   const seen = new Set<string>();
   return rows.filter((r) => (seen.has(r.id) ? false : (seen.add(r.id), true)));
 }
+
+/**
+ * Workers Analytics Engine takes at most 250 writeDataPoint calls per invocation, so one ingest request mirrors at
+ * most this many records; the rest of a 500-record batch is stored in D1 (where every figure comes from) but not
+ * mirrored.
+ */
+export const MIRROR_MAX_PER_REQUEST = 250;
+
+/** What one request mirrors: only the records it newly stored (a resend is not mirrored twice), at most the cap. */
+export function rowsToMirror<T extends { id: string }>(rows: readonly T[], insertedIds: readonly string[]): T[] {
+  const fresh = new Set(insertedIds);
+  return rows.filter((r) => fresh.has(r.id)).slice(0, MIRROR_MAX_PER_REQUEST);
+}

@@ -1,16 +1,17 @@
 // The hourly cron trigger ([triggers] crons in wrangler.toml): work no request and no actor waits on. Telemetry past
-// its retention is purged; every event running or ended within the last 8 days gets its hourly rollups stored, and
+// its retention is purged; every event running or ended within the last 8 days gets its hourly rollups (the hours
+// still fully stored) and first-day snapshot stored, and
 // an ended event's stored report is refreshed (late drains, late purchases) until its 7-day retention is known.
 import { readConfig } from "../config";
-import { buildReport, eventsToRollUp, refreshTemplatePerformance, storeReport, storeRollups } from "../db/analytics";
+import { buildReport, eventsToRollUp, refreshTemplatePerformance, storeReport, telemetryCutoff } from "../db/analytics";
+import { storeRollups } from "../db/rollups";
 import { purgeTelemetry } from "../db/telemetry";
-import { DAY_MS } from "../domain/time";
 import { logLine } from "../lib/log";
 
 export async function runHourly(env: Env, now: number): Promise<void> {
   const cfg = readConfig(env);
   try {
-    const purged = await purgeTelemetry(env.DB, now - cfg.telemetryRetentionDays * DAY_MS);
+    const purged = await purgeTelemetry(env.DB, telemetryCutoff(now, cfg.telemetryRetentionDays));
     logLine("info", "analytics", "telemetry purged", { ...purged, retentionDays: cfg.telemetryRetentionDays });
   } catch (err) {
     logLine("error", "error", "telemetry purge failed", { error: String(err) });
@@ -20,10 +21,10 @@ export async function runHourly(env: Env, now: number): Promise<void> {
   for (const e of await eventsToRollUp(env.DB, now)) {
     // One event's failure must not stop the others; the next hour tries it again.
     try {
-      await storeRollups(env.DB, e.eventId, now);
+      await storeRollups(env.DB, e.eventId, now, telemetryCutoff(now, cfg.telemetryRetentionDays));
       rolledUp++;
       if (e.reported && !e.retentionKnown) {
-        const report = await buildReport(env.DB, e.eventId, now);
+        const report = await buildReport(env.DB, e.eventId, now, { retentionDays: cfg.telemetryRetentionDays });
         if (report) {
           await storeReport(env.DB, report);
           await refreshTemplatePerformance(env.DB, report.templateId);

@@ -5,6 +5,7 @@
 // report afterwards until its 7-day retention is known; only this first one is posted.
 import { readConfig } from "../../config";
 import { buildReport, markReportPosted, refreshTemplatePerformance, storeReport } from "../../db/analytics";
+import { recordReportFailure } from "../../db/rollups";
 import type { EventInstance } from "../../domain/model";
 import { SECOND_MS } from "../../domain/time";
 import { logLine } from "../../lib/log";
@@ -14,15 +15,29 @@ import { postSigned } from "../../lib/webhook";
 export const REPORT_AFTER_MS = 10 * SECOND_MS;
 /** A webhook that keeps failing is given up after this many tries (about half an hour of backoff); the report stays stored. */
 const MAX_POST_ATTEMPTS = 10;
+/**
+ * A report that cannot be built (D1 refusing the queries, corrupt rows) is given up after this many tries rather than
+ * retried every 5 min for ever; the failure stays in event_analytics and GET …/report answers it (409 report_failed).
+ */
+export const MAX_BUILD_ATTEMPTS = 10;
 
 export const needsReport = (before: EventInstance | null | undefined, after: EventInstance) => after.state === "expired" && before?.state !== "expired";
 
 /** Safe to repeat: the report is replaced, and the webhook delivery keeps its id. Throws to be retried with backoff. */
 export async function reportAtExpiry(env: Env, instance: EventInstance, now: number, attempt: number): Promise<void> {
-  const report = await buildReport(env.DB, instance.eventId, now, instance);
-  if (!report) return;
-  await storeReport(env.DB, report);
-  await refreshTemplatePerformance(env.DB, report.templateId);
+  let report;
+  try {
+    report = await buildReport(env.DB, instance.eventId, now, { known: instance, retentionDays: readConfig(env).telemetryRetentionDays });
+    if (!report) return;
+    await storeReport(env.DB, report);
+    await refreshTemplatePerformance(env.DB, report.templateId);
+  } catch (err) {
+    const gaveUp = attempt + 1 >= MAX_BUILD_ATTEMPTS;
+    await recordReportFailure(env.DB, instance.eventId, attempt + 1, String(err), gaveUp ? now : null);
+    if (!gaveUp) throw err;
+    logLine("error", "error", "event report gave up", { eventId: instance.eventId, attempts: attempt + 1, error: String(err) });
+    return;
+  }
   logLine("info", "analytics", "event report stored", { eventId: instance.eventId, engagementScore: report.kpis.engagementScore, participants: report.kpis.counts.participants });
   const cfg = readConfig(env);
   if (!cfg.reportsWebhookUrl) return;

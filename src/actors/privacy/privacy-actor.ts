@@ -114,7 +114,7 @@ export class PrivacyActor extends DurableObject<Env> implements PrivacyActorRpc 
     let touched: Record<string, number> = {};
     try {
       if (next.step === "locate") {
-        const plan = await locate(this.env, playerId);
+        const plan = await locate(this.env, playerId, true);
         this.sql.exec("UPDATE job SET plan = ? WHERE id = 1", JSON.stringify(plan));
         touched = { events: plan.events.length, shards: plan.shards.length, boards: plan.boards.length, clans: plan.clans.length };
       } else {

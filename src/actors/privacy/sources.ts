@@ -4,7 +4,7 @@
 // pending pushes are cleaned before the boards and clans are), D1 last (the objects write behind to it).
 import { DIRECTORY, GLOBAL_COHORT } from "../../domain/leaderboard";
 import { shardOf, shardName } from "../../domain/sharding";
-import { erasePlayerRecords, playerEvents, playerRecords, type PlayerEvent } from "../../db/privacy";
+import { erasePlayerRecords, eventsStillWriting, playerEvents, playerRecords, type PlayerEvent } from "../../db/privacy";
 import type { PlayerDataHolder, PlayerDataOp, PlayerDataPart } from "../contracts";
 import { boardDirectory, clanActor, leaderboardActor, playerInventoryActor, progressShardActor } from "../stubs";
 
@@ -23,12 +23,27 @@ export type PrivacySource = {
   erase(ctx: PlayerContext): Promise<Record<string, number>>;
 };
 
-/** Follows the player from D1 (the events they have rows in) to their shards, and from each shard to their board and clans. */
-export async function locate(env: Env, playerId: string): Promise<Plan> {
-  const events = await playerEvents(env.DB, playerId);
+/**
+ * Follows the player from D1 (the events they have rows in) to their shards, and from each shard to their board and
+ * clans. For an erase (`probe`), the shards of events still writing are asked too, at once: progress not yet drained
+ * to D1 (a player who joined a moment ago, a shard backing off) is only there, and a shard left out of the plan would
+ * later drain the raw id. An export answers what D1 and the located objects hold.
+ */
+export async function locate(env: Env, playerId: string, probe = false): Promise<Plan> {
+  const inD1 = await playerEvents(env.DB, playerId);
+  const known = new Set(inD1.map((e) => e.eventId));
+  const others = probe ? (await eventsStillWriting(env.DB)).filter((e) => !known.has(e.eventId)) : [];
+  const shardOfEvent = (e: PlayerEvent) => ({ eventId: e.eventId, shardNo: shardOf(playerId, e.shardCount) });
+  const found = await Promise.all(
+    others.map(async (e) => {
+      const { rows } = await progressShardActor(env, e.eventId, shardOfEvent(e).shardNo).playerData(playerId, { kind: "export" });
+      return Object.values(rows).some((r) => r.length > 0) ? e : null;
+    }),
+  );
+  const events = [...inD1, ...found.filter((e): e is PlayerEvent => e !== null)];
   const plan: Plan = { events, shards: [], boards: [], clans: [] };
   for (const e of events) {
-    const shard = { eventId: e.eventId, shardNo: shardOf(playerId, e.shardCount) };
+    const shard = shardOfEvent(e);
     plan.shards.push(shard);
     const { links } = await progressShardActor(env, shard.eventId, shard.shardNo).playerData(playerId, { kind: "export" });
     if (e.board) {

@@ -3,7 +3,9 @@
 // retention is known); a running event's is computed now from D1 and not stored.
 import { createRoute } from "@hono/zod-openapi";
 import { z } from "zod";
+import { readConfig } from "../../config";
 import { buildReport, storedReport } from "../../db/analytics";
+import { reportFailure } from "../../db/rollups";
 import { EventReport, reportCsv } from "../../domain/report";
 import type { AppEnv } from "../../http/auth";
 import { ApiError } from "../../http/errors";
@@ -26,14 +28,20 @@ export const adminReportRoutes = openApiApp<AppEnv>().openapi(
         description: "The report",
         content: { "application/json": { schema: EventReport }, "text/csv": { schema: z.string().meta({ description: "section,key,metric,value rows" }) } },
       },
-      ...errors(400, 401, 403, 404),
+      ...errors(400, 401, 403, 404, 409),
     },
   }),
   async (c) => {
     const eventId = checkEventId(c.req.valid("param").eventId);
     const started = Date.now();
     const cost = { rowsRead: 0 };
-    const report = (await storedReport(c.env.DB, eventId))?.report ?? (await buildReport(c.env.DB, eventId, started, undefined, cost));
+    let report = (await storedReport(c.env.DB, eventId))?.report ?? null;
+    if (!report) {
+      // The report row gave up (its last failure is kept): say so rather than trying the same failing build here.
+      const failed = await reportFailure(c.env.DB, eventId);
+      if (failed?.gaveUpAt) throw new ApiError(409, "report_failed", "the report could not be built at expiry and was given up; see details", { attempts: failed.failures, error: failed.error, gaveUpAt: new Date(failed.gaveUpAt).toISOString() });
+      report = await buildReport(c.env.DB, eventId, started, { cost, retentionDays: readConfig(c.env).telemetryRetentionDays });
+    }
     if (!report) throw new ApiError(404, "event_not_found", `no event with id "${eventId}"`);
     // What the report cost D1 (0 rows for a stored one): the bench's figure, and an ops hint for big events.
     c.header("Server-Timing", `d1;dur=${Date.now() - started};desc="rows read ${cost.rowsRead}"`);

@@ -4,7 +4,7 @@
 // source every figure is computed from) and, when the optional TELEMETRY_AE binding exists, to Workers Analytics Engine.
 import { createRoute } from "@hono/zod-openapi";
 import { insertPurchases, insertSessions } from "../../db/telemetry";
-import { IngestResult, PurchaseBatch, SessionBatch, purchaseRows, sessionRows, uniqueById } from "../../domain/telemetry";
+import { IngestResult, PurchaseBatch, SessionBatch, purchaseRows, rowsToMirror, sessionRows, uniqueById } from "../../domain/telemetry";
 import { requireTelemetryWriter, type AppEnv } from "../../http/auth";
 import { noRoute } from "../../http/errors";
 import { errors, json, jsonRequest, openApiApp } from "../../http/openapi";
@@ -21,15 +21,17 @@ const ingestRoutes = openApiApp<AppEnv>()
       method: "post",
       path: "/sessions",
       summary: "Ingest play sessions (analytics:write)",
-      description: "Up to 500 sessions. A session whose id is already stored is counted as a duplicate and left as it was; a bad record fails the whole batch (422 naming `sessions[i].field`).",
+      description:
+        "Up to 500 sessions. A session whose id is already stored is counted as a duplicate and left as it was; a bad record fails the whole batch (422 naming `sessions[i].field`). With an Analytics Engine binding, only newly stored records are mirrored, at most 250 per request (the platform's limit per invocation); the rest are in D1 only.",
       request: { body: jsonRequest(SessionBatch) },
       responses: { 200: json(IngestResult, "What was stored"), ...errors(400, 401, 403, 413, 422) },
     }),
     async (c) => {
       const { sessions } = c.req.valid("json");
       const rows = uniqueById(sessionRows(sessions, Date.now()));
-      const inserted = await insertSessions(c.env.DB, rows);
-      await mirrorSessions(c.env, rows);
+      const ids = await insertSessions(c.env.DB, rows);
+      const inserted = ids.length;
+      await mirrorSessions(c.env, rowsToMirror(rows, ids));
       logLine("info", "telemetry", "sessions ingested", { by: c.var.operator, received: sessions.length, inserted });
       return c.json({ received: sessions.length, inserted, duplicates: sessions.length - inserted }, 200);
     },
@@ -47,8 +49,9 @@ const ingestRoutes = openApiApp<AppEnv>()
     async (c) => {
       const { purchases } = c.req.valid("json");
       const rows = uniqueById(purchaseRows(purchases, Date.now()));
-      const inserted = await insertPurchases(c.env.DB, rows);
-      await mirrorPurchases(c.env, rows);
+      const ids = await insertPurchases(c.env.DB, rows);
+      const inserted = ids.length;
+      await mirrorPurchases(c.env, rowsToMirror(rows, ids));
       logLine("info", "telemetry", "purchases ingested", { by: c.var.operator, received: purchases.length, inserted });
       return c.json({ received: purchases.length, inserted, duplicates: purchases.length - inserted }, 200);
     },
