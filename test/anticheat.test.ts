@@ -1,7 +1,7 @@
 // Statistical anti-cheat through the real objects: rate partials from every shard merged by the event object, 3σ
 // flags on a synthetic population, held claims released by clearing, review states, a confirmed cheat banned from the
 // board, and the routes' refusals. Players post within the first minute, so each one's rate is simply their progress
-// (the one-minute floor of active time): the populations below are chosen in rates directly.
+// (the one-minute floor of active time: their capped gaps between updates add up to less): the populations below are chosen in rates directly.
 import { env } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import { apiKey, call, createEvent, createTemplate, HOUR, inMs, playerToken } from "./helpers";

@@ -18,15 +18,22 @@ export type AnticheatSettings = {
 export const EMPTY: Moments = { n: 0, mean: 0, m2: 0 };
 
 /**
- * A player's progress rate on one objective: their progress on it per minute of active time, where active time runs
- * from when they entered the event (their join, or their first update if they never joined) to their last accepted
- * update, and is never counted as less than one minute, so a burst in the first seconds is not divided by ~0.
+ * A player's progress rate on one objective: their progress on it per minute of **active time**, never counted as less
+ * than one minute (so a burst in the first seconds is not divided by ~0). Active time is the sum of the gaps between
+ * the player's consecutive accepted updates (the first gap from their admission), each gap capped (`activeGain`): a
+ * pause between sessions counts at most the cap, so a first-day player and a two-week veteran playing at the same
+ * pace have the same rate (wall-clock time since joining spread a veteran's play over days and made newcomers outliers).
  * Null when the player has no progress on the objective: they are not in its population.
  */
-export function progressRate(amount: number | undefined, joinedAt: number, lastUpdated: number): number | null {
+export function progressRate(amount: number | undefined, activeMs: number): number | null {
   if (amount === undefined || !Number.isFinite(amount) || amount <= 0) return null;
-  const minutes = Math.max(1, (lastUpdated - joinedAt) / MINUTE_MS);
+  const minutes = Math.max(1, activeMs / MINUTE_MS);
   return amount / minutes;
+}
+
+/** What one accepted update adds to the player's active time: the gap since their previous one, at most `capMs`. */
+export function activeGain(previousAt: number, now: number, capMs: number): number {
+  return Math.min(Math.max(0, now - previousAt), capMs);
 }
 
 /** Welford's update: one more sample. */
@@ -63,14 +70,14 @@ export function mergePopulations(parts: Iterable<Population>): Population {
   return out;
 }
 
-export type PlayerRates = { objectives: Record<string, number>; joinedAt: number; lastUpdated: number };
+export type PlayerRates = { objectives: Record<string, number>; activeMs: number };
 
 /** One shard's partial: every player's rate on every objective they have progress on. */
 export function partialOf(players: Iterable<PlayerRates>, objectiveIds: readonly string[]): Population {
   const out: Population = {};
   for (const p of players) {
     for (const id of objectiveIds) {
-      const x = progressRate(p.objectives[id], p.joinedAt, p.lastUpdated);
+      const x = progressRate(p.objectives[id], p.activeMs);
       if (x !== null) out[id] = addSample(out[id] ?? EMPTY, x);
     }
   }
@@ -88,7 +95,7 @@ export type Verdict = { objectiveId: string; rate: number; mean: number; sd: num
 export function judge(player: PlayerRates, population: Population, settings: AnticheatSettings): Verdict | null {
   let worst: Verdict | null = null;
   for (const [id, all] of Object.entries(population)) {
-    const rate = progressRate(player.objectives[id], player.joinedAt, player.lastUpdated);
+    const rate = progressRate(player.objectives[id], player.activeMs);
     if (rate === null) continue;
     const others = removeSample(all, rate);
     if (others.n < settings.minSample) continue;

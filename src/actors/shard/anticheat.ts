@@ -17,7 +17,7 @@ export const STATISTICAL_OUTLIER = "statistical_outlier";
 
 type ReviewRow = { player_id: string; state: ReviewState; objective_id: string; rate: number; z: number; mean: number; sd: number; n: number; flagged_at: number; updated_at: number };
 type LogRow = { at: number; from_state: ReviewState | null; to_state: ReviewState; cause: string; actor: string; reason: string | null };
-type PlayerRow = { player_id: string; objectives: string; joined_at: number; last_updated: number };
+type PlayerRow = { player_id: string; objectives: string; active_ms: number };
 
 export type PassMoves = { flagged: string[]; escalated: string[]; dismissed: string[] };
 
@@ -146,8 +146,8 @@ export class ShardAnticheat {
   // ---- internals -------------------------------------------------------------------------------------------------
 
   private *rates(): Generator<PlayerRates & { playerId: string }> {
-    for (const r of this.sql.exec<PlayerRow>("SELECT player_id, objectives, joined_at, last_updated FROM players")) {
-      yield { playerId: r.player_id, objectives: JSON.parse(r.objectives), joinedAt: r.joined_at, lastUpdated: r.last_updated };
+    for (const r of this.sql.exec<PlayerRow>("SELECT player_id, objectives, active_ms FROM players")) {
+      yield { playerId: r.player_id, objectives: JSON.parse(r.objectives), activeMs: r.active_ms };
     }
   }
 

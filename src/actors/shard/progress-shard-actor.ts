@@ -71,14 +71,14 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     migrate(ctx.storage, SHARD_SCHEMA);
     this.address = shardAddress(this.sql, ctx.id.name, ctx.id.toString());
     this.schedule = new Schedule<"drain" | "sockets" | "board" | "clan">(ctx, () => DRAIN_BACKOFF);
-    this.players = new ShardPlayers(this.sql);
+    const config = readConfig(env);
+    this.players = new ShardPlayers(this.sql, config.anticheat.activeGapMs);
     this.outbox = new ShardOutbox(this.sql, ctx.storage, this.players);
     this.rewards = new ShardRewards(this.sql, ctx.storage, env, this.outbox);
     this.live = new ShardLive(ctx, env, this.sql);
     this.board = new ShardBoard(this.sql, ctx.storage, env, `${this.address.eventId}:${this.address.shardNo}`, this.live);
     this.clan = new ShardClan(ctx, this.sql, env, `${this.address.eventId}:${this.address.shardNo}`);
     this.own = new ShardOwnRewards(this.players, this.rewards, this.board, this.clan);
-    const config = readConfig(env);
     this.anticheat = new ShardAnticheat(this.sql, ctx.storage);
     this.budgets = new ShardBudgets(config.playerProgressRequestsPerSecond, config.playerProgressUpdatesPerSecond);
     const held = this.sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = 'event'").toArray()[0];
