@@ -2,7 +2,7 @@
 // flags on a synthetic population, held claims released by clearing, review states, a confirmed cheat banned from the
 // board, and the routes' refusals. Players post within the first minute, so each one's rate is simply their progress
 // (the one-minute floor of active time: their capped gaps between updates add up to less): the populations below are chosen in rates directly.
-import { env } from "cloudflare:test";
+import { env, runDurableObjectAlarm } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import { apiKey, call, createEvent, createTemplate, HOUR, inMs, playerToken } from "./helpers";
 import { claim, clearAlarms, runInDurableObject, settle, shardStubFor, tickEvent } from "./rewards-helpers";
@@ -186,6 +186,68 @@ describe("dismissal", () => {
     expect((await claim(e.eventId, await playerToken("dis-fast"), 0, "k")).status).toBe(201);
     // ops cannot decide a dismissed flag
     expect((await decide(e.eventId, "dis-fast", "confirm")).json.error.code).toBe("flag_closed");
+  });
+});
+
+describe("decisions whose board call fails", () => {
+  /** The board refuses every write (its audit table is away) until `restore` puts it back. */
+  const breakBoard = (eventId: string) => inBoard(eventId, "global", (_o, s) => s.storage.sql.exec("ALTER TABLE audit RENAME TO audit_away"));
+  const restore = (eventId: string) => inBoard(eventId, "global", (_o, s) => s.storage.sql.exec("ALTER TABLE audit_away RENAME TO audit"));
+  /** The player's shard runs its "flag" row now, as its alarm will after the backoff; answers the rows left. */
+  async function retryFlagRow(eventId: string, playerId: string) {
+    const shard = shardStubFor(eventId, playerId, 2);
+    const due = (s: DurableObjectState) => s.storage.sql.exec("SELECT key, attempt FROM schedule WHERE kind = 'flag'").toArray();
+    const before = await runInDurableObject(shard, (_o: any, s: DurableObjectState) => {
+      const rows = due(s);
+      s.storage.sql.exec("UPDATE schedule SET due_at = ? WHERE kind = 'flag'", Date.now());
+      return rows;
+    });
+    await runDurableObjectAlarm(shard);
+    return { before, after: await runInDurableObject(shard, (_o: any, s: DurableObjectState) => due(s)) };
+  }
+
+  it("a confirm stands, a repeat answers 200 instead of 409, and the shard bans the entry once the board is back", async () => {
+    const e = await arenaEvent({}, { shardCount: 2 });
+    made.push(e);
+    await population(e.eventId, "fail", 40, "wins");
+    expect((await post(e.eventId, "fail-cheat", "wins", 150)).status).toBe(200);
+    await until(() => top(e.eventId, "fail-0"), (r) => r.json.total === 41);
+    expect((await evaluate(e.eventId)).json.flagged).toBe(1);
+    await breakBoard(e.eventId);
+    const confirmed = await decide(e.eventId, "fail-cheat", "confirm");
+    expect(confirmed.status).toBe(200);
+    expect(confirmed.json).toMatchObject({ board: "none", flag: { state: "confirmed" } });
+    // the same decision again re-runs what did not land, rather than 409 flag_closed
+    const repeated = await decide(e.eventId, "fail-cheat", "confirm");
+    expect([repeated.status, repeated.json.flag?.state, repeated.json.flag?.history.length]).toEqual([200, "confirmed", 2]);
+    expect((await top(e.eventId, "fail-0")).json.total).toBe(41);
+    await restore(e.eventId);
+    const { before, after } = await retryFlagRow(e.eventId, "fail-cheat");
+    expect(before).toEqual([{ key: "fail-cheat", attempt: expect.any(Number) }]);
+    expect(before[0].attempt).toBeGreaterThan(0);
+    expect(after).toEqual([]);
+    await until(() => top(e.eventId, "fail-0"), (r) => r.json.total === 40);
+    // the other decision on a closed flag is still refused
+    expect((await decide(e.eventId, "fail-cheat", "clear")).json.error.code).toBe("flag_closed");
+  });
+
+  it("a dismissal whose board call fails keeps the pass answering, and the board flag is lifted on the retry", async () => {
+    const e = await arenaEvent({}, { shardCount: 2 });
+    made.push(e);
+    await population(e.eventId, "dfail", 40, "wins");
+    expect((await post(e.eventId, "dfail-fast", "wins", 150)).status).toBe(200);
+    expect((await evaluate(e.eventId)).json.flagged).toBe(1);
+    const onBoard = () => inBoard(e.eventId, "global", (_o, s) => s.storage.sql.exec("SELECT player_id, cleared_by FROM flagged").toArray());
+    await until(onBoard, (rows: any[]) => rows.length === 1);
+    for (let i = 0; i < 40; i++) expect((await post(e.eventId, `dwide-${i}`, "wins", i % 2 ? 140 : 60)).status).toBe(200);
+    await breakBoard(e.eventId);
+    const pass = await evaluate(e.eventId);
+    expect([pass.status, pass.json.dismissed]).toEqual([200, 1]);
+    expect(await onBoard()).toEqual([{ player_id: "dfail-fast", cleared_by: null }]);
+    await restore(e.eventId);
+    const { after } = await retryFlagRow(e.eventId, "dfail-fast");
+    expect(after).toEqual([]);
+    expect(await onBoard()).toEqual([{ player_id: "dfail-fast", cleared_by: "system" }]);
   });
 });
 

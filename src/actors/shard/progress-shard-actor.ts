@@ -17,7 +17,7 @@ import { CLAN_PUSH_MS, ShardClan } from "./clan";
 import { ShardOwnRewards } from "./own-rewards";
 import { shardAddress } from "./address";
 import { ShardAnticheat } from "./anticheat";
-import { decideFlag, dismissElsewhere, holdElsewhere, type FlagDeps } from "./flag-decisions";
+import { decideFlag, flagEffectRows, dismissElsewhere, flagEffects, holdElsewhere, type FlagDeps } from "./flag-decisions";
 import type { AnticheatSettings, Population } from "../../domain/anticheat";
 import type { FlagDecisionT, FlagViewT } from "../../domain/anticheat-views";
 import type { ReviewState } from "../../domain/review";
@@ -51,7 +51,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
   private info: EventInfo | null;
   private lastRefresh = 0;
   /** "drain": write-behind to D1; "sockets": close the sockets whose token expired; "board": score pushes (≤ 250 ms); "clan": contributions (≤ 200 ms). */
-  private readonly schedule: Schedule<"drain" | "sockets" | "board" | "clan">;
+  private readonly schedule: Schedule<"drain" | "sockets" | "board" | "clan" | "flag">;
   private readonly players: ShardPlayers;
   private readonly outbox: ShardOutbox;
   private readonly rewards: ShardRewards;
@@ -70,7 +70,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     this.sql = ctx.storage.sql;
     migrate(ctx.storage, SHARD_SCHEMA);
     this.address = shardAddress(this.sql, ctx.id.name, ctx.id.toString());
-    this.schedule = new Schedule<"drain" | "sockets" | "board" | "clan">(ctx, () => DRAIN_BACKOFF);
+    this.schedule = new Schedule<"drain" | "sockets" | "board" | "clan" | "flag">(ctx, () => DRAIN_BACKOFF);
     const config = readConfig(env);
     this.players = new ShardPlayers(this.sql, config.anticheat.activeGapMs);
     this.outbox = new ShardOutbox(this.sql, ctx.storage, this.players);
@@ -349,7 +349,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     const owed = this.info ? holdElsewhere(this.flagDeps(), this.info, moves.flagged, now) : null;
     for (const cohort of owed?.cohorts ?? []) this.schedule.ensure("board", now + BOARD_PUSH_MS, cohort);
     if (owed?.clans) this.schedule.ensure("clan", now + CLAN_PUSH_MS);
-    if (this.info && moves.dismissed.length) await dismissElsewhere(this.flagDeps(), this.info, moves.dismissed);
+    if (this.info && moves.dismissed.length) await dismissElsewhere(this.flagDeps(), this.info, moves.dismissed, now);
     if (moves.flagged.length) this.ensureDrain(now);
     return { flagged: moves.flagged.length, escalated: moves.escalated.length, dismissed: moves.dismissed.length };
   }
@@ -365,7 +365,12 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
   }
 
   private flagDeps(): FlagDeps {
-    return { env: this.env, sql: this.sql, anticheat: this.anticheat, board: this.board };
+    return { env: this.env, sql: this.sql, anticheat: this.anticheat, board: this.board, effects: flagEffectRows(this.schedule) };
+  }
+
+  /** A "flag" row: a review decision's board and clan effects that have not landed yet, run again (idempotent). */
+  private async retryFlag(playerId: string) {
+    if (this.info) await flagEffects(this.flagDeps(), this.info, playerId, () => this.claimIfClosed([playerId]));
   }
 
   /** The bench's baseline: a bare Worker → Durable Object RPC round trip that does no work. */
@@ -377,7 +382,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     const now = Date.now();
     await this.schedule.tick(
       now,
-      (row) => (row.kind === "sockets" ? this.closeExpiredSockets(now) : row.kind === "board" ? this.pushBoard(row.key, now) : row.kind === "clan" ? this.pushClans() : this.drain(row.attempt)),
+      (row) => (row.kind === "sockets" ? this.closeExpiredSockets(now) : row.kind === "board" ? this.pushBoard(row.key, now) : row.kind === "clan" ? this.pushClans() : row.kind === "flag" ? this.retryFlag(row.key) : this.drain(row.attempt)),
       () => this.rebook(),
     );
   }
