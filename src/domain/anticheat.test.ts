@@ -1,6 +1,6 @@
 // Progress rates, mergeable streaming moments and the 3σ verdict (domain/anticheat.ts), and the review rules table.
 import { describe, expect, it } from "vitest";
-import { EMPTY, activeGain, addSample, judge, merge, mergePopulations, partialOf, progressRate, removeSample, stddev, type Moments } from "./anticheat";
+import { EMPTY, activeGain, addSample, judge, judgeRates, merge, mergePopulations, partialOf, progressRate, removeSample, stddev, type Moments } from "./anticheat";
 import { holdsRewards, opsMove, systemMove } from "./review";
 
 const T0 = 1_700_000_000_000;
@@ -96,6 +96,36 @@ describe("judge", () => {
     expect(judge(cheat(500), partialOf([...same, cheat(500)], ["pts"]), settings)).toBeNull();
     const other = { objectives: { other: 5 }, activeMs: MIN };
     expect(judge(other, partialOf([...normal, other], ["pts", "other"]), settings)).toBeNull();
+  });
+});
+
+describe("precision", () => {
+  // 99 honest rates near 10 and one at 1e9: removing the extreme one by subtraction cancels every digit the others had.
+  const honest = Array.from({ length: 99 }, (_, i) => 10 + (i % 7) * 0.25);
+  const population = { pts: of([...honest, 1e9]) };
+  const settings = { minSample: 30, sigma: 3 };
+
+  it("loses the others' spread when the extreme sample is removed by subtraction", () => {
+    const others = removeSample(population.pts, 1e9);
+    expect(Math.abs(stddev(others) - sampleSd(honest))).toBeGreaterThan(sampleSd(honest) / 2);
+  });
+
+  it("recomputes the others exactly when the removal cancelled, so the cheater is flagged", () => {
+    const exactOthers = () => of(honest);
+    const verdict = judgeRates({ pts: 1e9 }, population, settings, { exactOthers })!;
+    expect(verdict.n).toBe(99);
+    expect(verdict.sd).toBeCloseTo(sampleSd(honest), 9);
+    expect(verdict.z).toBeGreaterThan(1e8);
+    // honest players' removals keep their precision: the callback is not needed, and none is flagged
+    const asked: string[] = [];
+    for (const x of honest) expect(judgeRates({ pts: x }, population, settings, { exactOthers: (id) => (asked.push(id), of(honest)) })).toBeNull();
+    expect(asked).toEqual([]);
+  });
+
+  it("compares a player left out of the population (a held flag) with all of it", () => {
+    const verdict = judgeRates({ pts: 20 }, { pts: of(honest) }, settings, { inPopulation: false })!;
+    expect(verdict.n).toBe(99);
+    expect(verdict.mean).toBeCloseTo(honest.reduce((a, b) => a + b, 0) / 99, 9);
   });
 });
 
