@@ -4,6 +4,7 @@
 // (the one-minute floor of active time: their capped gaps between updates add up to less): the populations below are chosen in rates directly.
 import { env, runDurableObjectAlarm } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
+import { merge as mergeMoments } from "../src/domain/anticheat";
 import { apiKey, call, createEvent, createTemplate, HOUR, inMs, playerToken } from "./helpers";
 import { claim, clearAlarms, runInDurableObject, settle, shardStubFor, tickEvent } from "./rewards-helpers";
 import { arenaEvent, coins, inBoard, post, top, until } from "./leaderboard-helpers";
@@ -121,6 +122,39 @@ describe("rate passes", () => {
     expect((await claim(eventId, await playerToken("esc-cheat"), 0, "k")).json.error.code).toBe("reward_held");
     expect((await decide(eventId, "esc-cheat", "confirm")).json.flag.state).toBe("confirmed");
     expect((await claim(eventId, await playerToken("esc-cheat"), 0, "k2")).json.error.code).toBe("reward_forfeited");
+  });
+
+  it("leave held players out of the population, so a flagged cheater does not hide the next one", async () => {
+    const eventId = await pointsEvent();
+    await population(eventId, "two", 40);
+    expect((await post(eventId, "two-a", "pts", 150)).status).toBe(200);
+    expect((await evaluate(eventId)).json).toMatchObject({ flagged: 1, population: [{ n: 41 }] });
+    // 135 is ≈ 3.5σ above the 40 honest players, but only ≈ 2.6σ above them with the flagged 150 among them
+    expect((await post(eventId, "two-b", "pts", 135)).status).toBe(200);
+    const pass = await evaluate(eventId);
+    expect(pass.json).toMatchObject({ flagged: 1, population: [{ objectiveId: "pts", n: 41 }] });
+    expect(pass.json.population[0].mean).toBeGreaterThan(100);
+    expect((await flags(eventId, "?state=flagged")).json.flags.map((f: any) => f.playerId).sort()).toEqual(["two-a", "two-b"]);
+    // the held one is still judged, against everyone else: still an outlier, so still flagged (not dismissed)
+    expect((await evaluate(eventId)).json).toMatchObject({ flagged: 0, dismissed: 0 });
+  });
+
+  it("judge each shard's players with the rates it sent for the pass, whatever arrives between the rounds", async () => {
+    const eventId = await pointsEvent();
+    await population(eventId, "mid", 40);
+    const shard = shardStubFor(eventId, "mid-late", 3) as any;
+    const partial = await shard.ratePartial(["pts"], "pass-1");
+    // a player of that shard posts a huge amount between the rounds: not in what was sent, so not judged this pass
+    expect((await post(eventId, "mid-late", "pts", 900)).status).toBe(200);
+    const others = await Promise.all([0, 1, 2].map((n) => env.PROGRESS_SHARD_ACTOR.get(env.PROGRESS_SHARD_ACTOR.idFromName(`${eventId}:${n}`))).filter((s) => s.id.toString() !== shard.id.toString()).map((s: any) => s.ratePartial(["pts"], "pass-x")));
+    const rest = others.reduce((acc: any, p: any) => (p.pts ? { pts: acc.pts ? mergeMoments(acc.pts, p.pts) : p.pts } : acc), {});
+    const whole = { pts: mergeMoments(rest.pts, partial.pts) };
+    const settings = { minSample: 30, sigma: 3, reviewAfterMs: HOUR };
+    expect(await shard.judgeRates("pass-1", whole, rest, settings)).toEqual({ flagged: 0, escalated: 0, dismissed: 0 });
+    // a pass the shard no longer holds is refused (the event object runs the pass again)
+    expect(await shard.judgeRates("pass-1", whole, rest, settings)).toBeNull();
+    // the next full pass sees the late rate and flags it
+    expect((await evaluate(eventId)).json.flagged).toBe(1);
   });
 
   it("refuse bad input with a clear 4xx", async () => {

@@ -338,14 +338,15 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
   // ---- statistical anti-cheat (shard/anticheat.ts) ----------------------------------------------------------------
 
   /** This shard's share of each objective's rate population, for the event object's rate pass. */
-  async ratePartial(objectiveIds: string[]): Promise<Population> {
-    return this.anticheat.partial(objectiveIds);
+  async ratePartial(objectiveIds: string[], passId: string): Promise<Population> {
+    return this.anticheat.partial(objectiveIds, passId);
   }
 
   /** The merged population: every player here judged against it; new flags held on their board and clans too. */
-  async judgeRates(population: Population, settings: AnticheatSettings & { reviewAfterMs: number }) {
+  async judgeRates(passId: string, population: Population, rest: Population, settings: AnticheatSettings & { reviewAfterMs: number }) {
     const now = Date.now();
-    const moves = this.anticheat.judgeAll(population, settings, settings.reviewAfterMs, now);
+    const moves = this.anticheat.judgeAll(passId, population, rest, settings, settings.reviewAfterMs, now);
+    if (!moves) return null;
     const owed = this.info ? holdElsewhere(this.flagDeps(), this.info, moves.flagged, now) : null;
     for (const cohort of owed?.cohorts ?? []) this.schedule.ensure("board", now + BOARD_PUSH_MS, cohort);
     if (owed?.clans) this.schedule.ensure("clan", now + CLAN_PUSH_MS);
