@@ -102,6 +102,18 @@ describe("rate passes", () => {
       { player_id: "cheat", objective_id: "pts", reason: "not_positive", count: 1 },
       { player_id: "cheat", objective_id: "pts", reason: "statistical_outlier", count: 1 },
     ]);
+    // a claim made before the flag, replayed with its Idempotency-Key, still answers its original receipt
+    const early = await playerToken("early");
+    expect((await post(eventId, "early", "pts", 100)).status).toBe(200);
+    const first = await claim(eventId, early, 0, "e1");
+    expect(first.status).toBe(201);
+    // (flagged by hand after the claim landed: what a pass between the claim and its replay would have done)
+    await runInDurableObject(shardStubFor(eventId, "early", 3), (_o: any, s: DurableObjectState) => {
+      s.storage.sql.exec("INSERT INTO reviews (player_id, state, objective_id, rate, z, mean, sd, n, flagged_at, updated_at) VALUES ('early', 'flagged', 'pts', 1, 4, 0, 1, 40, 0, 0)");
+    });
+    const replay = await claim(eventId, early, 0, "e1");
+    expect([replay.status, replay.json.replayed, replay.json.receipt?.claimId]).toEqual([200, true, first.json.receipt.claimId]);
+    expect((await claim(eventId, early, 0, "e2")).json.error.code).toBe("reward_held");
   });
 
   it("escalate a flag to review when a pass still finds the player an outlier after the review delay (1 h)", async () => {

@@ -228,9 +228,10 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
   async claim(playerId: string, index: number, key: string) {
     const info = await this.event(Date.now());
     if (!info) return notFound(this.address.eventId);
-    // A statistically flagged player's claims wait for ops (domain/review.ts); a confirmed cheat's are refused.
+    // A statistically flagged player's claims wait for ops (domain/review.ts); a confirmed cheat's are refused. A
+    // claim that landed before the flag, replayed with its key, still gets its original receipt.
     const held = this.anticheat.claimRefusal(playerId);
-    if (held) return held;
+    if (held && !this.rewards.usedKey(playerId, key)) return held;
     const own = this.own.view(info, playerId);
     const result = await this.rewards.claim(own.info, playerId, own.unlocked, index, key, Date.now());
     if (result.ok && !result.value.replayed) this.ensureDrain(Date.now());
