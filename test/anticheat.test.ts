@@ -169,6 +169,19 @@ describe("rate passes", () => {
     expect((await evaluate(eventId)).json.flagged).toBe(1);
   });
 
+  it("reuse a quiet shard's rates instead of reading and parsing every player again", async () => {
+    const eventId = await pointsEvent();
+    await population(eventId, "quiet", 40);
+    const first = (await evaluate(eventId)).json.population[0];
+    // rows changed behind the shard's back (no accepted update) are not read again: the pass uses what it had
+    const shard = shardStubFor(eventId, "quiet-0", 3);
+    await runInDurableObject(shard, (_o: any, s: DurableObjectState) => s.storage.sql.exec(`UPDATE players SET objectives = '{"pts":5000}'`));
+    expect((await evaluate(eventId)).json.population[0]).toEqual(first);
+    // an accepted update is a change: that shard is read again, and sees every row as it is now
+    expect((await post(eventId, "quiet-0", "pts", 1)).status).toBe(200);
+    expect((await evaluate(eventId)).json.population[0].mean).toBeGreaterThan(first.mean + 100);
+  });
+
   it("refuse bad input with a clear 4xx", async () => {
     const eventId = await pointsEvent();
     await population(eventId, "bad", 2);

@@ -30,9 +30,14 @@ export class ShardAnticheat {
   /** (player, clan) pairs already recorded since this object woke: the hot path writes a membership once. */
   private readonly knownMembers = new Set<string>();
 
+  /** The last pass's rates, reused while no player changed: a quiet shard is not read and parsed every minute. */
+  private cached: { version: number; objectives: string; rates: Map<string, Rates> } | null = null;
+
+  /** `version`: the players' change counter (ShardPlayers.version). */
   constructor(
     private readonly sql: SqlStorage,
     private readonly storage: DurableObjectStorage,
+    private readonly version: () => number,
   ) {}
 
   private readonly sent = new Map<string, SentPass>();
@@ -44,8 +49,14 @@ export class ShardAnticheat {
    */
   partial(objectiveIds: readonly string[], passId: string): Population {
     const held = this.holding();
-    const rates = new Map<string, Rates>();
-    for (const p of this.rates()) rates.set(p.playerId, ratesOf(p, objectiveIds));
+    const version = this.version();
+    const objectives = objectiveIds.join("\n");
+    let rates = this.cached && this.cached.version === version && this.cached.objectives === objectives ? this.cached.rates : null;
+    if (!rates) {
+      rates = new Map<string, Rates>();
+      for (const p of this.rates()) rates.set(p.playerId, ratesOf(p, objectiveIds));
+      this.cached = { version, objectives, rates };
+    }
     this.sent.set(passId, { rates, held });
     for (const old of this.sent.keys()) if (this.sent.size > KEPT_PASSES) this.sent.delete(old);
     return partialOfRates(included(rates, held, null));

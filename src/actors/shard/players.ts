@@ -26,6 +26,8 @@ export class ShardPlayers {
   private readonly cache = new Map<string, PlayerRecord>();
   /** Players changed since the last drain, in memory only: it decides how soon to drain, not what to drain. */
   readonly dirty = new Set<string>();
+  /** Moves on every admission, accepted update and erasure since this object woke: what the rate pass's cache keys on. */
+  version = 0;
 
   /** `activeGapMs`: the most one gap between a player's updates adds to their active time (statistical anti-cheat). */
   constructor(
@@ -58,6 +60,7 @@ export class ShardPlayers {
 
   /** After an erasure: the cached record must not be written back. */
   forget(playerId: string): void {
+    this.version++;
     this.cache.delete(playerId);
     this.dirty.delete(playerId);
   }
@@ -149,6 +152,7 @@ export class ShardPlayers {
   }
 
   private remember(playerId: string, record: PlayerRecord): PlayerRecord {
+    this.version++;
     this.cache.set(playerId, record);
     this.dirty.add(playerId);
     return record;

@@ -79,7 +79,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     this.board = new ShardBoard(this.sql, ctx.storage, env, `${this.address.eventId}:${this.address.shardNo}`, this.live);
     this.clan = new ShardClan(ctx, this.sql, env, `${this.address.eventId}:${this.address.shardNo}`);
     this.own = new ShardOwnRewards(this.players, this.rewards, this.board, this.clan);
-    this.anticheat = new ShardAnticheat(this.sql, ctx.storage);
+    this.anticheat = new ShardAnticheat(this.sql, ctx.storage, () => this.players.version);
     this.budgets = new ShardBudgets(config.playerProgressRequestsPerSecond, config.playerProgressUpdatesPerSecond);
     const held = this.sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = 'event'").toArray()[0];
     this.info = held ? JSON.parse(held.v) : null;
