@@ -218,3 +218,8 @@ const round = (x: number) => Math.round(x * 1000) / 1000;
 function* included(rates: Map<string, Rates>, held: ReadonlySet<string>, except: string | null): Generator<Rates> {
   for (const [playerId, r] of rates) if (!held.has(playerId) && playerId !== except) yield r;
 }
+
+/** The sweep's players without those whose rewards a statistical flag holds. */
+export function* unheld(players: Iterable<[string, number[]]>, holding: ReadonlySet<string>): Generator<[string, number[]]> {
+  for (const p of players) if (!holding.has(p[0])) yield p;
+}

@@ -16,7 +16,7 @@ import { BOARD_PUSH_MS, ShardBoard } from "./board";
 import { CLAN_PUSH_MS, ShardClan } from "./clan";
 import { ShardOwnRewards } from "./own-rewards";
 import { shardAddress } from "./address";
-import { ShardAnticheat } from "./anticheat";
+import { ShardAnticheat, unheld } from "./anticheat";
 import { decideFlag, flagEffectRows, dismissElsewhere, flagEffects, holdElsewhere, type FlagDeps } from "./flag-decisions";
 import type { AnticheatSettings, Population } from "../../domain/anticheat";
 import type { FlagDecisionT, FlagViewT } from "../../domain/anticheat-views";
@@ -502,11 +502,6 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     if (cohortId && this.info.board) await this.board.pushCohort(this.info.board, cohortId, now);
     this.board.sendDeferred(Date.now());
   }
-}
-
-/** The sweep's players without those whose rewards a statistical flag holds. */
-function* unheld(players: Iterable<[string, number[]]>, holding: ReadonlySet<string>): Generator<[string, number[]]> {
-  for (const p of players) if (!holding.has(p[0])) yield p;
 }
 
 const notFound = (eventId: string) => fail(404, "event_not_found", `no event with id "${eventId}"`);
