@@ -43,8 +43,8 @@ export type Config = {
   reportsWebhookSecret: string;
   /** Statistical anti-cheat (domain/anticheat.ts): the smallest population compared with, the outlier threshold in
    * standard deviations, how often an active event's rates are judged, and how long a flag waits before a still-outlying
-   * player is escalated to under_review. */
-  anticheat: { minSample: number; sigma: number; intervalMs: number; reviewAfterMs: number };
+   * player is escalated to under_review; the most one gap between a player's updates adds to their active time. */
+  anticheat: { minSample: number; sigma: number; intervalMs: number; reviewAfterMs: number; activeGapMs: number };
   /** Where alerts are POSTed when they open and resolve (signed like the other webhooks); null: listed only. */
   alertsWebhookUrl: string | null;
   alertsWebhookSecret: string;
@@ -106,6 +106,7 @@ export function readConfig(env: object): Config {
       sigma: num(e.ANTICHEAT_SIGMA, 3, 0.5),
       intervalMs: num(e.ANTICHEAT_INTERVAL_SECONDS, 60, 1) * 1000,
       reviewAfterMs: num(e.ANTICHEAT_REVIEW_AFTER_SECONDS, 3600, 0) * 1000,
+      activeGapMs: num(e.ANTICHEAT_ACTIVE_GAP_SECONDS, 120, 1) * 1000,
     },
     queues: {
       inventoryDeliveries: text(e.QUEUE_INVENTORY_DELIVERIES, "inventory-deliveries"),

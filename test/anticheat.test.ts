@@ -1,9 +1,10 @@
 // Statistical anti-cheat through the real objects: rate partials from every shard merged by the event object, 3σ
 // flags on a synthetic population, held claims released by clearing, review states, a confirmed cheat banned from the
 // board, and the routes' refusals. Players post within the first minute, so each one's rate is simply their progress
-// (the one-minute floor of active time): the populations below are chosen in rates directly.
-import { env } from "cloudflare:test";
+// (the one-minute floor of active time: their capped gaps between updates add up to less): the populations below are chosen in rates directly.
+import { env, runDurableObjectAlarm } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
+import { merge as mergeMoments } from "../src/domain/anticheat";
 import { apiKey, call, createEvent, createTemplate, HOUR, inMs, playerToken } from "./helpers";
 import { claim, clearAlarms, runInDurableObject, settle, shardStubFor, tickEvent } from "./rewards-helpers";
 import { arenaEvent, coins, inBoard, post, top, until } from "./leaderboard-helpers";
@@ -101,6 +102,18 @@ describe("rate passes", () => {
       { player_id: "cheat", objective_id: "pts", reason: "not_positive", count: 1 },
       { player_id: "cheat", objective_id: "pts", reason: "statistical_outlier", count: 1 },
     ]);
+    // a claim made before the flag, replayed with its Idempotency-Key, still answers its original receipt
+    const early = await playerToken("early");
+    expect((await post(eventId, "early", "pts", 100)).status).toBe(200);
+    const first = await claim(eventId, early, 0, "e1");
+    expect(first.status).toBe(201);
+    // (flagged by hand after the claim landed: what a pass between the claim and its replay would have done)
+    await runInDurableObject(shardStubFor(eventId, "early", 3), (_o: any, s: DurableObjectState) => {
+      s.storage.sql.exec("INSERT INTO reviews (player_id, state, objective_id, rate, z, mean, sd, n, flagged_at, updated_at) VALUES ('early', 'flagged', 'pts', 1, 4, 0, 1, 40, 0, 0)");
+    });
+    const replay = await claim(eventId, early, 0, "e1");
+    expect([replay.status, replay.json.replayed, replay.json.receipt?.claimId]).toEqual([200, true, first.json.receipt.claimId]);
+    expect((await claim(eventId, early, 0, "e2")).json.error.code).toBe("reward_held");
   });
 
   it("escalate a flag to review when a pass still finds the player an outlier after the review delay (1 h)", async () => {
@@ -121,6 +134,52 @@ describe("rate passes", () => {
     expect((await claim(eventId, await playerToken("esc-cheat"), 0, "k")).json.error.code).toBe("reward_held");
     expect((await decide(eventId, "esc-cheat", "confirm")).json.flag.state).toBe("confirmed");
     expect((await claim(eventId, await playerToken("esc-cheat"), 0, "k2")).json.error.code).toBe("reward_forfeited");
+  });
+
+  it("leave held players out of the population, so a flagged cheater does not hide the next one", async () => {
+    const eventId = await pointsEvent();
+    await population(eventId, "two", 40);
+    expect((await post(eventId, "two-a", "pts", 150)).status).toBe(200);
+    expect((await evaluate(eventId)).json).toMatchObject({ flagged: 1, population: [{ n: 41 }] });
+    // 135 is ≈ 3.5σ above the 40 honest players, but only ≈ 2.6σ above them with the flagged 150 among them
+    expect((await post(eventId, "two-b", "pts", 135)).status).toBe(200);
+    const pass = await evaluate(eventId);
+    expect(pass.json).toMatchObject({ flagged: 1, population: [{ objectiveId: "pts", n: 41 }] });
+    expect(pass.json.population[0].mean).toBeGreaterThan(100);
+    expect((await flags(eventId, "?state=flagged")).json.flags.map((f: any) => f.playerId).sort()).toEqual(["two-a", "two-b"]);
+    // the held one is still judged, against everyone else: still an outlier, so still flagged (not dismissed)
+    expect((await evaluate(eventId)).json).toMatchObject({ flagged: 0, dismissed: 0 });
+  });
+
+  it("judge each shard's players with the rates it sent for the pass, whatever arrives between the rounds", async () => {
+    const eventId = await pointsEvent();
+    await population(eventId, "mid", 40);
+    const shard = shardStubFor(eventId, "mid-late", 3) as any;
+    const partial = await shard.ratePartial(["pts"], "pass-1");
+    // a player of that shard posts a huge amount between the rounds: not in what was sent, so not judged this pass
+    expect((await post(eventId, "mid-late", "pts", 900)).status).toBe(200);
+    const others = await Promise.all([0, 1, 2].map((n) => env.PROGRESS_SHARD_ACTOR.get(env.PROGRESS_SHARD_ACTOR.idFromName(`${eventId}:${n}`))).filter((s) => s.id.toString() !== shard.id.toString()).map((s: any) => s.ratePartial(["pts"], "pass-x")));
+    const rest = others.reduce((acc: any, p: any) => (p.pts ? { pts: acc.pts ? mergeMoments(acc.pts, p.pts) : p.pts } : acc), {});
+    const whole = { pts: mergeMoments(rest.pts, partial.pts) };
+    const settings = { minSample: 30, sigma: 3, reviewAfterMs: HOUR };
+    expect(await shard.judgeRates("pass-1", whole, rest, settings)).toEqual({ flagged: 0, escalated: 0, dismissed: 0 });
+    // a pass the shard no longer holds is refused (the event object runs the pass again)
+    expect(await shard.judgeRates("pass-1", whole, rest, settings)).toBeNull();
+    // the next full pass sees the late rate and flags it
+    expect((await evaluate(eventId)).json.flagged).toBe(1);
+  });
+
+  it("reuse a quiet shard's rates instead of reading and parsing every player again", async () => {
+    const eventId = await pointsEvent();
+    await population(eventId, "quiet", 40);
+    const first = (await evaluate(eventId)).json.population[0];
+    // rows changed behind the shard's back (no accepted update) are not read again: the pass uses what it had
+    const shard = shardStubFor(eventId, "quiet-0", 3);
+    await runInDurableObject(shard, (_o: any, s: DurableObjectState) => s.storage.sql.exec(`UPDATE players SET objectives = '{"pts":5000}'`));
+    expect((await evaluate(eventId)).json.population[0]).toEqual(first);
+    // an accepted update is a change: that shard is read again, and sees every row as it is now
+    expect((await post(eventId, "quiet-0", "pts", 1)).status).toBe(200);
+    expect((await evaluate(eventId)).json.population[0].mean).toBeGreaterThan(first.mean + 100);
   });
 
   it("refuse bad input with a clear 4xx", async () => {
@@ -186,6 +245,68 @@ describe("dismissal", () => {
     expect((await claim(e.eventId, await playerToken("dis-fast"), 0, "k")).status).toBe(201);
     // ops cannot decide a dismissed flag
     expect((await decide(e.eventId, "dis-fast", "confirm")).json.error.code).toBe("flag_closed");
+  });
+});
+
+describe("decisions whose board call fails", () => {
+  /** The board refuses every write (its audit table is away) until `restore` puts it back. */
+  const breakBoard = (eventId: string) => inBoard(eventId, "global", (_o, s) => s.storage.sql.exec("ALTER TABLE audit RENAME TO audit_away"));
+  const restore = (eventId: string) => inBoard(eventId, "global", (_o, s) => s.storage.sql.exec("ALTER TABLE audit_away RENAME TO audit"));
+  /** The player's shard runs its "flag" row now, as its alarm will after the backoff; answers the rows left. */
+  async function retryFlagRow(eventId: string, playerId: string) {
+    const shard = shardStubFor(eventId, playerId, 2);
+    const due = (s: DurableObjectState) => s.storage.sql.exec("SELECT key, attempt FROM schedule WHERE kind = 'flag'").toArray();
+    const before = await runInDurableObject(shard, (_o: any, s: DurableObjectState) => {
+      const rows = due(s);
+      s.storage.sql.exec("UPDATE schedule SET due_at = ? WHERE kind = 'flag'", Date.now());
+      return rows;
+    });
+    await runDurableObjectAlarm(shard);
+    return { before, after: await runInDurableObject(shard, (_o: any, s: DurableObjectState) => due(s)) };
+  }
+
+  it("a confirm stands, a repeat answers 200 instead of 409, and the shard bans the entry once the board is back", async () => {
+    const e = await arenaEvent({}, { shardCount: 2 });
+    made.push(e);
+    await population(e.eventId, "fail", 40, "wins");
+    expect((await post(e.eventId, "fail-cheat", "wins", 150)).status).toBe(200);
+    await until(() => top(e.eventId, "fail-0"), (r) => r.json.total === 41);
+    expect((await evaluate(e.eventId)).json.flagged).toBe(1);
+    await breakBoard(e.eventId);
+    const confirmed = await decide(e.eventId, "fail-cheat", "confirm");
+    expect(confirmed.status).toBe(200);
+    expect(confirmed.json).toMatchObject({ board: "none", flag: { state: "confirmed" } });
+    // the same decision again re-runs what did not land, rather than 409 flag_closed
+    const repeated = await decide(e.eventId, "fail-cheat", "confirm");
+    expect([repeated.status, repeated.json.flag?.state, repeated.json.flag?.history.length]).toEqual([200, "confirmed", 2]);
+    expect((await top(e.eventId, "fail-0")).json.total).toBe(41);
+    await restore(e.eventId);
+    const { before, after } = await retryFlagRow(e.eventId, "fail-cheat");
+    expect(before).toEqual([{ key: "fail-cheat", attempt: expect.any(Number) }]);
+    expect(before[0].attempt).toBeGreaterThan(0);
+    expect(after).toEqual([]);
+    await until(() => top(e.eventId, "fail-0"), (r) => r.json.total === 40);
+    // the other decision on a closed flag is still refused
+    expect((await decide(e.eventId, "fail-cheat", "clear")).json.error.code).toBe("flag_closed");
+  });
+
+  it("a dismissal whose board call fails keeps the pass answering, and the board flag is lifted on the retry", async () => {
+    const e = await arenaEvent({}, { shardCount: 2 });
+    made.push(e);
+    await population(e.eventId, "dfail", 40, "wins");
+    expect((await post(e.eventId, "dfail-fast", "wins", 150)).status).toBe(200);
+    expect((await evaluate(e.eventId)).json.flagged).toBe(1);
+    const onBoard = () => inBoard(e.eventId, "global", (_o, s) => s.storage.sql.exec("SELECT player_id, cleared_by FROM flagged").toArray());
+    await until(onBoard, (rows: any[]) => rows.length === 1);
+    for (let i = 0; i < 40; i++) expect((await post(e.eventId, `dwide-${i}`, "wins", i % 2 ? 140 : 60)).status).toBe(200);
+    await breakBoard(e.eventId);
+    const pass = await evaluate(e.eventId);
+    expect([pass.status, pass.json.dismissed]).toEqual([200, 1]);
+    expect(await onBoard()).toEqual([{ player_id: "dfail-fast", cleared_by: null }]);
+    await restore(e.eventId);
+    const { after } = await retryFlagRow(e.eventId, "dfail-fast");
+    expect(after).toEqual([]);
+    expect(await onBoard()).toEqual([{ player_id: "dfail-fast", cleared_by: "system" }]);
   });
 });
 

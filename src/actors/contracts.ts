@@ -124,10 +124,13 @@ export interface ProgressShardActorRpc extends PlayerDataHolder {
   flushClans(info: EventInfo): Promise<number>;
   /** Clan milestone rewards of players here after their clan finalized; repeats are harmless. */
   grantClanRewards(awards: ClanAward[]): Promise<number>;
-  /** Statistical anti-cheat (shard/anticheat.ts): this shard's rate partials, per objective. */
-  ratePartial(objectiveIds: string[]): Promise<Population>;
-  /** Judges this shard's players against the merged population; counts of the flags it moved. */
-  judgeRates(population: Population, settings: AnticheatSettings & { reviewAfterMs: number }): Promise<{ flagged: number; escalated: number; dismissed: number }>;
+  /** Statistical anti-cheat (shard/anticheat.ts): this shard's rate partials for one pass, per objective. */
+  ratePartial(objectiveIds: string[], passId: string): Promise<Population>;
+  /**
+   * Judges this shard's players, with the rates it sent for the pass, against the merged population (`rest`: the
+   * other shards' partials merged); counts of the flags it moved, or null if it no longer holds that pass.
+   */
+  judgeRates(passId: string, population: Population, rest: Population, settings: AnticheatSettings & { reviewAfterMs: number }): Promise<{ flagged: number; escalated: number; dismissed: number } | null>;
   flags(state: ReviewState | null, limit: number): Promise<FlagViewT[]>;
   /** Ops clear (rewards released) or confirm (board entry banned) a player's flag; audited. */
   decideFlag(playerId: string, action: "clear" | "confirm", audit: Audit & { reason: string }): Promise<Result<FlagDecisionT>>;

@@ -1,6 +1,6 @@
 // Progress rates, mergeable streaming moments and the 3σ verdict (domain/anticheat.ts), and the review rules table.
 import { describe, expect, it } from "vitest";
-import { EMPTY, addSample, judge, merge, mergePopulations, partialOf, progressRate, removeSample, stddev, type Moments } from "./anticheat";
+import { EMPTY, activeGain, addSample, judge, judgeRates, merge, mergePopulations, partialOf, progressRate, removeSample, stddev, type Moments } from "./anticheat";
 import { holdsRewards, opsMove, systemMove } from "./review";
 
 const T0 = 1_700_000_000_000;
@@ -12,14 +12,19 @@ const sampleSd = (xs: number[]) => {
 };
 
 describe("progressRate", () => {
-  it("is progress per active minute since entering the event, never over less than a minute", () => {
-    expect(progressRate(100, T0, T0 + 10 * MIN)).toBe(10);
-    expect(progressRate(100, T0, T0 + 30_000)).toBe(100);
-    expect(progressRate(100, T0, T0)).toBe(100);
+  it("is progress per active minute, never over less than a minute", () => {
+    expect(progressRate(100, 10 * MIN)).toBe(10);
+    expect(progressRate(100, 30_000)).toBe(100);
+    expect(progressRate(100, 0)).toBe(100);
   });
   it("is null without progress on the objective", () => {
-    expect(progressRate(undefined, T0, T0 + MIN)).toBeNull();
-    expect(progressRate(0, T0, T0 + MIN)).toBeNull();
+    expect(progressRate(undefined, MIN)).toBeNull();
+    expect(progressRate(0, MIN)).toBeNull();
+  });
+  it("counts each gap between updates as active time up to the cap", () => {
+    expect(activeGain(T0, T0 + 30_000, 2 * MIN)).toBe(30_000);
+    expect(activeGain(T0, T0 + 20 * 3_600_000, 2 * MIN)).toBe(2 * MIN);
+    expect(activeGain(T0, T0 - 5, 2 * MIN)).toBe(0);
   });
 });
 
@@ -61,9 +66,9 @@ describe("moments", () => {
 
 describe("judge", () => {
   // 40 players at 90 or 110 per minute: mean 100, sd ≈ 10.13; rates over a 10-minute session.
-  const normal = Array.from({ length: 40 }, (_, i) => ({ objectives: { pts: (i % 2 ? 110 : 90) * 10 }, joinedAt: T0, lastUpdated: T0 + 10 * MIN }));
+  const normal = Array.from({ length: 40 }, (_, i) => ({ objectives: { pts: (i % 2 ? 110 : 90) * 10 }, activeMs: 10 * MIN }));
   const settings = { minSample: 30, sigma: 3 };
-  const cheat = (perMinute: number) => ({ objectives: { pts: perMinute * 10 }, joinedAt: T0, lastUpdated: T0 + 10 * MIN });
+  const cheat = (perMinute: number) => ({ objectives: { pts: perMinute * 10 }, activeMs: 10 * MIN });
 
   it("flags only a player more than sigma standard deviations above the others' mean", () => {
     const outlier = cheat(145);
@@ -89,8 +94,94 @@ describe("judge", () => {
   it("flags nobody when the others have no spread, and ignores objectives the player has no progress on", () => {
     const same = Array.from({ length: 40 }, () => cheat(100));
     expect(judge(cheat(500), partialOf([...same, cheat(500)], ["pts"]), settings)).toBeNull();
-    const other = { objectives: { other: 5 }, joinedAt: T0, lastUpdated: T0 + MIN };
+    const other = { objectives: { other: 5 }, activeMs: MIN };
     expect(judge(other, partialOf([...normal, other], ["pts", "other"]), settings)).toBeNull();
+  });
+});
+
+describe("precision", () => {
+  // 99 honest rates near 10 and one at 1e9: removing the extreme one by subtraction cancels every digit the others had.
+  const honest = Array.from({ length: 99 }, (_, i) => 10 + (i % 7) * 0.25);
+  const population = { pts: of([...honest, 1e9]) };
+  const settings = { minSample: 30, sigma: 3 };
+
+  it("loses the others' spread when the extreme sample is removed by subtraction", () => {
+    const others = removeSample(population.pts, 1e9);
+    expect(Math.abs(stddev(others) - sampleSd(honest))).toBeGreaterThan(sampleSd(honest) / 2);
+  });
+
+  it("recomputes the others exactly when the removal cancelled, so the cheater is flagged", () => {
+    const exactOthers = () => of(honest);
+    const verdict = judgeRates({ pts: 1e9 }, population, settings, { exactOthers })!;
+    expect(verdict.n).toBe(99);
+    expect(verdict.sd).toBeCloseTo(sampleSd(honest), 9);
+    expect(verdict.z).toBeGreaterThan(1e8);
+    // honest players' removals keep their precision: the callback is not needed, and none is flagged
+    const asked: string[] = [];
+    for (const x of honest) expect(judgeRates({ pts: x }, population, settings, { exactOthers: (id) => (asked.push(id), of(honest)) })).toBeNull();
+    expect(asked).toEqual([]);
+  });
+
+  it("compares a player left out of the population (a held flag) with all of it", () => {
+    const verdict = judgeRates({ pts: 20 }, { pts: of(honest) }, settings, { inPopulation: false })!;
+    expect(verdict.n).toBe(99);
+    expect(verdict.mean).toBeCloseTo(honest.reduce((a, b) => a + b, 0) / 99, 9);
+  });
+});
+
+describe("newcomers and veterans (one 30-minute session a day, 14-day event)", () => {
+  // Deterministic pseudo-random numbers (mulberry32), so the simulation is the same on every run.
+  const rng = (seed: number) => () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const DAY = 86_400_000;
+  const CAP = 2 * MIN;
+  /**
+   * A player who joins on `firstDay` and plays one 30-minute session a day until day 14, posting every 30 s what they
+   * earned at `pace` per minute of play: their progress, active time (as the shard keeps it) and wall-clock span.
+   */
+  function play(firstDay: number, pace: number, random: () => number) {
+    let amount = 0;
+    let activeMs = 0;
+    let last = 0;
+    let joinedAt = 0;
+    for (let day = firstDay; day < 14; day++) {
+      const start = T0 + day * DAY + Math.floor(random() * 12) * 3_600_000;
+      if (day === firstDay) last = joinedAt = start;
+      for (let t = start + 30_000; t <= start + 30 * MIN; t += 30_000) {
+        amount += pace / 2;
+        activeMs += activeGain(last, t, CAP);
+        last = t;
+      }
+    }
+    return { active: { objectives: { pts: amount }, activeMs }, wallClockMs: last - joinedAt };
+  }
+  const random = rng(14);
+  // 1,000 honest players, paces spread ±15 % around 10 a minute, joining on any of the 14 days (a few each day).
+  const honest = Array.from({ length: 1000 }, (_, i) => play(i % 14, 10 * (0.85 + 0.3 * random()), random));
+  const settings = { minSample: 30, sigma: 3 };
+
+  it("would flag newcomers if the rate ran on wall-clock time since joining (the simulation has the old bias: 71 of 1,000)", () => {
+    const wall = honest.map((p) => ({ objectives: p.active.objectives, activeMs: Math.max(p.wallClockMs, MIN) }));
+    const population = partialOf(wall, ["pts"]);
+    const flagged = wall.filter((p) => judge(p, population, settings)).length;
+    expect(flagged).toBeGreaterThan(10);
+  });
+
+  it("flags no honest player on active time, newcomer or veteran, and flags a cheater 4σ above them", () => {
+    const players = honest.map((p) => p.active);
+    const population = partialOf(players, ["pts"]);
+    expect(players.filter((p) => judge(p, population, settings))).toEqual([]);
+    const rates = players.map((p) => progressRate(p.objectives.pts, p.activeMs)!);
+    const mean = rates.reduce((a, b) => a + b, 0) / rates.length;
+    const cheater = play(10, mean + 4 * sampleSd(rates), rng(99)).active;
+    const withCheater = partialOf([...players, cheater], ["pts"]);
+    const verdict = judge(cheater, withCheater, settings);
+    expect(verdict?.z).toBeGreaterThan(settings.sigma);
+    expect(players.filter((p) => judge(p, withCheater, settings))).toEqual([]);
   });
 });
 

@@ -18,15 +18,22 @@ export type AnticheatSettings = {
 export const EMPTY: Moments = { n: 0, mean: 0, m2: 0 };
 
 /**
- * A player's progress rate on one objective: their progress on it per minute of active time, where active time runs
- * from when they entered the event (their join, or their first update if they never joined) to their last accepted
- * update, and is never counted as less than one minute, so a burst in the first seconds is not divided by ~0.
+ * A player's progress rate on one objective: their progress on it per minute of **active time**, never counted as less
+ * than one minute (so a burst in the first seconds is not divided by ~0). Active time is the sum of the gaps between
+ * the player's consecutive accepted updates (the first gap from their admission), each gap capped (`activeGain`): a
+ * pause between sessions counts at most the cap, so a first-day player and a two-week veteran playing at the same
+ * pace have the same rate (wall-clock time since joining spread a veteran's play over days and made newcomers outliers).
  * Null when the player has no progress on the objective: they are not in its population.
  */
-export function progressRate(amount: number | undefined, joinedAt: number, lastUpdated: number): number | null {
+export function progressRate(amount: number | undefined, activeMs: number): number | null {
   if (amount === undefined || !Number.isFinite(amount) || amount <= 0) return null;
-  const minutes = Math.max(1, (lastUpdated - joinedAt) / MINUTE_MS);
+  const minutes = Math.max(1, activeMs / MINUTE_MS);
   return amount / minutes;
+}
+
+/** What one accepted update adds to the player's active time: the gap since their previous one, at most `capMs`. */
+export function activeGain(previousAt: number, now: number, capMs: number): number {
+  return Math.min(Math.max(0, now - previousAt), capMs);
 }
 
 /** Welford's update: one more sample. */
@@ -63,21 +70,47 @@ export function mergePopulations(parts: Iterable<Population>): Population {
   return out;
 }
 
-export type PlayerRates = { objectives: Record<string, number>; joinedAt: number; lastUpdated: number };
+export type PlayerRates = { objectives: Record<string, number>; activeMs: number };
+/** A player's rate per objective they have progress on. */
+export type Rates = Record<string, number>;
 
-/** One shard's partial: every player's rate on every objective they have progress on. */
-export function partialOf(players: Iterable<PlayerRates>, objectiveIds: readonly string[]): Population {
-  const out: Population = {};
-  for (const p of players) {
-    for (const id of objectiveIds) {
-      const x = progressRate(p.objectives[id], p.joinedAt, p.lastUpdated);
-      if (x !== null) out[id] = addSample(out[id] ?? EMPTY, x);
-    }
+export function ratesOf(p: PlayerRates, objectiveIds: readonly string[]): Rates {
+  const out: Rates = {};
+  for (const id of objectiveIds) {
+    const x = progressRate(p.objectives[id], p.activeMs);
+    if (x !== null) out[id] = x;
   }
   return out;
 }
 
+/** A population of players' rates (one shard's partial, or any subset of it). */
+export function partialOfRates(all: Iterable<Rates>): Population {
+  const out: Population = {};
+  for (const rates of all) for (const [id, x] of Object.entries(rates)) out[id] = addSample(out[id] ?? EMPTY, x);
+  return out;
+}
+
+/** One shard's partial: every player's rate on every objective they have progress on. */
+export function partialOf(players: Iterable<PlayerRates>, objectiveIds: readonly string[]): Population {
+  const out: Population = {};
+  for (const p of players) for (const [id, x] of Object.entries(ratesOf(p, objectiveIds))) out[id] = addSample(out[id] ?? EMPTY, x);
+  return out;
+}
+
 export type Verdict = { objectiveId: string; rate: number; mean: number; sd: number; n: number; z: number };
+
+/**
+ * Below this share of the whole population's M2, the others' M2 found by removing one sample is mostly rounding: a
+ * removed extreme value (99 rates near 10 and one at 1e9) cancels all the digits the rest had, leaving 0 or noise.
+ */
+export const CANCELLATION_RATIO = 1e-8;
+
+export type JudgeOptions = {
+  /** False for a player left out of the population (a held flag): the population already is the others. */
+  inPopulation?: boolean;
+  /** The others on one objective computed exactly (not by subtraction), for when the removal lost its precision. */
+  exactOthers?: (objectiveId: string) => Moments;
+};
 
 /**
  * The player's strongest outlier among the objectives, or null. Each rate is compared with the other players' rates
@@ -85,12 +118,18 @@ export type Verdict = { objectiveId: string; rate: number; mean: number; sd: num
  * widening the spread): an outlier has at least `minSample` others, a non-zero spread, and
  * z = (rate − others' mean) / others' standard deviation > sigma.
  */
-export function judge(player: PlayerRates, population: Population, settings: AnticheatSettings): Verdict | null {
+export function judge(player: PlayerRates, population: Population, settings: AnticheatSettings, opts: JudgeOptions = {}): Verdict | null {
+  return judgeRates(ratesOf(player, Object.keys(population)), population, settings, opts);
+}
+
+/** `judge` on rates already computed (a pass judges against exactly the rates its partial was made of). */
+export function judgeRates(rates: Rates, population: Population, settings: AnticheatSettings, opts: JudgeOptions = {}): Verdict | null {
   let worst: Verdict | null = null;
   for (const [id, all] of Object.entries(population)) {
-    const rate = progressRate(player.objectives[id], player.joinedAt, player.lastUpdated);
-    if (rate === null) continue;
-    const others = removeSample(all, rate);
+    const rate = Object.hasOwn(rates, id) ? rates[id] : undefined;
+    if (rate === undefined) continue;
+    let others = opts.inPopulation === false ? all : removeSample(all, rate);
+    if (opts.inPopulation !== false && opts.exactOthers && others.m2 <= all.m2 * CANCELLATION_RATIO) others = opts.exactOthers(id);
     if (others.n < settings.minSample) continue;
     const sd = stddev(others);
     if (!(sd > 0)) continue;

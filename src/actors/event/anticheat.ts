@@ -4,7 +4,7 @@
 // off the progress path), the partials are merged here (Chan et al., exact in any order), and each shard judges its
 // own players against the merged population. Settings come from config (ANTICHEAT_*).
 import { readConfig } from "../../config";
-import { mergePopulations, stddev } from "../../domain/anticheat";
+import { mergePopulations, stddev, type Population } from "../../domain/anticheat";
 import type { RatePassT, FlagViewT } from "../../domain/anticheat-views";
 import type { EventInstance } from "../../domain/model";
 import type { ReviewState } from "../../domain/review";
@@ -21,14 +21,30 @@ export function anticheatDue(before: EventInstance | null | undefined, after: Ev
   return null;
 }
 
-/** One pass. Throws if a shard cannot answer (the schedule row retries; a repeated pass is harmless). */
+/** A pass's rounds are run again this often when a shard lost the rates it sent (it restarted between them). */
+const PASS_TRIES = 3;
+
+/**
+ * One pass. Each shard keeps the rates it sent under the pass's id and judges against exactly those; each also gets
+ * the other shards' partials merged, for an exact leave-one-out when a removal cancels. Throws if a shard cannot
+ * answer (the schedule row retries; a repeated pass is harmless).
+ */
 export async function ratePass(env: Env, instance: EventInstance, shardNos: number[], now: number): Promise<RatePassT> {
   const cfg = readConfig(env).anticheat;
   const shards = shardNos.map((n) => progressShardActor(env, instance.eventId, n));
   const objectiveIds = instance.objectives.map((o) => o.objectiveId);
-  const population = mergePopulations(await Promise.all(shards.map((s) => s.ratePartial(objectiveIds))));
   const settings = { minSample: cfg.minSample, sigma: cfg.sigma, reviewAfterMs: cfg.reviewAfterMs };
-  const moved = await Promise.all(shards.map((s) => s.judgeRates(population, settings)));
+  const moved: { flagged: number; escalated: number; dismissed: number }[] = [];
+  let population: Population = {};
+  for (let attempt = 1; ; attempt++) {
+    const passId = crypto.randomUUID();
+    const partials = await Promise.all(shards.map((s) => s.ratePartial(objectiveIds, passId)));
+    population = mergePopulations(partials);
+    const judged = await Promise.all(shards.map((s, i) => s.judgeRates(passId, population, mergePopulations(partials.filter((_, j) => j !== i)), settings)));
+    for (const m of judged) if (m) moved.push(m);
+    if (judged.every((m) => m)) break;
+    if (attempt >= PASS_TRIES) throw new Error("a shard lost its rate partial between the pass's rounds, every try");
+  }
   const sum = (k: "flagged" | "escalated" | "dismissed") => moved.reduce((a, m) => a + m[k], 0);
   return {
     evaluatedAt: iso(now),

@@ -3,7 +3,7 @@
 // moments per objective), merges them, and hands the merged population back to each shard, which judges its own
 // players against it and moves their review states. Nothing here runs on the progress path: a pass reads the players
 // table, and only a verdict that moves a flag writes. The flag's state lives here, beside the claims it holds.
-import { judge, partialOf, type AnticheatSettings, type PlayerRates, type Population } from "../../domain/anticheat";
+import { EMPTY, judgeRates, merge, partialOfRates, ratesOf, type AnticheatSettings, type PlayerRates, type Population, type Rates } from "../../domain/anticheat";
 import type { FlagViewT } from "../../domain/anticheat-views";
 import { isOpen, opsMove, systemMove, type ReviewMove, type ReviewState } from "../../domain/review";
 import { iso } from "../../domain/time";
@@ -17,31 +17,66 @@ export const STATISTICAL_OUTLIER = "statistical_outlier";
 
 type ReviewRow = { player_id: string; state: ReviewState; objective_id: string; rate: number; z: number; mean: number; sd: number; n: number; flagged_at: number; updated_at: number };
 type LogRow = { at: number; from_state: ReviewState | null; to_state: ReviewState; cause: string; actor: string; reason: string | null };
-type PlayerRow = { player_id: string; objectives: string; joined_at: number; last_updated: number };
+type PlayerRow = { player_id: string; objectives: string; active_ms: number };
 
 export type PassMoves = { flagged: string[]; escalated: string[]; dismissed: string[] };
+
+/** What this shard sent for one pass: every player's rates then, and who was left out (held), to judge against. */
+type SentPass = { rates: Map<string, Rates>; held: Set<string> };
+/** Passes sent and not judged yet, kept in memory between a pass's two rounds (seconds); a few at most. */
+const KEPT_PASSES = 4;
 
 export class ShardAnticheat {
   /** (player, clan) pairs already recorded since this object woke: the hot path writes a membership once. */
   private readonly knownMembers = new Set<string>();
 
+  /** The last pass's rates, reused while no player changed: a quiet shard is not read and parsed every minute. */
+  private cached: { version: number; objectives: string; rates: Map<string, Rates> } | null = null;
+
+  /** `version`: the players' change counter (ShardPlayers.version). */
   constructor(
     private readonly sql: SqlStorage,
     private readonly storage: DurableObjectStorage,
+    private readonly version: () => number,
   ) {}
 
-  /** This shard's partial of every objective's rate population. */
-  partial(objectiveIds: readonly string[]): Population {
-    return partialOf(this.rates(), objectiveIds);
+  private readonly sent = new Map<string, SentPass>();
+
+  /**
+   * This shard's partial of every objective's rate population for pass `passId`. Players whose rewards a flag holds
+   * (open or confirmed) are left out, so cheaters neither widen the spread nor hide each other. The rates are kept,
+   * so the second round judges against exactly what was sent, whatever arrived in between.
+   */
+  partial(objectiveIds: readonly string[], passId: string): Population {
+    const held = this.holding();
+    const version = this.version();
+    const objectives = objectiveIds.join("\n");
+    let rates = this.cached && this.cached.version === version && this.cached.objectives === objectives ? this.cached.rates : null;
+    if (!rates) {
+      rates = new Map<string, Rates>();
+      for (const p of this.rates()) rates.set(p.playerId, ratesOf(p, objectiveIds));
+      this.cached = { version, objectives, rates };
+    }
+    this.sent.set(passId, { rates, held });
+    for (const old of this.sent.keys()) if (this.sent.size > KEPT_PASSES) this.sent.delete(old);
+    return partialOfRates(included(rates, held, null));
   }
 
-  /** Judges every player here against the merged population; writes only the moves (and their D1 flag counts). */
-  judgeAll(population: Population, settings: AnticheatSettings, reviewAfterMs: number, now: number): PassMoves {
+  /**
+   * Judges every player here against the merged population of pass `passId` (`rest`: the other shards' partials
+   * merged, for the exact leave-one-out when a removal cancelled); writes only the moves (and their D1 flag counts).
+   * Null when this shard no longer holds that pass (restarted between rounds): the event object runs it again.
+   */
+  judgeAll(passId: string, population: Population, rest: Population, settings: AnticheatSettings, reviewAfterMs: number, now: number): PassMoves | null {
+    const pass = this.sent.get(passId);
+    if (!pass) return null;
+    this.sent.delete(passId);
     const moves: PassMoves = { flagged: [], escalated: [], dismissed: [] };
     const reviews = new Map(this.sql.exec<ReviewRow>("SELECT * FROM reviews").toArray().map((r) => [r.player_id, r]));
-    for (const p of this.rates()) {
-      const verdict = judge(p, population, settings);
-      const current = reviews.get(p.playerId) ?? null;
+    for (const [playerId, rates] of pass.rates) {
+      const exactOthers = (id: string) => merge(rest[id] ?? EMPTY, partialOfRates(included(pass.rates, pass.held, playerId))[id] ?? EMPTY);
+      const verdict = judgeRates(rates, population, settings, { inPopulation: !pass.held.has(playerId), exactOthers });
+      const current = reviews.get(playerId) ?? null;
       // Players never flagged and still within range are the common case: nothing to read or write for them.
       if (!verdict && !current) continue;
       const move = systemMove(current?.state ?? null, current?.flagged_at ?? null, verdict ? "outlier" : "normal", now, reviewAfterMs);
@@ -52,17 +87,17 @@ export class ShardAnticheat {
             `INSERT INTO reviews (player_id, state, objective_id, rate, z, mean, sd, n, flagged_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT (player_id) DO UPDATE SET state = excluded.state, objective_id = excluded.objective_id, rate = excluded.rate, z = excluded.z,
                mean = excluded.mean, sd = excluded.sd, n = excluded.n, flagged_at = excluded.flagged_at, updated_at = excluded.updated_at`,
-            p.playerId, move.to, verdict.objectiveId, verdict.rate, verdict.z, verdict.mean, verdict.sd, verdict.n, now, now,
+            playerId, move.to, verdict.objectiveId, verdict.rate, verdict.z, verdict.mean, verdict.sd, verdict.n, now, now,
           );
           const detail = `rate ${round(verdict.rate)}/min is ${round(verdict.z)} sd above the others' mean ${round(verdict.mean)} (sd ${round(verdict.sd)}, n ${verdict.n})`;
-          addFlag(this.sql, p.playerId, verdict.objectiveId, STATISTICAL_OUTLIER, 1, now, String(round(verdict.rate)), detail);
+          addFlag(this.sql, playerId, verdict.objectiveId, STATISTICAL_OUTLIER, 1, now, String(round(verdict.rate)), detail);
         } else {
-          this.sql.exec("UPDATE reviews SET state = ?, updated_at = ? WHERE player_id = ?", move.to, now, p.playerId);
-          if (verdict) this.sql.exec("UPDATE reviews SET objective_id = ?, rate = ?, z = ?, mean = ?, sd = ?, n = ? WHERE player_id = ?", verdict.objectiveId, verdict.rate, verdict.z, verdict.mean, verdict.sd, verdict.n, p.playerId);
+          this.sql.exec("UPDATE reviews SET state = ?, updated_at = ? WHERE player_id = ?", move.to, now, playerId);
+          if (verdict) this.sql.exec("UPDATE reviews SET objective_id = ?, rate = ?, z = ?, mean = ?, sd = ?, n = ? WHERE player_id = ?", verdict.objectiveId, verdict.rate, verdict.z, verdict.mean, verdict.sd, verdict.n, playerId);
         }
-        this.log(p.playerId, current?.state ?? null, move, "system", null, now);
+        this.log(playerId, current?.state ?? null, move, "system", null, now);
       });
-      (move.to === "flagged" ? moves.flagged : move.to === "under_review" ? moves.escalated : moves.dismissed).push(p.playerId);
+      (move.to === "flagged" ? moves.flagged : move.to === "under_review" ? moves.escalated : moves.dismissed).push(playerId);
     }
     return moves;
   }
@@ -146,8 +181,8 @@ export class ShardAnticheat {
   // ---- internals -------------------------------------------------------------------------------------------------
 
   private *rates(): Generator<PlayerRates & { playerId: string }> {
-    for (const r of this.sql.exec<PlayerRow>("SELECT player_id, objectives, joined_at, last_updated FROM players")) {
-      yield { playerId: r.player_id, objectives: JSON.parse(r.objectives), joinedAt: r.joined_at, lastUpdated: r.last_updated };
+    for (const r of this.sql.exec<PlayerRow>("SELECT player_id, objectives, active_ms FROM players")) {
+      yield { playerId: r.player_id, objectives: JSON.parse(r.objectives), activeMs: r.active_ms };
     }
   }
 
@@ -178,3 +213,13 @@ export class ShardAnticheat {
 }
 
 const round = (x: number) => Math.round(x * 1000) / 1000;
+
+/** The rates a pass's partial is made of: every player's but the held ones' (and `except`'s). */
+function* included(rates: Map<string, Rates>, held: ReadonlySet<string>, except: string | null): Generator<Rates> {
+  for (const [playerId, r] of rates) if (!held.has(playerId) && playerId !== except) yield r;
+}
+
+/** The sweep's players without those whose rewards a statistical flag holds. */
+export function* unheld(players: Iterable<[string, number[]]>, holding: ReadonlySet<string>): Generator<[string, number[]]> {
+  for (const p of players) if (!holding.has(p[0])) yield p;
+}

@@ -11,7 +11,33 @@ import { clanActor, leaderboardActor } from "../stubs";
 import type { ShardAnticheat } from "./anticheat";
 import type { ShardBoard } from "./board";
 
-export type FlagDeps = { env: Env; sql: SqlStorage; anticheat: ShardAnticheat; board: ShardBoard };
+/** When a booked "flag" row runs if the inline attempt neither finished nor failed (the object was evicted meanwhile). */
+export const FLAG_RETRY_MS = 30_000;
+
+/**
+ * The shard's "flag" schedule rows (keyed by player): booked with the review move, done once the board and clans
+ * were told, failed to back off and retry.
+ */
+export type FlagEffectRows = { book(playerId: string, now: number): void; done(playerId: string): void; failed(playerId: string, now: number, err: unknown): void };
+
+/** The rows on the shard's own schedule (the kit's Schedule: persisted, retried with backoff). */
+export function flagEffectRows(schedule: {
+  ensure(kind: "flag", dueAt: number, key: string): void;
+  cancel(kind: "flag", key: string): void;
+  failed(kind: "flag", key: string, now: number, err: unknown): unknown;
+  arm(): Promise<void>;
+}): FlagEffectRows {
+  return {
+    book: (playerId, now) => schedule.ensure("flag", now + FLAG_RETRY_MS, playerId),
+    done: (playerId) => schedule.cancel("flag", playerId),
+    failed: (playerId, now, err) => {
+      schedule.failed("flag", playerId, now, err);
+      void schedule.arm();
+    },
+  };
+}
+
+export type FlagDeps = { env: Env; sql: SqlStorage; anticheat: ShardAnticheat; board: ShardBoard; effects: FlagEffectRows };
 
 /** A rate pass flagged these players: their board entry and clan memberships are flagged. Which pushes are owed. */
 export function holdElsewhere(deps: FlagDeps, info: EventInfo, playerIds: string[], now: number): { cohorts: string[]; clans: boolean } {
@@ -37,8 +63,11 @@ export function holdElsewhere(deps: FlagDeps, info: EventInfo, playerIds: string
 }
 
 /**
- * Ops clear or confirm a flag. The review state moves first (so the claims and grants that follow see it), then the
- * board and the clans are told. `autoClaim` grants what clearing released when the claim window has closed.
+ * Ops clear or confirm a flag. The review state moves and a "flag" row is booked on the shard's schedule in the same
+ * synchronous step (one commit), then the board and the clans are told inline. Should that fail (a board or clan
+ * object unreachable), the decision stands and the row re-runs the effects with backoff until they land, so held
+ * rewards are released (or the cheat banned) in the end. A repeat of the decision already taken re-runs them too and
+ * answers as the first did, instead of 409. `autoClaim` grants what clearing released when the claim window closed.
  */
 export async function decideFlag(
   deps: FlagDeps,
@@ -49,31 +78,71 @@ export async function decideFlag(
   autoClaim: () => Promise<number>,
   now: number,
 ): Promise<Result<FlagDecisionT>> {
-  const moved = deps.anticheat.decide(playerId, action, audit.actor, audit.reason, now);
-  if (!moved.ok) return moved;
-  if (action === "clear") {
-    const { board, clans } = await releaseElsewhere(deps, info, playerId, audit);
-    const released = await autoClaim();
-    return ok({ flag: unwrapView(deps, playerId), released, board, clans });
+  if (!isRepeat(deps.anticheat.state(playerId), action)) {
+    const moved = deps.anticheat.decide(playerId, action, audit.actor, audit.reason, now);
+    if (!moved.ok) return moved;
   }
+  deps.effects.book(playerId, now);
+  let done: Effects = { released: 0, board: "none", clans: 0 };
+  try {
+    done = await flagEffects(deps, info, playerId, autoClaim, audit);
+    deps.effects.done(playerId);
+  } catch (err) {
+    // The row booked above retries with backoff; the answer says what landed so far.
+    deps.effects.failed(playerId, Date.now(), err);
+  }
+  return ok({ flag: unwrapView(deps, playerId), ...done });
+}
+
+const isRepeat = (state: string | null, action: "clear" | "confirm") => (action === "clear" ? state === "cleared" : state === "confirmed");
+
+type Effects = { released: number; board: FlagDecisionT["board"]; clans: number };
+
+/**
+ * What the player's review state asks of the board and the clans, run again safely any number of times (the "flag"
+ * row's handler, and the inline attempt): cleared, their flags there are cleared and released rewards auto-claimed
+ * after the window; confirmed, the board entry is banned and their contribution leaves the clans; dismissed, their
+ * board and clan flags are lifted unless the plausibility checks flagged them too. Throws if an object cannot be told.
+ */
+export async function flagEffects(deps: FlagDeps, info: EventInfo, playerId: string, autoClaim: () => Promise<number>, audit?: Audit): Promise<Effects> {
+  const state = deps.anticheat.state(playerId);
+  if (state === "cleared") {
+    const { board, clans } = await releaseElsewhere(deps, info, playerId, audit ?? { actor: "system", reason: "ops_clear (retried)" });
+    return { released: await autoClaim(), board, clans };
+  }
+  if (state === "dismissed") {
+    if (!deps.anticheat.implausiblyFlagged(playerId)) await releaseElsewhere(deps, info, playerId, { actor: "system", reason: "back_within_range" });
+    return { released: 0, board: "none", clans: 0 };
+  }
+  if (state !== "confirmed") return { released: 0, board: "none", clans: 0 };
+  const by = audit ?? { actor: "system", reason: "ops_confirm (retried)" };
   let board: FlagDecisionT["board"] = "none";
   let clans = 0;
   const cohortId = info.board ? deps.board.known(playerId) : null;
   // Confirmed: the board entry is banned (its score leaves the ranking and never returns); a final board refuses,
   // and the flag it holds stays uncleared, so the rank reward is never granted. Clan rewards stay held likewise.
-  if (cohortId) board = (await leaderboardActor(deps.env, info.eventId, cohortId).act(playerId, "ban", audit)).ok ? "banned" : "none";
+  if (cohortId) board = (await leaderboardActor(deps.env, info.eventId, cohortId).act(playerId, "ban", by)).ok ? "banned" : "none";
   // Clans: their contribution leaves the totals (the clan's own exclusion); a clan already final keeps them held.
-  for (const clanId of deps.anticheat.clansOf(playerId)) if ((await clanActor(deps.env, info.eventId, clanId).excludeMember(playerId, audit)).ok) clans++;
-  return ok({ flag: unwrapView(deps, playerId), released: 0, board, clans });
+  for (const clanId of deps.anticheat.clansOf(playerId)) if ((await clanActor(deps.env, info.eventId, clanId).excludeMember(playerId, by)).ok) clans++;
+  return { released: 0, board, clans };
 }
 
 /**
  * A pass dismissed these flags (back within range): their board and clan flags are lifted too, unless the
- * plausibility checks flagged the player there as well; that flag is still ops' to clear.
+ * plausibility checks flagged the player there as well; that flag is still ops' to clear. A "flag" row is booked for
+ * each before the first await (so in the pass's own commit); each one that lands here is done, one that fails stays
+ * booked and retries.
  */
-export async function dismissElsewhere(deps: FlagDeps, info: EventInfo, playerIds: string[]): Promise<void> {
+export async function dismissElsewhere(deps: FlagDeps, info: EventInfo, playerIds: string[], now: number): Promise<void> {
+  for (const playerId of playerIds) deps.effects.book(playerId, now);
+  const autoClaim = () => Promise.resolve(0);
   for (const playerId of playerIds) {
-    if (!deps.anticheat.implausiblyFlagged(playerId)) await releaseElsewhere(deps, info, playerId, { actor: "system", reason: "back_within_range" });
+    try {
+      await flagEffects(deps, info, playerId, autoClaim);
+      deps.effects.done(playerId);
+    } catch (err) {
+      deps.effects.failed(playerId, Date.now(), err);
+    }
   }
 }
 

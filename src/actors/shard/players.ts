@@ -3,6 +3,7 @@
 // ahead of synced_revision is what puts the player in the write-behind toward D1, so no second write is needed.
 import { progressStatements, type ProgressRow } from "../../db/progress";
 import { participationCountsStatement } from "../../db/projection";
+import { activeGain } from "../../domain/anticheat";
 import { COMPLETION_THRESHOLD, newProgress, type ProgressState } from "../../domain/progress";
 import type { OutboxSource } from "../kit/outbox";
 
@@ -25,8 +26,14 @@ export class ShardPlayers {
   private readonly cache = new Map<string, PlayerRecord>();
   /** Players changed since the last drain, in memory only: it decides how soon to drain, not what to drain. */
   readonly dirty = new Set<string>();
+  /** Moves on every admission, accepted update and erasure since this object woke: what the rate pass's cache keys on. */
+  version = 0;
 
-  constructor(private readonly sql: SqlStorage) {}
+  /** `activeGapMs`: the most one gap between a player's updates adds to their active time (statistical anti-cheat). */
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly activeGapMs: number,
+  ) {}
 
   get(playerId: string): PlayerRecord | null {
     const hit = this.cache.get(playerId);
@@ -53,6 +60,7 @@ export class ShardPlayers {
 
   /** After an erasure: the cached record must not be written back. */
   forget(playerId: string): void {
+    this.version++;
     this.cache.delete(playerId);
     this.dirty.delete(playerId);
   }
@@ -82,11 +90,13 @@ export class ShardPlayers {
     const record = { state, revision: prev.revision + 1, createdAt: prev.createdAt, completion };
     const unlocked = state.unlockedMilestones !== prev.state.unlockedMilestones;
     const recent = state.recent !== prev.state.recent;
-    const args: SqlStorageValue[] = [JSON.stringify(state.objectives), state.lastSeq, state.lastUpdated, completion, record.revision];
+    // The anti-cheat's active time rides on the same write (domain/anticheat.ts activeGain).
+    const gained = activeGain(prev.state.lastUpdated, state.lastUpdated, this.activeGapMs);
+    const args: SqlStorageValue[] = [JSON.stringify(state.objectives), state.lastSeq, state.lastUpdated, completion, record.revision, gained];
     if (unlocked) args.push(JSON.stringify(state.unlockedMilestones));
     if (recent) args.push(JSON.stringify(state.recent));
     this.sql.exec(
-      `UPDATE players SET objectives = ?, last_seq = ?, last_updated = ?, completion = ?, revision = ?${unlocked ? ", unlocked_milestones = ?" : ""}${recent ? ", recent = ?" : ""} WHERE player_id = ?`,
+      `UPDATE players SET objectives = ?, last_seq = ?, last_updated = ?, completion = ?, revision = ?, active_ms = active_ms + ?${unlocked ? ", unlocked_milestones = ?" : ""}${recent ? ", recent = ?" : ""} WHERE player_id = ?`,
       ...args,
       playerId,
     );
@@ -142,6 +152,7 @@ export class ShardPlayers {
   }
 
   private remember(playerId: string, record: PlayerRecord): PlayerRecord {
+    this.version++;
     this.cache.set(playerId, record);
     this.dirty.add(playerId);
     return record;

@@ -16,8 +16,8 @@ import { BOARD_PUSH_MS, ShardBoard } from "./board";
 import { CLAN_PUSH_MS, ShardClan } from "./clan";
 import { ShardOwnRewards } from "./own-rewards";
 import { shardAddress } from "./address";
-import { ShardAnticheat } from "./anticheat";
-import { decideFlag, dismissElsewhere, holdElsewhere, type FlagDeps } from "./flag-decisions";
+import { ShardAnticheat, unheld } from "./anticheat";
+import { decideFlag, flagEffectRows, dismissElsewhere, flagEffects, holdElsewhere, type FlagDeps } from "./flag-decisions";
 import type { AnticheatSettings, Population } from "../../domain/anticheat";
 import type { FlagDecisionT, FlagViewT } from "../../domain/anticheat-views";
 import type { ReviewState } from "../../domain/review";
@@ -50,8 +50,8 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
   /** The event as this shard last heard of it: loaded once, then kept current by pushes (and, if suspect, by asking). */
   private info: EventInfo | null;
   private lastRefresh = 0;
-  /** "drain": write-behind to D1; "sockets": close the sockets whose token expired; "board": score pushes (≤ 250 ms); "clan": contributions (≤ 200 ms; keyed by a clan: its own retry). */
-  private readonly schedule: Schedule<"drain" | "sockets" | "board" | "clan">;
+  /** "drain": write-behind to D1; "sockets": close the sockets whose token expired; "board": score pushes (≤ 250 ms); "clan": contributions (≤ 200 ms; keyed by a clan: its own retry); "flag": a flag decision's board and clan effects, retried until they land. */
+  private readonly schedule: Schedule<"drain" | "sockets" | "board" | "clan" | "flag">;
   private readonly players: ShardPlayers;
   private readonly outbox: ShardOutbox;
   private readonly rewards: ShardRewards;
@@ -70,16 +70,16 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     this.sql = ctx.storage.sql;
     migrate(ctx.storage, SHARD_SCHEMA);
     this.address = shardAddress(this.sql, ctx.id.name, ctx.id.toString());
-    this.schedule = new Schedule<"drain" | "sockets" | "board" | "clan">(ctx, () => DRAIN_BACKOFF);
-    this.players = new ShardPlayers(this.sql);
+    this.schedule = new Schedule<"drain" | "sockets" | "board" | "clan" | "flag">(ctx, () => DRAIN_BACKOFF);
+    const config = readConfig(env);
+    this.players = new ShardPlayers(this.sql, config.anticheat.activeGapMs);
     this.outbox = new ShardOutbox(this.sql, ctx.storage, this.players);
     this.rewards = new ShardRewards(this.sql, ctx.storage, env, this.outbox);
     this.live = new ShardLive(ctx, env, this.sql);
     this.board = new ShardBoard(this.sql, ctx.storage, env, `${this.address.eventId}:${this.address.shardNo}`, this.live);
     this.clan = new ShardClan(ctx, this.sql, env, `${this.address.eventId}:${this.address.shardNo}`);
     this.own = new ShardOwnRewards(this.players, this.rewards, this.board, this.clan);
-    const config = readConfig(env);
-    this.anticheat = new ShardAnticheat(this.sql, ctx.storage);
+    this.anticheat = new ShardAnticheat(this.sql, ctx.storage, () => this.players.version);
     this.budgets = new ShardBudgets(config.playerProgressRequestsPerSecond, config.playerProgressUpdatesPerSecond);
     const held = this.sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = 'event'").toArray()[0];
     this.info = held ? JSON.parse(held.v) : null;
@@ -228,9 +228,10 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
   async claim(playerId: string, index: number, key: string) {
     const info = await this.event(Date.now());
     if (!info) return notFound(this.address.eventId);
-    // A statistically flagged player's claims wait for ops (domain/review.ts); a confirmed cheat's are refused.
+    // A statistically flagged player's claims wait for ops (domain/review.ts); a confirmed cheat's are refused. A
+    // claim that landed before the flag, replayed with its key, still gets its original receipt.
     const held = this.anticheat.claimRefusal(playerId);
-    if (held) return held;
+    if (held && !this.rewards.usedKey(playerId, key)) return held;
     const own = this.own.view(info, playerId);
     const result = await this.rewards.claim(own.info, playerId, own.unlocked, index, key, Date.now());
     if (result.ok && !result.value.replayed) this.ensureDrain(Date.now());
@@ -342,18 +343,19 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
   // ---- statistical anti-cheat (shard/anticheat.ts) ----------------------------------------------------------------
 
   /** This shard's share of each objective's rate population, for the event object's rate pass. */
-  async ratePartial(objectiveIds: string[]): Promise<Population> {
-    return this.anticheat.partial(objectiveIds);
+  async ratePartial(objectiveIds: string[], passId: string): Promise<Population> {
+    return this.anticheat.partial(objectiveIds, passId);
   }
 
   /** The merged population: every player here judged against it; new flags held on their board and clans too. */
-  async judgeRates(population: Population, settings: AnticheatSettings & { reviewAfterMs: number }) {
+  async judgeRates(passId: string, population: Population, rest: Population, settings: AnticheatSettings & { reviewAfterMs: number }) {
     const now = Date.now();
-    const moves = this.anticheat.judgeAll(population, settings, settings.reviewAfterMs, now);
+    const moves = this.anticheat.judgeAll(passId, population, rest, settings, settings.reviewAfterMs, now);
+    if (!moves) return null;
     const owed = this.info ? holdElsewhere(this.flagDeps(), this.info, moves.flagged, now) : null;
     for (const cohort of owed?.cohorts ?? []) this.schedule.ensure("board", now + BOARD_PUSH_MS, cohort);
     if (owed?.clans) this.schedule.ensure("clan", now + CLAN_PUSH_MS);
-    if (this.info && moves.dismissed.length) await dismissElsewhere(this.flagDeps(), this.info, moves.dismissed);
+    if (this.info && moves.dismissed.length) await dismissElsewhere(this.flagDeps(), this.info, moves.dismissed, now);
     if (moves.flagged.length) this.ensureDrain(now);
     return { flagged: moves.flagged.length, escalated: moves.escalated.length, dismissed: moves.dismissed.length };
   }
@@ -369,7 +371,12 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
   }
 
   private flagDeps(): FlagDeps {
-    return { env: this.env, sql: this.sql, anticheat: this.anticheat, board: this.board };
+    return { env: this.env, sql: this.sql, anticheat: this.anticheat, board: this.board, effects: flagEffectRows(this.schedule) };
+  }
+
+  /** A "flag" row: a review decision's board and clan effects that have not landed yet, run again (idempotent). */
+  private async retryFlag(playerId: string) {
+    if (this.info) await flagEffects(this.flagDeps(), this.info, playerId, () => this.claimIfClosed([playerId]));
   }
 
   /** The bench's baseline: a bare Worker → Durable Object RPC round trip that does no work. */
@@ -381,7 +388,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     const now = Date.now();
     await this.schedule.tick(
       now,
-      (row) => (row.kind === "sockets" ? this.closeExpiredSockets(now) : row.kind === "board" ? this.pushBoard(row.key, now) : row.kind === "clan" ? this.pushClans(row.key) : this.drain(row.attempt)),
+      (row) => (row.kind === "sockets" ? this.closeExpiredSockets(now) : row.kind === "board" ? this.pushBoard(row.key, now) : row.kind === "clan" ? this.pushClans(row.key) : row.kind === "flag" ? this.retryFlag(row.key) : this.drain(row.attempt)),
       () => this.rebook(),
     );
   }
@@ -508,11 +515,6 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     if (cohortId && this.info.board) await this.board.pushCohort(this.info.board, cohortId, now);
     this.board.sendDeferred(Date.now());
   }
-}
-
-/** The sweep's players without those whose rewards a statistical flag holds. */
-function* unheld(players: Iterable<[string, number[]]>, holding: ReadonlySet<string>): Generator<[string, number[]]> {
-  for (const p of players) if (!holding.has(p[0])) yield p;
 }
 
 const notFound = (eventId: string) => fail(404, "event_not_found", `no event with id "${eventId}"`);

@@ -159,6 +159,11 @@ export class ShardRewards {
     return new Map(rows.map((r) => [r.milestone_index, { receipt: JSON.parse(r.receipt), source: r.source, delivery: r.delivery ? JSON.parse(r.delivery) : null }]));
   }
 
+  /** Was this Idempotency-Key used for a claim that landed? Its replay answers the same, whatever holds them now. */
+  usedKey(playerId: string, key: string): boolean {
+    return this.byKey(playerId, key) !== null;
+  }
+
   private byKey(playerId: string, key: string): { index: number; claim: ClaimRecord } | null {
     const row = this.sql.exec<{ milestone_index: number }>("SELECT milestone_index FROM claim_keys WHERE player_id = ? AND key = ?", playerId, key).toArray()[0];
     if (!row) return null;

@@ -133,4 +133,10 @@ export const SHARD_SCHEMA: readonly MigrationStep[] = [
      to_state TEXT NOT NULL, cause TEXT NOT NULL, actor TEXT NOT NULL, reason TEXT);
    CREATE INDEX idx_review_log_player ON review_log (player_id);
    CREATE TABLE clan_members (player_id TEXT NOT NULL, clan_id TEXT NOT NULL, PRIMARY KEY (player_id, clan_id));`,
+
+  // 10. Statistical anti-cheat's active time (domain/anticheat.ts progressRate): the sum of the capped gaps between a
+  // player's accepted updates, kept up by the update's own row write. Players from before start from the span the
+  // rate used until then (join to last update), the best figure they have.
+  `ALTER TABLE players ADD COLUMN active_ms INTEGER NOT NULL DEFAULT 0;
+   UPDATE players SET active_ms = MAX(0, last_updated - joined_at);`,
 ];
