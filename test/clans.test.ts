@@ -8,19 +8,9 @@ import { HOUR, call, createEvent, createTemplate, inMs, playerToken, runInDurabl
 import { connect } from "./live-helpers";
 import { claim, clearAlarms, tickEvent } from "./rewards-helpers";
 import { coins, post, until } from "./leaderboard-helpers";
+import { CLAN, OBJECTIVES } from "./clan-helpers";
 import { runDurableObjectAlarm } from "cloudflare:test";
 
-const OBJECTIVES = [
-  { objectiveId: "boss-damage", description: "Damage the raid boss", type: "collect", targetValue: 1000, trackingKey: "raid.damage" },
-  { objectiveId: "own-wins", description: "Win your own fights", type: "collect", targetValue: 5, trackingKey: "arena.wins" },
-];
-const CLAN = {
-  objectiveIds: ["boss-damage"],
-  milestones: [
-    { index: 0, progressThreshold: 0.5, rewards: coins(50), unlockMessage: "Halfway" },
-    { index: 1, progressThreshold: 1, rewards: coins(200), unlockMessage: "Boss down" },
-  ],
-};
 const made: { eventId: string; shardCount: number }[] = [];
 afterEach(async () => {
   for (const e of made.splice(0)) await clearAlarms(e.eventId, e.shardCount);
