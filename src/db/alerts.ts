@@ -1,12 +1,11 @@
 // alerts: the only module that writes it. Also reads, once per evaluation, what the rules measure: events to look
-// at, the shards' drain health, failed reward deliveries, response samples, first-6-h participation, completion and
+// at, the shards' drain health, failed reward deliveries, first-6-h participation, completion and
 // notification delivery (src/jobs/alerts.ts turns them into evaluations with src/domain/alerts.ts).
 import { COMPLETION_SHARE, objectivesDoneShare } from "../domain/analytics";
 import {
   GLOBAL_SCOPE,
   PARTICIPATION_WINDOW_MS,
   REWARD_ERROR_WINDOW_MS,
-  RESPONSE_WINDOW_MS,
   SYNC_WINDOW_MS,
   ruleOf,
   type AlertKind,
@@ -190,12 +189,6 @@ export async function criticalFigures(d1: D1Database, eventIds: string[], now: n
   for (const r of sync.results) Object.assign(out.get(r.event_id)!, { drains: r.a, failures: r.b });
   for (const r of rewards.results) out.get(r.event_id)!.rewardErrors = r.a;
   return out;
-}
-
-/** Response samples in the window (ms). */
-export async function responseSamples(d1: D1Database, now: number): Promise<number[]> {
-  const rows = await d1.prepare("SELECT ms FROM response_samples WHERE at >= ? AND at <= ?").bind(now - RESPONSE_WINDOW_MS, now).all<{ ms: number }>();
-  return rows.results.map((r) => r.ms);
 }
 
 export type WarningFigures = { activeFirst6h: number; joinedFirst6h: number; participants: number; completers: number; sent: number; failed: number };

@@ -1,6 +1,7 @@
-// sync_health and response_samples: the only module that writes them. Two cheap measurements the alert rules need
+// sync_health and response_histograms: the only module that writes them. Two cheap measurements the alert rules need
 // and nothing else records: the progress shards' drain outcomes (one upsert riding in each drain's own D1 batch) and
-// sampled Worker response times (a batch per isolate every few seconds, off the response path).
+// Worker response times (one histogram row per isolate per minute, off the response path).
+import { total, type Histogram } from "../domain/histogram";
 import { DAY_MS, MINUTE_MS } from "../domain/time";
 
 /**
@@ -16,19 +17,31 @@ export function syncHealthStatement(d1: D1Database, eventId: string, shard: numb
     .bind(eventId, shard, Math.floor(now / MINUTE_MS) * MINUTE_MS, failedAttempts);
 }
 
-/** A batch of (at, ms) samples as one statement (one JSON parameter). */
-export async function insertResponseSamples(d1: D1Database, samples: { at: number; ms: number }[]) {
-  if (samples.length === 0) return;
+/** One isolate's minute of response times, as bucket counts (src/domain/histogram.ts): one row, one statement. */
+export async function insertResponseHistogram(d1: D1Database, isolate: string, minute: number, h: Histogram) {
+  if (h.size === 0) return;
   await d1
-    .prepare("INSERT INTO response_samples (at, ms) SELECT json_extract(value, '$.at'), json_extract(value, '$.ms') FROM json_each(?)")
-    .bind(JSON.stringify(samples))
+    .prepare("INSERT INTO response_histograms (isolate, minute, samples, buckets) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING")
+    .bind(isolate, minute, total(h), JSON.stringify(Object.fromEntries(h)))
     .run();
+}
+
+/** The histograms of every isolate for minutes in [from, to], summed per bucket in SQL (at most ~140 rows back). */
+export async function responseHistogram(d1: D1Database, from: number, to: number): Promise<Histogram> {
+  const rows = await d1
+    .prepare(
+      `SELECT CAST(j.key AS INTEGER) AS b, SUM(j.value) AS n FROM response_histograms r, json_each(r.buckets) j
+       WHERE r.minute >= ? AND r.minute <= ? GROUP BY b`,
+    )
+    .bind(from, to)
+    .all<{ b: number; n: number }>();
+  return new Map(rows.results.map((r) => [r.b, r.n]));
 }
 
 /** Both tables only serve the alert windows (minutes): a day is plenty. */
 export async function purgeHealth(d1: D1Database, now: number) {
   await d1.batch([
     d1.prepare("DELETE FROM sync_health WHERE minute < ?").bind(now - DAY_MS),
-    d1.prepare("DELETE FROM response_samples WHERE at < ?").bind(now - DAY_MS),
+    d1.prepare("DELETE FROM response_histograms WHERE minute < ?").bind(now - DAY_MS),
   ]);
 }

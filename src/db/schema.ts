@@ -451,13 +451,15 @@ export const syncHealth = sqliteTable(
   (t) => [primaryKey({ columns: [t.eventId, t.shard, t.minute] }), index("idx_sync_health_minute").on(t.minute)],
 );
 
-/** Sampled Worker response times (ms), written in batches per isolate; purged after a day. */
-export const responseSamples = sqliteTable(
-  "response_samples",
+/** Worker response times: one histogram per isolate per minute (src/domain/histogram.ts buckets), kept minutes. */
+export const responseHistograms = sqliteTable(
+  "response_histograms",
   {
-    id: integer("id").primaryKey({ autoIncrement: true }),
-    at: integer("at").notNull(),
-    ms: integer("ms").notNull(),
+    isolate: text("isolate").notNull(),
+    minute: integer("minute").notNull(),
+    samples: integer("samples").notNull(),
+    /** JSON object, bucket → count. */
+    buckets: text("buckets").notNull(),
   },
-  (t) => [index("idx_response_samples_at").on(t.at)],
+  (t) => [primaryKey({ columns: [t.isolate, t.minute] }), index("idx_response_histograms_minute").on(t.minute)],
 );

@@ -2,7 +2,7 @@
 // gathers each rule's metric from D1 once a minute (the per-minute cron) and src/db/alerts.ts keeps the alert rows;
 // what counts as a breach, when a rule applies and what happens to an open alert are decided here.
 import { z } from "zod";
-import { percentile } from "./analytics";
+import { histogramPercentile, type Histogram } from "./histogram";
 import { HOUR_MS, MINUTE_MS } from "./time";
 
 export const ALERT_KINDS = [
@@ -49,8 +49,8 @@ export const DEFAULT_THRESHOLDS: AlertThresholds = {
 export const SYNC_WINDOW_MS = 15 * MINUTE_MS;
 export const REWARD_ERROR_WINDOW_MS = HOUR_MS;
 export const RESPONSE_WINDOW_MS = 5 * MINUTE_MS;
-/** Fewer response samples than this in the window say nothing about a p95. */
-export const MIN_RESPONSE_SAMPLES = 20;
+/** Fewer responses than this in the window say too little about a p95 (a quiet Worker's few slow answers). */
+export const MIN_RESPONSE_SAMPLES = 100;
 /** Participation is judged on the event's first 6 h. */
 export const PARTICIPATION_WINDOW_MS = 6 * HOUR_MS;
 
@@ -77,7 +77,7 @@ export const RULES: readonly Rule[] = [
   { kind: "activation_failed", severity: "critical", scope: "event", unit: "flag", comparison: "above", setting: null, fixed: 0, when: "always", description: "The event is in failed_activation (1) rather than activated (0)." },
   { kind: "progress_sync_failure_rate", severity: "critical", scope: "event", unit: "%", comparison: "above", setting: "syncFailureRatePct", when: "always", description: "Failed write-behind drain attempts ÷ all drain attempts of the event's shards, last 15 min." },
   { kind: "reward_distribution_errors", severity: "critical", scope: "event", unit: "count", comparison: "above", setting: "rewardErrorsMax", when: "always", description: "Reward deliveries that gave up and went to the inbox as delivery_failed, last 60 min." },
-  { kind: "p95_response_time", severity: "critical", scope: "global", unit: "ms", comparison: "above", setting: "p95ResponseMs", when: "always", description: "Nearest-rank p95 of sampled Worker response times, last 5 min, at least 20 samples." },
+  { kind: "p95_response_time", severity: "critical", scope: "global", unit: "ms", comparison: "above", setting: "p95ResponseMs", when: "always", description: "Nearest-rank p95 of Worker response times (histogram bucket upper bound), last 5 min, at least 100 responses; admin routes and socket upgrades excluded." },
   { kind: "participation_first_6h", severity: "warning", scope: "event", unit: "%", comparison: "below", setting: "participationPct", when: "after_6h", description: "Players active in [start, start + 6 h) who joined ÷ players active then; from start + 6 h while active." },
   { kind: "completion_at_midpoint", severity: "warning", scope: "event", unit: "%", comparison: "below", setting: "completionPct", when: "after_midpoint", description: "The completion rate KPI; from the midpoint while active." },
   { kind: "notification_delivery", severity: "warning", scope: "event", unit: "%", comparison: "below", setting: "notificationDeliveryPct", when: "active", description: "The notification delivery rate KPI (sent ÷ sent + failed), while active." },
@@ -115,7 +115,7 @@ export function breached(rule: Rule, value: number | null, threshold: number): b
 export const pct = (n: number, d: number): number | null => (d > 0 ? Math.round((n / d) * 10000) / 100 : null);
 
 export const syncFailureRate = (drains: number, failures: number) => pct(failures, drains + failures);
-export const p95 = (samples: readonly number[]) => (samples.length >= MIN_RESPONSE_SAMPLES ? percentile(samples, 95) : null);
+export const p95 = (h: Histogram) => histogramPercentile(h, 95, MIN_RESPONSE_SAMPLES);
 
 export type Evaluation = { kind: AlertKind; scope: string; value: number | null; threshold: number; breached: boolean };
 export type OpenAlert = { alertId: string; kind: AlertKind; scope: string };

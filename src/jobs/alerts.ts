@@ -11,18 +11,18 @@ import {
   markDelivery,
   openAlert,
   pendingDeliveries,
-  responseSamples,
   touchAlert,
   unsilence,
   warningFigures,
   type EventRow,
 } from "../db/alerts";
-import { purgeHealth } from "../db/health";
+import { purgeHealth, responseHistogram } from "../db/health";
 import { alertThresholds as thresholds } from "../db/settings";
 import {
   type AlertThresholds,
   GLOBAL_SCOPE,
   MAX_DELIVERY_ATTEMPTS,
+  RESPONSE_WINDOW_MS,
   applies,
   breached,
   decide,
@@ -54,7 +54,7 @@ export async function evaluations(d1: D1Database, now: number, withWarnings: boo
     const threshold = thresholdOf(rule, t);
     out.push({ kind, scope, value, threshold, breached: breached(rule, value, threshold) });
   };
-  add("p95_response_time", GLOBAL_SCOPE, p95(await responseSamples(d1, now)));
+  add("p95_response_time", GLOBAL_SCOPE, p95(await responseHistogram(d1, now - RESPONSE_WINDOW_MS, now)));
   for (const ev of events) {
     const c = critical.get(ev.eventId)!;
     add("activation_failed", ev.eventId, ev.state === "failed_activation" ? 1 : 0);
