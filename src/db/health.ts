@@ -2,7 +2,7 @@
 // and nothing else records: the progress shards' drain outcomes (one upsert riding in each drain's own D1 batch) and
 // Worker response times (one histogram row per isolate per minute, off the response path).
 import { total, type Histogram } from "../domain/histogram";
-import { DAY_MS, MINUTE_MS } from "../domain/time";
+import { MINUTE_MS } from "../domain/time";
 
 /**
  * One successful drain of a shard, and the failed attempts before it (the kit Schedule's stored attempt count for
@@ -38,10 +38,28 @@ export async function responseHistogram(d1: D1Database, from: number, to: number
   return new Map(rows.results.map((r) => [r.b, r.n]));
 }
 
-/** Both tables only serve the alert windows (minutes): a day is plenty. */
-export async function purgeHealth(d1: D1Database, now: number) {
-  await d1.batch([
-    d1.prepare("DELETE FROM sync_health WHERE minute < ?").bind(now - DAY_MS),
-    d1.prepare("DELETE FROM response_histograms WHERE minute < ?").bind(now - DAY_MS),
-  ]);
+/** Rows deleted per statement, and statements per run: a purge never holds D1 for long, whatever piled up. */
+export const PURGE_CHUNK = 500;
+const PURGE_CHUNKS_PER_RUN = 4;
+
+/**
+ * Both tables only serve the alert windows (minutes): rows older than `keep` are deleted on every run, in bounded
+ * chunks (a backlog goes over a few runs). Returns the rows deleted.
+ */
+export async function purgeHealth(d1: D1Database, now: number, keep: { syncMs: number; responseMs: number }): Promise<number> {
+  let deleted = 0;
+  for (const [table, column, before] of [
+    ["sync_health", "minute", now - keep.syncMs],
+    ["response_histograms", "minute", now - keep.responseMs],
+  ] as const) {
+    for (let i = 0; i < PURGE_CHUNKS_PER_RUN; i++) {
+      const r = await d1
+        .prepare(`DELETE FROM ${table} WHERE rowid IN (SELECT rowid FROM ${table} WHERE ${column} < ? LIMIT ?)`)
+        .bind(before, PURGE_CHUNK)
+        .run();
+      deleted += r.meta.changes;
+      if (r.meta.changes < PURGE_CHUNK) break;
+    }
+  }
+  return deleted;
 }

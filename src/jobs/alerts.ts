@@ -23,6 +23,7 @@ import {
   GLOBAL_SCOPE,
   MAX_DELIVERY_ATTEMPTS,
   RESPONSE_WINDOW_MS,
+  SYNC_WINDOW_MS,
   applies,
   breached,
   decide,
@@ -138,7 +139,8 @@ export async function runAlerts(env: Env, now: number): Promise<void> {
     const withWarnings = Math.floor(now / MINUTE_MS) % WARNING_EVERY_MIN === 0;
     const counts = await evaluateAlerts(env.DB, now, withWarnings);
     const delivered = await deliverAlerts(env);
-    if (Math.floor(now / MINUTE_MS) % 60 === 0) await purgeHealth(env.DB, now);
+    // Kept a little beyond each window (the windows end at the run's time; a late histogram row still counts).
+    await purgeHealth(env.DB, now, { syncMs: SYNC_WINDOW_MS + 5 * MINUTE_MS, responseMs: RESPONSE_WINDOW_MS + 5 * MINUTE_MS });
     logLine("info", "analytics", "alerts evaluated", { ...counts, delivered, withWarnings });
   } catch (err) {
     logLine("error", "error", "alert evaluation failed", { error: String(err) });
