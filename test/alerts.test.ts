@@ -74,26 +74,34 @@ describe("critical rules", () => {
     expect(await open(ev.eventId, "activation_failed")).toBe(0);
   });
 
-  it("progress-sync failures are measured from real drains D1 refused, and fire above 5 % only", async () => {
+  it("progress-sync failures from real drains D1 refuses are seen while they go on, and judged from 5 attempts", async () => {
     const e = await rewardEvent();
     try {
       await earn(e.eventId, "sync-a", 3);
       const shard = shardStubFor(e.eventId, "sync-a", e.shardCount);
-      // D1 refuses the drain's batch (a table it writes is gone): two failed attempts, then it lands.
-      await env.DB.exec("ALTER TABLE sync_health RENAME TO sync_health_away");
+      const health = async () => (await env.DB.prepare("SELECT SUM(drains) AS drains, SUM(failures) AS failures FROM sync_health WHERE event_id = ?").bind(e.eventId).first<any>())!;
+      // D1 refuses the drain's batch (a table it writes is gone) while the rest of D1 works.
+      await env.DB.exec("ALTER TABLE player_progress RENAME TO player_progress_away");
       try {
+        for (let i = 0; i < 4; i++) await drainShard(shard);
+        expect(await health()).toEqual({ drains: 0, failures: 4 }); // each refused attempt reported as it happens
+        await evaluateAlerts(env.DB, Date.now(), false); // the critical rules (the warnings read the missing table)
+        expect(await open(e.eventId, "progress_sync_failure_rate")).toBe(0); // 4 attempts: too few to judge
         await drainShard(shard);
+        await evaluateAlerts(env.DB, Date.now(), false); // the critical rules (the warnings read the missing table)
+        const [a] = await alertsOf(e.eventId, "progress_sync_failure_rate", "open");
+        expect(a).toMatchObject({ severity: "critical", value: 100, threshold: 5, unit: "%" });
+        // still failing a minute on: the alert stays open (it used to resolve, the rate having no successful drain)
         await drainShard(shard);
+        await evaluateAlerts(env.DB, Date.now() + MIN, false);
+        expect(await open(e.eventId, "progress_sync_failure_rate")).toBe(1);
       } finally {
-        await env.DB.exec("ALTER TABLE sync_health_away RENAME TO sync_health");
+        await env.DB.exec("ALTER TABLE player_progress_away RENAME TO player_progress");
       }
       await drainShard(shard);
-      const rows = (await env.DB.prepare("SELECT SUM(drains) AS drains, SUM(failures) AS failures FROM sync_health WHERE event_id = ?").bind(e.eventId).first<any>())!;
-      expect(rows).toEqual({ drains: 1, failures: 2 });
-      await evaluateAlerts(env.DB, Date.now());
-      const [a] = await alertsOf(e.eventId, "progress_sync_failure_rate", "open");
-      expect(a).toMatchObject({ severity: "critical", value: 66.67, threshold: 5, unit: "%" });
-      // 15 minutes on, the window holds no failure: resolved.
+      // the landing drain adds itself and no failure twice
+      expect(await health()).toEqual({ drains: 1, failures: 6 });
+      // 15 minutes on, the window holds no attempt: resolved.
       await evaluateAlerts(env.DB, Date.now() + 16 * MIN);
       expect(await open(e.eventId, "progress_sync_failure_rate")).toBe(0);
     } finally {

@@ -5,16 +5,17 @@ import { total, type Histogram } from "../domain/histogram";
 import { MINUTE_MS } from "../domain/time";
 
 /**
- * One successful drain of a shard, and the failed attempts before it (the kit Schedule's stored attempt count for
- * the drain row), added to the shard's minute. Sent inside the drain's batch, so it lands exactly when the drain does.
+ * A shard's drain outcomes added to its minute: a successful drain (drains 1) with the failed attempts not reported
+ * yet, riding in the drain's own batch so it lands exactly when the drain does; or one failed attempt (drains 0,
+ * failures 1), sent alone right after D1 refused the drain's batch, so an outage is visible while it lasts.
  */
-export function syncHealthStatement(d1: D1Database, eventId: string, shard: number, failedAttempts: number, now: number): D1PreparedStatement {
+export function syncHealthStatement(d1: D1Database, eventId: string, shard: number, drains: 0 | 1, failures: number, now: number): D1PreparedStatement {
   return d1
     .prepare(
-      `INSERT INTO sync_health (event_id, shard, minute, drains, failures) VALUES (?, ?, ?, 1, ?)
-       ON CONFLICT (event_id, shard, minute) DO UPDATE SET drains = drains + 1, failures = failures + excluded.failures`,
+      `INSERT INTO sync_health (event_id, shard, minute, drains, failures) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (event_id, shard, minute) DO UPDATE SET drains = drains + excluded.drains, failures = failures + excluded.failures`,
     )
-    .bind(eventId, shard, Math.floor(now / MINUTE_MS) * MINUTE_MS, failedAttempts);
+    .bind(eventId, shard, Math.floor(now / MINUTE_MS) * MINUTE_MS, drains, failures);
 }
 
 /** One isolate's minute of response times, as bucket counts (src/domain/histogram.ts): one row, one statement. */

@@ -14,6 +14,7 @@ import {
   p95,
   pct,
   ruleOf,
+  syncEvaluation,
   syncFailureRate,
   thresholdOf,
   type AlertKind,
@@ -42,6 +43,15 @@ describe("each threshold's boundary", () => {
     expect(at("progress_sync_failure_rate", syncFailureRate(95, 5))).toBe(false);
     expect(at("progress_sync_failure_rate", syncFailureRate(94, 6))).toBe(true);
     expect(at("progress_sync_failure_rate", syncFailureRate(0, 0))).toBe(false);
+  });
+  it("progress-sync: fewer than 5 attempts with a failure hold (an open alert stays, none opens); from 5 they are judged", () => {
+    expect(syncEvaluation(0, 4)).toEqual({ value: 100, hold: true });
+    expect(syncEvaluation(0, 5)).toEqual({ value: 100, hold: false });
+    expect(syncEvaluation(3, 0)).toEqual({ value: 0, hold: false }); // no failure: clear, however few
+    expect(syncEvaluation(0, 0)).toEqual({ value: null, hold: false }); // idle shards: nothing to watch
+    const e = { kind: "progress_sync_failure_rate" as const, scope: "ev", value: 100, threshold: 5, breached: true, hold: true };
+    expect(decide(e, { alertId: "a", kind: e.kind, scope: "ev" }, false)).toBeNull();
+    expect(decide(e, undefined, false)).toBeNull();
   });
   it("reward distribution errors: one fires, none does not", () => {
     expect(at("reward_distribution_errors", 1)).toBe(true);

@@ -31,7 +31,7 @@ import {
   pct,
   retryableStatus,
   ruleOf,
-  syncFailureRate,
+  syncEvaluation,
   thresholdOf,
   type AlertKind,
   type Evaluation,
@@ -50,16 +50,17 @@ export async function evaluations(d1: D1Database, now: number, withWarnings: boo
   const events = await eventsToEvaluate(d1, now);
   const critical = await criticalFigures(d1, events.map((e) => e.eventId), now);
   const out: Evaluation[] = [];
-  const add = (kind: AlertKind, scope: string, value: number | null) => {
+  const add = (kind: AlertKind, scope: string, value: number | null, hold = false) => {
     const rule = ruleOf(kind);
     const threshold = thresholdOf(rule, t);
-    out.push({ kind, scope, value, threshold, breached: breached(rule, value, threshold) });
+    out.push({ kind, scope, value, threshold, breached: breached(rule, value, threshold), hold });
   };
   add("p95_response_time", GLOBAL_SCOPE, p95(await responseHistogram(d1, now - RESPONSE_WINDOW_MS, now)));
   for (const ev of events) {
     const c = critical.get(ev.eventId)!;
     add("activation_failed", ev.eventId, ev.state === "failed_activation" ? 1 : 0);
-    add("progress_sync_failure_rate", ev.eventId, syncFailureRate(c.drains, c.failures));
+    const sync = syncEvaluation(c.drains, c.failures);
+    add("progress_sync_failure_rate", ev.eventId, sync.value, sync.hold);
     add("reward_distribution_errors", ev.eventId, c.rewardErrors);
     if (withWarnings) out.push(...(await warningEvaluations(d1, ev, now, t)));
   }
