@@ -135,6 +135,16 @@ describe("critical rules", () => {
     expect(await open(ev.eventId, "reward_distribution_errors")).toBe(0);
   });
 
+  it("the reward-error count searches the inbox by (event, reason, arrival), not a scan of every item", async () => {
+    const plan = await env.DB.prepare(
+      `EXPLAIN QUERY PLAN SELECT event_id, COUNT(*) AS a, 0 AS b FROM inbox_items WHERE event_id IN (SELECT value FROM json_each(?1))
+         AND reason = 'delivery_failed' AND arrived_at >= ?2 GROUP BY event_id`,
+    ).bind('["e"]', 0).all<any>();
+    const details = plan.results.map((r) => r.detail).join(" | ");
+    expect(details).toMatch(/SEARCH inbox_items USING (COVERING )?INDEX idx_inbox_event_reason \(event_id=\? AND reason=\? AND arrived_at>\?\)/);
+    expect(details).not.toMatch(/SCAN inbox_items/);
+  });
+
   it("the Worker counts real response times into ONE histogram row per isolate per minute, admin routes left out", async () => {
     // The clock only (timers stay real): a minute far ahead, so no other test's answers share it.
     const t = Math.floor((Date.now() + 400 * DAY) / MIN) * MIN;

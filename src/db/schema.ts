@@ -206,7 +206,8 @@ export const inboxItems = sqliteTable(
     expiresAt: integer("expires_at").notNull(),
     claimedAt: integer("claimed_at"),
   },
-  (t) => [index("idx_inbox_player").on(t.playerId, t.status)],
+  // idx_inbox_event_reason: the reward-error alert counts an event's recent delivery_failed items every minute.
+  (t) => [index("idx_inbox_player").on(t.playerId, t.status), index("idx_inbox_event_reason").on(t.eventId, t.reason, t.arrivedAt)],
 );
 
 /** The seed's notification_queue: notifications that are due, for the notification service to deliver. */
