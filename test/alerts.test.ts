@@ -74,6 +74,36 @@ describe("critical rules", () => {
     expect(await open(ev.eventId, "activation_failed")).toBe(0);
   });
 
+  it("activation failed: a scheduled event not active 5 min after its start fires too, and resolves when it activates", async () => {
+    const ev = await activeEvent();
+    await env.DB.prepare("UPDATE instances SET state = 'scheduled' WHERE event_id = ?").bind(ev.eventId).run();
+    await evaluateAlerts(env.DB, ev.s + 5 * MIN, false);
+    expect(await open(ev.eventId, "activation_failed")).toBe(0); // within the grace
+    await evaluateAlerts(env.DB, ev.s + 5 * MIN + 1, false);
+    expect((await alertsOf(ev.eventId, "activation_failed", "open"))[0]).toMatchObject({ value: 1, severity: "critical" });
+    await env.DB.prepare("UPDATE instances SET state = 'active' WHERE event_id = ?").bind(ev.eventId).run();
+    await evaluateAlerts(env.DB, ev.s + 6 * MIN, false);
+    expect(await open(ev.eventId, "activation_failed")).toBe(0);
+  });
+
+  it("ended events stay watched for a day: a reward error at expiry fires, and after the day the event is let go", async () => {
+    const ev = await activeEvent();
+    await env.DB.prepare("UPDATE instances SET state = 'expired', updated_at = ? WHERE event_id = ?").bind(ev.e, ev.eventId).run();
+    await failedDelivery(ev.eventId, `${ev.eventId}-expiry`, ev.e + MIN).run(); // an auto-claim at expiry that gave up
+    await evaluateAlerts(env.DB, ev.e + 2 * MIN, false);
+    expect((await alertsOf(ev.eventId, "reward_distribution_errors", "open"))[0]).toMatchObject({ value: 1 });
+    await env.DB.prepare("UPDATE instances SET state = 'archived', updated_at = ? WHERE event_id = ?").bind(ev.e + 3 * MIN, ev.eventId).run();
+    await failedDelivery(ev.eventId, `${ev.eventId}-archive`, ev.e + 3 * MIN).run();
+    await evaluateAlerts(env.DB, ev.e + 4 * MIN, false);
+    expect((await alertsOf(ev.eventId, "reward_distribution_errors", "open"))[0]).toMatchObject({ value: 2 });
+    // the hour passes: resolved; and a day after archiving the event is no longer looked at
+    await evaluateAlerts(env.DB, ev.e + 70 * MIN, false);
+    expect(await open(ev.eventId, "reward_distribution_errors")).toBe(0);
+    await failedDelivery(ev.eventId, `${ev.eventId}-late`, ev.e + 25 * HOUR).run();
+    await evaluateAlerts(env.DB, ev.e + 25 * HOUR, false);
+    expect(await open(ev.eventId, "reward_distribution_errors")).toBe(0);
+  });
+
   it("progress-sync failures from real drains D1 refuses are seen while they go on, and judged from 5 attempts", async () => {
     const e = await rewardEvent();
     try {

@@ -3,6 +3,8 @@
 // notification delivery (src/jobs/alerts.ts turns them into evaluations with src/domain/alerts.ts).
 import { COMPLETION_SHARE, objectivesDoneShare } from "../domain/analytics";
 import {
+  ACTIVATION_GRACE_MS,
+  ENDED_WATCH_MS,
   GLOBAL_SCOPE,
   PARTICIPATION_WINDOW_MS,
   REWARD_ERROR_WINDOW_MS,
@@ -152,15 +154,20 @@ export async function markDelivery(d1: D1Database, alertId: string, pending: str
 
 export type EventRow = { eventId: string; state: string; startTime: number; endTime: number; objectives: Objective[]; clanObjectiveIds: string[] };
 
-/** Events the rules look at: running or paused, failed to activate within a week, or holding an open alert. */
+/**
+ * Events the rules look at: running or paused; failed to activate (or still scheduled past start + grace) within a
+ * week; expired or archived within ENDED_WATCH_MS (auto-claims and final drains); or holding an open alert.
+ */
 export async function eventsToEvaluate(d1: D1Database, now: number): Promise<EventRow[]> {
   const rows = await d1
     .prepare(
       `SELECT event_id, state, start_time, end_time, document FROM instances
-       WHERE state IN ('active', 'paused') OR (state = 'failed_activation' AND start_time >= ?1)
+       WHERE state IN ('active', 'paused')
+          OR (state = 'failed_activation' AND start_time >= ?1) OR (state = 'scheduled' AND start_time >= ?1 AND start_time < ?2)
+          OR (state IN ('expired', 'archived') AND MAX(end_time, updated_at) >= ?3)
           OR event_id IN (SELECT scope FROM alerts WHERE state = 'open')`,
     )
-    .bind(now - 7 * DAY_MS)
+    .bind(now - 7 * DAY_MS, now - ACTIVATION_GRACE_MS, now - ENDED_WATCH_MS)
     .all<{ event_id: string; state: string; start_time: number; end_time: number; document: string }>();
   return rows.results.map((r) => {
     const doc = JSON.parse(r.document) as { objectives: Objective[]; clan?: { objectiveIds: string[] } };

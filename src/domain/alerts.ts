@@ -54,6 +54,15 @@ export const MIN_RESPONSE_SAMPLES = 100;
 /** Participation is judged on the event's first 6 h. */
 export const PARTICIPATION_WINDOW_MS = 6 * HOUR_MS;
 
+/** A scheduled event still not active this long after its start failed to activate (its alarm never fired, say). */
+export const ACTIVATION_GRACE_MS = 5 * MINUTE_MS;
+/** Ended (expired or archived) events stay watched this long: expiry's auto-claims and the final drains happen then. */
+export const ENDED_WATCH_MS = 24 * HOUR_MS;
+
+/** activation_failed's value: 1 in failed_activation, or still scheduled past its start and the grace; else 0. */
+export const activationFailed = (ev: EventWindow, now: number): number =>
+  ev.state === "failed_activation" || (ev.state === "scheduled" && now > ev.startTime + ACTIVATION_GRACE_MS) ? 1 : 0;
+
 /** The scope an event-less rule (the Worker's response time) is kept under, in place of an event id. */
 export const GLOBAL_SCOPE = "*";
 
@@ -74,7 +83,7 @@ export type Rule = {
 };
 
 export const RULES: readonly Rule[] = [
-  { kind: "activation_failed", severity: "critical", scope: "event", unit: "flag", comparison: "above", setting: null, fixed: 0, when: "always", description: "The event is in failed_activation (1) rather than activated (0)." },
+  { kind: "activation_failed", severity: "critical", scope: "event", unit: "flag", comparison: "above", setting: null, fixed: 0, when: "always", description: "The event is in failed_activation, or still scheduled 5 min after its start time (1), rather than activated (0)." },
   { kind: "progress_sync_failure_rate", severity: "critical", scope: "event", unit: "%", comparison: "above", setting: "syncFailureRatePct", when: "always", description: "Failed write-behind drain attempts ÷ all drain attempts of the event's shards, last 15 min; judged from 5 attempts (fewer, with a failure, hold)." },
   { kind: "reward_distribution_errors", severity: "critical", scope: "event", unit: "count", comparison: "above", setting: "rewardErrorsMax", when: "always", description: "Reward deliveries that gave up and went to the inbox as delivery_failed, last 60 min." },
   { kind: "p95_response_time", severity: "critical", scope: "global", unit: "ms", comparison: "above", setting: "p95ResponseMs", when: "always", description: "Nearest-rank p95 of Worker response times (histogram bucket upper bound), last 5 min, at least 100 responses; admin routes and socket upgrades excluded." },

@@ -24,6 +24,7 @@ import {
   MAX_DELIVERY_ATTEMPTS,
   RESPONSE_WINDOW_MS,
   SYNC_WINDOW_MS,
+  activationFailed,
   applies,
   breached,
   decide,
@@ -58,7 +59,7 @@ export async function evaluations(d1: D1Database, now: number, withWarnings: boo
   add("p95_response_time", GLOBAL_SCOPE, p95(await responseHistogram(d1, now - RESPONSE_WINDOW_MS, now)));
   for (const ev of events) {
     const c = critical.get(ev.eventId)!;
-    add("activation_failed", ev.eventId, ev.state === "failed_activation" ? 1 : 0);
+    add("activation_failed", ev.eventId, activationFailed(ev, now));
     const sync = syncEvaluation(c.drains, c.failures);
     add("progress_sync_failure_rate", ev.eventId, sync.value, sync.hold);
     add("reward_distribution_errors", ev.eventId, c.rewardErrors);
