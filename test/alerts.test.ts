@@ -5,6 +5,8 @@
 import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from "cloudflare:test";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import worker from "../src/index";
+import { warningFigures } from "../src/db/alerts";
+import { COMPLETION_SHARE, objectivesDoneShare } from "../src/domain/analytics";
 import { evaluateAlerts } from "../src/jobs/alerts";
 import { DAY, HOUR, apiKey, call, createEvent, createTemplate, playerToken } from "./helpers";
 import { clearAlarms, drainShard, earn, rewardEvent, shardStubFor } from "./rewards-helpers";
@@ -292,6 +294,27 @@ describe("warning rules", () => {
     await env.DB.prepare("UPDATE instances SET state = 'expired' WHERE event_id = ?").bind(ev.eventId).run();
     await evaluateAlerts(env.DB, ev.e + MIN);
     expect(await open(ev.eventId, "completion_at_midpoint")).toBe(0);
+  });
+
+  it("completion is counted in SQL exactly as the KPI defines it (required objectives, whole targets), no row read out", async () => {
+    const ev = await activeEvent();
+    const objectives = [
+      { objectiveId: "a", targetValue: 10 },
+      { objectiveId: "b", targetValue: 5 },
+      { objectiveId: "c", targetValue: 1 },
+      { objectiveId: "d", targetValue: 3 },
+      { objectiveId: "opt", targetValue: 1, isOptional: true },
+      { objectiveId: "clan", targetValue: 1 },
+    ] as any[];
+    const rows: Record<string, number>[] = [{ a: 10, b: 5, c: 1 }, { a: 10, b: 5 }, { a: 9, b: 5, c: 1, d: 3 }, { a: 10, b: 5, c: 1, d: 2 }, { opt: 1, clan: 1, a: 10, b: 5 }, {}, { a: 100, b: 50, c: 10, d: 30 }];
+    await env.DB.batch(rows.map((o, i) => joined(ev.eventId, `cmp-${i}`, ev.s, o)));
+    const f = await warningFigures(env.DB, { eventId: ev.eventId, state: "active", startTime: ev.s, endTime: ev.e, objectives, clanObjectiveIds: ["clan"] });
+    const expected = rows.filter((o) => objectivesDoneShare(o, objectives, ["clan"]) >= COMPLETION_SHARE).length;
+    expect(expected).toBe(4); // 3 of the 4 required: rows 0, 2, 3 and 6
+    expect(f).toMatchObject({ participants: 7, completers: expected });
+    // no required objective: no completer
+    const none = await warningFigures(env.DB, { eventId: ev.eventId, state: "active", startTime: ev.s, endTime: ev.e, objectives: [objectives[4]], clanObjectiveIds: [] });
+    expect(none).toMatchObject({ participants: 7, completers: 0 });
   });
 
   it("notification delivery: below 90 % fires, exactly 90 % does not, more deliveries clear it", async () => {

@@ -1,7 +1,7 @@
 // alerts: the only module that writes it. Also reads, once per evaluation, what the rules measure: events to look
 // at, the shards' drain health, failed reward deliveries, first-6-h participation, completion and
 // notification delivery (src/jobs/alerts.ts turns them into evaluations with src/domain/alerts.ts).
-import { COMPLETION_SHARE, objectivesDoneShare } from "../domain/analytics";
+import { COMPLETION_SHARE } from "../domain/analytics";
 import {
   ACTIVATION_GRACE_MS,
   ENDED_WATCH_MS,
@@ -200,9 +200,17 @@ export async function criticalFigures(d1: D1Database, eventIds: string[], now: n
 
 export type WarningFigures = { activeFirst6h: number; joinedFirst6h: number; participants: number; completers: number; sent: number; failed: number };
 
-/** The warning rules' inputs for one event, one D1 batch (the completion count reads the event's progress rows). */
+/**
+ * The warning rules' inputs for one event, one D1 batch of aggregates: the completion count is worked out in SQL (the
+ * required objectives' targets as one JSON parameter, matched against each row's objectives), so no progress row is
+ * read into the Worker, however many players joined.
+ */
 export async function warningFigures(d1: D1Database, ev: EventRow): Promise<WarningFigures> {
   const s = ev.startTime;
+  const required = ev.objectives.filter((o) => !o.isOptional && !ev.clanObjectiveIds.includes(o.objectiveId));
+  const targets = JSON.stringify(required.map((o) => ({ id: o.objectiveId, target: o.targetValue })));
+  // objectivesDoneShare >= COMPLETION_SHARE, as a count: an event without required objectives has no completers.
+  const needed = required.length ? COMPLETION_SHARE * required.length : 1;
   const [first, progress, notes] = await d1.batch([
     d1
       .prepare(
@@ -211,17 +219,24 @@ export async function warningFigures(d1: D1Database, ev: EventRow): Promise<Warn
          FROM (SELECT DISTINCT player_id FROM telemetry_sessions WHERE start >= ?2 AND start < ?3 AND ends_at >= ?4) a`,
       )
       .bind(ev.eventId, s - DAY_MS, s + PARTICIPATION_WINDOW_MS, s),
-    d1.prepare("SELECT objectives FROM player_progress WHERE event_id = ?").bind(ev.eventId),
+    d1
+      .prepare(
+        `SELECT COUNT(*) AS participants, SUM((
+           SELECT COUNT(*) FROM json_each(?2) t JOIN json_each(p.objectives) o ON o.key = json_extract(t.value, '$.id')
+           WHERE o.value >= json_extract(t.value, '$.target')) >= ?3) AS completers
+         FROM player_progress p WHERE p.event_id = ?1`,
+      )
+      .bind(ev.eventId, targets, needed),
     d1.prepare("SELECT SUM(status = 'sent') AS sent, SUM(status = 'failed') AS failed FROM notification_queue WHERE event_id = ?").bind(ev.eventId),
   ]);
   const f = first.results[0] as { active: number; joined: number | null };
-  const rows = progress.results as { objectives: string }[];
+  const p = progress.results[0] as { participants: number; completers: number | null };
   const n = notes.results[0] as { sent: number | null; failed: number | null };
   return {
     activeFirst6h: f.active,
     joinedFirst6h: f.joined ?? 0,
-    participants: rows.length,
-    completers: rows.filter((r) => objectivesDoneShare(JSON.parse(r.objectives), ev.objectives, ev.clanObjectiveIds) >= COMPLETION_SHARE).length,
+    participants: p.participants,
+    completers: p.completers ?? 0,
     sent: n.sent ?? 0,
     failed: n.failed ?? 0,
   };
