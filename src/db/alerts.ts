@@ -105,12 +105,20 @@ export async function touchAlert(d1: D1Database, alertId: string, e: Evaluation,
   await d1.prepare("UPDATE alerts SET value = ?, threshold = ?, evaluated_at = ? WHERE alert_id = ? AND state = 'open'").bind(e.value, e.threshold, now, alertId).run();
 }
 
+/**
+ * What a resolve owes the webhook: `resolved`, unless the `opened` delivery is itself still owed (the receiver never
+ * heard of the alert), in which case neither is sent: a lone `resolved`, or one replacing the `opened`, would tell
+ * the receiver of an alert it never saw open.
+ */
+const RESOLVED_DELIVERY = `delivery_pending = CASE WHEN delivery_pending = 'opened' THEN NULL ELSE 'resolved' END,
+  delivery_attempts = CASE WHEN delivery_pending = 'opened' THEN delivery_attempts ELSE 0 END`;
+
 /** The condition cleared. */
 export async function autoResolve(d1: D1Database, alertId: string, e: Evaluation, now: number) {
   await d1
     .prepare(
       `UPDATE alerts SET state = 'resolved', value = ?, evaluated_at = ?, resolved_at = ?, resolved_by = 'system',
-         resolve_reason = 'condition cleared', delivery_pending = 'resolved', delivery_attempts = 0 WHERE alert_id = ? AND state = 'open'`,
+         resolve_reason = 'condition cleared', ${RESOLVED_DELIVERY} WHERE alert_id = ? AND state = 'open'`,
     )
     .bind(e.value, now, now, alertId)
     .run();
@@ -121,7 +129,7 @@ export async function resolveByHand(d1: D1Database, alertId: string, actor: stri
   const r = await d1
     .prepare(
       `UPDATE alerts SET state = 'resolved', resolved_at = ?, resolved_by = ?, resolve_reason = ?, silenced = 1,
-         delivery_pending = 'resolved', delivery_attempts = 0 WHERE alert_id = ? AND state = 'open'`,
+         ${RESOLVED_DELIVERY} WHERE alert_id = ? AND state = 'open'`,
     )
     .bind(now, actor, reason, alertId)
     .run();
@@ -148,6 +156,16 @@ export async function markDelivery(d1: D1Database, alertId: string, pending: str
     )
     .bind(status, done ? 1 : 0, alertId, pending)
     .run();
+}
+
+/** Resolved alerts are kept this long (the audit of who resolved what), then deleted, a bounded chunk per run. */
+export const ALERT_KEEP_MS = 90 * DAY_MS;
+export async function purgeAlerts(d1: D1Database, now: number, chunk = 500): Promise<number> {
+  const r = await d1
+    .prepare("DELETE FROM alerts WHERE alert_id IN (SELECT alert_id FROM alerts WHERE state = 'resolved' AND resolved_at < ? AND delivery_pending IS NULL LIMIT ?)")
+    .bind(now - ALERT_KEEP_MS, chunk)
+    .run();
+  return r.meta.changes;
 }
 
 // ---- what the rules measure ------------------------------------------------------------------------------------

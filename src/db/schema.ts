@@ -436,6 +436,10 @@ export const alerts = sqliteTable(
     uniqueIndex("uq_alerts_open").on(t.scope, t.kind).where(sql`state = 'open'`),
     index("idx_alerts_state").on(t.state, t.openedAt),
     index("idx_alerts_scope").on(t.scope, t.kind),
+    // The per-minute run's own questions, on the few rows they concern rather than the whole table.
+    index("idx_alerts_pending").on(t.evaluatedAt).where(sql`delivery_pending IS NOT NULL`),
+    index("idx_alerts_silenced").on(t.scope, t.kind).where(sql`silenced = 1`),
+    index("idx_alerts_resolved").on(t.resolvedAt).where(sql`state = 'resolved'`),
   ],
 );
 

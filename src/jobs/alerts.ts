@@ -11,6 +11,7 @@ import {
   markDelivery,
   openAlert,
   pendingDeliveries,
+  purgeAlerts,
   touchAlert,
   unsilence,
   warningFigures,
@@ -119,12 +120,16 @@ export async function evaluateAlerts(d1: D1Database, now: number, withWarnings =
   return counts;
 }
 
-/** Sends what the alerts webhook is owed; a 5xx/408/429/unreachable answer stays owed for the next minute. */
-export async function deliverAlerts(env: Env): Promise<number> {
+/**
+ * Sends what the alerts webhook is owed, one after another, starting none after `deadline` (the rest wait for the
+ * next minute, so a slow receiver cannot make one run overlap the next); a 5xx/408/429/unreachable answer stays owed.
+ */
+export async function deliverAlerts(env: Env, deadline = Number.POSITIVE_INFINITY): Promise<number> {
   const cfg = readConfig(env);
   if (!cfg.alertsWebhookUrl) return 0;
   let sent = 0;
   for (const alert of await pendingDeliveries(env.DB)) {
+    if (Date.now() >= deadline) break;
     const what = alert.webhook.pending!;
     const status = await postSigned(cfg.alertsWebhookUrl, { type: `alert.${what}`, alert }, cfg.alertsWebhookSecret, `alert:${alert.alertId}:${what}`);
     const ok = status !== null && status >= 200 && status < 300;
@@ -136,13 +141,17 @@ export async function deliverAlerts(env: Env): Promise<number> {
   return sent;
 }
 
+/** Deliveries start within this much of the run's start: with a 10-s webhook timeout the run ends well inside its minute. */
+export const DELIVERY_BUDGET_MS = 30_000;
+
 export async function runAlerts(env: Env, now: number): Promise<void> {
   try {
     const withWarnings = Math.floor(now / MINUTE_MS) % WARNING_EVERY_MIN === 0;
     const counts = await evaluateAlerts(env.DB, now, withWarnings);
-    const delivered = await deliverAlerts(env);
+    const delivered = await deliverAlerts(env, Date.now() + DELIVERY_BUDGET_MS);
     // Kept a little beyond each window (the windows end at the run's time; a late histogram row still counts).
     await purgeHealth(env.DB, now, { syncMs: SYNC_WINDOW_MS + 5 * MINUTE_MS, responseMs: RESPONSE_WINDOW_MS + 5 * MINUTE_MS });
+    await purgeAlerts(env.DB, now);
     logLine("info", "analytics", "alerts evaluated", { ...counts, delivered, withWarnings });
   } catch (err) {
     logLine("error", "error", "alert evaluation failed", { error: String(err) });
