@@ -4,6 +4,7 @@
 import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import worker from "../src/index";
+import { deliverAlerts } from "../src/jobs/alerts";
 import { DAY, HOUR, call, createEvent, createTemplate } from "./helpers";
 
 const MIN = 60_000;
@@ -45,5 +46,27 @@ describe("the alerts webhook", () => {
     expect(mine[0].alert).toMatchObject({ alertId: alert.alertId, kind: "activation_failed", severity: "critical", eventId: ev.eventId, state: "open" });
     expect(mine[3].alert).toMatchObject({ state: "resolved", resolvedBy: "system" });
     expect((await failures()).filter((f) => f.path === "/alerts")).toEqual([]);
+  });
+
+  it("an alert that resolves before its alert.opened was delivered sends neither; a run past its deadline starts no delivery", async () => {
+    const t = await createTemplate();
+    const start = Date.now() + 60 * DAY;
+    const ev = await createEvent(t.templateId, { startTime: new Date(start).toISOString(), endTime: new Date(start + 12 * HOUR).toISOString() });
+    await env.DB.prepare("UPDATE instances SET state = 'failed_activation' WHERE event_id = ?").bind(ev.eventId).run();
+    await cron(start + MIN); // opened; the receiver refuses its first delivery
+    const alert = (await call("GET", `/v1/admin/alerts?eventId=${ev.eventId}&state=open`)).json.alerts[0];
+    expect(alert.webhook).toMatchObject({ pending: "opened", lastStatus: 503 });
+    await env.DB.prepare("UPDATE instances SET state = 'active' WHERE event_id = ?").bind(ev.eventId).run();
+    await cron(start + 2 * MIN); // resolved before the retry
+    expect((await call("GET", `/v1/admin/alerts/${alert.alertId}`)).json).toMatchObject({ state: "resolved", webhook: { pending: null, attempts: 1 } });
+    const mine = (await received()).filter((r) => r.path === "/alerts" && r.key.startsWith(`alert:${alert.alertId}:`));
+    expect(mine.map((r) => [r.key, r.status])).toEqual([[`alert:${alert.alertId}:opened`, 503]]);
+
+    // an owed delivery and a run whose delivery budget is spent: nothing is sent, it stays owed
+    await env.DB.prepare("UPDATE alerts SET delivery_pending = 'resolved', delivery_attempts = 0 WHERE alert_id = ?").bind(alert.alertId).run();
+    expect(await deliverAlerts(env, Date.now() - 1)).toBe(0);
+    expect((await call("GET", `/v1/admin/alerts/${alert.alertId}`)).json.webhook).toMatchObject({ pending: "resolved", attempts: 0 });
+    await deliverAlerts(env); // no deadline: tried (and refused once by the receiver, so still owed)
+    expect((await call("GET", `/v1/admin/alerts/${alert.alertId}`)).json.webhook).toEqual({ pending: "resolved", attempts: 1, lastStatus: 503 });
   });
 });

@@ -1,12 +1,13 @@
 // alerts: the only module that writes it. Also reads, once per evaluation, what the rules measure: events to look
-// at, the shards' drain health, failed reward deliveries, response samples, first-6-h participation, completion and
+// at, the shards' drain health, failed reward deliveries, first-6-h participation, completion and
 // notification delivery (src/jobs/alerts.ts turns them into evaluations with src/domain/alerts.ts).
-import { COMPLETION_SHARE, objectivesDoneShare } from "../domain/analytics";
+import { COMPLETION_SHARE } from "../domain/analytics";
 import {
+  ACTIVATION_GRACE_MS,
+  ENDED_WATCH_MS,
   GLOBAL_SCOPE,
   PARTICIPATION_WINDOW_MS,
   REWARD_ERROR_WINDOW_MS,
-  RESPONSE_WINDOW_MS,
   SYNC_WINDOW_MS,
   ruleOf,
   type AlertKind,
@@ -104,12 +105,20 @@ export async function touchAlert(d1: D1Database, alertId: string, e: Evaluation,
   await d1.prepare("UPDATE alerts SET value = ?, threshold = ?, evaluated_at = ? WHERE alert_id = ? AND state = 'open'").bind(e.value, e.threshold, now, alertId).run();
 }
 
+/**
+ * What a resolve owes the webhook: `resolved`, unless the `opened` delivery is itself still owed (the receiver never
+ * heard of the alert), in which case neither is sent: a lone `resolved`, or one replacing the `opened`, would tell
+ * the receiver of an alert it never saw open.
+ */
+const RESOLVED_DELIVERY = `delivery_pending = CASE WHEN delivery_pending = 'opened' THEN NULL ELSE 'resolved' END,
+  delivery_attempts = CASE WHEN delivery_pending = 'opened' THEN delivery_attempts ELSE 0 END`;
+
 /** The condition cleared. */
 export async function autoResolve(d1: D1Database, alertId: string, e: Evaluation, now: number) {
   await d1
     .prepare(
       `UPDATE alerts SET state = 'resolved', value = ?, evaluated_at = ?, resolved_at = ?, resolved_by = 'system',
-         resolve_reason = 'condition cleared', delivery_pending = 'resolved', delivery_attempts = 0 WHERE alert_id = ? AND state = 'open'`,
+         resolve_reason = 'condition cleared', ${RESOLVED_DELIVERY} WHERE alert_id = ? AND state = 'open'`,
     )
     .bind(e.value, now, now, alertId)
     .run();
@@ -120,7 +129,7 @@ export async function resolveByHand(d1: D1Database, alertId: string, actor: stri
   const r = await d1
     .prepare(
       `UPDATE alerts SET state = 'resolved', resolved_at = ?, resolved_by = ?, resolve_reason = ?, silenced = 1,
-         delivery_pending = 'resolved', delivery_attempts = 0 WHERE alert_id = ? AND state = 'open'`,
+         ${RESOLVED_DELIVERY} WHERE alert_id = ? AND state = 'open'`,
     )
     .bind(now, actor, reason, alertId)
     .run();
@@ -149,19 +158,34 @@ export async function markDelivery(d1: D1Database, alertId: string, pending: str
     .run();
 }
 
+/** Resolved alerts are kept this long (the audit of who resolved what), then deleted, a bounded chunk per run. */
+export const ALERT_KEEP_MS = 90 * DAY_MS;
+export async function purgeAlerts(d1: D1Database, now: number, chunk = 500): Promise<number> {
+  const r = await d1
+    .prepare("DELETE FROM alerts WHERE alert_id IN (SELECT alert_id FROM alerts WHERE state = 'resolved' AND resolved_at < ? AND delivery_pending IS NULL LIMIT ?)")
+    .bind(now - ALERT_KEEP_MS, chunk)
+    .run();
+  return r.meta.changes;
+}
+
 // ---- what the rules measure ------------------------------------------------------------------------------------
 
 export type EventRow = { eventId: string; state: string; startTime: number; endTime: number; objectives: Objective[]; clanObjectiveIds: string[] };
 
-/** Events the rules look at: running or paused, failed to activate within a week, or holding an open alert. */
+/**
+ * Events the rules look at: running or paused; failed to activate (or still scheduled past start + grace) within a
+ * week; expired or archived within ENDED_WATCH_MS (auto-claims and final drains); or holding an open alert.
+ */
 export async function eventsToEvaluate(d1: D1Database, now: number): Promise<EventRow[]> {
   const rows = await d1
     .prepare(
       `SELECT event_id, state, start_time, end_time, document FROM instances
-       WHERE state IN ('active', 'paused') OR (state = 'failed_activation' AND start_time >= ?1)
+       WHERE state IN ('active', 'paused')
+          OR (state = 'failed_activation' AND start_time >= ?1) OR (state = 'scheduled' AND start_time >= ?1 AND start_time < ?2)
+          OR (state IN ('expired', 'archived') AND MAX(end_time, updated_at) >= ?3)
           OR event_id IN (SELECT scope FROM alerts WHERE state = 'open')`,
     )
-    .bind(now - 7 * DAY_MS)
+    .bind(now - 7 * DAY_MS, now - ACTIVATION_GRACE_MS, now - ENDED_WATCH_MS)
     .all<{ event_id: string; state: string; start_time: number; end_time: number; document: string }>();
   return rows.results.map((r) => {
     const doc = JSON.parse(r.document) as { objectives: Objective[]; clan?: { objectiveIds: string[] } };
@@ -192,17 +216,19 @@ export async function criticalFigures(d1: D1Database, eventIds: string[], now: n
   return out;
 }
 
-/** Response samples in the window (ms). */
-export async function responseSamples(d1: D1Database, now: number): Promise<number[]> {
-  const rows = await d1.prepare("SELECT ms FROM response_samples WHERE at >= ? AND at <= ?").bind(now - RESPONSE_WINDOW_MS, now).all<{ ms: number }>();
-  return rows.results.map((r) => r.ms);
-}
-
 export type WarningFigures = { activeFirst6h: number; joinedFirst6h: number; participants: number; completers: number; sent: number; failed: number };
 
-/** The warning rules' inputs for one event, one D1 batch (the completion count reads the event's progress rows). */
+/**
+ * The warning rules' inputs for one event, one D1 batch of aggregates: the completion count is worked out in SQL (the
+ * required objectives' targets as one JSON parameter, matched against each row's objectives), so no progress row is
+ * read into the Worker, however many players joined.
+ */
 export async function warningFigures(d1: D1Database, ev: EventRow): Promise<WarningFigures> {
   const s = ev.startTime;
+  const required = ev.objectives.filter((o) => !o.isOptional && !ev.clanObjectiveIds.includes(o.objectiveId));
+  const targets = JSON.stringify(required.map((o) => ({ id: o.objectiveId, target: o.targetValue })));
+  // objectivesDoneShare >= COMPLETION_SHARE, as a count: an event without required objectives has no completers.
+  const needed = required.length ? COMPLETION_SHARE * required.length : 1;
   const [first, progress, notes] = await d1.batch([
     d1
       .prepare(
@@ -211,17 +237,24 @@ export async function warningFigures(d1: D1Database, ev: EventRow): Promise<Warn
          FROM (SELECT DISTINCT player_id FROM telemetry_sessions WHERE start >= ?2 AND start < ?3 AND ends_at >= ?4) a`,
       )
       .bind(ev.eventId, s - DAY_MS, s + PARTICIPATION_WINDOW_MS, s),
-    d1.prepare("SELECT objectives FROM player_progress WHERE event_id = ?").bind(ev.eventId),
+    d1
+      .prepare(
+        `SELECT COUNT(*) AS participants, SUM((
+           SELECT COUNT(*) FROM json_each(?2) t JOIN json_each(p.objectives) o ON o.key = json_extract(t.value, '$.id')
+           WHERE o.value >= json_extract(t.value, '$.target')) >= ?3) AS completers
+         FROM player_progress p WHERE p.event_id = ?1`,
+      )
+      .bind(ev.eventId, targets, needed),
     d1.prepare("SELECT SUM(status = 'sent') AS sent, SUM(status = 'failed') AS failed FROM notification_queue WHERE event_id = ?").bind(ev.eventId),
   ]);
   const f = first.results[0] as { active: number; joined: number | null };
-  const rows = progress.results as { objectives: string }[];
+  const p = progress.results[0] as { participants: number; completers: number | null };
   const n = notes.results[0] as { sent: number | null; failed: number | null };
   return {
     activeFirst6h: f.active,
     joinedFirst6h: f.joined ?? 0,
-    participants: rows.length,
-    completers: rows.filter((r) => (objectivesDoneShare(JSON.parse(r.objectives), ev.objectives, ev.clanObjectiveIds) ?? 0) >= COMPLETION_SHARE).length,
+    participants: p.participants,
+    completers: p.completers ?? 0,
     sent: n.sent ?? 0,
     failed: n.failed ?? 0,
   };

@@ -206,7 +206,8 @@ export const inboxItems = sqliteTable(
     expiresAt: integer("expires_at").notNull(),
     claimedAt: integer("claimed_at"),
   },
-  (t) => [index("idx_inbox_player").on(t.playerId, t.status)],
+  // idx_inbox_event_reason: the reward-error alert counts an event's recent delivery_failed items every minute.
+  (t) => [index("idx_inbox_player").on(t.playerId, t.status), index("idx_inbox_event_reason").on(t.eventId, t.reason, t.arrivedAt)],
 );
 
 /** The seed's notification_queue: notifications that are due, for the notification service to deliver. */
@@ -451,6 +452,10 @@ export const alerts = sqliteTable(
     uniqueIndex("uq_alerts_open").on(t.scope, t.kind).where(sql`state = 'open'`),
     index("idx_alerts_state").on(t.state, t.openedAt),
     index("idx_alerts_scope").on(t.scope, t.kind),
+    // The per-minute run's own questions, on the few rows they concern rather than the whole table.
+    index("idx_alerts_pending").on(t.evaluatedAt).where(sql`delivery_pending IS NOT NULL`),
+    index("idx_alerts_silenced").on(t.scope, t.kind).where(sql`silenced = 1`),
+    index("idx_alerts_resolved").on(t.resolvedAt).where(sql`state = 'resolved'`),
   ],
 );
 
@@ -467,13 +472,15 @@ export const syncHealth = sqliteTable(
   (t) => [primaryKey({ columns: [t.eventId, t.shard, t.minute] }), index("idx_sync_health_minute").on(t.minute)],
 );
 
-/** Sampled Worker response times (ms), written in batches per isolate; purged after a day. */
-export const responseSamples = sqliteTable(
-  "response_samples",
+/** Worker response times: one histogram per isolate per minute (src/domain/histogram.ts buckets), kept minutes. */
+export const responseHistograms = sqliteTable(
+  "response_histograms",
   {
-    id: integer("id").primaryKey({ autoIncrement: true }),
-    at: integer("at").notNull(),
-    ms: integer("ms").notNull(),
+    isolate: text("isolate").notNull(),
+    minute: integer("minute").notNull(),
+    samples: integer("samples").notNull(),
+    /** JSON object, bucket → count. */
+    buckets: text("buckets").notNull(),
   },
-  (t) => [index("idx_response_samples_at").on(t.at)],
+  (t) => [primaryKey({ columns: [t.isolate, t.minute] }), index("idx_response_histograms_minute").on(t.minute)],
 );

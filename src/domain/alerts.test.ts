@@ -1,6 +1,7 @@
 // The alert rules on hand-built figures: each threshold at its boundary (fires just past it, not at it), when a rule
 // applies, and the open/keep/resolve/silence decisions.
 import { describe, expect, it } from "vitest";
+import { record, type Histogram } from "./histogram";
 import {
   ALERT_KINDS,
   DEFAULT_THRESHOLDS,
@@ -13,6 +14,7 @@ import {
   p95,
   pct,
   ruleOf,
+  syncEvaluation,
   syncFailureRate,
   thresholdOf,
   type AlertKind,
@@ -42,18 +44,31 @@ describe("each threshold's boundary", () => {
     expect(at("progress_sync_failure_rate", syncFailureRate(94, 6))).toBe(true);
     expect(at("progress_sync_failure_rate", syncFailureRate(0, 0))).toBe(false);
   });
+  it("progress-sync: fewer than 5 attempts with a failure hold (an open alert stays, none opens); from 5 they are judged", () => {
+    expect(syncEvaluation(0, 4)).toEqual({ value: 100, hold: true });
+    expect(syncEvaluation(0, 5)).toEqual({ value: 100, hold: false });
+    expect(syncEvaluation(3, 0)).toEqual({ value: 0, hold: false }); // no failure: clear, however few
+    expect(syncEvaluation(0, 0)).toEqual({ value: null, hold: false }); // idle shards: nothing to watch
+    const e = { kind: "progress_sync_failure_rate" as const, scope: "ev", value: 100, threshold: 5, breached: true, hold: true };
+    expect(decide(e, { alertId: "a", kind: e.kind, scope: "ev" }, false)).toBeNull();
+    expect(decide(e, undefined, false)).toBeNull();
+  });
   it("reward distribution errors: one fires, none does not", () => {
     expect(at("reward_distribution_errors", 1)).toBe(true);
     expect(at("reward_distribution_errors", 0)).toBe(false);
   });
-  it("p95 response time: above 2,000 ms fires, exactly 2,000 does not, too few samples say nothing", () => {
-    const samples = (slow: number, ms: number) => [...Array(MIN_RESPONSE_SAMPLES - slow).fill(10), ...Array(slow).fill(ms)];
-    // 20 samples: nearest-rank p95 is the 19th, so two slow ones make the p95 slow, one does not.
-    expect(p95(samples(2, 2001))).toBe(2001);
-    expect(at("p95_response_time", p95(samples(2, 2001)))).toBe(true);
-    expect(at("p95_response_time", p95(samples(2, 2000)))).toBe(false);
-    expect(at("p95_response_time", p95(samples(1, 9000)))).toBe(false);
-    expect(p95(Array(MIN_RESPONSE_SAMPLES - 1).fill(9000))).toBeNull();
+  it("p95 response time: a p95 bucket above 2,000 ms fires, one at or below does not, too few responses say nothing", () => {
+    const samples = (slow: number, ms: number, n = MIN_RESPONSE_SAMPLES): Histogram => {
+      const h: Histogram = new Map();
+      for (let i = 0; i < n; i++) record(h, i < slow ? ms : 10);
+      return h;
+    };
+    // 100 responses: nearest-rank p95 is the 95th, so six slow ones make the p95 slow, five do not.
+    expect(p95(samples(6, 2001))).toBe(2048); // reported as its bucket's upper bound, (1878, 2048]
+    expect(at("p95_response_time", p95(samples(6, 2001)))).toBe(true);
+    expect(at("p95_response_time", p95(samples(6, 1800)))).toBe(false); // bucket (1722, 1878]
+    expect(at("p95_response_time", p95(samples(5, 9000)))).toBe(false);
+    expect(p95(samples(MIN_RESPONSE_SAMPLES - 1, 9000, MIN_RESPONSE_SAMPLES - 1))).toBeNull();
   });
   it("participation: below 30 % fires, exactly 30 % does not, no active players says nothing", () => {
     expect(at("participation_first_6h", pct(3, 10))).toBe(false);

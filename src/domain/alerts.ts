@@ -2,7 +2,7 @@
 // gathers each rule's metric from D1 once a minute (the per-minute cron) and src/db/alerts.ts keeps the alert rows;
 // what counts as a breach, when a rule applies and what happens to an open alert are decided here.
 import { z } from "zod";
-import { percentile } from "./analytics";
+import { histogramPercentile, type Histogram } from "./histogram";
 import { HOUR_MS, MINUTE_MS } from "./time";
 
 export const ALERT_KINDS = [
@@ -49,10 +49,19 @@ export const DEFAULT_THRESHOLDS: AlertThresholds = {
 export const SYNC_WINDOW_MS = 15 * MINUTE_MS;
 export const REWARD_ERROR_WINDOW_MS = HOUR_MS;
 export const RESPONSE_WINDOW_MS = 5 * MINUTE_MS;
-/** Fewer response samples than this in the window say nothing about a p95. */
-export const MIN_RESPONSE_SAMPLES = 20;
+/** Fewer responses than this in the window say too little about a p95 (a quiet Worker's few slow answers). */
+export const MIN_RESPONSE_SAMPLES = 100;
 /** Participation is judged on the event's first 6 h. */
 export const PARTICIPATION_WINDOW_MS = 6 * HOUR_MS;
+
+/** A scheduled event still not active this long after its start failed to activate (its alarm never fired, say). */
+export const ACTIVATION_GRACE_MS = 5 * MINUTE_MS;
+/** Ended (expired or archived) events stay watched this long: expiry's auto-claims and the final drains happen then. */
+export const ENDED_WATCH_MS = 24 * HOUR_MS;
+
+/** activation_failed's value: 1 in failed_activation, or still scheduled past its start and the grace; else 0. */
+export const activationFailed = (ev: EventWindow, now: number): number =>
+  ev.state === "failed_activation" || (ev.state === "scheduled" && now > ev.startTime + ACTIVATION_GRACE_MS) ? 1 : 0;
 
 /** The scope an event-less rule (the Worker's response time) is kept under, in place of an event id. */
 export const GLOBAL_SCOPE = "*";
@@ -74,10 +83,10 @@ export type Rule = {
 };
 
 export const RULES: readonly Rule[] = [
-  { kind: "activation_failed", severity: "critical", scope: "event", unit: "flag", comparison: "above", setting: null, fixed: 0, when: "always", description: "The event is in failed_activation (1) rather than activated (0)." },
-  { kind: "progress_sync_failure_rate", severity: "critical", scope: "event", unit: "%", comparison: "above", setting: "syncFailureRatePct", when: "always", description: "Failed write-behind drain attempts ÷ all drain attempts of the event's shards, last 15 min." },
+  { kind: "activation_failed", severity: "critical", scope: "event", unit: "flag", comparison: "above", setting: null, fixed: 0, when: "always", description: "The event is in failed_activation, or still scheduled 5 min after its start time (1), rather than activated (0)." },
+  { kind: "progress_sync_failure_rate", severity: "critical", scope: "event", unit: "%", comparison: "above", setting: "syncFailureRatePct", when: "always", description: "Failed write-behind drain attempts ÷ all drain attempts of the event's shards, last 15 min; judged from 5 attempts (fewer, with a failure, hold)." },
   { kind: "reward_distribution_errors", severity: "critical", scope: "event", unit: "count", comparison: "above", setting: "rewardErrorsMax", when: "always", description: "Reward deliveries that gave up and went to the inbox as delivery_failed, last 60 min." },
-  { kind: "p95_response_time", severity: "critical", scope: "global", unit: "ms", comparison: "above", setting: "p95ResponseMs", when: "always", description: "Nearest-rank p95 of sampled Worker response times, last 5 min, at least 20 samples." },
+  { kind: "p95_response_time", severity: "critical", scope: "global", unit: "ms", comparison: "above", setting: "p95ResponseMs", when: "always", description: "Nearest-rank p95 of Worker response times (histogram bucket upper bound), last 5 min, at least 100 responses; admin routes and socket upgrades excluded." },
   { kind: "participation_first_6h", severity: "warning", scope: "event", unit: "%", comparison: "below", setting: "participationPct", when: "after_6h", description: "Players active in [start, start + 6 h) who joined ÷ players active then; from start + 6 h while active." },
   { kind: "completion_at_midpoint", severity: "warning", scope: "event", unit: "%", comparison: "below", setting: "completionPct", when: "after_midpoint", description: "The completion rate KPI; from the midpoint while active." },
   { kind: "notification_delivery", severity: "warning", scope: "event", unit: "%", comparison: "below", setting: "notificationDeliveryPct", when: "active", description: "The notification delivery rate KPI (sent ÷ sent + failed), while active." },
@@ -114,10 +123,22 @@ export function breached(rule: Rule, value: number | null, threshold: number): b
 /** Percent with two decimals, or null without a denominator. */
 export const pct = (n: number, d: number): number | null => (d > 0 ? Math.round((n / d) * 10000) / 100 : null);
 
+/** Fewer drain attempts than this in the window are too few to judge a rate on (one failure would be 100 %). */
+export const MIN_SYNC_ATTEMPTS = 5;
 export const syncFailureRate = (drains: number, failures: number) => pct(failures, drains + failures);
-export const p95 = (samples: readonly number[]) => (samples.length >= MIN_RESPONSE_SAMPLES ? percentile(samples, 95) : null);
+/**
+ * The sync rule's value, and whether to hold: with failures but fewer than MIN_SYNC_ATTEMPTS attempts the evidence is
+ * too thin to open an alert, and too bad to resolve one (a shard backing off during an outage drains rarely).
+ */
+export function syncEvaluation(drains: number, failures: number): { value: number | null; hold: boolean } {
+  const attempts = drains + failures;
+  if (failures > 0 && attempts < MIN_SYNC_ATTEMPTS) return { value: syncFailureRate(drains, failures), hold: true };
+  return { value: syncFailureRate(drains, failures), hold: false };
+}
+export const p95 = (h: Histogram) => histogramPercentile(h, 95, MIN_RESPONSE_SAMPLES);
 
-export type Evaluation = { kind: AlertKind; scope: string; value: number | null; threshold: number; breached: boolean };
+/** `hold`: too little evidence to change anything: an open alert stays open (unrefreshed), none opens. */
+export type Evaluation = { kind: AlertKind; scope: string; value: number | null; threshold: number; breached: boolean; hold?: boolean };
 export type OpenAlert = { alertId: string; kind: AlertKind; scope: string };
 /** A scope and kind that ops resolved by hand while it was still breached: it is not reopened until it clears. */
 export type Silenced = { kind: AlertKind; scope: string };
@@ -133,6 +154,7 @@ export type Action =
  * (its value refreshed), a clear resolves it. A breach that ops silenced (resolved by hand) stays quiet until it clears.
  */
 export function decide(e: Evaluation, open: OpenAlert | undefined, silenced: boolean): Action | null {
+  if (e.hold) return null;
   if (open) return e.breached ? { kind: "keep", alertId: open.alertId, evaluation: e } : { kind: "resolve", alertId: open.alertId, evaluation: e };
   if (e.breached) return silenced ? null : { kind: "open", evaluation: e };
   return silenced ? { kind: "unsilence", evaluation: e } : null;

@@ -11,18 +11,21 @@ import {
   markDelivery,
   openAlert,
   pendingDeliveries,
-  responseSamples,
+  purgeAlerts,
   touchAlert,
   unsilence,
   warningFigures,
   type EventRow,
 } from "../db/alerts";
-import { purgeHealth } from "../db/health";
+import { purgeHealth, responseHistogram } from "../db/health";
 import { alertThresholds as thresholds } from "../db/settings";
 import {
   type AlertThresholds,
   GLOBAL_SCOPE,
   MAX_DELIVERY_ATTEMPTS,
+  RESPONSE_WINDOW_MS,
+  SYNC_WINDOW_MS,
+  activationFailed,
   applies,
   breached,
   decide,
@@ -30,7 +33,7 @@ import {
   pct,
   retryableStatus,
   ruleOf,
-  syncFailureRate,
+  syncEvaluation,
   thresholdOf,
   type AlertKind,
   type Evaluation,
@@ -49,16 +52,17 @@ export async function evaluations(d1: D1Database, now: number, withWarnings: boo
   const events = await eventsToEvaluate(d1, now);
   const critical = await criticalFigures(d1, events.map((e) => e.eventId), now);
   const out: Evaluation[] = [];
-  const add = (kind: AlertKind, scope: string, value: number | null) => {
+  const add = (kind: AlertKind, scope: string, value: number | null, hold = false) => {
     const rule = ruleOf(kind);
     const threshold = thresholdOf(rule, t);
-    out.push({ kind, scope, value, threshold, breached: breached(rule, value, threshold) });
+    out.push({ kind, scope, value, threshold, breached: breached(rule, value, threshold), hold });
   };
-  add("p95_response_time", GLOBAL_SCOPE, p95(await responseSamples(d1, now)));
+  add("p95_response_time", GLOBAL_SCOPE, p95(await responseHistogram(d1, now - RESPONSE_WINDOW_MS, now)));
   for (const ev of events) {
     const c = critical.get(ev.eventId)!;
-    add("activation_failed", ev.eventId, ev.state === "failed_activation" ? 1 : 0);
-    add("progress_sync_failure_rate", ev.eventId, syncFailureRate(c.drains, c.failures));
+    add("activation_failed", ev.eventId, activationFailed(ev, now));
+    const sync = syncEvaluation(c.drains, c.failures);
+    add("progress_sync_failure_rate", ev.eventId, sync.value, sync.hold);
     add("reward_distribution_errors", ev.eventId, c.rewardErrors);
     if (withWarnings) out.push(...(await warningEvaluations(d1, ev, now, t)));
   }
@@ -116,12 +120,16 @@ export async function evaluateAlerts(d1: D1Database, now: number, withWarnings =
   return counts;
 }
 
-/** Sends what the alerts webhook is owed; a 5xx/408/429/unreachable answer stays owed for the next minute. */
-export async function deliverAlerts(env: Env): Promise<number> {
+/**
+ * Sends what the alerts webhook is owed, one after another, starting none after `deadline` (the rest wait for the
+ * next minute, so a slow receiver cannot make one run overlap the next); a 5xx/408/429/unreachable answer stays owed.
+ */
+export async function deliverAlerts(env: Env, deadline = Number.POSITIVE_INFINITY): Promise<number> {
   const cfg = readConfig(env);
   if (!cfg.alertsWebhookUrl) return 0;
   let sent = 0;
   for (const alert of await pendingDeliveries(env.DB)) {
+    if (Date.now() >= deadline) break;
     const what = alert.webhook.pending!;
     const status = await postSigned(cfg.alertsWebhookUrl, { type: `alert.${what}`, alert }, cfg.alertsWebhookSecret, `alert:${alert.alertId}:${what}`);
     const ok = status !== null && status >= 200 && status < 300;
@@ -133,12 +141,17 @@ export async function deliverAlerts(env: Env): Promise<number> {
   return sent;
 }
 
+/** Deliveries start within this much of the run's start: with a 10-s webhook timeout the run ends well inside its minute. */
+export const DELIVERY_BUDGET_MS = 30_000;
+
 export async function runAlerts(env: Env, now: number): Promise<void> {
   try {
     const withWarnings = Math.floor(now / MINUTE_MS) % WARNING_EVERY_MIN === 0;
     const counts = await evaluateAlerts(env.DB, now, withWarnings);
-    const delivered = await deliverAlerts(env);
-    if (Math.floor(now / MINUTE_MS) % 60 === 0) await purgeHealth(env.DB, now);
+    const delivered = await deliverAlerts(env, Date.now() + DELIVERY_BUDGET_MS);
+    // Kept a little beyond each window (the windows end at the run's time; a late histogram row still counts).
+    await purgeHealth(env.DB, now, { syncMs: SYNC_WINDOW_MS + 5 * MINUTE_MS, responseMs: RESPONSE_WINDOW_MS + 5 * MINUTE_MS });
+    await purgeAlerts(env.DB, now);
     logLine("info", "analytics", "alerts evaluated", { ...counts, delivered, withWarnings });
   } catch (err) {
     logLine("error", "error", "alert evaluation failed", { error: String(err) });

@@ -67,7 +67,11 @@ export class ShardOutbox {
     };
   }
 
-  /** One drain: one D1 batch. Throws if D1 refused it (nothing was marked written, the counters stay in memory). */
+  /**
+   * One drain: one D1 batch. Throws if D1 refused it (nothing was marked written, the counters stay in memory); the
+   * failed attempt is then reported on its own (best effort) and remembered, so the next successful drain's health
+   * row adds only the failures not reported yet.
+   */
   async flush(d1: D1Database, eventId: string, health?: { shard: number; failedAttempts: number; now: number }): Promise<void> {
     // The drain's health row (the alerts' progress-sync failure rate) rides in the same batch, only when it has rows.
     let real = 0;
@@ -76,19 +80,40 @@ export class ShardOutbox {
       real += p.statements.length;
       return p;
     };
+    const unreported = health ? Math.max(0, health.failedAttempts - this.stat("syncFailuresReported")) : 0;
     const healthSource: OutboxSource = (db) => ({
       count: 0,
-      statements: health && real > 0 ? [syncHealthStatement(db, eventId, health.shard, health.failedAttempts, health.now)] : [],
+      statements: health && real > 0 ? [syncHealthStatement(db, eventId, health.shard, 1, unreported, health.now)] : [],
       markWritten: () => {},
     });
-    await this.outbox.flush(d1, [
-      counted(this.players.source(eventId)),
-      counted(this.flagSource(eventId)),
-      counted(this.outbox.source<ClaimRow>("claim", claimStatements)),
-      counted(this.outbox.source<NotificationRow>("note", notificationStatements)),
-      healthSource,
-    ]);
+    try {
+      await this.outbox.flush(d1, [
+        counted(this.players.source(eventId)),
+        counted(this.flagSource(eventId)),
+        counted(this.outbox.source<ClaimRow>("claim", claimStatements)),
+        counted(this.outbox.source<NotificationRow>("note", notificationStatements)),
+        healthSource,
+      ]);
+    } catch (err) {
+      if (health && real > 0) await this.reportFailure(d1, eventId, health.shard, health.now);
+      throw err;
+    }
+    this.sql.exec("DELETE FROM stats WHERE k = 'syncFailuresReported'");
     this.persist(real);
+  }
+
+  /** A refused drain, written alone: when D1 refuses only this shard's batch, the alert sees it during the outage. */
+  private async reportFailure(d1: D1Database, eventId: string, shard: number, now: number) {
+    try {
+      await syncHealthStatement(d1, eventId, shard, 0, 1, now).run();
+      this.sql.exec("INSERT INTO stats (k, v) VALUES ('syncFailuresReported', 1) ON CONFLICT (k) DO UPDATE SET v = v + 1");
+    } catch {
+      // D1 is down altogether: the failure is counted by the drain that finally lands (its stored attempt count).
+    }
+  }
+
+  private stat(k: string): number {
+    return this.sql.exec<{ v: number }>("SELECT v FROM stats WHERE k = ?", k).toArray()[0]?.v ?? 0;
   }
 
   /** Flag counts ahead of D1, written as absolute totals; one that grew while the batch was in flight stays pending. */
