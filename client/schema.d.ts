@@ -1171,7 +1171,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Everything held about the calling player (their token's `sub`), from D1 and every object that holds them */
+        /**
+         * Everything held about the calling player (their token's `sub`), from D1 and every object that holds them
+         * @description At most one a minute per player (else 429 with Retry-After); each also counts against the player's read budget.
+         */
         post: operations["exportMyData"];
         delete?: never;
         options?: never;
@@ -4731,6 +4734,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The Worker lacks a setting this route needs (code says which); an operator's to fix */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     erasePlayerData: {
@@ -4796,6 +4808,15 @@ export interface operations {
             };
             /** @description Body failed validation; details.fields names each problem */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The Worker lacks a setting this route needs (code says which); an operator's to fix */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7266,6 +7287,24 @@ export interface operations {
             };
             /** @description Missing or invalid credentials */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited; wait Retry-After seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The Worker lacks a setting this route needs (code says which); an operator's to fix */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -20,6 +20,7 @@ import { serverApp } from "./routes/server";
 import { telemetryApp } from "./routes/telemetry";
 import { wellKnownApp } from "./routes/well-known";
 import { logLine } from "./lib/log";
+import { PrivacySaltMissing } from "./lib/pseudonym";
 
 // Two apps, each behind its own guard and mounted once: ops at /v1/admin, players at /v1. The player guard covers
 // all of /v1/*, and Hono runs matching handlers in registration order (a handler that answers ends the chain), so
@@ -80,6 +81,11 @@ app.onError((err, c) => {
   if (err instanceof ClientDisconnected) {
     logLine("info", "player", "client disconnected mid-request", { path: c.req.path, error: String(err.cause) });
     return c.json(new ApiError(400, "client_disconnected", "the request body ended before it was complete").toJSON(), 400);
+  }
+  // A deployment without PRIVACY_SALT: the operator's to fix, so say what is missing (and log it) rather than a bare 500.
+  if (err instanceof PrivacySaltMissing) {
+    logLine("error", "error", err.message, { path: c.req.path });
+    return c.json(new ApiError(503, "privacy_not_configured", err.message).toJSON(), 503);
   }
   // Anything else is our bug: log it whole, tell the caller only that it happened.
   logLine("error", "error", "unhandled error", { path: c.req.path, method: c.req.method, error: String(err), stack: (err as Error)?.stack });

@@ -272,4 +272,46 @@ describe("a player's own export", () => {
     const audit = await runInDurableObject(await privacyStub("priv-eve"), (_o, s) => s.storage.sql.exec("SELECT actor, action FROM audit").toArray());
     expect(audit).toEqual([{ actor: "player", action: "export" }]);
   });
+
+  it("is one a minute per player: a second at once is a 429 with Retry-After that records nothing, and ops' exports go on", async () => {
+    const token = await playerToken("priv-gus");
+    expect((await call("POST", "/v1/me/export", { token })).status).toBe(200);
+    const again = await call("POST", "/v1/me/export", { token });
+    expect(again.status).toBe(429);
+    expect(again.json.error).toMatchObject({ code: "rate_limited", message: expect.stringContaining("one export a minute") });
+    const wait = Number(again.headers.get("Retry-After"));
+    expect(wait).toBeGreaterThan(0);
+    expect(wait).toBeLessThanOrEqual(60);
+    expect(again.json.error.details).toEqual({ retryAfter: wait });
+    // another player is not held back by gus's limit, nor is an operator's export of gus
+    expect((await call("POST", "/v1/me/export", { token: await playerToken("priv-hal") })).status).toBe(200);
+    expect((await exportOf("priv-gus")).status).toBe(200);
+    const audit = await runInDurableObject(await privacyStub("priv-gus"), (_o, s) => s.storage.sql.exec("SELECT actor, action FROM audit ORDER BY seq").toArray());
+    expect(audit).toEqual([{ actor: "player", action: "export" }, { actor: "bootstrap", action: "export" }]);
+    // a minute later (the last export moved back in the object's own log) the player may export again
+    await runInDurableObject(await privacyStub("priv-gus"), (_o, s) => s.storage.sql.exec("UPDATE audit SET at = at - 61000"));
+    expect((await call("POST", "/v1/me/export", { token })).status).toBe(200);
+  });
+});
+
+describe("a Worker without PRIVACY_SALT", () => {
+  it("refuses privacy requests with 503 privacy_not_configured instead of using a public salt, and changes nothing", async () => {
+    const { default: worker } = await import("../src/index");
+    const bare = { ...env, PRIVACY_SALT: "" } as Env;
+    const ask = (path: string, headers: Record<string, string>, body?: unknown) =>
+      worker.fetch!(new Request(`https://x${path}`, { method: "POST", headers: { ...headers, "Content-Type": "application/json" }, body: JSON.stringify(body ?? {}) }) as never, bare, { waitUntil() {}, passThroughOnException() {}, props: {} } as never);
+    const admin = { Authorization: `Bearer ${env.ADMIN_TOKEN}` };
+    for (const [path, headers, body] of [
+      ["/v1/admin/players/priv-ida/erase", admin, { reason: "GDPR erasure" }],
+      ["/v1/admin/players/priv-ida/export", admin, {}],
+      ["/v1/me/export", { Authorization: `Bearer ${await playerToken("priv-ida")}` }, undefined],
+    ] as const) {
+      const res = await ask(path, headers, body);
+      expect(res.status).toBe(503);
+      expect(await res.json()).toEqual({ error: { code: "privacy_not_configured", message: expect.stringContaining("PRIVACY_SALT") } });
+    }
+    // nothing was asked of the player's privacy object: its audit log is empty
+    const audit = await runInDurableObject(await privacyStub("priv-ida"), (_o, s) => s.storage.sql.exec("SELECT count(*) AS n FROM audit").one().n);
+    expect(audit).toBe(0);
+  });
 });

@@ -29,4 +29,17 @@ describe("player read budget", () => {
     const write = await call("POST", "/v1/events/evt_000000000000000000000000/milestones/0/claim", { token: flooder, body: {}, headers: { "Idempotency-Key": "k1" } });
     expect(write.json.error.code).not.toBe("rate_limited");
   });
+
+  it("counts a player's own export (a read sent as POST) against the same budget", async () => {
+    const player = await playerToken(`export-flood-${crypto.randomUUID()}`);
+    let refused = false;
+    for (let i = 0; i < 340 && !refused; i += 20) {
+      const batch = await Promise.all(Array.from({ length: 20 }, () => call("GET", "/v1/events/active", { token: player })));
+      refused = batch.some((r) => r.status === 429);
+    }
+    expect(refused).toBe(true);
+    const exp = await call("POST", "/v1/me/export", { token: player });
+    expect(exp.status).toBe(429);
+    expect(exp.json.error.message).toContain("reads");
+  });
 });

@@ -352,6 +352,8 @@ export type PlayerExport = { playerId: string; exportedAt: string; data: Record<
 export interface PrivacyActorRpc {
   /** A copy of everything held about the player, from D1 and every object that holds them; recorded in the audit log. */
   exportPlayer(playerId: string, audit: Audit): Promise<PlayerExport>;
+  /** The player's own export, at most one a minute (domain/privacy.ts): else how long to wait. */
+  exportOwn(playerId: string): Promise<{ ok: true; export: PlayerExport } | { ok: false; retryAfterSec: number }>;
   /** Starts (or, once done, re-runs) the erase job; a request while it runs joins it. */
   erase(playerId: string, audit: Audit): Promise<PrivacyJobView>;
   job(): Promise<PrivacyJobView | null>;

@@ -155,6 +155,7 @@ const ERROR_TEXT = {
   422: "Body failed validation; details.fields names each problem",
   426: "This route speaks WebSocket only",
   429: "Rate limited; wait Retry-After seconds",
+  503: "The Worker lacks a setting this route needs (code says which); an operator's to fix",
 } as const;
 type ErrorStatus = keyof typeof ERROR_TEXT;
 type ErrorResponse = { description: string; content: { "application/json": { schema: typeof ErrorBody } } };

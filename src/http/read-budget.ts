@@ -10,9 +10,14 @@ import { ApiError } from "./errors";
 /** The binding's window in seconds (wrangler.toml `simple.period`): the longest a refused reader must wait. */
 const WINDOW_SECONDS = 10;
 
+/** Reads sent as POST: a player's own export (the costliest read there is; it has its own per-minute limit too). */
+const READ_POSTS = /^\/v1\/me\/export\/?$/;
+
+const isRead = (method: string, path: string) => method === "GET" || method === "HEAD" || (method === "POST" && READ_POSTS.test(path));
+
 export const playerReadBudget: MiddlewareHandler<AppEnv> = async (c, next) => {
   const limiter = c.env.PLAYER_READS as RateLimit | undefined;
-  if (limiter && (c.req.method === "GET" || c.req.method === "HEAD")) {
+  if (limiter && isRead(c.req.method, c.req.path)) {
     const { success } = await limiter.limit({ key: c.var.player.playerId });
     if (!success) {
       c.header("Retry-After", String(WINDOW_SECONDS));

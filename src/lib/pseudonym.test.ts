@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DEV_PRIVACY_SALT, isPseudonym, privacySalt, pseudonym } from "./pseudonym";
+import { PrivacySaltMissing, isPseudonym, privacySalt, pseudonym } from "./pseudonym";
 
 describe("pseudonym", () => {
   it("is stable per salt and player, differs across salts and players, and fits where a player id fits", async () => {
@@ -12,9 +12,9 @@ describe("pseudonym", () => {
     expect(a).not.toContain("player-1");
   });
 
-  it("falls back to the dev-only salt only when PRIVACY_SALT is unset or empty", () => {
+  it("has no fallback: an unset or empty PRIVACY_SALT is refused, since any salt in the repository is public", () => {
     expect(privacySalt({ PRIVACY_SALT: "real" })).toBe("real");
-    expect(privacySalt({ PRIVACY_SALT: "" })).toBe(DEV_PRIVACY_SALT);
-    expect(privacySalt({})).toBe(DEV_PRIVACY_SALT);
+    expect(() => privacySalt({ PRIVACY_SALT: "" })).toThrow(PrivacySaltMissing);
+    expect(() => privacySalt({})).toThrow(PrivacySaltMissing);
   });
 });

@@ -3,11 +3,18 @@
 // accounting stay linkable to each other but not to the person. Without the salt nobody can test a guessed id.
 import { hmacHex } from "./hmac";
 
-/** Dev and test only: deployments set PRIVACY_SALT (`npm run setup:cloudflare` asks for it). */
-export const DEV_PRIVACY_SALT = "dev-only-privacy-salt";
+/** A Worker without PRIVACY_SALT: a deployment error. There is no fallback salt, because any salt written in this
+ * repository is public, and pseudonyms made with a public salt can be reversed by hashing guessed player ids. Local
+ * runs get theirs from .dev.vars (`npm start` copies .dev.vars.example), deployments from `npm run setup:cloudflare`. */
+export class PrivacySaltMissing extends Error {
+  constructor() {
+    super("PRIVACY_SALT is not set on this Worker, so no pseudonym can be made; `npm run setup:cloudflare` sets one");
+  }
+}
 
 export function privacySalt(env: { PRIVACY_SALT?: string }): string {
-  return env.PRIVACY_SALT || DEV_PRIVACY_SALT;
+  if (!env.PRIVACY_SALT) throw new PrivacySaltMissing();
+  return env.PRIVACY_SALT;
 }
 
 /** `anon_` and 32 hex characters (128 bits of the HMAC): fits wherever a player id (≤ 64 characters) fits. */

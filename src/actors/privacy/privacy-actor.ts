@@ -5,6 +5,7 @@
 // stopped. Every step is idempotent, so a step repeated after a crash touches nothing twice. The player's raw id is
 // kept only while a run is in progress; once it is done the job names only the pseudonym.
 import { DurableObject } from "cloudflare:workers";
+import { ownExportWait } from "../../domain/privacy";
 import { MINUTE_MS, SECOND_MS, iso } from "../../domain/time";
 import { privacySalt, pseudonym as pseudonymOf } from "../../lib/pseudonym";
 import type { Audit, PlayerExport, PrivacyActorRpc, PrivacyJobView } from "../contracts";
@@ -39,6 +40,15 @@ export class PrivacyActor extends DurableObject<Env> implements PrivacyActorRpc 
     const data: Record<string, unknown[]> = {};
     for (const source of SOURCES) Object.assign(data, await source.export(ctx));
     return { playerId, exportedAt: iso(now), data, empty: Object.values(data).every((rows) => rows.length === 0) };
+  }
+
+  async exportOwn(playerId: string): Promise<{ ok: true; export: PlayerExport } | { ok: false; retryAfterSec: number }> {
+    // Checked and recorded (by exportPlayer, before its first await) with no await between, so two requests at once
+    // cannot both pass.
+    const last = this.sql.exec<{ at: number | null }>("SELECT max(at) AS at FROM audit WHERE action = 'export' AND actor = 'player'").one().at;
+    const wait = ownExportWait(last, Date.now());
+    if (wait > 0) return { ok: false, retryAfterSec: wait };
+    return { ok: true, export: await this.exportPlayer(playerId, { actor: "player", reason: "requested by the player" }) };
   }
 
   async erase(playerId: string, audit: Audit): Promise<PrivacyJobView> {

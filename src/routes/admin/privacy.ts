@@ -26,7 +26,7 @@ export const adminPrivacyRoutes = openApiApp<AppEnv>()
       path: "/players/{playerId}/export",
       summary: "Everything held about one player, from D1 and every object that holds them (admin)",
       request: { params: PlayerPath, body: jsonRequest(ExportBody, { optional: true }) },
-      responses: { 200: json(PlayerExport, "The player's rows, by source and table"), ...errors(400, 401, 403, 413, 422) },
+      responses: { 200: json(PlayerExport, "The player's rows, by source and table"), ...errors(400, 401, 403, 413, 422, 503) },
     }),
     async (c) => {
       const { playerId } = c.req.valid("param");
@@ -42,7 +42,7 @@ export const adminPrivacyRoutes = openApiApp<AppEnv>()
       path: "/players/{playerId}/erase",
       summary: "Erase one player everywhere: a tracked job, idempotent (admin)",
       request: { params: PlayerPath, body: jsonRequest(EraseBody) },
-      responses: { 202: json(PrivacyJob, "The job, as it stands after its first step; follow it at GET /v1/admin/privacy/jobs/{jobId}"), ...errors(400, 401, 403, 413, 422) },
+      responses: { 202: json(PrivacyJob, "The job, as it stands after its first step; follow it at GET /v1/admin/privacy/jobs/{jobId}"), ...errors(400, 401, 403, 413, 422, 503) },
     }),
     async (c) => {
       const { playerId } = c.req.valid("param");
