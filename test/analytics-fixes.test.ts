@@ -4,8 +4,8 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { MAX_BUILD_ATTEMPTS } from "../src/actors/event/report";
-import { buildReport, telemetryCutoff } from "../src/db/analytics";
-import { storeRollups } from "../src/db/rollups";
+import { buildReport } from "../src/db/analytics";
+import { runHourly } from "../src/jobs/hourly";
 import { DAY, HOUR, call, createEvent, createTemplate, inMs } from "./helpers";
 import { until } from "./leaderboard-helpers";
 import { clearAlarms, earn, eventStub, rewardEvent, settle, tickEvent } from "./rewards-helpers";
@@ -19,7 +19,7 @@ const progressRow = (eventId: string, playerId: string, objectives: string, crea
   ).bind(eventId, playerId, objectives, createdAt);
 
 describe("the report row", () => {
-  it("gives up after its last attempt (no retry every 5 min for ever), and GET …/report says why", async () => {
+  it("gives up after its last attempt (no retry every 5 min for ever), GET …/report says why, and the hourly job tries again", async () => {
     const e = await rewardEvent();
     try {
       // A corrupt projection row (not JSON): D1 refuses the report's json_each over it, on every try.
@@ -35,6 +35,14 @@ describe("the report row", () => {
       expect(res.json.error.code).toBe("report_failed");
       expect(res.json.error.details.attempts).toBe(MAX_BUILD_ATTEMPTS);
       expect(res.json.error.details.error).toContain("JSON");
+      // The hourly job tries a given-up report again: once the cause is gone it is stored and the failure cleared.
+      await env.DB.prepare("DELETE FROM player_progress WHERE player_id = 'corrupt-1'").run();
+      await runHourly(env, Date.now());
+      const late = await call("GET", `/v1/admin/events/${e.eventId}/report`);
+      expect(late.status).toBe(200);
+      expect(late.json).toMatchObject({ eventId: e.eventId, final: true });
+      const failure = await env.DB.prepare("SELECT report_failures, report_gave_up_at FROM event_analytics WHERE event_id = ?").bind(e.eventId).first();
+      expect(failure).toEqual({ report_failures: 0, report_gave_up_at: null });
     } finally {
       await clearAlarms(e.eventId, e.shardCount);
     }
@@ -65,35 +73,91 @@ describe("active in a window", () => {
   });
 });
 
-describe("a long event's report after its first days' telemetry is purged", () => {
-  it("keeps the closed hours' rollups and reads participation from the first-day snapshot", async () => {
+describe("a long event's report after its first weeks' telemetry is purged", () => {
+  it("is the same report before and after the hourly job keeps and purges: curve, participation, revenue, payers, RPPU, conversion, retention", async () => {
     const tpl = await createTemplate();
-    const ev = await createEvent(tpl.templateId, { startTime: inMs(60 * DAY), endTime: inMs(70 * DAY) });
+    const ev = await createEvent(tpl.templateId, { startTime: inMs(60 * DAY), endTime: inMs(100 * DAY) });
     const s = Date.parse(ev.startTime);
+    const e = Date.parse(ev.endTime);
     const session = (id: string, playerId: string, start: number) => ({ id: `${ev.eventId}-${id}`, playerId, start: new Date(start).toISOString(), durationSec: 600, platform: "pc" });
-    await call("POST", "/v1/telemetry/sessions", { body: { sessions: [session("a", "lp-a", s + MIN), session("b", "lp-b", s + 2 * MIN), session("c", "lp-c", s + 3 * MIN)] } });
-    await call("POST", "/v1/telemetry/purchases", { body: { purchases: [{ id: `${ev.eventId}-buy`, playerId: "lp-a", amount: 3, currency: "USD", sku: "x", eventId: ev.eventId, at: new Date(s + 5 * MIN).toISOString() }] } });
-    await env.DB.batch([progressRow(ev.eventId, "lp-a", "{}", s + 10 * MIN), progressRow(ev.eventId, "lp-b", "{}", s + 20 * MIN)]);
-
-    // The hourly job a day in: the first 25 hours rolled up, and the first day's figures snapshotted.
-    const dayIn = s + 25 * HOUR;
-    expect(await storeRollups(env.DB, ev.eventId, dayIn, telemetryCutoff(dayIn, 35))).toBe(25);
-    // 40 days in, with 35 days' retention, the purge has taken the first days' sessions and purchases.
+    const buy = (id: string, playerId: string, amount: number, at: number, tagged: boolean) => ({
+      id: `${ev.eventId}-${id}`, playerId, amount, currency: "USD", sku: "x", at: new Date(at).toISOString(), ...(tagged ? { eventId: ev.eventId } : {}),
+    });
+    await call("POST", "/v1/telemetry/sessions", {
+      body: {
+        sessions: [
+          session("a", "lp-a", s + MIN), session("b", "lp-b", s + 2 * MIN), session("c", "lp-c", s + 3 * MIN), // the first day
+          session("d", "lp-d", s + 2 * DAY), // a non-participant, early: purged before the report
+          session("e", "lp-e", s + 30 * DAY), // a non-participant, late: still stored
+          session("a-back", "lp-a", e + DAY), session("d-back", "lp-d", e + 2 * DAY), // back within 7 days of the end
+        ],
+      },
+    });
+    await call("POST", "/v1/telemetry/purchases", {
+      body: {
+        purchases: [
+          buy("a", "lp-a", 3, s + 5 * MIN, true),
+          buy("b", "lp-b", 2, s + 3 * DAY, false), // untagged, by a participant in the window: the event's
+          buy("d", "lp-d", 7, s + 3 * DAY, false), // untagged, by a non-participant: not the event's
+          buy("e", "lp-e", 4, s + 30 * DAY, true), // tagged, by a non-participant: revenue, not a participant payer
+        ],
+      },
+    });
     await env.DB.batch([
-      env.DB.prepare("DELETE FROM telemetry_sessions WHERE session_id LIKE ?").bind(`${ev.eventId}-%`),
-      env.DB.prepare("DELETE FROM telemetry_purchases WHERE purchase_id LIKE ?").bind(`${ev.eventId}-%`),
+      progressRow(ev.eventId, "lp-a", "{}", s + 10 * MIN),
+      progressRow(ev.eventId, "lp-b", "{}", s + 20 * MIN),
+      env.DB.prepare("UPDATE instances SET state = 'expired' WHERE event_id = ?").bind(ev.eventId),
     ]);
-    const later = s + 40 * DAY;
-    await storeRollups(env.DB, ev.eventId, later, telemetryCutoff(later, 35));
-    // Hour 0 still holds what it was given while its telemetry was there (not zeros).
-    const hour0 = await env.DB.prepare("SELECT joins, active_players, purchases, revenue FROM event_rollups WHERE event_id = ? AND hour = ?").bind(ev.eventId, s).first();
-    expect(hour0).toEqual({ joins: 2, active_players: 3, purchases: 1, revenue: 3 });
 
-    const report = (await buildReport(env.DB, ev.eventId, later, { retentionDays: 35 }))!;
-    expect(report.kpis.participationRate).toBe(0.6667); // lp-a, lp-b of the three active on the first day
-    expect(report.kpis.counts.activeFirstDay).toBe(3);
-    expect(report.participationByHour[0]).toMatchObject({ joins: 2, participants: 2, activePlayers: 3, purchases: 1, revenue: 3 });
-    expect(report.participationByHour).toHaveLength(10 * 24); // the whole (ended) event
+    // A week after the end, with 35 days' retention, everything before s + 13 d goes in this hour's purge.
+    const now = e + 8 * DAY;
+    const before = (await buildReport(env.DB, ev.eventId, now))!;
+    expect(before.kpis).toMatchObject({
+      participationRate: 0.6667,
+      conversionRate: 1,
+      retention7d: { participants: 0.5, nonParticipants: 0.3333 },
+      rppu: 3,
+      counts: { activeFirstDay: 3, participants: 2, payers: 3, revenue: 9 },
+    });
+    await runHourly(env, now);
+    const left = await env.DB.prepare("SELECT COUNT(*) AS n FROM telemetry_sessions WHERE session_id LIKE ?").bind(`${ev.eventId}-%`).first<{ n: number }>();
+    expect(left!.n).toBe(3); // lp-e's and the two after the end
+    const kept = await env.DB.prepare("SELECT player_id FROM event_active_players WHERE event_id = ? ORDER BY player_id").bind(ev.eventId).all();
+    expect(kept.results).toEqual([{ player_id: "lp-a" }, { player_id: "lp-b" }, { player_id: "lp-c" }, { player_id: "lp-d" }]);
+    const after = (await buildReport(env.DB, ev.eventId, now))!;
+    expect(after.kpis).toEqual(before.kpis);
+    expect(after.participationByHour).toEqual(before.participationByHour);
+    expect(after.participationByHour[0]).toMatchObject({ joins: 2, participants: 2, activePlayers: 3, purchases: 1, revenue: 3 });
+    expect(after.participationByHour).toHaveLength(40 * 24);
+
+    // The next hour's run keeps nothing twice: the same report.
+    await runHourly(env, now + HOUR);
+    expect((await buildReport(env.DB, ev.eventId, now + HOUR))!.kpis).toEqual(before.kpis);
+
+    // Erasing a kept payer: their kept rows move to the pseudonym, so nothing names them and the figures stay.
+    const res = await call("POST", "/v1/admin/players/lp-b/erase", { body: { reason: "GDPR erasure, kept rows" } });
+    const done = await until(() => call("GET", `/v1/admin/privacy/jobs/${res.json.jobId}`), (r) => r.json.state === "done", 5000);
+    expect(done.value.json.touched).toMatchObject({ "d1.event_payers": 1, "d1.event_active_players": 1 });
+    const named = await env.DB.prepare("SELECT (SELECT COUNT(*) FROM event_payers WHERE player_id = 'lp-b') + (SELECT COUNT(*) FROM event_active_players WHERE player_id = 'lp-b') AS n").first<{ n: number }>();
+    expect(named!.n).toBe(0);
+    expect((await buildReport(env.DB, ev.eventId, now + HOUR))!.kpis).toEqual(before.kpis);
+  });
+
+  it("never purges past what an event could not keep", async () => {
+    const tpl = await createTemplate();
+    const ev = await createEvent(tpl.templateId, { startTime: inMs(60 * DAY), endTime: inMs(100 * DAY) });
+    const s = Date.parse(ev.startTime);
+    await call("POST", "/v1/telemetry/sessions", { body: { sessions: [{ id: `${ev.eventId}-x`, playerId: "np-x", start: new Date(s + HOUR).toISOString(), durationSec: 60, platform: "pc" }] } });
+    const doc = await env.DB.prepare("SELECT document FROM instances WHERE event_id = ?").bind(ev.eventId).first<{ document: string }>();
+    try {
+      // A corrupt projection of the event: every keep of it fails.
+      await env.DB.prepare("UPDATE instances SET state = 'expired', document = 'not json' WHERE event_id = ?").bind(ev.eventId).run();
+      await runHourly(env, s + 41 * DAY); // the cutoff is s + 6 d: the session would go
+      const left = await env.DB.prepare("SELECT COUNT(*) AS n FROM telemetry_sessions WHERE session_id = ?").bind(`${ev.eventId}-x`).first<{ n: number }>();
+      expect(left!.n).toBe(1);
+    } finally {
+      await env.DB.prepare("UPDATE instances SET document = ? WHERE event_id = ?").bind(doc!.document, ev.eventId).run();
+    }
   });
 });
 

@@ -29,21 +29,27 @@ export const FIRST_DAY = `
   SELECT COUNT(*) AS active, SUM(EXISTS (SELECT 1 FROM player_progress p WHERE p.player_id = a.player_id AND p.event_id = ?1)) AS joined
   FROM (SELECT DISTINCT player_id FROM telemetry_sessions WHERE start >= ?2 - ${SESSION_MAX_MS} AND start < ?2 + ${FIRST_WINDOW_MS} AND ends_at > ?2) a`;
 
-/**
- * Raw telemetry older than the cutoff may be purged: figures over it come from what was kept (event_rollups per
- * closed hour, event_analytics' first-day snapshot). Without a retention (tests of the formulas), all of it is there.
- */
+/** Raw telemetry older than this is purged by the hourly job, once db/rollups.ts has kept what figures need of it. */
 export const telemetryCutoff = (now: number, retentionDays: number | undefined) => (retentionDays === undefined ? -Infinity : now - retentionDays * DAY_MS);
-/** The first day's sessions (those overlapping [s, s + 24 h) start at or after s - 24 h) are all still stored. */
+/** The first day's sessions (those overlapping [s, s + 24 h) start at or after s - 24 h) are all before this line. */
 export const firstDayIntact = (start: number, cutoff: number) => cutoff <= start - SESSION_MAX_MS;
 
 /** The event's purchases: tagged with its id, or untagged and made by a participant during its window. */
-const EVENT_PURCHASES = `
+export const EVENT_PURCHASES = `
   SELECT t.player_id, t.amount, t.at FROM telemetry_purchases t WHERE t.event_id = ?1
   UNION ALL
   SELECT t.player_id, t.amount, t.at FROM telemetry_purchases t
   WHERE t.event_id IS NULL AND t.at >= ?2 AND t.at < ?3
     AND EXISTS (SELECT 1 FROM player_progress p WHERE p.player_id = t.player_id AND p.event_id = ?1)`;
+
+/** Where the event's kept telemetry ends and raw telemetry takes over (db/rollups.ts; the purge never passes it). */
+const KEPT = `COALESCE((SELECT kept_before FROM event_analytics WHERE event_id = ?1), ${Number.MIN_SAFE_INTEGER})`;
+
+/** The event's purchases as (player_id, amount): the payers kept before the kept line, and raw purchases from it on. */
+const PAYERS = `
+  SELECT player_id, revenue AS amount FROM event_payers WHERE event_id = ?1
+  UNION ALL
+  SELECT player_id, amount FROM (${EVENT_PURCHASES}) WHERE at >= ${KEPT}`;
 
 /*
  * Per-participant figures are aggregated inside D1, so a report's memory and D1 answer stay the same size at 10^6
@@ -72,14 +78,24 @@ export async function loadInstance(d1: D1Database, eventId: string): Promise<Loa
   return row ? { instance: JSON.parse(row.document) as EventInstance, templateId: row.template_id } : null;
 }
 
-/** Per-hour joins (CAST: D1 binds JS numbers as REAL, so the division would not truncate), session starts (distinct players), purchases and revenue, hour 0 being the event's first. */
-export function hourlyStatements(d1: D1Database, eventId: string, start: number, end: number) {
+/**
+ * Per-hour joins (CAST: D1 binds JS numbers as REAL, so the division would not truncate), session starts (distinct
+ * players), purchases and revenue, hour 0 being the event's first; only the hours in [lo, hi) (default: all of them;
+ * joins before the start count in hour 0).
+ */
+export function hourlyStatements(d1: D1Database, eventId: string, start: number, end: number, lo = start, hi = end) {
+  const joinsFrom = lo <= start ? Number.MIN_SAFE_INTEGER : lo;
+  const joinsTo = hi >= end ? Number.MAX_SAFE_INTEGER : hi;
   return [
-    d1.prepare("SELECT CAST((created_at - ?2) / 3600000 AS INTEGER) AS hour, COUNT(*) AS n FROM player_progress WHERE event_id = ?1 GROUP BY hour").bind(eventId, start),
     d1
-      .prepare("SELECT CAST((start - ?1) / 3600000 AS INTEGER) AS hour, COUNT(DISTINCT player_id) AS n FROM telemetry_sessions WHERE start >= ?1 AND start < ?2 GROUP BY hour")
-      .bind(start, end),
-    d1.prepare(`SELECT CAST((at - ?2) / 3600000 AS INTEGER) AS hour, COUNT(*) AS n, SUM(amount) AS revenue FROM (${EVENT_PURCHASES}) WHERE at >= ?2 AND at < ?3 GROUP BY hour`).bind(eventId, start, end),
+      .prepare("SELECT CAST((created_at - ?2) / 3600000 AS INTEGER) AS hour, COUNT(*) AS n FROM player_progress WHERE event_id = ?1 AND created_at >= ?3 AND created_at < ?4 GROUP BY hour")
+      .bind(eventId, start, joinsFrom, joinsTo),
+    d1
+      .prepare("SELECT CAST((start - ?1) / 3600000 AS INTEGER) AS hour, COUNT(DISTINCT player_id) AS n FROM telemetry_sessions WHERE start >= ?2 AND start < ?3 GROUP BY hour")
+      .bind(start, Math.max(start, lo), Math.min(end, hi)),
+    d1
+      .prepare(`SELECT CAST((at - ?2) / 3600000 AS INTEGER) AS hour, COUNT(*) AS n, SUM(amount) AS revenue FROM (${EVENT_PURCHASES}) WHERE at >= ?4 AND at < ?5 GROUP BY hour`)
+      .bind(eventId, start, end, Math.max(start, lo), Math.min(end, hi)),
   ];
 }
 
@@ -99,29 +115,22 @@ export type ReportOptions = {
   /** The event object's own instance (D1's projection of it may still be a moment behind); else the projection. */
   known?: EventInstance;
   cost?: ReportCost;
-  /** TELEMETRY_RETENTION_DAYS: hours and the first day before the purge cutoff are read from what was kept. */
-  retentionDays?: number;
 };
 
-export async function buildReport(d1: D1Database, eventId: string, now: number, { known, cost, retentionDays }: ReportOptions = {}): Promise<EventReport | null> {
+export async function buildReport(d1: D1Database, eventId: string, now: number, { known, cost }: ReportOptions = {}): Promise<EventReport | null> {
   const loaded = known ? { instance: known, templateId: known.templateId } : await loadInstance(d1, eventId);
   if (!loaded) return null;
   const { instance } = loaded;
   const s = instance.startTime;
   const e = instance.endTime;
   const retentionKnown = now >= e + RETENTION_WINDOW_MS;
-  const cutoff = telemetryCutoff(now, retentionDays);
   const targets = requiredTargets(instance.objectives, instance.clan?.objectiveIds ?? []);
   const need = objectivesNeeded(Object.keys(targets).length);
   const results = await d1.batch([
     /* 0 */ d1.prepare("SELECT COUNT(*) AS participants, COUNT(synced_at) AS samples FROM player_progress WHERE event_id = ?").bind(eventId),
     /* 1 */ d1.prepare(FIRST_DAY).bind(eventId, s),
-    /* 2 */ d1
-      .prepare(`SELECT COALESCE(SUM(amount), 0) AS revenue, COUNT(DISTINCT player_id) AS payers FROM (${EVENT_PURCHASES})`)
-      .bind(eventId, s, e),
-    /* 3 */ d1
-      .prepare(`SELECT COUNT(*) AS n FROM (SELECT DISTINCT player_id FROM (${EVENT_PURCHASES})) x WHERE ${joined("x")}`)
-      .bind(eventId, s, e),
+    /* 2 */ d1.prepare(`SELECT COALESCE(SUM(amount), 0) AS revenue, COUNT(DISTINCT player_id) AS payers FROM (${PAYERS})`).bind(eventId, s, e),
+    /* 3 */ d1.prepare(`SELECT COUNT(*) AS n FROM (SELECT DISTINCT player_id FROM (${PAYERS})) x WHERE ${joined("x")}`).bind(eventId, s, e),
     /* 4 */ d1
       .prepare(
         `SELECT 'participants' AS cohort, COUNT(*) AS n,
@@ -129,7 +138,8 @@ export async function buildReport(d1: D1Database, eventId: string, now: number, 
          FROM player_progress p WHERE p.event_id = ?1
          UNION ALL
          SELECT 'others', COUNT(*), SUM(EXISTS (SELECT 1 FROM telemetry_sessions t WHERE t.player_id = w.player_id AND t.start >= ?2 AND t.start < ?3))
-         FROM (SELECT DISTINCT player_id FROM telemetry_sessions WHERE start >= ?4 AND start < ?2 AND ends_at > ?5) w WHERE NOT ${joined("w")}`,
+         FROM (SELECT player_id FROM event_active_players WHERE event_id = ?1
+               UNION SELECT player_id FROM telemetry_sessions WHERE start >= MAX(?4, ${KEPT}) AND start < ?2 AND ends_at > ?5) w WHERE NOT ${joined("w")}`,
       )
       .bind(eventId, e, e + RETENTION_WINDOW_MS, s - SESSION_MAX_MS, s),
     /* 5 */ d1.prepare("SELECT to_state FROM event_transitions WHERE event_id = ? AND to_state IN ('active', 'failed_activation')").bind(eventId),
@@ -152,18 +162,17 @@ export async function buildReport(d1: D1Database, eventId: string, now: number, 
     ...hourlyStatements(d1, eventId, s, e),
     /* 13 */ d1.prepare(COMPLETERS).bind(eventId, JSON.stringify(targets), need ?? 0),
     /* 14 */ d1.prepare(FUNNEL).bind(eventId),
-    /* 15 */ d1.prepare("SELECT first_day_active AS active, first_day_joined AS joined FROM event_analytics WHERE event_id = ? AND first_day_active IS NOT NULL").bind(eventId),
-    /* 16 */ d1
-      .prepare("SELECT hour, joins, active_players AS activePlayers, purchases, revenue FROM event_rollups WHERE event_id = ?1 AND hour < ?2")
-      .bind(eventId, Number.isFinite(cutoff) ? cutoff : 0),
+    /* 15 */ d1.prepare("SELECT first_day_active AS active, first_day_joined AS joined, kept_before AS keptBefore FROM event_analytics WHERE event_id = ?").bind(eventId),
+    /* 16 */ d1.prepare(`SELECT hour, joins, active_players AS activePlayers, purchases, revenue FROM event_rollups WHERE event_id = ?1 AND hour < ${KEPT}`).bind(eventId),
   ]);
   const { participants, samples } = results[0].results[0] as { participants: number; samples: number };
   const latency = samples > 0 ? await d1.prepare(LATENCY).bind(eventId, ...[50, 95, 99].map((p) => percentileOffset(samples, p))).run() : null;
   if (cost) cost.rowsRead = [...results, ...(latency ? [latency] : [])].reduce((n, r) => n + (r.meta.rows_read ?? 0), 0);
   const pcts = (latency?.results[0] ?? { p50: null, p95: null, p99: null }) as { p50: number | null; p95: number | null; p99: number | null };
-  // Once the first day's sessions may be purged, the snapshot the hourly job took while they were all there.
-  const snapshot = results[15].results[0] as { active: number; joined: number } | undefined;
-  const first = (!firstDayIntact(s, cutoff) && snapshot) || (results[1].results[0] as { active: number; joined: number | null });
+  // Once the first day's sessions are kept (and may be purged), the figures the hourly job took while they were all there.
+  const kept = results[15].results[0] as { active: number | null; joined: number | null; keptBefore: number | null } | undefined;
+  const snapshot = kept?.active != null && !firstDayIntact(s, kept.keptBefore ?? Number.MIN_SAFE_INTEGER) ? { active: kept.active, joined: kept.joined } : null;
+  const first = snapshot ?? (results[1].results[0] as { active: number; joined: number | null });
   const money = results[2].results[0] as { revenue: number; payers: number };
   const cohorts = results[4].results as { cohort: string; n: number; retained: number | null }[];
   const states = (results[5].results as { to_state: string }[]).map((r) => r.to_state);
@@ -187,9 +196,9 @@ export async function buildReport(d1: D1Database, eventId: string, now: number, 
     notifications: { sent: sum("sent"), failed: sum("failed") },
     repeaters: (results[8].results[0] as { n: number }).n,
   });
-  // Hours that began before the cutoff (their telemetry may be purged): as the hourly job stored them.
-  const kept = new Map((results[16].results as HourRow[]).map((r) => [Math.round((r.hour - s) / HOUR_MS), r]));
-  const hours = [...hourRows(results[10], results[11], results[12]).filter((r) => !kept.has(r.hour)), ...[...kept].map(([hour, r]) => ({ ...r, hour }))];
+  // Hours that began before the kept line (their telemetry may be purged): as the hourly job kept them.
+  const keptHours = new Map((results[16].results as HourRow[]).map((r) => [Math.round((r.hour - s) / HOUR_MS), r]));
+  const hours = [...hourRows(results[10], results[11], results[12]).filter((r) => !keptHours.has(r.hour)), ...[...keptHours].map(([hour, r]) => ({ ...r, hour }))];
   return assemble(loaded, now, retentionKnown, kpis, {
     curve: participationCurve(hours, hourCount(s, e, now)),
     funnel: milestoneFunnel(results[14].results as { milestone: number; n: number }[], participants, instance.milestones),
@@ -292,15 +301,19 @@ export async function refreshTemplatePerformance(d1: D1Database, templateId: str
   await setTemplatePerformance(d1, templateId, templatePerformance(await templateReports(d1, templateId)));
 }
 
-/** Events the hourly job looks at: running, or ended within the retention window plus a day (their report still moves). */
-export async function eventsToRollUp(d1: D1Database, now: number): Promise<{ eventId: string; state: string; reported: boolean; retentionKnown: boolean }[]> {
+/**
+ * Events the hourly job looks at: running, or ended within the retention window plus a day (their report still
+ * moves), with whether their report is stored, final (retention known), or was given up at expiry.
+ */
+export async function eventsToRollUp(d1: D1Database, now: number): Promise<{ eventId: string; startTime: number; state: string; reported: boolean; retentionKnown: boolean; gaveUp: boolean }[]> {
   const { results } = await d1
     .prepare(
-      `SELECT i.event_id AS eventId, i.state, r.event_id IS NOT NULL AS reported, COALESCE(r.report ->> '$.retentionKnown', 0) AS retentionKnown
-       FROM instances i LEFT JOIN event_reports r ON r.event_id = i.event_id
+      `SELECT i.event_id AS eventId, i.start_time AS startTime, i.state, r.event_id IS NOT NULL AS reported,
+              COALESCE(r.report ->> '$.retentionKnown', 0) AS retentionKnown, a.report_gave_up_at IS NOT NULL AS gaveUp
+       FROM instances i LEFT JOIN event_reports r ON r.event_id = i.event_id LEFT JOIN event_analytics a ON a.event_id = i.event_id
        WHERE i.start_time <= ?1 AND i.end_time >= ?2 AND i.state IN ('active', 'paused', 'expired', 'archived')`,
     )
     .bind(now, now - RETENTION_WINDOW_MS - DAY_MS)
-    .all<{ eventId: string; state: string; reported: number; retentionKnown: number }>();
-  return results.map((r) => ({ eventId: r.eventId, state: r.state, reported: !!r.reported, retentionKnown: !!r.retentionKnown }));
+    .all<{ eventId: string; startTime: number; state: string; reported: number; retentionKnown: number; gaveUp: number }>();
+  return results.map((r) => ({ ...r, reported: !!r.reported, retentionKnown: !!r.retentionKnown, gaveUp: !!r.gaveUp }));
 }

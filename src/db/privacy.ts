@@ -1,10 +1,11 @@
 // One player's rows across D1, for privacy exports and erasure: which tables hold them (read here), which events they
 // took part in (so their shards, boards and clans can be found), and the erasing statements each table's own module
-// builds (progress.ts, rewards.ts, notifications.ts, leaderboards.ts, telemetry.ts).
+// builds (progress.ts, rewards.ts, notifications.ts, leaderboards.ts, telemetry.ts, rollups.ts).
 import { eraseBoardStatements } from "./leaderboards";
 import { eraseNotificationStatements } from "./notifications";
 import { eraseProgressStatements } from "./progress";
 import { eraseRewardStatements } from "./rewards";
+import { eraseKeptStatements } from "./rollups";
 import { eraseTelemetryStatements } from "./telemetry";
 
 /** Every D1 table naming a player, and the column that does. */
@@ -20,6 +21,8 @@ export const PLAYER_TABLES: ReadonlyArray<{ table: string; column: string }> = [
   { table: "leaderboard_tiers", column: "player_id" },
   { table: "telemetry_sessions", column: "player_id" },
   { table: "telemetry_purchases", column: "player_id" },
+  { table: "event_payers", column: "player_id" },
+  { table: "event_active_players", column: "player_id" },
 ];
 
 const JSON_COLUMNS = new Set(["objectives", "unlocked_milestones", "rewards", "payload"]);
@@ -79,7 +82,12 @@ export async function erasePlayerRecords(d1: D1Database, playerId: string, pseud
     ...eraseNotificationStatements(d1, playerId),
     ...eraseBoardStatements(d1, playerId, pseudonym),
     ...eraseTelemetryStatements(d1, playerId, pseudonym),
+    ...eraseKeptStatements(d1, playerId, pseudonym),
   ];
   const results = await d1.batch(steps.map((s) => s.statement));
-  return Object.fromEntries(steps.map((s, i) => [s.name, results[i].meta.changes ?? 0]));
+  // A table erased in two statements (move to the pseudonym, then delete what could not move) counts the rows of
+  // both, except a merge's copy (`counted: false`), whose rows the delete that follows counts.
+  const touched: Record<string, number> = {};
+  steps.forEach((s, i) => (touched[s.name] = (touched[s.name] ?? 0) + ("counted" in s && s.counted === false ? 0 : (results[i].meta.changes ?? 0))));
+  return touched;
 }

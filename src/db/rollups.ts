@@ -1,50 +1,133 @@
-// event_rollups and event_analytics: the only module that writes them. What analytics keeps beyond raw telemetry's
-// retention (TELEMETRY_RETENTION_DAYS; an event may run 90 days): each closed hour of an event as it was while its
-// sessions and purchases were all stored, and the first-day figures (the participation rate's two counts) taken
-// after the event's first 24 h, refreshed until their sessions may be purged. Plus the report row's failures.
-// Written by the hourly cron (and the event object's report row, for failures); db/analytics.ts reads them.
+// event_rollups, event_analytics, event_payers and event_active_players: the only module that writes them. What
+// analytics keeps beyond raw telemetry's retention (TELEMETRY_RETENTION_DAYS; an event may run 90 days). Raw telemetry
+// is purged by the hourly cron only after this module has kept, for each event, what the purge is about to take:
+// each closed hour's figures, the event's payers (revenue and purchases per payer), the players active during it, and
+// the first-day figures. event_analytics.kept_before records how far that went, and the purge never passes it, so the
+// report (db/analytics.ts) reads kept figures before it and raw telemetry from it on, and neither counts twice.
+// Recent hours are also rolled up every run (late telemetry lands in them), so the table follows a running event.
+// Plus the report row's failures. Written by the hourly cron (and the event object's report row, for failures).
 import { FIRST_WINDOW_MS, hourCount, participationCurve } from "../domain/analytics";
 import { HOUR_MS } from "../domain/time";
-import { FIRST_DAY, firstDayIntact, hourRows, hourlyStatements, loadInstance } from "./analytics";
+import { EVENT_PURCHASES, FIRST_DAY, SESSION_MAX_MS, hourRows, hourlyStatements, loadInstance } from "./analytics";
 import { chunked, field as f } from "./json-batch";
 
+/** Recent hours rolled up on every run: a game server's batch may land an hour or two late. */
+const RECENT_MS = 3 * HOUR_MS;
+
 /**
- * The hourly rollups of one event up to `now`, upserted for the hours whose telemetry is all still stored (begun at or
- * after `cutoff`): an hour before it keeps the figures it was last given, instead of being overwritten with what a
- * purge left (zeros). Then the first-day snapshot, while its sessions are all there. Returns the hours written.
+ * Keeps what the purge up to `cutoff` will take from one event's telemetry (hours beginning before it, payers, active
+ * players, the first-day figures) and rolls up its recent hours; then moves kept_before to `cutoff`, all in one D1
+ * batch. Idempotent: telemetry already kept (before kept_before) is not read again. Returns the hours written.
  */
-export async function storeRollups(d1: D1Database, eventId: string, now: number, cutoff: number): Promise<number> {
+export async function keepEventTelemetry(d1: D1Database, eventId: string, now: number, cutoff: number): Promise<number> {
   const loaded = await loadInstance(d1, eventId);
   if (!loaded) return 0;
   const { startTime: s, endTime: e } = loaded.instance;
-  const [joins, active, buys, first] = await d1.batch([...hourlyStatements(d1, eventId, s, e), d1.prepare(FIRST_DAY).bind(eventId, s)]);
-  if (now >= s + FIRST_WINDOW_MS && firstDayIntact(s, cutoff)) {
-    const { active: n, joined } = first.results[0] as { active: number; joined: number | null };
-    await d1
-      .prepare(
-        `INSERT INTO event_analytics (event_id, first_day_active, first_day_joined, first_day_at) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (event_id) DO UPDATE SET first_day_active = excluded.first_day_active, first_day_joined = excluded.first_day_joined, first_day_at = excluded.first_day_at`,
-      )
-      .bind(eventId, n, joined ?? 0, now)
-      .run();
+  const state = await d1
+    .prepare("SELECT kept_before AS keptBefore, first_day_active AS firstDay FROM event_analytics WHERE event_id = ?")
+    .bind(eventId)
+    .first<{ keptBefore: number | null; firstDay: number | null }>();
+  // Tagged purchases may come at any time, so a first keep reads from the beginning; each later one from where the last stopped.
+  const from = state?.keptBefore ?? Number.MIN_SAFE_INTEGER;
+  const keeping = cutoff > from;
+  const writes: D1PreparedStatement[] = [];
+  let hours = 0;
+
+  // Hours go by their start: those beginning in [from, cutoff) are kept now (one beginning before `from` was kept by
+  // an earlier run, while all of it was stored), and those beginning in the last few hours follow the live event.
+  const hourUp = (t: number) => s + Math.ceil((t - s) / HOUR_MS) * HOUR_MS;
+  const ranges = [keeping ? [from, cutoff] : null, [Math.max(from, now - RECENT_MS), now]]
+    .filter((r): r is number[] => r !== null)
+    .map(([a, b]) => [hourUp(Math.max(s, a)), Math.min(e, hourUp(Math.min(e, b)))])
+    .filter(([lo, hi]) => lo < hi);
+  for (const [lo, hi] of ranges) {
+    const [joins, active, buys] = await d1.batch(hourlyStatements(d1, eventId, s, e, lo, hi));
+    const rows = participationCurve(hourRows(joins, active, buys), hourCount(s, hi, hi))
+      .map((p) => ({ ...p, eventId, hourStart: s + p.hour * HOUR_MS, computedAt: now }))
+      .filter((r) => r.hourStart >= lo && r.hourStart < hi);
+    hours += rows.length;
+    if (rows.length)
+      writes.push(
+        ...chunked(
+          d1,
+          `INSERT INTO event_rollups (event_id, hour, joins, active_players, purchases, revenue, computed_at)
+           SELECT ${["eventId", "hourStart", "joins", "activePlayers", "purchases", "revenue", "computedAt"].map(f).join(", ")} FROM json_each(?1) AS j WHERE true
+           ON CONFLICT (event_id, hour) DO UPDATE SET joins = excluded.joins, active_players = excluded.active_players,
+             purchases = excluded.purchases, revenue = excluded.revenue, computed_at = excluded.computed_at`,
+          rows,
+        ),
+      );
   }
-  const rows = participationCurve(hourRows(joins, active, buys), hourCount(s, e, now))
-    .map((p) => ({ ...p, eventId, hourStart: s + p.hour * HOUR_MS, computedAt: now }))
-    .filter((r) => r.hourStart >= cutoff);
-  if (rows.length === 0) return 0;
-  await d1.batch(
-    chunked(
-      d1,
-      `INSERT INTO event_rollups (event_id, hour, joins, active_players, purchases, revenue, computed_at)
-       SELECT ${["eventId", "hourStart", "joins", "activePlayers", "purchases", "revenue", "computedAt"].map(f).join(", ")} FROM json_each(?1) AS j WHERE true
-       ON CONFLICT (event_id, hour) DO UPDATE SET joins = excluded.joins, active_players = excluded.active_players,
-         purchases = excluded.purchases, revenue = excluded.revenue, computed_at = excluded.computed_at`,
-      rows,
-    ),
-  );
-  return rows.length;
+
+  if (keeping) {
+    // The first day's sessions are about to go: its figures, read while every one of them is still stored.
+    if (cutoff > s - SESSION_MAX_MS && (state?.firstDay ?? null) === null && now >= s + FIRST_WINDOW_MS) {
+      const first = await d1.prepare(FIRST_DAY).bind(eventId, s).first<{ active: number; joined: number | null }>();
+      writes.push(
+        d1
+          .prepare(
+            `INSERT INTO event_analytics (event_id, first_day_active, first_day_joined, first_day_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (event_id) DO UPDATE SET first_day_active = excluded.first_day_active, first_day_joined = excluded.first_day_joined, first_day_at = excluded.first_day_at`,
+          )
+          .bind(eventId, first?.active ?? 0, first?.joined ?? 0, now),
+      );
+    }
+    writes.push(
+      // Purchases in [from, cutoff) belonging to the event, added to each payer's kept totals.
+      d1
+        .prepare(
+          `INSERT INTO event_payers (event_id, player_id, revenue, purchases)
+           SELECT ?1, player_id, SUM(amount), COUNT(*) FROM (${EVENT_PURCHASES}) WHERE at >= ?4 AND at < ?5 GROUP BY player_id
+           ON CONFLICT (event_id, player_id) DO UPDATE SET revenue = revenue + excluded.revenue, purchases = purchases + excluded.purchases`,
+        )
+        .bind(eventId, s, e, from, cutoff),
+      // Players with a session overlapping [s, e) that starts in [from, cutoff).
+      d1
+        .prepare(
+          `INSERT INTO event_active_players (event_id, player_id)
+           SELECT DISTINCT ?1, player_id FROM telemetry_sessions WHERE start >= MAX(?2, ?4) AND start < MIN(?3, ?5) AND ends_at > ?6 AND true
+           ON CONFLICT (event_id, player_id) DO NOTHING`,
+        )
+        .bind(eventId, s - SESSION_MAX_MS, e, from, cutoff, s),
+      d1
+        .prepare("INSERT INTO event_analytics (event_id, kept_before) VALUES (?1, ?2) ON CONFLICT (event_id) DO UPDATE SET kept_before = excluded.kept_before")
+        .bind(eventId, cutoff),
+    );
+  }
+  if (writes.length) await d1.batch(writes);
+  return hours;
 }
 
+/** How far an event's telemetry has been kept (the purge must not pass it while keeping it fails); null: not at all. */
+export async function keptBefore(d1: D1Database, eventId: string): Promise<number | null> {
+  const row = await d1.prepare("SELECT kept_before AS k FROM event_analytics WHERE event_id = ?").bind(eventId).first<{ k: number | null }>();
+  return row?.k ?? null;
+}
+
+/** The active-player set is only the non-participants' retention group: once that figure is final it goes. */
+export async function dropActivePlayers(d1: D1Database, eventId: string): Promise<void> {
+  await d1.prepare("DELETE FROM event_active_players WHERE event_id = ?").bind(eventId).run();
+}
+
+/**
+ * Privacy erasure: the player's kept rows move to their pseudonym (merged into a row it may already have), so an
+ * erased payer still counts in revenue, payers and RPPU, and nothing kept names them.
+ */
+export const eraseKeptStatements = (d1: D1Database, playerId: string, pseudonym: string) => [
+  {
+    name: "event_payers",
+    statement: d1
+      .prepare(
+        `INSERT INTO event_payers (event_id, player_id, revenue, purchases) SELECT event_id, ?2, revenue, purchases FROM event_payers WHERE player_id = ?1 AND true
+         ON CONFLICT (event_id, player_id) DO UPDATE SET revenue = revenue + excluded.revenue, purchases = purchases + excluded.purchases`,
+      )
+      .bind(playerId, pseudonym),
+    counted: false,
+  },
+  { name: "event_payers", statement: d1.prepare("DELETE FROM event_payers WHERE player_id = ?1").bind(playerId) },
+  { name: "event_active_players", statement: d1.prepare("UPDATE OR IGNORE event_active_players SET player_id = ?2 WHERE player_id = ?1").bind(playerId, pseudonym) },
+  { name: "event_active_players", statement: d1.prepare("DELETE FROM event_active_players WHERE player_id = ?1").bind(playerId) },
+];
 
 /** The report row failed (attempt `failures`); `gaveUp`: it was the last try. Best-effort: D1 may be what failed. */
 export async function recordReportFailure(d1: D1Database, eventId: string, failures: number, error: string, gaveUpAt: number | null): Promise<void> {
@@ -58,10 +141,14 @@ export async function recordReportFailure(d1: D1Database, eventId: string, failu
     .catch(() => undefined);
 }
 
+/** A report built after all (by the hourly retry): its failure is history. */
+export async function clearReportFailure(d1: D1Database, eventId: string): Promise<void> {
+  await d1.prepare("UPDATE event_analytics SET report_failures = 0, report_error = NULL, report_gave_up_at = NULL WHERE event_id = ?").bind(eventId).run();
+}
+
 export async function reportFailure(d1: D1Database, eventId: string): Promise<{ failures: number; error: string | null; gaveUpAt: number | null } | null> {
   return d1
     .prepare("SELECT report_failures AS failures, report_error AS error, report_gave_up_at AS gaveUpAt FROM event_analytics WHERE event_id = ? AND report_failures > 0")
     .bind(eventId)
     .first();
 }
-

@@ -59,6 +59,11 @@ export const eventRollups = sqliteTable(
  */
 export const eventAnalytics = sqliteTable("event_analytics", {
   eventId: text("event_id").primaryKey(),
+  /**
+   * Telemetry before this instant has been kept (rollups, payers, active players, first-day figures; db/rollups.ts),
+   * and the purge never passes it: the report reads kept figures before it and raw telemetry from it on.
+   */
+  keptBefore: integer("kept_before"),
   firstDayActive: integer("first_day_active"),
   firstDayJoined: integer("first_day_joined"),
   firstDayAt: integer("first_day_at"),
@@ -66,6 +71,34 @@ export const eventAnalytics = sqliteTable("event_analytics", {
   reportError: text("report_error"),
   reportGaveUpAt: integer("report_gave_up_at"),
 });
+
+/**
+ * An event's payers as kept from purchases about to be purged (revenue and count of those purchases), so a long
+ * event's revenue, payers, RPPU and conversion outlive raw telemetry. Raw player ids: erased to the pseudonym.
+ */
+export const eventPayers = sqliteTable(
+  "event_payers",
+  {
+    eventId: text("event_id").notNull(),
+    playerId: text("player_id").notNull(),
+    revenue: real("revenue").notNull(),
+    purchases: integer("purchases").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.eventId, t.playerId] }), index("idx_event_payers_player").on(t.playerId)],
+);
+
+/**
+ * Players active during an event (a session overlapping its window), kept from sessions about to be purged: the
+ * non-participants' retention group of a long event. Deleted once the event's report has its 7-day retention.
+ */
+export const eventActivePlayers = sqliteTable(
+  "event_active_players",
+  {
+    eventId: text("event_id").notNull(),
+    playerId: text("player_id").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.eventId, t.playerId] }), index("idx_event_active_player").on(t.playerId)],
+);
 
 /** Each event's report: generated at expiry (final) and refreshed hourly until its 7-day retention is known. */
 export const eventReports = sqliteTable(

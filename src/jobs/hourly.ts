@@ -1,39 +1,63 @@
-// The hourly cron trigger ([triggers] crons in wrangler.toml): work no request and no actor waits on. Telemetry past
-// its retention is purged; every event running or ended within the last 8 days gets its hourly rollups (the hours
-// still fully stored) and first-day snapshot stored, and
-// an ended event's stored report is refreshed (late drains, late purchases) until its 7-day retention is known.
+// The hourly cron trigger ([triggers] crons in wrangler.toml): work no request and no actor waits on. For every event
+// running or ended within the last 8 days, what the purge is about to take of its telemetry is kept first (hourly
+// rollups, payers, active players, first-day figures; db/rollups.ts); an ended event's stored report is refreshed
+// (late drains, late purchases) until its 7-day retention is known, and a report given up at expiry is tried again.
+// Then telemetry past its retention is purged, never past what an event failed to keep.
 import { readConfig } from "../config";
-import { buildReport, eventsToRollUp, refreshTemplatePerformance, storeReport, telemetryCutoff } from "../db/analytics";
-import { storeRollups } from "../db/rollups";
+import { SESSION_MAX_MS, buildReport, eventsToRollUp, markReportPosted, refreshTemplatePerformance, storeReport, telemetryCutoff } from "../db/analytics";
+import { clearReportFailure, dropActivePlayers, keepEventTelemetry, keptBefore } from "../db/rollups";
 import { purgeTelemetry } from "../db/telemetry";
 import { logLine } from "../lib/log";
+import { postSigned } from "../lib/webhook";
 
 export async function runHourly(env: Env, now: number): Promise<void> {
   const cfg = readConfig(env);
-  try {
-    const purged = await purgeTelemetry(env.DB, telemetryCutoff(now, cfg.telemetryRetentionDays));
-    logLine("info", "analytics", "telemetry purged", { ...purged, retentionDays: cfg.telemetryRetentionDays });
-  } catch (err) {
-    logLine("error", "error", "telemetry purge failed", { error: String(err) });
-  }
+  const cutoff = telemetryCutoff(now, cfg.telemetryRetentionDays);
+  let purgeBefore = cutoff;
   let rolledUp = 0;
   let refreshed = 0;
   for (const e of await eventsToRollUp(env.DB, now)) {
-    // One event's failure must not stop the others; the next hour tries it again.
+    // One event's failure must not stop the others; the next hour tries it again, and meanwhile the purge spares
+    // what it has not kept.
     try {
-      await storeRollups(env.DB, e.eventId, now, telemetryCutoff(now, cfg.telemetryRetentionDays));
+      await keepEventTelemetry(env.DB, e.eventId, now, cutoff);
       rolledUp++;
-      if (e.reported && !e.retentionKnown) {
-        const report = await buildReport(env.DB, e.eventId, now, { retentionDays: cfg.telemetryRetentionDays });
+    } catch (err) {
+      const kept = await keptBefore(env.DB, e.eventId).catch(() => null);
+      purgeBefore = Math.min(purgeBefore, kept ?? e.startTime - SESSION_MAX_MS);
+      logLine("error", "error", "analytics keep failed; the purge spares its telemetry", { eventId: e.eventId, error: String(err) });
+      continue;
+    }
+    try {
+      if ((e.reported && !e.retentionKnown) || (!e.reported && e.gaveUp)) {
+        const report = await buildReport(env.DB, e.eventId, now);
         if (report) {
           await storeReport(env.DB, report);
           await refreshTemplatePerformance(env.DB, report.templateId);
           refreshed++;
+          if (report.retentionKnown) await dropActivePlayers(env.DB, e.eventId);
+          if (!e.reported) await lateReport(env, e.eventId, report, now);
         }
       }
     } catch (err) {
-      logLine("error", "error", "analytics rollup failed", { eventId: e.eventId, error: String(err) });
+      logLine("error", "error", "analytics report refresh failed", { eventId: e.eventId, error: String(err) });
     }
   }
   logLine("info", "analytics", "hourly rollups", { events: rolledUp, reportsRefreshed: refreshed });
+  try {
+    const purged = await purgeTelemetry(env.DB, purgeBefore);
+    logLine("info", "analytics", "telemetry purged", { ...purged, retentionDays: cfg.telemetryRetentionDays, spared: purgeBefore < cutoff });
+  } catch (err) {
+    logLine("error", "error", "telemetry purge failed", { error: String(err) });
+  }
+}
+
+/** A report the event object gave up on at expiry, built here after all: its failure cleared, posted once (best effort). */
+async function lateReport(env: Env, eventId: string, report: NonNullable<Awaited<ReturnType<typeof buildReport>>>, now: number) {
+  await clearReportFailure(env.DB, eventId);
+  logLine("info", "analytics", "event report stored after its expiry row gave up", { eventId });
+  const cfg = readConfig(env);
+  if (!cfg.reportsWebhookUrl) return;
+  const status = await postSigned(cfg.reportsWebhookUrl, { type: "event.report", eventId, report }, cfg.reportsWebhookSecret, `report:${eventId}`);
+  await markReportPosted(env.DB, eventId, status, now);
 }

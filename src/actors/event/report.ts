@@ -27,7 +27,7 @@ export const needsReport = (before: EventInstance | null | undefined, after: Eve
 export async function reportAtExpiry(env: Env, instance: EventInstance, now: number, attempt: number): Promise<void> {
   let report;
   try {
-    report = await buildReport(env.DB, instance.eventId, now, { known: instance, retentionDays: readConfig(env).telemetryRetentionDays });
+    report = await buildReport(env.DB, instance.eventId, now, { known: instance });
     if (!report) return;
     await storeReport(env.DB, report);
     await refreshTemplatePerformance(env.DB, report.templateId);

@@ -40,7 +40,7 @@ export const adminReportRoutes = openApiApp<AppEnv>().openapi(
       // The report row gave up (its last failure is kept): say so rather than trying the same failing build here.
       const failed = await reportFailure(c.env.DB, eventId);
       if (failed?.gaveUpAt) throw new ApiError(409, "report_failed", "the report could not be built at expiry and was given up; see details", { attempts: failed.failures, error: failed.error, gaveUpAt: new Date(failed.gaveUpAt).toISOString() });
-      report = await buildReport(c.env.DB, eventId, started, { cost, retentionDays: readConfig(c.env).telemetryRetentionDays });
+      report = await buildReport(c.env.DB, eventId, started, { cost });
     }
     if (!report) throw new ApiError(404, "event_not_found", `no event with id "${eventId}"`);
     // What the report cost D1 (0 rows for a stored one): the bench's figure, and an ops hint for big events.
