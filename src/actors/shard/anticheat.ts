@@ -80,7 +80,9 @@ export class ShardAnticheat {
       // Players never flagged and still within range are the common case: nothing to read or write for them.
       if (!verdict && !current) continue;
       const move = systemMove(current?.state ?? null, current?.flagged_at ?? null, verdict ? "outlier" : "normal", now, reviewAfterMs);
-      if (!move) continue;
+      // Erased between the rounds (the pass kept their rates): a move would bring the raw id back in a review row, a
+      // D1 flag and board and clan holds.
+      if (!move || !this.present(playerId)) continue;
       this.storage.transactionSync(() => {
         if (verdict && (move.to === "flagged" || !current)) {
           this.sql.exec(
@@ -184,6 +186,10 @@ export class ShardAnticheat {
     for (const r of this.sql.exec<PlayerRow>("SELECT player_id, objectives, active_ms FROM players")) {
       yield { playerId: r.player_id, objectives: JSON.parse(r.objectives), activeMs: r.active_ms };
     }
+  }
+
+  private present(playerId: string): boolean {
+    return this.sql.exec("SELECT 1 FROM players WHERE player_id = ?", playerId).toArray().length > 0;
   }
 
   private row(playerId: string): ReviewRow | null {
