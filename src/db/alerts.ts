@@ -106,12 +106,12 @@ export async function touchAlert(d1: D1Database, alertId: string, e: Evaluation,
 }
 
 /**
- * What a resolve owes the webhook: `resolved`, unless the `opened` delivery is itself still owed (the receiver never
- * heard of the alert), in which case neither is sent: a lone `resolved`, or one replacing the `opened`, would tell
- * the receiver of an alert it never saw open.
+ * What a resolve owes the webhook: `resolved`, unless `opened` was never attempted (the receiver cannot have heard of
+ * the alert), in which case neither is sent: a lone `resolved` would tell of an alert it never saw open. Once an
+ * attempt was made (one that timed out or got an error may still have been processed), `resolved` replaces it.
  */
-const RESOLVED_DELIVERY = `delivery_pending = CASE WHEN delivery_pending = 'opened' THEN NULL ELSE 'resolved' END,
-  delivery_attempts = CASE WHEN delivery_pending = 'opened' THEN delivery_attempts ELSE 0 END`;
+const RESOLVED_DELIVERY = `delivery_pending = CASE WHEN delivery_pending = 'opened' AND delivery_attempts = 0 THEN NULL ELSE 'resolved' END,
+  delivery_attempts = 0`;
 
 /** The condition cleared. */
 export async function autoResolve(d1: D1Database, alertId: string, e: Evaluation, now: number) {
@@ -147,12 +147,19 @@ export async function pendingDeliveries(d1: D1Database, limit = 50): Promise<Ale
   return rows.results.map(alertView);
 }
 
-/** One attempt's answer: delivered (or given up) clears what is owed. */
+/**
+ * One attempt's answer: delivered (or given up) clears what is owed. An `opened` attempt that was in flight while the
+ * alert resolved (which dropped both, no attempt having been counted yet: resolved, nothing owed, 0 attempts) now
+ * counts as made: the receiver may have processed it, so it is owed `resolved`.
+ */
 export async function markDelivery(d1: D1Database, alertId: string, pending: string, status: number | null, done: boolean) {
   await d1
     .prepare(
-      `UPDATE alerts SET webhook_status = ?, delivery_attempts = delivery_attempts + 1,
-         delivery_pending = CASE WHEN ? THEN NULL ELSE delivery_pending END WHERE alert_id = ? AND delivery_pending = ?`,
+      `UPDATE alerts SET webhook_status = ?1,
+         delivery_attempts = CASE WHEN delivery_pending IS NULL THEN 0 ELSE delivery_attempts + 1 END,
+         delivery_pending = CASE WHEN delivery_pending IS NULL THEN 'resolved' WHEN ?2 THEN NULL ELSE delivery_pending END
+       WHERE alert_id = ?3 AND (delivery_pending = ?4
+         OR (?4 = 'opened' AND delivery_pending IS NULL AND state = 'resolved' AND delivery_attempts = 0))`,
     )
     .bind(status, done ? 1 : 0, alertId, pending)
     .run();
