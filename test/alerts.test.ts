@@ -234,6 +234,8 @@ describe("warning rules", () => {
     const ev = await activeEvent();
     const players = Array.from({ length: 10 }, (_, i) => `part-${ev.eventId}-${i}`);
     await sessions(ev.eventId, players, ev.s + HOUR);
+    // A 10-min session ending exactly at the start is not active in [start, start + 6 h) (half-open, as the KPI).
+    await sessions(ev.eventId, [`part-${ev.eventId}-edge`], ev.s - 600_000);
     await env.DB.batch(players.slice(0, 3).map((p) => joined(ev.eventId, p, ev.s + 2 * HOUR)));
     await evaluateAlerts(env.DB, ev.s + 6 * HOUR);
     expect(await open(ev.eventId, "participation_first_6h")).toBe(0);

@@ -241,7 +241,7 @@ export async function warningFigures(d1: D1Database, ev: EventRow): Promise<Warn
       .prepare(
         `SELECT COUNT(*) AS active, SUM(EXISTS (SELECT 1 FROM player_progress p WHERE p.player_id = a.player_id AND p.event_id = ?1
                   AND p.created_at < ?3)) AS joined
-         FROM (SELECT DISTINCT player_id FROM telemetry_sessions WHERE start >= ?2 AND start < ?3 AND ends_at >= ?4) a`,
+         FROM (SELECT DISTINCT player_id FROM telemetry_sessions WHERE start >= ?2 AND start < ?3 AND ends_at > ?4) a`,
       )
       .bind(ev.eventId, s - DAY_MS, s + PARTICIPATION_WINDOW_MS, s),
     d1
