@@ -181,7 +181,8 @@ export type EventRow = { eventId: string; state: string; startTime: number; endT
 
 /**
  * Events the rules look at: running or paused; failed to activate (or still scheduled past start + grace) within a
- * week; expired or archived within ENDED_WATCH_MS (auto-claims and final drains); or holding an open alert.
+ * week; expired or archived within ENDED_WATCH_MS (auto-claims and final drains); or holding an open alert. Each
+ * arm is an index range (the ended one on idx_instances_state_end and _updated): no run reads every ended event.
  */
 export async function eventsToEvaluate(d1: D1Database, now: number): Promise<EventRow[]> {
   const rows = await d1
@@ -189,7 +190,7 @@ export async function eventsToEvaluate(d1: D1Database, now: number): Promise<Eve
       `SELECT event_id, state, start_time, end_time, document FROM instances
        WHERE state IN ('active', 'paused')
           OR (state = 'failed_activation' AND start_time >= ?1) OR (state = 'scheduled' AND start_time >= ?1 AND start_time < ?2)
-          OR (state IN ('expired', 'archived') AND MAX(end_time, updated_at) >= ?3)
+          OR (state IN ('expired', 'archived') AND (end_time >= ?3 OR updated_at >= ?3))
           OR event_id IN (SELECT scope FROM alerts WHERE state = 'open')`,
     )
     .bind(now - 7 * DAY_MS, now - ACTIVATION_GRACE_MS, now - ENDED_WATCH_MS)
