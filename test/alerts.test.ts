@@ -204,24 +204,25 @@ describe("critical rules", () => {
     }
   });
 
-  it("p95 response time: summed over isolates, a p95 bucket above 2,000 ms fires, one below does not, it clears with the window", async () => {
+  it("p95 response time: summed over isolates, a p95 certainly above 2,000 ms fires, one in the bucket straddling it does not, it clears with the window", async () => {
     const t = Math.floor((Date.now() + 300 * DAY) / MIN) * MIN;
     const hist = (isolate: string, minute: number, counts: Record<number, number>) =>
       env.DB.prepare("INSERT INTO response_histograms (isolate, minute, samples, buckets) VALUES (?, ?, ?, ?)")
         .bind(isolate, minute, Object.values(counts).reduce((a, b) => a + b, 0), JSON.stringify(counts))
         .run();
     const p95 = async () => (await call("GET", "/v1/admin/alerts?eventId=*&state=open")).json.alerts.filter((a: any) => a.kind === "p95_response_time");
-    // 100 responses over two isolates; bucket 43 ≈ 41 ms, 87 = (1722, 1878] ms, 88 = (1878, 2048] ms.
+    // 100 responses over two isolates; bucket 43 ≈ 41 ms, 88 = (1878, 2048] ms, 89 = (2048, 2233] ms.
     await hist("iso-a", t, { 43: 90 });
-    await hist("iso-b", t, { 43: 4, 87: 6 });
+    await hist("iso-b", t, { 43: 4, 88: 6 });
     await evaluateAlerts(env.DB, t);
-    expect(await p95()).toHaveLength(0);
+    expect(await p95()).toHaveLength(0); // a p95 in (1878, 2048] may be at or below 2,000 ms
     await hist("iso-a", t + 10 * MIN, { 43: 94 });
-    await hist("iso-b", t + 10 * MIN, { 88: 5 });
+    await hist("iso-b", t + 10 * MIN, { 89: 5 });
     await evaluateAlerts(env.DB, t + 10 * MIN);
     expect(await p95()).toHaveLength(0); // 99 responses: below the minimum sample, says nothing
-    await hist("iso-c", t + 11 * MIN, { 88: 1 });
+    await hist("iso-c", t + 11 * MIN, { 89: 1 });
     await evaluateAlerts(env.DB, t + 11 * MIN);
+    // The value is the p95 bucket's lower bound: the p95 is above 2,048 ms.
     expect((await p95())[0]).toMatchObject({ eventId: null, value: 2048, threshold: 2000, unit: "ms", severity: "critical" });
     await evaluateAlerts(env.DB, t + 17 * MIN);
     expect(await p95()).toHaveLength(0);
@@ -233,6 +234,8 @@ describe("warning rules", () => {
     const ev = await activeEvent();
     const players = Array.from({ length: 10 }, (_, i) => `part-${ev.eventId}-${i}`);
     await sessions(ev.eventId, players, ev.s + HOUR);
+    // A 10-min session ending exactly at the start is not active in [start, start + 6 h) (half-open, as the KPI).
+    await sessions(ev.eventId, [`part-${ev.eventId}-edge`], ev.s - 600_000);
     await env.DB.batch(players.slice(0, 3).map((p) => joined(ev.eventId, p, ev.s + 2 * HOUR)));
     await evaluateAlerts(env.DB, ev.s + 6 * HOUR);
     expect(await open(ev.eventId, "participation_first_6h")).toBe(0);

@@ -66,6 +66,36 @@ describe("erasing a member whose contribution was still on its way", () => {
   });
 });
 
+describe("erasing a member confirmed as a cheat", () => {
+  it("keeps the exclusion when merging into the pseudonym's row: what was pushed under it leaves the total too", async () => {
+    const eventId = await clanEvent();
+    await post(eventId, "cheat", "boss-damage", 100, { clan: "red" });
+    await post(eventId, "fair", "boss-damage", 300, { clan: "red" });
+    await until(() => opsClan(eventId, "red"), (r) => r.json.total === 400);
+    expect((await inClan(eventId, "red", (o) => o.excludeMember("cheat", { actor: "ops", reason: "confirmed" }))).ok).toBe(true);
+    expect((await opsClan(eventId, "red")).json.total).toBe(300);
+    const shard = shardStubFor(eventId, "cheat", 2);
+    await holdPushes(shard);
+    await post(eventId, "cheat", "boss-damage", 40, { clan: "red" });
+    // The shard is erased first, then pushes the unpushed 40 under the pseudonym, which the clan does not know as excluded.
+    const anon = "anon-cheat";
+    await runInDurableObject(shard, (o) => o.playerData("cheat", { kind: "erase", pseudonym: anon }));
+    await releasePushes(shard);
+    await until(() => opsClan(eventId, "red"), (r) => r.json.total === 340);
+    await inClan(eventId, "red", (o) => o.playerData("cheat", { kind: "erase", pseudonym: anon }));
+    const after = (await opsClan(eventId, "red")).json;
+    expect(after.total).toBe(300);
+    expect(after.members.map((m: any) => [m.playerId, m.contribution])).toEqual([["fair", 300]]);
+    const rows = await inClan(eventId, "red", (_o, s) => ({
+      member: s.storage.sql.exec("SELECT player_id, contribution, flagged, cleared_at, excluded_at IS NOT NULL AS excluded FROM members WHERE player_id IN (?, 'cheat')", anon).toArray(),
+      amounts: s.storage.sql.exec("SELECT COUNT(*) AS n FROM member_amounts WHERE player_id IN (?, 'cheat')", anon).one().n,
+    }));
+    expect(rows).toEqual({ member: [{ player_id: anon, contribution: 0, flagged: 1, cleared_at: null, excluded: 1 }], amounts: 0 });
+    // The directory's standing follows the lowered total.
+    await until(() => call("GET", `/v1/admin/events/${eventId}/clans`), (r) => r.json.clans?.[0]?.total === 300);
+  });
+});
+
 describe("one failing clan on a shard", () => {
   it("backs off alone on its own schedule row while another clan's total keeps updating within a second", async () => {
     const eventId = await clanEvent(1);

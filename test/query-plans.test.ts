@@ -3,6 +3,7 @@
 // then each is run again under EXPLAIN QUERY PLAN on the same database.
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { eventsToEvaluate } from "../src/db/alerts";
 import { countPushFailure, feedRows, notificationStatements, recordInteraction, setPushStatus } from "../src/db/notifications";
 import { flagStatements, progressStatements, progressTotals } from "../src/db/progress";
 import { participationCountsStatement } from "../src/db/projection";
@@ -132,5 +133,19 @@ describe("per-player queries use indexes", () => {
       expect(fullScans(lines), q.sql).toEqual([]);
       expect(lines, q.sql).not.toContain("USE TEMP B-TREE FOR ORDER BY");
     }
+  });
+});
+
+describe("the per-minute alert run", () => {
+  it("finds the events to watch by index ranges: ended events by end or update time, never all of them", async () => {
+    const { db, captured } = recording(env.DB);
+    await eventsToEvaluate(db, NOW);
+    expect(captured).toHaveLength(1);
+    const lines = await plan(captured[0]);
+    expect(fullScans(lines), captured[0].sql).toEqual([]);
+    expect(lines).toContain("SEARCH instances USING INDEX idx_instances_state_end (state=? AND end_time>?)");
+    expect(lines).toContain("SEARCH instances USING INDEX idx_instances_state_updated (state=? AND updated_at>?)");
+    // The one arm that takes a whole state is the running events (active, paused): ended ones are not read by state alone.
+    expect(lines.filter((l) => /^SEARCH instances .*\(state=\?\)$/.test(l))).toHaveLength(1);
   });
 });

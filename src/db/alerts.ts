@@ -106,12 +106,12 @@ export async function touchAlert(d1: D1Database, alertId: string, e: Evaluation,
 }
 
 /**
- * What a resolve owes the webhook: `resolved`, unless the `opened` delivery is itself still owed (the receiver never
- * heard of the alert), in which case neither is sent: a lone `resolved`, or one replacing the `opened`, would tell
- * the receiver of an alert it never saw open.
+ * What a resolve owes the webhook: `resolved`, unless `opened` was never attempted (the receiver cannot have heard of
+ * the alert), in which case neither is sent: a lone `resolved` would tell of an alert it never saw open. Once an
+ * attempt was made (one that timed out or got an error may still have been processed), `resolved` replaces it.
  */
-const RESOLVED_DELIVERY = `delivery_pending = CASE WHEN delivery_pending = 'opened' THEN NULL ELSE 'resolved' END,
-  delivery_attempts = CASE WHEN delivery_pending = 'opened' THEN delivery_attempts ELSE 0 END`;
+const RESOLVED_DELIVERY = `delivery_pending = CASE WHEN delivery_pending = 'opened' AND delivery_attempts = 0 THEN NULL ELSE 'resolved' END,
+  delivery_attempts = 0`;
 
 /** The condition cleared. */
 export async function autoResolve(d1: D1Database, alertId: string, e: Evaluation, now: number) {
@@ -147,12 +147,19 @@ export async function pendingDeliveries(d1: D1Database, limit = 50): Promise<Ale
   return rows.results.map(alertView);
 }
 
-/** One attempt's answer: delivered (or given up) clears what is owed. */
+/**
+ * One attempt's answer: delivered (or given up) clears what is owed. An `opened` attempt that was in flight while the
+ * alert resolved (which dropped both, no attempt having been counted yet: resolved, nothing owed, 0 attempts) now
+ * counts as made: the receiver may have processed it, so it is owed `resolved`.
+ */
 export async function markDelivery(d1: D1Database, alertId: string, pending: string, status: number | null, done: boolean) {
   await d1
     .prepare(
-      `UPDATE alerts SET webhook_status = ?, delivery_attempts = delivery_attempts + 1,
-         delivery_pending = CASE WHEN ? THEN NULL ELSE delivery_pending END WHERE alert_id = ? AND delivery_pending = ?`,
+      `UPDATE alerts SET webhook_status = ?1,
+         delivery_attempts = CASE WHEN delivery_pending IS NULL THEN 0 ELSE delivery_attempts + 1 END,
+         delivery_pending = CASE WHEN delivery_pending IS NULL THEN 'resolved' WHEN ?2 THEN NULL ELSE delivery_pending END
+       WHERE alert_id = ?3 AND (delivery_pending = ?4
+         OR (?4 = 'opened' AND delivery_pending IS NULL AND state = 'resolved' AND delivery_attempts = 0))`,
     )
     .bind(status, done ? 1 : 0, alertId, pending)
     .run();
@@ -174,7 +181,8 @@ export type EventRow = { eventId: string; state: string; startTime: number; endT
 
 /**
  * Events the rules look at: running or paused; failed to activate (or still scheduled past start + grace) within a
- * week; expired or archived within ENDED_WATCH_MS (auto-claims and final drains); or holding an open alert.
+ * week; expired or archived within ENDED_WATCH_MS (auto-claims and final drains); or holding an open alert. Each
+ * arm is an index range (the ended one on idx_instances_state_end and _updated): no run reads every ended event.
  */
 export async function eventsToEvaluate(d1: D1Database, now: number): Promise<EventRow[]> {
   const rows = await d1
@@ -182,7 +190,7 @@ export async function eventsToEvaluate(d1: D1Database, now: number): Promise<Eve
       `SELECT event_id, state, start_time, end_time, document FROM instances
        WHERE state IN ('active', 'paused')
           OR (state = 'failed_activation' AND start_time >= ?1) OR (state = 'scheduled' AND start_time >= ?1 AND start_time < ?2)
-          OR (state IN ('expired', 'archived') AND MAX(end_time, updated_at) >= ?3)
+          OR (state IN ('expired', 'archived') AND (end_time >= ?3 OR updated_at >= ?3))
           OR event_id IN (SELECT scope FROM alerts WHERE state = 'open')`,
     )
     .bind(now - 7 * DAY_MS, now - ACTIVATION_GRACE_MS, now - ENDED_WATCH_MS)
@@ -234,7 +242,7 @@ export async function warningFigures(d1: D1Database, ev: EventRow): Promise<Warn
       .prepare(
         `SELECT COUNT(*) AS active, SUM(EXISTS (SELECT 1 FROM player_progress p WHERE p.player_id = a.player_id AND p.event_id = ?1
                   AND p.created_at < ?3)) AS joined
-         FROM (SELECT DISTINCT player_id FROM telemetry_sessions WHERE start >= ?2 AND start < ?3 AND ends_at >= ?4) a`,
+         FROM (SELECT DISTINCT player_id FROM telemetry_sessions WHERE start >= ?2 AND start < ?3 AND ends_at > ?4) a`,
       )
       .bind(ev.eventId, s - DAY_MS, s + PARTICIPATION_WINDOW_MS, s),
     d1

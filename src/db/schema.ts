@@ -72,6 +72,9 @@ export const instances = sqliteTable(
     index("idx_instances_state_time").on(t.state, t.startTime, t.endTime),
     index("idx_instances_template").on(t.templateId),
     index("idx_instances_start").on(t.startTime, t.eventId),
+    // The alert run's ended events (ended or touched within a day): one range per column, not every ended event.
+    index("idx_instances_state_end").on(t.state, t.endTime),
+    index("idx_instances_state_updated").on(t.state, t.updatedAt),
   ],
 );
 

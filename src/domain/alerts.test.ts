@@ -11,7 +11,7 @@ import {
   applies,
   breached,
   decide,
-  p95,
+  p95Evaluation,
   pct,
   ruleOf,
   syncEvaluation,
@@ -57,18 +57,26 @@ describe("each threshold's boundary", () => {
     expect(at("reward_distribution_errors", 1)).toBe(true);
     expect(at("reward_distribution_errors", 0)).toBe(false);
   });
-  it("p95 response time: a p95 bucket above 2,000 ms fires, one at or below does not, too few responses say nothing", () => {
+  it("p95 response time: fires only when the p95 is certainly above 2,000 ms, never on the bucket straddling it", () => {
     const samples = (slow: number, ms: number, n = MIN_RESPONSE_SAMPLES): Histogram => {
       const h: Histogram = new Map();
       for (let i = 0; i < n; i++) record(h, i < slow ? ms : 10);
       return h;
     };
+    const p95 = (h: Histogram) => p95Evaluation(h, t.p95ResponseMs);
     // 100 responses: nearest-rank p95 is the 95th, so six slow ones make the p95 slow, five do not.
-    expect(p95(samples(6, 2001))).toBe(2048); // reported as its bucket's upper bound, (1878, 2048]
-    expect(at("p95_response_time", p95(samples(6, 2001)))).toBe(true);
-    expect(at("p95_response_time", p95(samples(6, 1800)))).toBe(false); // bucket (1722, 1878]
-    expect(at("p95_response_time", p95(samples(5, 9000)))).toBe(false);
-    expect(p95(samples(MIN_RESPONSE_SAMPLES - 1, 9000, MIN_RESPONSE_SAMPLES - 1))).toBeNull();
+    // (2048, 2233]: every response in it is above 2,000 ms; the value is the bucket's lower bound.
+    expect(p95(samples(6, 2100))).toEqual({ value: 2048, breached: true });
+    // (1878, 2048] straddles 2,000 ms: a p95 of 2,001 ms and one of 1,880 ms land in the same bucket, so neither fires.
+    expect(p95(samples(6, 2001))).toEqual({ value: 1878, breached: false });
+    expect(p95(samples(6, 1880))).toEqual({ value: 1878, breached: false });
+    expect(p95(samples(6, 1800))).toEqual({ value: 1722, breached: false }); // (1722, 1878]
+    expect(p95(samples(5, 9000)).breached).toBe(false);
+    // A threshold on a bucket bound: (2048, 2233] is entirely above 2,048 ms, (1878, 2048] entirely at or below.
+    expect(p95Evaluation(samples(6, 2049), 2048)).toEqual({ value: 2048, breached: true });
+    expect(p95Evaluation(samples(6, 2048), 2048)).toEqual({ value: 1878, breached: false });
+    expect(p95Evaluation(samples(6, 1879), 1878)).toEqual({ value: 1878, breached: true });
+    expect(p95(samples(MIN_RESPONSE_SAMPLES - 1, 9000, MIN_RESPONSE_SAMPLES - 1))).toEqual({ value: null, breached: false });
   });
   it("participation: below 30 % fires, exactly 30 % does not, no active players says nothing", () => {
     expect(at("participation_first_6h", pct(3, 10))).toBe(false);

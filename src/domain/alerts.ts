@@ -2,7 +2,7 @@
 // gathers each rule's metric from D1 once a minute (the per-minute cron) and src/db/alerts.ts keeps the alert rows;
 // what counts as a breach, when a rule applies and what happens to an open alert are decided here.
 import { z } from "zod";
-import { histogramPercentile, type Histogram } from "./histogram";
+import { bucketLowerExact, percentileAbove, percentileBucket, type Histogram } from "./histogram";
 import { HOUR_MS, MINUTE_MS } from "./time";
 
 export const ALERT_KINDS = [
@@ -86,7 +86,7 @@ export const RULES: readonly Rule[] = [
   { kind: "activation_failed", severity: "critical", scope: "event", unit: "flag", comparison: "above", setting: null, fixed: 0, when: "always", description: "The event is in failed_activation, or still scheduled 5 min after its start time (1), rather than activated (0)." },
   { kind: "progress_sync_failure_rate", severity: "critical", scope: "event", unit: "%", comparison: "above", setting: "syncFailureRatePct", when: "always", description: "Failed write-behind drain attempts ÷ all drain attempts of the event's shards, last 15 min; judged from 5 attempts (fewer, with a failure, hold)." },
   { kind: "reward_distribution_errors", severity: "critical", scope: "event", unit: "count", comparison: "above", setting: "rewardErrorsMax", when: "always", description: "Reward deliveries that gave up and went to the inbox as delivery_failed, last 60 min." },
-  { kind: "p95_response_time", severity: "critical", scope: "global", unit: "ms", comparison: "above", setting: "p95ResponseMs", when: "always", description: "Nearest-rank p95 of Worker response times (histogram bucket upper bound), last 5 min, at least 100 responses; admin routes and socket upgrades excluded." },
+  { kind: "p95_response_time", severity: "critical", scope: "global", unit: "ms", comparison: "above", setting: "p95ResponseMs", when: "always", description: "Nearest-rank p95 of Worker response times, last 5 min, at least 100 responses; admin routes and socket upgrades excluded. The value is the lower bound of the p95's histogram bucket (the p95 is above it, by at most 9 %); it fires only when that bound is at or above the threshold, never on a bucket straddling it." },
   { kind: "participation_first_6h", severity: "warning", scope: "event", unit: "%", comparison: "below", setting: "participationPct", when: "after_6h", description: "Players active in [start, start + 6 h) who joined ÷ players active then; from start + 6 h while active." },
   { kind: "completion_at_midpoint", severity: "warning", scope: "event", unit: "%", comparison: "below", setting: "completionPct", when: "after_midpoint", description: "The completion rate KPI; from the midpoint while active." },
   { kind: "notification_delivery", severity: "warning", scope: "event", unit: "%", comparison: "below", setting: "notificationDeliveryPct", when: "active", description: "The notification delivery rate KPI (sent ÷ sent + failed), while active." },
@@ -135,7 +135,16 @@ export function syncEvaluation(drains: number, failures: number): { value: numbe
   if (failures > 0 && attempts < MIN_SYNC_ATTEMPTS) return { value: syncFailureRate(drains, failures), hold: true };
   return { value: syncFailureRate(drains, failures), hold: false };
 }
-export const p95 = (h: Histogram) => histogramPercentile(h, 95, MIN_RESPONSE_SAMPLES);
+/**
+ * The p95 rule on a histogram. The value is the lower bound of the p95's bucket, whole ms: the p95 is above it, by at
+ * most one bucket (9 %). It breaches only when the p95 is certainly above the threshold (histogram.percentileAbove):
+ * a p95 in the bucket straddling the threshold may be at or below it, and opens nothing.
+ */
+export function p95Evaluation(h: Histogram, thresholdMs: number): { value: number | null; breached: boolean } {
+  const b = percentileBucket(h, 95, MIN_RESPONSE_SAMPLES);
+  if (b === null) return { value: null, breached: false };
+  return { value: Math.floor(bucketLowerExact(b)), breached: percentileAbove(h, 95, thresholdMs, MIN_RESPONSE_SAMPLES) === true };
+}
 
 /** `hold`: too little evidence to change anything: an open alert stays open (unrefreshed), none opens. */
 export type Evaluation = { kind: AlertKind; scope: string; value: number | null; threshold: number; breached: boolean; hold?: boolean };

@@ -1,6 +1,6 @@
 // Progress rates, mergeable streaming moments and the 3σ verdict (domain/anticheat.ts), and the review rules table.
 import { describe, expect, it } from "vitest";
-import { EMPTY, activeGain, addSample, judge, judgeRates, merge, mergePopulations, partialOf, progressRate, removeSample, stddev, type Moments } from "./anticheat";
+import { EMPTY, activeGain, addSample, judge, judgePass, judgeRates, merge, mergePopulations, partialOf, partialOfRates, progressRate, removeSample, stddev, type Moments, type Rates } from "./anticheat";
 import { holdsRewards, opsMove, systemMove } from "./review";
 
 const T0 = 1_700_000_000_000;
@@ -126,6 +126,46 @@ describe("precision", () => {
     const verdict = judgeRates({ pts: 20 }, { pts: of(honest) }, settings, { inPopulation: false })!;
     expect(verdict.n).toBe(99);
     expect(verdict.mean).toBeCloseTo(honest.reduce((a, b) => a + b, 0) / 99, 9);
+  });
+});
+
+describe("a pass's cost", () => {
+  const settings = { minSample: 30, sigma: 3 };
+  const pass = (rates: [string, Rates][], held: string[] = []) => ({ rates: new Map(rates), held: new Set(held) });
+
+  it("flags nobody among identical rates and runs no exact leave-one-out for them (it ran one per player: O(n²))", () => {
+    const same = Array.from({ length: 2000 }, (_, i): [string, Rates] => [`p${i}`, { pts: 12.5, wins: 3 }]);
+    const local = partialOfRates(same.map(([, r]) => r));
+    const rest = partialOfRates(Array.from({ length: 500 }, () => ({ pts: 12.5, wins: 3 })));
+    const population = mergePopulations([local, rest]);
+    expect(population.pts.m2).toBe(0);
+    const asked: string[] = [];
+    for (const [, r] of same.slice(0, 50)) expect(judgeRates(r, population, settings, { exactOthers: (id) => (asked.push(id), EMPTY) })).toBeNull();
+    expect(asked).toEqual([]);
+    const out = judgePass(pass(same), population, rest, settings);
+    expect(out.verdicts.size).toBe(0);
+    expect(out.exactRecomputes).toBe(0);
+  });
+
+  it("runs the exact leave-one-out only for the one candidate whose removal cancelled, and flags them", () => {
+    const honest = Array.from({ length: 999 }, (_, i): [string, Rates] => [`h${i}`, { pts: 10 + (i % 7) * 0.25 }]);
+    const all = [...honest, ["cheat", { pts: 1e9 }] as [string, Rates]];
+    const population = partialOfRates(all.map(([, r]) => r));
+    const out = judgePass(pass(all), population, {}, settings);
+    expect([...out.verdicts.keys()]).toEqual(["cheat"]);
+    expect(out.verdicts.get("cheat")!.n).toBe(999);
+    expect(out.exactRecomputes).toBe(1);
+  });
+
+  it("checks the sample minimum before any exact leave-one-out, and judges a held player against all the others", () => {
+    const few = Array.from({ length: 10 }, (_, i): [string, Rates] => [`h${i}`, { pts: 10 + i * 0.1 }]);
+    const cheat: [string, Rates] = ["cheat", { pts: 1e9 }];
+    const small = judgePass(pass([...few, cheat]), partialOfRates([...few, cheat].map(([, r]) => r)), {}, settings);
+    expect(small).toEqual({ verdicts: new Map(), exactRecomputes: 0 });
+    const many = Array.from({ length: 40 }, (_, i): [string, Rates] => [`h${i}`, { pts: 10 + (i % 5) * 0.1 }]);
+    const held = judgePass(pass([...many, ["held", { pts: 50 }]], ["held"]), partialOfRates(many.map(([, r]) => r)), {}, settings);
+    expect([...held.verdicts.keys()]).toEqual(["held"]);
+    expect(held.verdicts.get("held")!.n).toBe(40);
   });
 });
 

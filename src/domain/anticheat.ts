@@ -125,11 +125,16 @@ export function judge(player: PlayerRates, population: Population, settings: Ant
 /** `judge` on rates already computed (a pass judges against exactly the rates its partial was made of). */
 export function judgeRates(rates: Rates, population: Population, settings: AnticheatSettings, opts: JudgeOptions = {}): Verdict | null {
   let worst: Verdict | null = null;
+  const inPopulation = opts.inPopulation !== false;
   for (const [id, all] of Object.entries(population)) {
     const rate = Object.hasOwn(rates, id) ? rates[id] : undefined;
     if (rate === undefined) continue;
-    let others = opts.inPopulation === false ? all : removeSample(all, rate);
-    if (opts.inPopulation !== false && opts.exactOthers && others.m2 <= all.m2 * CANCELLATION_RATIO) others = opts.exactOthers(id);
+    // The cheap refusals first, so the exact leave-one-out (a scan of the shard) runs only for a real candidate:
+    // identical rates (M2 = 0) hold no outlier, and a rate at or below the mean is at or below the others' mean too.
+    if (!(all.m2 > 0) || rate <= all.mean) continue;
+    if ((inPopulation ? all.n - 1 : all.n) < settings.minSample) continue;
+    let others = inPopulation ? removeSample(all, rate) : all;
+    if (inPopulation && opts.exactOthers && others.m2 <= all.m2 * CANCELLATION_RATIO) others = opts.exactOthers(id);
     if (others.n < settings.minSample) continue;
     const sd = stddev(others);
     if (!(sd > 0)) continue;
@@ -137,4 +142,33 @@ export function judgeRates(rates: Rates, population: Population, settings: Antic
     if (z > settings.sigma && (!worst || z > worst.z)) worst = { objectiveId: id, rate, mean: others.mean, sd, n: others.n, z };
   }
   return worst;
+}
+
+/** What one shard sent for a pass: every player's rates then, and who was left out of its partial (held). */
+export type SentRates = { rates: ReadonlyMap<string, Rates>; held: ReadonlySet<string> };
+
+/**
+ * A shard's half of a pass: each of its players judged against the merged population (`rest`: the other shards'
+ * partials merged, for the exact leave-one-out). Returns the outliers, and how many exact leave-one-outs ran (each a
+ * scan of the shard's rates: a pass must stay linear in its players, so only a cancelled removal asks for one).
+ */
+export function judgePass(sent: SentRates, population: Population, rest: Population, settings: AnticheatSettings): { verdicts: Map<string, Verdict>; exactRecomputes: number } {
+  const verdicts = new Map<string, Verdict>();
+  let exactRecomputes = 0;
+  for (const [playerId, rates] of sent.rates) {
+    const exactOthers = (id: string) => {
+      exactRecomputes++;
+      return merge(rest[id] ?? EMPTY, localWithout(sent, id, playerId));
+    };
+    const verdict = judgeRates(rates, population, settings, { inPopulation: !sent.held.has(playerId), exactOthers });
+    if (verdict) verdicts.set(playerId, verdict);
+  }
+  return { verdicts, exactRecomputes };
+}
+
+/** One objective's moments over the shard's sent rates, without the held players and `except`. */
+function localWithout(sent: SentRates, objectiveId: string, except: string): Moments {
+  let m = EMPTY;
+  for (const [playerId, r] of sent.rates) if (playerId !== except && !sent.held.has(playerId) && Object.hasOwn(r, objectiveId)) m = addSample(m, r[objectiveId]);
+  return m;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { LAST_BUCKET, bucketOf, bucketUpperMs, histogramPercentile, record, total, type Histogram } from "./histogram";
+import { LAST_BUCKET, bucketLowerExact, bucketOf, bucketUpperMs, histogramPercentile, percentileAbove, record, total, type Histogram } from "./histogram";
 
 describe("response-time histogram", () => {
   it("buckets are log-spaced, 2^(1/8) apart, and a duration is never above its bucket's upper bound", () => {
@@ -31,5 +31,25 @@ describe("response-time histogram", () => {
     expect(histogramPercentile(sum, 50, 100)).toBe(bucketUpperMs(bucketOf(40)));
     expect(histogramPercentile(a, 95, 100)).toBeNull();
     expect(histogramPercentile(new Map(), 95, 0)).toBeNull();
+  });
+
+  it("a percentile is above a threshold only when the buckets entirely above it hold its rank", () => {
+    const h = (counts: Record<number, number>): Histogram => new Map(Object.entries(counts).map(([b, n]) => [Number(b), n]));
+    expect(bucketLowerExact(89)).toBe(2048);
+    expect(bucketLowerExact(88)).toBeCloseTo(1878.02, 2);
+    expect(bucketLowerExact(0)).toBe(0);
+    // 100 responses; the 95th is in bucket 88 = (1878, 2048]: it may be 1,900 ms, so not above 2,000 ms.
+    expect(percentileAbove(h({ 43: 94, 88: 6 }), 95, 2000, 100)).toBe(false);
+    // ... but certainly above 1,878 ms.
+    expect(percentileAbove(h({ 43: 94, 88: 6 }), 95, 1878, 100)).toBe(true);
+    // Bucket 89 = (2048, 2233]: above 2,000 ms, and above 2,048 ms (the lower bound is exclusive).
+    expect(percentileAbove(h({ 43: 94, 89: 6 }), 95, 2000, 100)).toBe(true);
+    expect(percentileAbove(h({ 43: 94, 89: 6 }), 95, 2048, 100)).toBe(true);
+    expect(percentileAbove(h({ 43: 94, 89: 6 }), 95, 2049, 100)).toBe(false);
+    // The rank counts: five certainly-slow responses of 100 leave the 95th fast; slow ones in the straddling bucket do not help.
+    expect(percentileAbove(h({ 43: 95, 100: 5 }), 95, 2000, 100)).toBe(false);
+    expect(percentileAbove(h({ 43: 90, 88: 5, 100: 5 }), 95, 2000, 100)).toBe(false);
+    expect(percentileAbove(h({ 43: 90, 88: 4, 100: 6 }), 95, 2000, 100)).toBe(true);
+    expect(percentileAbove(h({ 100: 99 }), 95, 2000, 100)).toBeNull();
   });
 });

@@ -27,15 +27,39 @@ export function record(h: Histogram, ms: number) {
 
 export const total = (h: Histogram): number => [...h.values()].reduce((a, b) => a + b, 0);
 
-/** Nearest-rank percentile (p in 0–100) as its bucket's upper bound; null with fewer than `minSamples`. */
-export function histogramPercentile(h: Histogram, p: number, minSamples: number): number | null {
+/** A bucket's exact lower bound in ms (exclusive: every duration in bucket b is above it); 0 for bucket 0. */
+export const bucketLowerExact = (b: number): number => (b <= 0 ? 0 : 2 ** ((b - 1) / BUCKETS_PER_DOUBLING));
+
+/** The bucket holding the nearest-rank percentile (p in 0–100); null with fewer than `minSamples`. */
+export function percentileBucket(h: Histogram, p: number, minSamples: number): number | null {
   const n = total(h);
   if (n === 0 || n < minSamples) return null;
   const rank = Math.max(1, Math.ceil((p / 100) * n));
   let seen = 0;
   for (const b of [...h.keys()].sort((x, y) => x - y)) {
     seen += h.get(b)!;
-    if (seen >= rank) return bucketUpperMs(b);
+    if (seen >= rank) return b;
   }
   return null;
+}
+
+/** Nearest-rank percentile (p in 0–100) as its bucket's upper bound; null with fewer than `minSamples`. */
+export function histogramPercentile(h: Histogram, p: number, minSamples: number): number | null {
+  const b = percentileBucket(h, p, minSamples);
+  return b === null ? null : bucketUpperMs(b);
+}
+
+/**
+ * Is the nearest-rank percentile certainly above `thresholdMs`? Only responses in buckets whose lower bound is at or
+ * above the threshold are certainly slower than it; the bucket straddling the threshold may hold durations on either
+ * side, so it never counts (a percentile that may be at or below the threshold is not "above" it). True when those
+ * certainly-slower responses reach down to the percentile's rank; null with fewer than `minSamples`.
+ */
+export function percentileAbove(h: Histogram, p: number, thresholdMs: number, minSamples: number): boolean | null {
+  const n = total(h);
+  if (n === 0 || n < minSamples) return null;
+  const rank = Math.max(1, Math.ceil((p / 100) * n));
+  let slower = 0;
+  for (const [b, count] of h) if (bucketLowerExact(b) >= thresholdMs) slower += count;
+  return slower >= n - rank + 1;
 }

@@ -29,7 +29,7 @@ import {
   applies,
   breached,
   decide,
-  p95,
+  p95Evaluation,
   pct,
   retryableStatus,
   ruleOf,
@@ -52,12 +52,14 @@ export async function evaluations(d1: D1Database, now: number, withWarnings: boo
   const events = await eventsToEvaluate(d1, now);
   const critical = await criticalFigures(d1, events.map((e) => e.eventId), now);
   const out: Evaluation[] = [];
-  const add = (kind: AlertKind, scope: string, value: number | null, hold = false) => {
+  const add = (kind: AlertKind, scope: string, value: number | null, hold = false, isBreached?: boolean) => {
     const rule = ruleOf(kind);
     const threshold = thresholdOf(rule, t);
-    out.push({ kind, scope, value, threshold, breached: breached(rule, value, threshold), hold });
+    out.push({ kind, scope, value, threshold, breached: isBreached ?? breached(rule, value, threshold), hold });
   };
-  add("p95_response_time", GLOBAL_SCOPE, p95(await responseHistogram(d1, now - RESPONSE_WINDOW_MS, now)));
+  // Decided on the histogram, not the value: a bucket bound compared with the threshold would fire below it.
+  const response = p95Evaluation(await responseHistogram(d1, now - RESPONSE_WINDOW_MS, now), thresholdOf(ruleOf("p95_response_time"), t));
+  add("p95_response_time", GLOBAL_SCOPE, response.value, false, response.breached);
   for (const ev of events) {
     const c = critical.get(ev.eventId)!;
     add("activation_failed", ev.eventId, activationFailed(ev, now));

@@ -233,7 +233,10 @@ export class ClanEventActor extends DurableObject<Env> implements ClanEventActor
 
   /** Privacy: the member's rows here, or their anonymization (their contribution stays in the total). */
   async playerData(playerId: string, op: PlayerDataOp): Promise<PlayerDataPart> {
-    return playerRows(this.ctx.storage, CLAN_PLAYER_TABLES, playerId, op);
+    const part = playerRows(this.ctx.storage, CLAN_PLAYER_TABLES, playerId, op);
+    // A merge onto an excluded member can lower the total: the frame and the directory's standing follow.
+    if (op.kind === "erase" && part.touched.member) this.schedule.ensure("frame", Math.max(Date.now(), this.lastFrameAt + FRAME_EVERY_MS));
+    return part;
   }
 
   async report(s: ClanStanding): Promise<number> {

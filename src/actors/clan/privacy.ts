@@ -9,6 +9,11 @@ import type { PlayerTable } from "../kit/player-data";
 
 /** A held flag (flagged, not cleared) on either row stays held on the merged row. */
 const HELD = (t: string) => `(${t}.flagged = 1 AND ${t}.cleared_at IS NULL)`;
+/**
+ * Both rows exist and one is a confirmed cheat's (excluded): the merged member is excluded too, so what was pushed
+ * under the pseudonym leaves the totals as the exclusion took the raw id's out (later pushes are ignored either way).
+ */
+const EXCLUDED_MERGE = `EXISTS (SELECT 1 FROM members WHERE player_id = ?1) AND EXISTS (SELECT 1 FROM members WHERE player_id IN (?1, ?2) AND excluded_at IS NOT NULL)`;
 
 export const CLAN_PLAYER_TABLES: readonly PlayerTable[] = [
   {
@@ -18,7 +23,11 @@ export const CLAN_PLAYER_TABLES: readonly PlayerTable[] = [
     erase: {
       set: "player_id = ?1",
       merge: [
-        `UPDATE members AS p SET contribution = p.contribution + r.contribution, first_at = MIN(p.first_at, r.first_at),
+        `UPDATE totals SET total = total - (SELECT SUM(a.amount) FROM member_amounts a WHERE a.player_id IN (?1, ?2) AND a.objective_id = totals.objective_id)
+         WHERE objective_id IN (SELECT objective_id FROM member_amounts WHERE player_id IN (?1, ?2)) AND ${EXCLUDED_MERGE}`,
+        `DELETE FROM member_amounts WHERE player_id IN (?1, ?2) AND ${EXCLUDED_MERGE}`,
+        `UPDATE members AS p SET first_at = MIN(p.first_at, r.first_at), excluded_at = COALESCE(r.excluded_at, p.excluded_at),
+           contribution = CASE WHEN COALESCE(r.excluded_at, p.excluded_at) IS NULL THEN p.contribution + r.contribution ELSE 0 END,
            flagged = MAX(p.flagged, r.flagged), cleared_at = CASE WHEN ${HELD("p")} OR ${HELD("r")} THEN NULL ELSE COALESCE(p.cleared_at, r.cleared_at) END
          FROM (SELECT * FROM members WHERE player_id = ?2) AS r WHERE p.player_id = ?1`,
         "DELETE FROM members WHERE player_id = ?2 AND EXISTS (SELECT 1 FROM members WHERE player_id = ?1)",

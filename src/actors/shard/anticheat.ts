@@ -3,7 +3,7 @@
 // moments per objective), merges them, and hands the merged population back to each shard, which judges its own
 // players against it and moves their review states. Nothing here runs on the progress path: a pass reads the players
 // table, and only a verdict that moves a flag writes. The flag's state lives here, beside the claims it holds.
-import { EMPTY, judgeRates, merge, partialOfRates, ratesOf, type AnticheatSettings, type PlayerRates, type Population, type Rates } from "../../domain/anticheat";
+import { judgePass, partialOfRates, ratesOf, type AnticheatSettings, type PlayerRates, type Population, type Rates } from "../../domain/anticheat";
 import type { FlagViewT } from "../../domain/anticheat-views";
 import { isOpen, opsMove, systemMove, type ReviewMove, type ReviewState } from "../../domain/review";
 import { iso } from "../../domain/time";
@@ -59,12 +59,12 @@ export class ShardAnticheat {
     }
     this.sent.set(passId, { rates, held });
     for (const old of this.sent.keys()) if (this.sent.size > KEPT_PASSES) this.sent.delete(old);
-    return partialOfRates(included(rates, held, null));
+    return partialOfRates(included(rates, held));
   }
 
   /**
-   * Judges every player here against the merged population of pass `passId` (`rest`: the other shards' partials
-   * merged, for the exact leave-one-out when a removal cancelled); writes only the moves (and their D1 flag counts).
+   * Judges every player here against the merged population of pass `passId` (domain judgePass; `rest`: the other
+   * shards' partials merged, for the exact leave-one-out when a removal cancelled); writes only the moves (and their D1 flag counts).
    * Null when this shard no longer holds that pass (restarted between rounds): the event object runs it again.
    */
   judgeAll(passId: string, population: Population, rest: Population, settings: AnticheatSettings, reviewAfterMs: number, now: number): PassMoves | null {
@@ -73,14 +73,16 @@ export class ShardAnticheat {
     this.sent.delete(passId);
     const moves: PassMoves = { flagged: [], escalated: [], dismissed: [] };
     const reviews = new Map(this.sql.exec<ReviewRow>("SELECT * FROM reviews").toArray().map((r) => [r.player_id, r]));
-    for (const [playerId, rates] of pass.rates) {
-      const exactOthers = (id: string) => merge(rest[id] ?? EMPTY, partialOfRates(included(pass.rates, pass.held, playerId))[id] ?? EMPTY);
-      const verdict = judgeRates(rates, population, settings, { inPopulation: !pass.held.has(playerId), exactOthers });
+    const { verdicts } = judgePass(pass, population, rest, settings);
+    for (const playerId of pass.rates.keys()) {
+      const verdict = verdicts.get(playerId) ?? null;
       const current = reviews.get(playerId) ?? null;
       // Players never flagged and still within range are the common case: nothing to read or write for them.
       if (!verdict && !current) continue;
       const move = systemMove(current?.state ?? null, current?.flagged_at ?? null, verdict ? "outlier" : "normal", now, reviewAfterMs);
-      if (!move) continue;
+      // Erased between the rounds (the pass kept their rates): a move would bring the raw id back in a review row, a
+      // D1 flag and board and clan holds.
+      if (!move || !this.present(playerId)) continue;
       this.storage.transactionSync(() => {
         if (verdict && (move.to === "flagged" || !current)) {
           this.sql.exec(
@@ -186,6 +188,10 @@ export class ShardAnticheat {
     }
   }
 
+  private present(playerId: string): boolean {
+    return this.sql.exec("SELECT 1 FROM players WHERE player_id = ?", playerId).toArray().length > 0;
+  }
+
   private row(playerId: string): ReviewRow | null {
     return this.sql.exec<ReviewRow>("SELECT * FROM reviews WHERE player_id = ?", playerId).toArray()[0] ?? null;
   }
@@ -214,9 +220,9 @@ export class ShardAnticheat {
 
 const round = (x: number) => Math.round(x * 1000) / 1000;
 
-/** The rates a pass's partial is made of: every player's but the held ones' (and `except`'s). */
-function* included(rates: Map<string, Rates>, held: ReadonlySet<string>, except: string | null): Generator<Rates> {
-  for (const [playerId, r] of rates) if (!held.has(playerId) && playerId !== except) yield r;
+/** The rates a pass's partial is made of: every player's but the held ones'. */
+function* included(rates: Map<string, Rates>, held: ReadonlySet<string>): Generator<Rates> {
+  for (const [playerId, r] of rates) if (!held.has(playerId)) yield r;
 }
 
 /** The sweep's players without those whose rewards a statistical flag holds. */
