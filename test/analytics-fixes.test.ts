@@ -100,6 +100,7 @@ describe("a long event's report after its first weeks' telemetry is purged", () 
           buy("b", "lp-b", 2, s + 3 * DAY, false), // untagged, by a participant in the window: the event's
           buy("d", "lp-d", 7, s + 3 * DAY, false), // untagged, by a non-participant: not the event's
           buy("e", "lp-e", 4, s + 30 * DAY, true), // tagged, by a non-participant: revenue, not a participant payer
+          buy("a2", "lp-a", 1, s + 11 * DAY + 90 * MIN, true), // kept by the third run below
         ],
       },
     });
@@ -109,30 +110,37 @@ describe("a long event's report after its first weeks' telemetry is purged", () 
       env.DB.prepare("UPDATE instances SET state = 'expired' WHERE event_id = ?").bind(ev.eventId),
     ]);
 
-    // A week after the end, with 35 days' retention, everything before s + 13 d goes in this hour's purge.
-    const now = e + 8 * DAY;
-    const before = (await buildReport(env.DB, ev.eventId, now))!;
+    // The report a week after the end, with every row still stored.
+    const final = e + 8 * DAY;
+    const before = (await buildReport(env.DB, ev.eventId, final))!;
     expect(before.kpis).toMatchObject({
       participationRate: 0.6667,
       conversionRate: 1,
       retention7d: { participants: 0.5, nonParticipants: 0.3333 },
-      rppu: 3,
-      counts: { activeFirstDay: 3, participants: 2, payers: 3, revenue: 9 },
+      rppu: 3.33,
+      counts: { activeFirstDay: 3, participants: 2, payers: 3, revenue: 10 },
     });
+    const sessionsLeft = async () => (await env.DB.prepare("SELECT COUNT(*) AS n FROM telemetry_sessions WHERE session_id LIKE ?").bind(`${ev.eventId}-%`).first<{ n: number }>())!.n;
+    // Six days after the end, with 35 days' retention, the hourly job keeps everything before s + 11 d; the purge waits
+    // for a line every listed event has kept on an earlier run, so it takes it on the next.
+    const now = e + 6 * DAY;
     await runHourly(env, now);
-    const left = await env.DB.prepare("SELECT COUNT(*) AS n FROM telemetry_sessions WHERE session_id LIKE ?").bind(`${ev.eventId}-%`).first<{ n: number }>();
-    expect(left!.n).toBe(3); // lp-e's and the two after the end
+    expect(await sessionsLeft()).toBe(7);
     const kept = await env.DB.prepare("SELECT player_id FROM event_active_players WHERE event_id = ? ORDER BY player_id").bind(ev.eventId).all();
     expect(kept.results).toEqual([{ player_id: "lp-a" }, { player_id: "lp-b" }, { player_id: "lp-c" }, { player_id: "lp-d" }]);
-    const after = (await buildReport(env.DB, ev.eventId, now))!;
+    // The next hour's run purges what the first kept, and keeps nothing twice.
+    await runHourly(env, now + HOUR);
+    expect(await sessionsLeft()).toBe(3); // lp-e's and the two after the end
+    const after = (await buildReport(env.DB, ev.eventId, final))!;
     expect(after.kpis).toEqual(before.kpis);
     expect(after.participationByHour).toEqual(before.participationByHour);
     expect(after.participationByHour[0]).toMatchObject({ joins: 2, participants: 2, activePlayers: 3, purchases: 1, revenue: 3 });
     expect(after.participationByHour).toHaveLength(40 * 24);
-
-    // The next hour's run keeps nothing twice: the same report.
-    await runHourly(env, now + HOUR);
-    expect((await buildReport(env.DB, ev.eventId, now + HOUR))!.kpis).toEqual(before.kpis);
+    // Two runs at once (the same kept line read by both): the second adds nothing.
+    await Promise.all([runHourly(env, now + 2 * HOUR), runHourly(env, now + 2 * HOUR)]);
+    const payers = await env.DB.prepare("SELECT SUM(revenue) AS r FROM event_payers WHERE event_id = ?").bind(ev.eventId).first<{ r: number }>();
+    expect(payers!.r).toBe(6); // lp-a's 3 + 1 and lp-b's 2, once (lp-e's 4 at s + 30 d is still raw)
+    expect((await buildReport(env.DB, ev.eventId, final))!.kpis).toEqual(before.kpis);
 
     // Erasing a kept payer: their kept rows move to the pseudonym, so nothing names them and the figures stay.
     const res = await call("POST", "/v1/admin/players/lp-b/erase", { body: { reason: "GDPR erasure, kept rows" } });
@@ -140,7 +148,7 @@ describe("a long event's report after its first weeks' telemetry is purged", () 
     expect(done.value.json.touched).toMatchObject({ "d1.event_payers": 1, "d1.event_active_players": 1 });
     const named = await env.DB.prepare("SELECT (SELECT COUNT(*) FROM event_payers WHERE player_id = 'lp-b') + (SELECT COUNT(*) FROM event_active_players WHERE player_id = 'lp-b') AS n").first<{ n: number }>();
     expect(named!.n).toBe(0);
-    expect((await buildReport(env.DB, ev.eventId, now + HOUR))!.kpis).toEqual(before.kpis);
+    expect((await buildReport(env.DB, ev.eventId, final))!.kpis).toEqual(before.kpis);
   });
 
   it("never purges past what an event could not keep", async () => {
@@ -153,6 +161,7 @@ describe("a long event's report after its first weeks' telemetry is purged", () 
       // A corrupt projection of the event: every keep of it fails.
       await env.DB.prepare("UPDATE instances SET state = 'expired', document = 'not json' WHERE event_id = ?").bind(ev.eventId).run();
       await runHourly(env, s + 41 * DAY); // the cutoff is s + 6 d: the session would go
+      await runHourly(env, s + 41 * DAY + HOUR);
       const left = await env.DB.prepare("SELECT COUNT(*) AS n FROM telemetry_sessions WHERE session_id = ?").bind(`${ev.eventId}-x`).first<{ n: number }>();
       expect(left!.n).toBe(1);
     } finally {

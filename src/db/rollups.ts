@@ -6,7 +6,7 @@
 // report (db/analytics.ts) reads kept figures before it and raw telemetry from it on, and neither counts twice.
 // Recent hours are also rolled up every run (late telemetry lands in them), so the table follows a running event.
 // Plus the report row's failures. Written by the hourly cron (and the event object's report row, for failures).
-import { FIRST_WINDOW_MS, hourCount, participationCurve } from "../domain/analytics";
+import { FIRST_WINDOW_MS, RETENTION_WINDOW_MS, hourCount, participationCurve } from "../domain/analytics";
 import { HOUR_MS } from "../domain/time";
 import { EVENT_PURCHASES, FIRST_DAY, SESSION_MAX_MS, hourRows, hourlyStatements, loadInstance } from "./analytics";
 import { chunked, field as f } from "./json-batch";
@@ -40,20 +40,26 @@ export async function keepEventTelemetry(d1: D1Database, eventId: string, now: n
     .filter((r): r is number[] => r !== null)
     .map(([a, b]) => [hourUp(Math.max(s, a)), Math.min(e, hourUp(Math.min(e, b)))])
     .filter(([lo, hi]) => lo < hi);
+  // A first keep of an event that began before the cutoff (a deployment upgraded mid-event): its early hours' telemetry
+  // is already purged, so rollups stored while it was there stand.
+  const firstKeep = state?.keptBefore == null;
   for (const [lo, hi] of ranges) {
     const [joins, active, buys] = await d1.batch(hourlyStatements(d1, eventId, s, e, lo, hi));
     const rows = participationCurve(hourRows(joins, active, buys), hourCount(s, hi, hi))
       .map((p) => ({ ...p, eventId, hourStart: s + p.hour * HOUR_MS, computedAt: now }))
       .filter((r) => r.hourStart >= lo && r.hourStart < hi);
     hours += rows.length;
+    const onConflict =
+      firstKeep && hi <= cutoff
+        ? "DO NOTHING"
+        : "DO UPDATE SET joins = excluded.joins, active_players = excluded.active_players, purchases = excluded.purchases, revenue = excluded.revenue, computed_at = excluded.computed_at";
     if (rows.length)
       writes.push(
         ...chunked(
           d1,
           `INSERT INTO event_rollups (event_id, hour, joins, active_players, purchases, revenue, computed_at)
            SELECT ${["eventId", "hourStart", "joins", "activePlayers", "purchases", "revenue", "computedAt"].map(f).join(", ")} FROM json_each(?1) AS j WHERE true
-           ON CONFLICT (event_id, hour) DO UPDATE SET joins = excluded.joins, active_players = excluded.active_players,
-             purchases = excluded.purchases, revenue = excluded.revenue, computed_at = excluded.computed_at`,
+           ON CONFLICT (event_id, hour) ${onConflict}`,
           rows,
         ),
       );
@@ -72,36 +78,58 @@ export async function keepEventTelemetry(d1: D1Database, eventId: string, now: n
           .bind(eventId, first?.active ?? 0, first?.joined ?? 0, now),
       );
     }
+    // Each statement runs only if kept_before is still where this run read it: two runs at once (a slow one and the
+    // next hour's) cannot both add the same purchases. The batch is one transaction, so the first to commit wins.
+    const still = `COALESCE((SELECT kept_before FROM event_analytics WHERE event_id = ?1), ${Number.MIN_SAFE_INTEGER}) = ?4`;
     writes.push(
       // Purchases in [from, cutoff) belonging to the event, added to each payer's kept totals.
       d1
         .prepare(
           `INSERT INTO event_payers (event_id, player_id, revenue, purchases)
-           SELECT ?1, player_id, SUM(amount), COUNT(*) FROM (${EVENT_PURCHASES}) WHERE at >= ?4 AND at < ?5 GROUP BY player_id
+           SELECT ?1, player_id, SUM(amount), COUNT(*) FROM (${EVENT_PURCHASES}) WHERE at >= ?4 AND at < ?5 AND ${still} GROUP BY player_id
            ON CONFLICT (event_id, player_id) DO UPDATE SET revenue = revenue + excluded.revenue, purchases = purchases + excluded.purchases`,
         )
         .bind(eventId, s, e, from, cutoff),
-      // Players with a session overlapping [s, e) that starts in [from, cutoff).
+    );
+    // Players with a session overlapping [s, e) that starts in [from, cutoff): the non-participants' retention group,
+    // needed only until that figure is final (then dropped, and not gathered again).
+    if (now < e + RETENTION_WINDOW_MS)
+      writes.push(
+        d1
+          .prepare(
+            `INSERT INTO event_active_players (event_id, player_id)
+             SELECT DISTINCT ?1, player_id FROM telemetry_sessions WHERE start >= MAX(?2, ?4) AND start < MIN(?3, ?5) AND ends_at > ?6 AND ${still}
+             ON CONFLICT (event_id, player_id) DO NOTHING`,
+          )
+          .bind(eventId, s - SESSION_MAX_MS, e, from, cutoff, s),
+      );
+    writes.push(
       d1
         .prepare(
-          `INSERT INTO event_active_players (event_id, player_id)
-           SELECT DISTINCT ?1, player_id FROM telemetry_sessions WHERE start >= MAX(?2, ?4) AND start < MIN(?3, ?5) AND ends_at > ?6 AND true
-           ON CONFLICT (event_id, player_id) DO NOTHING`,
+          `INSERT INTO event_analytics (event_id, kept_before) SELECT ?1, ?2 WHERE ${still.replaceAll("?4", "?3")}
+           ON CONFLICT (event_id) DO UPDATE SET kept_before = excluded.kept_before`,
         )
-        .bind(eventId, s - SESSION_MAX_MS, e, from, cutoff, s),
-      d1
-        .prepare("INSERT INTO event_analytics (event_id, kept_before) VALUES (?1, ?2) ON CONFLICT (event_id) DO UPDATE SET kept_before = excluded.kept_before")
-        .bind(eventId, cutoff),
+        .bind(eventId, cutoff, from),
     );
   }
   if (writes.length) await d1.batch(writes);
   return hours;
 }
 
-/** How far an event's telemetry has been kept (the purge must not pass it while keeping it fails); null: not at all. */
-export async function keptBefore(d1: D1Database, eventId: string): Promise<number | null> {
-  const row = await d1.prepare("SELECT kept_before AS k FROM event_analytics WHERE event_id = ?").bind(eventId).first<{ k: number | null }>();
-  return row?.k ?? null;
+/**
+ * How far the purge may go: the lowest kept line of the given events (an event never kept counts from a day before
+ * its start, where its telemetry begins), so telemetry an event has not kept yet is never purged. Null: no events.
+ */
+export async function keptFloor(d1: D1Database, eventIds: string[]): Promise<number | null> {
+  if (!eventIds.length) return null;
+  const row = await d1
+    .prepare(
+      `SELECT MIN(COALESCE(a.kept_before, i.start_time - ${SESSION_MAX_MS})) AS floor
+       FROM instances i LEFT JOIN event_analytics a ON a.event_id = i.event_id WHERE i.event_id IN (SELECT value FROM json_each(?1))`,
+    )
+    .bind(JSON.stringify(eventIds))
+    .first<{ floor: number | null }>();
+  return row?.floor ?? null;
 }
 
 /** The active-player set is only the non-participants' retention group: once that figure is final it goes. */

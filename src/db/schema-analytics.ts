@@ -32,7 +32,7 @@ export const telemetryPurchases = sqliteTable(
     at: integer("at").notNull(),
     receivedAt: integer("received_at").notNull(),
   },
-  (t) => [index("idx_purchases_at").on(t.at, t.playerId), index("idx_purchases_event").on(t.eventId), index("idx_purchases_player").on(t.playerId, t.at)],
+  (t) => [index("idx_purchases_at").on(t.at, t.playerId), index("idx_purchases_event").on(t.eventId, t.at), index("idx_purchases_player").on(t.playerId, t.at)],
 );
 
 /** Hourly rollups per event, computed by the cron trigger and at expiry (never on a request's path). */

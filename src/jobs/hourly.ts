@@ -2,10 +2,10 @@
 // running or ended within the last 8 days, what the purge is about to take of its telemetry is kept first (hourly
 // rollups, payers, active players, first-day figures; db/rollups.ts); an ended event's stored report is refreshed
 // (late drains, late purchases) until its 7-day retention is known, and a report given up at expiry is tried again.
-// Then telemetry past its retention is purged, never past what an event failed to keep.
+// Telemetry past its retention is purged first, never past what a listed event has kept.
 import { readConfig } from "../config";
-import { SESSION_MAX_MS, buildReport, eventsToRollUp, markReportPosted, refreshTemplatePerformance, storeReport, telemetryCutoff } from "../db/analytics";
-import { clearReportFailure, dropActivePlayers, keepEventTelemetry, keptBefore } from "../db/rollups";
+import { buildReport, eventsToRollUp, markReportPosted, refreshTemplatePerformance, storeReport, telemetryCutoff } from "../db/analytics";
+import { clearReportFailure, dropActivePlayers, keepEventTelemetry, keptFloor } from "../db/rollups";
 import { purgeTelemetry } from "../db/telemetry";
 import { logLine } from "../lib/log";
 import { postSigned } from "../lib/webhook";
@@ -13,22 +13,25 @@ import { postSigned } from "../lib/webhook";
 export async function runHourly(env: Env, now: number): Promise<void> {
   const cfg = readConfig(env);
   const cutoff = telemetryCutoff(now, cfg.telemetryRetentionDays);
-  let purgeBefore = cutoff;
+  const events = await eventsToRollUp(env.DB, now);
+  // The purge goes first, so it runs whatever happens to the keeps after it (and however many events there are), and
+  // only up to what every listed event kept on earlier runs: telemetry is purged an hour after it is kept, never before.
+  try {
+    const floor = await keptFloor(env.DB, events.map((e) => e.eventId));
+    const before = floor === null ? cutoff : Math.min(cutoff, floor);
+    const purged = await purgeTelemetry(env.DB, before);
+    logLine("info", "analytics", "telemetry purged", { ...purged, retentionDays: cfg.telemetryRetentionDays, heldBack: before < cutoff });
+  } catch (err) {
+    logLine("error", "error", "telemetry purge failed", { error: String(err) });
+  }
   let rolledUp = 0;
   let refreshed = 0;
-  for (const e of await eventsToRollUp(env.DB, now)) {
-    // One event's failure must not stop the others; the next hour tries it again, and meanwhile the purge spares
-    // what it has not kept.
+  for (const e of events) {
+    // One event's failure must not stop the others; the next hour tries it again, and the purge waits for it.
     try {
       await keepEventTelemetry(env.DB, e.eventId, now, cutoff);
       rolledUp++;
-    } catch (err) {
-      const kept = await keptBefore(env.DB, e.eventId).catch(() => null);
-      purgeBefore = Math.min(purgeBefore, kept ?? e.startTime - SESSION_MAX_MS);
-      logLine("error", "error", "analytics keep failed; the purge spares its telemetry", { eventId: e.eventId, error: String(err) });
-      continue;
-    }
-    try {
+      if (e.retentionKnown) await dropActivePlayers(env.DB, e.eventId);
       if ((e.reported && !e.retentionKnown) || (!e.reported && e.gaveUp)) {
         const report = await buildReport(env.DB, e.eventId, now);
         if (report) {
@@ -40,16 +43,10 @@ export async function runHourly(env: Env, now: number): Promise<void> {
         }
       }
     } catch (err) {
-      logLine("error", "error", "analytics report refresh failed", { eventId: e.eventId, error: String(err) });
+      logLine("error", "error", "analytics keep or report refresh failed", { eventId: e.eventId, error: String(err) });
     }
   }
   logLine("info", "analytics", "hourly rollups", { events: rolledUp, reportsRefreshed: refreshed });
-  try {
-    const purged = await purgeTelemetry(env.DB, purgeBefore);
-    logLine("info", "analytics", "telemetry purged", { ...purged, retentionDays: cfg.telemetryRetentionDays, spared: purgeBefore < cutoff });
-  } catch (err) {
-    logLine("error", "error", "telemetry purge failed", { error: String(err) });
-  }
 }
 
 /** A report the event object gave up on at expiry, built here after all: its failure cleared, posted once (best effort). */
