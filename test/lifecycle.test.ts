@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { EventActor } from "../src/actors/event/event-actor";
 import { GRACE_PERIOD_MS } from "../src/domain/lifecycle";
 import { HOUR, call, createEvent, createTemplate, inMs } from "./helpers";
+import { until } from "./leaderboard-helpers";
 
 const stubOf = (eventId: string) => env.EVENT_ACTOR.get(env.EVENT_ACTOR.idFromName(eventId));
 const tick = (eventId: string, at: number) => runInDurableObject(stubOf(eventId), (o: EventActor) => o.tick(at));
@@ -59,21 +60,26 @@ describe("alarm-driven lifecycle", () => {
   });
 
   it("a real alarm activates a 'now' event and a real alarm expires it at endTime", async () => {
-    const e = await event({ startTime: "now", endTime: inMs(1200) });
+    const e = await event({ startTime: "now", endTime: inMs(3000) });
     expect(e.state).toBe("active"); // activated inside the create call, not one alarm later
     const stub = stubOf(e.eventId);
-    // The alarm points at the earliest row: for so short an event, the expiration warning at its midpoint.
-    const midpoint = Date.parse(e.endTime) - Math.floor((Date.parse(e.endTime) - Date.parse(e.startTime)) / 2);
-    expect(await runInDurableObject(stub, (_o, s) => s.storage.getAlarm())).toBe(midpoint);
-    expect((await scheduleRows(e.eventId)).find((r) => r.kind === "expire")).toMatchObject({ due_at: Date.parse(e.endTime) });
-    await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(e.endTime) - Date.now()) + 20));
-    expect(await runDurableObjectAlarm(stub)).toBe(true);
-    expect((await stateOf(e.eventId)).state).toBe("expired");
-    expect(await d1State(e.eventId)).toBe("expired");
+    const end = Date.parse(e.endTime);
+    // The alarm points at the earliest row: for so short an event, the expiration warning at its midpoint (unless a
+    // loaded machine took that long to get here and the real alarm has already run it).
+    const midpoint = end - Math.floor((end - Date.parse(e.startTime)) / 2);
+    const alarm = await runInDurableObject(stub, (_o, s) => s.storage.getAlarm());
+    if (Date.now() < midpoint) expect(alarm).toBe(midpoint);
+    expect((await scheduleRows(e.eventId)).find((r) => r.kind === "expire")).toMatchObject({ due_at: end });
+    // Nobody fires anything by hand: the platform's own alarm expires the event at endTime.
+    await new Promise((r) => setTimeout(r, Math.max(0, end - Date.now())));
+    await until(() => stateOf(e.eventId), (v) => v.state === "expired", 10_000);
+    await until(() => d1State(e.eventId), (v) => v === "expired", 5_000);
+    const expired = (await stateOf(e.eventId)).transitions.find((t: { toState: string }) => t.toState === "expired");
+    expect(Date.parse(expired.at)).toBeGreaterThanOrEqual(end);
     // Next: the analytics report 10 s after the expiry, then the auto-claim warning at endTime + 23 h, then the
     // archive (with auto-claim) at endTime + 24 h.
     const report = (await scheduleRows(e.eventId)).find((r) => r.kind === "report")!;
-    expect(report.due_at).toBeGreaterThanOrEqual(Date.parse(e.endTime) + 10_000);
+    expect(report.due_at).toBeGreaterThanOrEqual(end + 10_000);
     expect(await runInDurableObject(stub, (_o, s) => s.storage.getAlarm())).toBe(report.due_at);
     expect((await scheduleRows(e.eventId)).map((r) => r.kind)).toEqual(["report", "notify:auto_claim_warning", "archive"]);
   });
