@@ -1,8 +1,9 @@
 // One player's rows across D1, for privacy exports and erasure: which tables hold them (read here), which events they
 // took part in (so their shards, boards and clans can be found), and the erasing statements each table's own module
-// builds (progress.ts, rewards.ts, notifications.ts, leaderboards.ts, telemetry.ts).
+// builds (progress.ts, rewards.ts, notifications.ts, leaderboards.ts, telemetry.ts, profiles.ts).
 import { eraseBoardStatements } from "./leaderboards";
 import { eraseNotificationStatements } from "./notifications";
+import { eraseProfileStatements } from "./profiles";
 import { eraseProgressStatements } from "./progress";
 import { eraseRewardStatements } from "./rewards";
 import { eraseTelemetryStatements } from "./telemetry";
@@ -20,9 +21,10 @@ export const PLAYER_TABLES: ReadonlyArray<{ table: string; column: string }> = [
   { table: "leaderboard_tiers", column: "player_id" },
   { table: "telemetry_sessions", column: "player_id" },
   { table: "telemetry_purchases", column: "player_id" },
+  { table: "player_profiles", column: "player_id" },
 ];
 
-const JSON_COLUMNS = new Set(["objectives", "unlocked_milestones", "rewards", "payload"]);
+const JSON_COLUMNS = new Set(["objectives", "unlocked_milestones", "rewards", "payload", "participation", "needs"]);
 
 function readable(row: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -79,6 +81,7 @@ export async function erasePlayerRecords(d1: D1Database, playerId: string, pseud
     ...eraseNotificationStatements(d1, playerId),
     ...eraseBoardStatements(d1, playerId, pseudonym),
     ...eraseTelemetryStatements(d1, playerId, pseudonym),
+    ...eraseProfileStatements(d1, playerId),
   ];
   const results = await d1.batch(steps.map((s) => s.statement));
   return Object.fromEntries(steps.map((s, i) => [s.name, results[i].meta.changes ?? 0]));

@@ -1,10 +1,12 @@
 // The hourly cron trigger ([triggers] crons in wrangler.toml): work no request and no actor waits on. Telemetry past
 // its retention is purged; every event running or ended within the last 8 days gets its hourly rollups (the hours
 // still fully stored) and first-day snapshot stored, and
-// an ended event's stored report is refreshed (late drains, late purchases) until its 7-day retention is known.
+// an ended event's stored report is refreshed (late drains, late purchases) until its 7-day retention is known; and
+// the profiles of players touched since the last run are recomputed (jobs/profiles.ts).
 import { readConfig } from "../config";
 import { buildReport, eventsToRollUp, refreshTemplatePerformance, storeReport, telemetryCutoff } from "../db/analytics";
 import { storeRollups } from "../db/rollups";
+import { runProfiles } from "./profiles";
 import { purgeTelemetry } from "../db/telemetry";
 import { logLine } from "../lib/log";
 
@@ -36,4 +38,9 @@ export async function runHourly(env: Env, now: number): Promise<void> {
     }
   }
   logLine("info", "analytics", "hourly rollups", { events: rolledUp, reportsRefreshed: refreshed });
+  try {
+    await runProfiles(env.DB, now);
+  } catch (err) {
+    logLine("error", "error", "profile recomputation failed", { error: String(err) });
+  }
 }

@@ -1,0 +1,22 @@
+CREATE TABLE `player_profiles` (
+	`player_id` text PRIMARY KEY NOT NULL,
+	`level` integer,
+	`participation` text NOT NULL,
+	`events_joined` integer DEFAULT 0 NOT NULL,
+	`events_completed` integer DEFAULT 0 NOT NULL,
+	`claims` integer DEFAULT 0 NOT NULL,
+	`pace_percentile` real,
+	`sessions_per_day` real DEFAULT 0 NOT NULL,
+	`avg_session_minutes` real,
+	`spend_total` real DEFAULT 0 NOT NULL,
+	`spend_segment` text DEFAULT 'non_payer' NOT NULL,
+	`needs` text,
+	`computed_at` integer,
+	`updated_at` integer NOT NULL
+);
+--> statement-breakpoint
+CREATE INDEX `idx_profiles_computed` ON `player_profiles` (`computed_at`);--> statement-breakpoint
+ALTER TABLE `templates` ADD `difficulty` integer;--> statement-breakpoint
+CREATE INDEX `idx_progress_synced` ON `player_progress` (`synced_at`);--> statement-breakpoint
+CREATE INDEX `idx_purchases_received` ON `telemetry_purchases` (`received_at`);--> statement-breakpoint
+CREATE INDEX `idx_sessions_received` ON `telemetry_sessions` (`received_at`);

@@ -1,0 +1,28 @@
+// The D1 tables of issue 15 (personalization): each player's profile, recomputed by the hourly job from what D1
+// already holds (src/jobs/profiles.ts) and never written on a request's path, except the needs and level a game
+// server posts. Re-exported by schema.ts, so drizzle-kit and every module see one schema.
+import { integer, real, sqliteTable, text, index } from "drizzle-orm/sqlite-core";
+
+export const playerProfiles = sqliteTable(
+  "player_profiles",
+  {
+    playerId: text("player_id").primaryKey(),
+    /** The level a game server last posted (null: none did). The recomputation never touches it. */
+    level: integer("level"),
+    /** JSON { [eventType]: { joined, completed } }. */
+    participation: text("participation", { mode: "json" }).notNull(),
+    eventsJoined: integer("events_joined").notNull().default(0),
+    eventsCompleted: integer("events_completed").notNull().default(0),
+    claims: integer("claims").notNull().default(0),
+    pacePercentile: real("pace_percentile"),
+    sessionsPerDay: real("sessions_per_day").notNull().default(0),
+    avgSessionMinutes: real("avg_session_minutes"),
+    spendTotal: real("spend_total").notNull().default(0),
+    spendSegment: text("spend_segment").notNull().default("non_payer"),
+    /** JSON ProfileNeeds a game server posted (null: none). The recomputation never touches it. */
+    needs: text("needs", { mode: "json" }),
+    computedAt: integer("computed_at"),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [index("idx_profiles_computed").on(t.computedAt)],
+);
