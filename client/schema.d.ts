@@ -1304,6 +1304,17 @@ export interface components {
             seq?: number;
         } | {
             /** @enum {string} */
+            type: "adjusted";
+            eventId: string;
+            adjusted: {
+                [key: string]: unknown;
+            };
+            progress: {
+                [key: string]: unknown;
+            };
+            seq?: number;
+        } | {
+            /** @enum {string} */
             type: "notification";
             notificationId: string;
             notificationType: string;
@@ -1838,6 +1849,22 @@ export interface components {
             lastUpdated: string;
             lastSeq: number;
             playerId: string;
+            /** @description Adaptive difficulty lowered this player's targets: when, why, the targets and the assist (README Personalization); null when it did not. */
+            adjusted?: {
+                at: string;
+                /** @enum {string} */
+                reason: "pace" | "stalled";
+                factor: number;
+                targets: {
+                    [key: string]: number;
+                };
+                assist: {
+                    milestoneIndex: number;
+                    reward: {
+                        [key: string]: unknown;
+                    };
+                } | null;
+            } | null;
         };
         ObjectiveProgress: {
             currentValue: number;

@@ -19,4 +19,19 @@ CREATE INDEX `idx_profiles_computed` ON `player_profiles` (`computed_at`);--> st
 ALTER TABLE `templates` ADD `difficulty` integer;--> statement-breakpoint
 CREATE INDEX `idx_progress_synced` ON `player_progress` (`synced_at`);--> statement-breakpoint
 CREATE INDEX `idx_purchases_received` ON `telemetry_purchases` (`received_at`);--> statement-breakpoint
-CREATE INDEX `idx_sessions_received` ON `telemetry_sessions` (`received_at`);
+CREATE INDEX `idx_sessions_received` ON `telemetry_sessions` (`received_at`);--> statement-breakpoint
+CREATE TABLE `adaptive_decisions` (
+	`event_id` text NOT NULL,
+	`player_id` text NOT NULL,
+	`arm` text NOT NULL,
+	`reason` text NOT NULL,
+	`decided_at` integer NOT NULL,
+	`completion` real NOT NULL,
+	`pace` real NOT NULL,
+	`factor` real,
+	`targets` text,
+	`assist` text,
+	PRIMARY KEY(`event_id`, `player_id`)
+);
+--> statement-breakpoint
+CREATE INDEX `idx_adaptive_player` ON `adaptive_decisions` (`player_id`);

@@ -3,6 +3,7 @@
 // builds (progress.ts, rewards.ts, notifications.ts, leaderboards.ts, telemetry.ts, profiles.ts).
 import { eraseBoardStatements } from "./leaderboards";
 import { eraseNotificationStatements } from "./notifications";
+import { eraseAdaptationStatements } from "./adaptive";
 import { eraseProfileStatements } from "./profiles";
 import { eraseProgressStatements } from "./progress";
 import { eraseRewardStatements } from "./rewards";
@@ -22,9 +23,10 @@ export const PLAYER_TABLES: ReadonlyArray<{ table: string; column: string }> = [
   { table: "telemetry_sessions", column: "player_id" },
   { table: "telemetry_purchases", column: "player_id" },
   { table: "player_profiles", column: "player_id" },
+  { table: "adaptive_decisions", column: "player_id" },
 ];
 
-const JSON_COLUMNS = new Set(["objectives", "unlocked_milestones", "rewards", "payload", "participation", "needs"]);
+const JSON_COLUMNS = new Set(["objectives", "unlocked_milestones", "rewards", "payload", "participation", "needs", "targets", "assist"]);
 
 function readable(row: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -82,6 +84,7 @@ export async function erasePlayerRecords(d1: D1Database, playerId: string, pseud
     ...eraseBoardStatements(d1, playerId, pseudonym),
     ...eraseTelemetryStatements(d1, playerId, pseudonym),
     ...eraseProfileStatements(d1, playerId),
+    ...eraseAdaptationStatements(d1, playerId, pseudonym),
   ];
   const results = await d1.batch(steps.map((s) => s.statement));
   return Object.fromEntries(steps.map((s, i) => [s.name, results[i].meta.changes ?? 0]));

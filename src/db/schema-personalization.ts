@@ -1,7 +1,7 @@
 // The D1 tables of issue 15 (personalization): each player's profile, recomputed by the hourly job from what D1
 // already holds (src/jobs/profiles.ts) and never written on a request's path, except the needs and level a game
 // server posts. Re-exported by schema.ts, so drizzle-kit and every module see one schema.
-import { integer, real, sqliteTable, text, index } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, real, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
 export const playerProfiles = sqliteTable(
   "player_profiles",
@@ -25,4 +25,29 @@ export const playerProfiles = sqliteTable(
     updatedAt: integer("updated_at").notNull(),
   },
   (t) => [index("idx_profiles_computed").on(t.computedAt)],
+);
+
+/**
+ * Adaptive difficulty's decisions (issue 15), one per (event, player) ever: a struggling player either adjusted
+ * (treated) or held back as the control group. Written behind the progress shards (their outbox, insert-or-ignore);
+ * the event report's holdout section reads it. An erase keeps the row under the player's pseudonym.
+ */
+export const adaptiveDecisions = sqliteTable(
+  "adaptive_decisions",
+  {
+    eventId: text("event_id").notNull(),
+    playerId: text("player_id").notNull(),
+    /** "treated" | "control". */
+    arm: text("arm").notNull(),
+    /** "pace" | "stalled". */
+    reason: text("reason").notNull(),
+    decidedAt: integer("decided_at").notNull(),
+    /** The player's completion when the verdict was reached, and their pace (completion per hour). */
+    completion: real("completion").notNull(),
+    pace: real("pace").notNull(),
+    factor: real("factor"),
+    targets: text("targets", { mode: "json" }),
+    assist: text("assist", { mode: "json" }),
+  },
+  (t) => [primaryKey({ columns: [t.eventId, t.playerId] }), index("idx_adaptive_player").on(t.playerId)],
 );
