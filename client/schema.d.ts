@@ -2222,6 +2222,7 @@ export interface components {
                 shown: number;
                 clicked: number;
             }[];
+            holdout?: components["schemas"]["HoldoutSection"];
         };
         EventKpis: {
             /** @description Of the players with a session in the event's first 24 h, the share who joined it. */
@@ -2262,6 +2263,39 @@ export interface components {
                 notificationsSent: number;
                 notificationsFailed: number;
             };
+        };
+        /** @description Adaptive difficulty's treated vs control struggling players (README Personalization). */
+        HoldoutSection: {
+            /** @description Players adaptive difficulty found struggling in this event (both arms). */
+            struggling: number;
+            treated: {
+                players: number;
+                completers: number | null;
+                completionRate: number | null;
+                retained: number | null;
+                retention7d: number | null;
+            };
+            control: {
+                players: number;
+                completers: number | null;
+                completionRate: number | null;
+                retained: number | null;
+                retention7d: number | null;
+            };
+            /** @description Treated minus control, with its 95 % Newcombe (hybrid Wilson score) interval; null when an arm is empty or the figure is not known yet. */
+            completionDifference: {
+                estimate: number;
+                low: number;
+                high: number;
+            } | null;
+            /** @description Treated minus control, with its 95 % Newcombe (hybrid Wilson score) interval; null when an arm is empty or the figure is not known yet. */
+            retentionDifference: {
+                estimate: number;
+                low: number;
+                high: number;
+            } | null;
+            /** @enum {string} */
+            method: "newcombe-hybrid-wilson-95";
         };
         StatisticalFlagList: {
             flags: components["schemas"]["StatisticalFlag"][];
