@@ -7,6 +7,7 @@
 import { env, evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_ADAPTIVE, inControl } from "../src/domain/adaptive";
+import { pseudonym } from "../src/lib/pseudonym";
 import { call, playerToken, uniqueSlug } from "./helpers";
 import { connect } from "./live-helpers";
 import { claim, drainShard, liveRewardEvents, runInDurableObject, shardStubFor } from "./rewards-helpers";
@@ -150,5 +151,26 @@ describe("adaptive difficulty", () => {
     await backdate(e.eventId, p, 9);
     expect((await post(e.eventId, p, 0.1, 2)).json.objectives.pts.targetValue).toBe(10);
     expect((await progressOf(e.eventId, p)).adjusted).toBeNull();
+  });
+
+  it("an erase keeps the decision under the pseudonym, in D1 and in the shard", async () => {
+    const e = await live({ shardCount: 1 });
+    const [p] = pick(false);
+    expect((await post(e.eventId, p, 1, 1)).status).toBe(200);
+    await backdate(e.eventId, p, 100);
+    expect((await post(e.eventId, p, 1, 2)).json.objectives.pts.targetValue).toBe(8);
+    const stub = shardStubFor(e.eventId, p, 1);
+    await drainShard(stub);
+    const before = await call("POST", `/v1/admin/players/${p}/export`, { body: { reason: "GDPR access request" } });
+    expect(before.json.data["d1/adaptive_decisions"]).toMatchObject([{ player_id: p, arm: "treated", targets: { pts: 8 } }]);
+    const job = await call("POST", `/v1/admin/players/${p}/erase`, { body: { reason: "GDPR erasure request" } });
+    for (let i = 0; i < 100; i++) {
+      if ((await call("GET", `/v1/admin/privacy/jobs/${job.json.jobId}`)).json.state === "done") break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const anon = await pseudonym("test-privacy-salt", p);
+    expect((await decisions(e.eventId)).map((r: { player_id: string }) => r.player_id)).toEqual([anon]);
+    const kept = await runInDurableObject(stub, (_o, s) => s.storage.sql.exec("SELECT player_id FROM adaptive").toArray());
+    expect(kept).toEqual([{ player_id: anon }]);
   });
 });
