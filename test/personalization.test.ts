@@ -108,7 +108,7 @@ describe("the profile", () => {
     expect((await call("POST", path, { token: writer.key, body: { needs: { rewardTypes: ["gold"] } } })).status).toBe(422);
     expect((await call("POST", path, { token: writer.key, body: { level: 0 } })).status).toBe(422);
     // The admin token reaches only the bootstrap scopes of the server app.
-    expect((await call("GET", `/v1/server/players/${me}/inventory`)).status).toBe(403);
+    expect((await call("GET", `/v1/server/players/${me}/inventory`)).status).toBe(401);
     const p = (await call("GET", `/v1/admin/players/${me}/profile`)).json;
     expect(p.level).toBe(40);
     expect(p.needs).toEqual({ itemIds: [NEED], rewardTypes: ["item"] });

@@ -103,13 +103,14 @@ export const requireTelemetryWriter: MiddlewareHandler<AppEnv> = async (c, next)
 async function serverGuard(c: Context<AppEnv>, next: () => Promise<void>, mount: string, rules: typeof SERVER_POLICY) {
   const token = bearer(c.req.header("Authorization"));
   if (!token) throw new ApiError(401, "unauthorized", "missing bearer token");
-  // The bootstrap ADMIN_TOKEN may call the few server routes ops tooling backfills (BOOTSTRAP_SCOPES), nothing else.
+  // The bootstrap ADMIN_TOKEN may call the few server routes ops tooling backfills (BOOTSTRAP_SCOPES); elsewhere it is
+  // refused below like any credential that is not a server key.
   if (c.env.ADMIN_TOKEN && !parseKey(token) && (await sameSecret(token, c.env.ADMIN_TOKEN))) {
     const need = requiredScope(c.req.method, below(mount, c.req.path), rules);
-    if (need === null) throw noRoute(c);
-    if (!BOOTSTRAP_SCOPES.includes(need)) throw new ApiError(403, "forbidden", `the admin token cannot call this route; it needs a server key with the ${need} scope`);
-    c.set("operator", BOOTSTRAP_ACTOR);
-    return next();
+    if (need !== null && BOOTSTRAP_SCOPES.includes(need)) {
+      c.set("operator", BOOTSTRAP_ACTOR);
+      return next();
+    }
   }
   const key = parseKey(token) ? await verifyKey(c.env, token) : null;
   if (!key) {
