@@ -24,13 +24,14 @@ import { killLoads } from "./load-runner.mjs";
 import echo from "./phases/echo.mjs";
 import leaderboard from "./phases/leaderboard.mjs";
 import mixed from "./phases/mixed.mjs";
+import personalization from "./phases/personalization.mjs";
 import progress from "./phases/progress.mjs";
 import sockets from "./phases/sockets.mjs";
 import { startServer } from "./server.mjs";
 import { formatTable } from "./stats.mjs";
 
 // auth right after echo: its figures are ratios to the echo's, best measured while the server is in the same state.
-const PHASES = [echo, auth, progress, sockets, mixed, leaderboard, clans, analytics];
+const PHASES = [echo, auth, progress, sockets, mixed, leaderboard, clans, analytics, personalization];
 const root = fileURLToPath(new URL("..", import.meta.url));
 const resultsDir = fileURLToPath(new URL("./results/", import.meta.url));
 const num = (name, fallback) => (process.env[name] ? Number(process.env[name]) : fallback);

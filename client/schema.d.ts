@@ -534,6 +534,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/players/{playerId}/profile": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A player's profile (admin: personal data)
+         * @description Recomputed hourly from progress, claims and telemetry; level and needs as a game server last posted them. README: Personalization.
+         */
+        get: operations["getPlayerProfile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/personalization/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The recommendation weights in force, and the defaults */
+        get: operations["getRecommendationSettings"];
+        /**
+         * Change recommendation weights (admin)
+         * @description Only the weights given change; the next recommendation uses them.
+         */
+        put: operations["updateRecommendationSettings"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/events/{eventId}/report": {
         parameters: {
             query?: never;
@@ -778,6 +819,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/server/players/{playerId}/profile": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Post a player's level and current needs (profile:write)
+         * @description What the player wants now (reward types, item ids) and their level, for recommendations. Only what is given changes; needs replace the previous needs.
+         */
+        post: operations["postPlayerProfile"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/server/events/{eventId}/players/{playerId}/progress": {
         parameters: {
             query?: never;
@@ -832,6 +893,26 @@ export interface paths {
          * @description Up to 500 purchases. Idempotent per purchase id, as for sessions. `amount` is in the game's reporting currency.
          */
         post: operations["ingestPurchases"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/events/recommended": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The five events best suited to the calling player, with why
+         * @description Active and upcoming events the player is eligible for, scored as typeAffinity + difficultyMatch + timeCommitment + rewardRelevance (weights: GET /v1/admin/personalization/settings). Deterministic for a given profile and time; ties go to the smaller event id. README: Personalization.
+         */
+        get: operations["getRecommendedEvents"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1226,6 +1307,17 @@ export interface components {
             seq?: number;
         } | {
             /** @enum {string} */
+            type: "adjusted";
+            eventId: string;
+            adjusted: {
+                [key: string]: unknown;
+            };
+            progress: {
+                [key: string]: unknown;
+            };
+            seq?: number;
+        } | {
+            /** @enum {string} */
             type: "notification";
             notificationId: string;
             notificationType: string;
@@ -1346,7 +1438,7 @@ export interface components {
             name: string;
             /** @enum {string|null} */
             role: "viewer" | "operator" | "admin" | null;
-            scopes: ("inventory:read" | "inventory:ack" | "progress:write" | "analytics:write")[];
+            scopes: ("inventory:read" | "inventory:ack" | "progress:write" | "analytics:write" | "profile:write")[];
             createdAt: string;
             createdBy: string;
             revokedAt: string | null;
@@ -1366,7 +1458,7 @@ export interface components {
             name: string;
             /** @enum {string|null} */
             role: "viewer" | "operator" | "admin" | null;
-            scopes: ("inventory:read" | "inventory:ack" | "progress:write" | "analytics:write")[];
+            scopes: ("inventory:read" | "inventory:ack" | "progress:write" | "analytics:write" | "profile:write")[];
             createdAt: string;
             createdBy: string;
             revokedAt: string | null;
@@ -1400,6 +1492,7 @@ export interface components {
             clan?: components["schemas"]["ClanDefinition"];
             /** @default 1 */
             minimumPlayerLevel: number;
+            difficulty?: number;
             /** @default null */
             averageEngagementScore: number | null;
             shardCount?: number;
@@ -1542,6 +1635,7 @@ export interface components {
             clan?: components["schemas"]["ClanDefinition"];
             /** @default 1 */
             minimumPlayerLevel: number;
+            difficulty?: number;
             /** @default null */
             averageEngagementScore: number | null;
             shardCount?: number;
@@ -1579,6 +1673,7 @@ export interface components {
             clan?: components["schemas"]["ClanDefinition"];
             /** @default 1 */
             minimumPlayerLevel: number;
+            difficulty?: number;
             averageEngagementScore?: number | null;
             shardCount?: number;
             expectedParticipants?: number;
@@ -1757,6 +1852,22 @@ export interface components {
             lastUpdated: string;
             lastSeq: number;
             playerId: string;
+            /** @description Adaptive difficulty lowered this player's targets: when, why, the targets and the assist (README Personalization); null when it did not. */
+            adjusted?: {
+                at: string;
+                /** @enum {string} */
+                reason: "pace" | "stalled";
+                factor: number;
+                targets: {
+                    [key: string]: number;
+                };
+                assist: {
+                    milestoneIndex: number;
+                    reward: {
+                        [key: string]: unknown;
+                    };
+                } | null;
+            } | null;
         };
         ObjectiveProgress: {
             currentValue: number;
@@ -2005,6 +2116,69 @@ export interface components {
         PrivacyEraseRequest: {
             reason: string;
         };
+        PlayerProfile: {
+            playerId: string;
+            /** @description The level a game server last posted; null when none did. */
+            level: number | null;
+            /** @description Events joined and completed (completion 1), per event type. */
+            participation: {
+                [key: string]: {
+                    joined: number;
+                    completed: number;
+                };
+            };
+            eventsJoined: number;
+            eventsCompleted: number;
+            /** @description Milestone rewards claimed (claims, auto-claims, rank and clan rewards). */
+            claims: number;
+            /** @description Mean pace percentile over the player's last 10 ended events. */
+            pacePercentile: number | null;
+            /** @description Mean of the level part and the pace percentile (README Personalization). */
+            skill: number | null;
+            sessionsPerDay: number;
+            avgSessionMinutes: number | null;
+            spendTotal: number;
+            /** @enum {string} */
+            spendSegment: "non_payer" | "minnow" | "dolphin" | "whale";
+            needs: components["schemas"]["ProfileNeeds"];
+            /** @description When the hourly job last recomputed it; null before its first run for this player. */
+            computedAt: string | null;
+            updatedAt: string;
+        };
+        ProfileNeeds: {
+            /**
+             * @description Reward types the player needs now.
+             * @default []
+             */
+            rewardTypes: ("currency" | "item" | "character" | "cosmetic" | "booster")[];
+            /**
+             * @description Item ids the player needs now (a reward's itemId).
+             * @default []
+             */
+            itemIds: string[];
+        } | null;
+        RecommendationSettings: {
+            weights: components["schemas"]["RecommendationWeights"];
+            defaults: components["schemas"]["RecommendationWeights"];
+            updatedAt: string | null;
+            updatedBy: string | null;
+        };
+        RecommendationWeights: {
+            typeAffinity: number;
+            difficultyMatch: number;
+            timeCommitment: number;
+            rewardRelevance: number;
+            /** @description The level whose level part of skill is 1. */
+            levelForMaxSkill: number;
+        };
+        RecommendationWeightsPatch: {
+            typeAffinity?: number;
+            difficultyMatch?: number;
+            timeCommitment?: number;
+            rewardRelevance?: number;
+            /** @description The level whose level part of skill is 1. */
+            levelForMaxSkill?: number;
+        };
         EventReport: {
             eventId: string;
             templateId: string;
@@ -2051,6 +2225,7 @@ export interface components {
                 shown: number;
                 clicked: number;
             }[];
+            holdout?: components["schemas"]["HoldoutSection"];
         };
         EventKpis: {
             /** @description Of the players with a session in the event's first 24 h, the share who joined it. */
@@ -2091,6 +2266,39 @@ export interface components {
                 notificationsSent: number;
                 notificationsFailed: number;
             };
+        };
+        /** @description Adaptive difficulty's treated vs control struggling players (README Personalization). */
+        HoldoutSection: {
+            /** @description Players adaptive difficulty found struggling in this event (both arms). */
+            struggling: number;
+            treated: {
+                players: number;
+                completers: number | null;
+                completionRate: number | null;
+                retained: number | null;
+                retention7d: number | null;
+            };
+            control: {
+                players: number;
+                completers: number | null;
+                completionRate: number | null;
+                retained: number | null;
+                retention7d: number | null;
+            };
+            /** @description Treated minus control, with its 95 % Newcombe (hybrid Wilson score) interval; null when an arm is empty or the figure is not known yet. */
+            completionDifference: {
+                estimate: number;
+                low: number;
+                high: number;
+            } | null;
+            /** @description Treated minus control, with its 95 % Newcombe (hybrid Wilson score) interval; null when an arm is empty or the figure is not known yet. */
+            retentionDifference: {
+                estimate: number;
+                low: number;
+                high: number;
+            } | null;
+            /** @enum {string} */
+            method: "newcombe-hybrid-wilson-95";
         };
         StatisticalFlagList: {
             flags: components["schemas"]["StatisticalFlag"][];
@@ -2308,6 +2516,11 @@ export interface components {
             slotsUsed: number;
             capacity: number;
         };
+        ProfileNeedsBody: {
+            needs?: components["schemas"]["ProfileNeeds"];
+            /** @description The player's level in the game, as the server knows it. */
+            level?: number;
+        };
         ProgressAck: {
             objectives: {
                 [key: string]: components["schemas"]["ObjectiveProgress"];
@@ -2373,6 +2586,35 @@ export interface components {
              * @description When it was bought; default: when it is received.
              */
             at?: string;
+        };
+        RecommendationList: {
+            generatedAt: string;
+            /** @description When the player's profile was last recomputed; null: no profile yet (every part neutral or from the token). */
+            profileComputedAt: string | null;
+            /** @description The skill the difficulty match used (the token's level and the stored pace). */
+            skill: number | null;
+            events: components["schemas"]["Recommendation"][];
+        };
+        Recommendation: {
+            eventId: string;
+            name: string;
+            /** @enum {string} */
+            type: "seasonal" | "competitive" | "cooperative" | "crossover" | "gacha";
+            /** @enum {string} */
+            tier: "major" | "standard" | "mini" | "daily";
+            /** @enum {string} */
+            state: "scheduled" | "active";
+            startTime: string;
+            endTime: string;
+            score: number;
+            breakdown: components["schemas"]["RecommendationBreakdown"];
+        };
+        /** @description Each part already multiplied by its weight; score is their sum. */
+        RecommendationBreakdown: {
+            typeAffinity: number;
+            difficultyMatch: number;
+            timeCommitment: number;
+            rewardRelevance: number;
         };
         PublicEventList: {
             events: components["schemas"]["PublicEvent"][];
@@ -2848,7 +3090,7 @@ export interface operations {
                      * @example alice
                      */
                     name: string;
-                    scopes: ("inventory:read" | "inventory:ack" | "progress:write" | "analytics:write")[];
+                    scopes: ("inventory:read" | "inventory:ack" | "progress:write" | "analytics:write" | "profile:write")[];
                 };
             };
         };
@@ -4885,6 +5127,172 @@ export interface operations {
             };
         };
     };
+    getPlayerProfile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The player's id: the `sub` of their tokens. */
+                playerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The profile */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlayerProfile"];
+                };
+            };
+            /** @description Malformed request: invalid JSON, a missing body or bad query/path values (code says which) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Credentials valid but not allowed here */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getRecommendationSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The weights */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecommendationSettings"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Credentials valid but not allowed here */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    updateRecommendationSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RecommendationWeightsPatch"];
+            };
+        };
+        responses: {
+            /** @description The weights after the change */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecommendationSettings"];
+                };
+            };
+            /** @description Malformed request: invalid JSON, a missing body or bad query/path values (code says which) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Credentials valid but not allowed here */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body larger than the route allows */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body failed validation; details.fields names each problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     getEventReport: {
         parameters: {
             query?: {
@@ -5844,6 +6252,76 @@ export interface operations {
             };
         };
     };
+    postPlayerProfile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The player's id: the `sub` of their tokens. */
+                playerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProfileNeedsBody"];
+            };
+        };
+        responses: {
+            /** @description Stored */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed request: invalid JSON, a missing body or bad query/path values (code says which) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Credentials valid but not allowed here */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body larger than the route allows */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body failed validation; details.fields names each problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     serverReportProgress: {
         parameters: {
             query?: never;
@@ -6079,6 +6557,56 @@ export interface operations {
             };
             /** @description Body failed validation; details.fields names each problem */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getRecommendedEvents: {
+        parameters: {
+            query?: {
+                /** @description Upcoming events starting within this many hours (default 168); active ones always count. */
+                withinHours?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The top 5, best first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecommendationList"];
+                };
+            };
+            /** @description Malformed request: invalid JSON, a missing body or bad query/path values (code says which) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited; wait Retry-After seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,5 +1,7 @@
 // Tunables come from wrangler [vars] (strings). Bad values fall back to the seed's defaults rather than
 // breaking every request: a typo in wrangler.toml should not take the service down.
+import { DEFAULT_ADAPTIVE, type AdaptiveSettings } from "./domain/adaptive";
+
 export type Config = {
   maxConcurrent: number;
   maxConcurrentSameType: number;
@@ -45,6 +47,8 @@ export type Config = {
    * standard deviations, how often an active event's rates are judged, and how long a flag waits before a still-outlying
    * player is escalated to under_review; the most one gap between a player's updates adds to their active time. */
   anticheat: { minSample: number; sigma: number; intervalMs: number; reviewAfterMs: number; activeGapMs: number };
+  /** Adaptive difficulty (domain/adaptive.ts, README Personalization): ADAPTIVE_* vars over DEFAULT_ADAPTIVE. */
+  adaptive: AdaptiveSettings;
   /** Where alerts are POSTed when they open and resolve (signed like the other webhooks); null: listed only. */
   alertsWebhookUrl: string | null;
   alertsWebhookSecret: string;
@@ -107,6 +111,16 @@ export function readConfig(env: object): Config {
       intervalMs: num(e.ANTICHEAT_INTERVAL_SECONDS, 60, 1) * 1000,
       reviewAfterMs: num(e.ANTICHEAT_REVIEW_AFTER_SECONDS, 3600, 0) * 1000,
       activeGapMs: num(e.ANTICHEAT_ACTIVE_GAP_SECONDS, 120, 1) * 1000,
+    },
+    adaptive: {
+      enabled: text(e.ADAPTIVE_ENABLED, "true") !== "false",
+      targetFactor: Math.min(1, num(e.ADAPTIVE_TARGET_FACTOR, DEFAULT_ADAPTIVE.targetFactor, 0.05)),
+      minElapsedMs: num(e.ADAPTIVE_MIN_ELAPSED_MINUTES, DEFAULT_ADAPTIVE.minElapsedMs / 60_000) * 60_000,
+      stallMs: num(e.ADAPTIVE_STALL_MINUTES, DEFAULT_ADAPTIVE.stallMs / 60_000, 1) * 60_000,
+      playingMs: num(e.ADAPTIVE_PLAYING_MINUTES, DEFAULT_ADAPTIVE.playingMs / 60_000, 1) * 60_000,
+      checkEveryMs: num(e.ADAPTIVE_CHECK_MINUTES, DEFAULT_ADAPTIVE.checkEveryMs / 60_000, 1) * 60_000,
+      assistItem: text(e.ADAPTIVE_ASSIST_ITEM, DEFAULT_ADAPTIVE.assistItem),
+      holdoutShare: Math.min(1, num(e.ADAPTIVE_HOLDOUT_PERCENT, DEFAULT_ADAPTIVE.holdoutShare * 100) / 100),
     },
     queues: {
       inventoryDeliveries: text(e.QUEUE_INVENTORY_DELIVERIES, "inventory-deliveries"),

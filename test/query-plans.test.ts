@@ -8,6 +8,8 @@ import { countPushFailure, feedRows, notificationStatements, recordInteraction, 
 import { flagStatements, progressStatements, progressTotals } from "../src/db/progress";
 import { participationCountsStatement } from "../src/db/projection";
 import { claimStatements, inboxStatements, ledgerStatements } from "../src/db/rewards";
+import { adaptationStatements } from "../src/db/adaptive";
+import { recomputeProfiles, recommendationInputs, touchedPlayers, writeNeeds } from "../src/db/profiles";
 import { DAY } from "./helpers";
 
 type Captured = { sql: string; args: unknown[] };
@@ -132,6 +134,22 @@ describe("per-player queries use indexes", () => {
       const lines = await plan(q);
       expect(fullScans(lines), q.sql).toEqual([]);
       expect(lines, q.sql).not.toContain("USE TEMP B-TREE FOR ORDER BY");
+    }
+  });
+
+  it("personalization's queries (profile job, recommendations, needs, adaptive decisions) find their rows by index", async () => {
+    const { db, captured } = recording(env.DB);
+    await touchedPlayers(db, NOW - DAY, NOW);
+    await recomputeProfiles(db, [PLAYER, "plan-other"], NOW);
+    await writeNeeds(db, PLAYER, { level: 3 }, NOW);
+    await recommendationInputs(db, PLAYER, NOW, NOW + 7 * DAY);
+    const decision = { eventId: "evt_plan3", playerId: PLAYER, arm: "treated" as const, reason: "pace" as const, decidedAt: NOW, completion: 0.1, pace: 0.01, factor: 0.8, targets: "{}", assist: null };
+    await db.batch(adaptationStatements(db, [decision]));
+    expect(captured.length).toBeGreaterThanOrEqual(12);
+    for (const q of captured) {
+      const lines = await plan(q);
+      // A window function's result is materialized and walked (SCAN (subquery-n)): its rows, not a table's.
+      expect(fullScans(lines).filter((l) => !l.startsWith("SCAN (subquery-")), q.sql).toEqual([]);
     }
   });
 });

@@ -1,6 +1,7 @@
 // What the actors say to each other and what the Worker says to them: every cross-actor type and one RPC interface
 // per Durable Object class. Classes `implements` their interface and stubs are typed by it, so no actor imports
 // another actor's class (no import cycles) and the Worker sees exactly the surface it may call.
+import type { AdjustedView } from "../domain/adaptive";
 import type { z } from "zod";
 import type { Result } from "../lib/result";
 import type { ClanRanking as ClanRankingSchema, ClanView as ClanViewSchema } from "../domain/views";
@@ -93,7 +94,7 @@ export type ShardSummary = {
 export interface ProgressShardActorRpc extends PlayerDataHolder {
   join(player: Player): Promise<Result<{ progress: ProgressSnapshot; joined: boolean }>>;
   progress(player: Player, updates: ProgressUpdate[]): Promise<Result<ProgressAck>>;
-  getProgress(playerId: string): Promise<Result<ProgressSnapshot & { playerId: string }>>;
+  getProgress(playerId: string): Promise<Result<ProgressSnapshot & { playerId: string; adjusted: AdjustedView | null }>>;
   rewardStates(playerId: string): Promise<Result<{ milestones: MilestoneRewardView[] }>>;
   claim(playerId: string, index: number, key: string): Promise<Result<ClaimOutcome>>;
   /** At the end of the grace period; safe to call any number of times. */

@@ -2,6 +2,7 @@
 // rewards_claimed, notification_queue/interactions, event_transitions, telemetry, and what rollups.ts kept once raw
 // telemetry is purged: event_rollups, event_analytics) as counts, one D1 batch per report, and hands them to the pure formulas in domain/analytics.ts. Called behind the
 // actors only: the hourly cron and the event object's expiry row, and the ops report route for a running event.
+import { holdoutSection, type HoldoutSection } from "../domain/holdout";
 import {
   FIRST_WINDOW_MS,
   RETENTION_WINDOW_MS,
@@ -66,6 +67,17 @@ const FUNNEL = `
 const latencyAt = (param: string) =>
   `(SELECT MAX(0, synced_at - last_updated) AS v FROM player_progress WHERE event_id = ?1 AND synced_at IS NOT NULL ORDER BY v LIMIT 1 OFFSET ${param})`;
 const LATENCY = `SELECT ${latencyAt("?2")} AS p50, ${latencyAt("?3")} AS p95, ${latencyAt("?4")} AS p99`;
+
+/**
+ * Adaptive difficulty's struggling players per arm (treated, control): how many, how many completed (the COMPLETERS
+ * rule: ?2 the event's required targets, ?3 how many), and how many came back within 7 days of the end (?4, ?5).
+ */
+const HOLDOUT = `
+  SELECT a.arm AS arm, COUNT(*) AS n,
+    SUM((SELECT COUNT(*) FROM json_each(p.objectives) v JOIN json_each(?2) t ON t.key = v.key WHERE v.value >= t.value) >= ?3) AS completers,
+    SUM(EXISTS (SELECT 1 FROM telemetry_sessions s WHERE s.player_id = a.player_id AND s.start >= ?4 AND s.start < ?5)) AS retained
+  FROM adaptive_decisions a JOIN player_progress p ON p.event_id = a.event_id AND p.player_id = a.player_id
+  WHERE a.event_id = ?1 GROUP BY a.arm`;
 
 const joined = (alias: string) => `EXISTS (SELECT 1 FROM player_progress p WHERE p.player_id = ${alias}.player_id AND p.event_id = ?1)`;
 
@@ -164,6 +176,7 @@ export async function buildReport(d1: D1Database, eventId: string, now: number, 
     /* 14 */ d1.prepare(FUNNEL).bind(eventId),
     /* 15 */ d1.prepare("SELECT first_day_active AS active, first_day_joined AS joined, kept_before AS keptBefore FROM event_analytics WHERE event_id = ?").bind(eventId),
     /* 16 */ d1.prepare(`SELECT hour, joins, active_players AS activePlayers, purchases, revenue FROM event_rollups WHERE event_id = ?1 AND hour < ${KEPT}`).bind(eventId),
+    /* 17 */ d1.prepare(HOLDOUT).bind(eventId, JSON.stringify(targets), need ?? 0, e, e + RETENTION_WINDOW_MS),
   ]);
   const { participants, samples } = results[0].results[0] as { participants: number; samples: number };
   const latency = samples > 0 ? await d1.prepare(LATENCY).bind(eventId, ...[50, 95, 99].map((p) => percentileOffset(samples, p))).run() : null;
@@ -205,7 +218,16 @@ export async function buildReport(d1: D1Database, eventId: string, now: number, 
     claims: results[9].results as { milestone: number; source: string; n: number }[],
     pushRows,
     interactions: results[7].results as { type: string; shown: number; clicked: number }[],
+    holdout: holdoutOf(results[17].results as { arm: string; n: number; completers: number | null; retained: number | null }[], need !== null, retentionKnown),
   });
+}
+
+function holdoutOf(rows: { arm: string; n: number; completers: number | null; retained: number | null }[], completable: boolean, retentionKnown: boolean) {
+  const arm = (name: string) => {
+    const r = rows.find((x) => x.arm === name);
+    return { players: r?.n ?? 0, completers: completable ? (r?.completers ?? 0) : null, retained: retentionKnown ? (r?.retained ?? 0) : null };
+  };
+  return holdoutSection(arm("treated"), arm("control"));
 }
 
 function assemble(
@@ -219,6 +241,7 @@ function assemble(
     claims: { milestone: number; source: string; n: number }[];
     pushRows: { type: string; status: string; n: number }[];
     interactions: { type: string; shown: number; clicked: number }[];
+    holdout: HoldoutSection;
   },
 ): EventReport {
   const claims = new Map<number, { milestoneIndex: number; claims: number; bySource: Record<string, number> }>();
@@ -256,6 +279,7 @@ function assemble(
         clicked: seen?.clicked ?? 0,
       };
     }),
+    holdout: parts.holdout,
   };
 }
 

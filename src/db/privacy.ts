@@ -1,8 +1,10 @@
 // One player's rows across D1, for privacy exports and erasure: which tables hold them (read here), which events they
 // took part in (so their shards, boards and clans can be found), and the erasing statements each table's own module
-// builds (progress.ts, rewards.ts, notifications.ts, leaderboards.ts, telemetry.ts, rollups.ts).
+// builds (progress.ts, rewards.ts, notifications.ts, leaderboards.ts, telemetry.ts, rollups.ts, profiles.ts, adaptive.ts).
 import { eraseBoardStatements } from "./leaderboards";
 import { eraseNotificationStatements } from "./notifications";
+import { eraseAdaptationStatements } from "./adaptive";
+import { eraseProfileStatements } from "./profiles";
 import { eraseProgressStatements } from "./progress";
 import { eraseRewardStatements } from "./rewards";
 import { eraseKeptStatements } from "./rollups";
@@ -23,9 +25,11 @@ export const PLAYER_TABLES: ReadonlyArray<{ table: string; column: string }> = [
   { table: "telemetry_purchases", column: "player_id" },
   { table: "event_payers", column: "player_id" },
   { table: "event_active_players", column: "player_id" },
+  { table: "player_profiles", column: "player_id" },
+  { table: "adaptive_decisions", column: "player_id" },
 ];
 
-const JSON_COLUMNS = new Set(["objectives", "unlocked_milestones", "rewards", "payload"]);
+const JSON_COLUMNS = new Set(["objectives", "unlocked_milestones", "rewards", "payload", "participation", "needs", "targets", "assist"]);
 
 function readable(row: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -83,6 +87,8 @@ export async function erasePlayerRecords(d1: D1Database, playerId: string, pseud
     ...eraseBoardStatements(d1, playerId, pseudonym),
     ...eraseTelemetryStatements(d1, playerId, pseudonym),
     ...eraseKeptStatements(d1, playerId, pseudonym),
+    ...eraseProfileStatements(d1, playerId),
+    ...eraseAdaptationStatements(d1, playerId, pseudonym),
   ];
   const results = await d1.batch(steps.map((s) => s.statement));
   // A table erased in two statements (move to the pseudonym, then delete what could not move) counts the rows of

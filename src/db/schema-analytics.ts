@@ -16,7 +16,12 @@ export const telemetrySessions = sqliteTable(
     platform: text("platform").notNull(),
     receivedAt: integer("received_at").notNull(),
   },
-  (t) => [index("idx_sessions_start").on(t.start, t.endsAt, t.playerId), index("idx_sessions_player").on(t.playerId, t.start)],
+  (t) => [
+    index("idx_sessions_start").on(t.start, t.endsAt, t.playerId),
+    index("idx_sessions_player").on(t.playerId, t.start),
+    // The hourly profile job's watermark (issue 15): players whose telemetry arrived since its last run.
+    index("idx_sessions_received").on(t.receivedAt),
+  ],
 );
 
 /** Purchases from game servers (POST /v1/telemetry/purchases): revenue for RPPU and conversion. Purged after retention. */
@@ -32,7 +37,12 @@ export const telemetryPurchases = sqliteTable(
     at: integer("at").notNull(),
     receivedAt: integer("received_at").notNull(),
   },
-  (t) => [index("idx_purchases_at").on(t.at, t.playerId), index("idx_purchases_event").on(t.eventId, t.at), index("idx_purchases_player").on(t.playerId, t.at)],
+  (t) => [
+    index("idx_purchases_at").on(t.at, t.playerId),
+    index("idx_purchases_event").on(t.eventId, t.at),
+    index("idx_purchases_player").on(t.playerId, t.at),
+    index("idx_purchases_received").on(t.receivedAt),
+  ],
 );
 
 /** Hourly rollups per event, computed by the cron trigger and at expiry (never on a request's path). */

@@ -25,6 +25,8 @@ export const templates = sqliteTable(
     /** The clan definition (domain/model ClanDefinition) that makes events from this template cooperative; null: none. */
     clan: text("clan", { mode: "json" }),
     minimumPlayerLevel: integer("minimum_player_level").notNull().default(1),
+    /** A designer's 1–5 rating (1 easy … 5 hardest) for recommendations; null: derived from the completion rate. */
+    difficulty: integer("difficulty"),
     version: integer("version").notNull().default(1),
     usageCount: integer("usage_count").notNull().default(0),
     averageEngagementScore: real("average_engagement_score"),
@@ -128,6 +130,8 @@ export const playerProgress = sqliteTable(
     uniqueIndex("uq_player_progress").on(t.playerId, t.eventId),
     index("idx_event_progress").on(t.eventId, t.lastUpdated),
     index("idx_event_completion").on(t.eventId, t.completion),
+    // The hourly profile job's watermark: players whose progress reached D1 since its last run.
+    index("idx_progress_synced").on(t.syncedAt),
   ],
 );
 
@@ -344,3 +348,4 @@ export const clanStandings = sqliteTable(
 
 // Telemetry, KPI rollups, reports and alerts live beside this file; drizzle-kit reads them through this one.
 export * from "./schema-analytics";
+export * from "./schema-personalization";

@@ -2,6 +2,7 @@
 import { eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { AlertThresholds, DEFAULT_THRESHOLDS } from "../domain/alerts";
+import { DEFAULT_WEIGHTS, RecommendationWeights } from "../domain/personalization";
 import { settings } from "./schema";
 
 const KEY = "schedule_rules";
@@ -37,4 +38,42 @@ export async function writeAlertThresholds(d1: D1Database, value: Record<string,
 export async function alertThresholds(d1: D1Database): Promise<AlertThresholds> {
   const stored = await readAlertThresholds(d1);
   return AlertThresholds.parse({ ...DEFAULT_THRESHOLDS, ...(stored?.value ?? {}) });
+}
+
+const WEIGHTS_KEY = "recommendation_weights";
+
+/** The recommendation weights ops changed (PUT /v1/admin/personalization/settings), or null: the defaults apply. */
+export async function readRecommendationWeights(d1: D1Database): Promise<{ value: Record<string, number>; updatedAt: number; updatedBy: string } | null> {
+  const row = await drizzle(d1).select().from(settings).where(eq(settings.key, WEIGHTS_KEY)).limit(1);
+  return row[0] ? { value: row[0].value as Record<string, number>, updatedAt: row[0].updatedAt, updatedBy: row[0].updatedBy } : null;
+}
+
+export async function writeRecommendationWeights(d1: D1Database, value: Record<string, number>, actor: string, now: number) {
+  await drizzle(d1)
+    .insert(settings)
+    .values({ key: WEIGHTS_KEY, value, updatedAt: now, updatedBy: actor })
+    .onConflictDoUpdate({ target: settings.key, set: { value, updatedAt: now, updatedBy: actor } });
+}
+
+/** The weights in force: the defaults, overridden by what ops stored. */
+export const recommendationWeights = (stored: Record<string, number> | null | undefined): RecommendationWeights =>
+  RecommendationWeights.parse({ ...DEFAULT_WEIGHTS, ...(stored ?? {}) });
+
+/** The statement reading the stored weights, for a caller batching it with its own reads. */
+export const weightsStatement = (d1: D1Database) => d1.prepare("SELECT value FROM settings WHERE key = ?").bind(WEIGHTS_KEY);
+
+const WATERMARK_KEY = "profiles_watermark";
+
+/** Up to when the hourly profile job has taken D1's changes into profiles (epoch ms); 0 before its first run. */
+export async function readProfileWatermark(d1: D1Database): Promise<number> {
+  const row = await drizzle(d1).select().from(settings).where(eq(settings.key, WATERMARK_KEY)).limit(1);
+  return (row[0]?.value as { at?: number } | undefined)?.at ?? 0;
+}
+
+export async function writeProfileWatermark(d1: D1Database, at: number, now: number) {
+  const value = { at };
+  await drizzle(d1)
+    .insert(settings)
+    .values({ key: WATERMARK_KEY, value, updatedAt: now, updatedBy: "system" })
+    .onConflictDoUpdate({ target: settings.key, set: { value, updatedAt: now, updatedBy: "system" } });
 }

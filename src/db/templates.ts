@@ -27,6 +27,7 @@ function fromRow(r: Row): EventTemplate {
     requiresClan: r.requiresClan,
     clan: (r.clan as EventTemplate["clan"]) ?? undefined,
     minimumPlayerLevel: r.minimumPlayerLevel,
+    difficulty: r.difficulty ?? undefined,
     averageEngagementScore: r.averageEngagementScore,
     performance: { averageCompletionRate: r.averageCompletionRate, averageRppu: r.averageRppu, reportedEvents: r.reportedEvents },
     version: r.version,
@@ -56,6 +57,7 @@ function columns(body: UpdateTemplateBody) {
     requiresClan: body.requiresClan,
     clan: body.clan ?? null,
     minimumPlayerLevel: body.minimumPlayerLevel,
+    difficulty: body.difficulty ?? null,
     averageEngagementScore: body.averageEngagementScore,
   };
 }

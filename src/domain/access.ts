@@ -4,9 +4,15 @@
 export const ROLES = ["viewer", "operator", "admin"] as const;
 export type Role = (typeof ROLES)[number];
 
-/** What a server-to-server key may be granted. analytics:write is telemetry ingest (/v1/telemetry/*). */
-export const SCOPES = ["inventory:read", "inventory:ack", "progress:write", "analytics:write"] as const;
+/**
+ * What a server-to-server key may be granted. analytics:write is telemetry ingest (/v1/telemetry/*); profile:write is
+ * a player's level and current needs for recommendations (POST /v1/server/players/:id/profile).
+ */
+export const SCOPES = ["inventory:read", "inventory:ack", "progress:write", "analytics:write", "profile:write"] as const;
 export type Scope = (typeof SCOPES)[number];
+
+/** Server routes the bootstrap ADMIN_TOKEN may call too (ops tooling backfilling telemetry or profiles). */
+export const BOOTSTRAP_SCOPES: readonly Scope[] = ["analytics:write", "profile:write"];
 
 export type KeyKind = "operator" | "server";
 
@@ -25,7 +31,8 @@ const EVENT = "/events/[^/]+";
 export const ADMIN_POLICY: readonly Rule<Role>[] = [
   { methods: "*", path: /^\/keys(\/.*)?$/, need: "admin" },
   // Privacy: a player's export, their erasure and the erase jobs show or destroy personal data, reads included.
-  { methods: "*", path: /^\/(players\/[^/]+\/(export|erase)|privacy\/.*)$/, need: "admin" },
+  // A player's profile (issue 15) is profiling data (spend, habits, skill): an admin's, like the export that holds it.
+  { methods: "*", path: /^\/(players\/[^/]+\/(export|erase|profile)|privacy\/.*)$/, need: "admin" },
   { methods: READ, path: /.*/, need: "viewer" },
   // Scheduling: create, reschedule, the manual transitions, and the dry run that answers "would this fit?".
   { methods: ["POST"], path: /^\/events\/?$/, need: "operator" },
@@ -52,6 +59,7 @@ export const SERVER_POLICY: readonly Rule<Scope>[] = [
   { methods: READ, path: /^\/players\/[^/]+\/inventory$/, need: "inventory:read" },
   { methods: ["POST"], path: /^\/players\/[^/]+\/inventory\/ack$/, need: "inventory:ack" },
   { methods: ["POST"], path: new RegExp(`^${EVENT}/players/[^/]+/progress$`), need: "progress:write" },
+  { methods: ["POST"], path: /^\/players\/[^/]+\/profile$/, need: "profile:write" },
 ];
 
 /** The scope each telemetry route needs, below /v1/telemetry (game servers' ingest; the ADMIN_TOKEN may call them too). */

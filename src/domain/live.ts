@@ -38,6 +38,8 @@ export const ServerFrame = z.discriminatedUnion("type", [
     progress: Json.nullable().optional(),
   }),
   z.object({ type: z.literal("milestone"), eventId: z.string(), milestone: Json, seq: Seq.optional() }),
+  // Adaptive difficulty lowered this player's targets (domain/adaptive.ts): what changed, and their progress after it.
+  z.object({ type: z.literal("adjusted"), eventId: z.string(), adjusted: Json, progress: Json, seq: Seq.optional() }),
   z.object({
     type: z.literal("notification"),
     notificationId: z.string(),

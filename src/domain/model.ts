@@ -27,6 +27,8 @@ export const templateFields = {
   /** Makes events from this template cooperative (README "Clans"): clan-scoped objectives, clan milestones, threshold. */
   clan: ClanDefinition.optional(),
   minimumPlayerLevel: z.number().int().min(1).max(100_000).default(1),
+  /** 1 (easy) … 5 (hardest), for recommendations (README "Personalization"); omit to derive it from the completion rate. */
+  difficulty: z.number().int().min(1).max(5).optional(),
   averageEngagementScore: z.number().min(0).max(999.99).nullable().default(null),
   /** Progress shards for events from this template; omit to derive it from expectedParticipants. */
   shardCount: z.number().int().min(1).max(256).optional(),

@@ -1,6 +1,8 @@
 // An event's report as the API answers it (GET /v1/admin/events/:id/report, the reports webhook): the zod schema, and
-// the CSV form of the same figures. Aggregates only: no player id appears anywhere in a report.
+// the CSV form of the same figures. Aggregates only: no player id appears anywhere in a report. The holdout section's
+// maths is domain/holdout.ts.
 import { z } from "zod";
+import { HoldoutSection } from "./holdout";
 
 const Rate = z.number().min(0).max(1).nullable();
 const Count = z.number().int().min(0);
@@ -55,6 +57,8 @@ export const EventReport = z
     notificationFunnel: z.array(
       z.object({ type: z.string(), sent: Count, pushDelivered: Count, pushFailed: Count, shown: Count, clicked: Count }),
     ),
+    /** Absent from reports stored before adaptive difficulty existed. */
+    holdout: HoldoutSection.optional(),
   })
   .meta({ id: "EventReport" });
 export type EventReport = z.infer<typeof EventReport>;
@@ -92,5 +96,12 @@ export function reportCsv(r: EventReport): string {
     for (const [source, n] of Object.entries(c.bySource)) rows.push(line("claims", c.milestoneIndex, `source.${source}`, n));
   }
   for (const n of r.notificationFunnel) for (const m of ["sent", "pushDelivered", "pushFailed", "shown", "clicked"] as const) rows.push(line("notification", n.type, m, n[m]));
+  const h = r.holdout;
+  if (h) {
+    rows.push(line("holdout", "", "struggling", h.struggling));
+    for (const arm of ["treated", "control"] as const) for (const [m, v] of Object.entries(h[arm])) rows.push(line("holdout", arm, m, v));
+    for (const d of ["completionDifference", "retentionDifference"] as const) for (const m of ["estimate", "low", "high"] as const) rows.push(line("holdout", d, m, h[d]?.[m]));
+    rows.push(line("holdout", "", "method", h.method));
+  }
   return `${rows.join("\n")}\n`;
 }

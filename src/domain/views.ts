@@ -2,6 +2,7 @@
 // and test/openapi.test.ts checks real answers against them, so a handler that changes its output without its schema
 // fails there. Times are ISO 8601 strings; durations and countdowns whole seconds.
 import { z } from "zod";
+import { AdjustedView } from "./adaptive";
 import { EventInstance, EventTier, EventType, Milestone, Objective, RewardData, templateFields } from "./model";
 
 const Iso = z.iso.datetime({ offset: true });
@@ -103,7 +104,10 @@ export const ProgressSnapshot = z
     lastSeq: z.number().int(),
   })
   .meta({ id: "ProgressSnapshot" });
-export const PlayerProgress = ProgressSnapshot.extend({ playerId: z.string() }).meta({ id: "PlayerProgress" });
+export const PlayerProgress = ProgressSnapshot.extend({
+  playerId: z.string(),
+  adjusted: AdjustedView.nullable().optional().meta({ description: "Adaptive difficulty lowered this player's targets: when, why, the targets and the assist (README Personalization); null when it did not." }),
+}).meta({ id: "PlayerProgress" });
 export const ProgressAck = ProgressSnapshot.extend({
   newMilestones: z.array(z.unknown()),
   applied: z.array(z.number().int()).meta({ description: "The seqs applied by this request." }),

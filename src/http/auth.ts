@@ -2,7 +2,7 @@
 // game servers hold a server key with scopes; players hold a JWT from the game's own auth (src/http/player-tokens.ts).
 // Who may call what is decided by the policy tables in src/domain/access.ts, applied here and nowhere else.
 import type { Context, MiddlewareHandler } from "hono";
-import { BOOTSTRAP_ACTOR, SERVER_POLICY, TELEMETRY_POLICY, below, eventBodyNeeds, keyActor, parseKey, requiredRole, roleAtLeast, serverAccess, type Role } from "../domain/access";
+import { BOOTSTRAP_ACTOR, BOOTSTRAP_SCOPES, SERVER_POLICY, TELEMETRY_POLICY, below, eventBodyNeeds, keyActor, parseKey, requiredRole, requiredScope, roleAtLeast, serverAccess, type Role } from "../domain/access";
 import type { Player } from "../domain/model";
 import { ApiError, noRoute } from "./errors";
 import { sameSecret, verifyKey, type KeyHolder } from "./operators";
@@ -103,6 +103,15 @@ export const requireTelemetryWriter: MiddlewareHandler<AppEnv> = async (c, next)
 async function serverGuard(c: Context<AppEnv>, next: () => Promise<void>, mount: string, rules: typeof SERVER_POLICY) {
   const token = bearer(c.req.header("Authorization"));
   if (!token) throw new ApiError(401, "unauthorized", "missing bearer token");
+  // The bootstrap ADMIN_TOKEN may call the few server routes ops tooling backfills (BOOTSTRAP_SCOPES); elsewhere it is
+  // refused below like any credential that is not a server key.
+  if (c.env.ADMIN_TOKEN && !parseKey(token) && (await sameSecret(token, c.env.ADMIN_TOKEN))) {
+    const need = requiredScope(c.req.method, below(mount, c.req.path), rules);
+    if (need !== null && BOOTSTRAP_SCOPES.includes(need)) {
+      c.set("operator", BOOTSTRAP_ACTOR);
+      return next();
+    }
+  }
   const key = parseKey(token) ? await verifyKey(c.env, token) : null;
   if (!key) {
     if (parseKey(token)) throw new ApiError(401, "unauthorized", "unknown or revoked API key");

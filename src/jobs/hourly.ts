@@ -2,10 +2,12 @@
 // running or ended within the last 8 days, what the purge is about to take of its telemetry is kept first (hourly
 // rollups, payers, active players, first-day figures; db/rollups.ts); an ended event's stored report is refreshed
 // (late drains, late purchases) until its 7-day retention is known, and a report given up at expiry is tried again.
-// Telemetry past its retention is purged first, never past what a listed event has kept.
+// Telemetry past its retention is purged first, never past what a listed event has kept. Then the profiles of
+// players touched since the last run are recomputed (jobs/profiles.ts).
 import { readConfig } from "../config";
 import { buildReport, eventsToRollUp, markReportPosted, refreshTemplatePerformance, storeReport, telemetryCutoff } from "../db/analytics";
 import { clearReportFailure, dropActivePlayers, keepEventTelemetry, keptFloor } from "../db/rollups";
+import { runProfiles } from "./profiles";
 import { purgeTelemetry } from "../db/telemetry";
 import { logLine } from "../lib/log";
 import { postSigned } from "../lib/webhook";
@@ -47,6 +49,11 @@ export async function runHourly(env: Env, now: number): Promise<void> {
     }
   }
   logLine("info", "analytics", "hourly rollups", { events: rolledUp, reportsRefreshed: refreshed });
+  try {
+    await runProfiles(env.DB, now);
+  } catch (err) {
+    logLine("error", "error", "profile recomputation failed", { error: String(err) });
+  }
 }
 
 /** A report the event object gave up on at expiry, built here after all: its failure cleared, posted once (best effort). */

@@ -32,7 +32,7 @@ type ProgressHandler = (player: Player, updates: never) => Promise<{ ok: true; v
 export const playerTag = (playerId: string) => `p:${playerId}`;
 /** A socket of a clan member also carries its clan, so a clan's frame reaches its members without a scan. */
 export const clanTag = (clanId: string) => `c:${clanId}`;
-const LOGGED = new Set<ServerFrame["type"]>(["event_state", "milestone", "notification"]);
+const LOGGED = new Set<ServerFrame["type"]>(["event_state", "milestone", "notification", "adjusted"]);
 
 export class ShardLive {
   private readonly config: Config;

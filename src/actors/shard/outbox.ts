@@ -6,6 +6,7 @@
 // insert-or-ignore).
 import { flagStatements, type FlagRow } from "../../db/progress";
 import { claimStatements, type ClaimRow } from "../../db/rewards";
+import { adaptationStatements, type AdaptationRow } from "../../db/adaptive";
 import { notificationStatements } from "../../db/notifications";
 import { syncHealthStatement } from "../../db/health";
 import type { NotificationRow } from "../../domain/notifications";
@@ -45,6 +46,11 @@ export class ShardOutbox {
   /** A claim's row in rewards_claimed; queued in the same transaction as the claim itself. */
   claim(row: ClaimRow) {
     this.outbox.add("claim", row.claimId, row);
+  }
+
+  /** An adaptive-difficulty decision's row in adaptive_decisions; queued in the same transaction as the decision. */
+  adaptation(row: AdaptationRow) {
+    this.outbox.add("adapt", row.playerId, row);
   }
 
   /** Flag counts D1 is behind on. */
@@ -92,6 +98,7 @@ export class ShardOutbox {
         counted(this.flagSource(eventId)),
         counted(this.outbox.source<ClaimRow>("claim", claimStatements)),
         counted(this.outbox.source<NotificationRow>("note", notificationStatements)),
+        counted(this.outbox.source<AdaptationRow>("adapt", adaptationStatements)),
         healthSource,
       ]);
     } catch (err) {

@@ -1,7 +1,8 @@
-// A player's own view of the event for claims: the event's milestones plus the rank reward their board handed back
+// A player's own view of the event for claims: the event's milestones (with an adjusted player's assist) plus the rank reward their board handed back
 // (milestone 999) and the clan rewards their clans did (900 + index, 950), each an extra unlocked milestone. Those
 // differ per player, so auto-claims of them go one player at a time through that player's own view.
 import type { EventInfo } from "../../domain/progress";
+import type { ShardAdaptive } from "./adaptive";
 import type { ShardBoard } from "./board";
 import type { ShardClan } from "./clan";
 import type { ShardPlayers } from "./players";
@@ -13,16 +14,18 @@ export class ShardOwnRewards {
     private readonly rewards: ShardRewards,
     private readonly board: ShardBoard,
     private readonly clan: ShardClan,
+    private readonly adaptive: ShardAdaptive,
   ) {}
 
   view(info: EventInfo, playerId: string): { info: EventInfo; unlocked: number[] | null } {
-    const rank = this.board.withRankReward(info, playerId, this.players.get(playerId)?.state.unlockedMilestones ?? null);
+    // An adjusted player's own milestones carry their assist (adaptive difficulty).
+    const rank = this.board.withRankReward(this.adaptive.mechanics(info, playerId), playerId, this.players.get(playerId)?.state.unlockedMilestones ?? null);
     return this.clan.withClanRewards(rank.info, playerId, rank.unlocked);
   }
 
-  /** Players here with a rank or clan reward. */
+  /** Players here with a rank or clan reward, or an assist from adaptive difficulty. */
   rewarded(): string[] {
-    return [...new Set([...this.board.rewarded(), ...this.clan.rewarded()])];
+    return [...new Set([...this.board.rewarded(), ...this.clan.rewarded(), ...this.adaptive.assisted()])];
   }
 
   /** Late clan rewards (see ShardClan.grant) auto-claimed, each its own receipt, whatever the claim window says. */

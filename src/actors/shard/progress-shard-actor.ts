@@ -17,6 +17,7 @@ import { CLAN_PUSH_MS, ShardClan } from "./clan";
 import { ShardOwnRewards } from "./own-rewards";
 import { shardAddress } from "./address";
 import { ShardAnticheat, unheld } from "./anticheat";
+import { ShardAdaptive } from "./adaptive";
 import { decideFlag, flagEffectRows, dismissElsewhere, flagEffects, holdElsewhere, type FlagDeps } from "./flag-decisions";
 import type { AnticheatSettings, Population } from "../../domain/anticheat";
 import type { FlagDecisionT, FlagViewT } from "../../domain/anticheat-views";
@@ -50,8 +51,8 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
   /** The event as this shard last heard of it: loaded once, then kept current by pushes (and, if suspect, by asking). */
   private info: EventInfo | null;
   private lastRefresh = 0;
-  /** "drain": write-behind to D1; "sockets": close the sockets whose token expired; "board": score pushes (≤ 250 ms); "clan": contributions (≤ 200 ms; keyed by a clan: its own retry); "flag": a flag decision's board and clan effects, retried until they land. */
-  private readonly schedule: Schedule<"drain" | "sockets" | "board" | "clan" | "flag">;
+  /** "drain": write-behind to D1; "sockets": close the sockets whose token expired; "board": score pushes (≤ 250 ms); "clan": contributions (≤ 200 ms; keyed by a clan: its own retry); "flag": a flag decision's board and clan effects, retried until they land; "adapt": adaptive difficulty's look at playing players. */
+  private readonly schedule: Schedule<"drain" | "sockets" | "board" | "clan" | "flag" | "adapt">;
   private readonly players: ShardPlayers;
   private readonly outbox: ShardOutbox;
   private readonly rewards: ShardRewards;
@@ -62,6 +63,8 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
   private readonly own: ShardOwnRewards;
   private readonly budgets: ShardBudgets;
   private readonly anticheat: ShardAnticheat;
+  /** Adaptive difficulty (shard/adaptive.ts): each player's own mechanics once adjusted. */
+  private readonly adaptive: ShardAdaptive;
   /** Which event and shard this is: from the object's own name, `${eventId}:${shardNo}`. */
   private readonly address: { eventId: string; shardNo: number };
 
@@ -70,7 +73,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     this.sql = ctx.storage.sql;
     migrate(ctx.storage, SHARD_SCHEMA);
     this.address = shardAddress(this.sql, ctx.id.name, ctx.id.toString());
-    this.schedule = new Schedule<"drain" | "sockets" | "board" | "clan" | "flag">(ctx, () => DRAIN_BACKOFF);
+    this.schedule = new Schedule<"drain" | "sockets" | "board" | "clan" | "flag" | "adapt">(ctx, () => DRAIN_BACKOFF);
     const config = readConfig(env);
     this.players = new ShardPlayers(this.sql, config.anticheat.activeGapMs);
     this.outbox = new ShardOutbox(this.sql, ctx.storage, this.players);
@@ -78,7 +81,15 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     this.live = new ShardLive(ctx, env, this.sql);
     this.board = new ShardBoard(this.sql, ctx.storage, env, `${this.address.eventId}:${this.address.shardNo}`, this.live);
     this.clan = new ShardClan(ctx, this.sql, env, `${this.address.eventId}:${this.address.shardNo}`);
-    this.own = new ShardOwnRewards(this.players, this.rewards, this.board, this.clan);
+    this.adaptive = new ShardAdaptive(this.sql, config.adaptive, {
+      players: this.players,
+      outbox: this.outbox,
+      claimed: (p, i) => this.rewards.taken(p, i),
+      book: (at) => this.schedule.ensure("adapt", at),
+      announce: (info, p, indexes, now) => this.announceMilestones(info, p, indexes, now),
+      send: (frame, p) => this.live.broadcast(frame, p),
+    });
+    this.own = new ShardOwnRewards(this.players, this.rewards, this.board, this.clan, this.adaptive);
     this.anticheat = new ShardAnticheat(this.sql, ctx.storage, () => this.players.version);
     this.budgets = new ShardBudgets(config.playerProgressRequestsPerSecond, config.playerProgressUpdatesPerSecond);
     const held = this.sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = 'event'").toArray()[0];
@@ -126,7 +137,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     if (info.board && !this.board.known(player.playerId)) await this.board.locate(info.board, player);
     // Posting without joining joins, once the player is known to be eligible.
     const record = this.players.get(player.playerId) ?? this.admit(player.playerId, now);
-    const result = applyUpdates(record.state, updates, info, now);
+    const result = applyUpdates(record.state, updates, this.adaptive.mechanics(info, player.playerId), now);
     if (!result.ok) {
       this.outbox.flag(player.playerId, flagCounts(result.rejections, info), now);
       // Only implausible progress (cheating) holds a player's rank and clan rewards, not a stale client's mistakes.
@@ -148,12 +159,14 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
         this.schedule.ensure("clan", now + CLAN_PUSH_MS);
         this.anticheat.noteClan(player.playerId, clanIdOf(player)!);
       }
+      this.adaptive.afterUpdate(info, player.playerId, result, now);
       this.ensureDrain(now);
     }
     this.outbox.countRequest(result.applied.length);
-    if (result.newMilestones.length) this.announceMilestones(info, player.playerId, result.newMilestones, now);
-    const ack = snapshot(result.state, info, result.completion) as ProgressAck;
-    ack.newMilestones = result.newMilestones.map((i) => info.milestones[i]);
+    const mine = this.adaptive.mechanics(info, player.playerId);
+    if (result.newMilestones.length) this.announceMilestones(mine, player.playerId, result.newMilestones, now);
+    const ack = snapshot(result.state, mine, result.completion) as ProgressAck;
+    ack.newMilestones = result.newMilestones.map((i) => mine.milestones[i]);
     ack.applied = result.applied;
     ack.duplicates = result.duplicates;
     return ok(ack);
@@ -164,7 +177,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     if (!info) return notFound(this.address.eventId);
     const record = this.players.get(playerId);
     if (!record) return fail(404, "not_joined", "this player has not joined the event");
-    return ok({ playerId, ...snapshot(record.state, info) });
+    return ok({ playerId, ...snapshot(record.state, this.adaptive.mechanics(info, playerId)), adjusted: this.adaptive.view(playerId) });
   }
 
   // ---- live channel ----------------------------------------------------------------------------------------------
@@ -183,7 +196,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     if (why) return Response.json({ error: { code: "not_eligible", message: `this event ${why}` } }, { status: 403 });
     const expiresAt = headerNumber(request, "X-Live-Expires");
     const record = this.players.get(player.playerId);
-    const snap = { ...stateFrame(info, "snapshot", now), progress: record ? (snapshot(record.state, info) as unknown as Record<string, unknown>) : null } as ServerFrame;
+    const snap = { ...stateFrame(info, "snapshot", now), progress: record ? (snapshot(record.state, this.adaptive.mechanics(info, player.playerId)) as unknown as Record<string, unknown>) : null } as ServerFrame;
     const response = this.live.accept(player, { snapshot: snap, since: headerNumber(request, "X-Live-Since"), expiresAt, protocol: request.headers.get("X-Live-Protocol") });
     if (expiresAt !== null) this.schedule.ensure("sockets", expiresAt);
     const listening = this.clan.listen(info, player);
@@ -243,7 +256,8 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     const info = await this.event(Date.now());
     if (!info) return { claimed: 0, undelivered: 0 };
     const holding = this.anticheat.holding();
-    const result = await this.rewards.autoClaim(info, unheld(this.players.unlocked(), holding), Date.now());
+    // Assisted players' milestones carry their booster: they are paid through their own view below.
+    const result = await this.rewards.autoClaim(info, unheld(this.players.unlocked(), new Set([...holding, ...this.adaptive.assisted()])), Date.now());
     const rewarded = this.own.rewarded().filter((playerId) => !holding.has(playerId));
     if (rewarded.length) {
       const more = await this.own.autoClaim(info, rewarded, Date.now());
@@ -388,7 +402,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     const now = Date.now();
     await this.schedule.tick(
       now,
-      (row) => (row.kind === "sockets" ? this.closeExpiredSockets(now) : row.kind === "board" ? this.pushBoard(row.key, now) : row.kind === "clan" ? this.pushClans(row.key) : row.kind === "flag" ? this.retryFlag(row.key) : this.drain(row.attempt)),
+      (row) => (row.kind === "sockets" ? this.closeExpiredSockets(now) : row.kind === "board" ? this.pushBoard(row.key, now) : row.kind === "clan" ? this.pushClans(row.key) : row.kind === "flag" ? this.retryFlag(row.key) : row.kind === "adapt" ? void (this.info && this.adaptive.check(this.info, now)) : this.drain(row.attempt)),
       () => this.rebook(),
     );
   }

@@ -139,4 +139,10 @@ export const SHARD_SCHEMA: readonly MigrationStep[] = [
   // rate used until then (join to last update), the best figure they have.
   `ALTER TABLE players ADD COLUMN active_ms INTEGER NOT NULL DEFAULT 0;
    UPDATE players SET active_ms = MAX(0, last_updated - joined_at);`,
+
+  // 11. Adaptive difficulty (actors/shard/adaptive.ts): each struggling player's decision, once per event (treated with
+  // their personal targets and assist, or control), and when each player's last milestone unlocked (the stall clock).
+  `CREATE TABLE adaptive (player_id TEXT PRIMARY KEY, arm TEXT NOT NULL, reason TEXT NOT NULL, decided_at INTEGER NOT NULL,
+     completion REAL NOT NULL, pace REAL NOT NULL, factor REAL, targets TEXT, assist TEXT);
+   CREATE TABLE milestone_marks (player_id TEXT PRIMARY KEY, at INTEGER NOT NULL);`,
 ];

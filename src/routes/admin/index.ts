@@ -10,6 +10,7 @@ import { adminEventRoutes } from "./events";
 import { adminFlagRoutes } from "./flags";
 import { keyRoutes } from "./keys";
 import { adminLeaderboardRoutes } from "./leaderboards";
+import { adminPersonalizationRoutes } from "./personalization";
 import { adminPrivacyRoutes } from "./privacy";
 import { adminReportRoutes } from "./reports";
 import { scheduleRoutes } from "./schedule";
@@ -26,6 +27,8 @@ adminApp
   .route("/events", adminClanRoutes)
   // /players/:playerId/export, /players/:playerId/erase, /privacy/jobs/:jobId
   .route("/", adminPrivacyRoutes)
+  // /players/:playerId/profile, /personalization/settings
+  .route("/", adminPersonalizationRoutes)
   .route("/events", adminReportRoutes)
   .route("/events", adminFlagRoutes)
   .route("/alerts", adminAlertRoutes)

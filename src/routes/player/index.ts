@@ -12,10 +12,13 @@ import { playerLeaderboardRoutes } from "./leaderboard";
 import { inboxRoutes, inventoryRoutes } from "./inventory";
 import { notificationRoutes } from "./notifications";
 import { playerPrivacyRoutes } from "./privacy";
+import { playerRecommendationRoutes } from "./recommended";
 
 export const playerApp = openApiApp<AppEnv>();
 playerApp.use(requirePlayer, playerReadBudget);
 playerApp
+  // Before the event routes, whose /{eventId} would otherwise take /recommended.
+  .route("/events", playerRecommendationRoutes)
   .route("/events", playerEventRoutes)
   .route("/events", playerLeaderboardRoutes)
   .route("/events", playerClanRoutes)

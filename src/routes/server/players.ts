@@ -1,11 +1,14 @@
 // Game servers, with a server key: pull a player's built-in inventory ledger, acknowledge what they took into the
-// game (which frees the slots), and report progress a player made on the server's side. Each route's scope is in
+// game (which frees the slots), report progress a player made on the server's side, and post a player's level and
+// current needs for recommendations. Each route's scope is in
 // SERVER_POLICY (src/domain/access.ts), which the app's guard applies.
 import { createRoute } from "@hono/zod-openapi";
 import { z } from "zod";
 import { playerInventoryActor } from "../../actors/stubs";
 import { readConfig } from "../../config";
 import { ProgressUpdates } from "../../domain/model";
+import { ProfileNeedsBody } from "../../domain/personalization";
+import { writeNeeds } from "../../db/profiles";
 import { InventoryAck, InventoryPage, ProgressAck } from "../../domain/views";
 import type { AppEnv } from "../../http/auth";
 import { unwrap } from "../../http/errors";
@@ -66,6 +69,23 @@ export const serverPlayerRoutes = openApiApp<AppEnv>()
       const { playerId } = c.req.valid("param");
       const { upTo } = c.req.valid("json");
       return c.json(await playerInventoryActor(c.env, playerId).acknowledge(upTo), 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/players/{playerId}/profile",
+      tags: ["Server"],
+      security: SERVER,
+      summary: "Post a player's level and current needs (profile:write)",
+      description: "What the player wants now (reward types, item ids) and their level, for recommendations. Only what is given changes; needs replace the previous needs.",
+      request: { params: PlayerParam, body: jsonRequest(ProfileNeedsBody) },
+      responses: { 204: { description: "Stored" }, ...errors(400, 401, 403, 413, 422) },
+    }),
+    async (c) => {
+      const { playerId } = c.req.valid("param");
+      await writeNeeds(c.env.DB, playerId, c.req.valid("json"), Date.now());
+      return c.body(null, 204);
     },
   )
   .openapi(
