@@ -261,8 +261,16 @@ describe("decisions whose board call fails", () => {
       s.storage.sql.exec("UPDATE schedule SET due_at = ? WHERE kind = 'flag'", Date.now());
       return rows;
     });
-    await runDurableObjectAlarm(shard);
-    return { before, after: await runInDurableObject(shard, (_o: any, s: DurableObjectState) => due(s)) };
+    // The shard's own alarm (its drains, every second) may run at the same moment and find the row in flight; run it
+    // again until the row is done or it has had a fair number of turns.
+    let after: Record<string, SqlStorageValue>[] = [];
+    for (let turn = 0; turn < 5; turn++) {
+      await runDurableObjectAlarm(shard);
+      after = await runInDurableObject(shard, (_o: any, s: DurableObjectState) => due(s));
+      if (after.length === 0) break;
+      await runInDurableObject(shard, (_o: any, s: DurableObjectState) => s.storage.sql.exec("UPDATE schedule SET due_at = ? WHERE kind = 'flag'", Date.now()));
+    }
+    return { before, after };
   }
 
   it("a confirm stands, a repeat answers 200 instead of 409, and the shard bans the entry once the board is back", async () => {
