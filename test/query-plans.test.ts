@@ -139,7 +139,7 @@ describe("per-player queries use indexes", () => {
 
   it("personalization's queries (profile job, recommendations, needs, adaptive decisions) find their rows by index", async () => {
     const { db, captured } = recording(env.DB);
-    await touchedPlayers(db, NOW - DAY, NOW);
+    await touchedPlayers(db, { at: NOW - DAY, player: null }, NOW);
     await recomputeProfiles(db, [PLAYER, "plan-other"], NOW);
     await writeNeeds(db, PLAYER, { level: 3 }, NOW);
     await recommendationInputs(db, PLAYER, NOW, NOW + 7 * DAY);

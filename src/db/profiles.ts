@@ -29,27 +29,44 @@ export const SETTLE_MS = 60_000;
 const inList = "SELECT value FROM json_each(?1)";
 
 /**
- * The players whose progress, sessions or purchases reached D1 in (since, until], at most PROFILE_BATCH rows per
- * source, oldest first. When a source is cut off, `upTo` stops just before its last time seen, so the next run starts
- * where this one stopped and no change is skipped.
+ * Where the job stands: every change at or before (at, player) in (time, player id) order is in a profile; a null
+ * player means all of `at` (SQL's (t, p) > (at, NULL) holds only for t > at).
  */
-export async function touchedPlayers(d1: D1Database, since: number, until: number): Promise<{ players: string[]; upTo: number }> {
+export type ProfileCursor = { at: number; player: string | null };
+
+/**
+ * The players whose progress, sessions or purchases reached D1 after `since` and by `until`, in (time, player id)
+ * order, at most PROFILE_BATCH rows per source. A whole telemetry batch or drain shares one time, so the position is
+ * (time, player id), not time alone (keyset paging): when a source is cut off, `upTo` is the smallest last key seen,
+ * and rows past it in any source wait for the next page. Rows of the same key not read are the same player at the same
+ * time, already taken. `more` says a source was cut off.
+ */
+export async function touchedPlayers(d1: D1Database, since: ProfileCursor, until: number): Promise<{ players: string[]; upTo: ProfileCursor; more: boolean }> {
   const q = (table: string, column: string) =>
-    d1.prepare(`SELECT player_id AS p, ${column} AS t FROM ${table} WHERE ${column} > ?1 AND ${column} <= ?2 ORDER BY ${column} LIMIT ?3`).bind(since, until, PROFILE_BATCH);
+    d1
+      .prepare(
+        `SELECT player_id AS p, ${column} AS t FROM ${table} WHERE (${column}, player_id) > (?1, ?2) AND ${column} <= ?3 ORDER BY ${column}, player_id LIMIT ?4`,
+      )
+      .bind(since.at, since.player, until, PROFILE_BATCH);
   const results = await d1.batch<{ p: string; t: number }>([
     q("player_progress", "synced_at"),
     q("telemetry_sessions", "received_at"),
     q("telemetry_purchases", "received_at"),
   ]);
-  let upTo = until;
+  // Is a past b? A null player is the end of its millisecond.
+  const after = (a: ProfileCursor, b: ProfileCursor) =>
+    a.at > b.at || (a.at === b.at && b.player !== null && (a.player === null || a.player > b.player));
+  let upTo: ProfileCursor = { at: until, player: null };
+  let more = false;
   for (const r of results) {
-    if (r.results.length === PROFILE_BATCH) upTo = Math.min(upTo, r.results[PROFILE_BATCH - 1].t - 1);
+    if (r.results.length < PROFILE_BATCH) continue;
+    more = true;
+    const last = r.results[PROFILE_BATCH - 1];
+    if (after(upTo, { at: last.t, player: last.p })) upTo = { at: last.t, player: last.p };
   }
-  // Every row of one millisecond: take them all rather than stall (the batch is then a little larger).
-  if (upTo <= since) upTo = Math.min(...results.filter((r) => r.results.length === PROFILE_BATCH).map((r) => r.results[PROFILE_BATCH - 1].t));
   const players = new Set<string>();
-  for (const r of results) for (const row of r.results) if (row.t <= upTo) players.add(row.p);
-  return { players: [...players].sort(), upTo };
+  for (const r of results) for (const row of r.results) if (!after({ at: row.t, player: row.p }, upTo)) players.add(row.p);
+  return { players: [...players].sort(), upTo, more };
 }
 
 type Aggregates = {
