@@ -151,6 +151,17 @@ describe("the profile job's paging", () => {
     for (let run = 0; run < 3; run++) await runProfiles(env.DB, Date.now());
     expect(await profiled(prefix)).toBe(players.length);
   });
+
+  it("one run pages on until caught up: more changed players than a page are all recomputed by a single run", async () => {
+    const prefix = `${tag}-many`;
+    const at = Date.now() - 10 * 60_000;
+    const players = await drained(prefix, 2 * PROFILE_BATCH + 200, (i) => at + i);
+    await writeProfileWatermark(env.DB, { at: at - 1, player: null }, Date.now());
+    const run = await runProfiles(env.DB, Date.now());
+    expect(run.pages).toBeGreaterThanOrEqual(3);
+    expect(run.caughtUp).toBe(true);
+    expect(await profiled(prefix)).toBe(players.length);
+  });
 });
 
 describe("GET /v1/events/recommended", () => {

@@ -14,7 +14,7 @@ export const PROFILE_WINDOW_DAYS = 30;
 export const PACE_EVENTS = 10;
 /** Completion histograms have this many buckets: a percentile is exact to 1/PACE_BUCKETS within an event. */
 export const PACE_BUCKETS = 20;
-/** Players recomputed per hourly run at most; the watermark carries the rest to the next run. */
+/** Changed rows read per source per page of the profile job (a run takes pages up to its budget). */
 export const PROFILE_BATCH = 500;
 
 export const SPEND_SEGMENTS = ["non_payer", "minnow", "dolphin", "whale"] as const;
