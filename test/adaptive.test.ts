@@ -173,4 +173,33 @@ describe("adaptive difficulty", () => {
     const kept = await runInDurableObject(stub, (_o, s) => s.storage.sql.exec("SELECT player_id FROM adaptive").toArray());
     expect(kept).toEqual([{ player_id: anon }]);
   });
+
+  it("a returning player is judged afresh after an erase, and a second erase completes (the pseudonym's row gives way)", async () => {
+    const e = await live({ shardCount: 1 });
+    const [p] = pick(false);
+    const stub = shardStubFor(e.eventId, p, 1);
+    const struggleAndErase = async () => {
+      // The shard is still awake from the erase before (none the first time): the event's own targets, not adjusted.
+      expect((await post(e.eventId, p, 1, 1)).json.objectives.pts.targetValue).toBe(10);
+      expect((await progressOf(e.eventId, p)).adjusted).toBeNull();
+      await backdate(e.eventId, p, 100);
+      expect((await post(e.eventId, p, 1, 2)).json.objectives.pts.targetValue).toBe(8);
+      await drainShard(stub);
+      const job = await call("POST", `/v1/admin/players/${p}/erase`, { body: { reason: "GDPR erasure request" } });
+      expect(job.status).toBe(202);
+      let state = "";
+      for (let i = 0; i < 100 && state !== "done"; i++) {
+        state = (await call("GET", `/v1/admin/privacy/jobs/${job.json.jobId}`)).json.state;
+        if (state !== "done") await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(state).toBe("done");
+    };
+    await struggleAndErase();
+    // Back after the erase, to the same awake shard: judged afresh, struggles, is adjusted, and is erased again.
+    await struggleAndErase();
+    const anon = await pseudonym("test-privacy-salt", p);
+    expect((await decisions(e.eventId)).map((r: { player_id: string }) => r.player_id)).toEqual([anon]);
+    const kept = await runInDurableObject(stub, (_o, s) => s.storage.sql.exec("SELECT player_id FROM adaptive").toArray());
+    expect(kept).toEqual([{ player_id: anon }]);
+  });
 });

@@ -71,6 +71,13 @@ export class ShardAdaptive {
     return [...this.decisions].filter(([, d]) => d.arm === "treated" && d.adjustment?.assist).map(([p]) => p);
   }
 
+  /** Erasure: the player's decision now stands under their pseudonym; if they come back they are judged afresh. */
+  forget(playerId: string): void {
+    this.decisions.delete(playerId);
+    this.personal.delete(playerId);
+    this.marks.delete(playerId);
+  }
+
   /** After an accepted update: the stall clock, then (undecided players only) the verdict. May move `applied` on. */
   afterUpdate(info: EventInfo, playerId: string, applied: Applied, now: number): void {
     if (applied.newMilestones.length) this.mark(playerId, now);

@@ -105,6 +105,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     if (op.kind === "erase") {
       this.players.forget(playerId);
       this.board.forget(playerId);
+      this.adaptive.forget(playerId);
     }
     return { ...part, links };
   }
