@@ -144,6 +144,27 @@ describe("adaptive difficulty", () => {
     );
   });
 
+  it("the 'adapt' row keeps its turn through a pause and judges players again once the event resumes", async () => {
+    const e = await live({ shardCount: 1 });
+    const [t] = pick(false);
+    expect((await post(e.eventId, t, 1, 1)).status).toBe(200);
+    const stub = shardStubFor(e.eventId, t, 1);
+    const fire = async () => {
+      await runInDurableObject(stub, (_o, s) => {
+        s.storage.sql.exec("UPDATE schedule SET due_at = ? WHERE kind = 'adapt'", Date.now());
+      });
+      await runDurableObjectAlarm(stub);
+      return runInDurableObject(stub, (_o, s) => s.storage.sql.exec("SELECT due_at FROM schedule WHERE kind = 'adapt'").toArray());
+    };
+    expect((await call("POST", `/v1/admin/events/${e.eventId}/pause`, { body: { reason: "test" } })).status).toBe(200);
+    // Fired while paused: nobody judged, and the row is booked again rather than dropped for good.
+    expect(await fire()).toHaveLength(1);
+    expect((await call("POST", `/v1/admin/events/${e.eventId}/resume`, { body: { reason: "test" } })).status).toBe(200);
+    await backdate(e.eventId, t, 100);
+    expect(await fire()).toHaveLength(1);
+    expect((await progressOf(e.eventId, t)).adjusted).toMatchObject({ reason: "pace", targets: { pts: 8 } });
+  });
+
   it("nobody is judged in their first minutes", async () => {
     const e = await live({ shardCount: 1 });
     const [p] = pick(false);

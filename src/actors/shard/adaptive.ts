@@ -96,7 +96,16 @@ export class ShardAdaptive {
 
   /** The "adapt" row: every undecided player who played recently is judged; booked again while the event runs. */
   check(info: EventInfo, now: number): number {
-    if (!this.settings.enabled || info.state !== "active" || now >= info.endTime) return 0;
+    // Over for good: the row stops, and the next update (if any is ever accepted) may book it again.
+    if (!this.settings.enabled || now >= info.endTime || !(info.state === "active" || info.state === "paused" || info.state === "scheduled")) {
+      this.booked = false;
+      return 0;
+    }
+    // Paused (or not started): nobody is judged now, but the row keeps its turn for when the event runs again.
+    if (info.state !== "active") {
+      this.deps.book(now + this.settings.checkEveryMs);
+      return 0;
+    }
     const playing = this.sql
       .exec<{ player_id: string }>("SELECT player_id FROM players WHERE last_updated >= ? AND player_id NOT IN (SELECT player_id FROM adaptive)", now - this.settings.playingMs)
       .toArray();
