@@ -6,6 +6,7 @@
 // SQLite and evicting the object, as a player who joined long ago would be found after a restart.
 import { env, evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { readConfig } from "../src/config";
 import { DEFAULT_ADAPTIVE, inControl } from "../src/domain/adaptive";
 import { pseudonym } from "../src/lib/pseudonym";
 import { call, playerToken, uniqueSlug } from "./helpers";
@@ -163,6 +164,14 @@ describe("adaptive difficulty", () => {
     await backdate(e.eventId, t, 100);
     expect(await fire()).toHaveLength(1);
     expect((await progressOf(e.eventId, t)).adjusted).toMatchObject({ reason: "pace", targets: { pts: 8 } });
+  });
+
+  it("takes a holdout of 0–50 % from ADAPTIVE_HOLDOUT_PERCENT; a negative or larger one is a typo and gets the default", () => {
+    const share = (v: string) => readConfig({ ...env, ADAPTIVE_HOLDOUT_PERCENT: v } as Env).adaptive.holdoutShare;
+    expect(share("0")).toBe(0);
+    expect(share("25")).toBe(0.25);
+    expect(share("50")).toBe(0.5);
+    for (const bad of ["-5", "-0.1", "51", "100", "abc"]) expect(share(bad), bad).toBe(DEFAULT_ADAPTIVE.holdoutShare);
   });
 
   it("nobody is judged in their first minutes", async () => {
