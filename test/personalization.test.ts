@@ -12,13 +12,17 @@ const tag = uniqueSlug("p15");
 const NEED = `${tag}-sword`;
 const ended: string[] = [];
 
-/** A progress row as a shard's drain would project it, synced a few minutes ago (past the job's settle margin). */
-const progressRow = (eventId: string, playerId: string, completion: number) => {
+/**
+ * A progress row as a shard's drain would project it, synced a few minutes ago (past the job's settle margin): the
+ * template's two objectives (100 snowflakes, 5 bosses) at `completion` of their targets unless `objectives` says.
+ */
+const progressRow = (eventId: string, playerId: string, completion: number, objectives?: Record<string, number>) => {
   const at = Date.now() - 5 * 60_000;
+  const values = objectives ?? { snowflakes: 100 * completion, bosses: 5 * completion };
   return env.DB.prepare(
     `INSERT INTO player_progress (progress_id, player_id, event_id, objectives, unlocked_milestones, completion, last_seq, revision, is_synced, last_updated, created_at, synced_at)
-     VALUES (?1 || ':' || ?2, ?2, ?1, '{}', '[]', ?3, 1, 1, 1, ?4, ?4, ?4)`,
-  ).bind(eventId, playerId, completion, at);
+     VALUES (?1 || ':' || ?2, ?2, ?1, ?5, '[]', ?3, 1, 1, 1, ?4, ?4, ?4)`,
+  ).bind(eventId, playerId, completion, at, JSON.stringify(values));
 };
 
 async function endedEvent(type: string) {
@@ -120,6 +124,31 @@ describe("the profile", () => {
     await env.DB.prepare("UPDATE player_progress SET synced_at = ?1 WHERE player_id = ?2").bind(Date.now() - 90_000, me).run();
     await runProfiles(env.DB, Date.now());
     expect((await call("GET", `/v1/admin/players/${me}/profile`)).json).toMatchObject({ level: 40, needs: { itemIds: [NEED] }, eventsJoined: 3 });
+  });
+});
+
+describe("participation's completed", () => {
+  it("counts an event completed on the report's definition (≥ 75 % of required objectives, the event's own targets)", async () => {
+    const p = `${tag}-adj`;
+    const a = await endedEvent("cooperative");
+    const b = await endedEvent("cooperative");
+    const c = await endedEvent("cooperative");
+    const d = await endedEvent("cooperative");
+    await env.DB.batch([
+      progressRow(d, p, 0.9, { snowflakes: 120, bosses: 5 }),
+      // Adjusted: completion 1 of their own ×0.8 targets, short of the event's on both objectives.
+      progressRow(a, p, 1, { snowflakes: 80, bosses: 4 }),
+      // Both of 2 required objectives reached: completed, whatever the stored completion says.
+      progressRow(b, p, 0.99, { snowflakes: 100, bosses: 5 }),
+      // 1 of 2 is 50 %: not completed.
+      progressRow(c, p, 0.5, { snowflakes: 100, bosses: 0 }),
+    ]);
+    const at = Date.now() - 5 * 60_000;
+    await writeProfileWatermark(env.DB, { at: at - 60_000, player: null }, Date.now());
+    await runProfiles(env.DB, Date.now());
+    const profile = (await call("GET", `/v1/admin/players/${p}/profile`)).json;
+    expect(profile.participation).toEqual({ cooperative: { joined: 4, completed: 2 } });
+    expect(profile.eventsCompleted).toBe(2);
   });
 });
 

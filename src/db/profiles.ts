@@ -69,6 +69,16 @@ export async function touchedPlayers(d1: D1Database, since: ProfileCursor, until
   return { players: [...players].sort(), upTo, more };
 }
 
+/**
+ * Did this progress row complete its event, on the report's definition (domain/analytics.ts): at least
+ * COMPLETION_SHARE (3/4, so ⌈3n/4⌉ = (3n + 3) / 4 of n) of the required objectives (not optional, not clan-scoped)
+ * reached against the event's own targets, so an adjusted player's lowered targets alone do not count. 0 without any.
+ */
+const COMPLETED = `(SELECT COUNT(*) > 0 AND SUM(coalesce(v.value, 0) >= o.value ->> '$.targetValue') >= (COUNT(*) * 3 + 3) / 4
+    FROM json_each(i.document, '$.objectives') o LEFT JOIN json_each(pp.objectives) v ON v.key = o.value ->> '$.objectiveId'
+    WHERE NOT coalesce(o.value ->> '$.isOptional', 0)
+      AND o.value ->> '$.objectiveId' NOT IN (SELECT value FROM json_each(coalesce(i.document -> '$.clan.objectiveIds', '[]'))))`;
+
 type Aggregates = {
   participation: Array<{ p: string; t: string; joined: number; completed: number }>;
   claims: Array<{ p: string; n: number }>;
@@ -83,7 +93,7 @@ async function aggregates(d1: D1Database, players: string[], now: number): Promi
   const [participation, claims, sessions, purchases, recent] = await d1.batch([
     d1
       .prepare(
-        `SELECT pp.player_id AS p, i.event_type AS t, COUNT(*) AS joined, SUM(pp.completion >= 1) AS completed
+        `SELECT pp.player_id AS p, i.event_type AS t, COUNT(*) AS joined, SUM(${COMPLETED}) AS completed
          FROM player_progress pp JOIN instances i ON i.event_id = pp.event_id
          WHERE pp.player_id IN (${inList}) GROUP BY pp.player_id, i.event_type`,
       )
