@@ -4,6 +4,7 @@
 import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { writeProfileWatermark } from "../src/db/settings";
+import { MAX_CANDIDATES } from "../src/db/profiles";
 import { PROFILE_BATCH } from "../src/domain/personalization";
 import { runProfiles } from "../src/jobs/profiles";
 import { DAY, HOUR, apiKey, call, createEvent, createTemplate, inMs, playerToken, uniqueSlug } from "./helpers";
@@ -254,6 +255,24 @@ describe("GET /v1/events/recommended", () => {
     const again = await recommended(`${tag}-novice`, { level: 1 });
     expect(again.json.events.map((e: { eventId: string }) => e.eventId)).toEqual(novice.json.events.map((e: { eventId: string }) => e.eventId));
     expect((await call("PUT", "/v1/admin/personalization/settings", { body: { rewardRelevance: 10, typeAffinity: 1, timeCommitment: 1 } })).status).toBe(200);
+  });
+
+  it("events closed to the player never crowd out open ones: more ineligible events than the candidate cap come sooner", async () => {
+    // MAX_CANDIDATES + 10 events for level 90 only, all starting before the open ones (copies of a real one in D1).
+    const t = await createTemplate({ minimumPlayerLevel: 90 });
+    const closed = (await createEvent(t.templateId, { startTime: inMs(29 * DAY), endTime: inMs(29 * DAY + HOUR) })).eventId;
+    await env.DB.prepare(
+      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?2)
+       INSERT INTO instances SELECT event_id || '-' || n.i, template_id, template_version, event_type, tier, state, custom_name, custom_description,
+         theme_override, objectives, milestones, reward_pool, start_time - n.i, end_time, minimum_player_level, participant_count, completion_count,
+         NULL, eligible_clan_ids, document, revision, created_at, updated_at
+       FROM instances, n WHERE event_id = ?1`,
+    )
+      .bind(closed, MAX_CANDIDATES + 10)
+      .run();
+    const ids = (await recommended(me, { level: 40, clan: "red" })).json.events.map((e: { eventId: string }) => e.eventId);
+    expect(ids).toContain(wanted);
+    expect(ids.some((id: string) => id.startsWith(closed))).toBe(false);
   });
 
   it("refuses bad input with a 400 and a bad weight with a 422; weights are an admin's to change", async () => {

@@ -276,14 +276,15 @@ export type CandidateRow = {
   averageCompletionRate: number | null;
 };
 
-/** At most this many candidates per request: the soonest first. */
+/** At most this many candidates per request: the soonest the player is eligible for. */
 export const MAX_CANDIDATES = 200;
 
 /**
- * One D1 round trip for a recommendation: the active events and those starting by `horizon` (columns only, no
- * document, with their template's difficulty and completion rate), the player's profile, and the weights.
+ * One D1 round trip for a recommendation: the active events and those starting by `horizon` that the player may join
+ * (level and clan checked in SQL, before the limit, so events closed to them never crowd out those open to them;
+ * columns only, with their template's difficulty and completion rate), the player's profile, and the weights.
  */
-export async function recommendationInputs(d1: D1Database, playerId: string, now: number, horizon: number) {
+export async function recommendationInputs(d1: D1Database, playerId: string, now: number, horizon: number, player: { level: number; clan: string | null }) {
   const [events, profile, weights] = await d1.batch([
     d1
       .prepare(
@@ -291,10 +292,12 @@ export async function recommendationInputs(d1: D1Database, playerId: string, now
            i.document ->> '$.requiresClan' AS requires_clan, i.eligible_clan_ids, i.milestones, i.reward_pool,
            t.difficulty, t.average_completion_rate
          FROM instances i LEFT JOIN templates t ON t.template_id = i.template_id
-         WHERE (i.state = 'active' AND i.end_time > ?1) OR (i.state = 'scheduled' AND i.start_time <= ?2)
+         WHERE ((i.state = 'active' AND i.end_time > ?1) OR (i.state = 'scheduled' AND i.start_time <= ?2))
+           AND i.minimum_player_level <= ?4
+           AND (NOT coalesce(i.document ->> '$.requiresClan', 0) OR EXISTS (SELECT 1 FROM json_each(i.eligible_clan_ids) WHERE value = ?5))
          ORDER BY i.start_time, i.event_id LIMIT ?3`,
       )
-      .bind(now, horizon, MAX_CANDIDATES),
+      .bind(now, horizon, MAX_CANDIDATES, player.level, player.clan),
     profileStatement(d1, playerId),
     weightsStatement(d1),
   ]);
