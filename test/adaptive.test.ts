@@ -214,6 +214,10 @@ describe("adaptive difficulty", () => {
       expect((await progressOf(e.eventId, p)).adjusted).toBeNull();
       await backdate(e.eventId, p, 100);
       expect((await post(e.eventId, p, 1, 2)).json.objectives.pts.targetValue).toBe(8);
+      // The decision owed to D1 is not keyed by the player id (an erase could not rewrite a key).
+      const owed = await runInDurableObject(stub, (_o, s) => s.storage.sql.exec<{ id: string }>("SELECT id FROM outbox WHERE topic = 'adapt'").toArray());
+      expect(owed).toHaveLength(1);
+      expect(owed[0].id).not.toContain(p);
       await drainShard(stub);
       const job = await call("POST", `/v1/admin/players/${p}/erase`, { body: { reason: "GDPR erasure request" } });
       expect(job.status).toBe(202);
