@@ -4,7 +4,7 @@
 import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { writeProfileWatermark } from "../src/db/settings";
-import { MAX_CANDIDATES } from "../src/db/profiles";
+import { MAX_CANDIDATES, recomputeProfiles } from "../src/db/profiles";
 import { PROFILE_BATCH } from "../src/domain/personalization";
 import { runProfiles } from "../src/jobs/profiles";
 import { DAY, HOUR, apiKey, call, createEvent, createTemplate, inMs, playerToken, uniqueSlug } from "./helpers";
@@ -309,6 +309,13 @@ describe("privacy", () => {
       if (j.json.state === "done") break;
       await new Promise((r) => setTimeout(r, 100));
     }
+    expect((await call("GET", `/v1/admin/players/${player}/profile`)).status).toBe(404);
+  });
+
+  it("a recomputation that read a player before their erase does not bring their profile back under the raw id", async () => {
+    const player = `${tag}-gone`;
+    // The job saw this player touched, but their rows were renamed to the pseudonym before its write: none left here.
+    await recomputeProfiles(env.DB, [player], Date.now());
     expect((await call("GET", `/v1/admin/players/${player}/profile`)).status).toBe(404);
   });
 });

@@ -146,7 +146,10 @@ async function histograms(d1: D1Database, eventIds: string[], cache: Map<string,
 
 type Computed = Omit<PlayerProfile, "level" | "needs" | "skill" | "computedAt" | "updatedAt">;
 
-/** Recomputes and stores the profiles of `players` (level and needs stay as posted). Returns how many were written. */
+/**
+ * Recomputes and stores the profiles of `players` (level and needs stay as posted), of those D1 still has rows of.
+ * Returns how many were written.
+ */
 export async function recomputeProfiles(d1: D1Database, players: string[], now: number): Promise<number> {
   const cache = new Map<string, number[]>();
   let written = 0;
@@ -185,7 +188,13 @@ export async function recomputeProfiles(d1: D1Database, players: string[], now: 
          SELECT j.value ->> '$.playerId', j.value -> '$.participation', j.value ->> '$.eventsJoined', j.value ->> '$.eventsCompleted',
            j.value ->> '$.claims', j.value ->> '$.pacePercentile', j.value ->> '$.sessionsPerDay', j.value ->> '$.avgSessionMinutes',
            j.value ->> '$.spendTotal', j.value ->> '$.spendSegment', ?2, ?2
-         FROM json_each(?1) j WHERE true
+         FROM json_each(?1) j
+         -- Only a player D1 still holds rows of: an erase that renamed them between the reads above and this write
+         -- (statements run one at a time) leaves nothing to rebuild a profile under the raw id from.
+         WHERE EXISTS (SELECT 1 FROM player_progress WHERE player_id = j.value ->> '$.playerId')
+            OR EXISTS (SELECT 1 FROM telemetry_sessions WHERE player_id = j.value ->> '$.playerId')
+            OR EXISTS (SELECT 1 FROM telemetry_purchases WHERE player_id = j.value ->> '$.playerId')
+            OR EXISTS (SELECT 1 FROM rewards_claimed WHERE player_id = j.value ->> '$.playerId')
          ON CONFLICT (player_id) DO UPDATE SET participation = excluded.participation, events_joined = excluded.events_joined,
            events_completed = excluded.events_completed, claims = excluded.claims, pace_percentile = excluded.pace_percentile,
            sessions_per_day = excluded.sessions_per_day, avg_session_minutes = excluded.avg_session_minutes,
@@ -194,7 +203,7 @@ export async function recomputeProfiles(d1: D1Database, players: string[], now: 
       )
       .bind(JSON.stringify(rows), now)
       .run();
-    written += res.meta.changes ?? rows.length;
+    written += res.meta.changes ?? 0;
   }
   return written;
 }
