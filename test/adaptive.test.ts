@@ -65,6 +65,14 @@ describe("adaptive difficulty", () => {
 
     const view = await progressOf(e.eventId, p);
     expect(view.adjusted).toMatchObject({ reason: "pace", factor: 0.8, targets: { pts: 8 }, assist: { milestoneIndex: 0, reward: { type: "booster", itemId: "booster", quantity: 1 } } });
+    // Joining again and a new socket's snapshot show the player's own targets, and the snapshot says why.
+    const joined = await call("POST", `/v1/events/${e.eventId}/join`, { token: await playerToken(p) });
+    expect(joined.json.objectives.pts.targetValue, JSON.stringify(joined.json)).toBe(8);
+    const again = await connect(e.eventId, await playerToken(p));
+    const snap = await again.client!.next((f) => f.type === "event_state" && f.change === "snapshot");
+    expect(snap.progress.objectives.pts.targetValue).toBe(8);
+    expect(snap.progress.adjusted).toMatchObject({ reason: "pace", targets: { pts: 8 } });
+    again.client!.ws.close();
 
     // The same update again (a client retry) and an eviction: nothing moves twice.
     expect((await post(e.eventId, p, 1, 2)).json.duplicates).toEqual([2]);
