@@ -178,7 +178,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     if (!info) return notFound(this.address.eventId);
     const record = this.players.get(playerId);
     if (!record) return fail(404, "not_joined", "this player has not joined the event");
-    return ok({ playerId, ...snapshot(record.state, this.adaptive.mechanics(info, playerId)), adjusted: this.adaptive.view(playerId) });
+    return ok({ playerId, ...snapshot(record.state, this.adaptive.mechanics(info, playerId)), adjusted: this.adaptive.view(playerId, info) });
   }
 
   // ---- live channel ----------------------------------------------------------------------------------------------
@@ -197,7 +197,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     if (why) return Response.json({ error: { code: "not_eligible", message: `this event ${why}` } }, { status: 403 });
     const expiresAt = headerNumber(request, "X-Live-Expires");
     const record = this.players.get(player.playerId);
-    const snap = { ...stateFrame(info, "snapshot", now), progress: record ? ({ ...snapshot(record.state, this.adaptive.mechanics(info, player.playerId)), adjusted: this.adaptive.view(player.playerId) } as unknown as Record<string, unknown>) : null } as ServerFrame;
+    const snap = { ...stateFrame(info, "snapshot", now), progress: record ? ({ ...snapshot(record.state, this.adaptive.mechanics(info, player.playerId)), adjusted: this.adaptive.view(player.playerId, info) } as unknown as Record<string, unknown>) : null } as ServerFrame;
     const response = this.live.accept(player, { snapshot: snap, since: headerNumber(request, "X-Live-Since"), expiresAt, protocol: request.headers.get("X-Live-Protocol") });
     if (expiresAt !== null) this.schedule.ensure("sockets", expiresAt);
     const listening = this.clan.listen(info, player);
