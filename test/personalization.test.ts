@@ -153,6 +153,27 @@ describe("participation's completed", () => {
   });
 });
 
+describe("pace histograms", () => {
+  it("an ended event's histogram is stored once final (a day after its end) and read from there, not counted again", async () => {
+    const p = `${tag}-hist`;
+    const ev = await endedEvent("gacha");
+    await env.DB.prepare("UPDATE instances SET end_time = ?2 WHERE event_id = ?1").bind(ev, Date.now() - 2 * DAY).run();
+    await progressRow(ev, p, 1).run();
+    const at = Date.now() - 5 * 60_000;
+    await writeProfileWatermark(env.DB, { at: at - 60_000, player: null }, Date.now());
+    await runProfiles(env.DB, Date.now());
+    expect((await call("GET", `/v1/admin/players/${p}/profile`)).json.pacePercentile).toBe(0.5); // alone in its bucket
+    const stored = await env.DB.prepare("SELECT buckets FROM pace_histograms WHERE event_id = ?").bind(ev).first<{ buckets: string }>();
+    expect(JSON.parse(stored!.buckets)).toEqual([...new Array(19).fill(0), 1]);
+    // Were it counted again, the player would still be alone (0.5); the stored histogram says 9 others below them.
+    await env.DB.prepare("UPDATE pace_histograms SET buckets = ?2 WHERE event_id = ?1").bind(ev, JSON.stringify([9, ...new Array(18).fill(0), 1])).run();
+    await env.DB.prepare("UPDATE player_progress SET synced_at = ?2 WHERE player_id = ?1").bind(p, at + 1).run();
+    await writeProfileWatermark(env.DB, { at, player: null }, Date.now());
+    await runProfiles(env.DB, Date.now());
+    expect((await call("GET", `/v1/admin/players/${p}/profile`)).json.pacePercentile).toBe(0.95);
+  });
+});
+
 describe("the profile job's paging", () => {
   /** `n` players' progress rows synced at `at` (one drain, one D1 time), the watermark just before. */
   async function drained(prefix: string, n: number, at: number | ((i: number) => number)) {

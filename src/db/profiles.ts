@@ -25,6 +25,8 @@ import { weightsStatement } from "./settings";
 const CHUNK = 100;
 /** A drain stamped just before the run may commit just after it: changes younger than this wait for the next run. */
 export const SETTLE_MS = 60_000;
+/** An ended event's histogram stored this long after its end is final: drains land within minutes of the end. */
+const HISTOGRAM_FINAL_MS = DAY_MS;
 
 const inList = "SELECT value FROM json_each(?1)";
 
@@ -127,20 +129,41 @@ async function aggregates(d1: D1Database, players: string[], now: number): Promi
   };
 }
 
-/** Completion histograms (PACE_BUCKETS buckets) of ended events, read once per event per run. */
-async function histograms(d1: D1Database, eventIds: string[], cache: Map<string, number[]>): Promise<void> {
+/**
+ * Completion histograms (PACE_BUCKETS buckets) of ended events: from pace_histograms when stored at least a day after
+ * the event's end (final: no drain lands that late), else counted from player_progress once per run and stored, so an
+ * event's rows are read a few times in all, not every run for every player who took part.
+ */
+async function histograms(d1: D1Database, eventIds: string[], cache: Map<string, number[]>, now: number): Promise<void> {
   const missing = eventIds.filter((e) => !cache.has(e));
   for (let i = 0; i < missing.length; i += CHUNK) {
     const ids = missing.slice(i, i + CHUNK);
+    const stored = await d1
+      .prepare(
+        `SELECT h.event_id AS e, h.buckets AS b FROM pace_histograms h JOIN instances i ON i.event_id = h.event_id
+         WHERE h.event_id IN (${inList}) AND h.computed_at >= i.end_time + ?2`,
+      )
+      .bind(JSON.stringify(ids), HISTOGRAM_FINAL_MS)
+      .all<{ e: string; b: string }>();
+    for (const r of stored.results) cache.set(r.e, JSON.parse(r.b) as number[]);
+    const count = ids.filter((e) => !cache.has(e));
+    if (!count.length) continue;
     const { results } = await d1
       .prepare(
         `SELECT event_id AS e, MIN(CAST(completion * ${PACE_BUCKETS} AS INTEGER), ${PACE_BUCKETS - 1}) AS b, COUNT(*) AS n
          FROM player_progress WHERE event_id IN (${inList}) GROUP BY event_id, b`,
       )
-      .bind(JSON.stringify(ids))
+      .bind(JSON.stringify(count))
       .all<{ e: string; b: number; n: number }>();
-    for (const id of ids) cache.set(id, new Array<number>(PACE_BUCKETS).fill(0));
+    for (const id of count) cache.set(id, new Array<number>(PACE_BUCKETS).fill(0));
     for (const r of results) cache.get(r.e)![Math.max(0, r.b)] += r.n;
+    await d1
+      .prepare(
+        `INSERT INTO pace_histograms (event_id, buckets, computed_at) SELECT value ->> '$.e', value ->> '$.b', ?2 FROM json_each(?1) WHERE true
+         ON CONFLICT (event_id) DO UPDATE SET buckets = excluded.buckets, computed_at = excluded.computed_at`,
+      )
+      .bind(JSON.stringify(count.map((e) => ({ e, b: JSON.stringify(cache.get(e)) }))), now)
+      .run();
   }
 }
 
@@ -156,7 +179,7 @@ export async function recomputeProfiles(d1: D1Database, players: string[], now: 
   for (let i = 0; i < players.length; i += CHUNK) {
     const chunk = players.slice(i, i + CHUNK);
     const a = await aggregates(d1, chunk, now);
-    await histograms(d1, [...new Set(a.recent.map((r) => r.e))], cache);
+    await histograms(d1, [...new Set(a.recent.map((r) => r.e))], cache, now);
     const byPlayer = new Map<string, Computed>(
       chunk.map((p) => [p, { playerId: p, participation: {}, eventsJoined: 0, eventsCompleted: 0, claims: 0, pacePercentile: null, sessionsPerDay: 0, avgSessionMinutes: null, spendTotal: 0, spendSegment: "non_payer" }]),
     );
