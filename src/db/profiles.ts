@@ -14,6 +14,7 @@ import {
   spendSegment,
   round,
   type PlayerProfile,
+  type ProfileCursor,
   type ProfileNeeds,
   type TypeCounts,
 } from "../domain/personalization";
@@ -29,12 +30,6 @@ export const SETTLE_MS = 60_000;
 const HISTOGRAM_FINAL_MS = DAY_MS;
 
 const inList = "SELECT value FROM json_each(?1)";
-
-/**
- * Where the job stands: every change at or before (at, player) in (time, player id) order is in a profile; a null
- * player means all of `at` (SQL's (t, p) > (at, NULL) holds only for t > at).
- */
-export type ProfileCursor = { at: number; player: string | null };
 
 /**
  * The players whose progress, sessions or purchases reached D1 after `since` and by `until`, in (time, player id)

@@ -2,8 +2,7 @@
 import { eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { AlertThresholds, DEFAULT_THRESHOLDS } from "../domain/alerts";
-import { DEFAULT_WEIGHTS, RecommendationWeights } from "../domain/personalization";
-import type { ProfileCursor } from "./profiles";
+import { DEFAULT_WEIGHTS, RecommendationWeights, type ProfileCursor } from "../domain/personalization";
 import { settings } from "./schema";
 
 const KEY = "schedule_rules";

@@ -17,6 +17,12 @@ export const PACE_BUCKETS = 20;
 /** Changed rows read per source per page of the profile job (a run takes pages up to its budget). */
 export const PROFILE_BATCH = 500;
 
+/**
+ * Where the profile job stands: every change at or before (at, player) in (time, player id) order is in a profile; a
+ * null player means all of `at` (SQL's (t, p) > (at, NULL) holds only for t > at).
+ */
+export type ProfileCursor = { at: number; player: string | null };
+
 export const SPEND_SEGMENTS = ["non_payer", "minnow", "dolphin", "whale"] as const;
 export type SpendSegment = (typeof SPEND_SEGMENTS)[number];
 /** Upper bounds (exclusive) of minnow and dolphin, in reporting-currency units over the profile window. */

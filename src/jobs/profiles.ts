@@ -3,7 +3,8 @@
 // where each page stopped; pages follow one another until caught up or the run's budget is spent. Nothing on a
 // request's or an actor's path waits on it; a failed page leaves the watermark, so the next run covers its changes.
 import { readProfileWatermark, writeProfileWatermark } from "../db/settings";
-import { SETTLE_MS, recomputeProfiles, touchedPlayers, type ProfileCursor } from "../db/profiles";
+import { SETTLE_MS, recomputeProfiles, touchedPlayers } from "../db/profiles";
+import type { ProfileCursor } from "../domain/personalization";
 import { logLine } from "../lib/log";
 
 /**
