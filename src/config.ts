@@ -69,6 +69,12 @@ function num(value: unknown, fallback: number, min = 0): number {
   return Number.isFinite(n) && n >= min ? n : fallback;
 }
 
+/** A number within [min, max]; the fallback otherwise. */
+function bounded(value: unknown, fallback: number, min: number, max: number): number {
+  const n = num(value, fallback, min);
+  return n <= max ? n : fallback;
+}
+
 /** A set, non-blank string setting, trimmed; the fallback otherwise. */
 function text<F extends string | null>(value: unknown, fallback: F): string | F {
   return typeof value === "string" && value.trim() !== "" ? value.trim() : fallback;
@@ -120,7 +126,8 @@ export function readConfig(env: object): Config {
       playingMs: num(e.ADAPTIVE_PLAYING_MINUTES, DEFAULT_ADAPTIVE.playingMs / 60_000, 1) * 60_000,
       checkEveryMs: num(e.ADAPTIVE_CHECK_MINUTES, DEFAULT_ADAPTIVE.checkEveryMs / 60_000, 1) * 60_000,
       assistItem: text(e.ADAPTIVE_ASSIST_ITEM, DEFAULT_ADAPTIVE.assistItem),
-      holdoutShare: Math.min(1, num(e.ADAPTIVE_HOLDOUT_PERCENT, DEFAULT_ADAPTIVE.holdoutShare * 100) / 100),
+      // 0–50 %: a negative share, or one holding back most players from the help it measures, is a typo (the default).
+      holdoutShare: bounded(e.ADAPTIVE_HOLDOUT_PERCENT, DEFAULT_ADAPTIVE.holdoutShare * 100, 0, 50) / 100,
     },
     queues: {
       inventoryDeliveries: text(e.QUEUE_INVENTORY_DELIVERIES, "inventory-deliveries"),

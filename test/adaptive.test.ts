@@ -6,6 +6,7 @@
 // SQLite and evicting the object, as a player who joined long ago would be found after a restart.
 import { env, evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { readConfig } from "../src/config";
 import { DEFAULT_ADAPTIVE, inControl } from "../src/domain/adaptive";
 import { pseudonym } from "../src/lib/pseudonym";
 import { call, playerToken, uniqueSlug } from "./helpers";
@@ -64,6 +65,14 @@ describe("adaptive difficulty", () => {
 
     const view = await progressOf(e.eventId, p);
     expect(view.adjusted).toMatchObject({ reason: "pace", factor: 0.8, targets: { pts: 8 }, assist: { milestoneIndex: 0, reward: { type: "booster", itemId: "booster", quantity: 1 } } });
+    // Joining again and a new socket's snapshot show the player's own targets, and the snapshot says why.
+    const joined = await call("POST", `/v1/events/${e.eventId}/join`, { token: await playerToken(p) });
+    expect(joined.json.objectives.pts.targetValue, JSON.stringify(joined.json)).toBe(8);
+    const again = await connect(e.eventId, await playerToken(p));
+    const snap = await again.client!.next((f) => f.type === "event_state" && f.change === "snapshot");
+    expect(snap.progress.objectives.pts.targetValue).toBe(8);
+    expect(snap.progress.adjusted).toMatchObject({ reason: "pace", targets: { pts: 8 } });
+    again.client!.ws.close();
 
     // The same update again (a client retry) and an eviction: nothing moves twice.
     expect((await post(e.eventId, p, 1, 2)).json.duplicates).toEqual([2]);
@@ -144,6 +153,35 @@ describe("adaptive difficulty", () => {
     );
   });
 
+  it("the 'adapt' row keeps its turn through a pause and judges players again once the event resumes", async () => {
+    const e = await live({ shardCount: 1 });
+    const [t] = pick(false);
+    expect((await post(e.eventId, t, 1, 1)).status).toBe(200);
+    const stub = shardStubFor(e.eventId, t, 1);
+    const fire = async () => {
+      await runInDurableObject(stub, (_o, s) => {
+        s.storage.sql.exec("UPDATE schedule SET due_at = ? WHERE kind = 'adapt'", Date.now());
+      });
+      await runDurableObjectAlarm(stub);
+      return runInDurableObject(stub, (_o, s) => s.storage.sql.exec("SELECT due_at FROM schedule WHERE kind = 'adapt'").toArray());
+    };
+    expect((await call("POST", `/v1/admin/events/${e.eventId}/pause`, { body: { reason: "test" } })).status).toBe(200);
+    // Fired while paused: nobody judged, and the row is booked again rather than dropped for good.
+    expect(await fire()).toHaveLength(1);
+    expect((await call("POST", `/v1/admin/events/${e.eventId}/resume`, { body: { reason: "test" } })).status).toBe(200);
+    await backdate(e.eventId, t, 100);
+    expect(await fire()).toHaveLength(1);
+    expect((await progressOf(e.eventId, t)).adjusted).toMatchObject({ reason: "pace", targets: { pts: 8 } });
+  });
+
+  it("takes a holdout of 0–50 % from ADAPTIVE_HOLDOUT_PERCENT; a negative or larger one is a typo and gets the default", () => {
+    const share = (v: string) => readConfig({ ...env, ADAPTIVE_HOLDOUT_PERCENT: v } as Env).adaptive.holdoutShare;
+    expect(share("0")).toBe(0);
+    expect(share("25")).toBe(0.25);
+    expect(share("50")).toBe(0.5);
+    for (const bad of ["-5", "-0.1", "51", "100", "abc"]) expect(share(bad), bad).toBe(DEFAULT_ADAPTIVE.holdoutShare);
+  });
+
   it("nobody is judged in their first minutes", async () => {
     const e = await live({ shardCount: 1 });
     const [p] = pick(false);
@@ -168,6 +206,39 @@ describe("adaptive difficulty", () => {
       if ((await call("GET", `/v1/admin/privacy/jobs/${job.json.jobId}`)).json.state === "done") break;
       await new Promise((r) => setTimeout(r, 50));
     }
+    const anon = await pseudonym("test-privacy-salt", p);
+    expect((await decisions(e.eventId)).map((r: { player_id: string }) => r.player_id)).toEqual([anon]);
+    const kept = await runInDurableObject(stub, (_o, s) => s.storage.sql.exec("SELECT player_id FROM adaptive").toArray());
+    expect(kept).toEqual([{ player_id: anon }]);
+  });
+
+  it("a returning player is judged afresh after an erase, and a second erase completes (the pseudonym's row gives way)", async () => {
+    const e = await live({ shardCount: 1 });
+    const [p] = pick(false);
+    const stub = shardStubFor(e.eventId, p, 1);
+    const struggleAndErase = async () => {
+      // The shard is still awake from the erase before (none the first time): the event's own targets, not adjusted.
+      expect((await post(e.eventId, p, 1, 1)).json.objectives.pts.targetValue).toBe(10);
+      expect((await progressOf(e.eventId, p)).adjusted).toBeNull();
+      await backdate(e.eventId, p, 100);
+      expect((await post(e.eventId, p, 1, 2)).json.objectives.pts.targetValue).toBe(8);
+      // The decision owed to D1 is not keyed by the player id (an erase could not rewrite a key).
+      const owed = await runInDurableObject(stub, (_o, s) => s.storage.sql.exec<{ id: string }>("SELECT id FROM outbox WHERE topic = 'adapt'").toArray());
+      expect(owed).toHaveLength(1);
+      expect(owed[0].id).not.toContain(p);
+      await drainShard(stub);
+      const job = await call("POST", `/v1/admin/players/${p}/erase`, { body: { reason: "GDPR erasure request" } });
+      expect(job.status).toBe(202);
+      let state = "";
+      for (let i = 0; i < 100 && state !== "done"; i++) {
+        state = (await call("GET", `/v1/admin/privacy/jobs/${job.json.jobId}`)).json.state;
+        if (state !== "done") await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(state).toBe("done");
+    };
+    await struggleAndErase();
+    // Back after the erase, to the same awake shard: judged afresh, struggles, is adjusted, and is erased again.
+    await struggleAndErase();
     const anon = await pseudonym("test-privacy-salt", p);
     expect((await decisions(e.eventId)).map((r: { player_id: string }) => r.player_id)).toEqual([anon]);
     const kept = await runInDurableObject(stub, (_o, s) => s.storage.sql.exec("SELECT player_id FROM adaptive").toArray());

@@ -3,6 +3,9 @@
 // (admin only), players get their top 5 with the breakdown, the weights are settings, and privacy covers the profile.
 import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
+import { writeProfileWatermark } from "../src/db/settings";
+import { MAX_CANDIDATES, recomputeProfiles } from "../src/db/profiles";
+import { PROFILE_BATCH } from "../src/domain/personalization";
 import { runProfiles } from "../src/jobs/profiles";
 import { DAY, HOUR, apiKey, call, createEvent, createTemplate, inMs, playerToken, uniqueSlug } from "./helpers";
 
@@ -10,13 +13,17 @@ const tag = uniqueSlug("p15");
 const NEED = `${tag}-sword`;
 const ended: string[] = [];
 
-/** A progress row as a shard's drain would project it, synced a few minutes ago (past the job's settle margin). */
-const progressRow = (eventId: string, playerId: string, completion: number) => {
+/**
+ * A progress row as a shard's drain would project it, synced a few minutes ago (past the job's settle margin): the
+ * template's two objectives (100 snowflakes, 5 bosses) at `completion` of their targets unless `objectives` says.
+ */
+const progressRow = (eventId: string, playerId: string, completion: number, objectives?: Record<string, number>) => {
   const at = Date.now() - 5 * 60_000;
+  const values = objectives ?? { snowflakes: 100 * completion, bosses: 5 * completion };
   return env.DB.prepare(
     `INSERT INTO player_progress (progress_id, player_id, event_id, objectives, unlocked_milestones, completion, last_seq, revision, is_synced, last_updated, created_at, synced_at)
-     VALUES (?1 || ':' || ?2, ?2, ?1, '{}', '[]', ?3, 1, 1, 1, ?4, ?4, ?4)`,
-  ).bind(eventId, playerId, completion, at);
+     VALUES (?1 || ':' || ?2, ?2, ?1, ?5, '[]', ?3, 1, 1, 1, ?4, ?4, ?4)`,
+  ).bind(eventId, playerId, completion, at, JSON.stringify(values));
 };
 
 async function endedEvent(type: string) {
@@ -83,7 +90,7 @@ describe("the profile", () => {
     const again = await runProfiles(env.DB, Date.now());
     const mine = await env.DB.prepare("SELECT COUNT(*) AS n FROM player_profiles WHERE player_id LIKE ?").bind(`${tag}-%`).first<{ n: number }>();
     expect(mine?.n).toBe(10);
-    expect(again.upTo).toBeGreaterThan(0);
+    expect(again.upTo.at).toBeGreaterThan(0);
   });
 
   it("is an admin's: a viewer is refused, an unknown player is a 404, a bad id a 400", async () => {
@@ -118,6 +125,93 @@ describe("the profile", () => {
     await env.DB.prepare("UPDATE player_progress SET synced_at = ?1 WHERE player_id = ?2").bind(Date.now() - 90_000, me).run();
     await runProfiles(env.DB, Date.now());
     expect((await call("GET", `/v1/admin/players/${me}/profile`)).json).toMatchObject({ level: 40, needs: { itemIds: [NEED] }, eventsJoined: 3 });
+  });
+});
+
+describe("participation's completed", () => {
+  it("counts an event completed on the report's definition (≥ 75 % of required objectives, the event's own targets)", async () => {
+    const p = `${tag}-adj`;
+    const a = await endedEvent("cooperative");
+    const b = await endedEvent("cooperative");
+    const c = await endedEvent("cooperative");
+    const d = await endedEvent("cooperative");
+    await env.DB.batch([
+      progressRow(d, p, 0.9, { snowflakes: 120, bosses: 5 }),
+      // Adjusted: completion 1 of their own ×0.8 targets, short of the event's on both objectives.
+      progressRow(a, p, 1, { snowflakes: 80, bosses: 4 }),
+      // Both of 2 required objectives reached: completed, whatever the stored completion says.
+      progressRow(b, p, 0.99, { snowflakes: 100, bosses: 5 }),
+      // 1 of 2 is 50 %: not completed.
+      progressRow(c, p, 0.5, { snowflakes: 100, bosses: 0 }),
+    ]);
+    const at = Date.now() - 5 * 60_000;
+    await writeProfileWatermark(env.DB, { at: at - 60_000, player: null }, Date.now());
+    await runProfiles(env.DB, Date.now());
+    const profile = (await call("GET", `/v1/admin/players/${p}/profile`)).json;
+    expect(profile.participation).toEqual({ cooperative: { joined: 4, completed: 2 } });
+    expect(profile.eventsCompleted).toBe(2);
+  });
+});
+
+describe("pace histograms", () => {
+  it("an ended event's histogram is stored once final (a day after its end) and read from there, not counted again", async () => {
+    const p = `${tag}-hist`;
+    const ev = await endedEvent("gacha");
+    await env.DB.prepare("UPDATE instances SET end_time = ?2 WHERE event_id = ?1").bind(ev, Date.now() - 2 * DAY).run();
+    await progressRow(ev, p, 1).run();
+    const at = Date.now() - 5 * 60_000;
+    await writeProfileWatermark(env.DB, { at: at - 60_000, player: null }, Date.now());
+    await runProfiles(env.DB, Date.now());
+    expect((await call("GET", `/v1/admin/players/${p}/profile`)).json.pacePercentile).toBe(0.5); // alone in its bucket
+    const stored = await env.DB.prepare("SELECT buckets FROM pace_histograms WHERE event_id = ?").bind(ev).first<{ buckets: string }>();
+    expect(JSON.parse(stored!.buckets)).toEqual([...new Array(19).fill(0), 1]);
+    // Were it counted again, the player would still be alone (0.5); the stored histogram says 9 others below them.
+    await env.DB.prepare("UPDATE pace_histograms SET buckets = ?2 WHERE event_id = ?1").bind(ev, JSON.stringify([9, ...new Array(18).fill(0), 1])).run();
+    await env.DB.prepare("UPDATE player_progress SET synced_at = ?2 WHERE player_id = ?1").bind(p, at + 1).run();
+    await writeProfileWatermark(env.DB, { at, player: null }, Date.now());
+    await runProfiles(env.DB, Date.now());
+    expect((await call("GET", `/v1/admin/players/${p}/profile`)).json.pacePercentile).toBe(0.95);
+  });
+});
+
+describe("the profile job's paging", () => {
+  /** `n` players' progress rows synced at `at` (one drain, one D1 time), the watermark just before. */
+  async function drained(prefix: string, n: number, at: number | ((i: number) => number)) {
+    const eventId = await endedEvent("seasonal");
+    const rows = Array.from({ length: n }, (_, i) => ({ i, p: `${prefix}-${String(i).padStart(4, "0")}` }));
+    for (let i = 0; i < rows.length; i += 50)
+      await env.DB.batch(
+        rows.slice(i, i + 50).map(({ i: k, p }) => {
+          const t = typeof at === "number" ? at : at(k);
+          return env.DB.prepare(
+            `INSERT INTO player_progress (progress_id, player_id, event_id, objectives, unlocked_milestones, completion, last_seq, revision, is_synced, last_updated, created_at, synced_at)
+             VALUES (?1 || ':' || ?2, ?2, ?1, '{}', '[]', 0.5, 1, 1, 1, ?3, ?3, ?3)`,
+          ).bind(eventId, p, t);
+        }),
+      );
+    return rows.map((r) => r.p);
+  }
+  const profiled = async (prefix: string) =>
+    (await env.DB.prepare("SELECT COUNT(*) AS n FROM player_profiles WHERE player_id LIKE ?").bind(`${prefix}-%`).first<{ n: number }>())!.n;
+
+  it("takes every player of a millisecond shared by more rows than a page, none lost across runs", async () => {
+    const prefix = `${tag}-ms`;
+    const at = Date.now() - 10 * 60_000;
+    const players = await drained(prefix, PROFILE_BATCH + 150, at);
+    await writeProfileWatermark(env.DB, { at: at - 1, player: null }, Date.now());
+    for (let run = 0; run < 3; run++) await runProfiles(env.DB, Date.now());
+    expect(await profiled(prefix)).toBe(players.length);
+  });
+
+  it("one run pages on until caught up: more changed players than a page are all recomputed by a single run", async () => {
+    const prefix = `${tag}-many`;
+    const at = Date.now() - 10 * 60_000;
+    const players = await drained(prefix, 2 * PROFILE_BATCH + 200, (i) => at + i);
+    await writeProfileWatermark(env.DB, { at: at - 1, player: null }, Date.now());
+    const run = await runProfiles(env.DB, Date.now());
+    expect(run.pages).toBeGreaterThanOrEqual(3);
+    expect(run.caughtUp).toBe(true);
+    expect(await profiled(prefix)).toBe(players.length);
   });
 });
 
@@ -184,6 +278,24 @@ describe("GET /v1/events/recommended", () => {
     expect((await call("PUT", "/v1/admin/personalization/settings", { body: { rewardRelevance: 10, typeAffinity: 1, timeCommitment: 1 } })).status).toBe(200);
   });
 
+  it("events closed to the player never crowd out open ones: more ineligible events than the candidate cap come sooner", async () => {
+    // MAX_CANDIDATES + 10 events for level 90 only, all starting before the open ones (copies of a real one in D1).
+    const t = await createTemplate({ minimumPlayerLevel: 90 });
+    const closed = (await createEvent(t.templateId, { startTime: inMs(29 * DAY), endTime: inMs(29 * DAY + HOUR) })).eventId;
+    await env.DB.prepare(
+      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?2)
+       INSERT INTO instances SELECT event_id || '-' || n.i, template_id, template_version, event_type, tier, state, custom_name, custom_description,
+         theme_override, objectives, milestones, reward_pool, start_time - n.i, end_time, minimum_player_level, participant_count, completion_count,
+         NULL, eligible_clan_ids, document, revision, created_at, updated_at
+       FROM instances, n WHERE event_id = ?1`,
+    )
+      .bind(closed, MAX_CANDIDATES + 10)
+      .run();
+    const ids = (await recommended(me, { level: 40, clan: "red" })).json.events.map((e: { eventId: string }) => e.eventId);
+    expect(ids).toContain(wanted);
+    expect(ids.some((id: string) => id.startsWith(closed))).toBe(false);
+  });
+
   it("refuses bad input with a 400 and a bad weight with a 422; weights are an admin's to change", async () => {
     expect((await recommended(me, {}, "?withinHours=-1")).status).toBe(400);
     expect((await recommended(me, {}, "?withinHours=abc")).status).toBe(400);
@@ -218,6 +330,13 @@ describe("privacy", () => {
       if (j.json.state === "done") break;
       await new Promise((r) => setTimeout(r, 100));
     }
+    expect((await call("GET", `/v1/admin/players/${player}/profile`)).status).toBe(404);
+  });
+
+  it("a recomputation that read a player before their erase does not bring their profile back under the raw id", async () => {
+    const player = `${tag}-gone`;
+    // The job saw this player touched, but their rows were renamed to the pseudonym before its write: none left here.
+    await recomputeProfiles(env.DB, [player], Date.now());
     expect((await call("GET", `/v1/admin/players/${player}/profile`)).status).toBe(404);
   });
 });

@@ -139,10 +139,10 @@ describe("per-player queries use indexes", () => {
 
   it("personalization's queries (profile job, recommendations, needs, adaptive decisions) find their rows by index", async () => {
     const { db, captured } = recording(env.DB);
-    await touchedPlayers(db, NOW - DAY, NOW);
+    await touchedPlayers(db, { at: NOW - DAY, player: null }, NOW);
     await recomputeProfiles(db, [PLAYER, "plan-other"], NOW);
     await writeNeeds(db, PLAYER, { level: 3 }, NOW);
-    await recommendationInputs(db, PLAYER, NOW, NOW + 7 * DAY);
+    await recommendationInputs(db, PLAYER, NOW, NOW + 7 * DAY, { level: 10, clan: "blue" });
     const decision = { eventId: "evt_plan3", playerId: PLAYER, arm: "treated" as const, reason: "pace" as const, decidedAt: NOW, completion: 0.1, pace: 0.01, factor: 0.8, targets: "{}", assist: null };
     await db.batch(adaptationStatements(db, [decision]));
     expect(captured.length).toBeGreaterThanOrEqual(12);

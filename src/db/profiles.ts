@@ -14,6 +14,7 @@ import {
   spendSegment,
   round,
   type PlayerProfile,
+  type ProfileCursor,
   type ProfileNeeds,
   type TypeCounts,
 } from "../domain/personalization";
@@ -25,32 +26,55 @@ import { weightsStatement } from "./settings";
 const CHUNK = 100;
 /** A drain stamped just before the run may commit just after it: changes younger than this wait for the next run. */
 export const SETTLE_MS = 60_000;
+/** An ended event's histogram stored this long after its end is final: drains land within minutes of the end. */
+const HISTOGRAM_FINAL_MS = DAY_MS;
 
 const inList = "SELECT value FROM json_each(?1)";
 
 /**
- * The players whose progress, sessions or purchases reached D1 in (since, until], at most PROFILE_BATCH rows per
- * source, oldest first. When a source is cut off, `upTo` stops just before its last time seen, so the next run starts
- * where this one stopped and no change is skipped.
+ * The players whose progress, sessions or purchases reached D1 after `since` and by `until`, in (time, player id)
+ * order, at most PROFILE_BATCH rows per source. A whole telemetry batch or drain shares one time, so the position is
+ * (time, player id), not time alone (keyset paging): when a source is cut off, `upTo` is the smallest last key seen,
+ * and rows past it in any source wait for the next page. Rows of the same key not read are the same player at the same
+ * time, already taken. `more` says a source was cut off.
  */
-export async function touchedPlayers(d1: D1Database, since: number, until: number): Promise<{ players: string[]; upTo: number }> {
+export async function touchedPlayers(d1: D1Database, since: ProfileCursor, until: number): Promise<{ players: string[]; upTo: ProfileCursor; more: boolean }> {
   const q = (table: string, column: string) =>
-    d1.prepare(`SELECT player_id AS p, ${column} AS t FROM ${table} WHERE ${column} > ?1 AND ${column} <= ?2 ORDER BY ${column} LIMIT ?3`).bind(since, until, PROFILE_BATCH);
+    d1
+      .prepare(
+        `SELECT player_id AS p, ${column} AS t FROM ${table} WHERE (${column}, player_id) > (?1, ?2) AND ${column} <= ?3 ORDER BY ${column}, player_id LIMIT ?4`,
+      )
+      .bind(since.at, since.player, until, PROFILE_BATCH);
   const results = await d1.batch<{ p: string; t: number }>([
     q("player_progress", "synced_at"),
     q("telemetry_sessions", "received_at"),
     q("telemetry_purchases", "received_at"),
   ]);
-  let upTo = until;
+  // Is a past b? A null player is the end of its millisecond.
+  const after = (a: ProfileCursor, b: ProfileCursor) =>
+    a.at > b.at || (a.at === b.at && b.player !== null && (a.player === null || a.player > b.player));
+  let upTo: ProfileCursor = { at: until, player: null };
+  let more = false;
   for (const r of results) {
-    if (r.results.length === PROFILE_BATCH) upTo = Math.min(upTo, r.results[PROFILE_BATCH - 1].t - 1);
+    if (r.results.length < PROFILE_BATCH) continue;
+    more = true;
+    const last = r.results[PROFILE_BATCH - 1];
+    if (after(upTo, { at: last.t, player: last.p })) upTo = { at: last.t, player: last.p };
   }
-  // Every row of one millisecond: take them all rather than stall (the batch is then a little larger).
-  if (upTo <= since) upTo = Math.min(...results.filter((r) => r.results.length === PROFILE_BATCH).map((r) => r.results[PROFILE_BATCH - 1].t));
   const players = new Set<string>();
-  for (const r of results) for (const row of r.results) if (row.t <= upTo) players.add(row.p);
-  return { players: [...players].sort(), upTo };
+  for (const r of results) for (const row of r.results) if (!after({ at: row.t, player: row.p }, upTo)) players.add(row.p);
+  return { players: [...players].sort(), upTo, more };
 }
+
+/**
+ * Did this progress row complete its event, on the report's definition (domain/analytics.ts): at least
+ * COMPLETION_SHARE (3/4, so ⌈3n/4⌉ = (3n + 3) / 4 of n) of the required objectives (not optional, not clan-scoped)
+ * reached against the event's own targets, so an adjusted player's lowered targets alone do not count. 0 without any.
+ */
+const COMPLETED = `(SELECT COUNT(*) > 0 AND SUM(coalesce(v.value, 0) >= o.value ->> '$.targetValue') >= (COUNT(*) * 3 + 3) / 4
+    FROM json_each(i.document, '$.objectives') o LEFT JOIN json_each(pp.objectives) v ON v.key = o.value ->> '$.objectiveId'
+    WHERE NOT coalesce(o.value ->> '$.isOptional', 0)
+      AND o.value ->> '$.objectiveId' NOT IN (SELECT value FROM json_each(coalesce(i.document -> '$.clan.objectiveIds', '[]'))))`;
 
 type Aggregates = {
   participation: Array<{ p: string; t: string; joined: number; completed: number }>;
@@ -66,7 +90,7 @@ async function aggregates(d1: D1Database, players: string[], now: number): Promi
   const [participation, claims, sessions, purchases, recent] = await d1.batch([
     d1
       .prepare(
-        `SELECT pp.player_id AS p, i.event_type AS t, COUNT(*) AS joined, SUM(pp.completion >= 1) AS completed
+        `SELECT pp.player_id AS p, i.event_type AS t, COUNT(*) AS joined, SUM(${COMPLETED}) AS completed
          FROM player_progress pp JOIN instances i ON i.event_id = pp.event_id
          WHERE pp.player_id IN (${inList}) GROUP BY pp.player_id, i.event_type`,
       )
@@ -100,33 +124,57 @@ async function aggregates(d1: D1Database, players: string[], now: number): Promi
   };
 }
 
-/** Completion histograms (PACE_BUCKETS buckets) of ended events, read once per event per run. */
-async function histograms(d1: D1Database, eventIds: string[], cache: Map<string, number[]>): Promise<void> {
+/**
+ * Completion histograms (PACE_BUCKETS buckets) of ended events: from pace_histograms when stored at least a day after
+ * the event's end (final: no drain lands that late), else counted from player_progress once per run and stored, so an
+ * event's rows are read a few times in all, not every run for every player who took part.
+ */
+async function histograms(d1: D1Database, eventIds: string[], cache: Map<string, number[]>, now: number): Promise<void> {
   const missing = eventIds.filter((e) => !cache.has(e));
   for (let i = 0; i < missing.length; i += CHUNK) {
     const ids = missing.slice(i, i + CHUNK);
+    const stored = await d1
+      .prepare(
+        `SELECT h.event_id AS e, h.buckets AS b FROM pace_histograms h JOIN instances i ON i.event_id = h.event_id
+         WHERE h.event_id IN (${inList}) AND h.computed_at >= i.end_time + ?2`,
+      )
+      .bind(JSON.stringify(ids), HISTOGRAM_FINAL_MS)
+      .all<{ e: string; b: string }>();
+    for (const r of stored.results) cache.set(r.e, JSON.parse(r.b) as number[]);
+    const count = ids.filter((e) => !cache.has(e));
+    if (!count.length) continue;
     const { results } = await d1
       .prepare(
         `SELECT event_id AS e, MIN(CAST(completion * ${PACE_BUCKETS} AS INTEGER), ${PACE_BUCKETS - 1}) AS b, COUNT(*) AS n
          FROM player_progress WHERE event_id IN (${inList}) GROUP BY event_id, b`,
       )
-      .bind(JSON.stringify(ids))
+      .bind(JSON.stringify(count))
       .all<{ e: string; b: number; n: number }>();
-    for (const id of ids) cache.set(id, new Array<number>(PACE_BUCKETS).fill(0));
+    for (const id of count) cache.set(id, new Array<number>(PACE_BUCKETS).fill(0));
     for (const r of results) cache.get(r.e)![Math.max(0, r.b)] += r.n;
+    await d1
+      .prepare(
+        `INSERT INTO pace_histograms (event_id, buckets, computed_at) SELECT value ->> '$.e', value ->> '$.b', ?2 FROM json_each(?1) WHERE true
+         ON CONFLICT (event_id) DO UPDATE SET buckets = excluded.buckets, computed_at = excluded.computed_at`,
+      )
+      .bind(JSON.stringify(count.map((e) => ({ e, b: JSON.stringify(cache.get(e)) }))), now)
+      .run();
   }
 }
 
 type Computed = Omit<PlayerProfile, "level" | "needs" | "skill" | "computedAt" | "updatedAt">;
 
-/** Recomputes and stores the profiles of `players` (level and needs stay as posted). Returns how many were written. */
+/**
+ * Recomputes and stores the profiles of `players` (level and needs stay as posted), of those D1 still has rows of.
+ * Returns how many were written.
+ */
 export async function recomputeProfiles(d1: D1Database, players: string[], now: number): Promise<number> {
   const cache = new Map<string, number[]>();
   let written = 0;
   for (let i = 0; i < players.length; i += CHUNK) {
     const chunk = players.slice(i, i + CHUNK);
     const a = await aggregates(d1, chunk, now);
-    await histograms(d1, [...new Set(a.recent.map((r) => r.e))], cache);
+    await histograms(d1, [...new Set(a.recent.map((r) => r.e))], cache, now);
     const byPlayer = new Map<string, Computed>(
       chunk.map((p) => [p, { playerId: p, participation: {}, eventsJoined: 0, eventsCompleted: 0, claims: 0, pacePercentile: null, sessionsPerDay: 0, avgSessionMinutes: null, spendTotal: 0, spendSegment: "non_payer" }]),
     );
@@ -158,7 +206,13 @@ export async function recomputeProfiles(d1: D1Database, players: string[], now: 
          SELECT j.value ->> '$.playerId', j.value -> '$.participation', j.value ->> '$.eventsJoined', j.value ->> '$.eventsCompleted',
            j.value ->> '$.claims', j.value ->> '$.pacePercentile', j.value ->> '$.sessionsPerDay', j.value ->> '$.avgSessionMinutes',
            j.value ->> '$.spendTotal', j.value ->> '$.spendSegment', ?2, ?2
-         FROM json_each(?1) j WHERE true
+         FROM json_each(?1) j
+         -- Only a player D1 still holds rows of: an erase that renamed them between the reads above and this write
+         -- (statements run one at a time) leaves nothing to rebuild a profile under the raw id from.
+         WHERE EXISTS (SELECT 1 FROM player_progress WHERE player_id = j.value ->> '$.playerId')
+            OR EXISTS (SELECT 1 FROM telemetry_sessions WHERE player_id = j.value ->> '$.playerId')
+            OR EXISTS (SELECT 1 FROM telemetry_purchases WHERE player_id = j.value ->> '$.playerId')
+            OR EXISTS (SELECT 1 FROM rewards_claimed WHERE player_id = j.value ->> '$.playerId')
          ON CONFLICT (player_id) DO UPDATE SET participation = excluded.participation, events_joined = excluded.events_joined,
            events_completed = excluded.events_completed, claims = excluded.claims, pace_percentile = excluded.pace_percentile,
            sessions_per_day = excluded.sessions_per_day, avg_session_minutes = excluded.avg_session_minutes,
@@ -167,7 +221,7 @@ export async function recomputeProfiles(d1: D1Database, players: string[], now: 
       )
       .bind(JSON.stringify(rows), now)
       .run();
-    written += res.meta.changes ?? rows.length;
+    written += res.meta.changes ?? 0;
   }
   return written;
 }
@@ -249,14 +303,15 @@ export type CandidateRow = {
   averageCompletionRate: number | null;
 };
 
-/** At most this many candidates per request: the soonest first. */
+/** At most this many candidates per request: the soonest the player is eligible for. */
 export const MAX_CANDIDATES = 200;
 
 /**
- * One D1 round trip for a recommendation: the active events and those starting by `horizon` (columns only, no
- * document, with their template's difficulty and completion rate), the player's profile, and the weights.
+ * One D1 round trip for a recommendation: the active events and those starting by `horizon` that the player may join
+ * (level and clan checked in SQL, before the limit, so events closed to them never crowd out those open to them;
+ * columns only, with their template's difficulty and completion rate), the player's profile, and the weights.
  */
-export async function recommendationInputs(d1: D1Database, playerId: string, now: number, horizon: number) {
+export async function recommendationInputs(d1: D1Database, playerId: string, now: number, horizon: number, player: { level: number; clan: string | null }) {
   const [events, profile, weights] = await d1.batch([
     d1
       .prepare(
@@ -264,10 +319,12 @@ export async function recommendationInputs(d1: D1Database, playerId: string, now
            i.document ->> '$.requiresClan' AS requires_clan, i.eligible_clan_ids, i.milestones, i.reward_pool,
            t.difficulty, t.average_completion_rate
          FROM instances i LEFT JOIN templates t ON t.template_id = i.template_id
-         WHERE (i.state = 'active' AND i.end_time > ?1) OR (i.state = 'scheduled' AND i.start_time <= ?2)
+         WHERE ((i.state = 'active' AND i.end_time > ?1) OR (i.state = 'scheduled' AND i.start_time <= ?2))
+           AND i.minimum_player_level <= ?4
+           AND (NOT coalesce(i.document ->> '$.requiresClan', 0) OR EXISTS (SELECT 1 FROM json_each(i.eligible_clan_ids) WHERE value = ?5))
          ORDER BY i.start_time, i.event_id LIMIT ?3`,
       )
-      .bind(now, horizon, MAX_CANDIDATES),
+      .bind(now, horizon, MAX_CANDIDATES, player.level, player.clan),
     profileStatement(d1, playerId),
     weightsStatement(d1),
   ]);

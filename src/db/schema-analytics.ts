@@ -20,7 +20,7 @@ export const telemetrySessions = sqliteTable(
     index("idx_sessions_start").on(t.start, t.endsAt, t.playerId),
     index("idx_sessions_player").on(t.playerId, t.start),
     // The hourly profile job's watermark (issue 15): players whose telemetry arrived since its last run.
-    index("idx_sessions_received").on(t.receivedAt),
+    index("idx_sessions_received").on(t.receivedAt, t.playerId),
   ],
 );
 
@@ -41,7 +41,7 @@ export const telemetryPurchases = sqliteTable(
     index("idx_purchases_at").on(t.at, t.playerId),
     index("idx_purchases_event").on(t.eventId, t.at),
     index("idx_purchases_player").on(t.playerId, t.at),
-    index("idx_purchases_received").on(t.receivedAt),
+    index("idx_purchases_received").on(t.receivedAt, t.playerId),
   ],
 );
 

@@ -51,3 +51,14 @@ export const adaptiveDecisions = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.eventId, t.playerId] }), index("idx_adaptive_player").on(t.playerId)],
 );
+
+/**
+ * Each ended event's completion histogram (PACE_BUCKETS counts), for the profile job's pace percentile: computed once
+ * from player_progress instead of every run for every player who took part. Recomputed while `computed_at` is less than
+ * a day after the event's end (late drains may still land), final after that.
+ */
+export const paceHistograms = sqliteTable("pace_histograms", {
+  eventId: text("event_id").primaryKey(),
+  buckets: text("buckets", { mode: "json" }).notNull(),
+  computedAt: integer("computed_at").notNull(),
+});

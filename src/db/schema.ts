@@ -130,8 +130,8 @@ export const playerProgress = sqliteTable(
     uniqueIndex("uq_player_progress").on(t.playerId, t.eventId),
     index("idx_event_progress").on(t.eventId, t.lastUpdated),
     index("idx_event_completion").on(t.eventId, t.completion),
-    // The hourly profile job's watermark: players whose progress reached D1 since its last run.
-    index("idx_progress_synced").on(t.syncedAt),
+    // The hourly profile job's watermark, (time, player id) keyset: players whose progress reached D1 since its last run.
+    index("idx_progress_synced").on(t.syncedAt, t.playerId),
   ],
 );
 

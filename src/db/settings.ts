@@ -2,7 +2,7 @@
 import { eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { AlertThresholds, DEFAULT_THRESHOLDS } from "../domain/alerts";
-import { DEFAULT_WEIGHTS, RecommendationWeights } from "../domain/personalization";
+import { DEFAULT_WEIGHTS, RecommendationWeights, type ProfileCursor } from "../domain/personalization";
 import { settings } from "./schema";
 
 const KEY = "schedule_rules";
@@ -64,14 +64,16 @@ export const weightsStatement = (d1: D1Database) => d1.prepare("SELECT value FRO
 
 const WATERMARK_KEY = "profiles_watermark";
 
-/** Up to when the hourly profile job has taken D1's changes into profiles (epoch ms); 0 before its first run. */
-export async function readProfileWatermark(d1: D1Database): Promise<number> {
+/** Where the hourly profile job stands in D1's changes ((time, player id) order); the start before its first run. */
+export async function readProfileWatermark(d1: D1Database): Promise<ProfileCursor> {
   const row = await drizzle(d1).select().from(settings).where(eq(settings.key, WATERMARK_KEY)).limit(1);
-  return (row[0]?.value as { at?: number } | undefined)?.at ?? 0;
+  const value = row[0]?.value as { at?: number; player?: string | null } | undefined;
+  // A watermark stored before the player part covered its whole millisecond.
+  return { at: value?.at ?? 0, player: value?.player ?? null };
 }
 
-export async function writeProfileWatermark(d1: D1Database, at: number, now: number) {
-  const value = { at };
+export async function writeProfileWatermark(d1: D1Database, at: ProfileCursor, now: number) {
+  const value = { at: at.at, player: at.player };
   await drizzle(d1)
     .insert(settings)
     .values({ key: WATERMARK_KEY, value, updatedAt: now, updatedBy: "system" })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_ADAPTIVE, adjustment, inControl, personalMechanics, reevaluate, scaledTarget, struggle, type PlayerMoment } from "./adaptive";
+import { DEFAULT_ADAPTIVE, adjustment, currentAdjustment, inControl, personalMechanics, reevaluate, scaledTarget, struggle, type PlayerMoment } from "./adaptive";
 import type { Mechanics } from "./progress";
 import { HOUR_MS, MINUTE_MS } from "./time";
 
@@ -85,6 +85,35 @@ describe("the adjustment", () => {
     // A player at 0.45 before (45 gems, 2.25 → 2 bosses: (0.45 + 0.4)/2 = 0.425) reaches 0.5 after: (0.5625 + 0.5)/2.
     expect(reevaluate({ gems: 45, bosses: 2 }, [], personalMechanics(mechanics, adjustment(mechanics, { gems: 45, bosses: 2 }, () => false, S))).newMilestones).toEqual([0]);
     expect(adjustment(mechanics, progress, () => true, S).assist).toBeNull();
+  });
+
+  it("follows an edit of the event: factor × the new targets, never below progress when adjusted; the assist kept on a milestone that exists", () => {
+    const a = adjustment(mechanics, { gems: 85, bosses: 1 }, () => false, S);
+    expect(a.targets).toEqual({ gems: 85, bosses: 4 });
+    expect(a.floors).toEqual({ gems: 85, bosses: 1 });
+    // Unedited: the same as decided.
+    expect(currentAdjustment(mechanics, a)).toEqual({ targets: a.targets, assist: a.assist });
+    // Ops double gems, lower bosses to 3, add an objective, and drop milestone 0 (the assist's).
+    const edited: Mechanics = {
+      ...mechanics,
+      objectives: [
+        { ...mechanics.objectives[0], targetValue: 200 },
+        { ...mechanics.objectives[1], targetValue: 3 },
+        mechanics.objectives[2],
+        { objectiveId: "keys", description: "k", type: "collect", targetValue: 10, trackingKey: "k", isOptional: false },
+      ],
+      milestones: [mechanics.milestones[1]],
+    };
+    const now = currentAdjustment(edited, a);
+    // gems 160 (not the stale 85), bosses ⌈2.4⌉ = 3 but not below the floor 1, the new one scaled, the clan's untouched.
+    expect(now.targets).toEqual({ gems: 160, bosses: 3, keys: 8 });
+    expect(now.assist?.milestoneIndex).toBe(1);
+    const own = personalMechanics(edited, now);
+    expect(own.objectives.map((o) => o.targetValue)).toEqual([160, 3, 1000, 8]);
+    expect(own.milestones[0].rewards.map((r) => r.rewardId)).toEqual(["adaptive-assist"]);
+    // No milestones left: no assist. A row from before floors: its stored targets, capped at the event's current ones.
+    expect(currentAdjustment({ ...edited, milestones: [] }, a).assist).toBeNull();
+    expect(currentAdjustment(edited, { ...a, floors: null }).targets).toEqual({ gems: 85, bosses: 3, keys: 8 });
   });
 });
 

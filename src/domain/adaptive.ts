@@ -86,6 +86,8 @@ export type Adjustment = {
   factor: number;
   /** objectiveId → the player's target. Clan objectives (the clan's target) are left as they are. */
   targets: Record<string, number>;
+  /** objectiveId → the player's progress when adjusted: their targets never drop below it, whatever an edit does. */
+  floors?: Record<string, number> | null;
   /** The milestone the assistance reward was added to, and the reward; null when every milestone was claimed. */
   assist: { milestoneIndex: number; reward: RewardData } | null;
 };
@@ -98,12 +100,38 @@ export function assistReward(item: string): RewardData {
 export function adjustment(mechanics: Mechanics, progress: Record<string, number>, claimed: (index: number) => boolean, s: AdaptiveSettings): Adjustment {
   const shared = new Set(mechanics.clan?.objectiveIds ?? []);
   const targets: Record<string, number> = {};
+  const floors: Record<string, number> = {};
   for (const o of mechanics.objectives) {
     if (shared.has(o.objectiveId)) continue;
-    targets[o.objectiveId] = scaledTarget(o.targetValue, Object.hasOwn(progress, o.objectiveId) ? progress[o.objectiveId] : 0, s.targetFactor);
+    floors[o.objectiveId] = Object.hasOwn(progress, o.objectiveId) ? progress[o.objectiveId] : 0;
+    targets[o.objectiveId] = scaledTarget(o.targetValue, floors[o.objectiveId], s.targetFactor);
   }
   const first = [...mechanics.milestones].sort((a, b) => a.index - b.index).find((m) => !claimed(m.index));
-  return { factor: s.targetFactor, targets, assist: first ? { milestoneIndex: first.index, reward: assistReward(s.assistItem) } : null };
+  return { factor: s.targetFactor, targets, floors, assist: first ? { milestoneIndex: first.index, reward: assistReward(s.assistItem) } : null };
+}
+
+/**
+ * The adjustment under the event's current version: ops may edit objectives or milestones mid-run. Each of the
+ * player's targets is the factor applied to the current target, never below their progress when adjusted (a row from
+ * before floors were kept: its stored target, capped at the current one); an objective added since is scaled too,
+ * clan objectives never. Milestones have no identity but their index: the assist stays on its index while that
+ * milestone exists, else moves to the next one after it (or the last), and goes when there are none.
+ */
+export function currentAdjustment(mechanics: Mechanics, a: Pick<Adjustment, "factor" | "targets" | "floors" | "assist">): Pick<Adjustment, "targets" | "assist"> {
+  const shared = new Set(mechanics.clan?.objectiveIds ?? []);
+  const targets: Record<string, number> = {};
+  for (const o of mechanics.objectives) {
+    if (shared.has(o.objectiveId)) continue;
+    if (a.floors) targets[o.objectiveId] = scaledTarget(o.targetValue, a.floors[o.objectiveId] ?? 0, a.factor);
+    else targets[o.objectiveId] = Object.hasOwn(a.targets, o.objectiveId) ? Math.min(o.targetValue, a.targets[o.objectiveId]) : scaledTarget(o.targetValue, 0, a.factor);
+  }
+  let assist = a.assist;
+  if (assist && !mechanics.milestones.some((m) => m.index === assist!.milestoneIndex)) {
+    const sorted = [...mechanics.milestones].sort((x, y) => x.index - y.index);
+    const next = sorted.find((m) => m.index > assist!.milestoneIndex) ?? sorted.at(-1);
+    assist = next ? { milestoneIndex: next.index, reward: assist.reward } : null;
+  }
+  return { targets, assist };
 }
 
 /** The event as this player sees it after the adjustment: their targets, and the assist among that milestone's rewards. */

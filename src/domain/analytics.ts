@@ -4,7 +4,7 @@ import type { Milestone, Objective } from "./model";
 import { DAY_MS, HOUR_MS } from "./time";
 
 /** A participant "completed" the event with at least this share of its required objectives done. */
-export const COMPLETION_SHARE = 0.75;
+export const COMPLETION_SHARE = 0.75; // db/profiles.ts COMPLETED writes it as 3/4 in SQL
 /** Participation counts players active in the event's first this-many ms. */
 export const FIRST_WINDOW_MS = DAY_MS;
 /** Retention looks for a session this long after the event's end. */

@@ -14,8 +14,14 @@ export const PROFILE_WINDOW_DAYS = 30;
 export const PACE_EVENTS = 10;
 /** Completion histograms have this many buckets: a percentile is exact to 1/PACE_BUCKETS within an event. */
 export const PACE_BUCKETS = 20;
-/** Players recomputed per hourly run at most; the watermark carries the rest to the next run. */
+/** Changed rows read per source per page of the profile job (a run takes pages up to its budget). */
 export const PROFILE_BATCH = 500;
+
+/**
+ * Where the profile job stands: every change at or before (at, player) in (time, player id) order is in a profile; a
+ * null player means all of `at` (SQL's (t, p) > (at, NULL) holds only for t > at).
+ */
+export type ProfileCursor = { at: number; player: string | null };
 
 export const SPEND_SEGMENTS = ["non_payer", "minnow", "dolphin", "whale"] as const;
 export type SpendSegment = (typeof SPEND_SEGMENTS)[number];

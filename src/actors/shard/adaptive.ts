@@ -6,7 +6,7 @@
 // Everything that reads a player's mechanics (updates, snapshots, claims) asks `mechanics()`; an untouched player
 // costs one Map lookup.
 import type { AdaptationRow } from "../../db/adaptive";
-import { adjustment, inControl, personalMechanics, reevaluate, struggle, type AdaptiveSettings, type Adjustment, type AdjustedView, type Verdict } from "../../domain/adaptive";
+import { adjustment, currentAdjustment, inControl, personalMechanics, reevaluate, struggle, type AdaptiveSettings, type Adjustment, type AdjustedView, type Verdict } from "../../domain/adaptive";
 import type { ServerFrame } from "../../domain/live";
 import { snapshot, type EventInfo, type ProgressState } from "../../domain/progress";
 import { iso } from "../../domain/time";
@@ -14,8 +14,8 @@ import { logLine } from "../../lib/log";
 import type { ShardOutbox } from "./outbox";
 import type { ShardPlayers } from "./players";
 
-type Decision = { arm: "treated" | "control"; reason: "pace" | "stalled"; decidedAt: number; adjustment: Pick<Adjustment, "factor" | "targets" | "assist"> | null };
-type Row = { player_id: string; arm: string; reason: string; decided_at: number; factor: number | null; targets: string | null; assist: string | null };
+type Decision = { arm: "treated" | "control"; reason: "pace" | "stalled"; decidedAt: number; adjustment: Pick<Adjustment, "factor" | "targets" | "floors" | "assist"> | null };
+type Row = { player_id: string; arm: string; reason: string; decided_at: number; factor: number | null; targets: string | null; floors: string | null; assist: string | null };
 
 export type AdaptiveDeps = {
   players: ShardPlayers;
@@ -45,30 +45,38 @@ export class ShardAdaptive {
     private readonly deps: AdaptiveDeps,
   ) {
     // Bounded by the players who ever struggled here; read once per wake so the hot path never reads storage for it.
-    for (const r of sql.exec<Row>("SELECT player_id, arm, reason, decided_at, factor, targets, assist FROM adaptive")) this.decisions.set(r.player_id, fromRow(r));
+    for (const r of sql.exec<Row>("SELECT player_id, arm, reason, decided_at, factor, targets, floors, assist FROM adaptive")) this.decisions.set(r.player_id, fromRow(r));
   }
 
-  /** The event as this player sees it: their own targets and assist once treated, else the event itself. */
+  /** The event as this player sees it: their own targets and assist once treated (for this version), else the event. */
   mechanics(info: EventInfo, playerId: string): EventInfo {
     const d = this.decisions.get(playerId);
     if (!d || d.arm !== "treated" || !d.adjustment) return info;
     const held = this.personal.get(playerId);
     if (held && held.revision === info.revision) return held.info;
-    const own = personalMechanics(info, d.adjustment);
+    const own = personalMechanics(info, currentAdjustment(info, d.adjustment));
     this.personal.set(playerId, { revision: info.revision, info: own });
     return own;
   }
 
-  /** The progress view's `adjusted`: null unless this player was adjusted. */
-  view(playerId: string): AdjustedView | null {
+  /** The progress view's `adjusted`: null unless this player was adjusted; with `info`, as of that version. */
+  view(playerId: string, info?: EventInfo): AdjustedView | null {
     const d = this.decisions.get(playerId);
     if (!d || d.arm !== "treated" || !d.adjustment) return null;
-    return { at: iso(d.decidedAt), reason: d.reason, factor: d.adjustment.factor, targets: d.adjustment.targets, assist: d.adjustment.assist };
+    const now = info ? currentAdjustment(info, d.adjustment) : d.adjustment;
+    return { at: iso(d.decidedAt), reason: d.reason, factor: d.adjustment.factor, targets: now.targets, assist: now.assist };
   }
 
   /** Players whose assist sits on a milestone: the archive auto-claim pays them through their own view. */
   assisted(): string[] {
     return [...this.decisions].filter(([, d]) => d.arm === "treated" && d.adjustment?.assist).map(([p]) => p);
+  }
+
+  /** Erasure: the player's decision now stands under their pseudonym; if they come back they are judged afresh. */
+  forget(playerId: string): void {
+    this.decisions.delete(playerId);
+    this.personal.delete(playerId);
+    this.marks.delete(playerId);
   }
 
   /** After an accepted update: the stall clock, then (undecided players only) the verdict. May move `applied` on. */
@@ -89,7 +97,16 @@ export class ShardAdaptive {
 
   /** The "adapt" row: every undecided player who played recently is judged; booked again while the event runs. */
   check(info: EventInfo, now: number): number {
-    if (!this.settings.enabled || info.state !== "active" || now >= info.endTime) return 0;
+    // Over for good: the row stops, and the next update (if any is ever accepted) may book it again.
+    if (!this.settings.enabled || now >= info.endTime || !(info.state === "active" || info.state === "paused" || info.state === "scheduled")) {
+      this.booked = false;
+      return 0;
+    }
+    // Paused (or not started): nobody is judged now, but the row keeps its turn for when the event runs again.
+    if (info.state !== "active") {
+      this.deps.book(now + this.settings.checkEveryMs);
+      return 0;
+    }
     const playing = this.sql
       .exec<{ player_id: string }>("SELECT player_id FROM players WHERE last_updated >= ? AND player_id NOT IN (SELECT player_id FROM adaptive)", now - this.settings.playingMs)
       .toArray();
@@ -140,7 +157,7 @@ export class ShardAdaptive {
     };
     // The decision and its D1 row in one transaction: a retried update or a replay finds the decision and stops.
     this.sql.exec(
-      "INSERT INTO adaptive (player_id, arm, reason, decided_at, completion, pace, factor, targets, assist) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      "INSERT INTO adaptive (player_id, arm, reason, decided_at, completion, pace, factor, targets, floors, assist) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       playerId,
       row.arm,
       row.reason,
@@ -149,6 +166,7 @@ export class ShardAdaptive {
       row.pace,
       row.factor,
       row.targets,
+      adj?.floors ? JSON.stringify(adj.floors) : null,
       row.assist,
     );
     this.deps.outbox.adaptation(row);
@@ -178,6 +196,8 @@ export class ShardAdaptive {
 
 function fromRow(r: Row): Decision {
   const adjustment =
-    r.arm === "treated" && r.targets ? { factor: r.factor ?? 1, targets: JSON.parse(r.targets) as Record<string, number>, assist: r.assist ? JSON.parse(r.assist) : null } : null;
+    r.arm === "treated" && r.targets
+      ? { factor: r.factor ?? 1, targets: JSON.parse(r.targets) as Record<string, number>, floors: r.floors ? (JSON.parse(r.floors) as Record<string, number>) : null, assist: r.assist ? JSON.parse(r.assist) : null }
+      : null;
   return { arm: r.arm as Decision["arm"], reason: r.reason as Decision["reason"], decidedAt: r.decided_at, adjustment };
 }

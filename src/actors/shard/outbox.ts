@@ -48,9 +48,13 @@ export class ShardOutbox {
     this.outbox.add("claim", row.claimId, row);
   }
 
-  /** An adaptive-difficulty decision's row in adaptive_decisions; queued in the same transaction as the decision. */
+  /**
+   * An adaptive-difficulty decision's row in adaptive_decisions; queued in the same transaction as the decision (made
+   * once, so nothing re-adds it). Keyed by its time and a random part, never the player id: an erase rewrites the
+   * row's player but cannot rewrite a key, and a player who comes back and is judged again gets a row of their own.
+   */
   adaptation(row: AdaptationRow) {
-    this.outbox.add("adapt", row.playerId, row);
+    this.outbox.add("adapt", `${row.decidedAt}:${crypto.randomUUID()}`, row);
   }
 
   /** Flag counts D1 is behind on. */

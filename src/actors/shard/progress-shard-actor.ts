@@ -105,6 +105,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     if (op.kind === "erase") {
       this.players.forget(playerId);
       this.board.forget(playerId);
+      this.adaptive.forget(playerId);
     }
     return { ...part, links };
   }
@@ -119,7 +120,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     if (refused) return refused;
     const existing = this.players.get(player.playerId);
     const record = existing ?? this.admit(player.playerId, now);
-    return ok({ progress: snapshot(record.state, info), joined: !existing });
+    return ok({ progress: snapshot(record.state, this.adaptive.mechanics(info, player.playerId)), joined: !existing });
   }
 
   /** The hot path: a memory read of the event, one decision, at most one row write, and the ack built once. */
@@ -177,7 +178,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     if (!info) return notFound(this.address.eventId);
     const record = this.players.get(playerId);
     if (!record) return fail(404, "not_joined", "this player has not joined the event");
-    return ok({ playerId, ...snapshot(record.state, this.adaptive.mechanics(info, playerId)), adjusted: this.adaptive.view(playerId) });
+    return ok({ playerId, ...snapshot(record.state, this.adaptive.mechanics(info, playerId)), adjusted: this.adaptive.view(playerId, info) });
   }
 
   // ---- live channel ----------------------------------------------------------------------------------------------
@@ -196,7 +197,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     if (why) return Response.json({ error: { code: "not_eligible", message: `this event ${why}` } }, { status: 403 });
     const expiresAt = headerNumber(request, "X-Live-Expires");
     const record = this.players.get(player.playerId);
-    const snap = { ...stateFrame(info, "snapshot", now), progress: record ? (snapshot(record.state, this.adaptive.mechanics(info, player.playerId)) as unknown as Record<string, unknown>) : null } as ServerFrame;
+    const snap = { ...stateFrame(info, "snapshot", now), progress: record ? ({ ...snapshot(record.state, this.adaptive.mechanics(info, player.playerId)), adjusted: this.adaptive.view(player.playerId, info) } as unknown as Record<string, unknown>) : null } as ServerFrame;
     const response = this.live.accept(player, { snapshot: snap, since: headerNumber(request, "X-Live-Since"), expiresAt, protocol: request.headers.get("X-Live-Protocol") });
     if (expiresAt !== null) this.schedule.ensure("sockets", expiresAt);
     const listening = this.clan.listen(info, player);

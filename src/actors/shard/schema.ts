@@ -145,4 +145,8 @@ export const SHARD_SCHEMA: readonly MigrationStep[] = [
   `CREATE TABLE adaptive (player_id TEXT PRIMARY KEY, arm TEXT NOT NULL, reason TEXT NOT NULL, decided_at INTEGER NOT NULL,
      completion REAL NOT NULL, pace REAL NOT NULL, factor REAL, targets TEXT, assist TEXT);
    CREATE TABLE milestone_marks (player_id TEXT PRIMARY KEY, at INTEGER NOT NULL);`,
+
+  // 12. Adaptive difficulty's floors: the player's progress per objective when adjusted, so their targets follow an
+  // edit of the event (factor × the current target, never below the floor). Null on older rows: their stored targets.
+  `ALTER TABLE adaptive ADD COLUMN floors TEXT;`,
 ];

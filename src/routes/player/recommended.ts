@@ -32,7 +32,7 @@ export const playerRecommendationRoutes = openApiApp<AppEnv>().openapi(
     const now = Date.now();
     const player = c.var.player;
     const { withinHours } = c.req.valid("query");
-    const input = await recommendationInputs(c.env.DB, player.playerId, now, now + withinHours * HOUR_MS);
+    const input = await recommendationInputs(c.env.DB, player.playerId, now, now + withinHours * HOUR_MS, { level: player.level, clan: player.clan });
     const weights = recommendationWeights(input.storedWeights);
     const p = input.profile;
     // The token's level is the freshest; a level a game server posted counts when it is higher.
