@@ -95,6 +95,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/whoami": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's identity, role and capabilities */
+        get: operations["getCaller"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/keys": {
         parameters: {
             query?: never;
@@ -1331,6 +1348,16 @@ export interface components {
         BenchBoard: {
             [key: string]: number | boolean;
         };
+        Caller: {
+            /** @description The audit log's name for the caller: `key:<keyId>:<name>` or `bootstrap`. */
+            actor: string;
+            /** @enum {string} */
+            role: "viewer" | "operator" | "admin";
+            /** @description Capabilities by name (schedule, transition, force, editTemplates, reviewFlags, …), decided by the policy table. */
+            can: {
+                [key: string]: boolean;
+            };
+        };
         CreatedApiKey: {
             keyId: string;
             /**
@@ -2275,6 +2302,8 @@ export interface components {
                     startTime: string;
                     /** Format: date-time */
                     endTime: string;
+                    /** @description Scheduled with force: true (a create, reschedule or resume that set a rule aside). */
+                    forced: boolean;
                 }[];
             }[];
         };
@@ -2756,6 +2785,44 @@ export interface operations {
             };
             /** @description No such resource */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getCaller: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Caller"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Credentials valid but not allowed here */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -10,6 +10,15 @@ const Count = z.number().int().min(0);
 
 export const Health = z.object({ ok: z.literal(true) }).meta({ id: "Health" });
 
+/** GET /v1/admin/whoami: who the credential is and what its role may do (an ops console shows only that). */
+export const Caller = z
+  .object({
+    actor: z.string().meta({ description: "The audit log's name for the caller: `key:<keyId>:<name>` or `bootstrap`." }),
+    role: z.enum(["viewer", "operator", "admin"]),
+    can: z.record(z.string(), z.boolean()).meta({ description: "Capabilities by name (schedule, transition, force, editTemplates, reviewFlags, …), decided by the policy table." }),
+  })
+  .meta({ id: "Caller" });
+
 // ---- templates ---------------------------------------------------------------------------------------------------
 
 export const Template = z
@@ -85,7 +94,18 @@ export const OpsCalendar = z
         date: z.string().meta({ description: "YYYY-MM-DD (UTC)" }),
         concurrency: Count.meta({ description: "Most events running at once that day." }),
         eventCount: Count,
-        events: z.array(z.object({ eventId: z.string(), name: z.string(), type: EventType, tier: EventTier, state: z.string(), startTime: Iso, endTime: Iso })),
+        events: z.array(
+          z.object({
+            eventId: z.string(),
+            name: z.string(),
+            type: EventType,
+            tier: EventTier,
+            state: z.string(),
+            startTime: Iso,
+            endTime: Iso,
+            forced: z.boolean().meta({ description: "Scheduled with force: true (a create, reschedule or resume that set a rule aside)." }),
+          }),
+        ),
       }),
     ),
   })

@@ -8,6 +8,7 @@ export const OPERATION_IDS: Record<string, string> = {
   "get /v1/events/{eventId}/live": "openLiveChannel",
   "get /v1/_bench/echo": "benchEcho",
   "get /v1/_bench/leaderboard": "benchLeaderboard",
+  "get /v1/admin/whoami": "getCaller",
   "post /v1/admin/keys": "createApiKey",
   "get /v1/admin/keys": "listApiKeys",
   "delete /v1/admin/keys/{keyId}": "revokeApiKey",

@@ -113,7 +113,7 @@ export const scheduleRoutes = openApiApp<AppEnv>()
             eventCount: d.eventCount,
             events: d.eventIds.map((id) => {
               const e = byId.get(id)!;
-              return { eventId: e.eventId, name: e.name, type: e.type, tier: e.tier, state: e.state, startTime: iso(e.start), endTime: iso(e.end) };
+              return { eventId: e.eventId, name: e.name, type: e.type, tier: e.tier, state: e.state, startTime: iso(e.start), endTime: iso(e.end), forced: e.forced };
             }),
           })),
         },

@@ -1,0 +1,66 @@
+// What the ops console (public/console, README "Console") needs from the API beyond what ops already had: who the
+// key is and what its role may do (GET /v1/admin/whoami), and forced schedules marked on the calendar. The console
+// itself, and its hosting (exports.default.fetch does not reach static assets), are driven in a real browser against
+// `wrangler dev` by test/scripts/console.test.mjs.
+import { describe, expect, it } from "vitest";
+import { DAY, apiKey, call, createTemplate } from "./helpers";
+
+const iso = (ms: number) => new Date(ms).toISOString();
+/** A private stretch of the shared calendar (other files use < 500 and 600-900 days ahead). */
+const base = Math.floor((Date.now() + 1_200 * DAY) / DAY) * DAY;
+
+describe("GET /v1/admin/whoami", () => {
+  it("answers each role with what the policy table lets it do", async () => {
+    const viewer = await apiKey({ name: "vera", role: "viewer" });
+    const operator = await apiKey({ name: "otto", role: "operator" });
+    const admin = await apiKey({ name: "ada", role: "admin" });
+
+    const v = await call("GET", "/v1/admin/whoami", { token: viewer.key });
+    expect(v.status).toBe(200);
+    expect(v.json).toEqual({
+      actor: viewer.actor,
+      role: "viewer",
+      can: { read: true, schedule: false, transition: false, overrideContent: false, force: false, editTemplates: false, reviewFlags: false, resolveAlerts: false, editSettings: false, manageKeys: false },
+    });
+    const o = await call("GET", "/v1/admin/whoami", { token: operator.key });
+    expect(o.json).toMatchObject({ actor: operator.actor, role: "operator", can: { schedule: true, transition: true, reviewFlags: true, resolveAlerts: true, force: false, editTemplates: false, manageKeys: false } });
+    const a = await call("GET", "/v1/admin/whoami", { token: admin.key });
+    expect(a.json).toMatchObject({ role: "admin", can: { force: true, editTemplates: true, editSettings: true, manageKeys: true } });
+    // The bootstrap token is an admin too, under its own audit name.
+    expect((await call("GET", "/v1/admin/whoami")).json).toMatchObject({ actor: "bootstrap", role: "admin" });
+
+    // The answer matches what the guard does: the viewer's pause is refused, the operator's is not (404: no event).
+    expect((await call("POST", "/v1/admin/events/evt_nope/pause", { token: viewer.key, body: {} })).status).toBe(403);
+    expect((await call("POST", "/v1/admin/events/evt_nope/pause", { token: operator.key, body: {} })).status).not.toBe(403);
+  });
+
+  it("refuses a missing or made-up credential with 401 JSON, and a player token with 403", async () => {
+    const none = await call("GET", "/v1/admin/whoami", { token: null });
+    expect(none.status).toBe(401);
+    expect(none.json.error.code).toBe("unauthorized");
+    const bogus = await call("GET", "/v1/admin/whoami", { token: "lek_op_aaaaaaaaaaaaaaaa_bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb" });
+    expect(bogus.status).toBe(401);
+  });
+});
+
+describe("forced schedules on the ops calendar", () => {
+  it("marks an event scheduled with force: true, and only that one", async () => {
+    const t = await createTemplate({ type: "crossover", tier: "standard" });
+    const window = { templateId: t.templateId, startTime: iso(base + DAY), endTime: iso(base + 2 * DAY) };
+    const first = await call("POST", "/v1/admin/events", { body: window });
+    const second = await call("POST", "/v1/admin/events", { body: window });
+    expect([first.status, second.status]).toEqual([201, 201]);
+    const refused = await call("POST", "/v1/admin/events", { body: window });
+    expect(refused.status).toBe(409);
+    const forced = await call("POST", "/v1/admin/events", { body: { ...window, force: true, reason: "crossover weekend agreed with marketing" } });
+    expect(forced.status).toBe(201);
+
+    const cal = await call("GET", `/v1/admin/calendar?from=${iso(base + DAY)}&to=${iso(base + 2 * DAY)}&type=crossover`);
+    expect(cal.status).toBe(200);
+    const [day] = cal.json.days;
+    const byId = Object.fromEntries(day.events.map((e: any) => [e.eventId, e.forced]));
+    expect(byId).toEqual({ [first.json.eventId]: false, [second.json.eventId]: false, [forced.json.eventId]: true });
+    // Three at once against a same-type limit of 2: the console marks the day from this and the settings.
+    expect(day.concurrency).toBe(3);
+  });
+});
