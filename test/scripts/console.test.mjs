@@ -1,0 +1,274 @@
+// The ops console (public/console, README "Console") in a real Chromium against a real `wrangler dev` serving it as
+// static assets: an operator signs in, sees the demo calendar (npm start's demo events), creates an event whose dry run
+// shows a conflict and then fits, watches it go active (it starts 40 s after it is typed: the scheduler takes any
+// future start), pauses and resumes it with reasons, sees the report's charts; a viewer cannot pause (the button is
+// hidden and the API refuses). Every visible control must have an accessible name, and arrow keys move between the
+// calendar's days. Screenshots go to test-results/ (gitignored). Needs Debian's chromium, driven by playwright-core.
+import assert from "node:assert/strict";
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { chromium } from "playwright-core";
+import { seedDemoEvents, seedDemoTemplates } from "../../scripts/seed.mjs";
+import { devSecrets, playerToken, root, startWorker } from "./worker.mjs";
+
+const CHROMIUM = "/usr/bin/chromium";
+const SHOTS = join(root, "test-results");
+const ADMIN = devSecrets.ADMIN_TOKEN;
+const iso = (ms) => new Date(ms).toISOString();
+
+let worker, browser, operatorKey, viewerKey, eventId;
+
+async function admin(method, path, body, token = ADMIN) {
+  const res = await fetch(`${worker.baseUrl}${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, json: text ? JSON.parse(text) : null, headers: res.headers };
+}
+const key = async (name, role) => (await admin("POST", "/v1/admin/keys", { kind: "operator", name, role })).json.key;
+
+/** Every visible control without an accessible name (aria-label, aria-labelledby, a <label>, or its own text). */
+function unlabelledControls(page) {
+  return page.evaluate(() => {
+    const visible = (el) => !!(el.offsetWidth || el.offsetHeight || el.getClientRects().length) && !el.closest("[hidden]");
+    const nameOf = (el) => {
+      const by = el.getAttribute("aria-labelledby");
+      if (by) return by.split(/\s+/).map((id) => document.getElementById(id)?.textContent ?? "").join(" ").trim();
+      if (el.getAttribute("aria-label")) return el.getAttribute("aria-label").trim();
+      if (el.labels?.length) return [...el.labels].map((l) => l.textContent).join(" ").trim();
+      if (["BUTTON", "A"].includes(el.tagName)) return (el.textContent || el.getAttribute("title") || "").trim();
+      return "";
+    };
+    return [...document.querySelectorAll("input, select, textarea, button, a[href], [role=gridcell]")]
+      .filter((el) => visible(el) && el.type !== "hidden" && !nameOf(el))
+      .map((el) => el.outerHTML.slice(0, 120));
+  });
+}
+
+async function signIn(page, credential) {
+  await page.goto(`${worker.baseUrl}/console/`);
+  await page.getByLabel("Operator key").fill(credential);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.locator("#who .role").waitFor();
+}
+
+before(async () => {
+  assert.ok(existsSync(CHROMIUM), "Chromium is missing: apt-get install -y chromium");
+  mkdirSync(SHOTS, { recursive: true });
+  worker = await startWorker({ preferredPort: 8794 });
+  await seedDemoTemplates(worker.baseUrl, ADMIN);
+  assert.equal((await seedDemoEvents(worker.baseUrl, ADMIN)).length, 3);
+  operatorKey = await key("dana", "operator");
+  viewerKey = await key("vera", "viewer");
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+});
+
+after(async () => {
+  await browser?.close();
+  await worker?.stop();
+});
+
+describe("the ops console", () => {
+  test("is served by the Worker at /console/ with a CSP that allows no inline script; /v1 is unchanged", async () => {
+    const page = await fetch(`${worker.baseUrl}/console/`);
+    assert.equal(page.status, 200);
+    assert.match(page.headers.get("content-type"), /text\/html/);
+    const csp = page.headers.get("content-security-policy");
+    assert.match(csp, /script-src 'self'/);
+    assert.doesNotMatch(csp, /unsafe-inline/);
+    const html = await page.text();
+    assert.doesNotMatch(html, /<script(?![^>]*\bsrc=)[^>]*>/, "no inline script");
+    assert.equal((await fetch(`${worker.baseUrl}/console/app.js`)).status, 200);
+    const lost = await fetch(`${worker.baseUrl}/v1/admin/no-such-thing`, { headers: { Authorization: `Bearer ${ADMIN}` } });
+    assert.equal(lost.status, 404);
+    assert.equal((await lost.json()).error.code, "not_found");
+    assert.equal((await fetch(`${worker.baseUrl}/health`)).status, 200);
+  });
+
+  test("an operator signs in and sees the demo calendar; its days are keyboard-navigable and every control is labelled", async () => {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    const errors = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+    await page.goto(`${worker.baseUrl}/console/`);
+    assert.deepEqual(await unlabelledControls(page), [], "the sign-in form");
+    await signIn(page, operatorKey);
+    assert.match(await page.locator("#who").textContent(), /operator.*key:[a-z0-9]+:dana/);
+    await page.locator("table.calendar a", { hasText: "Lucky Sprint" }).first().waitFor();
+    assert.match(await page.locator("#cal-title").textContent(), /\w+ \d{4}/);
+    assert.match(await page.getByLabel("iCalendar subscription URL").inputValue(), /\/v1\/admin\/calendar\?format=ics&token=/);
+    await page.screenshot({ path: join(SHOTS, "console-calendar-month.png"), fullPage: true });
+    assert.deepEqual(await unlabelledControls(page), [], "the calendar");
+
+    // Arrow keys move focus between days (the roving tabindex of the ARIA grid pattern).
+    const focused = () => page.evaluate(() => document.activeElement?.dataset?.date);
+    const start = await page.locator('td[role=gridcell][tabindex="0"]').getAttribute("data-date");
+    await page.locator('td[role=gridcell][tabindex="0"]').focus();
+    const shift = (d, n) => iso(Date.parse(`${d}T00:00:00Z`) + n * 86_400_000).slice(0, 10);
+    await page.keyboard.press("ArrowRight");
+    assert.equal(await focused(), shift(start, 1));
+    await page.keyboard.press("ArrowDown");
+    assert.equal(await focused(), shift(start, 8));
+    await page.keyboard.press("ArrowLeft");
+    await page.keyboard.press("ArrowUp");
+    assert.equal(await focused(), start);
+    assert.equal(await page.locator('td[role=gridcell][tabindex="0"]').count(), 1, "one day in the tab order");
+
+    // The week view and a filter, as the calendar API takes them.
+    await page.getByLabel("View").selectOption("week");
+    await page.locator("table.calendar.week").waitFor();
+    await page.getByLabel("Tier").selectOption("mini");
+    await page.locator("table.calendar a", { hasText: "Lucky Sprint" }).first().waitFor();
+    assert.equal(await page.locator("table.calendar a", { hasText: "Arena Clash" }).count(), 0);
+    await page.screenshot({ path: join(SHOTS, "console-calendar-week.png"), fullPage: true });
+    await page.getByLabel("Tier").selectOption("");
+    await page.getByLabel("View").selectOption("month");
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
+  test("creates an event whose dry run shows a conflict, fixes it, and watches it go active", async () => {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    await signIn(page, operatorKey);
+    await page.getByRole("link", { name: "Create event" }).click();
+    await page.getByLabel(/Winter Festival/).check();
+    assert.deepEqual(await unlabelledControls(page), [], "step 1");
+    for (let i = 0; i < 3; i++) {
+      await page.getByRole("button", { name: "Next" }).click();
+      assert.deepEqual(await unlabelledControls(page), [], `step ${i + 2}`);
+    }
+    // An operator runs the template as approved: the content fields are read-only and force is not offered.
+    assert.equal(await page.getByLabel("Start (UTC, ISO 8601, or “now”)").isEditable(), true);
+    assert.equal(await page.locator("#force-box").isVisible(), false);
+
+    // Up to 6 days: too close to the demo Winter Festival (a major a week out) — the dry run says so as it is typed.
+    const start = Date.now() + 40_000;
+    await page.getByLabel("Start (UTC, ISO 8601, or “now”)").fill(iso(start));
+    await page.getByLabel("End (UTC, ISO 8601)").fill(iso(start + 6 * 86_400_000));
+    const sentence = page.locator(".conflict-sentence").first();
+    await sentence.waitFor();
+    assert.match(await sentence.textContent(), /major events need at least 48 h between them/);
+    assert.equal(await page.getByRole("button", { name: "Create event" }).isDisabled(), true);
+    await page.screenshot({ path: join(SHOTS, "console-create-conflict.png"), fullPage: true });
+
+    // One hour instead: it fits.
+    await page.getByLabel("End (UTC, ISO 8601)").fill(iso(start + 3_600_000));
+    await page.locator("#dry-run .ok").waitFor();
+    await page.getByRole("button", { name: "Create event" }).click();
+    await page.waitForURL(/#\/events\/evt_/);
+    eventId = page.url().split("/").pop();
+    assert.equal(await page.locator("#event-state").textContent(), "scheduled");
+    assert.match(await page.locator("#event-countdown").textContent(), /starts in/);
+    await page.screenshot({ path: join(SHOTS, "console-event-scheduled.png"), fullPage: true });
+    await page.locator("#event-state", { hasText: "active" }).waitFor({ timeout: 90_000 });
+    assert.match(await page.locator("#event-countdown").textContent(), /ends in/);
+    const log = await page.locator("table.log").textContent();
+    assert.match(log, /scheduled → active/);
+    assert.match(log, /start_time_reached/);
+    await page.close();
+  });
+
+  test("pauses and resumes it, each with a reason and a confirmation, and the log names who and why", async () => {
+    assert.ok(eventId, "the create test ran first");
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    await signIn(page, operatorKey);
+    await page.goto(`${worker.baseUrl}/console/#/events/${eventId}`);
+    await page.locator("#event-state", { hasText: "active" }).waitFor();
+    assert.equal(await page.locator('[data-command="resume"]').isDisabled(), true);
+
+    await page.locator('[data-command="pause"]').click();
+    const dialog = page.getByRole("dialog");
+    // A confirmation without a reason is refused in the page; nothing is sent.
+    await dialog.getByRole("button", { name: "Confirm pause" }).click();
+    assert.match(await dialog.locator(".error").textContent(), /Give a reason/);
+    assert.deepEqual(await unlabelledControls(page), [], "the confirmation dialog");
+    await dialog.getByLabel(/Reason/).fill("store outage");
+    await dialog.getByRole("button", { name: "Confirm pause" }).click();
+    await page.locator("#event-state", { hasText: "paused" }).waitFor();
+    await page.screenshot({ path: join(SHOTS, "console-event-paused.png"), fullPage: true });
+
+    await page.locator('[data-command="resume"]').click();
+    await dialog.getByLabel(/Reason/).fill("store back");
+    await dialog.getByRole("button", { name: "Confirm resume" }).click();
+    await page.locator("#event-state", { hasText: "active" }).waitFor();
+    const rows = await page.locator("table.log tbody tr").allTextContents();
+    const paused = rows.find((r) => r.includes("active → paused"));
+    const resumed = rows.find((r) => r.includes("paused → active"));
+    assert.match(paused, /ops_pause.*key:[a-z0-9]+:dana.*store outage/);
+    assert.match(resumed, /ops_resume.*key:[a-z0-9]+:dana.*store back/);
+    await page.close();
+  });
+
+  test("shows live participation and the report's charts as SVG", async () => {
+    // Two players make progress through the player API, as a game would: 250 of 500 snowflakes is half the required
+    // objectives' way (gifts are optional), past milestone 0 at 25 %; 100 is not.
+    for (const [player, updates] of [["p-console-1", 5], ["p-console-2", 2]]) {
+      const res = await fetch(`${worker.baseUrl}/v1/events/${eventId}/progress`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${await playerToken(player)}`, "Content-Type": "application/json" },
+        body: JSON.stringify({ updates: Array.from({ length: updates }, (_, i) => ({ objectiveId: "snowflakes", amount: 50, seq: i + 1 })) }),
+      });
+      assert.equal(res.status, 200, await res.text());
+    }
+
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1200 } });
+    await signIn(page, operatorKey);
+    await page.goto(`${worker.baseUrl}/console/#/events/${eventId}`);
+    await page.locator("#live-participants", { hasText: "2" }).waitFor({ timeout: 15_000 });
+    assert.ok((await page.locator('svg[data-chart="completion-histogram"] rect.bar').count()) >= 1);
+    // The report reads D1, which the shards' write-behind reaches within about a second: the page refreshes it.
+    await page.reload();
+    const perHour = page.locator('svg[data-chart="participation-per-hour"] rect.bar');
+    await perHour.first().waitFor({ timeout: 20_000 });
+    const funnel = page.locator('svg[data-chart="milestone-funnel"] rect.bar');
+    assert.equal(await funnel.count(), 4, "one bar per milestone");
+    // One player passed milestone 0: once D1 has their row, the page's next report refresh draws the bar.
+    await page.waitForFunction(() => Number(document.querySelector('svg[data-chart="milestone-funnel"] rect.bar')?.getAttribute("height")) > 0, null, { timeout: 30_000 });
+    assert.match(await page.locator('svg[data-chart="milestone-funnel"] desc').textContent(), /M0: 1; M1: 0/);
+    assert.deepEqual(await unlabelledControls(page), [], "the event page");
+    await page.screenshot({ path: join(SHOTS, "console-event-report.png"), fullPage: true });
+    await page.close();
+  });
+
+  test("a viewer sees the event but cannot pause it: no button, and the API refuses", async () => {
+    const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+    const page = await context.newPage();
+    await signIn(page, viewerKey);
+    assert.match(await page.locator("#who").textContent(), /viewer/);
+    assert.equal(await page.getByRole("link", { name: "Create event" }).isVisible(), false);
+    await page.goto(`${worker.baseUrl}/console/#/events/${eventId}`);
+    await page.locator("#event-state", { hasText: "active" }).waitFor();
+    const pause = page.locator('[data-command="pause"]');
+    assert.equal(await pause.isVisible(), false, "hidden");
+    assert.equal(await pause.isDisabled(), true, "and disabled");
+    await page.screenshot({ path: join(SHOTS, "console-viewer-event.png"), fullPage: true });
+    // The same key against the API, from the page (the console's own origin and header):
+    const refusal = await page.evaluate(async ({ id, k }) => {
+      const r = await fetch(`/v1/admin/events/${id}/pause`, { method: "POST", headers: { Authorization: `Bearer ${k}`, "Content-Type": "application/json" }, body: JSON.stringify({ reason: "try" }) });
+      return { status: r.status, body: await r.json() };
+    }, { id: eventId, k: viewerKey });
+    assert.equal(refusal.status, 403);
+    assert.equal(refusal.body.error.details.required, "operator");
+    assert.equal((await admin("GET", `/v1/admin/events/${eventId}`)).json.state, "active", "nothing changed");
+    await context.close();
+  });
+
+  test("the templates library sorts and the review queue loads, with every control labelled", async () => {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    await signIn(page, ADMIN);
+    await page.getByRole("link", { name: "Templates" }).click();
+    await page.locator("table.templates-table").waitFor();
+    await page.getByLabel("Sort by").selectOption("engagement");
+    await page.getByRole("link", { name: "Winter Festival", exact: true }).waitFor();
+    const used = await page.locator("table.templates-table tbody tr", { hasText: "Winter Festival" }).textContent();
+    assert.match(used, /v1.*2/, "version 1, used by the demo event and the one created here");
+    assert.deepEqual(await unlabelledControls(page), [], "the templates library");
+    await page.getByRole("link", { name: "Review queue" }).click();
+    await page.getByRole("heading", { name: "Review queue" }).waitFor();
+    assert.deepEqual(await unlabelledControls(page), [], "the review queue");
+    await page.close();
+  });
+});
