@@ -3,7 +3,7 @@
 // itself, and its hosting (exports.default.fetch does not reach static assets), are driven in a real browser against
 // `wrangler dev` by test/scripts/console.test.mjs.
 import { describe, expect, it } from "vitest";
-import { DAY, apiKey, call, createTemplate } from "./helpers";
+import { DAY, apiKey, call, createTemplate, templateBody } from "./helpers";
 
 const iso = (ms: number) => new Date(ms).toISOString();
 /** A private stretch of the shared calendar (other files use < 500 and 600-900 days ahead). */
@@ -62,5 +62,50 @@ describe("forced schedules on the ops calendar", () => {
     expect(byId).toEqual({ [first.json.eventId]: false, [second.json.eventId]: false, [forced.json.eventId]: true });
     // Three at once against a same-type limit of 2: the console marks the day from this and the settings.
     expect(day.concurrency).toBe(3);
+  });
+});
+
+describe("template version history", () => {
+  it("keeps every saved version with who saved it, newest first, for the console's history and diffs", async () => {
+    const ada = await apiKey({ name: "ada-templates", role: "admin" });
+    const created = await createTemplate({ name: "History Cup" });
+    const id = created.templateId;
+    const { templateId: _id, ...fields } = templateBody();
+    const put = (body: Record<string, unknown>) => call("PUT", `/v1/admin/templates/${id}`, { body, token: ada.key });
+    expect((await put({ ...fields, name: "History Cup II" })).json.version).toBe(2);
+    expect((await put({ ...fields, name: "History Cup III", description: "Now with a description" })).json.version).toBe(3);
+
+    const res = await call("GET", `/v1/admin/templates/${id}/versions`, { token: ada.key });
+    expect(res.status).toBe(200);
+    expect(res.json.templateId).toBe(id);
+    expect(res.json.versions.map((v: any) => [v.version, v.savedBy, v.template.name])).toEqual([
+      [3, ada.actor, "History Cup III"],
+      [2, ada.actor, "History Cup II"],
+      [1, "bootstrap", "History Cup"],
+    ]);
+    // A version holds the fields as GET shows them, so the console diffs like against like.
+    const current = (await call("GET", `/v1/admin/templates/${id}`)).json;
+    const newest = res.json.versions[0].template;
+    for (const k of ["type", "tier", "name", "description", "objectives", "milestones", "theme", "layout", "requiresLeaderboard", "requiresClan", "minimumPlayerLevel"]) {
+      expect(newest[k], k).toEqual(current[k]);
+    }
+    expect(res.json.versions[0].savedAt).toBe(current.updatedAt);
+    expect((await call("GET", `/v1/admin/templates/${id}/versions?limit=1`)).json.versions).toHaveLength(1);
+
+    // A refused create (the id is taken) writes no version.
+    expect((await call("POST", "/v1/admin/templates", { body: templateBody({ templateId: id, name: "Impostor" }) })).status).toBe(409);
+    expect((await call("GET", `/v1/admin/templates/${id}/versions`)).json.versions).toHaveLength(3);
+  });
+
+  it("is readable by a viewer; an unknown template is 404 and a bad limit 400, as JSON", async () => {
+    const vera = await apiKey({ name: "vera-templates", role: "viewer" });
+    const t = await createTemplate();
+    expect((await call("GET", `/v1/admin/templates/${t.templateId}/versions`, { token: vera.key })).status).toBe(200);
+    const missing = await call("GET", "/v1/admin/templates/no-such-template/versions");
+    expect(missing.status).toBe(404);
+    expect(missing.json.error.code).toBe("template_not_found");
+    const bad = await call("GET", `/v1/admin/templates/${t.templateId}/versions?limit=0`);
+    expect(bad.status).toBe(400);
+    expect(bad.json.error.code).toBe("validation_failed");
   });
 });

@@ -1,6 +1,6 @@
 // Templates library: filter by type and tier, sort by usage, engagement, completion or RPPU (the API's sorts, from
-// the templates' reported events), and for an admin, edit a template as JSON with a diff against the stored version
-// before saving (PUT bumps its version; events keep the version they were made from).
+// the templates' reported events); a template's version history with what each version changed; and for an admin,
+// editing it as JSON with a diff against the stored version before saving (PUT bumps the version; events keep theirs).
 import { ApiError, api, applyRole, qs, session } from "./api.js";
 import { field, fmtTime, h, num, pct, replace, select, toast } from "./dom.js";
 
@@ -57,7 +57,7 @@ export async function templatesView(root, templateId) {
 }
 
 async function templateDetail(root, templateId) {
-  const t = await api("GET", `/templates/${templateId}`);
+  const [t, { versions }] = await Promise.all([api("GET", `/templates/${templateId}`), api("GET", `/templates/${templateId}/versions`)]);
   const editable = Object.fromEntries(Object.entries(t).filter(([k]) => !READ_ONLY.includes(k)));
   const text = h("textarea", { rows: 24, class: "mono", spellcheck: "false", disabled: !session.caller.can.editTemplates }, JSON.stringify(editable, null, 2));
   const out = h("div", { id: "tpl-diff", role: "status", "aria-live": "polite" });
@@ -113,8 +113,40 @@ async function templateDetail(root, templateId) {
       h("button", { type: "button", class: "primary", onclick: save }, "Save new version"),
     ),
     out,
+    history(versions),
   );
   applyRole(root);
+}
+
+/** The saved versions, each with what changed against the one before it. */
+function history(versions) {
+  return h(
+    "section",
+    { "aria-labelledby": "tpl-history-t" },
+    h("h3", { id: "tpl-history-t" }, "Version history"),
+    h(
+      "ol",
+      { class: "history", reversed: true },
+      versions.map((v, i) => {
+        const before = versions[i + 1];
+        const changes = before ? diff(before.template, v.template) : [];
+        return h(
+          "li",
+          { "data-version": v.version },
+          h("strong", {}, `v${v.version}`),
+          ` saved ${fmtTime(v.savedAt)} by ${v.savedBy}`,
+          before
+            ? h(
+                "details",
+                {},
+                h("summary", {}, `${changes.length} change(s) from v${before.version}`),
+                h("table", { class: "diff" }, h("tbody", {}, changes.map(([path, a, b]) => h("tr", {}, h("th", { scope: "row" }, path), h("td", { class: "del" }, show(a)), h("td", { class: "ins" }, show(b)))))),
+              )
+            : h("span", { class: "hint" }, versions.length < 50 ? " (first version)" : ""),
+        );
+      }),
+    ),
+  );
 }
 
 /** Field-level differences between two JSON values: [path, before, after]. */

@@ -36,6 +36,19 @@ export const Template = z
   })
   .meta({ id: "Template" });
 export const TemplatePage = z.object({ templates: z.array(Template), nextOffset: z.number().int().nullable() }).meta({ id: "TemplatePage" });
+export const TemplateVersions = z
+  .object({
+    templateId: z.string(),
+    versions: z.array(
+      z.object({
+        version: z.number().int().min(1),
+        savedAt: Iso,
+        savedBy: z.string().meta({ description: "The audit name of who saved it (`key:<keyId>:<name>`, `bootstrap`)." }),
+        template: Json.meta({ description: "The template's editable fields as that version stored them." }),
+      }),
+    ),
+  })
+  .meta({ id: "TemplateVersions" });
 
 // ---- events, as ops see them ---------------------------------------------------------------------------------------
 

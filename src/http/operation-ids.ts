@@ -16,6 +16,7 @@ export const OPERATION_IDS: Record<string, string> = {
   "get /v1/admin/templates": "listTemplates",
   "get /v1/admin/templates/{templateId}": "getTemplate",
   "put /v1/admin/templates/{templateId}": "updateTemplate",
+  "get /v1/admin/templates/{templateId}/versions": "listTemplateVersions",
   "post /v1/admin/events": "createEvent",
   "get /v1/admin/events": "listEvents",
   "get /v1/admin/events/{eventId}": "getEventDetail",

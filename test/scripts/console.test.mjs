@@ -256,7 +256,7 @@ describe("the ops console", () => {
     await context.close();
   });
 
-  test("the templates library sorts and the review queue loads, with every control labelled", async () => {
+  test("the templates library sorts, edits with a diff and a version history, and the review queue loads", async () => {
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     await signIn(page, ADMIN);
     await page.getByRole("link", { name: "Templates" }).click();
@@ -266,6 +266,21 @@ describe("the ops console", () => {
     const used = await page.locator("table.templates-table tbody tr", { hasText: "Winter Festival" }).textContent();
     assert.match(used, /v1.*2/, "version 1, used by the demo event and the one created here");
     assert.deepEqual(await unlabelledControls(page), [], "the templates library");
+
+    // An admin edits a template: the diff against the stored version first, then a new version in its history.
+    await page.getByRole("link", { name: "Winter Festival", exact: true }).click();
+    const json = page.getByLabel("Template (JSON)");
+    await json.fill((await json.inputValue()).replace('"name": "Winter Festival"', '"name": "Winter Festival Deluxe"'));
+    await page.getByRole("button", { name: "Preview diff" }).click();
+    const preview = await page.locator("#tpl-diff").textContent();
+    assert.match(preview, /1 change\(s\) against v1/);
+    assert.match(preview, /nameWinter FestivalWinter Festival Deluxe/);
+    await page.getByRole("button", { name: "Save new version" }).click();
+    await page.locator('.history li[data-version="2"]').waitFor();
+    const v2 = await page.locator('.history li[data-version="2"]').textContent();
+    assert.match(v2, /v2 saved .* by bootstrap1 change\(s\) from v1/);
+    assert.deepEqual(await unlabelledControls(page), [], "a template's page");
+    await page.screenshot({ path: join(SHOTS, "console-template-history.png"), fullPage: true });
     await page.getByRole("link", { name: "Review queue" }).click();
     await page.getByRole("heading", { name: "Review queue" }).waitFor();
     assert.deepEqual(await unlabelledControls(page), [], "the review queue");
