@@ -2,15 +2,16 @@
 // static assets: an operator signs in, sees the demo calendar (npm start's demo events), creates an event whose dry run
 // shows a conflict and then fits, watches it go active (it starts 40 s after it is typed: the scheduler takes any
 // future start), pauses and resumes it with reasons, sees the report's charts; a viewer cannot pause (the button is
-// hidden and the API refuses). Every visible control must have an accessible name, and arrow keys move between the
-// calendar's days. Screenshots go to test-results/ (gitignored). Needs Debian's chromium, driven by playwright-core.
+// hidden and the API refuses); an admin edits a template with a diff; the review queue shows a flagged player's
+// evidence and an operator clears the flag. Every visible control must have an accessible name, and arrow keys move
+// between the calendar's days. Screenshots go to test-results/ (gitignored). Needs Debian's chromium (playwright-core).
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { chromium } from "playwright-core";
 import { seedDemoEvents, seedDemoTemplates } from "../../scripts/seed.mjs";
-import { devSecrets, playerToken, root, startWorker } from "./worker.mjs";
+import { devSecrets, liveEvent, playerToken, root, startWorker } from "./worker.mjs";
 
 const CHROMIUM = "/usr/bin/chromium";
 const SHOTS = join(root, "test-results");
@@ -82,6 +83,9 @@ describe("the ops console", () => {
     const html = await page.text();
     assert.doesNotMatch(html, /<script(?![^>]*\bsrc=)[^>]*>/, "no inline script");
     assert.equal((await fetch(`${worker.baseUrl}/console/app.js`)).status, 200);
+    const bare = await fetch(`${worker.baseUrl}/console`, { redirect: "manual" });
+    assert.equal(bare.status, 307);
+    assert.equal(new URL(bare.headers.get("location"), worker.baseUrl).pathname, "/console/");
     const lost = await fetch(`${worker.baseUrl}/v1/admin/no-such-thing`, { headers: { Authorization: `Bearer ${ADMIN}` } });
     assert.equal(lost.status, 404);
     assert.equal((await lost.json()).error.code, "not_found");
@@ -256,7 +260,7 @@ describe("the ops console", () => {
     await context.close();
   });
 
-  test("the templates library sorts, edits with a diff and a version history, and the review queue loads", async () => {
+  test("the templates library sorts, and an admin edits a template with a diff and a version history", async () => {
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     await signIn(page, ADMIN);
     await page.getByRole("link", { name: "Templates" }).click();
@@ -281,9 +285,41 @@ describe("the ops console", () => {
     assert.match(v2, /v2 saved .* by bootstrap1 change\(s\) from v1/);
     assert.deepEqual(await unlabelledControls(page), [], "a template's page");
     await page.screenshot({ path: join(SHOTS, "console-template-history.png"), fullPage: true });
+    await page.close();
+  });
+
+  test("the review queue shows a flagged player's evidence, and an operator clears the flag with a reason", async () => {
+    // 40 players at 1-5 points a minute and one at 500: a rate pass flags the outlier (more than 3 sd above the others).
+    const cup = await liveEvent(worker.baseUrl);
+    const progress = async (player, amount) => {
+      const res = await fetch(`${worker.baseUrl}/v1/events/${cup}/progress`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${await playerToken(player)}`, "Content-Type": "application/json" },
+        body: JSON.stringify({ updates: [{ objectiveId: "pts", amount, seq: 1 }] }),
+      });
+      assert.equal(res.status, 200, await res.text());
+    };
+    await Promise.all(Array.from({ length: 40 }, (_, i) => progress(`honest-${i}`, 1 + (i % 5))));
+    await progress("speedy", 500);
+    const pass = await admin("POST", `/v1/admin/events/${cup}/flags/evaluate`, { reason: "console test" });
+    assert.equal(pass.status, 200, JSON.stringify(pass.json));
+    assert.equal(pass.json.flagged, 1);
+
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    await signIn(page, operatorKey);
     await page.getByRole("link", { name: "Review queue" }).click();
-    await page.getByRole("heading", { name: "Review queue" }).waitFor();
+    const row = page.locator("table.review tbody tr", { hasText: "speedy" });
+    await row.waitFor();
+    assert.match(await row.textContent(), /pts: [\d.]+\/min against the population's [\d.]+ ± [\d.]+ \(n = 40\); z = [\d.]+/);
     assert.deepEqual(await unlabelledControls(page), [], "the review queue");
+    await page.screenshot({ path: join(SHOTS, "console-review-queue.png"), fullPage: true });
+    await row.getByRole("button", { name: "Clear speedy" }).click();
+    await page.getByRole("dialog").getByLabel(/Reason/).fill("streamer, verified by support");
+    await page.getByRole("dialog").getByRole("button", { name: "Confirm clear" }).click();
+    await page.getByText("Nobody is waiting for review.").waitFor();
+    const flags = (await admin("GET", `/v1/admin/events/${cup}/flags?state=cleared`)).json.flags;
+    assert.equal(flags[0].playerId, "speedy");
+    assert.match(JSON.stringify(flags[0].history.at(-1)), /key:[a-z0-9]+:dana.*streamer, verified by support|streamer, verified by support.*key:[a-z0-9]+:dana/);
     await page.close();
   });
 });
