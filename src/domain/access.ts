@@ -145,8 +145,9 @@ export function capabilities(role: Role) {
     read: may("GET", "/events"),
     schedule: may("POST", "/events"),
     transition: may("POST", "/events/e/pause"),
-    overrideContent: roleAtLeast(role, "admin"),
-    force: roleAtLeast(role, "admin"),
+    // From the same rule the event routes apply to a body (eventBodyNeeds), with a sample content field and force.
+    overrideContent: roleAtLeast(role, eventBodyNeeds({ name: "x" }).need),
+    force: roleAtLeast(role, eventBodyNeeds({ force: true }).need),
     editTemplates: may("PUT", "/templates/t"),
     reviewFlags: may("POST", "/events/e/flags/p/clear"),
     resolveAlerts: may("POST", "/alerts/a/resolve"),
