@@ -69,9 +69,11 @@ const VERSION_DOCUMENT = `json_object('type', event_type, 'tier', tier, 'name', 
   'theme', json(theme_config), 'layout', json(ui_layout_config),
   'requiresLeaderboard', json(CASE WHEN requires_leaderboard THEN 'true' ELSE 'false' END), 'leaderboard', json(leaderboard),
   'requiresClan', json(CASE WHEN requires_clan THEN 'true' ELSE 'false' END), 'clan', json(clan),
-  'minimumPlayerLevel', minimum_player_level, 'shardCount', shard_count, 'expectedParticipants', expected_participants,
-  'averageEngagementScore', average_engagement_score)`;
-/** Records the template's current version (a repeat of the same version is ignored: a refused create writes none). */
+  'minimumPlayerLevel', minimum_player_level, 'shardCount', shard_count, 'expectedParticipants', expected_participants)`;
+/**
+ * Records the template's current version, only when the statement before it in the batch wrote the row (SQLite's
+ * changes()): a refused create or a stale update writes no history. A repeat of the same version is ignored.
+ */
 const recordVersion = (db: ReturnType<typeof drizzle>, templateId: string, actor: string) =>
   db
     .insert(templateVersions)
@@ -85,7 +87,7 @@ const recordVersion = (db: ReturnType<typeof drizzle>, templateId: string, actor
           savedBy: sql<string>`${actor}`.as("saved_by"),
         })
         .from(templates)
-        .where(eq(templates.templateId, templateId)),
+        .where(and(eq(templates.templateId, templateId), sql`changes() > 0`)),
     )
     .onConflictDoNothing();
 
@@ -133,7 +135,8 @@ export async function listTemplateVersions(d1: D1Database, templateId: string, l
     .orderBy(desc(templateVersions.version))
     .limit(limit);
   return rows.map((r) => {
-    const doc = Object.fromEntries(Object.entries(r.document as Record<string, unknown>).filter(([k, v]) => v !== null || k === "averageEngagementScore"));
+    // The engagement score is a measurement, not something a version edits (0015's backfill still carried it).
+    const doc = Object.fromEntries(Object.entries(r.document as Record<string, unknown>).filter(([k, v]) => v !== null && k !== "averageEngagementScore"));
     return { version: r.version, savedAt: iso(r.savedAt), savedBy: r.savedBy, template: doc };
   });
 }
