@@ -1623,6 +1623,8 @@ export interface components {
             averageEngagementScore?: number | null;
             shardCount?: number;
             expectedParticipants?: number;
+            /** @description The version this edit started from: if someone saved another since, 409 version_conflict and nothing is written. */
+            expectedVersion?: number;
         };
         TemplateVersions: {
             templateId: string;
@@ -3301,6 +3303,15 @@ export interface operations {
             };
             /** @description No such resource */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

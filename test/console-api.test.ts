@@ -2,6 +2,7 @@
 // key is and what its role may do (GET /v1/admin/whoami), and forced schedules marked on the calendar. The console
 // itself, and its hosting (exports.default.fetch does not reach static assets), are driven in a real browser against
 // `wrangler dev` by test/scripts/console.test.mjs.
+import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { DAY, apiKey, call, createTemplate, templateBody } from "./helpers";
 
@@ -92,9 +93,37 @@ describe("template version history", () => {
     expect(res.json.versions[0].savedAt).toBe(current.updatedAt);
     expect((await call("GET", `/v1/admin/templates/${id}/versions?limit=1`)).json.versions).toHaveLength(1);
 
-    // A refused create (the id is taken) writes no version.
+    // A version is what an edit changes: the measured engagement score is not part of it.
+    expect(res.json.versions.every((v: any) => !("averageEngagementScore" in v.template))).toBe(true);
+
+    // A refused create (the id is taken) writes no version, even where the current one has no history row to collide
+    // with (here removed by hand).
+    await env.DB.prepare("DELETE FROM template_versions WHERE template_id = ? AND version = 3").bind(id).run();
     expect((await call("POST", "/v1/admin/templates", { body: templateBody({ templateId: id, name: "Impostor" }) })).status).toBe(409);
-    expect((await call("GET", `/v1/admin/templates/${id}/versions`)).json.versions).toHaveLength(3);
+    expect((await call("GET", `/v1/admin/templates/${id}/versions`)).json.versions.map((v: any) => v.version)).toEqual([2, 1]);
+  });
+
+  it("refuses a save that started from an older version with 409 version_conflict, and writes nothing", async () => {
+    const created = await createTemplate({ name: "Race Cup" });
+    const id = created.templateId;
+    const { templateId: _id, ...fields } = templateBody();
+    const put = (body: Record<string, unknown>) => call("PUT", `/v1/admin/templates/${id}`, { body });
+    // Two admins open v1; the first saves v2.
+    expect((await put({ ...fields, name: "Race Cup (Ann)", expectedVersion: 1 })).json.version).toBe(2);
+    const late = await put({ ...fields, name: "Race Cup (Bob)", expectedVersion: 1 });
+    expect(late.status).toBe(409);
+    expect(late.json.error).toMatchObject({ code: "version_conflict", details: { expectedVersion: 1, currentVersion: 2, savedBy: "bootstrap" } });
+    expect(late.json.error.message).toMatch(/is at v2, not v1/);
+    const now = (await call("GET", `/v1/admin/templates/${id}`)).json;
+    expect([now.version, now.name]).toEqual([2, "Race Cup (Ann)"]);
+    expect((await call("GET", `/v1/admin/templates/${id}/versions`)).json.versions.map((v: any) => v.version)).toEqual([2, 1]);
+    // From the current version it saves; without expectedVersion a save is unconditional, as before.
+    expect((await put({ ...fields, name: "Race Cup (Bob)", expectedVersion: 2 })).json.version).toBe(3);
+    expect((await put({ ...fields, name: "Race Cup" })).json.version).toBe(4);
+    const bad = await put({ ...fields, expectedVersion: 0 });
+    expect(bad.status).toBe(422);
+    expect(bad.json.error.code).toBe("validation_failed");
+    expect((await call("PUT", "/v1/admin/templates/no-such-template", { body: { ...fields, expectedVersion: 1 } })).status).toBe(404);
   });
 
   it("is readable by a viewer; an unknown template is 404 and a bad limit 400, as JSON", async () => {

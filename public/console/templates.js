@@ -5,7 +5,8 @@ import { ApiError, api, applyRole, qs, session } from "./api.js";
 import { field, fmtTime, h, num, pct, replace, select, toast } from "./dom.js";
 
 const filters = { type: "", tier: "", sort: "usage" };
-const READ_ONLY = ["version", "usageCount", "lastUsed", "createdAt", "updatedAt", "performance"];
+// Not edited here: bookkeeping, and the engagement score, which the template's event reports measure.
+const READ_ONLY = ["version", "usageCount", "lastUsed", "createdAt", "updatedAt", "performance", "averageEngagementScore"];
 
 export async function templatesView(root, templateId) {
   if (templateId) return templateDetail(root, templateId);
@@ -88,10 +89,18 @@ async function templateDetail(root, templateId) {
     const next = preview();
     if (!next) return;
     try {
-      const saved = await api("PUT", `/templates/${templateId}`, next);
+      // The version this edit started from: if someone saved in between, the API refuses (409) instead of overwriting.
+      const saved = await api("PUT", `/templates/${templateId}`, { ...next, expectedVersion: t.version });
       toast(`Saved ${saved.name} as v${saved.version}`);
       await templateDetail(root, templateId);
     } catch (err) {
+      if (err instanceof ApiError && err.code === "version_conflict") {
+        replace(
+          out,
+          h("p", { class: "error version-conflict", role: "alert" }, `Not saved: ${err.details.savedBy ?? "someone"} saved v${err.details.currentVersion} after you opened v${t.version}. `, h("button", { type: "button", class: "link", onclick: () => templateDetail(root, templateId) }, "Reload the template"), " and apply your change to it."),
+        );
+        return;
+      }
       replace(out, h("p", { class: "error", role: "alert" }, err instanceof ApiError ? `${err.message} (${err.code})` : String(err)));
     }
   };

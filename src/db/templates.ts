@@ -105,8 +105,13 @@ export async function insertTemplate(d1: D1Database, body: CreateTemplateBody, n
   return rows[0] ? fromRow(rows[0]) : null;
 }
 
+/**
+ * Null when there is no such template or, with expectedVersion, when it is no longer that version (someone else saved
+ * in between): the version check and the write are one statement.
+ */
 export async function updateTemplate(d1: D1Database, templateId: string, body: UpdateTemplateBody, now: number, actor = "unknown"): Promise<EventTemplate | null> {
   const db = drizzle(d1);
+  const { expectedVersion } = body;
   const update = db
     .update(templates)
     .set({
@@ -120,7 +125,7 @@ export async function updateTemplate(d1: D1Database, templateId: string, body: U
       version: sql`${templates.version} + 1`,
       updatedAt: now,
     })
-    .where(eq(templates.templateId, templateId))
+    .where(and(eq(templates.templateId, templateId), expectedVersion === undefined ? undefined : eq(templates.version, expectedVersion)))
     .returning();
   const [rows] = await db.batch([update, recordVersion(db, templateId, actor)]);
   return rows[0] ? fromRow(rows[0]) : null;

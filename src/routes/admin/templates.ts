@@ -81,7 +81,7 @@ export const templateRoutes = openApiApp<AppEnv>()
       path: "/{templateId}",
       summary: "Update a template (a new version)",
       request: { params: TemplateIdParam, body: jsonRequest(UpdateTemplateBody) },
-      responses: { 200: json(Template, "The template, version + 1"), ...errors(400, 401, 403, 404, 413, 422) },
+      responses: { 200: json(Template, "The template, version + 1"), ...errors(400, 401, 403, 404, 409, 413, 422) },
     }),
     async (c) => {
       const id = c.req.valid("param").templateId;
@@ -90,7 +90,15 @@ export const templateRoutes = openApiApp<AppEnv>()
         throw validationError([{ path: "templateId", message: `must be "${id}" (the template in the path) or left out: a template's id cannot change` }]);
       }
       const updated = await updateTemplate(c.env.DB, id, body, Date.now(), c.var.operator);
-      if (!updated) throw notFound(id);
+      if (!updated) {
+        const current = await getTemplate(c.env.DB, id);
+        if (!current) throw notFound(id);
+        throw new ApiError(409, "version_conflict", `template "${id}" is at v${current.version}, not v${body.expectedVersion}: someone saved it since; reload, reapply your edit and save again`, {
+          expectedVersion: body.expectedVersion,
+          currentVersion: current.version,
+          savedBy: (await listTemplateVersions(c.env.DB, id, 1))[0]?.savedBy ?? null,
+        });
+      }
       return c.json(updated, 200);
     },
   )
