@@ -30,12 +30,23 @@ export async function eventView(root, eventId) {
   let loadedAt = 0;
   const timers = [];
 
-  const renderHead = () => {
-    if (!ev) return;
+  const countdown = () => {
     const elapsed = (Date.now() - loadedAt) / 1000;
     const until = Math.max(0, ev.timeUntilStart - elapsed);
     const left = Math.max(0, ev.timeRemaining - elapsed);
-    const countdown = ev.state === "scheduled" ? `starts in ${duration(until)}` : ["active", "paused"].includes(ev.state) ? `ends in ${duration(left)}` : `ended ${fmtTime(ev.endTime)}`;
+    return ev.state === "scheduled" ? `starts in ${duration(until)}` : ["active", "paused"].includes(ev.state) ? `ends in ${duration(left)}` : `ended ${fmtTime(ev.endTime)}`;
+  };
+  // The 1 s tick only sets the countdown's text: rebuilding the head would take focus from its links every second.
+  const tick = () => {
+    const el = ev && document.getElementById("event-countdown");
+    if (el) el.textContent = countdown();
+  };
+
+  let shown = "";
+  const renderHead = () => {
+    const key = JSON.stringify([ev.name, ev.state, ev.startTime, ev.endTime, ev.templateVersion]);
+    if (key === shown) return tick();
+    shown = key;
     replace(
       head,
       h("p", { class: "crumbs" }, h("a", { href: "#/calendar" }, "Calendar"), " › ", ev.eventId),
@@ -46,7 +57,7 @@ export async function eventView(root, eventId) {
         h("dt", {}, "State"),
         h("dd", {}, h("span", { class: `state state-${ev.state}`, id: "event-state" }, ev.state)),
         h("dt", {}, "Countdown"),
-        h("dd", { id: "event-countdown" }, countdown),
+        h("dd", { id: "event-countdown" }, countdown()),
         h("dt", {}, "Window"),
         h("dd", {}, `${fmtTime(ev.startTime)} → ${fmtTime(ev.endTime)}`),
         h("dt", {}, "Template"),
@@ -55,14 +66,12 @@ export async function eventView(root, eventId) {
     );
   };
 
+  // The buttons are made once and only enabled or disabled as the state changes, so a focused one keeps its focus.
+  const buttons = COMMANDS.map(([cmd, label]) => h("button", { type: "button", "data-command": cmd, disabled: true, onclick: () => confirmCommand(cmd) }, label));
+  replace(actions, buttons);
   const renderActions = () => {
     const allowed = ALLOWED[ev.state] ?? [];
-    replace(
-      actions,
-      COMMANDS.map(([cmd, label]) =>
-        h("button", { type: "button", "data-command": cmd, disabled: !allowed.includes(cmd) || !session.caller.can.transition, onclick: () => confirmCommand(cmd) }, label),
-      ),
-    );
+    for (const b of buttons) b.disabled = !allowed.includes(b.dataset.command) || !session.caller.can.transition;
     actions.hidden = !session.caller.can.transition;
   };
 
@@ -223,7 +232,7 @@ export async function eventView(root, eventId) {
 
   await refresh();
   await Promise.all([refreshLive(), refreshBoards(), refreshReport()]);
-  timers.push(setInterval(renderHead, 1000));
+  timers.push(setInterval(tick, 1000));
   // The state and the live figures every 3 s (a scheduled event is watched going active), the rest less often.
   timers.push(
     setInterval(async () => {
