@@ -66,10 +66,15 @@ const countsForRules = (e) => !["mini", "daily"].includes(e.tier) && ["scheduled
 export async function calendarView(root) {
   const { from, days } = range();
   const to = from + days * DAY;
-  const [settings, cal] = await Promise.all([
+  const span = { from: new Date(from).toISOString(), to: new Date(to).toISOString() };
+  const filtered = Object.values(state.filters).some(Boolean);
+  // The limits count every event, so a day's peak and conflicts come from the unfiltered calendar; filters pick chips.
+  const [settings, cal, all] = await Promise.all([
     api("GET", "/settings"),
-    api("GET", `/calendar${qs({ from: new Date(from).toISOString(), to: new Date(to).toISOString(), ...state.filters })}`),
+    api("GET", `/calendar${qs({ ...span, ...state.filters })}`),
+    filtered ? api("GET", `/calendar${qs(span)}`) : null,
   ]);
+  const allByDate = new Map((all ?? cal).days.map((d) => [d.date, d]));
   const rerender = () => calendarView(root);
 
   const filterSelect = (name, label, values) => {
@@ -105,15 +110,17 @@ export async function calendarView(root) {
     if (i % 7 === 0) body.append((row = h("tr", { role: "row" })));
     const dayMs = from + i * DAY;
     const date = isoDay(dayMs);
-    const day = byDate.get(date) ?? { date, concurrency: 0, eventCount: 0, events: [] };
-    const peaks = typePeaks(day.events, dayMs);
+    const empty = { date, concurrency: 0, eventCount: 0, events: [] };
+    const day = byDate.get(date) ?? empty;
+    const whole = allByDate.get(date) ?? empty;
+    const peaks = typePeaks(whole.events, dayMs);
     const sameTypeOver = Object.entries(peaks).filter(([, n]) => n > settings.maxConcurrentSameType);
-    const over = day.concurrency > settings.maxConcurrent;
-    const forced = day.events.filter((e) => e.forced);
+    const over = whole.concurrency > settings.maxConcurrent;
+    const forced = whole.events.filter((e) => e.forced);
     const conflict = over || sameTypeOver.length > 0;
     const notes = [
       `${day.eventCount} event${day.eventCount === 1 ? "" : "s"}`,
-      `peak ${day.concurrency} of ${settings.maxConcurrent} at once`,
+      `peak ${whole.concurrency} of ${settings.maxConcurrent} at once`,
       over ? "over the concurrency limit" : null,
       ...sameTypeOver.map(([t, n]) => `${n} ${t} events at once, limit ${settings.maxConcurrentSameType}`),
       forced.length ? `${forced.length} forced schedule${forced.length === 1 ? "" : "s"}` : null,
@@ -133,7 +140,7 @@ export async function calendarView(root) {
           "div",
           { class: "day-head" },
           h("span", { class: "date" }, String(new Date(dayMs).getUTCDate())),
-          h("span", { class: `peak${over ? " over" : ""}`, title: `peak concurrency ${day.concurrency} / limit ${settings.maxConcurrent}` }, `${day.concurrency}/${settings.maxConcurrent}`),
+          h("span", { class: `peak${over ? " over" : ""}`, title: `peak concurrency ${whole.concurrency} / limit ${settings.maxConcurrent}` }, `${whole.concurrency}/${settings.maxConcurrent}`),
           conflict ? h("span", { class: "badge conflict-badge" }, "conflict") : null,
         ),
         h(
