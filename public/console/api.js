@@ -26,7 +26,10 @@ export class ApiError extends Error {
 
 /** api("GET", "/events?state=active") → parsed JSON; throws ApiError. Paths are below /v1/admin. */
 export async function api(method, path, body, headers = {}) {
-  const init = { method, headers: { Authorization: `Bearer ${session.key}`, ...headers } };
+  // Signed out, a view's refresh still under way must not call out with no key (a 401 that would sign out again).
+  const key = session.key;
+  if (!key) throw new ApiError(401, { error: { code: "signed_out", message: "Signed out" } });
+  const init = { method, headers: { Authorization: `Bearer ${key}`, ...headers } };
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
@@ -41,7 +44,7 @@ export async function api(method, path, body, headers = {}) {
   }
   if (!res.ok) {
     const err = new ApiError(res.status, json);
-    if (res.status === 401) window.dispatchEvent(new CustomEvent("console:signed-out", { detail: err.message }));
+    if (res.status === 401 && session.key === key) window.dispatchEvent(new CustomEvent("console:signed-out", { detail: err.message }));
     throw err;
   }
   return json;

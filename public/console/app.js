@@ -26,11 +26,9 @@ let routeSeq = 0;
  * API) lands in a detached element and is then cleaned up, instead of replacing the view the user moved on to.
  */
 async function route() {
-  const seq = ++routeSeq;
-  if (typeof cleanup === "function") cleanup();
-  cleanup = null;
+  const seq = stopView();
   if (!session.caller) return;
-  const hash = location.hash || "#/calendar";
+  const hash = location.hash.startsWith("#/") ? location.hash : "#/calendar";
   for (const a of document.querySelectorAll("#nav a")) {
     if (hash.startsWith(a.getAttribute("href"))) a.setAttribute("aria-current", "page");
     else a.removeAttribute("aria-current");
@@ -57,8 +55,19 @@ async function route() {
   location.hash = "#/calendar";
 }
 
+/** Stops the current view's timers, and any render still in flight (it is cleaned up when it lands). */
+function stopView() {
+  const seq = ++routeSeq;
+  if (typeof cleanup === "function") cleanup();
+  cleanup = null;
+  return seq;
+}
+
 function showLogin(message = "") {
+  // Signed out, the view's refresh timers would keep calling the API with no key (a 401, the login again, each tick).
+  stopView();
   session.caller = null;
+  $("login-key").value = "";
   $("login").hidden = false;
   $("nav").hidden = true;
   replace($("who"));
@@ -76,6 +85,8 @@ async function signIn(key) {
     showLogin(err.status === 401 || err.status === 403 ? `This key was refused: ${err.message}` : err.message);
     return;
   }
+  // The key is in sessionStorage now; it need not sit in the form as well.
+  $("login-key").value = "";
   $("login").hidden = true;
   $("nav").hidden = false;
   replace(
@@ -99,8 +110,13 @@ window.addEventListener("console:signed-out", (e) => {
   session.key = null;
   showLogin(`Signed out: ${e.detail}`);
 });
-window.addEventListener("hashchange", route);
+// Only "#/…" hashes are routes: an in-page anchor (the skip link's #main) must not send the user to the calendar.
+window.addEventListener("hashchange", () => location.hash.startsWith("#/") && void route());
 window.addEventListener("DOMContentLoaded", () => {
+  document.querySelector("a.skip").addEventListener("click", (e) => {
+    e.preventDefault();
+    $("main").focus();
+  });
   $("login-form").addEventListener("submit", (e) => {
     e.preventDefault();
     void signIn($("login-key").value.trim());
