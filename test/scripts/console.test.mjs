@@ -107,6 +107,14 @@ describe("the ops console", () => {
     await page.screenshot({ path: join(SHOTS, "console-calendar-month.png"), fullPage: true });
     assert.deepEqual(await unlabelledControls(page), [], "the calendar");
 
+    // A chip's fill is its type (the legend's), whatever its state: Lucky Sprint (gacha) and Arena Clash (competitive).
+    const fill = (selector) => page.locator(selector).first().evaluate((el) => getComputedStyle(el).backgroundColor);
+    const gacha = await fill("table.calendar a.type-gacha");
+    const competitive = await fill("table.calendar a.type-competitive");
+    assert.notEqual(gacha, competitive);
+    assert.equal(gacha, await fill(".legend .type-gacha"));
+    assert.equal(competitive, await fill(".legend .type-competitive"));
+
     // Arrow keys move focus between days (the roving tabindex of the ARIA grid pattern).
     const focused = () => page.evaluate(() => document.activeElement?.dataset?.date);
     const start = await page.locator('td[role=gridcell][tabindex="0"]').getAttribute("data-date");
@@ -128,8 +136,15 @@ describe("the ops console", () => {
     await page.locator("table.calendar a", { hasText: "Lucky Sprint" }).first().waitFor();
     assert.equal(await page.locator("table.calendar a", { hasText: "Arena Clash" }).count(), 0);
     await page.screenshot({ path: join(SHOTS, "console-calendar-week.png"), fullPage: true });
-    await page.getByLabel("Tier").selectOption("");
+    // A filter picks the chips, not the peak: in three days Arena Clash (standard) runs all day, filtered out or not.
     await page.getByLabel("View").selectOption("month");
+    await page.locator("table.calendar.month").waitFor();
+    const arenaDay = page.locator(`td[data-date="${iso(Date.now() + 3 * 86_400_000).slice(0, 10)}"]`);
+    assert.equal(await arenaDay.locator("a", { hasText: "Arena Clash" }).count(), 0);
+    assert.match(await arenaDay.locator(".peak").textContent(), /^1\//);
+    await page.getByLabel("Tier").selectOption("");
+    await arenaDay.locator("a", { hasText: "Arena Clash" }).waitFor();
+    assert.match(await arenaDay.locator(".peak").textContent(), /^1\//);
     assert.deepEqual(errors, []);
     await page.close();
   });
@@ -183,6 +198,19 @@ describe("the ops console", () => {
     await page.locator("#event-state", { hasText: "active" }).waitFor();
     assert.equal(await page.locator('[data-command="resume"]').isDisabled(), true);
 
+    // The page refreshes every second (countdown) and every 3 s (state): a focused command keeps its focus.
+    const active = () => page.evaluate(() => document.activeElement?.dataset?.command ?? document.activeElement?.id);
+    await page.locator('[data-command="pause"]').focus();
+    await page.waitForTimeout(4_000);
+    assert.equal(await active(), "pause");
+    // The skip link moves focus to the content and leaves the view alone.
+    await page.locator("a.skip").focus();
+    await page.keyboard.press("Enter");
+    await page.waitForTimeout(500);
+    assert.equal(new URL(page.url()).hash, `#/events/${eventId}`);
+    assert.equal(await active(), "main");
+    assert.equal(await page.locator("#event-state").isVisible(), true);
+
     await page.locator('[data-command="pause"]').click();
     const dialog = page.getByRole("dialog");
     // A confirmation without a reason is refused in the page; nothing is sent.
@@ -203,6 +231,30 @@ describe("the ops console", () => {
     const resumed = rows.find((r) => r.includes("paused → active"));
     assert.match(paused, /ops_pause.*key:[a-z0-9]+:dana.*store outage/);
     assert.match(resumed, /ops_resume.*key:[a-z0-9]+:dana.*store back/);
+    await page.close();
+  });
+
+  test("signing out on an event page stops its refreshes, and the key is never left in the sign-in field", async () => {
+    assert.ok(eventId, "the create test ran first");
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    await signIn(page, operatorKey);
+    assert.equal(await page.locator("#login-key").inputValue(), "", "cleared once whoami accepted it");
+    await page.goto(`${worker.baseUrl}/console/#/events/${eventId}`);
+    await page.locator("#event-state", { hasText: "active" }).waitFor();
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByLabel("Operator key").waitFor();
+    await page.waitForTimeout(500);
+    const calls = [];
+    page.on("request", (r) => new URL(r.url()).pathname.startsWith("/v1/") && calls.push(r.url()));
+    await page.waitForTimeout(4_000);
+    assert.deepEqual(calls, [], "no API call after sign-out");
+    assert.equal(await page.getByLabel("Operator key").isVisible(), true);
+    assert.equal(await page.locator("#login-error").textContent(), "", "not signed out again by a 401");
+    // A refused key is not left in the field either.
+    await page.getByLabel("Operator key").fill("lek_op_aaaaaaaaaaaaaaaa_bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.locator("#login-error", { hasText: "refused" }).waitFor();
+    assert.equal(await page.locator("#login-key").inputValue(), "");
     await page.close();
   });
 
@@ -265,10 +317,21 @@ describe("the ops console", () => {
     await signIn(page, ADMIN);
     await page.getByRole("link", { name: "Templates" }).click();
     await page.locator("table.templates-table").waitFor();
+    const names = () => page.locator("table.templates-table tbody tr td:first-child a").allTextContents();
+    const byUsage = await names();
+    assert.equal(byUsage[0], "Winter Festival", "the most used");
+    const row = page.locator("table.templates-table tbody tr", { hasText: "Winter Festival" });
+    assert.equal(await row.locator("td").nth(2).textContent(), "v1");
+    assert.equal(await row.locator("td").nth(3).textContent(), "2", "used by the demo event and the one created here");
+    // Guild Raid, never used, has the best engagement score: the engagement sort puts it first.
+    const raid = (await admin("GET", "/v1/admin/templates/guild-raid")).json;
+    const { version: _v, usageCount: _u, lastUsed: _l, createdAt: _c, updatedAt: _up, performance: _p, ...raidFields } = raid;
+    assert.equal((await admin("PUT", "/v1/admin/templates/guild-raid", { ...raidFields, averageEngagementScore: 80 })).status, 200);
     await page.getByLabel("Sort by").selectOption("engagement");
-    await page.getByRole("link", { name: "Winter Festival", exact: true }).waitFor();
-    const used = await page.locator("table.templates-table tbody tr", { hasText: "Winter Festival" }).textContent();
-    assert.match(used, /v1.*2/, "version 1, used by the demo event and the one created here");
+    await page.waitForFunction(() => document.querySelector("table.templates-table tbody tr td:first-child a")?.textContent === "Guild Raid");
+    const byEngagement = await names();
+    assert.notDeepEqual(byEngagement, byUsage);
+    assert.equal(await page.locator("table.templates-table tbody tr", { hasText: "Guild Raid" }).locator("td").nth(4).textContent(), "80.0");
     assert.deepEqual(await unlabelledControls(page), [], "the templates library");
 
     // An admin edits a template: the diff against the stored version first, then a new version in its history.
@@ -285,6 +348,21 @@ describe("the ops console", () => {
     assert.match(v2, /v2 saved .* by bootstrap1 change\(s\) from v1/);
     assert.deepEqual(await unlabelledControls(page), [], "a template's page");
     await page.screenshot({ path: join(SHOTS, "console-template-history.png"), fullPage: true });
+    assert.doesNotMatch(await json.inputValue(), /averageEngagementScore/, "measured, not edited");
+
+    // Another admin saves v3 while this page still shows v2: this page's save is refused, not written over theirs.
+    const ada = await key("ada", "admin");
+    const v2doc = JSON.parse(await json.inputValue());
+    assert.equal((await admin("PUT", "/v1/admin/templates/winter-festival", { ...v2doc, description: "Ada's text", expectedVersion: 2 }, ada)).status, 200);
+    await json.fill((await json.inputValue()).replace('"name": "Winter Festival Deluxe"', '"name": "Winter Festival Supreme"'));
+    await page.getByRole("button", { name: "Save new version" }).click();
+    const conflict = page.locator("#tpl-diff .version-conflict");
+    await conflict.waitFor();
+    assert.match(await conflict.textContent(), /Not saved: key:[a-z0-9]+:ada saved v3 after you opened v2/);
+    const stored = (await admin("GET", "/v1/admin/templates/winter-festival")).json;
+    assert.deepEqual([stored.version, stored.name, stored.description], [3, "Winter Festival Deluxe", "Ada's text"]);
+    await page.getByRole("button", { name: "Reload the template" }).click();
+    await page.locator('.history li[data-version="3"]').waitFor();
     await page.close();
   });
 
