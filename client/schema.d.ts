@@ -2323,6 +2323,13 @@ export interface components {
                 /** @description Most events running at once that day. */
                 concurrency: number;
                 eventCount: number;
+                /** @description The rules this day's schedule breaks (forced schedules, limits lowered since), as the scheduler would say it; counted over every event whatever the filters, including majors up to the gap beyond the range. */
+                conflicts: {
+                    /** @enum {string} */
+                    rule: "max_concurrent" | "max_concurrent_same_type" | "major_gap";
+                    eventIds: string[];
+                    message: string;
+                }[];
                 events: {
                     eventId: string;
                     name: string;

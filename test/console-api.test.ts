@@ -61,8 +61,30 @@ describe("forced schedules on the ops calendar", () => {
     const [day] = cal.json.days;
     const byId = Object.fromEntries(day.events.map((e: any) => [e.eventId, e.forced]));
     expect(byId).toEqual({ [first.json.eventId]: false, [second.json.eventId]: false, [forced.json.eventId]: true });
-    // Three at once against a same-type limit of 2: the console marks the day from this and the settings.
+    // Three at once against a same-type limit of 2: the day says which rule it breaks, in the scheduler's words.
     expect(day.concurrency).toBe(3);
+    expect(day.conflicts).toHaveLength(1);
+    expect(day.conflicts[0]).toMatchObject({ rule: "max_concurrent_same_type", eventIds: [first.json.eventId, second.json.eventId, forced.json.eventId].sort() });
+    expect(day.conflicts[0].message).toMatch(/3rd concurrent crossover event \(limit 2 per type\)/);
+    // Filtered to another type, the day lists none of them but still breaks the rule.
+    const other = await call("GET", `/v1/admin/calendar?from=${iso(base + DAY)}&to=${iso(base + 2 * DAY)}&type=gacha`);
+    expect(other.json.days[0]).toMatchObject({ eventCount: 0, events: [] });
+    expect(other.json.days[0].conflicts.map((c: any) => c.rule)).toEqual(["max_concurrent_same_type"]);
+  });
+
+  it("marks the days between two majors closer than the gap, even when the other major is outside the range", async () => {
+    const t = await createTemplate({ type: "seasonal", tier: "major" });
+    const a = await call("POST", "/v1/admin/events", { body: { templateId: t.templateId, startTime: iso(base + 10 * DAY), endTime: iso(base + 11 * DAY) } });
+    const b = await call("POST", "/v1/admin/events", { body: { templateId: t.templateId, startTime: iso(base + 12 * DAY), endTime: iso(base + 13 * DAY), force: true, reason: "launch week" } });
+    expect([a.status, b.status]).toEqual([201, 201]);
+    // The range stops before the second major starts: the day between them (24 h, under the 48 h gap) is marked.
+    const cal = await call("GET", `/v1/admin/calendar?from=${iso(base + 10 * DAY)}&to=${iso(base + 12 * DAY)}`);
+    expect(cal.status).toBe(200);
+    const [first, between] = cal.json.days;
+    expect(first.conflicts).toEqual([]);
+    expect(between.conflicts).toHaveLength(1);
+    expect(between.conflicts[0]).toMatchObject({ rule: "major_gap", eventIds: [a.json.eventId, b.json.eventId].sort() });
+    expect(between.conflicts[0].message).toMatch(/Only 24 h would separate this major event from major event .*major events need at least 48 h between them/);
   });
 });
 

@@ -1,7 +1,7 @@
 // Calendar: month and week views of GET /v1/admin/calendar (its filters: type, tier, state), each day's peak
-// concurrency against the rules in force (GET /settings), days that break a rule and forced schedules marked, and the
-// ICS subscription URL. The grid follows the ARIA grid pattern: one day is in the tab order, arrow keys move between
-// days (past an edge they turn the page), Home/End go to the week's ends.
+// concurrency against the rules in force (GET /settings), days that break a rule (the API's conflicts) and forced
+// schedules marked, and the ICS subscription URL. The grid follows the ARIA grid pattern: one day is in the tab order,
+// arrow keys move between days (past an edge they turn the page), Home/End go to the week's ends.
 import { api, qs } from "./api.js";
 import { field, fmtTime, h, replace, select } from "./dom.js";
 
@@ -44,24 +44,6 @@ function move(step) {
     state.anchor = Date.UTC(a.getUTCFullYear(), a.getUTCMonth() + step, 1);
   }
 }
-
-/** The most events of one type running at once during the day (the same-type rule), by a sweep over their edges. */
-function typePeaks(events, dayStart) {
-  const peaks = {};
-  for (const type of new Set(events.map((e) => e.type))) {
-    const edges = [];
-    for (const e of events.filter((x) => x.type === type && countsForRules(x))) {
-      edges.push([Math.max(Date.parse(e.startTime), dayStart), 1], [Math.min(Date.parse(e.endTime), dayStart + DAY), -1]);
-    }
-    edges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-    let now = 0;
-    peaks[type] = 0;
-    for (const [, d] of edges) peaks[type] = Math.max(peaks[type], (now += d));
-  }
-  return peaks;
-}
-/** As the scheduler counts: mini and daily events are exempt, and only events that still hold a window. */
-const countsForRules = (e) => !["mini", "daily"].includes(e.tier) && ["scheduled", "active", "paused"].includes(e.state);
 
 export async function calendarView(root) {
   const { from, days } = range();
@@ -113,16 +95,16 @@ export async function calendarView(root) {
     const empty = { date, concurrency: 0, eventCount: 0, events: [] };
     const day = byDate.get(date) ?? empty;
     const whole = allByDate.get(date) ?? empty;
-    const peaks = typePeaks(whole.events, dayMs);
-    const sameTypeOver = Object.entries(peaks).filter(([, n]) => n > settings.maxConcurrentSameType);
+    // The API says which rules the day breaks (every event counted, majors beyond the range included), in the
+    // scheduler's own sentences.
+    const broken = day.conflicts ?? [];
     const over = whole.concurrency > settings.maxConcurrent;
     const forced = whole.events.filter((e) => e.forced);
-    const conflict = over || sameTypeOver.length > 0;
+    const conflict = broken.length > 0;
     const notes = [
       `${day.eventCount} event${day.eventCount === 1 ? "" : "s"}`,
       `peak ${whole.concurrency} of ${settings.maxConcurrent} at once`,
-      over ? "over the concurrency limit" : null,
-      ...sameTypeOver.map(([t, n]) => `${n} ${t} events at once, limit ${settings.maxConcurrentSameType}`),
+      ...broken.map((c) => c.message),
       forced.length ? `${forced.length} forced schedule${forced.length === 1 ? "" : "s"}` : null,
     ].filter(Boolean);
     const longDate = new Date(dayMs).toLocaleDateString("en-GB", { weekday: "long", day: "numeric", month: "long", year: "numeric", timeZone: "UTC" });
@@ -141,7 +123,7 @@ export async function calendarView(root) {
           { class: "day-head" },
           h("span", { class: "date" }, String(new Date(dayMs).getUTCDate())),
           h("span", { class: `peak${over ? " over" : ""}`, title: `peak concurrency ${whole.concurrency} / limit ${settings.maxConcurrent}` }, `${whole.concurrency}/${settings.maxConcurrent}`),
-          conflict ? h("span", { class: "badge conflict-badge" }, "conflict") : null,
+          conflict ? h("span", { class: "badge conflict-badge", title: broken.map((c) => c.message).join("\n") }, broken.length > 1 ? `${broken.length} conflicts` : "conflict") : null,
         ),
         h(
           "ul",

@@ -107,6 +107,12 @@ export const OpsCalendar = z
         date: z.string().meta({ description: "YYYY-MM-DD (UTC)" }),
         concurrency: Count.meta({ description: "Most events running at once that day." }),
         eventCount: Count,
+        conflicts: z
+          .array(z.object({ rule: z.enum(["max_concurrent", "max_concurrent_same_type", "major_gap"]), eventIds: z.array(z.string()), message: z.string() }))
+          .meta({
+            description:
+              "The rules this day's schedule breaks (forced schedules, limits lowered since), as the scheduler would say it; counted over every event whatever the filters, including majors up to the gap beyond the range.",
+          }),
         events: z.array(
           z.object({
             eventId: z.string(),
