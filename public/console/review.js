@@ -5,20 +5,49 @@ import { ApiError, api, applyRole, qs } from "./api.js";
 import { field, fmtTime, h, num, replace, toast } from "./dom.js";
 
 const OPEN = ["flagged", "under_review"];
+/** Flags live with each event's players, so the queue asks event by event: at most this many requests at once. */
+const PARALLEL = 4;
+/** And looks at no more than this many events, however many pages the listing has. */
+const MAX_EVENTS = 500;
+
+/** Every page of GET /events for a state (cursor-paginated), up to `budget` events. */
+async function allEvents(state, from, to, budget) {
+  const out = [];
+  let cursor;
+  do {
+    const page = await api("GET", `/events${qs({ state, from, to, limit: 100, cursor })}`);
+    out.push(...page.events);
+    cursor = page.nextCursor;
+  } while (cursor && out.length < budget);
+  return out.slice(0, budget);
+}
+
+/** Runs fn over items with at most `n` in flight. */
+async function pool(items, n, fn) {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(n, items.length) }, async () => {
+    while (next < items.length) await fn(items[next++]);
+  }));
+}
 
 export async function reviewView(root) {
   const since = new Date(Date.now() - 14 * 86_400_000).toISOString();
-  const lists = await Promise.all(["active", "paused", "expired"].map((state) => api("GET", `/events${qs({ state, from: since, to: new Date(Date.now() + 86_400_000).toISOString(), limit: 100 })}`)));
-  const events = lists.flatMap((l) => l.events);
+  const until = new Date(Date.now() + 86_400_000).toISOString();
+  // Archived events too: a flag raised near an event's end can still be waiting after it is archived.
+  const events = [];
+  for (const state of ["active", "paused", "expired", "archived"]) events.push(...(await allEvents(state, since, until, MAX_EVENTS - events.length)));
   const rows = [];
-  await Promise.all(
-    events.map(async (ev) => {
+  let unread = 0;
+  await pool(events, PARALLEL, async (ev) => {
+    try {
       for (const state of OPEN) {
         const { flags } = await api("GET", `/events/${ev.eventId}/flags${qs({ state, limit: 100 })}`);
         for (const f of flags) rows.push({ ev, f });
       }
-    }),
-  );
+    } catch {
+      unread++; // one event that cannot answer must not hide the others' flags
+    }
+  });
   rows.sort((a, b) => a.f.flaggedAt.localeCompare(b.f.flaggedAt));
   const dialog = h("dialog", { "aria-labelledby": "review-dlg-t" });
 
@@ -57,7 +86,12 @@ export async function reviewView(root) {
   replace(
     root,
     h("h2", {}, "Review queue"),
-    h("p", { class: "hint" }, `Flagged and under-review players in ${events.length} running or recently ended event(s). A player is flagged when their progress rate is more than 3 standard deviations above the other players'.`),
+    h(
+      "p",
+      { class: "hint", id: "review-scope" },
+      `Flagged and under-review players in ${events.length} running or recently ended event(s)${events.length >= MAX_EVENTS ? ` (the first ${MAX_EVENTS})` : ""}. A player is flagged when their progress rate is more than 3 standard deviations above the other players'.`,
+    ),
+    unread ? h("p", { class: "error", role: "alert" }, `${unread} event(s) could not be read; their flags are not shown.`) : null,
     rows.length
       ? h(
           "table",

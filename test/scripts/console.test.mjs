@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { SignJWT } from "jose";
 import { chromium } from "playwright-core";
 import { seedDemoEvents, seedDemoTemplates } from "../../scripts/seed.mjs";
 import { devSecrets, liveEvent, playerToken, root, startWorker } from "./worker.mjs";
@@ -385,9 +386,16 @@ describe("the ops console", () => {
 
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     await signIn(page, operatorKey);
+    // The queue asks event by event, never more than 4 at once.
+    let inFlight = 0;
+    let most = 0;
+    const isFlags = (r) => /\/v1\/admin\/events\/[^/]+\/flags/.test(r.url());
+    page.on("request", (r) => isFlags(r) && (most = Math.max(most, ++inFlight)));
+    for (const done of ["requestfinished", "requestfailed"]) page.on(done, (r) => isFlags(r) && inFlight--);
     await page.getByRole("link", { name: "Review queue" }).click();
     const row = page.locator("table.review tbody tr", { hasText: "speedy" });
     await row.waitFor();
+    assert.ok(most >= 1 && most <= 4, `at most 4 flag requests at once (saw ${most})`);
     assert.match(await row.textContent(), /pts: [\d.]+\/min against the population's [\d.]+ ± [\d.]+ \(n = 40\); z = [\d.]+/);
     assert.deepEqual(await unlabelledControls(page), [], "the review queue");
     await page.screenshot({ path: join(SHOTS, "console-review-queue.png"), fullPage: true });
@@ -398,6 +406,66 @@ describe("the ops console", () => {
     const flags = (await admin("GET", `/v1/admin/events/${cup}/flags?state=cleared`)).json.flags;
     assert.equal(flags[0].playerId, "speedy");
     assert.match(JSON.stringify(flags[0].history.at(-1)), /key:[a-z0-9]+:dana.*streamer, verified by support|streamer, verified by support.*key:[a-z0-9]+:dana/);
+    await page.close();
+  });
+
+  test("marks a day that breaks a rule and its forced schedules, and an event page shows the top 10 and the clan ranking", async () => {
+    const DAY = 86_400_000;
+    const day = Math.floor(Date.now() / DAY) * DAY;
+    const create = async (body) => {
+      const r = await admin("POST", "/v1/admin/events", body);
+      assert.equal(r.status, 201, JSON.stringify(r.json));
+      return r.json.eventId;
+    };
+    // A major forced in 36 h before the demo Winter Festival (a week out): under the 48 h gap, on days 5 and 6. And on
+    // day 5 three cooperative events at once, the third forced, against a limit of two per type.
+    await create({ templateId: "winter-festival", startTime: iso(day + 4 * DAY), endTime: iso(day + 5.5 * DAY), force: true, reason: "press preview" });
+    const raid = { templateId: "guild-raid", eligibleClanIds: ["red", "blue"], startTime: iso(day + 5 * DAY + 10 * 3_600_000), endTime: iso(day + 5 * DAY + 12 * 3_600_000) };
+    await create(raid);
+    await create(raid);
+    await create({ ...raid, force: true, reason: "guild war weekend" });
+
+    // A competitive event with a board and a cooperative one with clans, both running now, with players in them.
+    const arena = await create({ templateId: "arena-clash", startTime: "now", endTime: iso(Date.now() + 3_600_000) });
+    const guild = await create({ templateId: "guild-raid", eligibleClanIds: ["red", "blue"], startTime: "now", endTime: iso(Date.now() + 3_600_000) });
+    const token = (sub, claims) =>
+      new SignJWT(claims).setProtectedHeader({ alg: "HS256", typ: "JWT" }).setSubject(sub).setIssuedAt().setExpirationTime("1h").sign(new TextEncoder().encode(devSecrets.PLAYER_TOKEN_SECRET));
+    const progress = async (eventId, player, claims, objectiveId, amount) => {
+      const res = await fetch(`${worker.baseUrl}/v1/events/${eventId}/progress`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${await token(player, claims)}`, "Content-Type": "application/json" },
+        body: JSON.stringify({ updates: [{ objectiveId, amount, seq: 1 }] }),
+      });
+      assert.equal(res.status, 200, await res.text());
+    };
+    for (let i = 1; i <= 12; i++) await progress(arena, `gladiator-${String(i).padStart(2, "0")}`, { lvl: 20 }, "rating", 1000 + i * 50);
+    for (const [player, clan, damage] of [["red-1", "red", 50_000], ["red-2", "red", 40_000], ["blue-1", "blue", 20_000]]) await progress(guild, player, { lvl: 20, clan }, "damage", damage);
+
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    await signIn(page, operatorKey);
+    const day5 = page.locator(`td[data-date="${iso(day + 5 * DAY).slice(0, 10)}"]`);
+    await day5.locator("a.ev", { hasText: "Guild Raid" }).first().waitFor();
+    assert.match(await day5.getAttribute("class"), /\bconflict\b/);
+    assert.equal(await day5.locator(".conflict-badge").textContent(), "2 conflicts");
+    const label = await day5.getAttribute("aria-label");
+    assert.match(label, /Only 36 h would separate this major event from major event Winter Festival.*major events need at least 48 h between them/);
+    assert.match(label, /3rd concurrent cooperative event \(limit 2 per type\)/);
+    assert.match(label, /2 forced schedules/);
+    assert.equal(await day5.locator(".forced").count(), 2);
+    await page.screenshot({ path: join(SHOTS, "console-calendar-conflicts.png"), fullPage: true });
+
+    // The top 10 of the arena's board (the best rating first), and the raid's clans by their total.
+    await page.goto(`${worker.baseUrl}/console/#/events/${arena}`);
+    const board = page.locator(`#ev-board table tbody tr`);
+    await board.nth(9).waitFor({ timeout: 40_000 });
+    assert.equal(await board.count(), 10);
+    assert.deepEqual(await board.first().locator("td").allTextContents(), ["1", "gladiator-12", "1600"]);
+    await page.goto(`${worker.baseUrl}/console/#/events/${guild}`);
+    const clans = page.locator(`#ev-clans table tbody tr`);
+    await clans.nth(1).waitFor({ timeout: 40_000 });
+    assert.deepEqual((await clans.allTextContents()).map((r) => r.slice(0, 4)), ["1red", "2blu"]);
+    assert.match(await clans.first().textContent(), /^1red90000/);
+    await page.screenshot({ path: join(SHOTS, "console-event-clans.png"), fullPage: true });
     await page.close();
   });
 });
