@@ -3,7 +3,7 @@
 // means edits others make to src/ or wrangler.toml during a run cannot reload the Worker mid-measurement.
 import { spawn } from "node:child_process";
 import { createWriteStream } from "node:fs";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
@@ -49,7 +49,11 @@ async function buildSnapshot(root, dir, env, log) {
   for (let attempt = 1; attempt <= 3; attempt++) {
     const before = await readFile(config, "utf8");
     await wrangler(["deploy", "--dry-run", "--outdir", join(dir, "bundle")], { cwd: root, env });
-    if ((await readFile(config, "utf8")) === before) return writeFile(join(dir, "wrangler.toml"), before);
+    if ((await readFile(config, "utf8")) === before) {
+      // [assets] directory is relative to the config: the console's files travel with the snapshot.
+      await cp(join(root, "public"), join(dir, "public"), { recursive: true });
+      return writeFile(join(dir, "wrangler.toml"), before);
+    }
     log("wrangler.toml changed during the build; building again…");
   }
   throw new Error("wrangler.toml kept changing during the build");

@@ -95,6 +95,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/whoami": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's identity, role and capabilities */
+        get: operations["getCaller"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/keys": {
         parameters: {
             query?: never;
@@ -168,6 +185,23 @@ export interface paths {
         get: operations["getTemplate"];
         /** Update a template (a new version) */
         put: operations["updateTemplate"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/templates/{templateId}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A template's saved versions, newest first (for history and diffs) */
+        get: operations["listTemplateVersions"];
+        put?: never;
         post?: never;
         delete?: never;
         options?: never;
@@ -1426,6 +1460,16 @@ export interface components {
         BenchBoard: {
             [key: string]: number | boolean;
         };
+        Caller: {
+            /** @description The audit log's name for the caller: `key:<keyId>:<name>` or `bootstrap`. */
+            actor: string;
+            /** @enum {string} */
+            role: "viewer" | "operator" | "admin";
+            /** @description Capabilities by name (schedule, transition, force, editTemplates, reviewFlags, …), decided by the policy table. */
+            can: {
+                [key: string]: boolean;
+            };
+        };
         CreatedApiKey: {
             keyId: string;
             /**
@@ -1677,6 +1721,22 @@ export interface components {
             averageEngagementScore?: number | null;
             shardCount?: number;
             expectedParticipants?: number;
+            /** @description The version this edit started from: if someone saved another since, 409 version_conflict and nothing is written. */
+            expectedVersion?: number;
+        };
+        TemplateVersions: {
+            templateId: string;
+            versions: {
+                version: number;
+                /** Format: date-time */
+                savedAt: string;
+                /** @description The audit name of who saved it (`key:<keyId>:<name>`, `bootstrap`). */
+                savedBy: string;
+                /** @description The template's editable fields as that version stored them. */
+                template: {
+                    [key: string]: unknown;
+                };
+            }[];
         };
         EventDetail: {
             eventId: string;
@@ -2474,6 +2534,13 @@ export interface components {
                 /** @description Most events running at once that day. */
                 concurrency: number;
                 eventCount: number;
+                /** @description The rules this day's schedule breaks (forced schedules, limits lowered since), as the scheduler would say it; counted over every event whatever the filters, including majors up to the gap beyond the range. */
+                conflicts: {
+                    /** @enum {string} */
+                    rule: "max_concurrent" | "max_concurrent_same_type" | "major_gap";
+                    eventIds: string[];
+                    message: string;
+                }[];
                 events: {
                     eventId: string;
                     name: string;
@@ -2486,6 +2553,8 @@ export interface components {
                     startTime: string;
                     /** Format: date-time */
                     endTime: string;
+                    /** @description Scheduled with force: true (a create, reschedule or resume that set a rule aside). */
+                    forced: boolean;
                 }[];
             }[];
         };
@@ -3010,6 +3079,44 @@ export interface operations {
             };
         };
     };
+    getCaller: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Caller"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Credentials valid but not allowed here */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     listApiKeys: {
         parameters: {
             query?: {
@@ -3455,6 +3562,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Body larger than the route allows */
             413: {
                 headers: {
@@ -3466,6 +3582,66 @@ export interface operations {
             };
             /** @description Body failed validation; details.fields names each problem */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listTemplateVersions: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                templateId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The versions */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemplateVersions"];
+                };
+            };
+            /** @description Malformed request: invalid JSON, a missing body or bad query/path values (code says which) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Credentials valid but not allowed here */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,6 +1,6 @@
 // `npm start`: everything a fresh clone needs to serve on 127.0.0.1:8787.
 // 1. .dev.vars from the committed example, 2. local D1 migrated, 3. wrangler dev (CORS open to any origin), 4. demo
-// templates seeded.
+// templates seeded, and demo events into an empty schedule (the console's calendar has something to show).
 // Arguments go on to `wrangler dev`; `--port`, `--ip` and `--persist-to` are read here too, so the health check and
 // the seeding reach the server that was asked for, and the migrations land in the database it serves.
 //
@@ -11,7 +11,7 @@
 import { spawn } from "node:child_process";
 import { appendFileSync, copyFileSync, existsSync, readFileSync, readdirSync } from "node:fs";
 import { constants } from "node:os";
-import { seedDemoTemplates } from "./seed.mjs";
+import { seedDemoEvents, seedDemoTemplates } from "./seed.mjs";
 
 const args = process.argv.slice(2);
 /** The value of `--name value` or `--name=value` among the arguments, if given. */
@@ -212,7 +212,10 @@ if (!healthy) {
   try {
     const seeded = await seedDemoTemplates(BASE, adminToken);
     console.log(`demo templates ready: ${seeded.join(", ")}`);
+    const events = await seedDemoEvents(BASE, adminToken);
+    if (events.length) console.log(`demo events scheduled: ${events.join(", ")}`);
     console.log(`live-events is serving on ${BASE}  (admin token: see .dev.vars; player token: npm run token -- <playerId>)`);
+    console.log(`ops console: ${BASE}/console/  (sign in with an operator key, or locally the ADMIN_TOKEN)`);
   } catch (err) {
     console.error(`seeding demo templates failed: ${err.message}`);
   }

@@ -1,9 +1,9 @@
 // Read side for event instances. EventActors are the writers; these queries only read their projection.
-import { and, asc, eq, gt, inArray, lt, lte, or, type SQL } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, lt, lte, or, sql, type SQL } from "drizzle-orm";
 import { MAJOR_GAP_ENDED_STATES, SCHEDULE_COUNTING_STATES } from "../domain/scheduling";
 import { drizzle } from "drizzle-orm/d1";
 import type { EventInstance, EventState, EventTier, EventType } from "../domain/model";
-import { instances } from "./schema";
+import { eventTransitions, instances } from "./schema";
 
 export type EventFilter = {
   state?: EventState;
@@ -138,10 +138,16 @@ export async function listAllEvents(d1: D1Database, f: EventFilter, max = 2000):
  */
 export async function calendarEntries(d1: D1Database, f: EventFilter, max = 2000) {
   const rows = await drizzle(d1)
-    .select({ ...windowColumns, updatedAt: instances.updatedAt })
+    .select({
+      ...windowColumns,
+      updatedAt: instances.updatedAt,
+      // A schedule that set the rules aside (a forced create, reschedule or resume) is marked on the ops calendar; the
+      // transition's primary key (event_id, seq) makes this a lookup per event, not a scan.
+      forced: sql<number>`exists (select 1 from ${eventTransitions} t where t.event_id = "instances"."event_id" and json_extract(t.details, '$.forced') = 1)`,
+    })
     .from(instances)
     .where(and(...conditions(f)))
     .orderBy(asc(instances.startTime), asc(instances.eventId))
     .limit(max);
-  return rows.map(asWindow);
+  return rows.map((r) => ({ ...asWindow(r), forced: r.forced === 1 }));
 }

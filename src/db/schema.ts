@@ -41,6 +41,22 @@ export const templates = sqliteTable(
   (t) => [index("idx_templates_type").on(t.eventType, t.tier), index("idx_templates_usage").on(t.usageCount, t.averageEngagementScore)],
 );
 
+/**
+ * Every saved version of a template, as the API reads it (the editable fields), with who saved it: the templates
+ * library's history and diffs. Written in the same batch as the template's create or update.
+ */
+export const templateVersions = sqliteTable(
+  "template_versions",
+  {
+    templateId: text("template_id").notNull(),
+    version: integer("version").notNull(),
+    document: text("document", { mode: "json" }).notNull(),
+    savedAt: integer("saved_at").notNull(),
+    savedBy: text("saved_by").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.templateId, t.version] })],
+);
+
 export const instances = sqliteTable(
   "instances",
   {

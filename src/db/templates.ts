@@ -4,7 +4,7 @@ import { drizzle } from "drizzle-orm/d1";
 import type { CreateTemplateBody, EventTemplate, EventTier, EventType, UpdateTemplateBody } from "../domain/model";
 import type { TemplatePerformance } from "../domain/analytics";
 import { iso } from "../domain/time";
-import { templates } from "./schema";
+import { templateVersions, templates } from "./schema";
 
 type Row = typeof templates.$inferSelect;
 
@@ -62,20 +62,59 @@ function columns(body: UpdateTemplateBody) {
   };
 }
 
+/**
+ * A template row's editable fields as one JSON document, in SQL: the version history is written from the row the same
+ * batch just wrote, so it holds exactly what was stored (migrations/0021 backfilled existing templates the same way).
+ */
+const VERSION_DOCUMENT = `json_object('type', event_type, 'tier', tier, 'name', name, 'description', description,
+  'objectives', json(objectives), 'milestones', json(milestones), 'progressionMechanics', progression_mechanics,
+  'theme', json(theme_config), 'layout', json(ui_layout_config),
+  'requiresLeaderboard', json(CASE WHEN requires_leaderboard THEN 'true' ELSE 'false' END), 'leaderboard', json(leaderboard),
+  'requiresClan', json(CASE WHEN requires_clan THEN 'true' ELSE 'false' END), 'clan', json(clan),
+  'minimumPlayerLevel', minimum_player_level, 'shardCount', shard_count, 'expectedParticipants', expected_participants)`;
+/**
+ * Records the template's current version, only when the statement before it in the batch wrote the row (SQLite's
+ * changes()): a refused create or a stale update writes no history. A repeat of the same version is ignored.
+ */
+const recordVersion = (db: ReturnType<typeof drizzle>, templateId: string, actor: string) =>
+  db
+    .insert(templateVersions)
+    .select(
+      db
+        .select({
+          templateId: templates.templateId,
+          version: templates.version,
+          document: sql<unknown>`${sql.raw(VERSION_DOCUMENT)}`.as("document"),
+          savedAt: templates.updatedAt,
+          savedBy: sql<string>`${actor}`.as("saved_by"),
+        })
+        .from(templates)
+        .where(and(eq(templates.templateId, templateId), sql`changes() > 0`)),
+    )
+    .onConflictDoNothing();
+
 /** Returns null when the id is taken: INSERT OR IGNORE keeps the check and the write one atomic statement. */
-export async function insertTemplate(d1: D1Database, body: CreateTemplateBody, now: number): Promise<EventTemplate | null> {
+export async function insertTemplate(d1: D1Database, body: CreateTemplateBody, now: number, actor = "unknown"): Promise<EventTemplate | null> {
   const db = drizzle(d1);
-  const rows = await db
-    .insert(templates)
-    .values({ templateId: body.templateId, ...columns(body), version: 1, usageCount: 0, createdAt: now, updatedAt: now })
-    .onConflictDoNothing()
-    .returning();
+  const [rows] = await db.batch([
+    db
+      .insert(templates)
+      .values({ templateId: body.templateId, ...columns(body), version: 1, usageCount: 0, createdAt: now, updatedAt: now })
+      .onConflictDoNothing()
+      .returning(),
+    recordVersion(db, body.templateId, actor),
+  ]);
   return rows[0] ? fromRow(rows[0]) : null;
 }
 
-export async function updateTemplate(d1: D1Database, templateId: string, body: UpdateTemplateBody, now: number): Promise<EventTemplate | null> {
+/**
+ * Null when there is no such template or, with expectedVersion, when it is no longer that version (someone else saved
+ * in between): the version check and the write are one statement.
+ */
+export async function updateTemplate(d1: D1Database, templateId: string, body: UpdateTemplateBody, now: number, actor = "unknown"): Promise<EventTemplate | null> {
   const db = drizzle(d1);
-  const rows = await db
+  const { expectedVersion } = body;
+  const update = db
     .update(templates)
     .set({
       ...columns(body),
@@ -88,9 +127,25 @@ export async function updateTemplate(d1: D1Database, templateId: string, body: U
       version: sql`${templates.version} + 1`,
       updatedAt: now,
     })
-    .where(eq(templates.templateId, templateId))
+    .where(and(eq(templates.templateId, templateId), expectedVersion === undefined ? undefined : eq(templates.version, expectedVersion)))
     .returning();
+  const [rows] = await db.batch([update, recordVersion(db, templateId, actor)]);
   return rows[0] ? fromRow(rows[0]) : null;
+}
+
+/** Saved versions of a template, newest first. Fields a version did not have (null in SQL) are left out, as GET does. */
+export async function listTemplateVersions(d1: D1Database, templateId: string, limit: number) {
+  const rows = await drizzle(d1)
+    .select()
+    .from(templateVersions)
+    .where(eq(templateVersions.templateId, templateId))
+    .orderBy(desc(templateVersions.version))
+    .limit(limit);
+  return rows.map((r) => {
+    // The engagement score is a measurement, not something a version edits (0021's backfill still carried it).
+    const doc = Object.fromEntries(Object.entries(r.document as Record<string, unknown>).filter(([k, v]) => v !== null && k !== "averageEngagementScore"));
+    return { version: r.version, savedAt: iso(r.savedAt), savedBy: r.savedBy, template: doc };
+  });
 }
 
 export async function getTemplate(d1: D1Database, templateId: string): Promise<EventTemplate | null> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ADMIN_POLICY, TELEMETRY_POLICY, below, eventBodyNeeds, formatKey, fresh, keyLabel, parseKey, requiredRole, requiredScope, roleAtLeast, serverAccess } from "./access";
+import { ADMIN_POLICY, TELEMETRY_POLICY, below, capabilities, eventBodyNeeds, formatKey, fresh, keyLabel, parseKey, requiredRole, requiredScope, roleAtLeast, serverAccess } from "./access";
 
 describe("roles", () => {
   it("are ordered viewer < operator < admin", () => {
@@ -121,5 +121,10 @@ describe("event bodies: what an operator may set", () => {
 
   it("a field nobody listed is an admin's", () => {
     expect(eventBodyNeeds({ ...when, somethingNew: true }).need).toBe("admin");
+  });
+
+  it("the console's content and force capabilities follow the same rule, so the two cannot drift apart", () => {
+    expect(capabilities("operator")).toMatchObject({ schedule: true, overrideContent: false, force: false });
+    expect(capabilities("admin")).toMatchObject({ overrideContent: true, force: true });
   });
 });

@@ -142,3 +142,24 @@ export const KEY_CACHE_MS = 30_000;
 
 export type CachedKey<T> = { value: T; until: number };
 export const fresh = <T>(entry: CachedKey<T> | undefined, now: number): entry is CachedKey<T> => !!entry && entry.until > now;
+
+/**
+ * What a role may do, in the words an ops console needs to show or hide a control, decided by the same policy table
+ * the admin guard applies (a sample path per capability), so the two cannot drift apart.
+ */
+export function capabilities(role: Role) {
+  const may = (method: string, path: string) => roleAtLeast(role, requiredRole(method, path));
+  return {
+    read: may("GET", "/events"),
+    schedule: may("POST", "/events"),
+    transition: may("POST", "/events/e/pause"),
+    // From the same rule the event routes apply to a body (eventBodyNeeds), with a sample content field and force.
+    overrideContent: roleAtLeast(role, eventBodyNeeds({ name: "x" }).need),
+    force: roleAtLeast(role, eventBodyNeeds({ force: true }).need),
+    editTemplates: may("PUT", "/templates/t"),
+    reviewFlags: may("POST", "/events/e/flags/p/clear"),
+    resolveAlerts: may("POST", "/alerts/a/resolve"),
+    editSettings: may("PUT", "/settings"),
+    manageKeys: may("GET", "/keys"),
+  };
+}

@@ -1,6 +1,6 @@
 import { describe, it, expect } from "vitest";
 import ICAL from "ical.js";
-import { MAX_RANGE_DAYS, calendarDays, renderIcs, escapeText, foldLine, resolveRange, type CalendarEntry, type IcsEntry } from "./calendar";
+import { MAX_RANGE_DAYS, calendarDays, conflictsByDay, renderIcs, escapeText, foldLine, resolveRange, type CalendarEntry, type IcsEntry } from "./calendar";
 import { DAY_MS as D, HOUR_MS as H } from "./time";
 
 const T0 = Date.UTC(2026, 11, 1); // 2026-12-01 00:00 UTC
@@ -88,6 +88,38 @@ describe("calendarDays", () => {
       entry({ eventId: "a", start: at(5), end: at(6) }),
     ];
     expect(calendarDays(entries, T0, T0 + D)[0].eventIds).toEqual(["z", "a", "b"]);
+  });
+});
+
+describe("conflictsByDay", () => {
+  const limits = { maxConcurrent: 4, maxConcurrentSameType: 2, majorGapMs: 48 * H };
+
+  it("lists a rule broken by events already on the schedule once, on each day its window touches", () => {
+    const three = ["a", "b", "c"].map((id) => entry({ eventId: id, name: id.toUpperCase(), start: at(10), end: at(12 + 24) }));
+    const days = conflictsByDay([...three, entry({ eventId: "m", tier: "mini", start: at(0), end: at(48) })], T0, T0 + 3 * D, limits);
+    expect([...days.keys()]).toEqual(["2026-12-01", "2026-12-02"]);
+    const [only] = days.get("2026-12-01")!;
+    expect(days.get("2026-12-01")).toHaveLength(1);
+    expect(only).toMatchObject({ rule: "max_concurrent_same_type", eventIds: ["a", "b", "c"] });
+    expect(only.message).toMatch(/^A: Between .* this event would be the 3rd concurrent seasonal event \(limit 2 per type\), alongside B and C/);
+  });
+
+  it("finds the gap to a major outside the range, and ignores cancelled, exempt and ended-but-not-major events", () => {
+    const inside = entry({ eventId: "w1", name: "Winter", tier: "major", start: at(0), end: at(24) });
+    const outside = entry({ eventId: "w2", name: "Spring", tier: "major", start: at(48), end: at(72) });
+    // The range ends before Spring starts; the 24 h between them (Dec 2) is in it.
+    const days = conflictsByDay([inside, outside], T0, T0 + 2 * D, limits);
+    expect([...days.keys()]).toEqual(["2026-12-02"]);
+    expect(days.get("2026-12-02")![0]).toMatchObject({ rule: "major_gap", eventIds: ["w1", "w2"] });
+    expect(days.get("2026-12-02")![0].message).toMatch(/^Winter: Only 24 h would separate .*major events need at least 48 h between them/);
+    // Back to back: a window of no length, on the day of the hand-over.
+    expect([...conflictsByDay([inside, { ...outside, start: at(24) }], T0, T0 + 3 * D, limits).keys()]).toEqual(["2026-12-02"]);
+    const quiet = [
+      ...["a", "b"].map((id) => entry({ eventId: id, start: at(1), end: at(2) })),
+      entry({ eventId: "x", state: "cancelled", start: at(1), end: at(2) }),
+      entry({ eventId: "d", tier: "daily", start: at(1), end: at(2) }),
+    ];
+    expect(conflictsByDay(quiet, T0, T0 + D, limits).size).toBe(0);
   });
 });
 

@@ -1,7 +1,7 @@
 // The seed's GenerateCalendar / FilterEvents: a per-day view for the ops dashboard and an iCalendar feed
 // so the schedule can be subscribed to from any calendar app.
 import type { EventState } from "./model";
-import { SCHEDULE_COUNTING_STATES, countsTowardConcurrency, overlaps, type ScheduleWindow } from "./scheduling";
+import { SCHEDULE_COUNTING_STATES, countsTowardConcurrency, detectConflicts, overlaps, type ConflictRule, type ScheduleLimits, type ScheduleWindow } from "./scheduling";
 import { DAY_MS, compareStrings, iso } from "./time";
 
 export type CalendarEntry = ScheduleWindow & { state: EventState };
@@ -52,6 +52,38 @@ export function calendarDays(entries: CalendarEntry[], from: number, to: number)
     });
   }
   return days;
+}
+
+export type DayConflict = { rule: ConflictRule; eventIds: string[]; message: string };
+
+/**
+ * The rules each day's schedule breaks (a forced schedule, or limits lowered since), found as the scheduler finds them:
+ * every event that holds a window checked against all the others (detectConflicts). A conflict is listed on each day its
+ * window touches, once however many of its events find it, in the words of the first (by start) that does. `entries`
+ * must be unfiltered and reach the major gap beyond [from, to), or a gap to an event just outside is missed.
+ */
+export function conflictsByDay(entries: CalendarEntry[], from: number, to: number, limits: ScheduleLimits): Map<string, DayConflict[]> {
+  const byDay = new Map<string, DayConflict[]>();
+  const seen = new Set<string>();
+  const ordered = [...entries].sort((a, b) => a.start - b.start || compareStrings(a.eventId, b.eventId));
+  for (const e of ordered) {
+    if (!SCHEDULE_COUNTING_STATES.includes(e.state)) continue;
+    for (const c of detectConflicts(e, ordered, limits)) {
+      const eventIds = [e.eventId, ...c.conflictingEventIds].sort(compareStrings);
+      const key = `${c.rule} ${eventIds.join(" ")}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const item = { rule: c.rule, eventIds, message: `${e.name ?? e.eventId}: ${c.message}` };
+      const start = Date.parse(c.window.from);
+      // Two majors back to back break the gap rule in a window of no length: it belongs to the day of that instant.
+      const end = Math.max(Date.parse(c.window.to), start + 1);
+      for (let day = floorToUtcDay(Math.max(start, from)); day < Math.min(end, to); day += DAY_MS) {
+        const date = iso(day).slice(0, 10);
+        byDay.set(date, [...(byDay.get(date) ?? []), item]);
+      }
+    }
+  }
+  return byDay;
 }
 
 function floorToUtcDay(ms: number): number {

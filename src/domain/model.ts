@@ -52,6 +52,12 @@ export const UpdateTemplateBody = z
     ...templateFields,
     // Omitted: the stored score stays (a manually set one is not cleared by a PUT that does not mention it); null clears it.
     averageEngagementScore: z.number().min(0).max(999.99).nullable().optional(),
+    expectedVersion: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .meta({ description: "The version this edit started from: if someone saved another since, 409 version_conflict and nothing is written." }),
   })
   .superRefine(withMechanicsRules)
   .meta({ id: "UpdateTemplateBody" });

@@ -11,6 +11,15 @@ const Count = z.number().int().min(0);
 
 export const Health = z.object({ ok: z.literal(true) }).meta({ id: "Health" });
 
+/** GET /v1/admin/whoami: who the credential is and what its role may do (an ops console shows only that). */
+export const Caller = z
+  .object({
+    actor: z.string().meta({ description: "The audit log's name for the caller: `key:<keyId>:<name>` or `bootstrap`." }),
+    role: z.enum(["viewer", "operator", "admin"]),
+    can: z.record(z.string(), z.boolean()).meta({ description: "Capabilities by name (schedule, transition, force, editTemplates, reviewFlags, …), decided by the policy table." }),
+  })
+  .meta({ id: "Caller" });
+
 // ---- templates ---------------------------------------------------------------------------------------------------
 
 export const Template = z
@@ -28,6 +37,19 @@ export const Template = z
   })
   .meta({ id: "Template" });
 export const TemplatePage = z.object({ templates: z.array(Template), nextOffset: z.number().int().nullable() }).meta({ id: "TemplatePage" });
+export const TemplateVersions = z
+  .object({
+    templateId: z.string(),
+    versions: z.array(
+      z.object({
+        version: z.number().int().min(1),
+        savedAt: Iso,
+        savedBy: z.string().meta({ description: "The audit name of who saved it (`key:<keyId>:<name>`, `bootstrap`)." }),
+        template: Json.meta({ description: "The template's editable fields as that version stored them." }),
+      }),
+    ),
+  })
+  .meta({ id: "TemplateVersions" });
 
 // ---- events, as ops see them ---------------------------------------------------------------------------------------
 
@@ -86,7 +108,24 @@ export const OpsCalendar = z
         date: z.string().meta({ description: "YYYY-MM-DD (UTC)" }),
         concurrency: Count.meta({ description: "Most events running at once that day." }),
         eventCount: Count,
-        events: z.array(z.object({ eventId: z.string(), name: z.string(), type: EventType, tier: EventTier, state: z.string(), startTime: Iso, endTime: Iso })),
+        conflicts: z
+          .array(z.object({ rule: z.enum(["max_concurrent", "max_concurrent_same_type", "major_gap"]), eventIds: z.array(z.string()), message: z.string() }))
+          .meta({
+            description:
+              "The rules this day's schedule breaks (forced schedules, limits lowered since), as the scheduler would say it; counted over every event whatever the filters, including majors up to the gap beyond the range.",
+          }),
+        events: z.array(
+          z.object({
+            eventId: z.string(),
+            name: z.string(),
+            type: EventType,
+            tier: EventTier,
+            state: z.string(),
+            startTime: Iso,
+            endTime: Iso,
+            forced: z.boolean().meta({ description: "Scheduled with force: true (a create, reschedule or resume that set a rule aside)." }),
+          }),
+        ),
       }),
     ),
   })

@@ -15,11 +15,13 @@ import { adminPrivacyRoutes } from "./privacy";
 import { adminReportRoutes } from "./reports";
 import { scheduleRoutes } from "./schedule";
 import { templateRoutes } from "./templates";
+import { whoamiRoutes } from "./whoami";
 
 export const adminApp = openApiApp<AppEnv>();
 adminApp.use(requireAdmin);
 adminApp
   .on("POST", ["/events", "/templates"], idempotentCreate)
+  .route("/", whoamiRoutes)
   .route("/keys", keyRoutes)
   .route("/templates", templateRoutes)
   .route("/events", adminEventRoutes)

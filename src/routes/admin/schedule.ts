@@ -4,10 +4,10 @@ import { z } from "zod";
 import { schedulerActor } from "../../actors/stubs";
 import { readConfig } from "../../config";
 import { calendarEntries } from "../../db/instances";
-import { calendarDays, renderIcs, resolveRange } from "../../domain/calendar";
+import { calendarDays, conflictsByDay, renderIcs, resolveRange } from "../../domain/calendar";
 import { windowOf } from "../../domain/scheduling";
 import { CreateEventBody, EventState, EventTier, EventType, SettingsBody } from "../../domain/model";
-import { iso } from "../../domain/time";
+import { HOUR_MS, iso } from "../../domain/time";
 import { OpsCalendar, ScheduleCheck, ScheduleSettings } from "../../domain/views";
 import { CALENDAR_FEED_OPERATOR, requireEventBodyRole, type AppEnv } from "../../http/auth";
 import { revalidate } from "../../http/cache";
@@ -103,6 +103,12 @@ export const scheduleRoutes = openApiApp<AppEnv>()
         return c.body(body, 200, { "Content-Type": "text/calendar; charset=utf-8", "Content-Disposition": 'inline; filename="live-events.ics"' });
       }
       const byId = new Map(events.map((e) => [e.eventId, e]));
+      // Conflicts count every event (filters only pick what is listed), and a major just outside the range still
+      // breaks the gap with one inside it.
+      const rules = await schedulerActor(c.env).settings();
+      const gap = rules.majorGapHours * HOUR_MS;
+      const around = await calendarEntries(c.env.DB, { from: from - gap, to: to + gap });
+      const conflicts = conflictsByDay(around, from, to, { maxConcurrent: rules.maxConcurrent, maxConcurrentSameType: rules.maxConcurrentSameType, majorGapMs: gap });
       return c.json(
         {
           from: iso(from),
@@ -111,9 +117,10 @@ export const scheduleRoutes = openApiApp<AppEnv>()
             date: d.date,
             concurrency: d.peakConcurrency,
             eventCount: d.eventCount,
+            conflicts: conflicts.get(d.date) ?? [],
             events: d.eventIds.map((id) => {
               const e = byId.get(id)!;
-              return { eventId: e.eventId, name: e.name, type: e.type, tier: e.tier, state: e.state, startTime: iso(e.start), endTime: iso(e.end) };
+              return { eventId: e.eventId, name: e.name, type: e.type, tier: e.tier, state: e.state, startTime: iso(e.start), endTime: iso(e.end), forced: e.forced };
             }),
           })),
         },

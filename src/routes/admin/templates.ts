@@ -1,9 +1,9 @@
 // Ops: the template library (the seed's Template Reuse System, step 1).
 import { createRoute } from "@hono/zod-openapi";
 import { z } from "zod";
-import { getTemplate, insertTemplate, listTemplates, updateTemplate } from "../../db/templates";
+import { getTemplate, insertTemplate, listTemplateVersions, listTemplates, updateTemplate } from "../../db/templates";
 import { CreateTemplateBody, EventTier, EventType, UpdateTemplateBody } from "../../domain/model";
-import { Template, TemplatePage } from "../../domain/views";
+import { Template, TemplatePage, TemplateVersions } from "../../domain/views";
 import type { AppEnv } from "../../http/auth";
 import { revalidate } from "../../http/cache";
 import { ApiError, validationError } from "../../http/errors";
@@ -17,6 +17,7 @@ const ListQuery = z.strictObject({
   offset: z.coerce.number().int().min(0).max(100_000).default(0),
 });
 const TemplateIdParam = z.object({ templateId: z.string().meta({ example: "winter-festival" }) });
+const VersionsQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(200).default(50) });
 
 const notFound = (id: string) => new ApiError(404, "template_not_found", `no template with id "${id}"`);
 const ops = { tags: ["Templates"], security: OPERATOR };
@@ -33,7 +34,7 @@ export const templateRoutes = openApiApp<AppEnv>()
     }),
     async (c) => {
       const body = c.req.valid("json");
-      const created = await insertTemplate(c.env.DB, body, Date.now());
+      const created = await insertTemplate(c.env.DB, body, Date.now(), c.var.operator);
       if (!created) throw new ApiError(409, "template_exists", `template "${body.templateId}" already exists; use PUT to update it`);
       return c.json(created, 201);
     },
@@ -80,7 +81,7 @@ export const templateRoutes = openApiApp<AppEnv>()
       path: "/{templateId}",
       summary: "Update a template (a new version)",
       request: { params: TemplateIdParam, body: jsonRequest(UpdateTemplateBody) },
-      responses: { 200: json(Template, "The template, version + 1"), ...errors(400, 401, 403, 404, 413, 422) },
+      responses: { 200: json(Template, "The template, version + 1"), ...errors(400, 401, 403, 404, 409, 413, 422) },
     }),
     async (c) => {
       const id = c.req.valid("param").templateId;
@@ -88,8 +89,33 @@ export const templateRoutes = openApiApp<AppEnv>()
       if (body.templateId !== undefined && body.templateId !== id) {
         throw validationError([{ path: "templateId", message: `must be "${id}" (the template in the path) or left out: a template's id cannot change` }]);
       }
-      const updated = await updateTemplate(c.env.DB, id, body, Date.now());
-      if (!updated) throw notFound(id);
+      const updated = await updateTemplate(c.env.DB, id, body, Date.now(), c.var.operator);
+      if (!updated) {
+        const current = await getTemplate(c.env.DB, id);
+        if (!current) throw notFound(id);
+        throw new ApiError(409, "version_conflict", `template "${id}" is at v${current.version}, not v${body.expectedVersion}: someone saved it since; reload, reapply your edit and save again`, {
+          expectedVersion: body.expectedVersion,
+          currentVersion: current.version,
+          savedBy: (await listTemplateVersions(c.env.DB, id, 1))[0]?.savedBy ?? null,
+        });
+      }
       return c.json(updated, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      ...ops,
+      method: "get",
+      path: "/{templateId}/versions",
+      summary: "A template's saved versions, newest first (for history and diffs)",
+      request: { params: TemplateIdParam, query: VersionsQuery },
+      responses: { 200: json(TemplateVersions, "The versions"), ...errors(400, 401, 403, 404) },
+    }),
+    async (c) => {
+      const id = c.req.valid("param").templateId;
+      const versions = await listTemplateVersions(c.env.DB, id, c.req.valid("query").limit);
+      // A template always has at least the version it was created as; none means there is no such template.
+      if (versions.length === 0 && !(await getTemplate(c.env.DB, id))) throw notFound(id);
+      return c.json({ templateId: id, versions }, 200);
     },
   );
