@@ -15,6 +15,6 @@ SELECT template_id, version, json_object('type', event_type, 'tier', tier, 'name
   'theme', json(theme_config), 'layout', json(ui_layout_config),
   'requiresLeaderboard', json(CASE WHEN requires_leaderboard THEN 'true' ELSE 'false' END), 'leaderboard', json(leaderboard),
   'requiresClan', json(CASE WHEN requires_clan THEN 'true' ELSE 'false' END), 'clan', json(clan),
-  'minimumPlayerLevel', minimum_player_level, 'shardCount', shard_count, 'expectedParticipants', expected_participants,
+  'minimumPlayerLevel', minimum_player_level, 'difficulty', difficulty, 'shardCount', shard_count, 'expectedParticipants', expected_participants,
   'averageEngagementScore', average_engagement_score), updated_at, 'unknown (before version history)'
 FROM `templates`;

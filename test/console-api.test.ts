@@ -125,6 +125,18 @@ describe("template version history", () => {
     expect((await call("GET", `/v1/admin/templates/${id}/versions`)).json.versions.map((v: any) => v.version)).toEqual([2, 1]);
   });
 
+  it("records a change of difficulty alone as a version that differs from the one before", async () => {
+    const created = await createTemplate({ name: "Difficulty Cup" });
+    const id = created.templateId;
+    const { templateId: _id, ...fields } = templateBody();
+    expect((await call("PUT", `/v1/admin/templates/${id}`, { body: { ...fields, name: "Difficulty Cup", difficulty: 4 } })).json.version).toBe(2);
+    const versions = (await call("GET", `/v1/admin/templates/${id}/versions`)).json.versions;
+    expect(versions.map((v: any) => [v.version, v.template.difficulty ?? null])).toEqual([
+      [2, 4],
+      [1, null],
+    ]);
+  });
+
   it("refuses a save that started from an older version with 409 version_conflict, and writes nothing", async () => {
     const created = await createTemplate({ name: "Race Cup" });
     const id = created.templateId;

@@ -333,6 +333,18 @@ describe("privacy", () => {
     expect((await call("GET", `/v1/admin/players/${player}/profile`)).status).toBe(404);
   });
 
+  it("builds no profile for an erased player's pseudonym, whose rows live on for the KPIs", async () => {
+    const anon = `anon_${"ab".repeat(16)}`;
+    const at = Date.now() - 10 * 60_000;
+    await env.DB.prepare("INSERT INTO telemetry_sessions (session_id, player_id, start, duration_sec, ends_at, platform, received_at) VALUES (?1, ?2, ?3, 600, ?3 + 600000, 'pc', ?3)")
+      .bind(`${tag}-anon-session`, anon, at)
+      .run();
+    await writeProfileWatermark(env.DB, { at: at - 1, player: null }, Date.now());
+    await runProfiles(env.DB, Date.now());
+    const row = await env.DB.prepare("SELECT COUNT(*) AS n FROM player_profiles WHERE player_id = ?").bind(anon).first<{ n: number }>();
+    expect(row!.n).toBe(0);
+  });
+
   it("a recomputation that read a player before their erase does not bring their profile back under the raw id", async () => {
     const player = `${tag}-gone`;
     // The job saw this player touched, but their rows were renamed to the pseudonym before its write: none left here.

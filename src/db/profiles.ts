@@ -2,6 +2,7 @@
 // recomputes their profiles from bounded aggregates (each statement binds one JSON list of at most CHUNK players and
 // reads by the player indexes); a game server's level and needs are the other write. Reads: ops' profile view and the
 // recommendation route's single batch (candidates + profile + weights).
+import { isPseudonym } from "../lib/pseudonym";
 import {
   PACE_BUCKETS,
   PACE_EVENTS,
@@ -62,7 +63,8 @@ export async function touchedPlayers(d1: D1Database, since: ProfileCursor, until
     if (after(upTo, { at: last.t, player: last.p })) upTo = { at: last.t, player: last.p };
   }
   const players = new Set<string>();
-  for (const r of results) for (const row of r.results) if (!after({ at: row.t, player: row.p }, upTo)) players.add(row.p);
+  // An erased player's rows live on under their pseudonym (for the KPIs); no profile is ever built for one.
+  for (const r of results) for (const row of r.results) if (!after({ at: row.t, player: row.p }, upTo) && !isPseudonym(row.p)) players.add(row.p);
   return { players: [...players].sort(), upTo, more };
 }
 
@@ -168,8 +170,7 @@ type Computed = Omit<PlayerProfile, "level" | "needs" | "skill" | "computedAt" |
  * Recomputes and stores the profiles of `players` (level and needs stay as posted), of those D1 still has rows of.
  * Returns how many were written.
  */
-export async function recomputeProfiles(d1: D1Database, players: string[], now: number): Promise<number> {
-  const cache = new Map<string, number[]>();
+export async function recomputeProfiles(d1: D1Database, players: string[], now: number, cache = new Map<string, number[]>()): Promise<number> {
   let written = 0;
   for (let i = 0; i < players.length; i += CHUNK) {
     const chunk = players.slice(i, i + CHUNK);

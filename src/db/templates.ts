@@ -71,7 +71,7 @@ const VERSION_DOCUMENT = `json_object('type', event_type, 'tier', tier, 'name', 
   'theme', json(theme_config), 'layout', json(ui_layout_config),
   'requiresLeaderboard', json(CASE WHEN requires_leaderboard THEN 'true' ELSE 'false' END), 'leaderboard', json(leaderboard),
   'requiresClan', json(CASE WHEN requires_clan THEN 'true' ELSE 'false' END), 'clan', json(clan),
-  'minimumPlayerLevel', minimum_player_level, 'shardCount', shard_count, 'expectedParticipants', expected_participants)`;
+  'minimumPlayerLevel', minimum_player_level, 'difficulty', difficulty, 'shardCount', shard_count, 'expectedParticipants', expected_participants)`;
 /**
  * Records the template's current version, only when the statement before it in the batch wrote the row (SQLite's
  * changes()): a refused create or a stale update writes no history. A repeat of the same version is ignored.
