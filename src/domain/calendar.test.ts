@@ -104,6 +104,15 @@ describe("conflictsByDay", () => {
     expect(only.message).toMatch(/^A: Between .* this event would be the 3rd concurrent seasonal event \(limit 2 per type\), alongside B and C/);
   });
 
+  it("marks only the days a concurrency limit is broken on, not the quiet days inside an 'At times' window", () => {
+    // A 30-day seasonal event; two short same-type events on day 5 and day 25 each make three of a kind.
+    const long = entry({ eventId: "s", name: "Season", start: at(0), end: at(30 * 24) });
+    const early = ["e1", "e2"].map((id) => entry({ eventId: id, start: at(4 * 24 + 1), end: at(4 * 24 + 3) }));
+    const late = ["l1", "l2"].map((id) => entry({ eventId: id, start: at(24 * 24 + 1), end: at(24 * 24 + 3) }));
+    const days = conflictsByDay([long, ...early, ...late], T0, T0 + 31 * D, limits);
+    expect([...days.keys()].sort()).toEqual(["2026-12-05", "2026-12-25"]);
+  });
+
   it("finds the gap to a major outside the range, and ignores cancelled, exempt and ended-but-not-major events", () => {
     const inside = entry({ eventId: "w1", name: "Winter", tier: "major", start: at(0), end: at(24) });
     const outside = entry({ eventId: "w2", name: "Spring", tier: "major", start: at(48), end: at(72) });

@@ -77,7 +77,12 @@ export function conflictsByDay(entries: CalendarEntry[], from: number, to: numbe
       const start = Date.parse(c.window.from);
       // Two majors back to back break the gap rule in a window of no length: it belongs to the day of that instant.
       const end = Math.max(Date.parse(c.window.to), start + 1);
+      // A concurrency window may span stretches within the limit ("At times between…"): a day is marked only if the
+      // limit is broken on it, by the events of this conflict.
+      const involved = c.rule === "major_gap" ? [] : ordered.filter((x) => eventIds.includes(x.eventId));
+      const limit = c.rule === "max_concurrent" ? limits.maxConcurrent : limits.maxConcurrentSameType;
       for (let day = floorToUtcDay(Math.max(start, from)); day < Math.min(end, to); day += DAY_MS) {
+        if (c.rule !== "major_gap" && peakConcurrency(involved, { start: Math.max(day, start), end: Math.min(day + DAY_MS, end) }) <= limit) continue;
         const date = iso(day).slice(0, 10);
         byDay.set(date, [...(byDay.get(date) ?? []), item]);
       }
