@@ -1,0 +1,259 @@
+// Recurring series: an RFC 5545 RRULE read in a time zone, expanded into UTC windows over a horizon, with edits and
+// a conflict policy. Pure: the SeriesActor materializes what these functions decide.
+//
+// How a rule is expanded: rrule-temporal walks the rule over wall-clock readings (a "floating" DTSTART, carried as UTC
+// so no reading is ever skipped or doubled by the library), and zoned.ts turns each reading into an instant in the
+// series' zone by RFC 5545's rule (a nonexistent time moves forward by the gap, an ambiguous one is the first). So a
+// daily 02:30 in New York is 02:30 every day, 03:30 on the spring-forward day, and once (EDT) on the fall-back day.
+import { RRuleTemporal } from "rrule-temporal";
+import { Temporal } from "temporal-polyfill";
+import { detectConflicts, type ScheduleConflict, type ScheduleLimits, type ScheduleWindow } from "./scheduling";
+import { DAY_MS, HOUR_MS } from "./time";
+import { addDuration, canonicalZone, compareLocal, parseDuration, parseLocal, toInstant, type LocalDuration } from "./zoned";
+
+export const SERIES_FREQS = ["DAILY", "WEEKLY", "MONTHLY", "YEARLY"] as const;
+export const CONFLICT_POLICIES = ["skip", "shift"] as const;
+export type ConflictPolicy = (typeof CONFLICT_POLICIES)[number];
+export const EDIT_SCOPES = ["this", "following", "all"] as const;
+export type EditScope = (typeof EDIT_SCOPES)[number];
+
+/** Default rolling horizon: occurrences starting within this many days from now exist as events. */
+export const DEFAULT_HORIZON_DAYS = 30;
+/** A shifted occurrence may start at most this much later than planned; past it, it is skipped (and reported). */
+export const MAX_SHIFT_MS = 24 * HOUR_MS;
+/** One expansion yields at most this many occurrences (a year of a daily series is 365). */
+export const MAX_OCCURRENCES = 2000;
+/** Exception dates per series. */
+export const MAX_EXDATES = 500;
+
+/** One rule of a series, as ops wrote it; all local readings are normalized by parseLocal. */
+export type SeriesRule = { rrule: string; dtstart: string; duration: string; timeZone: string; exdates: string[]; until: string | null };
+/** A series is a run of rules: "this and following" edits start a new one at the edited occurrence's instant. */
+export type Segment = SeriesRule & { fromMs: number | null };
+/** A single-occurrence edit ("this"): moved, lengthened, or cancelled; keyed by the occurrence's original local start. */
+export type OccurrenceOverride = { start?: string; duration?: string; cancelled?: boolean };
+export type SeriesPlan = { segments: Segment[]; overrides: Record<string, OccurrenceOverride> };
+
+/** One occurrence: `key` is its original local start in the series' zone (iCalendar's RECURRENCE-ID). */
+export type Occurrence = { key: string; start: number; end: number; cancelled: boolean; timeZone: string };
+
+export type Problem = { path: string; message: string };
+
+// ---- validation ----------------------------------------------------------------------------------------------------
+
+/** Parses and checks an RRULE value; returns it normalized (no "RRULE:" prefix, upper case) or the problems. */
+export function checkRrule(rrule: string): { ok: true; rrule: string } | { ok: false; message: string } {
+  const text = rrule.trim().replace(/^RRULE:/i, "").toUpperCase();
+  const parts = text.split(";").filter((p) => p !== "");
+  const keys = new Map<string, string>();
+  for (const p of parts) {
+    const m = /^([A-Z]+)=([A-Z0-9,+\-]+)$/.exec(p);
+    if (!m) return { ok: false, message: `"${p.slice(0, 40)}" is not a NAME=VALUE rule part` };
+    if (keys.has(m[1])) return { ok: false, message: `${m[1]} appears twice` };
+    keys.set(m[1], m[2]);
+  }
+  const freq = keys.get("FREQ");
+  if (!freq) return { ok: false, message: "must have a FREQ" };
+  if (!(SERIES_FREQS as readonly string[]).includes(freq)) return { ok: false, message: `FREQ must be one of ${SERIES_FREQS.join(", ")} (events last hours; got ${freq})` };
+  if (keys.has("UNTIL")) return { ok: false, message: "must not carry UNTIL: send it as the until field, a local date-time in timeZone" };
+  try {
+    const rule = new RRuleTemporal({ rruleString: text, dtstart: Temporal.ZonedDateTime.from("2026-01-01T00:00:00[UTC]") });
+    rule.between(new Date(Date.UTC(2026, 0, 1)), new Date(Date.UTC(2027, 0, 1)), true);
+  } catch (err) {
+    return { ok: false, message: `is not a valid RRULE: ${err instanceof Error ? err.message : String(err)}` };
+  }
+  return { ok: true, rrule: text };
+}
+
+export type SeriesInput = { rrule: string; dtstart: string; duration: string; timeZone: string; exdates?: string[]; until?: string | null };
+
+/** Checks every field and names every problem at once; returns the rule normalized. */
+export function checkRule(input: SeriesInput): { ok: true; rule: SeriesRule } | { ok: false; problems: Problem[] } {
+  const problems: Problem[] = [];
+  const rr = checkRrule(input.rrule);
+  if (!rr.ok) problems.push({ path: "rrule", message: rr.message });
+  const dtstart = parseLocal(input.dtstart);
+  if (!dtstart) problems.push({ path: "dtstart", message: "must be a local date-time such as 2026-03-07T10:00 (no offset, no Z: the zone is timeZone)" });
+  if (!parseDuration(input.duration)) problems.push({ path: "duration", message: "must be a positive ISO 8601 duration in weeks, days, hours, minutes or seconds, such as PT12H or P1D" });
+  const timeZone = canonicalZone(input.timeZone);
+  if (!timeZone) problems.push({ path: "timeZone", message: `"${input.timeZone.slice(0, 64)}" is not an IANA time zone this runtime knows` });
+  const exdates: string[] = [];
+  (input.exdates ?? []).forEach((e, i) => {
+    const local = parseLocal(e);
+    if (local) exdates.push(local);
+    else problems.push({ path: `exdates.${i}`, message: "must be a local date-time (an occurrence's start in timeZone)" });
+  });
+  if (exdates.length > MAX_EXDATES) problems.push({ path: "exdates", message: `at most ${MAX_EXDATES}` });
+  let until: string | null = null;
+  if (input.until != null) {
+    until = parseLocal(input.until);
+    if (!until) problems.push({ path: "until", message: "must be a local date-time in timeZone" });
+    else if (dtstart && compareLocal(until, dtstart) < 0) problems.push({ path: "until", message: "must not be before dtstart" });
+  }
+  if (problems.length || !rr.ok || !dtstart || !timeZone) return { ok: false, problems };
+  return { ok: true, rule: { rrule: rr.rrule, dtstart, duration: input.duration, timeZone, exdates: [...new Set(exdates)].sort(), until } };
+}
+
+// ---- expansion -----------------------------------------------------------------------------------------------------
+
+/** Wall-clock readings of the rule, as UTC-labelled floating times, around [fromMs, toMs) (widened by any offset). */
+function readings(rule: SeriesRule, fromMs: number, toMs: number): string[] {
+  const r = new RRuleTemporal({ rruleString: rule.rrule, dtstart: Temporal.ZonedDateTime.from(`${rule.dtstart}[UTC]`) });
+  // A wall clock is at most 14 h from UTC, and a gap moves a reading forward by a few hours at most.
+  const pad = DAY_MS;
+  return r
+    .between(new Date(fromMs - pad), new Date(toMs + pad), true)
+    .slice(0, MAX_OCCURRENCES + 64)
+    .map((d) => d.toPlainDateTime().toString({ smallestUnit: "second" }));
+}
+
+/** The rule's occurrences whose start is in [fromMs, toMs), in order, none twice. */
+export function expandRule(rule: SeriesRule, fromMs: number, toMs: number): Occurrence[] {
+  const duration = parseDuration(rule.duration) as LocalDuration;
+  const exdates = new Set(rule.exdates);
+  const seen = new Set<number>();
+  const out: Occurrence[] = [];
+  for (const key of readings(rule, fromMs, toMs)) {
+    if (exdates.has(key) || (rule.until && compareLocal(key, rule.until) > 0)) continue;
+    const start = toInstant(key, rule.timeZone);
+    // Two readings can name one instant (02:30 in a one-hour gap is 03:30): the first wins, so nothing runs twice.
+    if (start < fromMs || start >= toMs || seen.has(start)) continue;
+    seen.add(start);
+    out.push({ key, start, end: addDuration(start, duration, rule.timeZone), cancelled: false, timeZone: rule.timeZone });
+    if (out.length >= MAX_OCCURRENCES) break;
+  }
+  return out.sort((a, b) => a.start - b.start);
+}
+
+/** The whole series over [fromMs, toMs): each rule over its own stretch, then the single-occurrence edits. */
+export function expandPlan(plan: SeriesPlan, fromMs: number, toMs: number): Occurrence[] {
+  const byKey = new Map<string, Occurrence>();
+  plan.segments.forEach((seg, i) => {
+    const lo = Math.max(fromMs, seg.fromMs ?? -Infinity);
+    const next = plan.segments[i + 1]?.fromMs ?? Infinity;
+    const hi = Math.min(toMs, next);
+    if (lo >= hi) return;
+    for (const o of expandRule(seg, lo, hi)) byKey.set(o.key, o);
+  });
+  const out: Occurrence[] = [];
+  for (const o of byKey.values()) {
+    const ov = plan.overrides[o.key];
+    if (!ov) out.push(o);
+    else if (ov.cancelled) out.push({ ...o, cancelled: true });
+    else {
+      const seg = segmentAt(plan, o.start);
+      const start = ov.start ? toInstant(ov.start, o.timeZone) : o.start;
+      const duration = parseDuration(ov.duration ?? seg.duration) as LocalDuration;
+      out.push({ ...o, start, end: addDuration(start, duration, o.timeZone) });
+    }
+  }
+  return out.sort((a, b) => a.start - b.start || compareLocal(a.key, b.key));
+}
+
+function segmentAt(plan: SeriesPlan, ms: number): Segment {
+  let seg = plan.segments[0];
+  for (const s of plan.segments) if (s.fromMs === null || s.fromMs <= ms) seg = s;
+  return seg;
+}
+
+// ---- edits ---------------------------------------------------------------------------------------------------------
+
+export type SeriesChanges = Partial<SeriesInput> & { cancel?: boolean };
+export type SeriesEdit = { scope: EditScope; occurrence?: string; changes: SeriesChanges };
+
+/**
+ * An edit as a pure transform of the plan. "this" overrides one occurrence (start, duration or cancel); "following"
+ * ends the current rule before the occurrence and starts a new one there (dtstart defaults to that occurrence);
+ * "all" rewrites the rule of the whole series, keeping single-occurrence edits whose occurrence still exists.
+ */
+export function applyEdit(plan: SeriesPlan, edit: SeriesEdit): { ok: true; plan: SeriesPlan } | { ok: false; problems: Problem[] } {
+  const { scope, changes } = edit;
+  if (scope === "all") {
+    if (changes.cancel) return bad("changes.cancel", 'only with scope "this" (to stop the whole series, end it)');
+    const checked = checkRule({ ...plan.segments[0], ...defined(changes) });
+    if (!checked.ok) return checked;
+    return { ok: true, plan: { segments: [{ ...checked.rule, fromMs: null }], overrides: plan.overrides } };
+  }
+  const key = edit.occurrence ? parseLocal(edit.occurrence) : null;
+  if (!key) return bad("occurrence", `is required with scope "${scope}": the occurrence's original local start, as GET lists it`);
+  const occ = findOccurrence(plan, key);
+  if (!occ) return bad("occurrence", `the series has no occurrence starting ${key}`);
+
+  if (scope === "this") {
+    const extra = (["rrule", "timeZone", "exdates", "until"] as const).filter((f) => changes[f] !== undefined);
+    if (extra.length) return bad(`changes.${extra[0]}`, 'applies to a rule, not one occurrence: use scope "following" or "all"');
+    const ov: OccurrenceOverride = { ...plan.overrides[key] };
+    if (changes.cancel) ov.cancelled = true;
+    if (changes.dtstart !== undefined) {
+      const start = parseLocal(changes.dtstart);
+      if (!start) return bad("changes.dtstart", "must be a local date-time");
+      ov.start = start;
+    }
+    if (changes.duration !== undefined) {
+      if (!parseDuration(changes.duration)) return bad("changes.duration", "must be a positive ISO 8601 duration");
+      ov.duration = changes.duration;
+    }
+    return { ok: true, plan: { segments: plan.segments, overrides: { ...plan.overrides, [key]: ov } } };
+  }
+
+  if (changes.cancel) return bad("changes.cancel", 'only with scope "this" (to stop the series from here, send until)');
+  const base = segmentAt(plan, occ.start);
+  const checked = checkRule({ ...base, dtstart: key, ...defined(changes) });
+  if (!checked.ok) return checked;
+  const kept = plan.segments.filter((s) => s.fromMs === null || s.fromMs < occ.start);
+  const overrides = Object.fromEntries(Object.entries(plan.overrides).filter(([k]) => compareLocal(k, key) < 0));
+  return { ok: true, plan: { segments: [...kept, { ...checked.rule, fromMs: occ.start }], overrides } };
+}
+
+/** The occurrence with this key, wherever it falls (searched a day around its reading in every rule's zone). */
+function findOccurrence(plan: SeriesPlan, key: string): Occurrence | null {
+  for (const seg of plan.segments) {
+    const at = toInstant(key, seg.timeZone);
+    const hit = expandPlan(plan, at - DAY_MS, at + DAY_MS).find((o) => o.key === key);
+    if (hit) return hit;
+  }
+  return null;
+}
+
+const bad = (path: string, message: string) => ({ ok: false as const, problems: [{ path, message }] });
+const defined = <T extends object>(o: T): Partial<T> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+
+// ---- conflicts -----------------------------------------------------------------------------------------------------
+
+/**
+ * The earliest start at or after `candidate.start` (and at most `maxShiftMs` later) where the window, same length,
+ * breaks no scheduling rule; null when there is none. A window stops conflicting only when some other window ends
+ * (or, for the major gap, when that end plus the gap has passed), so those instants are the only ones worth trying.
+ */
+export function nextLegalStart(candidate: ScheduleWindow, existing: ScheduleWindow[], limits: ScheduleLimits, maxShiftMs = MAX_SHIFT_MS): number | null {
+  const length = candidate.end - candidate.start;
+  const fits = (start: number) => detectConflicts({ ...candidate, start, end: start + length }, existing, limits).length === 0;
+  if (fits(candidate.start)) return candidate.start;
+  const tries = new Set<number>();
+  for (const e of existing) {
+    for (const t of [e.end, e.end + limits.majorGapMs]) if (t > candidate.start && t <= candidate.start + maxShiftMs) tries.add(t);
+  }
+  for (const t of [...tries].sort((a, b) => a - b)) if (fits(t)) return t;
+  return null;
+}
+
+export type OccurrenceDecision =
+  | { status: "scheduled"; start: number; end: number }
+  | { status: "shifted"; start: number; end: number; from: number }
+  | { status: "skipped"; reason: string; conflicts: ScheduleConflict[] };
+
+/** What the policy does with an occurrence the rules refuse. */
+export function decideConflict(
+  candidate: ScheduleWindow,
+  conflicts: ScheduleConflict[],
+  existing: ScheduleWindow[],
+  limits: ScheduleLimits,
+  policy: ConflictPolicy,
+): OccurrenceDecision {
+  if (conflicts.length === 0) return { status: "scheduled", start: candidate.start, end: candidate.end };
+  const why = conflicts.map((c) => c.message).join(" ");
+  if (policy === "skip") return { status: "skipped", reason: `conflict: ${why}`, conflicts };
+  const start = nextLegalStart(candidate, existing, limits);
+  if (start === null) return { status: "skipped", reason: `no legal slot within ${MAX_SHIFT_MS / HOUR_MS} h: ${why}`, conflicts };
+  return { status: "shifted", start, end: start + (candidate.end - candidate.start), from: candidate.start };
+}
