@@ -164,15 +164,26 @@ export type SeriesEdit = { scope: EditScope; occurrence?: string; changes: Serie
 /**
  * An edit as a pure transform of the plan. "this" overrides one occurrence (start, duration or cancel); "following"
  * ends the current rule before the occurrence and starts a new one there (dtstart defaults to that occurrence);
- * "all" rewrites the rule of the whole series, keeping single-occurrence edits whose occurrence still exists.
+ * "all" applies the changes to every rule of the series (a new dtstart makes it one rule again, from that start),
+ * keeping single-occurrence edits whose occurrence still exists.
  */
 export function applyEdit(plan: SeriesPlan, edit: SeriesEdit): { ok: true; plan: SeriesPlan } | { ok: false; problems: Problem[] } {
   const { scope, changes } = edit;
   if (scope === "all") {
     if (changes.cancel) return bad("changes.cancel", 'only with scope "this" (to stop the whole series, end it)');
-    const checked = checkRule({ ...plan.segments[0], ...defined(changes) });
-    if (!checked.ok) return checked;
-    return { ok: true, plan: { segments: [{ ...checked.rule, fromMs: null }], overrides: plan.overrides } };
+    // A new dtstart redefines the series from its start: one rule again. Any other change applies to every rule.
+    if (changes.dtstart !== undefined) {
+      const checked = checkRule({ ...plan.segments[0], ...defined(changes) });
+      if (!checked.ok) return checked;
+      return { ok: true, plan: { segments: [{ ...checked.rule, fromMs: null }], overrides: plan.overrides } };
+    }
+    const segments: Segment[] = [];
+    for (const seg of plan.segments) {
+      const checked = checkRule({ ...seg, ...defined(changes) });
+      if (!checked.ok) return checked;
+      segments.push({ ...checked.rule, fromMs: seg.fromMs });
+    }
+    return { ok: true, plan: { segments, overrides: plan.overrides } };
   }
   const key = edit.occurrence ? parseLocal(edit.occurrence) : null;
   if (!key) return bad("occurrence", `is required with scope "${scope}": the occurrence's original local start, as GET lists it`);

@@ -13,12 +13,13 @@ import { adminLeaderboardRoutes } from "./leaderboards";
 import { adminPrivacyRoutes } from "./privacy";
 import { adminReportRoutes } from "./reports";
 import { scheduleRoutes } from "./schedule";
+import { adminSeriesRoutes } from "./series";
 import { templateRoutes } from "./templates";
 
 export const adminApp = openApiApp<AppEnv>();
 adminApp.use(requireAdmin);
 adminApp
-  .on("POST", ["/events", "/templates"], idempotentCreate)
+  .on("POST", ["/events", "/templates", "/series"], idempotentCreate)
   .route("/keys", keyRoutes)
   .route("/templates", templateRoutes)
   .route("/events", adminEventRoutes)
@@ -29,6 +30,7 @@ adminApp
   .route("/events", adminReportRoutes)
   .route("/events", adminFlagRoutes)
   .route("/alerts", adminAlertRoutes)
+  .route("/series", adminSeriesRoutes)
   // /schedule/validate, /settings, /calendar
   .route("/", scheduleRoutes)
   // Every path under /v1/admin is answered here, its 404 included, so none falls through to the player guard.

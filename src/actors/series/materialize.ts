@@ -1,0 +1,157 @@
+// Turning a series' plan into events over its rolling horizon: each occurrence is created as an ordinary event through
+// the scheduler (the same path POST /v1/admin/events takes: template → instanceFromTemplate → scheduler.createEvent,
+// which checks the rules and reserves the window), with a deterministic event id, so a create repeated after a crash
+// answers the event it already made instead of making a second one.
+import { readConfig } from "../../config";
+import { getTemplate } from "../../db/templates";
+import { instanceFromTemplate } from "../../domain/instance";
+import type { EventTemplate } from "../../domain/model";
+import { decideConflict, expandPlan, type ConflictPolicy, type Occurrence, type SeriesPlan } from "../../domain/series";
+import { DAY_MS, HOUR_MS, iso } from "../../domain/time";
+import type { Audit, EventView, OccurrenceStatus } from "../contracts";
+import { eventActor, schedulerActor } from "../stubs";
+
+/** What the materializer reads and writes in the series object. */
+export type OccurrenceRow = {
+  key: string;
+  gen: number;
+  eventId: string | null;
+  status: OccurrenceStatus;
+  wantStart: number;
+  wantEnd: number;
+  start: number;
+  end: number;
+  shiftedFrom: number | null;
+  reason: string | null;
+};
+export type SeriesStore = {
+  seriesId: string;
+  templateId: string;
+  plan: SeriesPlan;
+  onConflict: ConflictPolicy;
+  active: boolean;
+  horizonDays: number;
+  rows(): Map<string, OccurrenceRow>;
+  save(row: OccurrenceRow): void;
+};
+
+/** `evt_` + the series' hex + the occurrence's local start as digits (+ g<n> when a key needs a fresh event). */
+export function occurrenceEventId(seriesId: string, key: string, gen: number): string {
+  return `evt_${seriesId.replace(/^ser_/, "")}${key.replace(/\D/g, "")}${gen > 0 ? `g${gen}` : ""}`;
+}
+
+const hasEvent = (r: OccurrenceRow) => r.eventId !== null && (r.status === "scheduled" || r.status === "shifted" || r.status === "pending");
+
+/**
+ * One pass over [now, now + horizon): creates what is missing, moves what an edit moved, cancels what the plan no
+ * longer has (or everything not yet started, when the series is paused or ended). An occurrence already started is
+ * never touched. Returns when the next occurrence enters the horizon.
+ */
+export async function materialize(env: Env, store: SeriesStore, now: number, audit: Audit): Promise<number> {
+  const horizon = now + store.horizonDays * DAY_MS;
+  const desired = store.active ? expandPlan(store.plan, now, horizon) : [];
+  const rows = store.rows();
+  const wanted = new Set(desired.map((o) => o.key));
+  let template: EventTemplate | null | undefined;
+  const loadTemplate = async () => (template === undefined ? (template = await getTemplate(env.DB, store.templateId)) : template);
+
+  for (const o of desired) {
+    const row = rows.get(o.key);
+    if (row && row.start <= now && hasEvent(row) && row.status !== "pending") continue; // running or over: left alone
+    if (o.cancelled) {
+      if (row?.status !== "cancelled") await cancel(env, store, row ?? blank(o), now, audit, "cancelled in the series (this occurrence)");
+      continue;
+    }
+    if (row && row.status !== "pending" && row.wantStart === o.start && row.wantEnd === o.end && row.status !== "cancelled") continue;
+    if (row && hasEvent(row) && row.status !== "pending") await move(env, store, row, o, audit);
+    else await create(env, store, row, o, audit, now, loadTemplate);
+  }
+  for (const row of rows.values()) {
+    if (wanted.has(row.key) || row.start <= now || row.status === "cancelled") continue;
+    const why = store.active ? "no longer in the series (edited)" : "the series was paused or ended";
+    await cancel(env, store, row, now, audit, why);
+  }
+  return nextEntry(store, horizon, now);
+}
+
+const blank = (o: Occurrence): OccurrenceRow => ({
+  key: o.key,
+  gen: 0,
+  eventId: null,
+  status: "pending",
+  wantStart: o.start,
+  wantEnd: o.end,
+  start: o.start,
+  end: o.end,
+  shiftedFrom: null,
+  reason: null,
+});
+
+async function create(env: Env, store: SeriesStore, prior: OccurrenceRow | undefined, o: Occurrence, audit: Audit, now: number, loadTemplate: () => Promise<EventTemplate | null>) {
+  // A key whose earlier event was cancelled needs a new one; a pending row replays its own id (that is the crash case).
+  const gen = prior ? prior.gen + (prior.eventId && prior.status === "cancelled" ? 1 : 0) : 0;
+  const eventId = prior?.status === "pending" && prior.eventId ? prior.eventId : occurrenceEventId(store.seriesId, o.key, gen);
+  const row: OccurrenceRow = { ...blank(o), gen, eventId, status: "pending" };
+  store.save(row);
+  const template = await loadTemplate();
+  if (!template) return store.save({ ...row, eventId: null, status: "skipped", reason: `template "${store.templateId}" no longer exists` });
+
+  const scheduler = schedulerActor(env);
+  const settings = await scheduler.settings();
+  const attempt = (start: number, end: number) => {
+    const body = { templateId: store.templateId, startTime: iso(start), endTime: iso(end), name: `${template!.name} (${o.key.slice(0, 16).replace("T", " ")})` };
+    const built = instanceFromTemplate(template!, body, { eventId, now }, settings);
+    if (!built.ok) return Promise.resolve({ ok: false as const, status: 422, code: "invalid", message: built.problems.map((p) => `${p.path.join(".")} ${p.message}`).join("; ") });
+    return scheduler.createEvent(built.instance, audit, {});
+  };
+  let result = await attempt(o.start, o.end);
+  if (!result.ok && result.code === "schedule_conflict") {
+    const conflicts = (result as { details?: { conflicts?: [] } }).details?.conflicts ?? [];
+    const windows = await scheduler.windows();
+    const limits = { maxConcurrent: settings.maxConcurrent, maxConcurrentSameType: settings.maxConcurrentSameType, majorGapMs: settings.majorGapHours * HOUR_MS };
+    const candidate = { eventId, type: template.type, tier: template.tier, start: o.start, end: o.end };
+    const decision = decideConflict(candidate, conflicts, windows, limits, store.onConflict);
+    if (decision.status === "skipped") return store.save({ ...row, eventId: null, status: "skipped", reason: decision.reason });
+    if (decision.status === "shifted") {
+      result = await attempt(decision.start, decision.end);
+      // The calendar changed between our look and our ask: reported as skipped rather than retried forever.
+      if (!result.ok) return store.save({ ...row, eventId: null, status: "skipped", reason: `shift to ${iso(decision.start)} refused: ${result.message}` });
+    }
+  }
+  if (!result.ok) return store.save({ ...row, eventId: null, status: "skipped", reason: result.message });
+  store.save(recorded(row, result.value, o));
+}
+
+function recorded(row: OccurrenceRow, view: EventView, o: Occurrence): OccurrenceRow {
+  const { startTime: start, endTime: end } = view.instance;
+  const shifted = start !== o.start;
+  return { ...row, status: shifted ? "shifted" : "scheduled", start, end, shiftedFrom: shifted ? o.start : null, reason: shifted ? "moved to the next legal slot" : null };
+}
+
+/** An edit moved an occurrence that already has an event: the event is rescheduled (or, refused, handled by policy). */
+async function move(env: Env, store: SeriesStore, row: OccurrenceRow, o: Occurrence, audit: Audit) {
+  const result = await schedulerActor(env).reschedule(row.eventId!, { startTime: o.start, endTime: o.end }, audit, {});
+  if (result.ok) return store.save(recorded({ ...row, wantStart: o.start, wantEnd: o.end }, result.value, o));
+  // Refused (a conflict at the new time, or the event moved on): the old event goes, and the occurrence is decided anew.
+  await cancel(env, store, row, Date.now(), audit, `rescheduling refused: ${result.message}`);
+  const again = store.rows().get(row.key)!;
+  await create(env, store, again, o, audit, Date.now(), async () => getTemplate(env.DB, store.templateId));
+}
+
+async function cancel(env: Env, store: SeriesStore, row: OccurrenceRow, now: number, audit: Audit, reason: string) {
+  if (row.eventId && hasEvent(row) && row.start > now) {
+    const r = await eventActor(env, row.eventId).command("cancel", { ...audit, reason });
+    // An event that began meanwhile is running: it stays, and so does its record.
+    if (!r.ok && r.code !== "event_not_found") return;
+  }
+  store.save({ ...row, status: "cancelled", reason });
+}
+
+/** When the next occurrence beyond the horizon enters it (looked for up to a year ahead; at least daily re-checks). */
+function nextEntry(store: SeriesStore, horizon: number, now: number): number {
+  if (!store.active) return Infinity;
+  const next = expandPlan(store.plan, horizon, horizon + 366 * DAY_MS)[0];
+  return Math.min(next ? next.start - store.horizonDays * DAY_MS : Infinity, now + DAY_MS);
+}
+
+export const seriesHorizonDefault = (env: Env) => readConfig(env).seriesHorizonDays;
