@@ -2483,6 +2483,11 @@ export interface components {
                     startTime: string;
                     /** Format: date-time */
                     endTime: string;
+                    /** @description Set when the event is an occurrence of a recurring series. */
+                    series?: {
+                        seriesId: string;
+                        occurrence: string;
+                    };
                 }[];
             }[];
         };

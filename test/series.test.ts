@@ -184,15 +184,16 @@ describe("series: edits, pause and end", () => {
 
 describe("series: conflicts are skipped or shifted, and reported", () => {
   it("skip reports the rule; shift moves to the next legal slot and says from where", async () => {
-    // Two standard competitive events fill the same-type limit (2) on day 20, 10:00–14:00 UTC.
+    // Two standard competitive events fill the same-type limit (2) on a day of this file's own, 10:00–14:00 UTC
+    // (the calendar is shared by every test file; theirs are elsewhere).
     const blocker = await createTemplate({ type: "competitive", tier: "standard" });
-    const d = day(20);
+    const d = day(310);
     for (let i = 0; i < 2; i++) {
       const r = await call("POST", "/v1/admin/events", { body: { templateId: blocker.templateId, startTime: `${d}T10:00:00Z`, endTime: `${d}T14:00:00Z` } });
       expect(r.status).toBe(201);
     }
     const t = await createTemplate({ type: "competitive", tier: "standard" });
-    const body = { templateId: t.templateId, rrule: "FREQ=DAILY;COUNT=1", dtstart: `${d}T12:00`, duration: "PT1H", timeZone: "UTC", horizonDays: 25 };
+    const body = { templateId: t.templateId, rrule: "FREQ=DAILY;COUNT=1", dtstart: `${d}T12:00`, duration: "PT1H", timeZone: "UTC", horizonDays: 320 };
     const skip = await createSeries({ ...body, onConflict: "skip" });
     expect(skip.occurrences).toHaveLength(1);
     expect(skip.occurrences[0]).toMatchObject({ status: "skipped", eventId: null });

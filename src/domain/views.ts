@@ -85,7 +85,18 @@ export const OpsCalendar = z
         date: z.string().meta({ description: "YYYY-MM-DD (UTC)" }),
         concurrency: Count.meta({ description: "Most events running at once that day." }),
         eventCount: Count,
-        events: z.array(z.object({ eventId: z.string(), name: z.string(), type: EventType, tier: EventTier, state: z.string(), startTime: Iso, endTime: Iso })),
+        events: z.array(
+          z.object({
+            eventId: z.string(),
+            name: z.string(),
+            type: EventType,
+            tier: EventTier,
+            state: z.string(),
+            startTime: Iso,
+            endTime: Iso,
+            series: z.object({ seriesId: z.string(), occurrence: z.string() }).optional().meta({ description: "Set when the event is an occurrence of a recurring series." }),
+          }),
+        ),
       }),
     ),
   })
