@@ -147,10 +147,13 @@ async function cancel(env: Env, store: SeriesStore, row: OccurrenceRow, now: num
   store.save({ ...row, status: "cancelled", reason });
 }
 
-/** When the next occurrence beyond the horizon enters it (looked for up to a year ahead; at least daily re-checks). */
+/**
+ * When the next occurrence beyond the horizon enters it, or in a day, whichever is first: a pass at least daily also
+ * notices occurrences whose events ended or were cancelled elsewhere. So only the day past the horizon is expanded.
+ */
 function nextEntry(store: SeriesStore, horizon: number, now: number): number {
   if (!store.active) return Infinity;
-  const next = expandPlan(store.plan, horizon, horizon + 366 * DAY_MS)[0];
+  const next = expandPlan(store.plan, horizon, horizon + DAY_MS)[0];
   return Math.min(next ? next.start - store.horizonDays * DAY_MS : Infinity, now + DAY_MS);
 }
 
