@@ -139,6 +139,14 @@ describe("series: edits, pause and end", () => {
       expect(Date.parse(o.endTime) - Date.parse(o.startTime)).toBe(3 * HOUR);
     }
 
+    // A pass between o2's planned start (10:00) and its moved one (14:00) leaves it be.
+    await tickSeries(s.seriesId, Date.parse(`${day(2)}T12:00:00Z`));
+    const mid = (await call("GET", `/v1/admin/series/${s.seriesId}`)).json.occurrences.find((o: { occurrence: string }) => o.occurrence === o2.occurrence);
+    expect([mid.status, mid.eventId]).toEqual(["scheduled", o2.eventId]);
+    expect((await call("GET", `/v1/admin/events/${o2.eventId}`)).json.state).toBe("scheduled");
+
+    const far = await call("PATCH", `/v1/admin/series/${s.seriesId}`, { body: { scope: "this", occurrence: o2.occurrence, changes: { dtstart: `${day(12)}T10:00` } } });
+    expect([far.status, far.json.error.details.fields[0].path]).toEqual([422, "changes.dtstart"]);
     const bad = await call("PATCH", `/v1/admin/series/${s.seriesId}`, { body: { scope: "this", occurrence: `${day(1)}T11:00`, changes: { cancel: true } } });
     expect([bad.status, bad.json.error.code]).toEqual([422, "validation_failed"]);
     const noScope = await call("PATCH", `/v1/admin/series/${s.seriesId}`, { body: { scope: "sometimes", changes: {} } });

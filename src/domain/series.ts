@@ -25,6 +25,8 @@ export const MAX_SHIFT_MS = 24 * HOUR_MS;
 export const MAX_OCCURRENCES = 2000;
 /** Exception dates per series. */
 export const MAX_EXDATES = 500;
+/** A single occurrence may be moved at most this far from its original start (materialization looks back this far). */
+export const MAX_MOVE_MS = 7 * DAY_MS;
 
 /** One rule of a series, as ops wrote it; all local readings are normalized by parseLocal. */
 export type SeriesRule = { rrule: string; dtstart: string; duration: string; timeZone: string; exdates: string[]; until: string | null };
@@ -198,6 +200,9 @@ export function applyEdit(plan: SeriesPlan, edit: SeriesEdit): { ok: true; plan:
     if (changes.dtstart !== undefined) {
       const start = parseLocal(changes.dtstart);
       if (!start) return bad("changes.dtstart", "must be a local date-time");
+      if (Math.abs(toInstant(start, occ.timeZone) - toInstant(key, occ.timeZone)) > MAX_MOVE_MS) {
+        return bad("changes.dtstart", `must be within ${MAX_MOVE_MS / DAY_MS} days of the occurrence's original start`);
+      }
       ov.start = start;
     }
     if (changes.duration !== undefined) {

@@ -6,7 +6,7 @@ import { readConfig } from "../../config";
 import { getTemplate } from "../../db/templates";
 import { instanceFromTemplate } from "../../domain/instance";
 import type { EventTemplate } from "../../domain/model";
-import { decideConflict, expandPlan, type ConflictPolicy, type Occurrence, type SeriesPlan } from "../../domain/series";
+import { MAX_MOVE_MS, decideConflict, expandPlan, type ConflictPolicy, type Occurrence, type SeriesPlan } from "../../domain/series";
 import { DAY_MS, HOUR_MS, iso } from "../../domain/time";
 import type { Audit, EventView, OccurrenceStatus } from "../contracts";
 import { eventActor, schedulerActor } from "../stubs";
@@ -49,7 +49,8 @@ const hasEvent = (r: OccurrenceRow) => r.eventId !== null && (r.status === "sche
  */
 export async function materialize(env: Env, store: SeriesStore, now: number, audit: Audit): Promise<number> {
   const horizon = now + store.horizonDays * DAY_MS;
-  const desired = store.active ? expandPlan(store.plan, now, horizon) : [];
+  // Looking back as far as an occurrence can be moved: one planned before now may have been moved or shifted past it.
+  const desired = store.active ? expandPlan(store.plan, now - MAX_MOVE_MS, horizon) : [];
   const rows = store.rows();
   const wanted = new Set(desired.map((o) => o.key));
   let template: EventTemplate | null | undefined;
@@ -58,6 +59,8 @@ export async function materialize(env: Env, store: SeriesStore, now: number, aud
   for (const o of desired) {
     const row = rows.get(o.key);
     if (row && row.start <= now && hasEvent(row) && row.status !== "pending") continue; // running or over: left alone
+    // In the past and never made (or skipped, or cancelled): too late to make now.
+    if (o.start <= now && (!row || (row.status !== "pending" && !hasEvent(row)))) continue;
     if (o.cancelled) {
       if (row?.status !== "cancelled") await cancel(env, store, row ?? blank(o), now, audit, "cancelled in the series (this occurrence)");
       continue;
@@ -92,6 +95,11 @@ async function create(env: Env, store: SeriesStore, prior: OccurrenceRow | undef
   const gen = prior ? prior.gen + (prior.eventId && prior.status === "cancelled" ? 1 : 0) : 0;
   const eventId = prior?.status === "pending" && prior.eventId ? prior.eventId : occurrenceEventId(store.seriesId, o.key, gen);
   const row: OccurrenceRow = { ...blank(o), gen, eventId, status: "pending" };
+  if (prior?.status === "pending" && prior.eventId) {
+    // The crash case: the event may exist already (even if its start has passed since); then it is only recorded.
+    const made = await eventActor(env, eventId).get();
+    if (made) return store.save(recorded(row, made, o));
+  }
   store.save(row);
   const template = await loadTemplate();
   if (!template) return store.save({ ...row, eventId: null, status: "skipped", reason: `template "${store.templateId}" no longer exists` });

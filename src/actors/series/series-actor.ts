@@ -6,6 +6,7 @@ import { DurableObject } from "cloudflare:workers";
 import { occurrenceStatements, seriesStatements, type OccurrenceRow as D1OccurrenceRow, type SeriesRow } from "../../db/series";
 import { applyEdit, type ConflictPolicy, type SeriesEdit, type SeriesPlan } from "../../domain/series";
 import { MINUTE_MS, SECOND_MS } from "../../domain/time";
+import { parseLocal } from "../../domain/zoned";
 import { fail, ok, type Result } from "../../lib/result";
 import type { Audit, OccurrenceRecord, SeriesActorRpc, SeriesCommand, SeriesCreate, SeriesStatus, SeriesView } from "../contracts";
 import { migrate } from "../kit/migrate";
@@ -94,7 +95,7 @@ export class SeriesActor extends DurableObject<Env> implements SeriesActorRpc {
     if (s.status === "ended") return fail(409, "series_ended", "the series has ended; it cannot be edited");
     const now = Date.now();
     if (edit.scope !== "all" && edit.occurrence) {
-      const occ = this.occurrences().get(edit.occurrence.length === 16 ? `${edit.occurrence}:00` : edit.occurrence);
+      const occ = this.occurrences().get(parseLocal(edit.occurrence) ?? edit.occurrence);
       if (occ && occ.eventId && occ.start <= now && occ.status !== "cancelled" && occ.status !== "skipped") {
         return fail(409, "occurrence_started", `occurrence ${occ.key} has started (event ${occ.eventId}); edit that event instead`);
       }
