@@ -159,10 +159,15 @@ describe("edits as pure transforms", () => {
 });
 
 describe("rule validation", () => {
+  it("two starts a day (BYHOUR) stay two starts a day through a spring-forward, at the right instants", () => {
+    const occ = expandRule(rule({ rrule: "FREQ=DAILY;BYHOUR=2,14;BYMINUTE=30", dtstart: "2027-03-13T02:30", duration: "PT1H", timeZone: "America/New_York" }), Date.UTC(2027, 2, 13), Date.UTC(2027, 2, 16));
+    expect(occ.map((o) => new Date(o.start).toISOString().slice(5, 16))).toEqual(["03-13T07:30", "03-13T19:30", "03-14T07:30", "03-14T18:30", "03-15T06:30", "03-15T18:30"]);
+  });
+
   it("names every bad field", () => {
     const r = checkRule({ rrule: "FREQ=HOURLY", dtstart: "2026-03-08T02:30Z", duration: "P1M", timeZone: "Not/AZone", exdates: ["yesterday"] });
     expect(r.ok ? [] : r.problems.map((p) => p.path)).toEqual(["rrule", "dtstart", "duration", "timeZone", "exdates.0"]);
-    for (const rrule of ["BYDAY=SA", "FREQ=WEEKLY;BYDAY=XX", "FREQ=DAILY;UNTIL=20270101T000000Z", "nonsense"]) {
+    for (const rrule of ["BYDAY=SA", "FREQ=WEEKLY;BYDAY=XX", "FREQ=DAILY;UNTIL=20270101T000000Z", "nonsense", "FREQ=DAILY;BYSECOND=5", "FREQ=DAILY;BYHOUR=1,2,3;BYMINUTE=0,30", "FREQ=DAILY;FREQ=WEEKLY"]) {
       const c = checkRule({ rrule, dtstart: "2026-03-08T02:30", duration: "PT1H", timeZone: "UTC" });
       expect(c.ok, rrule).toBe(false);
     }

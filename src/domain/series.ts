@@ -23,6 +23,8 @@ export const DEFAULT_HORIZON_DAYS = 30;
 export const MAX_SHIFT_MS = 24 * HOUR_MS;
 /** One expansion yields at most this many occurrences (a year of a daily series is 365). */
 export const MAX_OCCURRENCES = 2000;
+/** Starts a day one rule may give (BYHOUR × BYMINUTE): a year of them stays under MAX_OCCURRENCES. */
+export const MAX_SLOTS_PER_DAY = 4;
 /** Exception dates per series. */
 export const MAX_EXDATES = 500;
 /** A single occurrence may be moved at most this far from its original start (materialization looks back this far). */
@@ -58,6 +60,9 @@ export function checkRrule(rrule: string): { ok: true; rrule: string } | { ok: f
   if (!freq) return { ok: false, message: "must have a FREQ" };
   if (!(SERIES_FREQS as readonly string[]).includes(freq)) return { ok: false, message: `FREQ must be one of ${SERIES_FREQS.join(", ")} (events last hours; got ${freq})` };
   if (keys.has("UNTIL")) return { ok: false, message: "must not carry UNTIL: send it as the until field, a local date-time in timeZone" };
+  if (keys.has("BYSECOND")) return { ok: false, message: "must not carry BYSECOND (events start on the minute)" };
+  const slots = (keys.get("BYHOUR")?.split(",").length ?? 1) * (keys.get("BYMINUTE")?.split(",").length ?? 1);
+  if (slots > MAX_SLOTS_PER_DAY) return { ok: false, message: `BYHOUR × BYMINUTE may give at most ${MAX_SLOTS_PER_DAY} starts a day (got ${slots})` };
   try {
     const rule = new RRuleTemporal({ rruleString: text, dtstart: Temporal.ZonedDateTime.from("2026-01-01T00:00:00[UTC]") });
     rule.between(new Date(Date.UTC(2026, 0, 1)), new Date(Date.UTC(2027, 0, 1)), true);

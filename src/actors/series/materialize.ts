@@ -7,7 +7,7 @@ import { getTemplate } from "../../db/templates";
 import { instanceFromTemplate } from "../../domain/instance";
 import type { EventTemplate } from "../../domain/model";
 import { MAX_MOVE_MS, decideConflict, expandPlan, type ConflictPolicy, type Occurrence, type SeriesPlan } from "../../domain/series";
-import { DAY_MS, HOUR_MS, iso } from "../../domain/time";
+import { DAY_MS, HOUR_MS, SECOND_MS, iso } from "../../domain/time";
 import type { Audit, EventView, OccurrenceStatus } from "../contracts";
 import { eventActor, schedulerActor } from "../stubs";
 
@@ -40,6 +40,9 @@ export function occurrenceEventId(seriesId: string, key: string, gen: number): s
   return `evt_${seriesId.replace(/^ser_/, "")}${key.replace(/\D/g, "")}${gen > 0 ? `g${gen}` : ""}`;
 }
 
+/** Creates or moves asked of the scheduler in one pass; the rest follow a second later. */
+export const CREATES_PER_PASS = 50;
+
 const hasEvent = (r: OccurrenceRow) => r.eventId !== null && (r.status === "scheduled" || r.status === "shifted" || r.status === "pending");
 
 /**
@@ -56,7 +59,10 @@ export async function materialize(env: Env, store: SeriesStore, now: number, aud
   let template: EventTemplate | null | undefined;
   const loadTemplate = async () => (template === undefined ? (template = await getTemplate(env.DB, store.templateId)) : template);
 
+  let asked = 0;
   for (const o of desired) {
+    // The scheduler is one object for everyone: a long horizon is made a bounded batch at a time.
+    if (asked >= CREATES_PER_PASS) return now + SECOND_MS;
     const row = rows.get(o.key);
     if (row && row.start <= now && hasEvent(row) && row.status !== "pending") continue; // running or over: left alone
     // In the past and never made (or skipped, or cancelled): too late to make now.
@@ -66,6 +72,7 @@ export async function materialize(env: Env, store: SeriesStore, now: number, aud
       continue;
     }
     if (row && row.status !== "pending" && row.wantStart === o.start && row.wantEnd === o.end && row.status !== "cancelled") continue;
+    asked++;
     if (row && hasEvent(row) && row.status !== "pending") await move(env, store, row, o, audit);
     else await create(env, store, row, o, audit, now, loadTemplate);
   }
