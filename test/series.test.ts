@@ -94,6 +94,7 @@ describe("series: create, materialize, read", () => {
       [{ timeZone: "+02:00" }, "timeZone"],
       [{ duration: "2 hours" }, "duration"],
       [{ duration: "P1M" }, "duration"],
+      [{ duration: "P99999999W" }, "duration"],
       [{ dtstart: "2026-13-40T10:00" }, "dtstart"],
       [{ dtstart: "2026-03-08T10:00Z" }, "dtstart"],
       [{ templateId: "no-such-template" }, "templateId"],
@@ -166,6 +167,8 @@ describe("series: edits, pause and end", () => {
     expect([far.status, far.json.error.details.fields[0].path]).toEqual([422, "changes.dtstart"]);
     const bad = await call("PATCH", `/v1/admin/series/${s.seriesId}`, { body: { scope: "this", occurrence: `${day(1)}T11:00`, changes: { cancel: true } } });
     expect([bad.status, bad.json.error.code]).toEqual([422, "validation_failed"]);
+    const huge = await call("PATCH", `/v1/admin/series/${s.seriesId}`, { body: { scope: "all", changes: { duration: "P99999999W" } } });
+    expect([huge.status, huge.json.error.details.fields[0].path]).toEqual([422, "duration"]);
     const noScope = await call("PATCH", `/v1/admin/series/${s.seriesId}`, { body: { scope: "sometimes", changes: {} } });
     expect([noScope.status, noScope.json.error.details.fields[0].path]).toEqual([422, "scope"]);
   });

@@ -150,6 +150,16 @@ describe("edits as pure transforms", () => {
     expect(expandPlan(all.plan, from, to).every((x) => new Date(`${x.key}Z`).getUTCDay() === 0)).toBe(true);
   });
 
+  it("a duration longer than the event window is refused (it would overflow the date maths on every pass)", () => {
+    const huge = checkRule({ rrule: "FREQ=DAILY", dtstart: "2026-10-03T10:00", duration: "P99999999W", timeZone: "UTC" });
+    expect(huge.ok ? null : huge.problems.map((p) => p.path)).toEqual(["duration"]);
+    expect(checkRule({ rrule: "FREQ=DAILY", dtstart: "2026-10-03T10:00", duration: "P90D", timeZone: "UTC" }).ok).toBe(true);
+    expect(checkRule({ rrule: "FREQ=DAILY", dtstart: "2026-10-03T10:00", duration: "P12W", timeZone: "UTC" }, 30).ok).toBe(false);
+    const one = applyEdit(plan, { scope: "this", occurrence: "2026-10-24T10:00", changes: { duration: "P99999999W" } });
+    const all = applyEdit(plan, { scope: "all", changes: { duration: "P13W" } });
+    expect([one, all].map((r) => (r.ok ? null : r.problems[0].path))).toEqual(["changes.duration", "duration"]);
+  });
+
   it("refuses rule fields on one occurrence, unknown occurrences and bad values, naming the field", () => {
     const r1 = applyEdit(plan, { scope: "this", occurrence: "2026-10-24T10:00", changes: { rrule: "FREQ=DAILY" } });
     const r2 = applyEdit(plan, { scope: "this", occurrence: "2026-10-25T10:00", changes: { cancel: true } });

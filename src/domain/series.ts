@@ -9,7 +9,7 @@ import { RRuleTemporal } from "rrule-temporal";
 import { Temporal } from "temporal-polyfill";
 import { detectConflicts, type ScheduleConflict, type ScheduleLimits, type ScheduleWindow } from "./scheduling";
 import { DAY_MS, HOUR_MS } from "./time";
-import { addDuration, canonicalZone, compareLocal, parseDuration, parseLocal, toInstant, type LocalDuration } from "./zoned";
+import { addDuration, canonicalZone, compareLocal, durationDays, parseDuration, parseLocal, toInstant, type LocalDuration } from "./zoned";
 
 export const SERIES_FREQS = ["DAILY", "WEEKLY", "MONTHLY", "YEARLY"] as const;
 export const CONFLICT_POLICIES = ["skip", "shift"] as const;
@@ -27,6 +27,8 @@ export const MAX_OCCURRENCES = 2000;
 export const MAX_SLOTS_PER_DAY = 4;
 /** Exception dates per series. */
 export const MAX_EXDATES = 500;
+/** An occurrence lasts at most this many (nominal) days unless the caller passes its configured event window. */
+export const DEFAULT_MAX_DURATION_DAYS = 90;
 /** A single occurrence may be moved at most this far from its original start (materialization looks back this far). */
 export const MAX_MOVE_MS = 7 * DAY_MS;
 
@@ -75,13 +77,14 @@ export function checkRrule(rrule: string): { ok: true; rrule: string } | { ok: f
 export type SeriesInput = { rrule: string; dtstart: string; duration: string; timeZone: string; exdates?: string[]; until?: string | null };
 
 /** Checks every field and names every problem at once; returns the rule normalized. */
-export function checkRule(input: SeriesInput): { ok: true; rule: SeriesRule } | { ok: false; problems: Problem[] } {
+export function checkRule(input: SeriesInput, maxDurationDays = DEFAULT_MAX_DURATION_DAYS): { ok: true; rule: SeriesRule } | { ok: false; problems: Problem[] } {
   const problems: Problem[] = [];
   const rr = checkRrule(input.rrule);
   if (!rr.ok) problems.push({ path: "rrule", message: rr.message });
   const dtstart = parseLocal(input.dtstart);
   if (!dtstart) problems.push({ path: "dtstart", message: "must be a local date-time such as 2026-03-07T10:00 (no offset, no Z: the zone is timeZone)" });
-  if (!parseDuration(input.duration)) problems.push({ path: "duration", message: "must be a positive ISO 8601 duration in weeks, days, hours, minutes or seconds, such as PT12H or P1D" });
+  const durationProblem = checkDuration(input.duration, maxDurationDays);
+  if (durationProblem) problems.push({ path: "duration", message: durationProblem });
   const timeZone = canonicalZone(input.timeZone);
   if (!timeZone) problems.push({ path: "timeZone", message: `"${input.timeZone.slice(0, 64)}" is not an IANA time zone this runtime knows` });
   const exdates: string[] = [];
@@ -99,6 +102,17 @@ export function checkRule(input: SeriesInput): { ok: true; rule: SeriesRule } | 
   }
   if (problems.length || !rr.ok || !dtstart || !timeZone) return { ok: false, problems };
   return { ok: true, rule: { rrule: rr.rrule, dtstart, duration: input.duration, timeZone, exdates: [...new Set(exdates)].sort(), until } };
+}
+
+/**
+ * A duration an occurrence may have. Capped at the event window: past it the scheduler refuses every occurrence
+ * anyway, and a huge one (P99999999W) would overflow the date arithmetic on every pass.
+ */
+function checkDuration(text: string, maxDays: number): string | null {
+  const d = parseDuration(text);
+  if (!d) return "must be a positive ISO 8601 duration in weeks, days, hours, minutes or seconds, such as PT12H or P1D";
+  if (durationDays(d) > maxDays) return `must be at most ${maxDays} days (the longest window an event may have)`;
+  return null;
 }
 
 // ---- expansion -----------------------------------------------------------------------------------------------------
@@ -174,19 +188,19 @@ export type SeriesEdit = { scope: EditScope; occurrence?: string; changes: Serie
  * "all" applies the changes to every rule of the series (a new dtstart makes it one rule again, from that start),
  * keeping single-occurrence edits whose occurrence still exists.
  */
-export function applyEdit(plan: SeriesPlan, edit: SeriesEdit): { ok: true; plan: SeriesPlan } | { ok: false; problems: Problem[] } {
+export function applyEdit(plan: SeriesPlan, edit: SeriesEdit, maxDurationDays = DEFAULT_MAX_DURATION_DAYS): { ok: true; plan: SeriesPlan } | { ok: false; problems: Problem[] } {
   const { scope, changes } = edit;
   if (scope === "all") {
     if (changes.cancel) return bad("changes.cancel", 'only with scope "this" (to stop the whole series, end it)');
     // A new dtstart redefines the series from its start: one rule again. Any other change applies to every rule.
     if (changes.dtstart !== undefined) {
-      const checked = checkRule({ ...plan.segments[0], ...defined(changes) });
+      const checked = checkRule({ ...plan.segments[0], ...defined(changes) }, maxDurationDays);
       if (!checked.ok) return checked;
       return { ok: true, plan: { segments: [{ ...checked.rule, fromMs: null }], overrides: plan.overrides } };
     }
     const segments: Segment[] = [];
     for (const seg of plan.segments) {
-      const checked = checkRule({ ...seg, ...defined(changes) });
+      const checked = checkRule({ ...seg, ...defined(changes) }, maxDurationDays);
       if (!checked.ok) return checked;
       segments.push({ ...checked.rule, fromMs: seg.fromMs });
     }
@@ -211,7 +225,8 @@ export function applyEdit(plan: SeriesPlan, edit: SeriesEdit): { ok: true; plan:
       ov.start = start;
     }
     if (changes.duration !== undefined) {
-      if (!parseDuration(changes.duration)) return bad("changes.duration", "must be a positive ISO 8601 duration");
+      const problem = checkDuration(changes.duration, maxDurationDays);
+      if (problem) return bad("changes.duration", problem);
       ov.duration = changes.duration;
     }
     return { ok: true, plan: { segments: plan.segments, overrides: { ...plan.overrides, [key]: ov } } };
@@ -219,7 +234,7 @@ export function applyEdit(plan: SeriesPlan, edit: SeriesEdit): { ok: true; plan:
 
   if (changes.cancel) return bad("changes.cancel", 'only with scope "this" (to stop the series from here, send until)');
   const base = segmentAt(plan, occ.start);
-  const checked = checkRule({ ...base, dtstart: key, ...defined(changes) });
+  const checked = checkRule({ ...base, dtstart: key, ...defined(changes) }, maxDurationDays);
   if (!checked.ok) return checked;
   const kept = plan.segments.filter((s) => s.fromMs === null || s.fromMs < occ.start);
   const overrides = Object.fromEntries(Object.entries(plan.overrides).filter(([k]) => compareLocal(k, key) < 0));

@@ -62,6 +62,12 @@ export function parseDuration(text: string): LocalDuration | null {
   }
 }
 
+/** A duration's length in nominal days (weeks are 7, hours 1/24): what a cap on an event's length compares. */
+export function durationDays(d: LocalDuration): number {
+  const x = d.duration;
+  return x.weeks * 7 + x.days + (x.hours * 3600 + x.minutes * 60 + x.seconds) / 86400;
+}
+
 /** Where a window starting at `startMs` in `timeZone` ends after `d` (nominal days, exact hours). */
 export function addDuration(startMs: number, d: LocalDuration, timeZone: string): number {
   return Temporal.Instant.fromEpochMilliseconds(startMs).toZonedDateTimeISO(timeZone).add(d.duration).epochMilliseconds;

@@ -3,6 +3,7 @@
 // ordinary events (materialize.ts) from a "materialize" row on the kit's schedule; what D1 owes goes through the
 // outbox on a "flush" row. Edits and pause/resume/end apply at once and re-materialize in the same call.
 import { DurableObject } from "cloudflare:workers";
+import { readConfig } from "../../config";
 import { occurrenceStatements, seriesStatements, type OccurrenceRow as D1OccurrenceRow, type SeriesRow } from "../../db/series";
 import { applyEdit, type ConflictPolicy, type SeriesEdit, type SeriesPlan } from "../../domain/series";
 import { MINUTE_MS, SECOND_MS } from "../../domain/time";
@@ -100,7 +101,7 @@ export class SeriesActor extends DurableObject<Env> implements SeriesActorRpc {
         return fail(409, "occurrence_started", `occurrence ${occ.key} has started (event ${occ.eventId}); edit that event instead`);
       }
     }
-    const applied = applyEdit(JSON.parse(s.plan) as SeriesPlan, edit);
+    const applied = applyEdit(JSON.parse(s.plan) as SeriesPlan, edit, readConfig(this.env).maxWindowDays);
     if (!applied.ok) return fail(422, "validation_failed", applied.problems.map((p) => `${p.path} ${p.message}`).join("; "), { fields: applied.problems });
     this.ctx.storage.transactionSync(() => {
       this.sql.exec("UPDATE series SET plan = ?, sequence = sequence + 1, revision = revision + 1, updated_at = ? WHERE id = 1", JSON.stringify(applied.plan), now);

@@ -42,7 +42,7 @@ const app = openApiApp<AppEnv>()
     }),
     async (c) => {
       const body = c.req.valid("json");
-      const checked = checkRule(body);
+      const checked = checkRule(body, readConfig(c.env).maxWindowDays);
       if (!checked.ok) throw validationError(checked.problems);
       if (!(await getTemplate(c.env.DB, body.templateId))) throw validationError([{ path: "templateId", message: `names template "${body.templateId}", which does not exist` }]);
       const seriesId = `ser_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
