@@ -150,6 +150,34 @@ describe("edits as pure transforms", () => {
     expect(expandPlan(all.plan, from, to).every((x) => new Date(`${x.key}Z`).getUTCDay() === 0)).toBe(true);
   });
 
+  it("following: an edit that puts the occurrence earlier (new time, or a zone ahead) keeps it, at its new start", () => {
+    const earlier = applyEdit(plan, { scope: "following", occurrence: "2026-10-31T10:00", changes: { dtstart: "2026-10-31T08:00" } });
+    const tokyo = applyEdit(plan, { scope: "following", occurrence: "2026-10-31T10:00", changes: { timeZone: "Asia/Tokyo" } });
+    if (!earlier.ok || !tokyo.ok) throw new Error("edit refused");
+    const at = (p: SeriesPlan) => expandPlan(p, from, to).filter((x) => x.key.startsWith("2026-10-3")).map((x) => [x.key, new Date(x.start).toISOString()]);
+    expect(at(earlier.plan)).toEqual([["2026-10-31T08:00:00", "2026-10-31T08:00:00.000Z"]]);
+    expect(at(tokyo.plan)).toEqual([["2026-10-31T10:00:00", "2026-10-31T01:00:00.000Z"]]);
+    // Nothing before the split changed.
+    const before = expandPlan(plan, from, Date.UTC(2026, 9, 30));
+    expect(expandPlan(earlier.plan, from, Date.UTC(2026, 9, 30))).toEqual(before);
+    expect(expandPlan(tokyo.plan, from, Date.UTC(2026, 9, 30))).toEqual(before);
+  });
+
+  it("following on an occurrence a single edit moved applies to that occurrence (split at the rule's own start)", () => {
+    const moved = applyEdit(plan, { scope: "this", occurrence: "2026-10-17T10:00", changes: { dtstart: "2026-10-20T10:00" } });
+    if (!moved.ok) throw new Error("edit refused");
+    const split = applyEdit(moved.plan, { scope: "following", occurrence: "2026-10-17T10:00", changes: { dtstart: "2026-10-17T15:00" } });
+    if (!split.ok) throw new Error("edit refused");
+    const got = expandPlan(split.plan, from, to).map((x) => [x.key.slice(0, 16), new Date(x.start).toISOString().slice(0, 16)]);
+    expect(got.slice(0, 4)).toEqual([
+      ["2026-10-03T10:00", "2026-10-03T09:00"],
+      ["2026-10-10T10:00", "2026-10-10T09:00"],
+      ["2026-10-17T15:00", "2026-10-17T14:00"],
+      ["2026-10-24T15:00", "2026-10-24T14:00"],
+    ]);
+    expect(got.some(([, s]) => s.startsWith("2026-10-20"))).toBe(false);
+  });
+
   it("a duration longer than the event window is refused (it would overflow the date maths on every pass)", () => {
     const huge = checkRule({ rrule: "FREQ=DAILY", dtstart: "2026-10-03T10:00", duration: "P99999999W", timeZone: "UTC" });
     expect(huge.ok ? null : huge.problems.map((p) => p.path)).toEqual(["duration"]);

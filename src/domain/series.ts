@@ -233,12 +233,28 @@ export function applyEdit(plan: SeriesPlan, edit: SeriesEdit, maxDurationDays = 
   }
 
   if (changes.cancel) return bad("changes.cancel", 'only with scope "this" (to stop the series from here, send until)');
-  const base = segmentAt(plan, occ.start);
+  // The split is at the rule's own instant for the occurrence, not where a "this" edit moved it (else the edit
+  // survives under the new rule), and never after the new rule's first start (else that start falls in the old rule's
+  // stretch and is lost, e.g. moved two hours earlier, or into a zone ahead of the old one).
+  const ruleStart = findOccurrence({ ...plan, overrides: {} }, key)!.start;
+  const base = segmentAt(plan, ruleStart);
   const checked = checkRule({ ...base, dtstart: key, ...defined(changes) }, maxDurationDays);
   if (!checked.ok) return checked;
-  const kept = plan.segments.filter((s) => s.fromMs === null || s.fromMs < occ.start);
-  const overrides = Object.fromEntries(Object.entries(plan.overrides).filter(([k]) => compareLocal(k, key) < 0));
-  return { ok: true, plan: { segments: [...kept, { ...checked.rule, fromMs: occ.start }], overrides } };
+  const rule = checked.rule;
+  const splitMs = Math.min(ruleStart, toInstant(rule.dtstart, rule.timeZone));
+  const kept = plan.segments.filter((s) => s.fromMs === null || s.fromMs < splitMs);
+  const overrides = Object.fromEntries(Object.entries(plan.overrides).filter(([k]) => ruleInstant(plan, k) < splitMs));
+  return { ok: true, plan: { segments: [...kept, { ...rule, fromMs: splitMs }], overrides } };
+}
+
+/** Where the rules (not single edits) put the occurrence `key`: read in the zone of the segment that holds it. */
+function ruleInstant(plan: SeriesPlan, key: string): number {
+  let at = toInstant(key, plan.segments[0].timeZone);
+  for (const s of plan.segments) {
+    const t = toInstant(key, s.timeZone);
+    if (s.fromMs === null || s.fromMs <= t) at = t;
+  }
+  return at;
 }
 
 /** The occurrence with this key, wherever it falls (searched a day around its reading in every rule's zone). */
