@@ -178,6 +178,20 @@ describe("edits as pure transforms", () => {
     expect(got.some(([, s]) => s.startsWith("2026-10-20"))).toBe(false);
   });
 
+  it("following carries on the rule's COUNT instead of restarting it", () => {
+    const counted = rule({ rrule: "FREQ=WEEKLY;BYDAY=SA;COUNT=5", dtstart: "2026-10-03T10:00", duration: "PT12H", timeZone: "Europe/London" });
+    const p: SeriesPlan = { segments: [{ ...counted, fromMs: null }], overrides: {} };
+    const split = applyEdit(p, { scope: "following", occurrence: "2026-10-17T10:00", changes: { duration: "PT2H" } });
+    if (!split.ok) throw new Error("edit refused");
+    const got = expandPlan(split.plan, from, Date.UTC(2027, 0, 1));
+    expect(got.map((x) => x.key.slice(5, 10))).toEqual(["10-03", "10-10", "10-17", "10-24", "10-31"]);
+    expect(got.slice(2).every((x) => x.end - x.start === 2 * HOUR_MS)).toBe(true);
+    // A new rrule with its own COUNT is taken as written, from the split.
+    const own = applyEdit(p, { scope: "following", occurrence: "2026-10-17T10:00", changes: { rrule: "FREQ=WEEKLY;BYDAY=SA;COUNT=2" } });
+    if (!own.ok) throw new Error("edit refused");
+    expect(expandPlan(own.plan, from, Date.UTC(2027, 0, 1)).length).toBe(4);
+  });
+
   it("a duration longer than the event window is refused (it would overflow the date maths on every pass)", () => {
     const huge = checkRule({ rrule: "FREQ=DAILY", dtstart: "2026-10-03T10:00", duration: "P99999999W", timeZone: "UTC" });
     expect(huge.ok ? null : huge.problems.map((p) => p.path)).toEqual(["duration"]);

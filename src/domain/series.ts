@@ -240,11 +240,27 @@ export function applyEdit(plan: SeriesPlan, edit: SeriesEdit, maxDurationDays = 
   const base = segmentAt(plan, ruleStart);
   const checked = checkRule({ ...base, dtstart: key, ...defined(changes) }, maxDurationDays);
   if (!checked.ok) return checked;
-  const rule = checked.rule;
+  const rule = changes.rrule === undefined ? remainingCount(base, checked.rule, key) : checked.rule;
+  if (!rule) return bad("occurrence", "is past the rule's COUNT");
   const splitMs = Math.min(ruleStart, toInstant(rule.dtstart, rule.timeZone));
   const kept = plan.segments.filter((s) => s.fromMs === null || s.fromMs < splitMs);
   const overrides = Object.fromEntries(Object.entries(plan.overrides).filter(([k]) => ruleInstant(plan, k) < splitMs));
   return { ok: true, plan: { segments: [...kept, { ...rule, fromMs: splitMs }], overrides } };
+}
+
+/**
+ * A rule carried on from `key` with the old COUNT would start counting again: the new rule gets what is left of it
+ * (RFC 5545 counts the rule's readings, before exdates). Null when nothing is left.
+ */
+function remainingCount(base: SeriesRule, next: SeriesRule, key: string): SeriesRule | null {
+  const m = /(^|;)COUNT=(\d+)/.exec(next.rrule);
+  const baseCount = /(^|;)COUNT=(\d+)/.exec(base.rrule);
+  if (!m || !baseCount || m[2] !== baseCount[2]) return next;
+  const r = new RRuleTemporal({ rruleString: base.rrule, dtstart: Temporal.ZonedDateTime.from(`${base.dtstart}[UTC]`) });
+  const asUtc = (local: string) => new Date(Temporal.PlainDateTime.from(local).toZonedDateTime("UTC").epochMilliseconds);
+  const used = r.between(asUtc(base.dtstart), asUtc(key), true).filter((d) => compareLocal(d.toPlainDateTime().toString({ smallestUnit: "second" }), key) < 0).length;
+  const left = Number(m[2]) - used;
+  return left > 0 ? { ...next, rrule: next.rrule.replace(/(^|;)COUNT=\d+/, `$1COUNT=${left}`) } : null;
 }
 
 /** Where the rules (not single edits) put the occurrence `key`: read in the zone of the segment that holds it. */
