@@ -40,7 +40,7 @@ export function occurrenceEventId(seriesId: string, key: string, gen: number): s
   return `evt_${seriesId.replace(/^ser_/, "")}${key.replace(/\D/g, "")}${gen > 0 ? `g${gen}` : ""}`;
 }
 
-/** Creates or moves asked of the scheduler in one pass; the rest follow a second later. */
+/** Creates, moves and cancels asked in one pass; the rest follow a second later. */
 export const CREATES_PER_PASS = 50;
 
 const hasEvent = (r: OccurrenceRow) => r.eventId !== null && (r.status === "scheduled" || r.status === "shifted" || r.status === "pending");
@@ -59,27 +59,34 @@ export async function materialize(env: Env, store: SeriesStore, now: number, aud
   let template: EventTemplate | null | undefined;
   const loadTemplate = async () => (template === undefined ? (template = await getTemplate(env.DB, store.templateId)) : template);
 
+  // The scheduler and the event objects are shared: a pass asks at most CREATES_PER_PASS of them (cancels count too,
+  // so pausing a long series is a bounded batch at a time), and the rest follow a second later.
   let asked = 0;
+  // What the plan no longer has goes first: a replacement (an edit that moved the times) would otherwise conflict with
+  // the very event it replaces (a major event's gap) and be skipped before that event is cancelled.
+  for (const row of rows.values()) {
+    if (wanted.has(row.key) || row.start <= now || row.status === "cancelled") continue;
+    if (asked >= CREATES_PER_PASS) return now + SECOND_MS;
+    if (row.eventId && hasEvent(row)) asked++;
+    const why = store.active ? "no longer in the series (edited)" : "the series was paused or ended";
+    await cancel(env, store, row, now, audit, why);
+  }
   for (const o of desired) {
-    // The scheduler is one object for everyone: a long horizon is made a bounded batch at a time.
     if (asked >= CREATES_PER_PASS) return now + SECOND_MS;
     const row = rows.get(o.key);
     if (row && row.start <= now && hasEvent(row) && row.status !== "pending") continue; // running or over: left alone
     // In the past and never made (or skipped, or cancelled): too late to make now.
     if (o.start <= now && (!row || (row.status !== "pending" && !hasEvent(row)))) continue;
     if (o.cancelled) {
-      if (row?.status !== "cancelled") await cancel(env, store, row ?? blank(o), now, audit, "cancelled in the series (this occurrence)");
+      if (row?.status === "cancelled") continue;
+      if (row?.eventId && hasEvent(row)) asked++;
+      await cancel(env, store, row ?? blank(o), now, audit, "cancelled in the series (this occurrence)");
       continue;
     }
     if (row && row.status !== "pending" && row.wantStart === o.start && row.wantEnd === o.end && row.status !== "cancelled") continue;
     asked++;
     if (row && hasEvent(row) && row.status !== "pending") await move(env, store, row, o, audit);
     else await create(env, store, row, o, audit, now, loadTemplate);
-  }
-  for (const row of rows.values()) {
-    if (wanted.has(row.key) || row.start <= now || row.status === "cancelled") continue;
-    const why = store.active ? "no longer in the series (edited)" : "the series was paused or ended";
-    await cancel(env, store, row, now, audit, why);
   }
   return nextEntry(store, horizon, now);
 }
