@@ -55,3 +55,20 @@ describe("series: replacements and cancellations", () => {
     expect(rest.occurrences.filter((o: Occ) => o.status === "cancelled")).toHaveLength(made);
   });
 });
+
+describe("series: events changed outside the series", () => {
+  it("moving an occurrence whose event was cancelled by ops makes a new event at the new time (the dead one is not reused)", async () => {
+    const t = await createTemplate();
+    const s = await createSeries({ templateId: t.templateId, rrule: "FREQ=DAILY", dtstart: `${day(2)}T09:00`, duration: "PT1H", timeZone: "UTC", horizonDays: 4 });
+    const o = s.occurrences[0] as Occ;
+    expect((await call("POST", `/v1/admin/events/${o.eventId}/cancel`, { body: { reason: "ops" } })).status).toBe(200);
+    const res = await call("PATCH", `/v1/admin/series/${s.seriesId}`, { body: { scope: "this", occurrence: o.occurrence, changes: { dtstart: `${day(2)}T11:00` } } });
+    expect(res.status).toBe(200);
+    const after = res.json.occurrences.find((x: Occ) => x.occurrence === o.occurrence) as Occ;
+    expect(after.status).toBe("scheduled");
+    expect(after.eventId).not.toBe(o.eventId);
+    const ev = (await call("GET", `/v1/admin/events/${after.eventId}`)).json;
+    expect([ev.state, ev.startTime]).toEqual(["scheduled", `${day(2)}T11:00:00.000Z`]);
+    expect((await call("GET", `/v1/admin/events/${o.eventId}`)).json.state).toBe("cancelled");
+  });
+});

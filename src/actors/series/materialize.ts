@@ -105,8 +105,9 @@ const blank = (o: Occurrence): OccurrenceRow => ({
 });
 
 async function create(env: Env, store: SeriesStore, prior: OccurrenceRow | undefined, o: Occurrence, audit: Audit, now: number, loadTemplate: () => Promise<EventTemplate | null>) {
-  // A key whose earlier event was cancelled needs a new one; a pending row replays its own id (that is the crash case).
-  const gen = prior ? prior.gen + (prior.eventId && prior.status === "cancelled" ? 1 : 0) : 0;
+  // A pending row replays its own id (that is the crash case); any other row that had an event needs a new id, or the
+  // scheduler would answer that old event (cancelled, or ended) as if it were the new one.
+  const gen = prior ? prior.gen + (prior.eventId && prior.status !== "pending" ? 1 : 0) : 0;
   const eventId = prior?.status === "pending" && prior.eventId ? prior.eventId : occurrenceEventId(store.seriesId, o.key, gen);
   const row: OccurrenceRow = { ...blank(o), gen, eventId, status: "pending" };
   if (prior?.status === "pending" && prior.eventId) {
@@ -154,19 +155,27 @@ function recorded(row: OccurrenceRow, view: EventView, o: Occurrence): Occurrenc
 async function move(env: Env, store: SeriesStore, row: OccurrenceRow, o: Occurrence, audit: Audit) {
   const result = await schedulerActor(env).reschedule(row.eventId!, { startTime: o.start, endTime: o.end }, audit, {});
   if (result.ok) return store.save(recorded({ ...row, wantStart: o.start, wantEnd: o.end }, result.value, o));
-  // Refused (a conflict at the new time, or the event moved on): the old event goes, and the occurrence is decided anew.
-  await cancel(env, store, row, Date.now(), audit, `rescheduling refused: ${result.message}`);
+  // Refused (a conflict at the new time, or the event moved on): the old event goes, and the occurrence is decided anew;
+  // unless the old event could not go (it started or ended outside the series): then it stays, and that is reported.
+  const gone = await cancel(env, store, row, Date.now(), audit, `rescheduling refused: ${result.message}`);
   const again = store.rows().get(row.key)!;
+  if (!gone) return store.save({ ...again, wantStart: o.start, wantEnd: o.end, reason: `rescheduling refused: ${result.message}; event ${row.eventId} could not be cancelled, so it stays` });
   await create(env, store, again, o, audit, Date.now(), async () => getTemplate(env.DB, store.templateId));
 }
 
-async function cancel(env: Env, store: SeriesStore, row: OccurrenceRow, now: number, audit: Audit, reason: string) {
+/** Cancels the row's event (if not yet started) and records the row cancelled; false when the event could not go. */
+async function cancel(env: Env, store: SeriesStore, row: OccurrenceRow, now: number, audit: Audit, reason: string): Promise<boolean> {
   if (row.eventId && hasEvent(row) && row.start > now) {
     const r = await eventActor(env, row.eventId).command("cancel", { ...audit, reason });
-    // An event that began meanwhile is running: it stays, and so does its record.
-    if (!r.ok && r.code !== "event_not_found") return;
+    if (!r.ok && r.code !== "event_not_found") {
+      // Cancelled outside the series already: the row only catches up. Anything else (began meanwhile, or ended)
+      // is running or over: it stays, and so does its record.
+      if ((await eventActor(env, row.eventId).timing())?.state !== "cancelled") return false;
+      reason = `${reason} (the event had been cancelled outside the series)`;
+    }
   }
   store.save({ ...row, status: "cancelled", reason });
+  return true;
 }
 
 /**
