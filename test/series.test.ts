@@ -90,6 +90,8 @@ describe("series: create, materialize, read", () => {
       [{ rrule: "FREQ=DAILY;UNTIL=20300101T000000Z" }, "rrule"],
       [{ rrule: "FREQ=DAILY;BYHOUR=1,2,3,4,5" }, "rrule"],
       [{ rrule: "FREQ=HOURLY" }, "rrule"],
+      [{ rrule: "FREQ=DAILY;BYHOUR=99" }, "rrule"],
+      [{ rrule: "FREQ=DAILY;BYDAY=+1MO" }, "rrule"],
       [{ timeZone: "Mars/Olympus_Mons" }, "timeZone"],
       [{ timeZone: "+02:00" }, "timeZone"],
       [{ duration: "2 hours" }, "duration"],

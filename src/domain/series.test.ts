@@ -224,6 +224,33 @@ describe("rule validation", () => {
       expect(c.ok, rrule).toBe(false);
     }
   });
+
+  it("range-checks every rule part and refuses a rule with no occurrence in its first year", () => {
+    const check = (rrule: string) => checkRule({ rrule, dtstart: "2026-03-08T10:00", duration: "PT1H", timeZone: "Europe/London" });
+    const refused = [
+      "FREQ=DAILY;BYHOUR=99",
+      "FREQ=DAILY;BYMINUTE=60",
+      "FREQ=MONTHLY;BYMONTHDAY=0",
+      "FREQ=MONTHLY;BYMONTHDAY=32",
+      "FREQ=DAILY;COUNT=0",
+      "FREQ=DAILY;INTERVAL=0",
+      "FREQ=DAILY;BYDAY=+1MO",
+      "FREQ=WEEKLY;BYDAY=-1FR",
+      "FREQ=MONTHLY;BYDAY=0MO",
+      "FREQ=YEARLY;BYMONTH=13",
+      "FREQ=DAILY;FOO=1",
+      "FREQ=WEEKLY;WKST=XX",
+      "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30",
+      "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29", // the next 29 February is in 2028
+    ];
+    for (const rrule of refused) {
+      const c = check(rrule);
+      expect(c.ok ? null : c.problems.map((p) => p.path), rrule).toEqual(["rrule"]);
+    }
+    for (const rrule of ["FREQ=MONTHLY;BYDAY=+1MO", "FREQ=MONTHLY;BYMONTHDAY=-1", "FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU", "FREQ=DAILY;BYHOUR=0,23;BYMINUTE=59", "FREQ=WEEKLY;WKST=SU;BYDAY=SA"]) {
+      expect(check(rrule).ok, rrule).toBe(true);
+    }
+  });
 });
 
 // ---- the scheduling rules, by brute force ------------------------------------------------------------------------

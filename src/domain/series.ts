@@ -63,6 +63,25 @@ export function checkRrule(rrule: string): { ok: true; rrule: string } | { ok: f
   if (!(SERIES_FREQS as readonly string[]).includes(freq)) return { ok: false, message: `FREQ must be one of ${SERIES_FREQS.join(", ")} (events last hours; got ${freq})` };
   if (keys.has("UNTIL")) return { ok: false, message: "must not carry UNTIL: send it as the until field, a local date-time in timeZone" };
   if (keys.has("BYSECOND")) return { ok: false, message: "must not carry BYSECOND (events start on the minute)" };
+  const unknown = [...keys.keys()].find((k) => !(k in PART_RANGES) && k !== "FREQ" && k !== "BYDAY" && k !== "WKST");
+  if (unknown) return { ok: false, message: `has an unknown part ${unknown}` };
+  for (const [part, [min, max, signed]] of Object.entries(PART_RANGES)) {
+    const value = keys.get(part);
+    if (value === undefined) continue;
+    for (const v of value.split(",")) {
+      const n = /^[+-]?\d+$/.test(v) ? Number(v) : NaN;
+      const ok = Number.isInteger(n) && (signed ? n !== 0 && Math.abs(n) >= min && Math.abs(n) <= max : !/^[+-]/.test(v) && n >= min && n <= max);
+      if (!ok) return { ok: false, message: `${part}=${value.slice(0, 40)}: each value must be ${signed ? `±${min}…${max}, not 0` : `${min}…${max}`}` };
+    }
+  }
+  for (const d of keys.get("BYDAY")?.split(",") ?? []) {
+    const m = /^([+-]?\d{1,2})?(MO|TU|WE|TH|FR|SA|SU)$/.exec(d);
+    if (!m) return { ok: false, message: `BYDAY value "${d.slice(0, 12)}" is not a weekday (MO…SU, optionally numbered)` };
+    // RFC 5545: a numbered weekday (+1MO, -1FR) only means something within a month or a year.
+    if (m[1] !== undefined && freq !== "MONTHLY" && freq !== "YEARLY") return { ok: false, message: `BYDAY=${d} (a numbered weekday) needs FREQ=MONTHLY or YEARLY` };
+    if (m[1] !== undefined && (Number(m[1]) === 0 || Math.abs(Number(m[1])) > 53)) return { ok: false, message: `BYDAY=${d}: the number must be ±1…53` };
+  }
+  if (keys.has("WKST") && !/^(MO|TU|WE|TH|FR|SA|SU)$/.test(keys.get("WKST")!)) return { ok: false, message: "WKST must be a weekday (MO…SU)" };
   const slots = (keys.get("BYHOUR")?.split(",").length ?? 1) * (keys.get("BYMINUTE")?.split(",").length ?? 1);
   if (slots > MAX_SLOTS_PER_DAY) return { ok: false, message: `BYHOUR × BYMINUTE may give at most ${MAX_SLOTS_PER_DAY} starts a day (got ${slots})` };
   try {
@@ -73,6 +92,19 @@ export function checkRrule(rrule: string): { ok: true; rrule: string } | { ok: f
   }
   return { ok: true, rrule: text };
 }
+
+/** Each numeric rule part's range (RFC 5545 3.3.10): [min, max, signed], where signed means ±min…max and never 0. */
+const PART_RANGES: Record<string, [number, number, boolean]> = {
+  COUNT: [1, 100_000, false],
+  INTERVAL: [1, 1000, false],
+  BYMINUTE: [0, 59, false],
+  BYHOUR: [0, 23, false],
+  BYMONTHDAY: [1, 31, true],
+  BYYEARDAY: [1, 366, true],
+  BYWEEKNO: [1, 53, true],
+  BYMONTH: [1, 12, false],
+  BYSETPOS: [1, 366, true],
+};
 
 export type SeriesInput = { rrule: string; dtstart: string; duration: string; timeZone: string; exdates?: string[]; until?: string | null };
 
@@ -101,7 +133,13 @@ export function checkRule(input: SeriesInput, maxDurationDays = DEFAULT_MAX_DURA
     else if (dtstart && compareLocal(until, dtstart) < 0) problems.push({ path: "until", message: "must not be before dtstart" });
   }
   if (problems.length || !rr.ok || !dtstart || !timeZone) return { ok: false, problems };
-  return { ok: true, rule: { rrule: rr.rrule, dtstart, duration: input.duration, timeZone, exdates: [...new Set(exdates)].sort(), until } };
+  const rule: SeriesRule = { rrule: rr.rrule, dtstart, duration: input.duration, timeZone, exdates: [...new Set(exdates)].sort(), until };
+  // A rule that parses can still never happen (BYMONTHDAY=31;BYMONTH=2) or only in years: refused rather than kept idle.
+  const first = toInstant(dtstart, timeZone);
+  if (expandRule({ ...rule, exdates: [], until: null }, first, first + 366 * DAY_MS).length === 0) {
+    return { ok: false, problems: [{ path: "rrule", message: "gives no occurrence in the year from dtstart" }] };
+  }
+  return { ok: true, rule };
 }
 
 /**
