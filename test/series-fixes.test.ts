@@ -72,3 +72,32 @@ describe("series: events changed outside the series", () => {
     expect((await call("GET", `/v1/admin/events/${o.eventId}`)).json.state).toBe("cancelled");
   });
 });
+
+describe("series: an edit during a running pass", () => {
+  it("stops the pass at once: it makes no more events for the plan the edit replaced", async () => {
+    const t = await createTemplate();
+    const s = await createSeries({ templateId: t.templateId, rrule: "FREQ=DAILY", dtstart: `${day(1)}T05:00`, duration: "PT1H", timeZone: "UTC", horizonDays: 70 });
+    expect(live(s)).toHaveLength(50);
+    const made = await runInDurableObject(seriesStub(s.seriesId), async (o: SeriesActor, state: DurableObjectState) => {
+      const count = () => state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM occurrences WHERE key LIKE '%T05:00:00'").one().n;
+      // The rest of the horizon (about 20 creates) is under way; the edit lands after its first one.
+      const pass = o.tick(Date.now() + 2000);
+      for (let i = 0; i < 2000 && count() <= 50; i++) await new Promise((r) => setTimeout(r, 1));
+      const edited = await o.edit({ scope: "all", changes: { dtstart: `${day(1)}T06:00` } }, { actor: "test" });
+      await pass;
+      expect(edited.ok).toBe(true);
+      return count();
+    });
+    // 50 from the create, one or two in flight when the edit landed; not the whole rest of the old plan.
+    expect(made).toBeGreaterThan(50);
+    expect(made).toBeLessThanOrEqual(53);
+    // The following passes (50 calls each) finish the edit: only the new plan's events are left.
+    let after = await get(s.seriesId);
+    for (let i = 0; i < 6 && (live(after).length < 68 || live(after).some((o) => !o.startTime.endsWith("T06:00:00.000Z"))); i++) {
+      await tickSeries(s.seriesId, Date.now() + 2000);
+      after = await get(s.seriesId);
+    }
+    expect(live(after).length).toBeGreaterThanOrEqual(68);
+    expect(live(after).every((o) => o.startTime.endsWith("T06:00:00.000Z"))).toBe(true);
+  });
+});

@@ -33,6 +33,8 @@ export type SeriesStore = {
   horizonDays: number;
   rows(): Map<string, OccurrenceRow>;
   save(row: OccurrenceRow): void;
+  /** True once the series was edited, paused or ended after this pass read it: the pass stops, the next one reads anew. */
+  stale(): boolean;
 };
 
 /** `evt_` + the series' hex + the occurrence's local start as digits (+ g<n> when a key needs a fresh event). */
@@ -66,12 +68,15 @@ export async function materialize(env: Env, store: SeriesStore, now: number, aud
   // the very event it replaces (a major event's gap) and be skipped before that event is cancelled.
   for (const row of rows.values()) {
     if (wanted.has(row.key) || row.start <= now || row.status === "cancelled") continue;
+    if (store.stale()) return now;
     if (asked >= CREATES_PER_PASS) return now + SECOND_MS;
     if (row.eventId && hasEvent(row)) asked++;
     const why = store.active ? "no longer in the series (edited)" : "the series was paused or ended";
     await cancel(env, store, row, now, audit, why);
   }
   for (const o of desired) {
+    // Every await below lets an edit in: what this pass still has to do may be for a plan that no longer exists.
+    if (store.stale()) return now;
     if (asked >= CREATES_PER_PASS) return now + SECOND_MS;
     const row = rows.get(o.key);
     if (row && row.start <= now && hasEvent(row) && row.status !== "pending") continue; // running or over: left alone

@@ -162,6 +162,7 @@ export class SeriesActor extends DurableObject<Env> implements SeriesActorRpc {
       horizonDays: s.horizon_days,
       rows: () => this.occurrences(),
       save: (row) => this.save(row, now),
+      stale: () => this.row()?.revision !== s.revision,
     };
     const next = await materialize(this.env, store, now, { actor: `series:${s.series_id}`, reason: null });
     if (Number.isFinite(next)) this.schedule.set("materialize", Math.max(next, now + 1), "", 0);
