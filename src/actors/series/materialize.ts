@@ -184,8 +184,9 @@ async function cancel(env: Env, store: SeriesStore, row: OccurrenceRow, now: num
 }
 
 /**
- * When the next occurrence beyond the horizon enters it, or in a day, whichever is first: a pass at least daily also
- * notices occurrences whose events ended or were cancelled elsewhere. So only the day past the horizon is expanded.
+ * When the next occurrence beyond the horizon enters it, or in a day, whichever is first (so only the day past the
+ * horizon is expanded). A pass reads no event's state: an event cancelled by ops outside the series stays listed as
+ * scheduled until an edit touches its occurrence (then it is noticed and replaced; see cancel and move).
  */
 function nextEntry(store: SeriesStore, horizon: number, now: number): number {
   if (!store.active) return Infinity;
