@@ -73,6 +73,17 @@ describe("series: events changed outside the series", () => {
   });
 });
 
+describe("series: single-occurrence moves", () => {
+  it("refuses moving an occurrence into the past with a 422 naming changes.dtstart", async () => {
+    const t = await createTemplate();
+    const s = await createSeries({ templateId: t.templateId, rrule: "FREQ=DAILY", dtstart: `${day(2)}T08:00`, duration: "PT1H", timeZone: "UTC", horizonDays: 3 });
+    const o = s.occurrences[0] as Occ;
+    const res = await call("PATCH", `/v1/admin/series/${s.seriesId}`, { body: { scope: "this", occurrence: o.occurrence, changes: { dtstart: `${day(-1)}T08:00` } } });
+    expect([res.status, res.json.error.details.fields[0]]).toEqual([422, { path: "changes.dtstart", message: "must not be in the past" }]);
+    expect((await call("GET", `/v1/admin/events/${o.eventId}`)).json.startTime).toBe(o.startTime);
+  });
+});
+
 describe("series: an edit during a running pass", () => {
   it("stops the pass at once: it makes no more events for the plan the edit replaced", async () => {
     const t = await createTemplate();

@@ -202,6 +202,22 @@ describe("edits as pure transforms", () => {
     expect([one, all].map((r) => (r.ok ? null : r.problems[0].path))).toEqual(["changes.duration", "duration"]);
   });
 
+  it("this: an occurrence moved into a range from outside it is in that range; a move into the past is refused", () => {
+    const moved = applyEdit(plan, { scope: "this", occurrence: "2026-10-24T10:00", changes: { dtstart: "2026-10-30T10:00" } });
+    if (!moved.ok) throw new Error("edit refused");
+    const week = expandPlan(moved.plan, Date.UTC(2026, 9, 26), Date.UTC(2026, 10, 1));
+    expect(week.map((x) => [x.key, new Date(x.start).toISOString()])).toEqual([
+      ["2026-10-24T10:00:00", "2026-10-30T10:00:00.000Z"],
+      ["2026-10-31T10:00:00", "2026-10-31T10:00:00.000Z"],
+    ]);
+    // Its original week still lists it (its event is the series' wherever it went); a range it never touches does not.
+    expect(expandPlan(moved.plan, Date.UTC(2026, 9, 24), Date.UTC(2026, 9, 25)).map((x) => x.key)).toEqual(["2026-10-24T10:00:00"]);
+    expect(expandPlan(moved.plan, Date.UTC(2026, 10, 2), Date.UTC(2026, 10, 5))).toEqual([]);
+    const past = applyEdit(plan, { scope: "this", occurrence: "2026-10-10T10:00", changes: { dtstart: "2026-10-08T10:00" } }, 90, Date.UTC(2026, 9, 9));
+    expect(past.ok ? null : past.problems[0]).toEqual({ path: "changes.dtstart", message: "must not be in the past" });
+    expect(applyEdit(plan, { scope: "this", occurrence: "2026-10-10T10:00", changes: { dtstart: "2026-10-09T10:00" } }, 90, Date.UTC(2026, 9, 9)).ok).toBe(true);
+  });
+
   it("refuses rule fields on one occurrence, unknown occurrences and bad values, naming the field", () => {
     const r1 = applyEdit(plan, { scope: "this", occurrence: "2026-10-24T10:00", changes: { rrule: "FREQ=DAILY" } });
     const r2 = applyEdit(plan, { scope: "this", occurrence: "2026-10-25T10:00", changes: { cancel: true } });

@@ -194,6 +194,14 @@ export function expandPlan(plan: SeriesPlan, fromMs: number, toMs: number): Occu
     if (lo >= hi) return;
     for (const o of expandRule(seg, lo, hi)) byKey.set(o.key, o);
   });
+  // An occurrence a single edit moved into the range from outside it is in it too (by its new start).
+  for (const [key, ov] of Object.entries(plan.overrides)) {
+    if (!ov.start || ov.cancelled || byKey.has(key)) continue;
+    const near = plan.segments.some((seg) => Math.abs(toInstant(ov.start!, seg.timeZone) - (fromMs + toMs) / 2) <= (toMs - fromMs) / 2 + DAY_MS);
+    if (!near) continue;
+    const raw = findOccurrence({ ...plan, overrides: {} }, key);
+    if (raw) byKey.set(key, raw);
+  }
   const out: Occurrence[] = [];
   for (const o of byKey.values()) {
     const ov = plan.overrides[o.key];
@@ -203,7 +211,9 @@ export function expandPlan(plan: SeriesPlan, fromMs: number, toMs: number): Occu
       const seg = segmentAt(plan, o.start);
       const start = ov.start ? toInstant(ov.start, o.timeZone) : o.start;
       const duration = parseDuration(ov.duration ?? seg.duration) as LocalDuration;
-      out.push({ ...o, start, end: addDuration(start, duration, o.timeZone) });
+      // One moved in from outside counts only if it landed inside; one moved out is kept (its event is still ours).
+      const inside = (ms: number) => ms >= fromMs && ms < toMs;
+      if (inside(o.start) || inside(start)) out.push({ ...o, start, end: addDuration(start, duration, o.timeZone) });
     }
   }
   return out.sort((a, b) => a.start - b.start || compareLocal(a.key, b.key));
@@ -226,7 +236,7 @@ export type SeriesEdit = { scope: EditScope; occurrence?: string; changes: Serie
  * "all" applies the changes to every rule of the series (a new dtstart makes it one rule again, from that start),
  * keeping single-occurrence edits whose occurrence still exists.
  */
-export function applyEdit(plan: SeriesPlan, edit: SeriesEdit, maxDurationDays = DEFAULT_MAX_DURATION_DAYS): { ok: true; plan: SeriesPlan } | { ok: false; problems: Problem[] } {
+export function applyEdit(plan: SeriesPlan, edit: SeriesEdit, maxDurationDays = DEFAULT_MAX_DURATION_DAYS, now = -Infinity): { ok: true; plan: SeriesPlan } | { ok: false; problems: Problem[] } {
   const { scope, changes } = edit;
   if (scope === "all") {
     if (changes.cancel) return bad("changes.cancel", 'only with scope "this" (to stop the whole series, end it)');
@@ -260,6 +270,8 @@ export function applyEdit(plan: SeriesPlan, edit: SeriesEdit, maxDurationDays = 
       if (Math.abs(toInstant(start, occ.timeZone) - toInstant(key, occ.timeZone)) > MAX_MOVE_MS) {
         return bad("changes.dtstart", `must be within ${MAX_MOVE_MS / DAY_MS} days of the occurrence's original start`);
       }
+      // An event cannot start in the past: the scheduler would refuse it, and the occurrence would be lost.
+      if (toInstant(start, occ.timeZone) < now) return bad("changes.dtstart", "must not be in the past");
       ov.start = start;
     }
     if (changes.duration !== undefined) {

@@ -101,7 +101,7 @@ export class SeriesActor extends DurableObject<Env> implements SeriesActorRpc {
         return fail(409, "occurrence_started", `occurrence ${occ.key} has started (event ${occ.eventId}); edit that event instead`);
       }
     }
-    const applied = applyEdit(JSON.parse(s.plan) as SeriesPlan, edit, readConfig(this.env).maxWindowDays);
+    const applied = applyEdit(JSON.parse(s.plan) as SeriesPlan, edit, readConfig(this.env).maxWindowDays, now);
     if (!applied.ok) return fail(422, "validation_failed", applied.problems.map((p) => `${p.path} ${p.message}`).join("; "), { fields: applied.problems });
     this.ctx.storage.transactionSync(() => {
       this.sql.exec("UPDATE series SET plan = ?, sequence = sequence + 1, revision = revision + 1, updated_at = ? WHERE id = 1", JSON.stringify(applied.plan), now);
