@@ -67,4 +67,21 @@ describe("series in the calendar", () => {
     const third = (await feed()).find((v) => v.uid === uid && v.recurrenceId === before[2].recurrenceId)!;
     expect(third.status).toBe("CANCELLED");
   });
+
+  it("RECURRENCE-ID stays where the rule put each occurrence when a later rule moves to another zone", async () => {
+    const t = await createTemplate();
+    const created = await call("POST", "/v1/admin/series", {
+      body: { templateId: t.templateId, rrule: "FREQ=DAILY", dtstart: `${date(11)}T09:30`, until: `${date(14)}T09:30`, duration: "PT1H", timeZone: "Asia/Kolkata", horizonDays: 350 },
+    });
+    expect(created.status).toBe(201);
+    const s = created.json;
+    const uid = `${s.seriesId}@live-events.invalid`;
+    const moved = await call("PATCH", `/v1/admin/series/${s.seriesId}`, { body: { scope: "following", occurrence: s.occurrences[2].occurrence, changes: { timeZone: "America/New_York" } } });
+    expect(moved.status).toBe(200);
+    const live = (await feed()).filter((v) => v.uid === uid && v.status !== "CANCELLED").sort((a, b) => a.start - b.start);
+    expect(live).toHaveLength(4);
+    // The first two are still Kolkata's 09:30 (04:00 UTC), named by it; the rest are New York's, named by theirs.
+    expect(live.slice(0, 2).map((v) => v.recurrenceId)).toEqual([11, 12].map((d) => Date.parse(`${date(d)}T04:00:00Z`)));
+    expect(live.every((v) => v.recurrenceId === v.start)).toBe(true);
+  });
 });

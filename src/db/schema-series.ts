@@ -36,6 +36,8 @@ export const seriesOccurrences = sqliteTable(
     reason: text("reason"),
     updatedAt: integer("updated_at").notNull(),
     revision: integer("revision").notNull(),
+    /** Where the rule put the occurrence (epoch ms): its RECURRENCE-ID, fixed even if a later rule changes zone. */
+    originalStart: integer("original_start"),
   },
   (t) => [primaryKey({ columns: [t.seriesId, t.occurrenceKey] }), index("idx_series_occurrences_event").on(t.eventId)],
 );

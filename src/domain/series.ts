@@ -40,8 +40,11 @@ export type Segment = SeriesRule & { fromMs: number | null };
 export type OccurrenceOverride = { start?: string; duration?: string; cancelled?: boolean };
 export type SeriesPlan = { segments: Segment[]; overrides: Record<string, OccurrenceOverride> };
 
-/** One occurrence: `key` is its original local start in the series' zone (iCalendar's RECURRENCE-ID). */
-export type Occurrence = { key: string; start: number; end: number; cancelled: boolean; timeZone: string };
+/**
+ * One occurrence: `key` is its original local start in the series' zone, `original` that start as an instant (where
+ * the rule put it before any single edit; iCalendar's RECURRENCE-ID, which must not move when a later rule changes zone).
+ */
+export type Occurrence = { key: string; start: number; end: number; cancelled: boolean; timeZone: string; original: number };
 
 export type Problem = { path: string; message: string };
 
@@ -178,7 +181,7 @@ export function expandRule(rule: SeriesRule, fromMs: number, toMs: number): Occu
     // Two readings can name one instant (02:30 in a one-hour gap is 03:30): the first wins, so nothing runs twice.
     if (start < fromMs || start >= toMs || seen.has(start)) continue;
     seen.add(start);
-    out.push({ key, start, end: addDuration(start, duration, rule.timeZone), cancelled: false, timeZone: rule.timeZone });
+    out.push({ key, start, end: addDuration(start, duration, rule.timeZone), cancelled: false, timeZone: rule.timeZone, original: start });
     if (out.length >= MAX_OCCURRENCES) break;
   }
   return out.sort((a, b) => a.start - b.start);

@@ -23,6 +23,8 @@ export type OccurrenceRow = {
   end: number;
   shiftedFrom: number | null;
   reason: string | null;
+  /** Where the rule put the occurrence (its RECURRENCE-ID), whatever edits did to its start. */
+  original: number;
 };
 export type SeriesStore = {
   seriesId: string;
@@ -107,6 +109,7 @@ const blank = (o: Occurrence): OccurrenceRow => ({
   end: o.end,
   shiftedFrom: null,
   reason: null,
+  original: o.original,
 });
 
 async function create(env: Env, store: SeriesStore, prior: OccurrenceRow | undefined, o: Occurrence, audit: Audit, now: number, loadTemplate: () => Promise<EventTemplate | null>) {
@@ -159,7 +162,7 @@ function recorded(row: OccurrenceRow, view: EventView, o: Occurrence): Occurrenc
 /** An edit moved an occurrence that already has an event: the event is rescheduled (or, refused, handled by policy). */
 async function move(env: Env, store: SeriesStore, row: OccurrenceRow, o: Occurrence, audit: Audit) {
   const result = await schedulerActor(env).reschedule(row.eventId!, { startTime: o.start, endTime: o.end }, audit, {});
-  if (result.ok) return store.save(recorded({ ...row, wantStart: o.start, wantEnd: o.end }, result.value, o));
+  if (result.ok) return store.save(recorded({ ...row, wantStart: o.start, wantEnd: o.end, original: o.original }, result.value, o));
   // Refused (a conflict at the new time, or the event moved on): the old event goes, and the occurrence is decided anew;
   // unless the old event could not go (it started or ended outside the series): then it stays, and that is reported.
   const gone = await cancel(env, store, row, Date.now(), audit, `rescheduling refused: ${result.message}`);

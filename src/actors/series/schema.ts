@@ -19,4 +19,6 @@ export const SERIES_SCHEMA: readonly MigrationStep[] = [
      shifted_from INTEGER, reason TEXT, updated_at INTEGER NOT NULL, revision INTEGER NOT NULL);
    -- who changed the series, when and how
    CREATE TABLE audit (seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, reason TEXT, details TEXT);`,
+  // where the rule put each occurrence (its RECURRENCE-ID), kept so a later rule in another zone does not move it
+  `ALTER TABLE occurrences ADD COLUMN original_start INTEGER;`,
 ];

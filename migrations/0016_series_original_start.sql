@@ -1,0 +1,1 @@
+ALTER TABLE `series_occurrences` ADD `original_start` integer;
