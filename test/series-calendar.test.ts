@@ -84,4 +84,25 @@ describe("series in the calendar", () => {
     expect(live.slice(0, 2).map((v) => v.recurrenceId)).toEqual([11, 12].map((d) => Date.parse(`${date(d)}T04:00:00Z`)));
     expect(live.every((v) => v.recurrenceId === v.start)).toBe(true);
   });
+
+  it("SEQUENCE never goes down when an occurrence's event is replaced by a new one", async () => {
+    const t = await createTemplate();
+    const created = await call("POST", "/v1/admin/series", {
+      body: { templateId: t.templateId, rrule: "FREQ=DAILY;COUNT=1", dtstart: `${date(10)}T10:00`, duration: "PT1H", timeZone: "UTC", horizonDays: 350 },
+    });
+    const s = created.json;
+    const key = s.occurrences[0].occurrence;
+    const move = (hh: string) => call("PATCH", `/v1/admin/series/${s.seriesId}`, { body: { scope: "this", occurrence: key, changes: { dtstart: `${date(10)}T${hh}:00` } } });
+    // Three reschedules of one event: its revision climbs, and with it the instance's SEQUENCE.
+    for (const hh of ["11", "12", "13"]) expect((await move(hh)).status).toBe(200);
+    const instance = async () => (await feed()).find((v) => v.uid === `${s.seriesId}@live-events.invalid` && v.recurrenceId === Date.parse(`${date(10)}T10:00:00Z`))!;
+    const before = await instance();
+    // Ops cancel that event; the next move makes the occurrence a new event, whose revisions start again at 1.
+    expect((await call("POST", `/v1/admin/events/${before.eventId}/cancel`, { body: { reason: "ops" } })).status).toBe(200);
+    expect((await move("14")).status).toBe(200);
+    const after = await instance();
+    expect(after.eventId).not.toBe(before.eventId);
+    expect(after.start).toBe(Date.parse(`${date(10)}T14:00:00Z`));
+    expect(after.sequence).toBeGreaterThan(before.sequence);
+  });
 });

@@ -38,6 +38,8 @@ export const seriesOccurrences = sqliteTable(
     revision: integer("revision").notNull(),
     /** Where the rule put the occurrence (epoch ms): its RECURRENCE-ID, fixed even if a later rule changes zone. */
     originalStart: integer("original_start"),
+    /** Added to the occurrence's ICS SEQUENCE: grows by each replaced event's last revision, so it never goes down. */
+    seqBase: integer("seq_base").notNull().default(0),
   },
   (t) => [primaryKey({ columns: [t.seriesId, t.occurrenceKey] }), index("idx_series_occurrences_event").on(t.eventId)],
 );

@@ -25,6 +25,11 @@ export type OccurrenceRow = {
   reason: string | null;
   /** Where the rule put the occurrence (its RECURRENCE-ID), whatever edits did to its start. */
   original: number;
+  /**
+   * Added to the ICS SEQUENCE of this occurrence: grows by a replaced event's last revision, so the SEQUENCE never goes
+   * down when a new event (whose revisions start again at 1) takes the occurrence over.
+   */
+  seqBase: number;
 };
 export type SeriesStore = {
   seriesId: string;
@@ -110,6 +115,7 @@ const blank = (o: Occurrence): OccurrenceRow => ({
   shiftedFrom: null,
   reason: null,
   original: o.original,
+  seqBase: 0,
 });
 
 async function create(env: Env, store: SeriesStore, prior: OccurrenceRow | undefined, o: Occurrence, audit: Audit, now: number, loadTemplate: () => Promise<EventTemplate | null>) {
@@ -117,7 +123,7 @@ async function create(env: Env, store: SeriesStore, prior: OccurrenceRow | undef
   // scheduler would answer that old event (cancelled, or ended) as if it were the new one.
   const gen = prior ? prior.gen + (prior.eventId && prior.status !== "pending" ? 1 : 0) : 0;
   const eventId = prior?.status === "pending" && prior.eventId ? prior.eventId : occurrenceEventId(store.seriesId, o.key, gen);
-  const row: OccurrenceRow = { ...blank(o), gen, eventId, status: "pending" };
+  const row: OccurrenceRow = { ...blank(o), gen, eventId, status: "pending", seqBase: prior?.seqBase ?? 0 };
   if (prior?.status === "pending" && prior.eventId) {
     // The crash case: the event may exist already (even if its start has passed since); then it is only recorded.
     const made = await eventActor(env, eventId).get();
@@ -173,16 +179,20 @@ async function move(env: Env, store: SeriesStore, row: OccurrenceRow, o: Occurre
 
 /** Cancels the row's event (if not yet started) and records the row cancelled; false when the event could not go. */
 async function cancel(env: Env, store: SeriesStore, row: OccurrenceRow, now: number, audit: Audit, reason: string): Promise<boolean> {
+  let seqBase = row.seqBase;
   if (row.eventId && hasEvent(row) && row.start > now) {
     const r = await eventActor(env, row.eventId).command("cancel", { ...audit, reason });
-    if (!r.ok && r.code !== "event_not_found") {
+    if (r.ok) seqBase += r.value.revision;
+    else if (r.code !== "event_not_found") {
       // Cancelled outside the series already: the row only catches up. Anything else (began meanwhile, or ended)
       // is running or over: it stays, and so does its record.
-      if ((await eventActor(env, row.eventId).timing())?.state !== "cancelled") return false;
+      const view = await eventActor(env, row.eventId).get();
+      if (view?.instance.state !== "cancelled") return false;
+      seqBase += view.revision;
       reason = `${reason} (the event had been cancelled outside the series)`;
     }
   }
-  store.save({ ...row, status: "cancelled", reason });
+  store.save({ ...row, status: "cancelled", reason, seqBase });
   return true;
 }
 

@@ -21,4 +21,6 @@ export const SERIES_SCHEMA: readonly MigrationStep[] = [
    CREATE TABLE audit (seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, reason TEXT, details TEXT);`,
   // where the rule put each occurrence (its RECURRENCE-ID), kept so a later rule in another zone does not move it
   `ALTER TABLE occurrences ADD COLUMN original_start INTEGER;`,
+  // added to the occurrence's ICS SEQUENCE: grows by each replaced event's last revision (materialize.ts, cancel)
+  `ALTER TABLE occurrences ADD COLUMN seq_base INTEGER NOT NULL DEFAULT 0;`,
 ];

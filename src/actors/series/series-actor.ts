@@ -45,6 +45,7 @@ type OccRowSql = {
   updated_at: number;
   revision: number;
   original_start: number | null;
+  seq_base: number;
 };
 
 export class SeriesActor extends DurableObject<Env> implements SeriesActorRpc {
@@ -173,11 +174,11 @@ export class SeriesActor extends DurableObject<Env> implements SeriesActorRpc {
   private save(row: OccurrenceRow, now: number) {
     const revision = (this.sql.exec<{ r: number }>("SELECT COALESCE(MAX(revision), -1) + 1 AS r FROM occurrences WHERE key = ?", row.key).one().r as number) ?? 0;
     this.sql.exec(
-      `INSERT INTO occurrences (key, gen, event_id, status, want_start, want_end, start_time, end_time, shifted_from, reason, updated_at, revision, original_start)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO occurrences (key, gen, event_id, status, want_start, want_end, start_time, end_time, shifted_from, reason, updated_at, revision, original_start, seq_base)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (key) DO UPDATE SET gen = excluded.gen, event_id = excluded.event_id, status = excluded.status, want_start = excluded.want_start,
          want_end = excluded.want_end, start_time = excluded.start_time, end_time = excluded.end_time, shifted_from = excluded.shifted_from,
-         reason = excluded.reason, updated_at = excluded.updated_at, revision = excluded.revision, original_start = excluded.original_start`,
+         reason = excluded.reason, updated_at = excluded.updated_at, revision = excluded.revision, original_start = excluded.original_start, seq_base = excluded.seq_base`,
       row.key,
       row.gen,
       row.eventId,
@@ -191,9 +192,10 @@ export class SeriesActor extends DurableObject<Env> implements SeriesActorRpc {
       now,
       revision,
       row.original,
+      row.seqBase,
     );
     if (row.status !== "pending") {
-      const d1: D1OccurrenceRow = { ...record(row, now), seriesId: this.ctx.id.name ?? "", revision, originalStart: row.original };
+      const d1: D1OccurrenceRow = { ...record(row, now), seriesId: this.ctx.id.name ?? "", revision, originalStart: row.original, seqBase: row.seqBase };
       this.outbox.put("occ", row.key, d1);
     }
   }
@@ -242,6 +244,7 @@ export class SeriesActor extends DurableObject<Env> implements SeriesActorRpc {
           reason: r.reason,
           // Rows from before the column: the start the plan asked for is the best guess there is.
           original: r.original_start ?? r.want_start,
+          seqBase: r.seq_base,
         },
       ]),
     );

@@ -131,6 +131,6 @@ async function withSeries(d1: D1Database, events: Omit<IcsEntry, "series">[]): P
   return events.map((e) => {
     const link = links.get(e.eventId);
     if (!link) return e;
-    return { ...e, link, series: { seriesId: link.seriesId, recurrenceId: link.originalStart ?? toInstant(link.occurrenceKey, link.timeZone), sequence: link.sequence, updatedAt: link.updatedAt } };
+    return { ...e, link, series: { seriesId: link.seriesId, recurrenceId: link.originalStart ?? toInstant(link.occurrenceKey, link.timeZone), sequence: link.sequence + link.seqBase, updatedAt: link.updatedAt } };
   });
 }

@@ -1,0 +1,1 @@
+ALTER TABLE `series_occurrences` ADD `seq_base` integer DEFAULT 0 NOT NULL;
