@@ -115,3 +115,17 @@ describe("series: an edit during a running pass", () => {
     expect(live(after).every((o) => o.startTime.endsWith("T06:00:00.000Z"))).toBe(true);
   });
 });
+
+describe("series: what GET lists stays bounded", () => {
+  it("occurrences over for 90 days leave the object (D1 keeps them)", async () => {
+    const t = await createTemplate();
+    const s = await createSeries({ templateId: t.templateId, rrule: "FREQ=DAILY;COUNT=2", dtstart: `${day(1)}T03:00`, duration: "PT1H", timeZone: "UTC", horizonDays: 3 });
+    expect(s.occurrences).toHaveLength(2);
+    await tickSeries(s.seriesId, Date.now() + 80 * DAY);
+    expect((await get(s.seriesId)).occurrences).toHaveLength(2);
+    await tickSeries(s.seriesId, Date.now() + 95 * DAY);
+    expect((await get(s.seriesId)).occurrences).toHaveLength(0);
+    const d1 = await env.DB.prepare("SELECT COUNT(*) AS n FROM series_occurrences WHERE series_id = ?").bind(s.seriesId).first<{ n: number }>();
+    expect(d1?.n).toBe(2);
+  });
+});

@@ -6,7 +6,7 @@ import { DurableObject } from "cloudflare:workers";
 import { readConfig } from "../../config";
 import { occurrenceStatements, seriesStatements, type OccurrenceRow as D1OccurrenceRow, type SeriesRow } from "../../db/series";
 import { applyEdit, type ConflictPolicy, type SeriesEdit, type SeriesPlan } from "../../domain/series";
-import { MINUTE_MS, SECOND_MS } from "../../domain/time";
+import { DAY_MS, MINUTE_MS, SECOND_MS } from "../../domain/time";
 import { parseLocal } from "../../domain/zoned";
 import { fail, ok, type Result } from "../../lib/result";
 import type { Audit, OccurrenceRecord, SeriesActorRpc, SeriesCommand, SeriesCreate, SeriesStatus, SeriesView } from "../contracts";
@@ -17,6 +17,8 @@ import { materialize, type OccurrenceRow, type SeriesStore } from "./materialize
 import { SERIES_SCHEMA } from "./schema";
 
 type Kind = "materialize" | "flush";
+/** How long an occurrence that is over stays in the object (and in GET); far past the 7-day look-back of a pass. */
+export const OCCURRENCE_RETENTION_DAYS = 90;
 const RETRY = { baseMs: SECOND_MS, maxMs: 5 * MINUTE_MS };
 
 type SeriesRowSql = {
@@ -167,6 +169,8 @@ export class SeriesActor extends DurableObject<Env> implements SeriesActorRpc {
       stale: () => this.row()?.revision !== s.revision,
     };
     const next = await materialize(this.env, store, now, { actor: `series:${s.series_id}`, reason: null });
+    // The object keeps what GET lists bounded: occurrences over for OCCURRENCE_RETENTION_DAYS go (D1 keeps the history).
+    this.sql.exec("DELETE FROM occurrences WHERE end_time < ? AND status != 'pending'", now - OCCURRENCE_RETENTION_DAYS * DAY_MS);
     if (Number.isFinite(next)) this.schedule.set("materialize", Math.max(next, now + 1), "", 0);
     this.schedule.ensure("flush", now);
   }
