@@ -758,6 +758,92 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/series": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Create a recurring series from a template */
+        post: operations["createSeries"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/series/{seriesId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A series and its occurrences (event ids; scheduled, shifted with where from, skipped or cancelled with why) */
+        get: operations["getSeries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Edit this occurrence, this and following, or all */
+        patch: operations["editSeries"];
+        trace?: never;
+    };
+    "/v1/admin/series/{seriesId}/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Pause a series: occurrences not yet started are cancelled, running ones stay */
+        post: operations["pauseSeries"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/series/{seriesId}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Resume a paused series: the horizon is materialized again from now */
+        post: operations["resumeSeries"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/series/{seriesId}/end": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** End a series for good: occurrences not yet started are cancelled, running ones stay */
+        post: operations["endSeries"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/schedule/validate": {
         parameters: {
             query?: never;
@@ -2494,6 +2580,128 @@ export interface components {
         ResolveAlertBody: {
             reason: string;
         };
+        SeriesDetail: {
+            seriesId: string;
+            templateId: string;
+            /** @enum {string} */
+            status: "active" | "paused" | "ended";
+            /** @enum {string} */
+            onConflict: "skip" | "shift";
+            horizonDays: number;
+            /** @description Bumped on every change (iCalendar SEQUENCE). */
+            sequence: number;
+            /** @description The rule in force for the latest occurrences. */
+            rule: {
+                rrule: string;
+                dtstart: string;
+                duration: string;
+                timeZone: string;
+                exdates: string[];
+                until: string | null;
+            };
+            /** @description "this and following" edits start a new rule at an occurrence. */
+            segments: {
+                rrule: string;
+                dtstart: string;
+                duration: string;
+                timeZone: string;
+                exdates: string[];
+                until: string | null;
+                from: string | null;
+            }[];
+            overrides: {
+                [key: string]: {
+                    start?: string;
+                    duration?: string;
+                    cancelled?: boolean;
+                };
+            };
+            createdAt: string;
+            updatedAt: string;
+            occurrences: {
+                /** @description Original local start: the occurrence's key (RECURRENCE-ID). */
+                occurrence: string;
+                eventId: string | null;
+                /** @enum {string} */
+                status: "pending" | "scheduled" | "shifted" | "skipped" | "cancelled";
+                startTime: string;
+                endTime: string;
+                shiftedFrom: string | null;
+                reason: string | null;
+            }[];
+        };
+        CreateSeriesBody: {
+            templateId: string;
+            /**
+             * @description An RFC 5545 RRULE (FREQ DAILY, WEEKLY, MONTHLY or YEARLY; no UNTIL: use until).
+             * @example FREQ=WEEKLY;BYDAY=SA
+             */
+            rrule: string;
+            /**
+             * @description A local date-time in the series' timeZone, such as 2026-03-07T10:00 (no offset).
+             * @example 2026-03-07T10:00
+             */
+            dtstart: string;
+            /**
+             * @description ISO 8601: weeks, days (nominal, as RFC 5545), hours, minutes, seconds.
+             * @example PT12H
+             */
+            duration: string;
+            /**
+             * @description An IANA time zone.
+             * @example Europe/London
+             */
+            timeZone: string;
+            exdates?: string[];
+            /**
+             * @description A local date-time in the series' timeZone, such as 2026-03-07T10:00 (no offset).
+             * @example 2026-03-07T10:00
+             */
+            until?: string;
+            /**
+             * @description skip: report and leave the occurrence out; shift: move it to the next legal slot (at most 24 h later), else skip.
+             * @default skip
+             * @enum {string}
+             */
+            onConflict: "skip" | "shift";
+            /** @description How far ahead occurrences exist as events; default SERIES_HORIZON_DAYS (30). */
+            horizonDays?: number;
+            reason?: string;
+        };
+        EditSeriesBody: {
+            /** @enum {string} */
+            scope: "this" | "following" | "all";
+            /**
+             * @description The occurrence's original local start (its key in GET); required unless scope is "all".
+             * @example 2026-03-07T10:00
+             */
+            occurrence?: string;
+            changes: {
+                rrule?: string;
+                /**
+                 * @description A local date-time in the series' timeZone, such as 2026-03-07T10:00 (no offset).
+                 * @example 2026-03-07T10:00
+                 */
+                dtstart?: string;
+                duration?: string;
+                timeZone?: string;
+                exdates?: string[];
+                /**
+                 * @description A local date-time in the series' timeZone, such as 2026-03-07T10:00 (no offset).
+                 * @example 2026-03-07T10:00
+                 */
+                until?: string;
+                /**
+                 * @description Scope "this" only: cancel this one occurrence.
+                 * @enum {boolean}
+                 */
+                cancel?: true;
+            };
+            reason?: string;
+        };
+        SeriesCommandBody: {
+            reason?: string;
+        };
         ScheduleCheck: {
             ok: boolean;
             conflicts: components["schemas"]["ScheduleConflict"][];
@@ -2555,6 +2763,11 @@ export interface components {
                     endTime: string;
                     /** @description Scheduled with force: true (a create, reschedule or resume that set a rule aside). */
                     forced: boolean;
+                    /** @description Set when the event is an occurrence of a recurring series. */
+                    series?: {
+                        seriesId: string;
+                        occurrence: string;
+                    };
                 }[];
             }[];
         };
@@ -6049,6 +6262,462 @@ export interface operations {
             };
             /** @description Body failed validation; details.fields names each problem */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createSeries: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateSeriesBody"];
+            };
+        };
+        responses: {
+            /** @description The series, its horizon materialized */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SeriesDetail"];
+                };
+            };
+            /** @description Malformed request: invalid JSON, a missing body or bad query/path values (code says which) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Credentials valid but not allowed here */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body larger than the route allows */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body failed validation; details.fields names each problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getSeries: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                seriesId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The series */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SeriesDetail"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Credentials valid but not allowed here */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    editSeries: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                seriesId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EditSeriesBody"];
+            };
+        };
+        responses: {
+            /** @description The series after the edit */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SeriesDetail"];
+                };
+            };
+            /** @description Malformed request: invalid JSON, a missing body or bad query/path values (code says which) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Credentials valid but not allowed here */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body larger than the route allows */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body failed validation; details.fields names each problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    pauseSeries: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                seriesId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["SeriesCommandBody"];
+            };
+        };
+        responses: {
+            /** @description The series after the command */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SeriesDetail"];
+                };
+            };
+            /** @description Malformed request: invalid JSON, a missing body or bad query/path values (code says which) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Credentials valid but not allowed here */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body larger than the route allows */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    resumeSeries: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                seriesId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["SeriesCommandBody"];
+            };
+        };
+        responses: {
+            /** @description The series after the command */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SeriesDetail"];
+                };
+            };
+            /** @description Malformed request: invalid JSON, a missing body or bad query/path values (code says which) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Credentials valid but not allowed here */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body larger than the route allows */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    endSeries: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                seriesId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["SeriesCommandBody"];
+            };
+        };
+        responses: {
+            /** @description The series after the command */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SeriesDetail"];
+                };
+            };
+            /** @description Malformed request: invalid JSON, a missing body or bad query/path values (code says which) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Credentials valid but not allowed here */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body larger than the route allows */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -7,6 +7,8 @@ export type Config = {
   maxConcurrentSameType: number;
   majorGapHours: number;
   maxWindowDays: number;
+  /** A recurring series keeps its occurrences materialized as events this many days ahead (a series may ask for another). */
+  seriesHorizonDays: number;
   activationMaxRetries: number;
   activationRetryBaseMs: number;
   inventoryCapacitySlots: number;
@@ -87,6 +89,7 @@ export function readConfig(env: object): Config {
     maxConcurrentSameType: num(e.MAX_CONCURRENT_SAME_TYPE, 2, 1),
     majorGapHours: num(e.MAJOR_EVENT_GAP_HOURS, 48),
     maxWindowDays: num(e.MAX_EVENT_WINDOW_DAYS, 90, 1),
+    seriesHorizonDays: Math.min(num(e.SERIES_HORIZON_DAYS, 30, 1), 365),
     activationMaxRetries: num(e.ACTIVATION_MAX_RETRIES, 3),
     activationRetryBaseMs: num(e.ACTIVATION_RETRY_BASE_MS, 1000, 1),
     inventoryCapacitySlots: num(e.INVENTORY_CAPACITY_SLOTS, 500),

@@ -15,6 +15,7 @@ export { PlayerInventoryActor } from "./actors/inventory/inventory-actor";
 export { LeaderboardActor } from "./actors/leaderboard/leaderboard-actor";
 export { ClanEventActor } from "./actors/clan/clan-actor";
 export { PrivacyActor } from "./actors/privacy/privacy-actor";
+export { SeriesActor } from "./actors/series/series-actor";
 
 /** Each queue's consumer, by the name readConfig gives it; the names themselves live in wrangler.toml. */
 async function queue(batch: MessageBatch, env: Env): Promise<void> {

@@ -18,6 +18,7 @@ export type { PlayerDataOp, PlayerDataPart };
 import type { AnticheatSettings, Population } from "../domain/anticheat";
 import type { FlagDecisionT, FlagViewT, RatePassT } from "../domain/anticheat-views";
 import type { ReviewState } from "../domain/review";
+import type { ConflictPolicy, SeriesEdit, SeriesPlan, SeriesRule } from "../domain/series";
 
 // ---- EventActor: one per event, the single writer of its lifecycle -------------------------------------------------
 
@@ -358,4 +359,43 @@ export interface PrivacyActorRpc {
   /** Starts (or, once done, re-runs) the erase job; a request while it runs joins it. */
   erase(playerId: string, audit: Audit): Promise<PrivacyJobView>;
   job(): Promise<PrivacyJobView | null>;
+}
+
+// ---- SeriesActor: one per recurring series, the single writer of its occurrences ------------------------------------
+
+export type SeriesStatus = "active" | "paused" | "ended";
+export type OccurrenceStatus = "pending" | "scheduled" | "shifted" | "skipped" | "cancelled";
+export type SeriesCommand = "pause" | "resume" | "end";
+/** One occurrence as the series recorded it; `key` is its original local start (the iCalendar RECURRENCE-ID). */
+export type OccurrenceRecord = {
+  key: string;
+  eventId: string | null;
+  status: OccurrenceStatus;
+  start: number;
+  end: number;
+  shiftedFrom: number | null;
+  reason: string | null;
+  updatedAt: number;
+};
+export type SeriesView = {
+  seriesId: string;
+  templateId: string;
+  plan: SeriesPlan;
+  onConflict: ConflictPolicy;
+  status: SeriesStatus;
+  horizonDays: number;
+  sequence: number;
+  createdAt: number;
+  updatedAt: number;
+  occurrences: OccurrenceRecord[];
+};
+export type SeriesCreate = { templateId: string; rule: SeriesRule; onConflict: ConflictPolicy; horizonDays: number };
+
+export interface SeriesActorRpc {
+  create(input: SeriesCreate, audit: Audit): Promise<Result<SeriesView>>;
+  get(): Promise<SeriesView | null>;
+  edit(edit: SeriesEdit, audit: Audit): Promise<Result<SeriesView>>;
+  command(cmd: SeriesCommand, audit: Audit): Promise<Result<SeriesView>>;
+  /** Runs what is due at `now` (the alarm's work: materializing the horizon, writing D1); tests call it directly. */
+  tick(now: number): Promise<void>;
 }

@@ -3,7 +3,7 @@
 import { shardName } from "../domain/sharding";
 import { DIRECTORY, boardName } from "../domain/leaderboard";
 import { clanDirectoryName, clanName } from "../domain/clan";
-import type { ClanEventActorRpc, EventActorRpc, LeaderboardActorRpc, PlayerInventoryActorRpc, PrivacyActorRpc, ProgressShardActorRpc, SchedulerActorRpc } from "./contracts";
+import type { ClanEventActorRpc, EventActorRpc, LeaderboardActorRpc, PlayerInventoryActorRpc, PrivacyActorRpc, ProgressShardActorRpc, SchedulerActorRpc, SeriesActorRpc } from "./contracts";
 
 // workers-types maps free-form JSON in RPC signatures (theme, details) to `never`; everything we send is
 // structured-cloneable, so stubs are typed by the contracts instead.
@@ -32,3 +32,6 @@ export const clanDirectory = (env: Env, eventId: string) => typed<ClanEventActor
 
 /** One privacy object per player, named by their pseudonym (never the raw id): their export audit and erase job. */
 export const privacyActor = (env: Env, pseudonym: string) => typed<PrivacyActorRpc>(env.PRIVACY_ACTOR as unknown as Namespace, pseudonym);
+
+/** One object per recurring series, named by its id: the series' plan and the occurrences it has materialized. */
+export const seriesActor = (env: Env, seriesId: string) => typed<SeriesActorRpc>(env.SERIES_ACTOR as unknown as Namespace, seriesId);

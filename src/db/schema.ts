@@ -365,3 +365,4 @@ export const clanStandings = sqliteTable(
 // Telemetry, KPI rollups, reports and alerts live beside this file; drizzle-kit reads them through this one.
 export * from "./schema-analytics";
 export * from "./schema-personalization";
+export * from "./schema-series";

@@ -47,6 +47,10 @@ export const ADMIN_POLICY: readonly Rule<Role>[] = [
   { methods: ["POST"], path: new RegExp(`^${EVENT}/flags/(evaluate|[^/]+/(clear|confirm))$`), need: "operator" },
   // Alerts: resolving one by hand (with a reason, audited). Their thresholds are run-time settings: an admin's.
   { methods: ["POST"], path: /^\/alerts\/[^/]+\/resolve$/, need: "operator" },
+  // Recurring series: create, edit (one occurrence, this and following, all), pause, resume and end.
+  { methods: ["POST"], path: /^\/series\/?$/, need: "operator" },
+  { methods: ["PATCH"], path: /^\/series\/[^/]+$/, need: "operator" },
+  { methods: ["POST"], path: /^\/series\/[^/]+\/(pause|resume|end)$/, need: "operator" },
   // Templates and run-time settings fall to the default below: an admin's.
   { methods: "*", path: /.*/, need: "admin" },
 ];

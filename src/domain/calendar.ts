@@ -125,7 +125,14 @@ const STATUS: Partial<Record<EventState, string>> = { cancelled: "CANCELLED", fa
  * An event as the feed shows it. `revision` and `updatedAt` are the event's own (the record keeps both), so two
  * fetches of an unchanged event render byte for byte the same, and a changed one says it changed.
  */
-export type IcsEntry = CalendarEntry & { revision: number; updatedAt: number };
+export type IcsEntry = CalendarEntry & { revision: number; updatedAt: number; series?: IcsSeriesLink };
+
+/**
+ * An event that is an occurrence of a recurring series is shown as a materialized instance of the series: the series'
+ * UID, RECURRENCE-ID at the occurrence's original start (in UTC, so no VTIMEZONE is needed), and a SEQUENCE and
+ * LAST-MODIFIED that move when either the series or the event changes.
+ */
+export type IcsSeriesLink = { seriesId: string; recurrenceId: number; sequence: number; updatedAt: number };
 
 /**
  * `domain` names the deployment, not the request: UIDs must not change with the hostname a feed was fetched
@@ -146,15 +153,19 @@ export function renderIcs(entries: IcsEntry[], opts: { calendarName: string; dom
 }
 
 function veventLines(e: IcsEntry, opts: { domain: string }): string[] {
+  const updatedAt = Math.max(e.updatedAt, e.series?.updatedAt ?? 0);
+  // Revisions start at 1 and grow with every change of the event (a reschedule among them); SEQUENCE starts at 0.
+  // A series' own sequence grows with each of its edits; the sum grows whenever either changes.
+  const sequence = Math.max(0, e.revision - 1) + (e.series?.sequence ?? 0);
   return [
     "BEGIN:VEVENT",
-    `UID:${escapeText(`${e.eventId}@${opts.domain}`)}`,
+    `UID:${escapeText(`${e.series ? e.series.seriesId : e.eventId}@${opts.domain}`)}`,
+    ...(e.series ? [`RECURRENCE-ID:${icsUtc(e.series.recurrenceId)}`, `X-LIVE-EVENT-ID:${escapeText(e.eventId)}`] : []),
     // DTSTAMP is when this version of the event was made, not when the feed was fetched: a fetch-time stamp makes
     // every poll look like an update to clients that compare it.
-    `DTSTAMP:${icsUtc(e.updatedAt)}`,
-    `LAST-MODIFIED:${icsUtc(e.updatedAt)}`,
-    // Revisions start at 1 and grow with every change of the event (a reschedule among them); SEQUENCE starts at 0.
-    `SEQUENCE:${Math.max(0, e.revision - 1)}`,
+    `DTSTAMP:${icsUtc(updatedAt)}`,
+    `LAST-MODIFIED:${icsUtc(updatedAt)}`,
+    `SEQUENCE:${sequence}`,
     `DTSTART:${icsUtc(e.start)}`,
     `DTEND:${icsUtc(e.end)}`,
     `SUMMARY:${escapeText(e.name ?? e.eventId)}`,

@@ -124,6 +124,7 @@ export const OpsCalendar = z
             startTime: Iso,
             endTime: Iso,
             forced: z.boolean().meta({ description: "Scheduled with force: true (a create, reschedule or resume that set a rule aside)." }),
+            series: z.object({ seriesId: z.string(), occurrence: z.string() }).optional().meta({ description: "Set when the event is an occurrence of a recurring series." }),
           }),
         ),
       }),

@@ -14,13 +14,14 @@ import { adminPersonalizationRoutes } from "./personalization";
 import { adminPrivacyRoutes } from "./privacy";
 import { adminReportRoutes } from "./reports";
 import { scheduleRoutes } from "./schedule";
+import { adminSeriesRoutes } from "./series";
 import { templateRoutes } from "./templates";
 import { whoamiRoutes } from "./whoami";
 
 export const adminApp = openApiApp<AppEnv>();
 adminApp.use(requireAdmin);
 adminApp
-  .on("POST", ["/events", "/templates"], idempotentCreate)
+  .on("POST", ["/events", "/templates", "/series"], idempotentCreate)
   .route("/", whoamiRoutes)
   .route("/keys", keyRoutes)
   .route("/templates", templateRoutes)
@@ -34,6 +35,7 @@ adminApp
   .route("/events", adminReportRoutes)
   .route("/events", adminFlagRoutes)
   .route("/alerts", adminAlertRoutes)
+  .route("/series", adminSeriesRoutes)
   // /schedule/validate, /settings, /calendar
   .route("/", scheduleRoutes)
   // Every path under /v1/admin is answered here, its 404 included, so none falls through to the player guard.

@@ -4,10 +4,12 @@ import { z } from "zod";
 import { schedulerActor } from "../../actors/stubs";
 import { readConfig } from "../../config";
 import { calendarEntries } from "../../db/instances";
-import { calendarDays, conflictsByDay, renderIcs, resolveRange } from "../../domain/calendar";
+import { seriesLinks, type SeriesLink } from "../../db/series";
+import { calendarDays, conflictsByDay, renderIcs, resolveRange, type IcsEntry } from "../../domain/calendar";
 import { windowOf } from "../../domain/scheduling";
 import { CreateEventBody, EventState, EventTier, EventType, SettingsBody } from "../../domain/model";
 import { HOUR_MS, iso } from "../../domain/time";
+import { toInstant } from "../../domain/zoned";
 import { OpsCalendar, ScheduleCheck, ScheduleSettings } from "../../domain/views";
 import { CALENDAR_FEED_OPERATOR, requireEventBodyRole, type AppEnv } from "../../http/auth";
 import { revalidate } from "../../http/cache";
@@ -96,7 +98,7 @@ export const scheduleRoutes = openApiApp<AppEnv>()
       const range = resolveRange(q, Date.now());
       if (!range.ok) throw problemsError(range.problems, 400);
       const { from, to } = range;
-      const events = await calendarEntries(c.env.DB, { from, to, type: q.type, tier: q.tier, state: q.state });
+      const events = await withSeries(c.env.DB, await calendarEntries(c.env.DB, { from, to, type: q.type, tier: q.tier, state: q.state }));
       const wantsIcs = q.format === "ics" || (q.format === undefined && (feed || (c.req.header("Accept") ?? "").includes("text/calendar")));
       if (wantsIcs) {
         const body = renderIcs(events, { calendarName: "Live events", domain: readConfig(c.env).calendarDomain });
@@ -120,7 +122,8 @@ export const scheduleRoutes = openApiApp<AppEnv>()
             conflicts: conflicts.get(d.date) ?? [],
             events: d.eventIds.map((id) => {
               const e = byId.get(id)!;
-              return { eventId: e.eventId, name: e.name, type: e.type, tier: e.tier, state: e.state, startTime: iso(e.start), endTime: iso(e.end), forced: e.forced };
+              const series = e.link ? { seriesId: e.link.seriesId, occurrence: e.link.occurrenceKey } : undefined;
+              return { eventId: e.eventId, name: e.name, type: e.type, tier: e.tier, state: e.state, startTime: iso(e.start), endTime: iso(e.end), forced: e.forced, series };
             }),
           })),
         },
@@ -128,3 +131,13 @@ export const scheduleRoutes = openApiApp<AppEnv>()
       );
     },
   );
+
+/** Ties each event that is a series occurrence to its series (one D1 read for the whole range). */
+async function withSeries<T extends Omit<IcsEntry, "series">>(d1: D1Database, events: T[]): Promise<(T & Pick<IcsEntry, "series"> & { link?: SeriesLink })[]> {
+  const links = await seriesLinks(d1, events.map((e) => e.eventId));
+  return events.map((e) => {
+    const link = links.get(e.eventId);
+    if (!link) return e;
+    return { ...e, link, series: { seriesId: link.seriesId, recurrenceId: link.originalStart ?? toInstant(link.occurrenceKey, link.timeZone), sequence: link.sequence + link.seqBase, updatedAt: link.updatedAt } };
+  });
+}

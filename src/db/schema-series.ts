@@ -1,0 +1,45 @@
+// Recurring series (issue 17): the queryable copy of each SeriesActor's series and its occurrences, written behind
+// the actor (revision-guarded upserts). The actor's own SQLite is the truth; these tables answer lists and reports.
+import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+
+export const series = sqliteTable(
+  "series",
+  {
+    seriesId: text("series_id").primaryKey(),
+    templateId: text("template_id").notNull(),
+    /** The rule in force now (the last segment's): rrule, dtstart, duration, timeZone, exdates, until. */
+    rule: text("rule", { mode: "json" }).notNull(),
+    onConflict: text("on_conflict").notNull(),
+    /** active | paused | ended */
+    status: text("status").notNull(),
+    /** iCalendar SEQUENCE: bumped on every change of the series. */
+    sequence: integer("sequence").notNull(),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+    revision: integer("revision").notNull(),
+  },
+  (t) => [index("idx_series_template").on(t.templateId)],
+);
+
+export const seriesOccurrences = sqliteTable(
+  "series_occurrences",
+  {
+    seriesId: text("series_id").notNull(),
+    /** The occurrence's original local start in the series' zone (its RECURRENCE-ID). */
+    occurrenceKey: text("occurrence_key").notNull(),
+    eventId: text("event_id"),
+    /** scheduled | shifted | skipped | cancelled */
+    status: text("status").notNull(),
+    startTime: integer("start_time").notNull(),
+    endTime: integer("end_time").notNull(),
+    shiftedFrom: integer("shifted_from"),
+    reason: text("reason"),
+    updatedAt: integer("updated_at").notNull(),
+    revision: integer("revision").notNull(),
+    /** Where the rule put the occurrence (epoch ms): its RECURRENCE-ID, fixed even if a later rule changes zone. */
+    originalStart: integer("original_start"),
+    /** Added to the occurrence's ICS SEQUENCE: grows by each replaced event's last revision, so it never goes down. */
+    seqBase: integer("seq_base").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.seriesId, t.occurrenceKey] }), index("idx_series_occurrences_event").on(t.eventId)],
+);

@@ -1,0 +1,65 @@
+// Writes the series and series_occurrences tables (behind the SeriesActor's outbox) and reads them for lists and the
+// calendar. Every upsert is revision-guarded: a late, retried batch never rolls a row back.
+import type { OccurrenceRecord, SeriesStatus } from "../actors/contracts";
+import type { SeriesRule } from "../domain/series";
+
+export type SeriesRow = {
+  seriesId: string;
+  templateId: string;
+  rule: SeriesRule;
+  onConflict: string;
+  status: SeriesStatus;
+  sequence: number;
+  createdAt: number;
+  updatedAt: number;
+  revision: number;
+};
+export type OccurrenceRow = OccurrenceRecord & { seriesId: string; revision: number; originalStart: number; seqBase: number };
+
+export function seriesStatements(d1: D1Database, rows: SeriesRow[]): D1PreparedStatement[] {
+  return rows.map((r) =>
+    d1
+      .prepare(
+        `INSERT INTO series (series_id, template_id, rule, on_conflict, status, sequence, created_at, updated_at, revision)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (series_id) DO UPDATE SET template_id = excluded.template_id, rule = excluded.rule, on_conflict = excluded.on_conflict,
+           status = excluded.status, sequence = excluded.sequence, updated_at = excluded.updated_at, revision = excluded.revision
+         WHERE excluded.revision >= series.revision`,
+      )
+      .bind(r.seriesId, r.templateId, JSON.stringify(r.rule), r.onConflict, r.status, r.sequence, r.createdAt, r.updatedAt, r.revision),
+  );
+}
+
+export function occurrenceStatements(d1: D1Database, rows: OccurrenceRow[]): D1PreparedStatement[] {
+  return rows.map((r) =>
+    d1
+      .prepare(
+        `INSERT INTO series_occurrences (series_id, occurrence_key, event_id, status, start_time, end_time, shifted_from, reason, updated_at, revision, original_start, seq_base)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (series_id, occurrence_key) DO UPDATE SET event_id = excluded.event_id, status = excluded.status,
+           start_time = excluded.start_time, end_time = excluded.end_time, shifted_from = excluded.shifted_from, reason = excluded.reason,
+           updated_at = excluded.updated_at, revision = excluded.revision, original_start = excluded.original_start, seq_base = excluded.seq_base
+         WHERE excluded.revision >= series_occurrences.revision`,
+      )
+      .bind(r.seriesId, r.key, r.eventId, r.status, r.start, r.end, r.shiftedFrom, r.reason, r.updatedAt, r.revision, r.originalStart, r.seqBase),
+  );
+}
+
+/** What the calendar needs to tie an event to its series: event id → series id, occurrence key, series SEQUENCE. */
+export type SeriesLink = { eventId: string; seriesId: string; occurrenceKey: string; originalStart: number | null; seqBase: number; timeZone: string; sequence: number; updatedAt: number };
+
+export async function seriesLinks(d1: D1Database, eventIds: string[]): Promise<Map<string, SeriesLink>> {
+  const out = new Map<string, SeriesLink>();
+  if (eventIds.length === 0) return out;
+  const rows = await d1
+    .prepare(
+      `SELECT o.event_id AS eventId, o.series_id AS seriesId, o.occurrence_key AS occurrenceKey, o.original_start AS originalStart, o.seq_base AS seqBase, json_extract(s.rule, '$.timeZone') AS timeZone,
+         s.sequence AS sequence, MAX(s.updated_at, o.updated_at) AS updatedAt
+       FROM series_occurrences o JOIN series s ON s.series_id = o.series_id
+       WHERE o.event_id IN (SELECT value FROM json_each(?))`,
+    )
+    .bind(JSON.stringify(eventIds))
+    .all<SeriesLink>();
+  for (const r of rows.results) out.set(r.eventId, r);
+  return out;
+}

@@ -1,0 +1,380 @@
+// Recurring series: an RFC 5545 RRULE read in a time zone, expanded into UTC windows over a horizon, with edits and
+// a conflict policy. Pure: the SeriesActor materializes what these functions decide.
+//
+// How a rule is expanded: rrule-temporal walks the rule over wall-clock readings (a "floating" DTSTART, carried as UTC
+// so no reading is ever skipped or doubled by the library), and zoned.ts turns each reading into an instant in the
+// series' zone by RFC 5545's rule (a nonexistent time moves forward by the gap, an ambiguous one is the first). So a
+// daily 02:30 in New York is 02:30 every day, 03:30 on the spring-forward day, and once (EDT) on the fall-back day.
+import { RRuleTemporal } from "rrule-temporal";
+import { Temporal } from "temporal-polyfill";
+import { detectConflicts, type ScheduleConflict, type ScheduleLimits, type ScheduleWindow } from "./scheduling";
+import { DAY_MS, HOUR_MS } from "./time";
+import { addDuration, canonicalZone, compareLocal, durationDays, parseDuration, parseLocal, toInstant, type LocalDuration } from "./zoned";
+
+export const SERIES_FREQS = ["DAILY", "WEEKLY", "MONTHLY", "YEARLY"] as const;
+export const CONFLICT_POLICIES = ["skip", "shift"] as const;
+export type ConflictPolicy = (typeof CONFLICT_POLICIES)[number];
+export const EDIT_SCOPES = ["this", "following", "all"] as const;
+export type EditScope = (typeof EDIT_SCOPES)[number];
+
+/** Default rolling horizon: occurrences starting within this many days from now exist as events. */
+export const DEFAULT_HORIZON_DAYS = 30;
+/** A shifted occurrence may start at most this much later than planned; past it, it is skipped (and reported). */
+export const MAX_SHIFT_MS = 24 * HOUR_MS;
+/** One expansion yields at most this many occurrences (a year of a daily series is 365). */
+export const MAX_OCCURRENCES = 2000;
+/** Starts a day one rule may give (BYHOUR × BYMINUTE): a year of them stays under MAX_OCCURRENCES. */
+export const MAX_SLOTS_PER_DAY = 4;
+/** Exception dates per series. */
+export const MAX_EXDATES = 500;
+/** An occurrence lasts at most this many (nominal) days unless the caller passes its configured event window. */
+export const DEFAULT_MAX_DURATION_DAYS = 90;
+/** A single occurrence may be moved at most this far from its original start (materialization looks back this far). */
+export const MAX_MOVE_MS = 7 * DAY_MS;
+
+/** One rule of a series, as ops wrote it; all local readings are normalized by parseLocal. */
+export type SeriesRule = { rrule: string; dtstart: string; duration: string; timeZone: string; exdates: string[]; until: string | null };
+/** A series is a run of rules: "this and following" edits start a new one at the edited occurrence's instant. */
+export type Segment = SeriesRule & { fromMs: number | null };
+/** A single-occurrence edit ("this"): moved, lengthened, or cancelled; keyed by the occurrence's original local start. */
+export type OccurrenceOverride = { start?: string; duration?: string; cancelled?: boolean };
+export type SeriesPlan = { segments: Segment[]; overrides: Record<string, OccurrenceOverride> };
+
+/**
+ * One occurrence: `key` is its original local start in the series' zone, `original` that start as an instant (where
+ * the rule put it before any single edit; iCalendar's RECURRENCE-ID, which must not move when a later rule changes zone).
+ */
+export type Occurrence = { key: string; start: number; end: number; cancelled: boolean; timeZone: string; original: number };
+
+export type Problem = { path: string; message: string };
+
+// ---- validation ----------------------------------------------------------------------------------------------------
+
+/** Parses and checks an RRULE value; returns it normalized (no "RRULE:" prefix, upper case) or the problems. */
+export function checkRrule(rrule: string): { ok: true; rrule: string } | { ok: false; message: string } {
+  const text = rrule.trim().replace(/^RRULE:/i, "").toUpperCase();
+  const parts = text.split(";").filter((p) => p !== "");
+  const keys = new Map<string, string>();
+  for (const p of parts) {
+    const m = /^([A-Z]+)=([A-Z0-9,+\-]+)$/.exec(p);
+    if (!m) return { ok: false, message: `"${p.slice(0, 40)}" is not a NAME=VALUE rule part` };
+    if (keys.has(m[1])) return { ok: false, message: `${m[1]} appears twice` };
+    keys.set(m[1], m[2]);
+  }
+  const freq = keys.get("FREQ");
+  if (!freq) return { ok: false, message: "must have a FREQ" };
+  if (!(SERIES_FREQS as readonly string[]).includes(freq)) return { ok: false, message: `FREQ must be one of ${SERIES_FREQS.join(", ")} (events last hours; got ${freq})` };
+  if (keys.has("UNTIL")) return { ok: false, message: "must not carry UNTIL: send it as the until field, a local date-time in timeZone" };
+  if (keys.has("BYSECOND")) return { ok: false, message: "must not carry BYSECOND (events start on the minute)" };
+  const unknown = [...keys.keys()].find((k) => !(k in PART_RANGES) && k !== "FREQ" && k !== "BYDAY" && k !== "WKST");
+  if (unknown) return { ok: false, message: `has an unknown part ${unknown}` };
+  for (const [part, [min, max, signed]] of Object.entries(PART_RANGES)) {
+    const value = keys.get(part);
+    if (value === undefined) continue;
+    for (const v of value.split(",")) {
+      const n = /^[+-]?\d+$/.test(v) ? Number(v) : NaN;
+      const ok = Number.isInteger(n) && (signed ? n !== 0 && Math.abs(n) >= min && Math.abs(n) <= max : !/^[+-]/.test(v) && n >= min && n <= max);
+      if (!ok) return { ok: false, message: `${part}=${value.slice(0, 40)}: each value must be ${signed ? `±${min}…${max}, not 0` : `${min}…${max}`}` };
+    }
+  }
+  for (const d of keys.get("BYDAY")?.split(",") ?? []) {
+    const m = /^([+-]?\d{1,2})?(MO|TU|WE|TH|FR|SA|SU)$/.exec(d);
+    if (!m) return { ok: false, message: `BYDAY value "${d.slice(0, 12)}" is not a weekday (MO…SU, optionally numbered)` };
+    // RFC 5545: a numbered weekday (+1MO, -1FR) only means something within a month or a year.
+    if (m[1] !== undefined && freq !== "MONTHLY" && freq !== "YEARLY") return { ok: false, message: `BYDAY=${d} (a numbered weekday) needs FREQ=MONTHLY or YEARLY` };
+    if (m[1] !== undefined && (Number(m[1]) === 0 || Math.abs(Number(m[1])) > 53)) return { ok: false, message: `BYDAY=${d}: the number must be ±1…53` };
+  }
+  if (keys.has("WKST") && !/^(MO|TU|WE|TH|FR|SA|SU)$/.test(keys.get("WKST")!)) return { ok: false, message: "WKST must be a weekday (MO…SU)" };
+  const slots = (keys.get("BYHOUR")?.split(",").length ?? 1) * (keys.get("BYMINUTE")?.split(",").length ?? 1);
+  if (slots > MAX_SLOTS_PER_DAY) return { ok: false, message: `BYHOUR × BYMINUTE may give at most ${MAX_SLOTS_PER_DAY} starts a day (got ${slots})` };
+  try {
+    const rule = new RRuleTemporal({ rruleString: text, dtstart: Temporal.ZonedDateTime.from("2026-01-01T00:00:00[UTC]") });
+    rule.between(new Date(Date.UTC(2026, 0, 1)), new Date(Date.UTC(2027, 0, 1)), true);
+  } catch (err) {
+    return { ok: false, message: `is not a valid RRULE: ${err instanceof Error ? err.message : String(err)}` };
+  }
+  return { ok: true, rrule: text };
+}
+
+/** Each numeric rule part's range (RFC 5545 3.3.10): [min, max, signed], where signed means ±min…max and never 0. */
+const PART_RANGES: Record<string, [number, number, boolean]> = {
+  COUNT: [1, 100_000, false],
+  INTERVAL: [1, 1000, false],
+  BYMINUTE: [0, 59, false],
+  BYHOUR: [0, 23, false],
+  BYMONTHDAY: [1, 31, true],
+  BYYEARDAY: [1, 366, true],
+  BYWEEKNO: [1, 53, true],
+  BYMONTH: [1, 12, false],
+  BYSETPOS: [1, 366, true],
+};
+
+export type SeriesInput = { rrule: string; dtstart: string; duration: string; timeZone: string; exdates?: string[]; until?: string | null };
+
+/** Checks every field and names every problem at once; returns the rule normalized. */
+export function checkRule(input: SeriesInput, maxDurationDays = DEFAULT_MAX_DURATION_DAYS): { ok: true; rule: SeriesRule } | { ok: false; problems: Problem[] } {
+  const problems: Problem[] = [];
+  const rr = checkRrule(input.rrule);
+  if (!rr.ok) problems.push({ path: "rrule", message: rr.message });
+  const dtstart = parseLocal(input.dtstart);
+  if (!dtstart) problems.push({ path: "dtstart", message: "must be a local date-time such as 2026-03-07T10:00 (no offset, no Z: the zone is timeZone)" });
+  const durationProblem = checkDuration(input.duration, maxDurationDays);
+  if (durationProblem) problems.push({ path: "duration", message: durationProblem });
+  const timeZone = canonicalZone(input.timeZone);
+  if (!timeZone) problems.push({ path: "timeZone", message: `"${input.timeZone.slice(0, 64)}" is not an IANA time zone this runtime knows` });
+  const exdates: string[] = [];
+  (input.exdates ?? []).forEach((e, i) => {
+    const local = parseLocal(e);
+    if (local) exdates.push(local);
+    else problems.push({ path: `exdates.${i}`, message: "must be a local date-time (an occurrence's start in timeZone)" });
+  });
+  if (exdates.length > MAX_EXDATES) problems.push({ path: "exdates", message: `at most ${MAX_EXDATES}` });
+  let until: string | null = null;
+  if (input.until != null) {
+    until = parseLocal(input.until);
+    if (!until) problems.push({ path: "until", message: "must be a local date-time in timeZone" });
+    else if (dtstart && compareLocal(until, dtstart) < 0) problems.push({ path: "until", message: "must not be before dtstart" });
+  }
+  if (problems.length || !rr.ok || !dtstart || !timeZone) return { ok: false, problems };
+  const rule: SeriesRule = { rrule: rr.rrule, dtstart, duration: input.duration, timeZone, exdates: [...new Set(exdates)].sort(), until };
+  // A rule that parses can still never happen (BYMONTHDAY=31;BYMONTH=2) or only in years: refused rather than kept idle.
+  const first = toInstant(dtstart, timeZone);
+  if (expandRule({ ...rule, exdates: [], until: null }, first, first + 366 * DAY_MS).length === 0) {
+    return { ok: false, problems: [{ path: "rrule", message: "gives no occurrence in the year from dtstart" }] };
+  }
+  return { ok: true, rule };
+}
+
+/**
+ * A duration an occurrence may have. Capped at the event window: past it the scheduler refuses every occurrence
+ * anyway, and a huge one (P99999999W) would overflow the date arithmetic on every pass.
+ */
+function checkDuration(text: string, maxDays: number): string | null {
+  const d = parseDuration(text);
+  if (!d) return "must be a positive ISO 8601 duration in weeks, days, hours, minutes or seconds, such as PT12H or P1D";
+  if (durationDays(d) > maxDays) return `must be at most ${maxDays} days (the longest window an event may have)`;
+  return null;
+}
+
+// ---- expansion -----------------------------------------------------------------------------------------------------
+
+/** Wall-clock readings of the rule, as UTC-labelled floating times, around [fromMs, toMs) (widened by any offset). */
+function readings(rule: SeriesRule, fromMs: number, toMs: number): string[] {
+  const r = new RRuleTemporal({ rruleString: rule.rrule, dtstart: Temporal.ZonedDateTime.from(`${rule.dtstart}[UTC]`) });
+  // A wall clock is at most 14 h from UTC, and a gap moves a reading forward by a few hours at most.
+  const pad = DAY_MS;
+  return r
+    .between(new Date(fromMs - pad), new Date(toMs + pad), true)
+    .slice(0, MAX_OCCURRENCES + 64)
+    .map((d) => d.toPlainDateTime().toString({ smallestUnit: "second" }));
+}
+
+/** The rule's occurrences whose start is in [fromMs, toMs), in order, none twice. */
+export function expandRule(rule: SeriesRule, fromMs: number, toMs: number): Occurrence[] {
+  const duration = parseDuration(rule.duration) as LocalDuration;
+  const exdates = new Set(rule.exdates);
+  const seen = new Set<number>();
+  const out: Occurrence[] = [];
+  for (const key of readings(rule, fromMs, toMs)) {
+    if (exdates.has(key) || (rule.until && compareLocal(key, rule.until) > 0)) continue;
+    const start = toInstant(key, rule.timeZone);
+    // Two readings can name one instant (02:30 in a one-hour gap is 03:30): the first wins, so nothing runs twice.
+    if (start < fromMs || start >= toMs || seen.has(start)) continue;
+    seen.add(start);
+    out.push({ key, start, end: addDuration(start, duration, rule.timeZone), cancelled: false, timeZone: rule.timeZone, original: start });
+    if (out.length >= MAX_OCCURRENCES) break;
+  }
+  return out.sort((a, b) => a.start - b.start);
+}
+
+/** The whole series over [fromMs, toMs): each rule over its own stretch, then the single-occurrence edits. */
+export function expandPlan(plan: SeriesPlan, fromMs: number, toMs: number): Occurrence[] {
+  const byKey = new Map<string, Occurrence>();
+  plan.segments.forEach((seg, i) => {
+    const lo = Math.max(fromMs, seg.fromMs ?? -Infinity);
+    const next = plan.segments[i + 1]?.fromMs ?? Infinity;
+    const hi = Math.min(toMs, next);
+    if (lo >= hi) return;
+    for (const o of expandRule(seg, lo, hi)) byKey.set(o.key, o);
+  });
+  // An occurrence a single edit moved into the range from outside it is in it too (by its new start).
+  for (const [key, ov] of Object.entries(plan.overrides)) {
+    if (!ov.start || ov.cancelled || byKey.has(key)) continue;
+    const near = plan.segments.some((seg) => Math.abs(toInstant(ov.start!, seg.timeZone) - (fromMs + toMs) / 2) <= (toMs - fromMs) / 2 + DAY_MS);
+    if (!near) continue;
+    const raw = findOccurrence({ ...plan, overrides: {} }, key);
+    if (raw) byKey.set(key, raw);
+  }
+  const out: Occurrence[] = [];
+  for (const o of byKey.values()) {
+    const ov = plan.overrides[o.key];
+    if (!ov) out.push(o);
+    else if (ov.cancelled) out.push({ ...o, cancelled: true });
+    else {
+      const seg = segmentAt(plan, o.start);
+      const start = ov.start ? toInstant(ov.start, o.timeZone) : o.start;
+      const duration = parseDuration(ov.duration ?? seg.duration) as LocalDuration;
+      // One moved in from outside counts only if it landed inside; one moved out is kept (its event is still ours).
+      const inside = (ms: number) => ms >= fromMs && ms < toMs;
+      if (inside(o.start) || inside(start)) out.push({ ...o, start, end: addDuration(start, duration, o.timeZone) });
+    }
+  }
+  return out.sort((a, b) => a.start - b.start || compareLocal(a.key, b.key));
+}
+
+function segmentAt(plan: SeriesPlan, ms: number): Segment {
+  let seg = plan.segments[0];
+  for (const s of plan.segments) if (s.fromMs === null || s.fromMs <= ms) seg = s;
+  return seg;
+}
+
+// ---- edits ---------------------------------------------------------------------------------------------------------
+
+export type SeriesChanges = Partial<SeriesInput> & { cancel?: boolean };
+export type SeriesEdit = { scope: EditScope; occurrence?: string; changes: SeriesChanges };
+
+/**
+ * An edit as a pure transform of the plan. "this" overrides one occurrence (start, duration or cancel); "following"
+ * ends the current rule before the occurrence and starts a new one there (dtstart defaults to that occurrence);
+ * "all" applies the changes to every rule of the series (a new dtstart makes it one rule again, from that start),
+ * keeping single-occurrence edits whose occurrence still exists.
+ */
+export function applyEdit(plan: SeriesPlan, edit: SeriesEdit, maxDurationDays = DEFAULT_MAX_DURATION_DAYS, now = -Infinity): { ok: true; plan: SeriesPlan } | { ok: false; problems: Problem[] } {
+  const { scope, changes } = edit;
+  if (scope === "all") {
+    if (changes.cancel) return bad("changes.cancel", 'only with scope "this" (to stop the whole series, end it)');
+    // A new dtstart redefines the series from its start: one rule again. Any other change applies to every rule.
+    if (changes.dtstart !== undefined) {
+      const checked = checkRule({ ...plan.segments[0], ...defined(changes) }, maxDurationDays);
+      if (!checked.ok) return checked;
+      return { ok: true, plan: { segments: [{ ...checked.rule, fromMs: null }], overrides: plan.overrides } };
+    }
+    const segments: Segment[] = [];
+    for (const seg of plan.segments) {
+      const checked = checkRule({ ...seg, ...defined(changes) }, maxDurationDays);
+      if (!checked.ok) return checked;
+      segments.push({ ...checked.rule, fromMs: seg.fromMs });
+    }
+    return { ok: true, plan: { segments, overrides: plan.overrides } };
+  }
+  const key = edit.occurrence ? parseLocal(edit.occurrence) : null;
+  if (!key) return bad("occurrence", `is required with scope "${scope}": the occurrence's original local start, as GET lists it`);
+  const occ = findOccurrence(plan, key);
+  if (!occ) return bad("occurrence", `the series has no occurrence starting ${key}`);
+
+  if (scope === "this") {
+    const extra = (["rrule", "timeZone", "exdates", "until"] as const).filter((f) => changes[f] !== undefined);
+    if (extra.length) return bad(`changes.${extra[0]}`, 'applies to a rule, not one occurrence: use scope "following" or "all"');
+    const ov: OccurrenceOverride = { ...plan.overrides[key] };
+    if (changes.cancel) ov.cancelled = true;
+    if (changes.dtstart !== undefined) {
+      const start = parseLocal(changes.dtstart);
+      if (!start) return bad("changes.dtstart", "must be a local date-time");
+      if (Math.abs(toInstant(start, occ.timeZone) - toInstant(key, occ.timeZone)) > MAX_MOVE_MS) {
+        return bad("changes.dtstart", `must be within ${MAX_MOVE_MS / DAY_MS} days of the occurrence's original start`);
+      }
+      // An event cannot start in the past: the scheduler would refuse it, and the occurrence would be lost.
+      if (toInstant(start, occ.timeZone) < now) return bad("changes.dtstart", "must not be in the past");
+      ov.start = start;
+    }
+    if (changes.duration !== undefined) {
+      const problem = checkDuration(changes.duration, maxDurationDays);
+      if (problem) return bad("changes.duration", problem);
+      ov.duration = changes.duration;
+    }
+    return { ok: true, plan: { segments: plan.segments, overrides: { ...plan.overrides, [key]: ov } } };
+  }
+
+  if (changes.cancel) return bad("changes.cancel", 'only with scope "this" (to stop the series from here, send until)');
+  // The split is at the rule's own instant for the occurrence, not where a "this" edit moved it (else the edit
+  // survives under the new rule), and never after the new rule's first start (else that start falls in the old rule's
+  // stretch and is lost, e.g. moved two hours earlier, or into a zone ahead of the old one).
+  const ruleStart = findOccurrence({ ...plan, overrides: {} }, key)!.start;
+  const base = segmentAt(plan, ruleStart);
+  const checked = checkRule({ ...base, dtstart: key, ...defined(changes) }, maxDurationDays);
+  if (!checked.ok) return checked;
+  const rule = changes.rrule === undefined ? remainingCount(base, checked.rule, key) : checked.rule;
+  if (!rule) return bad("occurrence", "is past the rule's COUNT");
+  const splitMs = Math.min(ruleStart, toInstant(rule.dtstart, rule.timeZone));
+  const kept = plan.segments.filter((s) => s.fromMs === null || s.fromMs < splitMs);
+  const overrides = Object.fromEntries(Object.entries(plan.overrides).filter(([k]) => ruleInstant(plan, k) < splitMs));
+  return { ok: true, plan: { segments: [...kept, { ...rule, fromMs: splitMs }], overrides } };
+}
+
+/**
+ * A rule carried on from `key` with the old COUNT would start counting again: the new rule gets what is left of it
+ * (RFC 5545 counts the rule's readings, before exdates). Null when nothing is left.
+ */
+function remainingCount(base: SeriesRule, next: SeriesRule, key: string): SeriesRule | null {
+  const m = /(^|;)COUNT=(\d+)/.exec(next.rrule);
+  const baseCount = /(^|;)COUNT=(\d+)/.exec(base.rrule);
+  if (!m || !baseCount || m[2] !== baseCount[2]) return next;
+  const r = new RRuleTemporal({ rruleString: base.rrule, dtstart: Temporal.ZonedDateTime.from(`${base.dtstart}[UTC]`) });
+  const asUtc = (local: string) => new Date(Temporal.PlainDateTime.from(local).toZonedDateTime("UTC").epochMilliseconds);
+  const used = r.between(asUtc(base.dtstart), asUtc(key), true).filter((d) => compareLocal(d.toPlainDateTime().toString({ smallestUnit: "second" }), key) < 0).length;
+  const left = Number(m[2]) - used;
+  return left > 0 ? { ...next, rrule: next.rrule.replace(/(^|;)COUNT=\d+/, `$1COUNT=${left}`) } : null;
+}
+
+/** Where the rules (not single edits) put the occurrence `key`: read in the zone of the segment that holds it. */
+function ruleInstant(plan: SeriesPlan, key: string): number {
+  let at = toInstant(key, plan.segments[0].timeZone);
+  for (const s of plan.segments) {
+    const t = toInstant(key, s.timeZone);
+    if (s.fromMs === null || s.fromMs <= t) at = t;
+  }
+  return at;
+}
+
+/** The occurrence with this key, wherever it falls (searched a day around its reading in every rule's zone). */
+function findOccurrence(plan: SeriesPlan, key: string): Occurrence | null {
+  for (const seg of plan.segments) {
+    const at = toInstant(key, seg.timeZone);
+    const hit = expandPlan(plan, at - DAY_MS, at + DAY_MS).find((o) => o.key === key);
+    if (hit) return hit;
+  }
+  return null;
+}
+
+const bad = (path: string, message: string) => ({ ok: false as const, problems: [{ path, message }] });
+const defined = <T extends object>(o: T): Partial<T> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+
+// ---- conflicts -----------------------------------------------------------------------------------------------------
+
+/**
+ * The earliest start at or after `candidate.start` (and at most `maxShiftMs` later) where the window, same length,
+ * breaks no scheduling rule; null when there is none. A window stops conflicting only when some other window ends
+ * (or, for the major gap, when that end plus the gap has passed), so those instants are the only ones worth trying.
+ */
+export function nextLegalStart(candidate: ScheduleWindow, existing: ScheduleWindow[], limits: ScheduleLimits, maxShiftMs = MAX_SHIFT_MS): number | null {
+  const length = candidate.end - candidate.start;
+  const fits = (start: number) => detectConflicts({ ...candidate, start, end: start + length }, existing, limits).length === 0;
+  if (fits(candidate.start)) return candidate.start;
+  const tries = new Set<number>();
+  for (const e of existing) {
+    for (const t of [e.end, e.end + limits.majorGapMs]) if (t > candidate.start && t <= candidate.start + maxShiftMs) tries.add(t);
+  }
+  for (const t of [...tries].sort((a, b) => a - b)) if (fits(t)) return t;
+  return null;
+}
+
+export type OccurrenceDecision =
+  | { status: "scheduled"; start: number; end: number }
+  | { status: "shifted"; start: number; end: number; from: number }
+  | { status: "skipped"; reason: string; conflicts: ScheduleConflict[] };
+
+/** What the policy does with an occurrence the rules refuse. */
+export function decideConflict(
+  candidate: ScheduleWindow,
+  conflicts: ScheduleConflict[],
+  existing: ScheduleWindow[],
+  limits: ScheduleLimits,
+  policy: ConflictPolicy,
+): OccurrenceDecision {
+  if (conflicts.length === 0) return { status: "scheduled", start: candidate.start, end: candidate.end };
+  const why = conflicts.map((c) => c.message).join(" ");
+  if (policy === "skip") return { status: "skipped", reason: `conflict: ${why}`, conflicts };
+  const start = nextLegalStart(candidate, existing, limits);
+  if (start === null) return { status: "skipped", reason: `no legal slot within ${MAX_SHIFT_MS / HOUR_MS} h: ${why}`, conflicts };
+  return { status: "shifted", start, end: start + (candidate.end - candidate.start), from: candidate.start };
+}
