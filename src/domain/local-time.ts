@@ -1,0 +1,129 @@
+// Events defined in players' local wall-clock time ("Saturday 10:00–22:00 wherever you are"). Each player's window is
+// the same wall-clock reading turned into instants in their own IANA zone, by zoned.ts's one RFC 5545 rule (a time in
+// the spring-forward gap moves forward by the gap; one in the fall-back overlap is the first of the two). The event's
+// startTime/endTime stay what every other part of the system reads: the UTC envelope, from the earliest zone's start
+// to the latest zone's end over every zone the runtime knows, computed zone by zone rather than guessed as ±14 h.
+import { z } from "zod";
+import { canonicalZone, parseLocal, toInstant, toLocal } from "./zoned";
+
+const LOCAL_MINUTE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/;
+const CLOCK = /^([01]\d|2[0-3]):[0-5]\d$/;
+
+const localMinute = z
+  .string()
+  .regex(LOCAL_MINUTE, "must be a local date-time YYYY-MM-DDTHH:mm (no offset, no zone)")
+  .refine((v) => parseLocal(v) !== null, "is not a date that exists");
+
+/** Push (never the in-game feed) is held back while a player's clock reads inside [start, end), which may wrap midnight. */
+export const QuietHours = z
+  .strictObject({
+    start: z.string().regex(CLOCK, "must be a wall-clock time HH:mm (00:00–23:59)"),
+    end: z.string().regex(CLOCK, "must be a wall-clock time HH:mm (00:00–23:59)"),
+  })
+  .refine((v) => v.start !== v.end, { path: ["end"], message: "must differ from start" })
+  .meta({ id: "QuietHours" });
+export type QuietHours = z.infer<typeof QuietHours>;
+
+export const LocalTime = z
+  .strictObject({
+    start: localMinute,
+    end: localMinute,
+    quietHours: QuietHours.optional(),
+  })
+  .refine((v) => !(LOCAL_MINUTE.test(v.start) && LOCAL_MINUTE.test(v.end)) || v.end > v.start, { path: ["end"], message: "must be after start" })
+  .meta({ id: "LocalTime" });
+export type LocalTime = z.infer<typeof LocalTime>;
+
+export type Span = { start: number; end: number };
+/** Zones whose windows begin (or end) at one instant: one activation (or ending) wave, one notification wave. */
+export type Wave = { at: number; zones: string[] };
+
+/** Every zone the runtime's tz data lists, plus UTC (which Intl leaves out as an alias). */
+export function knownZones(): string[] {
+  return ["UTC", ...Intl.supportedValuesOf("timeZone")];
+}
+
+/** The player's zone as the token or setting names it, canonical; null when it is not an IANA zone. */
+export const playerZone = (tz: string): string | null => canonicalZone(tz);
+
+/**
+ * The window in one zone, per RFC 5545 for each end separately. A window the spring-forward gap swallows whole (02:30–
+ * 03:30 on the night New York skips 02:00–03:00: both ends read as 03:30) is empty there: `end <= start`.
+ */
+export function zoneWindow(lt: Pick<LocalTime, "start" | "end">, zone: string): Span {
+  return { start: toInstant(lt.start, zone), end: toInstant(lt.end, zone) };
+}
+
+export const isEmpty = (w: Span) => w.end <= w.start;
+
+/** Earliest start → latest end over every zone whose window is not empty; null when it is empty everywhere. */
+export function envelope(lt: Pick<LocalTime, "start" | "end">, zones: readonly string[] = knownZones()): Span | null {
+  let start = Infinity;
+  let end = -Infinity;
+  for (const zone of zones) {
+    const w = zoneWindow(lt, zone);
+    if (isEmpty(w)) continue;
+    start = Math.min(start, w.start);
+    end = Math.max(end, w.end);
+  }
+  return start < end ? { start, end } : null;
+}
+
+/**
+ * The player's window: their zone's, within the envelope (a zone outside the runtime's list, such as Etc/GMT+12,
+ * is clipped to it, since the event is active only inside the envelope).
+ */
+export function playerWindow(lt: Pick<LocalTime, "start" | "end">, zone: string, env: Span): Span {
+  const w = zoneWindow(lt, zone);
+  return { start: Math.max(w.start, env.start), end: Math.min(w.end, env.end) };
+}
+
+/** Zones grouped by the instant their window starts (or ends), earliest first; zones with an empty window have none. */
+export function waves(lt: Pick<LocalTime, "start" | "end">, edge: "start" | "end", zones: readonly string[] = knownZones()): Wave[] {
+  const byAt = new Map<number, string[]>();
+  for (const zone of zones) {
+    const w = zoneWindow(lt, zone);
+    if (isEmpty(w)) continue;
+    const at = w[edge];
+    const list = byAt.get(at);
+    if (list) list.push(zone);
+    else byAt.set(at, [zone]);
+  }
+  return [...byAt].sort((a, b) => a[0] - b[0]).map(([at, zs]) => ({ at, zones: zs }));
+}
+
+/** Null when the player may make progress now; otherwise their window, to say when it is (or was) open. */
+export function outsideWindow(lt: Pick<LocalTime, "start" | "end">, zone: string, env: Span, now: number): Span | null {
+  const w = playerWindow(lt, zone, env);
+  return now >= w.start && now < w.end ? null : w;
+}
+
+const minutesOf = (clock: string) => Number(clock.slice(0, 2)) * 60 + Number(clock.slice(3, 5));
+
+/**
+ * When a push due at `at` may go out in `zone`: `at` itself outside quiet hours, else the instant the quiet period
+ * ends there (the next local `end`, itself read per RFC 5545: an end inside a gap moves forward by the gap).
+ */
+export function pushInstant(at: number, zone: string, quiet: QuietHours | undefined): number {
+  if (!quiet) return at;
+  const local = toLocal(at, zone);
+  const minute = minutesOf(local.slice(11, 16));
+  const from = minutesOf(quiet.start);
+  const to = minutesOf(quiet.end);
+  const inside = from < to ? minute >= from && minute < to : minute >= from || minute < to;
+  if (!inside) return at;
+  // The quiet period ends today if its end is still ahead on this wall clock, else tomorrow.
+  const day = minute < to ? local.slice(0, 10) : nextDay(local.slice(0, 10));
+  return Math.max(at, toInstant(`${day}T${quiet.end}:00`, zone));
+}
+
+function nextDay(date: string): string {
+  const d = new Date(`${date}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + 1);
+  return d.toISOString().slice(0, 10);
+}
+
+/** The window as ISO instants plus the wall clock it was read from, for error details and player views. */
+export function describeWindow(lt: Pick<LocalTime, "start" | "end">, zone: string, w: Span) {
+  return { timeZone: zone, localStart: lt.start, localEnd: lt.end, start: new Date(w.start).toISOString(), end: new Date(w.end).toISOString() };
+}
