@@ -127,3 +127,55 @@ function nextDay(date: string): string {
 export function describeWindow(lt: Pick<LocalTime, "start" | "end">, zone: string, w: Span) {
   return { timeZone: zone, localStart: lt.start, localEnd: lt.end, start: new Date(w.start).toISOString(), end: new Date(w.end).toISOString() };
 }
+
+// ---- waves of notifications ------------------------------------------------------------------------------------
+
+export const WAVE_TYPES = ["preview", "start", "urgency", "expiration_warning"] as const;
+export type WaveType = (typeof WAVE_TYPES)[number];
+export type WaveRow = { key: string; dueAt: number; type: WaveType; edge: "start" | "end"; at: number };
+
+/** A wave row's key names what it tells and which wave: `preview|start|<at>`. */
+export const waveKey = (type: WaveType, edge: "start" | "end", at: number) => `${type}|${edge}|${at}`;
+export function parseWaveKey(key: string): { type: WaveType; edge: "start" | "end"; at: number } | null {
+  const [type, edge, at] = key.split("|");
+  if (!WAVE_TYPES.includes(type as WaveType) || (edge !== "start" && edge !== "end") || !/^\d+$/.test(at ?? "")) return null;
+  return { type: type as WaveType, edge, at: Number(at) };
+}
+
+/**
+ * The wave rows a local-time event should have pending: the event-level timetable (domain/notifications.ts), read per
+ * zone group. Previews (24 h before each group's start, sent late rather than never while that start is ahead) while
+ * it is scheduled or active; once active, each group's start at its start, "ending soon" 2 h before its end (dropped
+ * when late, as for any event) and the expiration warning 1 h before it (at most half its window; sent late). Waves
+ * fall inside the envelope [startTime, endTime), which end-now may have shortened.
+ */
+export function wavePlan(
+  e: { state: string; startTime: number; endTime: number; localTime?: Pick<LocalTime, "start" | "end"> | null },
+  fired: ReadonlySet<string>,
+  now: number,
+  zones: readonly string[] = knownZones(),
+): WaveRow[] {
+  const lt = e.localTime;
+  if (!lt || (e.state !== "scheduled" && e.state !== "active")) return [];
+  const out: WaveRow[] = [];
+  const put = (type: WaveType, edge: "start" | "end", at: number, dueAt: number) => {
+    const key = waveKey(type, edge, at);
+    if (!fired.has(key)) out.push({ key, dueAt, type, edge, at });
+  };
+  const starts = waves(lt, "start", zones).map((w) => Math.max(w.at, e.startTime));
+  const ends = waves(lt, "end", zones).map((w) => Math.min(w.at, e.endTime)).filter((at) => at > e.startTime);
+  for (const at of new Set(starts)) {
+    if (at >= e.endTime) continue;
+    if (now < at) put("preview", "start", at, Math.max(at - 24 * 3_600_000, now));
+    if (e.state === "active") put("start", "start", at, Math.max(at, now));
+  }
+  if (e.state === "active") {
+    for (const at of new Set(ends)) {
+      if (at <= now) continue;
+      if (at - 2 * 3_600_000 >= now) put("urgency", "end", at, at - 2 * 3_600_000);
+      const start = Math.min(...starts);
+      put("expiration_warning", "end", at, Math.max(at - Math.floor(Math.min(3_600_000, (at - start) / 2)), now));
+    }
+  }
+  return out;
+}

@@ -22,6 +22,7 @@ export const SHARD_PLAYER_TABLES: readonly PlayerTable[] = [
   { name: "review", table: "reviews", match: "player_id = ?2", erase: "delete" },
   { name: "reviewLog", table: "review_log", match: "player_id = ?2", erase: { set: "player_id = ?1" } },
   { name: "clanMemberships", table: "clan_members", match: "player_id = ?2", erase: "delete" },
+  { name: "timeZone", table: "player_zones", match: "player_id = ?2", erase: "delete" },
   // What D1 is still owed: claim rows go there anonymized, milestone feed rows naming the player not at all.
   { name: "owedClaims", table: "outbox", match: "topic = 'claim' AND row ->> '$.playerId' = ?2", erase: { set: "row = json_set(row, '$.playerId', ?1, '$.signature', '')" } },
   { name: "owedRows", table: "outbox", match: "topic <> 'claim' AND row ->> '$.playerId' = ?2", erase: "delete" },

@@ -17,6 +17,7 @@ import { CLAN_PUSH_MS, ShardClan } from "./clan";
 import { ShardOwnRewards } from "./own-rewards";
 import { shardAddress } from "./address";
 import { ShardAnticheat, unheld } from "./anticheat";
+import { ShardLocalTime } from "./local-time";
 import { decideFlag, flagEffectRows, dismissElsewhere, flagEffects, holdElsewhere, type FlagDeps } from "./flag-decisions";
 import type { AnticheatSettings, Population } from "../../domain/anticheat";
 import type { FlagDecisionT, FlagViewT } from "../../domain/anticheat-views";
@@ -35,7 +36,7 @@ import { fail, ok, type Result } from "../../lib/result";
 import { eventActor } from "../stubs";
 import { playerRows } from "../kit/player-data";
 import { SHARD_PLAYER_TABLES, playerClans, playerCohort } from "./privacy";
-import type { Audit, ClanAward, PlayerDataOp, PlayerDataPart, ProgressAck, ProgressShardActorRpc, RankAward, UnclaimedNotice, UnclaimedWarning } from "../contracts";
+import type { Audit, ClanAward, PlayerDataOp, PlayerDataPart, ProgressAck, ProgressShardActorRpc, RankAward, UnclaimedNotice, UnclaimedWarning, WaveCall, WaveTarget } from "../contracts";
 
 /** Drain at most about once a second, or at once when this many players are waiting. */
 const DRAIN_INTERVAL_MS = SECOND_MS;
@@ -62,6 +63,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
   private readonly own: ShardOwnRewards;
   private readonly budgets: ShardBudgets;
   private readonly anticheat: ShardAnticheat;
+  private readonly localTime: ShardLocalTime;
   /** Which event and shard this is: from the object's own name, `${eventId}:${shardNo}`. */
   private readonly address: { eventId: string; shardNo: number };
 
@@ -80,6 +82,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     this.clan = new ShardClan(ctx, this.sql, env, `${this.address.eventId}:${this.address.shardNo}`);
     this.own = new ShardOwnRewards(this.players, this.rewards, this.board, this.clan);
     this.anticheat = new ShardAnticheat(this.sql, ctx.storage, () => this.players.version);
+    this.localTime = new ShardLocalTime(this.sql, env, this.live, this.rewards, config.defaultPlayerTimeZone);
     this.budgets = new ShardBudgets(config.playerProgressRequestsPerSecond, config.playerProgressUpdatesPerSecond);
     const held = this.sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = 'event'").toArray()[0];
     this.info = held ? JSON.parse(held.v) : null;
@@ -181,6 +184,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     if (!info || info.state === "cancelled" || info.state === "archived") return Response.json({ error: { code: "event_not_found", message: "no such event" } }, { status: 404 });
     const why = ineligibility(info, player);
     if (why) return Response.json({ error: { code: "not_eligible", message: `this event ${why}` } }, { status: 403 });
+    this.localTime.seen(info, player);
     const expiresAt = headerNumber(request, "X-Live-Expires");
     const record = this.players.get(player.playerId);
     const snap = { ...stateFrame(info, "snapshot", now), progress: record ? (snapshot(record.state, info) as unknown as Record<string, unknown>) : null } as ServerFrame;
@@ -214,6 +218,11 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     if (notices.length) await this.env.DB.batch(notificationStatements(this.env.DB, notices.map((n) => n.row)));
     for (const { notice } of notices) this.live.broadcast(notificationFrame(notice, now), notice.playerId!);
     return notices.map((n) => n.notice.playerId!);
+  }
+
+  async localWave(call: WaveCall): Promise<WaveTarget[]> {
+    const info = await this.event(Date.now());
+    return info ? this.localTime.wave(info, call, Date.now()) : [];
   }
 
   // ---- reward RPCs -----------------------------------------------------------------------------------------------
@@ -396,11 +405,12 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
   // ---- internals -------------------------------------------------------------------------------------------------
 
   private refusal(info: EventInfo, player: Player, now: number) {
+    const local = this.localTime.gate(info, player, now); // records the zone even when refused below, for the waves
     const gate = progressGate(info, now);
     if (!gate.open) return fail(409, "event_not_active", `the event is ${gate.state}`, { state: gate.state });
     const why = ineligibility(info, player);
     if (why) return fail(403, "not_eligible", `this event ${why}`);
-    return null;
+    return local;
   }
 
   /** The held event, a plain memory read, unless there is none or it is suspect (scheduled, yet past its start). */

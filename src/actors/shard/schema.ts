@@ -139,4 +139,8 @@ export const SHARD_SCHEMA: readonly MigrationStep[] = [
   // rate used until then (join to last update), the best figure they have.
   `ALTER TABLE players ADD COLUMN active_ms INTEGER NOT NULL DEFAULT 0;
    UPDATE players SET active_ms = MAX(0, last_updated - joined_at);`,
+
+  // 11. Local-time events (actors/shard/local-time.ts): the IANA zone each player last came with, so a wave of the
+  // event object reaches exactly the players whose window starts or ends at its instant.
+  `CREATE TABLE player_zones (player_id TEXT PRIMARY KEY, tz TEXT NOT NULL);`,
 ];

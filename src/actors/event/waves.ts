@@ -1,0 +1,67 @@
+// A local-time event's notifications, one wave per zone group (domain/local-time.ts wavePlan): ("wave", key) rows in
+// the event object's kit schedule, recomputed with the lifecycle timers after every change. A wave asks every attached
+// shard to tell its players of that group (live frame and feed row at once) and answers with when each may be pushed:
+// pushes due now go on the push queue at once; those deferred by quiet hours get a ("wave", "push|<at>|<wave key>")
+// row of their own at the end of the quiet period, which asks the shards again (without a second frame or feed row).
+import { parseWaveKey, wavePlan } from "../../domain/local-time";
+import type { EventInstance } from "../../domain/model";
+import { iso } from "../../domain/time";
+import type { PushMessage, WaveTarget } from "../contracts";
+import { progressShardActor } from "../stubs";
+
+type WaveSchedule = {
+  set(kind: "wave", dueAt: number, key: string): void;
+  cancel(kind: "wave", key?: string): void;
+  list(kind: "wave"): { key: string; dueAt: number }[];
+};
+
+const PLAYERS_PER_PUSH = 100;
+const MESSAGES_PER_SEND = 100;
+
+const fired = (sql: SqlStorage) => new Set(sql.exec<{ key: string }>("SELECT key FROM waves_fired").toArray().map((r) => r.key));
+
+/** Replaces the pending wave rows (not the deferred pushes) with the plan for the instance as it is now. */
+export function syncWaves(sql: SqlStorage, schedule: WaveSchedule, instance: EventInstance, now: number) {
+  const plan = instance.localTime ? wavePlan(instance, fired(sql), now) : [];
+  const wanted = new Map(plan.map((r) => [r.key, r.dueAt]));
+  for (const row of schedule.list("wave")) if (!row.key.startsWith("push|") && !wanted.has(row.key)) schedule.cancel("wave", row.key);
+  for (const [key, dueAt] of wanted) schedule.set("wave", dueAt, key);
+}
+
+/** One due wave row (or deferred push). Every part is idempotent: fixed row ids, webhook ids per (wave, push instant, batch). */
+export async function fireWave(env: Env, sql: SqlStorage, schedule: WaveSchedule, key: string, instance: EventInstance, shardNos: number[], now: number) {
+  const push = key.startsWith("push|");
+  const pushAt = push ? Number(key.split("|")[1]) : null;
+  const waveKey = push ? key.split("|").slice(2).join("|") : key;
+  const wave = parseWaveKey(waveKey);
+  if (!wave || !instance.localTime) return;
+  if (!push && fired(sql).has(waveKey)) return;
+  const firedAt = push ? Number(sql.exec<{ fired_at: number }>("SELECT fired_at FROM waves_fired WHERE key = ?", waveKey).toArray()[0]?.fired_at ?? now) : now;
+  // The instant the wave speaks about is its own: the group's start (preview, start) or end (the warnings).
+  const call = { ...wave, leftMs: Math.max(0, wave.at - firedAt), feed: !push, firedAt };
+  const lists = await Promise.all(shardNos.map((n) => progressShardActor(env, instance.eventId, n).localWave(call)));
+  const byPushAt = new Map<number, WaveTarget[]>();
+  for (const t of lists.flat()) {
+    if (pushAt !== null && t.pushAt !== pushAt) continue;
+    const list = byPushAt.get(t.pushAt);
+    if (list) list.push(t);
+    else byPushAt.set(t.pushAt, [t]);
+  }
+  const base = `${instance.eventId}:${wave.type}@${iso(wave.at)}`;
+  for (const [at, targets] of byPushAt) {
+    if (push || at <= now) await enqueue(env, base, instance.eventId, wave.type, targets, Math.round((at - firedAt) / 60_000));
+    else schedule.set("wave", at, `push|${at}|${waveKey}`);
+  }
+  if (!push) sql.exec("INSERT OR IGNORE INTO waves_fired (key, fired_at) VALUES (?, ?)", waveKey, now);
+}
+
+/** Batches of 100 players; the batch number carries the minutes of deferral, so each push instant has its own webhook ids. */
+async function enqueue(env: Env, notificationId: string, eventId: string, type: string, targets: WaveTarget[], deferredMinutes: number) {
+  const messages: PushMessage[] = Array.from({ length: Math.ceil(targets.length / PLAYERS_PER_PUSH) }, (_, i) => {
+    const slice = targets.slice(i * PLAYERS_PER_PUSH, (i + 1) * PLAYERS_PER_PUSH);
+    return { notificationId, eventId, type, title: slice[0].title, body: slice[0].body, audience: "players" as const, playerIds: slice.map((t) => t.playerId), batch: deferredMinutes * 10_000 + i };
+  });
+  for (let i = 0; i < messages.length; i += MESSAGES_PER_SEND) {
+    await env.PUSH_QUEUE.sendBatch(messages.slice(i, i + MESSAGES_PER_SEND).map((body) => ({ body })));
+  }
+}

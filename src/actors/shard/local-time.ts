@@ -1,0 +1,101 @@
+// A local-time event on one shard (domain/local-time.ts): each player's progress is accepted only inside their own
+// zone's window, and the zone each player last came with is kept, so the event object's waves (its ("wave", …) rows)
+// can ask this shard to tell exactly the players whose window starts or ends at the wave's instant.
+import { notificationStatements } from "../../db/notifications";
+import { describeWindow, outsideWindow, playerWindow, pushInstant, zoneWindow } from "../../domain/local-time";
+import type { Player } from "../../domain/model";
+import { notificationFrame, notificationRow, notificationText, type Notice } from "../../domain/notifications";
+import type { EventInfo } from "../../domain/progress";
+import { iso } from "../../domain/time";
+import { fail } from "../../lib/result";
+import type { WaveCall, WaveTarget } from "../contracts";
+import type { ShardLive } from "./live";
+import type { ShardRewards } from "./rewards";
+
+/** Without a zone (a caller built outside the token path), the same fallback as the token's. */
+const zoneOf = (player: Player, fallback: string) => player.tz ?? fallback;
+
+export class ShardLocalTime {
+  /** player → zone, as stored; read once, then kept in step with every write. */
+  private zones: Map<string, string> | null = null;
+
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly env: Env,
+    private readonly live: ShardLive,
+    private readonly rewards: ShardRewards,
+    private readonly fallbackZone: string,
+  ) {}
+
+  /**
+   * Records the player's zone and says whether they may make progress now: null, or a 409 naming their window. Only
+   * an active event is judged here (the caller's state gate comes first), so the answer is about the player's clock.
+   */
+  gate(info: EventInfo, player: Player, now: number) {
+    if (!info.localTime) return null;
+    const zone = zoneOf(player, this.fallbackZone);
+    this.record(player.playerId, zone);
+    const outside = outsideWindow(info.localTime, zone, { start: info.startTime, end: info.endTime }, now);
+    if (!outside) return null;
+    const window = describeWindow(info.localTime, zone, outside);
+    const when = outside.end <= outside.start ? "does not exist in your time zone (a clock change skips it)" : now < outside.start ? `opens at ${window.start}` : `closed at ${window.end}`;
+    return fail(409, "outside_local_window", `this event runs from ${info.localTime.start} to ${info.localTime.end} in your time zone (${zone}); your window ${when}`, { window });
+  }
+
+  /** A socket that opens is a player the waves should reach, whatever the event's state. */
+  seen(info: EventInfo | null, player: Player) {
+    if (info?.localTime) this.record(player.playerId, zoneOf(player, this.fallbackZone));
+  }
+
+  /**
+   * One wave on this shard: the players whose window starts (or ends) at `call.at` get a live frame and a feed row now;
+   * the answer lists them with the instant their push may go out (quiet hours defer push only). Expiration warnings go
+   * only to those with unclaimed rewards, as for any event. Rows have fixed ids: a retried wave writes nothing twice.
+   */
+  async wave(info: EventInfo, call: WaveCall, now: number): Promise<WaveTarget[]> {
+    const lt = info.localTime;
+    if (!lt) return [];
+    // Read afresh: a privacy erasure deletes rows behind this cache's back.
+    this.zones = null;
+    const envelope = { start: info.startTime, end: info.endTime };
+    const edgeOf = new Map<string, number | null>();
+    const members = new Map<string, string>();
+    for (const [playerId, zone] of this.all()) {
+      if (!edgeOf.has(zone)) {
+        const own = zoneWindow(lt, zone);
+        edgeOf.set(zone, own.end <= own.start ? null : playerWindow(lt, zone, envelope)[call.edge]);
+      }
+      if (edgeOf.get(zone) === call.at) members.set(playerId, zone);
+    }
+    if (!members.size) return [];
+    const base = `${info.eventId}:${call.type}@${iso(call.at)}`;
+    let notices: Notice[];
+    if (call.type === "expiration_warning") {
+      const unlocked = (function* (all: Map<string, number[]>) {
+        for (const [id, u] of all) if (members.has(id)) yield [id, u] as [string, number[]];
+      })(new Map(this.sql.exec<{ player_id: string; unlocked_milestones: string }>("SELECT player_id, unlocked_milestones FROM players").toArray().map((r) => [r.player_id, JSON.parse(r.unlocked_milestones)])));
+      notices = this.rewards.unclaimedNotices(info, unlocked, "expiration_warning", { eventName: info.name, round: 0, leftMs: call.leftMs }, now).map(({ notice }) => ({ ...notice, notificationId: `${base}:${notice.playerId}` }));
+    } else {
+      const text = notificationText(call.type, info.name, { leftMs: call.leftMs });
+      notices = [...members.keys()].map((playerId) => ({ notificationId: `${base}:${playerId}`, type: call.type, eventId: info.eventId, playerId, ...text, data: { wave: iso(call.at), timeZone: members.get(playerId) } }));
+    }
+    if (call.feed && notices.length) {
+      await this.env.DB.batch(notificationStatements(this.env.DB, notices.map((n) => notificationRow(n, now))));
+      for (const n of notices) this.live.broadcast(notificationFrame(n, now), n.playerId!);
+    }
+    return notices.map((n) => ({ playerId: n.playerId!, pushAt: pushInstant(call.firedAt, members.get(n.playerId!)!, lt.quietHours), title: n.title, body: n.body }));
+  }
+
+  private all(): Map<string, string> {
+    if (!this.zones) this.zones = new Map(this.sql.exec<{ player_id: string; tz: string }>("SELECT player_id, tz FROM player_zones").toArray().map((r) => [r.player_id, r.tz]));
+    return this.zones;
+  }
+
+  /** A write only when the zone is new or changed (a player who travels moves to their new zone's waves). */
+  private record(playerId: string, zone: string) {
+    const zones = this.all();
+    if (zones.get(playerId) === zone) return;
+    this.sql.exec("INSERT OR REPLACE INTO player_zones (player_id, tz) VALUES (?, ?)", playerId, zone);
+    zones.set(playerId, zone);
+  }
+}
