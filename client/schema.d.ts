@@ -1691,6 +1691,7 @@ export interface components {
             startTime: string;
             /** Format: date-time */
             endTime: string;
+            localTime?: components["schemas"]["LocalTime"];
             /** Format: date-time */
             scheduledEndTime: string;
             requiresLeaderboard: boolean;
@@ -1716,6 +1717,15 @@ export interface components {
             timeRemaining: number;
             transitions: components["schemas"]["Transition"][];
         };
+        LocalTime: {
+            start: string;
+            end: string;
+            quietHours?: components["schemas"]["QuietHours"];
+        } | null;
+        QuietHours: {
+            start: string;
+            end: string;
+        };
         Transition: {
             seq: number;
             fromState: string | null;
@@ -1731,9 +1741,10 @@ export interface components {
         };
         CreateEventBody: {
             templateId: string;
-            startTime: "now" | string;
+            startTime?: "now" | string;
             /** Format: date-time */
-            endTime: string;
+            endTime?: string;
+            localTime?: components["schemas"]["LocalTime"];
             /** @enum {string} */
             tier?: "major" | "standard" | "mini" | "daily";
             name?: string;
@@ -1799,6 +1810,7 @@ export interface components {
             startTime: string;
             /** Format: date-time */
             endTime: string;
+            localTime?: components["schemas"]["LocalTime"];
             /** Format: date-time */
             scheduledEndTime: string;
             requiresLeaderboard: boolean;
