@@ -102,6 +102,9 @@ describe("progress only inside the player's own window", () => {
     expect(res.json.state).toBe("active");
     const id = res.json.eventId;
     expect((await post(id, "kol", { tz: "Asia/Kolkata" })).status).toBe(200);
+    // The zone is named as the token spelled it (workerd's ICU would say Asia/Calcutta).
+    const zones = await runInDurableObject(shardStub(id), (_o, s) => s.storage.sql.exec("SELECT tz FROM player_zones WHERE player_id = 'kol'").toArray());
+    expect(zones).toEqual([{ tz: "Asia/Kolkata" }]);
     const ny = await post(id, "ny", { tz: "America/New_York" });
     expect(ny.status).toBe(409);
     expect(ny.json.error).toMatchObject({ code: "outside_local_window", details: { window: { timeZone: "America/New_York", localStart: start, localEnd: end } } });

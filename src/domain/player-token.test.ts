@@ -87,7 +87,7 @@ describe("claims", () => {
   it("sub 1–64, lvl a whole number ≥ 0 (1 if absent), clan optional", () => {
     expect(playerFromClaims({ sub: "p1" })).toEqual({ playerId: "p1", level: 1, clan: null, tz: "UTC" });
     expect(playerFromClaims({ sub: "p1", lvl: 0, clan: "red" })).toEqual({ playerId: "p1", level: 0, clan: "red", tz: "UTC" });
-    // The zone: the claim's, canonical; else the configured fallback; a zone the runtime does not know refuses the token.
+    // The zone: the claim's, as spelled; else the configured fallback; a zone the runtime does not know refuses the token.
     expect(playerFromClaims({ sub: "p1", tz: "Asia/Kolkata" }, "Europe/London")?.tz).toBe("Asia/Kolkata");
     expect(playerFromClaims({ sub: "p1" }, "Europe/London")?.tz).toBe("Europe/London");
     for (const tz of ["Mars/Olympus", "+05:30", "", 42, "America/New_York; DROP"]) expect(playerFromClaims({ sub: "p1", tz })).toBeNull();

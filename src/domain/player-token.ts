@@ -139,7 +139,7 @@ export function keySource(header: { alg?: unknown; kid?: unknown }, s: PlayerTok
 
 /**
  * The player a verified token names, or null: `sub` 1–64 chars, `lvl` a whole number ≥ 0 (1 if absent), `clan`
- * optional, `tz` an IANA zone (canonical; `fallbackZone` when absent).
+ * optional, `tz` an IANA zone the runtime knows (`fallbackZone` when absent).
  */
 export function playerFromClaims(claims: Record<string, unknown>, fallbackZone = "UTC"): Player | null {
   if (typeof claims.sub !== "string" || claims.sub.length === 0 || claims.sub.length > 64) return null;
@@ -150,7 +150,9 @@ export function playerFromClaims(claims: Record<string, unknown>, fallbackZone =
   // Like a malformed level, a zone the runtime does not know must not quietly become the fallback: the player's
   // windows would open hours off. The token is refused instead (401), which the game notices at once.
   if (claims.tz !== undefined && (typeof claims.tz !== "string" || canonicalZone(claims.tz) === null)) return null;
-  const tz = typeof claims.tz === "string" ? canonicalZone(claims.tz)! : fallbackZone;
+  // Kept as spelled: the runtime's ICU may "canonicalize" Asia/Kolkata to the legacy Asia/Calcutta, which players and
+  // ops would not recognise in a window's details; both name the same rules.
+  const tz = typeof claims.tz === "string" ? claims.tz : fallbackZone;
   return { playerId: claims.sub, level, clan, tz };
 }
 
