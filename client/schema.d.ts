@@ -2639,6 +2639,16 @@ export interface components {
             participantCount: number;
             /** @description Whether the calling player may join (level, clan). */
             eligible: boolean;
+            /** @description A local-time event's window for the calling player, in their zone (their token's tz, else DEFAULT_PLAYER_TIME_ZONE); start = end when a clock change skips it. Null for other events. */
+            localWindow: {
+                timeZone: string;
+                localStart: string;
+                localEnd: string;
+                /** Format: date-time */
+                start: string;
+                /** Format: date-time */
+                end: string;
+            } | null;
         };
         Countdown: {
             eventId: string;
@@ -2802,6 +2812,16 @@ export interface components {
                 participantCount: number;
                 /** @description Whether the calling player may join (level, clan). */
                 eligible: boolean;
+                /** @description A local-time event's window for the calling player, in their zone (their token's tz, else DEFAULT_PLAYER_TIME_ZONE); start = end when a clock change skips it. Null for other events. */
+                localWindow: {
+                    timeZone: string;
+                    localStart: string;
+                    localEnd: string;
+                    /** Format: date-time */
+                    start: string;
+                    /** Format: date-time */
+                    end: string;
+                } | null;
                 banner: string | null;
             }[];
         };

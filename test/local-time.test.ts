@@ -109,6 +109,9 @@ describe("progress only inside the player's own window", () => {
     expect(ny.status).toBe(409);
     expect(ny.json.error).toMatchObject({ code: "outside_local_window", details: { window: { timeZone: "America/New_York", localStart: start, localEnd: end } } });
     expect(Date.parse(ny.json.error.details.window.start)).toBeGreaterThan(now + 9 * HOUR);
+    // The player's view of the event says when their own window is.
+    const seen = await call("GET", `/v1/events/${id}`, { token: await playerToken("ny", { tz: "America/New_York" }) });
+    expect(seen.json.localWindow).toEqual(ny.json.error.details.window);
     // No tz claim: DEFAULT_PLAYER_TIME_ZONE, UTC, 5 h 30 after Kolkata.
     const utc = await post(id, "no-tz", {});
     expect(utc.json.error).toMatchObject({ code: "outside_local_window", details: { window: { timeZone: "UTC" } } });

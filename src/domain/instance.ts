@@ -3,7 +3,7 @@ import { countdown } from "./lifecycle";
 import { DEFAULT_EXPECTED_PARTICIPANTS, shardCountFor } from "./sharding";
 import { DAY_MS, SECOND_MS, iso } from "./time";
 import { resolveBoard } from "./leaderboard";
-import { envelope } from "./local-time";
+import { describeWindow, envelope, playerWindow } from "./local-time";
 import { boardIssues, clanIssues, mechanicsIssues, type CreateEventBody, type EventInstance, type EventTemplate, type Milestone, type RewardData } from "./model";
 
 /**
@@ -169,8 +169,10 @@ export function ineligibility(
 }
 
 /** What a game client may see: no ops bookkeeping (activation attempts, errors, revision). */
-export function publicView(instance: EventInstance, now: number, player: { level: number; clan: string | null }) {
+export function publicView(instance: EventInstance, now: number, player: { level: number; clan: string | null; tz?: string }) {
   const r = renderInstance(instance, now);
+  const lt = instance.localTime;
+  const zone = player.tz ?? "UTC";
   return {
     eventId: r.eventId,
     type: r.type,
@@ -191,6 +193,8 @@ export function publicView(instance: EventInstance, now: number, player: { level
     leaderboardId: r.leaderboardId,
     participantCount: r.participantCount,
     eligible: isEligible(instance, player),
+    // The caller's own window of a local-time event, in their zone (null for other events).
+    localWindow: lt ? describeWindow(lt, zone, playerWindow(lt, zone, { start: instance.startTime, end: instance.endTime })) : null,
   };
 }
 
