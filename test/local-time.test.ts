@@ -129,7 +129,7 @@ describe("progress only inside the player's own window", () => {
 });
 
 describe("the lifecycle through the clock changes, driven by the event object's alarms", () => {
-  it("spring-forward night, 02:30–03:30 in New York: empty there; London and Kolkata run in their own waves; quiet hours defer push only", async () => {
+  it("spring-forward night, 02:30–03:30 in New York: empty there; London and Kolkata run in their own waves; quiet hours defer push only", { timeout: 40_000 }, async () => {
     const lt = { start: "2027-03-14T02:30", end: "2027-03-14T03:30", quietHours: { start: "22:00", end: "08:00" } };
     const res = await localEvent(lt);
     const id = res.json.eventId;
@@ -159,6 +159,8 @@ describe("the lifecycle through the clock changes, driven by the event object's 
     expect((await feed(id)).filter((r) => r.notification_type === "start").map((r) => r.target_player_id)).toEqual(["kol"]);
     const deferred = Date.UTC(2027, 2, 14, 2, 30);
     expect(await waveRows(id)).toContainEqual({ key: `push|${deferred}|start|start|${kolStart}`, due_at: deferred });
+    const kolRow = async () => (await feed(id)).find((r) => r.notification_type === "start" && r.target_player_id === "kol").status;
+    expect(await kolRow()).toBe("pending");
     // New York's group (America/Bogota and others at −5) starts at 07:30 UTC, but New York's own window is empty.
     await tick(id, nyInstant);
     expect((await feed(id)).filter((r) => r.notification_type === "start").map((r) => r.target_player_id).sort()).toEqual(["kol", "lon"]);
@@ -172,6 +174,10 @@ describe("the lifecycle through the clock changes, driven by the event object's 
     expect((await waveRows(id)).filter((r) => r.key.startsWith("push|"))).toEqual([]);
     // The feed was never deferred: London's rows are from its own instants, and nobody was told twice.
     expect((await feed(id)).filter((r) => r.target_player_id === "lon").map((r) => r.notification_type).sort()).toEqual(["preview", "start", "urgency"]);
+
+    // The deferred push went through the push queue once the quiet period ended (no provider here: marked sent).
+    for (let i = 0; i < 60 && (await kolRow()) !== "sent"; i++) await new Promise((r) => setTimeout(r, 250));
+    expect(await kolRow()).toBe("sent");
 
     // Progress per player zone, as the shard judges it at these instants.
     expect(await gate(id, "kol", "Asia/Kolkata", kolStart - 60_000)).toMatchObject({ code: "outside_local_window" });
