@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { LocalTime, envelope, knownZones, outsideWindow, playerWindow, pushInstant, waves, zoneWindow } from "./local-time";
+import { LocalTime, envelope, knownZones, outsideWindow, parseWaveKey, playerWindow, pushInstant, wavePlan, waves, zoneWindow } from "./local-time";
 import { detectConflicts, type ScheduleLimits, type ScheduleWindow } from "./scheduling";
 import { refInstant, refOffset, refWall, wallOf } from "./series.reference";
 import { DAY_MS, HOUR_MS, MINUTE_MS } from "./time";
@@ -78,6 +78,34 @@ describe("a player's local window, against the Intl-only reference", () => {
         }
       }),
       { numRuns: 25 },
+    );
+  });
+});
+
+describe("the wave plan", () => {
+  it("gives every zone group one start row at its start and one end row pair before its end, nothing twice, nothing fired again", () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...ZONES), windowArb, (zone, lt) => {
+        const zones = [zone, "UTC", "Asia/Kolkata", "Pacific/Kiritimati"];
+        const env = envelope(lt, zones);
+        if (!env) return;
+        const e = { state: "active", startTime: env.start, endTime: env.end, localTime: lt };
+        const plan = wavePlan(e, new Set(), env.start, zones);
+        expect(new Set(plan.map((r) => r.key)).size).toBe(plan.length);
+        const startAts = plan.filter((r) => r.type === "start").map((r) => r.at).sort();
+        expect(startAts).toEqual(waves(lt, "start", zones).map((w) => w.at).sort());
+        for (const r of plan) {
+          expect(parseWaveKey(r.key)).toEqual({ type: r.type, edge: r.edge, at: r.at });
+          expect(r.dueAt).toBeGreaterThanOrEqual(env.start);
+          if (r.type === "start") expect(r.dueAt).toBe(r.at);
+          else expect(r.dueAt).toBeLessThan(r.at);
+        }
+        expect(plan.filter((r) => r.type === "expiration_warning").map((r) => r.at).sort()).toEqual(waves(lt, "end", zones).map((w) => w.at).sort());
+        // Fired rows are not planned again, and an ended or paused event plans nothing.
+        expect(wavePlan(e, new Set(plan.map((r) => r.key)), env.start, zones)).toEqual([]);
+        expect(wavePlan({ ...e, state: "paused" }, new Set(), env.start, zones)).toEqual([]);
+      }),
+      { numRuns: 100 },
     );
   });
 });

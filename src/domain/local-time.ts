@@ -163,17 +163,23 @@ export function wavePlan(
     if (!fired.has(key)) out.push({ key, dueAt, type, edge, at });
   };
   const starts = waves(lt, "start", zones).map((w) => Math.max(w.at, e.startTime));
-  const ends = waves(lt, "end", zones).map((w) => Math.min(w.at, e.endTime)).filter((at) => at > e.startTime);
+  // Each end wave with the earliest start among its zones: its expiration warning is at most half its window early.
+  const ends = new Map<number, number>();
+  for (const zone of zones) {
+    const w = zoneWindow(lt, zone);
+    if (isEmpty(w)) continue;
+    const end = Math.min(w.end, e.endTime);
+    if (end > e.startTime) ends.set(end, Math.min(ends.get(end) ?? Infinity, Math.max(w.start, e.startTime)));
+  }
   for (const at of new Set(starts)) {
     if (at >= e.endTime) continue;
     if (now < at) put("preview", "start", at, Math.max(at - 24 * 3_600_000, now));
     if (e.state === "active") put("start", "start", at, Math.max(at, now));
   }
   if (e.state === "active") {
-    for (const at of new Set(ends)) {
+    for (const [at, start] of ends) {
       if (at <= now) continue;
       if (at - 2 * 3_600_000 >= now) put("urgency", "end", at, at - 2 * 3_600_000);
-      const start = Math.min(...starts);
       put("expiration_warning", "end", at, Math.max(at - Math.floor(Math.min(3_600_000, (at - start) / 2)), now));
     }
   }

@@ -2,7 +2,7 @@
 // zone's window, and the zone each player last came with is kept, so the event object's waves (its ("wave", …) rows)
 // can ask this shard to tell exactly the players whose window starts or ends at the wave's instant.
 import { notificationStatements } from "../../db/notifications";
-import { describeWindow, outsideWindow, playerWindow, pushInstant, zoneWindow } from "../../domain/local-time";
+import { describeWindow, playerWindow, pushInstant, zoneWindow, type Span } from "../../domain/local-time";
 import type { Player } from "../../domain/model";
 import { notificationFrame, notificationRow, notificationText, type Notice } from "../../domain/notifications";
 import type { EventInfo } from "../../domain/progress";
@@ -35,8 +35,9 @@ export class ShardLocalTime {
     if (!info.localTime) return null;
     const zone = zoneOf(player, this.fallbackZone);
     this.record(player.playerId, zone);
-    const outside = outsideWindow(info.localTime, zone, { start: info.startTime, end: info.endTime }, now);
-    if (!outside) return null;
+    const w = this.windowOf(info, zone);
+    if (now >= w.start && now < w.end) return null;
+    const outside = w;
     const window = describeWindow(info.localTime, zone, outside);
     const when = outside.end <= outside.start ? "does not exist in your time zone (a clock change skips it)" : now < outside.start ? `opens at ${window.start}` : `closed at ${window.end}`;
     return fail(409, "outside_local_window", `this event runs from ${info.localTime.start} to ${info.localTime.end} in your time zone (${zone}); your window ${when}`, { window });
@@ -84,6 +85,16 @@ export class ShardLocalTime {
       for (const n of notices) this.live.broadcast(notificationFrame(n, now), n.playerId!);
     }
     return notices.map((n) => ({ playerId: n.playerId!, pushAt: pushInstant(call.firedAt, members.get(n.playerId!)!, lt.quietHours), title: n.title, body: n.body }));
+  }
+
+  /** The hot path's window: two zone conversions once per (event copy, zone), then a map read. */
+  private windows = new WeakMap<EventInfo, Map<string, Span>>();
+  private windowOf(info: EventInfo, zone: string): Span {
+    let byZone = this.windows.get(info);
+    if (!byZone) this.windows.set(info, (byZone = new Map()));
+    let w = byZone.get(zone);
+    if (!w) byZone.set(zone, (w = playerWindow(info.localTime!, zone, { start: info.startTime, end: info.endTime })));
+    return w;
   }
 
   private all(): Map<string, string> {
