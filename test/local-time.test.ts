@@ -28,6 +28,13 @@ const gate = (id: string, playerId: string, tz: string, at: number) =>
 const feed = async (id: string) =>
   (await env.DB.prepare("SELECT notification_id, notification_type, target_player_id, status FROM notification_queue WHERE event_id = ? AND target_player_id IS NOT NULL ORDER BY notification_id").bind(id).all<any>()).results;
 
+/** The event's wave broadcasts (preview, start, ending soon): one row per wave, naming its zones. */
+const broadcasts = async (id: string) =>
+  (await env.DB.prepare("SELECT notification_id, notification_type, status, payload FROM notification_queue WHERE event_id = ? AND target_player_id IS NULL AND payload IS NOT NULL ORDER BY notification_id").bind(id).all<any>()).results.map((r) => ({ ...r, zones: JSON.parse(r.payload).zones as string[] }));
+/** Kolkata by either name (workerd's ICU lists it as Asia/Calcutta). */
+const isKolkata = (z: string) => z === "Asia/Kolkata" || z === "Asia/Calcutta";
+const inZone = (zone: string) => (r: { zones: string[] }) => r.zones.some((z) => z === zone || (isKolkata(zone) && isKolkata(z)));
+
 const events: string[] = [];
 const sockets: Client[] = [];
 afterEach(async () => {
@@ -128,6 +135,22 @@ describe("progress only inside the player's own window", () => {
   });
 });
 
+describe("a local-time event's waves reach players no shard has seen", () => {
+  it("a first-time reader's feed shows their own wave's preview and start, not another zone's", async () => {
+    const now = Date.now();
+    // London opens in 30 min (its preview is due now); Athens (always London + 2 h) opened 90 min ago and is in the
+    // envelope's first start wave; Tokyo's window has already closed.
+    const res = await localEvent({ start: toLocal(now + HOUR / 2, "Europe/London").slice(0, 16), end: toLocal(now + 3 * HOUR, "Europe/London").slice(0, 16) });
+    expect(res.json.state).toBe("active");
+    const id = res.json.eventId;
+    await tick(id, Date.now());
+    const read = async (playerId: string, tz: string) =>
+      (await call("GET", "/v1/notifications?limit=100", { token: await playerToken(playerId, { tz }) })).json.notifications.filter((n: any) => n.eventId === id).map((n: any) => n.type).sort();
+    expect(await read("never-seen-lon", "Europe/London")).toEqual(["preview"]);
+    expect(await read("never-seen-ath", "Europe/Athens")).toEqual(["start"]);
+  });
+});
+
 describe("the lifecycle through the clock changes, driven by the event object's alarms", () => {
   it("spring-forward night, 02:30–03:30 in New York: empty there; London and Kolkata run in their own waves; quiet hours defer push only", { timeout: 40_000 }, async () => {
     const lt = { start: "2027-03-14T02:30", end: "2027-03-14T03:30", quietHours: { start: "22:00", end: "08:00" } };
@@ -156,14 +179,19 @@ describe("the lifecycle through the clock changes, driven by the event object's 
 
     // Kolkata's wave: 02:30 IST is quiet, so its feed row and frame now, its push at 08:00 IST (02:30 UTC).
     await tick(id, kolStart);
-    expect((await feed(id)).filter((r) => r.notification_type === "start").map((r) => r.target_player_id)).toEqual(["kol"]);
+    const kolWave = (await broadcasts(id)).filter((r) => r.notification_type === "start" && r.zones.some(isKolkata));
+    expect(kolWave).toHaveLength(1);
+    expect(kolWave[0].notification_id).toBe(`${id}:start@${new Date(kolStart).toISOString()}`);
     const deferred = Date.UTC(2027, 2, 14, 2, 30);
     expect(await waveRows(id)).toContainEqual({ key: `push|${deferred}|start|start|${kolStart}`, due_at: deferred });
-    const kolRow = async () => (await feed(id)).find((r) => r.notification_type === "start" && r.target_player_id === "kol").status;
+    const kolRow = async () => (await broadcasts(id)).find((r) => r.notification_id === kolWave[0].notification_id)!.status;
     expect(await kolRow()).toBe("pending");
     // New York's group (America/Bogota and others at −5) starts at 07:30 UTC, but New York's own window is empty.
     await tick(id, nyInstant);
-    expect((await feed(id)).filter((r) => r.notification_type === "start").map((r) => r.target_player_id).sort()).toEqual(["kol", "lon"]);
+    const started = (await broadcasts(id)).filter((r) => r.notification_type === "start");
+    expect(started.filter(inZone("Europe/London"))).toHaveLength(1);
+    expect(started.filter(inZone("America/New_York"))).toEqual([]);
+    expect(started.some((r) => r.zones.includes("America/Bogota"))).toBe(true);
     // Kolkata's pushes went at 08:00 IST; London's start (02:30) and ending-soon (01:30) wait for 08:00 GMT.
     const lon8 = Date.UTC(2027, 2, 14, 8, 0);
     expect((await waveRows(id)).filter((r) => r.key.startsWith("push|"))).toEqual([
@@ -173,7 +201,8 @@ describe("the lifecycle through the clock changes, driven by the event object's 
     await tick(id, lon8);
     expect((await waveRows(id)).filter((r) => r.key.startsWith("push|"))).toEqual([]);
     // The feed was never deferred: London's rows are from its own instants, and nobody was told twice.
-    expect((await feed(id)).filter((r) => r.target_player_id === "lon").map((r) => r.notification_type).sort()).toEqual(["preview", "start", "urgency"]);
+    expect((await broadcasts(id)).filter(inZone("Europe/London")).map((r) => r.notification_type).sort()).toEqual(["preview", "start", "urgency"]);
+    expect(await feed(id)).toEqual([]);
 
     // The deferred push went through the push queue once the quiet period ended (no provider here: marked sent).
     for (let i = 0; i < 60 && (await kolRow()) !== "sent"; i++) await new Promise((r) => setTimeout(r, 250));
@@ -209,9 +238,11 @@ describe("the lifecycle through the clock changes, driven by the event object's 
     // No quiet hours: the wave's push goes at once, and New York is told once, Chicago (an hour later) not yet.
     await tick(id, start);
     await tick(id, start + 1);
-    expect((await feed(id)).filter((r) => r.notification_type === "start").map((r) => r.target_player_id)).toEqual(["ny"]);
+    const first = (await broadcasts(id)).filter((r) => r.notification_type === "start" && inZone("America/New_York")(r));
+    expect(first).toHaveLength(1);
+    expect(first[0].zones).not.toContain("America/Chicago");
     expect((await waveRows(id)).some((r) => r.key.startsWith("push|"))).toBe(false);
     await tick(id, end - 2 * HOUR);
-    expect((await feed(id)).filter((r) => r.notification_type === "urgency").map((r) => r.target_player_id)).toEqual(["ny"]);
+    expect((await broadcasts(id)).filter((r) => r.notification_type === "urgency" && inZone("America/New_York")(r))).toHaveLength(1);
   });
 });

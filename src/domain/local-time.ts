@@ -92,6 +92,14 @@ export function waves(lt: Pick<LocalTime, "start" | "end">, edge: "start" | "end
   return [...byAt].sort((a, b) => a[0] - b[0]).map(([at, zs]) => ({ at, zones: zs }));
 }
 
+/**
+ * The zones one wave speaks to: those whose window, clipped to the envelope, starts (or ends) at `at`. The event's
+ * broadcast feed row for the wave carries them, so a player the shards have never seen still finds it in their feed.
+ */
+export function waveZones(lt: Pick<LocalTime, "start" | "end">, edge: "start" | "end", at: number, env: Span, zones: readonly string[] = knownZones()): string[] {
+  return zones.filter((zone) => !isEmpty(zoneWindow(lt, zone)) && playerWindow(lt, zone, env)[edge] === at);
+}
+
 /** Null when the player may make progress now; otherwise their window, to say when it is (or was) open. */
 export function outsideWindow(lt: Pick<LocalTime, "start" | "end">, zone: string, env: Span, now: number): Span | null {
   const w = playerWindow(lt, zone, env);

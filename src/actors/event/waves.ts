@@ -3,8 +3,10 @@
 // shard to tell its players of that group (live frame and feed row at once) and answers with when each may be pushed:
 // pushes due now go on the push queue at once; those deferred by quiet hours get a ("wave", "push|<at>|<wave key>")
 // row of their own at the end of the quiet period, which asks the shards again (without a second frame or feed row).
-import { parseWaveKey, wavePlan } from "../../domain/local-time";
+import { notificationStatements } from "../../db/notifications";
+import { parseWaveKey, waveZones, wavePlan } from "../../domain/local-time";
 import type { EventInstance } from "../../domain/model";
+import { notificationRow, notificationText } from "../../domain/notifications";
 import { iso } from "../../domain/time";
 import type { PushMessage, WaveTarget } from "../contracts";
 import { progressShardActor } from "../stubs";
@@ -39,6 +41,15 @@ export async function fireWave(env: Env, sql: SqlStorage, schedule: WaveSchedule
   const firedAt = push ? Number(sql.exec<{ fired_at: number }>("SELECT fired_at FROM waves_fired WHERE key = ?", waveKey).toArray()[0]?.fired_at ?? now) : now;
   // The instant the wave speaks about is its own: the group's start (preview, start) or end (the warnings).
   const call = { ...wave, leftMs: Math.max(0, wave.at - firedAt), feed: !push, firedAt };
+  const base = `${instance.eventId}:${wave.type}@${iso(wave.at)}`;
+  // Preview, start and ending-soon are the wave's broadcast: one feed row naming its zones, which the feed shows to every
+  // reader in one of them (seen by a shard or not). Expiration warnings are per player (only unclaimed rewards).
+  if (!push && wave.type !== "expiration_warning") {
+    const zones = waveZones(instance.localTime, wave.edge, wave.at, { start: instance.startTime, end: instance.endTime });
+    const text = notificationText(wave.type, instance.name, { leftMs: call.leftMs });
+    const row = notificationRow({ notificationId: base, type: wave.type, eventId: instance.eventId, playerId: null, ...text, data: { wave: iso(wave.at), zones } }, now);
+    await env.DB.batch(notificationStatements(env.DB, [row]));
+  }
   const lists = await Promise.all(shardNos.map((n) => progressShardActor(env, instance.eventId, n).localWave(call)));
   const byPushAt = new Map<number, WaveTarget[]>();
   for (const t of lists.flat()) {
@@ -47,7 +58,6 @@ export async function fireWave(env: Env, sql: SqlStorage, schedule: WaveSchedule
     if (list) list.push(t);
     else byPushAt.set(t.pushAt, [t]);
   }
-  const base = `${instance.eventId}:${wave.type}@${iso(wave.at)}`;
   for (const [at, targets] of byPushAt) {
     if (push || at <= now) await enqueue(env, base, instance.eventId, wave.type, targets, Math.round((at - firedAt) / 60_000));
     else schedule.set("wave", at, `push|${at}|${waveKey}`);

@@ -77,11 +77,12 @@ export class ShardLocalTime {
       })(new Map(this.sql.exec<{ player_id: string; unlocked_milestones: string }>("SELECT player_id, unlocked_milestones FROM players").toArray().map((r) => [r.player_id, JSON.parse(r.unlocked_milestones)])));
       notices = this.rewards.unclaimedNotices(info, unlocked, "expiration_warning", { eventName: info.name, round: 0, leftMs: call.leftMs }, now).map(({ notice }) => ({ ...notice, notificationId: `${base}:${notice.playerId}` }));
     } else {
+      // The feed row is the event's broadcast for the wave (event/waves.ts); the frame carries its id.
       const text = notificationText(call.type, info.name, { leftMs: call.leftMs });
-      notices = [...members.keys()].map((playerId) => ({ notificationId: `${base}:${playerId}`, type: call.type, eventId: info.eventId, playerId, ...text, data: { wave: iso(call.at), timeZone: members.get(playerId) } }));
+      notices = [...members.keys()].map((playerId) => ({ notificationId: base, type: call.type, eventId: info.eventId, playerId, ...text }));
     }
     if (call.feed && notices.length) {
-      await this.env.DB.batch(notificationStatements(this.env.DB, notices.map((n) => notificationRow(n, now))));
+      if (call.type === "expiration_warning") await this.env.DB.batch(notificationStatements(this.env.DB, notices.map((n) => notificationRow(n, now))));
       for (const n of notices) this.live.broadcast(notificationFrame(n, now), n.playerId!);
     }
     return notices.map((n) => ({ playerId: n.playerId!, pushAt: pushInstant(call.firedAt, members.get(n.playerId!)!, lt.quietHours), title: n.title, body: n.body }));
