@@ -153,7 +153,7 @@ describe("a local-time event's waves reach players no shard has seen", () => {
 
 describe("the lifecycle through the clock changes, driven by the event object's alarms", () => {
   it("spring-forward night, 02:30–03:30 in New York: empty there; London and Kolkata run in their own waves; quiet hours defer push only", { timeout: 40_000 }, async () => {
-    const lt = { start: "2027-03-14T02:30", end: "2027-03-14T03:30", quietHours: { start: "22:00", end: "08:00" } };
+    const lt = { start: "2027-03-14T02:30", end: "2027-03-14T03:30", quietHours: { start: "02:00", end: "03:00" } };
     const res = await localEvent(lt);
     const id = res.json.eventId;
     const envStart = Date.parse(res.json.startTime);
@@ -177,28 +177,27 @@ describe("the lifecycle through the clock changes, driven by the event object's 
     expect(rows).toContainEqual({ key: `start|start|${lonStart}`, due_at: lonStart });
     expect(rows).toContainEqual({ key: `urgency|end|${lonStart + HOUR}`, due_at: lonStart - HOUR });
 
-    // Kolkata's wave: 02:30 IST is quiet, so its feed row and frame now, its push at 08:00 IST (02:30 UTC).
+    // Kolkata's wave: 02:30 IST is quiet, so its feed row and frame now, its push at 03:00 IST (21:30 UTC), while
+    // Kolkata's window is still open.
     await tick(id, kolStart);
     const kolWave = (await broadcasts(id)).filter((r) => r.notification_type === "start" && r.zones.some(isKolkata));
     expect(kolWave).toHaveLength(1);
     expect(kolWave[0].notification_id).toBe(`${id}:start@${new Date(kolStart).toISOString()}`);
-    const deferred = Date.UTC(2027, 2, 14, 2, 30);
+    const deferred = Date.UTC(2027, 2, 13, 21, 30);
     expect(await waveRows(id)).toContainEqual({ key: `push|${deferred}|start|start|${kolStart}`, due_at: deferred });
     const kolRow = async () => (await broadcasts(id)).find((r) => r.notification_id === kolWave[0].notification_id)!.status;
     expect(await kolRow()).toBe("pending");
+    // London's start (02:30) waits for 03:00 GMT; its ending-soon (01:30) was not quiet and went at once.
+    await tick(id, lonStart - HOUR);
+    await tick(id, lonStart);
+    const lon3 = Date.UTC(2027, 2, 14, 3, 0);
+    expect((await waveRows(id)).filter((r) => r.key.startsWith("push|"))).toEqual([{ key: `push|${lon3}|start|start|${lonStart}`, due_at: lon3 }]);
     // New York's group (America/Bogota and others at −5) starts at 07:30 UTC, but New York's own window is empty.
     await tick(id, nyInstant);
     const started = (await broadcasts(id)).filter((r) => r.notification_type === "start");
     expect(started.filter(inZone("Europe/London"))).toHaveLength(1);
     expect(started.filter(inZone("America/New_York"))).toEqual([]);
     expect(started.some((r) => r.zones.includes("America/Bogota"))).toBe(true);
-    // Kolkata's pushes went at 08:00 IST; London's start (02:30) and ending-soon (01:30) wait for 08:00 GMT.
-    const lon8 = Date.UTC(2027, 2, 14, 8, 0);
-    expect((await waveRows(id)).filter((r) => r.key.startsWith("push|"))).toEqual([
-      { key: `push|${lon8}|start|start|${lonStart}`, due_at: lon8 },
-      { key: `push|${lon8}|urgency|end|${lonStart + HOUR}`, due_at: lon8 },
-    ]);
-    await tick(id, lon8);
     expect((await waveRows(id)).filter((r) => r.key.startsWith("push|"))).toEqual([]);
     // The feed was never deferred: London's rows are from its own instants, and nobody was told twice.
     expect((await broadcasts(id)).filter(inZone("Europe/London")).map((r) => r.notification_type).sort()).toEqual(["preview", "start", "urgency"]);
@@ -217,6 +216,24 @@ describe("the lifecycle through the clock changes, driven by the event object's 
       const refused = await gate(id, "ny", "America/New_York", at);
       expect(refused).toMatchObject({ code: "outside_local_window", details: { window: { start: "2027-03-14T07:30:00.000Z", end: "2027-03-14T07:30:00.000Z" } } });
     }
+  });
+
+  it("a push deferred past the player's window is dropped; one still in time counts the time left from when it goes", async () => {
+    const lt = { start: "2027-03-14T02:30", end: "2027-03-14T03:30", quietHours: { start: "22:00", end: "08:00" } };
+    const res = await localEvent(lt);
+    const id = res.json.eventId;
+    await call("POST", `/v1/events/${id}/join`, { token: await playerToken("lon", { tz: "Europe/London" }) });
+    await tick(id, Date.parse(res.json.startTime));
+    const lonStart = Date.UTC(2027, 2, 14, 2, 30);
+    const wave = (type: string, edge: string, at: number, firedAt: number) =>
+      runInDurableObject(shardStub(id), (o) => o.localWave({ type, edge, at, leftMs: at - firedAt, feed: false, firedAt } as any)) as Promise<any[]>;
+    // 08:00 GMT is after London's 02:30–03:30: neither "has started" nor "ends soon" is worth sending then.
+    expect(await wave("start", "start", lonStart, lonStart)).toEqual([]);
+    expect(await wave("urgency", "end", lonStart + HOUR, lonStart - HOUR)).toEqual([]);
+    // The preview (02:30 the day before, quiet) goes at 08:00, 18 h 30 before the start, and says so.
+    const [preview, ...rest] = await wave("preview", "start", lonStart, lonStart - 24 * HOUR);
+    expect(rest).toEqual([]);
+    expect(preview).toMatchObject({ playerId: "lon", pushAt: Date.UTC(2027, 2, 13, 8, 0), title: "Night Owls starts soon", body: "Get ready: the event opens in 19 hours." });
   });
 
   it("fall-back night, 01:30–02:30 in New York: the first 01:30 (05:30 UTC) to 02:30 EST (07:30 UTC), two hours, one wave", async () => {

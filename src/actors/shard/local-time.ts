@@ -85,7 +85,16 @@ export class ShardLocalTime {
       if (call.type === "expiration_warning") await this.env.DB.batch(notificationStatements(this.env.DB, notices.map((n) => notificationRow(n, now))));
       for (const n of notices) this.live.broadcast(notificationFrame(n, now), n.playerId!);
     }
-    return notices.map((n) => ({ playerId: n.playerId!, pushAt: pushInstant(call.firedAt, members.get(n.playerId!)!, lt.quietHours), title: n.title, body: n.body }));
+    return notices.flatMap((n) => {
+      const zone = members.get(n.playerId!)!;
+      const pushAt = pushInstant(call.firedAt, zone, lt.quietHours);
+      if (pushAt === call.firedAt) return [{ playerId: n.playerId!, pushAt, title: n.title, body: n.body }];
+      // Deferred by quiet hours: pointless once the player's window has opened (a preview) or closed (the rest), and
+      // the time left is counted from when the push goes out.
+      const w = this.windowOf(info, zone);
+      if (pushAt >= (call.type === "preview" ? w.start : w.end)) return [];
+      return [{ playerId: n.playerId!, pushAt, ...notificationText(call.type, info.name, { leftMs: Math.max(0, call.at - pushAt) }) }];
+    });
   }
 
   /** The hot path's window: two zone conversions once per (event copy, zone), then a map read. */
