@@ -236,6 +236,19 @@ describe("the lifecycle through the clock changes, driven by the event object's 
     expect(preview).toMatchObject({ playerId: "lon", pushAt: Date.UTC(2027, 2, 13, 8, 0), title: "Night Owls starts soon", body: "Get ready: the event opens in 19 hours." });
   });
 
+  it("a cancelled event sends none of its deferred pushes", async () => {
+    const res = await localEvent({ start: "2027-03-14T02:30", end: "2027-03-14T03:30", quietHours: { start: "02:00", end: "03:00" } });
+    const id = res.json.eventId;
+    await call("POST", `/v1/events/${id}/join`, { token: await playerToken("kol", { tz: "Asia/Kolkata" }) });
+    // Kolkata's preview fires at 02:30 IST the day before, inside quiet hours: its push waits for 03:00 IST.
+    const kolStart = Date.UTC(2027, 2, 13, 21, 0);
+    await tick(id, kolStart - 24 * HOUR);
+    const pushes = async () => (await waveRows(id)).filter((r) => r.key.startsWith("push|"));
+    expect(await pushes()).toEqual([{ key: `push|${kolStart - 23.5 * HOUR}|preview|start|${kolStart}`, due_at: kolStart - 23.5 * HOUR }]);
+    expect((await call("POST", `/v1/admin/events/${id}/cancel`, { body: {} })).status).toBe(200);
+    expect(await pushes()).toEqual([]);
+  });
+
   it("fall-back night, 01:30–02:30 in New York: the first 01:30 (05:30 UTC) to 02:30 EST (07:30 UTC), two hours, one wave", async () => {
     const lt = { start: "2027-11-07T01:30", end: "2027-11-07T02:30" };
     const res = await localEvent(lt);

@@ -22,11 +22,17 @@ const MESSAGES_PER_SEND = 100;
 
 const fired = (sql: SqlStorage) => new Set(sql.exec<{ key: string }>("SELECT key FROM waves_fired").toArray().map((r) => r.key));
 
-/** Replaces the pending wave rows (not the deferred pushes) with the plan for the instance as it is now. */
+const live = (instance: EventInstance) => instance.state === "scheduled" || instance.state === "active";
+
+/**
+ * Replaces the pending wave rows with the plan for the instance as it is now. Deferred pushes stay while the event is
+ * scheduled or active (the wave they finish has fired); a cancelled or ended event sends none.
+ */
 export function syncWaves(sql: SqlStorage, schedule: WaveSchedule, instance: EventInstance, now: number) {
   const plan = instance.localTime ? wavePlan(instance, fired(sql), now) : [];
   const wanted = new Map(plan.map((r) => [r.key, r.dueAt]));
-  for (const row of schedule.list("wave")) if (!row.key.startsWith("push|") && !wanted.has(row.key)) schedule.cancel("wave", row.key);
+  const keepPushes = live(instance);
+  for (const row of schedule.list("wave")) if (!(keepPushes && row.key.startsWith("push|")) && !wanted.has(row.key)) schedule.cancel("wave", row.key);
   for (const [key, dueAt] of wanted) schedule.set("wave", dueAt, key);
 }
 
@@ -36,7 +42,7 @@ export async function fireWave(env: Env, sql: SqlStorage, schedule: WaveSchedule
   const pushAt = push ? Number(key.split("|")[1]) : null;
   const waveKey = push ? key.split("|").slice(2).join("|") : key;
   const wave = parseWaveKey(waveKey);
-  if (!wave || !instance.localTime) return;
+  if (!wave || !instance.localTime || !live(instance)) return;
   if (!push && fired(sql).has(waveKey)) return;
   const firedAt = push ? Number(sql.exec<{ fired_at: number }>("SELECT fired_at FROM waves_fired WHERE key = ?", waveKey).toArray()[0]?.fired_at ?? now) : now;
   // The instant the wave speaks about is its own: the group's start (preview, start) or end (the warnings).
