@@ -8,9 +8,14 @@ import { DAY_MS, HOUR_MS, MINUTE_MS } from "./time";
 const ZONES = ["America/New_York", "Europe/London", "Australia/Lord_Howe", "Pacific/Chatham", "Asia/Kolkata", "America/Santiago"] as const;
 const ALL = knownZones();
 const pad = (n: number) => String(n).padStart(2, "0");
+/** Whether a wall clock (as refWall gives it: the reading as if UTC) is inside quiet hours [start, end), wrapping midnight. */
+const inQuiet = (wall: number, q: { start: string; end: string }) => {
+  const clock = new Date(wall).toISOString().slice(11, 16);
+  return q.start < q.end ? clock >= q.start && clock < q.end : clock >= q.start || clock < q.end;
+};
 
 // Dates just around each hemisphere's clock changes, times mostly in the small hours where all six zones change.
-const dateArb = fc.record({ y: fc.constantFrom(2026, 2027), mo: fc.constantFrom(3, 4, 9, 10), d: fc.integer({ min: 1, max: 28 }) });
+const dateArb = fc.record({ y: fc.constantFrom(2026, 2027), mo: fc.integer({ min: 1, max: 12 }), d: fc.integer({ min: 1, max: 28 }) });
 const timeArb = fc.oneof(
   { weight: 3, arbitrary: fc.record({ h: fc.integer({ min: 0, max: 3 }), m: fc.constantFrom(0, 15, 30, 45) }) },
   { weight: 1, arbitrary: fc.record({ h: fc.integer({ min: 0, max: 23 }), m: fc.constantFrom(0, 15, 30, 45) }) },
@@ -142,20 +147,43 @@ describe("quiet hours and the fixed nights", () => {
     expect(pushInstant(ny("2027-03-14T03:30:00"), "America/New_York", q)).toBe(ny("2027-03-14T08:00:00"));
     expect(pushInstant(ny("2027-03-14T12:00:00"), "America/New_York", q)).toBe(ny("2027-03-14T12:00:00"));
     expect(pushInstant(ny("2027-03-14T03:30:00"), "America/New_York", undefined)).toBe(ny("2027-03-14T03:30:00"));
-    // A quiet period ending inside the gap (02:30 on the spring-forward night) ends at 03:30, the gap's RFC 5545 reading.
-    expect(pushInstant(ny("2027-03-14T01:00:00"), "America/New_York", { start: "00:00", end: "02:30" })).toBe(Date.UTC(2027, 2, 14, 7, 30));
+    // A quiet period ending inside the gap (02:30 on the spring-forward night) is over when the clock jumps to 03:00.
+    expect(pushInstant(ny("2027-03-14T01:00:00"), "America/New_York", { start: "00:00", end: "02:30" })).toBe(Date.UTC(2027, 2, 14, 7, 0));
+    // Ending at 01:30 on the fall-back night: at 01:15 EST the first 01:30 (EDT) is behind; the second one ends it.
+    expect(pushInstant(Date.UTC(2027, 10, 7, 6, 15), "America/New_York", { start: "22:00", end: "01:30" })).toBe(Date.UTC(2027, 10, 7, 6, 30));
   });
 
-  it("the push instant is never earlier, and is outside quiet hours, for any instant in the six zones", () => {
-    fc.assert(
-      fc.property(fc.constantFrom(...ZONES), fc.integer({ min: 0, max: 60 * 24 * 30 }), fc.constantFrom({ start: "22:00", end: "08:00" }, { start: "01:00", end: "03:00" }), (zone, minutes, q) => {
-        const at = Date.UTC(2027, 2, 1) + minutes * MINUTE_MS;
-        const p = pushInstant(at, zone, q);
-        expect(p).toBeGreaterThanOrEqual(at);
-        expect(pushInstant(p, zone, q)).toBe(p);
-      }),
-      { numRuns: 300 },
+  it("the push instant is the first minute from `at` whose wall clock is outside quiet hours (an Intl minute walk), all year in the six zones", () => {
+    const clockArb = fc.tuple(fc.integer({ min: 0, max: 23 }), fc.constantFrom(0, 15, 30, 45)).map(([h, m]) => `${pad(h)}:${pad(m)}`);
+    const quietArb = fc.oneof(
+      fc.constantFrom({ start: "22:00", end: "08:00" }, { start: "01:00", end: "03:00" }, { start: "22:00", end: "01:30" }, { start: "00:00", end: "02:30" }, { start: "01:00", end: "02:15" }, { start: "23:00", end: "03:00" }),
+      fc.tuple(clockArb, clockArb).filter(([a, b]) => a !== b).map(([start, end]) => ({ start, end })),
     );
+    fc.assert(
+      fc.property(fc.constantFrom(...ZONES), fc.integer({ min: 0, max: 60 * 24 * 365 * 2 }), quietArb, (zone, minutes, q) => {
+        const at = Date.UTC(2026, 0, 1) + minutes * MINUTE_MS;
+        let expected = at;
+        while (inQuiet(refWall(expected, zone), q)) expected += MINUTE_MS;
+        expect(pushInstant(at, zone, q)).toBe(expected);
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it("around every clock change of the six zones, a push due in the small hours goes at the first minute outside quiet hours", () => {
+    const quiets = [{ start: "22:00", end: "01:30" }, { start: "00:00", end: "02:30" }, { start: "01:00", end: "02:15" }, { start: "23:00", end: "03:00" }, { start: "02:00", end: "04:00" }];
+    for (const zone of ZONES) {
+      for (let day = Date.UTC(2026, 0, 1); day < Date.UTC(2028, 0, 1); day += DAY_MS) {
+        if (refOffset(day, zone) === refOffset(day + DAY_MS, zone)) continue;
+        for (let at = day - 6 * HOUR_MS; at < day + 30 * HOUR_MS; at += 15 * MINUTE_MS) {
+          for (const q of quiets) {
+            let expected = at;
+            while (inQuiet(refWall(expected, zone), q)) expected += MINUTE_MS;
+            expect(pushInstant(at, zone, q), `${zone} ${new Date(at).toISOString()} ${q.start}-${q.end}`).toBe(expected);
+          }
+        }
+      }
+    }
   });
 
   it("spring-forward 02:30–03:30 in New York is empty there; fall-back 01:30 is the first 01:30", () => {

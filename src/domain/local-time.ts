@@ -4,7 +4,7 @@
 // startTime/endTime stay what every other part of the system reads: the UTC envelope, from the earliest zone's start
 // to the latest zone's end over every zone the runtime knows, computed zone by zone rather than guessed as ±14 h.
 import { z } from "zod";
-import { canonicalZone, parseLocal, toInstant, toLocal } from "./zoned";
+import { canonicalZone, parseLocal, readingReached, toInstant, toLocal } from "./zoned";
 
 const LOCAL_MINUTE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/;
 const CLOCK = /^([01]\d|2[0-3]):[0-5]\d$/;
@@ -109,8 +109,9 @@ export function outsideWindow(lt: Pick<LocalTime, "start" | "end">, zone: string
 const minutesOf = (clock: string) => Number(clock.slice(0, 2)) * 60 + Number(clock.slice(3, 5));
 
 /**
- * When a push due at `at` may go out in `zone`: `at` itself outside quiet hours, else the instant the quiet period
- * ends there (the next local `end`, itself read per RFC 5545: an end inside a gap moves forward by the gap).
+ * When a push due at `at` may go out in `zone`: `at` itself outside quiet hours, else the first instant after it whose
+ * wall clock is outside them: the next local `end`, its second occurrence when a fall-back has already passed the
+ * first, or the clock change itself when `end` falls in a spring-forward gap.
  */
 export function pushInstant(at: number, zone: string, quiet: QuietHours | undefined): number {
   if (!quiet) return at;
@@ -122,7 +123,7 @@ export function pushInstant(at: number, zone: string, quiet: QuietHours | undefi
   if (!inside) return at;
   // The quiet period ends today if its end is still ahead on this wall clock, else tomorrow.
   const day = minute < to ? local.slice(0, 10) : nextDay(local.slice(0, 10));
-  return Math.max(at, toInstant(`${day}T${quiet.end}:00`, zone));
+  return Math.max(at, readingReached(`${day}T${quiet.end}:00`, zone, at));
 }
 
 function nextDay(date: string): string {
