@@ -43,8 +43,8 @@ afterEach(async () => {
 });
 
 const OBJ = [{ objectiveId: "pts", description: "Points", type: "collect", targetValue: 10, trackingKey: "pts" }];
-async function localEvent(localTime: Record<string, unknown>) {
-  const t = await createTemplate({ name: "Night Owls", objectives: OBJ, milestones: [{ index: 0, progressThreshold: 0.5, rewards: [{ rewardId: "a", type: "currency", itemId: "coins", quantity: 1 }] }] });
+async function localEvent(localTime: Record<string, unknown>, template: Record<string, unknown> = {}) {
+  const t = await createTemplate({ ...template, name: "Night Owls", objectives: OBJ, milestones: [{ index: 0, progressThreshold: 0.5, rewards: [{ rewardId: "a", type: "currency", itemId: "coins", quantity: 1 }] }] });
   const res = await call("POST", "/v1/admin/events", { body: { templateId: t.templateId, tier: "mini", shardCount: 1, localTime } });
   if (res.status === 201) events.push(res.json.eventId);
   return res;
@@ -234,6 +234,19 @@ describe("the lifecycle through the clock changes, driven by the event object's 
     const [preview, ...rest] = await wave("preview", "start", lonStart, lonStart - 24 * HOUR);
     expect(rest).toEqual([]);
     expect(preview).toMatchObject({ playerId: "lon", pushAt: Date.UTC(2027, 2, 13, 8, 0), title: "Night Owls starts soon", body: "Get ready: the event opens in 19 hours." });
+  });
+
+  it("an ineligible player's zone is not recorded, so no wave reaches them", async () => {
+    const res = await localEvent({ start: "2027-03-14T02:30", end: "2027-03-14T03:30" }, { minimumPlayerLevel: 5 });
+    const id = res.json.eventId;
+    expect((await call("POST", `/v1/events/${id}/join`, { token: await playerToken("low", { tz: "Europe/London", lvl: 1 }) })).json.error.code).toBe("event_not_active");
+    expect((await call("POST", `/v1/events/${id}/join`, { token: await playerToken("high", { tz: "Europe/London", lvl: 7 }) })).json.error.code).toBe("event_not_active");
+    const zones = await runInDurableObject(shardStub(id), (_o, s) => s.storage.sql.exec("SELECT player_id FROM player_zones ORDER BY player_id").toArray());
+    expect(zones).toEqual([{ player_id: "high" }]);
+    const lonStart = Date.UTC(2027, 2, 14, 2, 30);
+    await tick(id, Date.parse(res.json.startTime));
+    const targets = (await runInDurableObject(shardStub(id), (o) => o.localWave({ type: "start", edge: "start", at: lonStart, leftMs: 0, feed: false, firedAt: lonStart }))) as any[];
+    expect(targets.map((t) => t.playerId)).toEqual(["high"]);
   });
 
   it("a cancelled event sends none of its deferred pushes", async () => {

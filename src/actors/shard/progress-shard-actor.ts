@@ -405,10 +405,11 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
   // ---- internals -------------------------------------------------------------------------------------------------
 
   private refusal(info: EventInfo, player: Player, now: number) {
-    const local = this.localTime.gate(info, player, now); // records the zone even when refused below, for the waves
     const gate = progressGate(info, now);
-    if (!gate.open) return fail(409, "event_not_active", `the event is ${gate.state}`, { state: gate.state });
     const why = ineligibility(info, player);
+    // The zone is recorded (for the waves) for an eligible player even while the event is not active yet.
+    const local = why ? null : this.localTime.gate(info, player, now);
+    if (!gate.open) return fail(409, "event_not_active", `the event is ${gate.state}`, { state: gate.state });
     if (why) return fail(403, "not_eligible", `this event ${why}`);
     return local;
   }
