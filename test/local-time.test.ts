@@ -148,6 +148,12 @@ describe("a local-time event's waves reach players no shard has seen", () => {
       (await call("GET", "/v1/notifications?limit=100", { token: await playerToken(playerId, { tz }) })).json.notifications.filter((n: any) => n.eventId === id).map((n: any) => n.type).sort();
     expect(await read("never-seen-lon", "Europe/London")).toEqual(["preview"]);
     expect(await read("never-seen-ath", "Europe/Athens")).toEqual(["start"]);
+    // Tokyo's window closed before the event was created: no wave speaks to it, on the feed or from the shard.
+    expect(await read("never-seen-tok", "Asia/Tokyo")).toEqual([]);
+    for (const [p, tz] of [["tok", "Asia/Tokyo"], ["ath", "Europe/Athens"]]) await post(id, p, { tz });
+    const envStart = Date.parse(res.json.startTime);
+    const targets = (await runInDurableObject(shardStub(id), (o) => o.localWave({ type: "start", edge: "start", at: envStart, leftMs: 0, feed: false, firedAt: envStart }))) as any[];
+    expect(targets.map((t) => t.playerId)).toEqual(["ath"]);
   });
 });
 

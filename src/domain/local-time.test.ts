@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { LocalTime, envelope, knownZones, outsideWindow, parseWaveKey, playerWindow, pushInstant, wavePlan, waves, zoneWindow } from "./local-time";
+import { LocalTime, envelope, knownZones, outsideWindow, parseWaveKey, playerWindow, pushInstant, waveZones, wavePlan, waves, zoneWindow } from "./local-time";
+import { canonicalZone } from "./zoned";
 import { detectConflicts, type ScheduleLimits, type ScheduleWindow } from "./scheduling";
 import { refInstant, refOffset, refWall, wallOf } from "./series.reference";
 import { DAY_MS, HOUR_MS, MINUTE_MS } from "./time";
@@ -112,6 +113,21 @@ describe("the wave plan", () => {
       }),
       { numRuns: 100 },
     );
+  });
+
+  it("created late: a zone whose window has already closed gets no wave, and a wave of such zones alone is not planned", () => {
+    // 10:00–10:10 everywhere, created at 04:12 UTC: +06:00's window (04:00–04:10) has closed, +05:45's (04:15) is ahead,
+    // and no zone's window is open, so nothing "has started" at 04:12.
+    const lt = { start: "2027-03-14T10:00", end: "2027-03-14T10:10" };
+    const env = envelope(lt)!;
+    const late = Date.UTC(2027, 2, 14, 4, 12);
+    const e = { state: "active", startTime: late, endTime: env.end, localTime: lt };
+    const plan = wavePlan(e, new Set(), late);
+    expect(plan.filter((r) => r.at <= late)).toEqual([]);
+    expect(Math.min(...plan.filter((r) => r.type === "start").map((r) => r.at))).toBe(Date.UTC(2027, 2, 14, 4, 15));
+    expect(waveZones(lt, "start", late, { start: late, end: env.end })).toEqual([]);
+    expect(waveZones(lt, "end", Date.UTC(2027, 2, 14, 4, 10), { start: late, end: env.end })).toEqual([]);
+    expect(waveZones(lt, "start", Date.UTC(2027, 2, 14, 4, 15), { start: late, end: env.end })).toContain(canonicalZone("Asia/Kathmandu"));
   });
 });
 

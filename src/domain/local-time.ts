@@ -97,7 +97,10 @@ export function waves(lt: Pick<LocalTime, "start" | "end">, edge: "start" | "end
  * broadcast feed row for the wave carries them, so a player the shards have never seen still finds it in their feed.
  */
 export function waveZones(lt: Pick<LocalTime, "start" | "end">, edge: "start" | "end", at: number, env: Span, zones: readonly string[] = knownZones()): string[] {
-  return zones.filter((zone) => !isEmpty(zoneWindow(lt, zone)) && playerWindow(lt, zone, env)[edge] === at);
+  return zones.filter((zone) => {
+    const w = playerWindow(lt, zone, env);
+    return !isEmpty(w) && w[edge] === at;
+  });
 }
 
 /** Null when the player may make progress now; otherwise their window, to say when it is (or was) open. */
@@ -171,16 +174,17 @@ export function wavePlan(
     const key = waveKey(type, edge, at);
     if (!fired.has(key)) out.push({ key, dueAt, type, edge, at });
   };
-  const starts = waves(lt, "start", zones).map((w) => Math.max(w.at, e.startTime));
+  // Windows clipped to the envelope: a zone whose window had closed before a late create (or is empty) has no wave.
+  const starts = new Set<number>();
   // Each end wave with the earliest start among its zones: its expiration warning is at most half its window early.
   const ends = new Map<number, number>();
   for (const zone of zones) {
-    const w = zoneWindow(lt, zone);
+    const w = playerWindow(lt, zone, { start: e.startTime, end: e.endTime });
     if (isEmpty(w)) continue;
-    const end = Math.min(w.end, e.endTime);
-    if (end > e.startTime) ends.set(end, Math.min(ends.get(end) ?? Infinity, Math.max(w.start, e.startTime)));
+    starts.add(w.start);
+    ends.set(w.end, Math.min(ends.get(w.end) ?? Infinity, w.start));
   }
-  for (const at of new Set(starts)) {
+  for (const at of starts) {
     if (at >= e.endTime) continue;
     if (now < at) put("preview", "start", at, Math.max(at - 24 * 3_600_000, now));
     if (e.state === "active") put("start", "start", at, Math.max(at, now));

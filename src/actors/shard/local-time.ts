@@ -2,7 +2,7 @@
 // zone's window, and the zone each player last came with is kept, so the event object's waves (its ("wave", …) rows)
 // can ask this shard to tell exactly the players whose window starts or ends at the wave's instant.
 import { notificationStatements } from "../../db/notifications";
-import { describeWindow, playerWindow, pushInstant, zoneWindow, type Span } from "../../domain/local-time";
+import { describeWindow, isEmpty, playerWindow, pushInstant, type Span } from "../../domain/local-time";
 import type { Player } from "../../domain/model";
 import { notificationFrame, notificationRow, notificationText, type Notice } from "../../domain/notifications";
 import type { EventInfo } from "../../domain/progress";
@@ -63,8 +63,9 @@ export class ShardLocalTime {
     const members = new Map<string, string>();
     for (const [playerId, zone] of this.all()) {
       if (!edgeOf.has(zone)) {
-        const own = zoneWindow(lt, zone);
-        edgeOf.set(zone, own.end <= own.start ? null : playerWindow(lt, zone, envelope)[call.edge]);
+        // Clipped to the envelope: a window empty there (closed before a late create, or skipped by a gap) has no wave.
+        const w = playerWindow(lt, zone, envelope);
+        edgeOf.set(zone, isEmpty(w) ? null : w[call.edge]);
       }
       if (edgeOf.get(zone) === call.at) members.set(playerId, zone);
     }
