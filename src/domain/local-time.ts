@@ -46,6 +46,18 @@ export function knownZones(): string[] {
 /** The player's zone as the token or setting names it, canonical; null when it is not an IANA zone. */
 export const playerZone = (tz: string): string | null => canonicalZone(tz);
 
+let known: Set<string> | null = null;
+/**
+ * A zone a player may be in: one the envelope and the waves were computed over, by any name the runtime maps to it
+ * (Asia/Kolkata → Asia/Calcutta, US/Eastern → America/New_York). Etc/GMT+12 and the like, valid to Intl but absent
+ * from its list, are not: their windows could fall outside the envelope and no wave would name them.
+ */
+export function isKnownZone(tz: string): boolean {
+  const canonical = canonicalZone(tz);
+  known ??= new Set(knownZones());
+  return canonical !== null && known.has(canonical);
+}
+
 /**
  * The window in one zone, per RFC 5545 for each end separately. A window the spring-forward gap swallows whole (02:30–
  * 03:30 on the night New York skips 02:00–03:00: both ends read as 03:30) is empty there: `end <= start`.
@@ -69,10 +81,7 @@ export function envelope(lt: Pick<LocalTime, "start" | "end">, zones: readonly s
   return start < end ? { start, end } : null;
 }
 
-/**
- * The player's window: their zone's, within the envelope (a zone outside the runtime's list, such as Etc/GMT+12,
- * is clipped to it, since the event is active only inside the envelope).
- */
+/** The player's window: their zone's, within the envelope (the event is active only inside it; a late create clips it). */
 export function playerWindow(lt: Pick<LocalTime, "start" | "end">, zone: string, env: Span): Span {
   const w = zoneWindow(lt, zone);
   return { start: Math.max(w.start, env.start), end: Math.min(w.end, env.end) };

@@ -91,6 +91,10 @@ describe("claims", () => {
     expect(playerFromClaims({ sub: "p1", tz: "Asia/Kolkata" }, "Europe/London")?.tz).toBe("Asia/Kolkata");
     expect(playerFromClaims({ sub: "p1" }, "Europe/London")?.tz).toBe("Europe/London");
     for (const tz of ["Mars/Olympus", "+05:30", "", 42, "America/New_York; DROP"]) expect(playerFromClaims({ sub: "p1", tz })).toBeNull();
+    // Valid to Intl but outside the zone list the envelope and waves are computed over: refused too.
+    for (const tz of ["Etc/GMT+12", "Etc/GMT-14"]) expect(playerFromClaims({ sub: "p1", tz })).toBeNull();
+    // Names the runtime maps onto a listed zone are kept as spelled.
+    for (const tz of ["US/Eastern", "Asia/Kolkata", "Etc/UTC", "UTC"]) expect(playerFromClaims({ sub: "p1", tz })?.tz).toBe(tz);
     expect(playerFromClaims({ sub: "" })).toBeNull();
     expect(playerFromClaims({ sub: "x".repeat(65) })).toBeNull();
     expect(playerFromClaims({ sub: "p1", lvl: 2.5 })).toBeNull();

@@ -2,7 +2,7 @@
 // token's header selects, the claims a verified token must carry, and how long a verified token may be remembered.
 // src/http/player-tokens.ts does the signature checks with jose.
 import type { Player } from "./model";
-import { canonicalZone } from "./zoned";
+import { isKnownZone } from "./local-time";
 
 export type PlayerTokenSettings = {
   /** The HS256 key for tokens without a `kid` (PLAYER_TOKEN_SECRET); null when not set. */
@@ -149,7 +149,7 @@ export function playerFromClaims(claims: Record<string, unknown>, fallbackZone =
   const clan = typeof claims.clan === "string" && claims.clan.length > 0 ? claims.clan : null;
   // Like a malformed level, a zone the runtime does not know must not quietly become the fallback: the player's
   // windows would open hours off. The token is refused instead (401), which the game notices at once.
-  if (claims.tz !== undefined && (typeof claims.tz !== "string" || canonicalZone(claims.tz) === null)) return null;
+  if (claims.tz !== undefined && (typeof claims.tz !== "string" || !isKnownZone(claims.tz))) return null;
   // Kept as spelled: the runtime's ICU may "canonicalize" Asia/Kolkata to the legacy Asia/Calcutta, which players and
   // ops would not recognise in a window's details; both name the same rules.
   const tz = typeof claims.tz === "string" ? claims.tz : fallbackZone;
