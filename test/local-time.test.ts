@@ -137,6 +137,25 @@ describe("progress only inside the player's own window", () => {
   });
 });
 
+describe("a player's zone is fixed for the event by their first accepted request", () => {
+  it("Kiritimati then Niue: the second claim is judged by Kiritimati's window, not given a second one a day later", async () => {
+    const now = Date.now();
+    const res = await localEvent({ start: toLocal(now - HOUR, "Pacific/Kiritimati").slice(0, 16), end: toLocal(now + 2 * HOUR, "Pacific/Kiritimati").slice(0, 16) });
+    const id = res.json.eventId;
+    // Refused first (New York's window is a day away): the zone is not fixed yet, so the player may still move.
+    expect((await post(id, "hopper", { tz: "America/New_York" })).json.error.code).toBe("outside_local_window");
+    expect((await post(id, "hopper", { tz: "Pacific/Kiritimati" })).status).toBe(200);
+    // Niue's window opens 25 h after Kiritimati's: with the claim switched, the player is still held to Kiritimati.
+    const niueOpen = now + 25 * HOUR;
+    const refused = await gate(id, "hopper", "Pacific/Niue", niueOpen);
+    expect(refused).toMatchObject({ code: "outside_local_window", details: { window: { timeZone: "Pacific/Kiritimati" } } });
+    expect(await gate(id, "fresh", "Pacific/Niue", niueOpen)).toBeNull();
+    const zones = await runInDurableObject(shardStub(id), (_o, s) => s.storage.sql.exec("SELECT player_id, tz, fixed FROM player_zones ORDER BY player_id").toArray());
+    expect(zones).toEqual([{ player_id: "fresh", tz: "Pacific/Niue", fixed: 1 }, { player_id: "hopper", tz: "Pacific/Kiritimati", fixed: 1 }]);
+    expect((await post(id, "hopper", { tz: "Pacific/Niue" }, 2)).status).toBe(200);
+  });
+});
+
 describe("a local-time event's waves reach players no shard has seen", () => {
   it("a first-time reader's feed shows their own wave's preview and start, not another zone's", async () => {
     const now = Date.now();

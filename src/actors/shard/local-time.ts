@@ -1,11 +1,12 @@
 // A local-time event on one shard (domain/local-time.ts): each player's progress is accepted only inside their own
-// zone's window, and the zone each player last came with is kept, so the event object's waves (its ("wave", …) rows)
-// can ask this shard to tell exactly the players whose window starts or ends at the wave's instant.
+// zone's window, and the zone each player came with is kept, so the event object's waves (its ("wave", …) rows) can ask
+// this shard to tell exactly the players whose window starts or ends at the wave's instant. The first request their
+// window accepts fixes the zone for the event: later requests are judged by it whatever their token says.
 import { notificationStatements } from "../../db/notifications";
 import { describeWindow, isEmpty, playerWindow, pushInstant, type Span } from "../../domain/local-time";
 import type { Player } from "../../domain/model";
 import { notificationFrame, notificationRow, notificationText, type Notice } from "../../domain/notifications";
-import type { EventInfo } from "../../domain/progress";
+import { progressGate, type EventInfo } from "../../domain/progress";
 import { iso } from "../../domain/time";
 import { fail } from "../../lib/result";
 import type { WaveCall, WaveTarget } from "../contracts";
@@ -16,8 +17,8 @@ import type { ShardRewards } from "./rewards";
 const zoneOf = (player: Player, fallback: string) => player.tz ?? fallback;
 
 export class ShardLocalTime {
-  /** player → zone, as stored; read once, then kept in step with every write. */
-  private zones: Map<string, string> | null = null;
+  /** player → zone (and whether it is fixed), as stored; read once, then kept in step with every write. */
+  private zones: Map<string, { tz: string; fixed: boolean }> | null = null;
 
   constructor(
     private readonly sql: SqlStorage,
@@ -28,15 +29,18 @@ export class ShardLocalTime {
   ) {}
 
   /**
-   * Records the player's zone and says whether they may make progress now: null, or a 409 naming their window. Only
-   * an active event is judged here (the caller's state gate comes first), so the answer is about the player's clock.
+   * Records the player's zone and says whether their clock lets them make progress now: null, or a 409 naming their
+   * window. The caller refuses a state that is not active; only a request it will accept (window open, event active)
+   * fixes the zone.
    */
   gate(info: EventInfo, player: Player, now: number) {
     if (!info.localTime) return null;
-    const zone = zoneOf(player, this.fallbackZone);
-    this.record(player.playerId, zone);
+    const kept = this.all().get(player.playerId);
+    const zone = kept?.fixed ? kept.tz : zoneOf(player, this.fallbackZone);
     const w = this.windowOf(info, zone);
-    if (now >= w.start && now < w.end) return null;
+    const open = now >= w.start && now < w.end;
+    if (!kept?.fixed) this.record(player.playerId, zone, open && progressGate(info, now).open);
+    if (open) return null;
     const outside = w;
     const window = describeWindow(info.localTime, zone, outside);
     const when = outside.end <= outside.start ? "does not exist in your time zone (a clock change skips it)" : now < outside.start ? `opens at ${window.start}` : `closed at ${window.end}`;
@@ -45,7 +49,7 @@ export class ShardLocalTime {
 
   /** A socket that opens is a player the waves should reach, whatever the event's state. */
   seen(info: EventInfo | null, player: Player) {
-    if (info?.localTime) this.record(player.playerId, zoneOf(player, this.fallbackZone));
+    if (info?.localTime && !this.all().get(player.playerId)?.fixed) this.record(player.playerId, zoneOf(player, this.fallbackZone), false);
   }
 
   /**
@@ -61,7 +65,7 @@ export class ShardLocalTime {
     const envelope = { start: info.startTime, end: info.endTime };
     const edgeOf = new Map<string, number | null>();
     const members = new Map<string, string>();
-    for (const [playerId, zone] of this.all()) {
+    for (const [playerId, { tz: zone }] of this.all()) {
       if (!edgeOf.has(zone)) {
         // Clipped to the envelope: a window empty there (closed before a late create, or skipped by a gap) has no wave.
         const w = playerWindow(lt, zone, envelope);
@@ -108,16 +112,17 @@ export class ShardLocalTime {
     return w;
   }
 
-  private all(): Map<string, string> {
-    if (!this.zones) this.zones = new Map(this.sql.exec<{ player_id: string; tz: string }>("SELECT player_id, tz FROM player_zones").toArray().map((r) => [r.player_id, r.tz]));
+  private all(): Map<string, { tz: string; fixed: boolean }> {
+    if (!this.zones) this.zones = new Map(this.sql.exec<{ player_id: string; tz: string; fixed: number }>("SELECT player_id, tz, fixed FROM player_zones").toArray().map((r) => [r.player_id, { tz: r.tz, fixed: r.fixed === 1 }]));
     return this.zones;
   }
 
-  /** A write only when the zone is new or changed (a player who travels moves to their new zone's waves). */
-  private record(playerId: string, zone: string) {
+  /** A write only when the zone is new or changed, or becomes fixed (until then, a player who travels moves zones). */
+  private record(playerId: string, zone: string, fixed: boolean) {
     const zones = this.all();
-    if (zones.get(playerId) === zone) return;
-    this.sql.exec("INSERT OR REPLACE INTO player_zones (player_id, tz) VALUES (?, ?)", playerId, zone);
-    zones.set(playerId, zone);
+    const kept = zones.get(playerId);
+    if (kept?.tz === zone && kept.fixed === fixed) return;
+    this.sql.exec("INSERT OR REPLACE INTO player_zones (player_id, tz, fixed) VALUES (?, ?, ?)", playerId, zone, fixed ? 1 : 0);
+    zones.set(playerId, { tz: zone, fixed });
   }
 }
