@@ -4,7 +4,7 @@
 // per-zone waves, quiet hours deferring push and never the feed.
 import { env } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
-import { envelope, waves } from "../src/domain/local-time";
+import { envelope, waves, zoneWindow } from "../src/domain/local-time";
 import { toLocal } from "../src/domain/zoned";
 import { HOUR, call, createTemplate, playerToken, runInDurableObject } from "./helpers";
 import { connect, type Client } from "./live-helpers";
@@ -153,6 +153,22 @@ describe("a player's zone is fixed for the event by their first accepted request
     const zones = await runInDurableObject(shardStub(id), (_o, s) => s.storage.sql.exec("SELECT player_id, tz, fixed FROM player_zones ORDER BY player_id").toArray());
     expect(zones).toEqual([{ player_id: "fresh", tz: "Pacific/Niue", fixed: 1 }, { player_id: "hopper", tz: "Pacific/Kiritimati", fixed: 1 }]);
     expect((await post(id, "hopper", { tz: "Pacific/Niue" }, 2)).status).toBe(200);
+  });
+});
+
+describe("a local-time event's expiration warning", () => {
+  it("goes to the players of the ending wave who have unclaimed rewards, and to no one else", async () => {
+    const now = Date.now();
+    const lt = { start: toLocal(now - HOUR, "Europe/London").slice(0, 16), end: toLocal(now + 2 * HOUR, "Europe/London").slice(0, 16) };
+    const id = (await localEvent(lt)).json.eventId;
+    const body = (amount: number) => ({ updates: [{ objectiveId: "pts", amount, seq: 1 }] });
+    for (const [p, amount] of [["rich", 5], ["poor", 1]] as const) {
+      expect((await call("POST", `/v1/events/${id}/progress`, { token: await playerToken(p, { tz: "Europe/London" }), body: body(amount) })).status).toBe(200);
+    }
+    const end = zoneWindow(lt, "Europe/London").end;
+    const targets = (await runInDurableObject(shardStub(id), (o) => o.localWave({ type: "expiration_warning", edge: "end", at: end, leftMs: HOUR, feed: false, firedAt: end - HOUR }))) as any[];
+    expect(targets.map((t) => t.playerId)).toEqual(["rich"]);
+    expect(targets[0].title).toBe("Night Owls ends in 1 hour");
   });
 });
 

@@ -11,6 +11,7 @@ import { iso } from "../../domain/time";
 import { fail } from "../../lib/result";
 import type { WaveCall, WaveTarget } from "../contracts";
 import type { ShardLive } from "./live";
+import type { ShardPlayers } from "./players";
 import type { ShardRewards } from "./rewards";
 
 /** Without a zone (a caller built outside the token path), the same fallback as the token's. */
@@ -25,6 +26,7 @@ export class ShardLocalTime {
     private readonly env: Env,
     private readonly live: ShardLive,
     private readonly rewards: ShardRewards,
+    private readonly players: Pick<ShardPlayers, "unlocked">,
     private readonly fallbackZone: string,
   ) {}
 
@@ -77,9 +79,10 @@ export class ShardLocalTime {
     const base = `${info.eventId}:${call.type}@${iso(call.at)}`;
     let notices: Notice[];
     if (call.type === "expiration_warning") {
-      const unlocked = (function* (all: Map<string, number[]>) {
-        for (const [id, u] of all) if (members.has(id)) yield [id, u] as [string, number[]];
-      })(new Map(this.sql.exec<{ player_id: string; unlocked_milestones: string }>("SELECT player_id, unlocked_milestones FROM players").toArray().map((r) => [r.player_id, JSON.parse(r.unlocked_milestones)])));
+      // Streamed, as for an event-wide warning: no copy of every player's milestones per wave.
+      const unlocked = (function* (all: Iterable<[string, number[]]>) {
+        for (const entry of all) if (members.has(entry[0])) yield entry;
+      })(this.players.unlocked());
       notices = this.rewards.unclaimedNotices(info, unlocked, "expiration_warning", { eventName: info.name, round: 0, leftMs: call.leftMs }, now).map(({ notice }) => ({ ...notice, notificationId: `${base}:${notice.playerId}` }));
     } else {
       // The feed row is the event's broadcast for the wave (event/waves.ts); the frame carries its id.

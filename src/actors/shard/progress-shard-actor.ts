@@ -82,7 +82,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     this.clan = new ShardClan(ctx, this.sql, env, `${this.address.eventId}:${this.address.shardNo}`);
     this.own = new ShardOwnRewards(this.players, this.rewards, this.board, this.clan);
     this.anticheat = new ShardAnticheat(this.sql, ctx.storage, () => this.players.version);
-    this.localTime = new ShardLocalTime(this.sql, env, this.live, this.rewards, config.defaultPlayerTimeZone);
+    this.localTime = new ShardLocalTime(this.sql, env, this.live, this.rewards, this.players, config.defaultPlayerTimeZone);
     this.budgets = new ShardBudgets(config.playerProgressRequestsPerSecond, config.playerProgressUpdatesPerSecond);
     const held = this.sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = 'event'").toArray()[0];
     this.info = held ? JSON.parse(held.v) : null;
