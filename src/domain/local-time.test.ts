@@ -115,6 +115,17 @@ describe("the wave plan", () => {
     );
   });
 
+  it("an end wave's expiration warning is at most half the shortest window of its zones early", () => {
+    // 01:00–03:30 on New York's spring-forward night is 06:00–07:30 UTC there (1 h 30), and 05:00–07:30 in Santo Domingo
+    // (−04:00 all year, 2 h 30): one end wave, warned 45 min before, not the hour Santo Domingo alone would allow.
+    const lt = { start: "2027-03-14T01:00", end: "2027-03-14T03:30" };
+    const zones = ["America/New_York", "America/Santo_Domingo"];
+    const env = envelope(lt, zones)!;
+    const plan = wavePlan({ state: "active", startTime: env.start, endTime: env.end, localTime: lt }, new Set(), env.start, zones);
+    const end = Date.UTC(2027, 2, 14, 7, 30);
+    expect(plan.filter((r) => r.type === "expiration_warning")).toEqual([{ key: `expiration_warning|end|${end}`, dueAt: end - 45 * MINUTE_MS, type: "expiration_warning", edge: "end", at: end }]);
+  });
+
   it("created late: a zone whose window has already closed gets no wave, and a wave of such zones alone is not planned", () => {
     // 10:00–10:10 everywhere, created at 04:12 UTC: +06:00's window (04:00–04:10) has closed, +05:45's (04:15) is ahead,
     // and no zone's window is open, so nothing "has started" at 04:12.

@@ -185,13 +185,14 @@ export function wavePlan(
   };
   // Windows clipped to the envelope: a zone whose window had closed before a late create (or is empty) has no wave.
   const starts = new Set<number>();
-  // Each end wave with the earliest start among its zones: its expiration warning is at most half its window early.
+  // Each end wave with the latest start among its zones (the shortest window, when a clock change falls inside some
+  // of them): its expiration warning is at most half of any of its players' windows early.
   const ends = new Map<number, number>();
   for (const zone of zones) {
     const w = playerWindow(lt, zone, { start: e.startTime, end: e.endTime });
     if (isEmpty(w)) continue;
     starts.add(w.start);
-    ends.set(w.end, Math.min(ends.get(w.end) ?? Infinity, w.start));
+    ends.set(w.end, Math.max(ends.get(w.end) ?? -Infinity, w.start));
   }
   for (const at of starts) {
     if (at >= e.endTime) continue;
