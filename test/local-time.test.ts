@@ -6,6 +6,7 @@ import { env } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import { envelope, waves, zoneWindow } from "../src/domain/local-time";
 import { toLocal } from "../src/domain/zoned";
+import { waveBatch } from "../src/actors/event/waves";
 import { HOUR, call, createTemplate, playerToken, runInDurableObject } from "./helpers";
 import { connect, type Client } from "./live-helpers";
 
@@ -153,6 +154,15 @@ describe("a player's zone is fixed for the event by their first accepted request
     const zones = await runInDurableObject(shardStub(id), (_o, s) => s.storage.sql.exec("SELECT player_id, tz, fixed FROM player_zones ORDER BY player_id").toArray());
     expect(zones).toEqual([{ player_id: "fresh", tz: "Pacific/Niue", fixed: 1 }, { player_id: "hopper", tz: "Pacific/Kiritimati", fixed: 1 }]);
     expect((await post(id, "hopper", { tz: "Pacific/Niue" }, 2)).status).toBe(200);
+  });
+});
+
+describe("wave push batch numbers", () => {
+  it("stay distinct per (deferral, batch) past 10,000 batches (a million players in one wave)", () => {
+    const seen = new Set<number>();
+    for (const minutes of [0, 1, 30, 1440]) for (const i of [0, 1, 9_999, 10_000, 10_001, 123_456]) seen.add(waveBatch(minutes, i));
+    expect(seen.size).toBe(4 * 6);
+    expect(Number.isSafeInteger(waveBatch(1440, 999_999_999))).toBe(true);
   });
 });
 

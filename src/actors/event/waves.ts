@@ -71,11 +71,17 @@ export async function fireWave(env: Env, sql: SqlStorage, schedule: WaveSchedule
   if (!push) sql.exec("INSERT OR IGNORE INTO waves_fired (key, fired_at) VALUES (?, ?)", waveKey, now);
 }
 
-/** Batches of 100 players; the batch number carries the minutes of deferral, so each push instant has its own webhook ids. */
+/**
+ * A wave push's batch number: the minutes of deferral above, the batch's index below, so each push instant has its own
+ * webhook ids. The index has room for 10^9 batches (10^11 players), far past any shard set.
+ */
+export const waveBatch = (deferredMinutes: number, index: number) => deferredMinutes * 1_000_000_000 + index;
+
+/** Batches of 100 players, numbered by waveBatch. */
 async function enqueue(env: Env, notificationId: string, eventId: string, type: string, targets: WaveTarget[], deferredMinutes: number) {
   const messages: PushMessage[] = Array.from({ length: Math.ceil(targets.length / PLAYERS_PER_PUSH) }, (_, i) => {
     const slice = targets.slice(i * PLAYERS_PER_PUSH, (i + 1) * PLAYERS_PER_PUSH);
-    return { notificationId, eventId, type, title: slice[0].title, body: slice[0].body, audience: "players" as const, playerIds: slice.map((t) => t.playerId), batch: deferredMinutes * 10_000 + i };
+    return { notificationId, eventId, type, title: slice[0].title, body: slice[0].body, audience: "players" as const, playerIds: slice.map((t) => t.playerId), batch: waveBatch(deferredMinutes, i) };
   });
   for (let i = 0; i < messages.length; i += MESSAGES_PER_SEND) {
     await env.PUSH_QUEUE.sendBatch(messages.slice(i, i + MESSAGES_PER_SEND).map((body) => ({ body })));
