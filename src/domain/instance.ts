@@ -168,11 +168,14 @@ export function ineligibility(
   return null;
 }
 
-/** What a game client may see: no ops bookkeeping (activation attempts, errors, revision). */
-export function publicView(instance: EventInstance, now: number, player: { level: number; clan: string | null; tz?: string }) {
+/**
+ * What a game client may see: no ops bookkeeping (activation attempts, errors, revision). A player without a zone is
+ * in `fallbackZone` (DEFAULT_PLAYER_TIME_ZONE), as the token path and the shards read them.
+ */
+export function publicView(instance: EventInstance, now: number, player: { level: number; clan: string | null; tz?: string }, fallbackZone: string) {
   const r = renderInstance(instance, now);
   const lt = instance.localTime;
-  const zone = player.tz ?? "UTC";
+  const zone = player.tz ?? fallbackZone;
   return {
     eventId: r.eventId,
     type: r.type,
