@@ -1849,6 +1849,7 @@ export interface components {
             startTime: string;
             /** Format: date-time */
             endTime: string;
+            localTime?: components["schemas"]["LocalTime"];
             /** Format: date-time */
             scheduledEndTime: string;
             requiresLeaderboard: boolean;
@@ -1874,6 +1875,15 @@ export interface components {
             timeRemaining: number;
             transitions: components["schemas"]["Transition"][];
         };
+        LocalTime: {
+            start: string;
+            end: string;
+            quietHours?: components["schemas"]["QuietHours"];
+        } | null;
+        QuietHours: {
+            start: string;
+            end: string;
+        };
         Transition: {
             seq: number;
             fromState: string | null;
@@ -1889,9 +1899,10 @@ export interface components {
         };
         CreateEventBody: {
             templateId: string;
-            startTime: "now" | string;
+            startTime?: "now" | string;
             /** Format: date-time */
-            endTime: string;
+            endTime?: string;
+            localTime?: components["schemas"]["LocalTime"];
             /** @enum {string} */
             tier?: "major" | "standard" | "mini" | "daily";
             name?: string;
@@ -1957,6 +1968,7 @@ export interface components {
             startTime: string;
             /** Format: date-time */
             endTime: string;
+            localTime?: components["schemas"]["LocalTime"];
             /** Format: date-time */
             scheduledEndTime: string;
             requiresLeaderboard: boolean;
@@ -2941,6 +2953,16 @@ export interface components {
             participantCount: number;
             /** @description Whether the calling player may join (level, clan). */
             eligible: boolean;
+            /** @description A local-time event's window for the calling player, in their zone (their token's tz, else DEFAULT_PLAYER_TIME_ZONE); start = end when a clock change skips it. Null for other events. */
+            localWindow: {
+                timeZone: string;
+                localStart: string;
+                localEnd: string;
+                /** Format: date-time */
+                start: string;
+                /** Format: date-time */
+                end: string;
+            } | null;
         };
         Countdown: {
             eventId: string;
@@ -3104,6 +3126,16 @@ export interface components {
                 participantCount: number;
                 /** @description Whether the calling player may join (level, clan). */
                 eligible: boolean;
+                /** @description A local-time event's window for the calling player, in their zone (their token's tz, else DEFAULT_PLAYER_TIME_ZONE); start = end when a clock change skips it. Null for other events. */
+                localWindow: {
+                    timeZone: string;
+                    localStart: string;
+                    localEnd: string;
+                    /** Format: date-time */
+                    start: string;
+                    /** Format: date-time */
+                    end: string;
+                } | null;
                 banner: string | null;
             }[];
         };

@@ -1,3 +1,5 @@
+import { isKnownZone } from "./domain/local-time";
+
 // Tunables come from wrangler [vars] (strings). Bad values fall back to the seed's defaults rather than
 // breaking every request: a typo in wrangler.toml should not take the service down.
 import { DEFAULT_ADAPTIVE, type AdaptiveSettings } from "./domain/adaptive";
@@ -9,6 +11,8 @@ export type Config = {
   maxWindowDays: number;
   /** A recurring series keeps its occurrences materialized as events this many days ahead (a series may ask for another). */
   seriesHorizonDays: number;
+  /** The zone of a player whose token has no `tz` claim (local-time events); an IANA id, "UTC" when unset or unknown. */
+  defaultPlayerTimeZone: string;
   activationMaxRetries: number;
   activationRetryBaseMs: number;
   inventoryCapacitySlots: number;
@@ -90,6 +94,7 @@ export function readConfig(env: object): Config {
     majorGapHours: num(e.MAJOR_EVENT_GAP_HOURS, 48),
     maxWindowDays: num(e.MAX_EVENT_WINDOW_DAYS, 90, 1),
     seriesHorizonDays: Math.min(num(e.SERIES_HORIZON_DAYS, 30, 1), 365),
+    defaultPlayerTimeZone: typeof e.DEFAULT_PLAYER_TIME_ZONE === "string" && isKnownZone(e.DEFAULT_PLAYER_TIME_ZONE.trim()) ? e.DEFAULT_PLAYER_TIME_ZONE.trim() : "UTC",
     activationMaxRetries: num(e.ACTIVATION_MAX_RETRIES, 3),
     activationRetryBaseMs: num(e.ACTIVATION_RETRY_BASE_MS, 1000, 1),
     inventoryCapacitySlots: num(e.INVENTORY_CAPACITY_SLOTS, 500),

@@ -82,7 +82,7 @@ async function seedNotifications(eventId: string) {
 describe("per-player queries use indexes", () => {
   it("the feed reads by idx_notifications_player in both arms and sorts nothing", async () => {
     const { db, captured } = recording(env.DB);
-    await feedRows(db, PLAYER, NOW);
+    await feedRows(db, PLAYER, "UTC", NOW);
     const lines = await plan(captured[0]);
     expect(fullScans(lines)).toEqual([]);
     expect(lines).not.toContain("USE TEMP B-TREE FOR ORDER BY");
@@ -103,7 +103,7 @@ describe("per-player queries use indexes", () => {
     )
       .bind(PLAYER, NOW - 30 * DAY, NOW)
       .all();
-    const after = await feedRows(env.DB, PLAYER, NOW);
+    const after = await feedRows(env.DB, PLAYER, "UTC", NOW);
     expect(after).toEqual(before.results);
     const mine = after.filter((r) => r.event_id === eventId);
     expect(mine.map((r) => r.notification_id)).toEqual([1, 2, 7].map((n) => `${eventId}:${n}`));

@@ -78,6 +78,10 @@ export type ProgressAck = ProgressSnapshot & { newMilestones: unknown[]; applied
 export type MilestoneRewardView = { index: number; progressThreshold: number; state: MilestoneRewardState; rewards: RewardData[]; receipt: ClaimReceipt | null };
 export type ClaimOutcome = { receipt: ClaimReceipt; source: ClaimSource; delivery: DeliveryOutcome | null; replayed: boolean };
 export type UnclaimedWarning = "expiration_warning" | "auto_claim_warning";
+/** One wave of a local-time event: the players whose window's `edge` falls at `at` (domain/local-time.ts waves). */
+export type WaveCall = { type: "preview" | "start" | "urgency" | "expiration_warning"; edge: "start" | "end"; at: number; leftMs: number; feed: boolean; /** When the wave first fired: quiet hours are judged then. */ firedAt: number };
+/** A player a wave reached, and when their push may go out in their zone (after quiet hours). */
+export type WaveTarget = { playerId: string; pushAt: number; title: string; body: string };
 export type UnclaimedNotice = { eventName: string; round: number; leftMs?: number };
 export type ShardSummary = {
   shardNo: number;
@@ -107,6 +111,8 @@ export interface ProgressShardActorRpc extends PlayerDataHolder {
    * from the event object, so every shard builds the same ids and words (domain/notifications.unclaimedNotice).
    */
   notifyUnclaimed(type: UnclaimedWarning, notice: UnclaimedNotice): Promise<string[]>;
+  /** A local-time event's wave: frames and feed rows (when `feed`) for the players it names, and who to push when. */
+  localWave(call: WaveCall): Promise<WaveTarget[]>;
   summary(): Promise<ShardSummary>;
   /** The event object pushes every change; a copy older than the one held is ignored. */
   syncEvent(info: EventInfo): Promise<void>;

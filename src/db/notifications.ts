@@ -3,6 +3,7 @@
 // consumer (delivery status); the feed reads them back for the player.
 import type { NotificationRow, PlannedNotificationRow } from "../domain/notifications";
 import { DAY_MS } from "../domain/time";
+import { canonicalZone } from "../domain/zoned";
 import { chunked, field as f } from "./json-batch";
 
 const FEED_WINDOW_MS = 30 * DAY_MS;
@@ -24,19 +25,25 @@ const FEED_COLUMNS = `SELECT q.notification_id, q.event_id, q.notification_type,
   WHERE q.payload IS NOT NULL AND q.status != 'cancelled' AND q.scheduled_time > ?2 AND q.scheduled_time <= ?3`;
 
 /**
+ * A local-time event's wave broadcast names its zones (event/waves.ts): shown to a reader in one of them, as their
+ * token spells the zone or as the runtime names it (Asia/Kolkata, Asia/Calcutta). Other broadcasts name none.
+ */
+const IN_ZONE = "(json_extract(q.payload, '$.zones') IS NULL OR EXISTS (SELECT 1 FROM json_each(q.payload, '$.zones') z WHERE z.value IN (?4, ?5)))";
+
+/**
  * The player's own notifications plus every broadcast that has fired, newest 500 of the last 30 days.
  * Two arms rather than one OR: each walks idx_notifications_player newest first (the player's rows, then target
  * NULL), and SQLite merges the two ordered streams, so D1 reads only rows in the window and sorts nothing.
  */
-export async function feedRows(d1: D1Database, playerId: string, now: number): Promise<FeedRow[]> {
+export async function feedRows(d1: D1Database, playerId: string, zone: string, now: number): Promise<FeedRow[]> {
   const { results } = await d1
     .prepare(
       `${FEED_COLUMNS} AND q.target_player_id = ?1
        UNION ALL
-       ${FEED_COLUMNS} AND q.target_player_id IS NULL AND q.notification_type IN ${BROADCAST}
+       ${FEED_COLUMNS} AND q.target_player_id IS NULL AND q.notification_type IN ${BROADCAST} AND ${IN_ZONE}
        ORDER BY scheduled_time DESC LIMIT 500`,
     )
-    .bind(playerId, now - FEED_WINDOW_MS, now)
+    .bind(playerId, now - FEED_WINDOW_MS, now, zone, canonicalZone(zone) ?? zone)
     .all<FeedRow>();
   return results;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { instanceFromTemplate, isEligible, windowProblems } from "./instance";
+import { instanceFromTemplate, isEligible, publicView, windowProblems } from "./instance";
 import { NOW, body, template } from "./instance.fixtures";
 import { DAY_MS, MINUTE_MS } from "./time";
 
@@ -49,5 +49,16 @@ describe("isEligible", () => {
     expect(isEligible(inst, { level: 4, clan: "red" })).toBe(false);
     expect(isEligible(inst, { level: 9, clan: "blue" })).toBe(false);
     expect(isEligible(inst, { level: 9, clan: null })).toBe(false);
+  });
+});
+
+describe("publicView", () => {
+  it("a local-time event's window is read in the caller's zone, or in the configured fallback when they have none", () => {
+    const r = instanceFromTemplate(template, body(), { eventId: "evt_lt", now: NOW }, { maxWindowDays: 90 });
+    if (!r.ok) throw new Error("fixture");
+    const lt = { start: "2026-12-02T10:00", end: "2026-12-02T12:00" };
+    const instance = { ...r.instance, localTime: lt, startTime: Date.parse("2026-12-01T20:00:00Z"), endTime: Date.parse("2026-12-03T00:00:00Z") };
+    expect(publicView(instance, NOW, { level: 1, clan: null }, "Asia/Kolkata").localWindow).toMatchObject({ timeZone: "Asia/Kolkata", start: "2026-12-02T04:30:00.000Z" });
+    expect(publicView(instance, NOW, { level: 1, clan: null, tz: "Europe/London" }, "Asia/Kolkata").localWindow).toMatchObject({ timeZone: "Europe/London", start: "2026-12-02T10:00:00.000Z" });
   });
 });

@@ -3,6 +3,7 @@ import { countdown } from "./lifecycle";
 import { DEFAULT_EXPECTED_PARTICIPANTS, shardCountFor } from "./sharding";
 import { DAY_MS, SECOND_MS, iso } from "./time";
 import { resolveBoard } from "./leaderboard";
+import { describeWindow, envelope, playerWindow } from "./local-time";
 import { boardIssues, clanIssues, mechanicsIssues, type CreateEventBody, type EventInstance, type EventTemplate, type Milestone, type RewardData } from "./model";
 
 /**
@@ -65,9 +66,16 @@ export function instanceFromTemplate(
   opts: { maxWindowDays: number },
 ): { ok: true; instance: EventInstance } | { ok: false; problems: InstanceProblem[] } {
   const { now, eventId } = ids;
-  const startTime = resolveInstant(body.startTime, now);
-  const endTime = resolveInstant(body.endTime, now);
-  const problems = windowProblems(startTime, endTime, now, { startIsNow: body.startTime === "now", maxWindowDays: opts.maxWindowDays });
+  // A local-time event's startTime/endTime are its UTC envelope over every zone (domain/local-time.ts).
+  const env = body.localTime ? envelope(body.localTime) : null;
+  // Created once the earliest zones' windows have begun, it starts at once (as with startTime "now"): theirs run on.
+  const startTime = body.localTime ? (env ? Math.max(env.start, now) : NaN) : resolveInstant(body.startTime!, now);
+  const endTime = body.localTime ? (env?.end ?? NaN) : resolveInstant(body.endTime!, now);
+  const problems = body.localTime
+    ? env
+      ? windowProblems(startTime, endTime, now, { startIsNow: true, maxWindowDays: opts.maxWindowDays }).map((p) => ({ ...p, path: ["localTime", p.path[0] === "endTime" ? "end" : "start"], message: `(the UTC envelope's ${p.path[0]}) ${p.message}` }))
+      : [{ path: ["localTime"], message: "is empty in every time zone (a spring-forward gap swallows it whole)" }]
+    : windowProblems(startTime, endTime, now, { startIsNow: body.startTime === "now", maxWindowDays: opts.maxWindowDays });
 
   const objectives = structuredClone(body.objectives ?? template.objectives);
   const pooled = applyRewardPool(structuredClone(body.milestones ?? template.milestones), body.rewardPool);
@@ -103,6 +111,7 @@ export function instanceFromTemplate(
       rewardPool: pooled.milestones.flatMap((m) => m.rewards),
       startTime,
       endTime,
+      localTime: body.localTime ?? null,
       scheduledEndTime: endTime,
       requiresLeaderboard: template.requiresLeaderboard || leaderboard !== null,
       leaderboard,
@@ -159,9 +168,14 @@ export function ineligibility(
   return null;
 }
 
-/** What a game client may see: no ops bookkeeping (activation attempts, errors, revision). */
-export function publicView(instance: EventInstance, now: number, player: { level: number; clan: string | null }) {
+/**
+ * What a game client may see: no ops bookkeeping (activation attempts, errors, revision). A player without a zone is
+ * in `fallbackZone` (DEFAULT_PLAYER_TIME_ZONE), as the token path and the shards read them.
+ */
+export function publicView(instance: EventInstance, now: number, player: { level: number; clan: string | null; tz?: string }, fallbackZone: string) {
   const r = renderInstance(instance, now);
+  const lt = instance.localTime;
+  const zone = player.tz ?? fallbackZone;
   return {
     eventId: r.eventId,
     type: r.type,
@@ -182,6 +196,8 @@ export function publicView(instance: EventInstance, now: number, player: { level
     leaderboardId: r.leaderboardId,
     participantCount: r.participantCount,
     eligible: isEligible(instance, player),
+    // The caller's own window of a local-time event, in their zone (null for other events).
+    localWindow: lt ? describeWindow(lt, zone, playerWindow(lt, zone, { start: instance.startTime, end: instance.endTime })) : null,
   };
 }
 
@@ -192,12 +208,14 @@ export type WindowChange = { startTime?: number; endTime?: number };
  * event may only move its end, since its start has already happened for players.
  */
 export function rescheduleProblems(
-  instance: Pick<EventInstance, "state" | "startTime" | "endTime">,
+  instance: Pick<EventInstance, "state" | "startTime" | "endTime" | "localTime">,
   change: WindowChange,
   now: number,
   maxWindowDays: number,
 ): InstanceProblem[] {
   const running = instance.state === "active" || instance.state === "paused";
+  // Its window is computed from its wall-clock times; a moved envelope would no longer match the players' windows.
+  if (instance.localTime) return [{ path: [], message: "a local-time event cannot be rescheduled (its window follows localTime); cancel it and create another" }];
   if (instance.state !== "scheduled" && !running) return [{ path: [], message: `cannot reschedule an event that is ${instance.state}` }];
   if (running && change.startTime !== undefined && change.startTime !== instance.startTime) {
     return [{ path: ["startTime"], message: `cannot move the start of an event that is ${instance.state}; only endTime may change` }];

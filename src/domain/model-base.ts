@@ -12,8 +12,11 @@ export const RARITIES = ["common", "uncommon", "rare", "epic", "legendary"] as c
 export const EventType = z.enum(EVENT_TYPES);
 export const EventTier = z.enum(EVENT_TIERS);
 export type EventType = z.infer<typeof EventType>;
-/** A verified caller from the game: who, at what level, in which clan (from their token). */
-export type Player = { playerId: string; level: number; clan: string | null };
+/**
+ * A verified caller from the game: who, at what level, in which clan, in which IANA zone (from their token; the zone
+ * falls back to DEFAULT_PLAYER_TIME_ZONE, and is absent only on callers built outside the token path).
+ */
+export type Player = { playerId: string; level: number; clan: string | null; tz?: string };
 export type EventTier = z.infer<typeof EventTier>;
 
 export const slug = z

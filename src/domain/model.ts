@@ -6,6 +6,7 @@ import { z } from "zod";
 import { MAX_UPDATES_PER_REQUEST, nestedDeeperThan } from "./limits";
 import { EventTier, EventType, Milestone, Objective, RewardData, freeJson, mechanicsIssues, slug, text } from "./model-base";
 import { BoardDefinition, BoardOverride, ClanDefinition, boardIssues, clanIssues } from "./model-mechanics";
+import { LocalTime } from "./local-time";
 
 export * from "./model-base";
 export * from "./model-mechanics";
@@ -91,8 +92,11 @@ export const RewardPoolEntry = z.strictObject({
 export const CreateEventBody = z
   .strictObject({
     templateId: slug,
-    startTime: Instant,
-    endTime: z.iso.datetime({ offset: true }),
+    /** Required unless localTime is given; with localTime both are computed (the UTC envelope) and must be omitted. */
+    startTime: Instant.optional(),
+    endTime: z.iso.datetime({ offset: true }).optional(),
+    /** Runs the event in each player's own zone, from this wall-clock reading to that one (README "Local-time events"). */
+    localTime: LocalTime.optional(),
     /** Runs the template at another tier, e.g. a standard template promoted to a major event. */
     tier: EventTier.optional(),
     name: text(200).optional(),
@@ -114,6 +118,16 @@ export const CreateEventBody = z
   })
   .superRefine(withMechanicsRules)
   .superRefine(requireReasonWhenForced)
+  .superRefine((v, ctx) => {
+    // Either a UTC window or a local one: with both, which one the event follows would be a guess.
+    if (v.localTime) {
+      for (const key of ["startTime", "endTime"] as const) {
+        if (v[key] !== undefined) ctx.addIssue({ code: "custom", path: [key], message: "must be omitted with localTime (the UTC envelope is computed from it)" });
+      }
+    } else {
+      for (const key of ["startTime", "endTime"] as const) if (v[key] === undefined) ctx.addIssue({ code: "custom", path: [key], message: "is required" });
+    }
+  })
   .meta({ id: "CreateEventBody" });
 export type CreateEventBody = z.infer<typeof CreateEventBody>;
 
@@ -138,6 +152,8 @@ export const EventInstance = z.object({
   rewardPool: z.array(RewardData),
   startTime: z.number().int(),
   endTime: z.number().int(),
+  /** Set on events defined in players' local time: startTime/endTime are then its UTC envelope. */
+  localTime: LocalTime.nullable().optional(),
   /** The end the event was scheduled with, kept when end-now or a resume moves endTime. */
   scheduledEndTime: z.number().int(),
   requiresLeaderboard: z.boolean(),

@@ -85,8 +85,16 @@ describe("key source by header", () => {
 
 describe("claims", () => {
   it("sub 1–64, lvl a whole number ≥ 0 (1 if absent), clan optional", () => {
-    expect(playerFromClaims({ sub: "p1" })).toEqual({ playerId: "p1", level: 1, clan: null });
-    expect(playerFromClaims({ sub: "p1", lvl: 0, clan: "red" })).toEqual({ playerId: "p1", level: 0, clan: "red" });
+    expect(playerFromClaims({ sub: "p1" })).toEqual({ playerId: "p1", level: 1, clan: null, tz: "UTC" });
+    expect(playerFromClaims({ sub: "p1", lvl: 0, clan: "red" })).toEqual({ playerId: "p1", level: 0, clan: "red", tz: "UTC" });
+    // The zone: the claim's, as spelled; else the configured fallback; a zone the runtime does not know refuses the token.
+    expect(playerFromClaims({ sub: "p1", tz: "Asia/Kolkata" }, "Europe/London")?.tz).toBe("Asia/Kolkata");
+    expect(playerFromClaims({ sub: "p1" }, "Europe/London")?.tz).toBe("Europe/London");
+    for (const tz of ["Mars/Olympus", "+05:30", "", 42, "America/New_York; DROP"]) expect(playerFromClaims({ sub: "p1", tz })).toBeNull();
+    // Valid to Intl but outside the zone list the envelope and waves are computed over: refused too.
+    for (const tz of ["Etc/GMT+12", "Etc/GMT-14"]) expect(playerFromClaims({ sub: "p1", tz })).toBeNull();
+    // Names the runtime maps onto a listed zone are kept as spelled.
+    for (const tz of ["US/Eastern", "Asia/Kolkata", "Etc/UTC", "UTC"]) expect(playerFromClaims({ sub: "p1", tz })?.tz).toBe(tz);
     expect(playerFromClaims({ sub: "" })).toBeNull();
     expect(playerFromClaims({ sub: "x".repeat(65) })).toBeNull();
     expect(playerFromClaims({ sub: "p1", lvl: 2.5 })).toBeNull();

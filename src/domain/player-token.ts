@@ -2,6 +2,7 @@
 // token's header selects, the claims a verified token must carry, and how long a verified token may be remembered.
 // src/http/player-tokens.ts does the signature checks with jose.
 import type { Player } from "./model";
+import { isKnownZone } from "./local-time";
 
 export type PlayerTokenSettings = {
   /** The HS256 key for tokens without a `kid` (PLAYER_TOKEN_SECRET); null when not set. */
@@ -136,14 +137,23 @@ export function keySource(header: { alg?: unknown; kid?: unknown }, s: PlayerTok
   return alg && s.jwksUrl ? { kind: "jwks", url: s.jwksUrl, cooldownSeconds: s.jwksCooldownSeconds, alg } : null;
 }
 
-/** The player a verified token names, or null: `sub` 1–64 chars, `lvl` a whole number ≥ 0 (1 if absent), `clan` optional. */
-export function playerFromClaims(claims: Record<string, unknown>): Player | null {
+/**
+ * The player a verified token names, or null: `sub` 1–64 chars, `lvl` a whole number ≥ 0 (1 if absent), `clan`
+ * optional, `tz` an IANA zone the runtime knows (`fallbackZone` when absent).
+ */
+export function playerFromClaims(claims: Record<string, unknown>, fallbackZone = "UTC"): Player | null {
   if (typeof claims.sub !== "string" || claims.sub.length === 0 || claims.sub.length > 64) return null;
   // A malformed level must not quietly become 0 or 1 and pass eligibility checks it should not.
   const level = claims.lvl === undefined ? 1 : claims.lvl;
   if (typeof level !== "number" || !Number.isInteger(level) || level < 0) return null;
   const clan = typeof claims.clan === "string" && claims.clan.length > 0 ? claims.clan : null;
-  return { playerId: claims.sub, level, clan };
+  // Like a malformed level, a zone the runtime does not know must not quietly become the fallback: the player's
+  // windows would open hours off. The token is refused instead (401), which the game notices at once.
+  if (claims.tz !== undefined && (typeof claims.tz !== "string" || !isKnownZone(claims.tz))) return null;
+  // Kept as spelled: the runtime's ICU may "canonicalize" Asia/Kolkata to the legacy Asia/Calcutta, which players and
+  // ops would not recognise in a window's details; both name the same rules.
+  const tz = typeof claims.tz === "string" ? claims.tz : fallbackZone;
+  return { playerId: claims.sub, level, clan, tz };
 }
 
 /** A verified token is good until `exp` plus the leeway the first check allowed it, and no longer, cached or not. */

@@ -1,6 +1,7 @@
 // The seed's Progression System: applies a player's progress updates to their state, exactly once per client seq,
 // with anti-cheat limits, and derives completion and milestone unlocks. This is the hot path (every progress
 // request of every shard), so it works in one pass over the batch and allocates only what the new state needs.
+import type { LocalTime } from "./local-time";
 import type { BoardDefinition, ClanDefinition } from "./model";
 import type { Milestone, Objective } from "./model";
 import { MINUTE_MS, iso } from "./time";
@@ -332,6 +333,8 @@ export type EventInfo = Mechanics & {
   board?: { eventId: string; templateId: string; endTime: number; definition: BoardDefinition } | null;
   /** The event's clan definition, if it is cooperative: what the shard pushes to the clans (domain/clan.ts). */
   clan?: ClanDefinition | null;
+  /** A local-time event's wall-clock window: each player makes progress only inside their own zone's reading of it. */
+  localTime?: LocalTime | null;
 };
 
 /**

@@ -188,6 +188,10 @@ export const PublicEvent = z
     leaderboardId: z.string().nullable(),
     participantCount: Count,
     eligible: z.boolean().meta({ description: "Whether the calling player may join (level, clan)." }),
+    localWindow: z
+      .object({ timeZone: z.string(), localStart: z.string(), localEnd: z.string(), start: Iso, end: Iso })
+      .nullable()
+      .meta({ description: "A local-time event's window for the calling player, in their zone (their token's tz, else DEFAULT_PLAYER_TIME_ZONE); start = end when a clock change skips it. Null for other events." }),
   })
   .meta({ id: "PublicEvent" });
 export const PublicEventList = z.object({ events: z.array(PublicEvent) }).meta({ id: "PublicEventList" });

@@ -35,6 +35,22 @@ export function toInstant(local: string, timeZone: string): number {
   return Temporal.PlainDateTime.from(local).toZonedDateTime(timeZone, { disambiguation: "compatible" }).epochMilliseconds;
 }
 
+/**
+ * The instant a wall-clock reading first stops being ahead: its later occurrence in a fall-back overlap, and in a
+ * spring-forward gap the transition itself (the first instant whose clock reads past it). For a period that ends at
+ * that reading (quiet hours), not for a start: starts follow RFC 5545 through `toInstant`.
+ */
+export function readingReached(local: string, timeZone: string, after: number): number {
+  const pdt = Temporal.PlainDateTime.from(local);
+  const first = pdt.toZonedDateTime(timeZone, { disambiguation: "earlier" });
+  if (first.toPlainDateTime().equals(pdt)) {
+    // The reading exists: its first occurrence, or the second when the first is already behind `after`.
+    return first.epochMilliseconds > after ? first.epochMilliseconds : pdt.toZonedDateTime(timeZone, { disambiguation: "later" }).epochMilliseconds;
+  }
+  // A gap: "earlier" read it with the offset after the gap, before the transition; the clock passes it at the transition.
+  return first.getTimeZoneTransition("next")!.epochMilliseconds;
+}
+
 /** The wall-clock reading of an instant in a zone, to the second. */
 export function toLocal(ms: number, timeZone: string): string {
   return Temporal.Instant.fromEpochMilliseconds(ms).toZonedDateTimeISO(timeZone).toPlainDateTime().toString({ smallestUnit: "second" });

@@ -5,6 +5,7 @@
 import { createRemoteJWKSet, decodeProtectedHeader, errors, jwtVerify, type JWTVerifyGetKey, type JWTVerifyOptions, type JWTVerifyResult } from "jose";
 import { keySource, playerFromClaims, settingsFrom, usableUntilMs, type PlayerTokenSettings } from "../domain/player-token";
 import type { Player } from "../domain/model";
+import { readConfig } from "../config";
 
 export type VerifiedPlayer = { player: Player; /** When the token stops being accepted (exp + leeway), epoch ms. */ usableUntil: number };
 
@@ -93,7 +94,7 @@ export async function verifyPlayer(token: string, env: Env, now = Date.now()): P
     };
     const { payload } =
       source.kind === "secret" ? await jwtVerify(token, encoder.encode(source.secret), options) : await verifyFromJwks(token, jwks(source.url, source.cooldownSeconds), options);
-    const player = playerFromClaims(payload);
+    const player = playerFromClaims(payload, readConfig(env).defaultPlayerTimeZone);
     if (!player || typeof payload.exp !== "number") return null;
     const result = { player, usableUntil: usableUntilMs(payload.exp, settings.leewaySeconds) };
     if (cache.size >= MAX_REMEMBERED) cache.clear();

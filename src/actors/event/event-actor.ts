@@ -27,6 +27,7 @@ import { eventInfo, schedulerWindow, type SinkName } from "./sinks";
 import { finalizeClans, needsClanFinalize } from "./clans";
 import { REPORT_AFTER_MS, needsReport, reportAtExpiry } from "./report";
 import { anticheatDue, listFlags, ratePass } from "./anticheat";
+import { fireWave, syncWaves } from "./waves";
 import type { RatePassT, FlagViewT } from "../../domain/anticheat-views";
 import type { ReviewState } from "../../domain/review";
 
@@ -35,7 +36,7 @@ import type { ReviewState } from "../../domain/review";
  * leaderboard's finalization, the clans' and the analytics report (src/actors/event/report.ts), each booked when the
  * event expires (by its timer or by end-now) and retried until done.
  */
-type Kind = TimerKind | "notify" | "sink" | "finalize" | "clans" | "report" | "anticheat";
+type Kind = TimerKind | "notify" | "wave" | "sink" | "finalize" | "clans" | "report" | "anticheat";
 const LIFECYCLE_KINDS: readonly TimerKind[] = ["activate", "expire", "archive"];
 /** Notifications, auto-claims and sinks retry quickly at first, then every few minutes while something is down. */
 const RETRY: BackoffPolicy = { baseMs: SECOND_MS, maxMs: 5 * MINUTE_MS };
@@ -162,6 +163,8 @@ export class EventActor extends DurableObject<Env> implements EventActorRpc {
         if (firing) this.ctx.storage.transactionSync(() => this.notifications.recordFiring(firing, this.load()!.instance));
         return;
       }
+      case "wave":
+        return fireWave(this.env, this.sql, this.schedule, row.key, instance, this.shardNos(), now);
       case "sink":
         return this.flushSink(row.key as SinkName, now, true);
       case "finalize":
@@ -264,6 +267,7 @@ export class EventActor extends DurableObject<Env> implements EventActorRpc {
       else this.schedule.set(kind, at);
     }
     this.notifications.sync(after, now);
+    syncWaves(this.sql, this.schedule, after, now);
     if (after.leaderboard && after.state === "expired" && before?.state !== "expired") this.schedule.set("finalize", now + FINALIZE_AFTER_MS);
     if (needsClanFinalize(before, after)) this.schedule.set("clans", now + FINALIZE_AFTER_MS);
     if (needsReport(before, after)) this.schedule.set("report", now + REPORT_AFTER_MS);

@@ -27,6 +27,7 @@ type Firing = { type: FiredType; round: number; anchor: number; at: number };
 import { progressShardActor } from "../stubs";
 
 const FIRED_TYPES: readonly FiredType[] = ["preview", "urgency", "expiration_warning", "auto_claim_warning", "start"];
+const WAVED: readonly FiredType[] = ["preview", "urgency", "expiration_warning", "start"];
 /** A push message names at most this many players: far under the 128 KB message limit. */
 const PLAYERS_PER_PUSH = 100;
 /** Queues take at most 100 messages per sendBatch. */
@@ -59,6 +60,9 @@ export class EventNotifications {
   /** Replaces the pending notify rows with the plan for the instance as it is now. Call inside a transaction. */
   sync(instance: EventInstance, now: number) {
     const plan = eventNotificationPlan(instance, this.firedAnchors(), now);
+    // A local-time event tells players per zone group instead (./waves.ts); only the auto-claim warning, which is
+    // about the envelope's end, stays event-wide.
+    if (instance.localTime) for (const type of WAVED) delete plan[type];
     for (const type of FIRED_TYPES) {
       const at = plan[type];
       if (at === undefined) this.schedule.cancel("notify", type);

@@ -43,4 +43,7 @@ export const EVENT_ACTOR_SCHEMA: readonly MigrationStep[] = [
     }
     sql.exec("DROP TABLE notified_v1");
   },
+  // 4: local-time events (actors/event/waves.ts): the waves that fired, each once, and when (a deferred push is judged
+  // against the quiet hours as they were then).
+  `CREATE TABLE waves_fired (key TEXT PRIMARY KEY, fired_at INTEGER NOT NULL);`,
 ];

@@ -22,6 +22,7 @@ export function eventInfo(i: EventInstance, revision: number): EventInfo {
     shardCount: i.shardCount,
     revision,
     clan: i.clan ?? null,
+    localTime: i.localTime ?? null,
     board: i.leaderboard ? { eventId: i.eventId, templateId: i.templateId, endTime: i.endTime, definition: i.leaderboard } : null,
   };
 }

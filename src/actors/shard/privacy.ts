@@ -27,6 +27,7 @@ export const SHARD_PLAYER_TABLES: readonly PlayerTable[] = [
   // decision replaces it (one per person and event, as in D1).
   { name: "adaptive", table: "adaptive", match: "player_id = ?2", erase: { set: "player_id = ?1", merge: ["DELETE FROM adaptive WHERE player_id = ?1 AND EXISTS (SELECT 1 FROM adaptive WHERE player_id = ?2)"] } },
   { name: "milestoneMarks", table: "milestone_marks", match: "player_id = ?2", erase: "delete" },
+  { name: "timeZone", table: "player_zones", match: "player_id = ?2", erase: "delete" },
   // What D1 is still owed: claim rows go there anonymized, milestone feed rows naming the player not at all.
   { name: "owedClaims", table: "outbox", match: "topic = 'claim' AND row ->> '$.playerId' = ?2", erase: { set: "row = json_set(row, '$.playerId', ?1, '$.signature', '')" } },
   { name: "owedAdaptations", table: "outbox", match: "topic = 'adapt' AND row ->> '$.playerId' = ?2", erase: { set: "row = json_set(row, '$.playerId', ?1)" } },

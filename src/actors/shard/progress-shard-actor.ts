@@ -18,6 +18,7 @@ import { ShardOwnRewards } from "./own-rewards";
 import { shardAddress } from "./address";
 import { ShardAnticheat, unheld } from "./anticheat";
 import { ShardAdaptive } from "./adaptive";
+import { ShardLocalTime } from "./local-time";
 import { decideFlag, flagEffectRows, dismissElsewhere, flagEffects, holdElsewhere, type FlagDeps } from "./flag-decisions";
 import type { AnticheatSettings, Population } from "../../domain/anticheat";
 import type { FlagDecisionT, FlagViewT } from "../../domain/anticheat-views";
@@ -36,7 +37,7 @@ import { fail, ok, type Result } from "../../lib/result";
 import { eventActor } from "../stubs";
 import { playerRows } from "../kit/player-data";
 import { SHARD_PLAYER_TABLES, playerClans, playerCohort } from "./privacy";
-import type { Audit, ClanAward, PlayerDataOp, PlayerDataPart, ProgressAck, ProgressShardActorRpc, RankAward, UnclaimedNotice, UnclaimedWarning } from "../contracts";
+import type { Audit, ClanAward, PlayerDataOp, PlayerDataPart, ProgressAck, ProgressShardActorRpc, RankAward, UnclaimedNotice, UnclaimedWarning, WaveCall, WaveTarget } from "../contracts";
 
 /** Drain at most about once a second, or at once when this many players are waiting. */
 const DRAIN_INTERVAL_MS = SECOND_MS;
@@ -65,6 +66,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
   private readonly anticheat: ShardAnticheat;
   /** Adaptive difficulty (shard/adaptive.ts): each player's own mechanics once adjusted. */
   private readonly adaptive: ShardAdaptive;
+  private readonly localTime: ShardLocalTime;
   /** Which event and shard this is: from the object's own name, `${eventId}:${shardNo}`. */
   private readonly address: { eventId: string; shardNo: number };
 
@@ -91,6 +93,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     });
     this.own = new ShardOwnRewards(this.players, this.rewards, this.board, this.clan, this.adaptive);
     this.anticheat = new ShardAnticheat(this.sql, ctx.storage, () => this.players.version);
+    this.localTime = new ShardLocalTime(this.sql, env, this.live, this.rewards, this.players, config.defaultPlayerTimeZone);
     this.budgets = new ShardBudgets(config.playerProgressRequestsPerSecond, config.playerProgressUpdatesPerSecond);
     const held = this.sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = 'event'").toArray()[0];
     this.info = held ? JSON.parse(held.v) : null;
@@ -195,6 +198,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     if (!info || info.state === "cancelled" || info.state === "archived") return Response.json({ error: { code: "event_not_found", message: "no such event" } }, { status: 404 });
     const why = ineligibility(info, player);
     if (why) return Response.json({ error: { code: "not_eligible", message: `this event ${why}` } }, { status: 403 });
+    this.localTime.seen(info, player);
     const expiresAt = headerNumber(request, "X-Live-Expires");
     const record = this.players.get(player.playerId);
     const snap = { ...stateFrame(info, "snapshot", now), progress: record ? ({ ...snapshot(record.state, this.adaptive.mechanics(info, player.playerId)), adjusted: this.adaptive.view(player.playerId, info) } as unknown as Record<string, unknown>) : null } as ServerFrame;
@@ -228,6 +232,11 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     if (notices.length) await this.env.DB.batch(notificationStatements(this.env.DB, notices.map((n) => n.row)));
     for (const { notice } of notices) this.live.broadcast(notificationFrame(notice, now), notice.playerId!);
     return notices.map((n) => n.notice.playerId!);
+  }
+
+  async localWave(call: WaveCall): Promise<WaveTarget[]> {
+    const info = await this.event(Date.now());
+    return info ? this.localTime.wave(info, call, Date.now()) : [];
   }
 
   // ---- reward RPCs -----------------------------------------------------------------------------------------------
@@ -412,10 +421,12 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
 
   private refusal(info: EventInfo, player: Player, now: number) {
     const gate = progressGate(info, now);
-    if (!gate.open) return fail(409, "event_not_active", `the event is ${gate.state}`, { state: gate.state });
     const why = ineligibility(info, player);
+    // The zone is recorded (for the waves) for an eligible player even while the event is not active yet.
+    const local = why ? null : this.localTime.gate(info, player, now);
+    if (!gate.open) return fail(409, "event_not_active", `the event is ${gate.state}`, { state: gate.state });
     if (why) return fail(403, "not_eligible", `this event ${why}`);
-    return null;
+    return local;
   }
 
   /** The held event, a plain memory read, unless there is none or it is suspect (scheduled, yet past its start). */

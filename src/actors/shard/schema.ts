@@ -149,4 +149,12 @@ export const SHARD_SCHEMA: readonly MigrationStep[] = [
   // 12. Adaptive difficulty's floors: the player's progress per objective when adjusted, so their targets follow an
   // edit of the event (factor × the current target, never below the floor). Null on older rows: their stored targets.
   `ALTER TABLE adaptive ADD COLUMN floors TEXT;`,
+
+  // 13. Local-time events (actors/shard/local-time.ts): the IANA zone each player last came with, so a wave of the
+  // event object reaches exactly the players whose window starts or ends at its instant.
+  `CREATE TABLE player_zones (player_id TEXT PRIMARY KEY, tz TEXT NOT NULL);`,
+
+  // 14. A player's zone is fixed for the event by the first request their window accepts: switching the tz claim
+  // afterwards (Kiritimati, then Niue) would otherwise open a second window a day later.
+  `ALTER TABLE player_zones ADD COLUMN fixed INTEGER NOT NULL DEFAULT 0;`,
 ];

@@ -1,4 +1,5 @@
 // Players: the public calendar of upcoming and running events.
+import { readConfig } from "../../config";
 import { createRoute } from "@hono/zod-openapi";
 import { z } from "zod";
 import { listAllEvents } from "../../db/instances";
@@ -37,6 +38,6 @@ export const playerCalendarRoutes = openApiApp<AppEnv>().openapi(
     // The preview notification doubles as a banner on the calendar for events starting within 24 h.
     const banner = (e: (typeof events)[number]) =>
       e.state === "scheduled" && e.startTime - now <= PREVIEW_LEAD_MS ? notificationText("preview", e.name) : null;
-    return c.json({ from: iso(from), to: iso(to), events: events.map((e) => ({ ...publicView(e, now, c.var.player), banner: banner(e) })) }, 200);
+    return c.json({ from: iso(from), to: iso(to), events: events.map((e) => ({ ...publicView(e, now, c.var.player, readConfig(c.env).defaultPlayerTimeZone), banner: banner(e) })) }, 200);
   },
 );

@@ -59,7 +59,7 @@ export const playerEventRoutes = openApiApp<AppEnv>()
     async (c) => {
       const now = Date.now();
       const events = await activeEvents(c.env.DB);
-      return c.json({ events: events.map((e) => publicView(e, now, c.var.player)) }, 200);
+      return c.json({ events: events.map((e) => publicView(e, now, c.var.player, readConfig(c.env).defaultPlayerTimeZone)) }, 200);
     },
   )
   .openapi(
@@ -76,7 +76,7 @@ export const playerEventRoutes = openApiApp<AppEnv>()
       const { withinHours } = c.req.valid("query");
       const now = Date.now();
       const events = await upcomingEvents(c.env.DB, now, withinHours * HOUR_MS);
-      return c.json({ events: events.map((e) => publicView(e, now, c.var.player)) }, 200);
+      return c.json({ events: events.map((e) => publicView(e, now, c.var.player, readConfig(c.env).defaultPlayerTimeZone)) }, 200);
     },
   )
   .openapi(
@@ -118,7 +118,7 @@ export const playerEventRoutes = openApiApp<AppEnv>()
       const view = await eventActor(c.env, eventId).get();
       if (!view || HIDDEN_STATES.has(view.instance.state)) throw new ApiError(404, "event_not_found", `no event with id "${eventId}"`);
       const counts = await participation(c.env.DB, eventId);
-      return c.json(publicView({ ...view.instance, ...counts }, Date.now(), c.var.player), 200);
+      return c.json(publicView({ ...view.instance, ...counts }, Date.now(), c.var.player, readConfig(c.env).defaultPlayerTimeZone), 200);
     },
   )
   .openapi(

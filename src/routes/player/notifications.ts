@@ -47,7 +47,7 @@ export const notificationRoutes = openApiApp<AppEnv>()
     }),
     async (c) => {
       const { limit, cursor } = c.req.valid("query");
-      const rows = await feedRows(c.env.DB, c.var.player.playerId, Date.now());
+      const rows = await feedRows(c.env.DB, c.var.player.playerId, c.var.player.tz ?? readConfig(c.env).defaultPlayerTimeZone, Date.now());
       const items = rows.map((r) => ({ notificationId: r.notification_id, type: r.notification_type as NotificationType, at: r.scheduled_time, row: r }));
       const display = assignDisplay(items, readConfig(c.env).notificationPopupsPerDay);
       const ordered = feedOrder(items.map((i) => ({ ...i, seen: i.row.shown_at !== null, display: display.get(i.notificationId)! })));

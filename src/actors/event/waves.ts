@@ -1,0 +1,89 @@
+// A local-time event's notifications, one wave per zone group (domain/local-time.ts wavePlan): ("wave", key) rows in
+// the event object's kit schedule, recomputed with the lifecycle timers after every change. A wave asks every attached
+// shard to tell its players of that group (live frame and feed row at once) and answers with when each may be pushed:
+// pushes due now go on the push queue at once; those deferred by quiet hours get a ("wave", "push|<at>|<wave key>")
+// row of their own at the end of the quiet period, which asks the shards again (without a second frame or feed row).
+import { notificationStatements } from "../../db/notifications";
+import { parseWaveKey, waveZones, wavePlan } from "../../domain/local-time";
+import type { EventInstance } from "../../domain/model";
+import { notificationRow, notificationText } from "../../domain/notifications";
+import { iso } from "../../domain/time";
+import type { PushMessage, WaveTarget } from "../contracts";
+import { progressShardActor } from "../stubs";
+
+type WaveSchedule = {
+  set(kind: "wave", dueAt: number, key: string): void;
+  cancel(kind: "wave", key?: string): void;
+  list(kind: "wave"): { key: string; dueAt: number }[];
+};
+
+const PLAYERS_PER_PUSH = 100;
+const MESSAGES_PER_SEND = 100;
+
+const fired = (sql: SqlStorage) => new Set(sql.exec<{ key: string }>("SELECT key FROM waves_fired").toArray().map((r) => r.key));
+
+const live = (instance: EventInstance) => instance.state === "scheduled" || instance.state === "active";
+
+/**
+ * Replaces the pending wave rows with the plan for the instance as it is now. Deferred pushes stay while the event is
+ * scheduled or active (the wave they finish has fired); a cancelled or ended event sends none.
+ */
+export function syncWaves(sql: SqlStorage, schedule: WaveSchedule, instance: EventInstance, now: number) {
+  const plan = instance.localTime ? wavePlan(instance, fired(sql), now) : [];
+  const wanted = new Map(plan.map((r) => [r.key, r.dueAt]));
+  const keepPushes = live(instance);
+  for (const row of schedule.list("wave")) if (!(keepPushes && row.key.startsWith("push|")) && !wanted.has(row.key)) schedule.cancel("wave", row.key);
+  for (const [key, dueAt] of wanted) schedule.set("wave", dueAt, key);
+}
+
+/** One due wave row (or deferred push). Every part is idempotent: fixed row ids, webhook ids per (wave, push instant, batch). */
+export async function fireWave(env: Env, sql: SqlStorage, schedule: WaveSchedule, key: string, instance: EventInstance, shardNos: number[], now: number) {
+  const push = key.startsWith("push|");
+  const pushAt = push ? Number(key.split("|")[1]) : null;
+  const waveKey = push ? key.split("|").slice(2).join("|") : key;
+  const wave = parseWaveKey(waveKey);
+  if (!wave || !instance.localTime || !live(instance)) return;
+  if (!push && fired(sql).has(waveKey)) return;
+  const firedAt = push ? Number(sql.exec<{ fired_at: number }>("SELECT fired_at FROM waves_fired WHERE key = ?", waveKey).toArray()[0]?.fired_at ?? now) : now;
+  // The instant the wave speaks about is its own: the group's start (preview, start) or end (the warnings).
+  const call = { ...wave, leftMs: Math.max(0, wave.at - firedAt), feed: !push, firedAt };
+  const base = `${instance.eventId}:${wave.type}@${iso(wave.at)}`;
+  // Preview, start and ending-soon are the wave's broadcast: one feed row naming its zones, which the feed shows to every
+  // reader in one of them (seen by a shard or not). Expiration warnings are per player (only unclaimed rewards).
+  if (!push && wave.type !== "expiration_warning") {
+    const zones = waveZones(instance.localTime, wave.edge, wave.at, { start: instance.startTime, end: instance.endTime });
+    const text = notificationText(wave.type, instance.name, { leftMs: call.leftMs });
+    const row = notificationRow({ notificationId: base, type: wave.type, eventId: instance.eventId, playerId: null, ...text, data: { wave: iso(wave.at), zones } }, now);
+    await env.DB.batch(notificationStatements(env.DB, [row]));
+  }
+  const lists = await Promise.all(shardNos.map((n) => progressShardActor(env, instance.eventId, n).localWave(call)));
+  const byPushAt = new Map<number, WaveTarget[]>();
+  for (const t of lists.flat()) {
+    if (pushAt !== null && t.pushAt !== pushAt) continue;
+    const list = byPushAt.get(t.pushAt);
+    if (list) list.push(t);
+    else byPushAt.set(t.pushAt, [t]);
+  }
+  for (const [at, targets] of byPushAt) {
+    if (push || at <= now) await enqueue(env, base, instance.eventId, wave.type, targets, Math.round((at - firedAt) / 60_000));
+    else schedule.set("wave", at, `push|${at}|${waveKey}`);
+  }
+  if (!push) sql.exec("INSERT OR IGNORE INTO waves_fired (key, fired_at) VALUES (?, ?)", waveKey, now);
+}
+
+/**
+ * A wave push's batch number: the minutes of deferral above, the batch's index below, so each push instant has its own
+ * webhook ids. The index has room for 10^9 batches (10^11 players), far past any shard set.
+ */
+export const waveBatch = (deferredMinutes: number, index: number) => deferredMinutes * 1_000_000_000 + index;
+
+/** Batches of 100 players, numbered by waveBatch. */
+async function enqueue(env: Env, notificationId: string, eventId: string, type: string, targets: WaveTarget[], deferredMinutes: number) {
+  const messages: PushMessage[] = Array.from({ length: Math.ceil(targets.length / PLAYERS_PER_PUSH) }, (_, i) => {
+    const slice = targets.slice(i * PLAYERS_PER_PUSH, (i + 1) * PLAYERS_PER_PUSH);
+    return { notificationId, eventId, type, title: slice[0].title, body: slice[0].body, audience: "players" as const, playerIds: slice.map((t) => t.playerId), batch: waveBatch(deferredMinutes, i) };
+  });
+  for (let i = 0; i < messages.length; i += MESSAGES_PER_SEND) {
+    await env.PUSH_QUEUE.sendBatch(messages.slice(i, i + MESSAGES_PER_SEND).map((body) => ({ body })));
+  }
+}
