@@ -69,8 +69,9 @@ describe("wider rules against the brute-force reference", () => {
         // Wide enough before dtstart for the edited occurrence's new start: the same local date in another zone can be
         // up to 26 h earlier, and its new time up to a day earlier still.
         const from = toInstant(dtstart, zone) - 3 * DAY_MS;
-        const to = from + 50 * DAY_MS;
-        const before = expandPlan(plan, from, to);
+        const before = expandPlan(plan, from, from + 50 * DAY_MS);
+        // ...and after the last occurrence picked, for one moved up to a day and a zone (26 h) later.
+        const to = from + 53 * DAY_MS;
         fc.pre(before.length > k);
         const key = before[k].key;
         const newStart = `${key.slice(0, 10)}T${pad(t.h)}:${pad(t.m)}:00`;
