@@ -18,7 +18,12 @@ export const series = sqliteTable(
     updatedAt: integer("updated_at").notNull(),
     revision: integer("revision").notNull(),
   },
-  (t) => [index("idx_series_template").on(t.templateId)],
+  // GET /v1/admin/series lists newest first, whole or by status or template: each order is an index walk, no sort.
+  (t) => [
+    index("idx_series_created").on(t.createdAt, t.seriesId),
+    index("idx_series_status_created").on(t.status, t.createdAt, t.seriesId),
+    index("idx_series_template_created").on(t.templateId, t.createdAt, t.seriesId),
+  ],
 );
 
 export const seriesOccurrences = sqliteTable(

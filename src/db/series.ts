@@ -63,3 +63,77 @@ export async function seriesLinks(d1: D1Database, eventIds: string[]): Promise<M
   for (const r of rows.results) out.set(r.eventId, r);
   return out;
 }
+
+// ---- the ops list (GET /v1/admin/series) ----------------------------------------------------------------------------
+
+export type SeriesCursor = { createdAt: number; seriesId: string };
+export const encodeSeriesCursor = (c: SeriesCursor) => btoa(`${c.createdAt}:${c.seriesId}`);
+export function decodeSeriesCursor(s: string): SeriesCursor | null {
+  try {
+    const [t, id] = atob(s).split(":");
+    const createdAt = Number(t);
+    return Number.isSafeInteger(createdAt) && id ? { createdAt, seriesId: id } : null;
+  } catch {
+    return null;
+  }
+}
+
+export type SeriesListItem = {
+  seriesId: string;
+  templateId: string;
+  rule: SeriesRule;
+  status: SeriesStatus;
+  createdAt: number;
+  updatedAt: number;
+  /** The earliest occurrence with an event still to start (scheduled or shifted), or null. */
+  nextStart: number | null;
+  /** Occurrences D1 holds, by status (all of them: D1 keeps the whole history). */
+  counts: Record<string, number>;
+};
+
+/**
+ * Newest first (created_at, series_id descending), by idx_series_created / _status_created / _template_created; then
+ * one grouped read of series_occurrences for the page's ids (its primary key's prefix) for the counts and next start.
+ */
+export async function listSeries(
+  d1: D1Database,
+  f: { status?: SeriesStatus; templateId?: string },
+  page: { limit: number; after?: SeriesCursor },
+  now: number,
+): Promise<{ series: SeriesListItem[]; nextCursor: string | null }> {
+  const where: string[] = [];
+  const args: unknown[] = [];
+  if (f.status) where.push("status = ?"), args.push(f.status);
+  if (f.templateId) where.push("template_id = ?"), args.push(f.templateId);
+  if (page.after) where.push("(created_at < ? OR (created_at = ? AND series_id < ?))"), args.push(page.after.createdAt, page.after.createdAt, page.after.seriesId);
+  const rows = await d1
+    .prepare(
+      `SELECT series_id AS seriesId, template_id AS templateId, rule, status, created_at AS createdAt, updated_at AS updatedAt FROM series
+       ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY created_at DESC, series_id DESC LIMIT ?`,
+    )
+    .bind(...args, page.limit + 1)
+    .all<Omit<SeriesListItem, "rule" | "nextStart" | "counts"> & { rule: string }>();
+  const more = rows.results.length > page.limit;
+  const list = rows.results.slice(0, page.limit);
+  const stats = new Map<string, { counts: Record<string, number>; nextStart: number | null }>();
+  if (list.length > 0) {
+    const agg = await d1
+      .prepare(
+        `SELECT series_id AS seriesId, status, COUNT(*) AS n, MIN(CASE WHEN start_time > ? AND status IN ('scheduled', 'shifted') THEN start_time END) AS nextStart
+         FROM series_occurrences WHERE series_id IN (SELECT value FROM json_each(?)) GROUP BY series_id, status`,
+      )
+      .bind(now, JSON.stringify(list.map((r) => r.seriesId)))
+      .all<{ seriesId: string; status: string; n: number; nextStart: number | null }>();
+    for (const a of agg.results) {
+      const s = stats.get(a.seriesId) ?? { counts: {}, nextStart: null };
+      s.counts[a.status] = a.n;
+      if (a.nextStart !== null && (s.nextStart === null || a.nextStart < s.nextStart)) s.nextStart = a.nextStart;
+      stats.set(a.seriesId, s);
+    }
+  }
+  const last = list[list.length - 1];
+  return {
+    series: list.map((r) => ({ ...r, rule: JSON.parse(r.rule) as SeriesRule, counts: stats.get(r.seriesId)?.counts ?? {}, nextStart: stats.get(r.seriesId)?.nextStart ?? null })),
+    nextCursor: more && last ? encodeSeriesCursor({ createdAt: last.createdAt, seriesId: last.seriesId }) : null,
+  };
+}

@@ -109,3 +109,58 @@ export function renderSeries(v: ViewIn): z.infer<typeof SeriesDetail> {
     })),
   };
 }
+
+// ---- reading series: the ops list and the occurrence pages ---------------------------------------------------------
+
+/** Paging over a series' occurrences (GET /v1/admin/series/:seriesId). Declared loose; checked by SeriesPageQuery. */
+export const OCCURRENCE_PAGE_DEFAULT = 100;
+export const OCCURRENCE_PAGE_MAX = 500;
+/** Default look-back of a series' occurrence page; forward, everything materialized (the horizon). */
+export const OCCURRENCE_LOOKBACK_DAYS = 30;
+const instant = z.iso.datetime({ offset: true });
+const limit = (dflt: number, max: number) => z.coerce.number().int().min(1).max(max).default(dflt);
+export const SeriesPageQuery = z
+  .strictObject({
+    from: instant.optional().meta({ description: `Occurrences starting at or after this instant; default ${OCCURRENCE_LOOKBACK_DAYS} days ago.` }),
+    to: instant.optional().meta({ description: "Occurrences starting before this instant; default: no bound (everything materialized, i.e. the horizon)." }),
+    cursor: z.string().max(300).optional().meta({ description: "nextCursor of the previous page (send the same from and to)" }),
+    limit: limit(OCCURRENCE_PAGE_DEFAULT, OCCURRENCE_PAGE_MAX).meta({ description: `1–${OCCURRENCE_PAGE_MAX}, default ${OCCURRENCE_PAGE_DEFAULT}` }),
+  })
+  .refine((q) => !q.from || !q.to || Date.parse(q.from) < Date.parse(q.to), { message: "from must be before to", path: ["to"] });
+
+export const SeriesListQuery = z.strictObject({
+  status: z.enum(["active", "paused", "ended"]).optional(),
+  templateId: z.string().min(1).max(64).optional(),
+  cursor: z.string().max(300).optional().meta({ description: "nextCursor of the previous page" }),
+  limit: limit(50, 100).meta({ description: "1–100, default 50" }),
+});
+
+export const SeriesSummary = z
+  .object({
+    seriesId: z.string(),
+    templateId: z.string(),
+    status: z.enum(["active", "paused", "ended"]),
+    rule: z.object({ rrule: z.string(), dtstart: z.string(), timeZone: z.string(), duration: z.string() }).meta({ description: "The rule in force for the latest occurrences." }),
+    nextOccurrence: z.string().nullable().meta({ description: "Start of the earliest occurrence still to start that has an event (scheduled or shifted); null if none." }),
+    counts: z
+      .object({ scheduled: z.number().int(), shifted: z.number().int(), skipped: z.number().int(), cancelled: z.number().int() })
+      .meta({ description: "Occurrences decided so far, by status (the whole history, from D1)." }),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .meta({ id: "SeriesSummary" });
+export const SeriesList = z.object({ series: z.array(SeriesSummary), nextCursor: z.string().nullable() }).meta({ id: "SeriesList" });
+
+export function renderSummary(s: { seriesId: string; templateId: string; status: "active" | "paused" | "ended"; rule: { rrule: string; dtstart: string; timeZone: string; duration: string }; nextStart: number | null; counts: Record<string, number>; createdAt: number; updatedAt: number }): z.infer<typeof SeriesSummary> {
+  const n = (k: string) => s.counts[k] ?? 0;
+  return {
+    seriesId: s.seriesId,
+    templateId: s.templateId,
+    status: s.status,
+    rule: { rrule: s.rule.rrule, dtstart: s.rule.dtstart, timeZone: s.rule.timeZone, duration: s.rule.duration },
+    nextOccurrence: s.nextStart === null ? null : iso(s.nextStart),
+    counts: { scheduled: n("scheduled"), shifted: n("shifted"), skipped: n("skipped"), cancelled: n("cancelled") },
+    createdAt: iso(s.createdAt),
+    updatedAt: iso(s.updatedAt),
+  };
+}

@@ -64,6 +64,7 @@ export const OPERATION_IDS: Record<string, string> = {
   "get /v1/admin/alerts/{alertId}": "getAlert",
   "post /v1/admin/alerts/{alertId}/resolve": "resolveAlert",
   "post /v1/admin/series": "createSeries",
+  "get /v1/admin/series": "listSeries",
   "get /v1/admin/series/{seriesId}": "getSeries",
   "patch /v1/admin/series/{seriesId}": "editSeries",
   "post /v1/admin/series/{seriesId}/pause": "pauseSeries",

@@ -7,9 +7,11 @@ import type { SeriesCommand } from "../../actors/contracts";
 import { readConfig } from "../../config";
 import { getTemplate } from "../../db/templates";
 import { checkRule } from "../../domain/series";
-import { CreateSeriesBody, EditSeriesBody, SeriesCommandBody, SeriesDetail, renderSeries } from "../../domain/series-views";
+import { decodeSeriesCursor, listSeries } from "../../db/series";
+import { CreateSeriesBody, EditSeriesBody, SeriesCommandBody, SeriesDetail, SeriesList, SeriesListQuery, renderSeries, renderSummary } from "../../domain/series-views";
 import type { AppEnv } from "../../http/auth";
 import { ApiError, unwrap, validationError } from "../../http/errors";
+import { zodProblems } from "../../lib/validation";
 import { OPERATOR, errors, json, jsonRequest, openApiApp } from "../../http/openapi";
 
 const SERIES_ID = /^ser_[a-f0-9]{16}$/;
@@ -22,6 +24,12 @@ function checkSeriesId(id: string): string {
   return id;
 }
 
+/** Paging and filter parameters of the series reads answer 422 with the fields, like a body would (README "Series"). */
+const queryAs422 = (result: { success: boolean; target?: string; error?: unknown }): undefined => {
+  if (!result.success) throw validationError(zodProblems(result.error as z.ZodError), result.target === "query" ? 422 : 400);
+  return undefined;
+};
+
 const audit = (c: Context<AppEnv>, reason?: string) => ({ actor: c.var.operator, reason: reason ?? null });
 
 const COMMANDS = [
@@ -31,6 +39,24 @@ const COMMANDS = [
 ] as const satisfies ReadonlyArray<{ path: string; cmd: SeriesCommand; summary: string }>;
 
 const app = openApiApp<AppEnv>()
+  .openapi(
+    createRoute({
+      ...ops,
+      method: "get",
+      path: "/",
+      summary: "List series, newest first: rule, status, next occurrence and counts (from D1)",
+      request: { query: SeriesListQuery },
+      responses: { 200: json(SeriesList, "A page of series"), ...errors(400, 401, 403, 422) },
+    }),
+    async (c) => {
+      const q = c.req.valid("query");
+      const after = q.cursor ? decodeSeriesCursor(q.cursor) : undefined;
+      if (after === null) throw validationError([{ path: "cursor", message: "is not a cursor this API returned" }], 422);
+      const page = await listSeries(c.env.DB, { status: q.status, templateId: q.templateId }, { limit: q.limit, after }, Date.now());
+      return c.json({ series: page.series.map(renderSummary), nextCursor: page.nextCursor }, 200);
+    },
+    queryAs422,
+  )
   .openapi(
     createRoute({
       ...ops,
