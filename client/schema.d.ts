@@ -765,7 +765,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** List series, newest first: rule, status, next occurrence and counts (from D1) */
+        get: operations["listSeries"];
         put?: never;
         /** Create a recurring series from a template */
         post: operations["createSeries"];
@@ -782,7 +783,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A series and its occurrences (event ids; scheduled, shifted with where from, skipped or cancelled with why) */
+        /** A series and a page of its occurrences (event ids; scheduled, shifted with where from, skipped or cancelled with why) */
         get: operations["getSeries"];
         put?: never;
         post?: never;
@@ -2592,6 +2593,34 @@ export interface components {
         ResolveAlertBody: {
             reason: string;
         };
+        SeriesList: {
+            series: components["schemas"]["SeriesSummary"][];
+            nextCursor: string | null;
+        };
+        SeriesSummary: {
+            seriesId: string;
+            templateId: string;
+            /** @enum {string} */
+            status: "active" | "paused" | "ended";
+            /** @description The rule in force for the latest occurrences. */
+            rule: {
+                rrule: string;
+                dtstart: string;
+                timeZone: string;
+                duration: string;
+            };
+            /** @description Start of the earliest occurrence still to start that has an event (scheduled or shifted); null if none. */
+            nextOccurrence: string | null;
+            /** @description Occurrences decided so far, by status (the whole history, from D1). */
+            counts: {
+                scheduled: number;
+                shifted: number;
+                skipped: number;
+                cancelled: number;
+            };
+            createdAt: string;
+            updatedAt: string;
+        };
         SeriesDetail: {
             seriesId: string;
             templateId: string;
@@ -2679,6 +2708,62 @@ export interface components {
             /** @description How far ahead occurrences exist as events; default SERIES_HORIZON_DAYS (30). */
             horizonDays?: number;
             reason?: string;
+        };
+        SeriesPage: {
+            seriesId: string;
+            templateId: string;
+            /** @enum {string} */
+            status: "active" | "paused" | "ended";
+            /** @enum {string} */
+            onConflict: "skip" | "shift";
+            horizonDays: number;
+            /** @description Bumped on every change (iCalendar SEQUENCE). */
+            sequence: number;
+            /** @description The rule in force for the latest occurrences. */
+            rule: {
+                rrule: string;
+                dtstart: string;
+                duration: string;
+                timeZone: string;
+                exdates: string[];
+                until: string | null;
+            };
+            /** @description "this and following" edits start a new rule at an occurrence. */
+            segments: {
+                rrule: string;
+                dtstart: string;
+                duration: string;
+                timeZone: string;
+                exdates: string[];
+                until: string | null;
+                from: string | null;
+            }[];
+            overrides: {
+                [key: string]: {
+                    start?: string;
+                    duration?: string;
+                    cancelled?: boolean;
+                };
+            };
+            createdAt: string;
+            updatedAt: string;
+            occurrences: {
+                /** @description Original local start: the occurrence's key (RECURRENCE-ID). */
+                occurrence: string;
+                eventId: string | null;
+                /** @enum {string} */
+                status: "pending" | "scheduled" | "shifted" | "skipped" | "cancelled";
+                startTime: string;
+                endTime: string;
+                shiftedFrom: string | null;
+                reason: string | null;
+            }[];
+            /** @description Occurrences listed start at or after this instant. */
+            from: string;
+            /** @description …and before this one (null: no bound). */
+            to: string | null;
+            /** @description Send as cursor (with the same from and to) for the next page; null on the last. */
+            nextCursor: string | null;
         };
         EditSeriesBody: {
             /** @enum {string} */
@@ -6303,6 +6388,69 @@ export interface operations {
             };
         };
     };
+    listSeries: {
+        parameters: {
+            query?: {
+                status?: "active" | "paused" | "ended";
+                templateId?: string;
+                /** @description nextCursor of the previous page */
+                cursor?: string;
+                /** @description 1–100, default 50 */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of series */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SeriesList"];
+                };
+            };
+            /** @description Malformed request: invalid JSON, a missing body or bad query/path values (code says which) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Credentials valid but not allowed here */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body failed validation; details.fields names each problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     createSeries: {
         parameters: {
             query?: never;
@@ -6383,7 +6531,16 @@ export interface operations {
     };
     getSeries: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Occurrences starting at or after this instant; default 30 days ago. */
+                from?: string;
+                /** @description Occurrences starting before this instant; default: no bound (everything materialized, i.e. the horizon). */
+                to?: string;
+                /** @description nextCursor of the previous page (send the same from and to) */
+                cursor?: string;
+                /** @description 1–500, default 100 */
+                limit?: number;
+            };
             header?: never;
             path: {
                 seriesId: string;
@@ -6392,13 +6549,22 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The series */
+            /** @description The series and a page of its occurrences */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SeriesDetail"];
+                    "application/json": components["schemas"]["SeriesPage"];
+                };
+            };
+            /** @description Malformed request: invalid JSON, a missing body or bad query/path values (code says which) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Missing or invalid credentials */
@@ -6421,6 +6587,15 @@ export interface operations {
             };
             /** @description No such resource */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body failed validation; details.fields names each problem */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

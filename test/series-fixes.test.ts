@@ -18,7 +18,8 @@ async function createSeries(body: Record<string, unknown>) {
   if (res.status !== 201) throw new Error(`series create failed: ${res.status} ${JSON.stringify(res.json)}`);
   return res.json;
 }
-const get = async (id: string) => (await call("GET", `/v1/admin/series/${id}`)).json;
+// GET pages its occurrences (100 by default): these tests read one series whole, so they ask for the largest page.
+const get = async (id: string) => (await call("GET", `/v1/admin/series/${id}?limit=500`)).json;
 const live = (s: { occurrences: Occ[] }) => s.occurrences.filter((o) => o.status === "scheduled" || o.status === "shifted");
 
 describe("series: replacements and cancellations", () => {

@@ -78,3 +78,57 @@ describe("GET /v1/admin/series: the ops list", () => {
     }
   });
 });
+
+describe("GET /v1/admin/series/:seriesId: occurrences by range and page", () => {
+  it("pages the occurrences in start order with nextCursor, within from/to, defaulting to 30 days back and the horizon", async () => {
+    const t = await createTemplate();
+    const s = await createSeries({ templateId: t.templateId, rrule: "FREQ=DAILY", dtstart: `${day(1)}T06:00`, duration: "PT1H", timeZone: "UTC", horizonDays: 12 });
+    const all = (await call("GET", `/v1/admin/series/${s.seriesId}`)).json;
+    expect(all.occurrences.length).toBeGreaterThanOrEqual(11);
+    expect(all.nextCursor).toBeNull();
+    expect(Date.parse(all.from)).toBeLessThanOrEqual(Date.now() - 30 * DAY + 60_000);
+    expect(all.to).toBeNull();
+
+    // Five at a time: every occurrence once, in order, and the last page says so.
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    for (let i = 0; i < 10; i++) {
+      const page: any = (await call("GET", `/v1/admin/series/${s.seriesId}?limit=5${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`)).json;
+      expect(page.occurrences.length).toBeLessThanOrEqual(5);
+      seen.push(...page.occurrences.map((o: { occurrence: string }) => o.occurrence));
+      cursor = page.nextCursor;
+      if (!cursor) break;
+    }
+    expect(seen).toEqual(all.occurrences.map((o: { occurrence: string }) => o.occurrence));
+
+    // A range: occurrences starting in [from, to).
+    const from = all.occurrences[2].startTime;
+    const to = all.occurrences[5].startTime;
+    const ranged = (await call("GET", `/v1/admin/series/${s.seriesId}?from=${from}&to=${to}`)).json;
+    expect(ranged.occurrences.map((o: { startTime: string }) => o.startTime)).toEqual(all.occurrences.slice(2, 5).map((o: { startTime: string }) => o.startTime));
+    expect([ranged.from, ranged.to]).toEqual([from, to]);
+    // From past the horizon: nothing yet.
+    expect((await call("GET", `/v1/admin/series/${s.seriesId}?from=${new Date(Date.now() + 40 * DAY).toISOString()}`)).json.occurrences).toEqual([]);
+  });
+
+  it("refuses bad paging parameters with a 422 naming the field, and an unknown series with 404", async () => {
+    const t = await createTemplate();
+    const s = await createSeries({ templateId: t.templateId, rrule: "FREQ=DAILY", dtstart: `${day(1)}T06:00`, duration: "PT1H", timeZone: "UTC", horizonDays: 2 });
+    for (const [q, field] of [
+      ["from=yesterday", "from"],
+      ["to=2027-01-01", "to"],
+      ["from=2027-02-01T00:00:00Z&to=2027-01-01T00:00:00Z", "to"],
+      ["limit=0", "limit"],
+      ["limit=501", "limit"],
+      ["cursor=%%%", "cursor"],
+      ["cursor=bm90aGluZw", "cursor"],
+      ["page=2", ""],
+    ] as const) {
+      const res = await call("GET", `/v1/admin/series/${s.seriesId}?${q}`);
+      expect(res.status, q).toBe(422);
+      expect(res.json.error.code, q).toBe("validation_failed");
+      if (field) expect(res.json.error.details.fields.map((f: { path: string }) => f.path), q).toContain(field);
+    }
+    expect((await call("GET", "/v1/admin/series/ser_0000000000000000?limit=5")).status).toBe(404);
+  });
+});

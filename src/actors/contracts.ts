@@ -395,11 +395,14 @@ export type SeriesView = {
   updatedAt: number;
   occurrences: OccurrenceRecord[];
 };
+/** A page of a series' occurrences: starting in [from, to), after the cursor's (start, key), in (start, key) order. */
+export type OccurrencePage = { from: number; to: number | null; after: { start: number; key: string } | null; limit: number };
 export type SeriesCreate = { templateId: string; rule: SeriesRule; onConflict: ConflictPolicy; horizonDays: number };
 
 export interface SeriesActorRpc {
   create(input: SeriesCreate, audit: Audit): Promise<Result<SeriesView>>;
-  get(): Promise<SeriesView | null>;
+  /** Without a page: every occurrence the object keeps. With one: that page, and whether more follow. */
+  get(page?: OccurrencePage): Promise<(SeriesView & { more: boolean }) | null>;
   edit(edit: SeriesEdit, audit: Audit): Promise<Result<SeriesView>>;
   command(cmd: SeriesCommand, audit: Audit): Promise<Result<SeriesView>>;
   /** Runs what is due at `now` (the alarm's work: materializing the horizon, writing D1); tests call it directly. */

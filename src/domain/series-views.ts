@@ -164,3 +164,23 @@ export function renderSummary(s: { seriesId: string; templateId: string; status:
     updatedAt: iso(s.updatedAt),
   };
 }
+
+/** A page of one series' occurrences: the series as SeriesDetail, the range read and where the next page starts. */
+export const SeriesPage = SeriesDetail.extend({
+  from: z.string().meta({ description: "Occurrences listed start at or after this instant." }),
+  to: z.string().nullable().meta({ description: "…and before this one (null: no bound)." }),
+  nextCursor: z.string().nullable().meta({ description: "Send as cursor (with the same from and to) for the next page; null on the last." }),
+}).meta({ id: "SeriesPage" });
+
+export const encodeOccurrenceCursor = (c: { start: number; key: string }) => btoa(`${c.start}|${c.key}`);
+export function decodeOccurrenceCursor(s: string): { start: number; key: string } | null {
+  try {
+    const text = atob(s);
+    const bar = text.indexOf("|");
+    const start = Number(text.slice(0, bar));
+    const key = text.slice(bar + 1);
+    return bar > 0 && Number.isSafeInteger(start) && key ? { start, key } : null;
+  } catch {
+    return null;
+  }
+}

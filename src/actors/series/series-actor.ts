@@ -9,7 +9,7 @@ import { applyEdit, type ConflictPolicy, type SeriesEdit, type SeriesPlan } from
 import { DAY_MS, MINUTE_MS, SECOND_MS } from "../../domain/time";
 import { parseLocal } from "../../domain/zoned";
 import { fail, ok, type Result } from "../../lib/result";
-import type { Audit, OccurrenceRecord, SeriesActorRpc, SeriesCommand, SeriesCreate, SeriesStatus, SeriesView } from "../contracts";
+import type { Audit, OccurrencePage, OccurrenceRecord, SeriesActorRpc, SeriesCommand, SeriesCreate, SeriesStatus, SeriesView } from "../contracts";
 import { migrate } from "../kit/migrate";
 import { Outbox } from "../kit/outbox";
 import { Schedule } from "../kit/schedule";
@@ -90,8 +90,11 @@ export class SeriesActor extends DurableObject<Env> implements SeriesActorRpc {
     return ok(this.view()!);
   }
 
-  async get(): Promise<SeriesView | null> {
-    return this.view();
+  async get(page?: OccurrencePage): Promise<(SeriesView & { more: boolean }) | null> {
+    const view = this.view(page);
+    if (!view) return null;
+    const more = page !== undefined && view.occurrences.length > page.limit;
+    return { ...view, occurrences: more ? view.occurrences.slice(0, page.limit) : view.occurrences, more };
   }
 
   async edit(edit: SeriesEdit, audit: Audit): Promise<Result<SeriesView>> {
@@ -230,8 +233,22 @@ export class SeriesActor extends DurableObject<Env> implements SeriesActorRpc {
     return (this.sql.exec<SeriesRowSql>("SELECT * FROM series WHERE id = 1").toArray()[0] as SeriesRowSql | undefined) ?? null;
   }
 
-  private occurrences(): Map<string, OccurrenceRow> {
-    const rows = this.sql.exec<OccRowSql>("SELECT * FROM occurrences ORDER BY start_time, key").toArray() as OccRowSql[];
+  /** Every occurrence, or one page of them (limit + 1 rows, so the caller can tell whether more follow). */
+  private occurrences(page?: OccurrencePage): Map<string, OccurrenceRow> {
+    const rows = (
+      page
+        ? this.sql.exec<OccRowSql>(
+            `SELECT * FROM occurrences WHERE start_time >= ? AND start_time < ? AND (start_time > ? OR (start_time = ? AND key > ?))
+             ORDER BY start_time, key LIMIT ?`,
+            page.from,
+            page.to ?? Number.MAX_SAFE_INTEGER,
+            page.after?.start ?? Number.MIN_SAFE_INTEGER,
+            page.after?.start ?? Number.MIN_SAFE_INTEGER,
+            page.after?.key ?? "",
+            page.limit + 1,
+          )
+        : this.sql.exec<OccRowSql>("SELECT * FROM occurrences ORDER BY start_time, key")
+    ).toArray() as OccRowSql[];
     return new Map(
       rows.map((r) => [
         r.key,
@@ -254,7 +271,7 @@ export class SeriesActor extends DurableObject<Env> implements SeriesActorRpc {
     );
   }
 
-  private view(): SeriesView | null {
+  private view(page?: OccurrencePage): SeriesView | null {
     const s = this.row();
     if (!s) return null;
     const updated = new Map((this.sql.exec<{ key: string; updated_at: number }>("SELECT key, updated_at FROM occurrences").toArray() as { key: string; updated_at: number }[]).map((r) => [r.key, r.updated_at]));
@@ -268,7 +285,7 @@ export class SeriesActor extends DurableObject<Env> implements SeriesActorRpc {
       sequence: s.sequence,
       createdAt: s.created_at,
       updatedAt: s.updated_at,
-      occurrences: [...this.occurrences().values()].map((r) => record(r, updated.get(r.key) ?? s.updated_at)),
+      occurrences: [...this.occurrences(page).values()].map((r) => record(r, updated.get(r.key) ?? s.updated_at)),
     };
   }
 }

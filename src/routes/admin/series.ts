@@ -8,7 +8,22 @@ import { readConfig } from "../../config";
 import { getTemplate } from "../../db/templates";
 import { checkRule } from "../../domain/series";
 import { decodeSeriesCursor, listSeries } from "../../db/series";
-import { CreateSeriesBody, EditSeriesBody, SeriesCommandBody, SeriesDetail, SeriesList, SeriesListQuery, renderSeries, renderSummary } from "../../domain/series-views";
+import {
+  CreateSeriesBody,
+  EditSeriesBody,
+  OCCURRENCE_LOOKBACK_DAYS,
+  SeriesCommandBody,
+  SeriesDetail,
+  SeriesList,
+  SeriesListQuery,
+  SeriesPage,
+  SeriesPageQuery,
+  decodeOccurrenceCursor,
+  encodeOccurrenceCursor,
+  renderSeries,
+  renderSummary,
+} from "../../domain/series-views";
+import { DAY_MS, iso } from "../../domain/time";
 import type { AppEnv } from "../../http/auth";
 import { ApiError, unwrap, validationError } from "../../http/errors";
 import { zodProblems } from "../../lib/validation";
@@ -82,16 +97,24 @@ const app = openApiApp<AppEnv>()
       ...ops,
       method: "get",
       path: "/{seriesId}",
-      summary: "A series and its occurrences (event ids; scheduled, shifted with where from, skipped or cancelled with why)",
-      request: { params: SeriesPath },
-      responses: { 200: json(SeriesDetail, "The series"), ...errors(401, 403, 404) },
+      summary: "A series and a page of its occurrences (event ids; scheduled, shifted with where from, skipped or cancelled with why)",
+      request: { params: SeriesPath, query: SeriesPageQuery },
+      responses: { 200: json(SeriesPage, "The series and a page of its occurrences"), ...errors(400, 401, 403, 404, 422) },
     }),
     async (c) => {
       const id = checkSeriesId(c.req.valid("param").seriesId);
-      const view = await seriesActor(c.env, id).get();
+      const q = c.req.valid("query");
+      const after = q.cursor ? decodeOccurrenceCursor(q.cursor) : null;
+      if (q.cursor && !after) throw validationError([{ path: "cursor", message: "is not a cursor this API returned" }], 422);
+      const from = q.from ? Date.parse(q.from) : Date.now() - OCCURRENCE_LOOKBACK_DAYS * DAY_MS;
+      const to = q.to ? Date.parse(q.to) : null;
+      const view = await seriesActor(c.env, id).get({ from, to, after, limit: q.limit });
       if (!view) throw new ApiError(404, "series_not_found", `no series with id "${id}"`);
-      return c.json(renderSeries(view), 200);
+      const last = view.occurrences[view.occurrences.length - 1];
+      const nextCursor = view.more && last ? encodeOccurrenceCursor({ start: last.start, key: last.key }) : null;
+      return c.json({ ...renderSeries(view), from: iso(from), to: to === null ? null : iso(to), nextCursor }, 200);
     },
+    queryAs422,
   )
   .openapi(
     createRoute({
