@@ -2669,6 +2669,11 @@ export interface components {
                 endTime: string;
                 shiftedFrom: string | null;
                 reason: string | null;
+                /**
+                 * @description GET only: the event's state now (scheduled, active, paused, expired, cancelled, failed_activation, …) as D1's events projection has it; null when there is no event or it is not projected yet. An event ops ended early keeps its occurrence's status and shows expired here.
+                 * @enum {string|null}
+                 */
+                eventState?: "scheduled" | "active" | "paused" | "expired" | "archived" | "cancelled" | "failed_activation" | null;
             }[];
         };
         CreateSeriesBody: {
@@ -2757,6 +2762,11 @@ export interface components {
                 endTime: string;
                 shiftedFrom: string | null;
                 reason: string | null;
+                /**
+                 * @description GET only: the event's state now (scheduled, active, paused, expired, cancelled, failed_activation, …) as D1's events projection has it; null when there is no event or it is not projected yet. An event ops ended early keeps its occurrence's status and shows expired here.
+                 * @enum {string|null}
+                 */
+                eventState?: "scheduled" | "active" | "paused" | "expired" | "archived" | "cancelled" | "failed_activation" | null;
             }[];
             /** @description Occurrences listed start at or after this instant. */
             from: string;

@@ -132,3 +132,81 @@ describe("GET /v1/admin/series/:seriesId: occurrences by range and page", () => 
     expect((await call("GET", "/v1/admin/series/ser_0000000000000000?limit=5")).status).toBe(404);
   });
 });
+
+const eventStub = (id: string) => env.EVENT_ACTOR.get(env.EVENT_ACTOR.idFromName(id));
+const occ = (s: { occurrences: { occurrence: string }[] }, key: string): any => s.occurrences.find((o) => o.occurrence === key);
+async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean): Promise<T> {
+  let v = await read();
+  for (let i = 0; i < 100 && !ok(v); i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    v = await read();
+  }
+  return v;
+}
+/** The series' next pass, now: its materialize row made due, as its daily time would. */
+const pass = (id: string) =>
+  runInDurableObject(seriesStub(id), async (o: SeriesActor, state: DurableObjectState) => {
+    state.storage.sql.exec("UPDATE schedule SET due_at = ? WHERE kind = 'materialize'", Date.now());
+    await o.tick(Date.now());
+  });
+const d1State = (eventId: string) => env.DB.prepare("SELECT state FROM instances WHERE event_id = ?").bind(eventId).first<{ state: string }>().then((r) => r?.state ?? null);
+
+describe("series: what ops do to an occurrence's event directly", () => {
+  it("an event cancelled through the events API is recorded cancelled in its series at once, and no pass or resume makes it again (a move does)", async () => {
+    const t = await createTemplate();
+    const s = await createSeries({ templateId: t.templateId, rrule: "FREQ=DAILY", dtstart: `${day(1)}T07:00`, duration: "PT1H", timeZone: "UTC", horizonDays: 4 });
+    const victim = s.occurrences[1];
+    expect((await call("POST", `/v1/admin/events/${victim.eventId}/cancel`, { body: { reason: "server maintenance" } })).status).toBe(200);
+
+    const after = (await call("GET", `/v1/admin/series/${s.seriesId}`)).json;
+    expect(occ(after, victim.occurrence)).toMatchObject({ eventId: victim.eventId, status: "cancelled", reason: "event cancelled by an operator" });
+    // The others are untouched, and their events say so.
+    expect(occ(after, s.occurrences[0].occurrence)).toMatchObject({ status: "scheduled", eventState: "scheduled" });
+    expect((await until(() => call("GET", `/v1/admin/series/${s.seriesId}`), (r) => occ(r.json, victim.occurrence).eventState === "cancelled")).json.occurrences[1].eventState).toBe("cancelled");
+
+    // The next passes, and a pause and resume (which re-make what the pause cancelled), leave it cancelled.
+    await pass(s.seriesId);
+    expect((await call("POST", `/v1/admin/series/${s.seriesId}/pause`)).status).toBe(200);
+    const resumed = (await call("POST", `/v1/admin/series/${s.seriesId}/resume`)).json;
+    expect(occ(resumed, victim.occurrence)).toMatchObject({ eventId: victim.eventId, status: "cancelled", reason: "event cancelled by an operator" });
+    expect(occ(resumed, s.occurrences[2].occurrence).status).toBe("scheduled");
+    // D1 (the list's counts) agrees once the outbox has run.
+    await settle(s.seriesId);
+    const listed = (await call("GET", `/v1/admin/series?templateId=${t.templateId}`)).json.series[0];
+    expect(listed.counts.cancelled).toBe(1);
+    // Moving that occurrence is an explicit ask for it: a new event at the new time.
+    const moved = await call("PATCH", `/v1/admin/series/${s.seriesId}`, { body: { scope: "this", occurrence: victim.occurrence, changes: { dtstart: `${day(2)}T09:00` } } });
+    expect(occ(moved.json, victim.occurrence)).toMatchObject({ status: "scheduled", startTime: `${day(2)}T09:00:00.000Z` });
+    expect(occ(moved.json, victim.occurrence).eventId).not.toBe(victim.eventId);
+  });
+
+  it("a cancel the series was not told of is learnt by its next pass from D1", async () => {
+    const t = await createTemplate();
+    const s = await createSeries({ templateId: t.templateId, rrule: "FREQ=DAILY", dtstart: `${day(1)}T08:00`, duration: "PT1H", timeZone: "UTC", horizonDays: 3 });
+    const victim = s.occurrences[0];
+    // Straight to the event object, as if the route's word to the series had been lost.
+    const r = await runInDurableObject(eventStub(victim.eventId), (o: any) => o.command("cancel", { actor: "test", reason: "direct" }));
+    expect(r.ok).toBe(true);
+    expect(occ((await call("GET", `/v1/admin/series/${s.seriesId}`)).json, victim.occurrence).status).toBe("scheduled");
+    expect(await until(() => d1State(victim.eventId), (v) => v === "cancelled")).toBe("cancelled");
+    await pass(s.seriesId);
+    const after = (await call("GET", `/v1/admin/series/${s.seriesId}`)).json;
+    expect(occ(after, victim.occurrence)).toMatchObject({ eventId: victim.eventId, status: "cancelled", reason: "event cancelled by an operator", eventState: "cancelled" });
+    // Nothing made it again: the same event, still cancelled, after one more pass.
+    await pass(s.seriesId);
+    expect(occ((await call("GET", `/v1/admin/series/${s.seriesId}`)).json, victim.occurrence)).toMatchObject({ eventId: victim.eventId, status: "cancelled" });
+  });
+
+  it("an occurrence whose event ops ended early keeps its status and shows the event over (expired)", async () => {
+    const t = await createTemplate();
+    const s = await createSeries({ templateId: t.templateId, rrule: "FREQ=DAILY", dtstart: `${day(1)}T09:00`, duration: "PT2H", timeZone: "UTC", horizonDays: 3 });
+    const victim = s.occurrences[0];
+    await runInDurableObject(eventStub(victim.eventId), (o: any) => o.tick(Date.parse(victim.startTime) + 1000));
+    expect((await call("POST", `/v1/admin/events/${victim.eventId}/end-now`, { body: { reason: "bug" } })).status).toBe(200);
+    const after = await until(
+      () => call("GET", `/v1/admin/series/${s.seriesId}`).then((r) => r.json),
+      (j) => occ(j, victim.occurrence).eventState === "expired",
+    );
+    expect(occ(after, victim.occurrence)).toMatchObject({ eventId: victim.eventId, status: "scheduled", eventState: "expired" });
+  });
+});

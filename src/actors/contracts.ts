@@ -405,6 +405,8 @@ export interface SeriesActorRpc {
   get(page?: OccurrencePage): Promise<(SeriesView & { more: boolean }) | null>;
   edit(edit: SeriesEdit, audit: Audit): Promise<Result<SeriesView>>;
   command(cmd: SeriesCommand, audit: Audit): Promise<Result<SeriesView>>;
+  /** An occurrence's event was cancelled by ops directly: the occurrence is recorded cancelled and never made again. */
+  eventCancelled(eventId: string, revision: number, audit: Audit): Promise<void>;
   /** Runs what is due at `now` (the alarm's work: materializing the horizon, writing D1); tests call it directly. */
   tick(now: number): Promise<void>;
 }

@@ -137,3 +137,15 @@ export async function listSeries(
     nextCursor: more && last ? encodeSeriesCursor({ createdAt: last.createdAt, seriesId: last.seriesId }) : null,
   };
 }
+
+// ---- what became of the occurrences' events (the instances projection) ---------------------------------------------
+
+/** Each listed event's state and revision in D1's instances (one read by primary key for the lot; an event not projected yet is absent). */
+export async function eventStates(d1: D1Database, eventIds: string[]): Promise<Map<string, { state: string; revision: number }>> {
+  if (eventIds.length === 0) return new Map();
+  const rows = await d1
+    .prepare("SELECT event_id AS eventId, state, revision FROM instances WHERE event_id IN (SELECT value FROM json_each(?))")
+    .bind(JSON.stringify(eventIds))
+    .all<{ eventId: string; state: string; revision: number }>();
+  return new Map(rows.results.map((r) => [r.eventId, { state: r.state, revision: r.revision }]));
+}

@@ -2,6 +2,7 @@
 // and /openapi.json), and the one renderer from the actor's view to the answer.
 import { z } from "zod";
 import { slug } from "./model-base";
+import { EVENT_STATES } from "./model";
 import { CONFLICT_POLICIES, EDIT_SCOPES, MAX_EXDATES, type SeriesPlan } from "./series";
 import { iso } from "./time";
 
@@ -65,6 +66,14 @@ export const SeriesDetail = z
         endTime: z.string(),
         shiftedFrom: z.string().nullable(),
         reason: z.string().nullable(),
+        eventState: z
+          .enum(EVENT_STATES)
+          .nullable()
+          .optional()
+          .meta({
+            description:
+              "GET only: the event's state now (scheduled, active, paused, expired, cancelled, failed_activation, …) as D1's events projection has it; null when there is no event or it is not projected yet. An event ops ended early keeps its occurrence's status and shows expired here.",
+          }),
       }),
     ),
   })
@@ -83,7 +92,8 @@ type ViewIn = {
   occurrences: { key: string; eventId: string | null; status: "pending" | "scheduled" | "shifted" | "skipped" | "cancelled"; start: number; end: number; shiftedFrom: number | null; reason: string | null }[];
 };
 
-export function renderSeries(v: ViewIn): z.infer<typeof SeriesDetail> {
+/** `states` (event id → state) is given by GET, which reads them for its page; other answers leave eventState out. */
+export function renderSeries(v: ViewIn, states?: Map<string, string>): z.infer<typeof SeriesDetail> {
   const segments = v.plan.segments.map(({ fromMs, ...rule }) => ({ ...rule, from: fromMs === null ? null : iso(fromMs) }));
   const { from: _f, ...rule } = segments[segments.length - 1];
   return {
@@ -106,6 +116,7 @@ export function renderSeries(v: ViewIn): z.infer<typeof SeriesDetail> {
       endTime: iso(o.end),
       shiftedFrom: o.shiftedFrom === null ? null : iso(o.shiftedFrom),
       reason: o.reason,
+      ...(states ? { eventState: ((o.eventId && states.get(o.eventId)) || null) as (typeof EVENT_STATES)[number] | null } : {}),
     })),
   };
 }

@@ -10,6 +10,7 @@ import { MAX_MOVE_MS, decideConflict, expandPlan, type ConflictPolicy, type Occu
 import { DAY_MS, HOUR_MS, SECOND_MS, iso } from "../../domain/time";
 import type { Audit, EventView, OccurrenceStatus } from "../contracts";
 import { eventActor, schedulerActor } from "../stubs";
+import { OPERATOR_CANCELLED } from "./outside";
 
 /** What the materializer reads and writes in the series object. */
 export type OccurrenceRow = {
@@ -51,6 +52,9 @@ export function occurrenceEventId(seriesId: string, key: string, gen: number): s
 
 /** Creates, moves and cancels asked in one pass; the rest follow a second later. */
 export const CREATES_PER_PASS = 50;
+
+/** Ops cancelled this occurrence's event directly (outside.ts): it stays cancelled until an edit moves or resizes it. */
+const heldByOps = (r: OccurrenceRow) => r.status === "cancelled" && r.reason === OPERATOR_CANCELLED;
 
 const hasEvent = (r: OccurrenceRow) => r.eventId !== null && (r.status === "scheduled" || r.status === "shifted" || r.status === "pending");
 
@@ -95,7 +99,7 @@ export async function materialize(env: Env, store: SeriesStore, now: number, aud
       await cancel(env, store, row ?? blank(o), now, audit, "cancelled in the series (this occurrence)");
       continue;
     }
-    if (row && row.status !== "pending" && row.wantStart === o.start && row.wantEnd === o.end && row.status !== "cancelled") continue;
+    if (row && row.status !== "pending" && row.wantStart === o.start && row.wantEnd === o.end && (row.status !== "cancelled" || heldByOps(row))) continue;
     asked++;
     if (row && hasEvent(row) && row.status !== "pending") await move(env, store, row, o, audit);
     else await create(env, store, row, o, audit, now, loadTemplate);

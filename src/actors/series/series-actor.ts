@@ -14,6 +14,7 @@ import { migrate } from "../kit/migrate";
 import { Outbox } from "../kit/outbox";
 import { Schedule } from "../kit/schedule";
 import { materialize, type OccurrenceRow, type SeriesStore } from "./materialize";
+import { cancelledOutside, heldOut, type Cancelled } from "./outside";
 import { SERIES_SCHEMA } from "./schema";
 
 type Kind = "materialize" | "flush";
@@ -139,6 +140,12 @@ export class SeriesActor extends DurableObject<Env> implements SeriesActorRpc {
     return ok(this.view()!);
   }
 
+  async eventCancelled(eventId: string, revision: number, audit: Audit): Promise<void> {
+    const now = Date.now();
+    this.learn(new Map([[eventId, revision]]), now, audit);
+    await this.settle(now);
+  }
+
   async tick(now: number): Promise<void> {
     await this.settle(now);
   }
@@ -158,8 +165,10 @@ export class SeriesActor extends DurableObject<Env> implements SeriesActorRpc {
       await this.outbox.flush(this.env.DB, [this.outbox.source<SeriesRow>("series", seriesStatements), this.outbox.source<D1OccurrenceRow>("occ", occurrenceStatements)]);
       return;
     }
-    const s = this.row();
-    if (!s) return;
+    if (!this.row()) return;
+    // Events ops cancelled directly since the last pass: recorded and held out before the pass decides anything.
+    this.learn(await cancelledOutside(this.env.DB, this.occurrences().values()), now, { actor: "ops (event state read from D1)", reason: null });
+    const s = this.row()!;
     const store: SeriesStore = {
       seriesId: s.series_id,
       templateId: s.template_id,
@@ -175,6 +184,20 @@ export class SeriesActor extends DurableObject<Env> implements SeriesActorRpc {
     // The object keeps what GET lists bounded: occurrences over for OCCURRENCE_RETENTION_DAYS go (D1 keeps the history).
     this.sql.exec("DELETE FROM occurrences WHERE end_time < ? AND status != 'pending'", now - OCCURRENCE_RETENTION_DAYS * DAY_MS);
     if (Number.isFinite(next)) this.schedule.set("materialize", Math.max(next, now + 1), "", 0);
+    this.schedule.ensure("flush", now);
+  }
+
+  /** Records the occurrences whose events ops cancelled as cancelled by them (outside.ts); a running pass starts over. */
+  private learn(cancelled: Cancelled, now: number, audit: Audit) {
+    if (cancelled.size === 0) return;
+    this.ctx.storage.transactionSync(() => {
+      const rows = heldOut(this.occurrences().values(), cancelled);
+      if (rows.length === 0) return;
+      for (const row of rows) this.save(row, now);
+      this.sql.exec("UPDATE series SET revision = revision + 1, updated_at = ? WHERE id = 1", now);
+      this.audit(now, audit, "event-cancelled", { events: rows.map((r) => r.eventId) });
+      this.queueSeries();
+    });
     this.schedule.ensure("flush", now);
   }
 

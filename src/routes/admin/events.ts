@@ -2,10 +2,11 @@
 import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { z } from "zod";
-import { eventActor, progressShardActor, schedulerActor } from "../../actors/stubs";
+import { eventActor, progressShardActor, schedulerActor, seriesActor } from "../../actors/stubs";
 import type { EventView, OpsCommand } from "../../actors/contracts";
 import { decodeCursor, listEvents, participation } from "../../db/instances";
 import { progressTotals } from "../../db/progress";
+import { seriesLinks } from "../../db/series";
 import { recordTemplateUse } from "../../db/templates";
 import { renderInstance } from "../../domain/instance";
 import { CreateEventBody, EventState, EventTier, EventType, ReasonBody, RescheduleBody, ResumeBody } from "../../domain/model";
@@ -68,7 +69,22 @@ async function runCommand(c: Context<AppEnv>, cmd: OpsCommand, eventId: string, 
     return render(unwrap(await schedulerActor(c.env).resume(eventId, endTime, audit, body)));
   }
   // Pause, cancel and end-now only ever shrink or release a window; the event object tells the calendar after.
-  return render(unwrap(await eventActor(c.env, eventId).command(cmd, audit)));
+  const view = unwrap(await eventActor(c.env, eventId).command(cmd, audit));
+  if (cmd === "cancel") await tellSeries(c.env, eventId, view.revision, audit);
+  return render(view);
+}
+
+/**
+ * A cancelled event that is a series occurrence: its series records it at once (and never makes it again). Best effort:
+ * the cancel has happened; should this fail, the series' next pass reads the state from D1 (actors/series/outside.ts).
+ */
+async function tellSeries(env: Env, eventId: string, revision: number, audit: { actor: string; reason: string | null }) {
+  try {
+    const link = (await seriesLinks(env.DB, [eventId])).get(eventId);
+    if (link) await seriesActor(env, link.seriesId).eventCancelled(eventId, revision, audit);
+  } catch (err) {
+    console.error(JSON.stringify({ msg: "series not told of a cancelled occurrence", eventId, error: String(err) }));
+  }
 }
 
 const app = openApiApp<AppEnv>()

@@ -7,7 +7,7 @@ import type { SeriesCommand } from "../../actors/contracts";
 import { readConfig } from "../../config";
 import { getTemplate } from "../../db/templates";
 import { checkRule } from "../../domain/series";
-import { decodeSeriesCursor, listSeries } from "../../db/series";
+import { decodeSeriesCursor, eventStates, listSeries } from "../../db/series";
 import {
   CreateSeriesBody,
   EditSeriesBody,
@@ -112,7 +112,9 @@ const app = openApiApp<AppEnv>()
       if (!view) throw new ApiError(404, "series_not_found", `no series with id "${id}"`);
       const last = view.occurrences[view.occurrences.length - 1];
       const nextCursor = view.more && last ? encodeOccurrenceCursor({ start: last.start, key: last.key }) : null;
-      return c.json({ ...renderSeries(view), from: iso(from), to: to === null ? null : iso(to), nextCursor }, 200);
+      // What became of each listed event (one read for the page): an event ended early shows it here.
+      const states = await eventStates(c.env.DB, view.occurrences.flatMap((o) => (o.eventId ? [o.eventId] : [])));
+      return c.json({ ...renderSeries(view, new Map([...states].map(([id, e]) => [id, e.state]))), from: iso(from), to: to === null ? null : iso(to), nextCursor }, 200);
     },
     queryAs422,
   )

@@ -1,0 +1,28 @@
+// What ops did to an occurrence's event directly (POST /v1/admin/events/:id/cancel), outside the series. The series
+// learns it two ways: the admin cancel route tells the series at once (eventCancelled), and every pass reads the
+// states of the events it still lists as scheduled or shifted from D1 (one read by primary key), which catches a
+// cancel the route could not report. A learnt cancel is recorded on the occurrence, and the pass leaves it so
+// (materialize.ts, heldByOps): no pass or resume makes it again; an edit that moves or resizes it makes a new event.
+import { eventStates } from "../../db/series";
+import type { OccurrenceRow } from "./materialize";
+
+export const OPERATOR_CANCELLED = "event cancelled by an operator";
+
+/** Event id → the cancelled event's last revision (added to the occurrence's SEQUENCE base, as cancel() does). */
+export type Cancelled = Map<string, number>;
+
+const listedLive = (r: OccurrenceRow) => r.eventId !== null && (r.status === "scheduled" || r.status === "shifted");
+
+/** The events among the rows still listed live whose D1 state says cancelled. */
+export async function cancelledOutside(db: D1Database, rows: Iterable<OccurrenceRow>): Promise<Cancelled> {
+  const ids = [...rows].filter(listedLive).map((r) => r.eventId!);
+  const states = await eventStates(db, ids);
+  return new Map(ids.flatMap((id) => (states.get(id)?.state === "cancelled" ? [[id, states.get(id)!.revision] as const] : [])));
+}
+
+/** The rows to record as cancelled by ops (none when no listed event is among them). */
+export function heldOut(rows: Iterable<OccurrenceRow>, cancelled: Cancelled): OccurrenceRow[] {
+  return [...rows]
+    .filter((r) => listedLive(r) && cancelled.has(r.eventId!))
+    .map((r) => ({ ...r, status: "cancelled", reason: OPERATOR_CANCELLED, seqBase: r.seqBase + cancelled.get(r.eventId!)! }));
+}
