@@ -3058,7 +3058,32 @@ export interface components {
                 /** Format: date-time */
                 end: string;
             } | null;
+            series: components["schemas"]["PublicSeries"];
         };
+        /** @description Set when the event is an occurrence of a recurring series; null otherwise. */
+        PublicSeries: {
+            seriesId: string;
+            /**
+             * @description The series' RFC 5545 RRULE (the rule in force now), read in timeZone.
+             * @example FREQ=WEEKLY;BYDAY=SA
+             */
+            rrule: string;
+            /**
+             * @description The IANA zone the rule's local times are in.
+             * @example Europe/London
+             */
+            timeZone: string;
+            /**
+             * @description The rule in English, ready to show.
+             * @example Every Saturday at 10:00 (Europe/London), for 12 h
+             */
+            summary: string;
+            /**
+             * Format: date-time
+             * @description Start of the series' next occurrence after this one that is already scheduled (within its horizon); null if none.
+             */
+            next: string | null;
+        } | null;
         Countdown: {
             eventId: string;
             state: string;
@@ -3231,6 +3256,7 @@ export interface components {
                     /** Format: date-time */
                     end: string;
                 } | null;
+                series: components["schemas"]["PublicSeries"];
                 banner: string | null;
             }[];
         };

@@ -10,7 +10,7 @@ import { participationCountsStatement } from "../src/db/projection";
 import { claimStatements, inboxStatements, ledgerStatements } from "../src/db/rewards";
 import { adaptationStatements } from "../src/db/adaptive";
 import { recomputeProfiles, recommendationInputs, touchedPlayers, writeNeeds } from "../src/db/profiles";
-import { listSeries, seriesStatements } from "../src/db/series";
+import { eventStates, listSeries, publicSeriesLinks, seriesStatements } from "../src/db/series";
 import { DAY } from "./helpers";
 
 type Captured = { sql: string; args: unknown[] };
@@ -189,5 +189,19 @@ describe("the ops series list", () => {
       expect(fullScans(lines).filter((l) => l !== "SCAN series USING INDEX idx_series_created"), q.sql).toEqual([]);
       if (/FROM series\s/.test(q.sql)) expect(lines, q.sql).not.toContain("USE TEMP B-TREE FOR ORDER BY");
     }
+  });
+});
+
+describe("series on players' views", () => {
+  it("one read for a whole page of events: each event by idx_series_occurrences_event, each next start a seek by series and start", async () => {
+    const { db, captured } = recording(env.DB);
+    const ids = Array.from({ length: 40 }, (_, i) => `evt_plan_series_${i}`);
+    await publicSeriesLinks(db, ids);
+    await eventStates(db, ids);
+    expect(captured).toHaveLength(2);
+    for (const q of captured) expect(fullScans(await plan(q)), q.sql).toEqual([]);
+    const lines = await plan(captured[0]);
+    expect(lines.some((l) => l.includes("USING INDEX idx_series_occurrences_event"))).toBe(true);
+    expect(lines.some((l) => l.includes("USING COVERING INDEX idx_series_occurrences_start") || l.includes("USING INDEX idx_series_occurrences_start"))).toBe(true);
   });
 });

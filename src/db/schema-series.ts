@@ -46,5 +46,10 @@ export const seriesOccurrences = sqliteTable(
     /** Added to the occurrence's ICS SEQUENCE: grows by each replaced event's last revision, so it never goes down. */
     seqBase: integer("seq_base").notNull().default(0),
   },
-  (t) => [primaryKey({ columns: [t.seriesId, t.occurrenceKey] }), index("idx_series_occurrences_event").on(t.eventId)],
+  (t) => [
+    primaryKey({ columns: [t.seriesId, t.occurrenceKey] }),
+    index("idx_series_occurrences_event").on(t.eventId),
+    // A player's event names its series' next occurrence: a seek by series and start, not a walk of its history.
+    index("idx_series_occurrences_start").on(t.seriesId, t.startTime),
+  ],
 );

@@ -2,6 +2,7 @@
 // calendar. Every upsert is revision-guarded: a late, retried batch never rolls a row back.
 import type { OccurrenceRecord, SeriesStatus } from "../actors/contracts";
 import type { SeriesRule } from "../domain/series";
+import type { PublicSeriesLink } from "../domain/series-public";
 
 export type SeriesRow = {
   seriesId: string;
@@ -148,4 +149,25 @@ export async function eventStates(d1: D1Database, eventIds: string[]): Promise<M
     .bind(JSON.stringify(eventIds))
     .all<{ eventId: string; state: string; revision: number }>();
   return new Map(rows.results.map((r) => [r.eventId, { state: r.state, revision: r.revision }]));
+}
+
+// ---- what players see of a series (the calendar and the event views) -----------------------------------------------
+
+/**
+ * For each listed event that is a series occurrence: its series, the rule in force and the start of the series' next
+ * scheduled occurrence after this one. One read for the lot: the events by idx_series_occurrences_event, and each
+ * next start a seek on idx_series_occurrences_start.
+ */
+export async function publicSeriesLinks(d1: D1Database, eventIds: string[]): Promise<Map<string, PublicSeriesLink>> {
+  if (eventIds.length === 0) return new Map();
+  const rows = await d1
+    .prepare(
+      `SELECT o.event_id AS eventId, s.series_id AS seriesId, s.rule AS rule,
+         (SELECT MIN(n.start_time) FROM series_occurrences n WHERE n.series_id = o.series_id AND n.start_time > o.start_time AND n.status IN ('scheduled', 'shifted')) AS next
+       FROM series_occurrences o JOIN series s ON s.series_id = o.series_id
+       WHERE o.event_id IN (SELECT value FROM json_each(?))`,
+    )
+    .bind(JSON.stringify(eventIds))
+    .all<{ eventId: string; seriesId: string; rule: string; next: number | null }>();
+  return new Map(rows.results.map((r) => [r.eventId, { seriesId: r.seriesId, rule: JSON.parse(r.rule) as SeriesRule, next: r.next }]));
 }

@@ -3,6 +3,7 @@
 // fails there. Times are ISO 8601 strings; durations and countdowns whole seconds.
 import { z } from "zod";
 import { AdjustedView } from "./adaptive";
+import { PublicSeries } from "./series-public";
 import { EventInstance, EventTier, EventType, Milestone, Objective, RewardData, templateFields } from "./model";
 
 const Iso = z.iso.datetime({ offset: true });
@@ -192,6 +193,7 @@ export const PublicEvent = z
       .object({ timeZone: z.string(), localStart: z.string(), localEnd: z.string(), start: Iso, end: Iso })
       .nullable()
       .meta({ description: "A local-time event's window for the calling player, in their zone (their token's tz, else DEFAULT_PLAYER_TIME_ZONE); start = end when a clock change skips it. Null for other events." }),
+    series: PublicSeries,
   })
   .meta({ id: "PublicEvent" });
 export const PublicEventList = z.object({ events: z.array(PublicEvent) }).meta({ id: "PublicEventList" });

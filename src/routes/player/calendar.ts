@@ -10,6 +10,7 @@ import { iso } from "../../domain/time";
 import { PlayerCalendar } from "../../domain/views";
 import type { AppEnv } from "../../http/auth";
 import { revalidate } from "../../http/cache";
+import { seriesOf } from "../../http/public-series";
 import { problemsError } from "../../http/errors";
 import { PLAYER, errors, json, openApiApp } from "../../http/openapi";
 import { RangeQuery } from "../../http/validate";
@@ -38,6 +39,8 @@ export const playerCalendarRoutes = openApiApp<AppEnv>().openapi(
     // The preview notification doubles as a banner on the calendar for events starting within 24 h.
     const banner = (e: (typeof events)[number]) =>
       e.state === "scheduled" && e.startTime - now <= PREVIEW_LEAD_MS ? notificationText("preview", e.name) : null;
-    return c.json({ from: iso(from), to: iso(to), events: events.map((e) => ({ ...publicView(e, now, c.var.player, readConfig(c.env).defaultPlayerTimeZone), banner: banner(e) })) }, 200);
+    const series = await seriesOf(c.env.DB, events.map((e) => e.eventId));
+    const zone = readConfig(c.env).defaultPlayerTimeZone;
+    return c.json({ from: iso(from), to: iso(to), events: events.map((e) => ({ ...publicView(e, now, c.var.player, zone), series: series(e.eventId), banner: banner(e) })) }, 200);
   },
 );

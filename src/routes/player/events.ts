@@ -16,6 +16,7 @@ import type { AppEnv } from "../../http/auth";
 import { revalidate } from "../../http/cache";
 import { ApiError, unwrap } from "../../http/errors";
 import { checkEventId } from "../../http/ids";
+import { seriesOf } from "../../http/public-series";
 import { EventIdParam, PLAYER, errors, json, jsonRequest, openApiApp } from "../../http/openapi";
 import { shardFor } from "../../http/shards";
 import { idempotencyKey } from "../../http/validate";
@@ -59,7 +60,8 @@ export const playerEventRoutes = openApiApp<AppEnv>()
     async (c) => {
       const now = Date.now();
       const events = await activeEvents(c.env.DB);
-      return c.json({ events: events.map((e) => publicView(e, now, c.var.player, readConfig(c.env).defaultPlayerTimeZone)) }, 200);
+      const series = await seriesOf(c.env.DB, events.map((e) => e.eventId));
+      return c.json({ events: events.map((e) => ({ ...publicView(e, now, c.var.player, readConfig(c.env).defaultPlayerTimeZone), series: series(e.eventId) })) }, 200);
     },
   )
   .openapi(
@@ -76,7 +78,8 @@ export const playerEventRoutes = openApiApp<AppEnv>()
       const { withinHours } = c.req.valid("query");
       const now = Date.now();
       const events = await upcomingEvents(c.env.DB, now, withinHours * HOUR_MS);
-      return c.json({ events: events.map((e) => publicView(e, now, c.var.player, readConfig(c.env).defaultPlayerTimeZone)) }, 200);
+      const series = await seriesOf(c.env.DB, events.map((e) => e.eventId));
+      return c.json({ events: events.map((e) => ({ ...publicView(e, now, c.var.player, readConfig(c.env).defaultPlayerTimeZone), series: series(e.eventId) })) }, 200);
     },
   )
   .openapi(
@@ -117,8 +120,8 @@ export const playerEventRoutes = openApiApp<AppEnv>()
       // the moment it happens rather than after the projection lands.
       const view = await eventActor(c.env, eventId).get();
       if (!view || HIDDEN_STATES.has(view.instance.state)) throw new ApiError(404, "event_not_found", `no event with id "${eventId}"`);
-      const counts = await participation(c.env.DB, eventId);
-      return c.json(publicView({ ...view.instance, ...counts }, Date.now(), c.var.player, readConfig(c.env).defaultPlayerTimeZone), 200);
+      const [counts, series] = await Promise.all([participation(c.env.DB, eventId), seriesOf(c.env.DB, [eventId])]);
+      return c.json({ ...publicView({ ...view.instance, ...counts }, Date.now(), c.var.player, readConfig(c.env).defaultPlayerTimeZone), series: series(eventId) }, 200);
     },
   )
   .openapi(

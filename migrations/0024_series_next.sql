@@ -1,0 +1,2 @@
+-- Players' event views name the series' next occurrence after this one: a seek by series and start time.
+CREATE INDEX `idx_series_occurrences_start` ON `series_occurrences` (`series_id`,`start_time`);

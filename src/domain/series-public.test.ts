@@ -1,0 +1,40 @@
+import { describe, expect, it } from "vitest";
+import type { SeriesRule } from "./series";
+import { describeDuration, describeRule, renderPublicSeries } from "./series-public";
+
+const rule = (rrule: string, more: Partial<SeriesRule> = {}): SeriesRule => ({ rrule, dtstart: "2027-03-06T10:00:00", duration: "PT12H", timeZone: "Europe/London", exdates: [], until: null, ...more });
+
+describe("describeRule", () => {
+  it("says the common shapes in plain words", () => {
+    expect(describeRule(rule("FREQ=WEEKLY;BYDAY=SA"))).toBe("Every Saturday at 10:00 (Europe/London), for 12 h");
+    expect(describeRule(rule("FREQ=WEEKLY;BYDAY=SA,SU"))).toBe("Every Saturday and Sunday at 10:00 (Europe/London), for 12 h");
+    expect(describeRule(rule("FREQ=DAILY", { duration: "PT2H30M", timeZone: "UTC" }))).toBe("Every day at 10:00 (UTC), for 2 h 30 min");
+    expect(describeRule(rule("FREQ=DAILY;INTERVAL=2;COUNT=5"))).toBe("Every 2 days at 10:00 (Europe/London), for 12 h, 5 times from 2027-03-06");
+    expect(describeRule(rule("FREQ=MONTHLY;BYDAY=+1MO", { duration: "P3D" }))).toBe("Every month on the first Monday at 10:00 (Europe/London), for 3 days");
+    expect(describeRule(rule("FREQ=MONTHLY;BYMONTHDAY=1,-1"))).toBe("Every month on day 1 and the last day at 10:00 (Europe/London), for 12 h");
+    expect(describeRule(rule("FREQ=WEEKLY;INTERVAL=2;BYDAY=FR", { until: "2027-06-01T00:00:00" }))).toBe("Every 2 weeks on Friday at 10:00 (Europe/London), for 12 h, until 2027-06-01");
+    expect(describeRule(rule("FREQ=DAILY;BYHOUR=8,20;BYMINUTE=0"))).toBe("Every day at 08:00 and 20:00 (Europe/London), for 12 h");
+  });
+
+  it("falls back to the rule itself for parts it does not put in words", () => {
+    expect(describeRule(rule("FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU"))).toBe("Repeats: FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU (Europe/London)");
+    expect(describeRule(rule("FREQ=MONTHLY;BYSETPOS=-1;BYDAY=MO,TU"))).toBe("Repeats: FREQ=MONTHLY;BYSETPOS=-1;BYDAY=MO,TU (Europe/London)");
+  });
+
+  it("reads ISO durations, and gives back what it cannot read", () => {
+    expect(describeDuration("P1W")).toBe("1 week");
+    expect(describeDuration("P1DT1H")).toBe("1 day 1 h");
+    expect(describeDuration("nonsense")).toBe("nonsense");
+  });
+
+  it("renders a link, and null for an event of no series", () => {
+    expect(renderPublicSeries(undefined)).toBeNull();
+    expect(renderPublicSeries({ seriesId: "ser_1", rule: rule("FREQ=WEEKLY;BYDAY=SA"), next: Date.UTC(2027, 2, 13, 10) })).toEqual({
+      seriesId: "ser_1",
+      rrule: "FREQ=WEEKLY;BYDAY=SA",
+      timeZone: "Europe/London",
+      summary: "Every Saturday at 10:00 (Europe/London), for 12 h",
+      next: "2027-03-13T10:00:00.000Z",
+    });
+  });
+});
