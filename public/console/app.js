@@ -6,6 +6,7 @@ import { calendarView } from "./calendar.js";
 import { createView } from "./create.js";
 import { eventView } from "./event.js";
 import { reviewView } from "./review.js";
+import { seriesView } from "./series.js";
 import { templatesView } from "./templates.js";
 
 const $ = (id) => document.getElementById(id);
@@ -17,6 +18,7 @@ const routes = [
   [/^#\/events\/([\w-]+)$/, eventView],
   [/^#\/templates(?:\/([\w-]+))?$/, templatesView],
   [/^#\/review$/, reviewView],
+  [/^#\/series(?:\/(ser_[a-f0-9]+))?$/, seriesView],
 ];
 
 let routeSeq = 0;
