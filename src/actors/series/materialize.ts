@@ -10,7 +10,6 @@ import { MAX_MOVE_MS, decideConflict, expandPlan, type ConflictPolicy, type Occu
 import { DAY_MS, HOUR_MS, SECOND_MS, iso } from "../../domain/time";
 import type { Audit, EventView, OccurrenceStatus } from "../contracts";
 import { eventActor, schedulerActor } from "../stubs";
-import { OPERATOR_CANCELLED } from "./outside";
 
 /** What the materializer reads and writes in the series object. */
 export type OccurrenceRow = {
@@ -53,7 +52,9 @@ export function occurrenceEventId(seriesId: string, key: string, gen: number): s
 /** Creates, moves and cancels asked in one pass; the rest follow a second later. */
 export const CREATES_PER_PASS = 50;
 
-/** Ops cancelled this occurrence's event directly (outside.ts): it stays cancelled until an edit moves or resizes it. */
+/** The reason an occurrence whose event ops cancelled directly is recorded with (outside.ts learns of it). */
+export const OPERATOR_CANCELLED = "event cancelled by an operator";
+/** Ops cancelled this occurrence's event directly: it stays cancelled until an edit moves or resizes it. */
 const heldByOps = (r: OccurrenceRow) => r.status === "cancelled" && r.reason === OPERATOR_CANCELLED;
 
 const hasEvent = (r: OccurrenceRow) => r.eventId !== null && (r.status === "scheduled" || r.status === "shifted" || r.status === "pending");

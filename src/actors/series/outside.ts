@@ -4,9 +4,7 @@
 // cancel the route could not report. A learnt cancel is recorded on the occurrence, and the pass leaves it so
 // (materialize.ts, heldByOps): no pass or resume makes it again; an edit that moves or resizes it makes a new event.
 import { eventStates } from "../../db/series";
-import type { OccurrenceRow } from "./materialize";
-
-export const OPERATOR_CANCELLED = "event cancelled by an operator";
+import { OPERATOR_CANCELLED, type OccurrenceRow } from "./materialize";
 
 /** Event id → the cancelled event's last revision (added to the occurrence's SEQUENCE base, as cancel() does). */
 export type Cancelled = Map<string, number>;
