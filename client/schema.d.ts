@@ -6476,15 +6476,6 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Body failed validation; details.fields names each problem */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
         };
     };
     createSeries: {
@@ -6623,15 +6614,6 @@ export interface operations {
             };
             /** @description No such resource */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Body failed validation; details.fields names each problem */
-            422: {
                 headers: {
                     [name: string]: unknown;
                 };

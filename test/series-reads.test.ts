@@ -62,7 +62,7 @@ describe("GET /v1/admin/series: the ops list", () => {
     expect((await call("POST", `/v1/admin/series/${a.seriesId}/pause`, { token: viewer.key })).status).toBe(403);
   });
 
-  it("refuses bad parameters with a 422 naming the field", async () => {
+  it("refuses bad parameters with a 400 naming the field", async () => {
     for (const [q, field] of [
       ["limit=0", "limit"],
       ["limit=101", "limit"],
@@ -72,7 +72,7 @@ describe("GET /v1/admin/series: the ops list", () => {
       ["colour=red", ""],
     ] as const) {
       const res = await call("GET", `/v1/admin/series?${q}`);
-      expect(res.status, q).toBe(422);
+      expect(res.status, q).toBe(400);
       expect(res.json.error.code, q).toBe("validation_failed");
       if (field) expect(res.json.error.details.fields.map((f: { path: string }) => f.path), q).toContain(field);
     }
@@ -111,7 +111,7 @@ describe("GET /v1/admin/series/:seriesId: occurrences by range and page", () => 
     expect((await call("GET", `/v1/admin/series/${s.seriesId}?from=${new Date(Date.now() + 40 * DAY).toISOString()}`)).json.occurrences).toEqual([]);
   });
 
-  it("refuses bad paging parameters with a 422 naming the field, and an unknown series with 404", async () => {
+  it("refuses bad paging parameters with a 400 naming the field, and an unknown series with 404", async () => {
     const t = await createTemplate();
     const s = await createSeries({ templateId: t.templateId, rrule: "FREQ=DAILY", dtstart: `${day(1)}T06:00`, duration: "PT1H", timeZone: "UTC", horizonDays: 2 });
     for (const [q, field] of [
@@ -125,7 +125,7 @@ describe("GET /v1/admin/series/:seriesId: occurrences by range and page", () => 
       ["page=2", ""],
     ] as const) {
       const res = await call("GET", `/v1/admin/series/${s.seriesId}?${q}`);
-      expect(res.status, q).toBe(422);
+      expect(res.status, q).toBe(400);
       expect(res.json.error.code, q).toBe("validation_failed");
       if (field) expect(res.json.error.details.fields.map((f: { path: string }) => f.path), q).toContain(field);
     }
