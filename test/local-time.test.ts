@@ -204,6 +204,27 @@ describe("a local-time event's waves reach players no shard has seen", () => {
   });
 });
 
+describe("shown/clicked on a wave's feed row", () => {
+  it("is refused as not found for a reader outside the wave's zones, like any notification they cannot see", async () => {
+    const now = Date.now();
+    // London's preview is due now; Tokyo's window closed before the create, so no wave names Tokyo.
+    const res = await localEvent({ start: toLocal(now + HOUR / 2, "Europe/London").slice(0, 16), end: toLocal(now + 3 * HOUR, "Europe/London").slice(0, 16) });
+    const id = res.json.eventId;
+    await tick(id, Date.now());
+    const preview = (await broadcasts(id)).find((r) => r.notification_type === "preview" && inZone("Europe/London")(r))!;
+    expect(preview.zones).not.toContain("Asia/Tokyo");
+    for (const what of ["shown", "clicked"]) {
+      const outside = await call("POST", `/v1/notifications/${encodeURIComponent(preview.notification_id)}/${what}`, { token: await playerToken("rec-tok", { tz: "Asia/Tokyo" }) });
+      expect(outside.status, what).toBe(404);
+      expect(outside.json.error.code).toBe("notification_not_found");
+      const inside = await call("POST", `/v1/notifications/${encodeURIComponent(preview.notification_id)}/${what}`, { token: await playerToken("rec-lon", { tz: "Europe/London" }) });
+      expect(inside.status, what).toBe(200);
+    }
+    const recorded = await env.DB.prepare("SELECT player_id FROM notification_interactions WHERE notification_id = ? ORDER BY player_id").bind(preview.notification_id).all<any>();
+    expect(recorded.results).toEqual([{ player_id: "rec-lon" }]);
+  });
+});
+
 describe("the lifecycle through the clock changes, driven by the event object's alarms", () => {
   it("spring-forward night, 02:30–03:30 in New York: empty there; London and Kolkata run in their own waves; quiet hours defer push only", { timeout: 40_000 }, async () => {
     const lt = { start: "2027-03-14T02:30", end: "2027-03-14T03:30", quietHours: { start: "02:00", end: "03:00" } };
