@@ -211,14 +211,15 @@ export interface PlayerInventoryActorRpc extends PlayerDataHolder {
 
 // ---- Queues ----------------------------------------------------------------------------------------------------
 
-/** Push work an EventActor puts on the push queue: one broadcast (a topic push) or a batch of at most 100 players. */
+/** Push work on the push queue: a topic push (to all, or to `zones` for a local-time wave) or a batch of ≤100 players. */
 export type PushMessage = {
   notificationId: string;
   eventId: string;
   type: string;
   title: string;
   body: string;
-  audience: "all" | "players";
+  audience: "all" | "zones" | "players";
+  zones?: string[];
   playerIds?: string[];
   batch: number;
 };

@@ -138,6 +138,34 @@ export function pushInstant(at: number, zone: string, quiet: QuietHours | undefi
   return Math.max(at, readingReached(`${day}T${quiet.end}:00`, zone, at));
 }
 
+/**
+ * When one zone's push for a wave may go out (pushInstant), or null when quiet hours defer it past the point of
+ * telling: at or after the player's window start (a preview) or end (start, ending soon, expiration warning).
+ */
+export function wavePushAt(lt: LocalTime, zone: string, type: WaveType, firedAt: number, env: Span): number | null {
+  const pushAt = pushInstant(firedAt, zone, lt.quietHours);
+  if (pushAt === firedAt) return pushAt;
+  const w = playerWindow(lt, zone, env);
+  return pushAt >= (type === "preview" ? w.start : w.end) ? null : pushAt;
+}
+
+/**
+ * A broadcast wave's topic pushes: its zones grouped by the instant their push may go out, earliest first. One push
+ * per group reaches every device subscribed to those zones, seen by a shard or not; a zone whose push would come too
+ * late is in no group.
+ */
+export function wavePushGroups(lt: LocalTime, zones: readonly string[], type: WaveType, firedAt: number, env: Span): Wave[] {
+  const byAt = new Map<number, string[]>();
+  for (const zone of zones) {
+    const at = wavePushAt(lt, zone, type, firedAt, env);
+    if (at === null) continue;
+    const list = byAt.get(at);
+    if (list) list.push(zone);
+    else byAt.set(at, [zone]);
+  }
+  return [...byAt].sort((a, b) => a[0] - b[0]).map(([at, zs]) => ({ at, zones: zs }));
+}
+
 function nextDay(date: string): string {
   const d = new Date(`${date}T00:00:00Z`);
   d.setUTCDate(d.getUTCDate() + 1);
