@@ -111,4 +111,34 @@ describe("a local-time wave's push reaches zones no shard has seen", () => {
     const ids = [`${id}:start@${new Date(lonStart).toISOString()}`, `${id}:urgency@${new Date(lonStart + HOUR).toISOString()}`];
     expect((await pushes(id)).filter((r) => ids.some((i) => r.key.startsWith(i)))).toEqual([]);
   });
+
+  it("quiet hours ending in the spring-forward gap: New York's push goes at the first instant after it, Bogota's (same wave, no DST) at its own 02:30", { timeout: 40_000 }, async () => {
+    const t = await createTemplate({ name: "Gap Owls", objectives: OBJ });
+    // 01:30 on the night New York skips 02:00–03:00; quiet 01:00–02:30, whose end does not exist there that night.
+    const lt = { start: "2027-03-14T01:30", end: "2027-03-14T05:00", quietHours: { start: "01:00", end: "02:30" } };
+    const res = await call("POST", "/v1/admin/events", { body: { templateId: t.templateId, tier: "mini", shardCount: 1, localTime: lt } });
+    const id = res.json.eventId as string;
+    events.push(id);
+    // 01:30 EST and 01:30 in Bogota (−5 all year) are one instant, one wave, one feed row.
+    const at = Date.UTC(2027, 2, 14, 6, 30);
+    const gapEnd = Date.UTC(2027, 2, 14, 7, 0); // 02:00 EST becomes 03:00 EDT
+    const bogota = Date.UTC(2027, 2, 14, 7, 30); // 02:30 −5
+    const startId = `${id}:start@${new Date(at).toISOString()}`;
+    await tick(id, Date.parse(res.json.startTime));
+    await tick(id, at);
+    const rows = await pushRows(id);
+    expect(rows).toContainEqual({ key: `push|${gapEnd}|start|start|${at}`, due_at: gapEnd });
+    expect(rows).toContainEqual({ key: `push|${bogota}|start|start|${at}`, due_at: bogota });
+    await tick(id, gapEnd);
+    const [ny, ...more] = await arrived(id, (r) => r.key.startsWith(startId));
+    expect(more).toEqual([]);
+    expect(ny).toMatchObject({ key: `${startId}:${waveBatch(30, 0)}`, audience: "zones", type: "start" });
+    expect(ny.zones).toContain("America/New_York");
+    expect(ny.zones).not.toContain("America/Bogota");
+    await tick(id, bogota);
+    const co = (await arrived(id, (r) => r.key === `${startId}:${waveBatch(60, 0)}`))[0];
+    expect(co.zones).toContain("America/Bogota");
+    expect(co.zones).not.toContain("America/New_York");
+    expect((await pushes(id)).filter((r) => r.key.startsWith(startId))).toHaveLength(2);
+  });
 });
