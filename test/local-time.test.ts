@@ -63,6 +63,12 @@ describe("creating a local-time event", () => {
     const env2 = envelope(lt)!;
     expect([env2.start, env2.end]).toEqual([Date.parse(res.json.startTime), Date.parse(res.json.endTime)]);
     expect(res.json).toMatchObject({ state: "scheduled", localTime: lt });
+    // Each caller's own window: empty in New York (the spring-forward gap swallows it), upcoming in London.
+    const mine = async (tz: string) => (await call("GET", `/v1/events/${res.json.eventId}`, { token: await playerToken(`view-${tz}`, { tz }) })).json.localWindow;
+    expect(await mine("America/New_York")).toMatchObject({ state: "empty", start: "2027-03-14T07:30:00.000Z", end: "2027-03-14T07:30:00.000Z", timeUntilStart: 0, timeRemaining: 0 });
+    const lon = await mine("Europe/London");
+    expect(lon).toMatchObject({ state: "upcoming", start: "2027-03-14T02:30:00.000Z" });
+    expect(lon.timeRemaining - lon.timeUntilStart).toBe(3600);
     // The scheduler counts the envelope: the calendar's window is the same.
     const windows = await runInDurableObject(env.SCHEDULER_ACTOR.get(env.SCHEDULER_ACTOR.idFromName("global")), (o) => o.windows());
     expect(windows.find((w: any) => w.eventId === res.json.eventId)).toMatchObject({ start: env2.start, end: env2.end });
@@ -121,7 +127,8 @@ describe("progress only inside the player's own window", () => {
     expect(Date.parse(ny.json.error.details.window.start)).toBeGreaterThan(now + 9 * HOUR);
     // The player's view of the event says when their own window is.
     const seen = await call("GET", `/v1/events/${id}`, { token: await playerToken("ny", { tz: "America/New_York" }) });
-    expect(seen.json.localWindow).toEqual(ny.json.error.details.window);
+    expect(seen.json.localWindow).toMatchObject({ ...ny.json.error.details.window, state: "upcoming", timeRemaining: seen.json.localWindow.timeUntilStart + 2 * 3600 });
+    expect(seen.json.localWindow.timeUntilStart).toBeGreaterThan(9 * 3600);
     // No tz claim: DEFAULT_PLAYER_TIME_ZONE, UTC, 5 h 30 after Kolkata.
     const utc = await post(id, "no-tz", {});
     expect(utc.json.error).toMatchObject({ code: "outside_local_window", details: { window: { timeZone: "UTC" } } });
@@ -154,6 +161,24 @@ describe("a player's zone is fixed for the event by their first accepted request
     const zones = await runInDurableObject(shardStub(id), (_o, s) => s.storage.sql.exec("SELECT player_id, tz, fixed FROM player_zones ORDER BY player_id").toArray());
     expect(zones).toEqual([{ player_id: "fresh", tz: "Pacific/Niue", fixed: 1 }, { player_id: "hopper", tz: "Pacific/Kiritimati", fixed: 1 }]);
     expect((await post(id, "hopper", { tz: "Pacific/Niue" }, 2)).status).toBe(200);
+
+    // Every view of the player's window reads the fixed zone, whatever today's token says: the event, the lists, the
+    // socket's snapshot. A player with no fixed zone sees the token's.
+    const niue = await playerToken("hopper", { tz: "Pacific/Niue" });
+    const one = await call("GET", `/v1/events/${id}`, { token: niue });
+    expect(one.json.localWindow).toMatchObject({ timeZone: "Pacific/Kiritimati", state: "open", timeUntilStart: 0 });
+    expect(one.json.localWindow.timeRemaining).toBeGreaterThan(HOUR / 1000);
+    expect(one.json.localWindow.timeRemaining).toBeLessThanOrEqual(2 * HOUR / 1000);
+    const listed = (await call("GET", "/v1/events/active", { token: niue })).json.events.find((e: any) => e.eventId === id);
+    expect(listed.localWindow).toMatchObject({ timeZone: "Pacific/Kiritimati", state: "open" });
+    const calendar = (await call("GET", "/v1/calendar", { token: niue })).json.events.find((e: any) => e.eventId === id);
+    expect(calendar.localWindow).toMatchObject({ timeZone: "Pacific/Kiritimati", state: "open" });
+    const { client } = await connect(id, niue);
+    sockets.push(client!);
+    expect((await client!.next((f) => f.type === "event_state" && f.change === "snapshot")).localWindow).toMatchObject({ timeZone: "Pacific/Kiritimati", state: "open" });
+    const other = await call("GET", `/v1/events/${id}`, { token: await playerToken("never-fixed", { tz: "Pacific/Niue" }) });
+    expect(other.json.localWindow).toMatchObject({ timeZone: "Pacific/Niue", state: "upcoming", timeRemaining: 0 + other.json.localWindow.timeUntilStart + 3 * 3600 });
+    expect(other.json.localWindow.timeUntilStart).toBeGreaterThan(22 * 3600);
   });
 });
 
@@ -197,6 +222,8 @@ describe("a local-time event's waves reach players no shard has seen", () => {
     expect(await read("never-seen-ath", "Europe/Athens")).toEqual(["start"]);
     // Tokyo's window closed before the event was created: no wave speaks to it, on the feed or from the shard.
     expect(await read("never-seen-tok", "Asia/Tokyo")).toEqual([]);
+    const tokyo = (await call("GET", `/v1/events/${id}`, { token: await playerToken("never-seen-tok", { tz: "Asia/Tokyo" }) })).json.localWindow;
+    expect(tokyo).toMatchObject({ timeZone: "Asia/Tokyo", state: "closed", timeUntilStart: 0, timeRemaining: 0 });
     // The shard's live frame for a wave goes to the sockets of its zones only (opening one records the zone).
     const clients: Record<string, Client> = {};
     for (const [p, tz] of [["tok", "Asia/Tokyo"], ["ath", "Europe/Athens"]]) sockets.push((clients[p] = (await connect(id, await playerToken(p, { tz }))).client!));

@@ -113,6 +113,8 @@ export interface ProgressShardActorRpc extends PlayerDataHolder {
   notifyUnclaimed(type: UnclaimedWarning, notice: UnclaimedNotice): Promise<string[]>;
   /** A local-time event's wave: frames and feed rows (when `feed`) for the players it names, and who to push when. */
   localWave(call: WaveCall): Promise<WaveTarget[]>;
+  /** The zone a local-time event fixed for the player (their window's zone in every view), or null. */
+  localZone(playerId: string): Promise<string | null>;
   summary(): Promise<ShardSummary>;
   /** The event object pushes every change; a copy older than the one held is ignored. */
   syncEvent(info: EventInfo): Promise<void>;

@@ -177,6 +177,46 @@ export function describeWindow(lt: Pick<LocalTime, "start" | "end">, zone: strin
   return { timeZone: zone, localStart: lt.start, localEnd: lt.end, start: new Date(w.start).toISOString(), end: new Date(w.end).toISOString() };
 }
 
+/** Where one player's window stands now: not yet open, open, over, or skipped whole by a clock change in their zone. */
+export const WINDOW_STATES = ["upcoming", "open", "closed", "empty"] as const;
+export type WindowState = (typeof WINDOW_STATES)[number];
+
+const Iso = z.iso.datetime({ offset: true });
+const Seconds = z.number().int().min(0);
+/** The caller's own window of a local-time event, as the player views and the live snapshot carry it. */
+export const LocalWindow = z
+  .object({
+    timeZone: z.string().meta({ description: "The zone the window is read in: the one the event fixed for this player (their first accepted request), else their token's tz, else DEFAULT_PLAYER_TIME_ZONE." }),
+    localStart: z.string(),
+    localEnd: z.string(),
+    start: Iso,
+    end: Iso,
+    state: z.enum(WINDOW_STATES).meta({ description: "upcoming, open, closed, or empty (a clock change skips the whole window in this zone: start = end)." }),
+    timeUntilStart: Seconds.meta({ description: "Seconds until this player's window opens (0 unless upcoming)." }),
+    timeRemaining: Seconds.meta({ description: "Seconds until this player's window closes (0 once closed or empty)." }),
+  })
+  .meta({ id: "LocalWindow" });
+export type LocalWindow = z.infer<typeof LocalWindow>;
+
+/**
+ * One player's window in their zone at `now`, clipped to the envelope, with countdowns of its own. Empty only when a
+ * clock change skips it in that zone; one the envelope clips away (it closed before a late create, or after an
+ * end-now) is closed, and shown as the zone's own window.
+ */
+export function windowView(lt: Pick<LocalTime, "start" | "end">, zone: string, env: Span, now: number): LocalWindow {
+  const own = zoneWindow(lt, zone);
+  const clipped = playerWindow(lt, zone, env);
+  const w = isEmpty(clipped) ? own : clipped;
+  const secs = (ms: number) => Math.max(0, Math.ceil(ms / 1000));
+  const state: WindowState = isEmpty(own) ? "empty" : isEmpty(clipped) ? "closed" : now < w.start ? "upcoming" : now < w.end ? "open" : "closed";
+  return {
+    ...describeWindow(lt, zone, w),
+    state,
+    timeUntilStart: state === "upcoming" ? secs(w.start - now) : 0,
+    timeRemaining: state === "upcoming" || state === "open" ? secs(w.end - now) : 0,
+  };
+}
+
 // ---- waves of notifications ------------------------------------------------------------------------------------
 
 export const WAVE_TYPES = ["preview", "start", "urgency", "expiration_warning"] as const;

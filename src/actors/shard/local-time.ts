@@ -3,7 +3,7 @@
 // this shard to tell exactly the players whose window starts or ends at the wave's instant. The first request their
 // window accepts fixes the zone for the event: later requests are judged by it whatever their token says.
 import { notificationStatements } from "../../db/notifications";
-import { describeWindow, isEmpty, playerWindow, wavePushAt, type Span } from "../../domain/local-time";
+import { describeWindow, isEmpty, playerWindow, wavePushAt, windowView, type Span } from "../../domain/local-time";
 import type { Player } from "../../domain/model";
 import { notificationFrame, notificationRow, notificationText, type Notice } from "../../domain/notifications";
 import { progressGate, type EventInfo } from "../../domain/progress";
@@ -47,6 +47,18 @@ export class ShardLocalTime {
     const window = describeWindow(info.localTime, zone, outside);
     const when = outside.end <= outside.start ? "does not exist in your time zone (a clock change skips it)" : now < outside.start ? `opens at ${window.start}` : `closed at ${window.end}`;
     return fail(409, "outside_local_window", `this event runs from ${info.localTime.start} to ${info.localTime.end} in your time zone (${zone}); your window ${when}`, { window });
+  }
+
+  /** The zone the event fixed for this player (their first accepted request), or null while it is not fixed. */
+  fixedZone(playerId: string): string | null {
+    const kept = this.all().get(playerId);
+    return kept?.fixed ? kept.tz : null;
+  }
+
+  /** The player's own window for a socket's snapshot: in their fixed zone, else the one they connect with. */
+  windowFor(info: EventInfo, player: Player, now: number) {
+    if (!info.localTime) return undefined;
+    return windowView(info.localTime, this.fixedZone(player.playerId) ?? zoneOf(player, this.fallbackZone), { start: info.startTime, end: info.endTime }, now);
   }
 
   /** A socket that opens is a player the waves should reach, whatever the event's state. */

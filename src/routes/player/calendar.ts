@@ -11,6 +11,7 @@ import { PlayerCalendar } from "../../domain/views";
 import type { AppEnv } from "../../http/auth";
 import { revalidate } from "../../http/cache";
 import { problemsError } from "../../http/errors";
+import { fixedZones } from "../../http/local-zones";
 import { PLAYER, errors, json, openApiApp } from "../../http/openapi";
 import { RangeQuery } from "../../http/validate";
 
@@ -38,6 +39,8 @@ export const playerCalendarRoutes = openApiApp<AppEnv>().openapi(
     // The preview notification doubles as a banner on the calendar for events starting within 24 h.
     const banner = (e: (typeof events)[number]) =>
       e.state === "scheduled" && e.startTime - now <= PREVIEW_LEAD_MS ? notificationText("preview", e.name) : null;
-    return c.json({ from: iso(from), to: iso(to), events: events.map((e) => ({ ...publicView(e, now, c.var.player, readConfig(c.env).defaultPlayerTimeZone), banner: banner(e) })) }, 200);
+    const fixed = await fixedZones(c.env, events, c.var.player.playerId);
+    const view = (e: (typeof events)[number]) => publicView(e, now, c.var.player, readConfig(c.env).defaultPlayerTimeZone, fixed.get(e.eventId));
+    return c.json({ from: iso(from), to: iso(to), events: events.map((e) => ({ ...view(e), banner: banner(e) })) }, 200);
   },
 );

@@ -18,6 +18,7 @@ import { ApiError, unwrap } from "../../http/errors";
 import { checkEventId } from "../../http/ids";
 import { EventIdParam, PLAYER, errors, json, jsonRequest, openApiApp } from "../../http/openapi";
 import { shardFor } from "../../http/shards";
+import { fixedZones } from "../../http/local-zones";
 import { idempotencyKey } from "../../http/validate";
 import { logLine } from "../../lib/log";
 
@@ -59,7 +60,8 @@ export const playerEventRoutes = openApiApp<AppEnv>()
     async (c) => {
       const now = Date.now();
       const events = await activeEvents(c.env.DB);
-      return c.json({ events: events.map((e) => publicView(e, now, c.var.player, readConfig(c.env).defaultPlayerTimeZone)) }, 200);
+      const fixed = await fixedZones(c.env, events, c.var.player.playerId);
+      return c.json({ events: events.map((e) => publicView(e, now, c.var.player, readConfig(c.env).defaultPlayerTimeZone, fixed.get(e.eventId))) }, 200);
     },
   )
   .openapi(
@@ -76,7 +78,8 @@ export const playerEventRoutes = openApiApp<AppEnv>()
       const { withinHours } = c.req.valid("query");
       const now = Date.now();
       const events = await upcomingEvents(c.env.DB, now, withinHours * HOUR_MS);
-      return c.json({ events: events.map((e) => publicView(e, now, c.var.player, readConfig(c.env).defaultPlayerTimeZone)) }, 200);
+      const fixed = await fixedZones(c.env, events, c.var.player.playerId);
+      return c.json({ events: events.map((e) => publicView(e, now, c.var.player, readConfig(c.env).defaultPlayerTimeZone, fixed.get(e.eventId))) }, 200);
     },
   )
   .openapi(
@@ -117,8 +120,8 @@ export const playerEventRoutes = openApiApp<AppEnv>()
       // the moment it happens rather than after the projection lands.
       const view = await eventActor(c.env, eventId).get();
       if (!view || HIDDEN_STATES.has(view.instance.state)) throw new ApiError(404, "event_not_found", `no event with id "${eventId}"`);
-      const counts = await participation(c.env.DB, eventId);
-      return c.json(publicView({ ...view.instance, ...counts }, Date.now(), c.var.player, readConfig(c.env).defaultPlayerTimeZone), 200);
+      const [counts, fixed] = await Promise.all([participation(c.env.DB, eventId), fixedZones(c.env, [view.instance], c.var.player.playerId)]);
+      return c.json(publicView({ ...view.instance, ...counts }, Date.now(), c.var.player, readConfig(c.env).defaultPlayerTimeZone, fixed.get(eventId)), 200);
     },
   )
   .openapi(
