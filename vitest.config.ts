@@ -21,7 +21,7 @@ const secrets = {
   REPORTS_WEBHOOK_SECRET: REPORTS_SECRET,
   ALERTS_WEBHOOK_SECRET: ALERTS_SECRET,
 };
-const WEBHOOK_TESTS = ["test/rewards-webhook.test.ts", "test/push-webhook.test.ts", "test/analytics-report.test.ts", "test/alerts-webhook.test.ts"];
+const WEBHOOK_TESTS = ["test/rewards-webhook.test.ts", "test/push-webhook.test.ts", "test/local-time-push.test.ts", "test/analytics-report.test.ts", "test/alerts-webhook.test.ts"];
 const JWT_TESTS = ["test/player-jwt.test.ts"];
 
 /**

@@ -1418,6 +1418,7 @@ export interface components {
             progress?: {
                 [key: string]: unknown;
             } | null;
+            localWindow?: components["schemas"]["LocalWindow"];
         } | {
             /** @enum {string} */
             type: "milestone";
@@ -1508,6 +1509,25 @@ export interface components {
             /** @enum {string} */
             type: "pong";
             id?: string | number;
+        };
+        LocalWindow: {
+            /** @description The zone the window is read in: the one the event fixed for this player (their first accepted request), else their token's tz, else DEFAULT_PLAYER_TIME_ZONE. */
+            timeZone: string;
+            localStart: string;
+            localEnd: string;
+            /** Format: date-time */
+            start: string;
+            /** Format: date-time */
+            end: string;
+            /**
+             * @description upcoming, open, closed, or empty (a clock change skips the whole window in this zone: start = end).
+             * @enum {string}
+             */
+            state: "upcoming" | "open" | "closed" | "empty";
+            /** @description Seconds until this player's window opens (0 unless upcoming). */
+            timeUntilStart: number;
+            /** @description Seconds until this player's window closes (0 once closed or empty). */
+            timeRemaining: number;
         };
         Health: {
             /** @enum {boolean} */
@@ -3048,8 +3068,9 @@ export interface components {
             participantCount: number;
             /** @description Whether the calling player may join (level, clan). */
             eligible: boolean;
-            /** @description A local-time event's window for the calling player, in their zone (their token's tz, else DEFAULT_PLAYER_TIME_ZONE); start = end when a clock change skips it. Null for other events. */
+            /** @description A local-time event's window for the calling player, in their zone, with its own state and countdowns (the event's timeUntilStart/timeRemaining count its UTC envelope, the earliest zone's start to the latest zone's end). Null for other events. */
             localWindow: {
+                /** @description The zone the window is read in: the one the event fixed for this player (their first accepted request), else their token's tz, else DEFAULT_PLAYER_TIME_ZONE. */
                 timeZone: string;
                 localStart: string;
                 localEnd: string;
@@ -3057,6 +3078,15 @@ export interface components {
                 start: string;
                 /** Format: date-time */
                 end: string;
+                /**
+                 * @description upcoming, open, closed, or empty (a clock change skips the whole window in this zone: start = end).
+                 * @enum {string}
+                 */
+                state: "upcoming" | "open" | "closed" | "empty";
+                /** @description Seconds until this player's window opens (0 unless upcoming). */
+                timeUntilStart: number;
+                /** @description Seconds until this player's window closes (0 once closed or empty). */
+                timeRemaining: number;
             } | null;
             series: components["schemas"]["PublicSeries"];
         };
@@ -3246,8 +3276,9 @@ export interface components {
                 participantCount: number;
                 /** @description Whether the calling player may join (level, clan). */
                 eligible: boolean;
-                /** @description A local-time event's window for the calling player, in their zone (their token's tz, else DEFAULT_PLAYER_TIME_ZONE); start = end when a clock change skips it. Null for other events. */
+                /** @description A local-time event's window for the calling player, in their zone, with its own state and countdowns (the event's timeUntilStart/timeRemaining count its UTC envelope, the earliest zone's start to the latest zone's end). Null for other events. */
                 localWindow: {
+                    /** @description The zone the window is read in: the one the event fixed for this player (their first accepted request), else their token's tz, else DEFAULT_PLAYER_TIME_ZONE. */
                     timeZone: string;
                     localStart: string;
                     localEnd: string;
@@ -3255,6 +3286,15 @@ export interface components {
                     start: string;
                     /** Format: date-time */
                     end: string;
+                    /**
+                     * @description upcoming, open, closed, or empty (a clock change skips the whole window in this zone: start = end).
+                     * @enum {string}
+                     */
+                    state: "upcoming" | "open" | "closed" | "empty";
+                    /** @description Seconds until this player's window opens (0 unless upcoming). */
+                    timeUntilStart: number;
+                    /** @description Seconds until this player's window closes (0 once closed or empty). */
+                    timeRemaining: number;
                 } | null;
                 series: components["schemas"]["PublicSeries"];
                 banner: string | null;

@@ -63,6 +63,12 @@ describe("creating a local-time event", () => {
     const env2 = envelope(lt)!;
     expect([env2.start, env2.end]).toEqual([Date.parse(res.json.startTime), Date.parse(res.json.endTime)]);
     expect(res.json).toMatchObject({ state: "scheduled", localTime: lt });
+    // Each caller's own window: empty in New York (the spring-forward gap swallows it), upcoming in London.
+    const mine = async (tz: string) => (await call("GET", `/v1/events/${res.json.eventId}`, { token: await playerToken(`view-${tz}`, { tz }) })).json.localWindow;
+    expect(await mine("America/New_York")).toMatchObject({ state: "empty", start: "2027-03-14T07:30:00.000Z", end: "2027-03-14T07:30:00.000Z", timeUntilStart: 0, timeRemaining: 0 });
+    const lon = await mine("Europe/London");
+    expect(lon).toMatchObject({ state: "upcoming", start: "2027-03-14T02:30:00.000Z" });
+    expect(lon.timeRemaining - lon.timeUntilStart).toBe(3600);
     // The scheduler counts the envelope: the calendar's window is the same.
     const windows = await runInDurableObject(env.SCHEDULER_ACTOR.get(env.SCHEDULER_ACTOR.idFromName("global")), (o) => o.windows());
     expect(windows.find((w: any) => w.eventId === res.json.eventId)).toMatchObject({ start: env2.start, end: env2.end });
@@ -121,7 +127,8 @@ describe("progress only inside the player's own window", () => {
     expect(Date.parse(ny.json.error.details.window.start)).toBeGreaterThan(now + 9 * HOUR);
     // The player's view of the event says when their own window is.
     const seen = await call("GET", `/v1/events/${id}`, { token: await playerToken("ny", { tz: "America/New_York" }) });
-    expect(seen.json.localWindow).toEqual(ny.json.error.details.window);
+    expect(seen.json.localWindow).toMatchObject({ ...ny.json.error.details.window, state: "upcoming", timeRemaining: seen.json.localWindow.timeUntilStart + 2 * 3600 });
+    expect(seen.json.localWindow.timeUntilStart).toBeGreaterThan(9 * 3600);
     // No tz claim: DEFAULT_PLAYER_TIME_ZONE, UTC, 5 h 30 after Kolkata.
     const utc = await post(id, "no-tz", {});
     expect(utc.json.error).toMatchObject({ code: "outside_local_window", details: { window: { timeZone: "UTC" } } });
@@ -154,6 +161,24 @@ describe("a player's zone is fixed for the event by their first accepted request
     const zones = await runInDurableObject(shardStub(id), (_o, s) => s.storage.sql.exec("SELECT player_id, tz, fixed FROM player_zones ORDER BY player_id").toArray());
     expect(zones).toEqual([{ player_id: "fresh", tz: "Pacific/Niue", fixed: 1 }, { player_id: "hopper", tz: "Pacific/Kiritimati", fixed: 1 }]);
     expect((await post(id, "hopper", { tz: "Pacific/Niue" }, 2)).status).toBe(200);
+
+    // Every view of the player's window reads the fixed zone, whatever today's token says: the event, the lists, the
+    // socket's snapshot. A player with no fixed zone sees the token's.
+    const niue = await playerToken("hopper", { tz: "Pacific/Niue" });
+    const one = await call("GET", `/v1/events/${id}`, { token: niue });
+    expect(one.json.localWindow).toMatchObject({ timeZone: "Pacific/Kiritimati", state: "open", timeUntilStart: 0 });
+    expect(one.json.localWindow.timeRemaining).toBeGreaterThan(HOUR / 1000);
+    expect(one.json.localWindow.timeRemaining).toBeLessThanOrEqual(2 * HOUR / 1000);
+    const listed = (await call("GET", "/v1/events/active", { token: niue })).json.events.find((e: any) => e.eventId === id);
+    expect(listed.localWindow).toMatchObject({ timeZone: "Pacific/Kiritimati", state: "open" });
+    const calendar = (await call("GET", "/v1/calendar", { token: niue })).json.events.find((e: any) => e.eventId === id);
+    expect(calendar.localWindow).toMatchObject({ timeZone: "Pacific/Kiritimati", state: "open" });
+    const { client } = await connect(id, niue);
+    sockets.push(client!);
+    expect((await client!.next((f) => f.type === "event_state" && f.change === "snapshot")).localWindow).toMatchObject({ timeZone: "Pacific/Kiritimati", state: "open" });
+    const other = await call("GET", `/v1/events/${id}`, { token: await playerToken("never-fixed", { tz: "Pacific/Niue" }) });
+    expect(other.json.localWindow).toMatchObject({ timeZone: "Pacific/Niue", state: "upcoming", timeRemaining: 0 + other.json.localWindow.timeUntilStart + 3 * 3600 });
+    expect(other.json.localWindow.timeUntilStart).toBeGreaterThan(22 * 3600);
   });
 });
 
@@ -197,10 +222,40 @@ describe("a local-time event's waves reach players no shard has seen", () => {
     expect(await read("never-seen-ath", "Europe/Athens")).toEqual(["start"]);
     // Tokyo's window closed before the event was created: no wave speaks to it, on the feed or from the shard.
     expect(await read("never-seen-tok", "Asia/Tokyo")).toEqual([]);
-    for (const [p, tz] of [["tok", "Asia/Tokyo"], ["ath", "Europe/Athens"]]) await post(id, p, { tz });
+    const tokyo = (await call("GET", `/v1/events/${id}`, { token: await playerToken("never-seen-tok", { tz: "Asia/Tokyo" }) })).json.localWindow;
+    expect(tokyo).toMatchObject({ timeZone: "Asia/Tokyo", state: "closed", timeUntilStart: 0, timeRemaining: 0 });
+    // The shard's live frame for a wave goes to the sockets of its zones only (opening one records the zone).
+    const clients: Record<string, Client> = {};
+    for (const [p, tz] of [["tok", "Asia/Tokyo"], ["ath", "Europe/Athens"]]) sockets.push((clients[p] = (await connect(id, await playerToken(p, { tz }))).client!));
     const envStart = Date.parse(res.json.startTime);
-    const targets = (await runInDurableObject(shardStub(id), (o) => o.localWave({ type: "start", edge: "start", at: envStart, leftMs: 0, feed: false, firedAt: envStart }))) as any[];
-    expect(targets.map((t) => t.playerId)).toEqual(["ath"]);
+    const targets = await runInDurableObject(shardStub(id), (o) => o.localWave({ type: "start", edge: "start", at: envStart, leftMs: 0, feed: true, firedAt: envStart }));
+    // Not pushed per player: the wave's topic push names its zones (event/waves.ts).
+    expect(targets).toEqual([]);
+    const startId = `${id}:start@${new Date(envStart).toISOString()}`;
+    expect(await clients.ath.next((f) => f.type === "notification" && f.notificationId === startId)).toMatchObject({ notificationType: "start" });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(clients.tok.frames.filter((f) => f.type === "notification")).toEqual([]);
+  });
+});
+
+describe("shown/clicked on a wave's feed row", () => {
+  it("is refused as not found for a reader outside the wave's zones, like any notification they cannot see", async () => {
+    const now = Date.now();
+    // London's preview is due now; Tokyo's window closed before the create, so no wave names Tokyo.
+    const res = await localEvent({ start: toLocal(now + HOUR / 2, "Europe/London").slice(0, 16), end: toLocal(now + 3 * HOUR, "Europe/London").slice(0, 16) });
+    const id = res.json.eventId;
+    await tick(id, Date.now());
+    const preview = (await broadcasts(id)).find((r) => r.notification_type === "preview" && inZone("Europe/London")(r))!;
+    expect(preview.zones).not.toContain("Asia/Tokyo");
+    for (const what of ["shown", "clicked"]) {
+      const outside = await call("POST", `/v1/notifications/${encodeURIComponent(preview.notification_id)}/${what}`, { token: await playerToken("rec-tok", { tz: "Asia/Tokyo" }) });
+      expect(outside.status, what).toBe(404);
+      expect(outside.json.error.code).toBe("notification_not_found");
+      const inside = await call("POST", `/v1/notifications/${encodeURIComponent(preview.notification_id)}/${what}`, { token: await playerToken("rec-lon", { tz: "Europe/London" }) });
+      expect(inside.status, what).toBe(200);
+    }
+    const recorded = await env.DB.prepare("SELECT player_id FROM notification_interactions WHERE notification_id = ? ORDER BY player_id").bind(preview.notification_id).all<any>();
+    expect(recorded.results).toEqual([{ player_id: "rec-lon" }]);
   });
 });
 
@@ -244,14 +299,17 @@ describe("the lifecycle through the clock changes, driven by the event object's 
     await tick(id, lonStart - HOUR);
     await tick(id, lonStart);
     const lon3 = Date.UTC(2027, 2, 14, 3, 0);
-    expect((await waveRows(id)).filter((r) => r.key.startsWith("push|"))).toEqual([{ key: `push|${lon3}|start|start|${lonStart}`, due_at: lon3 }]);
+    expect((await waveRows(id)).filter((r) => r.key.startsWith("push|"))).toContainEqual({ key: `push|${lon3}|start|start|${lonStart}`, due_at: lon3 });
     // New York's group (America/Bogota and others at −5) starts at 07:30 UTC, but New York's own window is empty.
     await tick(id, nyInstant);
     const started = (await broadcasts(id)).filter((r) => r.notification_type === "start");
     expect(started.filter(inZone("Europe/London"))).toHaveLength(1);
     expect(started.filter(inZone("America/New_York"))).toEqual([]);
     expect(started.some((r) => r.zones.includes("America/Bogota"))).toBe(true);
-    expect((await waveRows(id)).filter((r) => r.key.startsWith("push|"))).toEqual([]);
+    // Every deferred push of an earlier wave went out; what waits is for later (the −5 group's start, at 03:00 there).
+    const waiting = (await waveRows(id)).filter((r) => r.key.startsWith("push|"));
+    expect(waiting).toContainEqual({ key: `push|${nyInstant + HOUR / 2}|start|start|${nyInstant}`, due_at: nyInstant + HOUR / 2 });
+    expect(waiting.every((r) => r.due_at > nyInstant)).toBe(true);
     // The feed was never deferred: London's rows are from its own instants, and nobody was told twice.
     expect((await broadcasts(id)).filter(inZone("Europe/London")).map((r) => r.notification_type).sort()).toEqual(["preview", "start", "urgency"]);
     expect(await feed(id)).toEqual([]);
@@ -271,35 +329,13 @@ describe("the lifecycle through the clock changes, driven by the event object's 
     }
   });
 
-  it("a push deferred past the player's window is dropped; one still in time counts the time left from when it goes", async () => {
-    const lt = { start: "2027-03-14T02:30", end: "2027-03-14T03:30", quietHours: { start: "22:00", end: "08:00" } };
-    const res = await localEvent(lt);
-    const id = res.json.eventId;
-    await call("POST", `/v1/events/${id}/join`, { token: await playerToken("lon", { tz: "Europe/London" }) });
-    await tick(id, Date.parse(res.json.startTime));
-    const lonStart = Date.UTC(2027, 2, 14, 2, 30);
-    const wave = (type: string, edge: string, at: number, firedAt: number) =>
-      runInDurableObject(shardStub(id), (o) => o.localWave({ type, edge, at, leftMs: at - firedAt, feed: false, firedAt } as any)) as Promise<any[]>;
-    // 08:00 GMT is after London's 02:30–03:30: neither "has started" nor "ends soon" is worth sending then.
-    expect(await wave("start", "start", lonStart, lonStart)).toEqual([]);
-    expect(await wave("urgency", "end", lonStart + HOUR, lonStart - HOUR)).toEqual([]);
-    // The preview (02:30 the day before, quiet) goes at 08:00, 18 h 30 before the start, and says so.
-    const [preview, ...rest] = await wave("preview", "start", lonStart, lonStart - 24 * HOUR);
-    expect(rest).toEqual([]);
-    expect(preview).toMatchObject({ playerId: "lon", pushAt: Date.UTC(2027, 2, 13, 8, 0), title: "Night Owls starts soon", body: "Get ready: the event opens in 19 hours." });
-  });
-
-  it("an ineligible player's zone is not recorded, so no wave reaches them", async () => {
+  it("an ineligible player's zone is not recorded, so no wave's frame or warning reaches them", async () => {
     const res = await localEvent({ start: "2027-03-14T02:30", end: "2027-03-14T03:30" }, { minimumPlayerLevel: 5 });
     const id = res.json.eventId;
     expect((await call("POST", `/v1/events/${id}/join`, { token: await playerToken("low", { tz: "Europe/London", lvl: 1 }) })).json.error.code).toBe("event_not_active");
     expect((await call("POST", `/v1/events/${id}/join`, { token: await playerToken("high", { tz: "Europe/London", lvl: 7 }) })).json.error.code).toBe("event_not_active");
     const zones = await runInDurableObject(shardStub(id), (_o, s) => s.storage.sql.exec("SELECT player_id FROM player_zones ORDER BY player_id").toArray());
     expect(zones).toEqual([{ player_id: "high" }]);
-    const lonStart = Date.UTC(2027, 2, 14, 2, 30);
-    await tick(id, Date.parse(res.json.startTime));
-    const targets = (await runInDurableObject(shardStub(id), (o) => o.localWave({ type: "start", edge: "start", at: lonStart, leftMs: 0, feed: false, firedAt: lonStart }))) as any[];
-    expect(targets.map((t) => t.playerId)).toEqual(["high"]);
   });
 
   it("a cancelled event sends none of its deferred pushes", async () => {
@@ -310,7 +346,7 @@ describe("the lifecycle through the clock changes, driven by the event object's 
     const kolStart = Date.UTC(2027, 2, 13, 21, 0);
     await tick(id, kolStart - 24 * HOUR);
     const pushes = async () => (await waveRows(id)).filter((r) => r.key.startsWith("push|"));
-    expect(await pushes()).toEqual([{ key: `push|${kolStart - 23.5 * HOUR}|preview|start|${kolStart}`, due_at: kolStart - 23.5 * HOUR }]);
+    expect(await pushes()).toContainEqual({ key: `push|${kolStart - 23.5 * HOUR}|preview|start|${kolStart}`, due_at: kolStart - 23.5 * HOUR });
     expect((await call("POST", `/v1/admin/events/${id}/cancel`, { body: {} })).status).toBe(200);
     expect(await pushes()).toEqual([]);
   });

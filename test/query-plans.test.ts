@@ -93,7 +93,7 @@ describe("per-player queries use indexes", () => {
   it("the feed returns what the single-OR query returned", async () => {
     const eventId = `evt_plan_${NOW.toString(36)}`;
     await seedNotifications(eventId);
-    await recordInteraction(env.DB, PLAYER, `${eventId}:1`, "clicked", NOW);
+    await recordInteraction(env.DB, PLAYER, "UTC", `${eventId}:1`, "clicked", NOW);
     const before = await env.DB.prepare(
       `SELECT q.notification_id, q.event_id, q.notification_type, q.scheduled_time, q.payload, i.shown_at, i.clicked_at
        FROM notification_queue q
@@ -115,7 +115,7 @@ describe("per-player queries use indexes", () => {
     const eventId = `evt_plan2_${NOW.toString(36)}`;
     await seedNotifications(eventId);
     const { db, captured } = recording(env.DB);
-    await recordInteraction(db, PLAYER, `${eventId}:2`, "shown", NOW);
+    await recordInteraction(db, PLAYER, "UTC", `${eventId}:2`, "shown", NOW);
     await setPushStatus(db, `${eventId}:1`, [PLAYER], "sent", NOW);
     await countPushFailure(db, `${eventId}:1`);
     const progress = { playerId: PLAYER, objectives: '{"pts":1}', unlockedMilestones: "[]", completion: 0.1, lastSeq: 1, revision: 1, lastUpdated: NOW, createdAt: NOW };

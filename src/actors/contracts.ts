@@ -113,6 +113,8 @@ export interface ProgressShardActorRpc extends PlayerDataHolder {
   notifyUnclaimed(type: UnclaimedWarning, notice: UnclaimedNotice): Promise<string[]>;
   /** A local-time event's wave: frames and feed rows (when `feed`) for the players it names, and who to push when. */
   localWave(call: WaveCall): Promise<WaveTarget[]>;
+  /** The zone a local-time event fixed for the player (their window's zone in every view), or null. */
+  localZone(playerId: string): Promise<string | null>;
   summary(): Promise<ShardSummary>;
   /** The event object pushes every change; a copy older than the one held is ignored. */
   syncEvent(info: EventInfo): Promise<void>;
@@ -211,14 +213,15 @@ export interface PlayerInventoryActorRpc extends PlayerDataHolder {
 
 // ---- Queues ----------------------------------------------------------------------------------------------------
 
-/** Push work an EventActor puts on the push queue: one broadcast (a topic push) or a batch of at most 100 players. */
+/** Push work on the push queue: a topic push (to all, or to `zones` for a local-time wave) or a batch of ≤100 players. */
 export type PushMessage = {
   notificationId: string;
   eventId: string;
   type: string;
   title: string;
   body: string;
-  audience: "all" | "players";
+  audience: "all" | "zones" | "players";
+  zones?: string[];
   playerIds?: string[];
   batch: number;
 };

@@ -48,14 +48,17 @@ export async function feedRows(d1: D1Database, playerId: string, zone: string, n
   return results;
 }
 
-/** Records shown/clicked for a notification the player can see; false if they cannot see it. */
-export async function recordInteraction(d1: D1Database, playerId: string, notificationId: string, what: "shown" | "clicked", now: number) {
+/**
+ * Records shown/clicked for a notification the player can see; false if they cannot see it. Visibility is the feed's:
+ * their own rows, and broadcasts, a wave's only for a reader in one of its zones (the zone the feed is read with).
+ */
+export async function recordInteraction(d1: D1Database, playerId: string, zone: string, notificationId: string, what: "shown" | "clicked", now: number) {
   const visible = await d1
     .prepare(
-      `SELECT 1 FROM notification_queue WHERE notification_id = ?1 AND payload IS NOT NULL
-         AND (target_player_id = ?2 OR (target_player_id IS NULL AND notification_type IN ${BROADCAST}))`,
+      `SELECT 1 FROM notification_queue q WHERE q.notification_id = ?1 AND q.payload IS NOT NULL
+         AND (q.target_player_id = ?2 OR (q.target_player_id IS NULL AND q.notification_type IN ${BROADCAST} AND ${IN_ZONE}))`,
     )
-    .bind(notificationId, playerId)
+    .bind(notificationId, playerId, null, zone, canonicalZone(zone) ?? zone)
     .first();
   if (!visible) return false;
   // Clicking implies it was shown; the first time of each is kept.

@@ -3,7 +3,7 @@ import { countdown } from "./lifecycle";
 import { DEFAULT_EXPECTED_PARTICIPANTS, shardCountFor } from "./sharding";
 import { DAY_MS, SECOND_MS, iso } from "./time";
 import { resolveBoard } from "./leaderboard";
-import { describeWindow, envelope, playerWindow } from "./local-time";
+import { envelope, windowView } from "./local-time";
 import { boardIssues, clanIssues, mechanicsIssues, type CreateEventBody, type EventInstance, type EventTemplate, type Milestone, type RewardData } from "./model";
 
 /**
@@ -172,10 +172,11 @@ export function ineligibility(
  * What a game client may see: no ops bookkeeping (activation attempts, errors, revision). A player without a zone is
  * in `fallbackZone` (DEFAULT_PLAYER_TIME_ZONE), as the token path and the shards read them.
  */
-export function publicView(instance: EventInstance, now: number, player: { level: number; clan: string | null; tz?: string }, fallbackZone: string) {
+export function publicView(instance: EventInstance, now: number, player: { level: number; clan: string | null; tz?: string }, fallbackZone: string, fixedZone: string | null = null) {
   const r = renderInstance(instance, now);
   const lt = instance.localTime;
-  const zone = player.tz ?? fallbackZone;
+  // The zone the event fixed for this player (their shard knows it) outranks what today's token says.
+  const zone = fixedZone ?? player.tz ?? fallbackZone;
   return {
     eventId: r.eventId,
     type: r.type,
@@ -197,7 +198,7 @@ export function publicView(instance: EventInstance, now: number, player: { level
     participantCount: r.participantCount,
     eligible: isEligible(instance, player),
     // The caller's own window of a local-time event, in their zone (null for other events).
-    localWindow: lt ? describeWindow(lt, zone, playerWindow(lt, zone, { start: instance.startTime, end: instance.endTime })) : null,
+    localWindow: lt ? windowView(lt, zone, { start: instance.startTime, end: instance.endTime }, now) : null,
   };
 }
 

@@ -1,6 +1,7 @@
 // The live channel's protocol: JSON frames, validated in both directions with these schemas. The README's "Live
 // channel" section documents every frame, field, error code and close code below; keep the two in step.
 import { z } from "zod";
+import { LocalWindow } from "./local-time";
 import { ProgressUpdates } from "./model";
 import { iso } from "./time";
 
@@ -36,6 +37,8 @@ export const ServerFrame = z.discriminatedUnion("type", [
     seq: Seq.optional(),
     /** On a snapshot only: the player's progress as GET /progress returns it, or null if they have not joined. */
     progress: Json.nullable().optional(),
+    /** On a local-time event's snapshot only: the player's own window (as GET /v1/events/:id gives it). */
+    localWindow: LocalWindow.optional(),
   }),
   z.object({ type: z.literal("milestone"), eventId: z.string(), milestone: Json, seq: Seq.optional() }),
   // Adaptive difficulty lowered this player's targets (domain/adaptive.ts): what changed, and their progress after it.

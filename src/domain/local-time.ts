@@ -138,6 +138,34 @@ export function pushInstant(at: number, zone: string, quiet: QuietHours | undefi
   return Math.max(at, readingReached(`${day}T${quiet.end}:00`, zone, at));
 }
 
+/**
+ * When one zone's push for a wave may go out (pushInstant), or null when quiet hours defer it past the point of
+ * telling: at or after the player's window start (a preview) or end (start, ending soon, expiration warning).
+ */
+export function wavePushAt(lt: LocalTime, zone: string, type: WaveType, firedAt: number, env: Span): number | null {
+  const pushAt = pushInstant(firedAt, zone, lt.quietHours);
+  if (pushAt === firedAt) return pushAt;
+  const w = playerWindow(lt, zone, env);
+  return pushAt >= (type === "preview" ? w.start : w.end) ? null : pushAt;
+}
+
+/**
+ * A broadcast wave's topic pushes: its zones grouped by the instant their push may go out, earliest first. One push
+ * per group reaches every device subscribed to those zones, seen by a shard or not; a zone whose push would come too
+ * late is in no group.
+ */
+export function wavePushGroups(lt: LocalTime, zones: readonly string[], type: WaveType, firedAt: number, env: Span): Wave[] {
+  const byAt = new Map<number, string[]>();
+  for (const zone of zones) {
+    const at = wavePushAt(lt, zone, type, firedAt, env);
+    if (at === null) continue;
+    const list = byAt.get(at);
+    if (list) list.push(zone);
+    else byAt.set(at, [zone]);
+  }
+  return [...byAt].sort((a, b) => a[0] - b[0]).map(([at, zs]) => ({ at, zones: zs }));
+}
+
 function nextDay(date: string): string {
   const d = new Date(`${date}T00:00:00Z`);
   d.setUTCDate(d.getUTCDate() + 1);
@@ -147,6 +175,46 @@ function nextDay(date: string): string {
 /** The window as ISO instants plus the wall clock it was read from, for error details and player views. */
 export function describeWindow(lt: Pick<LocalTime, "start" | "end">, zone: string, w: Span) {
   return { timeZone: zone, localStart: lt.start, localEnd: lt.end, start: new Date(w.start).toISOString(), end: new Date(w.end).toISOString() };
+}
+
+/** Where one player's window stands now: not yet open, open, over, or skipped whole by a clock change in their zone. */
+export const WINDOW_STATES = ["upcoming", "open", "closed", "empty"] as const;
+export type WindowState = (typeof WINDOW_STATES)[number];
+
+const Iso = z.iso.datetime({ offset: true });
+const Seconds = z.number().int().min(0);
+/** The caller's own window of a local-time event, as the player views and the live snapshot carry it. */
+export const LocalWindow = z
+  .object({
+    timeZone: z.string().meta({ description: "The zone the window is read in: the one the event fixed for this player (their first accepted request), else their token's tz, else DEFAULT_PLAYER_TIME_ZONE." }),
+    localStart: z.string(),
+    localEnd: z.string(),
+    start: Iso,
+    end: Iso,
+    state: z.enum(WINDOW_STATES).meta({ description: "upcoming, open, closed, or empty (a clock change skips the whole window in this zone: start = end)." }),
+    timeUntilStart: Seconds.meta({ description: "Seconds until this player's window opens (0 unless upcoming)." }),
+    timeRemaining: Seconds.meta({ description: "Seconds until this player's window closes (0 once closed or empty)." }),
+  })
+  .meta({ id: "LocalWindow" });
+export type LocalWindow = z.infer<typeof LocalWindow>;
+
+/**
+ * One player's window in their zone at `now`, clipped to the envelope, with countdowns of its own. Empty only when a
+ * clock change skips it in that zone; one the envelope clips away (it closed before a late create, or after an
+ * end-now) is closed, and shown as the zone's own window.
+ */
+export function windowView(lt: Pick<LocalTime, "start" | "end">, zone: string, env: Span, now: number): LocalWindow {
+  const own = zoneWindow(lt, zone);
+  const clipped = playerWindow(lt, zone, env);
+  const w = isEmpty(clipped) ? own : clipped;
+  const secs = (ms: number) => Math.max(0, Math.ceil(ms / 1000));
+  const state: WindowState = isEmpty(own) ? "empty" : isEmpty(clipped) ? "closed" : now < w.start ? "upcoming" : now < w.end ? "open" : "closed";
+  return {
+    ...describeWindow(lt, zone, w),
+    state,
+    timeUntilStart: state === "upcoming" ? secs(w.start - now) : 0,
+    timeRemaining: state === "upcoming" || state === "open" ? secs(w.end - now) : 0,
+  };
 }
 
 // ---- waves of notifications ------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ import { z } from "zod";
 import { AdjustedView } from "./adaptive";
 import { PublicSeries } from "./series-public";
 import { EventInstance, EventTier, EventType, Milestone, Objective, RewardData, templateFields } from "./model";
+import { LocalWindow } from "./local-time";
 
 const Iso = z.iso.datetime({ offset: true });
 const Json = z.record(z.string(), z.unknown());
@@ -189,10 +190,10 @@ export const PublicEvent = z
     leaderboardId: z.string().nullable(),
     participantCount: Count,
     eligible: z.boolean().meta({ description: "Whether the calling player may join (level, clan)." }),
-    localWindow: z
-      .object({ timeZone: z.string(), localStart: z.string(), localEnd: z.string(), start: Iso, end: Iso })
-      .nullable()
-      .meta({ description: "A local-time event's window for the calling player, in their zone (their token's tz, else DEFAULT_PLAYER_TIME_ZONE); start = end when a clock change skips it. Null for other events." }),
+    localWindow: LocalWindow.nullable().meta({
+      description:
+        "A local-time event's window for the calling player, in their zone, with its own state and countdowns (the event's timeUntilStart/timeRemaining count its UTC envelope, the earliest zone's start to the latest zone's end). Null for other events.",
+    }),
     series: PublicSeries,
   })
   .meta({ id: "PublicEvent" });

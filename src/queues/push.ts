@@ -1,7 +1,8 @@
 // Consumer of `push-notifications`: delivers push work to a provider-neutral PUSH_WEBHOOK_URL (FCM/APNs adapters sit
 // behind it), signed per Standard Webhooks (src/lib/webhook.ts), with "<notificationId>:<batch>" as the webhook-id.
 // The seed's rules: a failed push is retried once after 1 h, then goes to the dead-letter queue; the in-game feed
-// always has the notification anyway.
+// always has the notification anyway. The body is the documented payload (README, Push): `audience` "all" or "zones"
+// (a topic push; `zones` lists IANA zones, one topic each) or "players" (`playerIds`).
 import { countPushFailure, setPushStatus } from "../db/notifications";
 import { HOUR_MS, SECOND_MS } from "../domain/time";
 import { logLine } from "../lib/log";
@@ -10,16 +11,22 @@ import type { PushMessage } from "../actors/contracts";
 
 export type { PushMessage };
 
-
 export const PUSH_RETRY_DELAY_SECONDS = HOUR_MS / SECOND_MS;
 
 /** Marks the event-level row and, for a batch of players, each of their rows. */
 const setStatus = (d1: D1Database, m: PushMessage, status: "sent" | "failed", at: number) =>
   setPushStatus(d1, m.notificationId, m.playerIds ?? [], status, at);
 
+/** Exactly the documented fields: a message queued by an older version (no `zones`) posts as it always did. */
+function payload(m: PushMessage) {
+  const { notificationId, eventId, type, title, body, audience, batch } = m;
+  const to = audience === "zones" ? { zones: m.zones ?? [] } : audience === "players" ? { playerIds: m.playerIds ?? [] } : {};
+  return { notificationId, eventId, type, title, body, audience, ...to, batch };
+}
+
 async function post(env: Env, url: string, m: PushMessage): Promise<boolean> {
   const secret = (env as unknown as Record<string, string | undefined>).PUSH_WEBHOOK_SECRET ?? env.REWARD_SIGNING_SECRET;
-  const status = await postSigned(url, m, secret, `${m.notificationId}:${m.batch}`);
+  const status = await postSigned(url, payload(m), secret, `${m.notificationId}:${m.batch}`);
   return status !== null && status >= 200 && status < 300;
 }
 

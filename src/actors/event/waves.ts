@@ -1,10 +1,12 @@
 // A local-time event's notifications, one wave per zone group (domain/local-time.ts wavePlan): ("wave", key) rows in
-// the event object's kit schedule, recomputed with the lifecycle timers after every change. A wave asks every attached
-// shard to tell its players of that group (live frame and feed row at once) and answers with when each may be pushed:
-// pushes due now go on the push queue at once; those deferred by quiet hours get a ("wave", "push|<at>|<wave key>")
-// row of their own at the end of the quiet period, which asks the shards again (without a second frame or feed row).
+// the event object's kit schedule, recomputed with the lifecycle timers after every change. A preview, start or
+// ending-soon wave is a broadcast: one feed row naming its zones, live frames through the shards, and one topic push
+// (`audience: "zones"`) per group of its zones that quiet hours let out at one instant, so players no shard has seen
+// are pushed too. An expiration warning asks every attached shard for its players with unclaimed rewards and when each
+// may be pushed. Pushes due now go on the push queue at once; those deferred by quiet hours get a
+// ("wave", "push|<at>|<wave key>") row of their own at the end of the quiet period (without a second frame or feed row).
 import { notificationStatements } from "../../db/notifications";
-import { parseWaveKey, waveZones, wavePlan } from "../../domain/local-time";
+import { parseWaveKey, wavePlan, wavePushGroups, waveZones } from "../../domain/local-time";
 import type { EventInstance } from "../../domain/model";
 import { notificationRow, notificationText } from "../../domain/notifications";
 import { iso } from "../../domain/time";
@@ -42,34 +44,49 @@ export async function fireWave(env: Env, sql: SqlStorage, schedule: WaveSchedule
   const pushAt = push ? Number(key.split("|")[1]) : null;
   const waveKey = push ? key.split("|").slice(2).join("|") : key;
   const wave = parseWaveKey(waveKey);
-  if (!wave || !instance.localTime || !live(instance)) return;
+  const lt = instance.localTime;
+  if (!wave || !lt || !live(instance)) return;
   if (!push && fired(sql).has(waveKey)) return;
   const firedAt = push ? Number(sql.exec<{ fired_at: number }>("SELECT fired_at FROM waves_fired WHERE key = ?", waveKey).toArray()[0]?.fired_at ?? now) : now;
   // The instant the wave speaks about is its own: the group's start (preview, start) or end (the warnings).
   const call = { ...wave, leftMs: Math.max(0, wave.at - firedAt), feed: !push, firedAt };
   const base = `${instance.eventId}:${wave.type}@${iso(wave.at)}`;
-  // Preview, start and ending-soon are the wave's broadcast: one feed row naming its zones, which the feed shows to every
-  // reader in one of them (seen by a shard or not). Expiration warnings are per player (only unclaimed rewards).
-  if (!push && wave.type !== "expiration_warning") {
-    const zones = waveZones(instance.localTime, wave.edge, wave.at, { start: instance.startTime, end: instance.endTime });
-    const text = notificationText(wave.type, instance.name, { leftMs: call.leftMs });
-    const row = notificationRow({ notificationId: base, type: wave.type, eventId: instance.eventId, playerId: null, ...text, data: { wave: iso(wave.at), zones } }, now);
-    await env.DB.batch(notificationStatements(env.DB, [row]));
+  const envelope = { start: instance.startTime, end: instance.endTime };
+  const byPushAt = new Map<number, Push>();
+  if (wave.type !== "expiration_warning") {
+    // Preview, start and ending soon are the wave's broadcast: one feed row naming its zones, which the feed shows to
+    // every reader in one of them, and one topic push per group of its zones that quiet hours let out at one instant,
+    // to every device in those zones (seen by a shard or not). The shards only add live frames for their sockets.
+    const zones = waveZones(lt, wave.edge, wave.at, envelope);
+    if (!push) {
+      const text = notificationText(wave.type, instance.name, { leftMs: call.leftMs });
+      const row = notificationRow({ notificationId: base, type: wave.type, eventId: instance.eventId, playerId: null, ...text, data: { wave: iso(wave.at), zones } }, now);
+      await env.DB.batch(notificationStatements(env.DB, [row]));
+      await Promise.all(shardNos.map((n) => progressShardActor(env, instance.eventId, n).localWave(call)));
+    }
+    for (const group of wavePushGroups(lt, zones, wave.type, firedAt, envelope)) {
+      const text = notificationText(wave.type, instance.name, { leftMs: Math.max(0, wave.at - group.at) });
+      byPushAt.set(group.at, { zones: group.zones, title: text.title, body: text.body });
+    }
+  } else {
+    // Expiration warnings are per player (only unclaimed rewards): each shard names its players and their push instants.
+    const lists = await Promise.all(shardNos.map((n) => progressShardActor(env, instance.eventId, n).localWave(call)));
+    for (const t of lists.flat()) {
+      const p = byPushAt.get(t.pushAt);
+      if (p?.players) p.players.push(t);
+      else byPushAt.set(t.pushAt, { players: [t] });
+    }
   }
-  const lists = await Promise.all(shardNos.map((n) => progressShardActor(env, instance.eventId, n).localWave(call)));
-  const byPushAt = new Map<number, WaveTarget[]>();
-  for (const t of lists.flat()) {
-    if (pushAt !== null && t.pushAt !== pushAt) continue;
-    const list = byPushAt.get(t.pushAt);
-    if (list) list.push(t);
-    else byPushAt.set(t.pushAt, [t]);
-  }
-  for (const [at, targets] of byPushAt) {
-    if (push || at <= now) await enqueue(env, base, instance.eventId, wave.type, targets, Math.round((at - firedAt) / 60_000));
+  for (const [at, p] of byPushAt) {
+    if (pushAt !== null && at !== pushAt) continue;
+    if (push || at <= now) await enqueue(env, base, instance.eventId, wave.type, p, Math.round((at - firedAt) / 60_000));
     else schedule.set("wave", at, `push|${at}|${waveKey}`);
   }
   if (!push) sql.exec("INSERT OR IGNORE INTO waves_fired (key, fired_at) VALUES (?, ?)", waveKey, now);
 }
+
+/** One push instant of a wave: a topic push to its zones (with its words), or the players an expiration warning reaches. */
+type Push = { zones: string[]; title: string; body: string; players?: undefined } | { players: WaveTarget[]; zones?: undefined };
 
 /**
  * A wave push's batch number: the minutes of deferral above, the batch's index below, so each push instant has its own
@@ -77,12 +94,17 @@ export async function fireWave(env: Env, sql: SqlStorage, schedule: WaveSchedule
  */
 export const waveBatch = (deferredMinutes: number, index: number) => deferredMinutes * 1_000_000_000 + index;
 
-/** Batches of 100 players, numbered by waveBatch. */
-async function enqueue(env: Env, notificationId: string, eventId: string, type: string, targets: WaveTarget[], deferredMinutes: number) {
-  const messages: PushMessage[] = Array.from({ length: Math.ceil(targets.length / PLAYERS_PER_PUSH) }, (_, i) => {
-    const slice = targets.slice(i * PLAYERS_PER_PUSH, (i + 1) * PLAYERS_PER_PUSH);
-    return { notificationId, eventId, type, title: slice[0].title, body: slice[0].body, audience: "players" as const, playerIds: slice.map((t) => t.playerId), batch: waveBatch(deferredMinutes, i) };
-  });
+/** One topic push naming the zones, or batches of 100 players; numbered by waveBatch. */
+async function enqueue(env: Env, notificationId: string, eventId: string, type: string, p: Push, deferredMinutes: number) {
+  let messages: PushMessage[];
+  if (p.zones) messages = [{ notificationId, eventId, type, title: p.title, body: p.body, audience: "zones", zones: p.zones, batch: waveBatch(deferredMinutes, 0) }];
+  else {
+    const targets = p.players;
+    messages = Array.from({ length: Math.ceil(targets.length / PLAYERS_PER_PUSH) }, (_, i) => {
+      const slice = targets.slice(i * PLAYERS_PER_PUSH, (i + 1) * PLAYERS_PER_PUSH);
+      return { notificationId, eventId, type, title: slice[0].title, body: slice[0].body, audience: "players" as const, playerIds: slice.map((t) => t.playerId), batch: waveBatch(deferredMinutes, i) };
+    });
+  }
   for (let i = 0; i < messages.length; i += MESSAGES_PER_SEND) {
     await env.PUSH_QUEUE.sendBatch(messages.slice(i, i + MESSAGES_PER_SEND).map((body) => ({ body })));
   }

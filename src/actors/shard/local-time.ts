@@ -3,7 +3,7 @@
 // this shard to tell exactly the players whose window starts or ends at the wave's instant. The first request their
 // window accepts fixes the zone for the event: later requests are judged by it whatever their token says.
 import { notificationStatements } from "../../db/notifications";
-import { describeWindow, isEmpty, playerWindow, pushInstant, type Span } from "../../domain/local-time";
+import { describeWindow, isEmpty, playerWindow, wavePushAt, windowView, type Span } from "../../domain/local-time";
 import type { Player } from "../../domain/model";
 import { notificationFrame, notificationRow, notificationText, type Notice } from "../../domain/notifications";
 import { progressGate, type EventInfo } from "../../domain/progress";
@@ -49,15 +49,28 @@ export class ShardLocalTime {
     return fail(409, "outside_local_window", `this event runs from ${info.localTime.start} to ${info.localTime.end} in your time zone (${zone}); your window ${when}`, { window });
   }
 
+  /** The zone the event fixed for this player (their first accepted request), or null while it is not fixed. */
+  fixedZone(playerId: string): string | null {
+    const kept = this.all().get(playerId);
+    return kept?.fixed ? kept.tz : null;
+  }
+
+  /** The player's own window for a socket's snapshot: in their fixed zone, else the one they connect with. */
+  windowFor(info: EventInfo, player: Player, now: number) {
+    if (!info.localTime) return undefined;
+    return windowView(info.localTime, this.fixedZone(player.playerId) ?? zoneOf(player, this.fallbackZone), { start: info.startTime, end: info.endTime }, now);
+  }
+
   /** A socket that opens is a player the waves should reach, whatever the event's state. */
   seen(info: EventInfo | null, player: Player) {
     if (info?.localTime && !this.all().get(player.playerId)?.fixed) this.record(player.playerId, zoneOf(player, this.fallbackZone), false);
   }
 
   /**
-   * One wave on this shard: the players whose window starts (or ends) at `call.at` get a live frame and a feed row now;
-   * the answer lists them with the instant their push may go out (quiet hours defer push only). Expiration warnings go
-   * only to those with unclaimed rewards, as for any event. Rows have fixed ids: a retried wave writes nothing twice.
+   * One wave on this shard: the players whose window starts (or ends) at `call.at` get a live frame now (and, for an
+   * expiration warning, a feed row of their own). Expiration warnings go only to those with unclaimed rewards, as for
+   * any event, and are the only wave pushed per player: the answer lists them with the instant their push may go out
+   * (quiet hours defer push only). Rows have fixed ids: a retried wave writes nothing twice.
    */
   async wave(info: EventInfo, call: WaveCall, now: number): Promise<WaveTarget[]> {
     const lt = info.localTime;
@@ -93,14 +106,14 @@ export class ShardLocalTime {
       if (call.type === "expiration_warning") await this.env.DB.batch(notificationStatements(this.env.DB, notices.map((n) => notificationRow(n, now))));
       for (const n of notices) this.live.broadcast(notificationFrame(n, now), n.playerId!);
     }
+    // Preview, start and ending soon are pushed per zone group as topic pushes (event/waves.ts): only the expiration
+    // warning, which only players with unclaimed rewards get, is pushed per player.
+    if (call.type !== "expiration_warning") return [];
     return notices.flatMap((n) => {
-      const zone = members.get(n.playerId!)!;
-      const pushAt = pushInstant(call.firedAt, zone, lt.quietHours);
+      const pushAt = wavePushAt(lt, members.get(n.playerId!)!, call.type, call.firedAt, envelope);
+      if (pushAt === null) return [];
       if (pushAt === call.firedAt) return [{ playerId: n.playerId!, pushAt, title: n.title, body: n.body }];
-      // Deferred by quiet hours: pointless once the player's window has opened (a preview) or closed (the rest), and
-      // the time left is counted from when the push goes out.
-      const w = this.windowOf(info, zone);
-      if (pushAt >= (call.type === "preview" ? w.start : w.end)) return [];
+      // Deferred by quiet hours: the time left is counted from when the push goes out.
       return [{ playerId: n.playerId!, pushAt, ...notificationText(call.type, info.name, { leftMs: Math.max(0, call.at - pushAt) }) }];
     });
   }

@@ -201,7 +201,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     this.localTime.seen(info, player);
     const expiresAt = headerNumber(request, "X-Live-Expires");
     const record = this.players.get(player.playerId);
-    const snap = { ...stateFrame(info, "snapshot", now), progress: record ? ({ ...snapshot(record.state, this.adaptive.mechanics(info, player.playerId)), adjusted: this.adaptive.view(player.playerId, info) } as unknown as Record<string, unknown>) : null } as ServerFrame;
+    const snap = { ...stateFrame(info, "snapshot", now), localWindow: this.localTime.windowFor(info, player, now), progress: record ? ({ ...snapshot(record.state, this.adaptive.mechanics(info, player.playerId)), adjusted: this.adaptive.view(player.playerId, info) } as unknown as Record<string, unknown>) : null } as ServerFrame;
     const response = this.live.accept(player, { snapshot: snap, since: headerNumber(request, "X-Live-Since"), expiresAt, protocol: request.headers.get("X-Live-Protocol") });
     if (expiresAt !== null) this.schedule.ensure("sockets", expiresAt);
     const listening = this.clan.listen(info, player);
@@ -232,6 +232,10 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     if (notices.length) await this.env.DB.batch(notificationStatements(this.env.DB, notices.map((n) => n.row)));
     for (const { notice } of notices) this.live.broadcast(notificationFrame(notice, now), notice.playerId!);
     return notices.map((n) => n.notice.playerId!);
+  }
+
+  async localZone(playerId: string): Promise<string | null> {
+    return this.localTime.fixedZone(playerId);
   }
 
   async localWave(call: WaveCall): Promise<WaveTarget[]> {

@@ -12,6 +12,7 @@ import type { AppEnv } from "../../http/auth";
 import { revalidate } from "../../http/cache";
 import { seriesOf } from "../../http/public-series";
 import { problemsError } from "../../http/errors";
+import { fixedZones } from "../../http/local-zones";
 import { PLAYER, errors, json, openApiApp } from "../../http/openapi";
 import { RangeQuery } from "../../http/validate";
 
@@ -39,8 +40,8 @@ export const playerCalendarRoutes = openApiApp<AppEnv>().openapi(
     // The preview notification doubles as a banner on the calendar for events starting within 24 h.
     const banner = (e: (typeof events)[number]) =>
       e.state === "scheduled" && e.startTime - now <= PREVIEW_LEAD_MS ? notificationText("preview", e.name) : null;
-    const series = await seriesOf(c.env.DB, events.map((e) => e.eventId));
-    const zone = readConfig(c.env).defaultPlayerTimeZone;
-    return c.json({ from: iso(from), to: iso(to), events: events.map((e) => ({ ...publicView(e, now, c.var.player, zone), series: series(e.eventId), banner: banner(e) })) }, 200);
+    const [fixed, series] = await Promise.all([fixedZones(c.env, events, c.var.player.playerId), seriesOf(c.env.DB, events.map((e) => e.eventId))]);
+    const view = (e: (typeof events)[number]) => publicView(e, now, c.var.player, readConfig(c.env).defaultPlayerTimeZone, fixed.get(e.eventId));
+    return c.json({ from: iso(from), to: iso(to), events: events.map((e) => ({ ...view(e), series: series(e.eventId), banner: banner(e) })) }, 200);
   },
 );

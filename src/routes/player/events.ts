@@ -19,6 +19,7 @@ import { checkEventId } from "../../http/ids";
 import { seriesOf } from "../../http/public-series";
 import { EventIdParam, PLAYER, errors, json, jsonRequest, openApiApp } from "../../http/openapi";
 import { shardFor } from "../../http/shards";
+import { fixedZones } from "../../http/local-zones";
 import { idempotencyKey } from "../../http/validate";
 import { logLine } from "../../lib/log";
 
@@ -60,8 +61,8 @@ export const playerEventRoutes = openApiApp<AppEnv>()
     async (c) => {
       const now = Date.now();
       const events = await activeEvents(c.env.DB);
-      const series = await seriesOf(c.env.DB, events.map((e) => e.eventId));
-      return c.json({ events: events.map((e) => ({ ...publicView(e, now, c.var.player, readConfig(c.env).defaultPlayerTimeZone), series: series(e.eventId) })) }, 200);
+      const [fixed, series] = await Promise.all([fixedZones(c.env, events, c.var.player.playerId), seriesOf(c.env.DB, events.map((e) => e.eventId))]);
+      return c.json({ events: events.map((e) => ({ ...publicView(e, now, c.var.player, readConfig(c.env).defaultPlayerTimeZone, fixed.get(e.eventId)), series: series(e.eventId) })) }, 200);
     },
   )
   .openapi(
@@ -78,8 +79,8 @@ export const playerEventRoutes = openApiApp<AppEnv>()
       const { withinHours } = c.req.valid("query");
       const now = Date.now();
       const events = await upcomingEvents(c.env.DB, now, withinHours * HOUR_MS);
-      const series = await seriesOf(c.env.DB, events.map((e) => e.eventId));
-      return c.json({ events: events.map((e) => ({ ...publicView(e, now, c.var.player, readConfig(c.env).defaultPlayerTimeZone), series: series(e.eventId) })) }, 200);
+      const [fixed, series] = await Promise.all([fixedZones(c.env, events, c.var.player.playerId), seriesOf(c.env.DB, events.map((e) => e.eventId))]);
+      return c.json({ events: events.map((e) => ({ ...publicView(e, now, c.var.player, readConfig(c.env).defaultPlayerTimeZone, fixed.get(e.eventId)), series: series(e.eventId) })) }, 200);
     },
   )
   .openapi(
@@ -120,8 +121,8 @@ export const playerEventRoutes = openApiApp<AppEnv>()
       // the moment it happens rather than after the projection lands.
       const view = await eventActor(c.env, eventId).get();
       if (!view || HIDDEN_STATES.has(view.instance.state)) throw new ApiError(404, "event_not_found", `no event with id "${eventId}"`);
-      const [counts, series] = await Promise.all([participation(c.env.DB, eventId), seriesOf(c.env.DB, [eventId])]);
-      return c.json({ ...publicView({ ...view.instance, ...counts }, Date.now(), c.var.player, readConfig(c.env).defaultPlayerTimeZone), series: series(eventId) }, 200);
+      const [counts, fixed, series] = await Promise.all([participation(c.env.DB, eventId), fixedZones(c.env, [view.instance], c.var.player.playerId), seriesOf(c.env.DB, [eventId])]);
+      return c.json({ ...publicView({ ...view.instance, ...counts }, Date.now(), c.var.player, readConfig(c.env).defaultPlayerTimeZone, fixed.get(eventId)), series: series(eventId) }, 200);
     },
   )
   .openapi(

@@ -19,7 +19,8 @@ const NotificationPath = z.object({ notificationId: z.string() });
 const players = { tags: ["Notifications"], security: PLAYER };
 
 async function interaction(c: Context<AppEnv>, id: string, what: "shown" | "clicked") {
-  if (!(await recordInteraction(c.env.DB, c.var.player.playerId, id, what, Date.now()))) {
+  const zone = c.var.player.tz ?? readConfig(c.env).defaultPlayerTimeZone;
+  if (!(await recordInteraction(c.env.DB, c.var.player.playerId, zone, id, what, Date.now()))) {
     throw new ApiError(404, "notification_not_found", "no such notification for this player");
   }
   return { notificationId: id, [what]: true as const };

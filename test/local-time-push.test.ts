@@ -1,0 +1,144 @@
+// A local-time event's wave pushes against a real HTTP push provider on 127.0.0.1 (test/webhook-server.ts serves
+// /push): a preview, start or ending-soon wave is one topic push per group of its zones (`audience: "zones"`), so a
+// zone no shard has ever seen is pushed too, at the instant its quiet hours allow, under a fixed webhook id.
+import { env } from "cloudflare:test";
+import { afterEach, describe, expect, it } from "vitest";
+import { waveBatch } from "../src/actors/event/waves";
+import { HOUR, call, createTemplate, playerToken, runInDurableObject } from "./helpers";
+
+const eventStub = (id: string) => env.EVENT_ACTOR.get(env.EVENT_ACTOR.idFromName(id));
+const server = (path: string) => `${env.PUSH_WEBHOOK_URL.replace("/push", "")}${path}`;
+const pushes = async (eventId: string) =>
+  ((await (await fetch(server("/__received"))).json()) as any[]).filter((r) => r.path === "/push" && String(r.key).startsWith(`${eventId}:`));
+/** The alarm's work at `at`, repeated as the alarm would re-arm while rows are due. */
+async function tick(id: string, at: number) {
+  for (let i = 0; i < 20; i++) {
+    await runInDurableObject(eventStub(id), (o) => o.tick(at));
+    const due = await runInDurableObject(eventStub(id), (_o, s) => s.storage.sql.exec("SELECT COUNT(*) AS n FROM schedule WHERE due_at <= ?", at).one().n);
+    if (due === 0) return;
+  }
+  throw new Error("rows still due after 20 ticks");
+}
+const pushRows = async (id: string) =>
+  ((await runInDurableObject(eventStub(id), (_o, s) => s.storage.sql.exec("SELECT key, due_at FROM schedule WHERE kind = 'wave' AND key LIKE 'push|%' ORDER BY due_at").toArray())) as any[]).map((r) => ({ ...r }));
+/** Waits (a bounded while) for the queue consumer to deliver what `pred` looks for. */
+async function arrived(eventId: string, pred: (r: any) => boolean) {
+  for (let i = 0; i < 80; i++) {
+    const found = (await pushes(eventId)).filter(pred);
+    if (found.length) return found;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return [];
+}
+const isKolkata = (z: string) => z === "Asia/Kolkata" || z === "Asia/Calcutta";
+
+const events: string[] = [];
+afterEach(async () => {
+  for (const id of events.splice(0)) await runInDurableObject(eventStub(id), (_o, s) => s.storage.deleteAlarm());
+});
+
+const OBJ = [{ objectiveId: "pts", description: "Points", type: "collect", targetValue: 10, trackingKey: "pts" }];
+
+describe("a local-time wave's push reaches zones no shard has seen", () => {
+  it("Kolkata's start, inside quiet hours: one zones push at 03:00 IST, none at the wave; London's ending soon at once; nobody twice", { timeout: 40_000 }, async () => {
+    const t = await createTemplate({ name: "Zone Owls", objectives: OBJ });
+    const lt = { start: "2027-03-14T02:30", end: "2027-03-14T03:30", quietHours: { start: "02:00", end: "03:00" } };
+    const res = await call("POST", "/v1/admin/events", { body: { templateId: t.templateId, tier: "mini", shardCount: 1, localTime: lt } });
+    expect(res.status).toBe(201);
+    const id = res.json.eventId as string;
+    events.push(id);
+    // Nobody joins, posts or opens a socket: no shard has seen a single player.
+    await tick(id, Date.parse(res.json.startTime));
+    const kolStart = Date.UTC(2027, 2, 13, 21, 0);
+    const deferred = Date.UTC(2027, 2, 13, 21, 30);
+    const startId = `${id}:start@${new Date(kolStart).toISOString()}`;
+    await tick(id, kolStart);
+    // 02:30 IST is quiet: the wave's push waits for 03:00 IST in a row of its own, and nothing went out yet.
+    expect(await pushRows(id)).toContainEqual({ key: `push|${deferred}|start|start|${kolStart}`, due_at: deferred });
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await pushes(id)).filter((r) => r.key.startsWith(startId))).toEqual([]);
+
+    await tick(id, deferred);
+    const [kol, ...again] = await arrived(id, (r) => r.key.startsWith(startId));
+    expect(again).toEqual([]);
+    // Deferred 30 minutes: its own webhook id, the same on any retry.
+    expect(kol).toMatchObject({ key: `${startId}:${waveBatch(30, 0)}`, verified: true, status: 200, audience: "zones", type: "start", title: "Zone Owls has started" });
+    expect(kol.playerIds).toBeUndefined();
+    expect(kol.zones.some(isKolkata)).toBe(true);
+    expect(kol.zones).toContain("Asia/Colombo");
+    expect(kol.zones).not.toContain("Europe/London");
+    // The wave's feed row is marked sent by the push.
+    const row = await env.DB.prepare("SELECT status FROM notification_queue WHERE notification_id = ?").bind(startId).first<any>();
+    expect(row.status).toBe("sent");
+
+    // London's ending soon (01:30 GMT) is outside quiet hours: pushed at once, to its zones, under batch 0.
+    const lonEnd = Date.UTC(2027, 2, 14, 3, 30);
+    const urgencyId = `${id}:urgency@${new Date(lonEnd).toISOString()}`;
+    await tick(id, lonEnd - 2 * HOUR);
+    const [lon] = await arrived(id, (r) => r.key.startsWith(urgencyId));
+    expect(lon).toMatchObject({ key: `${urgencyId}:${waveBatch(0, 0)}`, audience: "zones" });
+    expect(lon.zones).toContain("Europe/London");
+    expect(lon.zones).toContain("UTC");
+
+    // No wave was pushed per player, and no webhook id went out twice.
+    const all = await pushes(id);
+    expect(all.filter((r) => r.audience === "players")).toEqual([]);
+    expect(new Set(all.map((r) => r.key)).size).toBe(all.length);
+  });
+
+  it("a push deferred past the zone's window is dropped; one still in time counts the time left from when it goes", { timeout: 40_000 }, async () => {
+    const t = await createTemplate({ name: "Late Owls", objectives: OBJ });
+    const lt = { start: "2027-03-14T02:30", end: "2027-03-14T03:30", quietHours: { start: "22:00", end: "08:00" } };
+    const res = await call("POST", "/v1/admin/events", { body: { templateId: t.templateId, tier: "mini", shardCount: 1, localTime: lt } });
+    const id = res.json.eventId as string;
+    events.push(id);
+    const lonStart = Date.UTC(2027, 2, 14, 2, 30);
+    const previewId = `${id}:preview@${new Date(lonStart).toISOString()}`;
+    // London's preview (02:30 GMT the day before) is quiet: it goes at 08:00, 18 h 30 before the start, and says so.
+    await tick(id, lonStart - 24 * HOUR);
+    const eight = Date.UTC(2027, 2, 13, 8, 0);
+    expect(await pushRows(id)).toContainEqual({ key: `push|${eight}|preview|start|${lonStart}`, due_at: eight });
+    await tick(id, eight);
+    const [preview] = await arrived(id, (r) => r.key.startsWith(previewId));
+    expect(preview).toMatchObject({ key: `${previewId}:${waveBatch(330, 0)}`, audience: "zones", title: "Late Owls starts soon", body: "Get ready: the event opens in 19 hours." });
+    expect(preview.zones).toContain("Europe/London");
+    // 08:00 GMT is after London's 02:30–03:30: neither "has started" nor "ends soon" is worth sending then.
+    await tick(id, Date.parse(res.json.startTime));
+    await tick(id, lonStart);
+    const dropped = [`start|start|${lonStart}`, `urgency|end|${lonStart + HOUR}`];
+    expect((await pushRows(id)).filter((r) => dropped.some((k) => r.key.endsWith(k)))).toEqual([]);
+    await new Promise((r) => setTimeout(r, 500));
+    const ids = [`${id}:start@${new Date(lonStart).toISOString()}`, `${id}:urgency@${new Date(lonStart + HOUR).toISOString()}`];
+    expect((await pushes(id)).filter((r) => ids.some((i) => r.key.startsWith(i)))).toEqual([]);
+  });
+
+  it("quiet hours ending in the spring-forward gap: New York's push goes at the first instant after it, Bogota's (same wave, no DST) at its own 02:30", { timeout: 40_000 }, async () => {
+    const t = await createTemplate({ name: "Gap Owls", objectives: OBJ });
+    // 01:30 on the night New York skips 02:00–03:00; quiet 01:00–02:30, whose end does not exist there that night.
+    const lt = { start: "2027-03-14T01:30", end: "2027-03-14T05:00", quietHours: { start: "01:00", end: "02:30" } };
+    const res = await call("POST", "/v1/admin/events", { body: { templateId: t.templateId, tier: "mini", shardCount: 1, localTime: lt } });
+    const id = res.json.eventId as string;
+    events.push(id);
+    // 01:30 EST and 01:30 in Bogota (−5 all year) are one instant, one wave, one feed row.
+    const at = Date.UTC(2027, 2, 14, 6, 30);
+    const gapEnd = Date.UTC(2027, 2, 14, 7, 0); // 02:00 EST becomes 03:00 EDT
+    const bogota = Date.UTC(2027, 2, 14, 7, 30); // 02:30 −5
+    const startId = `${id}:start@${new Date(at).toISOString()}`;
+    await tick(id, Date.parse(res.json.startTime));
+    await tick(id, at);
+    const rows = await pushRows(id);
+    expect(rows).toContainEqual({ key: `push|${gapEnd}|start|start|${at}`, due_at: gapEnd });
+    expect(rows).toContainEqual({ key: `push|${bogota}|start|start|${at}`, due_at: bogota });
+    await tick(id, gapEnd);
+    const [ny, ...more] = await arrived(id, (r) => r.key.startsWith(startId));
+    expect(more).toEqual([]);
+    expect(ny).toMatchObject({ key: `${startId}:${waveBatch(30, 0)}`, audience: "zones", type: "start" });
+    expect(ny.zones).toContain("America/New_York");
+    expect(ny.zones).not.toContain("America/Bogota");
+    await tick(id, bogota);
+    const co = (await arrived(id, (r) => r.key === `${startId}:${waveBatch(60, 0)}`))[0];
+    expect(co.zones).toContain("America/Bogota");
+    expect(co.zones).not.toContain("America/New_York");
+    expect((await pushes(id)).filter((r) => r.key.startsWith(startId))).toHaveLength(2);
+  });
+});
