@@ -1,5 +1,5 @@
 // Recurring series: an RFC 5545 RRULE read in a time zone, expanded into UTC windows over a horizon, with edits and
-// a conflict policy. Pure: the SeriesActor materializes what these functions decide.
+// a conflict policy (series-conflicts.ts). Pure: the SeriesActor materializes what these functions decide.
 //
 // How a rule is expanded: rrule-temporal walks the rule over wall-clock readings (a "floating" DTSTART, carried as UTC
 // so no reading is ever skipped or doubled by the library), and zoned.ts turns each reading into an instant in the
@@ -7,20 +7,16 @@
 // daily 02:30 in New York is 02:30 every day, 03:30 on the spring-forward day, and once (EDT) on the fall-back day.
 import { RRuleTemporal } from "rrule-temporal";
 import { Temporal } from "temporal-polyfill";
-import { detectConflicts, type ScheduleConflict, type ScheduleLimits, type ScheduleWindow } from "./scheduling";
-import { DAY_MS, HOUR_MS } from "./time";
+export { CONFLICT_POLICIES, MAX_SHIFT_MS, decideConflict, nextLegalStart, type ConflictPolicy, type OccurrenceDecision } from "./series-conflicts";
+import { DAY_MS } from "./time";
 import { addDuration, canonicalZone, compareLocal, durationDays, parseDuration, parseLocal, toInstant, type LocalDuration } from "./zoned";
 
 export const SERIES_FREQS = ["DAILY", "WEEKLY", "MONTHLY", "YEARLY"] as const;
-export const CONFLICT_POLICIES = ["skip", "shift"] as const;
-export type ConflictPolicy = (typeof CONFLICT_POLICIES)[number];
 export const EDIT_SCOPES = ["this", "following", "all"] as const;
 export type EditScope = (typeof EDIT_SCOPES)[number];
 
 /** Default rolling horizon: occurrences starting within this many days from now exist as events. */
 export const DEFAULT_HORIZON_DAYS = 30;
-/** A shifted occurrence may start at most this much later than planned; past it, it is skipped (and reported). */
-export const MAX_SHIFT_MS = 24 * HOUR_MS;
 /** One expansion yields at most this many occurrences (a year of a daily series is 365). */
 export const MAX_OCCURRENCES = 2000;
 /** Starts a day one rule may give (BYHOUR × BYMINUTE): a year of them stays under MAX_OCCURRENCES. */
@@ -338,43 +334,3 @@ function findOccurrence(plan: SeriesPlan, key: string): Occurrence | null {
 
 const bad = (path: string, message: string) => ({ ok: false as const, problems: [{ path, message }] });
 const defined = <T extends object>(o: T): Partial<T> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-
-// ---- conflicts -----------------------------------------------------------------------------------------------------
-
-/**
- * The earliest start at or after `candidate.start` (and at most `maxShiftMs` later) where the window, same length,
- * breaks no scheduling rule; null when there is none. A window stops conflicting only when some other window ends
- * (or, for the major gap, when that end plus the gap has passed), so those instants are the only ones worth trying.
- */
-export function nextLegalStart(candidate: ScheduleWindow, existing: ScheduleWindow[], limits: ScheduleLimits, maxShiftMs = MAX_SHIFT_MS): number | null {
-  const length = candidate.end - candidate.start;
-  const fits = (start: number) => detectConflicts({ ...candidate, start, end: start + length }, existing, limits).length === 0;
-  if (fits(candidate.start)) return candidate.start;
-  const tries = new Set<number>();
-  for (const e of existing) {
-    for (const t of [e.end, e.end + limits.majorGapMs]) if (t > candidate.start && t <= candidate.start + maxShiftMs) tries.add(t);
-  }
-  for (const t of [...tries].sort((a, b) => a - b)) if (fits(t)) return t;
-  return null;
-}
-
-export type OccurrenceDecision =
-  | { status: "scheduled"; start: number; end: number }
-  | { status: "shifted"; start: number; end: number; from: number }
-  | { status: "skipped"; reason: string; conflicts: ScheduleConflict[] };
-
-/** What the policy does with an occurrence the rules refuse. */
-export function decideConflict(
-  candidate: ScheduleWindow,
-  conflicts: ScheduleConflict[],
-  existing: ScheduleWindow[],
-  limits: ScheduleLimits,
-  policy: ConflictPolicy,
-): OccurrenceDecision {
-  if (conflicts.length === 0) return { status: "scheduled", start: candidate.start, end: candidate.end };
-  const why = conflicts.map((c) => c.message).join(" ");
-  if (policy === "skip") return { status: "skipped", reason: `conflict: ${why}`, conflicts };
-  const start = nextLegalStart(candidate, existing, limits);
-  if (start === null) return { status: "skipped", reason: `no legal slot within ${MAX_SHIFT_MS / HOUR_MS} h: ${why}`, conflicts };
-  return { status: "shifted", start, end: start + (candidate.end - candidate.start), from: candidate.start };
-}
