@@ -5,7 +5,7 @@ import { applyEdit, checkRule, decideConflict, expandPlan, expandRule, nextLegal
 import { DAYS, RUNS, ZONES, dtstartArb, durationArb, rule, ruleArb, rruleText } from "./series.fixtures";
 import { localOfWall, refExpand, refInstant, refWall, wallOf } from "./series.reference";
 import { DAY_MS, HOUR_MS, MINUTE_MS } from "./time";
-import { toInstant, toLocal } from "./zoned";
+import { parseLocal, toInstant, toLocal } from "./zoned";
 
 describe("zoned time against the brute-force reference (RFC 5545: gap → forward by the gap, overlap → first)", () => {
   it("every local reading maps to the same instant in all six zones", () => {
@@ -192,6 +192,13 @@ describe("rule validation", () => {
   it("two starts a day (BYHOUR) stay two starts a day through a spring-forward, at the right instants", () => {
     const occ = expandRule(rule({ rrule: "FREQ=DAILY;BYHOUR=2,14;BYMINUTE=30", dtstart: "2027-03-13T02:30", duration: "PT1H", timeZone: "America/New_York" }), Date.UTC(2027, 2, 13), Date.UTC(2027, 2, 16));
     expect(occ.map((o) => new Date(o.start).toISOString().slice(5, 16))).toEqual(["03-13T07:30", "03-13T19:30", "03-14T07:30", "03-14T18:30", "03-15T06:30", "03-15T18:30"]);
+  });
+
+  it("a local date-time starts on the minute: seconds other than :00 (and a leap second :60) are refused", () => {
+    expect(["2027-05-01T10:00", "2027-05-01T10:00:00"].map(parseLocal)).toEqual(["2027-05-01T10:00:00", "2027-05-01T10:00:00"]);
+    expect(["2027-05-01T10:00:60", "2027-05-01T10:00:30", "2027-05-01T10:00:5"].map(parseLocal)).toEqual([null, null, null]);
+    const c = checkRule({ rrule: "FREQ=DAILY", dtstart: "2027-05-01T10:00:30", duration: "PT1H", timeZone: "UTC", exdates: ["2027-05-02T10:00:60"], until: "2027-05-09T10:00:59" });
+    expect(c.ok ? [] : c.problems.map((p) => p.path)).toEqual(["dtstart", "exdates.0", "until"]);
   });
 
   it("names every bad field", () => {
