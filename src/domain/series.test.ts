@@ -201,6 +201,21 @@ describe("rule validation", () => {
     expect(c.ok ? [] : c.problems.map((p) => p.path)).toEqual(["dtstart", "exdates.0", "until"]);
   });
 
+  it("a COUNT larger than 10,000 from a dtstart long past still expands (rrule-temporal's default walk limit threw)", () => {
+    const long = rule({ rrule: "FREQ=DAILY;COUNT=20000", dtstart: "1999-01-01T10:00", duration: "PT1H", timeZone: "America/New_York" });
+    const got = expandRule(long, Date.UTC(2027, 4, 1), Date.UTC(2027, 4, 8));
+    expect(got.map((o) => o.key.slice(0, 16))).toEqual([1, 2, 3, 4, 5, 6, 7].map((d) => `2027-05-0${d}T10:00`));
+    // The 20,000th occurrence is the last: 19,999 days after the first.
+    const last = new Date(Date.UTC(1999, 0, 1) + 19_999 * DAY_MS).toISOString().slice(0, 10);
+    const end = expandRule(long, Date.parse(`${last}T00:00:00Z`) - 3 * DAY_MS, Date.parse(`${last}T00:00:00Z`) + 30 * DAY_MS);
+    expect(end.map((o) => o.key.slice(0, 10))).toEqual([-3, -2, -1, 0].map((d) => new Date(Date.parse(`${last}T00:00:00Z`) + d * DAY_MS).toISOString().slice(0, 10)));
+    const p: SeriesPlan = { segments: [{ ...long, fromMs: null }], overrides: {} };
+    const edited = applyEdit(p, { scope: "this", occurrence: "2027-05-03T10:00", changes: { cancel: true } });
+    expect(edited.ok).toBe(true);
+    const older = rule({ rrule: "FREQ=WEEKLY;BYDAY=MO,TH;COUNT=100000", dtstart: "1800-01-02T10:00", duration: "PT1H", timeZone: "Europe/London" });
+    expect(expandRule(older, Date.UTC(2027, 4, 1), Date.UTC(2027, 4, 8)).map((o) => o.key.slice(0, 10))).toEqual(["2027-05-03", "2027-05-06"]);
+  });
+
   it("names every bad field", () => {
     const r = checkRule({ rrule: "FREQ=HOURLY", dtstart: "2026-03-08T02:30Z", duration: "P1M", timeZone: "Not/AZone", exdates: ["yesterday"] });
     expect(r.ok ? [] : r.problems.map((p) => p.path)).toEqual(["rrule", "dtstart", "duration", "timeZone", "exdates.0"]);

@@ -154,15 +154,26 @@ function checkDuration(text: string, maxDays: number): string | null {
 
 // ---- expansion -----------------------------------------------------------------------------------------------------
 
+/**
+ * rrule-temporal walks a rule that has a COUNT period by period from its dtstart, and by default throws past 10,000
+ * periods: COUNT=20000 daily from 1999 threw on every expansion from 2026 on (every pass retried, every edit was a
+ * 500). The walk stops at the COUNT (at most 100,000) or at the range asked for, and one without COUNT skips ahead,
+ * so this bound is reached only by a rule that matches once in years for millennia; that one yields nothing there.
+ */
+const MAX_ITERATIONS = 1_000_000;
+const floating = (rule: SeriesRule) => new RRuleTemporal({ rruleString: rule.rrule, dtstart: Temporal.ZonedDateTime.from(`${rule.dtstart}[UTC]`), maxIterations: MAX_ITERATIONS });
+
 /** Wall-clock readings of the rule, as UTC-labelled floating times, around [fromMs, toMs) (widened by any offset). */
 function readings(rule: SeriesRule, fromMs: number, toMs: number): string[] {
-  const r = new RRuleTemporal({ rruleString: rule.rrule, dtstart: Temporal.ZonedDateTime.from(`${rule.dtstart}[UTC]`) });
   // A wall clock is at most 14 h from UTC, and a gap moves a reading forward by a few hours at most.
   const pad = DAY_MS;
-  return r
-    .between(new Date(fromMs - pad), new Date(toMs + pad), true)
-    .slice(0, MAX_OCCURRENCES + 64)
-    .map((d) => d.toPlainDateTime().toString({ smallestUnit: "second" }));
+  let found: Temporal.ZonedDateTime[];
+  try {
+    found = floating(rule).between(new Date(fromMs - pad), new Date(toMs + pad), true);
+  } catch {
+    return []; // past MAX_ITERATIONS: nothing here, rather than a pass that throws (and retries) forever
+  }
+  return found.slice(0, MAX_OCCURRENCES + 64).map((d) => d.toPlainDateTime().toString({ smallestUnit: "second" }));
 }
 
 /** The rule's occurrences whose start is in [fromMs, toMs), in order, none twice. */
@@ -305,7 +316,7 @@ function remainingCount(base: SeriesRule, next: SeriesRule, key: string): Series
   const m = /(^|;)COUNT=(\d+)/.exec(next.rrule);
   const baseCount = /(^|;)COUNT=(\d+)/.exec(base.rrule);
   if (!m || !baseCount || m[2] !== baseCount[2]) return next;
-  const r = new RRuleTemporal({ rruleString: base.rrule, dtstart: Temporal.ZonedDateTime.from(`${base.dtstart}[UTC]`) });
+  const r = floating(base);
   const asUtc = (local: string) => new Date(Temporal.PlainDateTime.from(local).toZonedDateTime("UTC").epochMilliseconds);
   const used = r.between(asUtc(base.dtstart), asUtc(key), true).filter((d) => compareLocal(d.toPlainDateTime().toString({ smallestUnit: "second" }), key) < 0).length;
   const left = Number(m[2]) - used;
