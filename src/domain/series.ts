@@ -303,6 +303,11 @@ export function applyEdit(plan: SeriesPlan, edit: SeriesEdit, maxDurationDays = 
   const rule = changes.rrule === undefined ? remainingCount(base, checked.rule, key) : checked.rule;
   if (!rule) return bad("occurrence", "is past the rule's COUNT");
   const splitMs = Math.min(ruleStart, toInstant(rule.dtstart, rule.timeZone));
+  // Occurrences are named by their local start: one the series keeps before the split, at or after the new dtstart
+  // (a zone further west, a date earlier), could share its name with one of the new rule's, and one would replace the
+  // other. Such a kept one starts at most a zone (26 h) and a gap before the split.
+  const clash = expandPlan({ ...plan, overrides: {} }, splitMs - 2 * DAY_MS, splitMs).find((o) => compareLocal(o.key, rule.dtstart) >= 0);
+  if (clash) return bad("changes.dtstart", `must be after ${clash.key}, an occurrence the series keeps before this edit's first start`);
   const kept = plan.segments.filter((s) => s.fromMs === null || s.fromMs < splitMs);
   const overrides = Object.fromEntries(Object.entries(plan.overrides).filter(([k]) => ruleInstant(plan, k) < splitMs));
   return { ok: true, plan: { segments: [...kept, { ...rule, fromMs: splitMs }], overrides } };
