@@ -140,6 +140,34 @@ describe("edits as pure transforms", () => {
     expect(got.some(([, s]) => s.startsWith("2026-10-20"))).toBe(false);
   });
 
+  it("following keeps later single edits whose occurrence the new rule still has: a cancelled one stays cancelled", () => {
+    const cancelled = applyEdit(plan, { scope: "this", occurrence: "2026-10-31T10:00", changes: { cancel: true } });
+    if (!cancelled.ok) throw new Error("edit refused");
+    const moved = applyEdit(cancelled.plan, { scope: "this", occurrence: "2026-11-07T10:00", changes: { dtstart: "2026-11-08T10:00" } });
+    if (!moved.ok) throw new Error("edit refused");
+    const at = (p: SeriesPlan) => expandPlan(p, from, to).filter((x) => x.key >= "2026-10-31").map((x) => [x.key.slice(0, 16), new Date(x.start).toISOString().slice(0, 16), x.cancelled]);
+    const longer = applyEdit(moved.plan, { scope: "following", occurrence: "2026-10-17T10:00", changes: { duration: "PT2H" } });
+    const paris = applyEdit(moved.plan, { scope: "following", occurrence: "2026-10-17T10:00", changes: { timeZone: "Europe/Paris" } });
+    const later = applyEdit(moved.plan, { scope: "following", occurrence: "2026-10-17T10:00", changes: { dtstart: "2026-10-17T15:00" } });
+    if (!longer.ok || !paris.ok || !later.ok) throw new Error("edit refused");
+    expect(at(longer.plan).slice(0, 2)).toEqual([
+      ["2026-10-31T10:00", "2026-10-31T10:00", true],
+      ["2026-11-07T10:00", "2026-11-08T10:00", false],
+    ]);
+    // In Paris the occurrences are an hour earlier; the moved one stays at the instant it was moved to.
+    expect(at(paris.plan).slice(0, 3)).toEqual([
+      ["2026-10-31T10:00", "2026-10-31T09:00", true],
+      ["2026-11-07T10:00", "2026-11-08T10:00", false],
+      ["2026-11-14T10:00", "2026-11-14T09:00", false],
+    ]);
+    // A new time of day makes other occurrences (15:00): the old ones' edits go with them.
+    expect(at(later.plan).slice(0, 2)).toEqual([
+      ["2026-10-31T15:00", "2026-10-31T15:00", false],
+      ["2026-11-07T15:00", "2026-11-07T15:00", false],
+    ]);
+    expect(Object.keys(later.plan.overrides)).toEqual([]);
+  });
+
   it("following carries on the rule's COUNT instead of restarting it", () => {
     const counted = rule({ rrule: "FREQ=WEEKLY;BYDAY=SA;COUNT=5", dtstart: "2026-10-03T10:00", duration: "PT12H", timeZone: "Europe/London" });
     const p: SeriesPlan = { segments: [{ ...counted, fromMs: null }], overrides: {} };

@@ -9,7 +9,7 @@ import { RRuleTemporal } from "rrule-temporal";
 import { Temporal } from "temporal-polyfill";
 export { CONFLICT_POLICIES, MAX_SHIFT_MS, decideConflict, nextLegalStart, type ConflictPolicy, type OccurrenceDecision } from "./series-conflicts";
 import { DAY_MS } from "./time";
-import { addDuration, canonicalZone, compareLocal, durationDays, parseDuration, parseLocal, toInstant, type LocalDuration } from "./zoned";
+import { addDuration, canonicalZone, compareLocal, durationDays, parseDuration, parseLocal, toInstant, toLocal, type LocalDuration } from "./zoned";
 
 export const SERIES_FREQS = ["DAILY", "WEEKLY", "MONTHLY", "YEARLY"] as const;
 export const EDIT_SCOPES = ["this", "following", "all"] as const;
@@ -309,8 +309,26 @@ export function applyEdit(plan: SeriesPlan, edit: SeriesEdit, maxDurationDays = 
   const clash = expandPlan({ ...plan, overrides: {} }, splitMs - 2 * DAY_MS, splitMs).find((o) => compareLocal(o.key, rule.dtstart) >= 0);
   if (clash) return bad("changes.dtstart", `must be after ${clash.key}, an occurrence the series keeps before this edit's first start`);
   const kept = plan.segments.filter((s) => s.fromMs === null || s.fromMs < splitMs);
-  const overrides = Object.fromEntries(Object.entries(plan.overrides).filter(([k]) => ruleInstant(plan, k) < splitMs));
-  return { ok: true, plan: { segments: [...kept, { ...rule, fromMs: splitMs }], overrides } };
+  return { ok: true, plan: { segments: [...kept, { ...rule, fromMs: splitMs }], overrides: carryOverrides(plan, rule, splitMs, key) } };
+}
+
+/**
+ * Single edits outlive a "following" edit (RFC 5545 keeps a THISANDFUTURE's exceptions): those before the split as
+ * they were, later ones wherever the new rule still has their occurrence (a cancelled one stays cancelled, a moved one
+ * stays at its instant), else they would come back as new events. The edited occurrence's own goes: the edit redefines it.
+ */
+function carryOverrides(plan: SeriesPlan, rule: SeriesRule, splitMs: number, key: string): Record<string, OccurrenceOverride> {
+  const out: Record<string, OccurrenceOverride> = {};
+  for (const [k, ov] of Object.entries(plan.overrides)) {
+    const was = ruleInstant(plan, k);
+    if (was < splitMs) out[k] = ov;
+    if (was < splitMs || k === key) continue;
+    const at = toInstant(k, rule.timeZone);
+    if (at < splitMs || !expandRule(rule, at, at + 1).some((o) => o.key === k)) continue;
+    const zone = segmentAt(plan, was).timeZone;
+    out[k] = ov.start && zone !== rule.timeZone ? { ...ov, start: toLocal(toInstant(ov.start, zone), rule.timeZone) } : ov;
+  }
+  return out;
 }
 
 /**
