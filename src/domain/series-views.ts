@@ -84,7 +84,7 @@ type ViewIn = {
 };
 
 export function renderSeries(v: ViewIn): z.infer<typeof SeriesDetail> {
-  const segments = v.plan.segments.map(({ fromMs, ...rule }) => ({ ...rule, from: fromMs === null ? null : iso(fromMs) }));
+  const segments = v.plan.segments.map(({ fromMs, splitKey: _k, ...rule }) => ({ ...rule, from: fromMs === null ? null : iso(fromMs) }));
   const { from: _f, ...rule } = segments[segments.length - 1];
   return {
     seriesId: v.seriesId,

@@ -168,6 +168,18 @@ describe("edits as pure transforms", () => {
     expect(Object.keys(later.plan.overrides)).toEqual([]);
   });
 
+  it("all: a new zone reads a following edit's split again in it (nothing runs twice, nothing is lost)", () => {
+    const ny: SeriesPlan = { segments: [{ ...rule({ rrule: "FREQ=DAILY", dtstart: "2027-05-01T10:00", duration: "PT1H", timeZone: "America/New_York" }), fromMs: null }], overrides: {} };
+    const split = applyEdit(ny, { scope: "following", occurrence: "2027-05-10T10:00", changes: { dtstart: "2027-05-10T08:00" } });
+    if (!split.ok) throw new Error("edit refused");
+    for (const zone of ["Europe/London", "Pacific/Kiritimati"]) {
+      const moved = applyEdit(split.plan, { scope: "all", changes: { timeZone: zone } });
+      if (!moved.ok) throw new Error("edit refused");
+      const days = expandPlan(moved.plan, Date.UTC(2027, 4, 7), Date.UTC(2027, 4, 14)).map((x) => x.key.slice(5, 16));
+      expect(days.filter((d) => d >= "05-09" && d < "05-12"), zone).toEqual(["05-09T10:00", "05-10T08:00", "05-11T08:00"]);
+    }
+  });
+
   it("following carries on the rule's COUNT instead of restarting it", () => {
     const counted = rule({ rrule: "FREQ=WEEKLY;BYDAY=SA;COUNT=5", dtstart: "2026-10-03T10:00", duration: "PT12H", timeZone: "Europe/London" });
     const p: SeriesPlan = { segments: [{ ...counted, fromMs: null }], overrides: {} };

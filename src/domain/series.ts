@@ -30,8 +30,12 @@ export const MAX_MOVE_MS = 7 * DAY_MS;
 
 /** One rule of a series, as ops wrote it; all local readings are normalized by parseLocal. */
 export type SeriesRule = { rrule: string; dtstart: string; duration: string; timeZone: string; exdates: string[]; until: string | null };
-/** A series is a run of rules: "this and following" edits start a new one at the edited occurrence's instant. */
-export type Segment = SeriesRule & { fromMs: number | null };
+/**
+ * A series is a run of rules: "this and following" edits start a new one at the edited occurrence's instant (or the new
+ * rule's first start, if earlier). `splitKey` is that occurrence's local start, kept so the split can be read again
+ * when an "all" edit moves the rules to another zone.
+ */
+export type Segment = SeriesRule & { fromMs: number | null; splitKey?: string };
 /** A single-occurrence edit ("this"): moved, lengthened, or cancelled; keyed by the occurrence's original local start. */
 export type OccurrenceOverride = { start?: string; duration?: string; cancelled?: boolean };
 export type SeriesPlan = { segments: Segment[]; overrides: Record<string, OccurrenceOverride> };
@@ -257,10 +261,10 @@ export function applyEdit(plan: SeriesPlan, edit: SeriesEdit, maxDurationDays = 
       return { ok: true, plan: { segments: [{ ...checked.rule, fromMs: null }], overrides: plan.overrides } };
     }
     const segments: Segment[] = [];
-    for (const seg of plan.segments) {
+    for (const [i, seg] of plan.segments.entries()) {
       const checked = checkRule({ ...seg, ...defined(changes) }, maxDurationDays);
       if (!checked.ok) return checked;
-      segments.push({ ...checked.rule, fromMs: seg.fromMs });
+      segments.push({ ...checked.rule, fromMs: resplit(plan, i, checked.rule.timeZone), ...(seg.splitKey ? { splitKey: seg.splitKey } : {}) });
     }
     return { ok: true, plan: { segments, overrides: plan.overrides } };
   }
@@ -309,7 +313,21 @@ export function applyEdit(plan: SeriesPlan, edit: SeriesEdit, maxDurationDays = 
   const clash = expandPlan({ ...plan, overrides: {} }, splitMs - 2 * DAY_MS, splitMs).find((o) => compareLocal(o.key, rule.dtstart) >= 0);
   if (clash) return bad("changes.dtstart", `must be after ${clash.key}, an occurrence the series keeps before this edit's first start`);
   const kept = plan.segments.filter((s) => s.fromMs === null || s.fromMs < splitMs);
-  return { ok: true, plan: { segments: [...kept, { ...rule, fromMs: splitMs }], overrides: carryOverrides(plan, rule, splitMs, key) } };
+  return { ok: true, plan: { segments: [...kept, { ...rule, fromMs: splitMs, splitKey: key }], overrides: carryOverrides(plan, rule, splitMs, key) } };
+}
+
+/**
+ * Where segment i starts once every rule is in `zone`. Its split is the earlier of two local readings, the edited
+ * occurrence (in the rule before) and its own dtstart: the instant worked out in the old zones is another one in the
+ * new, and kept as it was it would run an old occurrence again and lose a new one. (A plan from before `splitKey` was
+ * kept reads the split back in the zone it was worked out in.)
+ */
+function resplit(plan: SeriesPlan, i: number, zone: string): number | null {
+  const seg = plan.segments[i];
+  const prevZone = plan.segments[i - 1]?.timeZone ?? seg.timeZone;
+  if (seg.fromMs === null || (seg.timeZone === zone && prevZone === zone)) return seg.fromMs;
+  const splitKey = seg.splitKey ?? toLocal(seg.fromMs, prevZone);
+  return Math.min(toInstant(splitKey, zone), toInstant(seg.dtstart, zone));
 }
 
 /**

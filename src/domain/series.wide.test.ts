@@ -96,5 +96,38 @@ describe("wider rules against the brute-force reference", () => {
       RUNS,
     );
   });
+
+  it("an 'all' edit on a series a following edit split: a new zone reads both rules and their split again in it", () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...ZONES), dtstartArb, ruleArb, fc.integer({ min: 1, max: 6 }), localTime, fc.constantFrom(...ZONES), fc.integer({ min: -1, max: 0 }), fc.constantFrom(...ZONES), (zone, dtstart, r, k, t, zone2, shift, zone3) => {
+        const { plan, key, newStart, from, to } = splitPlan(zone, dtstart, r, k, t, zone2, shift);
+        const edit = applyEdit(plan, { scope: "all", changes: { timeZone: zone3, duration: "PT2H" } });
+        if (!edit.ok) throw new Error(JSON.stringify(edit.problems));
+        const split = Math.min(refInstant(wallOf(key), zone3), refInstant(wallOf(newStart), zone3));
+        const want = [
+          ...refExpand(r, dtstart, zone3, 2, null, from, to).filter((o) => o.start < split),
+          ...refExpand(r, newStart, zone3, 2, null, from, to).filter((o) => o.start >= split),
+        ];
+        const got = expandPlan(edit.plan, from, to);
+        expect(got.map((o) => [o.key, o.start, o.end])).toEqual(want.sort((a, b) => a.start - b.start).map((o) => [o.key, o.start, o.end]));
+        expect(got.some((o) => o.key === newStart)).toBe(true);
+      }),
+      RUNS,
+    );
+  });
 });
+
+/** A series split by a following edit at its k-th occurrence (new time t, `shift` days, in zone2); pre-filters refusals. */
+function splitPlan(zone: string, dtstart: string, r: RefRule, k: number, t: { h: number; m: number }, zone2: string, shift: number) {
+  const plan: SeriesPlan = { segments: [{ ...rule({ rrule: rruleText(r), dtstart, duration: "PT1H", timeZone: zone }), fromMs: null }], overrides: {} };
+  const from = toInstant(dtstart, zone) - 5 * DAY_MS;
+  const before = expandPlan(plan, from, from + 52 * DAY_MS);
+  fc.pre(before.length > k);
+  const key = before[k].key;
+  const newStart = `${addLocalDays(key, shift).slice(0, 10)}T${pad(t.h)}:${pad(t.m)}:00`;
+  fc.pre(r.freq === "DAILY" || r.byday.includes((Math.floor(wallOf(newStart) / DAY_MS) + 3) % 7));
+  const edit = applyEdit(plan, { scope: "following", occurrence: key, changes: { dtstart: newStart, timeZone: zone2 } });
+  fc.pre(edit.ok);
+  return { plan: (edit as { plan: SeriesPlan }).plan, key, newStart, from, to: from + 55 * DAY_MS };
+}
 
