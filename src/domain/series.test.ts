@@ -178,6 +178,26 @@ describe("edits as pure transforms", () => {
       const days = expandPlan(moved.plan, Date.UTC(2027, 4, 7), Date.UTC(2027, 4, 14)).map((x) => x.key.slice(5, 16));
       expect(days.filter((d) => d >= "05-09" && d < "05-12"), zone).toEqual(["05-09T10:00", "05-10T08:00", "05-11T08:00"]);
     }
+    // Without a new zone the splits stay where they were, even where the rules' zones differ.
+    const westward = applyEdit(ny, { scope: "following", occurrence: "2027-05-10T10:00", changes: { timeZone: "America/Los_Angeles" } });
+    if (!westward.ok) throw new Error("edit refused");
+    const longer = applyEdit(westward.plan, { scope: "all", changes: { duration: "PT2H" } });
+    expect(longer.ok && longer.plan.segments.map((x) => x.fromMs)).toEqual(westward.plan.segments.map((x) => x.fromMs));
+  });
+
+  it("all: a COUNT counts the whole series, not each rule of it again", () => {
+    const daily: SeriesPlan = { segments: [{ ...rule({ rrule: "FREQ=DAILY", dtstart: "2027-05-01T10:00", duration: "PT1H", timeZone: "Europe/London" }), fromMs: null }], overrides: {} };
+    const split = applyEdit(daily, { scope: "following", occurrence: "2027-05-05T10:00", changes: { duration: "PT2H" } });
+    if (!split.ok) throw new Error("edit refused");
+    const counted = applyEdit(split.plan, { scope: "all", changes: { rrule: "FREQ=DAILY;COUNT=10" } });
+    const few = applyEdit(split.plan, { scope: "all", changes: { rrule: "FREQ=DAILY;COUNT=3" } });
+    if (!counted.ok || !few.ok) throw new Error("edit refused");
+    const got = expandPlan(counted.plan, Date.UTC(2027, 3, 1), Date.UTC(2027, 6, 1));
+    expect(got.map((x) => x.key.slice(5, 10))).toEqual(["05-01", "05-02", "05-03", "05-04", "05-05", "05-06", "05-07", "05-08", "05-09", "05-10"]);
+    expect(got.map((x) => (x.end - x.start) / HOUR_MS)).toEqual([1, 1, 1, 1, 2, 2, 2, 2, 2, 2]);
+    // Three end before the split: the later rule has nothing left and goes.
+    expect(expandPlan(few.plan, Date.UTC(2027, 3, 1), Date.UTC(2027, 6, 1)).map((x) => x.key.slice(5, 10))).toEqual(["05-01", "05-02", "05-03"]);
+    expect(few.plan.segments.length).toBe(1);
   });
 
   it("following carries on the rule's COUNT instead of restarting it", () => {

@@ -204,9 +204,10 @@ export function applyEdit(plan: SeriesPlan, edit: SeriesEdit, maxDurationDays = 
     for (const [i, seg] of plan.segments.entries()) {
       const checked = checkRule({ ...seg, ...defined(changes) }, maxDurationDays);
       if (!checked.ok) return checked;
-      segments.push({ ...checked.rule, fromMs: resplit(plan, i, checked.rule.timeZone), ...(seg.splitKey ? { splitKey: seg.splitKey } : {}) });
+      segments.push({ ...checked.rule, fromMs: changes.timeZone === undefined ? seg.fromMs : resplit(plan, i, checked.rule.timeZone), ...(seg.splitKey ? { splitKey: seg.splitKey } : {}) });
     }
-    return { ok: true, plan: { segments, overrides: plan.overrides } };
+    const count = changes.rrule === undefined ? null : COUNT.exec(segments[0].rrule);
+    return { ok: true, plan: { segments: count ? shareCount(segments, Number(count[2])) : segments, overrides: plan.overrides } };
   }
   const key = edit.occurrence ? parseLocal(edit.occurrence) : null;
   if (!key) return bad("occurrence", `is required with scope "${scope}": the occurrence's original local start, as GET lists it`);
@@ -289,19 +290,41 @@ function carryOverrides(plan: SeriesPlan, rule: SeriesRule, splitMs: number, key
   return out;
 }
 
+const COUNT = /(^|;)COUNT=(\d+)/;
+const withCount = (rule: string, n: number) => rule.replace(/(^|;)COUNT=\d+/, `$1COUNT=${n}`);
+const floatingDate = (local: string) => new Date(Temporal.PlainDateTime.from(local).toZonedDateTime("UTC").epochMilliseconds);
+const reading = (d: Temporal.ZonedDateTime) => d.toPlainDateTime().toString({ smallestUnit: "second" });
+
+/**
+ * An "all" edit's COUNT counts the whole series, not each rule again (RFC 5545 counts the rule's readings): the first
+ * rule gets it, each later one what is left where it takes over, and a rule that would start past the last goes.
+ */
+function shareCount(segments: Segment[], count: number): Segment[] {
+  const out: Segment[] = [];
+  let left = count;
+  for (const [i, seg] of segments.entries()) {
+    const rule = { ...seg, rrule: withCount(seg.rrule, left) };
+    out.push(rule);
+    const next = segments[i + 1]?.fromMs;
+    if (next == null) break;
+    // Its readings before the next rule takes over (a wall clock is at most a day from the instant it names).
+    left -= floating(rule).between(floatingDate(rule.dtstart), new Date(next + DAY_MS), true).filter((d) => toInstant(reading(d), rule.timeZone) < next).length;
+    if (left <= 0) break;
+  }
+  return out;
+}
+
 /**
  * A rule carried on from `key` with the old COUNT would start counting again: the new rule gets what is left of it
  * (RFC 5545 counts the rule's readings, before exdates). Null when nothing is left.
  */
 function remainingCount(base: SeriesRule, next: SeriesRule, key: string): SeriesRule | null {
-  const m = /(^|;)COUNT=(\d+)/.exec(next.rrule);
-  const baseCount = /(^|;)COUNT=(\d+)/.exec(base.rrule);
+  const m = COUNT.exec(next.rrule);
+  const baseCount = COUNT.exec(base.rrule);
   if (!m || !baseCount || m[2] !== baseCount[2]) return next;
-  const r = floating(base);
-  const asUtc = (local: string) => new Date(Temporal.PlainDateTime.from(local).toZonedDateTime("UTC").epochMilliseconds);
-  const used = r.between(asUtc(base.dtstart), asUtc(key), true).filter((d) => compareLocal(d.toPlainDateTime().toString({ smallestUnit: "second" }), key) < 0).length;
+  const used = floating(base).between(floatingDate(base.dtstart), floatingDate(key), true).filter((d) => compareLocal(reading(d), key) < 0).length;
   const left = Number(m[2]) - used;
-  return left > 0 ? { ...next, rrule: next.rrule.replace(/(^|;)COUNT=\d+/, `$1COUNT=${left}`) } : null;
+  return left > 0 ? { ...next, rrule: withCount(next.rrule, left) } : null;
 }
 
 /** Where the rules (not single edits) put the occurrence `key`: read in the zone of the segment that holds it. */

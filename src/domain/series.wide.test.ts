@@ -117,6 +117,23 @@ describe("wider rules against the brute-force reference", () => {
   });
 });
 
+describe("an 'all' edit with a COUNT on a split series", () => {
+  it("gives exactly the first COUNT occurrences the same edit without a COUNT gives", () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...ZONES), dtstartArb, ruleArb, fc.integer({ min: 1, max: 6 }), localTime, fc.constantFrom(...ZONES), fc.integer({ min: -1, max: 0 }), fc.integer({ min: 1, max: 14 }), (zone, dtstart, r, k, t, zone2, shift, n) => {
+        const { plan, from } = splitPlan(zone, dtstart, r, k, t, zone2, shift);
+        const open = applyEdit(plan, { scope: "all", changes: { rrule: rruleText(r) } });
+        const counted = applyEdit(plan, { scope: "all", changes: { rrule: `${rruleText(r)};COUNT=${n}` } });
+        if (!open.ok || !counted.ok) throw new Error("edit refused");
+        const to = from + 200 * DAY_MS;
+        const key = (o: { key: string; start: number }) => [o.key, o.start];
+        expect(expandPlan(counted.plan, from, to).map(key)).toEqual(expandPlan(open.plan, from, to).slice(0, n).map(key));
+      }),
+      RUNS,
+    );
+  });
+});
+
 /** A series split by a following edit at its k-th occurrence (new time t, `shift` days, in zone2); pre-filters refusals. */
 function splitPlan(zone: string, dtstart: string, r: RefRule, k: number, t: { h: number; m: number }, zone2: string, shift: number) {
   const plan: SeriesPlan = { segments: [{ ...rule({ rrule: rruleText(r), dtstart, duration: "PT1H", timeZone: zone }), fromMs: null }], overrides: {} };
