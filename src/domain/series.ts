@@ -26,6 +26,10 @@ export const MAX_EXDATES = 500;
 export const DEFAULT_MAX_DURATION_DAYS = 90;
 /** A single occurrence may be moved at most this far from its original start (materialization looks back this far). */
 export const MAX_MOVE_MS = 7 * DAY_MS;
+/** Rules one series may have: each "following" edit starts one (an "all" edit with a new dtstart makes it one again). */
+export const MAX_SEGMENTS = 50;
+/** How long a plan keeps a rule or a single edit whose occurrences have all started (the object keeps occurrences as long). */
+export const PLAN_RETENTION_DAYS = 90;
 
 /** One rule of a series, as ops wrote it; all local readings are normalized by parseLocal. */
 export type SeriesRule = { rrule: string; dtstart: string; duration: string; timeZone: string; exdates: string[]; until: string | null };
@@ -184,13 +188,40 @@ function segmentAt(plan: SeriesPlan, ms: number): Segment {
 export type SeriesChanges = Partial<SeriesInput> & { cancel?: boolean };
 export type SeriesEdit = { scope: EditScope; occurrence?: string; changes: SeriesChanges };
 
+type Edited = { ok: true; plan: SeriesPlan } | { ok: false; problems: Problem[] };
+
 /**
  * An edit as a pure transform of the plan. "this" overrides one occurrence (start, duration or cancel); "following"
  * ends the current rule before the occurrence and starts a new one there (dtstart defaults to that occurrence);
  * "all" applies the changes to every rule of the series (a new dtstart makes it one rule again, from that start),
- * keeping single-occurrence edits whose occurrence still exists.
+ * keeping single-occurrence edits whose occurrence still exists. Each edit first drops what is long past (prune), and
+ * a series has at most MAX_SEGMENTS rules: the plan is stored whole and every "all" edit checks each rule.
  */
-export function applyEdit(plan: SeriesPlan, edit: SeriesEdit, maxDurationDays = DEFAULT_MAX_DURATION_DAYS, now = -Infinity): { ok: true; plan: SeriesPlan } | { ok: false; problems: Problem[] } {
+export function applyEdit(plan: SeriesPlan, edit: SeriesEdit, maxDurationDays = DEFAULT_MAX_DURATION_DAYS, now = -Infinity): Edited {
+  try {
+    const out = editPlan(prune(plan, now), edit, maxDurationDays, now);
+    if (!out.ok || out.plan.segments.length <= MAX_SEGMENTS) return out;
+    return bad("scope", `a series has at most ${MAX_SEGMENTS} rules (each "following" edit starts one; those over ${PLAN_RETENTION_DAYS} days past are dropped): make it one rule again with scope "all" and a new dtstart`);
+  } catch (err) {
+    // Nothing checkRule accepts should throw here; if something does, the edit is refused (422), not answered with a 500.
+    return bad("changes", `cannot be applied: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/**
+ * The plan without what no pass or edit can reach: rules whose every occurrence started more than PLAN_RETENTION_DAYS
+ * ago, and single edits of occurrences that did (even moved the most a single edit may move them). The object forgets
+ * those occurrences then too.
+ */
+function prune(plan: SeriesPlan, now: number): SeriesPlan {
+  const cutoff = now - PLAN_RETENTION_DAYS * DAY_MS;
+  let first = 0;
+  while (first + 1 < plan.segments.length && plan.segments[first + 1].fromMs! < cutoff) first++;
+  const overrides = Object.fromEntries(Object.entries(plan.overrides).filter(([k]) => ruleInstant(plan, k) >= cutoff - MAX_MOVE_MS));
+  return { segments: plan.segments.slice(first), overrides };
+}
+
+function editPlan(plan: SeriesPlan, edit: SeriesEdit, maxDurationDays: number, now: number): Edited {
   const { scope, changes } = edit;
   if (scope === "all") {
     if (changes.cancel) return bad("changes.cancel", 'only with scope "this" (to stop the whole series, end it)');
