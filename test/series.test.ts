@@ -1,6 +1,6 @@
 // Recurring series through the real Worker, SeriesActor, scheduler, event objects and D1.
 import { env, runDurableObjectAlarm } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { EventActor } from "../src/actors/event/event-actor";
 import type { SeriesActor } from "../src/actors/series/series-actor";
 import { refInstant, wallOf } from "../src/domain/series.reference";
@@ -177,38 +177,46 @@ describe("series: edits, pause and end", () => {
 
   it("pause cancels what has not started and leaves the running one; resume brings them back; end is final", async () => {
     const t = await createTemplate();
-    // Started a minute ago (the create allows a short slack), then daily.
-    const s = await createSeries({ templateId: t.templateId, rrule: "FREQ=DAILY", dtstart: new Date(Date.now() + 2000).toISOString().slice(0, 19), duration: "PT2H", timeZone: "UTC", horizonDays: 3 });
+    // Starting on the next minute (a local start has no seconds), then daily.
+    const first = Math.ceil((Date.now() + 2000) / 60_000) * 60_000;
+    const s = await createSeries({ templateId: t.templateId, rrule: "FREQ=DAILY", dtstart: new Date(first).toISOString().slice(0, 16), duration: "PT2H", timeZone: "UTC", horizonDays: 3 });
     const running = s.occurrences[0];
     await tickEvent(running.eventId, Date.parse(running.startTime));
     expect((await call("GET", `/v1/admin/events/${running.eventId}`)).json.state).toBe("active");
 
-    const paused = await runInDurableObject(seriesStub(s.seriesId), (o: SeriesActor) => o.command("pause", { actor: "test" }));
-    expect(paused.ok).toBe(true);
-    // The actor judged "started" by its clock; the running event is past its start by then.
-    const view = (await call("GET", `/v1/admin/series/${s.seriesId}`)).json;
-    expect(view.status).toBe("paused");
-    const future = view.occurrences.filter((o: { occurrence: string }) => o.occurrence !== running.occurrence);
-    expect(future.length).toBeGreaterThan(0);
-    expect(future.every((o: { status: string }) => o.status === "cancelled")).toBe(true);
-    for (const o of future) expect((await call("GET", `/v1/admin/events/${o.eventId}`)).json.state).toBe("cancelled");
-    expect((await call("GET", `/v1/admin/events/${running.eventId}`)).json.state).toBe("active");
+    // The actor judges "started" by its clock: from here on that clock (Date, in this isolate) reads a second past the
+    // first start, rather than the test waiting up to a minute for it.
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(first + 1000);
+    try {
+      const paused = await runInDurableObject(seriesStub(s.seriesId), (o: SeriesActor) => o.command("pause", { actor: "test" }));
+      expect(paused.ok).toBe(true);
+      const view = (await call("GET", `/v1/admin/series/${s.seriesId}`)).json;
+      expect(view.status).toBe("paused");
+      const future = view.occurrences.filter((o: { occurrence: string }) => o.occurrence !== running.occurrence);
+      expect(future.length).toBeGreaterThan(0);
+      expect(future.every((o: { status: string }) => o.status === "cancelled")).toBe(true);
+      for (const o of future) expect((await call("GET", `/v1/admin/events/${o.eventId}`)).json.state).toBe("cancelled");
+      expect((await call("GET", `/v1/admin/events/${running.eventId}`)).json.state).toBe("active");
 
-    const resumed = await call("POST", `/v1/admin/series/${s.seriesId}/resume`);
-    expect(resumed.status).toBe(200);
-    const back = (live(resumed.json) as unknown as { eventId: string; occurrence: string }[]).filter((o) => o.occurrence !== running.occurrence);
-    // Every cancelled occurrence is back, as a new event (the cancelled ones stay cancelled).
-    for (const f of future) {
-      const o = back.find((b) => b.occurrence === f.occurrence);
-      expect(o && o.eventId !== f.eventId).toBe(true);
+      const resumed = await call("POST", `/v1/admin/series/${s.seriesId}/resume`);
+      expect(resumed.status).toBe(200);
+      const back = (live(resumed.json) as unknown as { eventId: string; occurrence: string }[]).filter((o) => o.occurrence !== running.occurrence);
+      // Every cancelled occurrence is back, as a new event (the cancelled ones stay cancelled).
+      for (const f of future) {
+        const o = back.find((b) => b.occurrence === f.occurrence);
+        expect(o && o.eventId !== f.eventId).toBe(true);
+      }
+
+      const ended = await call("POST", `/v1/admin/series/${s.seriesId}/end`, { body: { reason: "season over" } });
+      expect(ended.json.status).toBe("ended");
+      expect(live(ended.json).map((o: { occurrence: string }) => o.occurrence)).toEqual([running.occurrence]);
+      const again = await call("POST", `/v1/admin/series/${s.seriesId}/resume`);
+      expect([again.status, again.json.error.code]).toEqual([409, "series_ended"]);
+      expect((await call("PATCH", `/v1/admin/series/${s.seriesId}`, { body: { scope: "all", changes: { duration: "PT1H" } } })).status).toBe(409);
+    } finally {
+      vi.useRealTimers();
     }
-
-    const ended = await call("POST", `/v1/admin/series/${s.seriesId}/end`, { body: { reason: "season over" } });
-    expect(ended.json.status).toBe("ended");
-    expect(live(ended.json).map((o: { occurrence: string }) => o.occurrence)).toEqual([running.occurrence]);
-    const again = await call("POST", `/v1/admin/series/${s.seriesId}/resume`);
-    expect([again.status, again.json.error.code]).toEqual([409, "series_ended"]);
-    expect((await call("PATCH", `/v1/admin/series/${s.seriesId}`, { body: { scope: "all", changes: { duration: "PT1H" } } })).status).toBe(409);
   });
 });
 
