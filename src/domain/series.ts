@@ -199,8 +199,10 @@ type Edited = { ok: true; plan: SeriesPlan } | { ok: false; problems: Problem[] 
  */
 export function applyEdit(plan: SeriesPlan, edit: SeriesEdit, maxDurationDays = DEFAULT_MAX_DURATION_DAYS, now = -Infinity): Edited {
   try {
-    const out = editPlan(prune(plan, now), edit, maxDurationDays, now);
-    if (!out.ok || out.plan.segments.length <= MAX_SEGMENTS) return out;
+    const pruned = prune(plan, now);
+    const out = editPlan(pruned, edit, maxDurationDays, now);
+    // Only an edit that adds a rule is refused: one from before the cap can still be edited (and made one rule again).
+    if (!out.ok || out.plan.segments.length <= Math.max(MAX_SEGMENTS, pruned.segments.length)) return out;
     return bad("scope", `a series has at most ${MAX_SEGMENTS} rules (each "following" edit starts one; those over ${PLAN_RETENTION_DAYS} days past are dropped): make it one rule again with scope "all" and a new dtstart`);
   } catch (err) {
     // Nothing checkRule accepts should throw here; if something does, the edit is refused (422), not answered with a 500.
