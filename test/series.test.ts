@@ -1,7 +1,8 @@
 // Recurring series through the real Worker, SeriesActor, scheduler, event objects and D1.
 import { env, runDurableObjectAlarm } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { EventActor } from "../src/actors/event/event-actor";
+import type { SeriesView } from "../src/actors/contracts";
 import type { SeriesActor } from "../src/actors/series/series-actor";
 import { refInstant, wallOf } from "../src/domain/series.reference";
 import { DAY, HOUR, call, createTemplate, runInDurableObject } from "./helpers";
@@ -177,38 +178,46 @@ describe("series: edits, pause and end", () => {
 
   it("pause cancels what has not started and leaves the running one; resume brings them back; end is final", async () => {
     const t = await createTemplate();
-    // Started a minute ago (the create allows a short slack), then daily.
-    const s = await createSeries({ templateId: t.templateId, rrule: "FREQ=DAILY", dtstart: new Date(Date.now() + 2000).toISOString().slice(0, 19), duration: "PT2H", timeZone: "UTC", horizonDays: 3 });
+    // Starting on the next minute (a local start has no seconds), then daily.
+    const first = Math.ceil((Date.now() + 2000) / 60_000) * 60_000;
+    const s = await createSeries({ templateId: t.templateId, rrule: "FREQ=DAILY", dtstart: new Date(first).toISOString().slice(0, 16), duration: "PT2H", timeZone: "UTC", horizonDays: 3 });
     const running = s.occurrences[0];
     await tickEvent(running.eventId, Date.parse(running.startTime));
     expect((await call("GET", `/v1/admin/events/${running.eventId}`)).json.state).toBe("active");
 
-    const paused = await runInDurableObject(seriesStub(s.seriesId), (o: SeriesActor) => o.command("pause", { actor: "test" }));
-    expect(paused.ok).toBe(true);
-    // The actor judged "started" by its clock; the running event is past its start by then.
-    const view = (await call("GET", `/v1/admin/series/${s.seriesId}`)).json;
-    expect(view.status).toBe("paused");
-    const future = view.occurrences.filter((o: { occurrence: string }) => o.occurrence !== running.occurrence);
-    expect(future.length).toBeGreaterThan(0);
-    expect(future.every((o: { status: string }) => o.status === "cancelled")).toBe(true);
-    for (const o of future) expect((await call("GET", `/v1/admin/events/${o.eventId}`)).json.state).toBe("cancelled");
-    expect((await call("GET", `/v1/admin/events/${running.eventId}`)).json.state).toBe("active");
+    // The actor judges "started" by its clock: from here on that clock (Date, in this isolate) reads a second past the
+    // first start, rather than the test waiting up to a minute for it.
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(first + 1000);
+    try {
+      const paused = await runInDurableObject(seriesStub(s.seriesId), (o: SeriesActor) => o.command("pause", { actor: "test" }));
+      expect(paused.ok).toBe(true);
+      const view = (await call("GET", `/v1/admin/series/${s.seriesId}`)).json;
+      expect(view.status).toBe("paused");
+      const future = view.occurrences.filter((o: { occurrence: string }) => o.occurrence !== running.occurrence);
+      expect(future.length).toBeGreaterThan(0);
+      expect(future.every((o: { status: string }) => o.status === "cancelled")).toBe(true);
+      for (const o of future) expect((await call("GET", `/v1/admin/events/${o.eventId}`)).json.state).toBe("cancelled");
+      expect((await call("GET", `/v1/admin/events/${running.eventId}`)).json.state).toBe("active");
 
-    const resumed = await call("POST", `/v1/admin/series/${s.seriesId}/resume`);
-    expect(resumed.status).toBe(200);
-    const back = (live(resumed.json) as unknown as { eventId: string; occurrence: string }[]).filter((o) => o.occurrence !== running.occurrence);
-    // Every cancelled occurrence is back, as a new event (the cancelled ones stay cancelled).
-    for (const f of future) {
-      const o = back.find((b) => b.occurrence === f.occurrence);
-      expect(o && o.eventId !== f.eventId).toBe(true);
+      const resumed = await call("POST", `/v1/admin/series/${s.seriesId}/resume`);
+      expect(resumed.status).toBe(200);
+      const back = (live(resumed.json) as unknown as { eventId: string; occurrence: string }[]).filter((o) => o.occurrence !== running.occurrence);
+      // Every cancelled occurrence is back, as a new event (the cancelled ones stay cancelled).
+      for (const f of future) {
+        const o = back.find((b) => b.occurrence === f.occurrence);
+        expect(o && o.eventId !== f.eventId).toBe(true);
+      }
+
+      const ended = await call("POST", `/v1/admin/series/${s.seriesId}/end`, { body: { reason: "season over" } });
+      expect(ended.json.status).toBe("ended");
+      expect(live(ended.json).map((o: { occurrence: string }) => o.occurrence)).toEqual([running.occurrence]);
+      const again = await call("POST", `/v1/admin/series/${s.seriesId}/resume`);
+      expect([again.status, again.json.error.code]).toEqual([409, "series_ended"]);
+      expect((await call("PATCH", `/v1/admin/series/${s.seriesId}`, { body: { scope: "all", changes: { duration: "PT1H" } } })).status).toBe(409);
+    } finally {
+      vi.useRealTimers();
     }
-
-    const ended = await call("POST", `/v1/admin/series/${s.seriesId}/end`, { body: { reason: "season over" } });
-    expect(ended.json.status).toBe("ended");
-    expect(live(ended.json).map((o: { occurrence: string }) => o.occurrence)).toEqual([running.occurrence]);
-    const again = await call("POST", `/v1/admin/series/${s.seriesId}/resume`);
-    expect([again.status, again.json.error.code]).toEqual([409, "series_ended"]);
-    expect((await call("PATCH", `/v1/admin/series/${s.seriesId}`, { body: { scope: "all", changes: { duration: "PT1H" } } })).status).toBe(409);
   });
 });
 
@@ -235,13 +244,14 @@ describe("series: conflicts are skipped or shifted, and reported", () => {
   });
 });
 
-/** The next local date (from tomorrow) on which `zone`'s UTC offset at noon differs from the day before's. */
+/** The next local date, at least three days from now, on which `zone`'s UTC offset at noon differs from the day before's. */
 function nextChange(zone: string, forward: boolean): string {
   const offset = (ms: number) => {
     const p = Object.fromEntries(new Intl.DateTimeFormat("en-US", { timeZone: zone, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" }).formatToParts(new Date(ms)).map((x) => [x.type, x.value]));
     return Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour, +p.minute) - Math.floor(ms / 60000) * 60000;
   };
-  for (let i = 1; i < 400; i++) {
+  // From three days on, so the night before the change is still ahead whatever the time of day now.
+  for (let i = 3; i < 400; i++) {
     const noon = Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate() + i, 12);
     const delta = offset(noon) - offset(noon - DAY);
     if (forward ? delta > 0 : delta < 0) return new Date(noon).toISOString().slice(0, 10);
@@ -254,32 +264,61 @@ describe("series: lifecycle through a spring-forward and a fall-back night (Amer
     { forward: true, time: "02:30" },
     { forward: false, time: "01:30" },
   ]) {
-    it(`a daily ${time} series around the ${forward ? "spring-forward" : "fall-back"} night starts and ends each event at the right instant`, async () => {
+    it(`a daily ${time} series around the ${forward ? "spring-forward" : "fall-back"} night: its own alarm brings each occurrence in as the horizon reaches it, and each event starts and ends at the right instant`, async () => {
       const zone = "America/New_York";
+      // The next such night, whatever today is (up to a year ahead): the series' clock is moved there, not its horizon.
       const change = nextChange(zone, forward);
       const at = (offsetDays: number) => new Date(Date.parse(`${change}T00:00:00Z`) + offsetDays * DAY).toISOString().slice(0, 10);
       const t = await createTemplate();
-      const horizonDays = Math.ceil((Date.parse(`${at(2)}T00:00:00Z`) - Date.now()) / DAY) + 1;
-      const s = await createSeries({ templateId: t.templateId, rrule: "FREQ=DAILY", dtstart: `${at(-1)}T${time}`, until: `${at(1)}T${time}`, duration: "PT1H", timeZone: zone, horizonDays });
+      const created = Date.now();
+      const s = await createSeries({ templateId: t.templateId, rrule: "FREQ=DAILY", dtstart: `${at(-1)}T${time}`, until: `${at(1)}T${time}`, duration: "PT1H", timeZone: zone, horizonDays: 2 });
+      const keys = [-1, 0, 1].map((n) => `${at(n)}T${time}:00`);
+      const want = keys.map((k) => refInstant(wallOf(k), zone)); // RFC 5545 by brute force: gap → forward, overlap → first
+      const stub = seriesStub(s.seriesId);
+      const made = async () => ((await runInDurableObject(stub, (o: SeriesActor) => o.get())) as SeriesView).occurrences.filter((o) => o.eventId && o.status === "scheduled");
+      const nightStart = refInstant(wallOf(`${change}T00:00:00`), zone);
+      const passes: number[] = [];
+      // The series' clock (Date, in this isolate, where its object runs) jumps to each time its own alarm is set for,
+      // from three days before the first occurrence to past the last, and the alarm runs there.
+      vi.useFakeTimers({ toFake: ["Date"] });
+      try {
+        let clock = Math.max(created, want[0] - 3 * DAY);
+        for (let i = 0; i < 100 && clock <= want[2] + HOUR; i++) {
+          vi.setSystemTime(clock);
+          expect(await runInDurableObject(stub, () => Date.now())).toBe(clock);
+          if (await runDurableObjectAlarm(stub)) passes.push(clock);
+          // Exactly the occurrences the 2-day horizon has reached exist as events, none twice.
+          const got = await made();
+          expect(got.map((o) => o.key), new Date(clock).toISOString()).toEqual(keys.filter((_, j) => want[j] < clock + 2 * DAY));
+          expect(got.map((o) => o.start)).toEqual(want.filter((w) => w < clock + 2 * DAY));
+          const due = (await runInDurableObject(stub, (_o: unknown, state: DurableObjectState) => state.storage.getAlarm())) as number | null;
+          expect(due).not.toBeNull();
+          clock = Math.max(due!, clock + 1);
+        }
+      } finally {
+        vi.useRealTimers();
+      }
+      expect((await made()).length).toBe(3);
+      // The alarm rang on the change night itself (a pass between its local midnight and 06:00, across the change).
+      const nightEnd = refInstant(wallOf(`${change}T06:00:00`), zone);
+      expect(passes.some((p) => p >= nightStart && p < nightEnd), passes.map((p) => new Date(p).toISOString()).join(" ")).toBe(true);
+      const view = (await call("GET", `/v1/admin/series/${s.seriesId}`)).json;
       // Three nights, three events: none lost in the gap, none doubled in the overlap.
-      expect(s.occurrences.map((o: { occurrence: string }) => o.occurrence)).toEqual([-1, 0, 1].map((n) => `${at(n)}T${time}:00`));
-      for (const o of s.occurrences) {
-        const want = refInstant(wallOf(o.occurrence), zone); // RFC 5545 by brute force: gap → forward, overlap → first
-        expect(Date.parse(o.startTime)).toBe(want);
-        expect(Date.parse(o.endTime)).toBe(want + HOUR);
+      expect(view.occurrences.map((o: { occurrence: string }) => o.occurrence)).toEqual(keys);
+      for (const [j, o] of view.occurrences.entries()) {
+        expect([Date.parse(o.startTime), Date.parse(o.endTime)]).toEqual([want[j], want[j] + HOUR]);
         // Drive the event's own alarms through its window.
-        await tickEvent(o.eventId, want - 1);
+        await tickEvent(o.eventId, want[j] - 1);
         expect((await call("GET", `/v1/admin/events/${o.eventId}`)).json.state).toBe("scheduled");
-        await tickEvent(o.eventId, want);
+        await tickEvent(o.eventId, want[j]);
         expect((await call("GET", `/v1/admin/events/${o.eventId}`)).json.state).toBe("active");
-        await tickEvent(o.eventId, want + HOUR);
+        await tickEvent(o.eventId, want[j] + HOUR);
         expect((await call("GET", `/v1/admin/events/${o.eventId}`)).json.state).toBe("expired");
       }
-      const [before, night, after] = s.occurrences.map((o: { startTime: string }) => Date.parse(o.startTime));
       // Spring forward: 02:30 does not exist, so that night's event starts 03:30 EDT, the same instant as 02:30 EST
       // would have been; fall back: 01:30 happens twice, the event starts at the first (EDT).
-      if (forward) expect([night - before, after - night]).toEqual([DAY, DAY - HOUR]);
-      else expect([night - before, after - night]).toEqual([DAY, DAY + HOUR]);
+      if (forward) expect([want[1] - want[0], want[2] - want[1]]).toEqual([DAY, DAY - HOUR]);
+      else expect([want[1] - want[0], want[2] - want[1]]).toEqual([DAY, DAY + HOUR]);
     });
   }
 });

@@ -94,7 +94,7 @@ type ViewIn = {
 
 /** `states` (event id → state) is given by GET, which reads them for its page; other answers leave eventState out. */
 export function renderSeries(v: ViewIn, states?: Map<string, string>): z.infer<typeof SeriesDetail> {
-  const segments = v.plan.segments.map(({ fromMs, ...rule }) => ({ ...rule, from: fromMs === null ? null : iso(fromMs) }));
+  const segments = v.plan.segments.map(({ fromMs, splitKey: _k, ...rule }) => ({ ...rule, from: fromMs === null ? null : iso(fromMs) }));
   const { from: _f, ...rule } = segments[segments.length - 1];
   return {
     seriesId: v.seriesId,

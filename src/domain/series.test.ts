@@ -5,7 +5,7 @@ import { applyEdit, checkRule, decideConflict, expandPlan, expandRule, nextLegal
 import { DAYS, RUNS, ZONES, dtstartArb, durationArb, rule, ruleArb, rruleText } from "./series.fixtures";
 import { localOfWall, refExpand, refInstant, refWall, wallOf } from "./series.reference";
 import { DAY_MS, HOUR_MS, MINUTE_MS } from "./time";
-import { toInstant, toLocal } from "./zoned";
+import { parseLocal, toInstant, toLocal } from "./zoned";
 
 describe("zoned time against the brute-force reference (RFC 5545: gap → forward by the gap, overlap → first)", () => {
   it("every local reading maps to the same instant in all six zones", () => {
@@ -140,6 +140,66 @@ describe("edits as pure transforms", () => {
     expect(got.some(([, s]) => s.startsWith("2026-10-20"))).toBe(false);
   });
 
+  it("following keeps later single edits whose occurrence the new rule still has: a cancelled one stays cancelled", () => {
+    const cancelled = applyEdit(plan, { scope: "this", occurrence: "2026-10-31T10:00", changes: { cancel: true } });
+    if (!cancelled.ok) throw new Error("edit refused");
+    const moved = applyEdit(cancelled.plan, { scope: "this", occurrence: "2026-11-07T10:00", changes: { dtstart: "2026-11-08T10:00" } });
+    if (!moved.ok) throw new Error("edit refused");
+    const at = (p: SeriesPlan) => expandPlan(p, from, to).filter((x) => x.key >= "2026-10-31").map((x) => [x.key.slice(0, 16), new Date(x.start).toISOString().slice(0, 16), x.cancelled]);
+    const longer = applyEdit(moved.plan, { scope: "following", occurrence: "2026-10-17T10:00", changes: { duration: "PT2H" } });
+    const paris = applyEdit(moved.plan, { scope: "following", occurrence: "2026-10-17T10:00", changes: { timeZone: "Europe/Paris" } });
+    const later = applyEdit(moved.plan, { scope: "following", occurrence: "2026-10-17T10:00", changes: { dtstart: "2026-10-17T15:00" } });
+    if (!longer.ok || !paris.ok || !later.ok) throw new Error("edit refused");
+    expect(at(longer.plan).slice(0, 2)).toEqual([
+      ["2026-10-31T10:00", "2026-10-31T10:00", true],
+      ["2026-11-07T10:00", "2026-11-08T10:00", false],
+    ]);
+    // In Paris the occurrences are an hour earlier; the moved one stays at the instant it was moved to.
+    expect(at(paris.plan).slice(0, 3)).toEqual([
+      ["2026-10-31T10:00", "2026-10-31T09:00", true],
+      ["2026-11-07T10:00", "2026-11-08T10:00", false],
+      ["2026-11-14T10:00", "2026-11-14T09:00", false],
+    ]);
+    // A new time of day makes other occurrences (15:00): the old ones' edits go with them.
+    expect(at(later.plan).slice(0, 2)).toEqual([
+      ["2026-10-31T15:00", "2026-10-31T15:00", false],
+      ["2026-11-07T15:00", "2026-11-07T15:00", false],
+    ]);
+    expect(Object.keys(later.plan.overrides)).toEqual([]);
+  });
+
+  it("all: a new zone reads a following edit's split again in it (nothing runs twice, nothing is lost)", () => {
+    const ny: SeriesPlan = { segments: [{ ...rule({ rrule: "FREQ=DAILY", dtstart: "2027-05-01T10:00", duration: "PT1H", timeZone: "America/New_York" }), fromMs: null }], overrides: {} };
+    const split = applyEdit(ny, { scope: "following", occurrence: "2027-05-10T10:00", changes: { dtstart: "2027-05-10T08:00" } });
+    if (!split.ok) throw new Error("edit refused");
+    for (const zone of ["Europe/London", "Pacific/Kiritimati"]) {
+      const moved = applyEdit(split.plan, { scope: "all", changes: { timeZone: zone } });
+      if (!moved.ok) throw new Error("edit refused");
+      const days = expandPlan(moved.plan, Date.UTC(2027, 4, 7), Date.UTC(2027, 4, 14)).map((x) => x.key.slice(5, 16));
+      expect(days.filter((d) => d >= "05-09" && d < "05-12"), zone).toEqual(["05-09T10:00", "05-10T08:00", "05-11T08:00"]);
+    }
+    // Without a new zone the splits stay where they were, even where the rules' zones differ.
+    const westward = applyEdit(ny, { scope: "following", occurrence: "2027-05-10T10:00", changes: { timeZone: "America/Los_Angeles" } });
+    if (!westward.ok) throw new Error("edit refused");
+    const longer = applyEdit(westward.plan, { scope: "all", changes: { duration: "PT2H" } });
+    expect(longer.ok && longer.plan.segments.map((x) => x.fromMs)).toEqual(westward.plan.segments.map((x) => x.fromMs));
+  });
+
+  it("all: a COUNT counts the whole series, not each rule of it again", () => {
+    const daily: SeriesPlan = { segments: [{ ...rule({ rrule: "FREQ=DAILY", dtstart: "2027-05-01T10:00", duration: "PT1H", timeZone: "Europe/London" }), fromMs: null }], overrides: {} };
+    const split = applyEdit(daily, { scope: "following", occurrence: "2027-05-05T10:00", changes: { duration: "PT2H" } });
+    if (!split.ok) throw new Error("edit refused");
+    const counted = applyEdit(split.plan, { scope: "all", changes: { rrule: "FREQ=DAILY;COUNT=10" } });
+    const few = applyEdit(split.plan, { scope: "all", changes: { rrule: "FREQ=DAILY;COUNT=3" } });
+    if (!counted.ok || !few.ok) throw new Error("edit refused");
+    const got = expandPlan(counted.plan, Date.UTC(2027, 3, 1), Date.UTC(2027, 6, 1));
+    expect(got.map((x) => x.key.slice(5, 10))).toEqual(["05-01", "05-02", "05-03", "05-04", "05-05", "05-06", "05-07", "05-08", "05-09", "05-10"]);
+    expect(got.map((x) => (x.end - x.start) / HOUR_MS)).toEqual([1, 1, 1, 1, 2, 2, 2, 2, 2, 2]);
+    // Three end before the split: the later rule has nothing left and goes.
+    expect(expandPlan(few.plan, Date.UTC(2027, 3, 1), Date.UTC(2027, 6, 1)).map((x) => x.key.slice(5, 10))).toEqual(["05-01", "05-02", "05-03"]);
+    expect(few.plan.segments.length).toBe(1);
+  });
+
   it("following carries on the rule's COUNT instead of restarting it", () => {
     const counted = rule({ rrule: "FREQ=WEEKLY;BYDAY=SA;COUNT=5", dtstart: "2026-10-03T10:00", duration: "PT12H", timeZone: "Europe/London" });
     const p: SeriesPlan = { segments: [{ ...counted, fromMs: null }], overrides: {} };
@@ -192,6 +252,28 @@ describe("rule validation", () => {
   it("two starts a day (BYHOUR) stay two starts a day through a spring-forward, at the right instants", () => {
     const occ = expandRule(rule({ rrule: "FREQ=DAILY;BYHOUR=2,14;BYMINUTE=30", dtstart: "2027-03-13T02:30", duration: "PT1H", timeZone: "America/New_York" }), Date.UTC(2027, 2, 13), Date.UTC(2027, 2, 16));
     expect(occ.map((o) => new Date(o.start).toISOString().slice(5, 16))).toEqual(["03-13T07:30", "03-13T19:30", "03-14T07:30", "03-14T18:30", "03-15T06:30", "03-15T18:30"]);
+  });
+
+  it("a local date-time starts on the minute: seconds other than :00 (and a leap second :60) are refused", () => {
+    expect(["2027-05-01T10:00", "2027-05-01T10:00:00"].map(parseLocal)).toEqual(["2027-05-01T10:00:00", "2027-05-01T10:00:00"]);
+    expect(["2027-05-01T10:00:60", "2027-05-01T10:00:30", "2027-05-01T10:00:5"].map(parseLocal)).toEqual([null, null, null]);
+    const c = checkRule({ rrule: "FREQ=DAILY", dtstart: "2027-05-01T10:00:30", duration: "PT1H", timeZone: "UTC", exdates: ["2027-05-02T10:00:60"], until: "2027-05-09T10:00:59" });
+    expect(c.ok ? [] : c.problems.map((p) => p.path)).toEqual(["dtstart", "exdates.0", "until"]);
+  });
+
+  it("a COUNT larger than 10,000 from a dtstart long past still expands (rrule-temporal's default walk limit threw)", () => {
+    const long = rule({ rrule: "FREQ=DAILY;COUNT=20000", dtstart: "1999-01-01T10:00", duration: "PT1H", timeZone: "America/New_York" });
+    const got = expandRule(long, Date.UTC(2027, 4, 1), Date.UTC(2027, 4, 8));
+    expect(got.map((o) => o.key.slice(0, 16))).toEqual([1, 2, 3, 4, 5, 6, 7].map((d) => `2027-05-0${d}T10:00`));
+    // The 20,000th occurrence is the last: 19,999 days after the first.
+    const last = new Date(Date.UTC(1999, 0, 1) + 19_999 * DAY_MS).toISOString().slice(0, 10);
+    const end = expandRule(long, Date.parse(`${last}T00:00:00Z`) - 3 * DAY_MS, Date.parse(`${last}T00:00:00Z`) + 30 * DAY_MS);
+    expect(end.map((o) => o.key.slice(0, 10))).toEqual([-3, -2, -1, 0].map((d) => new Date(Date.parse(`${last}T00:00:00Z`) + d * DAY_MS).toISOString().slice(0, 10)));
+    const p: SeriesPlan = { segments: [{ ...long, fromMs: null }], overrides: {} };
+    const edited = applyEdit(p, { scope: "this", occurrence: "2027-05-03T10:00", changes: { cancel: true } });
+    expect(edited.ok).toBe(true);
+    const older = rule({ rrule: "FREQ=WEEKLY;BYDAY=MO,TH;COUNT=100000", dtstart: "1800-01-02T10:00", duration: "PT1H", timeZone: "Europe/London" });
+    expect(expandRule(older, Date.UTC(2027, 4, 1), Date.UTC(2027, 4, 8)).map((o) => o.key.slice(0, 10))).toEqual(["2027-05-03", "2027-05-06"]);
   });
 
   it("names every bad field", () => {

@@ -1,5 +1,5 @@
 // Recurring series: an RFC 5545 RRULE read in a time zone, expanded into UTC windows over a horizon, with edits and
-// a conflict policy. Pure: the SeriesActor materializes what these functions decide.
+// a conflict policy (series-conflicts.ts). Pure: the SeriesActor materializes what these functions decide.
 //
 // How a rule is expanded: rrule-temporal walks the rule over wall-clock readings (a "floating" DTSTART, carried as UTC
 // so no reading is ever skipped or doubled by the library), and zoned.ts turns each reading into an instant in the
@@ -7,35 +7,38 @@
 // daily 02:30 in New York is 02:30 every day, 03:30 on the spring-forward day, and once (EDT) on the fall-back day.
 import { RRuleTemporal } from "rrule-temporal";
 import { Temporal } from "temporal-polyfill";
-import { detectConflicts, type ScheduleConflict, type ScheduleLimits, type ScheduleWindow } from "./scheduling";
-import { DAY_MS, HOUR_MS } from "./time";
-import { addDuration, canonicalZone, compareLocal, durationDays, parseDuration, parseLocal, toInstant, type LocalDuration } from "./zoned";
+import { checkRrule } from "./series-rrule";
+export { MAX_SLOTS_PER_DAY, SERIES_FREQS, checkRrule } from "./series-rrule";
+export { CONFLICT_POLICIES, MAX_SHIFT_MS, decideConflict, nextLegalStart, type ConflictPolicy, type OccurrenceDecision } from "./series-conflicts";
+import { DAY_MS } from "./time";
+import { addDuration, canonicalZone, compareLocal, durationDays, parseDuration, parseLocal, toInstant, toLocal, type LocalDuration } from "./zoned";
 
-export const SERIES_FREQS = ["DAILY", "WEEKLY", "MONTHLY", "YEARLY"] as const;
-export const CONFLICT_POLICIES = ["skip", "shift"] as const;
-export type ConflictPolicy = (typeof CONFLICT_POLICIES)[number];
 export const EDIT_SCOPES = ["this", "following", "all"] as const;
 export type EditScope = (typeof EDIT_SCOPES)[number];
 
 /** Default rolling horizon: occurrences starting within this many days from now exist as events. */
 export const DEFAULT_HORIZON_DAYS = 30;
-/** A shifted occurrence may start at most this much later than planned; past it, it is skipped (and reported). */
-export const MAX_SHIFT_MS = 24 * HOUR_MS;
 /** One expansion yields at most this many occurrences (a year of a daily series is 365). */
 export const MAX_OCCURRENCES = 2000;
-/** Starts a day one rule may give (BYHOUR × BYMINUTE): a year of them stays under MAX_OCCURRENCES. */
-export const MAX_SLOTS_PER_DAY = 4;
 /** Exception dates per series. */
 export const MAX_EXDATES = 500;
 /** An occurrence lasts at most this many (nominal) days unless the caller passes its configured event window. */
 export const DEFAULT_MAX_DURATION_DAYS = 90;
 /** A single occurrence may be moved at most this far from its original start (materialization looks back this far). */
 export const MAX_MOVE_MS = 7 * DAY_MS;
+/** Rules one series may have: each "following" edit starts one (an "all" edit with a new dtstart makes it one again). */
+export const MAX_SEGMENTS = 50;
+/** How long a plan keeps a rule or a single edit whose occurrences have all started (the object keeps occurrences as long). */
+export const PLAN_RETENTION_DAYS = 90;
 
 /** One rule of a series, as ops wrote it; all local readings are normalized by parseLocal. */
 export type SeriesRule = { rrule: string; dtstart: string; duration: string; timeZone: string; exdates: string[]; until: string | null };
-/** A series is a run of rules: "this and following" edits start a new one at the edited occurrence's instant. */
-export type Segment = SeriesRule & { fromMs: number | null };
+/**
+ * A series is a run of rules: "this and following" edits start a new one at the edited occurrence's instant (or the new
+ * rule's first start, if earlier). `splitKey` is that occurrence's local start, kept so the split can be read again
+ * when an "all" edit moves the rules to another zone.
+ */
+export type Segment = SeriesRule & { fromMs: number | null; splitKey?: string };
 /** A single-occurrence edit ("this"): moved, lengthened, or cancelled; keyed by the occurrence's original local start. */
 export type OccurrenceOverride = { start?: string; duration?: string; cancelled?: boolean };
 export type SeriesPlan = { segments: Segment[]; overrides: Record<string, OccurrenceOverride> };
@@ -49,65 +52,6 @@ export type Occurrence = { key: string; start: number; end: number; cancelled: b
 export type Problem = { path: string; message: string };
 
 // ---- validation ----------------------------------------------------------------------------------------------------
-
-/** Parses and checks an RRULE value; returns it normalized (no "RRULE:" prefix, upper case) or the problems. */
-export function checkRrule(rrule: string): { ok: true; rrule: string } | { ok: false; message: string } {
-  const text = rrule.trim().replace(/^RRULE:/i, "").toUpperCase();
-  const parts = text.split(";").filter((p) => p !== "");
-  const keys = new Map<string, string>();
-  for (const p of parts) {
-    const m = /^([A-Z]+)=([A-Z0-9,+\-]+)$/.exec(p);
-    if (!m) return { ok: false, message: `"${p.slice(0, 40)}" is not a NAME=VALUE rule part` };
-    if (keys.has(m[1])) return { ok: false, message: `${m[1]} appears twice` };
-    keys.set(m[1], m[2]);
-  }
-  const freq = keys.get("FREQ");
-  if (!freq) return { ok: false, message: "must have a FREQ" };
-  if (!(SERIES_FREQS as readonly string[]).includes(freq)) return { ok: false, message: `FREQ must be one of ${SERIES_FREQS.join(", ")} (events last hours; got ${freq})` };
-  if (keys.has("UNTIL")) return { ok: false, message: "must not carry UNTIL: send it as the until field, a local date-time in timeZone" };
-  if (keys.has("BYSECOND")) return { ok: false, message: "must not carry BYSECOND (events start on the minute)" };
-  const unknown = [...keys.keys()].find((k) => !(k in PART_RANGES) && k !== "FREQ" && k !== "BYDAY" && k !== "WKST");
-  if (unknown) return { ok: false, message: `has an unknown part ${unknown}` };
-  for (const [part, [min, max, signed]] of Object.entries(PART_RANGES)) {
-    const value = keys.get(part);
-    if (value === undefined) continue;
-    for (const v of value.split(",")) {
-      const n = /^[+-]?\d+$/.test(v) ? Number(v) : NaN;
-      const ok = Number.isInteger(n) && (signed ? n !== 0 && Math.abs(n) >= min && Math.abs(n) <= max : !/^[+-]/.test(v) && n >= min && n <= max);
-      if (!ok) return { ok: false, message: `${part}=${value.slice(0, 40)}: each value must be ${signed ? `±${min}…${max}, not 0` : `${min}…${max}`}` };
-    }
-  }
-  for (const d of keys.get("BYDAY")?.split(",") ?? []) {
-    const m = /^([+-]?\d{1,2})?(MO|TU|WE|TH|FR|SA|SU)$/.exec(d);
-    if (!m) return { ok: false, message: `BYDAY value "${d.slice(0, 12)}" is not a weekday (MO…SU, optionally numbered)` };
-    // RFC 5545: a numbered weekday (+1MO, -1FR) only means something within a month or a year.
-    if (m[1] !== undefined && freq !== "MONTHLY" && freq !== "YEARLY") return { ok: false, message: `BYDAY=${d} (a numbered weekday) needs FREQ=MONTHLY or YEARLY` };
-    if (m[1] !== undefined && (Number(m[1]) === 0 || Math.abs(Number(m[1])) > 53)) return { ok: false, message: `BYDAY=${d}: the number must be ±1…53` };
-  }
-  if (keys.has("WKST") && !/^(MO|TU|WE|TH|FR|SA|SU)$/.test(keys.get("WKST")!)) return { ok: false, message: "WKST must be a weekday (MO…SU)" };
-  const slots = (keys.get("BYHOUR")?.split(",").length ?? 1) * (keys.get("BYMINUTE")?.split(",").length ?? 1);
-  if (slots > MAX_SLOTS_PER_DAY) return { ok: false, message: `BYHOUR × BYMINUTE may give at most ${MAX_SLOTS_PER_DAY} starts a day (got ${slots})` };
-  try {
-    const rule = new RRuleTemporal({ rruleString: text, dtstart: Temporal.ZonedDateTime.from("2026-01-01T00:00:00[UTC]") });
-    rule.between(new Date(Date.UTC(2026, 0, 1)), new Date(Date.UTC(2027, 0, 1)), true);
-  } catch (err) {
-    return { ok: false, message: `is not a valid RRULE: ${err instanceof Error ? err.message : String(err)}` };
-  }
-  return { ok: true, rrule: text };
-}
-
-/** Each numeric rule part's range (RFC 5545 3.3.10): [min, max, signed], where signed means ±min…max and never 0. */
-const PART_RANGES: Record<string, [number, number, boolean]> = {
-  COUNT: [1, 100_000, false],
-  INTERVAL: [1, 1000, false],
-  BYMINUTE: [0, 59, false],
-  BYHOUR: [0, 23, false],
-  BYMONTHDAY: [1, 31, true],
-  BYYEARDAY: [1, 366, true],
-  BYWEEKNO: [1, 53, true],
-  BYMONTH: [1, 12, false],
-  BYSETPOS: [1, 366, true],
-};
 
 export type SeriesInput = { rrule: string; dtstart: string; duration: string; timeZone: string; exdates?: string[]; until?: string | null };
 
@@ -158,15 +102,26 @@ function checkDuration(text: string, maxDays: number): string | null {
 
 // ---- expansion -----------------------------------------------------------------------------------------------------
 
+/**
+ * rrule-temporal walks a rule that has a COUNT period by period from its dtstart, and by default throws past 10,000
+ * periods: COUNT=20000 daily from 1999 threw on every expansion from 2026 on (every pass retried, every edit was a
+ * 500). The walk stops at the COUNT (at most 100,000) or at the range asked for, and one without COUNT skips ahead,
+ * so this bound is reached only by a rule that matches once in years for millennia; that one yields nothing there.
+ */
+const MAX_ITERATIONS = 1_000_000;
+const floating = (rule: SeriesRule) => new RRuleTemporal({ rruleString: rule.rrule, dtstart: Temporal.ZonedDateTime.from(`${rule.dtstart}[UTC]`), maxIterations: MAX_ITERATIONS });
+
 /** Wall-clock readings of the rule, as UTC-labelled floating times, around [fromMs, toMs) (widened by any offset). */
 function readings(rule: SeriesRule, fromMs: number, toMs: number): string[] {
-  const r = new RRuleTemporal({ rruleString: rule.rrule, dtstart: Temporal.ZonedDateTime.from(`${rule.dtstart}[UTC]`) });
   // A wall clock is at most 14 h from UTC, and a gap moves a reading forward by a few hours at most.
   const pad = DAY_MS;
-  return r
-    .between(new Date(fromMs - pad), new Date(toMs + pad), true)
-    .slice(0, MAX_OCCURRENCES + 64)
-    .map((d) => d.toPlainDateTime().toString({ smallestUnit: "second" }));
+  let found: Temporal.ZonedDateTime[];
+  try {
+    found = floating(rule).between(new Date(fromMs - pad), new Date(toMs + pad), true);
+  } catch {
+    return []; // past MAX_ITERATIONS: nothing here, rather than a pass that throws (and retries) forever
+  }
+  return found.slice(0, MAX_OCCURRENCES + 64).map((d) => d.toPlainDateTime().toString({ smallestUnit: "second" }));
 }
 
 /** The rule's occurrences whose start is in [fromMs, toMs), in order, none twice. */
@@ -233,13 +188,42 @@ function segmentAt(plan: SeriesPlan, ms: number): Segment {
 export type SeriesChanges = Partial<SeriesInput> & { cancel?: boolean };
 export type SeriesEdit = { scope: EditScope; occurrence?: string; changes: SeriesChanges };
 
+type Edited = { ok: true; plan: SeriesPlan } | { ok: false; problems: Problem[] };
+
 /**
  * An edit as a pure transform of the plan. "this" overrides one occurrence (start, duration or cancel); "following"
  * ends the current rule before the occurrence and starts a new one there (dtstart defaults to that occurrence);
  * "all" applies the changes to every rule of the series (a new dtstart makes it one rule again, from that start),
- * keeping single-occurrence edits whose occurrence still exists.
+ * keeping single-occurrence edits whose occurrence still exists. Each edit first drops what is long past (prune), and
+ * a series has at most MAX_SEGMENTS rules: the plan is stored whole and every "all" edit checks each rule.
  */
-export function applyEdit(plan: SeriesPlan, edit: SeriesEdit, maxDurationDays = DEFAULT_MAX_DURATION_DAYS, now = -Infinity): { ok: true; plan: SeriesPlan } | { ok: false; problems: Problem[] } {
+export function applyEdit(plan: SeriesPlan, edit: SeriesEdit, maxDurationDays = DEFAULT_MAX_DURATION_DAYS, now = -Infinity): Edited {
+  try {
+    const pruned = prune(plan, now);
+    const out = editPlan(pruned, edit, maxDurationDays, now);
+    // Only an edit that adds a rule is refused: one from before the cap can still be edited (and made one rule again).
+    if (!out.ok || out.plan.segments.length <= Math.max(MAX_SEGMENTS, pruned.segments.length)) return out;
+    return bad("scope", `a series has at most ${MAX_SEGMENTS} rules (each "following" edit starts one; those over ${PLAN_RETENTION_DAYS} days past are dropped): make it one rule again with scope "all" and a new dtstart`);
+  } catch (err) {
+    // Nothing checkRule accepts should throw here; if something does, the edit is refused (422), not answered with a 500.
+    return bad("changes", `cannot be applied: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/**
+ * The plan without what no pass or edit can reach: rules whose every occurrence started more than PLAN_RETENTION_DAYS
+ * ago, and single edits of occurrences that did (even moved the most a single edit may move them). The object forgets
+ * those occurrences then too.
+ */
+function prune(plan: SeriesPlan, now: number): SeriesPlan {
+  const cutoff = now - PLAN_RETENTION_DAYS * DAY_MS;
+  let first = 0;
+  while (first + 1 < plan.segments.length && plan.segments[first + 1].fromMs! < cutoff) first++;
+  const overrides = Object.fromEntries(Object.entries(plan.overrides).filter(([k]) => ruleInstant(plan, k) >= cutoff - MAX_MOVE_MS));
+  return { segments: plan.segments.slice(first), overrides };
+}
+
+function editPlan(plan: SeriesPlan, edit: SeriesEdit, maxDurationDays: number, now: number): Edited {
   const { scope, changes } = edit;
   if (scope === "all") {
     if (changes.cancel) return bad("changes.cancel", 'only with scope "this" (to stop the whole series, end it)');
@@ -250,12 +234,13 @@ export function applyEdit(plan: SeriesPlan, edit: SeriesEdit, maxDurationDays = 
       return { ok: true, plan: { segments: [{ ...checked.rule, fromMs: null }], overrides: plan.overrides } };
     }
     const segments: Segment[] = [];
-    for (const seg of plan.segments) {
+    for (const [i, seg] of plan.segments.entries()) {
       const checked = checkRule({ ...seg, ...defined(changes) }, maxDurationDays);
       if (!checked.ok) return checked;
-      segments.push({ ...checked.rule, fromMs: seg.fromMs });
+      segments.push({ ...checked.rule, fromMs: changes.timeZone === undefined ? seg.fromMs : resplit(plan, i, checked.rule.timeZone), ...(seg.splitKey ? { splitKey: seg.splitKey } : {}) });
     }
-    return { ok: true, plan: { segments, overrides: plan.overrides } };
+    const count = changes.rrule === undefined ? null : COUNT.exec(segments[0].rrule);
+    return { ok: true, plan: { segments: count ? shareCount(segments, Number(count[2])) : segments, overrides: plan.overrides } };
   }
   const key = edit.occurrence ? parseLocal(edit.occurrence) : null;
   if (!key) return bad("occurrence", `is required with scope "${scope}": the occurrence's original local start, as GET lists it`);
@@ -296,9 +281,70 @@ export function applyEdit(plan: SeriesPlan, edit: SeriesEdit, maxDurationDays = 
   const rule = changes.rrule === undefined ? remainingCount(base, checked.rule, key) : checked.rule;
   if (!rule) return bad("occurrence", "is past the rule's COUNT");
   const splitMs = Math.min(ruleStart, toInstant(rule.dtstart, rule.timeZone));
+  // Occurrences are named by their local start: one the series keeps before the split, at or after the new dtstart
+  // (a zone further west, a date earlier), could share its name with one of the new rule's, and one would replace the
+  // other. Such a kept one starts at most a zone (26 h) and a gap before the split.
+  const clash = expandPlan({ ...plan, overrides: {} }, splitMs - 2 * DAY_MS, splitMs).find((o) => compareLocal(o.key, rule.dtstart) >= 0);
+  if (clash) return bad("changes.dtstart", `must be after ${clash.key}, an occurrence the series keeps before this edit's first start`);
   const kept = plan.segments.filter((s) => s.fromMs === null || s.fromMs < splitMs);
-  const overrides = Object.fromEntries(Object.entries(plan.overrides).filter(([k]) => ruleInstant(plan, k) < splitMs));
-  return { ok: true, plan: { segments: [...kept, { ...rule, fromMs: splitMs }], overrides } };
+  return { ok: true, plan: { segments: [...kept, { ...rule, fromMs: splitMs, splitKey: key }], overrides: carryOverrides(plan, rule, splitMs, key) } };
+}
+
+/**
+ * Where segment i starts once every rule is in `zone`. Its split is the earlier of two local readings, the edited
+ * occurrence (in the rule before) and its own dtstart: the instant worked out in the old zones is another one in the
+ * new, and kept as it was it would run an old occurrence again and lose a new one. (A plan from before `splitKey` was
+ * kept reads the split back in the zone it was worked out in.)
+ */
+function resplit(plan: SeriesPlan, i: number, zone: string): number | null {
+  const seg = plan.segments[i];
+  const prevZone = plan.segments[i - 1]?.timeZone ?? seg.timeZone;
+  if (seg.fromMs === null || (seg.timeZone === zone && prevZone === zone)) return seg.fromMs;
+  const splitKey = seg.splitKey ?? toLocal(seg.fromMs, prevZone);
+  return Math.min(toInstant(splitKey, zone), toInstant(seg.dtstart, zone));
+}
+
+/**
+ * Single edits outlive a "following" edit (RFC 5545 keeps a THISANDFUTURE's exceptions): those before the split as
+ * they were, later ones wherever the new rule still has their occurrence (a cancelled one stays cancelled, a moved one
+ * stays at its instant), else they would come back as new events. The edited occurrence's own goes: the edit redefines it.
+ */
+function carryOverrides(plan: SeriesPlan, rule: SeriesRule, splitMs: number, key: string): Record<string, OccurrenceOverride> {
+  const out: Record<string, OccurrenceOverride> = {};
+  for (const [k, ov] of Object.entries(plan.overrides)) {
+    const was = ruleInstant(plan, k);
+    if (was < splitMs) out[k] = ov;
+    if (was < splitMs || k === key) continue;
+    const at = toInstant(k, rule.timeZone);
+    if (at < splitMs || !expandRule(rule, at, at + 1).some((o) => o.key === k)) continue;
+    const zone = segmentAt(plan, was).timeZone;
+    out[k] = ov.start && zone !== rule.timeZone ? { ...ov, start: toLocal(toInstant(ov.start, zone), rule.timeZone) } : ov;
+  }
+  return out;
+}
+
+const COUNT = /(^|;)COUNT=(\d+)/;
+const withCount = (rule: string, n: number) => rule.replace(/(^|;)COUNT=\d+/, `$1COUNT=${n}`);
+const floatingDate = (local: string) => new Date(Temporal.PlainDateTime.from(local).toZonedDateTime("UTC").epochMilliseconds);
+const reading = (d: Temporal.ZonedDateTime) => d.toPlainDateTime().toString({ smallestUnit: "second" });
+
+/**
+ * An "all" edit's COUNT counts the whole series, not each rule again (RFC 5545 counts the rule's readings): the first
+ * rule gets it, each later one what is left where it takes over, and a rule that would start past the last goes.
+ */
+function shareCount(segments: Segment[], count: number): Segment[] {
+  const out: Segment[] = [];
+  let left = count;
+  for (const [i, seg] of segments.entries()) {
+    const rule = { ...seg, rrule: withCount(seg.rrule, left) };
+    out.push(rule);
+    const next = segments[i + 1]?.fromMs;
+    if (next == null) break;
+    // Its readings before the next rule takes over (a wall clock is at most a day from the instant it names).
+    left -= floating(rule).between(floatingDate(rule.dtstart), new Date(next + DAY_MS), true).filter((d) => toInstant(reading(d), rule.timeZone) < next).length;
+    if (left <= 0) break;
+  }
+  return out;
 }
 
 /**
@@ -306,14 +352,12 @@ export function applyEdit(plan: SeriesPlan, edit: SeriesEdit, maxDurationDays = 
  * (RFC 5545 counts the rule's readings, before exdates). Null when nothing is left.
  */
 function remainingCount(base: SeriesRule, next: SeriesRule, key: string): SeriesRule | null {
-  const m = /(^|;)COUNT=(\d+)/.exec(next.rrule);
-  const baseCount = /(^|;)COUNT=(\d+)/.exec(base.rrule);
+  const m = COUNT.exec(next.rrule);
+  const baseCount = COUNT.exec(base.rrule);
   if (!m || !baseCount || m[2] !== baseCount[2]) return next;
-  const r = new RRuleTemporal({ rruleString: base.rrule, dtstart: Temporal.ZonedDateTime.from(`${base.dtstart}[UTC]`) });
-  const asUtc = (local: string) => new Date(Temporal.PlainDateTime.from(local).toZonedDateTime("UTC").epochMilliseconds);
-  const used = r.between(asUtc(base.dtstart), asUtc(key), true).filter((d) => compareLocal(d.toPlainDateTime().toString({ smallestUnit: "second" }), key) < 0).length;
+  const used = floating(base).between(floatingDate(base.dtstart), floatingDate(key), true).filter((d) => compareLocal(reading(d), key) < 0).length;
   const left = Number(m[2]) - used;
-  return left > 0 ? { ...next, rrule: next.rrule.replace(/(^|;)COUNT=\d+/, `$1COUNT=${left}`) } : null;
+  return left > 0 ? { ...next, rrule: withCount(next.rrule, left) } : null;
 }
 
 /** Where the rules (not single edits) put the occurrence `key`: read in the zone of the segment that holds it. */
@@ -338,43 +382,3 @@ function findOccurrence(plan: SeriesPlan, key: string): Occurrence | null {
 
 const bad = (path: string, message: string) => ({ ok: false as const, problems: [{ path, message }] });
 const defined = <T extends object>(o: T): Partial<T> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-
-// ---- conflicts -----------------------------------------------------------------------------------------------------
-
-/**
- * The earliest start at or after `candidate.start` (and at most `maxShiftMs` later) where the window, same length,
- * breaks no scheduling rule; null when there is none. A window stops conflicting only when some other window ends
- * (or, for the major gap, when that end plus the gap has passed), so those instants are the only ones worth trying.
- */
-export function nextLegalStart(candidate: ScheduleWindow, existing: ScheduleWindow[], limits: ScheduleLimits, maxShiftMs = MAX_SHIFT_MS): number | null {
-  const length = candidate.end - candidate.start;
-  const fits = (start: number) => detectConflicts({ ...candidate, start, end: start + length }, existing, limits).length === 0;
-  if (fits(candidate.start)) return candidate.start;
-  const tries = new Set<number>();
-  for (const e of existing) {
-    for (const t of [e.end, e.end + limits.majorGapMs]) if (t > candidate.start && t <= candidate.start + maxShiftMs) tries.add(t);
-  }
-  for (const t of [...tries].sort((a, b) => a - b)) if (fits(t)) return t;
-  return null;
-}
-
-export type OccurrenceDecision =
-  | { status: "scheduled"; start: number; end: number }
-  | { status: "shifted"; start: number; end: number; from: number }
-  | { status: "skipped"; reason: string; conflicts: ScheduleConflict[] };
-
-/** What the policy does with an occurrence the rules refuse. */
-export function decideConflict(
-  candidate: ScheduleWindow,
-  conflicts: ScheduleConflict[],
-  existing: ScheduleWindow[],
-  limits: ScheduleLimits,
-  policy: ConflictPolicy,
-): OccurrenceDecision {
-  if (conflicts.length === 0) return { status: "scheduled", start: candidate.start, end: candidate.end };
-  const why = conflicts.map((c) => c.message).join(" ");
-  if (policy === "skip") return { status: "skipped", reason: `conflict: ${why}`, conflicts };
-  const start = nextLegalStart(candidate, existing, limits);
-  if (start === null) return { status: "skipped", reason: `no legal slot within ${MAX_SHIFT_MS / HOUR_MS} h: ${why}`, conflicts };
-  return { status: "shifted", start, end: start + (candidate.end - candidate.start), from: candidate.start };
-}

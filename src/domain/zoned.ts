@@ -7,8 +7,11 @@
 // the maths is the Temporal polyfill's (the same engine rrule-temporal uses), not ours.
 import { Temporal } from "temporal-polyfill";
 
-/** "2026-03-08T02:30" or "2026-03-08T02:30:00": a wall-clock reading with no offset and no zone. */
-export const LOCAL_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/;
+/**
+ * "2026-03-08T02:30" or "2026-03-08T02:30:00": a wall-clock reading with no offset and no zone. Seconds, if given,
+ * must be :00: events start on the minute (BYSECOND is refused too), and Temporal would read :60 as :59.
+ */
+export const LOCAL_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:00)?$/;
 
 /** The zone's canonical IANA id, or null when the runtime's tz data does not know it (or it is a bare offset). */
 export function canonicalZone(timeZone: string): string | null {
