@@ -75,6 +75,29 @@ export const inMs = (ms: number) => new Date(Date.now() + ms).toISOString();
 export const HOUR = 3_600_000;
 export const DAY = 24 * HOUR;
 
+/**
+ * The next local date, at least `minDays` days from now, on which `zone`'s UTC offset at noon differs from the day
+ * before's (forward: it grew, a spring-forward night). Tests of DST nights use it so they hold whatever today is.
+ */
+export function nextDstChange(zone: string, forward: boolean, minDays = 3): string {
+  const fmt = new Intl.DateTimeFormat("en-US", { timeZone: zone, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" });
+  const offset = (ms: number) => {
+    const p = Object.fromEntries(fmt.formatToParts(new Date(ms)).map((x) => [x.type, x.value]));
+    return Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour, +p.minute) - Math.floor(ms / 60000) * 60000;
+  };
+  const today = new Date();
+  for (let i = minDays; i < minDays + 400; i++) {
+    const noon = Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate() + i, 12);
+    const delta = offset(noon) - offset(noon - DAY);
+    if (forward ? delta > 0 : delta < 0) return new Date(noon).toISOString().slice(0, 10);
+  }
+  throw new Error(`no DST change in ${zone} within a year`);
+}
+/** The date `days` after `date` (YYYY-MM-DD). */
+export const dayOf = (date: string, days: number) => new Date(Date.parse(`${date}T00:00:00Z`) + days * DAY).toISOString().slice(0, 10);
+/** The instant `days` after `date` at UTC `h`:`m`. */
+export const utcOn = (date: string, days: number, h: number, m = 0) => Date.parse(`${date}T00:00:00Z`) + days * DAY + h * HOUR + m * 60_000;
+
 export async function createEvent(templateId: string, body: Record<string, unknown> = {}) {
   const res = await call("POST", "/v1/admin/events", { body: { templateId, startTime: inMs(HOUR), endTime: inMs(2 * HOUR), ...body } });
   if (res.status !== 201) throw new Error(`event create failed: ${res.status} ${JSON.stringify(res.json)}`);

@@ -4,7 +4,10 @@
 import { env } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import { waveBatch } from "../src/actors/event/waves";
-import { HOUR, call, createTemplate, playerToken, runInDurableObject } from "./helpers";
+import { HOUR, call, createTemplate, nextDstChange, playerToken, runInDurableObject, utcOn } from "./helpers";
+
+// New York's next spring-forward (and fall-back) night, whatever today is: the tests read their instants from it.
+const S = nextDstChange("America/New_York", true);
 
 const eventStub = (id: string) => env.EVENT_ACTOR.get(env.EVENT_ACTOR.idFromName(id));
 const server = (path: string) => `${env.PUSH_WEBHOOK_URL.replace("/push", "")}${path}`;
@@ -42,15 +45,15 @@ const OBJ = [{ objectiveId: "pts", description: "Points", type: "collect", targe
 describe("a local-time wave's push reaches zones no shard has seen", () => {
   it("Kolkata's start, inside quiet hours: one zones push at 03:00 IST, none at the wave; London's ending soon at once; nobody twice", { timeout: 40_000 }, async () => {
     const t = await createTemplate({ name: "Zone Owls", objectives: OBJ });
-    const lt = { start: "2027-03-14T02:30", end: "2027-03-14T03:30", quietHours: { start: "02:00", end: "03:00" } };
+    const lt = { start: `${S}T02:30`, end: `${S}T03:30`, quietHours: { start: "02:00", end: "03:00" } };
     const res = await call("POST", "/v1/admin/events", { body: { templateId: t.templateId, tier: "mini", shardCount: 1, localTime: lt } });
     expect(res.status).toBe(201);
     const id = res.json.eventId as string;
     events.push(id);
     // Nobody joins, posts or opens a socket: no shard has seen a single player.
     await tick(id, Date.parse(res.json.startTime));
-    const kolStart = Date.UTC(2027, 2, 13, 21, 0);
-    const deferred = Date.UTC(2027, 2, 13, 21, 30);
+    const kolStart = utcOn(S, -1, 21, 0);
+    const deferred = utcOn(S, -1, 21, 30);
     const startId = `${id}:start@${new Date(kolStart).toISOString()}`;
     await tick(id, kolStart);
     // 02:30 IST is quiet: the wave's push waits for 03:00 IST in a row of its own, and nothing went out yet.
@@ -72,7 +75,7 @@ describe("a local-time wave's push reaches zones no shard has seen", () => {
     expect(row.status).toBe("sent");
 
     // London's ending soon (01:30 GMT) is outside quiet hours: pushed at once, to its zones, under batch 0.
-    const lonEnd = Date.UTC(2027, 2, 14, 3, 30);
+    const lonEnd = utcOn(S, 0, 3, 30);
     const urgencyId = `${id}:urgency@${new Date(lonEnd).toISOString()}`;
     await tick(id, lonEnd - 2 * HOUR);
     const [lon] = await arrived(id, (r) => r.key.startsWith(urgencyId));
@@ -88,15 +91,15 @@ describe("a local-time wave's push reaches zones no shard has seen", () => {
 
   it("a push deferred past the zone's window is dropped; one still in time counts the time left from when it goes", { timeout: 40_000 }, async () => {
     const t = await createTemplate({ name: "Late Owls", objectives: OBJ });
-    const lt = { start: "2027-03-14T02:30", end: "2027-03-14T03:30", quietHours: { start: "22:00", end: "08:00" } };
+    const lt = { start: `${S}T02:30`, end: `${S}T03:30`, quietHours: { start: "22:00", end: "08:00" } };
     const res = await call("POST", "/v1/admin/events", { body: { templateId: t.templateId, tier: "mini", shardCount: 1, localTime: lt } });
     const id = res.json.eventId as string;
     events.push(id);
-    const lonStart = Date.UTC(2027, 2, 14, 2, 30);
+    const lonStart = utcOn(S, 0, 2, 30);
     const previewId = `${id}:preview@${new Date(lonStart).toISOString()}`;
     // London's preview (02:30 GMT the day before) is quiet: it goes at 08:00, 18 h 30 before the start, and says so.
     await tick(id, lonStart - 24 * HOUR);
-    const eight = Date.UTC(2027, 2, 13, 8, 0);
+    const eight = utcOn(S, -1, 8, 0);
     expect(await pushRows(id)).toContainEqual({ key: `push|${eight}|preview|start|${lonStart}`, due_at: eight });
     await tick(id, eight);
     const [preview] = await arrived(id, (r) => r.key.startsWith(previewId));
@@ -115,14 +118,14 @@ describe("a local-time wave's push reaches zones no shard has seen", () => {
   it("quiet hours ending in the spring-forward gap: New York's push goes at the first instant after it, Bogota's (same wave, no DST) at its own 02:30", { timeout: 40_000 }, async () => {
     const t = await createTemplate({ name: "Gap Owls", objectives: OBJ });
     // 01:30 on the night New York skips 02:00–03:00; quiet 01:00–02:30, whose end does not exist there that night.
-    const lt = { start: "2027-03-14T01:30", end: "2027-03-14T05:00", quietHours: { start: "01:00", end: "02:30" } };
+    const lt = { start: `${S}T01:30`, end: `${S}T05:00`, quietHours: { start: "01:00", end: "02:30" } };
     const res = await call("POST", "/v1/admin/events", { body: { templateId: t.templateId, tier: "mini", shardCount: 1, localTime: lt } });
     const id = res.json.eventId as string;
     events.push(id);
     // 01:30 EST and 01:30 in Bogota (−5 all year) are one instant, one wave, one feed row.
-    const at = Date.UTC(2027, 2, 14, 6, 30);
-    const gapEnd = Date.UTC(2027, 2, 14, 7, 0); // 02:00 EST becomes 03:00 EDT
-    const bogota = Date.UTC(2027, 2, 14, 7, 30); // 02:30 −5
+    const at = utcOn(S, 0, 6, 30);
+    const gapEnd = utcOn(S, 0, 7, 0); // 02:00 EST becomes 03:00 EDT
+    const bogota = utcOn(S, 0, 7, 30); // 02:30 −5
     const startId = `${id}:start@${new Date(at).toISOString()}`;
     await tick(id, Date.parse(res.json.startTime));
     await tick(id, at);

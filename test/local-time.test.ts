@@ -7,8 +7,12 @@ import { afterEach, describe, expect, it } from "vitest";
 import { envelope, waves, zoneWindow } from "../src/domain/local-time";
 import { toLocal } from "../src/domain/zoned";
 import { waveBatch } from "../src/actors/event/waves";
-import { HOUR, call, createTemplate, playerToken, runInDurableObject } from "./helpers";
+import { HOUR, call, createTemplate, dayOf, nextDstChange, playerToken, runInDurableObject, utcOn } from "./helpers";
 import { connect, type Client } from "./live-helpers";
+
+// New York's next spring-forward (and fall-back) night, whatever today is: the tests read their instants from it.
+const S = nextDstChange("America/New_York", true);
+const F = nextDstChange("America/New_York", false);
 
 const eventStub = (id: string) => env.EVENT_ACTOR.get(env.EVENT_ACTOR.idFromName(id));
 const shardStub = (id: string) => env.PROGRESS_SHARD_ACTOR.get(env.PROGRESS_SHARD_ACTOR.idFromName(`${id}:0`));
@@ -55,25 +59,25 @@ const post = async (id: string, playerId: string, claims: Record<string, unknown
 
 describe("creating a local-time event", () => {
   it("startTime/endTime are the exact UTC envelope over every zone: Kiritimati's start to Niue's end", async () => {
-    const lt = { start: "2027-03-14T02:30", end: "2027-03-14T03:30" };
+    const lt = { start: `${S}T02:30`, end: `${S}T03:30` };
     const res = await localEvent(lt);
     expect(res.status).toBe(201);
     // 02:30 at +14 (Pacific/Kiritimati) and 03:30 at −11 (Pacific/Niue, Pago_Pago); workerd's own zone list.
-    expect([res.json.startTime, res.json.endTime]).toEqual(["2027-03-13T12:30:00.000Z", "2027-03-14T14:30:00.000Z"]);
+    expect([res.json.startTime, res.json.endTime]).toEqual([`${dayOf(S, -1)}T12:30:00.000Z`, `${S}T14:30:00.000Z`]);
     const env2 = envelope(lt)!;
     expect([env2.start, env2.end]).toEqual([Date.parse(res.json.startTime), Date.parse(res.json.endTime)]);
     expect(res.json).toMatchObject({ state: "scheduled", localTime: lt });
     // Each caller's own window: empty in New York (the spring-forward gap swallows it), upcoming in London.
     const mine = async (tz: string) => (await call("GET", `/v1/events/${res.json.eventId}`, { token: await playerToken(`view-${tz}`, { tz }) })).json.localWindow;
-    expect(await mine("America/New_York")).toMatchObject({ state: "empty", start: "2027-03-14T07:30:00.000Z", end: "2027-03-14T07:30:00.000Z", timeUntilStart: 0, timeRemaining: 0 });
+    expect(await mine("America/New_York")).toMatchObject({ state: "empty", start: `${S}T07:30:00.000Z`, end: `${S}T07:30:00.000Z`, timeUntilStart: 0, timeRemaining: 0 });
     const lon = await mine("Europe/London");
-    expect(lon).toMatchObject({ state: "upcoming", start: "2027-03-14T02:30:00.000Z" });
+    expect(lon).toMatchObject({ state: "upcoming", start: `${S}T02:30:00.000Z` });
     expect(lon.timeRemaining - lon.timeUntilStart).toBe(3600);
     // The scheduler counts the envelope: the calendar's window is the same.
     const windows = await runInDurableObject(env.SCHEDULER_ACTOR.get(env.SCHEDULER_ACTOR.idFromName("global")), (o) => o.windows());
     expect(windows.find((w: any) => w.eventId === res.json.eventId)).toMatchObject({ start: env2.start, end: env2.end });
     // A window that follows wall clocks cannot have its envelope moved by hand.
-    const moved = await call("PATCH", `/v1/admin/events/${res.json.eventId}`, { body: { endTime: "2027-03-15T00:00:00Z" } });
+    const moved = await call("PATCH", `/v1/admin/events/${res.json.eventId}`, { body: { endTime: `${dayOf(S, 1)}T00:00:00Z` } });
     expect(moved.status).toBe(409);
     expect(moved.json.error.message + JSON.stringify(moved.json.error.details)).toContain("local-time event cannot be rescheduled");
   });
@@ -81,12 +85,12 @@ describe("creating a local-time event", () => {
   it("refuses bad input with a 4xx naming the field", async () => {
     const t = await createTemplate({ objectives: OBJ });
     const cases: [Record<string, unknown>, string][] = [
-      [{ localTime: { start: "2027-03-14T10:00", end: "2027-03-14T09:00" } }, "localTime.end"],
-      [{ localTime: { start: "2027-03-14T10:00:00Z", end: "2027-03-14T12:00" } }, "localTime.start"],
-      [{ localTime: { start: "2027-02-29T10:00", end: "2027-03-14T12:00" } }, "localTime.start"],
-      [{ localTime: { start: "2027-03-14T10:00", end: "2027-03-14T12:00", quietHours: { start: "22:00" } } }, "localTime.quietHours.end"],
-      [{ localTime: { start: "2027-03-14T10:00", end: "2027-03-14T12:00", quietHours: { start: "25:00", end: "08:00" } } }, "localTime.quietHours.start"],
-      [{ localTime: { start: "2027-03-14T10:00", end: "2027-03-14T12:00" }, startTime: "2027-03-14T10:00:00Z" }, "startTime"],
+      [{ localTime: { start: `${S}T10:00`, end: `${S}T09:00` } }, "localTime.end"],
+      [{ localTime: { start: `${S}T10:00:00Z`, end: `${S}T12:00` } }, "localTime.start"],
+      [{ localTime: { start: "2027-02-29T10:00", end: `${S}T12:00` } }, "localTime.start"],
+      [{ localTime: { start: `${S}T10:00`, end: `${S}T12:00`, quietHours: { start: "22:00" } } }, "localTime.quietHours.end"],
+      [{ localTime: { start: `${S}T10:00`, end: `${S}T12:00`, quietHours: { start: "25:00", end: "08:00" } } }, "localTime.quietHours.start"],
+      [{ localTime: { start: `${S}T10:00`, end: `${S}T12:00` }, startTime: `${S}T10:00:00Z` }, "startTime"],
       [{ localTime: { start: "2020-03-14T10:00", end: "2020-03-14T12:00" } }, "localTime.end"],
       [{}, "startTime"],
     ];
@@ -261,7 +265,7 @@ describe("shown/clicked on a wave's feed row", () => {
 
 describe("the lifecycle through the clock changes, driven by the event object's alarms", () => {
   it("spring-forward night, 02:30–03:30 in New York: empty there; London and Kolkata run in their own waves; quiet hours defer push only", { timeout: 40_000 }, async () => {
-    const lt = { start: "2027-03-14T02:30", end: "2027-03-14T03:30", quietHours: { start: "02:00", end: "03:00" } };
+    const lt = { start: `${S}T02:30`, end: `${S}T03:30`, quietHours: { start: "02:00", end: "03:00" } };
     const res = await localEvent(lt);
     const id = res.json.eventId;
     const envStart = Date.parse(res.json.startTime);
@@ -269,9 +273,9 @@ describe("the lifecycle through the clock changes, driven by the event object's 
     for (const [p, tz] of [["ny", "America/New_York"], ["lon", "Europe/London"], ["kol", "Asia/Kolkata"]]) {
       expect((await call("POST", `/v1/events/${id}/join`, { token: await playerToken(p, { tz }) })).json.error.code).toBe("event_not_active");
     }
-    const lonStart = Date.UTC(2027, 2, 14, 2, 30);
-    const kolStart = Date.UTC(2027, 2, 13, 21, 0);
-    const nyInstant = Date.UTC(2027, 2, 14, 7, 30);
+    const lonStart = utcOn(S, 0, 2, 30);
+    const kolStart = utcOn(S, -1, 21, 0);
+    const nyInstant = utcOn(S, 0, 7, 30);
     // One preview row per zone group, 24 h before its start; the waves are the domain's.
     const starts = waves(lt, "start").map((w) => w.at);
     expect(starts).toContain(lonStart);
@@ -291,14 +295,14 @@ describe("the lifecycle through the clock changes, driven by the event object's 
     const kolWave = (await broadcasts(id)).filter((r) => r.notification_type === "start" && r.zones.some(isKolkata));
     expect(kolWave).toHaveLength(1);
     expect(kolWave[0].notification_id).toBe(`${id}:start@${new Date(kolStart).toISOString()}`);
-    const deferred = Date.UTC(2027, 2, 13, 21, 30);
+    const deferred = utcOn(S, -1, 21, 30);
     expect(await waveRows(id)).toContainEqual({ key: `push|${deferred}|start|start|${kolStart}`, due_at: deferred });
     const kolRow = async () => (await broadcasts(id)).find((r) => r.notification_id === kolWave[0].notification_id)!.status;
     expect(await kolRow()).toBe("pending");
     // London's start (02:30) waits for 03:00 GMT; its ending-soon (01:30) was not quiet and went at once.
     await tick(id, lonStart - HOUR);
     await tick(id, lonStart);
-    const lon3 = Date.UTC(2027, 2, 14, 3, 0);
+    const lon3 = utcOn(S, 0, 3, 0);
     expect((await waveRows(id)).filter((r) => r.key.startsWith("push|"))).toContainEqual({ key: `push|${lon3}|start|start|${lonStart}`, due_at: lon3 });
     // New York's group (America/Bogota and others at −5) starts at 07:30 UTC, but New York's own window is empty.
     await tick(id, nyInstant);
@@ -325,12 +329,12 @@ describe("the lifecycle through the clock changes, driven by the event object's 
     expect(await gate(id, "lon", "Europe/London", lonStart + HOUR)).toMatchObject({ code: "outside_local_window" });
     for (const at of [nyInstant - 60_000, nyInstant, nyInstant + 30 * 60_000]) {
       const refused = await gate(id, "ny", "America/New_York", at);
-      expect(refused).toMatchObject({ code: "outside_local_window", details: { window: { start: "2027-03-14T07:30:00.000Z", end: "2027-03-14T07:30:00.000Z" } } });
+      expect(refused).toMatchObject({ code: "outside_local_window", details: { window: { start: `${S}T07:30:00.000Z`, end: `${S}T07:30:00.000Z` } } });
     }
   });
 
   it("an ineligible player's zone is not recorded, so no wave's frame or warning reaches them", async () => {
-    const res = await localEvent({ start: "2027-03-14T02:30", end: "2027-03-14T03:30" }, { minimumPlayerLevel: 5 });
+    const res = await localEvent({ start: `${S}T02:30`, end: `${S}T03:30` }, { minimumPlayerLevel: 5 });
     const id = res.json.eventId;
     expect((await call("POST", `/v1/events/${id}/join`, { token: await playerToken("low", { tz: "Europe/London", lvl: 1 }) })).json.error.code).toBe("event_not_active");
     expect((await call("POST", `/v1/events/${id}/join`, { token: await playerToken("high", { tz: "Europe/London", lvl: 7 }) })).json.error.code).toBe("event_not_active");
@@ -339,11 +343,11 @@ describe("the lifecycle through the clock changes, driven by the event object's 
   });
 
   it("a cancelled event sends none of its deferred pushes", async () => {
-    const res = await localEvent({ start: "2027-03-14T02:30", end: "2027-03-14T03:30", quietHours: { start: "02:00", end: "03:00" } });
+    const res = await localEvent({ start: `${S}T02:30`, end: `${S}T03:30`, quietHours: { start: "02:00", end: "03:00" } });
     const id = res.json.eventId;
     await call("POST", `/v1/events/${id}/join`, { token: await playerToken("kol", { tz: "Asia/Kolkata" }) });
     // Kolkata's preview fires at 02:30 IST the day before, inside quiet hours: its push waits for 03:00 IST.
-    const kolStart = Date.UTC(2027, 2, 13, 21, 0);
+    const kolStart = utcOn(S, -1, 21, 0);
     await tick(id, kolStart - 24 * HOUR);
     const pushes = async () => (await waveRows(id)).filter((r) => r.key.startsWith("push|"));
     expect(await pushes()).toContainEqual({ key: `push|${kolStart - 23.5 * HOUR}|preview|start|${kolStart}`, due_at: kolStart - 23.5 * HOUR });
@@ -352,14 +356,14 @@ describe("the lifecycle through the clock changes, driven by the event object's 
   });
 
   it("fall-back night, 01:30–02:30 in New York: the first 01:30 (05:30 UTC) to 02:30 EST (07:30 UTC), two hours, one wave", async () => {
-    const lt = { start: "2027-11-07T01:30", end: "2027-11-07T02:30" };
+    const lt = { start: `${F}T01:30`, end: `${F}T02:30` };
     const res = await localEvent(lt);
     const id = res.json.eventId;
     await call("POST", `/v1/events/${id}/join`, { token: await playerToken("ny", { tz: "America/New_York" }) });
     await call("POST", `/v1/events/${id}/join`, { token: await playerToken("chi", { tz: "America/Chicago" }) });
     await tick(id, Date.parse(res.json.startTime));
-    const start = Date.UTC(2027, 10, 7, 5, 30);
-    const end = Date.UTC(2027, 10, 7, 7, 30);
+    const start = utcOn(F, 0, 5, 30);
+    const end = utcOn(F, 0, 7, 30);
     expect(await gate(id, "ny", "America/New_York", start - 60_000)).toMatchObject({ code: "outside_local_window" });
     // 01:30 EDT, the second 01:00 (EST) and 02:29 EST are all inside; 02:30 EST is the end.
     for (const at of [start, start + 30 * 60_000, end - 60_000]) expect(await gate(id, "ny", "America/New_York", at)).toBeNull();

@@ -5,7 +5,7 @@ import type { EventActor } from "../src/actors/event/event-actor";
 import type { SeriesView } from "../src/actors/contracts";
 import type { SeriesActor } from "../src/actors/series/series-actor";
 import { refInstant, wallOf } from "../src/domain/series.reference";
-import { DAY, HOUR, call, createTemplate, runInDurableObject } from "./helpers";
+import { DAY, HOUR, call, createTemplate, nextDstChange, runInDurableObject } from "./helpers";
 
 const seriesStub = (id: string) => env.SERIES_ACTOR.get(env.SERIES_ACTOR.idFromName(id));
 const eventStub = (id: string) => env.EVENT_ACTOR.get(env.EVENT_ACTOR.idFromName(id));
@@ -244,21 +244,6 @@ describe("series: conflicts are skipped or shifted, and reported", () => {
   });
 });
 
-/** The next local date, at least three days from now, on which `zone`'s UTC offset at noon differs from the day before's. */
-function nextChange(zone: string, forward: boolean): string {
-  const offset = (ms: number) => {
-    const p = Object.fromEntries(new Intl.DateTimeFormat("en-US", { timeZone: zone, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" }).formatToParts(new Date(ms)).map((x) => [x.type, x.value]));
-    return Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour, +p.minute) - Math.floor(ms / 60000) * 60000;
-  };
-  // From three days on, so the night before the change is still ahead whatever the time of day now.
-  for (let i = 3; i < 400; i++) {
-    const noon = Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate() + i, 12);
-    const delta = offset(noon) - offset(noon - DAY);
-    if (forward ? delta > 0 : delta < 0) return new Date(noon).toISOString().slice(0, 10);
-  }
-  throw new Error("no DST change within a year");
-}
-
 describe("series: lifecycle through a spring-forward and a fall-back night (America/New_York)", () => {
   for (const { forward, time } of [
     { forward: true, time: "02:30" },
@@ -267,7 +252,7 @@ describe("series: lifecycle through a spring-forward and a fall-back night (Amer
     it(`a daily ${time} series around the ${forward ? "spring-forward" : "fall-back"} night: its own alarm brings each occurrence in as the horizon reaches it, and each event starts and ends at the right instant`, async () => {
       const zone = "America/New_York";
       // The next such night, whatever today is (up to a year ahead): the series' clock is moved there, not its horizon.
-      const change = nextChange(zone, forward);
+      const change = nextDstChange(zone, forward);
       const at = (offsetDays: number) => new Date(Date.parse(`${change}T00:00:00Z`) + offsetDays * DAY).toISOString().slice(0, 10);
       const t = await createTemplate();
       const created = Date.now();
