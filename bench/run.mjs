@@ -9,7 +9,7 @@
 // BENCH_SOCKETS (phase C's socket count) BENCH_SOCKET_SECONDS BENCH_WS_PROXY=1 (phase C's sockets through wrangler's dev proxy
 // instead of straight to the Worker's workerd; see phases/sockets.mjs) BENCH_MIXED_SECONDS BENCH_MIXED_PLAYERS (phase D)
 // BENCH_AUTH_SECONDS (per credential mode) BENCH_AUTH_BASELINE_SECONDS (its own echo when phase A is not run)
-// BENCH_SERIES_RUNS (phase H's expansions) BENCH_KEEP_TMP=1 (keeps the temp dir with wrangler.log and the local state).
+// BENCH_SERIES_RUNS (phase I's expansions) BENCH_LOCALTIME_REQUESTS BENCH_LOCALTIME_CREATES (phase J) BENCH_KEEP_TMP=1 (keeps the temp dir with wrangler.log and the local state).
 import { randomBytes } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
@@ -27,12 +27,13 @@ import mixed from "./phases/mixed.mjs";
 import personalization from "./phases/personalization.mjs";
 import progress from "./phases/progress.mjs";
 import series from "./phases/series.mjs";
+import localtime from "./phases/localtime.mjs";
 import sockets from "./phases/sockets.mjs";
 import { startServer } from "./server.mjs";
 import { formatTable } from "./stats.mjs";
 
 // auth right after echo: its figures are ratios to the echo's, best measured while the server is in the same state.
-const PHASES = [echo, auth, progress, sockets, mixed, leaderboard, clans, analytics, personalization, series];
+const PHASES = [echo, auth, progress, sockets, mixed, leaderboard, clans, analytics, personalization, series, localtime];
 const root = fileURLToPath(new URL("..", import.meta.url));
 const resultsDir = fileURLToPath(new URL("./results/", import.meta.url));
 const num = (name, fallback) => (process.env[name] ? Number(process.env[name]) : fallback);
