@@ -11,11 +11,19 @@ export type Cancelled = Map<string, number>;
 
 const listedLive = (r: OccurrenceRow) => r.eventId !== null && (r.status === "scheduled" || r.status === "shifted");
 
-/** The events among the rows still listed live whose D1 state says cancelled. */
-export async function cancelledOutside(db: D1Database, rows: Iterable<OccurrenceRow>): Promise<Cancelled> {
+/**
+ * The events among the rows still listed live whose D1 state says cancelled. A failed read learns nothing this time
+ * (the next pass reads again): a pass, a pause or an end must never wait on D1 to cancel what it has to.
+ */
+export async function cancelledOutside(db: D1Database, rows: Iterable<OccurrenceRow>, seriesId: string): Promise<Cancelled> {
   const ids = [...rows].filter(listedLive).map((r) => r.eventId!);
-  const states = await eventStates(db, ids);
-  return new Map(ids.flatMap((id) => (states.get(id)?.state === "cancelled" ? [[id, states.get(id)!.revision] as const] : [])));
+  try {
+    const states = await eventStates(db, ids);
+    return new Map(ids.flatMap((id) => (states.get(id)?.state === "cancelled" ? [[id, states.get(id)!.revision] as const] : [])));
+  } catch (err) {
+    console.error(JSON.stringify({ msg: "series pass could not read its events' states; the next pass reads again", seriesId, error: String(err) }));
+    return new Map();
+  }
 }
 
 /** The rows to record as cancelled by ops (none when no listed event is among them). */

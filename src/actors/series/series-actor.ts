@@ -165,9 +165,11 @@ export class SeriesActor extends DurableObject<Env> implements SeriesActorRpc {
       await this.outbox.flush(this.env.DB, [this.outbox.source<SeriesRow>("series", seriesStatements), this.outbox.source<D1OccurrenceRow>("occ", occurrenceStatements)]);
       return;
     }
-    if (!this.row()) return;
+    const s0 = this.row();
+    if (!s0) return;
     // Events ops cancelled directly since the last pass: recorded and held out before the pass decides anything.
-    this.learn(await cancelledOutside(this.env.DB, this.occurrences().values()), now, { actor: "ops (event state read from D1)", reason: null });
+    const outside = await cancelledOutside(this.env.DB, this.occurrences().values(), s0.series_id);
+    this.learn(outside, now, { actor: "ops (event state read from D1)", reason: null });
     const s = this.row()!;
     const store: SeriesStore = {
       seriesId: s.series_id,

@@ -1,0 +1,62 @@
+// A series and the cancels that happen to its events outside it (README "Series (admin)" and its limits): the
+// operator's word never waits on a pass, a pass never needs D1 to cancel, a paused or ended series still learns, and a
+// cancel is booked as the operator's only when it was one. Through the real Worker, SeriesActor, event objects and D1.
+import { env } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import type { SeriesActor } from "../src/actors/series/series-actor";
+import { DAY, call, createTemplate, runInDurableObject } from "./helpers";
+
+const seriesStub = (id: string) => env.SERIES_ACTOR.get(env.SERIES_ACTOR.idFromName(id));
+const eventStub = (id: string) => env.EVENT_ACTOR.get(env.EVENT_ACTOR.idFromName(id));
+const settle = (id: string) => runInDurableObject(seriesStub(id), (o: SeriesActor) => o.tick(Date.now()));
+const day = (offset: number) => new Date(Date.now() + offset * DAY).toISOString().slice(0, 10);
+const OPS = "event cancelled by an operator";
+const occ = (s: { occurrences: { occurrence: string }[] }, key: string): any => s.occurrences.find((o) => o.occurrence === key);
+const getSeries = async (id: string) => (await call("GET", `/v1/admin/series/${id}`)).json;
+const d1State = (eventId: string) => env.DB.prepare("SELECT state FROM instances WHERE event_id = ?").bind(eventId).first<{ state: string }>().then((r) => r?.state ?? null);
+const scheduleOf = (id: string) =>
+  runInDurableObject(seriesStub(id), (_o: SeriesActor, state: DurableObjectState) => state.storage.sql.exec<{ kind: string; due_at: number }>("SELECT kind, due_at FROM schedule").toArray());
+/** The series' next pass, now: its materialize row made due, as its daily time would. */
+const pass = (id: string) =>
+  runInDurableObject(seriesStub(id), async (o: SeriesActor, state: DurableObjectState) => {
+    state.storage.sql.exec("UPDATE schedule SET due_at = ? WHERE kind = 'materialize'", Date.now());
+    await o.tick(Date.now());
+  });
+/** Straight to the event object, as if the admin route's word to the series had been lost. */
+const cancelDirect = (eventId: string, actor = "ops:test", reason = "direct") =>
+  runInDurableObject(eventStub(eventId), (o: any) => o.command("cancel", { actor, reason })).then((r: any) => expect(r.ok).toBe(true));
+async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean): Promise<T> {
+  let v = await read();
+  for (let i = 0; i < 100 && !ok(v); i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    v = await read();
+  }
+  return v;
+}
+/** D1 unable to answer reads of the events' states while `body` runs (a real failure: the table is away). */
+async function withoutInstances<T>(body: () => Promise<T>): Promise<T> {
+  await env.DB.exec("ALTER TABLE instances RENAME TO instances_away");
+  try {
+    return await body();
+  } finally {
+    await env.DB.exec("ALTER TABLE instances_away RENAME TO instances");
+  }
+}
+
+async function createSeries(body: Record<string, unknown>) {
+  const t = await createTemplate();
+  const res = await call("POST", "/v1/admin/series", { body: { templateId: t.templateId, rrule: "FREQ=DAILY", duration: "PT1H", timeZone: "UTC", horizonDays: 3, ...body } });
+  if (res.status !== 201) throw new Error(`series create failed: ${res.status} ${JSON.stringify(res.json)}`);
+  await settle(res.json.seriesId);
+  return res.json;
+}
+
+describe("series passes and outside cancels", () => {
+  it("a pause cancels at once even when D1 cannot say what became of the events", async () => {
+    const s = await createSeries({ dtstart: `${day(1)}T07:00` });
+    const paused = await withoutInstances(() => call("POST", `/v1/admin/series/${s.seriesId}/pause`));
+    expect(paused.status).toBe(200);
+    expect(paused.json.occurrences.map((o: { status: string }) => o.status)).toEqual(s.occurrences.map(() => "cancelled"));
+    for (const o of s.occurrences) expect((await runInDurableObject(eventStub(o.eventId), (x: any) => x.get())).instance.state).toBe("cancelled");
+  });
+});
