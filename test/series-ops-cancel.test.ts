@@ -59,4 +59,33 @@ describe("series passes and outside cancels", () => {
     expect(paused.json.occurrences.map((o: { status: string }) => o.status)).toEqual(s.occurrences.map(() => "cancelled"));
     for (const o of s.occurrences) expect((await runInDurableObject(eventStub(o.eventId), (x: any) => x.get())).instance.state).toBe("cancelled");
   });
+
+  it("the operator's word is recorded without running a pass in the request, and reaches D1 on the flush; a repeated word changes nothing", async () => {
+    const s = await createSeries({ dtstart: `${day(1)}T08:00` });
+    const victim = s.occurrences[1];
+    await cancelDirect(victim.eventId);
+    // A pass is due (its daily time has come, the alarm not yet rung): the word must not run it, nor wait for it.
+    const seen = await runInDurableObject(seriesStub(s.seriesId), async (o: SeriesActor, state: DurableObjectState) => {
+      state.storage.sql.exec("UPDATE schedule SET due_at = 1 WHERE kind = 'materialize'");
+      await o.eventCancelled(victim.eventId, 2, { actor: "ops:test", reason: "maintenance" });
+      await o.eventCancelled(victim.eventId, 2, { actor: "ops:test", reason: "maintenance" });
+      return {
+        schedule: state.storage.sql.exec<{ kind: string; due_at: number }>("SELECT kind, due_at FROM schedule").toArray(),
+        alarm: await state.storage.getAlarm(),
+      };
+    });
+    expect(seen.schedule.find((r: { kind: string }) => r.kind === "materialize")?.due_at).toBe(1);
+    expect(seen.schedule.some((r: { kind: string }) => r.kind === "flush")).toBe(true);
+    expect(seen.alarm).not.toBeNull();
+    const after = await getSeries(s.seriesId);
+    // Told twice, learnt once: the SEQUENCE base grew by the event's revision a single time.
+    expect(occ(after, victim.occurrence)).toMatchObject({ status: "cancelled", reason: OPS });
+    const seqBase = await runInDurableObject(seriesStub(s.seriesId), (_o: SeriesActor, state: DurableObjectState) =>
+      state.storage.sql.exec<{ seq_base: number }>("SELECT seq_base FROM occurrences WHERE event_id = ?", victim.eventId).one().seq_base,
+    );
+    expect(seqBase).toBe(2);
+    await settle(s.seriesId);
+    const d1 = await env.DB.prepare("SELECT status, reason FROM series_occurrences WHERE event_id = ?").bind(victim.eventId).first();
+    expect(d1).toEqual({ status: "cancelled", reason: OPS });
+  });
 });

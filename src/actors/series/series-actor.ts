@@ -140,10 +140,12 @@ export class SeriesActor extends DurableObject<Env> implements SeriesActorRpc {
     return ok(this.view()!);
   }
 
+  /**
+   * The admin cancel route's word: recorded at once, and D1 follows on the flush the alarm runs. It never waits on a
+   * pass (one may be running 50 scheduler calls, or be due): the operator's cancel has happened already.
+   */
   async eventCancelled(eventId: string, revision: number, audit: Audit): Promise<void> {
-    const now = Date.now();
-    this.learn(new Map([[eventId, revision]]), now, audit);
-    await this.settle(now);
+    this.learn(new Map([[eventId, revision]]), Date.now(), audit);
   }
 
   async tick(now: number): Promise<void> {
@@ -192,15 +194,16 @@ export class SeriesActor extends DurableObject<Env> implements SeriesActorRpc {
   /** Records the occurrences whose events ops cancelled as cancelled by them (outside.ts); a running pass starts over. */
   private learn(cancelled: Cancelled, now: number, audit: Audit) {
     if (cancelled.size === 0) return;
-    this.ctx.storage.transactionSync(() => {
+    const learnt = this.ctx.storage.transactionSync(() => {
       const rows = heldOut(this.occurrences().values(), cancelled);
-      if (rows.length === 0) return;
+      if (rows.length === 0) return false;
       for (const row of rows) this.save(row, now);
       this.sql.exec("UPDATE series SET revision = revision + 1, updated_at = ? WHERE id = 1", now);
       this.audit(now, audit, "event-cancelled", { events: rows.map((r) => r.eventId) });
       this.queueSeries();
+      return true;
     });
-    this.schedule.ensure("flush", now);
+    if (learnt) this.schedule.ensure("flush", now);
   }
 
   private save(row: OccurrenceRow, now: number) {
