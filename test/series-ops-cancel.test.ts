@@ -88,4 +88,24 @@ describe("series passes and outside cancels", () => {
     const d1 = await env.DB.prepare("SELECT status, reason FROM series_occurrences WHERE event_id = ?").bind(victim.eventId).first();
     expect(d1).toEqual({ status: "cancelled", reason: OPS });
   });
+
+  it("an ended series still learns a lost cancel of an occurrence it lists live, by a daily learn-only pass", async () => {
+    const s = await createSeries({ dtstart: `${day(1)}T09:00`, duration: "PT2H" });
+    const running = s.occurrences[0];
+    // As if it had started: the series leaves a running occurrence alone when it ends.
+    await runInDurableObject(seriesStub(s.seriesId), (_o: SeriesActor, state: DurableObjectState) => {
+      state.storage.sql.exec("UPDATE occurrences SET start_time = ? WHERE event_id = ?", Date.now() - 60_000, running.eventId);
+    });
+    const ended = await call("POST", `/v1/admin/series/${s.seriesId}/end`);
+    expect(occ(ended.json, running.occurrence).status).toBe("scheduled");
+    await cancelDirect(running.eventId);
+    expect(await until(() => d1State(running.eventId), (v) => v === "cancelled")).toBe("cancelled");
+    const due = (await scheduleOf(s.seriesId)).find((r: { kind: string }) => r.kind === "materialize");
+    expect(due?.due_at).toBeGreaterThan(Date.now());
+    expect(due!.due_at).toBeLessThanOrEqual(Date.now() + DAY);
+    await pass(s.seriesId);
+    expect(occ(await getSeries(s.seriesId), running.occurrence)).toMatchObject({ status: "cancelled", reason: OPS });
+    // Nothing live is left: the passes stop.
+    expect((await scheduleOf(s.seriesId)).some((r: { kind: string }) => r.kind === "materialize")).toBe(false);
+  });
 });

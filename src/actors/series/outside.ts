@@ -4,6 +4,7 @@
 // cancel the route could not report. A learnt cancel is recorded on the occurrence, and the pass leaves it so
 // (materialize.ts, heldByOps): no pass or resume makes it again; an edit that moves or resizes it makes a new event.
 import { eventStates } from "../../db/series";
+import { DAY_MS } from "../../domain/time";
 import { OPERATOR_CANCELLED, type OccurrenceRow } from "./materialize";
 
 /** Event id → the cancelled event's last revision (added to the occurrence's SEQUENCE base, as cancel() does). */
@@ -32,3 +33,9 @@ export function heldOut(rows: Iterable<OccurrenceRow>, cancelled: Cancelled): Oc
     .filter((r) => listedLive(r) && cancelled.has(r.eventId!))
     .map((r) => ({ ...r, status: "cancelled", reason: OPERATOR_CANCELLED, seqBase: r.seqBase + cancelled.get(r.eventId!)! }));
 }
+
+/**
+ * A paused or ended series makes nothing more, but an occurrence it still lists live (running, or over for less than
+ * a day) may yet be cancelled by ops with the word lost: while one remains, a learn-only pass runs daily.
+ */
+export const learnsStill = (rows: Iterable<OccurrenceRow>, now: number) => [...rows].some((r) => listedLive(r) && r.end + DAY_MS > now);

@@ -14,7 +14,7 @@ import { migrate } from "../kit/migrate";
 import { Outbox } from "../kit/outbox";
 import { Schedule } from "../kit/schedule";
 import { materialize, type OccurrenceRow, type SeriesStore } from "./materialize";
-import { cancelledOutside, heldOut, type Cancelled } from "./outside";
+import { cancelledOutside, heldOut, learnsStill, type Cancelled } from "./outside";
 import { SERIES_SCHEMA } from "./schema";
 
 type Kind = "materialize" | "flush";
@@ -187,7 +187,9 @@ export class SeriesActor extends DurableObject<Env> implements SeriesActorRpc {
     const next = await materialize(this.env, store, now, { actor: `series:${s.series_id}`, reason: null });
     // The object keeps what GET lists bounded: occurrences over for OCCURRENCE_RETENTION_DAYS go (D1 keeps the history).
     this.sql.exec("DELETE FROM occurrences WHERE end_time < ? AND status != 'pending'", now - OCCURRENCE_RETENTION_DAYS * DAY_MS);
-    if (Number.isFinite(next)) this.schedule.set("materialize", Math.max(next, now + 1), "", 0);
+    // Paused or ended, the series still learns cancels of the occurrences it lists live (outside.ts learnsStill).
+    const again = Number.isFinite(next) ? next : learnsStill(this.occurrences().values(), now) ? now + DAY_MS : Infinity;
+    if (Number.isFinite(again)) this.schedule.set("materialize", Math.max(again, now + 1), "", 0);
     this.schedule.ensure("flush", now);
   }
 
