@@ -108,4 +108,46 @@ describe("series passes and outside cancels", () => {
     // Nothing live is left: the passes stop.
     expect((await scheduleOf(s.seriesId)).some((r: { kind: string }) => r.kind === "materialize")).toBe(false);
   });
+
+  it("a cancel a pause pass finds already done, by ops with the word lost, is held like one the series was told of", async () => {
+    const s = await createSeries({ dtstart: `${day(1)}T10:00` });
+    const victim = s.occurrences[1];
+    await cancelDirect(victim.eventId);
+    // D1 has not told the series (it cannot be read): the pause's own cancel finds the event cancelled already.
+    await withoutInstances(() => call("POST", `/v1/admin/series/${s.seriesId}/pause`));
+    expect(occ(await getSeries(s.seriesId), victim.occurrence)).toMatchObject({ status: "cancelled", reason: OPS });
+    const resumed = (await call("POST", `/v1/admin/series/${s.seriesId}/resume`)).json;
+    expect(occ(resumed, victim.occurrence)).toMatchObject({ eventId: victim.eventId, status: "cancelled", reason: OPS });
+    expect(occ(resumed, s.occurrences[0].occurrence).status).toBe("scheduled");
+  });
+
+  it("the series' own cancel whose record a crash lost is not taken for an operator's: a resume makes it again", async () => {
+    const s = await createSeries({ dtstart: `${day(1)}T11:00` });
+    const viaD1 = s.occurrences[1];
+    // A pause committed, its pass cancelled an event, then the object died before recording it.
+    await runInDurableObject(seriesStub(s.seriesId), (_o: SeriesActor, state: DurableObjectState) => {
+      state.storage.sql.exec("UPDATE series SET status = 'paused', revision = revision + 1");
+      state.storage.sql.exec("UPDATE schedule SET due_at = ? WHERE kind = 'materialize'", Date.now() + DAY);
+    });
+    await cancelDirect(viaD1.eventId, `series:${s.seriesId}`, "the series was paused or ended");
+    expect(await until(() => d1State(viaD1.eventId), (v) => v === "cancelled")).toBe("cancelled");
+    // The retried pass learns the cancel from D1, and asks the event whose it was.
+    await pass(s.seriesId);
+    const mid = await getSeries(s.seriesId);
+    expect(occ(mid, viaD1.occurrence)).toMatchObject({ status: "cancelled", reason: "the series was paused or ended" });
+    const resumed = (await call("POST", `/v1/admin/series/${s.seriesId}/resume`)).json;
+    expect(occ(resumed, viaD1.occurrence).status).toBe("scheduled");
+    expect(occ(resumed, viaD1.occurrence).eventId).not.toBe(viaD1.eventId);
+  });
+
+  it("…and when the pause's own cancel finds it done (D1 unreadable), it keeps the series' reason too", async () => {
+    const s = await createSeries({ dtstart: `${day(1)}T12:00` });
+    const victim = s.occurrences[1];
+    await cancelDirect(victim.eventId, `series:${s.seriesId}`, "the series was paused or ended");
+    await withoutInstances(() => call("POST", `/v1/admin/series/${s.seriesId}/pause`));
+    expect(occ(await getSeries(s.seriesId), victim.occurrence)).toMatchObject({ status: "cancelled", reason: "the series was paused or ended" });
+    const resumed = (await call("POST", `/v1/admin/series/${s.seriesId}/resume`)).json;
+    expect(occ(resumed, victim.occurrence).status).toBe("scheduled");
+    expect(occ(resumed, victim.occurrence).eventId).not.toBe(victim.eventId);
+  });
 });

@@ -5,7 +5,8 @@
 // (materialize.ts, heldByOps): no pass or resume makes it again; an edit that moves or resizes it makes a new event.
 import { eventStates } from "../../db/series";
 import { DAY_MS } from "../../domain/time";
-import { OPERATOR_CANCELLED, type OccurrenceRow } from "./materialize";
+import { eventActor } from "../stubs";
+import { OPERATOR_CANCELLED, cancelledBy, type OccurrenceRow } from "./materialize";
 
 /** Event id → the cancelled event's last revision (added to the occurrence's SEQUENCE base, as cancel() does). */
 export type Cancelled = Map<string, number>;
@@ -27,11 +28,27 @@ export async function cancelledOutside(db: D1Database, rows: Iterable<Occurrence
   }
 }
 
-/** The rows to record as cancelled by ops (none when no listed event is among them). */
-export function heldOut(rows: Iterable<OccurrenceRow>, cancelled: Cancelled): OccurrenceRow[] {
+/**
+ * Of the cancels D1 shows, those the series sent itself (a pass cancelled the event, then a crash lost the record):
+ * event id → the reason it was sent with. One event read per learnt cancel, which is rare; a failed read counts as ops.
+ */
+export async function ownCancels(env: Env, cancelled: Cancelled, seriesActor: string): Promise<Map<string, string>> {
+  const own = new Map<string, string>();
+  for (const id of cancelled.keys()) {
+    const by = await eventActor(env, id).get().then((v) => (v ? cancelledBy(v) : null), () => null);
+    if (by?.actor === seriesActor) own.set(id, by.reason ?? "cancelled by the series");
+  }
+  return own;
+}
+
+/**
+ * The rows to record as cancelled (none when no listed event is among them): by ops, unless `own` names the event as
+ * the series' own cancel, which keeps its reason (so a resume makes it again).
+ */
+export function heldOut(rows: Iterable<OccurrenceRow>, cancelled: Cancelled, own: Map<string, string> = new Map()): OccurrenceRow[] {
   return [...rows]
     .filter((r) => listedLive(r) && cancelled.has(r.eventId!))
-    .map((r) => ({ ...r, status: "cancelled", reason: OPERATOR_CANCELLED, seqBase: r.seqBase + cancelled.get(r.eventId!)! }));
+    .map((r) => ({ ...r, status: "cancelled", reason: own.get(r.eventId!) ?? OPERATOR_CANCELLED, seqBase: r.seqBase + cancelled.get(r.eventId!)! }));
 }
 
 /**

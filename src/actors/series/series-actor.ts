@@ -14,7 +14,7 @@ import { migrate } from "../kit/migrate";
 import { Outbox } from "../kit/outbox";
 import { Schedule } from "../kit/schedule";
 import { materialize, type OccurrenceRow, type SeriesStore } from "./materialize";
-import { cancelledOutside, heldOut, learnsStill, type Cancelled } from "./outside";
+import { cancelledOutside, heldOut, learnsStill, ownCancels, type Cancelled } from "./outside";
 import { SERIES_SCHEMA } from "./schema";
 
 type Kind = "materialize" | "flush";
@@ -171,7 +171,8 @@ export class SeriesActor extends DurableObject<Env> implements SeriesActorRpc {
     if (!s0) return;
     // Events ops cancelled directly since the last pass: recorded and held out before the pass decides anything.
     const outside = await cancelledOutside(this.env.DB, this.occurrences().values(), s0.series_id);
-    this.learn(outside, now, { actor: "ops (event state read from D1)", reason: null });
+    const own = outside.size ? await ownCancels(this.env, outside, `series:${s0.series_id}`) : undefined;
+    this.learn(outside, now, { actor: "ops (event state read from D1)", reason: null }, own);
     const s = this.row()!;
     const store: SeriesStore = {
       seriesId: s.series_id,
@@ -194,10 +195,10 @@ export class SeriesActor extends DurableObject<Env> implements SeriesActorRpc {
   }
 
   /** Records the occurrences whose events ops cancelled as cancelled by them (outside.ts); a running pass starts over. */
-  private learn(cancelled: Cancelled, now: number, audit: Audit) {
+  private learn(cancelled: Cancelled, now: number, audit: Audit, own?: Map<string, string>) {
     if (cancelled.size === 0) return;
     const learnt = this.ctx.storage.transactionSync(() => {
-      const rows = heldOut(this.occurrences().values(), cancelled);
+      const rows = heldOut(this.occurrences().values(), cancelled, own);
       if (rows.length === 0) return false;
       for (const row of rows) this.save(row, now);
       this.sql.exec("UPDATE series SET revision = revision + 1, updated_at = ? WHERE id = 1", now);
