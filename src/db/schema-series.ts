@@ -9,6 +9,11 @@ export const series = sqliteTable(
     templateId: text("template_id").notNull(),
     /** The rule in force now (the last segment's): rrule, dtstart, duration, timeZone, exdates, until. */
     rule: text("rule", { mode: "json" }).notNull(),
+    /**
+     * Every rule of the series with where it starts (`fromMs`, null for the first), without exdates: a player's view
+     * of an occurrence names the rule that made it, not the latest one. Null on rows written before the column.
+     */
+    segments: text("segments", { mode: "json" }),
     onConflict: text("on_conflict").notNull(),
     /** active | paused | ended */
     status: text("status").notNull(),

@@ -2,12 +2,14 @@
 // calendar. Every upsert is revision-guarded: a late, retried batch never rolls a row back.
 import type { OccurrenceRecord, SeriesStatus } from "../actors/contracts";
 import type { SeriesRule } from "../domain/series";
-import type { PublicSeriesLink } from "../domain/series-public";
+import { ruleAt, type PublicSeriesLink, type RuleSegment } from "../domain/series-public";
 
 export type SeriesRow = {
   seriesId: string;
   templateId: string;
   rule: SeriesRule;
+  /** Every rule with where it starts (absent in rows an outbox queued before the column). */
+  segments?: RuleSegment[];
   onConflict: string;
   status: SeriesStatus;
   sequence: number;
@@ -21,13 +23,13 @@ export function seriesStatements(d1: D1Database, rows: SeriesRow[]): D1PreparedS
   return rows.map((r) =>
     d1
       .prepare(
-        `INSERT INTO series (series_id, template_id, rule, on_conflict, status, sequence, created_at, updated_at, revision)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (series_id) DO UPDATE SET template_id = excluded.template_id, rule = excluded.rule, on_conflict = excluded.on_conflict,
+        `INSERT INTO series (series_id, template_id, rule, segments, on_conflict, status, sequence, created_at, updated_at, revision)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (series_id) DO UPDATE SET template_id = excluded.template_id, rule = excluded.rule, segments = excluded.segments, on_conflict = excluded.on_conflict,
            status = excluded.status, sequence = excluded.sequence, updated_at = excluded.updated_at, revision = excluded.revision
          WHERE excluded.revision >= series.revision`,
       )
-      .bind(r.seriesId, r.templateId, JSON.stringify(r.rule), r.onConflict, r.status, r.sequence, r.createdAt, r.updatedAt, r.revision),
+      .bind(r.seriesId, r.templateId, JSON.stringify(r.rule), r.segments ? JSON.stringify(r.segments) : null, r.onConflict, r.status, r.sequence, r.createdAt, r.updatedAt, r.revision),
   );
 }
 
@@ -154,7 +156,8 @@ export async function eventStates(d1: D1Database, eventIds: string[]): Promise<M
 // ---- what players see of a series (the calendar and the event views) -----------------------------------------------
 
 /**
- * For each listed event that is a series occurrence: its series, the rule in force and the start of the series' next
+ * For each listed event that is a series occurrence: its series, the rule that made it (the segment covering its
+ * original start; the latest rule for rows from before segments were kept) and the start of the series' next
  * scheduled occurrence after this one. One read for the lot: the events by idx_series_occurrences_event, and each
  * next start a seek on idx_series_occurrences_start.
  */
@@ -162,12 +165,17 @@ export async function publicSeriesLinks(d1: D1Database, eventIds: string[]): Pro
   if (eventIds.length === 0) return new Map();
   const rows = await d1
     .prepare(
-      `SELECT o.event_id AS eventId, s.series_id AS seriesId, s.rule AS rule,
+      `SELECT o.event_id AS eventId, s.series_id AS seriesId, s.rule AS rule, s.segments AS segments, COALESCE(o.original_start, o.start_time) AS original,
          (SELECT MIN(n.start_time) FROM series_occurrences n WHERE n.series_id = o.series_id AND n.start_time > o.start_time AND n.status IN ('scheduled', 'shifted')) AS next
        FROM series_occurrences o JOIN series s ON s.series_id = o.series_id
        WHERE o.event_id IN (SELECT value FROM json_each(?))`,
     )
     .bind(JSON.stringify(eventIds))
-    .all<{ eventId: string; seriesId: string; rule: string; next: number | null }>();
-  return new Map(rows.results.map((r) => [r.eventId, { seriesId: r.seriesId, rule: JSON.parse(r.rule) as SeriesRule, next: r.next }]));
+    .all<{ eventId: string; seriesId: string; rule: string; segments: string | null; original: number; next: number | null }>();
+  return new Map(
+    rows.results.map((r) => {
+      const rule = r.segments ? ruleAt(JSON.parse(r.segments) as RuleSegment[], r.original) : (JSON.parse(r.rule) as SeriesRule);
+      return [r.eventId, { seriesId: r.seriesId, rule, next: r.next }];
+    }),
+  );
 }

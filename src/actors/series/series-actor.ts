@@ -246,6 +246,7 @@ export class SeriesActor extends DurableObject<Env> implements SeriesActorRpc {
       seriesId: s.series_id,
       templateId: s.template_id,
       rule,
+      segments: plan.segments.map(({ rrule, dtstart, duration, timeZone, until, fromMs }) => ({ rrule, dtstart, duration, timeZone, until, fromMs })),
       onConflict: s.on_conflict,
       status: s.status,
       sequence: s.sequence,
