@@ -111,6 +111,42 @@ describe("GET /v1/admin/series/:seriesId: occurrences by range and page", () => 
     expect((await call("GET", `/v1/admin/series/${s.seriesId}?from=${new Date(Date.now() + 40 * DAY).toISOString()}`)).json.occurrences).toEqual([]);
   });
 
+  it("pages by where the rule put each occurrence: tied starts, and edits between two page reads, neither skip nor repeat one", async () => {
+    const t = await createTemplate();
+    const s = await createSeries({ templateId: t.templateId, rrule: "FREQ=DAILY", dtstart: `${day(1)}T06:00`, duration: "PT1H", timeZone: "UTC", horizonDays: 9 });
+    const keys = (j: { occurrences: { occurrence: string }[] }) => j.occurrences.map((o) => o.occurrence);
+    const all = (await call("GET", `/v1/admin/series/${s.seriesId}`)).json;
+    expect(all.occurrences.length).toBeGreaterThanOrEqual(8);
+    const at = (i: number) => all.occurrences[i].startTime.slice(0, 16);
+    // A tie: the fourth moved onto the third's start.
+    expect((await call("PATCH", `/v1/admin/series/${s.seriesId}`, { body: { scope: "this", occurrence: all.occurrences[3].occurrence, changes: { dtstart: at(2) } } })).status).toBe(200);
+    const tied = (await call("GET", `/v1/admin/series/${s.seriesId}`)).json;
+    expect(tied.occurrences.filter((o: { startTime: string }) => o.startTime === all.occurrences[2].startTime)).toHaveLength(2);
+    const one: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: any = (await call("GET", `/v1/admin/series/${s.seriesId}?limit=1${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`)).json;
+      one.push(...keys(page));
+      cursor = page.nextCursor;
+    } while (cursor && one.length < 50);
+    expect(one).toEqual(keys(all));
+
+    // Between two page reads: one already read moves past the cursor, one not yet read moves before it.
+    const first = (await call("GET", `/v1/admin/series/${s.seriesId}?limit=3`)).json;
+    expect(keys(first)).toEqual(keys(all).slice(0, 3));
+    const move = (i: number, to: string) => call("PATCH", `/v1/admin/series/${s.seriesId}`, { body: { scope: "this", occurrence: all.occurrences[i].occurrence, changes: { dtstart: to } } });
+    expect((await move(0, `${day(6)}T07:00`)).status).toBe(200);
+    expect((await move(5, `${day(1)}T04:00`)).status).toBe(200);
+    const seen = keys(first);
+    cursor = first.nextCursor;
+    while (cursor && seen.length < 50) {
+      const page: any = (await call("GET", `/v1/admin/series/${s.seriesId}?limit=3&cursor=${encodeURIComponent(cursor)}`)).json;
+      seen.push(...keys(page));
+      cursor = page.nextCursor;
+    }
+    expect(seen).toEqual(keys(all));
+  });
+
   it("refuses bad paging parameters with a 400 naming the field, and an unknown series with 404", async () => {
     const t = await createTemplate();
     const s = await createSeries({ templateId: t.templateId, rrule: "FREQ=DAILY", dtstart: `${day(1)}T06:00`, duration: "PT1H", timeZone: "UTC", horizonDays: 2 });

@@ -91,11 +91,13 @@ export class SeriesActor extends DurableObject<Env> implements SeriesActorRpc {
     return ok(this.view()!);
   }
 
-  async get(page?: OccurrencePage): Promise<(SeriesView & { more: boolean }) | null> {
+  async get(page?: OccurrencePage): Promise<(SeriesView & { next: { start: number; key: string } | null }) | null> {
     const view = this.view(page);
     if (!view) return null;
-    const more = page !== undefined && view.occurrences.length > page.limit;
-    return { ...view, occurrences: more ? view.occurrences.slice(0, page.limit) : view.occurrences, more };
+    if (!page || view.occurrences.length <= page.limit) return { ...view, next: null };
+    const last = view.occurrences[page.limit - 1];
+    const original = this.sql.exec<{ o: number }>("SELECT COALESCE(original_start, want_start) AS o FROM occurrences WHERE key = ?", last.key).one().o as number;
+    return { ...view, occurrences: view.occurrences.slice(0, page.limit), next: { start: original, key: last.key } };
   }
 
   async edit(edit: SeriesEdit, audit: Audit): Promise<Result<SeriesView>> {
@@ -270,8 +272,8 @@ export class SeriesActor extends DurableObject<Env> implements SeriesActorRpc {
     const rows = (
       page
         ? this.sql.exec<OccRowSql>(
-            `SELECT * FROM occurrences WHERE start_time >= ? AND start_time < ? AND (start_time > ? OR (start_time = ? AND key > ?))
-             ORDER BY start_time, key LIMIT ?`,
+            `SELECT * FROM occurrences WHERE start_time >= ? AND start_time < ? AND (original_start > ? OR (original_start = ? AND key > ?))
+             ORDER BY original_start, key LIMIT ?`,
             page.from,
             page.to ?? Number.MAX_SAFE_INTEGER,
             page.after?.start ?? Number.MIN_SAFE_INTEGER,
