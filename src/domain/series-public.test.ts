@@ -51,3 +51,23 @@ describe("ruleAt", () => {
     expect(ruleAt([seg("FREQ=DAILY;INTERVAL=2", 1_000)], 0).rrule).toBe("FREQ=DAILY;INTERVAL=2");
   });
 });
+
+describe("describeRule never says what the rule does not", () => {
+  it("falls back to the rule itself for shapes whose plain reading RFC 5545 contradicts, or that it has no words for", () => {
+    for (const rrule of [
+      "FREQ=YEARLY;BYDAY=MO", // every Monday, not once a year
+      "FREQ=YEARLY;BYMONTHDAY=1", // the 1st of every month
+      "FREQ=YEARLY;BYDAY=+1MO", // the first Monday of the year
+      "FREQ=MONTHLY;BYDAY=MO", // every Monday
+      "FREQ=MONTHLY;BYMONTHDAY=-2", // the second-to-last day
+      "FREQ=MONTHLY;BYDAY=FR;BYMONTHDAY=13", // Friday the 13th
+      "FREQ=WEEKLY;BYMONTHDAY=1", // Mondays... that are the 1st: a filter
+    ]) {
+      expect(describeRule(rule(rrule)), rrule).toBe(`Repeats: ${rrule} (Europe/London)`);
+    }
+  });
+  it("still reads the monthly shapes it can say", () => {
+    expect(describeRule(rule("FREQ=MONTHLY;BYDAY=+1MO"))).toBe("Every month on the first Monday at 10:00 (Europe/London), for 12 h");
+    expect(describeRule(rule("FREQ=MONTHLY;BYMONTHDAY=1,-1"))).toBe("Every month on day 1 and the last day at 10:00 (Europe/London), for 12 h");
+  });
+});

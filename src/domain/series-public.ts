@@ -80,14 +80,28 @@ export function describeRule(rule: PublicRule): string {
   const unit = UNITS[freq];
   const known = new Set(["FREQ", "INTERVAL", "BYDAY", "BYMONTHDAY", "BYHOUR", "BYMINUTE", "COUNT", "WKST"]);
   if (!unit || [...parts.keys()].some((k) => !known.has(k))) return `Repeats: ${rule.rrule} (${rule.timeZone})`;
+  // Shapes whose plain reading is wrong under RFC 5545 (YEARLY;BYDAY=MO is every Monday, YEARLY;BYMONTHDAY=1 the 1st of
+  // every month, MONTHLY;BYDAY=MO every Monday; BYDAY with BYMONTHDAY is their intersection, such as Friday the 13th)
+  // or that have no words here (BYMONTHDAY=-2): said as the rule itself.
+  const byDay = parts.get("BYDAY")?.split(",");
+  const byMonthDay = parts.get("BYMONTHDAY")?.split(",");
+  const plainDay = (d: string) => /^(MO|TU|WE|TH|FR|SA|SU)$/.test(d);
+  if (
+    (freq === "YEARLY" && (byDay || byMonthDay)) ||
+    (freq === "MONTHLY" && byDay?.some(plainDay)) ||
+    (byDay && byMonthDay) ||
+    (byMonthDay && freq !== "MONTHLY") ||
+    byMonthDay?.some((d) => !(Number(d) === -1 || (Number(d) >= 1 && Number(d) <= 31)))
+  ) {
+    return `Repeats: ${rule.rrule} (${rule.timeZone})`;
+  }
   const interval = Number(parts.get("INTERVAL") ?? "1");
   let text = interval === 1 ? `Every ${unit[0]}` : `Every ${interval} ${unit[1]}`;
-  const days = parts.get("BYDAY")?.split(",").map(day);
+  const days = byDay?.map(day);
   if (days?.some((d) => d === null)) return `Repeats: ${rule.rrule} (${rule.timeZone})`;
   if (days && freq === "WEEKLY" && interval === 1 && days.every((d) => !d!.startsWith("the "))) text = `Every ${list(days as string[])}`;
   else if (days) text += ` on ${list(days as string[])}`;
-  const monthDays = parts.get("BYMONTHDAY")?.split(",");
-  if (monthDays) text += ` on ${list(monthDays.map((d) => (Number(d) === -1 ? "the last day" : `day ${Number(d)}`)))}`;
+  if (byMonthDay) text += ` on ${list(byMonthDay.map((d) => (Number(d) === -1 ? "the last day" : `day ${Number(d)}`)))}`;
   const [hh, mm] = rule.dtstart.slice(11, 16).split(":").map(Number);
   const hours = parts.get("BYHOUR")?.split(",").map(Number) ?? [hh];
   const minutes = parts.get("BYMINUTE")?.split(",").map(Number) ?? [mm];
