@@ -3,6 +3,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { SeriesActor } from "../src/actors/series/series-actor";
+import { occurrenceStatements, seriesStatements } from "../src/db/series";
 import { DAY, apiKey, call, createTemplate, runInDurableObject } from "./helpers";
 
 const seriesStub = (id: string) => env.SERIES_ACTOR.get(env.SERIES_ACTOR.idFromName(id));
@@ -60,6 +61,26 @@ describe("GET /v1/admin/series: the ops list", () => {
     expect((await call("GET", `/v1/admin/series?templateId=${t.templateId}`, { token: viewer.key })).json.series).toHaveLength(3);
     expect((await call("GET", `/v1/admin/series/${a.seriesId}`, { token: viewer.key })).status).toBe(200);
     expect((await call("POST", `/v1/admin/series/${a.seriesId}/pause`, { token: viewer.key })).status).toBe(403);
+  });
+
+  it("keeps each series' counts as its occurrence rows change status in D1, in whatever order rows and series arrive", async () => {
+    const rule = { rrule: "FREQ=DAILY", dtstart: "2031-01-01T10:00:00", duration: "PT1H", timeZone: "UTC", exdates: [], until: null };
+    const templateId = `counts-${crypto.randomUUID().slice(0, 8)}`;
+    const seriesId = "ser_c0a1b2c3d4e5f6a7";
+    const occ = (key: string, status: string, revision: number) => ({ seriesId, key, eventId: null, status, start: Date.parse(key), end: Date.parse(key) + 3_600_000, shiftedFrom: null, reason: null, updatedAt: 1, revision, originalStart: Date.parse(key), seqBase: 0 }) as any;
+    // Two occurrences land before their series row (counted when it comes), then the rest after it.
+    await env.DB.batch(occurrenceStatements(env.DB, [occ("2031-01-01T10:00:00Z", "scheduled", 0), occ("2031-01-02T10:00:00Z", "skipped", 0)]));
+    await env.DB.batch(seriesStatements(env.DB, [{ seriesId, templateId, rule, onConflict: "skip", status: "active", sequence: 0, createdAt: 1, updatedAt: 1, revision: 0 }]));
+    await env.DB.batch(occurrenceStatements(env.DB, [occ("2031-01-03T10:00:00Z", "scheduled", 0), occ("2031-01-04T10:00:00Z", "shifted", 0)]));
+    const counts = async () => (await call("GET", `/v1/admin/series?templateId=${templateId}`)).json.series[0].counts;
+    expect(await counts()).toEqual({ scheduled: 2, shifted: 1, skipped: 1, cancelled: 0 });
+    // A status change moves one count to another; a stale (lower revision) write and a same-status rewrite change nothing.
+    await env.DB.batch(occurrenceStatements(env.DB, [occ("2031-01-01T10:00:00Z", "cancelled", 1)]));
+    await env.DB.batch(occurrenceStatements(env.DB, [occ("2031-01-01T10:00:00Z", "scheduled", 0), occ("2031-01-03T10:00:00Z", "scheduled", 1)]));
+    expect(await counts()).toEqual({ scheduled: 1, shifted: 1, skipped: 1, cancelled: 1 });
+    // A series update (its status, its rule) leaves the counts alone.
+    await env.DB.batch(seriesStatements(env.DB, [{ seriesId, templateId, rule, onConflict: "skip", status: "paused", sequence: 1, createdAt: 1, updatedAt: 2, revision: 1 }]));
+    expect(await counts()).toEqual({ scheduled: 1, shifted: 1, skipped: 1, cancelled: 1 });
   });
 
   it("refuses bad parameters with a 400 naming the field", async () => {

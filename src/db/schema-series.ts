@@ -22,6 +22,14 @@ export const series = sqliteTable(
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
     revision: integer("revision").notNull(),
+    /**
+     * How many of its series_occurrences rows have each status: kept by triggers on that table (migration 0026), so
+     * the ops list reads four columns instead of grouping the series' whole history.
+     */
+    countScheduled: integer("count_scheduled").notNull().default(0),
+    countShifted: integer("count_shifted").notNull().default(0),
+    countSkipped: integer("count_skipped").notNull().default(0),
+    countCancelled: integer("count_cancelled").notNull().default(0),
   },
   // GET /v1/admin/series lists newest first, whole or by status or template: each order is an index walk, no sort.
   (t) => [

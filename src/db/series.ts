@@ -90,13 +90,14 @@ export type SeriesListItem = {
   updatedAt: number;
   /** The earliest occurrence with an event still to start (scheduled or shifted), or null. */
   nextStart: number | null;
-  /** Occurrences D1 holds, by status (all of them: D1 keeps the whole history). */
+  /** Occurrences D1 holds, by status (all of them: D1 keeps the whole history), from the series row's counters. */
   counts: Record<string, number>;
 };
 
 /**
- * Newest first (created_at, series_id descending), by idx_series_created / _status_created / _template_created; then
- * one grouped read of series_occurrences for the page's ids (its primary key's prefix) for the counts and next start.
+ * Newest first (created_at, series_id descending), by idx_series_created / _status_created / _template_created, in one
+ * read: the counts are the row's own columns (kept by triggers on series_occurrences, migration 0026), and the next
+ * start a seek on idx_series_occurrences_start past `now` (the horizon's rows only, never the history).
  */
 export async function listSeries(
   d1: D1Database,
@@ -111,32 +112,18 @@ export async function listSeries(
   if (page.after) where.push("(created_at < ? OR (created_at = ? AND series_id < ?))"), args.push(page.after.createdAt, page.after.createdAt, page.after.seriesId);
   const rows = await d1
     .prepare(
-      `SELECT series_id AS seriesId, template_id AS templateId, rule, status, created_at AS createdAt, updated_at AS updatedAt FROM series
-       ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY created_at DESC, series_id DESC LIMIT ?`,
+      `SELECT series_id AS seriesId, template_id AS templateId, rule, status, created_at AS createdAt, updated_at AS updatedAt,
+         count_scheduled AS scheduled, count_shifted AS shifted, count_skipped AS skipped, count_cancelled AS cancelled,
+         (SELECT MIN(o.start_time) FROM series_occurrences o WHERE o.series_id = series.series_id AND o.start_time > ? AND o.status IN ('scheduled', 'shifted')) AS nextStart
+       FROM series ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY created_at DESC, series_id DESC LIMIT ?`,
     )
-    .bind(...args, page.limit + 1)
-    .all<Omit<SeriesListItem, "rule" | "nextStart" | "counts"> & { rule: string }>();
+    .bind(now, ...args, page.limit + 1)
+    .all<Omit<SeriesListItem, "rule" | "counts"> & { rule: string; scheduled: number; shifted: number; skipped: number; cancelled: number }>();
   const more = rows.results.length > page.limit;
   const list = rows.results.slice(0, page.limit);
-  const stats = new Map<string, { counts: Record<string, number>; nextStart: number | null }>();
-  if (list.length > 0) {
-    const agg = await d1
-      .prepare(
-        `SELECT series_id AS seriesId, status, COUNT(*) AS n, MIN(CASE WHEN start_time > ? AND status IN ('scheduled', 'shifted') THEN start_time END) AS nextStart
-         FROM series_occurrences WHERE series_id IN (SELECT value FROM json_each(?)) GROUP BY series_id, status`,
-      )
-      .bind(now, JSON.stringify(list.map((r) => r.seriesId)))
-      .all<{ seriesId: string; status: string; n: number; nextStart: number | null }>();
-    for (const a of agg.results) {
-      const s = stats.get(a.seriesId) ?? { counts: {}, nextStart: null };
-      s.counts[a.status] = a.n;
-      if (a.nextStart !== null && (s.nextStart === null || a.nextStart < s.nextStart)) s.nextStart = a.nextStart;
-      stats.set(a.seriesId, s);
-    }
-  }
   const last = list[list.length - 1];
   return {
-    series: list.map((r) => ({ ...r, rule: JSON.parse(r.rule) as SeriesRule, counts: stats.get(r.seriesId)?.counts ?? {}, nextStart: stats.get(r.seriesId)?.nextStart ?? null })),
+    series: list.map(({ scheduled, shifted, skipped, cancelled, ...r }) => ({ ...r, rule: JSON.parse(r.rule) as SeriesRule, counts: { scheduled, shifted, skipped, cancelled } })),
     nextCursor: more && last ? encodeSeriesCursor({ createdAt: last.createdAt, seriesId: last.seriesId }) : null,
   };
 }
