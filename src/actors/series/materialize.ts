@@ -212,8 +212,9 @@ async function cancel(env: Env, store: SeriesStore, row: OccurrenceRow, now: num
 
 /**
  * When the next occurrence beyond the horizon enters it, or in a day, whichever is first (so only the day past the
- * horizon is expanded). A pass reads no event's state: an event cancelled by ops outside the series stays listed as
- * scheduled until an edit touches its occurrence (then it is noticed and replaced; see cancel and move).
+ * horizon is expanded); Infinity once the series is paused or ended (the actor may still book a learn-only pass:
+ * outside.ts learnsStill). What ops did to events outside the series is learnt before the pass (outside.ts), and by
+ * cancel and move when they find an event already gone.
  */
 function nextEntry(store: SeriesStore, horizon: number, now: number): number {
   if (!store.active) return Infinity;
