@@ -68,4 +68,26 @@ describe("players see series", () => {
     );
     expect(after.json.series.next).toBe(occ[2].startTime);
   });
+
+  it("each occurrence names the rule that made it: after a 'this and following' edit the earlier ones keep the earlier rule", async () => {
+    const t = await createTemplate();
+    const created = await call("POST", "/v1/admin/series", {
+      body: { templateId: t.templateId, rrule: "FREQ=DAILY", dtstart: `${day(1)}T10:00`, duration: "PT2H", timeZone: "UTC", horizonDays: 14 },
+    });
+    expect(created.status).toBe(201);
+    const s = created.json;
+    const edited = await call("PATCH", `/v1/admin/series/${s.seriesId}`, {
+      body: { scope: "following", occurrence: `${day(5)}T10:00`, changes: { dtstart: `${day(5)}T18:00`, rrule: "FREQ=WEEKLY;BYDAY=MO" } },
+    });
+    expect(edited.status).toBe(200);
+    await runInDurableObject(seriesStub(s.seriesId), (o: SeriesActor) => o.tick(Date.now()));
+    const live = edited.json.occurrences.filter((o: { status: string }) => o.status === "scheduled");
+    const early = live.find((o: { startTime: string }) => o.startTime === `${day(2)}T10:00:00.000Z`);
+    const late = live.find((o: { startTime: string }) => o.startTime.endsWith("T18:00:00.000Z"));
+    expect(early && late).toBeTruthy();
+    const token = await playerToken("series-segments");
+    const read = (id: string) => until(() => call("GET", `/v1/events/${id}`, { token }), (r) => r.json.series !== null && r.json.series !== undefined);
+    expect((await read(early.eventId)).json.series).toMatchObject({ seriesId: s.seriesId, rrule: "FREQ=DAILY", summary: "Every day at 10:00 (UTC), for 2 h" });
+    expect((await read(late.eventId)).json.series).toMatchObject({ seriesId: s.seriesId, rrule: "FREQ=WEEKLY;BYDAY=MO", summary: "Every Monday at 18:00 (UTC), for 2 h" });
+  });
 });

@@ -3,6 +3,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { SeriesActor } from "../src/actors/series/series-actor";
+import { occurrenceStatements, seriesStatements } from "../src/db/series";
 import { DAY, apiKey, call, createTemplate, runInDurableObject } from "./helpers";
 
 const seriesStub = (id: string) => env.SERIES_ACTOR.get(env.SERIES_ACTOR.idFromName(id));
@@ -62,6 +63,26 @@ describe("GET /v1/admin/series: the ops list", () => {
     expect((await call("POST", `/v1/admin/series/${a.seriesId}/pause`, { token: viewer.key })).status).toBe(403);
   });
 
+  it("keeps each series' counts as its occurrence rows change status in D1, in whatever order rows and series arrive", async () => {
+    const rule = { rrule: "FREQ=DAILY", dtstart: "2031-01-01T10:00:00", duration: "PT1H", timeZone: "UTC", exdates: [], until: null };
+    const templateId = `counts-${crypto.randomUUID().slice(0, 8)}`;
+    const seriesId = "ser_c0a1b2c3d4e5f6a7";
+    const occ = (key: string, status: string, revision: number) => ({ seriesId, key, eventId: null, status, start: Date.parse(key), end: Date.parse(key) + 3_600_000, shiftedFrom: null, reason: null, updatedAt: 1, revision, originalStart: Date.parse(key), seqBase: 0 }) as any;
+    // Two occurrences land before their series row (counted when it comes), then the rest after it.
+    await env.DB.batch(occurrenceStatements(env.DB, [occ("2031-01-01T10:00:00Z", "scheduled", 0), occ("2031-01-02T10:00:00Z", "skipped", 0)]));
+    await env.DB.batch(seriesStatements(env.DB, [{ seriesId, templateId, rule, onConflict: "skip", status: "active", sequence: 0, createdAt: 1, updatedAt: 1, revision: 0 }]));
+    await env.DB.batch(occurrenceStatements(env.DB, [occ("2031-01-03T10:00:00Z", "scheduled", 0), occ("2031-01-04T10:00:00Z", "shifted", 0)]));
+    const counts = async () => (await call("GET", `/v1/admin/series?templateId=${templateId}`)).json.series[0].counts;
+    expect(await counts()).toEqual({ scheduled: 2, shifted: 1, skipped: 1, cancelled: 0 });
+    // A status change moves one count to another; a stale (lower revision) write and a same-status rewrite change nothing.
+    await env.DB.batch(occurrenceStatements(env.DB, [occ("2031-01-01T10:00:00Z", "cancelled", 1)]));
+    await env.DB.batch(occurrenceStatements(env.DB, [occ("2031-01-01T10:00:00Z", "scheduled", 0), occ("2031-01-03T10:00:00Z", "scheduled", 1)]));
+    expect(await counts()).toEqual({ scheduled: 1, shifted: 1, skipped: 1, cancelled: 1 });
+    // A series update (its status, its rule) leaves the counts alone.
+    await env.DB.batch(seriesStatements(env.DB, [{ seriesId, templateId, rule, onConflict: "skip", status: "paused", sequence: 1, createdAt: 1, updatedAt: 2, revision: 1 }]));
+    expect(await counts()).toEqual({ scheduled: 1, shifted: 1, skipped: 1, cancelled: 1 });
+  });
+
   it("refuses bad parameters with a 400 naming the field", async () => {
     for (const [q, field] of [
       ["limit=0", "limit"],
@@ -109,6 +130,42 @@ describe("GET /v1/admin/series/:seriesId: occurrences by range and page", () => 
     expect([ranged.from, ranged.to]).toEqual([from, to]);
     // From past the horizon: nothing yet.
     expect((await call("GET", `/v1/admin/series/${s.seriesId}?from=${new Date(Date.now() + 40 * DAY).toISOString()}`)).json.occurrences).toEqual([]);
+  });
+
+  it("pages by where the rule put each occurrence: tied starts, and edits between two page reads, neither skip nor repeat one", async () => {
+    const t = await createTemplate();
+    const s = await createSeries({ templateId: t.templateId, rrule: "FREQ=DAILY", dtstart: `${day(1)}T06:00`, duration: "PT1H", timeZone: "UTC", horizonDays: 9 });
+    const keys = (j: { occurrences: { occurrence: string }[] }) => j.occurrences.map((o) => o.occurrence);
+    const all = (await call("GET", `/v1/admin/series/${s.seriesId}`)).json;
+    expect(all.occurrences.length).toBeGreaterThanOrEqual(8);
+    const at = (i: number) => all.occurrences[i].startTime.slice(0, 16);
+    // A tie: the fourth moved onto the third's start.
+    expect((await call("PATCH", `/v1/admin/series/${s.seriesId}`, { body: { scope: "this", occurrence: all.occurrences[3].occurrence, changes: { dtstart: at(2) } } })).status).toBe(200);
+    const tied = (await call("GET", `/v1/admin/series/${s.seriesId}`)).json;
+    expect(tied.occurrences.filter((o: { startTime: string }) => o.startTime === all.occurrences[2].startTime)).toHaveLength(2);
+    const one: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: any = (await call("GET", `/v1/admin/series/${s.seriesId}?limit=1${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`)).json;
+      one.push(...keys(page));
+      cursor = page.nextCursor;
+    } while (cursor && one.length < 50);
+    expect(one).toEqual(keys(all));
+
+    // Between two page reads: one already read moves past the cursor, one not yet read moves before it.
+    const first = (await call("GET", `/v1/admin/series/${s.seriesId}?limit=3`)).json;
+    expect(keys(first)).toEqual(keys(all).slice(0, 3));
+    const move = (i: number, to: string) => call("PATCH", `/v1/admin/series/${s.seriesId}`, { body: { scope: "this", occurrence: all.occurrences[i].occurrence, changes: { dtstart: to } } });
+    expect((await move(0, `${day(6)}T07:00`)).status).toBe(200);
+    expect((await move(5, `${day(1)}T04:00`)).status).toBe(200);
+    const seen = keys(first);
+    cursor = first.nextCursor;
+    while (cursor && seen.length < 50) {
+      const page: any = (await call("GET", `/v1/admin/series/${s.seriesId}?limit=3&cursor=${encodeURIComponent(cursor)}`)).json;
+      seen.push(...keys(page));
+      cursor = page.nextCursor;
+    }
+    expect(seen).toEqual(keys(all));
   });
 
   it("refuses bad paging parameters with a 400 naming the field, and an unknown series with 404", async () => {

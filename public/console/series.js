@@ -11,17 +11,29 @@ export async function seriesView(root, seriesId) {
   const table = h("tbody");
   const more = h("button", { type: "button", hidden: true }, "More series");
   let cursor = null;
-  const load = async () => {
-    const page = await api("GET", `/series${qs({ ...filters, limit: 50, cursor })}`);
-    for (const s of page.series) table.append(seriesRow(s));
-    cursor = page.nextCursor;
-    more.hidden = !cursor;
+  // A filter change starts the list over inside this view (never a second render of the route, which app.js's
+  // routeSeq would not know of): a page still loading for the old filter is dropped when it lands.
+  let seq = 0;
+  const load = async (fresh) => {
+    const mine = fresh ? ++seq : seq;
+    more.disabled = true; // one click, one page: a double click would load the same cursor twice
+    try {
+      const page = await api("GET", `/series${qs({ ...filters, limit: 50, cursor: fresh ? null : cursor })}`);
+      if (mine !== seq) return;
+      if (fresh) replace(table);
+      for (const s of page.series) table.append(seriesRow(s));
+      cursor = page.nextCursor;
+      more.hidden = !cursor;
+      if (!table.children.length) table.append(h("tr", {}, h("td", { colspan: 8 }, "No series.")));
+    } finally {
+      if (mine === seq) more.disabled = false;
+    }
   };
-  more.addEventListener("click", () => void load());
+  more.addEventListener("click", () => void load(false));
   const status = select("status", [["", "All"], ["active", "Active"], ["paused", "Paused"], ["ended", "Ended"]], filters.status);
   status.addEventListener("change", () => {
     filters.status = status.value;
-    void seriesView(root);
+    void load(true);
   });
   replace(
     root,
@@ -35,8 +47,7 @@ export async function seriesView(root, seriesId) {
     ),
     more,
   );
-  await load();
-  if (!table.children.length) table.append(h("tr", {}, h("td", { colspan: 8 }, "No series.")));
+  await load(true);
 }
 
 const ruleText = (r) => `${r.rrule} from ${r.dtstart} (${r.timeZone}), ${r.duration}`;
@@ -62,11 +73,16 @@ async function seriesDetail(root, seriesId) {
   let cursor = null;
   let first = null;
   const load = async () => {
-    const page = await api("GET", `/series/${encodeURIComponent(seriesId)}${qs({ limit: 100, cursor })}`);
-    first ??= page;
-    for (const o of page.occurrences) rows.append(occurrenceRow(o));
-    cursor = page.nextCursor;
-    more.hidden = !cursor;
+    more.disabled = true; // one click, one page: a double click would load the same cursor twice
+    try {
+      const page = await api("GET", `/series/${encodeURIComponent(seriesId)}${qs({ limit: 100, cursor })}`);
+      first ??= page;
+      for (const o of page.occurrences) rows.append(occurrenceRow(o));
+      cursor = page.nextCursor;
+      more.hidden = !cursor;
+    } finally {
+      more.disabled = false;
+    }
   };
   more.addEventListener("click", () => void load());
   await load();

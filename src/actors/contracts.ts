@@ -398,14 +398,18 @@ export type SeriesView = {
   updatedAt: number;
   occurrences: OccurrenceRecord[];
 };
-/** A page of a series' occurrences: starting in [from, to), after the cursor's (start, key), in (start, key) order. */
+/**
+ * A page of a series' occurrences: starting in [from, to), after the cursor's (original start, key), in (original
+ * start, key) order: where the rule put each, which no edit changes, so an edit between two pages moves no row across
+ * the cursor.
+ */
 export type OccurrencePage = { from: number; to: number | null; after: { start: number; key: string } | null; limit: number };
 export type SeriesCreate = { templateId: string; rule: SeriesRule; onConflict: ConflictPolicy; horizonDays: number };
 
 export interface SeriesActorRpc {
   create(input: SeriesCreate, audit: Audit): Promise<Result<SeriesView>>;
-  /** Without a page: every occurrence the object keeps. With one: that page, and whether more follow. */
-  get(page?: OccurrencePage): Promise<(SeriesView & { more: boolean }) | null>;
+  /** Without a page: every occurrence the object keeps. With one: that page, and where the next starts (null: none). */
+  get(page?: OccurrencePage): Promise<(SeriesView & { next: { start: number; key: string } | null }) | null>;
   edit(edit: SeriesEdit, audit: Audit): Promise<Result<SeriesView>>;
   command(cmd: SeriesCommand, audit: Audit): Promise<Result<SeriesView>>;
   /** An occurrence's event was cancelled by ops directly: the occurrence is recorded cancelled and never made again. */

@@ -9,6 +9,11 @@ export const series = sqliteTable(
     templateId: text("template_id").notNull(),
     /** The rule in force now (the last segment's): rrule, dtstart, duration, timeZone, exdates, until. */
     rule: text("rule", { mode: "json" }).notNull(),
+    /**
+     * Every rule of the series with where it starts (`fromMs`, null for the first), without exdates: a player's view
+     * of an occurrence names the rule that made it, not the latest one. Null on rows written before the column.
+     */
+    segments: text("segments", { mode: "json" }),
     onConflict: text("on_conflict").notNull(),
     /** active | paused | ended */
     status: text("status").notNull(),
@@ -17,6 +22,14 @@ export const series = sqliteTable(
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
     revision: integer("revision").notNull(),
+    /**
+     * How many of its series_occurrences rows have each status: kept by triggers on that table (migration 0026), so
+     * the ops list reads four columns instead of grouping the series' whole history.
+     */
+    countScheduled: integer("count_scheduled").notNull().default(0),
+    countShifted: integer("count_shifted").notNull().default(0),
+    countSkipped: integer("count_skipped").notNull().default(0),
+    countCancelled: integer("count_cancelled").notNull().default(0),
   },
   // GET /v1/admin/series lists newest first, whole or by status or template: each order is an index walk, no sort.
   (t) => [

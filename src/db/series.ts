@@ -2,12 +2,14 @@
 // calendar. Every upsert is revision-guarded: a late, retried batch never rolls a row back.
 import type { OccurrenceRecord, SeriesStatus } from "../actors/contracts";
 import type { SeriesRule } from "../domain/series";
-import type { PublicSeriesLink } from "../domain/series-public";
+import { ruleAt, type PublicSeriesLink, type RuleSegment } from "../domain/series-public";
 
 export type SeriesRow = {
   seriesId: string;
   templateId: string;
   rule: SeriesRule;
+  /** Every rule with where it starts (absent in rows an outbox queued before the column). */
+  segments?: RuleSegment[];
   onConflict: string;
   status: SeriesStatus;
   sequence: number;
@@ -21,13 +23,13 @@ export function seriesStatements(d1: D1Database, rows: SeriesRow[]): D1PreparedS
   return rows.map((r) =>
     d1
       .prepare(
-        `INSERT INTO series (series_id, template_id, rule, on_conflict, status, sequence, created_at, updated_at, revision)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (series_id) DO UPDATE SET template_id = excluded.template_id, rule = excluded.rule, on_conflict = excluded.on_conflict,
+        `INSERT INTO series (series_id, template_id, rule, segments, on_conflict, status, sequence, created_at, updated_at, revision)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (series_id) DO UPDATE SET template_id = excluded.template_id, rule = excluded.rule, segments = excluded.segments, on_conflict = excluded.on_conflict,
            status = excluded.status, sequence = excluded.sequence, updated_at = excluded.updated_at, revision = excluded.revision
          WHERE excluded.revision >= series.revision`,
       )
-      .bind(r.seriesId, r.templateId, JSON.stringify(r.rule), r.onConflict, r.status, r.sequence, r.createdAt, r.updatedAt, r.revision),
+      .bind(r.seriesId, r.templateId, JSON.stringify(r.rule), r.segments ? JSON.stringify(r.segments) : null, r.onConflict, r.status, r.sequence, r.createdAt, r.updatedAt, r.revision),
   );
 }
 
@@ -88,13 +90,14 @@ export type SeriesListItem = {
   updatedAt: number;
   /** The earliest occurrence with an event still to start (scheduled or shifted), or null. */
   nextStart: number | null;
-  /** Occurrences D1 holds, by status (all of them: D1 keeps the whole history). */
+  /** Occurrences D1 holds, by status (all of them: D1 keeps the whole history), from the series row's counters. */
   counts: Record<string, number>;
 };
 
 /**
- * Newest first (created_at, series_id descending), by idx_series_created / _status_created / _template_created; then
- * one grouped read of series_occurrences for the page's ids (its primary key's prefix) for the counts and next start.
+ * Newest first (created_at, series_id descending), by idx_series_created / _status_created / _template_created, in one
+ * read: the counts are the row's own columns (kept by triggers on series_occurrences, migration 0026), and the next
+ * start a seek on idx_series_occurrences_start past `now` (the horizon's rows only, never the history).
  */
 export async function listSeries(
   d1: D1Database,
@@ -109,32 +112,18 @@ export async function listSeries(
   if (page.after) where.push("(created_at < ? OR (created_at = ? AND series_id < ?))"), args.push(page.after.createdAt, page.after.createdAt, page.after.seriesId);
   const rows = await d1
     .prepare(
-      `SELECT series_id AS seriesId, template_id AS templateId, rule, status, created_at AS createdAt, updated_at AS updatedAt FROM series
-       ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY created_at DESC, series_id DESC LIMIT ?`,
+      `SELECT series_id AS seriesId, template_id AS templateId, rule, status, created_at AS createdAt, updated_at AS updatedAt,
+         count_scheduled AS scheduled, count_shifted AS shifted, count_skipped AS skipped, count_cancelled AS cancelled,
+         (SELECT MIN(o.start_time) FROM series_occurrences o WHERE o.series_id = series.series_id AND o.start_time > ? AND o.status IN ('scheduled', 'shifted')) AS nextStart
+       FROM series ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY created_at DESC, series_id DESC LIMIT ?`,
     )
-    .bind(...args, page.limit + 1)
-    .all<Omit<SeriesListItem, "rule" | "nextStart" | "counts"> & { rule: string }>();
+    .bind(now, ...args, page.limit + 1)
+    .all<Omit<SeriesListItem, "rule" | "counts"> & { rule: string; scheduled: number; shifted: number; skipped: number; cancelled: number }>();
   const more = rows.results.length > page.limit;
   const list = rows.results.slice(0, page.limit);
-  const stats = new Map<string, { counts: Record<string, number>; nextStart: number | null }>();
-  if (list.length > 0) {
-    const agg = await d1
-      .prepare(
-        `SELECT series_id AS seriesId, status, COUNT(*) AS n, MIN(CASE WHEN start_time > ? AND status IN ('scheduled', 'shifted') THEN start_time END) AS nextStart
-         FROM series_occurrences WHERE series_id IN (SELECT value FROM json_each(?)) GROUP BY series_id, status`,
-      )
-      .bind(now, JSON.stringify(list.map((r) => r.seriesId)))
-      .all<{ seriesId: string; status: string; n: number; nextStart: number | null }>();
-    for (const a of agg.results) {
-      const s = stats.get(a.seriesId) ?? { counts: {}, nextStart: null };
-      s.counts[a.status] = a.n;
-      if (a.nextStart !== null && (s.nextStart === null || a.nextStart < s.nextStart)) s.nextStart = a.nextStart;
-      stats.set(a.seriesId, s);
-    }
-  }
   const last = list[list.length - 1];
   return {
-    series: list.map((r) => ({ ...r, rule: JSON.parse(r.rule) as SeriesRule, counts: stats.get(r.seriesId)?.counts ?? {}, nextStart: stats.get(r.seriesId)?.nextStart ?? null })),
+    series: list.map(({ scheduled, shifted, skipped, cancelled, ...r }) => ({ ...r, rule: JSON.parse(r.rule) as SeriesRule, counts: { scheduled, shifted, skipped, cancelled } })),
     nextCursor: more && last ? encodeSeriesCursor({ createdAt: last.createdAt, seriesId: last.seriesId }) : null,
   };
 }
@@ -154,7 +143,8 @@ export async function eventStates(d1: D1Database, eventIds: string[]): Promise<M
 // ---- what players see of a series (the calendar and the event views) -----------------------------------------------
 
 /**
- * For each listed event that is a series occurrence: its series, the rule in force and the start of the series' next
+ * For each listed event that is a series occurrence: its series, the rule that made it (the segment covering its
+ * original start; the latest rule for rows from before segments were kept) and the start of the series' next
  * scheduled occurrence after this one. One read for the lot: the events by idx_series_occurrences_event, and each
  * next start a seek on idx_series_occurrences_start.
  */
@@ -162,12 +152,17 @@ export async function publicSeriesLinks(d1: D1Database, eventIds: string[]): Pro
   if (eventIds.length === 0) return new Map();
   const rows = await d1
     .prepare(
-      `SELECT o.event_id AS eventId, s.series_id AS seriesId, s.rule AS rule,
+      `SELECT o.event_id AS eventId, s.series_id AS seriesId, s.rule AS rule, s.segments AS segments, COALESCE(o.original_start, o.start_time) AS original,
          (SELECT MIN(n.start_time) FROM series_occurrences n WHERE n.series_id = o.series_id AND n.start_time > o.start_time AND n.status IN ('scheduled', 'shifted')) AS next
        FROM series_occurrences o JOIN series s ON s.series_id = o.series_id
        WHERE o.event_id IN (SELECT value FROM json_each(?))`,
     )
     .bind(JSON.stringify(eventIds))
-    .all<{ eventId: string; seriesId: string; rule: string; next: number | null }>();
-  return new Map(rows.results.map((r) => [r.eventId, { seriesId: r.seriesId, rule: JSON.parse(r.rule) as SeriesRule, next: r.next }]));
+    .all<{ eventId: string; seriesId: string; rule: string; segments: string | null; original: number; next: number | null }>();
+  return new Map(
+    rows.results.map((r) => {
+      const rule = r.segments ? ruleAt(JSON.parse(r.segments) as RuleSegment[], r.original) : (JSON.parse(r.rule) as SeriesRule);
+      return [r.eventId, { seriesId: r.seriesId, rule, next: r.next }];
+    }),
+  );
 }

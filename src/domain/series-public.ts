@@ -8,7 +8,7 @@ import { iso } from "./time";
 export const PublicSeries = z
   .object({
     seriesId: z.string(),
-    rrule: z.string().meta({ description: "The series' RFC 5545 RRULE (the rule in force now), read in timeZone.", example: "FREQ=WEEKLY;BYDAY=SA" }),
+    rrule: z.string().meta({ description: "The RFC 5545 RRULE that made this occurrence (a series edited 'this and following' has one per stretch), read in timeZone.", example: "FREQ=WEEKLY;BYDAY=SA" }),
     timeZone: z.string().meta({ description: "The IANA zone the rule's local times are in.", example: "Europe/London" }),
     summary: z.string().meta({ description: "The rule in English, ready to show.", example: "Every Saturday at 10:00 (Europe/London), for 12 h" }),
     next: z.iso
@@ -20,7 +20,19 @@ export const PublicSeries = z
   .meta({ id: "PublicSeries", description: "Set when the event is an occurrence of a recurring series; null otherwise." });
 export type PublicSeries = z.infer<typeof PublicSeries>;
 
-export type PublicSeriesLink = { seriesId: string; rule: SeriesRule; next: number | null };
+/** What a player's view reads of a rule. */
+export type PublicRule = Pick<SeriesRule, "rrule" | "dtstart" | "duration" | "timeZone" | "until">;
+/** One rule of a series and the instant it starts at (null: the first), as D1 keeps it for players' views. */
+export type RuleSegment = PublicRule & { fromMs: number | null };
+export type PublicSeriesLink = { seriesId: string; rule: PublicRule; next: number | null };
+
+/** The rule that made an occurrence: the last segment starting at or before its original start (else the first). */
+export function ruleAt(segments: RuleSegment[], originalStart: number): PublicRule {
+  let seg = segments[0];
+  for (const s of segments) if (s.fromMs === null || s.fromMs <= originalStart) seg = s;
+  const { fromMs: _from, ...rule } = seg;
+  return rule;
+}
 
 export function renderPublicSeries(link: PublicSeriesLink | undefined): PublicSeries {
   if (!link) return null;
@@ -56,7 +68,7 @@ export function describeDuration(duration: string): string {
  * numbered week days or month days, at the rule's hours, with a count or an end); any other part makes it fall back to
  * "Repeats: <RRULE>" rather than say something the rule does not.
  */
-export function describeRule(rule: SeriesRule): string {
+export function describeRule(rule: PublicRule): string {
   const parts = new Map(
     rule.rrule
       .replace(/^RRULE:/i, "")
@@ -68,14 +80,28 @@ export function describeRule(rule: SeriesRule): string {
   const unit = UNITS[freq];
   const known = new Set(["FREQ", "INTERVAL", "BYDAY", "BYMONTHDAY", "BYHOUR", "BYMINUTE", "COUNT", "WKST"]);
   if (!unit || [...parts.keys()].some((k) => !known.has(k))) return `Repeats: ${rule.rrule} (${rule.timeZone})`;
+  // Shapes whose plain reading is wrong under RFC 5545 (YEARLY;BYDAY=MO is every Monday, YEARLY;BYMONTHDAY=1 the 1st of
+  // every month, MONTHLY;BYDAY=MO every Monday; BYDAY with BYMONTHDAY is their intersection, such as Friday the 13th)
+  // or that have no words here (BYMONTHDAY=-2): said as the rule itself.
+  const byDay = parts.get("BYDAY")?.split(",");
+  const byMonthDay = parts.get("BYMONTHDAY")?.split(",");
+  const plainDay = (d: string) => /^(MO|TU|WE|TH|FR|SA|SU)$/.test(d);
+  if (
+    (freq === "YEARLY" && (byDay || byMonthDay)) ||
+    (freq === "MONTHLY" && byDay?.some(plainDay)) ||
+    (byDay && byMonthDay) ||
+    (byMonthDay && freq !== "MONTHLY") ||
+    byMonthDay?.some((d) => !(Number(d) === -1 || (Number(d) >= 1 && Number(d) <= 31)))
+  ) {
+    return `Repeats: ${rule.rrule} (${rule.timeZone})`;
+  }
   const interval = Number(parts.get("INTERVAL") ?? "1");
   let text = interval === 1 ? `Every ${unit[0]}` : `Every ${interval} ${unit[1]}`;
-  const days = parts.get("BYDAY")?.split(",").map(day);
+  const days = byDay?.map(day);
   if (days?.some((d) => d === null)) return `Repeats: ${rule.rrule} (${rule.timeZone})`;
   if (days && freq === "WEEKLY" && interval === 1 && days.every((d) => !d!.startsWith("the "))) text = `Every ${list(days as string[])}`;
   else if (days) text += ` on ${list(days as string[])}`;
-  const monthDays = parts.get("BYMONTHDAY")?.split(",");
-  if (monthDays) text += ` on ${list(monthDays.map((d) => (Number(d) === -1 ? "the last day" : `day ${Number(d)}`)))}`;
+  if (byMonthDay) text += ` on ${list(byMonthDay.map((d) => (Number(d) === -1 ? "the last day" : `day ${Number(d)}`)))}`;
   const [hh, mm] = rule.dtstart.slice(11, 16).split(":").map(Number);
   const hours = parts.get("BYHOUR")?.split(",").map(Number) ?? [hh];
   const minutes = parts.get("BYMINUTE")?.split(",").map(Number) ?? [mm];

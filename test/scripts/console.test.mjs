@@ -513,4 +513,39 @@ describe("the ops console", () => {
     await page.screenshot({ path: join(SHOTS, "console-series.png"), fullPage: true });
     await page.close();
   });
+
+  test("a double click on More loads each page once, and the status filter lists only that status", async () => {
+    const local = new Date(Date.now() + 2 * 86_400_000).toISOString().slice(0, 10);
+    // Four a day over 33 days: more than one page (100) of occurrences.
+    const made = await admin("POST", "/v1/admin/series", { templateId: "daily-sprint", rrule: "FREQ=DAILY;BYHOUR=0,6,12,18", dtstart: `${local}T00:00`, duration: "PT1H", timeZone: "UTC", horizonDays: 33, onConflict: "skip" });
+    assert.equal(made.status, 201, JSON.stringify(made.json));
+    // A pass makes at most 50 events; the rest follow a second apart: wait until the horizon is all there.
+    let total = 0;
+    for (let i = 0, last = -1; i < 40 && total !== last; i++) {
+      await new Promise((r) => setTimeout(r, 1500));
+      last = total;
+      total = (await admin("GET", `/v1/admin/series/${made.json.seriesId}?limit=500`)).json.occurrences.length;
+    }
+    assert.ok(total > 100, `${total} occurrences`);
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    await signIn(page, viewerKey);
+    await page.goto(`${page.url().split("#")[0]}#/series/${made.json.seriesId}`);
+    const occurrences = page.locator("table.occurrences-table tbody tr");
+    await occurrences.nth(99).waitFor();
+    await page.getByRole("button", { name: "More occurrences" }).dblclick();
+    await occurrences.nth(total - 1).waitFor();
+    await new Promise((r) => setTimeout(r, 1000));
+    const keys = (await occurrences.locator("td:first-child").allTextContents());
+    assert.equal(keys.length, total);
+    assert.equal(new Set(keys).size, total);
+
+    await page.goto(`${page.url().split("#")[0]}#/series`);
+    await page.locator("table.series-table").waitFor();
+    await page.getByLabel("Status").selectOption("paused");
+    await new Promise((r) => setTimeout(r, 1000));
+    const statuses = await page.locator("table.series-table tbody tr td:nth-child(3)").allTextContents();
+    assert.ok(statuses.every((s) => s === "paused"), JSON.stringify(statuses));
+    assert.equal(await page.locator("h2", { hasText: "Series" }).count(), 1);
+    await page.close();
+  });
 });

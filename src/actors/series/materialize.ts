@@ -54,6 +54,12 @@ export const CREATES_PER_PASS = 50;
 
 /** The reason an occurrence whose event ops cancelled directly is recorded with (outside.ts learns of it). */
 export const OPERATOR_CANCELLED = "event cancelled by an operator";
+/** Who cancelled the event and why (its last transition into cancelled), or null if it was never cancelled. */
+export function cancelledBy(view: EventView): { actor: string; reason: string | null } | null {
+  const t = view.transitions.findLast((x) => x.toState === "cancelled");
+  return t ? { actor: t.actor, reason: t.reason } : null;
+}
+
 /** Ops cancelled this occurrence's event directly: it stays cancelled until an edit moves or resizes it. */
 const heldByOps = (r: OccurrenceRow) => r.status === "cancelled" && r.reason === OPERATOR_CANCELLED;
 
@@ -194,7 +200,10 @@ async function cancel(env: Env, store: SeriesStore, row: OccurrenceRow, now: num
       const view = await eventActor(env, row.eventId).get();
       if (view?.instance.state !== "cancelled") return false;
       seqBase += view.revision;
-      reason = `${reason} (the event had been cancelled outside the series)`;
+      // Our own cancel whose record a crash lost keeps the reason it was sent with (a resume remakes it); anyone
+      // else's is an operator's, held out like one the series learns of (heldByOps).
+      const by = cancelledBy(view);
+      reason = by?.actor === audit.actor ? (by.reason ?? reason) : OPERATOR_CANCELLED;
     }
   }
   store.save({ ...row, status: "cancelled", reason, seqBase });
@@ -203,8 +212,9 @@ async function cancel(env: Env, store: SeriesStore, row: OccurrenceRow, now: num
 
 /**
  * When the next occurrence beyond the horizon enters it, or in a day, whichever is first (so only the day past the
- * horizon is expanded). A pass reads no event's state: an event cancelled by ops outside the series stays listed as
- * scheduled until an edit touches its occurrence (then it is noticed and replaced; see cancel and move).
+ * horizon is expanded); Infinity once the series is paused or ended (the actor may still book a learn-only pass:
+ * outside.ts learnsStill). What ops did to events outside the series is learnt before the pass (outside.ts), and by
+ * cancel and move when they find an event already gone.
  */
 function nextEntry(store: SeriesStore, horizon: number, now: number): number {
   if (!store.active) return Infinity;

@@ -23,4 +23,8 @@ export const SERIES_SCHEMA: readonly MigrationStep[] = [
   `ALTER TABLE occurrences ADD COLUMN original_start INTEGER;`,
   // added to the occurrence's ICS SEQUENCE: grows by each replaced event's last revision (materialize.ts, cancel)
   `ALTER TABLE occurrences ADD COLUMN seq_base INTEGER NOT NULL DEFAULT 0;`,
+  // GET pages by where the rule put each occurrence (edits never change it): rows from before that column take the
+  // start the plan asked for, as occurrences() already reads them
+  `UPDATE occurrences SET original_start = want_start WHERE original_start IS NULL;
+   CREATE INDEX occurrences_original ON occurrences (original_start, key);`,
 ];

@@ -14,7 +14,7 @@ import { migrate } from "../kit/migrate";
 import { Outbox } from "../kit/outbox";
 import { Schedule } from "../kit/schedule";
 import { materialize, type OccurrenceRow, type SeriesStore } from "./materialize";
-import { cancelledOutside, heldOut, type Cancelled } from "./outside";
+import { cancelledOutside, heldOut, learnsStill, ownCancels, type Cancelled } from "./outside";
 import { SERIES_SCHEMA } from "./schema";
 
 type Kind = "materialize" | "flush";
@@ -91,11 +91,13 @@ export class SeriesActor extends DurableObject<Env> implements SeriesActorRpc {
     return ok(this.view()!);
   }
 
-  async get(page?: OccurrencePage): Promise<(SeriesView & { more: boolean }) | null> {
+  async get(page?: OccurrencePage): Promise<(SeriesView & { next: { start: number; key: string } | null }) | null> {
     const view = this.view(page);
     if (!view) return null;
-    const more = page !== undefined && view.occurrences.length > page.limit;
-    return { ...view, occurrences: more ? view.occurrences.slice(0, page.limit) : view.occurrences, more };
+    if (!page || view.occurrences.length <= page.limit) return { ...view, next: null };
+    const last = view.occurrences[page.limit - 1];
+    const original = this.sql.exec<{ o: number }>("SELECT COALESCE(original_start, want_start) AS o FROM occurrences WHERE key = ?", last.key).one().o as number;
+    return { ...view, occurrences: view.occurrences.slice(0, page.limit), next: { start: original, key: last.key } };
   }
 
   async edit(edit: SeriesEdit, audit: Audit): Promise<Result<SeriesView>> {
@@ -140,10 +142,12 @@ export class SeriesActor extends DurableObject<Env> implements SeriesActorRpc {
     return ok(this.view()!);
   }
 
+  /**
+   * The admin cancel route's word: recorded at once, and D1 follows on the flush the alarm runs. It never waits on a
+   * pass (one may be running 50 scheduler calls, or be due): the operator's cancel has happened already.
+   */
   async eventCancelled(eventId: string, revision: number, audit: Audit): Promise<void> {
-    const now = Date.now();
-    this.learn(new Map([[eventId, revision]]), now, audit);
-    await this.settle(now);
+    this.learn(new Map([[eventId, revision]]), Date.now(), audit);
   }
 
   async tick(now: number): Promise<void> {
@@ -165,9 +169,12 @@ export class SeriesActor extends DurableObject<Env> implements SeriesActorRpc {
       await this.outbox.flush(this.env.DB, [this.outbox.source<SeriesRow>("series", seriesStatements), this.outbox.source<D1OccurrenceRow>("occ", occurrenceStatements)]);
       return;
     }
-    if (!this.row()) return;
+    const s0 = this.row();
+    if (!s0) return;
     // Events ops cancelled directly since the last pass: recorded and held out before the pass decides anything.
-    this.learn(await cancelledOutside(this.env.DB, this.occurrences().values()), now, { actor: "ops (event state read from D1)", reason: null });
+    const outside = await cancelledOutside(this.env.DB, this.occurrences().values(), s0.series_id);
+    const own = outside.size ? await ownCancels(this.env, outside, `series:${s0.series_id}`) : undefined;
+    this.learn(outside, now, { actor: "ops (event state read from D1)", reason: null }, own);
     const s = this.row()!;
     const store: SeriesStore = {
       seriesId: s.series_id,
@@ -183,22 +190,25 @@ export class SeriesActor extends DurableObject<Env> implements SeriesActorRpc {
     const next = await materialize(this.env, store, now, { actor: `series:${s.series_id}`, reason: null });
     // The object keeps what GET lists bounded: occurrences over for OCCURRENCE_RETENTION_DAYS go (D1 keeps the history).
     this.sql.exec("DELETE FROM occurrences WHERE end_time < ? AND status != 'pending'", now - OCCURRENCE_RETENTION_DAYS * DAY_MS);
-    if (Number.isFinite(next)) this.schedule.set("materialize", Math.max(next, now + 1), "", 0);
+    // Paused or ended, the series still learns cancels of the occurrences it lists live (outside.ts learnsStill).
+    const again = Number.isFinite(next) ? next : learnsStill(this.occurrences().values(), now) ? now + DAY_MS : Infinity;
+    if (Number.isFinite(again)) this.schedule.set("materialize", Math.max(again, now + 1), "", 0);
     this.schedule.ensure("flush", now);
   }
 
   /** Records the occurrences whose events ops cancelled as cancelled by them (outside.ts); a running pass starts over. */
-  private learn(cancelled: Cancelled, now: number, audit: Audit) {
+  private learn(cancelled: Cancelled, now: number, audit: Audit, own?: Map<string, string>) {
     if (cancelled.size === 0) return;
-    this.ctx.storage.transactionSync(() => {
-      const rows = heldOut(this.occurrences().values(), cancelled);
-      if (rows.length === 0) return;
+    const learnt = this.ctx.storage.transactionSync(() => {
+      const rows = heldOut(this.occurrences().values(), cancelled, own);
+      if (rows.length === 0) return false;
       for (const row of rows) this.save(row, now);
       this.sql.exec("UPDATE series SET revision = revision + 1, updated_at = ? WHERE id = 1", now);
       this.audit(now, audit, "event-cancelled", { events: rows.map((r) => r.eventId) });
       this.queueSeries();
+      return true;
     });
-    this.schedule.ensure("flush", now);
+    if (learnt) this.schedule.ensure("flush", now);
   }
 
   private save(row: OccurrenceRow, now: number) {
@@ -238,6 +248,7 @@ export class SeriesActor extends DurableObject<Env> implements SeriesActorRpc {
       seriesId: s.series_id,
       templateId: s.template_id,
       rule,
+      segments: plan.segments.map(({ rrule, dtstart, duration, timeZone, until, fromMs }) => ({ rrule, dtstart, duration, timeZone, until, fromMs })),
       onConflict: s.on_conflict,
       status: s.status,
       sequence: s.sequence,
@@ -261,8 +272,8 @@ export class SeriesActor extends DurableObject<Env> implements SeriesActorRpc {
     const rows = (
       page
         ? this.sql.exec<OccRowSql>(
-            `SELECT * FROM occurrences WHERE start_time >= ? AND start_time < ? AND (start_time > ? OR (start_time = ? AND key > ?))
-             ORDER BY start_time, key LIMIT ?`,
+            `SELECT * FROM occurrences WHERE start_time >= ? AND start_time < ? AND (original_start > ? OR (original_start = ? AND key > ?))
+             ORDER BY original_start, key LIMIT ?`,
             page.from,
             page.to ?? Number.MAX_SAFE_INTEGER,
             page.after?.start ?? Number.MIN_SAFE_INTEGER,

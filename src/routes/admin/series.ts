@@ -102,8 +102,7 @@ const app = openApiApp<AppEnv>()
       const to = q.to ? Date.parse(q.to) : null;
       const view = await seriesActor(c.env, id).get({ from, to, after, limit: q.limit });
       if (!view) throw new ApiError(404, "series_not_found", `no series with id "${id}"`);
-      const last = view.occurrences[view.occurrences.length - 1];
-      const nextCursor = view.more && last ? encodeOccurrenceCursor({ start: last.start, key: last.key }) : null;
+      const nextCursor = view.next ? encodeOccurrenceCursor(view.next) : null;
       // What became of each listed event (one read for the page): an event ended early shows it here.
       const states = await eventStates(c.env.DB, view.occurrences.flatMap((o) => (o.eventId ? [o.eventId] : [])));
       return c.json({ ...renderSeries(view, new Map([...states].map(([id, e]) => [id, e.state]))), from: iso(from), to: to === null ? null : iso(to), nextCursor }, 200);
