@@ -19,6 +19,7 @@ import { shardAddress } from "./address";
 import { ShardAnticheat, unheld } from "./anticheat";
 import { ShardAdaptive } from "./adaptive";
 import { ShardLocalTime } from "./local-time";
+import { ShardEventCopy } from "./event-copy";
 import { decideFlag, flagEffectRows, dismissElsewhere, flagEffects, holdElsewhere, type FlagDeps } from "./flag-decisions";
 import type { AnticheatSettings, Population } from "../../domain/anticheat";
 import type { FlagDecisionT, FlagViewT } from "../../domain/anticheat-views";
@@ -27,14 +28,13 @@ import { clanIdOf } from "../../domain/clan";
 import { flagsBoard } from "../../domain/leaderboard";
 import { claimWindow } from "../../domain/rewards";
 import { milestoneNotice, notificationFrame, notificationRow } from "../../domain/notifications";
-import { CLOSE, eventChange, isFinalState, stateFrame, type ServerFrame } from "../../domain/live";
+import { stateFrame, type ServerFrame } from "../../domain/live";
 import { readConfig } from "../../config";
 import { ineligibility } from "../../domain/instance";
 import { COMPLETION_THRESHOLD, applyUpdates, flagCounts, histogram, progressGate, snapshot, type EventInfo, type ProgressUpdate } from "../../domain/progress";
 import { MINUTE_MS, SECOND_MS } from "../../domain/time";
 import type { Player } from "../../domain/model";
 import { fail, ok, type Result } from "../../lib/result";
-import { eventActor } from "../stubs";
 import { playerRows } from "../kit/player-data";
 import { SHARD_PLAYER_TABLES, playerClans, playerCohort } from "./privacy";
 import type { Audit, ClanAward, PlayerDataOp, PlayerDataPart, ProgressAck, ProgressShardActorRpc, RankAward, UnclaimedNotice, UnclaimedWarning, WaveCall, WaveTarget } from "../contracts";
@@ -44,14 +44,11 @@ const DRAIN_INTERVAL_MS = SECOND_MS;
 const DRAIN_NOW_AT = 500;
 /** A failed drain is retried after 1 s, 2 s, 4 s… up to a minute while D1 is unwell. */
 const DRAIN_BACKOFF = { baseMs: SECOND_MS, maxMs: MINUTE_MS };
-/** A shard that believes its event is still scheduled past startTime asks the event object again, this often. */
-const REFRESH_EVERY_MS = 2 * SECOND_MS;
 
 export class ProgressShardActor extends DurableObject<Env> implements ProgressShardActorRpc {
   private readonly sql: SqlStorage;
-  /** The event as this shard last heard of it: loaded once, then kept current by pushes (and, if suspect, by asking). */
-  private info: EventInfo | null;
-  private lastRefresh = 0;
+  /** The event as this shard last heard of it (shard/event-copy.ts). */
+  private readonly events: ShardEventCopy;
   /** "drain": write-behind to D1; "sockets": close the sockets whose token expired; "board": score pushes (≤ 250 ms); "clan": contributions (≤ 200 ms; keyed by a clan: its own retry); "flag": a flag decision's board and clan effects, retried until they land; "adapt": adaptive difficulty's look at playing players. */
   private readonly schedule: Schedule<"drain" | "sockets" | "board" | "clan" | "flag" | "adapt">;
   private readonly players: ShardPlayers;
@@ -81,6 +78,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     this.outbox = new ShardOutbox(this.sql, ctx.storage, this.players);
     this.rewards = new ShardRewards(this.sql, ctx.storage, env, this.outbox);
     this.live = new ShardLive(ctx, env, this.sql);
+    this.events = new ShardEventCopy(this.sql, env, this.address, this.live);
     this.board = new ShardBoard(this.sql, ctx.storage, env, `${this.address.eventId}:${this.address.shardNo}`, this.live);
     this.clan = new ShardClan(ctx, this.sql, env, `${this.address.eventId}:${this.address.shardNo}`);
     this.adaptive = new ShardAdaptive(this.sql, config.adaptive, {
@@ -95,8 +93,6 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     this.anticheat = new ShardAnticheat(this.sql, ctx.storage, () => this.players.version);
     this.localTime = new ShardLocalTime(this.sql, env, this.live, this.rewards, this.players, config.defaultPlayerTimeZone);
     this.budgets = new ShardBudgets(config.playerProgressRequestsPerSecond, config.playerProgressUpdatesPerSecond);
-    const held = this.sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = 'event'").toArray()[0];
-    this.info = held ? JSON.parse(held.v) : null;
   }
 
   // ---- privacy ----------------------------------------------------------------------------------------------------
@@ -117,7 +113,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
 
   async join(player: Player) {
     const now = Date.now();
-    const info = await this.event(now);
+    const info = await this.events.event(now);
     if (!info) return notFound(this.address.eventId);
     const refused = this.refusal(info, player, now);
     if (refused) return refused;
@@ -132,7 +128,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     // First, before any read: what a flooding player sends past their budget costs the shard a memory lookup.
     const limited = this.budgets.spend(player.playerId, updates.length, now);
     if (limited) return limited;
-    const info = this.current(now) ?? (await this.event(now));
+    const info = this.events.current(now) ?? (await this.events.event(now));
     if (!info) return notFound(this.address.eventId);
     const refused = this.refusal(info, player, now);
     if (refused) return refused;
@@ -177,7 +173,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
   }
 
   async getProgress(playerId: string) {
-    const info = await this.event(Date.now());
+    const info = await this.events.event(Date.now());
     if (!info) return notFound(this.address.eventId);
     const record = this.players.get(playerId);
     if (!record) return fail(404, "not_joined", "this player has not joined the event");
@@ -194,7 +190,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     const player = JSON.parse(request.headers.get("X-Live-Player") ?? "null") as Player | null;
     if (!player || request.headers.get("Upgrade")?.toLowerCase() !== "websocket") return new Response("expected a websocket upgrade", { status: 426 });
     const now = Date.now();
-    const info = await this.event(now);
+    const info = await this.events.event(now);
     if (!info || info.state === "cancelled" || info.state === "archived") return Response.json({ error: { code: "event_not_found", message: "no such event" } }, { status: 404 });
     const why = ineligibility(info, player);
     if (why) return Response.json({ error: { code: "not_eligible", message: `this event ${why}` } }, { status: 403 });
@@ -219,14 +215,14 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
 
   /** A notification for every connected player of this shard (the event object calls each attached shard). */
   async broadcast(frame: ServerFrame): Promise<number> {
-    await this.event(Date.now());
+    await this.events.event(Date.now());
     return this.live.broadcast(frame);
   }
 
   /** A notification for the players here who still have unclaimed rewards: due rows in D1, and live frames. */
   async notifyUnclaimed(type: UnclaimedWarning, opts: UnclaimedNotice): Promise<string[]> {
     const now = Date.now();
-    const info = await this.event(now);
+    const info = await this.events.event(now);
     if (!info) return [];
     const notices = this.rewards.unclaimedNotices(info, this.players.unlocked(), type, opts, now);
     if (notices.length) await this.env.DB.batch(notificationStatements(this.env.DB, notices.map((n) => n.row)));
@@ -239,21 +235,21 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
   }
 
   async localWave(call: WaveCall): Promise<WaveTarget[]> {
-    const info = await this.event(Date.now());
+    const info = await this.events.event(Date.now());
     return info ? this.localTime.wave(info, call, Date.now()) : [];
   }
 
   // ---- reward RPCs -----------------------------------------------------------------------------------------------
 
   async rewardStates(playerId: string) {
-    const info = await this.event(Date.now());
+    const info = await this.events.event(Date.now());
     if (!info) return notFound(this.address.eventId);
     const own = this.own.view(info, playerId);
     return ok({ milestones: this.rewards.list(own.info, playerId, own.unlocked) });
   }
 
   async claim(playerId: string, index: number, key: string) {
-    const info = await this.event(Date.now());
+    const info = await this.events.event(Date.now());
     if (!info) return notFound(this.address.eventId);
     // A statistically flagged player's claims wait for ops (domain/review.ts); a confirmed cheat's are refused. A
     // claim that landed before the flag, replayed with its key, still gets its original receipt.
@@ -267,7 +263,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
 
   /** Called by the event object when the grace period ends; safe to call any number of times. */
   async autoClaim() {
-    const info = await this.event(Date.now());
+    const info = await this.events.event(Date.now());
     if (!info) return { claimed: 0, undelivered: 0 };
     const holding = this.anticheat.holding();
     // Assisted players' milestones carry their booster: they are paid through their own view below.
@@ -285,7 +281,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
   // ---- ops / event RPCs ------------------------------------------------------------------------------------------
 
   async summary() {
-    await this.event(Date.now());
+    await this.events.event(Date.now());
     const completions = this.players.completions();
     return {
       shardNo: this.address.shardNo,
@@ -300,8 +296,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
 
   /** The event object pushes every change; a copy older than the one held is ignored. */
   async syncEvent(info: EventInfo): Promise<void> {
-    if (this.info && this.info.revision >= info.revision) return;
-    this.saveInfo(info);
+    this.events.sync(info);
   }
 
   async boardFrame(cohortId: string, frame: ServerFrame): Promise<number> {
@@ -314,9 +309,9 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
    */
   async flushBoard(info: EventInfo): Promise<number> {
     await this.syncEvent(info);
-    if (!this.info) return 0;
+    if (!this.events.held) return 0;
     const owed = this.board.owedCohorts().length;
-    await this.board.flush(this.info, Date.now());
+    await this.board.flush(this.events.held, Date.now());
     return owed;
   }
 
@@ -327,9 +322,9 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
   /** The same before the event's clans finalize: adopt the ended event, push every clan contribution owed. */
   async flushClans(info: EventInfo): Promise<number> {
     await this.syncEvent(info);
-    if (!this.info) return 0;
+    if (!this.events.held) return 0;
     const owed = this.clan.owed();
-    await this.clan.flush(this.info);
+    await this.clan.flush(this.events.held);
     return owed;
   }
 
@@ -355,7 +350,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
    */
   private async claimIfClosed(playerIds: string[], clans = false): Promise<number> {
     const now = Date.now();
-    const info = await this.event(now);
+    const info = await this.events.event(now);
     if (!info || info.state === "cancelled") return 0;
     // Players whose rewards a statistical flag holds wait for ops (domain/review.ts).
     const holding = this.anticheat.holding();
@@ -380,10 +375,10 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     const now = Date.now();
     const moves = this.anticheat.judgeAll(passId, population, rest, settings, settings.reviewAfterMs, now);
     if (!moves) return null;
-    const owed = this.info ? holdElsewhere(this.flagDeps(), this.info, moves.flagged, now) : null;
+    const owed = this.events.held ? holdElsewhere(this.flagDeps(), this.events.held, moves.flagged, now) : null;
     for (const cohort of owed?.cohorts ?? []) this.schedule.ensure("board", now + BOARD_PUSH_MS, cohort);
     if (owed?.clans) this.schedule.ensure("clan", now + CLAN_PUSH_MS);
-    if (this.info && moves.dismissed.length) await dismissElsewhere(this.flagDeps(), this.info, moves.dismissed, now);
+    if (this.events.held && moves.dismissed.length) await dismissElsewhere(this.flagDeps(), this.events.held, moves.dismissed, now);
     if (moves.flagged.length) this.ensureDrain(now);
     return { flagged: moves.flagged.length, escalated: moves.escalated.length, dismissed: moves.dismissed.length };
   }
@@ -393,7 +388,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
   }
 
   async decideFlag(playerId: string, action: "clear" | "confirm", audit: Audit & { reason: string }): Promise<Result<FlagDecisionT>> {
-    const info = await this.event(Date.now());
+    const info = await this.events.event(Date.now());
     if (!info) return notFound(this.address.eventId);
     return decideFlag(this.flagDeps(), info, playerId, action, audit, () => this.claimIfClosed([playerId]), Date.now());
   }
@@ -404,7 +399,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
 
   /** A "flag" row: a review decision's board and clan effects that have not landed yet, run again (idempotent). */
   private async retryFlag(playerId: string) {
-    if (this.info) await flagEffects(this.flagDeps(), this.info, playerId, () => this.claimIfClosed([playerId]));
+    if (this.events.held) await flagEffects(this.flagDeps(), this.events.held, playerId, () => this.claimIfClosed([playerId]));
   }
 
   /** The bench's baseline: a bare Worker → Durable Object RPC round trip that does no work. */
@@ -416,7 +411,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     const now = Date.now();
     await this.schedule.tick(
       now,
-      (row) => (row.kind === "sockets" ? this.closeExpiredSockets(now) : row.kind === "board" ? this.pushBoard(row.key, now) : row.kind === "clan" ? this.pushClans(row.key) : row.kind === "flag" ? this.retryFlag(row.key) : row.kind === "adapt" ? void (this.info && this.adaptive.check(this.info, now)) : this.drain(row.attempt)),
+      (row) => (row.kind === "sockets" ? this.closeExpiredSockets(now) : row.kind === "board" ? this.pushBoard(row.key, now) : row.kind === "clan" ? this.pushClans(row.key) : row.kind === "flag" ? this.retryFlag(row.key) : row.kind === "adapt" ? void (this.events.held && this.adaptive.check(this.events.held, now)) : this.drain(row.attempt)),
       () => this.rebook(),
     );
   }
@@ -431,41 +426,6 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     if (!gate.open) return fail(409, "event_not_active", `the event is ${gate.state}`, { state: gate.state });
     if (why) return fail(403, "not_eligible", `this event ${why}`);
     return local;
-  }
-
-  /** The held event, a plain memory read, unless there is none or it is suspect (scheduled, yet past its start). */
-  private current(now: number): EventInfo | null {
-    const info = this.info;
-    if (!info) return null;
-    return info.state === "scheduled" && now >= info.startTime && now - this.lastRefresh > REFRESH_EVERY_MS ? null : info;
-  }
-
-  /** The event: held, or else asked of the event object itself (which registers this shard for pushes). */
-  private async event(now: number): Promise<EventInfo | null> {
-    const held = this.current(now);
-    if (held) return held;
-    this.lastRefresh = now;
-    const fetched = await eventActor(this.env, this.address.eventId).attachShard(this.address.shardNo);
-    // Compare with what is held now, not before the await: a push may have landed meanwhile.
-    if (fetched && (!this.info || fetched.revision > this.info.revision)) this.saveInfo(fetched);
-    return this.info;
-  }
-
-  /**
-   * Adopts a newer copy of the event, however it arrived (pushed by the event object, or fetched because this shard
-   * suspected it was stale), and tells every socket when the state moved: both paths must announce it.
-   */
-  private saveInfo(info: EventInfo) {
-    const held = this.info;
-    this.sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES ('event', ?)", JSON.stringify(info));
-    this.info = info;
-    const change = eventChange(held, info);
-    if (change) this.live.broadcast(stateFrame(info, change, Date.now()));
-    if (held && held.state !== info.state) {
-      // Expired events keep their sockets (claims and the unclaimed-reward warnings go on for the grace period);
-      // after archive or cancel nothing more will come, so they are closed, with a code that says not to reconnect.
-      if (isFinalState(info.state)) this.live.closeAll(CLOSE.eventClosed, `the event is ${info.state}`);
-    }
   }
 
   /** The "sockets" row: closes those whose token expired, and books the row again for the next expiry. */
@@ -502,7 +462,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
    */
   private async drain(failedAttempts = 0) {
     // A shard that never learned of its event has nothing to write.
-    if (!this.info) return;
+    if (!this.events.held) return;
     // Counted from the drain's start: players changing while it awaits D1 belong to the next drain, and must not
     // make every update meanwhile ask for that next drain at once.
     this.players.dirty.clear();
@@ -513,8 +473,8 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
 
   /** After every tick: if anything is still owed (more than one drain's worth, or written meanwhile), drain again. */
   private async rebook() {
-    if (this.info && this.outbox.owed() + this.rewards.undelivered() > 0) this.ensureDrain(Date.now());
-    if (!this.info) return;
+    if (this.events.held && this.outbox.owed() + this.rewards.undelivered() > 0) this.ensureDrain(Date.now());
+    if (!this.events.held) return;
     if (this.clan.owed(this.clansBackingOff()) > 0) this.schedule.ensure("clan", Date.now() + CLAN_PUSH_MS);
     // One row per cohort: a failing board backs off alone while the others keep their 250 ms.
     for (const cohort of this.board.owedCohorts()) this.schedule.ensure("board", Date.now() + BOARD_PUSH_MS, cohort);
@@ -527,9 +487,9 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
    * push fails gets its own row keyed by its id (its batch stays in flight), which backs off alone, like a board's.
    */
   private async pushClans(clanId: string) {
-    if (!this.info) return;
-    if (clanId) return this.clan.pushOne(this.info, clanId);
-    for (const f of await this.clan.push(this.info, this.clansBackingOff())) this.schedule.failed("clan", f.clanId, Date.now(), f.reason);
+    if (!this.events.held) return;
+    if (clanId) return this.clan.pushOne(this.events.held, clanId);
+    for (const f of await this.clan.push(this.events.held, this.clansBackingOff())) this.schedule.failed("clan", f.clanId, Date.now(), f.reason);
   }
 
   private clansBackingOff(): Set<string> {
@@ -541,8 +501,8 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
    * frames held back by the one-a-second limit, when due.
    */
   private async pushBoard(cohortId: string, now: number) {
-    if (!this.info) return;
-    if (cohortId && this.info.board) await this.board.pushCohort(this.info.board, cohortId, now);
+    if (!this.events.held) return;
+    if (cohortId && this.events.held.board) await this.board.pushCohort(this.events.held.board, cohortId, now);
     this.board.sendDeferred(Date.now());
   }
 }
