@@ -20,6 +20,7 @@ import { ShardAnticheat, unheld } from "./anticheat";
 import { ShardAdaptive } from "./adaptive";
 import { ShardLocalTime } from "./local-time";
 import { ShardEventCopy } from "./event-copy";
+import { DRAIN_BACKOFF, ShardDrain, type ShardRowKind } from "./drain";
 import { decideFlag, flagEffectRows, dismissElsewhere, flagEffects, holdElsewhere, type FlagDeps } from "./flag-decisions";
 import type { AnticheatSettings, Population } from "../../domain/anticheat";
 import type { FlagDecisionT, FlagViewT } from "../../domain/anticheat-views";
@@ -32,25 +33,21 @@ import { stateFrame, type ServerFrame } from "../../domain/live";
 import { readConfig } from "../../config";
 import { ineligibility } from "../../domain/instance";
 import { COMPLETION_THRESHOLD, applyUpdates, flagCounts, histogram, progressGate, snapshot, type EventInfo, type ProgressUpdate } from "../../domain/progress";
-import { MINUTE_MS, SECOND_MS } from "../../domain/time";
 import type { Player } from "../../domain/model";
 import { fail, ok, type Result } from "../../lib/result";
 import { playerRows } from "../kit/player-data";
 import { SHARD_PLAYER_TABLES, playerClans, playerCohort } from "./privacy";
 import type { Audit, ClanAward, PlayerDataOp, PlayerDataPart, ProgressAck, ProgressShardActorRpc, RankAward, UnclaimedNotice, UnclaimedWarning, WaveCall, WaveTarget } from "../contracts";
 
-/** Drain at most about once a second, or at once when this many players are waiting. */
-const DRAIN_INTERVAL_MS = SECOND_MS;
-const DRAIN_NOW_AT = 500;
-/** A failed drain is retried after 1 s, 2 s, 4 s… up to a minute while D1 is unwell. */
-const DRAIN_BACKOFF = { baseMs: SECOND_MS, maxMs: MINUTE_MS };
 
 export class ProgressShardActor extends DurableObject<Env> implements ProgressShardActorRpc {
   private readonly sql: SqlStorage;
   /** The event as this shard last heard of it (shard/event-copy.ts). */
   private readonly events: ShardEventCopy;
-  /** "drain": write-behind to D1; "sockets": close the sockets whose token expired; "board": score pushes (≤ 250 ms); "clan": contributions (≤ 200 ms; keyed by a clan: its own retry); "flag": a flag decision's board and clan effects, retried until they land; "adapt": adaptive difficulty's look at playing players. */
-  private readonly schedule: Schedule<"drain" | "sockets" | "board" | "clan" | "flag" | "adapt">;
+  /** The object's schedule: its rows' kinds are listed in shard/drain.ts. */
+  private readonly schedule: Schedule<ShardRowKind>;
+  /** The write-behind to D1 (shard/drain.ts). */
+  private readonly drain: ShardDrain;
   private readonly players: ShardPlayers;
   private readonly outbox: ShardOutbox;
   private readonly rewards: ShardRewards;
@@ -72,7 +69,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     this.sql = ctx.storage.sql;
     migrate(ctx.storage, SHARD_SCHEMA);
     this.address = shardAddress(this.sql, ctx.id.name, ctx.id.toString());
-    this.schedule = new Schedule<"drain" | "sockets" | "board" | "clan" | "flag" | "adapt">(ctx, () => DRAIN_BACKOFF);
+    this.schedule = new Schedule<ShardRowKind>(ctx, () => DRAIN_BACKOFF);
     const config = readConfig(env);
     this.players = new ShardPlayers(this.sql, config.anticheat.activeGapMs);
     this.outbox = new ShardOutbox(this.sql, ctx.storage, this.players);
@@ -81,6 +78,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     this.events = new ShardEventCopy(this.sql, env, this.address, this.live);
     this.board = new ShardBoard(this.sql, ctx.storage, env, `${this.address.eventId}:${this.address.shardNo}`, this.live);
     this.clan = new ShardClan(ctx, this.sql, env, `${this.address.eventId}:${this.address.shardNo}`);
+    this.drain = new ShardDrain(this.schedule, env, this.address, this.events, this.players, this.outbox, this.rewards, this.board, this.clan);
     this.adaptive = new ShardAdaptive(this.sql, config.adaptive, {
       players: this.players,
       outbox: this.outbox,
@@ -147,7 +145,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
         if (this.clan.flag(info, player, now)) this.schedule.ensure("clan", now + CLAN_PUSH_MS);
         this.anticheat.implausible(player.playerId, now);
       }
-      this.ensureDrain(now);
+      this.drain.ensure(now);
       return fail(422, result.code, `${result.rejections.length} update(s) refused; nothing was applied`, { rejections: result.rejections });
     }
     if (result.applied.length) {
@@ -160,7 +158,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
         this.anticheat.noteClan(player.playerId, clanIdOf(player)!);
       }
       this.adaptive.afterUpdate(info, player.playerId, result, now);
-      this.ensureDrain(now);
+      this.drain.ensure(now);
     }
     this.outbox.countRequest(result.applied.length);
     const mine = this.adaptive.mechanics(info, player.playerId);
@@ -257,7 +255,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     if (held && !this.rewards.usedKey(playerId, key)) return held;
     const own = this.own.view(info, playerId);
     const result = await this.rewards.claim(own.info, playerId, own.unlocked, index, key, Date.now());
-    if (result.ok && !result.value.replayed) this.ensureDrain(Date.now());
+    if (result.ok && !result.value.replayed) this.drain.ensure(Date.now());
     return result;
   }
 
@@ -274,7 +272,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
       result.claimed += more.claimed;
       result.undelivered = more.undelivered;
     }
-    this.ensureDrain(Date.now());
+    this.drain.ensure(Date.now());
     return result;
   }
 
@@ -356,10 +354,10 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     const holding = this.anticheat.holding();
     const free = playerIds.filter((playerId) => !holding.has(playerId));
     // A second clan's reward for a clan milestone already claimed is paid at once, as its own receipt.
-    if (clans && (await this.own.claimLate(info, free, now))) this.ensureDrain(now);
+    if (clans && (await this.own.claimLate(info, free, now))) this.drain.ensure(now);
     if (claimWindow(info, now).open) return 0;
     const { claimed } = await this.own.autoClaim(info, free, now);
-    this.ensureDrain(now);
+    this.drain.ensure(now);
     return claimed;
   }
 
@@ -379,7 +377,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     for (const cohort of owed?.cohorts ?? []) this.schedule.ensure("board", now + BOARD_PUSH_MS, cohort);
     if (owed?.clans) this.schedule.ensure("clan", now + CLAN_PUSH_MS);
     if (this.events.held && moves.dismissed.length) await dismissElsewhere(this.flagDeps(), this.events.held, moves.dismissed, now);
-    if (moves.flagged.length) this.ensureDrain(now);
+    if (moves.flagged.length) this.drain.ensure(now);
     return { flagged: moves.flagged.length, escalated: moves.escalated.length, dismissed: moves.dismissed.length };
   }
 
@@ -411,8 +409,8 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     const now = Date.now();
     await this.schedule.tick(
       now,
-      (row) => (row.kind === "sockets" ? this.closeExpiredSockets(now) : row.kind === "board" ? this.pushBoard(row.key, now) : row.kind === "clan" ? this.pushClans(row.key) : row.kind === "flag" ? this.retryFlag(row.key) : row.kind === "adapt" ? void (this.events.held && this.adaptive.check(this.events.held, now)) : this.drain(row.attempt)),
-      () => this.rebook(),
+      (row) => (row.kind === "sockets" ? this.closeExpiredSockets(now) : row.kind === "board" ? this.board.pushRow(this.events.held, row.key, now) : row.kind === "clan" ? this.clan.pushRow(this.events.held, row.key, this.schedule) : row.kind === "flag" ? this.retryFlag(row.key) : row.kind === "adapt" ? void (this.events.held && this.adaptive.check(this.events.held, now)) : this.drain.run(row.attempt)),
+      () => this.drain.rebook(),
     );
   }
 
@@ -447,63 +445,8 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
 
   private admit(playerId: string, now: number): PlayerRecord {
     const record = this.players.admit(playerId, now);
-    this.ensureDrain(now);
+    this.drain.ensure(now);
     return record;
-  }
-
-  /** On the hot path: ensure() answers from memory while a drain is known to be booked (a storage read per update measured a third of the write's cost). */
-  private ensureDrain(now: number) {
-    this.schedule.ensure("drain", this.players.dirty.size >= DRAIN_NOW_AT ? now : now + DRAIN_INTERVAL_MS);
-  }
-
-  /**
-   * One drain. If D1 refuses the batch this throws: nothing was marked written, so nothing is lost, and the schedule
-   * keeps the row and backs off while D1 is unwell.
-   */
-  private async drain(failedAttempts = 0) {
-    // A shard that never learned of its event has nothing to write.
-    if (!this.events.held) return;
-    // Counted from the drain's start: players changing while it awaits D1 belong to the next drain, and must not
-    // make every update meanwhile ask for that next drain at once.
-    this.players.dirty.clear();
-    await this.rewards.deliverPending(200);
-    // The schedule's stored attempt count is the failed tries before this one: the alerts' sync failure rate.
-    await this.outbox.flush(this.env.DB, this.address.eventId, { shard: this.address.shardNo, failedAttempts, now: Date.now() });
-  }
-
-  /** After every tick: if anything is still owed (more than one drain's worth, or written meanwhile), drain again. */
-  private async rebook() {
-    if (this.events.held && this.outbox.owed() + this.rewards.undelivered() > 0) this.ensureDrain(Date.now());
-    if (!this.events.held) return;
-    if (this.clan.owed(this.clansBackingOff()) > 0) this.schedule.ensure("clan", Date.now() + CLAN_PUSH_MS);
-    // One row per cohort: a failing board backs off alone while the others keep their 250 ms.
-    for (const cohort of this.board.owedCohorts()) this.schedule.ensure("board", Date.now() + BOARD_PUSH_MS, cohort);
-    const frames = this.board.nextFrameAt();
-    if (frames !== null) this.schedule.ensure("board", frames, "");
-  }
-
-  /**
-   * Contributions to the clans (domain/clan.ts). The "clan" row pushes every clan that is not backing off; a clan whose
-   * push fails gets its own row keyed by its id (its batch stays in flight), which backs off alone, like a board's.
-   */
-  private async pushClans(clanId: string) {
-    if (!this.events.held) return;
-    if (clanId) return this.clan.pushOne(this.events.held, clanId);
-    for (const f of await this.clan.push(this.events.held, this.clansBackingOff())) this.schedule.failed("clan", f.clanId, Date.now(), f.reason);
-  }
-
-  private clansBackingOff(): Set<string> {
-    return new Set(this.schedule.list("clan").flatMap((r) => (r.key ? [r.key] : [])));
-  }
-
-  /**
-   * A "board" row: keyed by a cohort, that cohort's score changes to its board; keyed "" (and after every push), rank
-   * frames held back by the one-a-second limit, when due.
-   */
-  private async pushBoard(cohortId: string, now: number) {
-    if (!this.events.held) return;
-    if (cohortId && this.events.held.board) await this.board.pushCohort(this.events.held.board, cohortId, now);
-    this.board.sendDeferred(Date.now());
   }
 }
 
