@@ -20,6 +20,7 @@ import { ShardAnticheat, unheld } from "./anticheat";
 import { ShardAdaptive } from "./adaptive";
 import { ShardLocalTime } from "./local-time";
 import { ShardEventCopy } from "./event-copy";
+import { ShardSockets } from "./sockets";
 import { DRAIN_BACKOFF, ShardDrain, type ShardRowKind } from "./drain";
 import { decideFlag, flagEffectRows, dismissElsewhere, flagEffects, holdElsewhere, type FlagDeps } from "./flag-decisions";
 import type { AnticheatSettings, Population } from "../../domain/anticheat";
@@ -61,6 +62,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
   /** Adaptive difficulty (shard/adaptive.ts): each player's own mechanics once adjusted. */
   private readonly adaptive: ShardAdaptive;
   private readonly localTime: ShardLocalTime;
+  private readonly sockets: ShardSockets;
   /** Which event and shard this is: from the object's own name, `${eventId}:${shardNo}`. */
   private readonly address: { eventId: string; shardNo: number };
 
@@ -90,6 +92,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     this.own = new ShardOwnRewards(this.players, this.rewards, this.board, this.clan, this.adaptive);
     this.anticheat = new ShardAnticheat(this.sql, ctx.storage, () => this.players.version);
     this.localTime = new ShardLocalTime(this.sql, env, this.live, this.rewards, this.players, config.defaultPlayerTimeZone);
+    this.sockets = new ShardSockets(ctx, this.schedule, this.events, this.players, this.adaptive, this.localTime, this.live, this.clan);
     this.budgets = new ShardBudgets(config.playerProgressRequestsPerSecond, config.playerProgressUpdatesPerSecond);
   }
 
@@ -180,27 +183,9 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
 
   // ---- live channel ----------------------------------------------------------------------------------------------
 
-  /**
-   * The Worker forwards a socket upgrade here after checking the token; the player, the token's expiry and the resume
-   * cursor come in headers it set.
-   */
+  /** A socket upgrade the Worker forwarded after checking the token (shard/sockets.ts). */
   override async fetch(request: Request): Promise<Response> {
-    const player = JSON.parse(request.headers.get("X-Live-Player") ?? "null") as Player | null;
-    if (!player || request.headers.get("Upgrade")?.toLowerCase() !== "websocket") return new Response("expected a websocket upgrade", { status: 426 });
-    const now = Date.now();
-    const info = await this.events.event(now);
-    if (!info || info.state === "cancelled" || info.state === "archived") return Response.json({ error: { code: "event_not_found", message: "no such event" } }, { status: 404 });
-    const why = ineligibility(info, player);
-    if (why) return Response.json({ error: { code: "not_eligible", message: `this event ${why}` } }, { status: 403 });
-    this.localTime.seen(info, player);
-    const expiresAt = headerNumber(request, "X-Live-Expires");
-    const record = this.players.get(player.playerId);
-    const snap = { ...stateFrame(info, "snapshot", now), localWindow: this.localTime.windowFor(info, player, now), progress: record ? ({ ...snapshot(record.state, this.adaptive.mechanics(info, player.playerId)), adjusted: this.adaptive.view(player.playerId, info) } as unknown as Record<string, unknown>) : null } as ServerFrame;
-    const response = this.live.accept(player, { snapshot: snap, since: headerNumber(request, "X-Live-Since"), expiresAt, protocol: request.headers.get("X-Live-Protocol") });
-    if (expiresAt !== null) this.schedule.ensure("sockets", expiresAt);
-    const listening = this.clan.listen(info, player);
-    if (listening) this.ctx.waitUntil(listening);
-    return response;
+    return this.sockets.accept(request);
   }
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
@@ -409,7 +394,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     const now = Date.now();
     await this.schedule.tick(
       now,
-      (row) => (row.kind === "sockets" ? this.closeExpiredSockets(now) : row.kind === "board" ? this.board.pushRow(this.events.held, row.key, now) : row.kind === "clan" ? this.clan.pushRow(this.events.held, row.key, this.schedule) : row.kind === "flag" ? this.retryFlag(row.key) : row.kind === "adapt" ? void (this.events.held && this.adaptive.check(this.events.held, now)) : this.drain.run(row.attempt)),
+      (row) => (row.kind === "sockets" ? this.sockets.closeExpired(now) : row.kind === "board" ? this.board.pushRow(this.events.held, row.key, now) : row.kind === "clan" ? this.clan.pushRow(this.events.held, row.key, this.schedule) : row.kind === "flag" ? this.retryFlag(row.key) : row.kind === "adapt" ? void (this.events.held && this.adaptive.check(this.events.held, now)) : this.drain.run(row.attempt)),
       () => this.drain.rebook(),
     );
   }
@@ -424,12 +409,6 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     if (!gate.open) return fail(409, "event_not_active", `the event is ${gate.state}`, { state: gate.state });
     if (why) return fail(403, "not_eligible", `this event ${why}`);
     return local;
-  }
-
-  /** The "sockets" row: closes those whose token expired, and books the row again for the next expiry. */
-  private closeExpiredSockets(now: number) {
-    const next = this.live.closeExpired(now);
-    if (next !== null) this.schedule.set("sockets", next);
   }
 
   /** Live frames to every socket of the player, and a feed row each (written with the next drain). */
@@ -451,10 +430,3 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
 }
 
 const notFound = (eventId: string) => fail(404, "event_not_found", `no event with id "${eventId}"`);
-
-/** A non-negative integer header the Worker set, or null. */
-function headerNumber(request: Request, name: string): number | null {
-  const raw = request.headers.get(name);
-  const n = raw === null ? NaN : Number(raw);
-  return Number.isSafeInteger(n) && n >= 0 ? n : null;
-}
