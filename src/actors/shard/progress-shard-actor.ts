@@ -16,7 +16,7 @@ import { BOARD_PUSH_MS, ShardBoard } from "./board";
 import { CLAN_PUSH_MS, ShardClan } from "./clan";
 import { ShardOwnRewards } from "./own-rewards";
 import { shardAddress } from "./address";
-import { ShardAnticheat, unheld } from "./anticheat";
+import { ShardAnticheat } from "./anticheat";
 import { ShardAdaptive } from "./adaptive";
 import { ShardLocalTime } from "./local-time";
 import { ShardEventCopy } from "./event-copy";
@@ -28,9 +28,8 @@ import type { FlagDecisionT, FlagViewT } from "../../domain/anticheat-views";
 import type { ReviewState } from "../../domain/review";
 import { clanIdOf } from "../../domain/clan";
 import { flagsBoard } from "../../domain/leaderboard";
-import { claimWindow } from "../../domain/rewards";
 import { milestoneNotice, notificationFrame, notificationRow } from "../../domain/notifications";
-import { stateFrame, type ServerFrame } from "../../domain/live";
+import type { ServerFrame } from "../../domain/live";
 import { readConfig } from "../../config";
 import { ineligibility } from "../../domain/instance";
 import { COMPLETION_THRESHOLD, applyUpdates, flagCounts, histogram, progressGate, snapshot, type EventInfo, type ProgressUpdate } from "../../domain/progress";
@@ -89,8 +88,8 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
       announce: (info, p, indexes, now) => this.announceMilestones(info, p, indexes, now),
       send: (frame, p) => this.live.broadcast(frame, p),
     });
-    this.own = new ShardOwnRewards(this.players, this.rewards, this.board, this.clan, this.adaptive);
     this.anticheat = new ShardAnticheat(this.sql, ctx.storage, () => this.players.version);
+    this.own = new ShardOwnRewards(this.players, this.rewards, this.board, this.clan, this.adaptive, this.anticheat, this.events, this.drain);
     this.localTime = new ShardLocalTime(this.sql, env, this.live, this.rewards, this.players, config.defaultPlayerTimeZone);
     this.sockets = new ShardSockets(ctx, this.schedule, this.events, this.players, this.adaptive, this.localTime, this.live, this.clan);
     this.budgets = new ShardBudgets(config.playerProgressRequestsPerSecond, config.playerProgressUpdatesPerSecond);
@@ -246,19 +245,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
 
   /** Called by the event object when the grace period ends; safe to call any number of times. */
   async autoClaim() {
-    const info = await this.events.event(Date.now());
-    if (!info) return { claimed: 0, undelivered: 0 };
-    const holding = this.anticheat.holding();
-    // Assisted players' milestones carry their booster: they are paid through their own view below.
-    const result = await this.rewards.autoClaim(info, unheld(this.players.unlocked(), new Set([...holding, ...this.adaptive.assisted()])), Date.now());
-    const rewarded = this.own.rewarded().filter((playerId) => !holding.has(playerId));
-    if (rewarded.length) {
-      const more = await this.own.autoClaim(info, rewarded, Date.now());
-      result.claimed += more.claimed;
-      result.undelivered = more.undelivered;
-    }
-    this.drain.ensure(Date.now());
-    return result;
+    return this.own.autoClaimAll();
   }
 
   // ---- ops / event RPCs ------------------------------------------------------------------------------------------
@@ -313,7 +300,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
 
   async grantRankRewards(awards: RankAward[]): Promise<number> {
     const granted = this.board.grant(awards);
-    await this.claimIfClosed(awards.map((a) => a.playerId));
+    await this.own.claimIfClosed(awards.map((a) => a.playerId));
     return granted;
   }
 
@@ -323,27 +310,8 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
 
   async grantClanRewards(awards: ClanAward[]): Promise<number> {
     const granted = this.clan.grant(awards, (p, i) => this.rewards.taken(p, i));
-    await this.claimIfClosed(awards.map((a) => a.playerId), true);
+    await this.own.claimIfClosed(awards.map((a) => a.playerId), true);
     return granted;
-  }
-
-  /**
-   * A rank or clan reward granted (or a held one released by clear_flag, here or on the board) after the claim window
-   * closed could never be claimed: it is auto-claimed at once, as archive did for everyone else's.
-   */
-  private async claimIfClosed(playerIds: string[], clans = false): Promise<number> {
-    const now = Date.now();
-    const info = await this.events.event(now);
-    if (!info || info.state === "cancelled") return 0;
-    // Players whose rewards a statistical flag holds wait for ops (domain/review.ts).
-    const holding = this.anticheat.holding();
-    const free = playerIds.filter((playerId) => !holding.has(playerId));
-    // A second clan's reward for a clan milestone already claimed is paid at once, as its own receipt.
-    if (clans && (await this.own.claimLate(info, free, now))) this.drain.ensure(now);
-    if (claimWindow(info, now).open) return 0;
-    const { claimed } = await this.own.autoClaim(info, free, now);
-    this.drain.ensure(now);
-    return claimed;
   }
 
   // ---- statistical anti-cheat (shard/anticheat.ts) ----------------------------------------------------------------
@@ -373,7 +341,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
   async decideFlag(playerId: string, action: "clear" | "confirm", audit: Audit & { reason: string }): Promise<Result<FlagDecisionT>> {
     const info = await this.events.event(Date.now());
     if (!info) return notFound(this.address.eventId);
-    return decideFlag(this.flagDeps(), info, playerId, action, audit, () => this.claimIfClosed([playerId]), Date.now());
+    return decideFlag(this.flagDeps(), info, playerId, action, audit, () => this.own.claimIfClosed([playerId]), Date.now());
   }
 
   private flagDeps(): FlagDeps {
@@ -382,7 +350,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
 
   /** A "flag" row: a review decision's board and clan effects that have not landed yet, run again (idempotent). */
   private async retryFlag(playerId: string) {
-    if (this.events.held) await flagEffects(this.flagDeps(), this.events.held, playerId, () => this.claimIfClosed([playerId]));
+    if (this.events.held) await flagEffects(this.flagDeps(), this.events.held, playerId, () => this.own.claimIfClosed([playerId]));
   }
 
   /** The bench's baseline: a bare Worker → Durable Object RPC round trip that does no work. */
