@@ -3,7 +3,6 @@
 // until the write is durable). D1 is written behind it: what it owes D1 (players whose revision is ahead of D1's,
 // and the outbox) is drained by the "drain" row of the object's schedule.
 import { DurableObject } from "cloudflare:workers";
-import { notificationStatements } from "../../db/notifications";
 import { migrate } from "../kit/migrate";
 import { Schedule } from "../kit/schedule";
 import { SHARD_SCHEMA } from "./schema";
@@ -28,7 +27,7 @@ import type { FlagDecisionT, FlagViewT } from "../../domain/anticheat-views";
 import type { ReviewState } from "../../domain/review";
 import { clanIdOf } from "../../domain/clan";
 import { flagsBoard } from "../../domain/leaderboard";
-import { milestoneNotice, notificationFrame, notificationRow } from "../../domain/notifications";
+import { milestoneNotice, notificationRow } from "../../domain/notifications";
 import type { ServerFrame } from "../../domain/live";
 import { readConfig } from "../../config";
 import { ineligibility } from "../../domain/instance";
@@ -205,11 +204,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
   async notifyUnclaimed(type: UnclaimedWarning, opts: UnclaimedNotice): Promise<string[]> {
     const now = Date.now();
     const info = await this.events.event(now);
-    if (!info) return [];
-    const notices = this.rewards.unclaimedNotices(info, this.players.unlocked(), type, opts, now);
-    if (notices.length) await this.env.DB.batch(notificationStatements(this.env.DB, notices.map((n) => n.row)));
-    for (const { notice } of notices) this.live.broadcast(notificationFrame(notice, now), notice.playerId!);
-    return notices.map((n) => n.notice.playerId!);
+    return info ? this.rewards.warnUnclaimed(info, this.players.unlocked(), type, opts, this.live, now) : [];
   }
 
   async localZone(playerId: string): Promise<string | null> {
