@@ -34,8 +34,7 @@ import { ineligibility } from "../../domain/instance";
 import { COMPLETION_THRESHOLD, applyUpdates, flagCounts, histogram, progressGate, snapshot, type EventInfo, type ProgressUpdate } from "../../domain/progress";
 import type { Player } from "../../domain/model";
 import { fail, ok, type Result } from "../../lib/result";
-import { playerRows } from "../kit/player-data";
-import { SHARD_PLAYER_TABLES, playerClans, playerCohort } from "./privacy";
+import { shardPlayerData } from "./privacy";
 import type { Audit, ClanAward, PlayerDataOp, PlayerDataPart, ProgressAck, ProgressShardActorRpc, RankAward, UnclaimedNotice, UnclaimedWarning, WaveCall, WaveTarget } from "../contracts";
 
 
@@ -96,16 +95,9 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
 
   // ---- privacy ----------------------------------------------------------------------------------------------------
 
-  /** The player's rows here (export) or their erasure, and where else they are: their board cohort and clans. */
+  /** The player's rows here (export) or their erasure, and where else they are (shard/privacy.ts). */
   async playerData(playerId: string, op: PlayerDataOp): Promise<PlayerDataPart> {
-    const links = { cohortId: playerCohort(this.sql, playerId), clanIds: playerClans(this.sql, playerId) };
-    const part = playerRows(this.ctx.storage, SHARD_PLAYER_TABLES, playerId, op);
-    if (op.kind === "erase") {
-      this.players.forget(playerId);
-      this.board.forget(playerId);
-      this.adaptive.forget(playerId);
-    }
-    return { ...part, links };
+    return shardPlayerData(this.ctx.storage, playerId, op, [this.players, this.board, this.adaptive]);
   }
 
   // ---- player RPCs -----------------------------------------------------------------------------------------------
