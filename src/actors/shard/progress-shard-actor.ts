@@ -63,6 +63,11 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
   /** Which event and shard this is: from the object's own name, `${eventId}:${shardNo}`. */
   private readonly address: { eventId: string; shardNo: number };
 
+  /** The event as this shard last heard of it (tests read it too, through runInDurableObject). */
+  private get info(): EventInfo | null {
+    return this.events.held;
+  }
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
@@ -266,9 +271,9 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
    */
   async flushBoard(info: EventInfo): Promise<number> {
     await this.syncEvent(info);
-    if (!this.events.held) return 0;
+    if (!this.info) return 0;
     const owed = this.board.owedCohorts().length;
-    await this.board.flush(this.events.held, Date.now());
+    await this.board.flush(this.info, Date.now());
     return owed;
   }
 
@@ -279,9 +284,9 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
   /** The same before the event's clans finalize: adopt the ended event, push every clan contribution owed. */
   async flushClans(info: EventInfo): Promise<number> {
     await this.syncEvent(info);
-    if (!this.events.held) return 0;
+    if (!this.info) return 0;
     const owed = this.clan.owed();
-    await this.clan.flush(this.events.held);
+    await this.clan.flush(this.info);
     return owed;
   }
 
@@ -313,10 +318,10 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     const now = Date.now();
     const moves = this.anticheat.judgeAll(passId, population, rest, settings, settings.reviewAfterMs, now);
     if (!moves) return null;
-    const owed = this.events.held ? holdElsewhere(this.flagDeps(), this.events.held, moves.flagged, now) : null;
+    const owed = this.info ? holdElsewhere(this.flagDeps(), this.info, moves.flagged, now) : null;
     for (const cohort of owed?.cohorts ?? []) this.schedule.ensure("board", now + BOARD_PUSH_MS, cohort);
     if (owed?.clans) this.schedule.ensure("clan", now + CLAN_PUSH_MS);
-    if (this.events.held && moves.dismissed.length) await dismissElsewhere(this.flagDeps(), this.events.held, moves.dismissed, now);
+    if (this.info && moves.dismissed.length) await dismissElsewhere(this.flagDeps(), this.info, moves.dismissed, now);
     if (moves.flagged.length) this.drain.ensure(now);
     return { flagged: moves.flagged.length, escalated: moves.escalated.length, dismissed: moves.dismissed.length };
   }
@@ -337,7 +342,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
 
   /** A "flag" row: a review decision's board and clan effects that have not landed yet, run again (idempotent). */
   private async retryFlag(playerId: string) {
-    if (this.events.held) await flagEffects(this.flagDeps(), this.events.held, playerId, () => this.own.claimIfClosed([playerId]));
+    if (this.info) await flagEffects(this.flagDeps(), this.info, playerId, () => this.own.claimIfClosed([playerId]));
   }
 
   /** The bench's baseline: a bare Worker → Durable Object RPC round trip that does no work. */
@@ -349,7 +354,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     const now = Date.now();
     await this.schedule.tick(
       now,
-      (row) => (row.kind === "sockets" ? this.sockets.closeExpired(now) : row.kind === "board" ? this.board.pushRow(this.events.held, row.key, now) : row.kind === "clan" ? this.clan.pushRow(this.events.held, row.key, this.schedule) : row.kind === "flag" ? this.retryFlag(row.key) : row.kind === "adapt" ? void (this.events.held && this.adaptive.check(this.events.held, now)) : this.drain.run(row.attempt)),
+      (row) => (row.kind === "sockets" ? this.sockets.closeExpired(now) : row.kind === "board" ? this.board.pushRow(this.info, row.key, now) : row.kind === "clan" ? this.clan.pushRow(this.info, row.key, this.schedule) : row.kind === "flag" ? this.retryFlag(row.key) : row.kind === "adapt" ? void (this.info && this.adaptive.check(this.info, now)) : this.drain.run(row.attempt)),
       () => this.drain.rebook(),
     );
   }
