@@ -173,6 +173,16 @@ export class ShardBoard {
   }
 
   /**
+   * A "board" row of the shard's schedule: keyed by a cohort, that cohort's score changes to its board; keyed "" (and
+   * after every push), rank frames held back by the one-a-second limit, when due.
+   */
+  async pushRow(info: EventInfo | null, cohortId: string, now: number): Promise<void> {
+    if (!info) return;
+    if (cohortId && info.board) await this.pushCohort(info.board, cohortId, now);
+    this.sendDeferred(Date.now());
+  }
+
+  /**
    * One push to one cohort's board: the stored in-flight batch if an earlier push failed (same seq), else a new batch
    * of the pending rows (nothing pending: nothing sent). Throws if the board is unreachable; the batch stays in flight.
    */

@@ -25,6 +25,14 @@ export const LATE_STEP = 1000;
 
 type Pending = { player_id: string; clan_id: string; amounts: string; at: number; flagged: number };
 
+/** The "clan" rows on the shard's own schedule (the kit's Schedule): unkeyed for every clan, keyed by a clan backing off alone. */
+export type ClanRows = { list(kind: "clan"): Array<{ key: string }>; failed(kind: "clan", key: string, now: number, err: unknown): unknown };
+
+/** The clans backing off on their own rows, left out of the unkeyed row's pushes and of what it counts as owed. */
+export function backingOff(rows: ClanRows): Set<string> {
+  return new Set(rows.list("clan").flatMap((r) => (r.key ? [r.key] : [])));
+}
+
 export class ShardClan {
   /** Clans this shard has asked for frames since it woke (asking again after an eviction is harmless). */
   private readonly listening = new Set<string>();
@@ -122,6 +130,16 @@ export class ShardClan {
       results.forEach((r, k) => r.status === "rejected" && failed.push({ clanId: slice[k], reason: r.reason }));
     }
     return failed;
+  }
+
+  /**
+   * A "clan" row of the shard's schedule. Unkeyed, it pushes every clan that is not backing off; a clan whose push
+   * fails gets its own row keyed by its id (its batch stays in flight), which backs off alone, like a board's.
+   */
+  async pushRow(info: EventInfo | null, clanId: string, rows: ClanRows): Promise<void> {
+    if (!info) return;
+    if (clanId) return this.pushOne(info, clanId);
+    for (const f of await this.push(info, backingOff(rows))) rows.failed("clan", f.clanId, Date.now(), f.reason);
   }
 
   /** One clan's own retry (its schedule row): throws if it is still unreachable, so that row backs off alone. */

@@ -3,7 +3,8 @@
 // pseudonym, without their signature (a receipt's JWS names the player in `sub`). A contribution on its way to a clan
 // is kept under the pseudonym too (the clan keeps it in its total); a score on its way to a board is dropped (a board
 // ranks without the erased player).
-import type { PlayerTable } from "../kit/player-data";
+import type { PlayerDataOp, PlayerDataPart } from "../contracts";
+import { playerRows, type PlayerTable } from "../kit/player-data";
 
 const inBatch = (table: string) => `EXISTS (SELECT 1 FROM json_each(${table}.batch, '$.entries') WHERE value ->> '$.playerId' = ?2)`;
 
@@ -61,4 +62,15 @@ export function playerClans(sql: SqlStorage, playerId: string): string[] {
 
 export function playerCohort(sql: SqlStorage, playerId: string): string | null {
   return sql.exec<{ cohort_id: string }>("SELECT cohort_id FROM board_players WHERE player_id = ?", playerId).toArray()[0]?.cohort_id ?? null;
+}
+
+/**
+ * The player's rows here (export) or their erasure, and where else they are: their board cohort and clans. An erasure
+ * also drops what `memory` (the shard's in-memory caches of players, board cohorts, adjustments) still holds of them.
+ */
+export function shardPlayerData(storage: DurableObjectStorage, playerId: string, op: PlayerDataOp, memory: Array<{ forget(playerId: string): void }>): PlayerDataPart {
+  const links = { cohortId: playerCohort(storage.sql, playerId), clanIds: playerClans(storage.sql, playerId) };
+  const part = playerRows(storage, SHARD_PLAYER_TABLES, playerId, op);
+  if (op.kind === "erase") for (const cache of memory) cache.forget(playerId);
+  return { ...part, links };
 }

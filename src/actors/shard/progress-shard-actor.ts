@@ -3,7 +3,6 @@
 // until the write is durable). D1 is written behind it: what it owes D1 (players whose revision is ahead of D1's,
 // and the outbox) is drained by the "drain" row of the object's schedule.
 import { DurableObject } from "cloudflare:workers";
-import { notificationStatements } from "../../db/notifications";
 import { migrate } from "../kit/migrate";
 import { Schedule } from "../kit/schedule";
 import { SHARD_SCHEMA } from "./schema";
@@ -16,44 +15,37 @@ import { BOARD_PUSH_MS, ShardBoard } from "./board";
 import { CLAN_PUSH_MS, ShardClan } from "./clan";
 import { ShardOwnRewards } from "./own-rewards";
 import { shardAddress } from "./address";
-import { ShardAnticheat, unheld } from "./anticheat";
+import { ShardAnticheat } from "./anticheat";
 import { ShardAdaptive } from "./adaptive";
 import { ShardLocalTime } from "./local-time";
+import { ShardEventCopy } from "./event-copy";
+import { ShardSockets } from "./sockets";
+import { DRAIN_BACKOFF, ShardDrain, type ShardRowKind } from "./drain";
 import { decideFlag, flagEffectRows, dismissElsewhere, flagEffects, holdElsewhere, type FlagDeps } from "./flag-decisions";
 import type { AnticheatSettings, Population } from "../../domain/anticheat";
 import type { FlagDecisionT, FlagViewT } from "../../domain/anticheat-views";
 import type { ReviewState } from "../../domain/review";
 import { clanIdOf } from "../../domain/clan";
 import { flagsBoard } from "../../domain/leaderboard";
-import { claimWindow } from "../../domain/rewards";
-import { milestoneNotice, notificationFrame, notificationRow } from "../../domain/notifications";
-import { CLOSE, eventChange, isFinalState, stateFrame, type ServerFrame } from "../../domain/live";
+import { milestoneNotice, notificationRow } from "../../domain/notifications";
+import type { ServerFrame } from "../../domain/live";
 import { readConfig } from "../../config";
 import { ineligibility } from "../../domain/instance";
 import { COMPLETION_THRESHOLD, applyUpdates, flagCounts, histogram, progressGate, snapshot, type EventInfo, type ProgressUpdate } from "../../domain/progress";
-import { MINUTE_MS, SECOND_MS } from "../../domain/time";
 import type { Player } from "../../domain/model";
 import { fail, ok, type Result } from "../../lib/result";
-import { eventActor } from "../stubs";
-import { playerRows } from "../kit/player-data";
-import { SHARD_PLAYER_TABLES, playerClans, playerCohort } from "./privacy";
+import { shardPlayerData } from "./privacy";
 import type { Audit, ClanAward, PlayerDataOp, PlayerDataPart, ProgressAck, ProgressShardActorRpc, RankAward, UnclaimedNotice, UnclaimedWarning, WaveCall, WaveTarget } from "../contracts";
 
-/** Drain at most about once a second, or at once when this many players are waiting. */
-const DRAIN_INTERVAL_MS = SECOND_MS;
-const DRAIN_NOW_AT = 500;
-/** A failed drain is retried after 1 s, 2 s, 4 s… up to a minute while D1 is unwell. */
-const DRAIN_BACKOFF = { baseMs: SECOND_MS, maxMs: MINUTE_MS };
-/** A shard that believes its event is still scheduled past startTime asks the event object again, this often. */
-const REFRESH_EVERY_MS = 2 * SECOND_MS;
 
 export class ProgressShardActor extends DurableObject<Env> implements ProgressShardActorRpc {
   private readonly sql: SqlStorage;
-  /** The event as this shard last heard of it: loaded once, then kept current by pushes (and, if suspect, by asking). */
-  private info: EventInfo | null;
-  private lastRefresh = 0;
-  /** "drain": write-behind to D1; "sockets": close the sockets whose token expired; "board": score pushes (≤ 250 ms); "clan": contributions (≤ 200 ms; keyed by a clan: its own retry); "flag": a flag decision's board and clan effects, retried until they land; "adapt": adaptive difficulty's look at playing players. */
-  private readonly schedule: Schedule<"drain" | "sockets" | "board" | "clan" | "flag" | "adapt">;
+  /** The event as this shard last heard of it (shard/event-copy.ts). */
+  private readonly events: ShardEventCopy;
+  /** The object's schedule: its rows' kinds are listed in shard/drain.ts. */
+  private readonly schedule: Schedule<ShardRowKind>;
+  /** The write-behind to D1 (shard/drain.ts). */
+  private readonly drain: ShardDrain;
   private readonly players: ShardPlayers;
   private readonly outbox: ShardOutbox;
   private readonly rewards: ShardRewards;
@@ -67,22 +59,30 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
   /** Adaptive difficulty (shard/adaptive.ts): each player's own mechanics once adjusted. */
   private readonly adaptive: ShardAdaptive;
   private readonly localTime: ShardLocalTime;
+  private readonly sockets: ShardSockets;
   /** Which event and shard this is: from the object's own name, `${eventId}:${shardNo}`. */
   private readonly address: { eventId: string; shardNo: number };
+
+  /** The event as this shard last heard of it (tests read it too, through runInDurableObject). */
+  private get info(): EventInfo | null {
+    return this.events.held;
+  }
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     migrate(ctx.storage, SHARD_SCHEMA);
     this.address = shardAddress(this.sql, ctx.id.name, ctx.id.toString());
-    this.schedule = new Schedule<"drain" | "sockets" | "board" | "clan" | "flag" | "adapt">(ctx, () => DRAIN_BACKOFF);
+    this.schedule = new Schedule<ShardRowKind>(ctx, () => DRAIN_BACKOFF);
     const config = readConfig(env);
     this.players = new ShardPlayers(this.sql, config.anticheat.activeGapMs);
     this.outbox = new ShardOutbox(this.sql, ctx.storage, this.players);
     this.rewards = new ShardRewards(this.sql, ctx.storage, env, this.outbox);
     this.live = new ShardLive(ctx, env, this.sql);
+    this.events = new ShardEventCopy(this.sql, env, this.address, this.live);
     this.board = new ShardBoard(this.sql, ctx.storage, env, `${this.address.eventId}:${this.address.shardNo}`, this.live);
     this.clan = new ShardClan(ctx, this.sql, env, `${this.address.eventId}:${this.address.shardNo}`);
+    this.drain = new ShardDrain(this.schedule, env, this.address, this.events, this.players, this.outbox, this.rewards, this.board, this.clan);
     this.adaptive = new ShardAdaptive(this.sql, config.adaptive, {
       players: this.players,
       outbox: this.outbox,
@@ -91,33 +91,25 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
       announce: (info, p, indexes, now) => this.announceMilestones(info, p, indexes, now),
       send: (frame, p) => this.live.broadcast(frame, p),
     });
-    this.own = new ShardOwnRewards(this.players, this.rewards, this.board, this.clan, this.adaptive);
     this.anticheat = new ShardAnticheat(this.sql, ctx.storage, () => this.players.version);
+    this.own = new ShardOwnRewards(this.players, this.rewards, this.board, this.clan, this.adaptive, this.anticheat, this.events, this.drain);
     this.localTime = new ShardLocalTime(this.sql, env, this.live, this.rewards, this.players, config.defaultPlayerTimeZone);
+    this.sockets = new ShardSockets(ctx, this.schedule, this.events, this.players, this.adaptive, this.localTime, this.live, this.clan);
     this.budgets = new ShardBudgets(config.playerProgressRequestsPerSecond, config.playerProgressUpdatesPerSecond);
-    const held = this.sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = 'event'").toArray()[0];
-    this.info = held ? JSON.parse(held.v) : null;
   }
 
   // ---- privacy ----------------------------------------------------------------------------------------------------
 
-  /** The player's rows here (export) or their erasure, and where else they are: their board cohort and clans. */
+  /** The player's rows here (export) or their erasure, and where else they are (shard/privacy.ts). */
   async playerData(playerId: string, op: PlayerDataOp): Promise<PlayerDataPart> {
-    const links = { cohortId: playerCohort(this.sql, playerId), clanIds: playerClans(this.sql, playerId) };
-    const part = playerRows(this.ctx.storage, SHARD_PLAYER_TABLES, playerId, op);
-    if (op.kind === "erase") {
-      this.players.forget(playerId);
-      this.board.forget(playerId);
-      this.adaptive.forget(playerId);
-    }
-    return { ...part, links };
+    return shardPlayerData(this.ctx.storage, playerId, op, [this.players, this.board, this.adaptive]);
   }
 
   // ---- player RPCs -----------------------------------------------------------------------------------------------
 
   async join(player: Player) {
     const now = Date.now();
-    const info = await this.event(now);
+    const info = await this.events.event(now);
     if (!info) return notFound(this.address.eventId);
     const refused = this.refusal(info, player, now);
     if (refused) return refused;
@@ -132,7 +124,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     // First, before any read: what a flooding player sends past their budget costs the shard a memory lookup.
     const limited = this.budgets.spend(player.playerId, updates.length, now);
     if (limited) return limited;
-    const info = this.current(now) ?? (await this.event(now));
+    const info = this.events.current(now) ?? (await this.events.event(now));
     if (!info) return notFound(this.address.eventId);
     const refused = this.refusal(info, player, now);
     if (refused) return refused;
@@ -151,7 +143,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
         if (this.clan.flag(info, player, now)) this.schedule.ensure("clan", now + CLAN_PUSH_MS);
         this.anticheat.implausible(player.playerId, now);
       }
-      this.ensureDrain(now);
+      this.drain.ensure(now);
       return fail(422, result.code, `${result.rejections.length} update(s) refused; nothing was applied`, { rejections: result.rejections });
     }
     if (result.applied.length) {
@@ -164,7 +156,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
         this.anticheat.noteClan(player.playerId, clanIdOf(player)!);
       }
       this.adaptive.afterUpdate(info, player.playerId, result, now);
-      this.ensureDrain(now);
+      this.drain.ensure(now);
     }
     this.outbox.countRequest(result.applied.length);
     const mine = this.adaptive.mechanics(info, player.playerId);
@@ -177,7 +169,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
   }
 
   async getProgress(playerId: string) {
-    const info = await this.event(Date.now());
+    const info = await this.events.event(Date.now());
     if (!info) return notFound(this.address.eventId);
     const record = this.players.get(playerId);
     if (!record) return fail(404, "not_joined", "this player has not joined the event");
@@ -186,27 +178,9 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
 
   // ---- live channel ----------------------------------------------------------------------------------------------
 
-  /**
-   * The Worker forwards a socket upgrade here after checking the token; the player, the token's expiry and the resume
-   * cursor come in headers it set.
-   */
+  /** A socket upgrade the Worker forwarded after checking the token (shard/sockets.ts). */
   override async fetch(request: Request): Promise<Response> {
-    const player = JSON.parse(request.headers.get("X-Live-Player") ?? "null") as Player | null;
-    if (!player || request.headers.get("Upgrade")?.toLowerCase() !== "websocket") return new Response("expected a websocket upgrade", { status: 426 });
-    const now = Date.now();
-    const info = await this.event(now);
-    if (!info || info.state === "cancelled" || info.state === "archived") return Response.json({ error: { code: "event_not_found", message: "no such event" } }, { status: 404 });
-    const why = ineligibility(info, player);
-    if (why) return Response.json({ error: { code: "not_eligible", message: `this event ${why}` } }, { status: 403 });
-    this.localTime.seen(info, player);
-    const expiresAt = headerNumber(request, "X-Live-Expires");
-    const record = this.players.get(player.playerId);
-    const snap = { ...stateFrame(info, "snapshot", now), localWindow: this.localTime.windowFor(info, player, now), progress: record ? ({ ...snapshot(record.state, this.adaptive.mechanics(info, player.playerId)), adjusted: this.adaptive.view(player.playerId, info) } as unknown as Record<string, unknown>) : null } as ServerFrame;
-    const response = this.live.accept(player, { snapshot: snap, since: headerNumber(request, "X-Live-Since"), expiresAt, protocol: request.headers.get("X-Live-Protocol") });
-    if (expiresAt !== null) this.schedule.ensure("sockets", expiresAt);
-    const listening = this.clan.listen(info, player);
-    if (listening) this.ctx.waitUntil(listening);
-    return response;
+    return this.sockets.accept(request);
   }
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
@@ -219,19 +193,15 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
 
   /** A notification for every connected player of this shard (the event object calls each attached shard). */
   async broadcast(frame: ServerFrame): Promise<number> {
-    await this.event(Date.now());
+    await this.events.event(Date.now());
     return this.live.broadcast(frame);
   }
 
   /** A notification for the players here who still have unclaimed rewards: due rows in D1, and live frames. */
   async notifyUnclaimed(type: UnclaimedWarning, opts: UnclaimedNotice): Promise<string[]> {
     const now = Date.now();
-    const info = await this.event(now);
-    if (!info) return [];
-    const notices = this.rewards.unclaimedNotices(info, this.players.unlocked(), type, opts, now);
-    if (notices.length) await this.env.DB.batch(notificationStatements(this.env.DB, notices.map((n) => n.row)));
-    for (const { notice } of notices) this.live.broadcast(notificationFrame(notice, now), notice.playerId!);
-    return notices.map((n) => n.notice.playerId!);
+    const info = await this.events.event(now);
+    return info ? this.rewards.warnUnclaimed(info, this.players.unlocked(), type, opts, this.live, now) : [];
   }
 
   async localZone(playerId: string): Promise<string | null> {
@@ -239,21 +209,21 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
   }
 
   async localWave(call: WaveCall): Promise<WaveTarget[]> {
-    const info = await this.event(Date.now());
+    const info = await this.events.event(Date.now());
     return info ? this.localTime.wave(info, call, Date.now()) : [];
   }
 
   // ---- reward RPCs -----------------------------------------------------------------------------------------------
 
   async rewardStates(playerId: string) {
-    const info = await this.event(Date.now());
+    const info = await this.events.event(Date.now());
     if (!info) return notFound(this.address.eventId);
     const own = this.own.view(info, playerId);
     return ok({ milestones: this.rewards.list(own.info, playerId, own.unlocked) });
   }
 
   async claim(playerId: string, index: number, key: string) {
-    const info = await this.event(Date.now());
+    const info = await this.events.event(Date.now());
     if (!info) return notFound(this.address.eventId);
     // A statistically flagged player's claims wait for ops (domain/review.ts); a confirmed cheat's are refused. A
     // claim that landed before the flag, replayed with its key, still gets its original receipt.
@@ -261,31 +231,19 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     if (held && !this.rewards.usedKey(playerId, key)) return held;
     const own = this.own.view(info, playerId);
     const result = await this.rewards.claim(own.info, playerId, own.unlocked, index, key, Date.now());
-    if (result.ok && !result.value.replayed) this.ensureDrain(Date.now());
+    if (result.ok && !result.value.replayed) this.drain.ensure(Date.now());
     return result;
   }
 
   /** Called by the event object when the grace period ends; safe to call any number of times. */
   async autoClaim() {
-    const info = await this.event(Date.now());
-    if (!info) return { claimed: 0, undelivered: 0 };
-    const holding = this.anticheat.holding();
-    // Assisted players' milestones carry their booster: they are paid through their own view below.
-    const result = await this.rewards.autoClaim(info, unheld(this.players.unlocked(), new Set([...holding, ...this.adaptive.assisted()])), Date.now());
-    const rewarded = this.own.rewarded().filter((playerId) => !holding.has(playerId));
-    if (rewarded.length) {
-      const more = await this.own.autoClaim(info, rewarded, Date.now());
-      result.claimed += more.claimed;
-      result.undelivered = more.undelivered;
-    }
-    this.ensureDrain(Date.now());
-    return result;
+    return this.own.autoClaimAll();
   }
 
   // ---- ops / event RPCs ------------------------------------------------------------------------------------------
 
   async summary() {
-    await this.event(Date.now());
+    await this.events.event(Date.now());
     const completions = this.players.completions();
     return {
       shardNo: this.address.shardNo,
@@ -300,8 +258,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
 
   /** The event object pushes every change; a copy older than the one held is ignored. */
   async syncEvent(info: EventInfo): Promise<void> {
-    if (this.info && this.info.revision >= info.revision) return;
-    this.saveInfo(info);
+    this.events.sync(info);
   }
 
   async boardFrame(cohortId: string, frame: ServerFrame): Promise<number> {
@@ -335,7 +292,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
 
   async grantRankRewards(awards: RankAward[]): Promise<number> {
     const granted = this.board.grant(awards);
-    await this.claimIfClosed(awards.map((a) => a.playerId));
+    await this.own.claimIfClosed(awards.map((a) => a.playerId));
     return granted;
   }
 
@@ -345,27 +302,8 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
 
   async grantClanRewards(awards: ClanAward[]): Promise<number> {
     const granted = this.clan.grant(awards, (p, i) => this.rewards.taken(p, i));
-    await this.claimIfClosed(awards.map((a) => a.playerId), true);
+    await this.own.claimIfClosed(awards.map((a) => a.playerId), true);
     return granted;
-  }
-
-  /**
-   * A rank or clan reward granted (or a held one released by clear_flag, here or on the board) after the claim window
-   * closed could never be claimed: it is auto-claimed at once, as archive did for everyone else's.
-   */
-  private async claimIfClosed(playerIds: string[], clans = false): Promise<number> {
-    const now = Date.now();
-    const info = await this.event(now);
-    if (!info || info.state === "cancelled") return 0;
-    // Players whose rewards a statistical flag holds wait for ops (domain/review.ts).
-    const holding = this.anticheat.holding();
-    const free = playerIds.filter((playerId) => !holding.has(playerId));
-    // A second clan's reward for a clan milestone already claimed is paid at once, as its own receipt.
-    if (clans && (await this.own.claimLate(info, free, now))) this.ensureDrain(now);
-    if (claimWindow(info, now).open) return 0;
-    const { claimed } = await this.own.autoClaim(info, free, now);
-    this.ensureDrain(now);
-    return claimed;
   }
 
   // ---- statistical anti-cheat (shard/anticheat.ts) ----------------------------------------------------------------
@@ -384,7 +322,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     for (const cohort of owed?.cohorts ?? []) this.schedule.ensure("board", now + BOARD_PUSH_MS, cohort);
     if (owed?.clans) this.schedule.ensure("clan", now + CLAN_PUSH_MS);
     if (this.info && moves.dismissed.length) await dismissElsewhere(this.flagDeps(), this.info, moves.dismissed, now);
-    if (moves.flagged.length) this.ensureDrain(now);
+    if (moves.flagged.length) this.drain.ensure(now);
     return { flagged: moves.flagged.length, escalated: moves.escalated.length, dismissed: moves.dismissed.length };
   }
 
@@ -393,9 +331,9 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
   }
 
   async decideFlag(playerId: string, action: "clear" | "confirm", audit: Audit & { reason: string }): Promise<Result<FlagDecisionT>> {
-    const info = await this.event(Date.now());
+    const info = await this.events.event(Date.now());
     if (!info) return notFound(this.address.eventId);
-    return decideFlag(this.flagDeps(), info, playerId, action, audit, () => this.claimIfClosed([playerId]), Date.now());
+    return decideFlag(this.flagDeps(), info, playerId, action, audit, () => this.own.claimIfClosed([playerId]), Date.now());
   }
 
   private flagDeps(): FlagDeps {
@@ -404,7 +342,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
 
   /** A "flag" row: a review decision's board and clan effects that have not landed yet, run again (idempotent). */
   private async retryFlag(playerId: string) {
-    if (this.info) await flagEffects(this.flagDeps(), this.info, playerId, () => this.claimIfClosed([playerId]));
+    if (this.info) await flagEffects(this.flagDeps(), this.info, playerId, () => this.own.claimIfClosed([playerId]));
   }
 
   /** The bench's baseline: a bare Worker → Durable Object RPC round trip that does no work. */
@@ -416,8 +354,8 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     const now = Date.now();
     await this.schedule.tick(
       now,
-      (row) => (row.kind === "sockets" ? this.closeExpiredSockets(now) : row.kind === "board" ? this.pushBoard(row.key, now) : row.kind === "clan" ? this.pushClans(row.key) : row.kind === "flag" ? this.retryFlag(row.key) : row.kind === "adapt" ? void (this.info && this.adaptive.check(this.info, now)) : this.drain(row.attempt)),
-      () => this.rebook(),
+      (row) => (row.kind === "sockets" ? this.sockets.closeExpired(now) : row.kind === "board" ? this.board.pushRow(this.info, row.key, now) : row.kind === "clan" ? this.clan.pushRow(this.info, row.key, this.schedule) : row.kind === "flag" ? this.retryFlag(row.key) : row.kind === "adapt" ? void (this.info && this.adaptive.check(this.info, now)) : this.drain.run(row.attempt)),
+      () => this.drain.rebook(),
     );
   }
 
@@ -433,47 +371,6 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     return local;
   }
 
-  /** The held event, a plain memory read, unless there is none or it is suspect (scheduled, yet past its start). */
-  private current(now: number): EventInfo | null {
-    const info = this.info;
-    if (!info) return null;
-    return info.state === "scheduled" && now >= info.startTime && now - this.lastRefresh > REFRESH_EVERY_MS ? null : info;
-  }
-
-  /** The event: held, or else asked of the event object itself (which registers this shard for pushes). */
-  private async event(now: number): Promise<EventInfo | null> {
-    const held = this.current(now);
-    if (held) return held;
-    this.lastRefresh = now;
-    const fetched = await eventActor(this.env, this.address.eventId).attachShard(this.address.shardNo);
-    // Compare with what is held now, not before the await: a push may have landed meanwhile.
-    if (fetched && (!this.info || fetched.revision > this.info.revision)) this.saveInfo(fetched);
-    return this.info;
-  }
-
-  /**
-   * Adopts a newer copy of the event, however it arrived (pushed by the event object, or fetched because this shard
-   * suspected it was stale), and tells every socket when the state moved: both paths must announce it.
-   */
-  private saveInfo(info: EventInfo) {
-    const held = this.info;
-    this.sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES ('event', ?)", JSON.stringify(info));
-    this.info = info;
-    const change = eventChange(held, info);
-    if (change) this.live.broadcast(stateFrame(info, change, Date.now()));
-    if (held && held.state !== info.state) {
-      // Expired events keep their sockets (claims and the unclaimed-reward warnings go on for the grace period);
-      // after archive or cancel nothing more will come, so they are closed, with a code that says not to reconnect.
-      if (isFinalState(info.state)) this.live.closeAll(CLOSE.eventClosed, `the event is ${info.state}`);
-    }
-  }
-
-  /** The "sockets" row: closes those whose token expired, and books the row again for the next expiry. */
-  private closeExpiredSockets(now: number) {
-    const next = this.live.closeExpired(now);
-    if (next !== null) this.schedule.set("sockets", next);
-  }
-
   /** Live frames to every socket of the player, and a feed row each (written with the next drain). */
   private announceMilestones(info: EventInfo, playerId: string, indexes: number[], now: number) {
     for (const index of indexes) {
@@ -487,71 +384,9 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
 
   private admit(playerId: string, now: number): PlayerRecord {
     const record = this.players.admit(playerId, now);
-    this.ensureDrain(now);
+    this.drain.ensure(now);
     return record;
-  }
-
-  /** On the hot path: ensure() answers from memory while a drain is known to be booked (a storage read per update measured a third of the write's cost). */
-  private ensureDrain(now: number) {
-    this.schedule.ensure("drain", this.players.dirty.size >= DRAIN_NOW_AT ? now : now + DRAIN_INTERVAL_MS);
-  }
-
-  /**
-   * One drain. If D1 refuses the batch this throws: nothing was marked written, so nothing is lost, and the schedule
-   * keeps the row and backs off while D1 is unwell.
-   */
-  private async drain(failedAttempts = 0) {
-    // A shard that never learned of its event has nothing to write.
-    if (!this.info) return;
-    // Counted from the drain's start: players changing while it awaits D1 belong to the next drain, and must not
-    // make every update meanwhile ask for that next drain at once.
-    this.players.dirty.clear();
-    await this.rewards.deliverPending(200);
-    // The schedule's stored attempt count is the failed tries before this one: the alerts' sync failure rate.
-    await this.outbox.flush(this.env.DB, this.address.eventId, { shard: this.address.shardNo, failedAttempts, now: Date.now() });
-  }
-
-  /** After every tick: if anything is still owed (more than one drain's worth, or written meanwhile), drain again. */
-  private async rebook() {
-    if (this.info && this.outbox.owed() + this.rewards.undelivered() > 0) this.ensureDrain(Date.now());
-    if (!this.info) return;
-    if (this.clan.owed(this.clansBackingOff()) > 0) this.schedule.ensure("clan", Date.now() + CLAN_PUSH_MS);
-    // One row per cohort: a failing board backs off alone while the others keep their 250 ms.
-    for (const cohort of this.board.owedCohorts()) this.schedule.ensure("board", Date.now() + BOARD_PUSH_MS, cohort);
-    const frames = this.board.nextFrameAt();
-    if (frames !== null) this.schedule.ensure("board", frames, "");
-  }
-
-  /**
-   * Contributions to the clans (domain/clan.ts). The "clan" row pushes every clan that is not backing off; a clan whose
-   * push fails gets its own row keyed by its id (its batch stays in flight), which backs off alone, like a board's.
-   */
-  private async pushClans(clanId: string) {
-    if (!this.info) return;
-    if (clanId) return this.clan.pushOne(this.info, clanId);
-    for (const f of await this.clan.push(this.info, this.clansBackingOff())) this.schedule.failed("clan", f.clanId, Date.now(), f.reason);
-  }
-
-  private clansBackingOff(): Set<string> {
-    return new Set(this.schedule.list("clan").flatMap((r) => (r.key ? [r.key] : [])));
-  }
-
-  /**
-   * A "board" row: keyed by a cohort, that cohort's score changes to its board; keyed "" (and after every push), rank
-   * frames held back by the one-a-second limit, when due.
-   */
-  private async pushBoard(cohortId: string, now: number) {
-    if (!this.info) return;
-    if (cohortId && this.info.board) await this.board.pushCohort(this.info.board, cohortId, now);
-    this.board.sendDeferred(Date.now());
   }
 }
 
 const notFound = (eventId: string) => fail(404, "event_not_found", `no event with id "${eventId}"`);
-
-/** A non-negative integer header the Worker set, or null. */
-function headerNumber(request: Request, name: string): number | null {
-  const raw = request.headers.get(name);
-  const n = raw === null ? NaN : Number(raw);
-  return Number.isSafeInteger(n) && n >= 0 ? n : null;
-}

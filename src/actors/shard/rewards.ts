@@ -1,9 +1,10 @@
 // The reward half of a progress shard. Claims are decided where the authoritative progress lives, serialized
 // per shard, and recorded before any reward leaves: a claim row is the grant, and its delivery is retried until it
 // reaches the player's inventory (or inbox). A player can never get a milestone twice, nor lose one they earned.
+import { notificationStatements } from "../../db/notifications";
 import type { ClaimRow } from "../../db/rewards";
 import type { EventInfo } from "../../domain/progress";
-import { notificationRow, unclaimedNotice, type NotificationRow } from "../../domain/notifications";
+import { notificationFrame, notificationRow, unclaimedNotice, type NotificationRow } from "../../domain/notifications";
 import { decideClaim, milestoneStates, receiptClaims, unclaimed, type ClaimDecision, type ClaimReceipt, type ClaimSource, type ReceiptFields } from "../../domain/rewards";
 import { iso } from "../../domain/time";
 import { fail, ok, type Result } from "../../lib/result";
@@ -11,6 +12,7 @@ import { signReceipt } from "../../lib/receipts";
 import { readConfig } from "../../config";
 import type { ClaimOutcome, DeliveryOutcome, Grant, UnclaimedNotice, UnclaimedWarning } from "../contracts";
 import { playerInventoryActor } from "../stubs";
+import type { ShardLive } from "./live";
 import type { ShardOutbox } from "./outbox";
 
 type ClaimRecord = { receipt: ClaimReceipt; source: ClaimSource; delivery: DeliveryOutcome | null };
@@ -111,6 +113,14 @@ export class ShardRewards {
       out.push({ notice, row: notificationRow(notice, now) });
     }
     return out;
+  }
+
+  /** The same warnings sent: due rows in D1, and live frames to the players' sockets. */
+  async warnUnclaimed(info: EventInfo, players: Iterable<[string, number[]]>, type: UnclaimedWarning, opts: UnclaimedNotice, live: ShardLive, now: number): Promise<string[]> {
+    const notices = this.unclaimedNotices(info, players, type, opts, now);
+    if (notices.length) await this.env.DB.batch(notificationStatements(this.env.DB, notices.map((n) => n.row)));
+    for (const { notice } of notices) live.broadcast(notificationFrame(notice, now), notice.playerId!);
+    return notices.map((n) => n.notice.playerId!);
   }
 
   /** Is the milestone claimed, or being claimed (its receipt signing, with the rewards it was decided with)? */
