@@ -5,6 +5,7 @@ import { env } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import { waveBatch } from "../src/actors/event/waves";
 import { HOUR, call, createTemplate, nextDstChange, playerToken, runInDurableObject, utcOn } from "./helpers";
+import { connect } from "./live-helpers";
 
 // New York's next spring-forward (and fall-back) night, whatever today is: the tests read their instants from it.
 const S = nextDstChange("America/New_York", true);
@@ -113,6 +114,36 @@ describe("a local-time wave's push reaches zones no shard has seen", () => {
     await new Promise((r) => setTimeout(r, 500));
     const ids = [`${id}:start@${new Date(lonStart).toISOString()}`, `${id}:urgency@${new Date(lonStart + HOUR).toISOString()}`];
     expect((await pushes(id)).filter((r) => ids.some((i) => r.key.startsWith(i)))).toEqual([]);
+  });
+
+  it("a start wave that fires after its zones' windows closed tells them nothing: no feed row, frame or push for Kolkata; Karachi, still open, is told", { timeout: 40_000 }, async () => {
+    const t = await createTemplate({ name: "Tardy Owls", objectives: OBJ });
+    const res = await call("POST", "/v1/admin/events", { body: { templateId: t.templateId, tier: "mini", shardCount: 1, localTime: { start: `${S}T02:30`, end: `${S}T03:30` } } });
+    const id = res.json.eventId as string;
+    events.push(id);
+    // A player in Kolkata has a socket open: the shard would send them the wave's frame.
+    const { client } = await connect(id, await playerToken("tardy-kol", { tz: "Asia/Kolkata" }));
+    await tick(id, Date.parse(res.json.startTime));
+    const kolStart = utcOn(S, -1, 21, 0);
+    const karStart = utcOn(S, -1, 21, 30);
+    // The alarm comes 10 minutes after Kolkata's window (21:00–22:00 UTC) closed: its start row is due, and late.
+    const late = kolStart + HOUR + 10 * 60_000;
+    await tick(id, late);
+    const rows = (await env.DB.prepare("SELECT notification_id, payload FROM notification_queue WHERE event_id = ? AND notification_type = 'start' AND payload IS NOT NULL").bind(id).all<any>()).results;
+    const kolId = `${id}:start@${new Date(kolStart).toISOString()}`;
+    const karId = `${id}:start@${new Date(karStart).toISOString()}`;
+    expect(rows.map((r) => r.notification_id)).not.toContain(kolId);
+    expect(rows.map((r) => r.notification_id)).toContain(karId);
+    expect(rows.flatMap((r) => JSON.parse(r.payload).zones).some(isKolkata)).toBe(false);
+    expect(JSON.parse(rows.find((r) => r.notification_id === karId).payload).zones).toContain("Asia/Karachi");
+    const [kar] = await arrived(id, (r) => r.key.startsWith(karId));
+    expect(kar).toMatchObject({ key: `${karId}:${waveBatch(0, 0)}`, audience: "zones" });
+    await new Promise((r) => setTimeout(r, 300));
+    const started = (await pushes(id)).filter((r) => r.type === "start");
+    expect(started.filter((r) => r.key.startsWith(kolId) || r.zones.some(isKolkata))).toEqual([]);
+    // Its preview (on time, at the envelope's start) reached the socket; no "has started" did.
+    expect(client!.frames.filter((f) => f.type === "notification").map((f) => f.notificationType)).toEqual(["preview"]);
+    client!.ws.close(1000, "done");
   });
 
   it("quiet hours ending in the spring-forward gap: New York's push goes at the first instant after it, Bogota's (same wave, no DST) at its own 02:30", { timeout: 40_000 }, async () => {

@@ -299,6 +299,8 @@ describe("the lifecycle through the clock changes, driven by the event object's 
     expect(await waveRows(id)).toContainEqual({ key: `push|${deferred}|start|start|${kolStart}`, due_at: deferred });
     const kolRow = async () => (await broadcasts(id)).find((r) => r.notification_id === kolWave[0].notification_id)!.status;
     expect(await kolRow()).toBe("pending");
+    // The alarm comes at 03:00 IST (an alarm that came only after Kolkata's window closed would send nothing).
+    await tick(id, deferred);
     // London's start (02:30) waits for 03:00 GMT; its ending-soon (01:30) was not quiet and went at once.
     await tick(id, lonStart - HOUR);
     await tick(id, lonStart);

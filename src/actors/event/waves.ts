@@ -6,7 +6,7 @@
 // may be pushed. Pushes due now go on the push queue at once; those deferred by quiet hours get a
 // ("wave", "push|<at>|<wave key>") row of their own at the end of the quiet period (without a second frame or feed row).
 import { notificationStatements } from "../../db/notifications";
-import { parseWaveKey, wavePlan, wavePushGroups, waveZones } from "../../domain/local-time";
+import { parseWaveKey, timelyZones, wavePlan, wavePushGroups, waveZones } from "../../domain/local-time";
 import type { EventInstance } from "../../domain/model";
 import { notificationRow, notificationText } from "../../domain/notifications";
 import { iso } from "../../domain/time";
@@ -57,8 +57,10 @@ export async function fireWave(env: Env, sql: SqlStorage, schedule: WaveSchedule
     // Preview, start and ending soon are the wave's broadcast: one feed row naming its zones, which the feed shows to
     // every reader in one of them, and one topic push per group of its zones that quiet hours let out at one instant,
     // to every device in those zones (seen by a shard or not). The shards only add live frames for their sockets.
-    const zones = waveZones(lt, wave.edge, wave.at, envelope);
-    if (!push) {
+    // Only the zones the wave still tells something now: a start that fires late (a resume, a late alarm) skips those
+    // whose window has closed, on the feed, in frames (the shards judge alike) and in pushes.
+    const zones = timelyZones(lt, wave.type, waveZones(lt, wave.edge, wave.at, envelope), now, envelope);
+    if (!push && zones.length) {
       const text = notificationText(wave.type, instance.name, { leftMs: call.leftMs });
       const row = notificationRow({ notificationId: base, type: wave.type, eventId: instance.eventId, playerId: null, ...text, data: { wave: iso(wave.at), zones } }, now);
       await env.DB.batch(notificationStatements(env.DB, [row]));
