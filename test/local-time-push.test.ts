@@ -116,6 +116,51 @@ describe("a local-time wave's push reaches zones no shard has seen", () => {
     expect((await pushes(id)).filter((r) => ids.some((i) => r.key.startsWith(i)))).toEqual([]);
   });
 
+  it("pause then resume keeps the deferred pushes: Kolkata's goes at 03:00 IST; London's, due after its window closed, is dropped", { timeout: 40_000 }, async () => {
+    const t = await createTemplate({ name: "Paused Owls", objectives: OBJ });
+    const lt = { start: `${S}T02:30`, end: `${S}T03:30`, quietHours: { start: "02:00", end: "03:00" } };
+    const res = await call("POST", "/v1/admin/events", { body: { templateId: t.templateId, tier: "mini", shardCount: 1, localTime: lt } });
+    const id = res.json.eventId as string;
+    events.push(id);
+    const kolStart = utcOn(S, -1, 21, 0);
+    const deferred = utcOn(S, -1, 21, 30);
+    const kolKey = `push|${deferred}|start|start|${kolStart}`;
+    await tick(id, Date.parse(res.json.startTime));
+    await tick(id, kolStart);
+    expect(await pushRows(id)).toContainEqual({ key: kolKey, due_at: deferred });
+    const before = (await pushRows(id)).map((r) => r.key).sort();
+
+    // Paused: nothing is pushed, the rows wait at the envelope's end; resumed: each is back at its own instant.
+    expect((await call("POST", `/v1/admin/events/${id}/pause`, { body: {} })).json.state).toBe("paused");
+    const parked = await pushRows(id);
+    expect(parked.map((r) => r.key).sort()).toEqual(before);
+    expect(parked.every((r) => r.due_at === Date.parse(res.json.endTime))).toBe(true);
+    expect((await call("POST", `/v1/admin/events/${id}/resume`, { body: {} })).json.state).toBe("active");
+    expect(await pushRows(id)).toContainEqual({ key: kolKey, due_at: deferred });
+    expect((await pushRows(id)).map((r) => r.key).sort()).toEqual(before);
+
+    await tick(id, deferred);
+    const startId = `${id}:start@${new Date(kolStart).toISOString()}`;
+    const [kol, ...again] = await arrived(id, (r) => r.key.startsWith(startId));
+    expect(again).toEqual([]);
+    expect(kol).toMatchObject({ key: `${startId}:${waveBatch(30, 0)}`, audience: "zones", type: "start", title: "Paused Owls has started" });
+    expect(kol.zones.some(isKolkata)).toBe(true);
+
+    // London's start (02:30 GMT, quiet) waits for 03:00 GMT; after a pause and resume, an alarm that comes only at
+    // 03:31, when London's window has closed, sends London nothing.
+    const lonStart = utcOn(S, 0, 2, 30);
+    const lon3 = utcOn(S, 0, 3, 0);
+    await tick(id, lonStart);
+    expect(await pushRows(id)).toContainEqual({ key: `push|${lon3}|start|start|${lonStart}`, due_at: lon3 });
+    await call("POST", `/v1/admin/events/${id}/pause`, { body: {} });
+    await call("POST", `/v1/admin/events/${id}/resume`, { body: {} });
+    await tick(id, lonStart + HOUR + 60_000);
+    expect((await pushRows(id)).filter((r) => r.key.endsWith(`start|start|${lonStart}`))).toEqual([]);
+    await new Promise((r) => setTimeout(r, 500));
+    const lonId = `${id}:start@${new Date(lonStart).toISOString()}`;
+    expect((await pushes(id)).filter((r) => r.key.startsWith(lonId))).toEqual([]);
+  });
+
   it("a start wave that fires after its zones' windows closed tells them nothing: no feed row, frame or push for Kolkata; Karachi, still open, is told", { timeout: 40_000 }, async () => {
     const t = await createTemplate({ name: "Tardy Owls", objectives: OBJ });
     const res = await call("POST", "/v1/admin/events", { body: { templateId: t.templateId, tier: "mini", shardCount: 1, localTime: { start: `${S}T02:30`, end: `${S}T03:30` } } });

@@ -27,14 +27,27 @@ const fired = (sql: SqlStorage) => new Set(sql.exec<{ key: string }>("SELECT key
 const live = (instance: EventInstance) => instance.state === "scheduled" || instance.state === "active";
 
 /**
- * Replaces the pending wave rows with the plan for the instance as it is now. Deferred pushes stay while the event is
- * scheduled or active (the wave they finish has fired); a cancelled or ended event sends none.
+ * Replaces the pending wave rows with the plan for the instance as it is now. Deferred pushes finish a wave that has
+ * fired, so they are never re-planned: they stay while the event is scheduled or active; a pause parks them at the
+ * envelope's end (no push while paused, and a pause that outlasts every window drops them there), and the resume
+ * brings them back at their own instant, or at once if it has passed (fireWave then leaves out the zones whose
+ * window has closed meanwhile). A cancelled or ended event sends none.
  */
 export function syncWaves(sql: SqlStorage, schedule: WaveSchedule, instance: EventInstance, now: number) {
   const plan = instance.localTime ? wavePlan(instance, fired(sql), now) : [];
   const wanted = new Map(plan.map((r) => [r.key, r.dueAt]));
-  const keepPushes = live(instance);
-  for (const row of schedule.list("wave")) if (!(keepPushes && row.key.startsWith("push|")) && !wanted.has(row.key)) schedule.cancel("wave", row.key);
+  for (const row of schedule.list("wave")) {
+    if (!row.key.startsWith("push|")) {
+      if (!wanted.has(row.key)) schedule.cancel("wave", row.key);
+      continue;
+    }
+    // A push row is due at its own instant, always before the envelope's end; one due at or past the end is parked.
+    const at = Number(row.key.split("|")[1]);
+    if (instance.state === "paused") {
+      if (row.dueAt < instance.endTime) schedule.set("wave", instance.endTime, row.key);
+    } else if (!live(instance)) schedule.cancel("wave", row.key);
+    else if (row.dueAt >= instance.endTime) schedule.set("wave", Math.max(at, now), row.key);
+  }
   for (const [key, dueAt] of wanted) schedule.set("wave", dueAt, key);
 }
 
@@ -67,7 +80,8 @@ export async function fireWave(env: Env, sql: SqlStorage, schedule: WaveSchedule
       await Promise.all(shardNos.map((n) => progressShardActor(env, instance.eventId, n).localWave(call)));
     }
     for (const group of wavePushGroups(lt, zones, wave.type, firedAt, envelope)) {
-      const text = notificationText(wave.type, instance.name, { leftMs: Math.max(0, wave.at - group.at) });
+      // A push that goes late (after a resume) counts the time left from when it really goes.
+      const text = notificationText(wave.type, instance.name, { leftMs: Math.max(0, wave.at - Math.max(group.at, now)) });
       byPushAt.set(group.at, { zones: group.zones, title: text.title, body: text.body });
     }
   } else {
