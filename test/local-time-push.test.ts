@@ -10,6 +10,7 @@ import { connect } from "./live-helpers";
 // New York's next spring-forward (and fall-back) night, whatever today is: the tests read their instants from it.
 const S = nextDstChange("America/New_York", true);
 
+const MINUTE = 60_000;
 const eventStub = (id: string) => env.EVENT_ACTOR.get(env.EVENT_ACTOR.idFromName(id));
 const server = (path: string) => `${env.PUSH_WEBHOOK_URL.replace("/push", "")}${path}`;
 const pushes = async (eventId: string) =>
@@ -66,7 +67,7 @@ describe("a local-time wave's push reaches zones no shard has seen", () => {
     const [kol, ...again] = await arrived(id, (r) => r.key.startsWith(startId));
     expect(again).toEqual([]);
     // Deferred 30 minutes: its own webhook id, the same on any retry.
-    expect(kol).toMatchObject({ key: `${startId}:${waveBatch(30, 0)}`, verified: true, status: 200, audience: "zones", type: "start", title: "Zone Owls has started" });
+    expect(kol).toMatchObject({ key: `${startId}:${waveBatch(30 * MINUTE, 0)}`, verified: true, status: 200, audience: "zones", type: "start", title: "Zone Owls has started" });
     expect(kol.playerIds).toBeUndefined();
     expect(kol.zones.some(isKolkata)).toBe(true);
     expect(kol.zones).toContain("Asia/Colombo");
@@ -104,7 +105,7 @@ describe("a local-time wave's push reaches zones no shard has seen", () => {
     expect(await pushRows(id)).toContainEqual({ key: `push|${eight}|preview|start|${lonStart}`, due_at: eight });
     await tick(id, eight);
     const [preview] = await arrived(id, (r) => r.key.startsWith(previewId));
-    expect(preview).toMatchObject({ key: `${previewId}:${waveBatch(330, 0)}`, audience: "zones", title: "Late Owls starts soon", body: "Get ready: the event opens in 19 hours." });
+    expect(preview).toMatchObject({ key: `${previewId}:${waveBatch(330 * MINUTE, 0)}`, audience: "zones", title: "Late Owls starts soon", body: "Get ready: the event opens in 19 hours." });
     expect(preview.zones).toContain("Europe/London");
     // 08:00 GMT is after London's 02:30–03:30: neither "has started" nor "ends soon" is worth sending then.
     await tick(id, Date.parse(res.json.startTime));
@@ -143,7 +144,7 @@ describe("a local-time wave's push reaches zones no shard has seen", () => {
     const startId = `${id}:start@${new Date(kolStart).toISOString()}`;
     const [kol, ...again] = await arrived(id, (r) => r.key.startsWith(startId));
     expect(again).toEqual([]);
-    expect(kol).toMatchObject({ key: `${startId}:${waveBatch(30, 0)}`, audience: "zones", type: "start", title: "Paused Owls has started" });
+    expect(kol).toMatchObject({ key: `${startId}:${waveBatch(30 * MINUTE, 0)}`, audience: "zones", type: "start", title: "Paused Owls has started" });
     expect(kol.zones.some(isKolkata)).toBe(true);
 
     // London's start (02:30 GMT, quiet) waits for 03:00 GMT; after a pause and resume, an alarm that comes only at
@@ -191,6 +192,32 @@ describe("a local-time wave's push reaches zones no shard has seen", () => {
     client!.ws.close(1000, "done");
   });
 
+  it("two push instants of one wave 20 s apart get two webhook ids: New York at once, Bogota at its quiet hours' end", { timeout: 40_000 }, async () => {
+    const t = await createTemplate({ name: "Second Owls", objectives: OBJ });
+    // 01:30 on the spring-forward night: New York and Bogota (−5) open at one instant, 06:30 UTC. The alarm comes late,
+    // at 07:00:40 UTC: New York reads 03:00:40 EDT (outside 01:00–02:01), Bogota 02:00:40 (inside until 02:01).
+    const lt = { start: `${S}T01:30`, end: `${S}T05:00`, quietHours: { start: "01:00", end: "02:01" } };
+    const res = await call("POST", "/v1/admin/events", { body: { templateId: t.templateId, tier: "mini", shardCount: 1, localTime: lt } });
+    const id = res.json.eventId as string;
+    events.push(id);
+    const at = utcOn(S, 0, 6, 30);
+    const firedAt = utcOn(S, 0, 7, 0) + 40_000;
+    const bogota = utcOn(S, 0, 7, 1);
+    const startId = `${id}:start@${new Date(at).toISOString()}`;
+    await tick(id, Date.parse(res.json.startTime));
+    await tick(id, firedAt);
+    expect(await pushRows(id)).toContainEqual({ key: `push|${bogota}|start|start|${at}`, due_at: bogota });
+    await tick(id, bogota);
+    const sent = await arrived(id, (r) => r.key === `${startId}:${waveBatch(20_000, 0)}`);
+    const all = (await pushes(id)).filter((r) => r.key.startsWith(startId));
+    expect(all.map((r) => r.key).sort()).toEqual([`${startId}:${waveBatch(0, 0)}`, `${startId}:${waveBatch(20_000, 0)}`]);
+    expect(sent[0].zones).toContain("America/Bogota");
+    expect(all.find((r) => r.key === `${startId}:${waveBatch(0, 0)}`).zones).toContain("America/New_York");
+    // Each of the wave's zones is in exactly one delivered push.
+    const named = all.flatMap((r) => r.zones as string[]);
+    expect(new Set(named).size).toBe(named.length);
+  });
+
   it("quiet hours ending in the spring-forward gap: New York's push goes at the first instant after it, Bogota's (same wave, no DST) at its own 02:30", { timeout: 40_000 }, async () => {
     const t = await createTemplate({ name: "Gap Owls", objectives: OBJ });
     // 01:30 on the night New York skips 02:00–03:00; quiet 01:00–02:30, whose end does not exist there that night.
@@ -211,11 +238,11 @@ describe("a local-time wave's push reaches zones no shard has seen", () => {
     await tick(id, gapEnd);
     const [ny, ...more] = await arrived(id, (r) => r.key.startsWith(startId));
     expect(more).toEqual([]);
-    expect(ny).toMatchObject({ key: `${startId}:${waveBatch(30, 0)}`, audience: "zones", type: "start" });
+    expect(ny).toMatchObject({ key: `${startId}:${waveBatch(30 * MINUTE, 0)}`, audience: "zones", type: "start" });
     expect(ny.zones).toContain("America/New_York");
     expect(ny.zones).not.toContain("America/Bogota");
     await tick(id, bogota);
-    const co = (await arrived(id, (r) => r.key === `${startId}:${waveBatch(60, 0)}`))[0];
+    const co = (await arrived(id, (r) => r.key === `${startId}:${waveBatch(60 * MINUTE, 0)}`))[0];
     expect(co.zones).toContain("America/Bogota");
     expect(co.zones).not.toContain("America/New_York");
     expect((await pushes(id)).filter((r) => r.key.startsWith(startId))).toHaveLength(2);

@@ -95,7 +95,9 @@ export async function fireWave(env: Env, sql: SqlStorage, schedule: WaveSchedule
   }
   for (const [at, p] of byPushAt) {
     if (pushAt !== null && at !== pushAt) continue;
-    if (push || at <= now) await enqueue(env, base, instance.eventId, wave.type, p, Math.round((at - firedAt) / 60_000));
+    // The batch carries the push instant (its deferral from the wave's recorded firing, exact): two instants seconds
+    // apart get two webhook ids, and a retried alarm computes the same ones.
+    if (push || at <= now) await enqueue(env, base, instance.eventId, wave.type, p, at - firedAt);
     else schedule.set("wave", at, `push|${at}|${waveKey}`);
   }
   if (!push) sql.exec("INSERT OR IGNORE INTO waves_fired (key, fired_at) VALUES (?, ?)", waveKey, now);
@@ -105,20 +107,21 @@ export async function fireWave(env: Env, sql: SqlStorage, schedule: WaveSchedule
 type Push = { zones: string[]; title: string; body: string; players?: undefined } | { players: WaveTarget[]; zones?: undefined };
 
 /**
- * A wave push's batch number: the minutes of deferral above, the batch's index below, so each push instant has its own
- * webhook ids. The index has room for 10^9 batches (10^11 players), far past any shard set.
+ * A wave push's batch number: the milliseconds of deferral above, the batch's index below, so each push instant has
+ * its own webhook ids. The index has room for 10^6 batches (10^8 players in one push instant of one wave); a deferral
+ * of up to 10 days stays a safe integer.
  */
-export const waveBatch = (deferredMinutes: number, index: number) => deferredMinutes * 1_000_000_000 + index;
+export const waveBatch = (deferredMs: number, index: number) => deferredMs * 1_000_000 + index;
 
 /** One topic push naming the zones, or batches of 100 players; numbered by waveBatch. */
-async function enqueue(env: Env, notificationId: string, eventId: string, type: string, p: Push, deferredMinutes: number) {
+async function enqueue(env: Env, notificationId: string, eventId: string, type: string, p: Push, deferredMs: number) {
   let messages: PushMessage[];
-  if (p.zones) messages = [{ notificationId, eventId, type, title: p.title, body: p.body, audience: "zones", zones: p.zones, batch: waveBatch(deferredMinutes, 0) }];
+  if (p.zones) messages = [{ notificationId, eventId, type, title: p.title, body: p.body, audience: "zones", zones: p.zones, batch: waveBatch(deferredMs, 0) }];
   else {
     const targets = p.players;
     messages = Array.from({ length: Math.ceil(targets.length / PLAYERS_PER_PUSH) }, (_, i) => {
       const slice = targets.slice(i * PLAYERS_PER_PUSH, (i + 1) * PLAYERS_PER_PUSH);
-      return { notificationId, eventId, type, title: slice[0].title, body: slice[0].body, audience: "players" as const, playerIds: slice.map((t) => t.playerId), batch: waveBatch(deferredMinutes, i) };
+      return { notificationId, eventId, type, title: slice[0].title, body: slice[0].body, audience: "players" as const, playerIds: slice.map((t) => t.playerId), batch: waveBatch(deferredMs, i) };
     });
   }
   for (let i = 0; i < messages.length; i += MESSAGES_PER_SEND) {
