@@ -36,9 +36,9 @@ const feed = async (id: string) =>
 /** The event's wave broadcasts (preview, start, ending soon): one row per wave, naming its zones. */
 const broadcasts = async (id: string) =>
   (await env.DB.prepare("SELECT notification_id, notification_type, status, payload FROM notification_queue WHERE event_id = ? AND target_player_id IS NULL AND payload IS NOT NULL ORDER BY notification_id").bind(id).all<any>()).results.map((r) => ({ ...r, zones: JSON.parse(r.payload).zones as string[] }));
-/** Kolkata by either name (workerd's ICU lists it as Asia/Calcutta). */
-const isKolkata = (z: string) => z === "Asia/Kolkata" || z === "Asia/Calcutta";
-const inZone = (zone: string) => (r: { zones: string[] }) => r.zones.some((z) => z === zone || (isKolkata(zone) && isKolkata(z)));
+/** Waves name Kolkata by its IANA name, never ICU's Asia/Calcutta (domain/zone-names.ts). */
+const isKolkata = (z: string) => z === "Asia/Kolkata";
+const inZone = (zone: string) => (r: { zones: string[] }) => r.zones.includes(zone);
 
 const events: string[] = [];
 const sockets: Client[] = [];

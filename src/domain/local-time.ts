@@ -4,6 +4,7 @@
 // startTime/endTime stay what every other part of the system reads: the UTC envelope, from the earliest zone's start
 // to the latest zone's end over every zone the runtime knows, computed zone by zone rather than guessed as ±14 h.
 import { z } from "zod";
+import { ianaName } from "./zone-names";
 import { canonicalZone, parseLocal, readingReached, toInstant, toLocal } from "./zoned";
 
 const LOCAL_MINUTE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/;
@@ -38,13 +39,24 @@ export type Span = { start: number; end: number };
 /** Zones whose windows begin (or end) at one instant: one activation (or ending) wave, one notification wave. */
 export type Wave = { at: number; zones: string[] };
 
-/** Every zone the runtime's tz data lists, plus UTC (which Intl leaves out as an alias). */
+const runtimeZones = () => ["UTC", ...Intl.supportedValuesOf("timeZone")];
+
+/**
+ * Every zone the runtime's tz data lists, plus UTC (which Intl leaves out as an alias), under its current IANA name
+ * (zone-names.ts: Asia/Kolkata, not ICU's Asia/Calcutta): the names waves carry and topic pushes go to.
+ */
 export function knownZones(): string[] {
-  return ["UTC", ...Intl.supportedValuesOf("timeZone")];
+  return runtimeZones().map(ianaName);
 }
 
 /** The player's zone as the token or setting names it, canonical; null when it is not an IANA zone. */
 export const playerZone = (tz: string): string | null => canonicalZone(tz);
+
+/** A zone by any name, as waves name it (the current IANA name); null when it is not a zone. */
+export const waveZoneName = (tz: string): string | null => {
+  const canonical = canonicalZone(tz);
+  return canonical === null ? null : ianaName(canonical);
+};
 
 let known: Set<string> | null = null;
 /**
@@ -54,7 +66,7 @@ let known: Set<string> | null = null;
  */
 export function isKnownZone(tz: string): boolean {
   const canonical = canonicalZone(tz);
-  known ??= new Set(knownZones());
+  known ??= new Set(runtimeZones());
   return canonical !== null && known.has(canonical);
 }
 
