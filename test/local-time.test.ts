@@ -186,6 +186,25 @@ describe("a player's zone is fixed for the event by their first accepted request
   });
 });
 
+describe("the views' fixed-zone reads", () => {
+  it("ask no event object: one whose object cannot answer falls back to the token's zone instead of failing /active, the calendar and the event", async () => {
+    const now = Date.now();
+    const res = await localEvent({ start: toLocal(now - HOUR, "Europe/London").slice(0, 16), end: toLocal(now + 2 * HOUR, "Europe/London").slice(0, 16) });
+    expect(res.json.state).toBe("active");
+    const id = res.json.eventId;
+    // The event object loses its state (its D1 row still lists the event): it answers no timing any more.
+    await runInDurableObject(eventStub(id), (_o, s) => s.storage.sql.exec("DELETE FROM doc"));
+    expect(await runInDurableObject(eventStub(id), (o) => o.timing())).toBeNull();
+    const token = await playerToken("orphan-reader", { tz: "Europe/London" });
+    const active = await call("GET", "/v1/events/active", { token });
+    expect(active.status).toBe(200);
+    expect(active.json.events.find((e: any) => e.eventId === id).localWindow).toMatchObject({ timeZone: "Europe/London", state: "open" });
+    const calendar = await call("GET", "/v1/calendar", { token });
+    expect(calendar.status).toBe(200);
+    expect(calendar.json.events.find((e: any) => e.eventId === id).localWindow).toMatchObject({ timeZone: "Europe/London", state: "open" });
+  });
+});
+
 describe("wave push batch numbers", () => {
   it("stay distinct per (deferral in ms, batch) past 10,000 batches (a million players in one wave)", () => {
     const seen = new Set<number>();
