@@ -109,11 +109,16 @@ export const notificationPlanStatements = (d1: D1Database, rows: PlannedNotifica
     rows,
   );
 
-/** Push delivery status of a fired notification: the event-level row and, for a batch of players, each of their rows. */
+/**
+ * Push delivery status of a fired notification: the event-level row and, for a batch of players, each of their rows.
+ * A row that several pushes share (a local-time wave's zone groups) is `sent` once any of them is delivered: a dead
+ * letter never turns it back to `failed`, so `failed` means none of its pushes arrived.
+ */
 export const setPushStatus = (d1: D1Database, notificationId: string, playerIds: string[], status: "sent" | "failed", at: number) =>
   d1
     .prepare(
-      `UPDATE notification_queue SET status = ?1, sent_at = CASE WHEN ?1 = 'sent' THEN ?2 ELSE sent_at END
+      `UPDATE notification_queue SET status = CASE WHEN ?1 = 'failed' AND status = 'sent' THEN status ELSE ?1 END,
+         sent_at = CASE WHEN ?1 = 'sent' THEN ?2 ELSE sent_at END
        WHERE notification_id = ?3 OR notification_id IN (SELECT ?3 || ':' || value FROM json_each(?4))`,
     )
     .bind(status, at, notificationId, JSON.stringify(playerIds))
