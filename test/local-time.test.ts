@@ -205,6 +205,22 @@ describe("the views' fixed-zone reads", () => {
   });
 });
 
+describe("a paused local-time event", () => {
+  it("shows the caller's window by their clock (open) with the event's own state paused, and refuses progress", async () => {
+    const now = Date.now();
+    const res = await localEvent({ start: toLocal(now - HOUR, "Europe/London").slice(0, 16), end: toLocal(now + 2 * HOUR, "Europe/London").slice(0, 16) });
+    const id = res.json.eventId;
+    expect((await call("POST", `/v1/admin/events/${id}/pause`, { body: {} })).json.state).toBe("paused");
+    const token = await playerToken("paused-reader", { tz: "Europe/London" });
+    const seen = (await call("GET", `/v1/events/${id}`, { token })).json;
+    expect(seen.state).toBe("paused");
+    expect(seen.localWindow).toMatchObject({ timeZone: "Europe/London", state: "open" });
+    const refused = await post(id, "paused-reader", { tz: "Europe/London" });
+    expect(refused.status).toBe(409);
+    expect(refused.json.error.code).not.toBe("outside_local_window");
+  });
+});
+
 describe("wave push batch numbers", () => {
   it("stay distinct per (deferral in ms, batch) past 10,000 batches (a million players in one wave)", () => {
     const seen = new Set<number>();
