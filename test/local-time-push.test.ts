@@ -83,6 +83,23 @@ describe("a local-time wave's push reaches zones no shard has seen", () => {
     const row = await env.DB.prepare("SELECT status FROM notification_queue WHERE notification_id = ?").bind(startId).first<any>();
     expect(row.status).toBe("sent");
 
+    // The wave row retried a minute late (its handler failed before recording the wave): one feed row, the same push
+    // row, and its push goes under the same webhook id as before, not a new one counted from the retry.
+    const waveKey = `start|start|${kolStart}`;
+    await runInDurableObject(eventStub(id), (_o, s) => {
+      s.storage.sql.exec("DELETE FROM waves_fired WHERE key = ?", waveKey);
+      s.storage.sql.exec("INSERT INTO schedule (kind, key, due_at, attempt) VALUES ('wave', ?, ?, 1)", waveKey, kolStart + 60_000);
+    });
+    await tick(id, kolStart + 60_000);
+    expect(await pushRows(id)).toContainEqual({ key: `push|${deferred}|${waveKey}`, due_at: deferred });
+    await tick(id, deferred);
+    const kolPushes = async () => (await pushes(id)).filter((r) => r.key.startsWith(startId));
+    for (let i = 0; i < 80 && (await kolPushes()).length < 2; i++) await new Promise((r) => setTimeout(r, 100));
+    const retried = await kolPushes();
+    expect(retried).toHaveLength(2);
+    expect(new Set(retried.map((r) => r.key))).toEqual(new Set([kol.key]));
+    expect((await env.DB.prepare("SELECT COUNT(*) AS n FROM notification_queue WHERE notification_id = ?").bind(startId).first<any>()).n).toBe(1);
+
     // London's ending soon (01:30 GMT) is outside quiet hours: pushed at once, to its zones, under batch 0.
     const lonEnd = utcOn(S, 0, 3, 30);
     const urgencyId = `${id}:urgency@${new Date(lonEnd).toISOString()}`;
@@ -92,10 +109,18 @@ describe("a local-time wave's push reaches zones no shard has seen", () => {
     expect(lon.zones).toContain("Europe/London");
     expect(lon.zones).toContain("UTC");
 
-    // No wave was pushed per player, and no webhook id went out twice.
+    // No wave was pushed per player, and each wave's zones were each in exactly one of its pushes (the retried
+    // Kolkata push is the same message again, under the same id).
     const all = await pushes(id);
     expect(all.filter((r) => r.audience === "players")).toEqual([]);
-    expect(new Set(all.map((r) => r.key)).size).toBe(all.length);
+    const byKey = new Map(all.map((r) => [r.key, r]));
+    const byWave = new Map<string, string[]>();
+    for (const r of byKey.values()) {
+      const wave = r.key.slice(0, r.key.lastIndexOf(":"));
+      byWave.set(wave, [...(byWave.get(wave) ?? []), ...r.zones]);
+    }
+    for (const [wave, zones] of byWave) expect(new Set(zones).size, wave).toBe(zones.length);
+    expect(byWave.get(startId)).toContain("Asia/Kolkata");
   });
 
   it("a push deferred past the zone's window is dropped; one still in time counts the time left from when it goes", { timeout: 40_000 }, async () => {

@@ -60,7 +60,10 @@ export async function fireWave(env: Env, sql: SqlStorage, schedule: WaveSchedule
   const lt = instance.localTime;
   if (!wave || !lt || !live(instance)) return;
   if (!push && fired(sql).has(waveKey)) return;
-  const firedAt = push ? Number(sql.exec<{ fired_at: number }>("SELECT fired_at FROM waves_fired WHERE key = ?", waveKey).toArray()[0]?.fired_at ?? now) : now;
+  // The wave's first attempt, kept across retries of its row (`begun|<wave key>`): quiet hours, the time left and the
+  // webhook ids are all counted from it, so a retry at a later instant sends nothing under a new id.
+  if (!push) sql.exec("INSERT OR IGNORE INTO waves_fired (key, fired_at) VALUES (?, ?)", `begun|${waveKey}`, now);
+  const firedAt = Number(sql.exec<{ fired_at: number }>("SELECT fired_at FROM waves_fired WHERE key = ?", push ? waveKey : `begun|${waveKey}`).toArray()[0]?.fired_at ?? now);
   // The instant the wave speaks about is its own: the group's start (preview, start) or end (the warnings).
   const call = { ...wave, leftMs: Math.max(0, wave.at - firedAt), feed: !push, firedAt };
   const base = `${instance.eventId}:${wave.type}@${iso(wave.at)}`;
@@ -100,7 +103,7 @@ export async function fireWave(env: Env, sql: SqlStorage, schedule: WaveSchedule
     if (push || at <= now) await enqueue(env, base, instance.eventId, wave.type, p, at - firedAt);
     else schedule.set("wave", at, `push|${at}|${waveKey}`);
   }
-  if (!push) sql.exec("INSERT OR IGNORE INTO waves_fired (key, fired_at) VALUES (?, ?)", waveKey, now);
+  if (!push) sql.exec("INSERT OR IGNORE INTO waves_fired (key, fired_at) VALUES (?, ?)", waveKey, firedAt);
 }
 
 /** One push instant of a wave: a topic push to its zones (with its words), or the players an expiration warning reaches. */
