@@ -390,6 +390,12 @@ describe("the lifecycle through the clock changes, driven by the event object's 
     expect(await pushes()).toContainEqual({ key: `push|${kolStart - 23.5 * HOUR}|preview|start|${kolStart}`, due_at: kolStart - 23.5 * HOUR });
     expect((await call("POST", `/v1/admin/events/${id}/cancel`, { body: {} })).status).toBe(200);
     expect(await pushes()).toEqual([]);
+    // Nothing goes out at 03:00 IST either: with no provider a delivered push marks its row sent, and this one never is.
+    const previewId = `${id}:preview@${new Date(kolStart).toISOString()}`;
+    expect((await broadcasts(id)).map((r) => r.notification_id)).toContain(previewId);
+    await tick(id, kolStart - 23.5 * HOUR);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect((await broadcasts(id)).find((r) => r.notification_id === previewId)!.status).not.toBe("sent");
   });
 
   it("fall-back night, 01:30–02:30 in New York: the first 01:30 (05:30 UTC) to 02:30 EST (07:30 UTC), two hours, one wave", async () => {
