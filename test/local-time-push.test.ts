@@ -4,11 +4,14 @@
 import { env } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import { waveBatch } from "../src/actors/event/waves";
+import { feedRows } from "../src/db/notifications";
 import { HOUR, call, createTemplate, nextDstChange, playerToken, runInDurableObject, utcOn } from "./helpers";
+import { connect } from "./live-helpers";
 
 // New York's next spring-forward (and fall-back) night, whatever today is: the tests read their instants from it.
 const S = nextDstChange("America/New_York", true);
 
+const MINUTE = 60_000;
 const eventStub = (id: string) => env.EVENT_ACTOR.get(env.EVENT_ACTOR.idFromName(id));
 const server = (path: string) => `${env.PUSH_WEBHOOK_URL.replace("/push", "")}${path}`;
 const pushes = async (eventId: string) =>
@@ -33,7 +36,8 @@ async function arrived(eventId: string, pred: (r: any) => boolean) {
   }
   return [];
 }
-const isKolkata = (z: string) => z === "Asia/Kolkata" || z === "Asia/Calcutta";
+/** Waves name Kolkata by its IANA name, the one phones report, never ICU's Asia/Calcutta (domain/zone-names.ts). */
+const isKolkata = (z: string) => z === "Asia/Kolkata";
 
 const events: string[] = [];
 afterEach(async () => {
@@ -65,14 +69,36 @@ describe("a local-time wave's push reaches zones no shard has seen", () => {
     const [kol, ...again] = await arrived(id, (r) => r.key.startsWith(startId));
     expect(again).toEqual([]);
     // Deferred 30 minutes: its own webhook id, the same on any retry.
-    expect(kol).toMatchObject({ key: `${startId}:${waveBatch(30, 0)}`, verified: true, status: 200, audience: "zones", type: "start", title: "Zone Owls has started" });
+    expect(kol).toMatchObject({ key: `${startId}:${waveBatch(30 * MINUTE, 0)}`, verified: true, status: 200, audience: "zones", type: "start", title: "Zone Owls has started" });
     expect(kol.playerIds).toBeUndefined();
-    expect(kol.zones.some(isKolkata)).toBe(true);
+    // The topic is the name a phone in Kolkata reports, whatever workerd's ICU calls the zone.
+    expect(kol.zones).toContain("Asia/Kolkata");
+    expect(kol.zones).not.toContain("Asia/Calcutta");
+    // The feed (read at the wave's instant) shows the wave's row to a reader whose token says either name.
+    for (const tz of ["Asia/Kolkata", "Asia/Calcutta"]) expect((await feedRows(env.DB, `feed-${tz}`, tz, deferred)).map((r) => r.notification_id), tz).toContain(startId);
+    expect((await feedRows(env.DB, "feed-lon", "Europe/London", deferred)).map((r) => r.notification_id)).not.toContain(startId);
     expect(kol.zones).toContain("Asia/Colombo");
     expect(kol.zones).not.toContain("Europe/London");
     // The wave's feed row is marked sent by the push.
     const row = await env.DB.prepare("SELECT status FROM notification_queue WHERE notification_id = ?").bind(startId).first<any>();
     expect(row.status).toBe("sent");
+
+    // The wave row retried a minute late (its handler failed before recording the wave): one feed row, the same push
+    // row, and its push goes under the same webhook id as before, not a new one counted from the retry.
+    const waveKey = `start|start|${kolStart}`;
+    await runInDurableObject(eventStub(id), (_o, s) => {
+      s.storage.sql.exec("DELETE FROM waves_fired WHERE key = ?", waveKey);
+      s.storage.sql.exec("INSERT INTO schedule (kind, key, due_at, attempt) VALUES ('wave', ?, ?, 1)", waveKey, kolStart + 60_000);
+    });
+    await tick(id, kolStart + 60_000);
+    expect(await pushRows(id)).toContainEqual({ key: `push|${deferred}|${waveKey}`, due_at: deferred });
+    await tick(id, deferred);
+    const kolPushes = async () => (await pushes(id)).filter((r) => r.key.startsWith(startId));
+    for (let i = 0; i < 80 && (await kolPushes()).length < 2; i++) await new Promise((r) => setTimeout(r, 100));
+    const retried = await kolPushes();
+    expect(retried).toHaveLength(2);
+    expect(new Set(retried.map((r) => r.key))).toEqual(new Set([kol.key]));
+    expect((await env.DB.prepare("SELECT COUNT(*) AS n FROM notification_queue WHERE notification_id = ?").bind(startId).first<any>()).n).toBe(1);
 
     // London's ending soon (01:30 GMT) is outside quiet hours: pushed at once, to its zones, under batch 0.
     const lonEnd = utcOn(S, 0, 3, 30);
@@ -83,10 +109,18 @@ describe("a local-time wave's push reaches zones no shard has seen", () => {
     expect(lon.zones).toContain("Europe/London");
     expect(lon.zones).toContain("UTC");
 
-    // No wave was pushed per player, and no webhook id went out twice.
+    // No wave was pushed per player, and each wave's zones were each in exactly one of its pushes (the retried
+    // Kolkata push is the same message again, under the same id).
     const all = await pushes(id);
     expect(all.filter((r) => r.audience === "players")).toEqual([]);
-    expect(new Set(all.map((r) => r.key)).size).toBe(all.length);
+    const byKey = new Map(all.map((r) => [r.key, r]));
+    const byWave = new Map<string, string[]>();
+    for (const r of byKey.values()) {
+      const wave = r.key.slice(0, r.key.lastIndexOf(":"));
+      byWave.set(wave, [...(byWave.get(wave) ?? []), ...r.zones]);
+    }
+    for (const [wave, zones] of byWave) expect(new Set(zones).size, wave).toBe(zones.length);
+    expect(byWave.get(startId)).toContain("Asia/Kolkata");
   });
 
   it("a push deferred past the zone's window is dropped; one still in time counts the time left from when it goes", { timeout: 40_000 }, async () => {
@@ -103,7 +137,7 @@ describe("a local-time wave's push reaches zones no shard has seen", () => {
     expect(await pushRows(id)).toContainEqual({ key: `push|${eight}|preview|start|${lonStart}`, due_at: eight });
     await tick(id, eight);
     const [preview] = await arrived(id, (r) => r.key.startsWith(previewId));
-    expect(preview).toMatchObject({ key: `${previewId}:${waveBatch(330, 0)}`, audience: "zones", title: "Late Owls starts soon", body: "Get ready: the event opens in 19 hours." });
+    expect(preview).toMatchObject({ key: `${previewId}:${waveBatch(330 * MINUTE, 0)}`, audience: "zones", title: "Late Owls starts soon", body: "Get ready: the event opens in 19 hours." });
     expect(preview.zones).toContain("Europe/London");
     // 08:00 GMT is after London's 02:30–03:30: neither "has started" nor "ends soon" is worth sending then.
     await tick(id, Date.parse(res.json.startTime));
@@ -113,6 +147,107 @@ describe("a local-time wave's push reaches zones no shard has seen", () => {
     await new Promise((r) => setTimeout(r, 500));
     const ids = [`${id}:start@${new Date(lonStart).toISOString()}`, `${id}:urgency@${new Date(lonStart + HOUR).toISOString()}`];
     expect((await pushes(id)).filter((r) => ids.some((i) => r.key.startsWith(i)))).toEqual([]);
+  });
+
+  it("pause then resume keeps the deferred pushes: Kolkata's goes at 03:00 IST; London's, due after its window closed, is dropped", { timeout: 40_000 }, async () => {
+    const t = await createTemplate({ name: "Paused Owls", objectives: OBJ });
+    const lt = { start: `${S}T02:30`, end: `${S}T03:30`, quietHours: { start: "02:00", end: "03:00" } };
+    const res = await call("POST", "/v1/admin/events", { body: { templateId: t.templateId, tier: "mini", shardCount: 1, localTime: lt } });
+    const id = res.json.eventId as string;
+    events.push(id);
+    const kolStart = utcOn(S, -1, 21, 0);
+    const deferred = utcOn(S, -1, 21, 30);
+    const kolKey = `push|${deferred}|start|start|${kolStart}`;
+    await tick(id, Date.parse(res.json.startTime));
+    await tick(id, kolStart);
+    expect(await pushRows(id)).toContainEqual({ key: kolKey, due_at: deferred });
+    const before = (await pushRows(id)).map((r) => r.key).sort();
+
+    // Paused: nothing is pushed, the rows wait at the envelope's end; resumed: each is back at its own instant.
+    expect((await call("POST", `/v1/admin/events/${id}/pause`, { body: {} })).json.state).toBe("paused");
+    const parked = await pushRows(id);
+    expect(parked.map((r) => r.key).sort()).toEqual(before);
+    expect(parked.every((r) => r.due_at === Date.parse(res.json.endTime))).toBe(true);
+    expect((await call("POST", `/v1/admin/events/${id}/resume`, { body: {} })).json.state).toBe("active");
+    expect(await pushRows(id)).toContainEqual({ key: kolKey, due_at: deferred });
+    expect((await pushRows(id)).map((r) => r.key).sort()).toEqual(before);
+
+    await tick(id, deferred);
+    const startId = `${id}:start@${new Date(kolStart).toISOString()}`;
+    const [kol, ...again] = await arrived(id, (r) => r.key.startsWith(startId));
+    expect(again).toEqual([]);
+    expect(kol).toMatchObject({ key: `${startId}:${waveBatch(30 * MINUTE, 0)}`, audience: "zones", type: "start", title: "Paused Owls has started" });
+    expect(kol.zones.some(isKolkata)).toBe(true);
+
+    // London's start (02:30 GMT, quiet) waits for 03:00 GMT; after a pause and resume, an alarm that comes only at
+    // 03:31, when London's window has closed, sends London nothing.
+    const lonStart = utcOn(S, 0, 2, 30);
+    const lon3 = utcOn(S, 0, 3, 0);
+    await tick(id, lonStart);
+    expect(await pushRows(id)).toContainEqual({ key: `push|${lon3}|start|start|${lonStart}`, due_at: lon3 });
+    await call("POST", `/v1/admin/events/${id}/pause`, { body: {} });
+    await call("POST", `/v1/admin/events/${id}/resume`, { body: {} });
+    await tick(id, lonStart + HOUR + 60_000);
+    expect((await pushRows(id)).filter((r) => r.key.endsWith(`start|start|${lonStart}`))).toEqual([]);
+    await new Promise((r) => setTimeout(r, 500));
+    const lonId = `${id}:start@${new Date(lonStart).toISOString()}`;
+    expect((await pushes(id)).filter((r) => r.key.startsWith(lonId))).toEqual([]);
+  });
+
+  it("a start wave that fires after its zones' windows closed tells them nothing: no feed row, frame or push for Kolkata; Karachi, still open, is told", { timeout: 40_000 }, async () => {
+    const t = await createTemplate({ name: "Tardy Owls", objectives: OBJ });
+    const res = await call("POST", "/v1/admin/events", { body: { templateId: t.templateId, tier: "mini", shardCount: 1, localTime: { start: `${S}T02:30`, end: `${S}T03:30` } } });
+    const id = res.json.eventId as string;
+    events.push(id);
+    // A player in Kolkata has a socket open: the shard would send them the wave's frame.
+    const { client } = await connect(id, await playerToken("tardy-kol", { tz: "Asia/Kolkata" }));
+    await tick(id, Date.parse(res.json.startTime));
+    const kolStart = utcOn(S, -1, 21, 0);
+    const karStart = utcOn(S, -1, 21, 30);
+    // The alarm comes 10 minutes after Kolkata's window (21:00–22:00 UTC) closed: its start row is due, and late.
+    const late = kolStart + HOUR + 10 * 60_000;
+    await tick(id, late);
+    const rows = (await env.DB.prepare("SELECT notification_id, payload FROM notification_queue WHERE event_id = ? AND notification_type = 'start' AND payload IS NOT NULL").bind(id).all<any>()).results;
+    const kolId = `${id}:start@${new Date(kolStart).toISOString()}`;
+    const karId = `${id}:start@${new Date(karStart).toISOString()}`;
+    expect(rows.map((r) => r.notification_id)).not.toContain(kolId);
+    expect(rows.map((r) => r.notification_id)).toContain(karId);
+    expect(rows.flatMap((r) => JSON.parse(r.payload).zones).some(isKolkata)).toBe(false);
+    expect(JSON.parse(rows.find((r) => r.notification_id === karId).payload).zones).toContain("Asia/Karachi");
+    const [kar] = await arrived(id, (r) => r.key.startsWith(karId));
+    expect(kar).toMatchObject({ key: `${karId}:${waveBatch(0, 0)}`, audience: "zones" });
+    await new Promise((r) => setTimeout(r, 300));
+    const started = (await pushes(id)).filter((r) => r.type === "start");
+    expect(started.filter((r) => r.key.startsWith(kolId) || r.zones.some(isKolkata))).toEqual([]);
+    // Its preview (on time, at the envelope's start) reached the socket; no "has started" did.
+    expect(client!.frames.filter((f) => f.type === "notification").map((f) => f.notificationType)).toEqual(["preview"]);
+    client!.ws.close(1000, "done");
+  });
+
+  it("two push instants of one wave 20 s apart get two webhook ids: New York at once, Bogota at its quiet hours' end", { timeout: 40_000 }, async () => {
+    const t = await createTemplate({ name: "Second Owls", objectives: OBJ });
+    // 01:30 on the spring-forward night: New York and Bogota (−5) open at one instant, 06:30 UTC. The alarm comes late,
+    // at 07:00:40 UTC: New York reads 03:00:40 EDT (outside 01:00–02:01), Bogota 02:00:40 (inside until 02:01).
+    const lt = { start: `${S}T01:30`, end: `${S}T05:00`, quietHours: { start: "01:00", end: "02:01" } };
+    const res = await call("POST", "/v1/admin/events", { body: { templateId: t.templateId, tier: "mini", shardCount: 1, localTime: lt } });
+    const id = res.json.eventId as string;
+    events.push(id);
+    const at = utcOn(S, 0, 6, 30);
+    const firedAt = utcOn(S, 0, 7, 0) + 40_000;
+    const bogota = utcOn(S, 0, 7, 1);
+    const startId = `${id}:start@${new Date(at).toISOString()}`;
+    await tick(id, Date.parse(res.json.startTime));
+    await tick(id, firedAt);
+    expect(await pushRows(id)).toContainEqual({ key: `push|${bogota}|start|start|${at}`, due_at: bogota });
+    await tick(id, bogota);
+    const sent = await arrived(id, (r) => r.key === `${startId}:${waveBatch(20_000, 0)}`);
+    const all = (await pushes(id)).filter((r) => r.key.startsWith(startId));
+    expect(all.map((r) => r.key).sort()).toEqual([`${startId}:${waveBatch(0, 0)}`, `${startId}:${waveBatch(20_000, 0)}`]);
+    expect(sent[0].zones).toContain("America/Bogota");
+    expect(all.find((r) => r.key === `${startId}:${waveBatch(0, 0)}`).zones).toContain("America/New_York");
+    // Each of the wave's zones is in exactly one delivered push.
+    const named = all.flatMap((r) => r.zones as string[]);
+    expect(new Set(named).size).toBe(named.length);
   });
 
   it("quiet hours ending in the spring-forward gap: New York's push goes at the first instant after it, Bogota's (same wave, no DST) at its own 02:30", { timeout: 40_000 }, async () => {
@@ -135,11 +270,11 @@ describe("a local-time wave's push reaches zones no shard has seen", () => {
     await tick(id, gapEnd);
     const [ny, ...more] = await arrived(id, (r) => r.key.startsWith(startId));
     expect(more).toEqual([]);
-    expect(ny).toMatchObject({ key: `${startId}:${waveBatch(30, 0)}`, audience: "zones", type: "start" });
+    expect(ny).toMatchObject({ key: `${startId}:${waveBatch(30 * MINUTE, 0)}`, audience: "zones", type: "start" });
     expect(ny.zones).toContain("America/New_York");
     expect(ny.zones).not.toContain("America/Bogota");
     await tick(id, bogota);
-    const co = (await arrived(id, (r) => r.key === `${startId}:${waveBatch(60, 0)}`))[0];
+    const co = (await arrived(id, (r) => r.key === `${startId}:${waveBatch(60 * MINUTE, 0)}`))[0];
     expect(co.zones).toContain("America/Bogota");
     expect(co.zones).not.toContain("America/New_York");
     expect((await pushes(id)).filter((r) => r.key.startsWith(startId))).toHaveLength(2);

@@ -36,9 +36,9 @@ const feed = async (id: string) =>
 /** The event's wave broadcasts (preview, start, ending soon): one row per wave, naming its zones. */
 const broadcasts = async (id: string) =>
   (await env.DB.prepare("SELECT notification_id, notification_type, status, payload FROM notification_queue WHERE event_id = ? AND target_player_id IS NULL AND payload IS NOT NULL ORDER BY notification_id").bind(id).all<any>()).results.map((r) => ({ ...r, zones: JSON.parse(r.payload).zones as string[] }));
-/** Kolkata by either name (workerd's ICU lists it as Asia/Calcutta). */
-const isKolkata = (z: string) => z === "Asia/Kolkata" || z === "Asia/Calcutta";
-const inZone = (zone: string) => (r: { zones: string[] }) => r.zones.some((z) => z === zone || (isKolkata(zone) && isKolkata(z)));
+/** Waves name Kolkata by its IANA name, never ICU's Asia/Calcutta (domain/zone-names.ts). */
+const isKolkata = (z: string) => z === "Asia/Kolkata";
+const inZone = (zone: string) => (r: { zones: string[] }) => r.zones.includes(zone);
 
 const events: string[] = [];
 const sockets: Client[] = [];
@@ -186,12 +186,47 @@ describe("a player's zone is fixed for the event by their first accepted request
   });
 });
 
+describe("the views' fixed-zone reads", () => {
+  it("ask no event object: one whose object cannot answer falls back to the token's zone instead of failing /active, the calendar and the event", async () => {
+    const now = Date.now();
+    const res = await localEvent({ start: toLocal(now - HOUR, "Europe/London").slice(0, 16), end: toLocal(now + 2 * HOUR, "Europe/London").slice(0, 16) });
+    expect(res.json.state).toBe("active");
+    const id = res.json.eventId;
+    // The event object loses its state (its D1 row still lists the event): it answers no timing any more.
+    await runInDurableObject(eventStub(id), (_o, s) => s.storage.sql.exec("DELETE FROM doc"));
+    expect(await runInDurableObject(eventStub(id), (o) => o.timing())).toBeNull();
+    const token = await playerToken("orphan-reader", { tz: "Europe/London" });
+    const active = await call("GET", "/v1/events/active", { token });
+    expect(active.status).toBe(200);
+    expect(active.json.events.find((e: any) => e.eventId === id).localWindow).toMatchObject({ timeZone: "Europe/London", state: "open" });
+    const calendar = await call("GET", "/v1/calendar", { token });
+    expect(calendar.status).toBe(200);
+    expect(calendar.json.events.find((e: any) => e.eventId === id).localWindow).toMatchObject({ timeZone: "Europe/London", state: "open" });
+  });
+});
+
+describe("a paused local-time event", () => {
+  it("shows the caller's window by their clock (open) with the event's own state paused, and refuses progress", async () => {
+    const now = Date.now();
+    const res = await localEvent({ start: toLocal(now - HOUR, "Europe/London").slice(0, 16), end: toLocal(now + 2 * HOUR, "Europe/London").slice(0, 16) });
+    const id = res.json.eventId;
+    expect((await call("POST", `/v1/admin/events/${id}/pause`, { body: {} })).json.state).toBe("paused");
+    const token = await playerToken("paused-reader", { tz: "Europe/London" });
+    const seen = (await call("GET", `/v1/events/${id}`, { token })).json;
+    expect(seen.state).toBe("paused");
+    expect(seen.localWindow).toMatchObject({ timeZone: "Europe/London", state: "open" });
+    const refused = await post(id, "paused-reader", { tz: "Europe/London" });
+    expect(refused.status).toBe(409);
+    expect(refused.json.error.code).not.toBe("outside_local_window");
+  });
+});
+
 describe("wave push batch numbers", () => {
-  it("stay distinct per (deferral, batch) past 10,000 batches (a million players in one wave)", () => {
+  it("stay distinct per (deferral in ms, batch) past 10,000 batches (a million players in one wave)", () => {
     const seen = new Set<number>();
-    for (const minutes of [0, 1, 30, 1440]) for (const i of [0, 1, 9_999, 10_000, 10_001, 123_456]) seen.add(waveBatch(minutes, i));
-    expect(seen.size).toBe(4 * 6);
-    expect(Number.isSafeInteger(waveBatch(1440, 999_999_999))).toBe(true);
+    for (const ms of [0, 1, 20_000, 30 * 60_000, 24 * HOUR]) for (const i of [0, 1, 9_999, 10_000, 10_001, 999_999]) seen.add(waveBatch(ms, i));
+    expect(seen.size).toBe(5 * 6);
+    expect(Number.isSafeInteger(waveBatch(10 * 24 * HOUR, 999_999))).toBe(true);
   });
 });
 
@@ -299,6 +334,8 @@ describe("the lifecycle through the clock changes, driven by the event object's 
     expect(await waveRows(id)).toContainEqual({ key: `push|${deferred}|start|start|${kolStart}`, due_at: deferred });
     const kolRow = async () => (await broadcasts(id)).find((r) => r.notification_id === kolWave[0].notification_id)!.status;
     expect(await kolRow()).toBe("pending");
+    // The alarm comes at 03:00 IST (an alarm that came only after Kolkata's window closed would send nothing).
+    await tick(id, deferred);
     // London's start (02:30) waits for 03:00 GMT; its ending-soon (01:30) was not quiet and went at once.
     await tick(id, lonStart - HOUR);
     await tick(id, lonStart);
@@ -353,6 +390,12 @@ describe("the lifecycle through the clock changes, driven by the event object's 
     expect(await pushes()).toContainEqual({ key: `push|${kolStart - 23.5 * HOUR}|preview|start|${kolStart}`, due_at: kolStart - 23.5 * HOUR });
     expect((await call("POST", `/v1/admin/events/${id}/cancel`, { body: {} })).status).toBe(200);
     expect(await pushes()).toEqual([]);
+    // Nothing goes out at 03:00 IST either: with no provider a delivered push marks its row sent, and this one never is.
+    const previewId = `${id}:preview@${new Date(kolStart).toISOString()}`;
+    expect((await broadcasts(id)).map((r) => r.notification_id)).toContain(previewId);
+    await tick(id, kolStart - 23.5 * HOUR);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect((await broadcasts(id)).find((r) => r.notification_id === previewId)!.status).not.toBe("sent");
   });
 
   it("fall-back night, 01:30–02:30 in New York: the first 01:30 (05:30 UTC) to 02:30 EST (07:30 UTC), two hours, one wave", async () => {

@@ -54,6 +54,23 @@ describe("push delivery", () => {
   });
 });
 
+describe("a wave's feed row, pushed in several zone groups", () => {
+  it("is failed only while none of its groups arrived: one group dead-lettered and another delivered leaves it sent, in either order", async () => {
+    for (const order of [["dead", "sent"], ["sent", "dead"]] as const) {
+      const { id, body } = await firedStart(`Zone Groups ${order[0]}`);
+      const groups: Record<string, PushMessage> = {
+        sent: { ...body, audience: "zones", zones: ["Europe/London"], batch: 0 },
+        dead: { ...body, title: "FAILPUSH", audience: "zones", zones: ["Asia/Kolkata"], batch: 1_800_000_000_000 },
+      };
+      for (const what of order) {
+        if (what === "sent") expect((await run("push-notifications", groups.sent, 1)).explicitAcks).toHaveLength(1);
+        else expect((await run("push-notifications-dlq", groups.dead, 1)).explicitAcks).toHaveLength(1);
+        expect((await row(id)).status, `${order} after ${what}`).toBe(what === "dead" && order[0] === "dead" ? "failed" : "sent");
+      }
+    }
+  });
+});
+
 describe("webhook signatures (Standard Webhooks)", () => {
   it("the receiver refuses a delivery whose body was altered after signing, so its checks are real", async () => {
     const original = JSON.stringify({ title: "real" });

@@ -3,6 +3,7 @@
 // consumer (delivery status); the feed reads them back for the player.
 import type { NotificationRow, PlannedNotificationRow } from "../domain/notifications";
 import { DAY_MS } from "../domain/time";
+import { waveZoneName } from "../domain/local-time";
 import { canonicalZone } from "../domain/zoned";
 import { chunked, field as f } from "./json-batch";
 
@@ -25,10 +26,12 @@ const FEED_COLUMNS = `SELECT q.notification_id, q.event_id, q.notification_type,
   WHERE q.payload IS NOT NULL AND q.status != 'cancelled' AND q.scheduled_time > ?2 AND q.scheduled_time <= ?3`;
 
 /**
- * A local-time event's wave broadcast names its zones (event/waves.ts): shown to a reader in one of them, as their
- * token spells the zone or as the runtime names it (Asia/Kolkata, Asia/Calcutta). Other broadcasts name none.
+ * A local-time event's wave broadcast names its zones by their current IANA names (event/waves.ts): shown to a reader
+ * in one of them, whether their token spells the zone that way, the runtime's way (Asia/Calcutta) or another alias.
+ * The runtime's own id is matched too, for rows written before the names were fixed. Other broadcasts name none.
  */
-const IN_ZONE = "(json_extract(q.payload, '$.zones') IS NULL OR EXISTS (SELECT 1 FROM json_each(q.payload, '$.zones') z WHERE z.value IN (?4, ?5)))";
+const IN_ZONE = "(json_extract(q.payload, '$.zones') IS NULL OR EXISTS (SELECT 1 FROM json_each(q.payload, '$.zones') z WHERE z.value IN (?4, ?5, ?6)))";
+const zoneNames = (zone: string) => [zone, canonicalZone(zone) ?? zone, waveZoneName(zone) ?? zone];
 
 /**
  * The player's own notifications plus every broadcast that has fired, newest 500 of the last 30 days.
@@ -43,7 +46,7 @@ export async function feedRows(d1: D1Database, playerId: string, zone: string, n
        ${FEED_COLUMNS} AND q.target_player_id IS NULL AND q.notification_type IN ${BROADCAST} AND ${IN_ZONE}
        ORDER BY scheduled_time DESC LIMIT 500`,
     )
-    .bind(playerId, now - FEED_WINDOW_MS, now, zone, canonicalZone(zone) ?? zone)
+    .bind(playerId, now - FEED_WINDOW_MS, now, ...zoneNames(zone))
     .all<FeedRow>();
   return results;
 }
@@ -58,7 +61,7 @@ export async function recordInteraction(d1: D1Database, playerId: string, zone: 
       `SELECT 1 FROM notification_queue q WHERE q.notification_id = ?1 AND q.payload IS NOT NULL
          AND (q.target_player_id = ?2 OR (q.target_player_id IS NULL AND q.notification_type IN ${BROADCAST} AND ${IN_ZONE}))`,
     )
-    .bind(notificationId, playerId, null, zone, canonicalZone(zone) ?? zone)
+    .bind(notificationId, playerId, null, ...zoneNames(zone))
     .first();
   if (!visible) return false;
   // Clicking implies it was shown; the first time of each is kept.
@@ -106,11 +109,16 @@ export const notificationPlanStatements = (d1: D1Database, rows: PlannedNotifica
     rows,
   );
 
-/** Push delivery status of a fired notification: the event-level row and, for a batch of players, each of their rows. */
+/**
+ * Push delivery status of a fired notification: the event-level row and, for a batch of players, each of their rows.
+ * A row that several pushes share (a local-time wave's zone groups) is `sent` once any of them is delivered: a dead
+ * letter never turns it back to `failed`, so `failed` means none of its pushes arrived.
+ */
 export const setPushStatus = (d1: D1Database, notificationId: string, playerIds: string[], status: "sent" | "failed", at: number) =>
   d1
     .prepare(
-      `UPDATE notification_queue SET status = ?1, sent_at = CASE WHEN ?1 = 'sent' THEN ?2 ELSE sent_at END
+      `UPDATE notification_queue SET status = CASE WHEN ?1 = 'failed' AND status = 'sent' THEN status ELSE ?1 END,
+         sent_at = CASE WHEN ?1 = 'sent' THEN ?2 ELSE sent_at END
        WHERE notification_id = ?3 OR notification_id IN (SELECT ?3 || ':' || value FROM json_each(?4))`,
     )
     .bind(status, at, notificationId, JSON.stringify(playerIds))

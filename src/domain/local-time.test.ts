@@ -3,8 +3,7 @@
 // case with its seed and path (fc.assert(..., { seed, path })), not fixed by pinning the whole suite to one seed.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { LocalTime, envelope, knownZones, outsideWindow, parseWaveKey, playerWindow, pushInstant, wavePushGroups, waveZones, wavePlan, waves, zoneWindow } from "./local-time";
-import { canonicalZone } from "./zoned";
+import { LocalTime, envelope, knownZones, outsideWindow, parseWaveKey, playerWindow, pushInstant, stillTimely, timelyZones, wavePushAt, wavePushGroups, waveZones, wavePlan, waves, zoneWindow } from "./local-time";
 import { detectConflicts, type ScheduleLimits, type ScheduleWindow } from "./scheduling";
 import { refInstant, refOffset, refWall, wallOf } from "./series.reference";
 import { DAY_MS, HOUR_MS, MINUTE_MS } from "./time";
@@ -141,7 +140,36 @@ describe("the wave plan", () => {
     expect(Math.min(...plan.filter((r) => r.type === "start").map((r) => r.at))).toBe(Date.UTC(2027, 2, 14, 4, 15));
     expect(waveZones(lt, "start", late, { start: late, end: env.end })).toEqual([]);
     expect(waveZones(lt, "end", Date.UTC(2027, 2, 14, 4, 10), { start: late, end: env.end })).toEqual([]);
-    expect(waveZones(lt, "start", Date.UTC(2027, 2, 14, 4, 15), { start: late, end: env.end })).toContain(canonicalZone("Asia/Kathmandu"));
+    expect(waveZones(lt, "start", Date.UTC(2027, 2, 14, 4, 15), { start: late, end: env.end })).toContain("Asia/Kathmandu");
+  });
+});
+
+describe("a wave that fires late", () => {
+  // 02:30–03:30 on New York's spring-forward night; Kolkata's window is 21:00–22:00 UTC the day before.
+  const lt = { start: "2027-03-14T02:30", end: "2027-03-14T03:30" };
+  const env = envelope(lt)!;
+  const kolStart = Date.UTC(2027, 2, 13, 21, 0);
+  const kolEnd = kolStart + HOUR_MS;
+  const now = kolEnd + 10 * MINUTE_MS;
+
+  it("tells no zone whose window has closed that the event has started: not planned, not pushed, not named", () => {
+    const plan = wavePlan({ state: "active", startTime: env.start, endTime: env.end, localTime: lt }, new Set(), now);
+    expect(plan.filter((r) => r.at === kolStart)).toEqual([]);
+    // Karachi (+05:00) opened at 21:30 UTC and is still open: its late start is planned at once.
+    expect(plan).toContainEqual({ key: `start|start|${kolStart + 30 * MINUTE_MS}`, dueAt: now, type: "start", edge: "start", at: kolStart + 30 * MINUTE_MS });
+    expect(wavePushAt(lt, "Asia/Kolkata", "start", now, env)).toBeNull();
+    expect(wavePushAt(lt, "Asia/Kolkata", "start", kolEnd - 1, env)).toBe(kolEnd - 1);
+    const zones = waveZones(lt, "start", kolStart, env);
+    expect(zones.length).toBeGreaterThan(1);
+    expect(wavePushGroups(lt, zones, "start", now, env)).toEqual([]);
+    expect(timelyZones(lt, "start", zones, now, env)).toEqual([]);
+    expect(timelyZones(lt, "start", zones, kolEnd - 1, env)).toEqual(zones);
+  });
+
+  it("a preview is timely only before the window opens, the others until it closes", () => {
+    const w = { start: kolStart, end: kolEnd };
+    expect([kolStart - 1, kolStart].map((t) => stillTimely("preview", w, t))).toEqual([true, false]);
+    for (const type of ["start", "urgency", "expiration_warning"] as const) expect([kolEnd - 1, kolEnd].map((t) => stillTimely(type, w, t))).toEqual([true, false]);
   });
 });
 
@@ -236,7 +264,7 @@ describe("quiet hours and the fixed nights", () => {
           for (const zone of inWave) {
             const at = pushInstant(firedAt, zone, quietHours);
             const win = playerWindow(lt, zone, env);
-            const late = at !== firedAt && at >= (type === "preview" ? win.start : win.end);
+            const late = at >= (type === "preview" ? win.start : win.end);
             const group = groups.find((g) => g.zones.includes(zone));
             if (late) expect(group, zone).toBeUndefined();
             else expect(group?.at, zone).toBe(at);

@@ -4,6 +4,7 @@
 // startTime/endTime stay what every other part of the system reads: the UTC envelope, from the earliest zone's start
 // to the latest zone's end over every zone the runtime knows, computed zone by zone rather than guessed as ±14 h.
 import { z } from "zod";
+import { ianaName } from "./zone-names";
 import { canonicalZone, parseLocal, readingReached, toInstant, toLocal } from "./zoned";
 
 const LOCAL_MINUTE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/;
@@ -38,13 +39,24 @@ export type Span = { start: number; end: number };
 /** Zones whose windows begin (or end) at one instant: one activation (or ending) wave, one notification wave. */
 export type Wave = { at: number; zones: string[] };
 
-/** Every zone the runtime's tz data lists, plus UTC (which Intl leaves out as an alias). */
+const runtimeZones = () => ["UTC", ...Intl.supportedValuesOf("timeZone")];
+
+/**
+ * Every zone the runtime's tz data lists, plus UTC (which Intl leaves out as an alias), under its current IANA name
+ * (zone-names.ts: Asia/Kolkata, not ICU's Asia/Calcutta): the names waves carry and topic pushes go to.
+ */
 export function knownZones(): string[] {
-  return ["UTC", ...Intl.supportedValuesOf("timeZone")];
+  return runtimeZones().map(ianaName);
 }
 
 /** The player's zone as the token or setting names it, canonical; null when it is not an IANA zone. */
 export const playerZone = (tz: string): string | null => canonicalZone(tz);
+
+/** A zone by any name, as waves name it (the current IANA name); null when it is not a zone. */
+export const waveZoneName = (tz: string): string | null => {
+  const canonical = canonicalZone(tz);
+  return canonical === null ? null : ianaName(canonical);
+};
 
 let known: Set<string> | null = null;
 /**
@@ -54,7 +66,7 @@ let known: Set<string> | null = null;
  */
 export function isKnownZone(tz: string): boolean {
   const canonical = canonicalZone(tz);
-  known ??= new Set(knownZones());
+  known ??= new Set(runtimeZones());
   return canonical !== null && known.has(canonical);
 }
 
@@ -139,14 +151,24 @@ export function pushInstant(at: number, zone: string, quiet: QuietHours | undefi
 }
 
 /**
- * When one zone's push for a wave may go out (pushInstant), or null when quiet hours defer it past the point of
- * telling: at or after the player's window start (a preview) or end (start, ending soon, expiration warning).
+ * Whether a wave still tells a zone something at `at`: a preview only before the zone's window opens, the others
+ * (start, ending soon, expiration warning) only before it closes. A start wave fired late (after a pause, or an alarm
+ * that came late) must not tell a zone whose window has closed that the event "has started".
  */
-export function wavePushAt(lt: LocalTime, zone: string, type: WaveType, firedAt: number, env: Span): number | null {
+export const stillTimely = (type: WaveType, w: Span, at: number) => at < (type === "preview" ? w.start : w.end);
+
+/**
+ * When one zone's push for a wave may go out (pushInstant), or null when it would come past the point of telling
+ * (stillTimely), deferred by quiet hours or not. `w` is the zone's window, when the caller has it already.
+ */
+export function wavePushAt(lt: LocalTime, zone: string, type: WaveType, firedAt: number, env: Span, w: Span = playerWindow(lt, zone, env)): number | null {
   const pushAt = pushInstant(firedAt, zone, lt.quietHours);
-  if (pushAt === firedAt) return pushAt;
-  const w = playerWindow(lt, zone, env);
-  return pushAt >= (type === "preview" ? w.start : w.end) ? null : pushAt;
+  return stillTimely(type, w, pushAt) ? pushAt : null;
+}
+
+/** The zones among `zones` a wave of this type still tells something at `now` (stillTimely). */
+export function timelyZones(lt: Pick<LocalTime, "start" | "end">, type: WaveType, zones: readonly string[], now: number, env: Span): string[] {
+  return zones.filter((zone) => stillTimely(type, playerWindow(lt, zone, env), now));
 }
 
 /**
@@ -234,7 +256,8 @@ export function parseWaveKey(key: string): { type: WaveType; edge: "start" | "en
 /**
  * The wave rows a local-time event should have pending: the event-level timetable (domain/notifications.ts), read per
  * zone group. Previews (24 h before each group's start, sent late rather than never while that start is ahead) while
- * it is scheduled or active; once active, each group's start at its start, "ending soon" 2 h before its end (dropped
+ * it is scheduled or active; once active, each group's start at its start (late only while one of its zones' windows
+ * is still open: a resume after the group's windows closed tells them nothing), "ending soon" 2 h before its end (dropped
  * when late, as for any event) and the expiration warning 1 h before it (at most half its window; sent late). Waves
  * fall inside the envelope [startTime, endTime), which end-now may have shortened.
  */
@@ -252,20 +275,21 @@ export function wavePlan(
     if (!fired.has(key)) out.push({ key, dueAt, type, edge, at });
   };
   // Windows clipped to the envelope: a zone whose window had closed before a late create (or is empty) has no wave.
-  const starts = new Set<number>();
+  // Each start wave with the latest end among its zones: once that has passed, nobody is left to tell it "has started".
+  const starts = new Map<number, number>();
   // Each end wave with the latest start among its zones (the shortest window, when a clock change falls inside some
   // of them): its expiration warning is at most half of any of its players' windows early.
   const ends = new Map<number, number>();
   for (const zone of zones) {
     const w = playerWindow(lt, zone, { start: e.startTime, end: e.endTime });
     if (isEmpty(w)) continue;
-    starts.add(w.start);
+    starts.set(w.start, Math.max(starts.get(w.start) ?? -Infinity, w.end));
     ends.set(w.end, Math.max(ends.get(w.end) ?? -Infinity, w.start));
   }
-  for (const at of starts) {
+  for (const [at, end] of starts) {
     if (at >= e.endTime) continue;
     if (now < at) put("preview", "start", at, Math.max(at - 24 * 3_600_000, now));
-    if (e.state === "active") put("start", "start", at, Math.max(at, now));
+    if (e.state === "active" && now < end) put("start", "start", at, Math.max(at, now));
   }
   if (e.state === "active") {
     for (const [at, start] of ends) {

@@ -3,7 +3,7 @@
 // this shard to tell exactly the players whose window starts or ends at the wave's instant. The first request their
 // window accepts fixes the zone for the event: later requests are judged by it whatever their token says.
 import { notificationStatements } from "../../db/notifications";
-import { describeWindow, isEmpty, playerWindow, wavePushAt, windowView, type Span } from "../../domain/local-time";
+import { describeWindow, isEmpty, playerWindow, stillTimely, wavePushAt, windowView, type Span } from "../../domain/local-time";
 import type { Player } from "../../domain/model";
 import { notificationFrame, notificationRow, notificationText, type Notice } from "../../domain/notifications";
 import { progressGate, type EventInfo } from "../../domain/progress";
@@ -78,15 +78,17 @@ export class ShardLocalTime {
     // Read afresh: a privacy erasure deletes rows behind this cache's back.
     this.zones = null;
     const envelope = { start: info.startTime, end: info.endTime };
-    const edgeOf = new Map<string, number | null>();
+    // zone → its window when the wave speaks to it now, else null.
+    const windowOf = new Map<string, Span | null>();
     const members = new Map<string, string>();
     for (const [playerId, { tz: zone }] of this.all()) {
-      if (!edgeOf.has(zone)) {
-        // Clipped to the envelope: a window empty there (closed before a late create, or skipped by a gap) has no wave.
+      if (!windowOf.has(zone)) {
+        // Clipped to the envelope: a window empty there (closed before a late create, or skipped by a gap) has no wave;
+        // nor has one the wave comes too late for (a start fired after the window closed).
         const w = playerWindow(lt, zone, envelope);
-        edgeOf.set(zone, isEmpty(w) ? null : w[call.edge]);
+        windowOf.set(zone, !isEmpty(w) && w[call.edge] === call.at && stillTimely(call.type, w, now) ? w : null);
       }
-      if (edgeOf.get(zone) === call.at) members.set(playerId, zone);
+      if (windowOf.get(zone)) members.set(playerId, zone);
     }
     if (!members.size) return [];
     const base = `${info.eventId}:${call.type}@${iso(call.at)}`;
@@ -110,7 +112,8 @@ export class ShardLocalTime {
     // warning, which only players with unclaimed rewards get, is pushed per player.
     if (call.type !== "expiration_warning") return [];
     return notices.flatMap((n) => {
-      const pushAt = wavePushAt(lt, members.get(n.playerId!)!, call.type, call.firedAt, envelope);
+      const zone = members.get(n.playerId!)!;
+      const pushAt = wavePushAt(lt, zone, call.type, call.firedAt, envelope, windowOf.get(zone)!);
       if (pushAt === null) return [];
       if (pushAt === call.firedAt) return [{ playerId: n.playerId!, pushAt, title: n.title, body: n.body }];
       // Deferred by quiet hours: the time left is counted from when the push goes out.
