@@ -3094,7 +3094,7 @@ export interface components {
         PublicSeries: {
             seriesId: string;
             /**
-             * @description The series' RFC 5545 RRULE (the rule in force now), read in timeZone.
+             * @description The RFC 5545 RRULE that made this occurrence (a series edited 'this and following' has one per stretch), read in timeZone.
              * @example FREQ=WEEKLY;BYDAY=SA
              */
             rrule: string;
