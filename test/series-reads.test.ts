@@ -168,6 +168,30 @@ describe("GET /v1/admin/series/:seriesId: occurrences by range and page", () => 
     expect(seen).toEqual(keys(all));
   });
 
+  it("pages by a key no edit rewrites: an 'all' edit to another time zone between two page reads neither repeats nor skips a row", async () => {
+    const t = await createTemplate();
+    const s = await createSeries({ templateId: t.templateId, rrule: "FREQ=DAILY", dtstart: `${day(1)}T06:00`, duration: "PT1H", timeZone: "UTC", horizonDays: 6 });
+    const keys = (j: { occurrences: { occurrence: string }[] }) => j.occurrences.map((o) => o.occurrence);
+    const before = keys((await call("GET", `/v1/admin/series/${s.seriesId}`)).json);
+    expect(before.length).toBeGreaterThanOrEqual(5);
+    const first = (await call("GET", `/v1/admin/series/${s.seriesId}?limit=2`)).json;
+    expect(keys(first)).toEqual(before.slice(0, 2));
+    // Every occurrence's instant moves 8 h later (06:00 in Los Angeles): the keys stay.
+    const edited = await call("PATCH", `/v1/admin/series/${s.seriesId}`, { body: { scope: "all", changes: { timeZone: "America/Los_Angeles" } } });
+    expect(edited.status).toBe(200);
+    const after = keys((await call("GET", `/v1/admin/series/${s.seriesId}`)).json);
+    const seen = keys(first);
+    let cursor: string | null = first.nextCursor;
+    while (cursor && seen.length < 50) {
+      const page: any = (await call("GET", `/v1/admin/series/${s.seriesId}?limit=2&cursor=${encodeURIComponent(cursor)}`)).json;
+      seen.push(...keys(page));
+      cursor = page.nextCursor;
+    }
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(seen).toEqual(after);
+    expect(seen.slice(0, before.length)).toEqual(before);
+  });
+
   it("refuses bad paging parameters with a 400 naming the field, and an unknown series with 404", async () => {
     const t = await createTemplate();
     const s = await createSeries({ templateId: t.templateId, rrule: "FREQ=DAILY", dtstart: `${day(1)}T06:00`, duration: "PT1H", timeZone: "UTC", horizonDays: 2 });

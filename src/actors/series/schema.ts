@@ -27,4 +27,10 @@ export const SERIES_SCHEMA: readonly MigrationStep[] = [
   // start the plan asked for, as occurrences() already reads them
   `UPDATE occurrences SET original_start = want_start WHERE original_start IS NULL;
    CREATE INDEX occurrences_original ON occurrences (original_start, key);`,
+  // GET pages by page_start: where the rule put the occurrence when it was first decided, written on INSERT only. An
+  // "all" edit to another timeZone rewrites original_start (the same local reading is another instant), and a page
+  // ordered by it repeated or skipped rows across that edit; nothing rewrites page_start.
+  `ALTER TABLE occurrences ADD COLUMN page_start INTEGER;
+   UPDATE occurrences SET page_start = COALESCE(original_start, want_start);
+   CREATE INDEX occurrences_page ON occurrences (page_start, key);`,
 ];

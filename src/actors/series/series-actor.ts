@@ -96,7 +96,7 @@ export class SeriesActor extends DurableObject<Env> implements SeriesActorRpc {
     if (!view) return null;
     if (!page || view.occurrences.length <= page.limit) return { ...view, next: null };
     const last = view.occurrences[page.limit - 1];
-    const original = this.sql.exec<{ o: number }>("SELECT COALESCE(original_start, want_start) AS o FROM occurrences WHERE key = ?", last.key).one().o as number;
+    const original = this.sql.exec<{ o: number }>("SELECT page_start AS o FROM occurrences WHERE key = ?", last.key).one().o as number;
     return { ...view, occurrences: view.occurrences.slice(0, page.limit), next: { start: original, key: last.key } };
   }
 
@@ -214,8 +214,8 @@ export class SeriesActor extends DurableObject<Env> implements SeriesActorRpc {
   private save(row: OccurrenceRow, now: number) {
     const revision = (this.sql.exec<{ r: number }>("SELECT COALESCE(MAX(revision), -1) + 1 AS r FROM occurrences WHERE key = ?", row.key).one().r as number) ?? 0;
     this.sql.exec(
-      `INSERT INTO occurrences (key, gen, event_id, status, want_start, want_end, start_time, end_time, shifted_from, reason, updated_at, revision, original_start, seq_base)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO occurrences (key, gen, event_id, status, want_start, want_end, start_time, end_time, shifted_from, reason, updated_at, revision, original_start, seq_base, page_start)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (key) DO UPDATE SET gen = excluded.gen, event_id = excluded.event_id, status = excluded.status, want_start = excluded.want_start,
          want_end = excluded.want_end, start_time = excluded.start_time, end_time = excluded.end_time, shifted_from = excluded.shifted_from,
          reason = excluded.reason, updated_at = excluded.updated_at, revision = excluded.revision, original_start = excluded.original_start, seq_base = excluded.seq_base`,
@@ -233,6 +233,8 @@ export class SeriesActor extends DurableObject<Env> implements SeriesActorRpc {
       revision,
       row.original,
       row.seqBase,
+      // page_start: set here once, never in the update above (GET's paging key)
+      row.original,
     );
     if (row.status !== "pending") {
       const d1: D1OccurrenceRow = { ...record(row, now), seriesId: this.ctx.id.name ?? "", revision, originalStart: row.original, seqBase: row.seqBase };
@@ -272,8 +274,8 @@ export class SeriesActor extends DurableObject<Env> implements SeriesActorRpc {
     const rows = (
       page
         ? this.sql.exec<OccRowSql>(
-            `SELECT * FROM occurrences WHERE start_time >= ? AND start_time < ? AND (original_start > ? OR (original_start = ? AND key > ?))
-             ORDER BY original_start, key LIMIT ?`,
+            `SELECT * FROM occurrences WHERE start_time >= ? AND start_time < ? AND (page_start > ? OR (page_start = ? AND key > ?))
+             ORDER BY page_start, key LIMIT ?`,
             page.from,
             page.to ?? Number.MAX_SAFE_INTEGER,
             page.after?.start ?? Number.MIN_SAFE_INTEGER,
