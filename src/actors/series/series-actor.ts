@@ -14,6 +14,7 @@ import { migrate } from "../kit/migrate";
 import { Outbox } from "../kit/outbox";
 import { Schedule } from "../kit/schedule";
 import { materialize, type OccurrenceRow, type SeriesStore } from "./materialize";
+import { afterEdit, d1Segments, type RuleHistory } from "./rule-history";
 import { cancelledOutside, heldOut, learnsStill, ownCancels, type Cancelled } from "./outside";
 import { SERIES_SCHEMA } from "./schema";
 
@@ -33,6 +34,8 @@ type SeriesRowSql = {
   revision: number;
   created_at: number;
   updated_at: number;
+  rule_history: string;
+  rules_since: number | null;
 };
 type OccRowSql = {
   key: string;
@@ -111,10 +114,18 @@ export class SeriesActor extends DurableObject<Env> implements SeriesActorRpc {
         return fail(409, "occurrence_started", `occurrence ${occ.key} has started (event ${occ.eventId}); edit that event instead`);
       }
     }
-    const applied = applyEdit(JSON.parse(s.plan) as SeriesPlan, edit, readConfig(this.env).maxWindowDays, now);
+    const before = JSON.parse(s.plan) as SeriesPlan;
+    const applied = applyEdit(before, edit, readConfig(this.env).maxWindowDays, now);
     if (!applied.ok) return fail(422, "validation_failed", applied.problems.map((p) => `${p.path} ${p.message}`).join("; "), { fields: applied.problems });
+    const history = afterEdit(ruleHistory(s), before, edit, now);
     this.ctx.storage.transactionSync(() => {
-      this.sql.exec("UPDATE series SET plan = ?, sequence = sequence + 1, revision = revision + 1, updated_at = ? WHERE id = 1", JSON.stringify(applied.plan), now);
+      this.sql.exec(
+        "UPDATE series SET plan = ?, rule_history = ?, rules_since = ?, sequence = sequence + 1, revision = revision + 1, updated_at = ? WHERE id = 1",
+        JSON.stringify(applied.plan),
+        JSON.stringify(history.rules),
+        history.since,
+        now,
+      );
       this.audit(now, audit, `edit:${edit.scope}`, edit);
       this.queueSeries();
       this.schedule.set("materialize", now, "", 0);
@@ -250,7 +261,7 @@ export class SeriesActor extends DurableObject<Env> implements SeriesActorRpc {
       seriesId: s.series_id,
       templateId: s.template_id,
       rule,
-      segments: plan.segments.map(({ rrule, dtstart, duration, timeZone, until, fromMs }) => ({ rrule, dtstart, duration, timeZone, until, fromMs })),
+      segments: d1Segments(ruleHistory(s), plan),
       onConflict: s.on_conflict,
       status: s.status,
       sequence: s.sequence,
@@ -325,6 +336,8 @@ export class SeriesActor extends DurableObject<Env> implements SeriesActorRpc {
     };
   }
 }
+
+const ruleHistory = (s: SeriesRowSql): RuleHistory => ({ rules: JSON.parse(s.rule_history) as RuleHistory["rules"], since: s.rules_since });
 
 const record = (r: OccurrenceRow, updatedAt: number): OccurrenceRecord => ({
   key: r.key,
