@@ -182,7 +182,8 @@ export class SeriesActor extends DurableObject<Env> implements SeriesActorRpc {
     }
     const s0 = this.row();
     if (!s0) return;
-    // Events ops cancelled directly since the last pass: recorded and held out before the pass decides anything.
+    // Events ops cancelled directly since the last pass: recorded and held out before the pass decides anything (one
+    // whose event cannot be read now stays live, and the next pass asks again: ownCancels).
     const outside = await cancelledOutside(this.env.DB, this.occurrences().values(), s0.series_id);
     const own = outside.size ? await ownCancels(this.env, outside, `series:${s0.series_id}`) : undefined;
     this.learn(outside, now, { actor: "ops (event state read from D1)", reason: null }, own);
