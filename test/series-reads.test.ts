@@ -83,6 +83,29 @@ describe("GET /v1/admin/series: the ops list", () => {
     expect(await counts()).toEqual({ scheduled: 1, shifted: 1, skipped: 1, cancelled: 1 });
   });
 
+  it("the 0026 count triggers exist after every migration, and an occurrence written, restatused and deleted moves the counts", async () => {
+    // Drizzle's snapshots do not know these triggers: a generated table rebuild would drop them without a word.
+    const triggers = await env.DB.prepare("SELECT name, tbl_name AS tbl FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'series%count%' ORDER BY name").all();
+    expect(triggers.results).toEqual([
+      { name: "series_count_insert", tbl: "series" },
+      { name: "series_occurrences_count_delete", tbl: "series_occurrences" },
+      { name: "series_occurrences_count_insert", tbl: "series_occurrences" },
+      { name: "series_occurrences_count_update", tbl: "series_occurrences" },
+    ]);
+    const rule = { rrule: "FREQ=DAILY", dtstart: "2032-01-01T10:00:00", duration: "PT1H", timeZone: "UTC", exdates: [], until: null };
+    const seriesId = "ser_d0a1b2c3d4e5f6a7";
+    await env.DB.batch(seriesStatements(env.DB, [{ seriesId, templateId: "count-triggers", rule, onConflict: "skip", status: "active", sequence: 0, createdAt: 1, updatedAt: 1, revision: 0 }]));
+    const counts = () =>
+      env.DB.prepare("SELECT count_scheduled AS scheduled, count_shifted AS shifted, count_skipped AS skipped, count_cancelled AS cancelled FROM series WHERE series_id = ?").bind(seriesId).first();
+    const occ = (key: string, status: string, revision: number) => ({ seriesId, key, eventId: null, status, start: Date.parse(key), end: Date.parse(key) + 3_600_000, shiftedFrom: null, reason: null, updatedAt: 1, revision, originalStart: Date.parse(key), seqBase: 0 }) as any;
+    await env.DB.batch(occurrenceStatements(env.DB, [occ("2032-01-01T10:00:00Z", "scheduled", 0), occ("2032-01-02T10:00:00Z", "shifted", 0)]));
+    expect(await counts()).toEqual({ scheduled: 1, shifted: 1, skipped: 0, cancelled: 0 });
+    await env.DB.batch(occurrenceStatements(env.DB, [occ("2032-01-02T10:00:00Z", "skipped", 1)]));
+    expect(await counts()).toEqual({ scheduled: 1, shifted: 0, skipped: 1, cancelled: 0 });
+    await env.DB.prepare("DELETE FROM series_occurrences WHERE series_id = ? AND occurrence_key = ?").bind(seriesId, "2032-01-01T10:00:00Z").run();
+    expect(await counts()).toEqual({ scheduled: 0, shifted: 0, skipped: 1, cancelled: 0 });
+  });
+
   it("refuses bad parameters with a 400 naming the field", async () => {
     for (const [q, field] of [
       ["limit=0", "limit"],

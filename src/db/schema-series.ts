@@ -27,6 +27,10 @@ export const series = sqliteTable(
      * How many of its series_occurrences rows have each status: kept by triggers on that table (migration 0026), so
      * the ops list reads four columns instead of grouping the series' whole history.
      */
+    // WARNING: drizzle does not know these triggers (its snapshots hold no triggers). A generated migration that
+    // rebuilds series or series_occurrences (drizzle-kit's __new_ table + DROP + RENAME, for a type, NOT NULL or FK
+    // change) drops them silently and the counts stop moving: recreate them in that migration (copy 0026's).
+    // test/series-reads.test.ts checks they exist after every migration.
     countScheduled: integer("count_scheduled").notNull().default(0),
     countShifted: integer("count_shifted").notNull().default(0),
     countSkipped: integer("count_skipped").notNull().default(0),
