@@ -135,6 +135,11 @@ describe("series passes and outside cancels", () => {
     await pass(s.seriesId);
     const mid = await getSeries(s.seriesId);
     expect(occ(mid, viaD1.occurrence)).toMatchObject({ status: "cancelled", reason: "the series was paused or ended" });
+    // The audit names the series as who cancelled it, not ops.
+    const audit = await runInDurableObject(seriesStub(s.seriesId), (_o: SeriesActor, state: DurableObjectState) =>
+      state.storage.sql.exec<{ actor: string; details: string }>("SELECT actor, details FROM audit WHERE action = 'event-cancelled'").toArray(),
+    );
+    expect(audit).toEqual([{ actor: `series:${s.seriesId}`, details: JSON.stringify({ events: [viaD1.eventId], lostRecord: true }) }]);
     const resumed = (await call("POST", `/v1/admin/series/${s.seriesId}/resume`)).json;
     expect(occ(resumed, viaD1.occurrence).status).toBe("scheduled");
     expect(occ(resumed, viaD1.occurrence).eventId).not.toBe(viaD1.eventId);

@@ -216,7 +216,11 @@ export class SeriesActor extends DurableObject<Env> implements SeriesActorRpc {
       if (rows.length === 0) return false;
       for (const row of rows) this.save(row, now);
       this.sql.exec("UPDATE series SET revision = revision + 1, updated_at = ? WHERE id = 1", now);
-      this.audit(now, audit, "event-cancelled", { events: rows.map((r) => r.eventId) });
+      // The series' own lost cancels are its own in the audit too, not the operator's the rest are.
+      const mine = rows.filter((r) => own?.has(r.eventId!));
+      const theirs = rows.filter((r) => !own?.has(r.eventId!));
+      if (theirs.length) this.audit(now, audit, "event-cancelled", { events: theirs.map((r) => r.eventId) });
+      if (mine.length) this.audit(now, { actor: `series:${this.row()!.series_id}`, reason: null }, "event-cancelled", { events: mine.map((r) => r.eventId), lostRecord: true });
       this.queueSeries();
       return true;
     });
