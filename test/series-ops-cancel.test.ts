@@ -135,6 +135,11 @@ describe("series passes and outside cancels", () => {
     await pass(s.seriesId);
     const mid = await getSeries(s.seriesId);
     expect(occ(mid, viaD1.occurrence)).toMatchObject({ status: "cancelled", reason: "the series was paused or ended" });
+    // The audit names the series as who cancelled it, not ops.
+    const audit = await runInDurableObject(seriesStub(s.seriesId), (_o: SeriesActor, state: DurableObjectState) =>
+      state.storage.sql.exec<{ actor: string; details: string }>("SELECT actor, details FROM audit WHERE action = 'event-cancelled'").toArray(),
+    );
+    expect(audit).toEqual([{ actor: `series:${s.seriesId}`, details: JSON.stringify({ events: [viaD1.eventId], lostRecord: true }) }]);
     const resumed = (await call("POST", `/v1/admin/series/${s.seriesId}/resume`)).json;
     expect(occ(resumed, viaD1.occurrence).status).toBe("scheduled");
     expect(occ(resumed, viaD1.occurrence).eventId).not.toBe(viaD1.eventId);
@@ -149,5 +154,29 @@ describe("series passes and outside cancels", () => {
     const resumed = (await call("POST", `/v1/admin/series/${s.seriesId}/resume`)).json;
     expect(occ(resumed, victim.occurrence).status).toBe("scheduled");
     expect(occ(resumed, victim.occurrence).eventId).not.toBe(victim.eventId);
+  });
+
+  it("a cancel whose event cannot be read is left for the next pass, not booked as an operator's and held for ever", async () => {
+    const s = await createSeries({ dtstart: `${day(1)}T13:00` });
+    const victim = s.occurrences[1];
+    // An edit's pass cancelled the event, then the object died before recording it; D1 shows the cancel.
+    await cancelDirect(victim.eventId, `series:${s.seriesId}`, "no longer in the series (edited)");
+    expect(await until(() => d1State(victim.eventId), (v) => v === "cancelled")).toBe("cancelled");
+    // The event object cannot answer (its storage fails) while the pass asks whose cancel it was.
+    const swapDoc = (from: string, to: string) =>
+      runInDurableObject(eventStub(victim.eventId), (_o: unknown, state: DurableObjectState) => state.storage.sql.exec(`ALTER TABLE ${from} RENAME TO ${to}`));
+    await swapDoc("doc", "doc_away");
+    try {
+      await pass(s.seriesId);
+    } finally {
+      await swapDoc("doc_away", "doc");
+    }
+    expect(occ(await getSeries(s.seriesId), victim.occurrence)).toMatchObject({ eventId: victim.eventId, status: "scheduled" });
+    // The next pass reads it: the series' own cancel, so the occurrence is made again (a new event), not held out.
+    await pass(s.seriesId);
+    const after = occ(await getSeries(s.seriesId), victim.occurrence);
+    expect(after.status).toBe("scheduled");
+    expect(after.eventId).not.toBe(victim.eventId);
+    expect(after.reason).not.toBe(OPS);
   });
 });

@@ -3,6 +3,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { SeriesActor } from "../src/actors/series/series-actor";
+import { occurrenceStatements } from "../src/db/series";
 import { DAY, HOUR, call, createEvent, createTemplate, inMs, playerToken, runInDurableObject } from "./helpers";
 
 const seriesStub = (id: string) => env.SERIES_ACTOR.get(env.SERIES_ACTOR.idFromName(id));
@@ -89,5 +90,50 @@ describe("players see series", () => {
     const read = (id: string) => until(() => call("GET", `/v1/events/${id}`, { token }), (r) => r.json.series !== null && r.json.series !== undefined);
     expect((await read(early.eventId)).json.series).toMatchObject({ seriesId: s.seriesId, rrule: "FREQ=DAILY", summary: "Every day at 10:00 (UTC), for 2 h" });
     expect((await read(late.eventId)).json.series).toMatchObject({ seriesId: s.seriesId, rrule: "FREQ=WEEKLY;BYDAY=MO", summary: "Every Monday at 18:00 (UTC), for 2 h" });
+  });
+
+  it("an occurrence older than every rule the plan keeps still names its own rule (pruned past 90 days, or replaced by a new dtstart), not a later one", async () => {
+    const t = await createTemplate();
+    const created = await call("POST", "/v1/admin/series", {
+      body: { templateId: t.templateId, rrule: "FREQ=DAILY", dtstart: `${day(1)}T10:00`, duration: "PT2H", timeZone: "UTC", horizonDays: 3 },
+    });
+    expect(created.status).toBe(201);
+    const s = created.json;
+    const patch = (body: unknown) => call("PATCH", `/v1/admin/series/${s.seriesId}`, { body });
+    expect((await patch({ scope: "following", occurrence: `${day(2)}T10:00`, changes: { rrule: "FREQ=WEEKLY;BYDAY=MO" } })).status).toBe(200);
+    // That split, as if made 100 days ago: the next edit prunes the daily rule from the plan.
+    await runInDurableObject(seriesStub(s.seriesId), (_o: SeriesActor, state: DurableObjectState) => {
+      const row = state.storage.sql.exec<{ plan: string }>("SELECT plan FROM series").one();
+      const plan = JSON.parse(row.plan as string);
+      plan.segments[1].fromMs = Date.now() - 100 * DAY;
+      state.storage.sql.exec("UPDATE series SET plan = ?", JSON.stringify(plan));
+    });
+    const pruned = await patch({ scope: "all", changes: { duration: "PT3H" } });
+    expect(pruned.status).toBe(200);
+    expect(pruned.json.segments.map((g: { rrule: string }) => g.rrule)).toEqual(["FREQ=WEEKLY;BYDAY=MO"]);
+    await runInDurableObject(seriesStub(s.seriesId), (o: SeriesActor) => o.tick(Date.now()));
+
+    // Two occurrences D1 keeps from back then: one of the daily rule (120 days ago), one of the weekly (50 days ago).
+    const oldDaily = await createEvent(t.templateId, { startTime: inMs(30 * DAY), endTime: inMs(30 * DAY + HOUR) });
+    const oldWeekly = await createEvent(t.templateId, { startTime: inMs(31 * DAY), endTime: inMs(31 * DAY + HOUR) });
+    const row = (eventId: string, key: string, original: number) =>
+      ({ seriesId: s.seriesId, key, eventId, status: "scheduled", start: original, end: original + HOUR, shiftedFrom: null, reason: null, updatedAt: 1, revision: 0, originalStart: original, seqBase: 0 }) as any;
+    await env.DB.batch(
+      occurrenceStatements(env.DB, [row(oldDaily.eventId, "2000-01-01T10:00:00", Date.now() - 120 * DAY), row(oldWeekly.eventId, "2000-01-02T10:00:00", Date.now() - 50 * DAY)]),
+    );
+    const token = await playerToken("series-history");
+    const rule = async (id: string) => (await until(() => call("GET", `/v1/events/${id}`, { token }), (r) => r.json.series != null)).json.series.rrule;
+    expect(await rule(oldDaily.eventId)).toBe("FREQ=DAILY");
+    expect(await rule(oldWeekly.eventId)).toBe("FREQ=WEEKLY;BYDAY=MO");
+
+    // A new dtstart makes the plan one rule again: what the old rules made keeps them; what the new one makes is its own.
+    const collapsed = await patch({ scope: "all", changes: { dtstart: `${day(1)}T12:00`, rrule: "FREQ=WEEKLY;BYDAY=FR,SA,SU,MO,TU,WE,TH" } });
+    expect(collapsed.status).toBe(200);
+    await runInDurableObject(seriesStub(s.seriesId), (o: SeriesActor) => o.tick(Date.now()));
+    expect(await rule(oldDaily.eventId)).toBe("FREQ=DAILY");
+    expect(await rule(oldWeekly.eventId)).toBe("FREQ=WEEKLY;BYDAY=MO");
+    const fresh = collapsed.json.occurrences.find((o: { status: string; startTime: string }) => o.status === "scheduled" && o.startTime.endsWith("T12:00:00.000Z"));
+    expect(fresh).toBeTruthy();
+    expect(await rule(fresh.eventId)).toBe("FREQ=WEEKLY;BYDAY=FR,SA,SU,MO,TU,WE,TH");
   });
 });

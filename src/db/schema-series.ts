@@ -1,5 +1,6 @@
 // Recurring series (issue 17): the queryable copy of each SeriesActor's series and its occurrences, written behind
 // the actor (revision-guarded upserts). The actor's own SQLite is the truth; these tables answer lists and reports.
+import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
 export const series = sqliteTable(
@@ -26,6 +27,10 @@ export const series = sqliteTable(
      * How many of its series_occurrences rows have each status: kept by triggers on that table (migration 0026), so
      * the ops list reads four columns instead of grouping the series' whole history.
      */
+    // WARNING: drizzle does not know these triggers (its snapshots hold no triggers). A generated migration that
+    // rebuilds series or series_occurrences (drizzle-kit's __new_ table + DROP + RENAME, for a type, NOT NULL or FK
+    // change) drops them silently and the counts stop moving: recreate them in that migration (copy 0026's).
+    // test/series-reads.test.ts checks they exist after every migration.
     countScheduled: integer("count_scheduled").notNull().default(0),
     countShifted: integer("count_shifted").notNull().default(0),
     countSkipped: integer("count_skipped").notNull().default(0),
@@ -64,5 +69,9 @@ export const seriesOccurrences = sqliteTable(
     index("idx_series_occurrences_event").on(t.eventId),
     // A player's event names its series' next occurrence: a seek by series and start, not a walk of its history.
     index("idx_series_occurrences_start").on(t.seriesId, t.startTime),
+    // The next live start (the ops list, a player's event) over live rows only: a paused or ended series keeps its
+    // future cancelled rows up to the horizon, and a MIN over idx_series_occurrences_start walked every one of them.
+    // The queries repeat this exact predicate (db/series.ts LIVE), or SQLite cannot use the index.
+    index("idx_series_occurrences_next_live").on(t.seriesId, t.startTime).where(sql`status IN ('scheduled', 'shifted')`),
   ],
 );

@@ -69,6 +69,12 @@ export async function seriesLinks(d1: D1Database, eventIds: string[]): Promise<M
 
 // ---- the ops list (GET /v1/admin/series) ----------------------------------------------------------------------------
 
+/**
+ * An occurrence with an event still to run, as idx_series_occurrences_next_live's WHERE says it (migration 0027): the
+ * next-start seeks must repeat that predicate exactly, or SQLite walks idx_series_occurrences_start's cancelled rows.
+ */
+const live = (alias: string) => `${alias}.status IN ('scheduled', 'shifted')`;
+
 export type SeriesCursor = { createdAt: number; seriesId: string };
 export const encodeSeriesCursor = (c: SeriesCursor) => btoa(`${c.createdAt}:${c.seriesId}`);
 export function decodeSeriesCursor(s: string): SeriesCursor | null {
@@ -97,7 +103,8 @@ export type SeriesListItem = {
 /**
  * Newest first (created_at, series_id descending), by idx_series_created / _status_created / _template_created, in one
  * read: the counts are the row's own columns (kept by triggers on series_occurrences, migration 0026), and the next
- * start a seek on idx_series_occurrences_start past `now` (the horizon's rows only, never the history).
+ * start a seek on idx_series_occurrences_next_live past `now` (live rows only: not the history, nor the cancelled rows
+ * a paused or ended series keeps up to its horizon).
  */
 export async function listSeries(
   d1: D1Database,
@@ -114,7 +121,7 @@ export async function listSeries(
     .prepare(
       `SELECT series_id AS seriesId, template_id AS templateId, rule, status, created_at AS createdAt, updated_at AS updatedAt,
          count_scheduled AS scheduled, count_shifted AS shifted, count_skipped AS skipped, count_cancelled AS cancelled,
-         (SELECT MIN(o.start_time) FROM series_occurrences o WHERE o.series_id = series.series_id AND o.start_time > ? AND o.status IN ('scheduled', 'shifted')) AS nextStart
+         (SELECT MIN(o.start_time) FROM series_occurrences o WHERE o.series_id = series.series_id AND o.start_time > ? AND ${live("o")}) AS nextStart
        FROM series ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY created_at DESC, series_id DESC LIMIT ?`,
     )
     .bind(now, ...args, page.limit + 1)
@@ -146,14 +153,14 @@ export async function eventStates(d1: D1Database, eventIds: string[]): Promise<M
  * For each listed event that is a series occurrence: its series, the rule that made it (the segment covering its
  * original start; the latest rule for rows from before segments were kept) and the start of the series' next
  * scheduled occurrence after this one. One read for the lot: the events by idx_series_occurrences_event, and each
- * next start a seek on idx_series_occurrences_start.
+ * next start a seek on idx_series_occurrences_next_live.
  */
 export async function publicSeriesLinks(d1: D1Database, eventIds: string[]): Promise<Map<string, PublicSeriesLink>> {
   if (eventIds.length === 0) return new Map();
   const rows = await d1
     .prepare(
       `SELECT o.event_id AS eventId, s.series_id AS seriesId, s.rule AS rule, s.segments AS segments, COALESCE(o.original_start, o.start_time) AS original,
-         (SELECT MIN(n.start_time) FROM series_occurrences n WHERE n.series_id = o.series_id AND n.start_time > o.start_time AND n.status IN ('scheduled', 'shifted')) AS next
+         (SELECT MIN(n.start_time) FROM series_occurrences n WHERE n.series_id = o.series_id AND n.start_time > o.start_time AND ${live("n")}) AS next
        FROM series_occurrences o JOIN series s ON s.series_id = o.series_id
        WHERE o.event_id IN (SELECT value FROM json_each(?))`,
     )

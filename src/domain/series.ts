@@ -217,10 +217,17 @@ export function applyEdit(plan: SeriesPlan, edit: SeriesEdit, maxDurationDays = 
  */
 function prune(plan: SeriesPlan, now: number): SeriesPlan {
   const cutoff = now - PLAN_RETENTION_DAYS * DAY_MS;
-  let first = 0;
-  while (first + 1 < plan.segments.length && plan.segments[first + 1].fromMs! < cutoff) first++;
+  const first = prunedRules(plan, now);
   const overrides = Object.fromEntries(Object.entries(plan.overrides).filter(([k]) => ruleInstant(plan, k) >= cutoff - MAX_MOVE_MS));
   return { segments: plan.segments.slice(first), overrides };
+}
+
+/** How many of the plan's first rules an edit at `now` drops (prune): the actor keeps them for players' views. */
+export function prunedRules(plan: SeriesPlan, now: number): number {
+  const cutoff = now - PLAN_RETENTION_DAYS * DAY_MS;
+  let first = 0;
+  while (first + 1 < plan.segments.length && plan.segments[first + 1].fromMs! < cutoff) first++;
+  return first;
 }
 
 function editPlan(plan: SeriesPlan, edit: SeriesEdit, maxDurationDays: number, now: number): Edited {

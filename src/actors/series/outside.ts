@@ -30,12 +30,23 @@ export async function cancelledOutside(db: D1Database, rows: Iterable<Occurrence
 
 /**
  * Of the cancels D1 shows, those the series sent itself (a pass cancelled the event, then a crash lost the record):
- * event id → the reason it was sent with. One event read per learnt cancel, which is rare; a failed read counts as ops.
+ * event id → the reason it was sent with. One event read per learnt cancel, which is rare. An event whose read fails
+ * is dropped from `cancelled` for this pass (its row stays live; the next pass asks again): counted as ops, the
+ * series' own cancel would be held out for ever on one transient error.
  */
 export async function ownCancels(env: Env, cancelled: Cancelled, seriesActor: string): Promise<Map<string, string>> {
   const own = new Map<string, string>();
-  for (const id of cancelled.keys()) {
-    const by = await eventActor(env, id).get().then((v) => (v ? cancelledBy(v) : null), () => null);
+  for (const id of [...cancelled.keys()]) {
+    const by = await eventActor(env, id)
+      .get()
+      .then(
+        (v) => (v ? cancelledBy(v) : null),
+        (err: unknown) => {
+          console.error(JSON.stringify({ msg: "series pass could not read a cancelled event; it asks again next pass", eventId: id, error: String(err) }));
+          cancelled.delete(id);
+          return null;
+        },
+      );
     if (by?.actor === seriesActor) own.set(id, by.reason ?? "cancelled by the series");
   }
   return own;

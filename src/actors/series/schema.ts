@@ -27,4 +27,15 @@ export const SERIES_SCHEMA: readonly MigrationStep[] = [
   // start the plan asked for, as occurrences() already reads them
   `UPDATE occurrences SET original_start = want_start WHERE original_start IS NULL;
    CREATE INDEX occurrences_original ON occurrences (original_start, key);`,
+  // GET pages by page_start: where the rule put the occurrence when it was first decided, written on INSERT only. An
+  // "all" edit to another timeZone rewrites original_start (the same local reading is another instant), and a page
+  // ordered by it repeated or skipped rows across that edit; nothing rewrites page_start.
+  `ALTER TABLE occurrences ADD COLUMN page_start INTEGER;
+   UPDATE occurrences SET page_start = COALESCE(original_start, want_start);
+   CREATE INDEX occurrences_page ON occurrences (page_start, key);
+   DROP INDEX occurrences_original;`,
+  // the rules the plan dropped (pruned, or replaced by an "all" edit with a new dtstart) and when such an edit started
+  // the plan's first rule: D1's series.segments keeps naming the rule that made each old occurrence (rule-history.ts)
+  `ALTER TABLE series ADD COLUMN rule_history TEXT NOT NULL DEFAULT '[]';
+   ALTER TABLE series ADD COLUMN rules_since INTEGER;`,
 ];

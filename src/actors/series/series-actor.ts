@@ -14,6 +14,7 @@ import { migrate } from "../kit/migrate";
 import { Outbox } from "../kit/outbox";
 import { Schedule } from "../kit/schedule";
 import { materialize, type OccurrenceRow, type SeriesStore } from "./materialize";
+import { afterEdit, d1Segments, type RuleHistory } from "./rule-history";
 import { cancelledOutside, heldOut, learnsStill, ownCancels, type Cancelled } from "./outside";
 import { SERIES_SCHEMA } from "./schema";
 
@@ -33,6 +34,8 @@ type SeriesRowSql = {
   revision: number;
   created_at: number;
   updated_at: number;
+  rule_history: string;
+  rules_since: number | null;
 };
 type OccRowSql = {
   key: string;
@@ -96,7 +99,7 @@ export class SeriesActor extends DurableObject<Env> implements SeriesActorRpc {
     if (!view) return null;
     if (!page || view.occurrences.length <= page.limit) return { ...view, next: null };
     const last = view.occurrences[page.limit - 1];
-    const original = this.sql.exec<{ o: number }>("SELECT COALESCE(original_start, want_start) AS o FROM occurrences WHERE key = ?", last.key).one().o as number;
+    const original = this.sql.exec<{ o: number }>("SELECT page_start AS o FROM occurrences WHERE key = ?", last.key).one().o as number;
     return { ...view, occurrences: view.occurrences.slice(0, page.limit), next: { start: original, key: last.key } };
   }
 
@@ -111,10 +114,18 @@ export class SeriesActor extends DurableObject<Env> implements SeriesActorRpc {
         return fail(409, "occurrence_started", `occurrence ${occ.key} has started (event ${occ.eventId}); edit that event instead`);
       }
     }
-    const applied = applyEdit(JSON.parse(s.plan) as SeriesPlan, edit, readConfig(this.env).maxWindowDays, now);
+    const before = JSON.parse(s.plan) as SeriesPlan;
+    const applied = applyEdit(before, edit, readConfig(this.env).maxWindowDays, now);
     if (!applied.ok) return fail(422, "validation_failed", applied.problems.map((p) => `${p.path} ${p.message}`).join("; "), { fields: applied.problems });
+    const history = afterEdit(ruleHistory(s), before, edit, now);
     this.ctx.storage.transactionSync(() => {
-      this.sql.exec("UPDATE series SET plan = ?, sequence = sequence + 1, revision = revision + 1, updated_at = ? WHERE id = 1", JSON.stringify(applied.plan), now);
+      this.sql.exec(
+        "UPDATE series SET plan = ?, rule_history = ?, rules_since = ?, sequence = sequence + 1, revision = revision + 1, updated_at = ? WHERE id = 1",
+        JSON.stringify(applied.plan),
+        JSON.stringify(history.rules),
+        history.since,
+        now,
+      );
       this.audit(now, audit, `edit:${edit.scope}`, edit);
       this.queueSeries();
       this.schedule.set("materialize", now, "", 0);
@@ -171,7 +182,8 @@ export class SeriesActor extends DurableObject<Env> implements SeriesActorRpc {
     }
     const s0 = this.row();
     if (!s0) return;
-    // Events ops cancelled directly since the last pass: recorded and held out before the pass decides anything.
+    // Events ops cancelled directly since the last pass: recorded and held out before the pass decides anything (one
+    // whose event cannot be read now stays live, and the next pass asks again: ownCancels).
     const outside = await cancelledOutside(this.env.DB, this.occurrences().values(), s0.series_id);
     const own = outside.size ? await ownCancels(this.env, outside, `series:${s0.series_id}`) : undefined;
     this.learn(outside, now, { actor: "ops (event state read from D1)", reason: null }, own);
@@ -204,7 +216,11 @@ export class SeriesActor extends DurableObject<Env> implements SeriesActorRpc {
       if (rows.length === 0) return false;
       for (const row of rows) this.save(row, now);
       this.sql.exec("UPDATE series SET revision = revision + 1, updated_at = ? WHERE id = 1", now);
-      this.audit(now, audit, "event-cancelled", { events: rows.map((r) => r.eventId) });
+      // The series' own lost cancels are its own in the audit too, not the operator's the rest are.
+      const mine = rows.filter((r) => own?.has(r.eventId!));
+      const theirs = rows.filter((r) => !own?.has(r.eventId!));
+      if (theirs.length) this.audit(now, audit, "event-cancelled", { events: theirs.map((r) => r.eventId) });
+      if (mine.length) this.audit(now, { actor: `series:${this.row()!.series_id}`, reason: null }, "event-cancelled", { events: mine.map((r) => r.eventId), lostRecord: true });
       this.queueSeries();
       return true;
     });
@@ -214,8 +230,8 @@ export class SeriesActor extends DurableObject<Env> implements SeriesActorRpc {
   private save(row: OccurrenceRow, now: number) {
     const revision = (this.sql.exec<{ r: number }>("SELECT COALESCE(MAX(revision), -1) + 1 AS r FROM occurrences WHERE key = ?", row.key).one().r as number) ?? 0;
     this.sql.exec(
-      `INSERT INTO occurrences (key, gen, event_id, status, want_start, want_end, start_time, end_time, shifted_from, reason, updated_at, revision, original_start, seq_base)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO occurrences (key, gen, event_id, status, want_start, want_end, start_time, end_time, shifted_from, reason, updated_at, revision, original_start, seq_base, page_start)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (key) DO UPDATE SET gen = excluded.gen, event_id = excluded.event_id, status = excluded.status, want_start = excluded.want_start,
          want_end = excluded.want_end, start_time = excluded.start_time, end_time = excluded.end_time, shifted_from = excluded.shifted_from,
          reason = excluded.reason, updated_at = excluded.updated_at, revision = excluded.revision, original_start = excluded.original_start, seq_base = excluded.seq_base`,
@@ -233,6 +249,8 @@ export class SeriesActor extends DurableObject<Env> implements SeriesActorRpc {
       revision,
       row.original,
       row.seqBase,
+      // page_start: set here once, never in the update above (GET's paging key)
+      row.original,
     );
     if (row.status !== "pending") {
       const d1: D1OccurrenceRow = { ...record(row, now), seriesId: this.ctx.id.name ?? "", revision, originalStart: row.original, seqBase: row.seqBase };
@@ -248,7 +266,7 @@ export class SeriesActor extends DurableObject<Env> implements SeriesActorRpc {
       seriesId: s.series_id,
       templateId: s.template_id,
       rule,
-      segments: plan.segments.map(({ rrule, dtstart, duration, timeZone, until, fromMs }) => ({ rrule, dtstart, duration, timeZone, until, fromMs })),
+      segments: d1Segments(ruleHistory(s), plan),
       onConflict: s.on_conflict,
       status: s.status,
       sequence: s.sequence,
@@ -272,8 +290,8 @@ export class SeriesActor extends DurableObject<Env> implements SeriesActorRpc {
     const rows = (
       page
         ? this.sql.exec<OccRowSql>(
-            `SELECT * FROM occurrences WHERE start_time >= ? AND start_time < ? AND (original_start > ? OR (original_start = ? AND key > ?))
-             ORDER BY original_start, key LIMIT ?`,
+            `SELECT * FROM occurrences WHERE start_time >= ? AND start_time < ? AND (page_start > ? OR (page_start = ? AND key > ?))
+             ORDER BY page_start, key LIMIT ?`,
             page.from,
             page.to ?? Number.MAX_SAFE_INTEGER,
             page.after?.start ?? Number.MIN_SAFE_INTEGER,
@@ -323,6 +341,8 @@ export class SeriesActor extends DurableObject<Env> implements SeriesActorRpc {
     };
   }
 }
+
+const ruleHistory = (s: SeriesRowSql): RuleHistory => ({ rules: JSON.parse(s.rule_history) as RuleHistory["rules"], since: s.rules_since });
 
 const record = (r: OccurrenceRow, updatedAt: number): OccurrenceRecord => ({
   key: r.key,

@@ -1,0 +1,1 @@
+CREATE INDEX `idx_series_occurrences_next_live` ON `series_occurrences` (`series_id`,`start_time`) WHERE status IN ('scheduled', 'shifted');
