@@ -106,3 +106,13 @@ export async function createEvent(templateId: string, body: Record<string, unkno
 
 // Loosely typed on purpose: the actors' RPC types are deep enough to exhaust tsc's instantiation limit.
 export const runInDurableObject = runIn as unknown as (stub: unknown, fn: (o: any, state: DurableObjectState) => unknown) => Promise<any>;
+
+/** Reads again (every 50 ms, about 5 s at most) until `ok` holds; the last reading either way, for the test to assert. */
+export async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean): Promise<T> {
+  let v = await read();
+  for (let i = 0; i < 100 && !ok(v); i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    v = await read();
+  }
+  return v;
+}

@@ -4,7 +4,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { SeriesActor } from "../src/actors/series/series-actor";
-import { DAY, call, createTemplate, runInDurableObject } from "./helpers";
+import { call, createTemplate, DAY, runInDurableObject, until } from "./helpers";
 
 const seriesStub = (id: string) => env.SERIES_ACTOR.get(env.SERIES_ACTOR.idFromName(id));
 const eventStub = (id: string) => env.EVENT_ACTOR.get(env.EVENT_ACTOR.idFromName(id));
@@ -25,14 +25,6 @@ const pass = (id: string) =>
 /** Straight to the event object, as if the admin route's word to the series had been lost. */
 const cancelDirect = (eventId: string, actor = "ops:test", reason = "direct") =>
   runInDurableObject(eventStub(eventId), (o: any) => o.command("cancel", { actor, reason })).then((r: any) => expect(r.ok).toBe(true));
-async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean): Promise<T> {
-  let v = await read();
-  for (let i = 0; i < 100 && !ok(v); i++) {
-    await new Promise((r) => setTimeout(r, 50));
-    v = await read();
-  }
-  return v;
-}
 /** D1 unable to answer reads of the events' states while `body` runs (a real failure: the table is away). */
 async function withoutInstances<T>(body: () => Promise<T>): Promise<T> {
   await env.DB.exec("ALTER TABLE instances RENAME TO instances_away");

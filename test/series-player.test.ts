@@ -4,19 +4,11 @@ import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { SeriesActor } from "../src/actors/series/series-actor";
 import { occurrenceStatements } from "../src/db/series";
-import { DAY, HOUR, call, createEvent, createTemplate, inMs, playerToken, runInDurableObject } from "./helpers";
+import { call, createEvent, createTemplate, DAY, HOUR, inMs, playerToken, runInDurableObject, until } from "./helpers";
 
 const seriesStub = (id: string) => env.SERIES_ACTOR.get(env.SERIES_ACTOR.idFromName(id));
 const day = (offset: number) => new Date(Date.now() + offset * DAY).toISOString().slice(0, 10);
 
-async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean): Promise<T> {
-  let v = await read();
-  for (let i = 0; i < 100 && !ok(v); i++) {
-    await new Promise((r) => setTimeout(r, 50));
-    v = await read();
-  }
-  return v;
-}
 
 describe("players see series", () => {
   it("the calendar, the event lists and one event's view carry the series, its rule in words and its next occurrence", async () => {

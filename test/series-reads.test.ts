@@ -4,7 +4,7 @@ import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { SeriesActor } from "../src/actors/series/series-actor";
 import { occurrenceStatements, seriesStatements } from "../src/db/series";
-import { DAY, apiKey, call, createTemplate, runInDurableObject } from "./helpers";
+import { apiKey, call, createTemplate, DAY, runInDurableObject, until } from "./helpers";
 
 const seriesStub = (id: string) => env.SERIES_ACTOR.get(env.SERIES_ACTOR.idFromName(id));
 /** Runs what is due in the series object now: its outbox writes D1 (the list reads D1). */
@@ -260,14 +260,6 @@ describe("GET /v1/admin/series/:seriesId: occurrences by range and page", () => 
 
 const eventStub = (id: string) => env.EVENT_ACTOR.get(env.EVENT_ACTOR.idFromName(id));
 const occ = (s: { occurrences: { occurrence: string }[] }, key: string): any => s.occurrences.find((o) => o.occurrence === key);
-async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean): Promise<T> {
-  let v = await read();
-  for (let i = 0; i < 100 && !ok(v); i++) {
-    await new Promise((r) => setTimeout(r, 50));
-    v = await read();
-  }
-  return v;
-}
 /** The series' next pass, now: its materialize row made due, as its daily time would. */
 const pass = (id: string) =>
   runInDurableObject(seriesStub(id), async (o: SeriesActor, state: DurableObjectState) => {
