@@ -166,9 +166,16 @@ export async function publicSeriesLinks(d1: D1Database, eventIds: string[]): Pro
     )
     .bind(JSON.stringify(eventIds))
     .all<{ eventId: string; seriesId: string; rule: string; segments: string | null; original: number; next: number | null }>();
+  // Parsed once per series: a page of one series' occurrences carries the same (up to ~250-rule) list on every row.
+  const parsed = new Map<string, RuleSegment[]>();
+  const segmentsOf = (r: { seriesId: string; segments: string }) => {
+    let list = parsed.get(r.seriesId);
+    if (!list) parsed.set(r.seriesId, (list = JSON.parse(r.segments) as RuleSegment[]));
+    return list;
+  };
   return new Map(
     rows.results.map((r) => {
-      const rule = r.segments ? ruleAt(JSON.parse(r.segments) as RuleSegment[], r.original) : (JSON.parse(r.rule) as SeriesRule);
+      const rule = r.segments ? ruleAt(segmentsOf({ seriesId: r.seriesId, segments: r.segments }), r.original) : (JSON.parse(r.rule) as SeriesRule);
       return [r.eventId, { seriesId: r.seriesId, rule, next: r.next }];
     }),
   );
