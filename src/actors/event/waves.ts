@@ -6,7 +6,7 @@
 // may be pushed. Pushes due now go on the push queue at once; those deferred by quiet hours get a
 // ("wave", "push|<at>|<wave key>") row of their own at the end of the quiet period (without a second frame or feed row).
 import { notificationStatements } from "../../db/notifications";
-import { parseWaveKey, timelyZones, wavePlan, wavePushGroups, waveZones } from "../../domain/local-time";
+import { parseWaveKey, pushInstant, timelyZones, wavePlan, wavePushGroups, waveZones } from "../../domain/local-time";
 import type { EventInstance } from "../../domain/model";
 import { notificationRow, notificationText } from "../../domain/notifications";
 import { iso } from "../../domain/time";
@@ -14,7 +14,7 @@ import type { PushMessage, WaveTarget } from "../contracts";
 import { progressShardActor } from "../stubs";
 
 type WaveSchedule = {
-  set(kind: "wave", dueAt: number, key: string): void;
+  set(kind: "wave", dueAt: number, key: string, attempt?: number): void;
   cancel(kind: "wave", key?: string): void;
   list(kind: "wave"): { key: string; dueAt: number }[];
 };
@@ -31,7 +31,7 @@ const live = (instance: EventInstance) => instance.state === "scheduled" || inst
  * fired, so they are never re-planned: they stay while the event is scheduled or active; a pause parks them at the
  * envelope's end (no push while paused, and a pause that outlasts every window drops them there), and the resume
  * brings them back at their own instant, or at once if it has passed (fireWave then leaves out the zones whose
- * window has closed meanwhile). A cancelled or ended event sends none.
+ * window has closed meanwhile, and holds the push again if quiet hours hold now). A cancelled or ended event sends none.
  */
 export function syncWaves(sql: SqlStorage, schedule: WaveSchedule, instance: EventInstance, now: number) {
   const plan = instance.localTime ? wavePlan(instance, fired(sql), now) : [];
@@ -98,16 +98,20 @@ export async function fireWave(env: Env, sql: SqlStorage, schedule: WaveSchedule
   }
   for (const [at, p] of byPushAt) {
     if (pushAt !== null && at !== pushAt) continue;
+    // A push that goes late (a resume, a late alarm, a retry after backoff) is judged again now: if quiet hours hold in
+    // one of its zones, its row waits for their end under the same key, so its webhook id does not change.
+    const due = at > now ? at : Math.max(now, ...pushZones(p).map((zone) => pushInstant(now, zone, lt.quietHours)));
     // The batch carries the push instant (its deferral from the wave's recorded firing, exact): two instants seconds
     // apart get two webhook ids, and a retried alarm computes the same ones.
-    if (push || at <= now) await enqueue(env, base, instance.eventId, wave.type, p, at - firedAt);
-    else schedule.set("wave", at, `push|${at}|${waveKey}`);
+    if (due <= now) await enqueue(env, base, instance.eventId, wave.type, p, at - firedAt);
+    else schedule.set("wave", due, `push|${at}|${waveKey}`, 0);
   }
   if (!push) sql.exec("INSERT OR IGNORE INTO waves_fired (key, fired_at) VALUES (?, ?)", waveKey, firedAt);
 }
 
 /** One push instant of a wave: a topic push to its zones (with its words), or the players an expiration warning reaches. */
 type Push = { zones: string[]; title: string; body: string; players?: undefined } | { players: WaveTarget[]; zones?: undefined };
+const pushZones = (p: Push) => p.zones ?? [...new Set(p.players.map((t) => t.zone))];
 
 /**
  * A wave push's batch number: the milliseconds of deferral above, the batch's index below, so each push instant has
