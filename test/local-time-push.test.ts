@@ -235,6 +235,34 @@ describe("a local-time wave's push reaches zones no shard has seen", () => {
     expect(await pushRows(id)).not.toContainEqual(expect.objectContaining({ key }));
   });
 
+  it("a push row booked after a pause overtook its wave's handler parks while paused and goes after the resume", { timeout: 40_000 }, async () => {
+    const t = await createTemplate({ name: "Race Owls", objectives: OBJ });
+    const lt = { start: `${S}T02:30`, end: `${S}T03:30`, quietHours: { start: "02:00", end: "03:00" } };
+    const res = await call("POST", "/v1/admin/events", { body: { templateId: t.templateId, tier: "mini", shardCount: 1, localTime: lt } });
+    const id = res.json.eventId as string;
+    events.push(id);
+    await tick(id, Date.parse(res.json.startTime));
+    const kolStart = utcOn(S, -1, 21, 0);
+    const deferred = utcOn(S, -1, 21, 30);
+    const key = `push|${deferred}|start|start|${kolStart}`;
+    await tick(id, kolStart);
+    // The pause landed while the wave's handler awaited: the doc says paused, the push row sits at its own instant.
+    await runInDurableObject(eventStub(id), (o: any) => o.save({ ...o.load().instance, state: "paused" }));
+    await tick(id, deferred);
+    expect(await pushRows(id)).toContainEqual({ key, due_at: Date.parse(res.json.endTime) });
+    const startId = `${id}:start@${new Date(kolStart).toISOString()}`;
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await pushes(id)).filter((r) => r.key.startsWith(startId))).toEqual([]);
+    // Resumed a minute later (03:01 IST, past quiet hours): the row is back, and its push goes under its own id.
+    await setState(id, "active", deferred + MINUTE);
+    expect(await pushRows(id)).toContainEqual({ key, due_at: deferred + MINUTE });
+    await tick(id, deferred + MINUTE);
+    const [kol, ...again] = await arrived(id, (r) => r.key.startsWith(startId));
+    expect(again).toEqual([]);
+    expect(kol).toMatchObject({ key: `${startId}:${waveBatch(30 * MINUTE, 0)}`, audience: "zones" });
+    expect(kol.zones).toContain("Asia/Kolkata");
+  });
+
   it("a start wave that fires after its zones' windows closed tells them nothing: no feed row, frame or push for Kolkata; Karachi, still open, is told", { timeout: 40_000 }, async () => {
     const t = await createTemplate({ name: "Tardy Owls", objectives: OBJ });
     const res = await call("POST", "/v1/admin/events", { body: { templateId: t.templateId, tier: "mini", shardCount: 1, localTime: { start: `${S}T02:30`, end: `${S}T03:30` } } });

@@ -58,6 +58,9 @@ export async function fireWave(env: Env, sql: SqlStorage, schedule: WaveSchedule
   const waveKey = push ? key.split("|").slice(2).join("|") : key;
   const wave = parseWaveKey(waveKey);
   const lt = instance.localTime;
+  // A push row due while paused was booked by a wave handler the pause overtook (it awaited the shards or the queue):
+  // it parks at the envelope's end like the others, for the resume to bring back, rather than being lost.
+  if (push && wave && lt && instance.state === "paused" && now < instance.endTime) return schedule.set("wave", instance.endTime, key, 0);
   if (!wave || !lt || !live(instance)) return;
   if (!push && fired(sql).has(waveKey)) return;
   // The wave's first attempt, kept across retries of its row (`begun|<wave key>`): quiet hours, the time left and the
