@@ -263,6 +263,25 @@ describe("a local-time wave's push reaches zones no shard has seen", () => {
     expect(kol.zones).toContain("Asia/Kolkata");
   });
 
+  it("a deferred push counts from the wave's first attempt even when the wave's own row was never recorded", { timeout: 40_000 }, async () => {
+    const t = await createTemplate({ name: "Begun Owls", objectives: OBJ });
+    const lt = { start: `${S}T02:30`, end: `${S}T03:30`, quietHours: { start: "02:00", end: "03:00" } };
+    const res = await call("POST", "/v1/admin/events", { body: { templateId: t.templateId, tier: "mini", shardCount: 1, localTime: lt } });
+    const id = res.json.eventId as string;
+    events.push(id);
+    await tick(id, Date.parse(res.json.startTime));
+    const kolStart = utcOn(S, -1, 21, 0);
+    const deferred = utcOn(S, -1, 21, 30);
+    await tick(id, kolStart);
+    // As if the handler had thrown after booking the push row, before recording the wave (it is written last).
+    await runInDurableObject(eventStub(id), (_o, s) => s.storage.sql.exec("DELETE FROM waves_fired WHERE key = ?", `start|start|${kolStart}`));
+    await tick(id, deferred);
+    const startId = `${id}:start@${new Date(kolStart).toISOString()}`;
+    const [kol, ...again] = await arrived(id, (r) => r.key.startsWith(startId));
+    expect(again).toEqual([]);
+    expect(kol.key).toBe(`${startId}:${waveBatch(30 * MINUTE, 0)}`);
+  });
+
   it("a start wave that fires after its zones' windows closed tells them nothing: no feed row, frame or push for Kolkata; Karachi, still open, is told", { timeout: 40_000 }, async () => {
     const t = await createTemplate({ name: "Tardy Owls", objectives: OBJ });
     const res = await call("POST", "/v1/admin/events", { body: { templateId: t.templateId, tier: "mini", shardCount: 1, localTime: { start: `${S}T02:30`, end: `${S}T03:30` } } });

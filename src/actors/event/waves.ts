@@ -66,7 +66,10 @@ export async function fireWave(env: Env, sql: SqlStorage, schedule: WaveSchedule
   // The wave's first attempt, kept across retries of its row (`begun|<wave key>`): quiet hours, the time left and the
   // webhook ids are all counted from it, so a retry at a later instant sends nothing under a new id.
   if (!push) sql.exec("INSERT OR IGNORE INTO waves_fired (key, fired_at) VALUES (?, ?)", `begun|${waveKey}`, now);
-  const firedAt = Number(sql.exec<{ fired_at: number }>("SELECT fired_at FROM waves_fired WHERE key = ?", push ? waveKey : `begun|${waveKey}`).toArray()[0]?.fired_at ?? now);
+  // A push row reads it too, never the wave's own row: that is written last, so a push booked by an attempt that then
+  // threw would find none (and count from its own now, under another webhook id). The wave's row stands in only for
+  // waves fired before `begun|` was kept.
+  const firedAt = Number(sql.exec<{ fired_at: number }>("SELECT fired_at FROM waves_fired WHERE key IN (?, ?) ORDER BY key = ? DESC LIMIT 1", `begun|${waveKey}`, waveKey, `begun|${waveKey}`).toArray()[0]?.fired_at ?? now);
   // The instant the wave speaks about is its own: the group's start (preview, start) or end (the warnings).
   const call = { ...wave, leftMs: Math.max(0, wave.at - firedAt), feed: !push, firedAt };
   const base = `${instance.eventId}:${wave.type}@${iso(wave.at)}`;
