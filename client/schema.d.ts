@@ -1513,6 +1513,8 @@ export interface components {
         LocalWindow: {
             /** @description The zone the window is read in: the one the event fixed for this player (their first accepted request), else their token's tz, else DEFAULT_PLAYER_TIME_ZONE. */
             timeZone: string;
+            /** @description The zone name this player's wave pushes go out under (`zones` of a topic push): the current IANA name (Asia/Kolkata, Europe/Kyiv), which may differ from timeZone or from the name the device reports (Asia/Calcutta, Europe/Kiev). Subscribe the device's per-zone topic under it. */
+            pushTopic: string;
             localStart: string;
             localEnd: string;
             /** Format: date-time */
@@ -3072,6 +3074,8 @@ export interface components {
             localWindow: {
                 /** @description The zone the window is read in: the one the event fixed for this player (their first accepted request), else their token's tz, else DEFAULT_PLAYER_TIME_ZONE. */
                 timeZone: string;
+                /** @description The zone name this player's wave pushes go out under (`zones` of a topic push): the current IANA name (Asia/Kolkata, Europe/Kyiv), which may differ from timeZone or from the name the device reports (Asia/Calcutta, Europe/Kiev). Subscribe the device's per-zone topic under it. */
+                pushTopic: string;
                 localStart: string;
                 localEnd: string;
                 /** Format: date-time */
@@ -3280,6 +3284,8 @@ export interface components {
                 localWindow: {
                     /** @description The zone the window is read in: the one the event fixed for this player (their first accepted request), else their token's tz, else DEFAULT_PLAYER_TIME_ZONE. */
                     timeZone: string;
+                    /** @description The zone name this player's wave pushes go out under (`zones` of a topic push): the current IANA name (Asia/Kolkata, Europe/Kyiv), which may differ from timeZone or from the name the device reports (Asia/Calcutta, Europe/Kiev). Subscribe the device's per-zone topic under it. */
+                    pushTopic: string;
                     localStart: string;
                     localEnd: string;
                     /** Format: date-time */

@@ -3,7 +3,7 @@
 // zone no shard has ever seen is pushed too, at the instant its quiet hours allow, under a fixed webhook id.
 import { env } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
-import { waveBatch } from "../src/actors/event/waves";
+import { syncWaves, waveBatch } from "../src/actors/event/waves";
 import { feedRows } from "../src/db/notifications";
 import { HOUR, call, createTemplate, nextDstChange, playerToken, runInDurableObject, utcOn } from "./helpers";
 import { connect } from "./live-helpers";
@@ -45,6 +45,14 @@ afterEach(async () => {
 });
 
 const OBJ = [{ objectiveId: "pts", description: "Points", type: "collect", targetValue: 10, trackingKey: "pts" }];
+
+/** A pause or resume as the event object applies it (its doc, then its wave rows), at an instant of the test's choosing. */
+const setState = (id: string, state: "paused" | "active", now: number) =>
+  runInDurableObject(eventStub(id), (o: any) => {
+    const next = { ...o.load().instance, state };
+    o.save(next);
+    syncWaves(o.sql, o.schedule, next, now);
+  });
 
 describe("a local-time wave's push reaches zones no shard has seen", () => {
   it("Kolkata's start, inside quiet hours: one zones push at 03:00 IST, none at the wave; London's ending soon at once; nobody twice", { timeout: 40_000 }, async () => {
@@ -192,6 +200,86 @@ describe("a local-time wave's push reaches zones no shard has seen", () => {
     await new Promise((r) => setTimeout(r, 500));
     const lonId = `${id}:start@${new Date(lonStart).toISOString()}`;
     expect((await pushes(id)).filter((r) => r.key.startsWith(lonId))).toEqual([]);
+  });
+
+  it("a resume inside quiet hours holds the late push until they end, under the same webhook id", { timeout: 40_000 }, async () => {
+    const t = await createTemplate({ name: "Night Owls", objectives: OBJ });
+    // A 25-hour window: Kolkata's is still open the next night, when the resume lands inside its quiet hours.
+    const S1 = new Date(Date.parse(`${S}T00:00:00Z`) + 24 * HOUR).toISOString().slice(0, 10);
+    const lt = { start: `${S}T02:30`, end: `${S1}T03:30`, quietHours: { start: "02:00", end: "03:00" } };
+    const res = await call("POST", "/v1/admin/events", { body: { templateId: t.templateId, tier: "mini", shardCount: 1, localTime: lt } });
+    expect(res.status).toBe(201);
+    const id = res.json.eventId as string;
+    events.push(id);
+    await tick(id, Date.parse(res.json.startTime));
+    const kolStart = utcOn(S, -1, 21, 0);
+    const deferred = utcOn(S, -1, 21, 30);
+    const key = `push|${deferred}|start|start|${kolStart}`;
+    await tick(id, kolStart);
+    expect(await pushRows(id)).toContainEqual({ key, due_at: deferred });
+    // Paused at 02:40 IST, resumed at 02:15 IST the next night: the push is late, and Kolkata is quiet again.
+    await setState(id, "paused", kolStart + 10 * MINUTE);
+    const resumed = utcOn(S, 0, 20, 45);
+    await setState(id, "active", resumed);
+    await tick(id, resumed);
+    const nextEnd = utcOn(S, 0, 21, 30); // 03:00 IST the next night
+    expect(await pushRows(id)).toContainEqual({ key, due_at: nextEnd });
+    await new Promise((r) => setTimeout(r, 500));
+    const startId = `${id}:start@${new Date(kolStart).toISOString()}`;
+    expect((await pushes(id)).filter((r) => r.key.startsWith(startId))).toEqual([]);
+    await tick(id, nextEnd);
+    const [kol, ...again] = await arrived(id, (r) => r.key.startsWith(startId));
+    expect(again).toEqual([]);
+    expect(kol).toMatchObject({ key: `${startId}:${waveBatch(30 * MINUTE, 0)}`, audience: "zones", title: "Night Owls has started" });
+    expect(kol.zones).toContain("Asia/Kolkata");
+    expect(await pushRows(id)).not.toContainEqual(expect.objectContaining({ key }));
+  });
+
+  it("a push row booked after a pause overtook its wave's handler parks while paused and goes after the resume", { timeout: 40_000 }, async () => {
+    const t = await createTemplate({ name: "Race Owls", objectives: OBJ });
+    const lt = { start: `${S}T02:30`, end: `${S}T03:30`, quietHours: { start: "02:00", end: "03:00" } };
+    const res = await call("POST", "/v1/admin/events", { body: { templateId: t.templateId, tier: "mini", shardCount: 1, localTime: lt } });
+    const id = res.json.eventId as string;
+    events.push(id);
+    await tick(id, Date.parse(res.json.startTime));
+    const kolStart = utcOn(S, -1, 21, 0);
+    const deferred = utcOn(S, -1, 21, 30);
+    const key = `push|${deferred}|start|start|${kolStart}`;
+    await tick(id, kolStart);
+    // The pause landed while the wave's handler awaited: the doc says paused, the push row sits at its own instant.
+    await runInDurableObject(eventStub(id), (o: any) => o.save({ ...o.load().instance, state: "paused" }));
+    await tick(id, deferred);
+    expect(await pushRows(id)).toContainEqual({ key, due_at: Date.parse(res.json.endTime) });
+    const startId = `${id}:start@${new Date(kolStart).toISOString()}`;
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await pushes(id)).filter((r) => r.key.startsWith(startId))).toEqual([]);
+    // Resumed a minute later (03:01 IST, past quiet hours): the row is back, and its push goes under its own id.
+    await setState(id, "active", deferred + MINUTE);
+    expect(await pushRows(id)).toContainEqual({ key, due_at: deferred + MINUTE });
+    await tick(id, deferred + MINUTE);
+    const [kol, ...again] = await arrived(id, (r) => r.key.startsWith(startId));
+    expect(again).toEqual([]);
+    expect(kol).toMatchObject({ key: `${startId}:${waveBatch(30 * MINUTE, 0)}`, audience: "zones" });
+    expect(kol.zones).toContain("Asia/Kolkata");
+  });
+
+  it("a deferred push counts from the wave's first attempt even when the wave's own row was never recorded", { timeout: 40_000 }, async () => {
+    const t = await createTemplate({ name: "Begun Owls", objectives: OBJ });
+    const lt = { start: `${S}T02:30`, end: `${S}T03:30`, quietHours: { start: "02:00", end: "03:00" } };
+    const res = await call("POST", "/v1/admin/events", { body: { templateId: t.templateId, tier: "mini", shardCount: 1, localTime: lt } });
+    const id = res.json.eventId as string;
+    events.push(id);
+    await tick(id, Date.parse(res.json.startTime));
+    const kolStart = utcOn(S, -1, 21, 0);
+    const deferred = utcOn(S, -1, 21, 30);
+    await tick(id, kolStart);
+    // As if the handler had thrown after booking the push row, before recording the wave (it is written last).
+    await runInDurableObject(eventStub(id), (_o, s) => s.storage.sql.exec("DELETE FROM waves_fired WHERE key = ?", `start|start|${kolStart}`));
+    await tick(id, deferred);
+    const startId = `${id}:start@${new Date(kolStart).toISOString()}`;
+    const [kol, ...again] = await arrived(id, (r) => r.key.startsWith(startId));
+    expect(again).toEqual([]);
+    expect(kol.key).toBe(`${startId}:${waveBatch(30 * MINUTE, 0)}`);
   });
 
   it("a start wave that fires after its zones' windows closed tells them nothing: no feed row, frame or push for Kolkata; Karachi, still open, is told", { timeout: 40_000 }, async () => {

@@ -108,6 +108,11 @@ describe("creating a local-time event", () => {
       expect(res.json.error.code).toBe("unauthorized");
     }
     expect((await call("GET", "/v1/events/active", { token: await playerToken("p-good-tz", { tz: "Asia/Kolkata" }) })).status).toBe(200);
+    // A device on old tz data reports Europe/Kiev: its window says the topic the event's wave pushes go to.
+    const eventId = (await localEvent({ start: `${S}T02:30`, end: `${S}T03:30` })).json.eventId;
+    const kiev = await call("GET", `/v1/events/${eventId}`, { token: await playerToken("p-kiev", { tz: "Europe/Kiev" }) });
+    expect(kiev.status).toBe(200);
+    expect(kiev.json.localWindow.pushTopic).toBe("Europe/Kyiv");
   });
 });
 

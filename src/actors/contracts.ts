@@ -80,8 +80,8 @@ export type ClaimOutcome = { receipt: ClaimReceipt; source: ClaimSource; deliver
 export type UnclaimedWarning = "expiration_warning" | "auto_claim_warning";
 /** One wave of a local-time event: the players whose window's `edge` falls at `at` (domain/local-time.ts waves). */
 export type WaveCall = { type: "preview" | "start" | "urgency" | "expiration_warning"; edge: "start" | "end"; at: number; leftMs: number; feed: boolean; /** When the wave first fired: quiet hours are judged then. */ firedAt: number };
-/** A player a wave reached, and when their push may go out in their zone (after quiet hours). */
-export type WaveTarget = { playerId: string; pushAt: number; title: string; body: string };
+/** A player a wave reached, their zone, and when their push may go out there (after quiet hours). */
+export type WaveTarget = { playerId: string; zone: string; pushAt: number; title: string; body: string };
 export type UnclaimedNotice = { eventName: string; round: number; leftMs?: number };
 export type ShardSummary = {
   shardNo: number;

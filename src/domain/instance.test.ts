@@ -60,5 +60,9 @@ describe("publicView", () => {
     const instance = { ...r.instance, localTime: lt, startTime: Date.parse("2026-12-01T20:00:00Z"), endTime: Date.parse("2026-12-03T00:00:00Z") };
     expect(publicView(instance, NOW, { level: 1, clan: null }, "Asia/Kolkata").localWindow).toMatchObject({ timeZone: "Asia/Kolkata", start: "2026-12-02T04:30:00.000Z" });
     expect(publicView(instance, NOW, { level: 1, clan: null, tz: "Europe/London" }, "Asia/Kolkata").localWindow).toMatchObject({ timeZone: "Europe/London", start: "2026-12-02T10:00:00.000Z" });
+    // The topic its wave pushes go under is the current IANA name, whatever name the caller's device reports.
+    for (const tz of ["Asia/Calcutta", "Asia/Kolkata"]) expect(publicView(instance, NOW, { level: 1, clan: null, tz }, "UTC").localWindow?.pushTopic, tz).toBe("Asia/Kolkata");
+    expect(publicView(instance, NOW, { level: 1, clan: null, tz: "Europe/Kiev" }, "UTC").localWindow?.pushTopic).toBe("Europe/Kyiv");
+    expect(publicView(instance, NOW, { level: 1, clan: null, tz: "Europe/London" }, "UTC").localWindow?.pushTopic).toBe("Europe/London");
   });
 });

@@ -209,6 +209,7 @@ const Seconds = z.number().int().min(0);
 export const LocalWindow = z
   .object({
     timeZone: z.string().meta({ description: "The zone the window is read in: the one the event fixed for this player (their first accepted request), else their token's tz, else DEFAULT_PLAYER_TIME_ZONE." }),
+    pushTopic: z.string().meta({ description: "The zone name this player's wave pushes go out under (`zones` of a topic push): the current IANA name (Asia/Kolkata, Europe/Kyiv), which may differ from timeZone or from the name the device reports (Asia/Calcutta, Europe/Kiev). Subscribe the device's per-zone topic under it." }),
     localStart: z.string(),
     localEnd: z.string(),
     start: Iso,
@@ -233,6 +234,7 @@ export function windowView(lt: Pick<LocalTime, "start" | "end">, zone: string, e
   const state: WindowState = isEmpty(own) ? "empty" : isEmpty(clipped) ? "closed" : now < w.start ? "upcoming" : now < w.end ? "open" : "closed";
   return {
     ...describeWindow(lt, zone, w),
+    pushTopic: waveZoneName(zone) ?? zone,
     state,
     timeUntilStart: state === "upcoming" ? secs(w.start - now) : 0,
     timeRemaining: state === "upcoming" || state === "open" ? secs(w.end - now) : 0,

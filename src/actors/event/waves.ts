@@ -6,7 +6,7 @@
 // may be pushed. Pushes due now go on the push queue at once; those deferred by quiet hours get a
 // ("wave", "push|<at>|<wave key>") row of their own at the end of the quiet period (without a second frame or feed row).
 import { notificationStatements } from "../../db/notifications";
-import { parseWaveKey, timelyZones, wavePlan, wavePushGroups, waveZones } from "../../domain/local-time";
+import { parseWaveKey, pushInstant, timelyZones, wavePlan, wavePushGroups, waveZones } from "../../domain/local-time";
 import type { EventInstance } from "../../domain/model";
 import { notificationRow, notificationText } from "../../domain/notifications";
 import { iso } from "../../domain/time";
@@ -14,7 +14,7 @@ import type { PushMessage, WaveTarget } from "../contracts";
 import { progressShardActor } from "../stubs";
 
 type WaveSchedule = {
-  set(kind: "wave", dueAt: number, key: string): void;
+  set(kind: "wave", dueAt: number, key: string, attempt?: number): void;
   cancel(kind: "wave", key?: string): void;
   list(kind: "wave"): { key: string; dueAt: number }[];
 };
@@ -31,7 +31,7 @@ const live = (instance: EventInstance) => instance.state === "scheduled" || inst
  * fired, so they are never re-planned: they stay while the event is scheduled or active; a pause parks them at the
  * envelope's end (no push while paused, and a pause that outlasts every window drops them there), and the resume
  * brings them back at their own instant, or at once if it has passed (fireWave then leaves out the zones whose
- * window has closed meanwhile). A cancelled or ended event sends none.
+ * window has closed meanwhile, and holds the push again if quiet hours hold now). A cancelled or ended event sends none.
  */
 export function syncWaves(sql: SqlStorage, schedule: WaveSchedule, instance: EventInstance, now: number) {
   const plan = instance.localTime ? wavePlan(instance, fired(sql), now) : [];
@@ -58,12 +58,18 @@ export async function fireWave(env: Env, sql: SqlStorage, schedule: WaveSchedule
   const waveKey = push ? key.split("|").slice(2).join("|") : key;
   const wave = parseWaveKey(waveKey);
   const lt = instance.localTime;
+  // A push row due while paused was booked by a wave handler the pause overtook (it awaited the shards or the queue):
+  // it parks at the envelope's end like the others, for the resume to bring back, rather than being lost.
+  if (push && wave && lt && instance.state === "paused" && now < instance.endTime) return schedule.set("wave", instance.endTime, key, 0);
   if (!wave || !lt || !live(instance)) return;
   if (!push && fired(sql).has(waveKey)) return;
   // The wave's first attempt, kept across retries of its row (`begun|<wave key>`): quiet hours, the time left and the
   // webhook ids are all counted from it, so a retry at a later instant sends nothing under a new id.
   if (!push) sql.exec("INSERT OR IGNORE INTO waves_fired (key, fired_at) VALUES (?, ?)", `begun|${waveKey}`, now);
-  const firedAt = Number(sql.exec<{ fired_at: number }>("SELECT fired_at FROM waves_fired WHERE key = ?", push ? waveKey : `begun|${waveKey}`).toArray()[0]?.fired_at ?? now);
+  // A push row reads it too, never the wave's own row: that is written last, so a push booked by an attempt that then
+  // threw would find none (and count from its own now, under another webhook id). The wave's row stands in only for
+  // waves fired before `begun|` was kept.
+  const firedAt = Number(sql.exec<{ fired_at: number }>("SELECT fired_at FROM waves_fired WHERE key IN (?, ?) ORDER BY key = ? DESC LIMIT 1", `begun|${waveKey}`, waveKey, `begun|${waveKey}`).toArray()[0]?.fired_at ?? now);
   // The instant the wave speaks about is its own: the group's start (preview, start) or end (the warnings).
   const call = { ...wave, leftMs: Math.max(0, wave.at - firedAt), feed: !push, firedAt };
   const base = `${instance.eventId}:${wave.type}@${iso(wave.at)}`;
@@ -98,16 +104,20 @@ export async function fireWave(env: Env, sql: SqlStorage, schedule: WaveSchedule
   }
   for (const [at, p] of byPushAt) {
     if (pushAt !== null && at !== pushAt) continue;
+    // A push that goes late (a resume, a late alarm, a retry after backoff) is judged again now: if quiet hours hold in
+    // one of its zones, its row waits for their end under the same key, so its webhook id does not change.
+    const due = at > now ? at : Math.max(now, ...pushZones(p).map((zone) => pushInstant(now, zone, lt.quietHours)));
     // The batch carries the push instant (its deferral from the wave's recorded firing, exact): two instants seconds
     // apart get two webhook ids, and a retried alarm computes the same ones.
-    if (push || at <= now) await enqueue(env, base, instance.eventId, wave.type, p, at - firedAt);
-    else schedule.set("wave", at, `push|${at}|${waveKey}`);
+    if (due <= now) await enqueue(env, base, instance.eventId, wave.type, p, at - firedAt);
+    else schedule.set("wave", due, `push|${at}|${waveKey}`, 0);
   }
   if (!push) sql.exec("INSERT OR IGNORE INTO waves_fired (key, fired_at) VALUES (?, ?)", waveKey, firedAt);
 }
 
 /** One push instant of a wave: a topic push to its zones (with its words), or the players an expiration warning reaches. */
 type Push = { zones: string[]; title: string; body: string; players?: undefined } | { players: WaveTarget[]; zones?: undefined };
+const pushZones = (p: Push) => p.zones ?? [...new Set(p.players.map((t) => t.zone))];
 
 /**
  * A wave push's batch number: the milliseconds of deferral above, the batch's index below, so each push instant has

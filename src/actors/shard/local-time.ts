@@ -115,9 +115,9 @@ export class ShardLocalTime {
       const zone = members.get(n.playerId!)!;
       const pushAt = wavePushAt(lt, zone, call.type, call.firedAt, envelope, windowOf.get(zone)!);
       if (pushAt === null) return [];
-      if (pushAt === call.firedAt) return [{ playerId: n.playerId!, pushAt, title: n.title, body: n.body }];
+      if (pushAt === call.firedAt) return [{ playerId: n.playerId!, zone, pushAt, title: n.title, body: n.body }];
       // Deferred by quiet hours: the time left is counted from when the push goes out.
-      return [{ playerId: n.playerId!, pushAt, ...notificationText(call.type, info.name, { leftMs: Math.max(0, call.at - pushAt) }) }];
+      return [{ playerId: n.playerId!, zone, pushAt, ...notificationText(call.type, info.name, { leftMs: Math.max(0, call.at - pushAt) }) }];
     });
   }
 
