@@ -7,24 +7,15 @@ import { syncWaves, waveBatch } from "../src/actors/event/waves";
 import { feedRows } from "../src/db/notifications";
 import { HOUR, call, createTemplate, nextDstChange, playerToken, runInDurableObject, utcOn } from "./helpers";
 import { connect } from "./live-helpers";
+import { eventStub, tick } from "./local-time-helpers";
 
 // New York's next spring-forward (and fall-back) night, whatever today is: the tests read their instants from it.
 const S = nextDstChange("America/New_York", true);
 
 const MINUTE = 60_000;
-const eventStub = (id: string) => env.EVENT_ACTOR.get(env.EVENT_ACTOR.idFromName(id));
 const server = (path: string) => `${env.PUSH_WEBHOOK_URL.replace("/push", "")}${path}`;
 const pushes = async (eventId: string) =>
   ((await (await fetch(server("/__received"))).json()) as any[]).filter((r) => r.path === "/push" && String(r.key).startsWith(`${eventId}:`));
-/** The alarm's work at `at`, repeated as the alarm would re-arm while rows are due. */
-async function tick(id: string, at: number) {
-  for (let i = 0; i < 20; i++) {
-    await runInDurableObject(eventStub(id), (o) => o.tick(at));
-    const due = await runInDurableObject(eventStub(id), (_o, s) => s.storage.sql.exec("SELECT COUNT(*) AS n FROM schedule WHERE due_at <= ?", at).one().n);
-    if (due === 0) return;
-  }
-  throw new Error("rows still due after 20 ticks");
-}
 const pushRows = async (id: string) =>
   ((await runInDurableObject(eventStub(id), (_o, s) => s.storage.sql.exec("SELECT key, due_at FROM schedule WHERE kind = 'wave' AND key LIKE 'push|%' ORDER BY due_at").toArray())) as any[]).map((r) => ({ ...r }));
 /** Waits (a bounded while) for the queue consumer to deliver what `pred` looks for. */

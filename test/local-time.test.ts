@@ -9,22 +9,13 @@ import { toLocal } from "../src/domain/zoned";
 import { waveBatch } from "../src/actors/event/waves";
 import { HOUR, call, createTemplate, dayOf, nextDstChange, playerToken, runInDurableObject, utcOn } from "./helpers";
 import { connect, type Client } from "./live-helpers";
+import { eventStub, tick } from "./local-time-helpers";
 
 // New York's next spring-forward (and fall-back) night, whatever today is: the tests read their instants from it.
 const S = nextDstChange("America/New_York", true);
 const F = nextDstChange("America/New_York", false);
 
-const eventStub = (id: string) => env.EVENT_ACTOR.get(env.EVENT_ACTOR.idFromName(id));
 const shardStub = (id: string) => env.PROGRESS_SHARD_ACTOR.get(env.PROGRESS_SHARD_ACTOR.idFromName(`${id}:0`));
-/** The alarm's work at `at`, repeated as the alarm would re-arm while rows are due (a tick runs at most 25). */
-async function tick(id: string, at: number) {
-  for (let i = 0; i < 20; i++) {
-    await runInDurableObject(eventStub(id), (o) => o.tick(at));
-    const due = await runInDurableObject(eventStub(id), (_o, s) => s.storage.sql.exec("SELECT COUNT(*) AS n FROM schedule WHERE due_at <= ?", at).one().n);
-    if (due === 0) return;
-  }
-  throw new Error("rows still due after 20 ticks");
-}
 const waveRows = async (id: string) =>
   (await runInDurableObject(eventStub(id), (_o, s) => s.storage.sql.exec("SELECT key, due_at FROM schedule WHERE kind = 'wave' ORDER BY due_at, key").toArray())) as { key: string; due_at: number }[];
 /** The shard's own gate at a chosen instant, for the player as their token names them. */
