@@ -45,14 +45,20 @@ const setState = (id: string, state: "paused" | "active", now: number) =>
     syncWaves(o.sql, o.schedule, next, now);
   });
 
+/** A mini local-time event (one shard) from a fresh template; its alarm is cleared after the test. */
+async function localEvent(name: string, localTime: Record<string, unknown>) {
+  const t = await createTemplate({ name, objectives: OBJ });
+  const res = await call("POST", "/v1/admin/events", { body: { templateId: t.templateId, tier: "mini", shardCount: 1, localTime } });
+  expect(res.status).toBe(201);
+  const id = res.json.eventId as string;
+  events.push(id);
+  return { id, res };
+}
+
 describe("a local-time wave's push reaches zones no shard has seen", () => {
   it("Kolkata's start, inside quiet hours: one zones push at 03:00 IST, none at the wave; London's ending soon at once; nobody twice", { timeout: 40_000 }, async () => {
-    const t = await createTemplate({ name: "Zone Owls", objectives: OBJ });
     const lt = { start: `${S}T02:30`, end: `${S}T03:30`, quietHours: { start: "02:00", end: "03:00" } };
-    const res = await call("POST", "/v1/admin/events", { body: { templateId: t.templateId, tier: "mini", shardCount: 1, localTime: lt } });
-    expect(res.status).toBe(201);
-    const id = res.json.eventId as string;
-    events.push(id);
+    const { id, res } = await localEvent("Zone Owls", lt);
     // Nobody joins, posts or opens a socket: no shard has seen a single player.
     await tick(id, Date.parse(res.json.startTime));
     const kolStart = utcOn(S, -1, 21, 0);
@@ -123,11 +129,8 @@ describe("a local-time wave's push reaches zones no shard has seen", () => {
   });
 
   it("a push deferred past the zone's window is dropped; one still in time counts the time left from when it goes", { timeout: 40_000 }, async () => {
-    const t = await createTemplate({ name: "Late Owls", objectives: OBJ });
     const lt = { start: `${S}T02:30`, end: `${S}T03:30`, quietHours: { start: "22:00", end: "08:00" } };
-    const res = await call("POST", "/v1/admin/events", { body: { templateId: t.templateId, tier: "mini", shardCount: 1, localTime: lt } });
-    const id = res.json.eventId as string;
-    events.push(id);
+    const { id, res } = await localEvent("Late Owls", lt);
     const lonStart = utcOn(S, 0, 2, 30);
     const previewId = `${id}:preview@${new Date(lonStart).toISOString()}`;
     // London's preview (02:30 GMT the day before) is quiet: it goes at 08:00, 18 h 30 before the start, and says so.
@@ -149,11 +152,8 @@ describe("a local-time wave's push reaches zones no shard has seen", () => {
   });
 
   it("pause then resume keeps the deferred pushes: Kolkata's goes at 03:00 IST; London's, due after its window closed, is dropped", { timeout: 40_000 }, async () => {
-    const t = await createTemplate({ name: "Paused Owls", objectives: OBJ });
     const lt = { start: `${S}T02:30`, end: `${S}T03:30`, quietHours: { start: "02:00", end: "03:00" } };
-    const res = await call("POST", "/v1/admin/events", { body: { templateId: t.templateId, tier: "mini", shardCount: 1, localTime: lt } });
-    const id = res.json.eventId as string;
-    events.push(id);
+    const { id, res } = await localEvent("Paused Owls", lt);
     const kolStart = utcOn(S, -1, 21, 0);
     const deferred = utcOn(S, -1, 21, 30);
     const kolKey = `push|${deferred}|start|start|${kolStart}`;
@@ -194,14 +194,10 @@ describe("a local-time wave's push reaches zones no shard has seen", () => {
   });
 
   it("a resume inside quiet hours holds the late push until they end, under the same webhook id", { timeout: 40_000 }, async () => {
-    const t = await createTemplate({ name: "Night Owls", objectives: OBJ });
     // A 25-hour window: Kolkata's is still open the next night, when the resume lands inside its quiet hours.
     const S1 = new Date(Date.parse(`${S}T00:00:00Z`) + 24 * HOUR).toISOString().slice(0, 10);
     const lt = { start: `${S}T02:30`, end: `${S1}T03:30`, quietHours: { start: "02:00", end: "03:00" } };
-    const res = await call("POST", "/v1/admin/events", { body: { templateId: t.templateId, tier: "mini", shardCount: 1, localTime: lt } });
-    expect(res.status).toBe(201);
-    const id = res.json.eventId as string;
-    events.push(id);
+    const { id, res } = await localEvent("Night Owls", lt);
     await tick(id, Date.parse(res.json.startTime));
     const kolStart = utcOn(S, -1, 21, 0);
     const deferred = utcOn(S, -1, 21, 30);
@@ -227,11 +223,8 @@ describe("a local-time wave's push reaches zones no shard has seen", () => {
   });
 
   it("a push row booked after a pause overtook its wave's handler parks while paused and goes after the resume", { timeout: 40_000 }, async () => {
-    const t = await createTemplate({ name: "Race Owls", objectives: OBJ });
     const lt = { start: `${S}T02:30`, end: `${S}T03:30`, quietHours: { start: "02:00", end: "03:00" } };
-    const res = await call("POST", "/v1/admin/events", { body: { templateId: t.templateId, tier: "mini", shardCount: 1, localTime: lt } });
-    const id = res.json.eventId as string;
-    events.push(id);
+    const { id, res } = await localEvent("Race Owls", lt);
     await tick(id, Date.parse(res.json.startTime));
     const kolStart = utcOn(S, -1, 21, 0);
     const deferred = utcOn(S, -1, 21, 30);
@@ -255,11 +248,8 @@ describe("a local-time wave's push reaches zones no shard has seen", () => {
   });
 
   it("a deferred push counts from the wave's first attempt even when the wave's own row was never recorded", { timeout: 40_000 }, async () => {
-    const t = await createTemplate({ name: "Begun Owls", objectives: OBJ });
     const lt = { start: `${S}T02:30`, end: `${S}T03:30`, quietHours: { start: "02:00", end: "03:00" } };
-    const res = await call("POST", "/v1/admin/events", { body: { templateId: t.templateId, tier: "mini", shardCount: 1, localTime: lt } });
-    const id = res.json.eventId as string;
-    events.push(id);
+    const { id, res } = await localEvent("Begun Owls", lt);
     await tick(id, Date.parse(res.json.startTime));
     const kolStart = utcOn(S, -1, 21, 0);
     const deferred = utcOn(S, -1, 21, 30);
@@ -274,10 +264,7 @@ describe("a local-time wave's push reaches zones no shard has seen", () => {
   });
 
   it("a start wave that fires after its zones' windows closed tells them nothing: no feed row, frame or push for Kolkata; Karachi, still open, is told", { timeout: 40_000 }, async () => {
-    const t = await createTemplate({ name: "Tardy Owls", objectives: OBJ });
-    const res = await call("POST", "/v1/admin/events", { body: { templateId: t.templateId, tier: "mini", shardCount: 1, localTime: { start: `${S}T02:30`, end: `${S}T03:30` } } });
-    const id = res.json.eventId as string;
-    events.push(id);
+    const { id, res } = await localEvent("Tardy Owls", { start: `${S}T02:30`, end: `${S}T03:30` });
     // A player in Kolkata has a socket open: the shard would send them the wave's frame.
     const { client } = await connect(id, await playerToken("tardy-kol", { tz: "Asia/Kolkata" }));
     await tick(id, Date.parse(res.json.startTime));
