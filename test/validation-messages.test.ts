@@ -27,6 +27,12 @@ describe("validation messages", () => {
     expect(fields(settings)).toEqual({ maxConcurrent: 'must be a number, got string "5"' });
   });
 
+  it("a query-string number that is not one says so, not 'got number NaN'", async () => {
+    const res = await call("GET", "/v1/admin/events?limit=abc");
+    expect(res.status).toBe(400);
+    expect(fields(res)).toEqual({ limit: "must be a number (digits)" });
+  });
+
   it("a progress update with a string seq is named as such over HTTP", async () => {
     const res = await call("POST", "/v1/events/evt_0000000000000000000000aa/progress", {
       token: await playerToken("typo"),

@@ -51,7 +51,9 @@ function describe(issue: RawIssue): string | undefined {
   const got = `, got ${describeValue(input)}`;
   switch (issue.code) {
     case "invalid_type":
-      return input === undefined ? "is required" : `must be ${expectedName(issue.expected)}${got}`;
+      if (input === undefined) return "is required";
+      // A query string coerced to a number reads NaN here ("got number NaN" says nothing); the text itself is gone.
+      return Number.isNaN(input) ? `must be ${expectedName(issue.expected)} (digits)` : `must be ${expectedName(issue.expected)}${got}`;
     case "invalid_value":
       return input === undefined ? "is required" : `must be ${oneOf(issue.values)}${got}`;
     case "invalid_union": {
