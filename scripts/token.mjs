@@ -1,11 +1,11 @@
-// `npm run token -- <playerId> [--level N] [--clan C] [--hours H]` prints an HS256 player JWT for local use,
+// `npm run token -- <playerId> [--level N] [--clan C] [--tz Zone] [--hours H]` prints an HS256 player JWT for local use,
 // signed with PLAYER_TOKEN_SECRET from .dev.vars (or the environment). Games mint these on their own auth server.
 // Anything the Worker would refuse (a level that is not a whole number ≥ 0, a lifetime that is not a positive number
 // of hours) is refused here with a reason, rather than signed into a token that fails later with a bare 401.
 import { createHmac } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 
-const USAGE = "usage: npm run token -- <playerId> [--level N] [--clan C] [--hours H]";
+const USAGE = "usage: npm run token -- <playerId> [--level N] [--clan C] [--tz Zone] [--hours H]";
 function refuse(why) {
   console.error(`token: ${why}\n${USAGE}`);
   process.exit(2);
@@ -21,7 +21,7 @@ for (let i = 0; i < args.length; i++) {
     continue;
   }
   const [name, inline] = a.slice(2).split(/=(.*)/s, 2);
-  if (!["level", "clan", "hours"].includes(name)) refuse(`unknown option ${a}`);
+  if (!["level", "clan", "tz", "hours"].includes(name)) refuse(`unknown option ${a}`);
   if (name in flags) refuse(`--${name} is given twice`);
   const value = inline ?? args[++i];
   if (value === undefined || value === "") refuse(`--${name} needs a value`);
@@ -43,6 +43,16 @@ if (flags.level !== undefined) {
   claims.lvl = level;
 }
 if (flags.clan !== undefined) claims.clan = flags.clan;
+if (flags.tz !== undefined) {
+  // The player's IANA zone for local-time events. A name no Intl knows is refused here; the Worker's own zone list
+  // (workerd's) has the last word.
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: flags.tz });
+  } catch {
+    refuse(`--tz must be an IANA time zone such as Europe/London, got ${JSON.stringify(flags.tz)}`);
+  }
+  claims.tz = flags.tz;
+}
 
 const varsFile = existsSync(".dev.vars") ? ".dev.vars" : ".dev.vars.example";
 const secret = process.env.PLAYER_TOKEN_SECRET ?? readFileSync(varsFile, "utf8").match(/^PLAYER_TOKEN_SECRET=(.*)$/m)?.[1]?.trim();

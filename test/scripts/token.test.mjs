@@ -30,10 +30,11 @@ function claimsOf(jwt) {
 describe("npm run token", () => {
   test("signs the player, level, clan and lifetime asked for", () => {
     const now = Math.floor(Date.now() / 1000);
-    const r = token("p1", "--level", "12", "--clan", "wolves", "--hours", "2");
+    const r = token("p1", "--level", "12", "--clan", "wolves", "--tz", "America/Santiago", "--hours", "2");
     assert.equal(r.code, 0, r.err);
     const claims = claimsOf(r.out);
     assert.equal(claims.sub, "p1");
+    assert.equal(claims.tz, "America/Santiago");
     assert.equal(claims.lvl, 12);
     assert.equal(claims.clan, "wolves");
     assert.ok(Math.abs(claims.exp - (now + 7200)) <= 5, `exp ${claims.exp} ≈ now + 2 h`);
@@ -65,6 +66,7 @@ describe("npm run token", () => {
     [["p", "--hours", "Infinity"], /--hours must be a positive number/],
     [["p", "--hours="], /--hours needs a value/],
     [["p", "--clan"], /--clan needs a value/],
+    [["p", "--tz", "Mars/Olympus_Mons"], /--tz must be an IANA time zone such as Europe\/London, got "Mars\/Olympus_Mons"/],
     [["p", "--lvl", "3"], /unknown option --lvl/],
     [["p", "--level", "1", "--level", "2"], /--level is given twice/],
     [["p", "q"], /one player id, not 2/],
