@@ -104,7 +104,12 @@ describe("player tokens", () => {
 
   it("a token with a nonsensical level is 401", async () => {
     const token = await playerToken("player-badlvl", { lvl: -3 });
-    expectError(await call("GET", "/v1/events/active", { token }), 401, "unauthorized");
+    const res = await call("GET", "/v1/events/active", { token });
+    expectError(res, 401, "unauthorized");
+    expect(res.json.error.message).toBe("player token refused: its lvl claim must be a whole number ≥ 0");
+    // A forged or expired token says nothing more than that.
+    const forged = await call("GET", "/v1/events/active", { token: `${token.slice(0, -4)}AAAA` });
+    expect(forged.json.error.message).toBe("invalid or expired player token");
   });
 
   it("garbage in the bearer slot is 401", async () => {

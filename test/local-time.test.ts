@@ -97,6 +97,8 @@ describe("creating a local-time event", () => {
       const res = await call("GET", "/v1/events/active", { token: await playerToken("p-bad-tz", { tz }) });
       expect(res.status, tz).toBe(401);
       expect(res.json.error.code).toBe("unauthorized");
+      // The signature held, so the answer names the claim: the game's developers need not guess.
+      expect(res.json.error.message).toBe(`player token refused: its tz claim "${tz}" is not a time zone this server knows (an IANA name such as Europe/London)`);
     }
     expect((await call("GET", "/v1/events/active", { token: await playerToken("p-good-tz", { tz: "Asia/Kolkata" }) })).status).toBe(200);
     // A device on old tz data reports Europe/Kiev: its window says the topic the event's wave pushes go to.

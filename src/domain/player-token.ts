@@ -138,22 +138,29 @@ export function keySource(header: { alg?: unknown; kid?: unknown }, s: PlayerTok
 }
 
 /**
- * The player a verified token names, or null: `sub` 1–64 chars, `lvl` a whole number ≥ 0 (1 if absent), `clan`
- * optional, `tz` an IANA zone the runtime knows (`fallbackZone` when absent).
+ * What is wrong with a verified token's claims, in words for the 401 (the signature held, so saying which claim is
+ * safe and saves the game's developers a guess), or null: `sub` 1–64 chars, `lvl` a whole number ≥ 0 (1 if absent),
+ * `tz` an IANA zone the runtime knows.
  */
-export function playerFromClaims(claims: Record<string, unknown>, fallbackZone = "UTC"): Player | null {
-  if (typeof claims.sub !== "string" || claims.sub.length === 0 || claims.sub.length > 64) return null;
+export function claimsProblem(claims: Record<string, unknown>): string | null {
+  if (typeof claims.sub !== "string" || claims.sub.length === 0 || claims.sub.length > 64) return "its sub claim must be a player id of 1 to 64 characters";
   // A malformed level must not quietly become 0 or 1 and pass eligibility checks it should not.
-  const level = claims.lvl === undefined ? 1 : claims.lvl;
-  if (typeof level !== "number" || !Number.isInteger(level) || level < 0) return null;
-  const clan = typeof claims.clan === "string" && claims.clan.length > 0 ? claims.clan : null;
+  if (claims.lvl !== undefined && (typeof claims.lvl !== "number" || !Number.isInteger(claims.lvl) || claims.lvl < 0)) return "its lvl claim must be a whole number ≥ 0";
   // Like a malformed level, a zone the runtime does not know must not quietly become the fallback: the player's
   // windows would open hours off. The token is refused instead (401), which the game notices at once.
-  if (claims.tz !== undefined && (typeof claims.tz !== "string" || !isKnownZone(claims.tz))) return null;
+  if (claims.tz !== undefined && (typeof claims.tz !== "string" || !isKnownZone(claims.tz)))
+    return `its tz claim ${JSON.stringify(String(claims.tz)).slice(0, 80)} is not a time zone this server knows (an IANA name such as Europe/London)`;
+  return null;
+}
+
+/** The player a verified token names, or null when claimsProblem finds one; `fallbackZone` when `tz` is absent. */
+export function playerFromClaims(claims: Record<string, unknown>, fallbackZone = "UTC"): Player | null {
+  if (claimsProblem(claims) !== null) return null;
+  const clan = typeof claims.clan === "string" && claims.clan.length > 0 ? claims.clan : null;
   // Kept as spelled: the runtime's ICU may "canonicalize" Asia/Kolkata to the legacy Asia/Calcutta, which players and
   // ops would not recognise in a window's details; both name the same rules.
   const tz = typeof claims.tz === "string" ? claims.tz : fallbackZone;
-  return { playerId: claims.sub, level, clan, tz };
+  return { playerId: claims.sub as string, level: (claims.lvl as number | undefined) ?? 1, clan, tz };
 }
 
 /** A verified token is good until `exp` plus the leeway the first check allowed it, and no longer, cached or not. */

@@ -129,8 +129,9 @@ async function serverGuard(c: Context<AppEnv>, next: () => Promise<void>, mount:
 export const requirePlayer: MiddlewareHandler<AppEnv> = async (c, next) => {
   const token = bearer(c.req.header("Authorization"));
   if (!token) throw new ApiError(401, "unauthorized", "missing bearer token");
-  const verified = await verifyPlayer(token, c.env);
-  if (!verified) throw new ApiError(401, "unauthorized", "invalid or expired player token");
+  const why: { refused?: string } = {};
+  const verified = await verifyPlayer(token, c.env, Date.now(), why);
+  if (!verified) throw new ApiError(401, "unauthorized", why.refused ? `player token refused: ${why.refused}` : "invalid or expired player token");
   c.set("player", verified.player);
   await next();
 };

@@ -3,7 +3,7 @@
 // `iss`/`aud` when configured; `exp` required; a clock leeway both ways. A verified token is remembered per isolate
 // until exp + leeway, so a client polling or streaming progress does not pay for a signature check every request.
 import { createRemoteJWKSet, decodeProtectedHeader, errors, jwtVerify, type JWTVerifyGetKey, type JWTVerifyOptions, type JWTVerifyResult } from "jose";
-import { keySource, playerFromClaims, settingsFrom, usableUntilMs, type PlayerTokenSettings } from "../domain/player-token";
+import { claimsProblem, keySource, playerFromClaims, settingsFrom, usableUntilMs, type PlayerTokenSettings } from "../domain/player-token";
 import type { Player } from "../domain/model";
 import { readConfig } from "../config";
 
@@ -67,7 +67,7 @@ function settingsOf(env: Env): { fingerprint: string; settings: PlayerTokenSetti
 }
 
 /** The player a token proves, with how long it stays good; null for anything not a valid, current token. */
-export async function verifyPlayer(token: string, env: Env, now = Date.now()): Promise<VerifiedPlayer | null> {
+export async function verifyPlayer(token: string, env: Env, now = Date.now(), why?: { refused?: string }): Promise<VerifiedPlayer | null> {
   const { fingerprint, settings } = settingsOf(env);
   if (!settings) return null;
   let cache = verified.get(fingerprint);
@@ -95,6 +95,7 @@ export async function verifyPlayer(token: string, env: Env, now = Date.now()): P
     const { payload } =
       source.kind === "secret" ? await jwtVerify(token, encoder.encode(source.secret), options) : await verifyFromJwks(token, jwks(source.url, source.cooldownSeconds), options);
     const player = playerFromClaims(payload, readConfig(env).defaultPlayerTimeZone);
+    if (!player && why) why.refused = claimsProblem(payload) ?? undefined;
     if (!player || typeof payload.exp !== "number") return null;
     const result = { player, usableUntil: usableUntilMs(payload.exp, settings.leewaySeconds) };
     if (cache.size >= MAX_REMEMBERED) cache.clear();
