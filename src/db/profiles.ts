@@ -164,10 +164,10 @@ async function histograms(d1: D1Database, eventIds: string[], cache: Map<string,
   }
 }
 
-type Computed = Omit<PlayerProfile, "level" | "needs" | "skill" | "computedAt" | "updatedAt">;
+type Computed = Omit<PlayerProfile, "level" | "needs" | "timeZone" | "skill" | "computedAt" | "updatedAt">;
 
 /**
- * Recomputes and stores the profiles of `players` (level and needs stay as posted), of those D1 still has rows of.
+ * Recomputes and stores the profiles of `players` (level, needs and time zone stay as posted), of those D1 still has rows of.
  * Returns how many were written.
  */
 export async function recomputeProfiles(d1: D1Database, players: string[], now: number, cache = new Map<string, number[]>()): Promise<number> {
@@ -240,6 +240,7 @@ type ProfileRow = {
   spend_total: number;
   spend_segment: string;
   needs: string | null;
+  time_zone: string | null;
   computed_at: number | null;
   updated_at: number;
 };
@@ -260,6 +261,7 @@ function view(r: ProfileRow, levelForMaxSkill: number): PlayerProfile {
     spendTotal: r.spend_total,
     spendSegment: r.spend_segment as PlayerProfile["spendSegment"],
     needs: r.needs ? (JSON.parse(r.needs) as ProfileNeeds) : null,
+    timeZone: r.time_zone ?? null,
     computedAt: r.computed_at === null ? null : iso(r.computed_at),
     updatedAt: iso(r.updated_at),
   };
@@ -272,15 +274,25 @@ export async function readProfile(d1: D1Database, playerId: string, levelForMaxS
   return row ? view(row, levelForMaxSkill) : null;
 }
 
-/** A game server's post: only what it gives changes. A player the job has not seen yet gets an empty profile row. */
-export async function writeNeeds(d1: D1Database, playerId: string, post: { needs?: ProfileNeeds; level?: number }, now: number): Promise<void> {
+/**
+ * A game server's post: only what it gives changes (a `timeZone` of null clears the zone, left out keeps it). A player
+ * the job has not seen yet gets an empty profile row.
+ */
+export async function writeNeeds(d1: D1Database, playerId: string, post: { needs?: ProfileNeeds; level?: number; timeZone?: string | null }, now: number): Promise<void> {
   await d1
     .prepare(
-      `INSERT INTO player_profiles (player_id, level, participation, needs, updated_at) VALUES (?1, ?2, '{}', ?3, ?4)
-       ON CONFLICT (player_id) DO UPDATE SET level = coalesce(?2, level), needs = coalesce(?3, needs), updated_at = ?4`,
+      `INSERT INTO player_profiles (player_id, level, participation, needs, time_zone, updated_at) VALUES (?1, ?2, '{}', ?3, ?6, ?4)
+       ON CONFLICT (player_id) DO UPDATE SET level = coalesce(?2, level), needs = coalesce(?3, needs),
+         time_zone = CASE WHEN ?5 THEN ?6 ELSE time_zone END, updated_at = ?4`,
     )
-    .bind(playerId, post.level ?? null, post.needs ? JSON.stringify(post.needs) : null, now)
+    .bind(playerId, post.level ?? null, post.needs ? JSON.stringify(post.needs) : null, now, post.timeZone !== undefined ? 1 : 0, post.timeZone ?? null)
     .run();
+}
+
+/** The zone a game server posted for the player, or null (none, or no profile): one read by the primary key. */
+export async function profileTimeZone(d1: D1Database, playerId: string): Promise<string | null> {
+  const row = await d1.prepare("SELECT time_zone FROM player_profiles WHERE player_id = ?").bind(playerId).first<{ time_zone: string | null }>();
+  return row?.time_zone ?? null;
 }
 
 /** Erasure: the profile is derived data about the player, so it goes (the job rebuilds one under the pseudonym). */

@@ -21,6 +21,8 @@ export const playerProfiles = sqliteTable(
     spendSegment: text("spend_segment").notNull().default("non_payer"),
     /** JSON ProfileNeeds a game server posted (null: none). The recomputation never touches it. */
     needs: text("needs", { mode: "json" }),
+    /** The IANA zone a game server posted (null: none did), for local-time events of a player whose token has no tz. */
+    timeZone: text("time_zone"),
     computedAt: integer("computed_at"),
     updatedAt: integer("updated_at").notNull(),
   },

@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { EVENT_TYPES, REWARD_TYPES, type EventTier, type EventType, type RewardData } from "./model-base";
 import { DAY_MS } from "./time";
+import { isKnownZone } from "./local-time";
 
 // ---- the profile --------------------------------------------------------------------------------------------------
 
@@ -92,8 +93,16 @@ export const ProfileNeedsBody = z
   .strictObject({
     needs: ProfileNeeds.optional(),
     level: z.number().int().min(1).max(100_000).optional().meta({ description: "The player's level in the game, as the server knows it." }),
+    // Refused rather than stored: a zone the runtime does not know would open the player's windows hours off.
+    timeZone: z
+      .string()
+      .max(64)
+      .refine(isKnownZone, "must be an IANA time zone this server knows (such as Europe/London)")
+      .nullable()
+      .optional()
+      .meta({ description: "The player's IANA zone, for local-time events when their token has no tz claim; null clears it.", example: "Asia/Kolkata" }),
   })
-  .refine((v) => v.needs !== undefined || v.level !== undefined, "give needs, level or both")
+  .refine((v) => v.needs !== undefined || v.level !== undefined || v.timeZone !== undefined, "give needs, level or timeZone (any of them)")
   .meta({ id: "ProfileNeedsBody" });
 
 /** The stored profile, as ops read it (GET /v1/admin/players/:id/profile). */
@@ -112,6 +121,7 @@ export const PlayerProfile = z
     spendTotal: z.number().min(0),
     spendSegment: z.enum(SPEND_SEGMENTS),
     needs: ProfileNeeds.nullable(),
+    timeZone: z.string().nullable().meta({ description: "The zone a game server last posted; null when none did (README Local-time events)." }),
     computedAt: z.string().nullable().meta({ description: "When the hourly job last recomputed it; null before its first run for this player." }),
     updatedAt: z.string(),
   })
