@@ -14,9 +14,11 @@ export const EventTier = z.enum(EVENT_TIERS);
 export type EventType = z.infer<typeof EventType>;
 /**
  * A verified caller from the game: who, at what level, in which clan, in which IANA zone (from their token; the zone
- * falls back to DEFAULT_PLAYER_TIME_ZONE, and is absent only on callers built outside the token path).
+ * falls back to DEFAULT_PLAYER_TIME_ZONE, and is absent only on callers built outside the token path). `tzClaimed`
+ * says the zone is the token's own `tz` claim: without it, a local-time event looks for the zone the player's
+ * profile holds before the fallback.
  */
-export type Player = { playerId: string; level: number; clan: string | null; tz?: string };
+export type Player = { playerId: string; level: number; clan: string | null; tz?: string; tzClaimed?: true };
 export type EventTier = z.infer<typeof EventTier>;
 
 export const slug = z

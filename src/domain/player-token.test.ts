@@ -88,8 +88,10 @@ describe("claims", () => {
     expect(playerFromClaims({ sub: "p1" })).toEqual({ playerId: "p1", level: 1, clan: null, tz: "UTC" });
     expect(playerFromClaims({ sub: "p1", lvl: 0, clan: "red" })).toEqual({ playerId: "p1", level: 0, clan: "red", tz: "UTC" });
     // The zone: the claim's, as spelled; else the configured fallback; a zone the runtime does not know refuses the token.
-    expect(playerFromClaims({ sub: "p1", tz: "Asia/Kolkata" }, "Europe/London")?.tz).toBe("Asia/Kolkata");
+    expect(playerFromClaims({ sub: "p1", tz: "Asia/Kolkata" }, "Europe/London")).toMatchObject({ tz: "Asia/Kolkata", tzClaimed: true });
+    // The fallback is no claim: a local-time event may still find the player's zone in their profile.
     expect(playerFromClaims({ sub: "p1" }, "Europe/London")?.tz).toBe("Europe/London");
+    expect(playerFromClaims({ sub: "p1" }, "Europe/London")).not.toHaveProperty("tzClaimed");
     for (const tz of ["Mars/Olympus", "+05:30", "", 42, "America/New_York; DROP"]) expect(playerFromClaims({ sub: "p1", tz })).toBeNull();
     // Valid to Intl but outside the zone list the envelope and waves are computed over: refused too.
     for (const tz of ["Etc/GMT+12", "Etc/GMT-14"]) expect(playerFromClaims({ sub: "p1", tz })).toBeNull();

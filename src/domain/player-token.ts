@@ -159,8 +159,10 @@ export function playerFromClaims(claims: Record<string, unknown>, fallbackZone =
   const clan = typeof claims.clan === "string" && claims.clan.length > 0 ? claims.clan : null;
   // Kept as spelled: the runtime's ICU may "canonicalize" Asia/Kolkata to the legacy Asia/Calcutta, which players and
   // ops would not recognise in a window's details; both name the same rules.
-  const tz = typeof claims.tz === "string" ? claims.tz : fallbackZone;
-  return { playerId: claims.sub as string, level: (claims.lvl as number | undefined) ?? 1, clan, tz };
+  const claimed = typeof claims.tz === "string";
+  const player: Player = { playerId: claims.sub as string, level: (claims.lvl as number | undefined) ?? 1, clan, tz: claimed ? (claims.tz as string) : fallbackZone };
+  if (claimed) player.tzClaimed = true;
+  return player;
 }
 
 /** A verified token is good until `exp` plus the leeway the first check allowed it, and no longer, cached or not. */

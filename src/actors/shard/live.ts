@@ -107,7 +107,7 @@ export class ShardLive {
     }
     const frame = parsed.data;
     if (frame.type === "ping") return this.send(ws, { type: "pong", id: frame.id });
-    const result = await handleProgress({ playerId: a.playerId, level: a.level, clan: a.clan, tz: a.tz }, frame.updates as never);
+    const result = await handleProgress({ playerId: a.playerId, level: a.level, clan: a.clan, tz: a.tz, ...(a.tzClaimed ? { tzClaimed: true } : {}) }, frame.updates as never);
     if (result.ok) this.send(ws, { type: "ack", id: frame.id, progress: result.value });
     else this.send(ws, { type: "error", id: frame.id, code: result.code, message: result.message, details: result.details });
   }

@@ -1,9 +1,11 @@
 // A local-time event on one shard (domain/local-time.ts): each player's progress is accepted only inside their own
 // zone's window, and the zone each player came with is kept, so the event object's waves (its ("wave", …) rows) can ask
 // this shard to tell exactly the players whose window starts or ends at the wave's instant. The first request their
-// window accepts fixes the zone for the event: later requests are judged by it whatever their token says.
+// window accepts fixes the zone for the event: later requests are judged by it whatever their token says. A player
+// whose token has no tz claim is in the zone their profile holds (zoned()), else DEFAULT_PLAYER_TIME_ZONE.
 import { notificationStatements } from "../../db/notifications";
-import { describeWindow, isEmpty, playerWindow, stillTimely, wavePushAt, windowView, type Span } from "../../domain/local-time";
+import { profileTimeZone } from "../../db/profiles";
+import { describeWindow, isEmpty, isKnownZone, playerWindow, stillTimely, wavePushAt, windowView, type Span } from "../../domain/local-time";
 import type { Player } from "../../domain/model";
 import { notificationFrame, notificationRow, notificationText, type Notice } from "../../domain/notifications";
 import { progressGate, type EventInfo } from "../../domain/progress";
@@ -21,6 +23,9 @@ export class ShardLocalTime {
   /** player → zone (and whether it is fixed), as stored; read once, then kept in step with every write. */
   private zones: Map<string, { tz: string; fixed: boolean }> | null = null;
 
+  /** player → the zone their profile held when first asked (null: none), for players whose token has no tz claim. */
+  private profileZones = new Map<string, string | null>();
+
   constructor(
     private readonly sql: SqlStorage,
     private readonly env: Env,
@@ -29,6 +34,25 @@ export class ShardLocalTime {
     private readonly players: Pick<ShardPlayers, "unlocked">,
     private readonly fallbackZone: string,
   ) {}
+
+  /**
+   * The player as a local-time event judges them: a token's tz claim stands; without one, the zone recorded here for
+   * them, else their profile's (one D1 read by primary key, once per player while this shard lives), else the
+   * fallback they came with. Called before gate() only for local-time events, so no other event pays for it.
+   */
+  async zoned(player: Player): Promise<Player> {
+    if (player.tzClaimed) return player;
+    const kept = this.all().get(player.playerId);
+    if (kept) return { ...player, tz: kept.tz };
+    let zone = this.profileZones.get(player.playerId);
+    if (zone === undefined) {
+      zone = await profileTimeZone(this.env.DB, player.playerId);
+      // Stored zones were checked when posted; one this runtime no longer knows falls back instead of failing.
+      if (zone !== null && !isKnownZone(zone)) zone = null;
+      this.profileZones.set(player.playerId, zone);
+    }
+    return zone === null ? player : { ...player, tz: zone };
+  }
 
   /**
    * Records the player's zone and says whether their clock lets them make progress now: null, or a 409 naming their
@@ -77,6 +101,7 @@ export class ShardLocalTime {
     if (!lt) return [];
     // Read afresh: a privacy erasure deletes rows behind this cache's back.
     this.zones = null;
+    this.profileZones.clear();
     const envelope = { start: info.startTime, end: info.endTime };
     // zone → its window when the wave speaks to it now, else null.
     const windowOf = new Map<string, Span | null>();

@@ -111,6 +111,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     const now = Date.now();
     const info = await this.events.event(now);
     if (!info) return notFound(this.address.eventId);
+    if (info.localTime) player = await this.localTime.zoned(player);
     const refused = this.refusal(info, player, now);
     if (refused) return refused;
     const existing = this.players.get(player.playerId);
@@ -126,6 +127,7 @@ export class ProgressShardActor extends DurableObject<Env> implements ProgressSh
     if (limited) return limited;
     const info = this.events.current(now) ?? (await this.events.event(now));
     if (!info) return notFound(this.address.eventId);
+    if (info.localTime) player = await this.localTime.zoned(player);
     const refused = this.refusal(info, player, now);
     if (refused) return refused;
     // The board's cohort is decided before anything is applied: the first time it costs an await, which must not

@@ -33,13 +33,14 @@ export class ShardSockets {
    * cursor come in headers it set.
    */
   async accept(request: Request): Promise<Response> {
-    const player = JSON.parse(request.headers.get("X-Live-Player") ?? "null") as Player | null;
+    let player = JSON.parse(request.headers.get("X-Live-Player") ?? "null") as Player | null;
     if (!player || request.headers.get("Upgrade")?.toLowerCase() !== "websocket") return new Response("expected a websocket upgrade", { status: 426 });
     const now = Date.now();
     const info = await this.events.event(now);
     if (!info || info.state === "cancelled" || info.state === "archived") return Response.json({ error: { code: "event_not_found", message: "no such event" } }, { status: 404 });
     const why = ineligibility(info, player);
     if (why) return Response.json({ error: { code: "not_eligible", message: `this event ${why}` } }, { status: 403 });
+    if (info.localTime) player = await this.localTime.zoned(player);
     this.localTime.seen(info, player);
     const expiresAt = headerNumber(request, "X-Live-Expires");
     const record = this.players.get(player.playerId);
