@@ -950,8 +950,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Post a player's level and current needs (profile:write)
-         * @description What the player wants now (reward types, item ids) and their level, for recommendations. Only what is given changes; needs replace the previous needs.
+         * Post a player's level, current needs and time zone (profile:write)
+         * @description What the player wants now (reward types, item ids) and their level, for recommendations, and their IANA time zone for local-time events (used when their token has no tz claim). Only what is given changes; needs replace the previous needs; a timeZone of null clears it.
          */
         post: operations["postPlayerProfile"];
         delete?: never;
@@ -2322,6 +2322,8 @@ export interface components {
             /** @enum {string} */
             spendSegment: "non_payer" | "minnow" | "dolphin" | "whale";
             needs: components["schemas"]["ProfileNeeds"];
+            /** @description The zone a game server last posted; null when none did (README Local-time events). */
+            timeZone: string | null;
             /** @description When the hourly job last recomputed it; null before its first run for this player. */
             computedAt: string | null;
             updatedAt: string;
@@ -2931,6 +2933,11 @@ export interface components {
             needs?: components["schemas"]["ProfileNeeds"];
             /** @description The player's level in the game, as the server knows it. */
             level?: number;
+            /**
+             * @description The player's IANA zone, for local-time events when their token has no tz claim; null clears it.
+             * @example Asia/Kolkata
+             */
+            timeZone?: string | null;
         };
         ProgressAck: {
             objectives: {
