@@ -2,11 +2,11 @@
 // `timeZone` (checked, kept when left out, cleared by null), and a local-time event judges a player whose token has no
 // tz claim in that zone; a claim still wins, and without either the player is in DEFAULT_PLAYER_TIME_ZONE (UTC here).
 import { env } from "cloudflare:test";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { toLocal } from "../src/domain/zoned";
 import { HOUR, apiKey, call, createTemplate, playerToken, runInDurableObject } from "./helpers";
 import { connect, type Client } from "./live-helpers";
-import { eventStub } from "./local-time-helpers";
+import { eventStub, OBJ, tracked } from "./local-time-helpers";
 
 const tag = `ptz-${Date.now().toString(36)}`;
 const shardStub = (id: string) => env.PROGRESS_SHARD_ACTOR.get(env.PROGRESS_SHARD_ACTOR.idFromName(`${id}:0`));
@@ -15,14 +15,8 @@ const setZone = async (playerId: string, timeZone: string | null) => expect((awa
 const zoneRows = (id: string) =>
   runInDurableObject(shardStub(id), (_o, s) => s.storage.sql.exec("SELECT player_id, tz, fixed FROM player_zones ORDER BY player_id").toArray());
 
-const events: string[] = [];
-const sockets: Client[] = [];
-afterEach(async () => {
-  for (const s of sockets.splice(0)) if (!s.closed) s.ws.close(1000, "done");
-  for (const id of events.splice(0)) await runInDurableObject(eventStub(id), (_o, s) => s.storage.deleteAlarm());
-});
+const { events, sockets } = tracked();
 
-const OBJ = [{ objectiveId: "pts", description: "Points", type: "collect", targetValue: 10, trackingKey: "pts" }];
 /**
  * A local-time event whose window in Kolkata runs two hours from the minute `inMs` from now: active at once (earlier
  * zones began hours ago). Its Kolkata window is clipped to the envelope, which starts at creation: with `inMs` > 0 it

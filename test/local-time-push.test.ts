@@ -2,12 +2,12 @@
 // /push): a preview, start or ending-soon wave is one topic push per group of its zones (`audience: "zones"`), so a
 // zone no shard has ever seen is pushed too, at the instant its quiet hours allow, under a fixed webhook id.
 import { env } from "cloudflare:test";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { syncWaves, waveBatch } from "../src/actors/event/waves";
 import { feedRows } from "../src/db/notifications";
 import { HOUR, call, createTemplate, nextDstChange, playerToken, runInDurableObject, utcOn } from "./helpers";
 import { connect } from "./live-helpers";
-import { eventStub, tick } from "./local-time-helpers";
+import { OBJ, eventStub, tick, tracked } from "./local-time-helpers";
 
 // New York's next spring-forward (and fall-back) night, whatever today is: the tests read their instants from it.
 const S = nextDstChange("America/New_York", true);
@@ -30,12 +30,7 @@ async function arrived(eventId: string, pred: (r: any) => boolean) {
 /** Waves name Kolkata by its IANA name, the one phones report, never ICU's Asia/Calcutta (domain/zone-names.ts). */
 const isKolkata = (z: string) => z === "Asia/Kolkata";
 
-const events: string[] = [];
-afterEach(async () => {
-  for (const id of events.splice(0)) await runInDurableObject(eventStub(id), (_o, s) => s.storage.deleteAlarm());
-});
-
-const OBJ = [{ objectiveId: "pts", description: "Points", type: "collect", targetValue: 10, trackingKey: "pts" }];
+const { events } = tracked();
 
 /** A pause or resume as the event object applies it (its doc, then its wave rows), at an instant of the test's choosing. */
 const setState = (id: string, state: "paused" | "active", now: number) =>

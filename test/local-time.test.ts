@@ -3,13 +3,13 @@
 // the lifecycle driven by the event object's alarms through a spring-forward and a fall-back night: activation, the
 // per-zone waves, quiet hours deferring push and never the feed.
 import { env } from "cloudflare:test";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { envelope, waves, zoneWindow } from "../src/domain/local-time";
 import { toLocal } from "../src/domain/zoned";
 import { waveBatch } from "../src/actors/event/waves";
 import { HOUR, call, createTemplate, dayOf, nextDstChange, playerToken, runInDurableObject, utcOn } from "./helpers";
 import { connect, type Client } from "./live-helpers";
-import { eventStub, tick } from "./local-time-helpers";
+import { eventStub, OBJ, tick, tracked } from "./local-time-helpers";
 
 // New York's next spring-forward (and fall-back) night, whatever today is: the tests read their instants from it.
 const S = nextDstChange("America/New_York", true);
@@ -31,14 +31,8 @@ const broadcasts = async (id: string) =>
 const isKolkata = (z: string) => z === "Asia/Kolkata";
 const inZone = (zone: string) => (r: { zones: string[] }) => r.zones.includes(zone);
 
-const events: string[] = [];
-const sockets: Client[] = [];
-afterEach(async () => {
-  for (const s of sockets.splice(0)) if (!s.closed) s.ws.close(1000, "done");
-  for (const id of events.splice(0)) await runInDurableObject(eventStub(id), (_o, s) => s.storage.deleteAlarm());
-});
+const { events, sockets } = tracked();
 
-const OBJ = [{ objectiveId: "pts", description: "Points", type: "collect", targetValue: 10, trackingKey: "pts" }];
 async function localEvent(localTime: Record<string, unknown>, template: Record<string, unknown> = {}) {
   const t = await createTemplate({ ...template, name: "Night Owls", objectives: OBJ, milestones: [{ index: 0, progressThreshold: 0.5, rewards: [{ rewardId: "a", type: "currency", itemId: "coins", quantity: 1 }] }] });
   const res = await call("POST", "/v1/admin/events", { body: { templateId: t.templateId, tier: "mini", shardCount: 1, localTime } });
